@@ -1,0 +1,1 @@
+"""Extract assets of source systems; transform and load assets of target systems."""

@@ -1,0 +1,1 @@
+"""ml-connector-dagster: ERP ↔ CRM and project-system synchronisation as a Dagster code location."""

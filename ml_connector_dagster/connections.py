@@ -1,0 +1,64 @@
+"""The resources of a deployment profile: the sandbox's emulators, or real systems from environment variables.
+
+Production: secrets are dg.EnvVar (resolved at launch, never stored in the definition or shown in the UI); other
+settings are plain environment variables read when the code location loads, with defaults where the vendor has one.
+"""
+
+import os
+
+import dagster as dg
+
+from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.settings import Settings
+from ml_connector_dagster.systems import SANDBOX_PORTS
+from resources.dynamics_sales import DynamicsSalesResource
+from resources.ledger import LedgerResource
+from resources.oracle_ebs import OracleEbsResource
+
+
+def sandbox_urls(host: str = "127.0.0.1") -> dict[str, str]:
+    return {name: f"http://{host}:{port}" for name, port in SANDBOX_PORTS.items()}
+
+
+def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **overrides) -> dict:
+    urls = urls or sandbox_urls()
+    ebs = {"base_url": urls["oracle_ebs"], "username": SANDBOX.ebs_user, "password": SANDBOX.ebs_password}
+    sales = {"environment_url": urls["dynamics_sales"], "authority_url": urls["entra"],
+             "tenant_id": SANDBOX.tenant_id, "client_id": SANDBOX.client_id, "client_secret": SANDBOX.client_secret}
+    return {
+        "ledger": LedgerResource(url=settings.ledger_url),
+        "oracle_ebs": OracleEbsResource(**{**ebs, **overrides.get("oracle_ebs", {})}),
+        "dynamics_sales": DynamicsSalesResource(**{**sales, **overrides.get("dynamics_sales", {})}),
+    }
+
+
+_EBS_ENV = {"service_alias": "ORACLE_EBS_SERVICE_ALIAS", "auth_mode": "ORACLE_EBS_AUTH_MODE",
+            "responsibility": "ORACLE_EBS_RESPONSIBILITY", "resp_application": "ORACLE_EBS_RESP_APPLICATION",
+            "security_group": "ORACLE_EBS_SECURITY_GROUP", "nls_language": "ORACLE_EBS_NLS_LANGUAGE",
+            "org_id": "ORACLE_EBS_ORG_ID", "server_timezone": "ORACLE_EBS_SERVER_TIMEZONE",
+            "parent_relationship_code": "ORACLE_EBS_PARENT_RELATIONSHIP_CODE", "page_size": "ORACLE_EBS_PAGE_SIZE"}
+_SALES_ENV = {"api_url": "DYNAMICS_SALES_API_URL", "authority_url": "DYNAMICS_SALES_AUTHORITY_URL",
+              "external_id_column": "DYNAMICS_SALES_EXTERNAL_ID_COLUMN", "batch_size": "DYNAMICS_SALES_BATCH_SIZE",
+              "bulk_mode": "DYNAMICS_SALES_BULK_MODE"}
+
+
+def _from_env(fields: dict[str, str]) -> dict[str, str]:
+    return {field: os.environ[var] for field, var in fields.items() if os.environ.get(var)}
+
+
+def production_resources(settings: Settings) -> dict:
+    ebs, sales = _from_env(_EBS_ENV), _from_env(_SALES_ENV)
+    return {
+        "ledger": LedgerResource(url=settings.ledger_url),
+        "oracle_ebs": OracleEbsResource(base_url=dg.EnvVar("ORACLE_EBS_BASE_URL"),
+                                        username=dg.EnvVar("ORACLE_EBS_USERNAME"),
+                                        password=dg.EnvVar("ORACLE_EBS_PASSWORD"), **ebs),
+        "dynamics_sales": DynamicsSalesResource(
+            environment_url=dg.EnvVar("DYNAMICS_SALES_ENVIRONMENT_URL"), tenant_id=dg.EnvVar("DYNAMICS_SALES_TENANT_ID"),
+            client_id=dg.EnvVar("DYNAMICS_SALES_CLIENT_ID"), client_secret=dg.EnvVar("DYNAMICS_SALES_CLIENT_SECRET"),
+            **sales),
+    }
+
+
+def resources_for(settings: Settings) -> dict:
+    return production_resources(settings) if settings.profile == "production" else sandbox_resources(settings)

@@ -1,0 +1,175 @@
+"""`ml-connector demo`: the sandbox in-process, the EBS → Dynamics 365 Sales job for every seeded day on the
+embedded Dagster instance (so the runs are in the UI afterwards), a summary per object, and a check that the
+target agrees with the source. State persists under the home folder: a second run writes nothing."""
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from ml_connector_dagster.connections import sandbox_resources
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
+from ml_connector_dagster.materialize import frame_models
+from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
+from ml_connector_dagster.settings import Settings
+
+JOB = "oracle_ebs__dynamics_sales"
+# The summary is the demo's output; the runs' event logs are in the UI (`ml-connector ui`).
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+COUNTS = ("source_rows", "created", "updated", "unchanged", "failed", "api_calls", "write_calls")
+
+
+@dataclass
+class ObjectSummary:
+    object: str
+    source_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    api_calls: int = 0
+    write_calls: int = 0
+
+
+@dataclass
+class Agreement:
+    object: str
+    expected: int
+    in_target: int
+    dead_letters: int
+    missing: list[str]
+    different: list[str]
+    unexpected: list[str]
+
+    @property
+    def agrees(self) -> bool:
+        return not (self.missing or self.different or self.unexpected)
+
+
+def run_demo(config: Settings, *, size: SeedSize = SeedSize(), partitions: list[str] | None = None) -> dict:
+    config.home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(config.home)
+    instance_file = config.home / "dagster.yaml"
+    if not instance_file.exists():
+        # The embedded default: SQLite storage beside the ledger (Dagster's own default), no telemetry.
+        instance_file.write_text("telemetry:\n  enabled: false\n")
+    from ml_connector_dagster.definitions import build_definitions  # after DAGSTER_HOME: it reads settings
+
+    with build_sandbox(state_dir=config.home / "sandbox", size=size) as sandbox:
+        resources = sandbox_resources(config, sandbox.urls)
+        defs = build_definitions(config, resources)
+        job = defs.resolve_job_def(JOB)
+        summaries: dict[str, ObjectSummary] = {}
+        with dg.DagsterInstance.get() as instance:
+            for key in partitions or size.partition_keys():
+                result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=True,
+                                                run_config=QUIET)
+                _add_counts(summaries, result)
+        agreement = verify(config, resources, size)
+    return {"objects": [asdict(s) for s in summaries.values()],
+            "agreement": [{**asdict(a), "agrees": a.agrees, "missing": a.missing[:20],
+                           "different": a.different[:20], "unexpected": a.unexpected[:20]} for a in agreement],
+            "agrees": all(a.agrees for a in agreement)}
+
+
+def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcessResult) -> None:
+    for event in result.get_asset_materialization_events():
+        key = event.asset_key.to_user_string()
+        if not (key.startswith("oracle_ebs/") or key.endswith(("_accounts", "_contacts"))):
+            continue
+        metadata = event.materialization.metadata
+        summary = summaries.setdefault(key, ObjectSummary(key))
+        for name in COUNTS:
+            source = "records" if name == "source_rows" and "records" in metadata else name
+            if source in metadata:
+                setattr(summary, name, getattr(summary, name) + int(metadata[source].value))
+
+
+def verify(config: Settings, resources: dict, size: SeedSize) -> list[Agreement]:
+    """Maps the whole source afresh and compares each expected record with the target, field by field."""
+    ebs, sales = resources["oracle_ebs"], resources["dynamics_sales"]
+    start = datetime.combine(size.start_date, datetime.min.time(), timezone.utc)
+    end = datetime.now(timezone.utc) + timedelta(days=1)
+    ledger = Ledger(config.ledger_url)
+    with ebs.open() as service, sales.open() as client:
+        def read(method: str, **params: str) -> pd.DataFrame:
+            return pd.DataFrame(list(service.read_window(method, start, end, **params)), dtype=object)
+
+        rules = mapping.load_pair_rules(config.mapping_file(mapping.PAIR))
+        accounts = mapping.map_accounts(
+            frame_models(read("GET_PARTIES", P_PARENT_REL_CODE=ebs.parent_relationship_code), mapping.Party),
+            frame_models(read("GET_CUST_ACCOUNTS"), mapping.CustAccount),
+            frame_models(read("GET_PARTY_SITES"), mapping.PartySite),
+            frame_models(read("GET_VENDORS"), mapping.Vendor),
+            frame_models(read("GET_VENDOR_SITES"), mapping.VendorSite),
+            rules, key_column=sales.external_id_column, today=datetime.now(timezone.utc).date())
+        contacts = mapping.map_contacts(frame_models(read("GET_CONTACTS"), mapping.Contact), rules,
+                                        key_column=sales.external_id_column)
+        return [_compare("account", accounts, client, ledger), _compare("contact", contacts, client, ledger)]
+
+
+def _compare(target_object: str, expected, client, ledger: Ledger) -> Agreement:
+    columns = sorted({column for record in expected.records for column in record.payload})
+    target = client.snapshot(target_object, columns)
+    dead = ledger.dead_letter_keys(mapping.PAIR, target_object)
+    missing, different = [], []
+    for record in expected.records:
+        row = target.get(record.source_key)
+        if row is None:
+            if record.source_key not in dead:
+                missing.append(record.source_key)
+        elif any(row.get(column) != value for column, value in record.payload.items()):
+            different.append(record.source_key)
+    for rejected in expected.rejected:
+        if rejected.source_key not in dead:
+            missing.append(rejected.source_key)
+    known = {r.source_key for r in expected.records}
+    excluded = {e.source_key for e in expected.excluded}
+    unexpected = sorted(key for key in target if key not in known and key not in excluded)
+    return Agreement(target_object, len(expected.records) + len(expected.rejected),
+                     sum(1 for r in expected.records if r.source_key in target),
+                     len(dead & ({r.source_key for r in expected.records} | {r.source_key for r in expected.rejected})),
+                     missing, different, unexpected)
+
+
+def render(report: dict) -> str:
+    header = ("object", *COUNTS)
+    rows = [header] + [tuple(str(o[c]) if c != "object" else o[c] for c in header) for o in report["objects"]]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    for a in report["agreement"]:
+        state = "agree" if a["agrees"] else "DISAGREE"
+        lines.append(f"{a['object']}: {state} — {a['expected']} expected, {a['in_target']} in the target, "
+                     f"{a['dead_letters']} in dead letters, {len(a['missing'])} missing, "
+                     f"{len(a['different'])} different, {len(a['unexpected'])} unexpected")
+        for label in ("missing", "different", "unexpected"):
+            if a[label]:
+                lines.append(f"  {label}: {', '.join(a[label][:5])}")
+    writes = sum(o["write_calls"] for o in report["objects"])
+    lines.append(f"write calls this run: {writes}")
+    lines.append("source and target agree" if report["agrees"] else "source and target DISAGREE")
+    return "\n".join(lines)
+
+
+def main(config: Settings, *, as_json: bool, reset: bool) -> int:
+    if reset:
+        _reset(config.home)
+    report = run_demo(config)
+    print(json.dumps(report, indent=2) if as_json else render(report))
+    return 0 if report["agrees"] else 1
+
+
+def _reset(home: Path) -> None:
+    """Forgets the sandbox systems' state and the SQLite ledger; the Dagster run history stays."""
+    shutil.rmtree(home / "sandbox", ignore_errors=True)
+    for path in home.glob("ledger.sqlite*"):
+        path.unlink()

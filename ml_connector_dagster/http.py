@@ -1,0 +1,213 @@
+"""The http layer every resource uses: timeouts, retry with backoff, a rate budget, call counting, redaction.
+
+Each concern is its own piece and none reaches into another: auth is an `httpx.Auth` flow owned by the resource
+(so token refresh on 401 lives there), retry and budget are transports stacked under the client, counting is a
+transport too, so every request on the wire (retries included) is counted, which is what vendors limit.
+"""
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import httpx
+
+from ml_connector_dagster.redaction import redact
+
+log = logging.getLogger("ml_connector_dagster.http")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with full jitter; a vendor's Retry-After wins when it is longer."""
+
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 300.0
+    statuses: frozenset[int] = RETRY_STATUSES
+
+    def delay(self, attempt: int, response: httpx.Response | None) -> float:
+        backoff = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+        hinted = retry_after_seconds(response) if response is not None else None
+        if hinted is None:
+            return backoff
+        return min(max(hinted, backoff), self.max_retry_after)
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """Retry-After as delta-seconds or an HTTP date (RFC 9110 allows both)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Retries transient failures: 429/502/503/504 and connection errors, timeouts, dropped connections."""
+
+    def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep):
+        self.inner = inner
+        self.policy = policy
+        self.sleep = sleep
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.inner.handle_request(request)
+                # Read the body here: a connection dropped mid-body is as retryable as one dropped before it.
+                response.read()
+            except httpx.TransportError as exc:
+                if attempt >= self.policy.max_attempts:
+                    raise
+                wait = self.policy.delay(attempt, None)
+                log.warning("%s %s failed (%s); retry %d in %.1fs", request.method, redact(str(request.url)),
+                            type(exc).__name__, attempt, wait)
+                self.sleep(wait)
+                continue
+            if response.status_code not in self.policy.statuses or attempt >= self.policy.max_attempts:
+                return response
+            wait = self.policy.delay(attempt, response)
+            response.close()
+            log.warning("%s %s answered %d; retry %d in %.1fs", request.method, redact(str(request.url)),
+                        response.status_code, attempt, wait)
+            self.sleep(wait)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@dataclass
+class CallCounter:
+    """Counts requests sent on the wire, by method; shared by every client of one resource instance."""
+
+    calls: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, method: str) -> None:
+        with self._lock:
+            self.calls[method] = self.calls.get(method, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def writes(self) -> int:
+        return sum(n for method, n in self.calls.items() if method != "GET")
+
+
+class CountingTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, counter: CallCounter):
+        self.inner = inner
+        self.counter = counter
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.counter.add(request.method)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class RateBudget:
+    """At most `max_requests` in any sliding `window_seconds`; callers wait for room instead of being throttled.
+
+    Vendors enforce their limits server-side too (429 + Retry-After, handled by RetryTransport); the budget keeps a
+    run below them so it does not spend its time being punished with growing Retry-After values.
+    """
+
+    def __init__(self, max_requests: int, window_seconds: float, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
+        self.max_requests = max_requests
+        self.window = window_seconds
+        self.sleep = sleep
+        self.clock = clock
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self.clock()
+                while self._sent and now - self._sent[0] >= self.window:
+                    self._sent.popleft()
+                if len(self._sent) < self.max_requests:
+                    self._sent.append(now)
+                    return
+                wait = self.window - (now - self._sent[0])
+            self.sleep(wait)
+
+
+class BudgetTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, budget: RateBudget):
+        self.inner = inner
+        self.budget = budget
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.budget.acquire()
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def build_client(
+    base_url: str,
+    *,
+    auth: httpx.Auth | None = None,
+    headers: dict[str, str] | None = None,
+    timeout_seconds: float = 60.0,
+    retry: RetryPolicy | None = None,
+    budget: RateBudget | None = None,
+    counter: CallCounter | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """An httpx client with the transports stacked: retry → budget → count → wire.
+
+    Budget and count sit under retry so that every retried request also waits for room and is counted.
+    """
+    wire = transport or httpx.HTTPTransport()
+    if counter is not None:
+        wire = CountingTransport(wire, counter)
+    if budget is not None:
+        wire = BudgetTransport(wire, budget)
+    stacked = RetryTransport(wire, retry or RetryPolicy(), sleep=sleep)
+    return httpx.Client(base_url=base_url, auth=auth, headers=headers, transport=stacked,
+                        timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 15.0)))
+
+
+class ApiError(Exception):
+    """A vendor answered with an error that the caller cannot handle record by record.
+
+    The message is redacted: it carries the vendor's code and text, never credentials or tokens.
+    """
+
+    def __init__(self, system: str, message: str, *, status: int | None = None, code: str | None = None):
+        self.system = system
+        self.status = status
+        self.code = code
+        super().__init__(redact(f"{system}: {message}" + (f" (HTTP {status})" if status else "")
+                                + (f" [{code}]" if code else "")))
+
+
+class AuthError(ApiError):
+    """Credentials were refused: the run cannot go on and must say so clearly."""

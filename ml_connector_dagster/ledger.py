@@ -1,0 +1,286 @@
+"""The sync ledger: what was sent where (sync_state), what failed (dead_letters), what happened (audit_log), and
+what arrived by webhook (inbox). One SQL database: SQLite by default, Postgres in production; tables are created on
+first use.
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+metadata = sa.MetaData()
+
+sync_state = sa.Table(
+    "sync_state", metadata,
+    sa.Column("pair", sa.String(64), primary_key=True),
+    sa.Column("target_object", sa.String(64), primary_key=True),
+    sa.Column("source_key", sa.String(200), primary_key=True),
+    sa.Column("target_id", sa.String(400)),
+    sa.Column("payload_hash", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.String(64)),
+)
+
+dead_letters = sa.Table(
+    "dead_letters", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("target_object", sa.String(64), nullable=False),
+    sa.Column("source_key", sa.String(200), nullable=False),
+    sa.Column("payload", sa.JSON),
+    sa.Column("error_class", sa.String(20), nullable=False),
+    sa.Column("error_code", sa.String(100)),
+    sa.Column("error_message", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=1),
+    sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("partition", sa.String(100)),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("resolved_run_id", sa.String(64)),
+    sa.Index("ix_dead_letters_open", "pair", "target_object", "source_key", "resolved_at"),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("audit_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("partition", sa.String(100)),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("target_object", sa.String(64), nullable=False),
+    sa.Column("source_key", sa.String(200), nullable=False),
+    sa.Column("target_id", sa.String(400)),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("changes", sa.JSON),
+    sa.Index("ix_audit_log_run", "run_id"),
+    sa.Index("ix_audit_log_key", "pair", "target_object", "source_key"),
+)
+
+inbox = sa.Table(
+    "inbox", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("dedup_key", sa.String(300), nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("source", "dedup_key", name="uq_inbox_dedup"),
+)
+
+ACTIONS = ("created", "updated", "unchanged", "failed", "skipped")
+ERROR_CLASSES = ("transient", "validation", "conflict", "auth", "quota", "dependency")
+
+
+def payload_hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class SyncedRecord:
+    target_id: str | None
+    payload_hash: str
+    payload: dict
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one record in one run; the ledger turns it into state, audit and dead-letter rows."""
+
+    source_key: str
+    action: str
+    payload: dict | None = None
+    target_id: str | None = None
+    previous: dict | None = None
+    error_class: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    pair: str
+    target_object: str
+    source_key: str
+    payload: dict | None
+    error_class: str
+    error_code: str | None
+    error_message: str
+    attempts: int
+    partition: str | None
+
+
+def changed_fields(before: dict | None, after: dict | None) -> dict[str, list]:
+    before, after = before or {}, after or {}
+    return {name: [before.get(name), after.get(name)]
+            for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)}
+
+
+def engine_url(url: str) -> str:
+    """Plain postgres URLs use psycopg2, the driver dagster-postgres already installs, whatever SQLAlchemy's
+    default driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+class Ledger:
+    def __init__(self, url: str):
+        url = engine_url(url)
+        self.url = url
+        is_sqlite = url.startswith("sqlite")
+        self.engine = sa.create_engine(url, future=True,
+                                       connect_args={"timeout": 30} if is_sqlite else {})
+        if is_sqlite:
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._insert = sqlite.insert if is_sqlite else postgresql.insert
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # sync state ------------------------------------------------------------------------------------------------
+    def synced(self, pair: str, target_object: str, keys: Iterable[str] | None = None) -> dict[str, SyncedRecord]:
+        query = sa.select(sync_state.c.source_key, sync_state.c.target_id, sync_state.c.payload_hash,
+                          sync_state.c.payload).where(sync_state.c.pair == pair,
+                                                      sync_state.c.target_object == target_object)
+        found: dict[str, SyncedRecord] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(keys), 500) if keys is not None else [None]:
+                stmt = query if chunk is None else query.where(sync_state.c.source_key.in_(chunk))
+                for row in conn.execute(stmt):
+                    found[row.source_key] = SyncedRecord(row.target_id, row.payload_hash, row.payload)
+        return found
+
+    def synced_keys(self, pair: str, target_object: str, keys: Iterable[str]) -> set[str]:
+        return set(self.synced(pair, target_object, keys))
+
+    def record(self, *, pair: str, target_object: str, outcomes: Sequence[Outcome], run_id: str | None,
+               partition: str | None) -> None:
+        """Writes one batch of outcomes in one transaction, so a run killed mid-load leaves whole batches."""
+        now = _now()
+        with self.engine.begin() as conn:
+            for outcome in outcomes:
+                if outcome.action in ("created", "updated"):
+                    self._upsert_state(conn, pair, target_object, outcome, run_id, now)
+                    self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
+                elif outcome.action == "unchanged":
+                    self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
+                elif outcome.action == "failed":
+                    self._dead_letter(conn, pair, target_object, outcome, run_id, partition, now)
+            if outcomes:
+                conn.execute(audit_log.insert(), [{
+                    "audit_id": str(uuid.uuid4()), "run_id": run_id, "partition": partition, "pair": pair,
+                    "target_object": target_object, "source_key": o.source_key, "target_id": o.target_id,
+                    "action": o.action, "at": now,
+                    "changes": changed_fields(o.previous, o.payload) if o.action in ("created", "updated") else
+                    ({"error": o.error_message} if o.action == "failed" else None),
+                } for o in outcomes])
+
+    def _upsert_state(self, conn, pair, target_object, outcome: Outcome, run_id, now) -> None:
+        values = {"pair": pair, "target_object": target_object, "source_key": outcome.source_key,
+                  "target_id": outcome.target_id, "payload_hash": payload_hash(outcome.payload),
+                  "payload": outcome.payload, "synced_at": now, "run_id": run_id}
+        stmt = self._insert(sync_state).values(**values)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=["pair", "target_object", "source_key"],
+            set_={k: stmt.excluded[k] for k in ("target_id", "payload_hash", "payload", "synced_at", "run_id")}))
+
+    @staticmethod
+    def _open(pair, target_object, source_key):
+        return sa.and_(dead_letters.c.pair == pair, dead_letters.c.target_object == target_object,
+                       dead_letters.c.source_key == source_key, dead_letters.c.resolved_at.is_(None))
+
+    def _resolve(self, conn, pair, target_object, source_key, run_id, now) -> None:
+        conn.execute(dead_letters.update().where(self._open(pair, target_object, source_key))
+                     .values(resolved_at=now, resolved_run_id=run_id))
+
+    def _dead_letter(self, conn, pair, target_object, outcome: Outcome, run_id, partition, now) -> None:
+        existing = conn.execute(sa.select(dead_letters.c.id, dead_letters.c.partition)
+                                .where(self._open(pair, target_object, outcome.source_key))).first()
+        values = {"payload": outcome.payload, "error_class": outcome.error_class or "validation",
+                  "error_code": outcome.error_code, "error_message": outcome.error_message or "rejected",
+                  "last_failed_at": now, "run_id": run_id}
+        if existing:
+            conn.execute(dead_letters.update().where(dead_letters.c.id == existing.id)
+                         .values(**values, attempts=dead_letters.c.attempts + 1,
+                                 partition=partition or existing.partition))
+        else:
+            conn.execute(dead_letters.insert().values(
+                **values, pair=pair, target_object=target_object, source_key=outcome.source_key, attempts=1,
+                first_failed_at=now, partition=partition))
+
+    # dead letters ----------------------------------------------------------------------------------------------
+    def open_dead_letters(self, pair: str | None = None, target_object: str | None = None,
+                          error_class: str | None = None) -> list[DeadLetter]:
+        query = sa.select(dead_letters).where(dead_letters.c.resolved_at.is_(None)).order_by(dead_letters.c.id)
+        if pair:
+            query = query.where(dead_letters.c.pair == pair)
+        if target_object:
+            query = query.where(dead_letters.c.target_object == target_object)
+        if error_class:
+            query = query.where(dead_letters.c.error_class == error_class)
+        with self.engine.connect() as conn:
+            return [DeadLetter(r.id, r.pair, r.target_object, r.source_key, r.payload, r.error_class,
+                               r.error_code, r.error_message, r.attempts, r.partition)
+                    for r in conn.execute(query)]
+
+    def dead_letter_keys(self, pair: str, target_object: str) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(sa.select(dead_letters.c.source_key).where(
+                dead_letters.c.pair == pair, dead_letters.c.target_object == target_object,
+                dead_letters.c.resolved_at.is_(None))).scalars())
+
+    # audit -----------------------------------------------------------------------------------------------------
+    def audit(self, *, run_id: str | None = None, source_key: str | None = None) -> list[dict]:
+        query = sa.select(audit_log).order_by(audit_log.c.id)
+        if run_id:
+            query = query.where(audit_log.c.run_id == run_id)
+        if source_key:
+            query = query.where(audit_log.c.source_key == source_key)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    # inbox -----------------------------------------------------------------------------------------------------
+    def inbox_put(self, source: str, dedup_key: str, payload: dict) -> bool:
+        """Stores a delivery once; returns False when the same (source, dedup key) was already stored."""
+        stmt = self._insert(inbox).values(source=source, dedup_key=dedup_key, received_at=_now(), payload=payload)
+        with self.engine.begin() as conn:
+            result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["source", "dedup_key"]))
+        return result.rowcount == 1
+
+    def inbox_after(self, source: str, after_id: int, limit: int = 1000) -> list[dict]:
+        query = (sa.select(inbox).where(inbox.c.source == source, inbox.c.id > after_id)
+                 .order_by(inbox.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def inbox_mark_processed(self, ids: Iterable[int]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(inbox.update().where(inbox.c.id.in_(list(ids))).values(processed_at=_now()))
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

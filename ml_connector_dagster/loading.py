@@ -1,0 +1,188 @@
+"""The load loop every target shares: diff against the ledger, order by dependency, batch, upsert, record.
+
+A target system plugs in through `TargetWriter`: it upserts one batch of records idempotently (by external id) and
+answers per record. Everything else (what changed, what waits for a parent, what goes to dead letters, what the
+audit log says) happens here once.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ml_connector_dagster.ledger import DeadLetter, Ledger, Outcome, SyncedRecord, payload_hash
+
+Ref = tuple[str, str]  # (target object, source key) that must exist in the target before this record
+
+
+@dataclass(frozen=True)
+class TargetRecord:
+    source_key: str
+    payload: dict
+    refs: tuple[Ref, ...] = ()
+
+    def dead_letter_payload(self) -> dict:
+        return {"payload": self.payload, "refs": [list(ref) for ref in self.refs]}
+
+    @classmethod
+    def from_dead_letter(cls, letter: DeadLetter) -> "TargetRecord | None":
+        stored = letter.payload or {}
+        if stored.get("payload") is None:
+            return None
+        return cls(letter.source_key, stored["payload"], tuple(tuple(ref) for ref in stored.get("refs", [])))
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    source_key: str
+    ok: bool
+    target_id: str | None = None
+    created: bool | None = None  # None when the API does not say (Dataverse upserts answer 204 either way)
+    error_class: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class TargetWriter(Protocol):
+    def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        """Upserts one batch; returns one result per record, in any order. Raises only for systemic failures."""
+
+
+@dataclass
+class LoadSummary:
+    records: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0
+    batches: int = 0
+    failures_by_class: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: Outcome) -> None:
+        setattr(self, outcome.action, getattr(self, outcome.action) + 1)
+        if outcome.action == "failed":
+            self.failures_by_class[outcome.error_class] = self.failures_by_class.get(outcome.error_class, 0) + 1
+
+    def as_metadata(self) -> dict[str, int]:
+        return {"records": self.records, "created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "failed": self.failed, "skipped": self.skipped,
+                "write_batches": self.batches}
+
+
+# A record that failed for one of these reasons is not re-sent unchanged: it would fail again the same way.
+# Replay sends it on purpose, after someone fixed the cause at the target.
+_STICKY_CLASSES = frozenset({"validation", "conflict"})
+
+
+def load(
+    records: Iterable[TargetRecord],
+    *,
+    writer: TargetWriter,
+    ledger: Ledger,
+    pair: str,
+    target_object: str,
+    batch_size: int,
+    run_id: str | None = None,
+    partition: str | None = None,
+    force: bool = False,
+) -> LoadSummary:
+    """Loads `records` into `target_object`. Records waiting on a parent from an earlier run are retried too.
+
+    `force` re-sends records even when their payload is unchanged or dead-lettered with the same payload (replay).
+    """
+    pending = {record.source_key: record for record in records}
+    summary = LoadSummary(records=len(pending))
+    open_letters = {letter.source_key: letter for letter in ledger.open_dead_letters(pair, target_object)}
+    for letter in open_letters.values():
+        if letter.error_class == "dependency" and letter.source_key not in pending:
+            waiting = TargetRecord.from_dead_letter(letter)
+            if waiting is not None:
+                pending[waiting.source_key] = waiting
+
+    synced = ledger.synced(pair, target_object, pending)
+    to_send: dict[str, TargetRecord] = {}
+    settled: list[Outcome] = []
+    for key, record in pending.items():
+        digest = payload_hash(record.payload)
+        previous = synced.get(key)
+        letter = open_letters.get(key)
+        if not force and previous is not None and previous.payload_hash == digest:
+            settled.append(Outcome(key, "unchanged", record.payload, previous.target_id))
+        elif (not force and letter is not None and letter.error_class in _STICKY_CLASSES
+              and letter.payload and payload_hash(letter.payload.get("payload")) == digest):
+            settled.append(Outcome(key, "skipped", record.payload))
+        else:
+            to_send[key] = record
+    _record(ledger, summary, pair, target_object, settled, run_id, partition)
+
+    available = _available_refs(ledger, pair, to_send.values())
+    for level in _levels(to_send, target_object):
+        ready, waiting = [], []
+        for record in level:
+            missing = [ref for ref in record.refs if ref not in available]
+            (waiting if missing else ready).append((record, missing))
+        _record(ledger, summary, pair, target_object, [
+            Outcome(record.source_key, "failed", record.dead_letter_payload(), error_class="dependency",
+                    error_message="waiting for " + ", ".join(f"{obj} {key}" for obj, key in missing)
+                    + " to reach the target")
+            for record, missing in waiting], run_id, partition)
+        batch_records = [record for record, _ in ready]
+        for start in range(0, len(batch_records), batch_size):
+            batch = batch_records[start:start + batch_size]
+            results = {result.source_key: result for result in writer.upsert(target_object, batch)}
+            summary.batches += 1
+            outcomes = [_outcome(record, results.get(record.source_key), synced.get(record.source_key))
+                        for record in batch]
+            _record(ledger, summary, pair, target_object, outcomes, run_id, partition)
+            available.update((target_object, o.source_key) for o in outcomes if o.action in ("created", "updated"))
+    return summary
+
+
+def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedRecord | None) -> Outcome:
+    if result is None:
+        return Outcome(record.source_key, "failed", record.dead_letter_payload(), error_class="transient",
+                       error_message="the target returned no result for this record")
+    if not result.ok:
+        return Outcome(record.source_key, "failed", record.dead_letter_payload(),
+                       error_class=result.error_class or "validation", error_code=result.error_code,
+                       error_message=result.error_message or "rejected by the target")
+    created = result.created if result.created is not None else previous is None
+    return Outcome(record.source_key, "created" if created else "updated", record.payload,
+                   result.target_id or (previous.target_id if previous else None),
+                   previous=previous.payload if previous else None)
+
+
+def _record(ledger: Ledger, summary: LoadSummary, pair: str, target_object: str, outcomes: list[Outcome],
+            run_id: str | None, partition: str | None) -> None:
+    if not outcomes:
+        return
+    ledger.record(pair=pair, target_object=target_object, outcomes=outcomes, run_id=run_id, partition=partition)
+    for outcome in outcomes:
+        summary.add(outcome)
+
+
+def _available_refs(ledger: Ledger, pair: str, records: Iterable[TargetRecord]) -> set[Ref]:
+    """The referenced records already in the target, by the ledger, one query per referenced object."""
+    wanted: dict[str, set[str]] = {}
+    for record in records:
+        for obj, key in record.refs:
+            wanted.setdefault(obj, set()).add(key)
+    return {(obj, key) for obj, keys in wanted.items() for key in ledger.synced_keys(pair, obj, keys)}
+
+
+def _levels(records: dict[str, TargetRecord], target_object: str) -> list[list[TargetRecord]]:
+    """Parents before children when both are in this load (account hierarchies): level = depth within the load."""
+    depth: dict[str, int] = {}
+
+    def level_of(key: str, seen: frozenset[str]) -> int:
+        if key in depth:
+            return depth[key]
+        parents = [ref_key for obj, ref_key in records[key].refs
+                   if obj == target_object and ref_key in records and ref_key not in seen]
+        depth[key] = 0 if not parents else 1 + max(level_of(parent, seen | {key}) for parent in parents)
+        return depth[key]
+
+    levels: dict[int, list[TargetRecord]] = {}
+    for key in records:
+        levels.setdefault(level_of(key, frozenset({key})), []).append(records[key])
+    return [levels[n] for n in sorted(levels)]

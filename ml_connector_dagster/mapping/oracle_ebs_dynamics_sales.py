@@ -1,0 +1,341 @@
+"""Oracle EBS → Dynamics 365 Sales: parties, customer accounts, sites and vendors → accounts; contacts → contacts.
+
+An account is one EBS party (ORGANIZATION, or PERSON where the rules allow) that is a customer (has a customer
+account) or a supplier (has a PO_VENDORS row), keyed `oracle_ebs:party:<PARTY_ID>`. A party that is both becomes
+one account. Its billing address is the primary BILL_TO site, else the identifying address, else the supplier's
+primary pay site. Customer hierarchies (PARENT_PARTY_ID) and supplier hierarchies (parent vendor's party) become
+the parent account. Contacts are the CONTACT_OF relationships of those organizations, keyed by relationship.
+"""
+
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ml_connector_dagster.loading import TargetRecord
+from ml_connector_dagster.mapping.common import (
+    Excluded, MappingResult, Rejected, clean, describe, external_id, is_email, load_rules,
+)
+
+PAIR = "oracle_ebs__dynamics_sales"
+DEFAULT_RULES_FILE = Path(__file__).with_name("oracle_ebs_dynamics_sales.yaml")
+
+# Dataverse account.customertypecode ("Relationship Type") choices, microsoft.md §2.4.
+CUSTOMER_TYPE_CODES = {1: "Competitor", 2: "Consultant", 3: "Customer", 4: "Investor", 5: "Partner",
+                       6: "Influencer", 7: "Press", 8: "Prospect", 9: "Reseller", 10: "Supplier", 11: "Vendor",
+                       12: "Other"}
+
+
+# --- rules (the per-deployment mapping file) ----------------------------------------------------------------------
+class Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_type_by_party_type: dict[str, int] = Field(
+        default={"ORGANIZATION": 3}, description="HZ_PARTIES.PARTY_TYPE → customertypecode for customers; party "
+                                                 "types not listed never become accounts")
+    vendor_type_code: int = Field(default=11, description="customertypecode of supplier-only accounts")
+    customer_and_vendor_type_code: int = Field(default=3, description="customertypecode of parties that are both")
+    vendor_flag_column: str | None = Field(default=None, description="optional Boolean custom column set true on "
+                                                                     "every account that is an EBS supplier")
+    include_inactive: bool = Field(default=False, description="sync parties with STATUS I (else skipped)")
+    truncate_long_names: bool = Field(default=False, description="cut names to the target length instead of "
+                                                                 "sending the record to dead letters")
+
+    @field_validator("vendor_type_code", "customer_and_vendor_type_code")
+    @classmethod
+    def _known_code(cls, code: int) -> int:
+        if code not in CUSTOMER_TYPE_CODES:
+            raise ValueError(f"{code} is not a customertypecode; use one of {CUSTOMER_TYPE_CODES}")
+        return code
+
+    @field_validator("account_type_by_party_type")
+    @classmethod
+    def _known_types(cls, mapping: dict[str, int]) -> dict[str, int]:
+        for party_type, code in mapping.items():
+            if party_type not in ("ORGANIZATION", "PERSON", "GROUP"):
+                raise ValueError(f"{party_type!r} is not an HZ_PARTIES.PARTY_TYPE that can be a customer")
+            if code not in CUSTOMER_TYPE_CODES:
+                raise ValueError(f"{code} (for {party_type}) is not a customertypecode")
+        return mapping
+
+
+def load_pair_rules(path: Path | None = None) -> Rules:
+    return load_rules(Rules, path or DEFAULT_RULES_FILE)
+
+
+# --- source rows (as the service returns them: strings or null) ---------------------------------------------------
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Party(_Row):
+    PARTY_ID: str
+    PARTY_NUMBER: str | None = None
+    PARTY_NAME: str | None = None
+    PARTY_TYPE: str
+    STATUS: str = "A"
+    EMAIL_ADDRESS: str | None = None
+    PRIMARY_PHONE_COUNTRY_CODE: str | None = None
+    PRIMARY_PHONE_AREA_CODE: str | None = None
+    PRIMARY_PHONE_NUMBER: str | None = None
+    URL: str | None = None
+    ADDRESS1: str | None = None
+    ADDRESS2: str | None = None
+    ADDRESS3: str | None = None
+    ADDRESS4: str | None = None
+    CITY: str | None = None
+    POSTAL_CODE: str | None = None
+    STATE: str | None = None
+    PROVINCE: str | None = None
+    COUNTRY: str | None = None
+    PARENT_PARTY_ID: str | None = None
+
+
+class CustAccount(_Row):
+    CUST_ACCOUNT_ID: str
+    PARTY_ID: str
+    ACCOUNT_NUMBER: str | None = None
+    STATUS: str = "A"
+
+
+class PartySite(_Row):
+    PARTY_SITE_ID: str
+    PARTY_ID: str
+    STATUS: str = "A"
+    IDENTIFYING_ADDRESS_FLAG: str | None = None
+    PRIMARY_BILL_TO_FLAG: str | None = None
+    ADDRESS1: str | None = None
+    ADDRESS2: str | None = None
+    ADDRESS3: str | None = None
+    ADDRESS4: str | None = None
+    CITY: str | None = None
+    POSTAL_CODE: str | None = None
+    STATE: str | None = None
+    PROVINCE: str | None = None
+    COUNTY: str | None = None
+    COUNTRY: str | None = None
+
+
+class Vendor(_Row):
+    VENDOR_ID: str
+    PARTY_ID: str | None = None
+    SEGMENT1: str | None = None
+    ENABLED_FLAG: str | None = "Y"
+    END_DATE_ACTIVE: str | None = None
+    PARENT_VENDOR_PARTY_ID: str | None = None
+
+    def active_on(self, day: date) -> bool:
+        ended = self.END_DATE_ACTIVE and datetime.fromisoformat(self.END_DATE_ACTIVE).date() <= day
+        return self.ENABLED_FLAG != "N" and not ended
+
+
+class VendorSite(_Row):
+    VENDOR_SITE_ID: str
+    VENDOR_ID: str
+    ADDRESS_LINE1: str | None = None
+    ADDRESS_LINE2: str | None = None
+    ADDRESS_LINE3: str | None = None
+    ADDRESS_LINE4: str | None = None
+    CITY: str | None = None
+    STATE: str | None = None
+    PROVINCE: str | None = None
+    ZIP: str | None = None
+    COUNTRY: str | None = None
+    PRIMARY_PAY_SITE_FLAG: str | None = None
+    INACTIVE_DATE: str | None = None
+    EMAIL_ADDRESS: str | None = None
+    AREA_CODE: str | None = None
+    PHONE: str | None = None
+
+
+class Contact(_Row):
+    RELATIONSHIP_ID: str
+    ORG_PARTY_ID: str
+    PERSON_FIRST_NAME: str | None = None
+    PERSON_LAST_NAME: str | None = None
+    JOB_TITLE: str | None = None
+    EMAIL_ADDRESS: str | None = None
+    PHONE_NUMBER: str | None = None
+    MOBILE_NUMBER: str | None = None
+    STATUS: str = "A"
+
+
+# --- target payloads (Dataverse columns and lengths, microsoft.md §2.4) -------------------------------------------
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("emailaddress1", check_fields=False)
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if not is_email(value):
+            raise ValueError("is not an e-mail address")
+        return value
+
+
+class AccountPayload(_Payload):
+    name: str = Field(min_length=1, max_length=160)
+    accountnumber: str | None = Field(default=None, max_length=20)
+    customertypecode: int
+    telephone1: str | None = Field(default=None, max_length=50)
+    emailaddress1: str | None = Field(default=None, max_length=100)
+    websiteurl: str | None = Field(default=None, max_length=200)
+    address1_addresstypecode: int | None = None
+    address1_line1: str | None = Field(default=None, max_length=250)
+    address1_line2: str | None = Field(default=None, max_length=250)
+    address1_line3: str | None = Field(default=None, max_length=250)
+    address1_city: str | None = Field(default=None, max_length=80)
+    address1_stateorprovince: str | None = Field(default=None, max_length=50)
+    address1_postalcode: str | None = Field(default=None, max_length=20)
+    address1_county: str | None = Field(default=None, max_length=50)
+    address1_country: str | None = Field(default=None, max_length=80)
+    parent: str | None = Field(default=None, serialization_alias="parentaccountid@odata.bind")
+
+
+class ContactPayload(_Payload):
+    firstname: str | None = Field(default=None, max_length=50)
+    lastname: str = Field(min_length=1, max_length=50)
+    jobtitle: str | None = Field(default=None, max_length=100)
+    emailaddress1: str | None = Field(default=None, max_length=100)
+    telephone1: str | None = Field(default=None, max_length=50)
+    mobilephone: str | None = Field(default=None, max_length=50)
+    parent: str | None = Field(default=None, serialization_alias="parentcustomerid_account@odata.bind")
+
+
+ADDRESS_BILL_TO, ADDRESS_PRIMARY = 1, 3
+
+
+def account_key(party_id: str) -> str:
+    return external_id("oracle_ebs", "party", party_id)
+
+
+def contact_key(relationship_id: str) -> str:
+    return external_id("oracle_ebs", "contact", relationship_id)
+
+
+def account_bind(party_id: str, key_column: str) -> str:
+    return f"/accounts({key_column}='{account_key(party_id)}')"
+
+
+# --- mapping ------------------------------------------------------------------------------------------------------
+def map_accounts(parties: list[Party], cust_accounts: list[CustAccount], sites: list[PartySite],
+                 vendors: list[Vendor], vendor_sites: list[VendorSite], rules: Rules, *, key_column: str,
+                 today: date) -> MappingResult:
+    """One account payload per party that is a customer or an active supplier. Inputs hold the parties' full rows."""
+    accounts_of = _group(cust_accounts, "PARTY_ID")
+    sites_of = _group(sites, "PARTY_ID")
+    vendors_of = _group([v for v in vendors if v.PARTY_ID and v.active_on(today)], "PARTY_ID")
+    vendor_sites_of = _group(vendor_sites, "VENDOR_ID")
+    result = MappingResult()
+    for party in parties:
+        key = account_key(party.PARTY_ID)
+        customer = [a for a in accounts_of.get(party.PARTY_ID, []) if a.STATUS == "A"]
+        supplier = vendors_of.get(party.PARTY_ID, [])
+        if party.STATUS != "A" and not rules.include_inactive:
+            result.excluded.append(Excluded(key, f"party status {party.STATUS}"))
+            continue
+        if not supplier and (not customer or party.PARTY_TYPE not in rules.account_type_by_party_type):
+            result.excluded.append(Excluded(key, "neither a customer of a mapped party type nor an active supplier"))
+            continue
+        pay_sites = [s for v in supplier for s in vendor_sites_of.get(v.VENDOR_ID, []) if not s.INACTIVE_DATE]
+        parent_id = party.PARENT_PARTY_ID or next((v.PARENT_VENDOR_PARTY_ID for v in supplier
+                                                   if v.PARENT_VENDOR_PARTY_ID), None)
+        name = clean(party.PARTY_NAME)
+        if name and rules.truncate_long_names:
+            name = name[:160]
+        fields = {
+            "name": name,
+            "accountnumber": clean(customer[0].ACCOUNT_NUMBER) if customer else None,
+            "customertypecode": _type_code(party, bool(customer), bool(supplier), rules),
+            "telephone1": _phone(party.PRIMARY_PHONE_COUNTRY_CODE, party.PRIMARY_PHONE_AREA_CODE,
+                                 party.PRIMARY_PHONE_NUMBER) or _first_vendor_phone(pay_sites),
+            "emailaddress1": clean(party.EMAIL_ADDRESS) or next((clean(s.EMAIL_ADDRESS) for s in pay_sites
+                                                                  if clean(s.EMAIL_ADDRESS)), None),
+            "websiteurl": clean(party.URL),
+            **_billing_address(party, sites_of.get(party.PARTY_ID, []), pay_sites),
+            "parent": account_bind(parent_id, key_column) if parent_id and parent_id != party.PARTY_ID else None,
+        }
+        try:
+            payload = AccountPayload.model_validate(fields).model_dump(by_alias=True)
+        except ValidationError as exc:
+            result.rejected.append(Rejected(key, describe(exc), party.model_dump()))
+            continue
+        if rules.vendor_flag_column:
+            payload[rules.vendor_flag_column] = bool(supplier)
+        refs = (("account", account_key(parent_id)),) if fields["parent"] else ()
+        result.records.append(TargetRecord(key, payload, refs))
+    return result
+
+
+def map_contacts(contacts: list[Contact], rules: Rules, *, key_column: str) -> MappingResult:
+    result = MappingResult()
+    for contact in contacts:
+        key = contact_key(contact.RELATIONSHIP_ID)
+        if contact.STATUS != "A" and not rules.include_inactive:
+            result.excluded.append(Excluded(key, f"relationship status {contact.STATUS}"))
+            continue
+        fields = {"firstname": clean(contact.PERSON_FIRST_NAME), "lastname": clean(contact.PERSON_LAST_NAME),
+                  "jobtitle": clean(contact.JOB_TITLE), "emailaddress1": clean(contact.EMAIL_ADDRESS),
+                  "telephone1": clean(contact.PHONE_NUMBER), "mobilephone": clean(contact.MOBILE_NUMBER),
+                  "parent": account_bind(contact.ORG_PARTY_ID, key_column)}
+        try:
+            payload = ContactPayload.model_validate(fields).model_dump(by_alias=True)
+        except ValidationError as exc:
+            result.rejected.append(Rejected(key, describe(exc), contact.model_dump()))
+            continue
+        result.records.append(TargetRecord(key, payload, (("account", account_key(contact.ORG_PARTY_ID)),)))
+    return result
+
+
+def _type_code(party: Party, customer: bool, supplier: bool, rules: Rules) -> int:
+    if customer and supplier:
+        return rules.customer_and_vendor_type_code
+    if supplier:
+        return rules.vendor_type_code
+    return rules.account_type_by_party_type[party.PARTY_TYPE]
+
+
+def _billing_address(party: Party, sites: list[PartySite], pay_sites: list[VendorSite]) -> dict:
+    active = [s for s in sites if s.STATUS == "A"]
+    bill_to = next((s for s in active if s.PRIMARY_BILL_TO_FLAG == "Y"), None)
+    site = bill_to or next((s for s in active if s.IDENTIFYING_ADDRESS_FLAG == "Y"), None)
+    if site is not None:
+        return _address(ADDRESS_BILL_TO if bill_to else ADDRESS_PRIMARY, site.ADDRESS1, site.ADDRESS2,
+                        site.ADDRESS3, site.ADDRESS4, site.CITY, site.STATE or site.PROVINCE, site.POSTAL_CODE,
+                        site.COUNTY, site.COUNTRY)
+    pay_site = next((s for s in pay_sites if s.PRIMARY_PAY_SITE_FLAG == "Y"), pay_sites[0] if pay_sites else None)
+    if pay_site is not None:
+        return _address(ADDRESS_BILL_TO, pay_site.ADDRESS_LINE1, pay_site.ADDRESS_LINE2, pay_site.ADDRESS_LINE3,
+                        pay_site.ADDRESS_LINE4, pay_site.CITY, pay_site.STATE or pay_site.PROVINCE, pay_site.ZIP,
+                        None, pay_site.COUNTRY)
+    if clean(party.ADDRESS1) or clean(party.CITY):
+        return _address(ADDRESS_PRIMARY, party.ADDRESS1, party.ADDRESS2, party.ADDRESS3, party.ADDRESS4,
+                        party.CITY, party.STATE or party.PROVINCE, party.POSTAL_CODE, None, party.COUNTRY)
+    return _address(None, *[None] * 9)
+
+
+def _address(type_code, line1, line2, line3, line4, city, state, postal_code, county, country) -> dict:
+    # Dataverse has three street lines; EBS has four, so the fourth joins the third.
+    third = ", ".join(part for part in (clean(line3), clean(line4)) if part) or None
+    return {"address1_addresstypecode": type_code, "address1_line1": clean(line1), "address1_line2": clean(line2),
+            "address1_line3": third, "address1_city": clean(city), "address1_stateorprovince": clean(state),
+            "address1_postalcode": clean(postal_code), "address1_county": clean(county),
+            "address1_country": clean(country)}
+
+
+def _phone(country: str | None, area: str | None, number: str | None) -> str | None:
+    if not clean(number):
+        return None
+    parts = [f"+{clean(country)}" if clean(country) else None, clean(area), clean(number)]
+    return " ".join(p for p in parts if p)
+
+
+def _first_vendor_phone(pay_sites: list[VendorSite]) -> str | None:
+    return next((_phone(None, s.AREA_CODE, s.PHONE) for s in pay_sites if clean(s.PHONE)), None)
+
+
+def _group(rows: list, attribute: str) -> dict[str, list]:
+    grouped: dict[str, list] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, attribute)].append(row)
+    return grouped

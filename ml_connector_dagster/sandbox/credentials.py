@@ -1,0 +1,15 @@
+"""The sandbox's well-known credentials (like LocalStack's `test`/`test`): they open only the local emulators."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SandboxCredentials:
+    ebs_user: str = "MLC_SYNC"
+    ebs_password: str = "sandbox-ebs-password"
+    tenant_id: str = "00000000-0000-0000-0000-0000000000a1"
+    client_id: str = "11111111-1111-1111-1111-111111111111"
+    client_secret: str = "sandbox-dataverse-secret"
+
+
+SANDBOX = SandboxCredentials()

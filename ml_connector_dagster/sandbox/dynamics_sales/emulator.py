@@ -1,0 +1,165 @@
+"""Dataverse Web API v9.x emulator (Dynamics 365 Sales): bearer tokens from the Entra emulator, the service
+protection limits, and the admin surface tests and the demo use to inspect the target."""
+
+import asyncio
+import collections
+import threading
+from pathlib import Path
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.sandbox.dynamics_sales.service import (
+    Counters, DataverseService, Reply, Request as ApiRequest, Rule,
+)
+from ml_connector_dagster.sandbox.dynamics_sales.store import Store
+from ml_connector_dagster.sandbox.dynamics_sales.tables import TABLES
+from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings
+from ml_connector_dagster.sandbox.tokens import TokenError, TokenSigner
+
+JSON_TYPE = "application/json; odata.metadata=minimal"
+
+
+class DynamicsSalesSettings(EmulatorSettings):
+    tenant_id: str = SANDBOX.tenant_id
+    application_users: list[str] = Field(default=[SANDBOX.client_id], description="client ids set up as "
+                                         "application users with a security role in this environment")
+    bulk_tables: list[str] = Field(default=["account"], description="tables whose sdkmessagefilters list "
+                                   "CreateMultiple/UpdateMultiple/UpsertMultiple (microsoft.md §2.7: per org)")
+    reject_rules: list[Rule] = Field(default_factory=list, description="validation plug-ins: matching rows are "
+                                     "refused with 0x80040265 and the rule's message")
+    requests_per_window: int = Field(default=6000, ge=1, description="service protection: requests per user")
+    window_seconds: int = Field(default=300, ge=1)
+    concurrent_requests: int = Field(default=52, ge=1)
+
+
+class DynamicsSalesEmulator(Emulator):
+    name = "dynamics_sales"
+    Settings = DynamicsSalesSettings
+    settings: DynamicsSalesSettings
+
+    def __init__(self, *, signer: TokenSigner | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.signer = signer or TokenSigner()
+        self.store = Store(self.state_dir / "dynamics_sales.sqlite" if self.state_dir else None)
+        self.service = DataverseService(self.store, self.clock, lambda: self.settings)
+        self._recent: dict[str, collections.deque] = collections.defaultdict(collections.deque)
+        self._in_flight: dict[str, int] = collections.defaultdict(int)
+        self._limits = threading.Lock()
+        self.requests_throttled = 0
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/api/data/{version:str}/{path:path}", self._api,
+                      methods=["GET", "POST", "PATCH", "PUT", "DELETE"])]
+
+    def admin_routes(self) -> list[BaseRoute]:
+        return [Route("/tables/{table}", self._admin_rows, methods=["GET"]),
+                Route("/stats", self._admin_stats, methods=["GET"]),
+                Route("/reset", self._admin_reset, methods=["POST"])]
+
+    def render_fault(self, status: int, retry_after: int | None) -> Response:
+        code = "0x80072322" if status == 429 else ""
+        message = ("Number of requests exceeded the limit of 6000 over time window of 300 seconds." if status == 429
+                   else "sandbox fault injection")
+        return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, media_type=JSON_TYPE)
+
+    # the API ---------------------------------------------------------------------------------------------------
+    async def _api(self, request: Request) -> Response:
+        if request.path_params["version"] not in ("v9.0", "v9.1", "v9.2"):
+            return _reply(Reply(404, {}, {"error": {"code": "0x80060888", "message": "Resource not found for the "
+                                                    f"segment '{request.path_params['version']}'."}}))
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        app_id, refusal = self._authenticate(request, origin)
+        if refusal is not None:
+            return refusal
+        throttled = self._admit(app_id)
+        if throttled is not None:
+            return throttled
+        try:
+            api_request = ApiRequest(request.method, request.path_params["path"], dict(request.query_params),
+                                     {k.lower(): v for k, v in request.headers.items()}, await request.body())
+            root = f"{origin}/api/data/{request.path_params['version']}"
+            reply = await asyncio.to_thread(self.service.handle, api_request, root)
+        finally:
+            with self._limits:
+                self._in_flight[app_id] -= 1
+        return _reply(reply)
+
+    def _authenticate(self, request: Request, origin: str) -> tuple[str, Response | None]:
+        challenge = {"WWW-Authenticate": f"Bearer authorization_uri=https://login.microsoftonline.com/"
+                                         f"{self.settings.tenant_id}/oauth2/authorize, resource_id={origin}/"}
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Bearer "):
+            return "", _reply(Reply(401, challenge, {"error": {"code": "", "message": "Bearer token is required."}}))
+        try:
+            claims = self.signer.verify(header[7:], audience=origin, now=self.clock.now())
+        except TokenError as error:
+            return "", _reply(Reply(401, challenge, {"error": {"code": "", "message": str(error)}}))
+        if claims.tid != self.settings.tenant_id:
+            return "", _reply(Reply(401, challenge, {"error": {"code": "", "message": "The token was issued for "
+                                                               "another tenant."}}))
+        if claims.appid not in self.settings.application_users:
+            return "", _reply(Reply(403, {}, {"error": {"code": "0x80072560", "message": "The user is not a member "
+                                      f"of the organization: no application user exists for {claims.appid}."}}))
+        return claims.appid, None
+
+    def _admit(self, app_id: str) -> Response | None:
+        """Service protection per user (microsoft.md §2.11): requests in a sliding window, and concurrency."""
+        now = self.clock.now().timestamp()
+        with self._limits:
+            recent = self._recent[app_id]
+            while recent and recent[0] <= now - self.settings.window_seconds:
+                recent.popleft()
+            if len(recent) >= self.settings.requests_per_window:
+                self.requests_throttled += 1
+                wait = max(1, int(recent[0] + self.settings.window_seconds - now + 0.999))
+                return _reply(Reply(429, {"Retry-After": str(wait)}, {"error": {"code": "0x80072322", "message":
+                              f"Number of requests exceeded the limit of {self.settings.requests_per_window} over "
+                              f"time window of {self.settings.window_seconds} seconds."}}))
+            if self._in_flight[app_id] >= self.settings.concurrent_requests:
+                return _reply(Reply(429, {"Retry-After": "1"}, {"error": {"code": "0x80072326", "message":
+                              f"Number of concurrent requests exceeded the limit of "
+                              f"{self.settings.concurrent_requests}."}}))
+            recent.append(now)
+            self._in_flight[app_id] += 1
+        return None
+
+    # inspection (tests, demo, admin) ---------------------------------------------------------------------------
+    def rows(self, table: str, **where) -> list[dict]:
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}; known: {sorted(TABLES)}")
+        return [row for row in self.store.snapshot(table) if all(row.get(k) == v for k, v in where.items())]
+
+    def count(self, table: str) -> int:
+        return len(self.rows(table))
+
+    def stats(self) -> dict[str, int]:
+        return dict(vars(self.service.counters))
+
+    def reset(self) -> None:
+        self.store.clear()
+        self.service.counters = Counters()
+
+    async def _admin_rows(self, request: Request) -> Response:
+        try:
+            return JSONResponse({"value": self.rows(request.path_params["table"], **dict(request.query_params))})
+        except ValueError as error:
+            return JSONResponse({"detail": str(error)}, status_code=404)
+
+    async def _admin_stats(self, request: Request) -> Response:
+        return JSONResponse({**self.stats(), **{f"rows_{t}": self.count(t) for t in TABLES}})
+
+    async def _admin_reset(self, request: Request) -> Response:
+        self.reset()
+        return JSONResponse({"reset": True})
+
+
+def _reply(reply: Reply) -> Response:
+    headers = {"OData-Version": "4.0", **reply.headers}
+    if isinstance(reply.body, dict):
+        return JSONResponse(reply.body, status_code=reply.status, headers=headers, media_type=JSON_TYPE)
+    return Response(reply.body or b"", status_code=reply.status, headers=headers,
+                    media_type=headers.pop("Content-Type", None))

@@ -1,0 +1,216 @@
+"""The OData query subset Dataverse answers: `$filter` expressions, `$select`, `$orderby`, key segments.
+
+`$filter` grammar: comparisons (eq ne gt ge lt le), `and` / `or` / `not`, parentheses, `contains`, `startswith`,
+`endswith`; literals 'text' ('' escapes a quote), numbers, true/false/null, GUIDs and ISO dates (unquoted).
+Anything else is a 400 with the vendor's code, never silently ignored.
+"""
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+Row = dict
+Predicate = Callable[[Row], bool]
+
+_TOKEN = re.compile(r"""\s*(?:
+    (?P<string>'(?:[^']|'')*')
+  | (?P<date>\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)(?![\w-])
+  | (?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})
+  | (?P<number>-?\d+(?:\.\d+)?)
+  | (?P<punct>[(),])
+  | (?P<name>[A-Za-z_][\w./@]*)
+)""", re.VERBOSE)
+_COMPARE = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
+            "gt": lambda a, b: a is not None and b is not None and a > b,
+            "ge": lambda a, b: a is not None and b is not None and a >= b,
+            "lt": lambda a, b: a is not None and b is not None and a < b,
+            "le": lambda a, b: a is not None and b is not None and a <= b}
+_FUNCTIONS = {"contains": lambda a, b: b.lower() in a.lower(), "startswith": lambda a, b: a.lower().startswith(b.lower()),
+              "endswith": lambda a, b: a.lower().endswith(b.lower())}
+
+
+class QueryError(ValueError):
+    """A query Dataverse refuses: 400 with `code`."""
+
+    def __init__(self, message: str, code: str = "0x80060888"):
+        super().__init__(message)
+        self.code = code
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens, position = [], 0
+    while position < len(text):
+        if text[position:].strip() == "":
+            break
+        match = _TOKEN.match(text, position)
+        if not match:
+            raise QueryError(f"Syntax error at position {position} in '{text}'.")
+        kind = match.lastgroup
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    return tokens
+
+
+def _literal(kind: str, value: str):
+    if kind == "string":
+        return value[1:-1].replace("''", "'")
+    if kind == "number":
+        return float(value) if "." in value else int(value)
+    if kind == "guid":
+        return str(uuid.UUID(value))
+    if kind == "date":
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
+    raise QueryError(f"Unexpected literal {value!r}.")
+
+
+def _either(first: Predicate, second: Predicate) -> Predicate:
+    return lambda row: first(row) or second(row)
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda row: first(row) and second(row)
+
+
+class _Parser:
+    def __init__(self, text: str, columns: set[str]):
+        self.tokens = _tokens(text)
+        self.position = 0
+        self.columns = columns
+
+    def parse(self) -> Predicate:
+        predicate = self._or()
+        if self.position != len(self.tokens):
+            raise QueryError(f"Syntax error: unexpected '{self.tokens[self.position][1]}'.")
+        return predicate
+
+    def _peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def _take(self, value: str | None = None) -> tuple[str, str]:
+        token = self._peek()
+        if token is None or (value is not None and token[1] != value):
+            raise QueryError(f"Syntax error: expected '{value or 'an operand'}'.")
+        self.position += 1
+        return token
+
+    def _or(self) -> Predicate:
+        left = self._and()
+        while self._peek() == ("name", "or"):
+            self._take()
+            left = _either(left, self._and())
+        return left
+
+    def _and(self) -> Predicate:
+        left = self._unary()
+        while self._peek() == ("name", "and"):
+            self._take()
+            left = _both(left, self._unary())
+        return left
+
+    def _unary(self) -> Predicate:
+        if self._peek() == ("name", "not"):
+            self._take()
+            inner = self._unary()
+            return lambda row: not inner(row)
+        if self._peek() == ("punct", "("):
+            self._take()
+            inner = self._or()
+            self._take(")")
+            return inner
+        return self._comparison()
+
+    def _column(self, name: str) -> str:
+        if name not in self.columns:
+            raise QueryError(f"Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM'.")
+        return name
+
+    def _comparison(self) -> Predicate:
+        kind, value = self._take()
+        if kind == "name" and value in _FUNCTIONS and self._peek() == ("punct", "("):
+            self._take("(")
+            column = self._column(self._take()[1])
+            self._take(",")
+            argument = _literal(*self._take())
+            self._take(")")
+            function = _FUNCTIONS[value]
+            return lambda row: isinstance(row.get(column), str) and function(row[column], argument)
+        if kind != "name":
+            raise QueryError(f"Syntax error: expected a property name, found '{value}'.")
+        column = self._column(value)
+        operator = self._take()[1]
+        if operator not in _COMPARE:
+            raise QueryError(f"Syntax error: '{operator}' is not a comparison operator.")
+        literal_kind, literal = self._take()
+        if literal_kind == "name" and literal in ("null", "true", "false"):
+            operand = {"null": None, "true": True, "false": False}[literal]
+        else:
+            operand = _literal(literal_kind, literal)
+        compare = _COMPARE[operator]
+
+        def test(row: Row) -> bool:
+            value = row.get(column)
+            if isinstance(operand, str) and isinstance(value, str) and operator in ("eq", "ne"):
+                # Dataverse string comparison follows the database collation: case-insensitive.
+                return compare(value.lower(), operand.lower())
+            return compare(value, operand)
+
+        return test
+
+
+def parse_filter(text: str, columns: set[str]) -> Predicate:
+    return _Parser(text, columns).parse()
+
+
+def parse_select(text: str | None, columns: set[str]) -> list[str] | None:
+    if not text:
+        return None
+    selected = [name.strip() for name in text.split(",") if name.strip()]
+    for name in selected:
+        if name not in columns:
+            raise QueryError(f"Could not find a property named '{name}' on type 'Microsoft.Dynamics.CRM'.")
+    return selected
+
+
+def parse_orderby(text: str | None, columns: set[str]) -> list[tuple[str, bool]]:
+    order = []
+    for part in (text or "").split(","):
+        words = part.split()
+        if not words:
+            continue
+        if words[0] not in columns or len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
+            raise QueryError(f"The $orderby expression '{part.strip()}' is not valid.")
+        order.append((words[0], len(words) == 2 and words[1] == "desc"))
+    return order
+
+
+_KEY_PART = re.compile(r"\s*(\w+)\s*=\s*('(?:[^']|'')*'|[^,]+)\s*(?:,|$)")
+
+
+def parse_key(segment: str) -> dict[str, object] | str:
+    """`<guid>` → the GUID; `name='v'[,other=1]` → {name: value}."""
+    segment = segment.strip()
+    try:
+        return str(uuid.UUID(segment))
+    except ValueError:
+        pass
+    values, position = {}, 0
+    while position < len(segment):
+        match = _KEY_PART.match(segment, position)
+        if not match:
+            raise QueryError(f"The key in the request URI is not valid: '{segment}'.", "0x80060888")
+        raw = match.group(2).strip()
+        values[match.group(1)] = raw[1:-1].replace("''", "'") if raw.startswith("'") else _key_value(raw)
+        position = match.end()
+    return values
+
+
+def _key_value(raw: str):
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        pass
+    try:
+        return int(raw)
+    except ValueError:
+        raise QueryError(f"The key value '{raw}' is not a valid literal.", "0x80060888") from None

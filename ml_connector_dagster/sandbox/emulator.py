@@ -1,0 +1,103 @@
+"""The base every emulator builds on: a Starlette app behind fault injection, with an admin surface.
+
+Vendor routes are the emulator's own; everything under `/_admin` is the sandbox's (health, faults, clock,
+settings, plus what each emulator adds to edit source records or inspect target state). The admin surface is
+not part of any vendor protocol and never needs vendor credentials.
+"""
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from ml_connector_dagster.sandbox.clock import Clock
+from ml_connector_dagster.sandbox.faults import FaultMiddleware, Faults, FaultSettings
+
+
+class EmulatorSettings(BaseModel):
+    """Behaviour knobs of one emulator; subclasses add their own fields (token lifetimes, page caps...)."""
+
+
+class Emulator:
+    """One vendor system. Subclasses set `name`, `Settings`, and implement `routes` (and `admin_routes`)."""
+
+    name: ClassVar[str]
+    Settings: ClassVar[type[EmulatorSettings]] = EmulatorSettings
+
+    def __init__(self, *, clock: Clock | None = None, state_dir: Path | None = None, seed: int = 7,
+                 settings: EmulatorSettings | None = None):
+        self.clock = clock or Clock()
+        self.state_dir = Path(state_dir) if state_dir else None
+        self.seed = seed
+        self.settings = settings or self.Settings()
+        self.faults = Faults()
+        self.requests_served = 0
+
+    def routes(self) -> list[BaseRoute]:
+        raise NotImplementedError
+
+    def admin_routes(self) -> list[BaseRoute]:
+        return []
+
+    def render_fault(self, status: int, retry_after: int | None) -> Response:
+        """The body this vendor sends with an injected error; override to match the vendor's error shape."""
+        return JSONResponse({"error": {"code": str(status), "message": "sandbox fault injection"}}, status_code=status)
+
+    def update_settings(self, changes: dict) -> EmulatorSettings:
+        self.settings = self.Settings.model_validate({**self.settings.model_dump(), **changes})
+        return self.settings
+
+    def app(self) -> FaultMiddleware:
+        admin = [
+            Route("/health", self._health, methods=["GET"]),
+            Route("/faults", self._faults, methods=["GET", "POST", "DELETE"]),
+            Route("/clock", self._clock, methods=["GET", "POST"]),
+            Route("/settings", self._settings, methods=["GET", "PATCH"]),
+            *self.admin_routes(),
+        ]
+        starlette = Starlette(routes=[*self.routes(), Mount("/_admin", routes=admin)])
+        counted = _CountRequests(starlette, self)
+        return FaultMiddleware(counted, self.faults, self.render_fault, self.clock.advance)
+
+    async def _health(self, request: Request) -> Response:
+        return JSONResponse({"system": self.name, "status": "ok", "now": self.clock.now().isoformat()})
+
+    async def _faults(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                self.faults.configure(FaultSettings.model_validate(await request.json()))
+            except ValidationError as exc:
+                return JSONResponse({"detail": exc.errors(include_url=False)}, status_code=422)
+        elif request.method == "DELETE":
+            self.faults.clear()
+        return JSONResponse(self.faults.snapshot().model_dump())
+
+    async def _clock(self, request: Request) -> Response:
+        if request.method == "POST":
+            body = await request.json()
+            if "advance_seconds" in body:
+                self.clock.advance(float(body["advance_seconds"]))
+        return JSONResponse({"now": self.clock.now().isoformat()})
+
+    async def _settings(self, request: Request) -> Response:
+        if request.method == "PATCH":
+            try:
+                self.update_settings(await request.json())
+            except ValidationError as exc:
+                return JSONResponse({"detail": exc.errors(include_url=False)}, status_code=422)
+        return JSONResponse(self.settings.model_dump(mode="json"))
+
+
+class _CountRequests:
+    def __init__(self, app, emulator: Emulator):
+        self.app = app
+        self.emulator = emulator
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not scope["path"].startswith("/_admin"):
+            self.emulator.requests_served += 1
+        await self.app(scope, receive, send)

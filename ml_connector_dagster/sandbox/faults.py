@@ -1,0 +1,137 @@
+"""Fault injection shared by every emulator: latency, planned error bursts, dropped connections.
+
+Faults are planned, not random, so a test says exactly which requests fail and the run is reproducible.
+"""
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+DROP = 0  # a plan with this status drops the connection mid-response instead of answering
+
+
+class FaultPlan(BaseModel):
+    status: int | None = Field(default=None, description="HTTP status to answer with (429, 500, 502, 503, 504), 0 to "
+                               "drop the connection, or None to let the request through (with the effects below)")
+    count: int = Field(default=1, ge=1, description="how many matching requests fail")
+    retry_after: int | None = Field(default=None, ge=0, description="Retry-After seconds sent with the failure")
+    path_contains: str = Field(default="", description="only requests whose path contains this text match")
+    method: str | None = Field(default=None, description="only requests with this HTTP method match")
+    skip: int = Field(default=0, ge=0, description="let this many matching requests through before failing")
+    advance_clock_seconds: float = Field(default=0, ge=0, description="move the emulator's clock forward first, e.g. "
+                                         "past a session or token lifetime, so it expires at an exact request")
+    drop_after_processing: bool = Field(default=False, description="let the emulator process the request, then drop "
+                                        "the connection instead of answering (the write happened; the client "
+                                        "cannot know)")
+
+
+class FaultSettings(BaseModel):
+    latency_ms: int = Field(default=0, ge=0)
+    plans: list[FaultPlan] = Field(default_factory=list)
+
+
+class Faults:
+    """Thread-safe holder of the fault settings of one emulator; `take` consumes plans as requests match."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.latency_ms = 0
+        self._plans: list[FaultPlan] = []
+        self.injected = 0
+
+    def configure(self, settings: FaultSettings) -> None:
+        with self._lock:
+            self.latency_ms = settings.latency_ms
+            self._plans = [plan.model_copy() for plan in settings.plans]
+
+    def add(self, plan: FaultPlan) -> None:
+        with self._lock:
+            self._plans.append(plan.model_copy())
+
+    def clear(self) -> None:
+        self.configure(FaultSettings())
+
+    def snapshot(self) -> FaultSettings:
+        with self._lock:
+            return FaultSettings(latency_ms=self.latency_ms, plans=[p.model_copy() for p in self._plans])
+
+    def take(self, method: str, path: str) -> FaultPlan | None:
+        with self._lock:
+            for plan in self._plans:
+                if plan.path_contains not in path or (plan.method and plan.method.upper() != method):
+                    continue
+                if plan.skip:
+                    plan.skip -= 1
+                    return None
+                plan.count -= 1
+                if plan.count == 0:
+                    self._plans.remove(plan)
+                self.injected += 1
+                return plan.model_copy()
+        return None
+
+
+class DroppedConnection(Exception):
+    """Raised inside the ASGI app after a partial response so the server closes the socket."""
+
+
+class _QuietDrops(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], DroppedConnection))
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+FaultRenderer = Callable[[int, int | None], Response]
+
+
+async def _drop(send: Send) -> None:
+    """Starts a response and cuts it short: the server closes the socket, the client sees a broken connection."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+    await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
+    raise DroppedConnection("sandbox fault: connection dropped")
+
+
+class FaultMiddleware:
+    """Applies an emulator's faults to every request except its admin surface."""
+
+    def __init__(self, app: ASGIApp, faults: Faults, render: FaultRenderer,
+                 advance_clock: Callable[[float], None] = lambda seconds: None):
+        self.app = app
+        self.faults = faults
+        self.render = render
+        self.advance_clock = advance_clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_admin"):
+            await self.app(scope, receive, send)
+            return
+        if self.faults.latency_ms:
+            await asyncio.sleep(self.faults.latency_ms / 1000)
+        plan = self.faults.take(scope["method"], scope["path"])
+        if plan is None:
+            await self.app(scope, receive, send)
+            return
+        if plan.advance_clock_seconds:
+            self.advance_clock(plan.advance_clock_seconds)
+        if plan.drop_after_processing:
+            async def swallow(message) -> None:
+                return None
+
+            await self.app(scope, receive, swallow)
+            await _drop(send)
+        if plan.status is None:
+            await self.app(scope, receive, send)
+            return
+        if plan.status == DROP:
+            await _drop(send)
+        response = self.render(plan.status, plan.retry_after)
+        if plan.retry_after is not None:
+            response.headers["Retry-After"] = str(plan.retry_after)
+        await response(scope, receive, send)

@@ -1,0 +1,245 @@
+"""Oracle EBS R12.2 Integrated SOA Gateway emulator serving the connector's read service (XXMLC_SYNC_PKG).
+
+ISG's behaviour follows erp_sources.md §1: the login service answers the session token and the name of the cookie to
+send it in; calls authenticate with that cookie or with HTTP Basic; the RESTHeader carries the application context
+(Org_Id scopes the operating-unit-striped rows); OUT parameters come back as strings in `OutputParameters`; faults
+as `ISGServiceFault`. Where the reference marks ISG behaviour as unverified, the choice here says so.
+"""
+
+import base64
+import binascii
+import json
+import secrets
+import sqlite3
+import threading
+from datetime import date, datetime, timedelta
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings
+from ml_connector_dagster.sandbox.oracle_ebs import procedures, schema
+from ml_connector_dagster.sandbox.oracle_ebs.seed import SeedSize, seed
+
+FAULT_NAMESPACE = "http://xmlns.oracle.com/isg/servicefault"
+
+
+class OracleEbsSettings(EmulatorSettings):
+    users: dict[str, str] = Field(default={SANDBOX.ebs_user: SANDBOX.ebs_password}, description="FND_USER names "
+                                  "and passwords")
+    granted_users: list[str] = Field(default=[SANDBOX.ebs_user], description="users granted the service")
+    service_alias: str = Field(default="xxmlc_sync", description="alias the service was deployed under")
+    session_cookie_name: str = Field(default="EBSDB", description="unverified: reportedly the database SID")
+    session_ttl_seconds: int = Field(default=1800, ge=1, description="ICX: Session Timeout (idle)")
+    ebs_version: str = "12.2.10"
+
+
+class OracleEbsEmulator(Emulator):
+    name = "oracle_ebs"
+    Settings = OracleEbsSettings
+    settings: OracleEbsSettings
+
+    def __init__(self, *, parties: int = 3000, vendors: int = 400, start_date: date = date(2026, 10, 1),
+                 days: int = 28, **kwargs):
+        super().__init__(**kwargs)
+        path = self.state_dir / "oracle_ebs.sqlite" if self.state_dir else None
+        fresh = path is None or not path.exists()
+        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock:
+            for statement in schema.ddl():
+                self._db.execute(statement)
+            if fresh:
+                seed(self._db, SeedSize(parties, vendors, start_date, days), self.seed)
+            self._db.commit()
+        self._sessions: dict[str, datetime] = {}
+        self.sessions_opened = 0
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/webservices/rest/login", self._login, methods=["GET"]),
+                Route("/webservices/rest/logout", self._logout, methods=["GET"]),
+                Route("/webservices/rest/{alias}/{method}/", self._invoke, methods=["POST"]),
+                Route("/webservices/rest/{alias}/{method}", self._invoke, methods=["POST"])]
+
+    def admin_routes(self) -> list[BaseRoute]:
+        return [Route("/tables/{table}", self._admin_rows, methods=["GET"]),
+                Route("/tables/{table}/{pk}", self._admin_update, methods=["PATCH"])]
+
+    def render_fault(self, status: int, retry_after: int | None) -> Response:
+        return _fault(status, "ISG_SERVICE_UNAVAILABLE", "The service is temporarily unavailable (sandbox fault "
+                      "injection).", "Retry the request later.")
+
+    # authentication ----------------------------------------------------------------------------------------------
+    async def _login(self, request: Request) -> Response:
+        user = self._basic_user(request)
+        if user is None:
+            return _unauthorized()
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._sessions[token] = self.clock.now()
+            self.sessions_opened += 1
+        cookie = self.settings.session_cookie_name
+        body = {"response": {"data": {"accessTokenName": cookie, "accessToken": token,
+                                      "ebsVersion": self.settings.ebs_version, "userName": user}}}
+        return JSONResponse(body, headers={"Set-Cookie": f"{cookie}={token}; Path=/; HttpOnly"})
+
+    async def _logout(self, request: Request) -> Response:
+        token = request.cookies.get(self.settings.session_cookie_name)
+        with self._lock:
+            self._sessions.pop(token, None)
+        return JSONResponse({"response": {"data": {"status": "logged out"}}})
+
+    def _basic_user(self, request: Request) -> str | None:
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("basic "):
+            return None
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return user if self.settings.users.get(user.upper()) == password else None
+
+    def _session_user(self, request: Request) -> str | None:
+        token = request.cookies.get(self.settings.session_cookie_name)
+        now = self.clock.now()
+        with self._lock:
+            last_used = self._sessions.get(token) if token else None
+            if last_used is None:
+                return None
+            if now - last_used > timedelta(seconds=self.settings.session_ttl_seconds):
+                del self._sessions[token]
+                return None
+            self._sessions[token] = now
+        return SANDBOX.ebs_user
+
+    def active_sessions(self) -> int:
+        return len(self._sessions)
+
+    # the service -------------------------------------------------------------------------------------------------
+    async def _invoke(self, request: Request) -> Response:
+        user = self._session_user(request) or self._basic_user(request)
+        if user is None:
+            return _unauthorized()
+        alias, method = request.path_params["alias"], request.path_params["method"].upper()
+        if alias != self.settings.service_alias:
+            return _fault(404, "ISG_INVALID_ALIAS", f"No service is deployed with the alias '{alias}'.",
+                          "Check the service alias in the Integration Repository.", alias, method)
+        if method not in procedures.PROCEDURES:
+            return _fault(404, "ISG_INVALID_FUNCTION", f"The method '{method}' is not deployed for service "
+                          f"'{alias}'.", "Deploy the method from the Integration Repository.", alias, method)
+        if user.upper() not in {u.upper() for u in self.settings.granted_users}:
+            # Unverified: the HTTP status of a missing grant; the code is the one seen in the field.
+            return _fault(403, "ISG_SERVICE_AUTH_FAILURE", f"User '{user}' is not authorized to execute the "
+                          f"service operation {method}.", "Create a grant for the user.", alias, method)
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            return _fault(415, "ISG_UNSUPPORTED_MEDIA_TYPE", "The request content type must be application/json "
+                          "or application/xml.", "Send Content-Type: application/json.", alias, method)
+        try:
+            header, params = _envelope(json.loads(await request.body()))
+        except (ValueError, AttributeError):
+            return _fault(400, "ISG_INVALID_INPUT", "The request body is not a valid JSON document for this "
+                          "operation.", "Send {\"<METHOD>_Input\": {\"RESTHeader\": {...}, \"InputParameters\": "
+                          "{...}}}.", alias, method)
+        org_id = header.get("Org_Id") or header.get("ORG_ID")
+        output = {"@xmlns": f"http://xmlns.oracle.com/apps/ar/rest/{alias}/{method.lower()}/",
+                  "@xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance"}
+        try:
+            if org_id is not None and not str(org_id).isdigit():
+                raise procedures.InputError(f"Org_Id {org_id!r} is not an operating unit id")
+            with self._lock:
+                page = procedures.run(self._db, method, params, org_id=str(org_id) if org_id else None,
+                                      now=self.clock.now(), server_offset="+00:00")
+        except procedures.InputError as error:
+            output.update(X_ROWS=None, X_HAS_MORE="N", X_RETURN_STATUS="E", X_MSG_COUNT="1", X_MSG_DATA=str(error))
+            return JSONResponse({"OutputParameters": output})
+        # Unverified how ISG renders a one-row table; a bare object is the harder case for clients, so it is used.
+        items = page.rows[0] if len(page.rows) == 1 else page.rows
+        output.update(X_ROWS={"X_ROWS_ITEM": items} if page.rows else None, X_HAS_MORE="Y" if page.has_more else "N",
+                      X_RETURN_STATUS="S", X_MSG_COUNT="0", X_MSG_DATA=None)
+        return JSONResponse({"OutputParameters": output})
+
+    # source edits and inspection ---------------------------------------------------------------------------------
+    def rows(self, table: str, **where) -> list[dict]:
+        name = _table(table)
+        for column in where:
+            _column(self._db, name, column)
+        clause = " AND ".join(f"{column} = ?" for column in where) or "1 = 1"
+        with self._lock:
+            cursor = self._db.execute(f"SELECT * FROM {name} WHERE {clause}", tuple(where.values()))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, values)) for values in cursor.fetchall()]
+
+    def update_row(self, table: str, pk: str, changes: dict) -> dict:
+        """Edits one row (both rows of a relationship) as a user would in EBS: the change stamp becomes now."""
+        name = _table(table)
+        key = schema.primary_key(name)
+        for column in changes:
+            _column(self._db, name, column)
+            if column == key:
+                raise ValueError(f"{key} is the primary key of {name} and cannot change")
+        columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({name})")}
+        values = dict(changes, LAST_UPDATE_DATE=self.clock.now().strftime("%Y-%m-%d %H:%M:%S"))
+        assignments = [f"{column} = :{column}" for column in values]
+        if "OBJECT_VERSION_NUMBER" in columns and "OBJECT_VERSION_NUMBER" not in changes:
+            assignments.append("OBJECT_VERSION_NUMBER = COALESCE(OBJECT_VERSION_NUMBER, 0) + 1")
+        with self._lock:
+            updated = self._db.execute(f"UPDATE {name} SET {', '.join(assignments)} WHERE {key} = :_pk",
+                                       {**values, "_pk": pk}).rowcount
+            self._db.commit()
+        if not updated:
+            raise LookupError(f"no {name} row with {key} = {pk}")
+        return self.rows(name, **{key: int(pk) if str(pk).isdigit() else pk})[0]
+
+    async def _admin_rows(self, request: Request) -> Response:
+        try:
+            return JSONResponse({"rows": self.rows(request.path_params["table"], **dict(request.query_params))})
+        except ValueError as error:
+            return JSONResponse({"detail": str(error)}, status_code=404)
+
+    async def _admin_update(self, request: Request) -> Response:
+        try:
+            changes = await request.json()
+            if not isinstance(changes, dict) or not changes:
+                raise ValueError("send a JSON object of column: value")
+            row = self.update_row(request.path_params["table"], request.path_params["pk"], changes)
+        except LookupError as error:
+            return JSONResponse({"detail": str(error)}, status_code=404)
+        except ValueError as error:
+            return JSONResponse({"detail": str(error)}, status_code=422)
+        return JSONResponse(row)
+
+
+def _table(table: str) -> str:
+    name = table.upper()
+    name = schema.VIEWS.get(name, name)
+    if name not in schema.TABLES:
+        raise ValueError(f"unknown table {table!r}; known: {sorted([*schema.TABLES, *schema.VIEWS])}")
+    return name
+
+
+def _column(db: sqlite3.Connection, table: str, column: str) -> None:
+    if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+        raise ValueError(f"{table} has no column {column!r}")
+
+
+def _envelope(body: dict) -> tuple[dict, dict]:
+    """ISG accepts `{"<METHOD>_Input": {...}}`, any wrapper name, or RESTHeader/InputParameters at the top."""
+    if "InputParameters" not in body and "RESTHeader" not in body and len(body) == 1:
+        body = next(iter(body.values()))
+    return body.get("RESTHeader") or {}, body.get("InputParameters") or {}
+
+
+def _unauthorized() -> Response:
+    # Unverified: the body of WebLogic's 401; clients must rely on the status.
+    return Response("Unauthorized", status_code=401, media_type="text/plain",
+                    headers={"WWW-Authenticate": 'Basic realm="ISG"'})
+
+
+def _fault(status: int, code: str, message: str, resolution: str, alias: str = "", method: str = "") -> Response:
+    return JSONResponse({"ISGServiceFault": {"@xmlns": FAULT_NAMESPACE, "Code": code, "Message": message,
+                                             "Resolution": resolution,
+                                             "ServiceDetails": {"ServiceName": alias, "OperationName": method,
+                                                                "InstanceId": "0"}}}, status_code=status)

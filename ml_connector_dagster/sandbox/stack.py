@@ -1,0 +1,40 @@
+"""The whole sandbox wired together: Entra issues the tokens Dataverse accepts; one clock for all."""
+
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ml_connector_dagster.sandbox.clock import Clock
+from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
+from ml_connector_dagster.sandbox.entra import EntraEmulator
+from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
+from ml_connector_dagster.sandbox.server import SandboxServer
+from ml_connector_dagster.sandbox.tokens import TokenSigner
+
+
+@dataclass(frozen=True)
+class SeedSize:
+    parties: int = 3000
+    vendors: int = 400
+    start_date: date = date(2026, 10, 1)
+    days: int = 28
+
+    def partition_keys(self) -> list[str]:
+        return [date.fromordinal(self.start_date.toordinal() + n).isoformat() for n in range(self.days)]
+
+
+def build_sandbox(*, state_dir: Path | None = None, clock: Clock | None = None, seed: int = 7,
+                  size: SeedSize = SeedSize(), ports: dict[str, int] | None = None) -> SandboxServer:
+    """All emulators; call `.start()` or use `with`. With `state_dir`, their data persists across processes."""
+    if state_dir is not None:
+        Path(state_dir).mkdir(parents=True, exist_ok=True)
+    clock = clock or Clock()
+    signer = TokenSigner()
+    emulators = [
+        OracleEbsEmulator(clock=clock, state_dir=state_dir, seed=seed, parties=size.parties, vendors=size.vendors,
+                          start_date=size.start_date, days=size.days),
+        EntraEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
+        DynamicsSalesEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
+    ]
+    return SandboxServer(emulators, ports=ports)

@@ -1,0 +1,27 @@
+"""Base of the system resources: the live connection is opened on first use in a run (or step process) and closed
+when Dagster tears the resource down, so one run logs in once and logs out once."""
+
+from contextlib import AbstractContextManager, ExitStack
+from typing import Any
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+
+class SessionResource(dg.ConfigurableResource):
+    _stack: ExitStack | None = PrivateAttr(default=None)
+    _session: Any = PrivateAttr(default=None)
+
+    def open(self) -> AbstractContextManager:
+        raise NotImplementedError
+
+    def session(self):
+        if self._session is None:
+            self._stack = ExitStack()
+            self._session = self._stack.enter_context(self.open())
+        return self._session
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._stack is not None:
+            self._stack.close()
+            self._stack, self._session = None, None

@@ -1,0 +1,62 @@
+"""Deployment settings read from the environment once, validated, with the embedded default needing none of them.
+
+| variable | meaning | default |
+|---|---|---|
+| ML_CONNECTOR_PROFILE | `sandbox` (emulators on the fixed loopback ports) or `production` (every connection from env vars) | sandbox |
+| ML_CONNECTOR_HOME | where the embedded default keeps its files (ledger, sandbox state) | $DAGSTER_HOME, else ./.ml_connector |
+| ML_CONNECTOR_LEDGER_URL | SQLAlchemy URL of the ledger | sqlite:///<home>/ledger.sqlite |
+| ML_CONNECTOR_START_DATE | first daily partition (YYYY-MM-DD) | 2026-10-01 (the sandbox seed's first day) |
+| ML_CONNECTOR_MAPPING_DIR | folder with per-pair mapping files overriding the packaged ones | none |
+| ML_CONNECTOR_SCHEDULE_HOUR | UTC hour at which daily schedules run the day just ended | 2 |
+"""
+
+import os
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ml_connector_dagster.mapping.common import describe
+
+
+class Settings(BaseModel):
+    profile: Literal["sandbox", "production"] = "sandbox"
+    home: Path
+    ledger_url: str
+    start_date: date = date(2026, 10, 1)
+    mapping_dir: Path | None = None
+    schedule_hour: int = Field(default=2, ge=0, le=23)
+
+    def mapping_file(self, pair: str) -> Path | None:
+        if self.mapping_dir is None:
+            return None
+        candidate = self.mapping_dir / f"{pair}.yaml"
+        return candidate if candidate.exists() else None
+
+
+class SettingsError(ValueError):
+    pass
+
+
+_ENV = {"profile": "ML_CONNECTOR_PROFILE", "ledger_url": "ML_CONNECTOR_LEDGER_URL",
+        "start_date": "ML_CONNECTOR_START_DATE", "mapping_dir": "ML_CONNECTOR_MAPPING_DIR",
+        "schedule_hour": "ML_CONNECTOR_SCHEDULE_HOUR"}
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("ML_CONNECTOR_HOME") or os.environ.get("DAGSTER_HOME") or ".ml_connector").absolute()
+
+
+@cache
+def settings() -> Settings:
+    home = default_home()
+    values: dict = {"home": home, "ledger_url": f"sqlite:///{home / 'ledger.sqlite'}"}
+    values.update({field: os.environ[var] for field, var in _ENV.items() if os.environ.get(var)})
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        names = {field: var for field, var in _ENV.items()}
+        raise SettingsError("invalid setting: " + describe(exc) + " (variables: "
+                            + ", ".join(f"{f}={v}" for f, v in names.items()) + ")") from None

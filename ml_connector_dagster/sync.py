@@ -1,0 +1,33 @@
+"""One pair's records into one target object: what the mapping rejected or excluded is recorded, the rest loaded."""
+
+from dataclasses import dataclass
+
+from ml_connector_dagster.ledger import Ledger, Outcome
+from ml_connector_dagster.loading import LoadSummary, TargetWriter, load
+from ml_connector_dagster.mapping.common import MappingResult
+
+
+@dataclass(frozen=True)
+class SyncTarget:
+    pair: str
+    target_object: str
+    writer: TargetWriter
+    batch_size: int
+
+
+def sync(result: MappingResult, target: SyncTarget, ledger: Ledger, *, run_id: str | None,
+         partition: str | None, source_rows: int | None = None) -> LoadSummary:
+    rejected = [Outcome(r.source_key, "failed", {"payload": None, "source": r.source}, error_class="validation",
+                        error_message=r.reason) for r in result.rejected]
+    excluded = [Outcome(e.source_key, "skipped", None, error_message=e.reason) for e in result.excluded]
+    if rejected or excluded:
+        ledger.record(pair=target.pair, target_object=target.target_object, outcomes=[*rejected, *excluded],
+                      run_id=run_id, partition=partition)
+    summary = load(result.records, writer=target.writer, ledger=ledger, pair=target.pair,
+                   target_object=target.target_object, batch_size=target.batch_size, run_id=run_id,
+                   partition=partition)
+    summary.records = source_rows if source_rows is not None else summary.records + len(rejected) + len(excluded)
+    summary.failed += len(rejected)
+    summary.failures_by_class["validation"] = summary.failures_by_class.get("validation", 0) + len(rejected)
+    summary.skipped += len(excluded)
+    return summary

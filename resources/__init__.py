@@ -1,0 +1,1 @@
+"""One dagster.ConfigurableResource per system: its configuration, auth and wire protocol."""

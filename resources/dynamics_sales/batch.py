@@ -1,0 +1,62 @@
+"""OData `$batch` for the Dataverse Web API: compose a multipart/mixed request, split the multipart response.
+
+Only independent operations (no change sets): each record stands alone, and with `Prefer: odata.continue-on-error`
+every part is answered in order, so one bad record costs one part, not the whole request.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    url: str  # absolute, or relative to the service root's host (`/api/data/v9.2/accounts(...)`)
+    body: dict | None = None
+
+
+@dataclass(frozen=True)
+class PartResponse:
+    status: int
+    headers: dict[str, str]
+    body: dict | None
+
+
+def compose(operations: list[Operation]) -> tuple[str, bytes]:
+    """Returns (content type, body) of a $batch request with one part per operation."""
+    boundary = f"batch_{uuid.uuid4()}"
+    lines: list[str] = []
+    for number, op in enumerate(operations, start=1):
+        lines += [f"--{boundary}", "Content-Type: application/http", "Content-Transfer-Encoding: binary",
+                  f"Content-ID: {number}", "", f"{op.method} {op.url} HTTP/1.1"]
+        if op.body is None:
+            lines += [""]
+        else:
+            payload = json.dumps(op.body, ensure_ascii=False)
+            lines += ["Content-Type: application/json; type=entry",
+                      f"Content-Length: {len(payload.encode())}", "", payload]
+    lines += [f"--{boundary}--", ""]
+    return f'multipart/mixed; boundary="{boundary}"', "\r\n".join(lines).encode()
+
+
+def parse(content_type: str, body: bytes) -> list[PartResponse]:
+    """Splits a $batch response into its parts' HTTP responses, in order (change sets flattened)."""
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    responses: list[PartResponse] = []
+    for part in message.walk():
+        if part.get_content_type() != "application/http":
+            continue
+        raw = part.get_payload(decode=True) or b""
+        head, _, payload = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+        status_line, *header_lines = head.decode("utf-8", "replace").split("\n")
+        headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        text = payload.strip()
+        responses.append(PartResponse(int(status_line.split()[1]), headers,
+                                      json.loads(text) if text.startswith(b"{") else None))
+    return responses

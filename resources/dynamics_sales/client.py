@@ -1,0 +1,177 @@
+"""Dataverse Web API v9.2 client (Dynamics 365 Sales): upserts by alternate key, reads with nextLink paging.
+
+Writes go in bulk: `UpsertMultiple` where the table supports it (one request per batch of up to 1,000), else
+`$batch` of keyed PATCHes with continue-on-error. UpsertMultiple on a standard table is all-or-nothing and does not
+say which record failed, so a rejected batch is sent once more as `$batch` to get each record's own answer: one bad
+record costs one extra call for its batch, never one call per record.
+"""
+
+from collections.abc import Iterator, Sequence
+
+import httpx
+
+from ml_connector_dagster.http import ApiError, AuthError, CallCounter
+from ml_connector_dagster.loading import TargetRecord, WriteResult
+from resources.dynamics_sales import batch
+from resources.dynamics_sales.errors import classify, error_of
+
+ENTITY_SETS = {
+    "account": "accounts",
+    "contact": "contacts",
+    "opportunity": "opportunities",
+    "opportunityproduct": "opportunityproducts",
+    "salesorder": "salesorders",
+    "salesorderdetail": "salesorderdetails",
+    "quote": "quotes",
+    "quotedetail": "quotedetails",
+}
+
+ODATA_HEADERS = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
+MAX_PAGE_SIZE = 5000
+MAX_BATCH = 1000
+
+
+def key_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class DataverseClient:
+    def __init__(self, http: httpx.Client, *, counter: CallCounter, external_id_column: str,
+                 bulk_mode: str = "auto", page_size: int = MAX_PAGE_SIZE):
+        self.http = http
+        self.counter = counter
+        self.external_id_column = external_id_column
+        self.bulk_mode = bulk_mode
+        self.page_size = min(page_size, MAX_PAGE_SIZE)
+        self._bulk_support: dict[str, bool] = {}
+
+    def key_path(self, target_object: str, external_id: str) -> str:
+        return f"{ENTITY_SETS[target_object]}({self.external_id_column}={key_literal(external_id)})"
+
+    # writes ----------------------------------------------------------------------------------------------------
+    def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        if not records:
+            return []
+        if len(records) > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} records per Dataverse request, got {len(records)}")
+        if self.supports_bulk(target_object):
+            rejected = self._upsert_multiple(target_object, records)
+            if rejected is None:
+                return [WriteResult(r.source_key, True, self.key_path(target_object, r.source_key))
+                        for r in records]
+        return self._batch_upsert(target_object, records)
+
+    def supports_bulk(self, target_object: str) -> bool:
+        if self.bulk_mode != "auto":
+            return self.bulk_mode == "upsert_multiple"
+        if target_object not in self._bulk_support:
+            response = self._send("GET", "sdkmessagefilters", params={
+                "$select": "sdkmessagefilterid",
+                "$filter": f"sdkmessageid/name eq 'UpsertMultiple' and primaryobjecttypecode eq '{target_object}'"},
+                headers={"If-None-Match": "null"})
+            self._bulk_support[target_object] = bool(response.json().get("value"))
+        return self._bulk_support[target_object]
+
+    def _upsert_multiple(self, target_object: str, records: Sequence[TargetRecord]) -> dict | None:
+        """Returns None on success, or the error body when the service rejected the batch for its content."""
+        targets = [{"@odata.type": f"Microsoft.Dynamics.CRM.{target_object}",
+                    "@odata.id": self.key_path(target_object, r.source_key), **r.payload} for r in records]
+        response = self._send("POST", f"{ENTITY_SETS[target_object]}/Microsoft.Dynamics.CRM.UpsertMultiple",
+                              json={"Targets": targets}, record_errors=True)
+        if response.status_code in (200, 204):
+            return None
+        return response.json() if response.content else {}
+
+    def _batch_upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        root = str(self.http.base_url).rstrip("/")
+        operations = [batch.Operation("PATCH", f"{root}/{self.key_path(target_object, r.source_key)}", r.payload)
+                      for r in records]
+        content_type, body = batch.compose(operations)
+        response = self._send("POST", "$batch", content=body,
+                              headers={"Content-Type": content_type, "Prefer": "odata.continue-on-error"})
+        parts = batch.parse(response.headers["content-type"], response.content)
+        if len(parts) != len(records):
+            raise ApiError("dynamics_sales", f"$batch answered {len(parts)} parts for {len(records)} requests")
+        results = []
+        for record, part in zip(records, parts):
+            if part.status < 300:
+                results.append(WriteResult(record.source_key, True, self.key_path(target_object, record.source_key),
+                                           created=True if part.status == 201 else None))
+            else:
+                code, message = error_of(part.body)
+                results.append(WriteResult(record.source_key, False, error_class=classify(part.status, code),
+                                           error_code=code, error_message=message))
+        return results
+
+    # reads -----------------------------------------------------------------------------------------------------
+    def rows(self, target_object: str, select: Sequence[str], filter: str | None = None) -> Iterator[dict]:
+        """All rows of a table (or those matching `filter`), following @odata.nextLink verbatim."""
+        params = {"$select": ",".join(select)}
+        if filter:
+            params["$filter"] = filter
+        headers = {"Prefer": f"odata.maxpagesize={self.page_size}", "If-None-Match": "null"}
+        url: str | None = ENTITY_SETS[target_object]
+        while url:
+            body = self._send("GET", url, params=params, headers=headers).json()
+            yield from body.get("value", [])
+            url, params = body.get("@odata.nextLink"), None
+
+    def existing_keys(self, target_object: str, external_ids: Sequence[str], chunk: int = 100) -> set[str]:
+        """Which of these external ids exist in the target (reads only the key column, 100 ids per request)."""
+        column, found = self.external_id_column, set()
+        for start in range(0, len(external_ids), chunk):
+            ids = external_ids[start:start + chunk]
+            condition = " or ".join(f"{column} eq {key_literal(key)}" for key in ids)
+            found.update(row[column] for row in self.rows(target_object, [column], condition))
+        return found
+
+    def snapshot(self, target_object: str, columns: Sequence[str]) -> dict[str, dict]:
+        """Every row with an external id, keyed by it, with `x@odata.bind` columns read back as the bound row's
+        bind path (so a row compares equal to the payload that wrote it)."""
+        binds = [c for c in columns if c.endswith("@odata.bind")]
+        plain = [c for c in columns if c not in binds]
+        lookups = {c: "_" + c.split("@")[0].removesuffix("_account").removesuffix("_contact") + "_value"
+                   for c in binds}
+        primary = target_object + "id"
+        rows = list(self.rows(target_object, [primary, self.external_id_column, *plain, *lookups.values()]))
+        accounts = {row[primary]: row[self.external_id_column] for row in rows} if target_object == "account" \
+            else {row["accountid"]: row[self.external_id_column]
+                  for row in self.rows("account", ["accountid", self.external_id_column])}
+        snapshot = {}
+        for row in rows:
+            if not row.get(self.external_id_column):
+                continue
+            shaped = {column: row.get(column) for column in plain}
+            for bind, lookup in lookups.items():
+                bound = accounts.get(row.get(lookup))
+                shaped[bind] = (f"/{ENTITY_SETS['account']}({self.external_id_column}={key_literal(bound)})"
+                                if bound else None)
+            snapshot[row[self.external_id_column]] = shaped
+        return snapshot
+
+    # transport -------------------------------------------------------------------------------------------------
+    def _send(self, method: str, url: str, *, record_errors: bool = False, headers: dict | None = None,
+              **kwargs) -> httpx.Response:
+        merged = {**ODATA_HEADERS, **(headers or {})}
+        if "json" in kwargs:
+            merged.setdefault("Content-Type", "application/json")
+        response = self.http.request(method, url, headers=merged, **kwargs)
+        if response.status_code < 300:
+            return response
+        code, message = error_of(_json_or_none(response))
+        if response.status_code in (401, 403):
+            raise AuthError("dynamics_sales", f"{method} {url} refused: {message}", status=response.status_code,
+                            code=code)
+        if record_errors and response.status_code in (400, 404, 412):
+            return response
+        raise ApiError("dynamics_sales", f"{method} {url} failed: {message}", status=response.status_code, code=code)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _json_or_none(response: httpx.Response) -> dict | None:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,4 @@
+from resources.oracle_ebs.resource import OracleEbsResource
+from resources.oracle_ebs.service import EbsService
+
+__all__ = ["EbsService", "OracleEbsResource"]

@@ -1,0 +1,1 @@
+"""Sensors and schedules: everything that decides when a run happens."""

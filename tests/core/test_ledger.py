@@ -1,0 +1,40 @@
+from ml_connector_dagster.ledger import Outcome, payload_hash
+
+PAIR, OBJ = "a__b", "account"
+
+
+def test_success_writes_state_audit_with_changed_fields(ledger):
+    ledger.record(pair=PAIR, target_object=OBJ, run_id="r1", partition="2026-10-01",
+                  outcomes=[Outcome("k1", "created", {"name": "A", "city": "X"}, "accounts(k='k1')")])
+    ledger.record(pair=PAIR, target_object=OBJ, run_id="r2", partition="2026-10-02",
+                  outcomes=[Outcome("k1", "updated", {"name": "B", "city": "X"}, "accounts(k='k1')",
+                                    previous={"name": "A", "city": "X"})])
+    state = ledger.synced(PAIR, OBJ, ["k1"])["k1"]
+    assert state.payload_hash == payload_hash({"name": "B", "city": "X"})
+    audit = ledger.audit(source_key="k1")
+    assert [row["action"] for row in audit] == ["created", "updated"]
+    assert audit[1]["changes"] == {"name": ["A", "B"]}
+    assert audit[1]["run_id"] == "r2" and audit[1]["partition"] == "2026-10-02"
+
+
+def test_dead_letter_is_counted_then_resolved_never_deleted(ledger):
+    for run in ("r1", "r2"):
+        ledger.record(pair=PAIR, target_object=OBJ, run_id=run, partition="p",
+                      outcomes=[Outcome("k1", "failed", {"payload": {"name": "x"}}, error_class="validation",
+                                        error_code="0x80044331", error_message="too long")])
+    [letter] = ledger.open_dead_letters(PAIR)
+    assert letter.attempts == 2 and letter.error_code == "0x80044331"
+    ledger.record(pair=PAIR, target_object=OBJ, run_id="r3", partition="p",
+                  outcomes=[Outcome("k1", "created", {"name": "x"}, "t1")])
+    assert ledger.open_dead_letters(PAIR) == []
+    with ledger.engine.connect() as conn:
+        assert conn.exec_driver_sql("select resolved_run_id from dead_letters").scalar() == "r3"
+
+
+def test_inbox_deduplicates(ledger):
+    assert ledger.inbox_put("src", "evt-1", {"a": 1}) is True
+    assert ledger.inbox_put("src", "evt-1", {"a": 2}) is False
+    rows = ledger.inbox_after("src", 0)
+    assert len(rows) == 1 and rows[0]["payload"] == {"a": 1}
+    ledger.inbox_mark_processed([rows[0]["id"]])
+    assert ledger.inbox_after("src", 0)[0]["processed_at"] is not None

@@ -1,0 +1,75 @@
+from ml_connector_dagster.loading import TargetRecord, WriteResult, load
+
+PAIR, OBJ = "a__b", "account"
+
+
+class FakeWriter:
+    """Upserts into a dict; rejects payloads whose name starts with 'BAD'."""
+
+    def __init__(self):
+        self.rows: dict[str, dict] = {}
+        self.batches: list[list[str]] = []
+
+    def upsert(self, target_object, records):
+        self.batches.append([r.source_key for r in records])
+        results = []
+        for record in records:
+            if str(record.payload.get("name", "")).startswith("BAD"):
+                results.append(WriteResult(record.source_key, False, error_class="validation",
+                                           error_code="0x1", error_message="bad name"))
+            else:
+                self.rows[record.source_key] = record.payload
+                results.append(WriteResult(record.source_key, True, f"id-{record.source_key}"))
+        return results
+
+
+def run(records, writer, ledger, **kw):
+    return load(records, writer=writer, ledger=ledger, pair=PAIR, target_object=OBJ, batch_size=2, **kw)
+
+
+def test_second_run_writes_nothing_and_changes_are_updates(ledger):
+    writer = FakeWriter()
+    records = [TargetRecord(f"k{i}", {"name": f"N{i}"}) for i in range(5)]
+    first = run(records, writer, ledger)
+    assert (first.created, first.batches) == (5, 3)
+    second = run(records, writer, ledger)
+    assert (second.unchanged, second.batches) == (5, 0)
+    records[0] = TargetRecord("k0", {"name": "changed"})
+    third = run(records, writer, ledger)
+    assert (third.updated, third.unchanged, third.batches) == (1, 4, 1)
+
+
+def test_rejected_record_goes_to_dead_letters_and_is_not_resent_unchanged(ledger):
+    writer = FakeWriter()
+    records = [TargetRecord("k1", {"name": "ok"}), TargetRecord("k2", {"name": "BAD"})]
+    summary = run(records, writer, ledger)
+    assert (summary.created, summary.failed) == (1, 1)
+    [letter] = ledger.open_dead_letters(PAIR)
+    assert letter.source_key == "k2" and letter.error_message == "bad name"
+    rerun = run(records, writer, ledger)
+    assert (rerun.skipped, rerun.batches) == (1, 0)
+    fixed = run([TargetRecord("k2", {"name": "fixed"})], writer, ledger)
+    assert fixed.created == 1 and ledger.open_dead_letters(PAIR) == []
+
+
+def test_parents_load_before_children_and_missing_parents_wait(ledger):
+    writer = FakeWriter()
+    records = [TargetRecord("child", {"name": "c"}, ((OBJ, "parent"),)),
+               TargetRecord("parent", {"name": "p"}),
+               TargetRecord("orphan", {"name": "o"}, ((OBJ, "later"),))]
+    summary = run(records, writer, ledger)
+    assert writer.batches[0] == ["parent"] and writer.batches[1] == ["child"]
+    assert summary.created == 2 and summary.failed == 1
+    [letter] = ledger.open_dead_letters(PAIR)
+    assert letter.error_class == "dependency" and "later" in letter.error_message
+    # once the parent arrives in a later run, the waiting child is sent without being extracted again
+    follow_up = run([TargetRecord("later", {"name": "l"})], writer, ledger)
+    assert follow_up.created == 2 and "orphan" in writer.rows
+    assert ledger.open_dead_letters(PAIR) == []
+
+
+def test_force_resends_unchanged_records(ledger):
+    writer = FakeWriter()
+    records = [TargetRecord("k1", {"name": "x"})]
+    run(records, writer, ledger)
+    assert run(records, writer, ledger, force=True).updated == 1

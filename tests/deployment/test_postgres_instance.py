@@ -1,0 +1,49 @@
+"""The production deployment for real: the Dagster instance from deploy/dagster.yaml (dagster-postgres storage,
+queued runs, concurrency pools) and the ledger, both in the PostgreSQL server, running the EBS → Dynamics 365 Sales
+job against the sandbox."""
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+
+from ml_connector_dagster.connections import sandbox_resources
+from ml_connector_dagster.definitions import build_definitions
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.sandbox.clock import Clock
+from ml_connector_dagster.sandbox.stack import build_sandbox
+from tests.e2e.conftest import JOB, SMALL, settings_for
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
+
+
+def test_the_job_runs_on_a_postgres_instance_with_a_postgres_ledger(postgres_url, tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY, home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_PG_URL", postgres_url)
+    config = settings_for(tmp_path, SMALL, ledger_url=postgres_url)
+    clock = Clock(frozen_at=datetime(2026, 10, 3, 18, tzinfo=timezone.utc))
+    with build_sandbox(clock=clock, size=SMALL) as sandbox, \
+            dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        resources = sandbox_resources(config, sandbox.urls)
+        job = build_definitions(config, resources).resolve_job_def(JOB)
+        day = SMALL.partition_keys()[0]
+        first = job.execute_in_process(partition_key=day, instance=instance)
+        again = job.execute_in_process(partition_key=day, instance=instance)
+        assert first.success and again.success
+        runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": day}))
+        assert {run.run_id for run in runs} == {first.run_id, again.run_id}
+        accounts = dg.AssetKey(["dynamics_sales", "oracle_ebs_accounts"])
+        latest = instance.get_latest_materialization_event(accounts).asset_materialization.metadata
+        assert latest["write_calls"].value == 0 and latest["unchanged"].value > 0
+        ledger = Ledger(postgres_url)
+        try:
+            keys = [row["mlc_externalid"] for row in sandbox["dynamics_sales"].rows("account")]
+            assert keys and ledger.synced_keys("oracle_ebs__dynamics_sales", "account", keys) == set(keys)
+        finally:
+            ledger.dispose()
+            resources["ledger"].ledger().dispose()

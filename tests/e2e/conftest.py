@@ -1,0 +1,80 @@
+"""A small sandbox, the real definitions and a test Dagster instance, per test: the whole path, nothing faked."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+import dagster as dg
+import pytest
+
+from ml_connector_dagster.connections import sandbox_resources
+from ml_connector_dagster.definitions import build_definitions
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.sandbox.clock import Clock
+from ml_connector_dagster.sandbox.server import SandboxServer
+from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
+from ml_connector_dagster.settings import Settings
+
+JOB = "oracle_ebs__dynamics_sales"
+SMALL = SeedSize(parties=360, vendors=60, start_date=date(2026, 10, 1), days=3)
+# "Now" inside the last seeded day, so an edit made through the sandbox lands in a day the test runs.
+NOW = datetime(2026, 10, 3, 18, 0, tzinfo=timezone.utc)
+FAST_RETRIES = {"max_retry_wait_seconds": 2}
+
+
+@dataclass
+class Env:
+    sandbox: SandboxServer
+    config: Settings
+    resources: dict
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+    size: SeedSize
+
+    @property
+    def ebs(self):
+        return self.sandbox["oracle_ebs"]
+
+    @property
+    def dataverse(self):
+        return self.sandbox["dynamics_sales"]
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.resources["ledger"].ledger()
+
+    def run(self, partition: str, *, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+        job = self.defs.resolve_job_def(JOB)
+        return job.execute_in_process(partition_key=partition, instance=self.instance, raise_on_error=raise_on_error)
+
+    def run_all(self) -> None:
+        for day in self.size.partition_keys():
+            self.run(day)
+
+    def with_resources(self, **overrides) -> "Env":
+        """The same sandbox and ledger with changed resource settings (e.g. fewer attempts, smaller batches)."""
+        merged = {name: {**FAST_RETRIES, **overrides.get(name, {})} for name in ("oracle_ebs", "dynamics_sales")}
+        resources = sandbox_resources(self.config, self.sandbox.urls, **merged)
+        return Env(self.sandbox, self.config, resources, build_definitions(self.config, resources), self.instance,
+                   self.size)
+
+
+def settings_for(tmp_path, size: SeedSize, ledger_url: str | None = None) -> Settings:
+    return Settings(home=tmp_path, ledger_url=ledger_url or f"sqlite:///{tmp_path / 'ledger.sqlite'}",
+                    start_date=size.start_date)
+
+
+@pytest.fixture
+def env(tmp_path):
+    with build_sandbox(clock=Clock(frozen_at=NOW), size=SMALL) as sandbox:
+        config = settings_for(tmp_path, SMALL)
+        resources = sandbox_resources(config, sandbox.urls, oracle_ebs=FAST_RETRIES, dynamics_sales=FAST_RETRIES)
+        (tmp_path / "dagster").mkdir()
+        with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
+            yield Env(sandbox, config, resources, build_definitions(config, resources), instance, SMALL)
+            resources["ledger"].ledger().dispose()
+
+
+def load_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
+    """Materialization metadata of the run, by asset key string (e.g. dynamics_sales/oracle_ebs_accounts)."""
+    return {event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
+            for event in result.get_asset_materialization_events()}

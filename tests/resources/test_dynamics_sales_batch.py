@@ -1,0 +1,27 @@
+from resources.dynamics_sales import batch
+
+
+def test_compose_numbers_parts_and_carries_json_bodies():
+    content_type, body = batch.compose([batch.Operation("PATCH", "http://h/api/data/v9.2/accounts(k='1')",
+                                                        {"name": "Zoë"})])
+    text = body.decode()
+    boundary = content_type.split('boundary="')[1].rstrip('"')
+    assert text.startswith(f"--{boundary}\r\n") and text.endswith(f"--{boundary}--\r\n")
+    assert "PATCH http://h/api/data/v9.2/accounts(k='1') HTTP/1.1" in text
+    assert "Content-ID: 1" in text and '{"name": "Zoë"}' in text
+
+
+def test_parse_reads_each_part_in_order_including_change_sets():
+    body = (
+        "--batchresponse_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+        "HTTP/1.1 204 No Content\r\nOData-Version: 4.0\r\n\r\n\r\n"
+        "--batchresponse_1\r\nContent-Type: multipart/mixed; boundary=changesetresponse_2\r\n\r\n"
+        "--changesetresponse_2\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; odata.metadata=minimal\r\n\r\n"
+        '{"error":{"code":"0x80044331","message":"too long"}}\r\n'
+        "--changesetresponse_2--\r\n"
+        "--batchresponse_1--\r\n"
+    ).encode()
+    parts = batch.parse("multipart/mixed; boundary=batchresponse_1", body)
+    assert [p.status for p in parts] == [204, 400]
+    assert parts[1].body["error"]["code"] == "0x80044331"
