@@ -101,7 +101,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as home:
         with build_sandbox(size=size) as sandbox:
             print(f"seeded {args.parties} EBS parties; extracting and mapping ...", flush=True)
-            base = Settings(home=Path(home), start_date=size.start_date)
+            base = Settings(home=Path(home), ledger_url=f"sqlite:///{home}/unused.sqlite", start_date=size.start_date)
             records = extract_and_map(base, sandbox.urls, size)
             sandbox["dynamics_sales"].faults.latency_ms = args.latency_ms
             results = {}

@@ -69,7 +69,21 @@ class _Row(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class Party(_Row):
+class _TcaAddress(_Row):
+    """The address columns HZ_PARTIES (denormalised identifying address) shares with HZ_LOCATIONS."""
+
+    ADDRESS1: str | None = None
+    ADDRESS2: str | None = None
+    ADDRESS3: str | None = None
+    ADDRESS4: str | None = None
+    CITY: str | None = None
+    POSTAL_CODE: str | None = None
+    STATE: str | None = None
+    PROVINCE: str | None = None
+    COUNTRY: str | None = None
+
+
+class Party(_TcaAddress):
     PARTY_ID: str
     PARTY_NUMBER: str | None = None
     PARTY_NAME: str | None = None
@@ -80,15 +94,6 @@ class Party(_Row):
     PRIMARY_PHONE_AREA_CODE: str | None = None
     PRIMARY_PHONE_NUMBER: str | None = None
     URL: str | None = None
-    ADDRESS1: str | None = None
-    ADDRESS2: str | None = None
-    ADDRESS3: str | None = None
-    ADDRESS4: str | None = None
-    CITY: str | None = None
-    POSTAL_CODE: str | None = None
-    STATE: str | None = None
-    PROVINCE: str | None = None
-    COUNTRY: str | None = None
     PARENT_PARTY_ID: str | None = None
 
 
@@ -99,22 +104,13 @@ class CustAccount(_Row):
     STATUS: str = "A"
 
 
-class PartySite(_Row):
+class PartySite(_TcaAddress):
     PARTY_SITE_ID: str
     PARTY_ID: str
     STATUS: str = "A"
     IDENTIFYING_ADDRESS_FLAG: str | None = None
     PRIMARY_BILL_TO_FLAG: str | None = None
-    ADDRESS1: str | None = None
-    ADDRESS2: str | None = None
-    ADDRESS3: str | None = None
-    ADDRESS4: str | None = None
-    CITY: str | None = None
-    POSTAL_CODE: str | None = None
-    STATE: str | None = None
-    PROVINCE: str | None = None
     COUNTY: str | None = None
-    COUNTRY: str | None = None
 
 
 class Vendor(_Row):
