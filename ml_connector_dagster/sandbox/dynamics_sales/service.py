@@ -14,7 +14,7 @@ from datetime import datetime
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from ml_connector_dagster.sandbox.dynamics_sales import multipart
-from ml_connector_dagster.sandbox.dynamics_sales.odata import (
+from ml_connector_dagster.sandbox.odata_query import (
     QueryError, parse_filter, parse_key, parse_orderby, parse_select,
 )
 from ml_connector_dagster.sandbox.dynamics_sales.store import Store, Transaction

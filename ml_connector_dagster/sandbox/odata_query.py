@@ -1,7 +1,9 @@
-"""The OData query subset Dataverse answers: `$filter` expressions, `$select`, `$orderby`, key segments.
+"""The OData query subset the emulators answer: `$filter` expressions, `$select`, `$orderby`, key segments, for
+OData v4 (Dataverse) and v2 (SAP Gateway), whose literal syntax differs.
 
-`$filter` grammar: comparisons (eq ne gt ge lt le), `and` / `or` / `not`, parentheses, `contains`, `startswith`,
-`endswith`; literals 'text' ('' escapes a quote), numbers, true/false/null, GUIDs and ISO dates (unquoted).
+`$filter` grammar: comparisons (eq ne gt ge lt le), `and` / `or` / `not`, parentheses, `startswith`, `endswith`,
+plus `contains` (v4) or `substringof` (v2); literals 'text' ('' escapes a quote), numbers, true/false/null; v4 dates
+and GUIDs are unquoted, v2 ones typed (`datetime'2026-10-01T00:00:00'`, `guid'…'`, decimals `10.5M`, `100L`).
 Anything else is a 400 with the vendor's code, never silently ignored.
 """
 
@@ -14,10 +16,11 @@ Row = dict
 Predicate = Callable[[Row], bool]
 
 _TOKEN = re.compile(r"""\s*(?:
-    (?P<string>'(?:[^']|'')*')
+    (?P<typed>(?:datetimeoffset|datetime|guid|time)'[^']*')
+  | (?P<string>'(?:[^']|'')*')
   | (?P<date>\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)(?![\w-])
   | (?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})
-  | (?P<number>-?\d+(?:\.\d+)?)
+  | (?P<number>-?\d+(?:\.\d+)?[MLmldDfF]?)
   | (?P<punct>[(),])
   | (?P<name>[A-Za-z_][\w./@]*)
 )""", re.VERBOSE)
@@ -26,8 +29,10 @@ _COMPARE = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
             "ge": lambda a, b: a is not None and b is not None and a >= b,
             "lt": lambda a, b: a is not None and b is not None and a < b,
             "le": lambda a, b: a is not None and b is not None and a <= b}
-_FUNCTIONS = {"contains": lambda a, b: b.lower() in a.lower(), "startswith": lambda a, b: a.lower().startswith(b.lower()),
+_FUNCTIONS = {"contains": lambda a, b: b.lower() in a.lower(),
+              "startswith": lambda a, b: a.lower().startswith(b.lower()),
               "endswith": lambda a, b: a.lower().endswith(b.lower())}
+_V2_ONLY, _V4_ONLY = {"typed"}, {"date", "guid"}
 
 
 class QueryError(ValueError):
@@ -53,15 +58,34 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 def _literal(kind: str, value: str):
+    if kind == "typed":
+        prefix, _, text = value[:-1].partition("'")
+        if prefix == "guid":
+            return str(uuid.UUID(text))
+        if prefix == "time":
+            return text
+        return _datetime(text, keep_zone=prefix == "datetimeoffset")
     if kind == "string":
         return value[1:-1].replace("''", "'")
     if kind == "number":
-        return float(value) if "." in value else int(value)
+        digits = value.rstrip("MLmldDfF")
+        return float(digits) if "." in digits else int(digits)
     if kind == "guid":
         return str(uuid.UUID(value))
     if kind == "date":
         return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
     raise QueryError(f"Unexpected literal {value!r}.")
+
+
+def _datetime(text: str, *, keep_zone: bool) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise QueryError(f"Invalid datetime literal '{text}'.") from None
+    if moment.tzinfo is not None and not keep_zone:
+        # OData v2 Edm.DateTime literals carry no zone (rev 10.1 grammar); Gateway refuses one.
+        raise QueryError(f"Invalid Edm.DateTime literal '{text}': no time zone allowed.")
+    return moment
 
 
 def _either(first: Predicate, second: Predicate) -> Predicate:
@@ -73,10 +97,15 @@ def _both(first: Predicate, second: Predicate) -> Predicate:
 
 
 class _Parser:
-    def __init__(self, text: str, columns: set[str]):
+    def __init__(self, text: str, columns: set[str], version: int):
         self.tokens = _tokens(text)
+        forbidden = _V4_ONLY if version == 2 else _V2_ONLY
+        for kind, value in self.tokens:
+            if kind in forbidden:
+                raise QueryError(f"The literal {value} is not valid in OData version {version}.")
         self.position = 0
         self.columns = columns
+        self.version = version
 
     def parse(self) -> Predicate:
         predicate = self._or()
@@ -127,7 +156,15 @@ class _Parser:
 
     def _comparison(self) -> Predicate:
         kind, value = self._take()
-        if kind == "name" and value in _FUNCTIONS and self._peek() == ("punct", "("):
+        if kind == "name" and value == "substringof" and self.version == 2 and self._peek() == ("punct", "("):
+            self._take("(")
+            argument = _literal(*self._take())
+            self._take(",")
+            column = self._column(self._take()[1])
+            self._take(")")
+            return lambda row: isinstance(row.get(column), str) and argument.lower() in row[column].lower()
+        if kind == "name" and value in _FUNCTIONS and (value != "contains" or self.version == 4) \
+                and self._peek() == ("punct", "("):
             self._take("(")
             column = self._column(self._take()[1])
             self._take(",")
@@ -158,8 +195,8 @@ class _Parser:
         return test
 
 
-def parse_filter(text: str, columns: set[str]) -> Predicate:
-    return _Parser(text, columns).parse()
+def parse_filter(text: str, columns: set[str], version: int = 4) -> Predicate:
+    return _Parser(text, columns, version).parse()
 
 
 def parse_select(text: str | None, columns: set[str]) -> list[str] | None:
