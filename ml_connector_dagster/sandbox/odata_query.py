@@ -88,11 +88,11 @@ def _datetime(text: str, *, keep_zone: bool) -> datetime:
     return moment
 
 
-def _either(first: Predicate, second: Predicate) -> Predicate:
+def either(first: Predicate, second: Predicate) -> Predicate:
     return lambda row: first(row) or second(row)
 
 
-def _both(first: Predicate, second: Predicate) -> Predicate:
+def both(first: Predicate, second: Predicate) -> Predicate:
     return lambda row: first(row) and second(row)
 
 
@@ -127,14 +127,14 @@ class _Parser:
         left = self._and()
         while self._peek() == ("name", "or"):
             self._take()
-            left = _either(left, self._and())
+            left = either(left, self._and())
         return left
 
     def _and(self) -> Predicate:
         left = self._unary()
         while self._peek() == ("name", "and"):
             self._take()
-            left = _both(left, self._unary())
+            left = both(left, self._unary())
         return left
 
     def _unary(self) -> Predicate:

@@ -15,7 +15,9 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
 
   -- Every row field is VARCHAR2, so ISG renders every value as a JSON string (numbers and dates included) and the
   -- date format is fixed by the package (YYYY-MM-DD"T"HH24:MI:SS, database server time) rather than by ISG.
-  -- Sizes follow the R12.2 columns; identifiers and dates get room for their text form.
+  -- Sizes are at least those of the R12.2 columns (some supplier-site columns are rounded up because their width
+  -- has changed between releases): a value longer than its field would fail the call with ORA-06502.
+  -- Identifiers and dates get room for their text form.
   -- The tables are INDEX BY BINARY_INTEGER like the record tables of the seeded public APIs, which ISG renders as
   -- {"X_ROWS": {"X_ROWS_ITEM": [...]}}.
   -- The business entity is declared once, at package level: the Integration Repository cannot hold custom business
@@ -117,7 +119,7 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
     VENDOR_TYPE_LOOKUP_CODE VARCHAR2(30),
     PARTY_ID                VARCHAR2(40),
     NUM_1099                VARCHAR2(30),
-    VAT_REGISTRATION_NUM    VARCHAR2(20),
+    VAT_REGISTRATION_NUM    VARCHAR2(50),
     ENABLED_FLAG            VARCHAR2(1),
     START_DATE_ACTIVE       VARCHAR2(30),
     END_DATE_ACTIVE         VARCHAR2(30),
@@ -132,24 +134,24 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
     VENDOR_SITE_ID        VARCHAR2(40),
     VENDOR_ID             VARCHAR2(40),
     PARTY_ID              VARCHAR2(40),
-    VENDOR_SITE_CODE      VARCHAR2(15),
+    VENDOR_SITE_CODE      VARCHAR2(30),
     ORG_ID                VARCHAR2(40),
     ADDRESS_LINE1         VARCHAR2(240),
     ADDRESS_LINE2         VARCHAR2(240),
     ADDRESS_LINE3         VARCHAR2(240),
     ADDRESS_LINE4         VARCHAR2(240),
-    CITY                  VARCHAR2(25),
+    CITY                  VARCHAR2(60),
     STATE                 VARCHAR2(150),
-    ZIP                   VARCHAR2(20),
+    ZIP                   VARCHAR2(60),
     PROVINCE              VARCHAR2(150),
-    COUNTRY               VARCHAR2(25),
+    COUNTRY               VARCHAR2(60),
     PAY_SITE_FLAG         VARCHAR2(1),
     PURCHASING_SITE_FLAG  VARCHAR2(1),
     PRIMARY_PAY_SITE_FLAG VARCHAR2(1),
     INACTIVE_DATE         VARCHAR2(30),
     EMAIL_ADDRESS         VARCHAR2(2000),
-    AREA_CODE             VARCHAR2(10),
-    PHONE                 VARCHAR2(15),
+    AREA_CODE             VARCHAR2(20),
+    PHONE                 VARCHAR2(40),
     LAST_UPDATE_DATE      VARCHAR2(30));
   TYPE vendor_site_tbl IS TABLE OF vendor_site_rec INDEX BY BINARY_INTEGER;
 

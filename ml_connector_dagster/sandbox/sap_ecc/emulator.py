@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings
 from ml_connector_dagster.sandbox.odata_query import QueryError, parse_filter, parse_orderby, parse_select
-from ml_connector_dagster.sandbox.sap_ecc import gateway
+from ml_connector_dagster.sandbox.sap_ecc import gateway, rfc
 from ml_connector_dagster.sandbox.sap_ecc.schema import OBJECT_CLASSES, TABLES, TCODES, Table, ddl
 from ml_connector_dagster.sandbox.sap_ecc.seed import CLIENT, seed
 
@@ -29,6 +29,8 @@ class SapEccSettings(EmulatorSettings):
     client: str = Setting(default=CLIENT, description="the only client (MANDT) of this system")
     server_page_size: int = Setting(default=1000, ge=1, description="rows per page when the client sets no $top "
                                     "(server-driven paging with $skiptoken)")
+    rfc_communication_failures: int = Setting(default=0, ge=0, description="the next N RFC logons or calls fail "
+                                              "with COMMUNICATION_FAILURE")
 
 
 class SapEccEmulator(Emulator):
@@ -43,6 +45,8 @@ class SapEccEmulator(Emulator):
         fresh = path is None or not path.exists()
         self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
         self._lock = threading.Lock()
+        self.rfc_host = f"sap-ecc-sandbox-{id(self):x}"
+        rfc.register(self.rfc_host, self)
         with self._lock:
             for statement in ddl():
                 self._db.execute(statement)
@@ -142,6 +146,16 @@ class SapEccEmulator(Emulator):
             params["$skiptoken"] = str(skip + len(page))
             body["__next"] = f"{root}/{table.entity_set}?{urlencode(params)}"
         return JSONResponse({"d": body})
+
+    def rfc_failure(self) -> None:
+        """Raises the planned RFC communication failure, if one is due."""
+        with self._lock:
+            due = self.settings.rfc_communication_failures > 0
+            if due:
+                self.settings = self.settings.model_copy(
+                    update={"rfc_communication_failures": self.settings.rfc_communication_failures - 1})
+        if due:
+            raise rfc.CommunicationError("connection to partner broken (sandbox fault)", "RFC_COMMUNICATION_FAILURE")
 
     # source edits and inspection ---------------------------------------------------------------------------------
     def rows(self, table: str, **where) -> list[dict]:

@@ -1,0 +1,3 @@
+from resources.sap_ecc.resource import SapEccResource, SapReader
+
+__all__ = ["SapEccResource", "SapReader"]
