@@ -5,8 +5,11 @@ settings, plus what each emulator adds to edit source records or inspect target 
 not part of any vendor protocol and never needs vendor credentials.
 """
 
+import base64
+import binascii
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
@@ -101,3 +104,14 @@ class _CountRequests:
         if scope["type"] == "http" and not scope["path"].startswith("/_admin"):
             self.emulator.requests_served += 1
         await self.app(scope, receive, send)
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """(user, password) from an `Authorization: Basic ...` header, or None when there is none or it is malformed."""
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return unquote(user), unquote(password)

@@ -4,11 +4,9 @@ Follows ../shared/reference/microsoft.md §1 and §5.1: form-encoded requests, c
 Basic, one `<resource>/.default` scope, OAuth error bodies with AADSTS codes and the statuses Entra answers with.
 """
 
-import base64
-import binascii
 import time
 import uuid
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from pydantic import Field
 from starlette.requests import Request
@@ -16,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings
+from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials
 from ml_connector_dagster.sandbox.tokens import TokenSigner
 
 NO_STORE = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
@@ -73,7 +71,7 @@ class EntraEmulator(Emulator):
                                "parameter: 'grant_type'.")
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         client_id, secret = form.get("client_id"), form.get("client_secret")
-        basic = _basic_credentials(request.headers.get("authorization"))
+        basic = basic_credentials(request.headers.get("authorization"))
         if basic:
             client_id, secret = basic
         for name, value in (("grant_type", form.get("grant_type")), ("client_id", client_id),
@@ -130,12 +128,3 @@ class EntraEmulator(Emulator):
             "error_codes": [code], "timestamp": stamp, "trace_id": trace, "correlation_id": correlation,
             "error_uri": f"https://login.microsoftonline.com/error?code={code}"}, status_code=status, headers=NO_STORE)
 
-
-def _basic_credentials(header: str | None) -> tuple[str, str] | None:
-    if not header or not header.lower().startswith("basic "):
-        return None
-    try:
-        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return unquote(user), unquote(password)

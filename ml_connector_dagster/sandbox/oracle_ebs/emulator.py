@@ -6,8 +6,6 @@ send it in; calls authenticate with that cookie or with HTTP Basic; the RESTHead
 as `ISGServiceFault`. Where the reference marks ISG behaviour as unverified, the choice here says so.
 """
 
-import base64
-import binascii
 import json
 import secrets
 import sqlite3
@@ -20,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings
+from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials
 from ml_connector_dagster.sandbox.oracle_ebs import procedures, schema
 from ml_connector_dagster.sandbox.oracle_ebs.seed import SeedSize, seed
 
@@ -93,14 +91,10 @@ class OracleEbsEmulator(Emulator):
         return JSONResponse({"response": {"data": {"status": "logged out"}}})
 
     def _basic_user(self, request: Request) -> str | None:
-        header = request.headers.get("authorization", "")
-        if not header.lower().startswith("basic "):
+        credentials = basic_credentials(request.headers.get("authorization"))
+        if credentials is None or self.settings.users.get(credentials[0].upper()) != credentials[1]:
             return None
-        try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        return user if self.settings.users.get(user.upper()) == password else None
+        return credentials[0]
 
     def _session_user(self, request: Request) -> str | None:
         token = request.cookies.get(self.settings.session_cookie_name)

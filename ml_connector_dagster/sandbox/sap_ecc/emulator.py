@@ -2,8 +2,6 @@
 documents CDHDR/CDPOS, with HTTP Basic auth, `sap-client`, client- and server-driven paging. Records edited through
 the admin surface get change documents, as edits in XK02 / XD02 / ME22N do."""
 
-import base64
-import binascii
 import sqlite3
 import threading
 from datetime import date
@@ -14,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings
+from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials
 from ml_connector_dagster.sandbox.odata_query import QueryError, parse_filter, parse_orderby, parse_select
 from ml_connector_dagster.sandbox.sap_ecc import gateway, rfc
 from ml_connector_dagster.sandbox.sap_ecc.schema import OBJECT_CLASSES, TABLES, TCODES, Table, ddl
@@ -101,14 +99,8 @@ class SapEccEmulator(Emulator):
         client = request.query_params.get("sap-client")
         if client is not None and client != self.settings.client:
             return False  # logon to a client that does not exist fails like a wrong password
-        header = request.headers.get("authorization", "")
-        if not header.lower().startswith("basic "):
-            return False
-        try:
-            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        return self.settings.users.get(user.upper()) == password
+        credentials = basic_credentials(request.headers.get("authorization"))
+        return credentials is not None and self.settings.users.get(credentials[0].upper()) == credentials[1]
 
     def _single(self, table: Table, key_text: str, root: str, request: Request) -> Response:
         key = _key(table, key_text)
