@@ -45,7 +45,7 @@ def test_daily_windows_partition_the_data_and_paging_is_stable(ebs, method, key)
         paged = list(service.read_window(method, DAYS[0], DAYS[3]))
     assert whole and len(set(keys(whole, key))) == len(whole)
     assert keys(by_day, key) == keys(whole, key) == keys(paged, key)
-    assert all(row["LAST_UPDATE_DATE"].endswith(".000+00:00") for row in whole)
+    assert all(datetime.strptime(row["LAST_UPDATE_DATE"], "%Y-%m-%dT%H:%M:%S") for row in whole)
     assert all(isinstance(v, str) or v is None for row in whole for v in row.values())
 
 

@@ -145,7 +145,7 @@ class OracleEbsEmulator(Emulator):
                 raise procedures.InputError(f"Org_Id {org_id!r} is not an operating unit id")
             with self._lock:
                 page = procedures.run(self._db, method, params, org_id=str(org_id) if org_id else None,
-                                      now=self.clock.now(), server_offset="+00:00")
+                                      now=self.clock.now())
         except procedures.InputError as error:
             output.update(X_ROWS=None, X_HAS_MORE="N", X_RETURN_STATUS="E", X_MSG_COUNT="1", X_MSG_DATA=str(error))
             return JSONResponse({"OutputParameters": output})

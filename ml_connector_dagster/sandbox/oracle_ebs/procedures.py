@@ -120,8 +120,7 @@ class Page:
     has_more: bool
 
 
-def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None, now: datetime,
-        server_offset: str) -> Page:
+def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None, now: datetime) -> Page:
     procedure = PROCEDURES[method]
     offset, limit = _number(params, "P_OFFSET", 0), _number(params, "P_LIMIT", 100)
     if offset < 0:
@@ -149,10 +148,10 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
                         f"LIMIT :limit OFFSET :offset", binds)
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, values)) for values in cursor.fetchall()]
-    return Page([_render(row, procedure.dates, server_offset) for row in rows[:limit]], len(rows) > limit)
+    return Page([_render(row, procedure.dates) for row in rows[:limit]], len(rows) > limit)
 
 
-def _render(row: dict, dates: tuple[str, ...], offset: str) -> dict:
+def _render(row: dict, dates: tuple[str, ...]) -> dict:
     out = {}
     for name, value in row.items():
         if name in ("STAMP", "ROW_KEY", "FILTER_PARTY"):
@@ -160,7 +159,7 @@ def _render(row: dict, dates: tuple[str, ...], offset: str) -> dict:
         if value is None or value == "":
             out[name] = None
         elif name in dates:
-            out[name] = value.replace(" ", "T") + ".000" + offset
+            out[name] = value.replace(" ", "T")
         else:
             out[name] = str(value)
     return out
