@@ -31,7 +31,8 @@ class OracleEbsResource(SessionResource):
     security_group: str = Field(default="STANDARD")
     nls_language: str = Field(default="AMERICAN")
     org_id: str | None = Field(default="204", description="Operating unit for MOAC-striped rows (account sites, "
-                                                          "vendor sites); None reads every unit the user may see")
+                                                          "vendor sites); ALL (or None) reads every unit the "
+                                                          "responsibility may see")
     server_timezone: str = Field(default="UTC", description="Time zone of the EBS database server's clock")
     parent_relationship_code: str = Field(default="SUBSIDIARY_OF", description="HZ_RELATIONSHIPS code whose forward "
                                           "row links a child organization to its parent (customer hierarchy)")
@@ -48,6 +49,15 @@ class OracleEbsResource(SessionResource):
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL such as https://ebs.example.com:4443")
         return value.rstrip("/")
+
+    @field_validator("org_id")
+    @classmethod
+    def _org(cls, value: str | None) -> str | None:
+        if value is None or value.strip().upper() == "ALL":
+            return None
+        if not value.strip().isdigit():
+            raise ValueError("must be an operating unit id (a number) or ALL")
+        return value.strip()
 
     @field_validator("server_timezone")
     @classmethod

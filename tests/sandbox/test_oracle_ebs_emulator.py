@@ -61,7 +61,10 @@ def test_rows_of_given_parties_whatever_their_day(ebs):
 
 def test_org_id_scopes_the_operating_unit_rows(ebs):
     _, url = ebs
-    with resource(url, org_id="204").open() as ours, resource(url, org_id=None).open() as every_unit:
+    assert resource(url, org_id="ALL").org_id is None
+    with pytest.raises(ValueError, match="org_id"):
+        resource(url, org_id="Vision Operations")
+    with resource(url, org_id="204").open() as ours, resource(url, org_id="ALL").open() as every_unit:
         in_204 = list(ours.read_window("GET_VENDOR_SITES", DAYS[0], DAYS[3]))
         in_all = list(every_unit.read_window("GET_VENDOR_SITES", DAYS[0], DAYS[3]))
         sites_204 = list(ours.read_window("GET_PARTY_SITES", DAYS[0], DAYS[3]))
