@@ -13,13 +13,11 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from ml_connector_dagster.settings import settings
+from ml_connector_dagster.partitions import daily_partitions
 from resources.oracle_ebs import OracleEbsResource
 
 GROUP = "oracle_ebs"
 MAX_KEYS_PER_CALL = 1000
-
-daily_partitions = dg.DailyPartitionsDefinition(start_date=settings().start_date.isoformat(), end_offset=1)
 
 
 class ExtractConfig(dg.Config):

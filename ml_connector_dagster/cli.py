@@ -55,6 +55,7 @@ def _ui(args: argparse.Namespace) -> int:
 def _ping(args: argparse.Namespace) -> int:
     """One cheap authenticated call per configured system: proves URL, credentials and grants."""
     from ml_connector_dagster.connections import resources_for
+    from resources.sap_ecc.query import Select
     resources = resources_for(settings())
     failures = 0
     now = datetime.now(timezone.utc)
@@ -62,6 +63,7 @@ def _ping(args: argparse.Namespace) -> int:
         "oracle_ebs": lambda service: service.call("GET_PARTIES", {
             "P_LAST_UPDATE_FROM": (now - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"),
             "P_LAST_UPDATE_TO": now.strftime("%Y-%m-%dT%H:%M:%S"), "P_OFFSET": "0", "P_LIMIT": "1"}),
+        "sap_ecc": lambda reader: next(reader.select(Select("LFA1", ("LIFNR",), ("LIFNR",))), None),
         "dynamics_sales": lambda client: next(client.rows("account", ["accountid"]), None),
     }
     for name, check in checks.items():

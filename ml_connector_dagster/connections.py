@@ -14,6 +14,7 @@ from ml_connector_dagster.systems import SANDBOX_PORTS
 from resources.dynamics_sales import DynamicsSalesResource
 from resources.ledger import LedgerResource
 from resources.oracle_ebs import OracleEbsResource
+from resources.sap_ecc import SapEccResource
 
 
 def sandbox_urls(host: str = "127.0.0.1") -> dict[str, str]:
@@ -23,11 +24,13 @@ def sandbox_urls(host: str = "127.0.0.1") -> dict[str, str]:
 def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **overrides) -> dict:
     urls = urls or sandbox_urls()
     ebs = {"base_url": urls["oracle_ebs"], "username": SANDBOX.ebs_user, "password": SANDBOX.ebs_password}
+    sap = {"base_url": urls["sap_ecc"], "username": SANDBOX.sap_user, "password": SANDBOX.sap_password}
     sales = {"environment_url": urls["dynamics_sales"], "authority_url": urls["entra"],
              "tenant_id": SANDBOX.tenant_id, "client_id": SANDBOX.client_id, "client_secret": SANDBOX.client_secret}
     return {
         "ledger": LedgerResource(url=settings.ledger_url),
         "oracle_ebs": OracleEbsResource(**{**ebs, **overrides.get("oracle_ebs", {})}),
+        "sap_ecc": SapEccResource(**{**sap, **overrides.get("sap_ecc", {})}),
         "dynamics_sales": DynamicsSalesResource(**{**sales, **overrides.get("dynamics_sales", {})}),
     }
 
@@ -37,6 +40,10 @@ _EBS_ENV = {"service_alias": "ORACLE_EBS_SERVICE_ALIAS", "auth_mode": "ORACLE_EB
             "security_group": "ORACLE_EBS_SECURITY_GROUP", "nls_language": "ORACLE_EBS_NLS_LANGUAGE",
             "org_id": "ORACLE_EBS_ORG_ID", "server_timezone": "ORACLE_EBS_SERVER_TIMEZONE",
             "parent_relationship_code": "ORACLE_EBS_PARENT_RELATIONSHIP_CODE", "page_size": "ORACLE_EBS_PAGE_SIZE"}
+_SAP_ENV = {"client": "SAP_ECC_CLIENT", "language": "SAP_ECC_LANGUAGE", "service_name": "SAP_ECC_SERVICE_NAME",
+            "sysnr": "SAP_ECC_SYSNR", "saprouter": "SAP_ECC_SAPROUTER", "snc_qop": "SAP_ECC_SNC_QOP",
+            "snc_myname": "SAP_ECC_SNC_MYNAME", "snc_partnername": "SAP_ECC_SNC_PARTNERNAME",
+            "snc_lib": "SAP_ECC_SNC_LIB", "page_size": "SAP_ECC_PAGE_SIZE"}
 _SALES_ENV = {"api_url": "DYNAMICS_SALES_API_URL", "authority_url": "DYNAMICS_SALES_AUTHORITY_URL",
               "external_id_column": "DYNAMICS_SALES_EXTERNAL_ID_COLUMN", "batch_size": "DYNAMICS_SALES_BATCH_SIZE",
               "bulk_mode": "DYNAMICS_SALES_BULK_MODE"}
@@ -47,12 +54,17 @@ def _from_env(fields: dict[str, str]) -> dict[str, str]:
 
 
 def production_resources(settings: Settings) -> dict:
-    ebs, sales = _from_env(_EBS_ENV), _from_env(_SALES_ENV)
+    ebs, sap, sales = _from_env(_EBS_ENV), _from_env(_SAP_ENV), _from_env(_SALES_ENV)
+    transport = os.environ.get("SAP_ECC_TRANSPORT") or "odata"
+    sap["base_url" if transport == "odata" else "ashost"] = dg.EnvVar(
+        "SAP_ECC_BASE_URL" if transport == "odata" else "SAP_ECC_ASHOST")
     return {
         "ledger": LedgerResource(url=settings.ledger_url),
         "oracle_ebs": OracleEbsResource(base_url=dg.EnvVar("ORACLE_EBS_BASE_URL"),
                                         username=dg.EnvVar("ORACLE_EBS_USERNAME"),
                                         password=dg.EnvVar("ORACLE_EBS_PASSWORD"), **ebs),
+        "sap_ecc": SapEccResource(transport=transport, username=dg.EnvVar("SAP_ECC_USERNAME"),
+                                  password=dg.EnvVar("SAP_ECC_PASSWORD"), **sap),
         "dynamics_sales": DynamicsSalesResource(
             environment_url=dg.EnvVar("DYNAMICS_SALES_ENVIRONMENT_URL"), tenant_id=dg.EnvVar("DYNAMICS_SALES_TENANT_ID"),
             client_id=dg.EnvVar("DYNAMICS_SALES_CLIENT_ID"), client_secret=dg.EnvVar("DYNAMICS_SALES_CLIENT_SECRET"),

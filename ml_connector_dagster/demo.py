@@ -1,6 +1,6 @@
-"""`ml-connector demo`: the sandbox in-process, the EBS → Dynamics 365 Sales job for every seeded day on the
-embedded Dagster instance (so the runs are in the UI afterwards), a summary per object, and a check that the
-target agrees with the source. State persists under the home folder: a second run writes nothing."""
+"""`ml-connector demo`: the sandbox in-process, every pair's job (EBS and SAP ECC → Dynamics 365 Sales) for every
+seeded day on the embedded Dagster instance (so the runs are in the UI afterwards), a summary per object, and a
+check that the target agrees with the source. State persists under the home folder: a second run writes nothing."""
 
 import json
 import os
@@ -14,12 +14,15 @@ import pandas as pd
 
 from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.ledger import Ledger
-from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
+from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as ebs_mapping
+from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as sap_mapping
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 from ml_connector_dagster.settings import Settings
+from resources.sap_ecc.query import Select
+from resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
 
-JOB = "oracle_ebs__dynamics_sales"
+PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jobs
 # The summary is the demo's output; the runs' event logs are in the UI (`ml-connector ui`).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 COUNTS = ("source_rows", "created", "updated", "unchanged", "failed", "api_calls", "write_calls")
@@ -64,13 +67,13 @@ def run_demo(config: Settings, *, size: SeedSize = SeedSize(), partitions: list[
     with build_sandbox(state_dir=config.home / "sandbox", size=size) as sandbox:
         resources = sandbox_resources(config, sandbox.urls)
         defs = build_definitions(config, resources)
-        job = defs.resolve_job_def(JOB)
         summaries: dict[str, ObjectSummary] = {}
         with dg.DagsterInstance.get() as instance:
             for key in partitions or size.partition_keys():
-                result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=True,
-                                                run_config=QUIET)
-                _add_counts(summaries, result)
+                for pair in PAIRS:
+                    result = defs.resolve_job_def(pair).execute_in_process(
+                        partition_key=key, instance=instance, raise_on_error=True, run_config=QUIET)
+                    _add_counts(summaries, result)
         agreement = verify(config, resources, size)
     return {"objects": [asdict(s) for s in summaries.values()],
             "agreement": [{**asdict(a), "agrees": a.agrees, "missing": a.missing[:20],
@@ -81,9 +84,9 @@ def run_demo(config: Settings, *, size: SeedSize = SeedSize(), partitions: list[
 def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcessResult) -> None:
     for event in result.get_asset_materialization_events():
         key = event.asset_key.to_user_string()
-        if not (key.startswith("oracle_ebs/") or key.endswith(("_accounts", "_contacts"))):
-            continue
         metadata = event.materialization.metadata
+        if "records" not in metadata and "source_rows" not in metadata:
+            continue  # payloads and snapshots: their counts are the extracts' and the loads' again
         summary = summaries.setdefault(key, ObjectSummary(key))
         for name in COUNTS:
             source = "records" if name == "source_rows" and "records" in metadata else name
@@ -91,33 +94,58 @@ def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcess
                 setattr(summary, name, getattr(summary, name) + int(metadata[source].value))
 
 
-def verify(config: Settings, resources: dict, size: SeedSize) -> list[Agreement]:
-    """Maps the whole source afresh and compares each expected record with the target, field by field."""
-    ebs, sales = resources["oracle_ebs"], resources["dynamics_sales"]
+def verify(config: Settings, resources: dict, size: SeedSize, pairs: tuple[str, ...] = PAIRS) -> list[Agreement]:
+    """Maps each pair's whole source afresh and compares each expected record with the target, field by field."""
+    ledger = Ledger(config.ledger_url)
+    with resources["dynamics_sales"].open() as client:
+        expected = {ebs_mapping.PAIR: _expected_from_oracle_ebs, sap_mapping.PAIR: _expected_from_sap_ecc}
+        return [_compare(pair, target_object, result, client, ledger)
+                for pair in pairs for target_object, result in expected[pair](config, resources, size, client)]
+
+
+def _expected_from_oracle_ebs(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
+    ebs, key_column = resources["oracle_ebs"], resources["dynamics_sales"].external_id_column
     start = datetime.combine(size.start_date, datetime.min.time(), timezone.utc)
     end = datetime.now(timezone.utc) + timedelta(days=1)
-    ledger = Ledger(config.ledger_url)
-    with ebs.open() as service, sales.open() as client:
+    with ebs.open() as service:
         def read(method: str, **params: str) -> pd.DataFrame:
             return pd.DataFrame(list(service.read_window(method, start, end, **params)), dtype=object)
 
-        rules = mapping.load_pair_rules(config.mapping_file(mapping.PAIR))
-        accounts = mapping.map_accounts(
-            frame_models(read("GET_PARTIES", P_PARENT_REL_CODE=ebs.parent_relationship_code), mapping.Party),
-            frame_models(read("GET_CUST_ACCOUNTS"), mapping.CustAccount),
-            frame_models(read("GET_PARTY_SITES"), mapping.PartySite),
-            frame_models(read("GET_VENDORS"), mapping.Vendor),
-            frame_models(read("GET_VENDOR_SITES"), mapping.VendorSite),
-            rules, key_column=sales.external_id_column, today=datetime.now(timezone.utc).date())
-        contacts = mapping.map_contacts(frame_models(read("GET_CONTACTS"), mapping.Contact), rules,
-                                        key_column=sales.external_id_column)
-        return [_compare("account", accounts, client, ledger), _compare("contact", contacts, client, ledger)]
+        rules = ebs_mapping.load_pair_rules(config.mapping_file(ebs_mapping.PAIR))
+        accounts = ebs_mapping.map_accounts(
+            frame_models(read("GET_PARTIES", P_PARENT_REL_CODE=ebs.parent_relationship_code), ebs_mapping.Party),
+            frame_models(read("GET_CUST_ACCOUNTS"), ebs_mapping.CustAccount),
+            frame_models(read("GET_PARTY_SITES"), ebs_mapping.PartySite),
+            frame_models(read("GET_VENDORS"), ebs_mapping.Vendor),
+            frame_models(read("GET_VENDOR_SITES"), ebs_mapping.VendorSite),
+            rules, key_column=key_column, today=datetime.now(timezone.utc).date())
+        contacts = ebs_mapping.map_contacts(frame_models(read("GET_CONTACTS"), ebs_mapping.Contact), rules,
+                                            key_column=key_column)
+    return [("account", accounts), ("contact", contacts)]
 
 
-def _compare(target_object: str, expected, client, ledger: Ledger) -> Agreement:
+def _expected_from_sap_ecc(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
+    rules = sap_mapping.load_pair_rules(config.mapping_file(sap_mapping.PAIR))
+    with resources["sap_ecc"].open() as reader:
+        def read(table: SapTable, model):
+            return frame_models(pd.DataFrame(list(reader.select(Select(table.name, table.fields, table.keys))),
+                                             columns=list(table.fields), dtype=object), model)
+
+        accounts = sap_mapping.map_accounts(read(LFA1, sap_mapping.Vendor), read(LFB1, sap_mapping.CompanyCode),
+                                            read(KNA1, sap_mapping.Customer), read(KNB1, sap_mapping.CompanyCode),
+                                            rules)
+        orders = sap_mapping.map_purchase_orders(
+            read(EKKO, sap_mapping.PurchaseOrder), read(EKPO, sap_mapping.PurchaseOrderItem), rules,
+            key_column=resources["dynamics_sales"].external_id_column, currencies=client.currencies())
+    return [("account", accounts), (rules.document_object, orders["document"]), (rules.line_object, orders["line"])]
+
+
+def _compare(pair: str, target_object: str, expected, client, ledger: Ledger) -> Agreement:
+    source = pair.split("__")[0]
     columns = sorted({column for record in expected.records for column in record.payload})
-    target = client.snapshot(target_object, columns)
-    dead = ledger.dead_letter_keys(mapping.PAIR, target_object)
+    target = {key: row for key, row in client.snapshot(target_object, columns).items()
+              if key.startswith(f"{source}:")}
+    dead = ledger.dead_letter_keys(pair, target_object)
     missing, different = [], []
     for record in expected.records:
         row = target.get(record.source_key)
@@ -132,7 +160,7 @@ def _compare(target_object: str, expected, client, ledger: Ledger) -> Agreement:
     known = {r.source_key for r in expected.records}
     excluded = {e.source_key for e in expected.excluded}
     unexpected = sorted(key for key in target if key not in known and key not in excluded)
-    return Agreement(target_object, len(expected.records) + len(expected.rejected),
+    return Agreement(f"{source} {target_object}", len(expected.records) + len(expected.rejected),
                      sum(1 for r in expected.records if r.source_key in target),
                      len(dead & ({r.source_key for r in expected.records} | {r.source_key for r in expected.rejected})),
                      missing, different, unexpected)

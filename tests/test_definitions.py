@@ -3,6 +3,7 @@
 from datetime import datetime, timezone
 
 import dagster as dg
+import pytest
 
 from ml_connector_dagster.definitions import defs
 
@@ -10,8 +11,9 @@ from ml_connector_dagster.definitions import defs
 def test_all_definitions_load():
     repository = defs.get_repository_def()
     jobs = {job.name for job in repository.get_all_jobs()}
-    assert {"oracle_ebs__dynamics_sales", "replay_dynamics_sales"} <= jobs
-    assert {s.name for s in repository.schedule_defs} == {"oracle_ebs_dynamics_sales_schedule"}
+    assert {"oracle_ebs__dynamics_sales", "sap_ecc__dynamics_sales", "replay_dynamics_sales"} <= jobs
+    assert {s.name for s in repository.schedule_defs} == {"oracle_ebs_dynamics_sales_schedule",
+                                                          "sap_ecc_dynamics_sales_schedule"}
 
 
 def test_lineage_runs_from_ebs_tables_to_dynamics_objects():
@@ -28,17 +30,40 @@ def test_lineage_runs_from_ebs_tables_to_dynamics_objects():
                                                       "hz_contacts", "po_vendors", "po_vendor_sites_all")} <= lineage
 
 
+def lineage_of(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    seen, frontier = set(), [key]
+    while frontier:
+        current = frontier.pop()
+        seen.add(current)
+        frontier.extend(graph.get(current).parent_keys)
+    return seen
+
+
+def test_lineage_runs_from_sap_tables_to_the_shared_dynamics_objects():
+    graph = defs.resolve_asset_graph()
+    lines = lineage_of(graph, dg.AssetKey(["dynamics_sales", "sap_ecc_opportunityproducts"]))
+    assert {dg.AssetKey(["sap_ecc", t]) for t in ("change_documents", "ekko", "ekpo")} <= lines
+    assert {dg.AssetKey(["dynamics_sales", "sap_ecc_opportunities"]),
+            dg.AssetKey(["dynamics_sales", "sap_ecc_accounts"])} <= lines, "lines load after documents and accounts"
+    accounts = lineage_of(graph, dg.AssetKey(["dynamics_sales", "sap_ecc_accounts"]))
+    assert {dg.AssetKey(["sap_ecc", t]) for t in ("lfa1", "lfb1", "kna1", "knb1")} <= accounts
+    assert graph.get(dg.AssetKey(["sap_ecc", "lfa1"])).group_name == "sap_ecc"
+    assert graph.get(dg.AssetKey(["dynamics_sales", "sap_ecc_accounts"])).group_name == "dynamics_sales"
+
+
 def test_groups_by_system_and_every_load_has_checks():
     graph = defs.resolve_asset_graph()
     groups = {key.path[0]: graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert all(system == group for system, group in groups.items())
     checked = {key.asset_key for key in graph.asset_check_keys}
-    assert {dg.AssetKey(["dynamics_sales", "oracle_ebs_accounts"]),
-            dg.AssetKey(["dynamics_sales", "oracle_ebs_contacts"])} <= checked
+    loads = {key for key in graph.get_all_asset_keys()
+             if key.path[0] == "dynamics_sales" and not key.path[-1].endswith("_payloads")}
+    assert len(loads) == 5 and loads <= checked
 
 
-def test_schedule_targets_the_day_that_just_ended():
-    schedule = defs.resolve_schedule_def("oracle_ebs_dynamics_sales_schedule")
+@pytest.mark.parametrize("name", ["oracle_ebs_dynamics_sales_schedule", "sap_ecc_dynamics_sales_schedule"])
+def test_schedules_target_the_day_that_just_ended(name):
+    schedule = defs.resolve_schedule_def(name)
     context = dg.build_schedule_context(repository_def=defs.get_repository_def(),
                                         scheduled_execution_time=datetime(2026, 10, 5, 2, tzinfo=timezone.utc))
     [request] = schedule.evaluate_tick(context).run_requests

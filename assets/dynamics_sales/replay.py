@@ -13,6 +13,8 @@ from resources.dynamics_sales import DynamicsSalesResource
 from resources.ledger import LedgerResource
 
 TARGET = "dynamics_sales"
+# Parents before what binds to them: accounts, then contacts and documents, then document lines.
+LOAD_ORDER = ("account", "contact", "opportunity", "salesorder", "opportunityproduct", "salesorderdetail")
 
 
 class ReplayConfig(dg.Config):
@@ -39,8 +41,7 @@ def replay_dynamics_sales_dead_letters(context: dg.OpExecutionContext, config: R
             groups[(letter.pair, letter.target_object)].append(record)
     client = dynamics_sales.session()
     totals = LoadSummary()
-    # Parents first: accounts before the contacts and children that bind to them.
-    for (pair, target_object), records in sorted(groups.items(), key=lambda item: item[0][1] != "account"):
+    for (pair, target_object), records in sorted(groups.items(), key=lambda item: LOAD_ORDER.index(item[0][1])):
         summary = load(records, writer=client, ledger=store, pair=pair, target_object=target_object,
                        batch_size=dynamics_sales.batch_size, run_id=context.run.run_id, force=True)
         context.log.info(f"replayed {pair} {target_object}: {summary.as_metadata()}")

@@ -15,17 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import (
-    Excluded, MappingResult, Rejected, clean, describe, external_id, is_email, load_rules,
+    Excluded, MappingResult, Rejected, clean, describe, external_id, load_rules,
+)
+from ml_connector_dagster.mapping.dynamics_sales import (
+    ADDRESS_BILL_TO, ADDRESS_PRIMARY, CUSTOMER_TYPE_CODES, AccountPayload, ContactPayload, bind, valid_customer_type,
 )
 
 PAIR = "oracle_ebs__dynamics_sales"
 DEFAULT_RULES_FILE = Path(__file__).with_name("oracle_ebs_dynamics_sales.yaml")
-
-# Dataverse account.customertypecode ("Relationship Type") choices, microsoft.md §2.4.
-CUSTOMER_TYPE_CODES = {1: "Competitor", 2: "Consultant", 3: "Customer", 4: "Investor", 5: "Partner",
-                       6: "Influencer", 7: "Press", 8: "Prospect", 9: "Reseller", 10: "Supplier", 11: "Vendor",
-                       12: "Other"}
-
 
 # --- rules (the per-deployment mapping file) ----------------------------------------------------------------------
 class Rules(BaseModel):
@@ -45,9 +42,7 @@ class Rules(BaseModel):
     @field_validator("vendor_type_code", "customer_and_vendor_type_code")
     @classmethod
     def _known_code(cls, code: int) -> int:
-        if code not in CUSTOMER_TYPE_CODES:
-            raise ValueError(f"{code} is not a customertypecode; use one of {CUSTOMER_TYPE_CODES}")
-        return code
+        return valid_customer_type(code)
 
     @field_validator("account_type_by_party_type")
     @classmethod
@@ -157,48 +152,6 @@ class Contact(_Row):
     STATUS: str = "A"
 
 
-# --- target payloads (Dataverse columns and lengths, microsoft.md §2.4) -------------------------------------------
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    @field_validator("emailaddress1", check_fields=False)
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if not is_email(value):
-            raise ValueError("is not an e-mail address")
-        return value
-
-
-class AccountPayload(_Payload):
-    name: str = Field(min_length=1, max_length=160)
-    accountnumber: str | None = Field(default=None, max_length=20)
-    customertypecode: int
-    telephone1: str | None = Field(default=None, max_length=50)
-    emailaddress1: str | None = Field(default=None, max_length=100)
-    websiteurl: str | None = Field(default=None, max_length=200)
-    address1_addresstypecode: int | None = None
-    address1_line1: str | None = Field(default=None, max_length=250)
-    address1_line2: str | None = Field(default=None, max_length=250)
-    address1_line3: str | None = Field(default=None, max_length=250)
-    address1_city: str | None = Field(default=None, max_length=80)
-    address1_stateorprovince: str | None = Field(default=None, max_length=50)
-    address1_postalcode: str | None = Field(default=None, max_length=20)
-    address1_county: str | None = Field(default=None, max_length=50)
-    address1_country: str | None = Field(default=None, max_length=80)
-    parent: str | None = Field(default=None, serialization_alias="parentaccountid@odata.bind")
-
-
-class ContactPayload(_Payload):
-    firstname: str | None = Field(default=None, max_length=50)
-    lastname: str = Field(min_length=1, max_length=50)
-    jobtitle: str | None = Field(default=None, max_length=100)
-    emailaddress1: str | None = Field(default=None, max_length=100)
-    telephone1: str | None = Field(default=None, max_length=50)
-    mobilephone: str | None = Field(default=None, max_length=50)
-    parent: str | None = Field(default=None, serialization_alias="parentcustomerid_account@odata.bind")
-
-
-ADDRESS_BILL_TO, ADDRESS_PRIMARY = 1, 3
 
 
 def account_key(party_id: str) -> str:
@@ -210,7 +163,7 @@ def contact_key(relationship_id: str) -> str:
 
 
 def account_bind(party_id: str, key_column: str) -> str:
-    return f"/accounts({key_column}='{account_key(party_id)}')"
+    return bind("accounts", key_column, account_key(party_id))
 
 
 # --- mapping ------------------------------------------------------------------------------------------------------
@@ -252,7 +205,7 @@ def map_accounts(parties: list[Party], cust_accounts: list[CustAccount], sites: 
             "parent": account_bind(parent_id, key_column) if parent_id and parent_id != party.PARTY_ID else None,
         }
         try:
-            payload = AccountPayload.model_validate(fields).model_dump(by_alias=True)
+            payload = AccountPayload.dump(fields)
         except ValidationError as exc:
             result.rejected.append(Rejected(key, describe(exc), party.model_dump()))
             continue
@@ -275,7 +228,7 @@ def map_contacts(contacts: list[Contact], rules: Rules, *, key_column: str) -> M
                   "telephone1": clean(contact.PHONE_NUMBER), "mobilephone": clean(contact.MOBILE_NUMBER),
                   "parent": account_bind(contact.ORG_PARTY_ID, key_column)}
         try:
-            payload = ContactPayload.model_validate(fields).model_dump(by_alias=True)
+            payload = ContactPayload.dump(fields)
         except ValidationError as exc:
             result.rejected.append(Rejected(key, describe(exc), contact.model_dump()))
             continue

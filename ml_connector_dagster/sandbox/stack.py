@@ -9,6 +9,7 @@ from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
 from ml_connector_dagster.sandbox.entra import EntraEmulator
 from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
+from ml_connector_dagster.sandbox.sap_ecc import SapEccEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.tokens import TokenSigner
 
@@ -17,6 +18,9 @@ from ml_connector_dagster.sandbox.tokens import TokenSigner
 class SeedSize:
     parties: int = 3000
     vendors: int = 400
+    sap_vendors: int = 120
+    sap_customers: int = 180
+    sap_orders: int = 150
     start_date: date = date(2026, 10, 1)
     days: int = 28
 
@@ -34,6 +38,9 @@ def build_sandbox(*, state_dir: Path | None = None, clock: Clock | None = None, 
     emulators = [
         OracleEbsEmulator(clock=clock, state_dir=state_dir, seed=seed, parties=size.parties, vendors=size.vendors,
                           start_date=size.start_date, days=size.days),
+        SapEccEmulator(clock=clock, state_dir=state_dir, seed=seed, vendors=size.sap_vendors,
+                       customers=size.sap_customers, orders=size.sap_orders, start_date=size.start_date,
+                       days=size.days),
         EntraEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
         DynamicsSalesEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
     ]

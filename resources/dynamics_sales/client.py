@@ -22,9 +22,19 @@ ENTITY_SETS = {
     "opportunityproduct": "opportunityproducts",
     "salesorder": "salesorders",
     "salesorderdetail": "salesorderdetails",
-    "quote": "quotes",
-    "quotedetail": "quotedetails",
+    "transactioncurrency": "transactioncurrencies",
 }
+# `<navigation>@odata.bind` → (lookup column read back as `_<column>_value`, the table it points to)
+LOOKUPS = {
+    "parentaccountid": ("parentaccountid", "account"),
+    "parentcustomerid_account": ("parentcustomerid", "account"),
+    "customerid_account": ("customerid", "account"),
+    "opportunityid": ("opportunityid", "opportunity"),
+    "salesorderid": ("salesorderid", "salesorder"),
+    "transactioncurrencyid": ("transactioncurrencyid", "transactioncurrency"),
+}
+# Tables the connector never writes: they are bound by their primary id, not by an external id.
+BOUND_BY_ID = frozenset({"transactioncurrency"})
 
 ODATA_HEADERS = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
 MAX_PAGE_SIZE = 5000
@@ -128,26 +138,35 @@ class DataverseClient:
     def snapshot(self, target_object: str, columns: Sequence[str]) -> dict[str, dict]:
         """Every row with an external id, keyed by it, with `x@odata.bind` columns read back as the bound row's
         bind path (so a row compares equal to the payload that wrote it)."""
-        binds = [c for c in columns if c.endswith("@odata.bind")]
+        binds = {c: LOOKUPS[c.split("@")[0]] for c in columns if c.endswith("@odata.bind")}
         plain = [c for c in columns if c not in binds]
-        lookups = {c: "_" + c.split("@")[0].removesuffix("_account").removesuffix("_contact") + "_value"
-                   for c in binds}
         primary = target_object + "id"
-        rows = list(self.rows(target_object, [primary, self.external_id_column, *plain, *lookups.values()]))
-        accounts = {row[primary]: row[self.external_id_column] for row in rows} if target_object == "account" \
-            else {row["accountid"]: row[self.external_id_column]
-                  for row in self.rows("account", ["accountid", self.external_id_column])}
+        lookup_columns = [f"_{column}_value" for column, _ in binds.values()]
+        rows = list(self.rows(target_object, [primary, self.external_id_column, *plain, *lookup_columns]))
+        paths = {table: self._bind_paths(table) for table in {table for _, table in binds.values()}}
         snapshot = {}
         for row in rows:
             if not row.get(self.external_id_column):
                 continue
             shaped = {column: row.get(column) for column in plain}
-            for bind, lookup in lookups.items():
-                bound = accounts.get(row.get(lookup))
-                shaped[bind] = (f"/{ENTITY_SETS['account']}({self.external_id_column}={key_literal(bound)})"
-                                if bound else None)
+            for bind, (column, table) in binds.items():
+                shaped[bind] = paths[table].get(row.get(f"_{column}_value"))
             snapshot[row[self.external_id_column]] = shaped
         return snapshot
+
+    def _bind_paths(self, table: str) -> dict[str, str]:
+        """Primary id → the path a payload binds that row with."""
+        primary = table + "id"
+        if table in BOUND_BY_ID:
+            return {row[primary]: f"/{ENTITY_SETS[table]}({row[primary]})" for row in self.rows(table, [primary])}
+        return {row[primary]: f"/{self.key_path(table, row[self.external_id_column])}"
+                for row in self.rows(table, [primary, self.external_id_column]) if row.get(self.external_id_column)}
+
+    def currencies(self) -> dict[str, str]:
+        """ISO currency code → transactioncurrencyid of the currencies set up in the environment."""
+        return {row["isocurrencycode"].upper(): row["transactioncurrencyid"]
+                for row in self.rows("transactioncurrency", ["transactioncurrencyid", "isocurrencycode"])
+                if row.get("isocurrencycode")}
 
     # transport -------------------------------------------------------------------------------------------------
     def _send(self, method: str, url: str, *, record_errors: bool = False, headers: dict | None = None,

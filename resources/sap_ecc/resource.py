@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal, Protocol
 
+import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
 from ml_connector_dagster.http import ApiError, CallCounter, RetryPolicy, build_client
@@ -53,6 +54,8 @@ class SapEccResource(SessionResource):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
+        if isinstance(value, dg.EnvVar):
+            return value  # checked when Dagster resolves it at launch
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL such as https://gateway.example.com:44300")
         return value.rstrip("/") if value else value

@@ -13,7 +13,7 @@ from ml_connector_dagster.definitions import build_definitions
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.stack import build_sandbox
-from tests.e2e.conftest import JOB, SMALL, settings_for
+from tests.e2e.conftest import EBS_JOB, SAP_JOB, SMALL, settings_for
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
 
@@ -30,20 +30,24 @@ def test_the_job_runs_on_a_postgres_instance_with_a_postgres_ledger(postgres_url
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
         resources = sandbox_resources(config, sandbox.urls)
-        job = build_definitions(config, resources).resolve_job_def(JOB)
+        defs = build_definitions(config, resources)
         day = SMALL.partition_keys()[0]
-        first = job.execute_in_process(partition_key=day, instance=instance)
-        again = job.execute_in_process(partition_key=day, instance=instance)
-        assert first.success and again.success
-        runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": day}))
-        assert {run.run_id for run in runs} == {first.run_id, again.run_id}
-        accounts = dg.AssetKey(["dynamics_sales", "oracle_ebs_accounts"])
-        latest = instance.get_latest_materialization_event(accounts).asset_materialization.metadata
-        assert latest["write_calls"].value == 0 and latest["unchanged"].value > 0
+        for name, load in ((EBS_JOB, "oracle_ebs_accounts"), (SAP_JOB, "sap_ecc_opportunityproducts")):
+            job = defs.resolve_job_def(name)
+            first = job.execute_in_process(partition_key=day, instance=instance)
+            again = job.execute_in_process(partition_key=day, instance=instance)
+            assert first.success and again.success
+            runs = instance.get_runs(dg.RunsFilter(job_name=name, tags={"dagster/partition": day}))
+            assert {run.run_id for run in runs} == {first.run_id, again.run_id}
+            latest = instance.get_latest_materialization_event(dg.AssetKey(["dynamics_sales", load]))
+            metadata = latest.asset_materialization.metadata
+            assert metadata["write_calls"].value == 0 and metadata["unchanged"].value > 0
         ledger = Ledger(postgres_url)
         try:
-            keys = [row["mlc_externalid"] for row in sandbox["dynamics_sales"].rows("account")]
-            assert keys and ledger.synced_keys("oracle_ebs__dynamics_sales", "account", keys) == set(keys)
+            for pair in (EBS_JOB, SAP_JOB):
+                keys = [row["mlc_externalid"] for row in sandbox["dynamics_sales"].rows("account")
+                        if row["mlc_externalid"].startswith(pair.split("__")[0])]
+                assert keys and ledger.synced_keys(pair, "account", keys) == set(keys)
         finally:
             ledger.dispose()
             resources["ledger"].ledger().dispose()

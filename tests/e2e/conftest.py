@@ -14,8 +14,9 @@ from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 from ml_connector_dagster.settings import Settings
 
-JOB = "oracle_ebs__dynamics_sales"
-SMALL = SeedSize(parties=360, vendors=60, start_date=date(2026, 10, 1), days=3)
+EBS_JOB, SAP_JOB = "oracle_ebs__dynamics_sales", "sap_ecc__dynamics_sales"
+SMALL = SeedSize(parties=360, vendors=60, sap_vendors=50, sap_customers=70, sap_orders=40,
+                 start_date=date(2026, 10, 1), days=3)
 # "Now" inside the last seeded day, so an edit made through the sandbox lands in a day the test runs.
 NOW = datetime(2026, 10, 3, 18, 0, tzinfo=timezone.utc)
 FAST_RETRIES = {"max_retry_wait_seconds": 2}
@@ -42,17 +43,22 @@ class Env:
     def ledger(self) -> Ledger:
         return self.resources["ledger"].ledger()
 
-    def run(self, partition: str, *, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-        job = self.defs.resolve_job_def(JOB)
-        return job.execute_in_process(partition_key=partition, instance=self.instance, raise_on_error=raise_on_error)
+    @property
+    def sap(self):
+        return self.sandbox["sap_ecc"]
 
-    def run_all(self) -> None:
+    def run(self, partition: str, *, job: str = EBS_JOB, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+        return self.defs.resolve_job_def(job).execute_in_process(partition_key=partition, instance=self.instance,
+                                                                 raise_on_error=raise_on_error)
+
+    def run_all(self, job: str = EBS_JOB) -> None:
         for day in self.size.partition_keys():
-            self.run(day)
+            self.run(day, job=job)
 
     def with_resources(self, **overrides) -> "Env":
         """The same sandbox and ledger with changed resource settings (e.g. fewer attempts, smaller batches)."""
-        merged = {name: {**FAST_RETRIES, **overrides.get(name, {})} for name in ("oracle_ebs", "dynamics_sales")}
+        merged = {name: {**FAST_RETRIES, **overrides.get(name, {})}
+                  for name in ("oracle_ebs", "sap_ecc", "dynamics_sales")}
         resources = sandbox_resources(self.config, self.sandbox.urls, **merged)
         return Env(self.sandbox, self.config, resources, build_definitions(self.config, resources), self.instance,
                    self.size)
@@ -67,7 +73,8 @@ def settings_for(tmp_path, size: SeedSize, ledger_url: str | None = None) -> Set
 def env(tmp_path):
     with build_sandbox(clock=Clock(frozen_at=NOW), size=SMALL) as sandbox:
         config = settings_for(tmp_path, SMALL)
-        resources = sandbox_resources(config, sandbox.urls, oracle_ebs=FAST_RETRIES, dynamics_sales=FAST_RETRIES)
+        resources = sandbox_resources(config, sandbox.urls, oracle_ebs=FAST_RETRIES, sap_ecc=FAST_RETRIES,
+                                      dynamics_sales=FAST_RETRIES)
         (tmp_path / "dagster").mkdir()
         with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
             yield Env(sandbox, config, resources, build_definitions(config, resources), instance, SMALL)

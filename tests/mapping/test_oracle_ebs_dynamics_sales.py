@@ -3,7 +3,6 @@ from datetime import date
 import pytest
 
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as m
-from ml_connector_dagster.mapping.common import RulesError
 
 KEY = "mlc_externalid"
 TODAY = date(2026, 11, 1)
@@ -102,14 +101,3 @@ def test_contacts_bind_to_their_organization():
     assert record.payload["lastname"] == "Łukasz" and record.refs == (("account", "oracle_ebs:party:1"),)
     assert result.rejected[0].source_key == "oracle_ebs:contact:101" and "lastname" in result.rejected[0].reason
     assert result.excluded[0].source_key == "oracle_ebs:contact:102"
-
-
-def test_bad_rules_file_names_the_field(tmp_path):
-    path = tmp_path / "rules.yaml"
-    path.write_text("vendor_type_code: 99\naccount_type_by_party_type: {ORGANISATION: 3}\n")
-    with pytest.raises(RulesError) as error:
-        m.load_pair_rules(path)
-    assert "vendor_type_code" in str(error.value) and "ORGANISATION" in str(error.value)
-    path.write_text("unknown_rule: true\n")
-    with pytest.raises(RulesError, match="unknown_rule"):
-        m.load_pair_rules(path)

@@ -4,7 +4,7 @@ protection limits, and the admin surface tests and the demo use to inspect the t
 import asyncio
 import collections
 import threading
-from pathlib import Path
+import uuid
 
 from pydantic import Field
 from starlette.requests import Request
@@ -16,11 +16,14 @@ from ml_connector_dagster.sandbox.dynamics_sales.service import (
     Counters, DataverseService, Reply, Request as ApiRequest, Rule,
 )
 from ml_connector_dagster.sandbox.dynamics_sales.store import Store
-from ml_connector_dagster.sandbox.dynamics_sales.tables import TABLES
+from ml_connector_dagster.sandbox.dynamics_sales.tables import CURRENCY, TABLES
 from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings
 from ml_connector_dagster.sandbox.tokens import TokenError, TokenSigner
 
 JSON_TYPE = "application/json; odata.metadata=minimal"
+# The environment's currencies: EUR is the base currency chosen at provisioning, USD was added by an administrator.
+# Others (PLN, ...) are not set up, as in many real environments: records in them cannot be saved until they are.
+CURRENCIES = (("EUR", "Euro", "€", 1.0), ("USD", "US Dollar", "$", 1.08))
 
 
 class DynamicsSalesSettings(EmulatorSettings):
@@ -46,6 +49,7 @@ class DynamicsSalesEmulator(Emulator):
         self.signer = signer or TokenSigner()
         self.store = Store(self.state_dir / "dynamics_sales.sqlite" if self.state_dir else None)
         self.service = DataverseService(self.store, self.clock, lambda: self.settings)
+        self._seed_currencies()
         self._recent: dict[str, collections.deque] = collections.defaultdict(collections.deque)
         self._in_flight: dict[str, int] = collections.defaultdict(int)
         self._limits = threading.Lock()
@@ -142,6 +146,21 @@ class DynamicsSalesEmulator(Emulator):
     def reset(self) -> None:
         self.store.clear()
         self.service.counters = Counters()
+        self._seed_currencies()
+
+    def add_currency(self, iso_code: str, name: str, symbol: str, exchange_rate: float) -> str:
+        """What an administrator does in Settings > Business Management > Currencies."""
+        row_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"transactioncurrency/{iso_code}"))
+        with self.store.transaction() as tx:
+            if tx.get(CURRENCY, row_id) is None:
+                tx.put(CURRENCY, {"transactioncurrencyid": row_id, "isocurrencycode": iso_code, "currencyname": name,
+                                  "currencysymbol": symbol, "exchangerate": exchange_rate, "statecode": 0,
+                                  "statuscode": 1, "versionnumber": 1})
+        return row_id
+
+    def _seed_currencies(self) -> None:
+        for currency in CURRENCIES:
+            self.add_currency(*currency)
 
     async def _admin_rows(self, request: Request) -> Response:
         try:

@@ -10,7 +10,6 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from ml_connector_dagster.sandbox.dynamics_sales import multipart
@@ -18,7 +17,7 @@ from ml_connector_dagster.sandbox.odata_query import (
     QueryError, parse_filter, parse_key, parse_orderby, parse_select,
 )
 from ml_connector_dagster.sandbox.dynamics_sales.store import Store, Transaction
-from ml_connector_dagster.sandbox.dynamics_sales.tables import BY_ENTITY_SET, TABLES, Table
+from ml_connector_dagster.sandbox.dynamics_sales.tables import BY_ENTITY_SET, LINE_PARENTS, TABLES, Table
 
 MAX_PAGE = 5000
 _PATH = re.compile(r"^(?P<set>[A-Za-z_]\w*)(?:\((?P<key>.*)\))?(?:/(?P<action>Microsoft\.Dynamics\.CRM\.\w+))?$")
@@ -157,6 +156,9 @@ class DataverseService:
         if existing is not None:
             for column in (key or {}) if isinstance(key, dict) else ():
                 values.pop(column, None)  # key columns in the URL win over the body on update
+            if table.logical_name == "salesorder":
+                # Not updatable after create (§2.4). Guess: the platform ignores the value on update, no error.
+                values.pop("_transactioncurrencyid_value", None)
         row.update(values)
         now = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
         if existing is None:
@@ -171,9 +173,14 @@ class DataverseService:
         self._check_rules(table, row)
         if table.logical_name == "contact":
             row["fullname"] = " ".join(p for p in (row.get("firstname"), row.get("lastname")) if p) or None
+        if existing is None and table.logical_name == "salesorder":
+            row["ordernumber"] = f"ORD-{self._next_version() % 100000:05d}-SBX"
+        if table.logical_name in LINE_PARENTS:
+            _line_amounts(row)
         row["modifiedon"] = now
         row["versionnumber"] = self._next_version()
         tx.put(table, row)
+        self._recalculate_parent(tx, table, row)
         if existing is None:
             self.counters.created += 1
         else:
@@ -223,6 +230,32 @@ class DataverseService:
             raise _missing(target, key)
         return row[target.primary_key]
 
+    def _recalculate_parent(self, tx: Transaction, table: Table, line: dict) -> None:
+        """Order and opportunity totals follow their lines, as the platform's price calculation does."""
+        if table.logical_name not in LINE_PARENTS:
+            return
+        parent_name, lookup = LINE_PARENTS[table.logical_name]
+        parent_table = TABLES[parent_name]
+        parent_id = line.get(f"_{lookup}_value")
+        parent = tx.get(parent_table, parent_id) if parent_id else None
+        if parent is None:
+            return
+        lines = [row for row in self._lines(tx, table) if row.get(f"_{lookup}_value") == parent_id]
+        total = round(sum(row.get("extendedamount") or 0 for row in lines), 2)
+        tax = round(sum(row.get("tax") or 0 for row in lines), 2)
+        updated = {**parent, "totallineitemamount": total, "totaltax": tax, "totaldiscountamount": 0.0,
+                   "totalamount": total, "versionnumber": self._next_version()}
+        if parent_name == "opportunity" and parent.get("isrevenuesystemcalculated"):
+            updated["estimatedvalue"] = total
+        tx.put(parent_table, updated)
+
+    def _lines(self, tx: Transaction, table: Table) -> list[dict]:
+        rows = {row[table.primary_key]: row for row in self.store.snapshot(table.logical_name)}
+        for (logical, row_id), staged in tx.staged.items():
+            if logical == table.logical_name:
+                rows[row_id] = staged
+        return [row for row in rows.values() if isinstance(row, dict)]
+
     def _check_unique(self, tx: Transaction, table: Table, row: dict) -> None:
         for column in table.alternate_keys:
             if row.get(column) is None:
@@ -246,6 +279,7 @@ class DataverseService:
             if row is None:
                 raise _missing(table, key)
             active.delete(table, row[table.primary_key])
+            self._recalculate_parent(active, table, {**row, "extendedamount": 0})
         self.counters.deleted += 1
         return Reply(204)
 
@@ -463,7 +497,7 @@ def _checked(table: Table, name: str, column, value):
         raise _literal_error(value, column.type)
     if column.type in ("Integer", "Choice") and (isinstance(value, bool) or not isinstance(value, int)):
         raise _literal_error(value, "Edm.Int32")
-    if column.type == "Money" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+    if column.type in ("Money", "Decimal") and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise _literal_error(value, "Edm.Decimal")
     if column.max_length is not None and len(value) > column.max_length:
         raise DataverseError(400, "0x80044331", f"A validation error occurred.  The length of the '{name}' attribute "
@@ -480,6 +514,12 @@ def _checked(table: Table, name: str, column, value):
         except ValueError:
             raise _literal_error(value, "Edm.Guid") from None
     return value
+
+
+def _line_amounts(row: dict) -> None:
+    base = round((row.get("quantity") or 0) * (row.get("priceperunit") or 0), 2)
+    row["baseamount"] = base
+    row["extendedamount"] = round(base - (row.get("manualdiscountamount") or 0) + (row.get("tax") or 0), 2)
 
 
 def _literal_error(value, edm: str) -> DataverseError:

@@ -12,13 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials
 from ml_connector_dagster.sandbox.odata_query import QueryError, parse_filter, parse_orderby, parse_select
 from ml_connector_dagster.sandbox.sap_ecc import gateway, rfc
 from ml_connector_dagster.sandbox.sap_ecc.schema import OBJECT_CLASSES, TABLES, TCODES, Table, ddl
 from ml_connector_dagster.sandbox.sap_ecc.seed import CLIENT, seed
 
-SAP_USER, SAP_PASSWORD = "MLC_SYNC", "sandbox-sap-password"
+SAP_USER, SAP_PASSWORD = SANDBOX.sap_user, SANDBOX.sap_password
 
 
 class SapEccSettings(EmulatorSettings):

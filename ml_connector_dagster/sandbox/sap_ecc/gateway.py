@@ -100,7 +100,7 @@ def error(status: int, code: str, message: str, service: str) -> JSONResponse:
                        "transactionid": transaction,
                        "timestamp": datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S.0000000"),
                        "Error_Resolution": {"SAP_Transaction": "Run transaction /IWFND/ERROR_LOG on SAP Gateway hub "
-                                                               f"system and search for entries with the timestamp "
+                                                               "system and search for entries with the timestamp "
                                                                "above for more details",
                                             "SAP_Note": "See SAP Note 1797736 for error analysis "
                                                         "(https://service.sap.com/sap/support/notes/1797736)"},

@@ -1,0 +1,20 @@
+"""A Dataverse emulator with its Entra emulator over HTTP, and the connector's resource pointed at them."""
+
+import pytest
+
+from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
+from ml_connector_dagster.sandbox.entra import EntraEmulator
+from ml_connector_dagster.sandbox.server import SandboxServer
+from ml_connector_dagster.sandbox.tokens import TokenSigner
+from resources.dynamics_sales import DynamicsSalesResource
+
+
+@pytest.fixture
+def dataverse():
+    signer = TokenSigner()
+    emulator = DynamicsSalesEmulator(signer=signer)
+    with SandboxServer([EntraEmulator(signer=signer), emulator]) as server:
+        yield emulator, DynamicsSalesResource(environment_url=server.url("dynamics_sales"),
+                                              authority_url=server.url("entra"), tenant_id=SANDBOX.tenant_id,
+                                              client_id=SANDBOX.client_id, client_secret=SANDBOX.client_secret)
