@@ -25,7 +25,7 @@ from resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTabl
 PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jobs
 # The summary is the demo's output; the runs' event logs are in the UI (`ml-connector ui`).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-COUNTS = ("source_rows", "created", "updated", "unchanged", "failed", "api_calls", "write_calls")
+COUNTS = ("source_rows", "created", "updated", "unchanged", "deleted", "failed", "api_calls", "write_calls")
 
 
 @dataclass
@@ -35,6 +35,7 @@ class ObjectSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0
     failed: int = 0
     api_calls: int = 0
     write_calls: int = 0
@@ -158,7 +159,8 @@ def _compare(pair: str, target_object: str, expected, client, ledger: Ledger) ->
         if rejected.source_key not in dead:
             missing.append(rejected.source_key)
     known = {r.source_key for r in expected.records}
-    excluded = {e.source_key for e in expected.excluded}
+    # left out by the rules may stay in the target, unless the rules say it must go (a deleted order item)
+    excluded = {e.source_key for e in expected.excluded if not e.remove_from_target}
     unexpected = sorted(key for key in target if key not in known and key not in excluded)
     return Agreement(f"{source} {target_object}", len(expected.records) + len(expected.rejected),
                      sum(1 for r in expected.records if r.source_key in target),

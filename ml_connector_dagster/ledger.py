@@ -76,7 +76,7 @@ inbox = sa.Table(
     sa.UniqueConstraint("source", "dedup_key", name="uq_inbox_dedup"),
 )
 
-ACTIONS = ("created", "updated", "unchanged", "failed", "skipped")
+ACTIONS = ("created", "updated", "unchanged", "failed", "skipped", "deleted")
 ERROR_CLASSES = ("transient", "validation", "conflict", "auth", "quota", "dependency")
 
 
@@ -180,6 +180,11 @@ class Ledger:
                     self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
                 elif outcome.action == "unchanged":
                     self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
+                elif outcome.action == "deleted":
+                    conn.execute(sync_state.delete().where(sync_state.c.pair == pair,
+                                                           sync_state.c.target_object == target_object,
+                                                           sync_state.c.source_key == outcome.source_key))
+                    self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
                 elif outcome.action == "failed":
                     self._dead_letter(conn, pair, target_object, outcome, run_id, partition, now)
             if outcomes:
@@ -187,7 +192,7 @@ class Ledger:
                     "audit_id": str(uuid.uuid4()), "run_id": run_id, "partition": partition, "pair": pair,
                     "target_object": target_object, "source_key": o.source_key, "target_id": o.target_id,
                     "action": o.action, "at": now,
-                    "changes": changed_fields(o.previous, o.payload) if o.action in ("created", "updated") else
+                    "changes": changed_fields(o.previous, o.payload) if o.action in ("created", "updated", "deleted") else
                     ({"error": o.error_message} if o.action == "failed" else None),
                 } for o in outcomes])
 

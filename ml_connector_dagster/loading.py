@@ -46,6 +46,9 @@ class TargetWriter(Protocol):
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
         """Upserts one batch; returns one result per record, in any order. Raises only for systemic failures."""
 
+    def delete(self, target_object: str, source_keys: Sequence[str]) -> list[WriteResult]:
+        """Deletes one batch by external id (one already gone counts as deleted); one result per key."""
+
 
 @dataclass
 class LoadSummary:
@@ -55,6 +58,7 @@ class LoadSummary:
     unchanged: int = 0
     failed: int = 0
     skipped: int = 0
+    deleted: int = 0
     batches: int = 0
     failures_by_class: dict[str, int] = field(default_factory=dict)
 
@@ -66,7 +70,7 @@ class LoadSummary:
     def as_metadata(self) -> dict[str, int]:
         return {"records": self.records, "created": self.created, "updated": self.updated,
                 "unchanged": self.unchanged, "failed": self.failed, "skipped": self.skipped,
-                "write_batches": self.batches}
+                "deleted": self.deleted, "write_batches": self.batches}
 
 
 # A record that failed for one of these reasons is not re-sent unchanged: it would fail again the same way.
@@ -93,11 +97,13 @@ def load(
     pending = {record.source_key: record for record in records}
     summary = LoadSummary(records=len(pending))
     open_letters = {letter.source_key: letter for letter in ledger.open_dead_letters(pair, target_object)}
+    carried: set[str] = set()
     for letter in open_letters.values():
         if letter.error_class == "dependency" and letter.source_key not in pending:
             waiting = TargetRecord.from_dead_letter(letter)
             if waiting is not None:
                 pending[waiting.source_key] = waiting
+                carried.add(waiting.source_key)
 
     synced = ledger.synced(pair, target_object, pending)
     to_send: dict[str, TargetRecord] = {}
@@ -121,11 +127,13 @@ def load(
         for record in level:
             missing = [ref for ref in record.refs if ref not in available]
             (waiting if missing else ready).append((record, missing))
+        # A record carried over from an earlier run that still waits is that run's failure, already recorded:
+        # counting it again would make every later run of any partition report it.
         _record(ledger, summary, pair, target_object, [
             Outcome(record.source_key, "failed", record.dead_letter_payload(), error_class="dependency",
                     error_message="waiting for " + ", ".join(f"{obj} {key}" for obj, key in missing)
                     + " to reach the target")
-            for record, missing in waiting], run_id, partition)
+            for record, missing in waiting if record.source_key not in carried], run_id, partition)
         batch_records = [record for record, _ in ready]
         for start in range(0, len(batch_records), batch_size):
             batch = batch_records[start:start + batch_size]
@@ -135,6 +143,38 @@ def load(
                         for record in batch]
             _record(ledger, summary, pair, target_object, outcomes, run_id, partition)
             available.update((target_object, o.source_key) for o in outcomes if o.action in ("created", "updated"))
+    return summary
+
+
+def remove(
+    source_keys: Iterable[str],
+    *,
+    writer: TargetWriter,
+    ledger: Ledger,
+    pair: str,
+    target_object: str,
+    batch_size: int,
+    run_id: str | None = None,
+    partition: str | None = None,
+) -> LoadSummary:
+    """Deletes from the target what the connector wrote earlier under these keys; keys it never wrote cost nothing."""
+    synced = ledger.synced(pair, target_object, list(source_keys))
+    summary = LoadSummary()
+    keys = sorted(synced)
+    for start in range(0, len(keys), batch_size):
+        batch = keys[start:start + batch_size]
+        results = {result.source_key: result for result in writer.delete(target_object, batch)}
+        summary.batches += 1
+        outcomes = []
+        for key in batch:
+            result = results.get(key)
+            if result is not None and result.ok:
+                outcomes.append(Outcome(key, "deleted", None, synced[key].target_id, previous=synced[key].payload))
+            else:
+                outcomes.append(Outcome(key, "failed", None, error_class=(result and result.error_class) or
+                                        "transient", error_code=result and result.error_code,
+                                        error_message=(result and result.error_message) or "delete not confirmed"))
+        _record(ledger, summary, pair, target_object, outcomes, run_id, partition)
     return summary
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from ml_connector_dagster.ledger import Ledger, Outcome
-from ml_connector_dagster.loading import LoadSummary, TargetWriter, load
+from ml_connector_dagster.loading import LoadSummary, TargetWriter, load, remove
 from ml_connector_dagster.mapping.common import MappingResult
 
 
@@ -30,4 +30,12 @@ def sync(result: MappingResult, target: SyncTarget, ledger: Ledger, *, run_id: s
     summary.failed += len(rejected)
     summary.failures_by_class["validation"] = summary.failures_by_class.get("validation", 0) + len(rejected)
     summary.skipped += len(excluded)
+    removed = remove([e.source_key for e in result.excluded if e.remove_from_target], writer=target.writer,
+                     ledger=ledger, pair=target.pair, target_object=target.target_object,
+                     batch_size=target.batch_size, run_id=run_id, partition=partition)
+    summary.deleted += removed.deleted
+    summary.failed += removed.failed
+    summary.batches += removed.batches
+    for name, count in removed.failures_by_class.items():
+        summary.failures_by_class[name] = summary.failures_by_class.get(name, 0) + count
     return summary

@@ -24,10 +24,12 @@ class Rejected:
 
 @dataclass(frozen=True)
 class Excluded:
-    """A source record the rules deliberately leave out (inactive, wrong type); audited as skipped."""
+    """A source record the rules deliberately leave out (inactive, wrong type); audited as skipped. With
+    `remove_from_target`, a copy the connector wrote earlier is deleted from the target (a deleted order item)."""
 
     source_key: str
     reason: str
+    remove_from_target: bool = False
 
 
 @dataclass

@@ -298,8 +298,9 @@ def map_purchase_orders(orders: list[PurchaseOrder], items: list[PurchaseOrderIt
             lines.excluded += [Excluded(item_key(i.EBELN, i.EBELP), f"its purchase order: {why}") for i in own_items]
             continue
         active = [i for i in own_items if not i.LOEKZ]
-        lines.excluded += [Excluded(item_key(i.EBELN, i.EBELP), f"deletion indicator {i.LOEKZ}")
-                           for i in own_items if i.LOEKZ]
+        # A deleted item's line leaves the document too, so the target's totals stay those of SAP.
+        lines.excluded += [Excluded(item_key(i.EBELN, i.EBELP), f"deletion indicator {i.LOEKZ}",
+                                    remove_from_target=True) for i in own_items if i.LOEKZ]
         currency = currencies.get(order.WAERS.upper())
         fields = {"name": f"Purchase order {alpha_out(order.EBELN)}",
                   "description": f"SAP ECC purchase order {alpha_out(order.EBELN)} ({order.BSART}), company code "

@@ -96,12 +96,7 @@ class DataverseClient:
         root = str(self.http.base_url).rstrip("/")
         operations = [batch.Operation("PATCH", f"{root}/{self.key_path(target_object, r.source_key)}", r.payload)
                       for r in records]
-        content_type, body = batch.compose(operations)
-        response = self._send("POST", "$batch", content=body,
-                              headers={"Content-Type": content_type, "Prefer": "odata.continue-on-error"})
-        parts = batch.parse(response.headers["content-type"], response.content)
-        if len(parts) != len(records):
-            raise ApiError("dynamics_sales", f"$batch answered {len(parts)} parts for {len(records)} requests")
+        parts = self._send_batch(operations)
         results = []
         for record, part in zip(records, parts):
             if part.status < 300:
@@ -112,6 +107,32 @@ class DataverseClient:
                 results.append(WriteResult(record.source_key, False, error_class=classify(part.status, code),
                                            error_code=code, error_message=message))
         return results
+
+    def delete(self, target_object: str, source_keys: Sequence[str]) -> list[WriteResult]:
+        """Deletes by alternate key in one `$batch` with continue-on-error; a row already gone (404) is deleted."""
+        if not source_keys:
+            return []
+        root = str(self.http.base_url).rstrip("/")
+        operations = [batch.Operation("DELETE", f"{root}/{self.key_path(target_object, key)}") for key in source_keys]
+        parts = self._send_batch(operations)
+        results = []
+        for key, part in zip(source_keys, parts):
+            if part.status < 300 or part.status == 404:
+                results.append(WriteResult(key, True))
+            else:
+                code, message = error_of(part.body)
+                results.append(WriteResult(key, False, error_class=classify(part.status, code), error_code=code,
+                                           error_message=message))
+        return results
+
+    def _send_batch(self, operations: list[batch.Operation]) -> list[batch.PartResponse]:
+        content_type, body = batch.compose(operations)
+        response = self._send("POST", "$batch", content=body,
+                              headers={"Content-Type": content_type, "Prefer": "odata.continue-on-error"})
+        parts = batch.parse(response.headers["content-type"], response.content)
+        if len(parts) != len(operations):
+            raise ApiError("dynamics_sales", f"$batch answered {len(parts)} parts for {len(operations)} requests")
+        return parts
 
     # reads -----------------------------------------------------------------------------------------------------
     def rows(self, target_object: str, select: Sequence[str], filter: str | None = None) -> Iterator[dict]:

@@ -1,4 +1,4 @@
-from ml_connector_dagster.loading import TargetRecord, WriteResult, load
+from ml_connector_dagster.loading import TargetRecord, WriteResult, load, remove
 
 PAIR, OBJ = "a__b", "account"
 
@@ -21,6 +21,12 @@ class FakeWriter:
                 self.rows[record.source_key] = record.payload
                 results.append(WriteResult(record.source_key, True, f"id-{record.source_key}"))
         return results
+
+    def delete(self, target_object, source_keys):
+        self.batches.append(list(source_keys))
+        for key in source_keys:
+            self.rows.pop(key, None)
+        return [WriteResult(key, True) for key in source_keys]
 
 
 def run(records, writer, ledger, **kw):
@@ -62,6 +68,9 @@ def test_parents_load_before_children_and_missing_parents_wait(ledger):
     assert summary.created == 2 and summary.failed == 1
     [letter] = ledger.open_dead_letters(PAIR)
     assert letter.error_class == "dependency" and "later" in letter.error_message
+    # a run of another partition retries it, but while it still waits that is not that run's failure
+    unrelated = run([TargetRecord("other", {"name": "x"})], writer, ledger)
+    assert (unrelated.created, unrelated.failed) == (1, 0) and len(ledger.open_dead_letters(PAIR)) == 1
     # once the parent arrives in a later run, the waiting child is sent without being extracted again
     follow_up = run([TargetRecord("later", {"name": "l"})], writer, ledger)
     assert follow_up.created == 2 and "orphan" in writer.rows
@@ -73,3 +82,18 @@ def test_force_resends_unchanged_records(ledger):
     records = [TargetRecord("k1", {"name": "x"})]
     run(records, writer, ledger)
     assert run(records, writer, ledger, force=True).updated == 1
+
+
+def test_remove_deletes_only_what_was_written_and_forgets_it(ledger):
+    writer = FakeWriter()
+    run([TargetRecord("k1", {"name": "one"}), TargetRecord("k2", {"name": "two"})], writer, ledger)
+    summary = remove(["k1", "never-written"], writer=writer, ledger=ledger, pair=PAIR, target_object=OBJ,
+                     batch_size=10, run_id="r1")
+    assert (summary.deleted, summary.batches) == (1, 1) and set(writer.rows) == {"k2"}
+    assert writer.batches[-1] == ["k1"], "a key the connector never wrote costs no call"
+    assert ledger.synced_keys(PAIR, OBJ, ["k1", "k2"]) == {"k2"}
+    [audit] = ledger.audit(run_id="r1")
+    assert audit["action"] == "deleted" and audit["changes"] == {"name": ["one", None]}
+    again = remove(["k1"], writer=writer, ledger=ledger, pair=PAIR, target_object=OBJ, batch_size=10)
+    assert (again.deleted, again.batches) == (0, 0)
+    assert run([TargetRecord("k1", {"name": "one"})], writer, ledger).created == 1, "restored: written again"

@@ -112,6 +112,25 @@ def test_a_purchase_order_becomes_one_opportunity_with_its_lines_even_after_a_ki
         assert metadata[DOCUMENTS]["write_calls"] == metadata[LINES]["write_calls"] == 0
 
 
+def test_an_item_deleted_in_sap_leaves_its_document_and_the_total_follows(env):
+    env.run_all(SAP_JOB)
+    opportunities = {row["opportunityid"]: row for row in env.dataverse.rows("opportunity")}
+    lines = [row for row in env.dataverse.rows("opportunityproduct") if row["_opportunityid_value"] in opportunities]
+    line = next(row for row in lines if sum(r["_opportunityid_value"] == row["_opportunityid_value"]
+                                            for r in lines) >= 2)
+    ebeln, ebelp = line["mlc_externalid"].rsplit(":", 1)[1].split("/")
+    before = opportunities[line["_opportunityid_value"]]["totalamount"]
+    env.sap.update_row("EKPO", {"EBELN": ebeln, "EBELP": ebelp}, {"LOEKZ": "L"})
+    metadata = load_metadata(run_sap(env, TODAY))
+    assert metadata[LINES]["deleted"] == 1
+    assert not env.dataverse.rows("opportunityproduct", mlc_externalid=line["mlc_externalid"])
+    [document] = env.dataverse.rows("opportunity", opportunityid=line["_opportunityid_value"])
+    assert document["totalamount"] == pytest.approx(before - line["extendedamount"])
+    assert document["estimatedvalue"] == pytest.approx(document["totalamount"])
+    assert load_metadata(run_sap(env, TODAY))[LINES]["write_calls"] == 0
+    assert agrees(env)
+
+
 def test_communication_failures_and_throttling_end_in_agreement_and_every_run_is_audited(env):
     first, *others = env.size.partition_keys()
     env.sap.update_settings({"rfc_communication_failures": 3})
