@@ -146,38 +146,6 @@ def load(
     return summary
 
 
-def remove(
-    source_keys: Iterable[str],
-    *,
-    writer: TargetWriter,
-    ledger: Ledger,
-    pair: str,
-    target_object: str,
-    batch_size: int,
-    run_id: str | None = None,
-    partition: str | None = None,
-) -> LoadSummary:
-    """Deletes from the target what the connector wrote earlier under these keys; keys it never wrote cost nothing."""
-    synced = ledger.synced(pair, target_object, list(source_keys))
-    summary = LoadSummary()
-    keys = sorted(synced)
-    for start in range(0, len(keys), batch_size):
-        batch = keys[start:start + batch_size]
-        results = {result.source_key: result for result in writer.delete(target_object, batch)}
-        summary.batches += 1
-        outcomes = []
-        for key in batch:
-            result = results.get(key)
-            if result is not None and result.ok:
-                outcomes.append(Outcome(key, "deleted", None, synced[key].target_id, previous=synced[key].payload))
-            else:
-                outcomes.append(Outcome(key, "failed", None, error_class=(result and result.error_class) or
-                                        "transient", error_code=result and result.error_code,
-                                        error_message=(result and result.error_message) or "delete not confirmed"))
-        _record(ledger, summary, pair, target_object, outcomes, run_id, partition)
-    return summary
-
-
 def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedRecord | None) -> Outcome:
     if result is None:
         return Outcome(record.source_key, "failed", record.dead_letter_payload(), error_class="transient",

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from ml_connector_dagster.ledger import Ledger, Outcome
-from ml_connector_dagster.loading import LoadSummary, TargetWriter, load, remove
+from ml_connector_dagster.loading import LoadSummary, TargetWriter, load
 from ml_connector_dagster.mapping.common import MappingResult
 
 
@@ -30,12 +30,37 @@ def sync(result: MappingResult, target: SyncTarget, ledger: Ledger, *, run_id: s
     summary.failed += len(rejected)
     summary.failures_by_class["validation"] = summary.failures_by_class.get("validation", 0) + len(rejected)
     summary.skipped += len(excluded)
-    removed = remove([e.source_key for e in result.excluded if e.remove_from_target], writer=target.writer,
-                     ledger=ledger, pair=target.pair, target_object=target.target_object,
-                     batch_size=target.batch_size, run_id=run_id, partition=partition)
+    removed = remove([e.source_key for e in result.excluded if e.remove_from_target], target, ledger,
+                     run_id=run_id, partition=partition)
     summary.deleted += removed.deleted
     summary.failed += removed.failed
     summary.batches += removed.batches
     for name, count in removed.failures_by_class.items():
         summary.failures_by_class[name] = summary.failures_by_class.get(name, 0) + count
+    return summary
+
+
+def remove(source_keys: list[str], target: SyncTarget, ledger: Ledger, *, run_id: str | None = None,
+           partition: str | None = None) -> LoadSummary:
+    """Deletes from the target what the connector wrote earlier under these keys; keys it never wrote cost nothing."""
+    synced = ledger.synced(target.pair, target.target_object, source_keys)
+    summary = LoadSummary()
+    keys = sorted(synced)
+    for start in range(0, len(keys), target.batch_size):
+        batch = keys[start:start + target.batch_size]
+        results = {result.source_key: result for result in target.writer.delete(target.target_object, batch)}
+        summary.batches += 1
+        outcomes = []
+        for key in batch:
+            result = results.get(key)
+            if result is not None and result.ok:
+                outcomes.append(Outcome(key, "deleted", None, synced[key].target_id, previous=synced[key].payload))
+            else:
+                outcomes.append(Outcome(key, "failed", None, error_class=(result and result.error_class) or
+                                        "transient", error_code=result and result.error_code,
+                                        error_message=(result and result.error_message) or "delete not confirmed"))
+        ledger.record(pair=target.pair, target_object=target.target_object, outcomes=outcomes, run_id=run_id,
+                      partition=partition)
+        for outcome in outcomes:
+            summary.add(outcome)
     return summary

@@ -1,4 +1,5 @@
-from ml_connector_dagster.loading import TargetRecord, WriteResult, load, remove
+from ml_connector_dagster.loading import TargetRecord, WriteResult, load
+from ml_connector_dagster.sync import SyncTarget, remove
 
 PAIR, OBJ = "a__b", "account"
 
@@ -87,13 +88,13 @@ def test_force_resends_unchanged_records(ledger):
 def test_remove_deletes_only_what_was_written_and_forgets_it(ledger):
     writer = FakeWriter()
     run([TargetRecord("k1", {"name": "one"}), TargetRecord("k2", {"name": "two"})], writer, ledger)
-    summary = remove(["k1", "never-written"], writer=writer, ledger=ledger, pair=PAIR, target_object=OBJ,
-                     batch_size=10, run_id="r1")
+    target = SyncTarget(PAIR, OBJ, writer, batch_size=10)
+    summary = remove(["k1", "never-written"], target, ledger, run_id="r1")
     assert (summary.deleted, summary.batches) == (1, 1) and set(writer.rows) == {"k2"}
     assert writer.batches[-1] == ["k1"], "a key the connector never wrote costs no call"
     assert ledger.synced_keys(PAIR, OBJ, ["k1", "k2"]) == {"k2"}
     [audit] = ledger.audit(run_id="r1")
     assert audit["action"] == "deleted" and audit["changes"] == {"name": ["one", None]}
-    again = remove(["k1"], writer=writer, ledger=ledger, pair=PAIR, target_object=OBJ, batch_size=10)
+    again = remove(["k1"], target, ledger)
     assert (again.deleted, again.batches) == (0, 0)
     assert run([TargetRecord("k1", {"name": "one"})], writer, ledger).created == 1, "restored: written again"
