@@ -77,6 +77,24 @@ def _ping(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _webhooks(args: argparse.Namespace) -> int:
+    """The receiver alone: it needs only the ledger, so it keeps accepting events while Dagster is down."""
+    import uvicorn
+
+    from ml_connector_dagster.ledger import Ledger
+    from ml_connector_dagster.webhooks import build_app, configured_sources
+    config = settings()
+    config.home.mkdir(parents=True, exist_ok=True)
+    sources = configured_sources(config.profile)
+    if not sources:
+        print("ml-connector: no webhook source configured (set e.g. DYNAMICS_FO_WEBHOOK_KEY)", file=sys.stderr)
+        return 2
+    print(f"receiving {', '.join(s.source for s in sources)} on http://{args.host}:{args.port}/webhooks/<source>")
+    uvicorn.run(build_app(Ledger(config.ledger_url), sources), host=args.host, port=args.port, access_log=False,
+                log_level="warning")
+    return 0
+
+
 def _dead_letters(args: argparse.Namespace) -> int:
     from ml_connector_dagster.ledger import Ledger
     letters = Ledger(settings().ledger_url).open_dead_letters(args.pair, args.object)
@@ -118,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(run=_ui)
     commands.add_parser("ping", help="one authenticated call to each configured system").set_defaults(run=_ping)
+    webhooks = commands.add_parser("webhooks", help="receive vendor events into the ledger's inbox")
+    webhooks.add_argument("--host", default="127.0.0.1")
+    webhooks.add_argument("--port", type=int, default=8090)
+    webhooks.set_defaults(run=_webhooks)
     letters = commands.add_parser("dead-letters", help="list open dead letters")
     replay = commands.add_parser("replay", help="re-send open dead letters to Dynamics 365 Sales")
     for sub in (letters, replay):

@@ -22,6 +22,7 @@ _PATTERNS = [
     (re.compile(r"(?i)((?:client_secret|password|passwd|access_token|refresh_token|accessToken|token)"
                 r"[\"']?\s*[:=]\s*[\"']?)[^\s&'\",}]+"), r"\1" + MASK),
     (re.compile(r"(?i)(cookie\s*[:=]\s*)[^\r\n]+"), r"\1" + MASK),
+    (re.compile(r"(?i)([?&]code=)[^&\s'\"]+"), r"\1" + MASK),  # webhook keys embedded in URLs
 ]
 
 

@@ -9,6 +9,7 @@ class SandboxCredentials:
     ebs_password: str = "sandbox-ebs-password"
     sap_user: str = "MLC_SYNC"
     sap_password: str = "sandbox-sap-password"
+    webhook_key: str = "sandbox-webhook-key"
     tenant_id: str = "00000000-0000-0000-0000-0000000000a1"
     client_id: str = "11111111-1111-1111-1111-111111111111"
     client_secret: str = "sandbox-dataverse-secret"

@@ -1,0 +1,105 @@
+"""The webhook receiver (`ml-connector webhooks`): authenticate each delivery, refuse oversize or malformed bodies
+with a 4xx, write the event to the ledger's inbox, and only then acknowledge, so an acknowledged event is never
+lost and a delivery that could not be stored is retried by its sender (503).
+
+One route per source, `POST /webhooks/<source>`. A source is enabled by configuring its key; how the key travels is
+the source's convention: F&O HTTPS endpoints embed it in the URL as `?code=` (microsoft.md §3.9), and a header
+`x-mlc-key` is accepted too for senders that can set headers.
+"""
+
+import hmac
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ml_connector_dagster.events import dynamics_fo
+from ml_connector_dagster.events.envelope import BadEvent, Event
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.redaction import register_secret
+from ml_connector_dagster.sandbox.credentials import SANDBOX
+
+MAX_BODY_BYTES = 256 * 1024  # F&O business events stay far below; Dataverse webhooks cap at 256 KB too
+PARSERS: dict[str, Callable[[object], list[Event]]] = {"dynamics_fo": dynamics_fo.parse}
+
+
+@dataclass(frozen=True)
+class SourceAuth:
+    source: str
+    key: str
+
+    def accepts(self, request: Request) -> bool:
+        sent = request.query_params.get("code") or request.headers.get("x-mlc-key") or ""
+        return hmac.compare_digest(sent.encode(), self.key.encode())
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def configured_sources(profile: str) -> list[SourceAuth]:
+    """`<SOURCE>_WEBHOOK_KEY` (e.g. DYNAMICS_FO_WEBHOOK_KEY) enables a source; the sandbox has a fixed key."""
+    keys = {source: os.environ.get(f"{source.upper()}_WEBHOOK_KEY") for source in PARSERS}
+    if profile == "sandbox":
+        keys = {source: key or SANDBOX.webhook_key for source, key in keys.items()}
+    return [SourceAuth(source, key) for source, key in keys.items() if key]
+
+
+def build_app(ledger: Ledger, sources: list[SourceAuth], *, max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:
+    for auth in sources:
+        if auth.source not in PARSERS:
+            raise ValueError(f"webhooks: no receiver for source {auth.source!r}; known: {sorted(PARSERS)}")
+        register_secret(auth.key)
+    by_source = {auth.source: auth for auth in sources}
+
+    async def receive(request: Request) -> JSONResponse:
+        source = request.path_params["source"]
+        auth = by_source.get(source)
+        if auth is None:
+            return _error(404, f"no webhook source {source!r} is configured")
+        if not auth.accepts(request):
+            return _error(401, "missing or wrong key")
+        if not request.headers.get("content-type", "").lower().startswith("application/json"):
+            return _error(415, "send application/json")
+        try:
+            raw = await _read(request, max_body_bytes)
+            events = PARSERS[source](json.loads(raw))
+        except _TooLarge:
+            return _error(413, f"body larger than {max_body_bytes} bytes")
+        except BadEvent as bad:
+            return _error(422, str(bad))
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "body is not valid JSON")
+        try:
+            stored = [ledger.inbox_put(source, event.dedup_key, event.payload) for event in events]
+        except SQLAlchemyError:  # not stored, so not acknowledged: the sender's retry delivers it again
+            return _error(503, "could not store the event; retry later")
+        return JSONResponse({"received": len(events), "new": sum(stored)}, status_code=200)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"sources": sorted(by_source)})
+
+    return Starlette(routes=[Route("/webhooks/{source}", receive, methods=["POST"]),
+                             Route("/health", health, methods=["GET"])])
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _TooLarge
+    return bytes(body)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)

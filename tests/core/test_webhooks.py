@@ -1,0 +1,114 @@
+"""The event path: the receiver authenticates, refuses bad bodies with a 4xx, stores each event once and only then
+acknowledges; the inbox sensor turns stored events into runs of their partitions, whatever the order or the
+duplicates, including events that arrived while no sensor ran."""
+
+import json
+
+import dagster as dg
+import pytest
+from starlette.testclient import TestClient
+
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.webhooks import SourceAuth, build_app
+from ml_connector_dagster.events.dynamics_fo import legal_entity
+from resources.ledger import LedgerResource
+from sensors.inbox import inbox_sensor
+
+KEY = "webhook-key-for-tests"
+
+
+def event(control: int, entity: str = "usmf", **extra) -> dict:
+    return {"BusinessEventId": "SalesOrderConfirmedBusinessEvent", "BusinessEventLegalEntity": entity,
+            "ControlNumber": control, "EventId": f"9B1C3E6A-6D0F-4F4E-9E52-{control:012d}",
+            "EventTime": "/Date(1735725600000)/", "MajorVersion": 0, "MinorVersion": 0, **extra}
+
+
+@pytest.fixture
+def receiver(tmp_path):
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    with TestClient(build_app(ledger, [SourceAuth("dynamics_fo", KEY)], max_body_bytes=4096)) as client:
+        yield client, ledger
+    ledger.dispose()
+
+
+def post(client, body, *, key: str | None = KEY, content_type="application/json"):
+    params = {"code": key} if key else {}
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post("/webhooks/dynamics_fo", params=params, content=data, headers={"content-type": content_type})
+
+
+def test_each_event_is_stored_once_whatever_the_duplicates(receiver):
+    client, ledger = receiver
+    assert post(client, event(5637145001)).json() == {"received": 1, "new": 1}
+    assert post(client, event(5637145001)).json() == {"received": 1, "new": 0}, "a resend is acknowledged, not kept"
+    assert post(client, event(5637144999)).status_code == 200, "an older event arriving late is kept"
+    rows = ledger.inbox_after("dynamics_fo", 0)
+    assert [row["payload"]["ControlNumber"] for row in rows] == [5637145001, 5637144999]
+
+
+@pytest.mark.parametrize("body,key,content_type,status", [
+    (event(1), None, "application/json", 401),
+    (event(1), "wrong", "application/json", 401),
+    (event(1), KEY, "text/plain", 415),
+    (b"{not json", KEY, "application/json", 400),
+    ({"hello": "world"}, KEY, "application/json", 422),
+    (event(1, ControlNumber="7"), KEY, "application/json", 422),
+    (event(1, Padding="x" * 5000), KEY, "application/json", 413),
+])
+def test_bad_deliveries_get_a_4xx_and_store_nothing(receiver, body, key, content_type, status):
+    client, ledger = receiver
+    answer = post(client, body, key=key, content_type=content_type)
+    assert answer.status_code == status and "error" in answer.json()
+    assert KEY not in answer.text
+    assert ledger.inbox_after("dynamics_fo", 0) == []
+
+
+def test_unknown_source_is_404_and_a_key_in_a_header_works(receiver):
+    client, _ = receiver
+    assert client.post("/webhooks/procore", content="{}", headers={"content-type": "application/json"}
+                       ).status_code == 404
+    assert client.post("/webhooks/dynamics_fo", content=json.dumps(event(3)),
+                       headers={"content-type": "application/json", "x-mlc-key": KEY}).status_code == 200
+
+
+def test_a_ledger_that_cannot_store_is_not_acknowledged(tmp_path):
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    ledger.engine.dispose()
+    (tmp_path / "ledger.sqlite").unlink()
+    (tmp_path / "ledger.sqlite").mkdir()  # the database file is gone and cannot be recreated
+    with TestClient(build_app(ledger, [SourceAuth("dynamics_fo", KEY)])) as client:
+        assert post(client, event(9)).status_code == 503
+
+
+def test_the_sensor_turns_stored_events_into_runs_of_their_partitions(receiver, tmp_path):
+    client, ledger = receiver
+    entities = dg.StaticPartitionsDefinition(["usmf", "demf"])
+
+    @dg.asset(partitions_def=entities)
+    def customers() -> None:
+        return None
+
+    job = dg.define_asset_job("fo_job", selection=[customers])
+    sensor = inbox_sensor(name="fo_events", source="dynamics_fo", job=job, partitions=entities,
+                          partition_of=legal_entity)
+    resources = {"ledger": LedgerResource(url=ledger.url)}
+    defs = dg.Definitions(assets=[customers], jobs=[job], sensors=[sensor], resources=resources)
+    # events arrive while no sensor runs: out of order, duplicated, for two legal entities and one not synced
+    for control, entity in ((12, "DEMF"), (10, "usmf"), (12, "DEMF"), (11, "usmf"), (13, "gbsi")):
+        post(client, event(control, entity))
+    sensor_def = defs.resolve_sensor_def("fo_events")
+
+    def evaluate(instance, cursor=None):
+        with dg.build_sensor_context(instance=instance, definitions=defs, resources=resources,
+                                     cursor=cursor) as context:
+            return sensor_def(context), context.cursor
+
+    with dg.instance_for_test() as instance:
+        requests, cursor = evaluate(instance)
+        assert sorted(r.partition_key for r in requests) == ["demf", "usmf"]
+        assert len({r.run_key for r in requests}) == 2
+        nothing_new, _ = evaluate(instance, cursor)
+        assert isinstance(nothing_new, dg.SkipReason)
+        post(client, event(14, "usmf"))
+        [request], _ = evaluate(instance, cursor)
+        assert request.partition_key == "usmf" and request.run_key not in {r.run_key for r in requests}
