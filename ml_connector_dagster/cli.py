@@ -65,6 +65,7 @@ def _ping(args: argparse.Namespace) -> int:
             "P_LAST_UPDATE_TO": now.strftime("%Y-%m-%dT%H:%M:%S"), "P_OFFSET": "0", "P_LIMIT": "1"}),
         "sap_ecc": lambda reader: next(reader.select(Select("LFA1", ("LIFNR",), ("LIFNR",))), None),
         "dynamics_sales": lambda client: next(client.rows("account", ["accountid"]), None),
+        "dynamics_fo": lambda client: next(client.rows("CustomersV3", select=["CustomerAccount"]), None),
     }
     for name, check in checks.items():
         try:

@@ -11,6 +11,7 @@ import dagster as dg
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.settings import Settings
 from ml_connector_dagster.systems import SANDBOX_PORTS
+from resources.dynamics_fo import DynamicsFoResource
 from resources.dynamics_sales import DynamicsSalesResource
 from resources.ledger import LedgerResource
 from resources.oracle_ebs import OracleEbsResource
@@ -27,9 +28,12 @@ def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **
     sap = {"base_url": urls["sap_ecc"], "username": SANDBOX.sap_user, "password": SANDBOX.sap_password}
     sales = {"environment_url": urls["dynamics_sales"], "authority_url": urls["entra"],
              "tenant_id": SANDBOX.tenant_id, "client_id": SANDBOX.client_id, "client_secret": SANDBOX.client_secret}
+    fo = {"environment_url": urls["dynamics_fo"], "authority_url": urls["entra"], "tenant_id": SANDBOX.tenant_id,
+          "client_id": SANDBOX.client_id, "client_secret": SANDBOX.client_secret}
     return {
         "ledger": LedgerResource(url=settings.ledger_url),
         "oracle_ebs": OracleEbsResource(**{**ebs, **overrides.get("oracle_ebs", {})}),
+        "dynamics_fo": DynamicsFoResource(**{**fo, **overrides.get("dynamics_fo", {})}),
         "sap_ecc": SapEccResource(**{**sap, **overrides.get("sap_ecc", {})}),
         "dynamics_sales": DynamicsSalesResource(**{**sales, **overrides.get("dynamics_sales", {})}),
     }
@@ -44,6 +48,7 @@ _SAP_ENV = {"client": "SAP_ECC_CLIENT", "language": "SAP_ECC_LANGUAGE", "service
             "sysnr": "SAP_ECC_SYSNR", "saprouter": "SAP_ECC_SAPROUTER", "snc_qop": "SAP_ECC_SNC_QOP",
             "snc_myname": "SAP_ECC_SNC_MYNAME", "snc_partnername": "SAP_ECC_SNC_PARTNERNAME",
             "snc_lib": "SAP_ECC_SNC_LIB", "page_size": "SAP_ECC_PAGE_SIZE"}
+_FO_ENV = {"authority_url": "DYNAMICS_FO_AUTHORITY_URL", "page_size": "DYNAMICS_FO_PAGE_SIZE"}
 _SALES_ENV = {"api_url": "DYNAMICS_SALES_API_URL", "authority_url": "DYNAMICS_SALES_AUTHORITY_URL",
               "external_id_column": "DYNAMICS_SALES_EXTERNAL_ID_COLUMN", "batch_size": "DYNAMICS_SALES_BATCH_SIZE",
               "bulk_mode": "DYNAMICS_SALES_BULK_MODE"}
@@ -63,6 +68,10 @@ def production_resources(settings: Settings) -> dict:
         "oracle_ebs": OracleEbsResource(base_url=dg.EnvVar("ORACLE_EBS_BASE_URL"),
                                         username=dg.EnvVar("ORACLE_EBS_USERNAME"),
                                         password=dg.EnvVar("ORACLE_EBS_PASSWORD"), **ebs),
+        "dynamics_fo": DynamicsFoResource(
+            environment_url=dg.EnvVar("DYNAMICS_FO_ENVIRONMENT_URL"), tenant_id=dg.EnvVar("DYNAMICS_FO_TENANT_ID"),
+            client_id=dg.EnvVar("DYNAMICS_FO_CLIENT_ID"), client_secret=dg.EnvVar("DYNAMICS_FO_CLIENT_SECRET"),
+            **_from_env(_FO_ENV)),
         "sap_ecc": SapEccResource(transport=transport, username=dg.EnvVar("SAP_ECC_USERNAME"),
                                   password=dg.EnvVar("SAP_ECC_PASSWORD"), **sap),
         "dynamics_sales": DynamicsSalesResource(

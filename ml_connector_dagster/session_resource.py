@@ -1,11 +1,25 @@
 """Base of the system resources: the live connection is opened on first use in a run (or step process) and closed
 when Dagster tears the resource down, so one run logs in once and logs out once."""
 
+import re
 from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
 import dagster as dg
 from pydantic import PrivateAttr
+
+
+_ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def http_url(value: str | None, example: str) -> str | None:
+    """A base URL setting: http(s), no trailing slash. For a `dg.EnvVar` Dagster hands validators the variable's
+    *name* when the code location loads; the value is validated when Dagster resolves it at launch."""
+    if value is None or _ENV_VAR_NAME.match(value):
+        return value
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(f"must be an http(s) URL such as {example}")
+    return value.rstrip("/")
 
 
 class SessionResource(dg.ConfigurableResource):

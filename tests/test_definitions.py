@@ -1,11 +1,13 @@
 """Loads every definition of the code location, as `dagster dev` would, and checks its shape."""
 
+import os
 from datetime import datetime, timezone
 
 import dagster as dg
 import pytest
 
-from ml_connector_dagster.definitions import defs
+from ml_connector_dagster.definitions import build_definitions, defs
+from ml_connector_dagster.settings import Settings
 
 
 def test_all_definitions_load():
@@ -68,3 +70,15 @@ def test_schedules_target_the_day_that_just_ended(name):
                                         scheduled_execution_time=datetime(2026, 10, 5, 2, tzinfo=timezone.utc))
     [request] = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-10-04"
+
+
+def test_production_profile_loads_with_secrets_left_to_launch_and_bad_settings_named(tmp_path, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith(("ORACLE_EBS_", "SAP_ECC_", "DYNAMICS_SALES_", "DYNAMICS_FO_")):
+            monkeypatch.delenv(name)
+    config = Settings(profile="production", home=tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    repository = build_definitions(config).get_repository_def()
+    assert {"oracle_ebs", "sap_ecc", "dynamics_sales", "dynamics_fo"} <= set(repository.get_top_level_resources())
+    monkeypatch.setenv("SAP_ECC_CLIENT", "12")
+    with pytest.raises(Exception, match="client"):
+        build_definitions(config)

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from ml_connector_dagster.sandbox.clock import Clock
+from ml_connector_dagster.sandbox.dynamics_fo import DynamicsFoEmulator
 from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
 from ml_connector_dagster.sandbox.entra import EntraEmulator
 from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
@@ -21,6 +22,7 @@ class SeedSize:
     sap_vendors: int = 120
     sap_customers: int = 180
     sap_orders: int = 150
+    fo_customers: int = 300
     start_date: date = date(2026, 10, 1)
     days: int = 28
 
@@ -43,5 +45,6 @@ def build_sandbox(*, state_dir: Path | None = None, clock: Clock | None = None, 
                        days=size.days),
         EntraEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
         DynamicsSalesEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
+        DynamicsFoEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer, customers=size.fo_customers),
     ]
     return SandboxServer(emulators, ports=ports)

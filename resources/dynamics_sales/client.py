@@ -12,7 +12,7 @@ import httpx
 
 from ml_connector_dagster.http import ApiError, AuthError, CallCounter
 from ml_connector_dagster.loading import TargetRecord, WriteResult
-from resources.dynamics_sales import batch
+from ml_connector_dagster import odata_batch as batch
 from resources.dynamics_sales.errors import classify, error_of
 
 ENTITY_SETS = {

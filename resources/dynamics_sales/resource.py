@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from ml_connector_dagster.entra_auth import EntraClientCredentials
 from ml_connector_dagster.http import CallCounter, RateBudget, RetryPolicy, build_client
 from ml_connector_dagster.redaction import register_secret
-from ml_connector_dagster.session_resource import SessionResource
+from ml_connector_dagster.session_resource import SessionResource, http_url
 from resources.dynamics_sales.client import MAX_BATCH, MAX_PAGE_SIZE, DataverseClient
 
 
@@ -39,9 +39,7 @@ class DynamicsSalesResource(SessionResource):
     @field_validator("environment_url", "api_url", "authority_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL")
-        return value.rstrip("/") if value else value
+        return http_url(value, "https://contoso.crm.dynamics.com")
 
     @contextmanager
     def open(self) -> Iterator[DataverseClient]:

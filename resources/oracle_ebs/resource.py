@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from ml_connector_dagster.http import CallCounter, RetryPolicy, build_client
 from ml_connector_dagster.redaction import register_secret
-from ml_connector_dagster.session_resource import SessionResource
+from ml_connector_dagster.session_resource import SessionResource, http_url
 from resources.oracle_ebs.auth import EbsSessionAuth
 from resources.oracle_ebs.service import EbsService
 
@@ -46,9 +46,7 @@ class OracleEbsResource(SessionResource):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL such as https://ebs.example.com:4443")
-        return value.rstrip("/")
+        return http_url(value, "https://ebs.example.com:4443")
 
     @field_validator("org_id")
     @classmethod

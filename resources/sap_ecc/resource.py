@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal, Protocol
 
-import dagster as dg
 from pydantic import Field, field_validator, model_validator
 
 from ml_connector_dagster.http import ApiError, CallCounter, RetryPolicy, build_client
 from ml_connector_dagster.redaction import register_secret
-from ml_connector_dagster.session_resource import SessionResource
+from ml_connector_dagster.session_resource import SessionResource, http_url
 from resources.sap_ecc.gateway import GatewayReader
 from resources.sap_ecc.query import Select
 from resources.sap_ecc.rfc import RfcReader
@@ -54,11 +53,7 @@ class SapEccResource(SessionResource):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if isinstance(value, dg.EnvVar):
-            return value  # checked when Dagster resolves it at launch
-        if value is not None and not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL such as https://gateway.example.com:44300")
-        return value.rstrip("/") if value else value
+        return http_url(value, "https://gateway.example.com:44300")
 
     @model_validator(mode="after")
     def _transport_settings(self) -> "SapEccResource":

@@ -1,4 +1,4 @@
-from resources.dynamics_sales import batch
+from ml_connector_dagster import odata_batch as batch
 
 
 def test_compose_numbers_parts_and_carries_json_bodies():
@@ -25,3 +25,17 @@ def test_parse_reads_each_part_in_order_including_change_sets():
     parts = batch.parse("multipart/mixed; boundary=batchresponse_1", body)
     assert [p.status for p in parts] == [204, 400]
     assert parts[1].body["error"]["code"] == "0x80044331"
+
+
+def test_a_change_set_is_one_transaction_the_service_parser_reads_as_such():
+    from ml_connector_dagster.sandbox import odata_multipart as multipart
+
+    content_type, body = batch.compose([
+        batch.Operation("POST", "/data/SalesOrderHeadersV2", {"dataAreaId": "usmf"}),
+        batch.Operation("POST", "/data/SalesOrderLines", {"dataAreaId": "usmf", "ItemNumber": "A0001"})],
+        changeset=True)
+    [changeset] = multipart.parse_batch(content_type, body)
+    assert isinstance(changeset, multipart.ChangeSet)
+    assert [(r.method, r.url) for r in changeset.requests] == [("POST", "/data/SalesOrderHeadersV2"),
+                                                                ("POST", "/data/SalesOrderLines")]
+    assert [r.content_id for r in changeset.requests] == ["1", "2"]

@@ -18,6 +18,7 @@ from ml_connector_dagster.sandbox.dynamics_sales.service import (
 from ml_connector_dagster.sandbox.dynamics_sales.store import Store
 from ml_connector_dagster.sandbox.dynamics_sales.tables import CURRENCY, TABLES
 from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings
+from ml_connector_dagster.sandbox.odata_reply import to_response
 from ml_connector_dagster.sandbox.tokens import TokenError, TokenSigner
 
 JSON_TYPE = "application/json; odata.metadata=minimal"
@@ -177,8 +178,4 @@ class DynamicsSalesEmulator(Emulator):
 
 
 def _reply(reply: Reply) -> Response:
-    headers = {"OData-Version": "4.0", **reply.headers}
-    if isinstance(reply.body, dict):
-        return JSONResponse(reply.body, status_code=reply.status, headers=headers, media_type=JSON_TYPE)
-    return Response(reply.body or b"", status_code=reply.status, headers=headers,
-                    media_type=headers.pop("Content-Type", None))
+    return to_response(reply, JSON_TYPE)

@@ -9,10 +9,11 @@ import base64
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from ml_connector_dagster.sandbox.dynamics_sales import multipart
+from ml_connector_dagster.sandbox import odata_multipart as multipart
+from ml_connector_dagster.sandbox.odata_reply import Joined, Reply, RolledBack
 from ml_connector_dagster.sandbox.odata_query import (
     QueryError, parse_filter, parse_key, parse_orderby, parse_select,
 )
@@ -41,11 +42,6 @@ class Request:
     body: bytes = b""
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: dict | bytes | None = None
 
 
 @dataclass
@@ -409,9 +405,9 @@ class DataverseService:
                 for part in changeset.requests:
                     answer = self._part(part, root, tx)
                     if answer.status >= 400:
-                        raise _RolledBack(answer)
+                        raise RolledBack(answer)
                     answers.append(answer)
-        except _RolledBack as rollback:
+        except RolledBack as rollback:
             return [rollback.answer], True
         return answers, False
 
@@ -450,29 +446,14 @@ class DataverseService:
         return tx or Transaction(self.store)
 
     def _tx(self, tx: Transaction | None):
-        return _Joined(tx) if tx is not None else self.store.transaction()
+        return Joined(tx) if tx is not None else self.store.transaction()
 
     def _next_version(self) -> int:
         self._version += 1
         return self._version
 
 
-class _RolledBack(Exception):
-    def __init__(self, answer: multipart.PartResponse):
-        self.answer = answer
 
-
-class _Joined:
-    """An enclosing change set's transaction: commit or rollback belongs to it."""
-
-    def __init__(self, tx: Transaction):
-        self.tx = tx
-
-    def __enter__(self) -> Transaction:
-        return self.tx
-
-    def __exit__(self, *exc) -> None:
-        return None
 
 
 _FILTER_COLUMNS = {"sdkmessagefilterid", "primaryobjecttypecode", "sdkmessageid/name", "iscustomprocessingstepallowed"}

@@ -1,0 +1,3 @@
+from resources.dynamics_fo.resource import DynamicsFoResource
+
+__all__ = ["DynamicsFoResource"]
