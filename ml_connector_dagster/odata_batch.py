@@ -1,7 +1,8 @@
-"""OData `$batch` for the Dataverse Web API: compose a multipart/mixed request, split the multipart response.
+"""OData v4 `$batch` (multipart/mixed) for Dataverse and F&O: compose a request, split the response.
 
-Only independent operations (no change sets): each record stands alone, and with `Prefer: odata.continue-on-error`
-every part is answered in order, so one bad record costs one part, not the whole request.
+Independent operations, each its own part: with Dataverse's `Prefer: odata.continue-on-error` every part is
+answered in order, so one bad record costs one part, not the whole request. Or one change set: the service applies
+all its operations in one transaction or none (an F&O sales order header with its lines).
 """
 
 import json
@@ -25,9 +26,20 @@ class PartResponse:
     body: dict | None
 
 
-def compose(operations: list[Operation]) -> tuple[str, bytes]:
-    """Returns (content type, body) of a $batch request with one part per operation."""
+def compose(operations: list[Operation], *, changeset: bool = False) -> tuple[str, bytes]:
+    """Returns (content type, body) of a $batch request: one part per operation, or one change set of them."""
     boundary = f"batch_{uuid.uuid4()}"
+    if changeset:
+        inner = f"changeset_{uuid.uuid4()}"
+        lines = [f"--{boundary}", f'Content-Type: multipart/mixed; boundary="{inner}"', "",
+                 *_parts(operations, inner), f"--{inner}--"]
+    else:
+        lines = _parts(operations, boundary)
+    lines += [f"--{boundary}--", ""]
+    return f'multipart/mixed; boundary="{boundary}"', "\r\n".join(lines).encode()
+
+
+def _parts(operations: list[Operation], boundary: str) -> list[str]:
     lines: list[str] = []
     for number, op in enumerate(operations, start=1):
         lines += [f"--{boundary}", "Content-Type: application/http", "Content-Transfer-Encoding: binary",
@@ -38,8 +50,7 @@ def compose(operations: list[Operation]) -> tuple[str, bytes]:
             payload = json.dumps(op.body, ensure_ascii=False)
             lines += ["Content-Type: application/json; type=entry",
                       f"Content-Length: {len(payload.encode())}", "", payload]
-    lines += [f"--{boundary}--", ""]
-    return f'multipart/mixed; boundary="{boundary}"', "\r\n".join(lines).encode()
+    return lines
 
 
 def parse(content_type: str, body: bytes) -> list[PartResponse]:
