@@ -2,7 +2,7 @@
 
 import pytest
 
-from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales, sap_ecc_dynamics_sales
+from ml_connector_dagster.mapping import dynamics_fo_salesforce, oracle_ebs_dynamics_sales, sap_ecc_dynamics_sales
 from ml_connector_dagster.mapping.common import RulesError
 
 
@@ -11,6 +11,8 @@ from ml_connector_dagster.mapping.common import RulesError
      ("vendor_type_code", "ORGANISATION")),
     (sap_ecc_dynamics_sales, "payment_terms:\n  ZB30: 9\npurchase_orders_as: quote\n",
      ("payment_terms", "purchase_orders_as")),
+    (dynamics_fo_salesforce, "account_external_id_field: AccountNumber\naccount_type: 7\n",
+     ("account_external_id_field", "account_type")),
 ])
 def test_packaged_rules_load_and_bad_ones_name_the_field(module, bad, named, tmp_path):
     assert module.load_pair_rules() == module.Rules()
