@@ -8,6 +8,7 @@
 | ML_CONNECTOR_START_DATE | first daily partition (YYYY-MM-DD) | 2026-10-01 (the sandbox seed's first day) |
 | ML_CONNECTOR_MAPPING_DIR | folder with per-pair mapping files overriding the packaged ones | none |
 | ML_CONNECTOR_SCHEDULE_HOUR | UTC hour at which daily schedules run the day just ended | 2 |
+| ML_CONNECTOR_FO_LEGAL_ENTITIES | comma-separated F&O legal entities (dataAreaId) to sync, one partition each | usmf,usrt,demf (the sandbox's) |
 """
 
 import os
@@ -16,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ml_connector_dagster.mapping.common import describe
 
@@ -28,6 +29,15 @@ class Settings(BaseModel):
     start_date: date = date(2026, 10, 1)
     mapping_dir: Path | None = None
     schedule_hour: int = Field(default=2, ge=0, le=23)
+    fo_legal_entities: tuple[str, ...] = ("usmf", "usrt", "demf")
+
+    @field_validator("fo_legal_entities", mode="before")
+    @classmethod
+    def _entities(cls, value):
+        names = [part.strip().lower() for part in value.split(",")] if isinstance(value, str) else list(value)
+        if not names or not all(name.isalnum() and len(name) <= 4 for name in names):
+            raise ValueError("must be comma-separated dataAreaId values of at most 4 letters or digits, e.g. usmf,demf")
+        return tuple(dict.fromkeys(names))
 
     def mapping_file(self, pair: str) -> Path | None:
         if self.mapping_dir is None:
@@ -42,7 +52,7 @@ class SettingsError(ValueError):
 
 _ENV = {"profile": "ML_CONNECTOR_PROFILE", "ledger_url": "ML_CONNECTOR_LEDGER_URL",
         "start_date": "ML_CONNECTOR_START_DATE", "mapping_dir": "ML_CONNECTOR_MAPPING_DIR",
-        "schedule_hour": "ML_CONNECTOR_SCHEDULE_HOUR"}
+        "schedule_hour": "ML_CONNECTOR_SCHEDULE_HOUR", "fo_legal_entities": "ML_CONNECTOR_FO_LEGAL_ENTITIES"}
 
 
 def default_home() -> Path:

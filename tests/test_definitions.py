@@ -15,7 +15,9 @@ def test_all_definitions_load():
     jobs = {job.name for job in repository.get_all_jobs()}
     assert {"oracle_ebs__dynamics_sales", "sap_ecc__dynamics_sales", "replay_dynamics_sales"} <= jobs
     assert {s.name for s in repository.schedule_defs} == {"oracle_ebs_dynamics_sales_schedule",
-                                                          "sap_ecc_dynamics_sales_schedule"}
+                                                          "sap_ecc_dynamics_sales_schedule",
+                                                          "dynamics_fo_daily_schedule"}
+    assert {s.name for s in repository.sensor_defs} == {"dynamics_fo_business_events"}
 
 
 def test_lineage_runs_from_ebs_tables_to_dynamics_objects():
