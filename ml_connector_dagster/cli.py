@@ -66,6 +66,7 @@ def _ping(args: argparse.Namespace) -> int:
         "sap_ecc": lambda reader: next(reader.select(Select("LFA1", ("LIFNR",), ("LIFNR",))), None),
         "dynamics_sales": lambda client: next(client.rows("account", ["accountid"]), None),
         "dynamics_fo": lambda client: next(client.rows("CustomersV3", select=["CustomerAccount"]), None),
+        "salesforce": lambda client: next(client.query("SELECT Id FROM Account LIMIT 1"), None),
     }
     for name, check in checks.items():
         try:

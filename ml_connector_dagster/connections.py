@@ -15,6 +15,7 @@ from resources.dynamics_fo import DynamicsFoResource
 from resources.dynamics_sales import DynamicsSalesResource
 from resources.ledger import LedgerResource
 from resources.oracle_ebs import OracleEbsResource
+from resources.salesforce import SalesforceResource
 from resources.sap_ecc import SapEccResource
 
 
@@ -34,6 +35,10 @@ def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **
         "ledger": LedgerResource(url=settings.ledger_url),
         "oracle_ebs": OracleEbsResource(**{**ebs, **overrides.get("oracle_ebs", {})}),
         "dynamics_fo": DynamicsFoResource(**{**fo, **overrides.get("dynamics_fo", {})}),
+        "salesforce": SalesforceResource(**{"my_domain_url": urls["salesforce"],
+                                            "client_id": SANDBOX.salesforce_client_id,
+                                            "client_secret": SANDBOX.salesforce_client_secret,
+                                            **overrides.get("salesforce", {})}),
         "sap_ecc": SapEccResource(**{**sap, **overrides.get("sap_ecc", {})}),
         "dynamics_sales": DynamicsSalesResource(**{**sales, **overrides.get("dynamics_sales", {})}),
     }
@@ -48,6 +53,8 @@ _SAP_ENV = {"client": "SAP_ECC_CLIENT", "language": "SAP_ECC_LANGUAGE", "service
             "sysnr": "SAP_ECC_SYSNR", "saprouter": "SAP_ECC_SAPROUTER", "snc_qop": "SAP_ECC_SNC_QOP",
             "snc_myname": "SAP_ECC_SNC_MYNAME", "snc_partnername": "SAP_ECC_SNC_PARTNERNAME",
             "snc_lib": "SAP_ECC_SNC_LIB", "page_size": "SAP_ECC_PAGE_SIZE"}
+_SALESFORCE_ENV = {"api_version": "SALESFORCE_API_VERSION", "bulk_threshold": "SALESFORCE_BULK_THRESHOLD",
+                   "daily_limit_reserve": "SALESFORCE_DAILY_LIMIT_RESERVE"}
 _FO_ENV = {"authority_url": "DYNAMICS_FO_AUTHORITY_URL", "page_size": "DYNAMICS_FO_PAGE_SIZE"}
 _SALES_ENV = {"api_url": "DYNAMICS_SALES_API_URL", "authority_url": "DYNAMICS_SALES_AUTHORITY_URL",
               "external_id_column": "DYNAMICS_SALES_EXTERNAL_ID_COLUMN", "batch_size": "DYNAMICS_SALES_BATCH_SIZE",
@@ -72,6 +79,9 @@ def production_resources(settings: Settings) -> dict:
             environment_url=dg.EnvVar("DYNAMICS_FO_ENVIRONMENT_URL"), tenant_id=dg.EnvVar("DYNAMICS_FO_TENANT_ID"),
             client_id=dg.EnvVar("DYNAMICS_FO_CLIENT_ID"), client_secret=dg.EnvVar("DYNAMICS_FO_CLIENT_SECRET"),
             **_from_env(_FO_ENV)),
+        "salesforce": SalesforceResource(
+            my_domain_url=dg.EnvVar("SALESFORCE_MY_DOMAIN_URL"), client_id=dg.EnvVar("SALESFORCE_CLIENT_ID"),
+            client_secret=dg.EnvVar("SALESFORCE_CLIENT_SECRET"), **_from_env(_SALESFORCE_ENV)),
         "sap_ecc": SapEccResource(transport=transport, username=dg.EnvVar("SAP_ECC_USERNAME"),
                                   password=dg.EnvVar("SAP_ECC_PASSWORD"), **sap),
         "dynamics_sales": DynamicsSalesResource(

@@ -76,11 +76,12 @@ def test_schedules_target_the_day_that_just_ended(name):
 
 def test_production_profile_loads_with_secrets_left_to_launch_and_bad_settings_named(tmp_path, monkeypatch):
     for name in list(os.environ):
-        if name.startswith(("ORACLE_EBS_", "SAP_ECC_", "DYNAMICS_SALES_", "DYNAMICS_FO_")):
+        if name.startswith(("ORACLE_EBS_", "SAP_ECC_", "DYNAMICS_SALES_", "DYNAMICS_FO_", "SALESFORCE_")):
             monkeypatch.delenv(name)
     config = Settings(profile="production", home=tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     repository = build_definitions(config).get_repository_def()
-    assert {"oracle_ebs", "sap_ecc", "dynamics_sales", "dynamics_fo"} <= set(repository.get_top_level_resources())
+    assert {"oracle_ebs", "sap_ecc", "dynamics_sales", "dynamics_fo", "salesforce"} <= \
+        set(repository.get_top_level_resources())
     monkeypatch.setenv("SAP_ECC_CLIENT", "12")
     with pytest.raises(Exception, match="client"):
         build_definitions(config)

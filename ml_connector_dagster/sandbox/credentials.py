@@ -10,6 +10,8 @@ class SandboxCredentials:
     sap_user: str = "MLC_SYNC"
     sap_password: str = "sandbox-sap-password"
     webhook_key: str = "sandbox-webhook-key"
+    salesforce_client_id: str = "3MVG9sandbox.connected.app.ml.connector"
+    salesforce_client_secret: str = "sandbox-salesforce-secret"
     tenant_id: str = "00000000-0000-0000-0000-0000000000a1"
     client_id: str = "11111111-1111-1111-1111-111111111111"
     client_secret: str = "sandbox-dataverse-secret"

@@ -10,6 +10,7 @@ from ml_connector_dagster.sandbox.dynamics_fo import DynamicsFoEmulator
 from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
 from ml_connector_dagster.sandbox.entra import EntraEmulator
 from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
+from ml_connector_dagster.sandbox.salesforce import SalesforceEmulator
 from ml_connector_dagster.sandbox.sap_ecc import SapEccEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.tokens import TokenSigner
@@ -46,5 +47,6 @@ def build_sandbox(*, state_dir: Path | None = None, clock: Clock | None = None, 
         EntraEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
         DynamicsSalesEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
         DynamicsFoEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer, customers=size.fo_customers),
+        SalesforceEmulator(clock=clock, state_dir=state_dir, seed=seed),
     ]
     return SandboxServer(emulators, ports=ports)

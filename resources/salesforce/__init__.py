@@ -1,0 +1,3 @@
+from resources.salesforce.resource import SalesforceResource
+
+__all__ = ["SalesforceResource"]

@@ -1,0 +1,143 @@
+"""Salesforce REST (crm_targets.md §1.3–1.7): SOQL with nextRecordsUrl, and upserts by External ID field:
+sObject Collections (200 records a call) for ordinary batches, Bulk API 2.0 ingest jobs above a size where one job
+costs fewer calls than the collections would. Each record's own answer comes back as a WriteResult."""
+
+import csv
+import io
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import httpx
+
+from ml_connector_dagster.http import ApiError, AuthError, CallCounter
+from ml_connector_dagster.loading import TargetRecord, WriteResult
+
+COLLECTION_SIZE = 200
+# per-record statusCode → the ledger's error class; anything else is the record's own validation failure
+_ERROR_CLASSES = {"UNABLE_TO_LOCK_ROW": "transient", "DUPLICATE_VALUE": "conflict",
+                  "DUPLICATE_EXTERNAL_ID": "conflict", "INVALID_CROSS_REFERENCE_KEY": "dependency",
+                  "ENTITY_IS_DELETED": "dependency"}
+
+
+class SalesforceClient:
+    def __init__(self, http: httpx.Client, *, counter: CallCounter, api_version: str,
+                 external_id_fields: dict[str, str], bulk_threshold: int, poll_seconds: float = 2.0,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.http = http
+        self.counter = counter
+        self.root = f"/services/data/v{api_version}"
+        self.external_id_fields = external_id_fields
+        self.bulk_threshold = bulk_threshold
+        self.poll_seconds = poll_seconds
+        self.sleep = sleep
+
+    # reads -----------------------------------------------------------------------------------------------------
+    def query(self, soql: str) -> Iterator[dict]:
+        """Every record the query selects, following nextRecordsUrl; `attributes` removed."""
+        body = self._send("GET", f"{self.root}/query", params={"q": soql}).json()
+        while True:
+            for record in body.get("records", []):
+                yield {key: value for key, value in record.items() if key != "attributes"}
+            if body.get("done", True) or not body.get("nextRecordsUrl"):
+                return
+            body = self._send("GET", body["nextRecordsUrl"]).json()
+
+    # writes ----------------------------------------------------------------------------------------------------
+    def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        if len(records) >= self.bulk_threshold:
+            return self._bulk_upsert(target_object, records)
+        results: list[WriteResult] = []
+        for start in range(0, len(records), COLLECTION_SIZE):
+            results += self._collection_upsert(target_object, records[start:start + COLLECTION_SIZE])
+        return results
+
+    def delete(self, target_object: str, source_keys: Sequence[str]) -> list[WriteResult]:
+        raise ApiError("salesforce", "deleting Salesforce records is not part of any pair yet")
+
+    def _collection_upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        field = self.external_id_fields[target_object]
+        body = {"allOrNone": False, "records": [
+            {"attributes": {"type": target_object}, **r.payload, field: r.source_key} for r in records]}
+        answers = self._send("PATCH", f"{self.root}/composite/sobjects/{target_object}/{field}", json=body).json()
+        if len(answers) != len(records):
+            raise ApiError("salesforce", f"collections upsert answered {len(answers)} results for {len(records)}")
+        results = []
+        for record, answer in zip(records, answers):
+            if answer.get("success"):
+                results.append(WriteResult(record.source_key, True, answer.get("id"), created=answer.get("created")))
+            else:
+                error = (answer.get("errors") or [{}])[0]
+                code = error.get("statusCode")
+                results.append(WriteResult(record.source_key, False, error_class=_ERROR_CLASSES.get(code, "validation"),
+                                           error_code=code, error_message=error.get("message") or "rejected"))
+        return results
+
+    def _bulk_upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        """One ingest job: create, upload the CSV, close, poll, read both result files (5 calls + polls)."""
+        field = self.external_id_fields[target_object]
+        job = self._send("POST", f"{self.root}/jobs/ingest", json={
+            "object": target_object, "externalIdFieldName": field, "operation": "upsert", "contentType": "CSV",
+            "lineEnding": "LF"}).json()
+        url = f"{self.root}/jobs/ingest/{job['id']}"
+        self._send("PUT", f"{url}/batches", content=_csv(records, field).encode(),
+                   headers={"Content-Type": "text/csv"})
+        self._send("PATCH", url, json={"state": "UploadComplete"})
+        while (state := self._send("GET", url).json())["state"] not in ("JobComplete", "Failed", "Aborted"):
+            self.sleep(self.poll_seconds)
+        if state["state"] != "JobComplete":
+            raise ApiError("salesforce", f"bulk job {job['id']} ended {state['state']}: "
+                                         f"{state.get('errorMessage') or 'no message'}")
+        results = {}
+        for row in _rows(self._send("GET", f"{url}/successfulResults/").text):
+            results[row[field]] = WriteResult(row[field], True, row["sf__Id"], created=row["sf__Created"] == "true")
+        for row in _rows(self._send("GET", f"{url}/failedResults/").text):
+            code, _, message = row["sf__Error"].partition(":")
+            results[row[field]] = WriteResult(row[field], False, error_class=_ERROR_CLASSES.get(code, "validation"),
+                                              error_code=code, error_message=message.rstrip(" -") or "rejected")
+        return [results[r.source_key] for r in records if r.source_key in results]
+
+    # transport -------------------------------------------------------------------------------------------------
+    def _send(self, method: str, url: str, **kwargs) -> httpx.Response:
+        response = self.http.request(method, url, **kwargs)
+        if response.status_code < 300:
+            return response
+        code, message = _error(response)
+        if response.status_code == 401:
+            raise AuthError("salesforce", f"{method} {url.split('?')[0]} refused: {message}", status=401, code=code)
+        raise ApiError("salesforce", f"{method} {url.split('?')[0]} failed: {message}", status=response.status_code,
+                       code=code)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _csv(records: Sequence[TargetRecord], field: str) -> str:
+    columns = sorted({name for r in records for name in r.payload} - {field})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([field, *columns])
+    for record in records:
+        # Bulk API 2.0 reads an empty cell as "leave as is"; #N/A clears a field.
+        writer.writerow([record.source_key, *("#N/A" if record.payload.get(c) is None else _cell(record.payload[c])
+                                              for c in columns)])
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _rows(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _error(response: httpx.Response) -> tuple[str | None, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return None, response.text[:200] or response.reason_phrase
+    first = body[0] if isinstance(body, list) and body else body if isinstance(body, dict) else {}
+    return first.get("errorCode") or first.get("error"), first.get("message") or first.get("error_description") \
+        or "no message"

@@ -1,0 +1,58 @@
+"""The `salesforce` resource: one org reached as a connected app with the client-credentials flow."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from pydantic import Field, field_validator
+
+from ml_connector_dagster.http import CallCounter, RetryPolicy, build_client
+from ml_connector_dagster.redaction import register_secret
+from ml_connector_dagster.session_resource import SessionResource, http_url
+from resources.salesforce.auth import SalesforceClientCredentials
+from resources.salesforce.client import SalesforceClient
+from resources.salesforce.limits import DailyLimitTransport
+
+
+class SalesforceResource(SessionResource):
+    """Connection to one Salesforce org (docs/operators/salesforce.md)."""
+
+    my_domain_url: str = Field(description="https://<my-domain>.my.salesforce.com: the token endpoint's host; the "
+                                           "API host comes from the token's instance_url")
+    client_id: str = Field(description="consumer key of the connected (or external client) app")
+    client_secret: str = Field(description="its consumer secret; set it with dg.EnvVar, never inline", repr=False)
+    api_version: str = Field(default="63.0", pattern=r"^\d{2}\.0$")
+    external_id_fields: dict[str, str] = Field(
+        default={"Account": "ERP_Account_Number__c", "Product2": "ERP_Item_Number__c"},
+        description="sObject → its External ID field holding the ERP key")
+    bulk_threshold: int = Field(default=2000, ge=201, description="batches of at least this many records go "
+                                "through one Bulk API 2.0 job instead of sObject Collections (200 per call)")
+    daily_limit_reserve: int = Field(default=1000, ge=0, description="stop a run when fewer than this many daily "
+                                     "API requests would remain, leaving them to other integrations and users")
+    timeout_seconds: float = Field(default=120, gt=0)
+    max_attempts: int = Field(default=6, ge=1)
+    max_retry_wait_seconds: float = Field(default=300, gt=0)
+
+    @field_validator("my_domain_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        return http_url(value, "https://acme.my.salesforce.com")
+
+    @contextmanager
+    def open(self) -> Iterator[SalesforceClient]:
+        register_secret(self.client_secret)
+        retry = RetryPolicy(max_attempts=self.max_attempts, max_retry_after=self.max_retry_wait_seconds)
+        auth = SalesforceClientCredentials(my_domain_url=self.my_domain_url, client_id=self.client_id,
+                                           client_secret=self.client_secret, retry=retry)
+        auth.token()  # the API's host is only known from the token answer
+        counter = CallCounter()
+        http = build_client(auth.instance_url, auth=auth, counter=counter, retry=retry,
+                            timeout_seconds=self.timeout_seconds, headers={"Accept": "application/json"},
+                            transport=DailyLimitTransport(httpx.HTTPTransport(), reserve=self.daily_limit_reserve))
+        client = SalesforceClient(http, counter=counter, api_version=self.api_version,
+                                  external_id_fields=self.external_id_fields, bulk_threshold=self.bulk_threshold)
+        try:
+            yield client
+        finally:
+            client.close()
+            auth.close()
