@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from ml_connector_dagster.sandbox import lexer
+
 Row = dict
 Predicate = Callable[[Row], bool]
 
@@ -44,17 +46,10 @@ class QueryError(ValueError):
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    tokens, position = [], 0
-    while position < len(text):
-        if text[position:].strip() == "":
-            break
-        match = _TOKEN.match(text, position)
-        if not match:
-            raise QueryError(f"Syntax error at position {position} in '{text}'.")
-        kind = match.lastgroup
-        tokens.append((kind, match.group(kind)))
-        position = match.end()
-    return tokens
+    found = lexer.tokens(_TOKEN, text)
+    if isinstance(found, int):
+        raise QueryError(f"Syntax error at position {found} in '{text}'.")
+    return found
 
 
 def _literal(kind: str, value: str):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from ml_connector_dagster.sandbox import lexer
 from ml_connector_dagster.sandbox.salesforce.schema import OBJECTS, SObject
 
 _TOKEN = re.compile(r"""\s*(?:
@@ -49,17 +50,10 @@ def datetime_value(text: str) -> datetime:
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    tokens, position = [], 0
-    while position < len(text):
-        if text[position:].strip() == "":
-            break
-        match = _TOKEN.match(text, position)
-        if not match or match.end() == position:
-            raise SoqlError("MALFORMED_QUERY", f"unexpected token at position {position}: {text[position:position + 20]!r}")
-        kind = match.lastgroup
-        tokens.append((kind, match.group(kind)))
-        position = match.end()
-    return tokens
+    found = lexer.tokens(_TOKEN, text)
+    if isinstance(found, int):
+        raise SoqlError("MALFORMED_QUERY", f"unexpected token at position {found}: {text[found:found + 20]!r}")
+    return found
 
 
 class _Parser:
