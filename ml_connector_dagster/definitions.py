@@ -8,10 +8,11 @@ from assets import sap_ecc as sap_ecc_extracts
 from assets.dynamics_sales import oracle_ebs as oracle_ebs_to_dynamics_sales
 from assets.dynamics_sales import sap_ecc as sap_ecc_to_dynamics_sales
 from assets.dynamics_sales.replay import replay_dynamics_sales_job
+from assets.salesforce import dynamics_fo as dynamics_fo_to_salesforce
 from ml_connector_dagster.connections import resources_for
 from ml_connector_dagster.redaction import install_log_redaction
 from ml_connector_dagster.settings import Settings, settings
-from sensors.dynamics_fo import dynamics_fo_daily_schedule, dynamics_fo_events_sensor, dynamics_fo_extract_job
+from sensors.dynamics_fo import dynamics_fo_daily_schedule, dynamics_fo_events_sensor, dynamics_fo_salesforce_job
 from sensors.oracle_ebs import oracle_ebs_dynamics_sales_job, oracle_ebs_dynamics_sales_schedule
 from sensors.sap_ecc import sap_ecc_dynamics_sales_job, sap_ecc_dynamics_sales_schedule
 
@@ -21,8 +22,8 @@ def build_definitions(config: Settings, resources: dict | None = None) -> dg.Def
     return dg.Definitions(
         assets=[*oracle_ebs_extracts.extract_assets, oracle_ebs_extracts.party_snapshots,
                 *oracle_ebs_to_dynamics_sales.assets, *sap_ecc_extracts.assets, *sap_ecc_to_dynamics_sales.assets,
-                *dynamics_fo_extracts.assets],
-        jobs=[oracle_ebs_dynamics_sales_job, sap_ecc_dynamics_sales_job, dynamics_fo_extract_job,
+                *dynamics_fo_extracts.assets, *dynamics_fo_to_salesforce.assets],
+        jobs=[oracle_ebs_dynamics_sales_job, sap_ecc_dynamics_sales_job, dynamics_fo_salesforce_job,
               replay_dynamics_sales_job],
         schedules=[oracle_ebs_dynamics_sales_schedule, sap_ecc_dynamics_sales_schedule, dynamics_fo_daily_schedule],
         sensors=[dynamics_fo_events_sensor],

@@ -1,5 +1,5 @@
-"""`ml-connector demo`: the sandbox in-process, every pair's job (EBS and SAP ECC → Dynamics 365 Sales) for every
-seeded day on the embedded Dagster instance (so the runs are in the UI afterwards), a summary per object, and a
+"""`ml-connector demo`: the sandbox in-process, every pair's job (EBS and SAP ECC → Dynamics 365 Sales for every
+seeded day, F&O → Salesforce for every legal entity) on the embedded Dagster instance (so the runs are in the UI afterwards), a summary per object, and a
 check that the target agrees with the source. State persists under the home folder: a second run writes nothing."""
 
 import json
@@ -14,6 +14,7 @@ import pandas as pd
 
 from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.mapping import dynamics_fo_salesforce as fo_mapping
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as ebs_mapping
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as sap_mapping
 from ml_connector_dagster.materialize import frame_models
@@ -22,7 +23,11 @@ from ml_connector_dagster.settings import Settings
 from resources.sap_ecc.query import Select
 from resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
 
-PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jobs
+DAILY_PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jobs
+PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR)
+TARGET_OF = {ebs_mapping.PAIR: "dynamics_sales", sap_mapping.PAIR: "dynamics_sales", fo_mapping.PAIR: "salesforce"}
+# How a pair's keys look in a target it shares: Dynamics 365 Sales holds EBS and SAP records side by side.
+KEY_PREFIX = {ebs_mapping.PAIR: "oracle_ebs:", sap_mapping.PAIR: "sap_ecc:", fo_mapping.PAIR: ""}
 # The summary is the demo's output; the runs' event logs are in the UI (`ml-connector ui`).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 COUNTS = ("source_rows", "created", "updated", "unchanged", "deleted", "failed", "api_calls", "write_calls")
@@ -70,11 +75,12 @@ def run_demo(config: Settings, *, size: SeedSize = SeedSize(), partitions: list[
         defs = build_definitions(config, resources)
         summaries: dict[str, ObjectSummary] = {}
         with dg.DagsterInstance.get() as instance:
-            for key in partitions or size.partition_keys():
-                for pair in PAIRS:
-                    result = defs.resolve_job_def(pair).execute_in_process(
-                        partition_key=key, instance=instance, raise_on_error=True, run_config=QUIET)
-                    _add_counts(summaries, result)
+            runs = [(pair, key) for key in partitions or size.partition_keys() for pair in DAILY_PAIRS]
+            runs += [(fo_mapping.PAIR, entity) for entity in config.fo_legal_entities]
+            for pair, key in runs:
+                result = defs.resolve_job_def(pair).execute_in_process(
+                    partition_key=key, instance=instance, raise_on_error=True, run_config=QUIET)
+                _add_counts(summaries, result)
         agreement = verify(config, resources, size)
     return {"objects": [asdict(s) for s in summaries.values()],
             "agreement": [{**asdict(a), "agrees": a.agrees, "missing": a.missing[:20],
@@ -98,10 +104,14 @@ def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcess
 def verify(config: Settings, resources: dict, size: SeedSize, pairs: tuple[str, ...] = PAIRS) -> list[Agreement]:
     """Maps each pair's whole source afresh and compares each expected record with the target, field by field."""
     ledger = Ledger(config.ledger_url)
-    with resources["dynamics_sales"].open() as client:
-        expected = {ebs_mapping.PAIR: _expected_from_oracle_ebs, sap_mapping.PAIR: _expected_from_sap_ecc}
-        return [_compare(pair, target_object, result, client, ledger)
-                for pair in pairs for target_object, result in expected[pair](config, resources, size, client)]
+    expected = {ebs_mapping.PAIR: _expected_from_oracle_ebs, sap_mapping.PAIR: _expected_from_sap_ecc,
+                fo_mapping.PAIR: _expected_from_dynamics_fo}
+    agreement = []
+    for pair in pairs:
+        with resources[TARGET_OF[pair]].open() as client:
+            agreement += [_compare(pair, target_object, result, client, ledger)
+                          for target_object, result in expected[pair](config, resources, size, client)]
+    return agreement
 
 
 def _expected_from_oracle_ebs(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
@@ -141,11 +151,21 @@ def _expected_from_sap_ecc(config: Settings, resources: dict, size: SeedSize, cl
     return [("account", accounts), (rules.document_object, orders["document"]), (rules.line_object, orders["line"])]
 
 
+def _expected_from_dynamics_fo(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
+    rules = fo_mapping.load_pair_rules(config.mapping_file(fo_mapping.PAIR))
+    with resources["dynamics_fo"].open() as fo:
+        customers = [fo_mapping.Customer.model_validate(row) for entity in config.fo_legal_entities
+                     for row in fo.rows("CustomersV3", company=entity)]
+        products = [fo_mapping.ReleasedProduct.model_validate(row) for entity in config.fo_legal_entities
+                    for row in fo.rows("ReleasedProductsV2", company=entity)]
+    return [("Account", fo_mapping.map_accounts(customers, rules)), ("Product2", fo_mapping.map_products(products))]
+
+
 def _compare(pair: str, target_object: str, expected, client, ledger: Ledger) -> Agreement:
     source = pair.split("__")[0]
     columns = sorted({column for record in expected.records for column in record.payload})
     target = {key: row for key, row in client.snapshot(target_object, columns).items()
-              if key.startswith(f"{source}:")}
+              if key.startswith(KEY_PREFIX[pair])}
     dead = ledger.dead_letter_keys(pair, target_object)
     missing, different = [], []
     for record in expected.records:

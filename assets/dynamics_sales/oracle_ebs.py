@@ -6,7 +6,7 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
-from assets.dynamics_sales.load import GROUP, load_asset, mapping_metadata
+from assets.load import load_asset, mapping_metadata
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
@@ -14,6 +14,7 @@ from ml_connector_dagster.partitions import daily_partitions
 from ml_connector_dagster.settings import settings
 from resources.dynamics_sales import DynamicsSalesResource
 
+GROUP = "dynamics_sales"
 PAIR = mapping.PAIR
 RULES = mapping.load_pair_rules(settings().mapping_file(PAIR))
 
@@ -47,10 +48,12 @@ def oracle_ebs_contact_payloads(contacts: pd.DataFrame,
     return dg.Output(result, metadata=mapping_metadata(result))
 
 
-oracle_ebs_accounts = load_asset(pair=PAIR, source="oracle_ebs", target_object="account", payloads_key=ACCOUNT_PAYLOADS,
+oracle_ebs_accounts = load_asset(target=GROUP, pair=PAIR, target_object="account", plural="accounts",
+                                 payloads_key=ACCOUNT_PAYLOADS, partitions_def=daily_partitions, kinds={"dynamics365"},
                                  description="EBS customers and suppliers upserted as Dataverse accounts by external "
                                              "id (UpsertMultiple), parents before children.")
-oracle_ebs_contacts = load_asset(pair=PAIR, source="oracle_ebs", target_object="contact", payloads_key=CONTACT_PAYLOADS,
+oracle_ebs_contacts = load_asset(target=GROUP, pair=PAIR, target_object="contact", plural="contacts",
+                                 payloads_key=CONTACT_PAYLOADS, partitions_def=daily_partitions, kinds={"dynamics365"},
                                  deps=[oracle_ebs_accounts.key],
                                  description="EBS organization contacts upserted as Dataverse contacts, bound to their "
                                              "parent account.")

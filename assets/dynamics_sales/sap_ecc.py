@@ -5,7 +5,8 @@ vendor's account, lines to their document."""
 import dagster as dg
 import pandas as pd
 
-from assets.dynamics_sales.load import GROUP, load_asset, mapping_metadata
+from assets.load import load_asset, mapping_metadata
+from resources.dynamics_sales.client import ENTITY_SETS
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
@@ -13,6 +14,7 @@ from ml_connector_dagster.partitions import daily_partitions
 from ml_connector_dagster.settings import settings
 from resources.dynamics_sales import DynamicsSalesResource
 
+GROUP = "dynamics_sales"
 PAIR = mapping.PAIR
 RULES = mapping.load_pair_rules(settings().mapping_file(PAIR))
 
@@ -48,13 +50,16 @@ def sap_ecc_purchase_order_payloads(snapshot: dict[str, pd.DataFrame],
     return dg.Output(result, metadata=metadata)
 
 
-sap_ecc_accounts = load_asset(pair=PAIR, source="sap_ecc", target_object="account", payloads_key=ACCOUNT_PAYLOADS,
+LOAD = {"target": GROUP, "pair": PAIR, "partitions_def": daily_partitions, "kinds": {"dynamics365"}}
+sap_ecc_accounts = load_asset(**LOAD, target_object="account", plural="accounts", payloads_key=ACCOUNT_PAYLOADS,
                               description="SAP vendors and customers upserted as Dataverse accounts by external id.")
-sap_ecc_documents = load_asset(pair=PAIR, source="sap_ecc", target_object=RULES.document_object,
+sap_ecc_documents = load_asset(**LOAD, target_object=RULES.document_object,
+                               plural=ENTITY_SETS[RULES.document_object],
                                payloads_key=ORDER_PAYLOADS, part="document", deps=[sap_ecc_accounts.key],
                                description=f"SAP purchase orders upserted as {RULES.document_object} rows by "
                                            "purchase order number, bound to the vendor's account.")
-sap_ecc_lines = load_asset(pair=PAIR, source="sap_ecc", target_object=RULES.line_object, payloads_key=ORDER_PAYLOADS,
+sap_ecc_lines = load_asset(**LOAD, target_object=RULES.line_object, plural=ENTITY_SETS[RULES.line_object],
+                           payloads_key=ORDER_PAYLOADS,
                            part="line", deps=[sap_ecc_documents.key],
                            description=f"SAP purchase order items upserted as {RULES.line_object} rows (write-in "
                                        "products with quantity and price); the target totals them on the document.")

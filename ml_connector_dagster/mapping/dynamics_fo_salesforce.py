@@ -19,8 +19,6 @@ DEFAULT_RULES_FILE = Path(__file__).with_name("dynamics_fo_salesforce.yaml")
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account_external_id_field: str = Field(default="ERP_Account_Number__c", pattern=r"^\w+__c$")
-    product_external_id_field: str = Field(default="ERP_Item_Number__c", pattern=r"^\w+__c$")
     skip_customers_on_hold: bool = Field(default=False, description="customers with OnHoldStatus All are left out")
     account_type: str | None = Field(default="Customer", max_length=255, description="Account.Type of ERP "
                                                                                       "customers; null leaves it")

@@ -42,6 +42,22 @@ class SalesforceClient:
                 return
             body = self._send("GET", body["nextRecordsUrl"]).json()
 
+    def existing_keys(self, target_object: str, external_ids: Sequence[str], chunk: int = 200) -> set[str]:
+        """Which of these External ID values exist in the target (one SOQL query per 200 values)."""
+        field, found = self.external_id_fields[target_object], set()
+        for start in range(0, len(external_ids), chunk):
+            values = ", ".join("'" + key.replace("\\", "\\\\").replace("'", "\\'") + "'"
+                               for key in external_ids[start:start + chunk])
+            found.update(row[field] for row in self.query(f"SELECT {field} FROM {target_object} "
+                                                          f"WHERE {field} IN ({values})"))
+        return found
+
+    def snapshot(self, target_object: str, columns: Sequence[str]) -> dict[str, dict]:
+        """Every record with an External ID value, keyed by it, with these columns (the demo's agreement check)."""
+        field = self.external_id_fields[target_object]
+        rows = self.query(f"SELECT {', '.join([field, *columns])} FROM {target_object} WHERE {field} != null")
+        return {row[field]: {column: row.get(column) for column in columns} for row in rows}
+
     # writes ----------------------------------------------------------------------------------------------------
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
         if len(records) >= self.bulk_threshold:

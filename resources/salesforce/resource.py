@@ -25,6 +25,8 @@ class SalesforceResource(SessionResource):
     external_id_fields: dict[str, str] = Field(
         default={"Account": "ERP_Account_Number__c", "Product2": "ERP_Item_Number__c"},
         description="sObject → its External ID field holding the ERP key")
+    batch_size: int = Field(default=10000, ge=1, description="records per load batch; a batch is sent as sObject "
+                            "Collections calls or, from bulk_threshold on, as one Bulk API 2.0 job")
     bulk_threshold: int = Field(default=2000, ge=201, description="batches of at least this many records go "
                                 "through one Bulk API 2.0 job instead of sObject Collections (200 per call)")
     daily_limit_reserve: int = Field(default=1000, ge=0, description="stop a run when fewer than this many daily "

@@ -58,7 +58,7 @@ class Env:
     def with_resources(self, **overrides) -> "Env":
         """The same sandbox and ledger with changed resource settings (e.g. fewer attempts, smaller batches)."""
         merged = {name: {**FAST_RETRIES, **overrides.get(name, {})}
-                  for name in ("oracle_ebs", "sap_ecc", "dynamics_sales")}
+                  for name in ("oracle_ebs", "sap_ecc", "dynamics_sales", "dynamics_fo", "salesforce")}
         resources = sandbox_resources(self.config, self.sandbox.urls, **merged)
         return Env(self.sandbox, self.config, resources, build_definitions(self.config, resources), self.instance,
                    self.size)

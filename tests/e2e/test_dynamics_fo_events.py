@@ -62,7 +62,7 @@ def test_duplicated_out_of_order_events_become_one_run_per_entity_that_reads_the
     with dg.build_sensor_context(instance=instance, definitions=defs, resources=resources) as context:
         requests = sensor(context)
     assert sorted(r.partition_key for r in requests) == ["usmf", "usrt"]
-    job = defs.resolve_job_def("dynamics_fo__extract")
+    job = defs.resolve_job_def("dynamics_fo__salesforce")
     result = job.execute_in_process(partition_key="usmf", instance=instance)
     customers = result.output_for_node("dynamics_fo__customers_v3")
     [row] = customers[customers["CustomerAccount"] == usmf["CustomerAccount"]].to_dict("records")

@@ -11,8 +11,8 @@ from ml_connector_dagster.mapping.common import RulesError
      ("vendor_type_code", "ORGANISATION")),
     (sap_ecc_dynamics_sales, "payment_terms:\n  ZB30: 9\npurchase_orders_as: quote\n",
      ("payment_terms", "purchase_orders_as")),
-    (dynamics_fo_salesforce, "account_external_id_field: AccountNumber\naccount_type: 7\n",
-     ("account_external_id_field", "account_type")),
+    (dynamics_fo_salesforce, "skip_customers_on_hold: maybe\naccount_type: 7\n",
+     ("skip_customers_on_hold", "account_type")),
 ])
 def test_packaged_rules_load_and_bad_ones_name_the_field(module, bad, named, tmp_path):
     assert module.load_pair_rules() == module.Rules()

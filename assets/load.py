@@ -1,0 +1,58 @@
+"""The load asset every pair shares, whatever its target: upsert a partition's payloads by external id into one
+target object, report the counts, and check agreement (every record in the target, a dead letter or excluded; no
+two source records on one external id). A target plugs in through its resource: `session()` gives a writer that
+upserts, deletes and says which external ids exist; `batch_size` is how many records go to one upsert."""
+
+from collections.abc import Callable
+
+import dagster as dg
+
+from ml_connector_dagster.mapping.common import MappingResult
+from ml_connector_dagster.materialize import accounted_for_check, duplicate_keys_check, load_metadata
+from ml_connector_dagster.sync import SyncTarget, sync
+
+
+def mapping_metadata(result: MappingResult) -> dict:
+    return {"payloads": len(result.records), "rejected": len(result.rejected), "excluded": len(result.excluded)}
+
+
+def load_asset(*, target: str, pair: str, target_object: str, plural: str, payloads_key: dg.AssetKey,
+               partitions_def: dg.PartitionsDefinition, description: str, deps: list[dg.AssetKey] = (),
+               part: str | None = None, kinds: set[str] = frozenset()) -> dg.AssetsDefinition:
+    """`<target>/<source>_<plural>` (e.g. dynamics_sales/sap_ecc_opportunities) from the payloads asset, or its
+    `part` when it holds several; group and pool are the target's."""
+    source = pair.split("__")[0]
+    key = dg.AssetKey([target, f"{source}_{plural}"])
+    accounted = f"every_{target_object.lower()}_in_target_or_dead_letter"
+    unique = f"no_two_source_{plural}_share_an_external_id"
+    # The checks run inside the load, on the partition's own payloads: an asset check is not partitioned, so a
+    # separate check step reading the payloads would load every partition of them.
+    checks = [dg.AssetCheckSpec(accounted, asset=key, description=f"Every source record of the partition is in "
+                                f"the target ({plural}, read back from it), an open dead letter, or "
+                                "excluded by the mapping rules."),
+              dg.AssetCheckSpec(unique, asset=key, description="No two source records of the partition map to one "
+                                                               "external id.")]
+    pick: Callable[[object], MappingResult] = (lambda value: value[part]) if part else (lambda value: value)
+
+    @dg.asset(key=key, group_name=target, partitions_def=partitions_def, deps=list(deps),
+              ins={"payloads": dg.AssetIn(key=payloads_key)}, kinds=set(kinds), pool=f"{target}_api",
+              description=description, code_version="1", check_specs=checks,
+              required_resource_keys={target, "ledger"})
+    def _load(context: dg.AssetExecutionContext, payloads) -> dg.MaterializeResult:
+        result = pick(payloads)
+        resource = getattr(context.resources, target)
+        ledger = context.resources.ledger.ledger()
+        client = resource.session()
+        calls, writes = client.counter.total, client.counter.writes
+        summary = sync(result, SyncTarget(pair, target_object, client, resource.batch_size), ledger,
+                       run_id=context.run.run_id, partition=context.partition_key)
+        context.log.info(f"{target_object}: {summary.as_metadata()}")
+        metadata = load_metadata(summary, api_calls=client.counter.total - calls,
+                                 write_calls=client.counter.writes - writes)
+        check_results = [
+            accounted_for_check(accounted, result, ledger=ledger, pair=pair, target_object=target_object,
+                                in_target=lambda keys: client.existing_keys(target_object, keys)),
+            duplicate_keys_check(unique, result)]
+        return dg.MaterializeResult(metadata=metadata, check_results=check_results)
+
+    return _load

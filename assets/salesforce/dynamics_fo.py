@@ -1,0 +1,44 @@
+"""Dynamics 365 F&O → Salesforce (the forward flow): Account payloads from CustomersV3 and Product2 payloads from
+ReleasedProductsV2 of one legal entity (pure mapping), and their upserts by External ID."""
+
+import dagster as dg
+import pandas as pd
+
+from assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.mapping import dynamics_fo_salesforce as mapping
+from ml_connector_dagster.mapping.common import MappingResult
+from ml_connector_dagster.materialize import frame_models
+from ml_connector_dagster.partitions import legal_entity_partitions
+from ml_connector_dagster.settings import settings
+
+GROUP = "salesforce"
+PAIR = mapping.PAIR
+RULES = mapping.load_pair_rules(settings().mapping_file(PAIR))
+
+ACCOUNT_PAYLOADS = dg.AssetKey([GROUP, "dynamics_fo_account_payloads"])
+PRODUCT_PAYLOADS = dg.AssetKey([GROUP, "dynamics_fo_product_payloads"])
+
+
+@dg.asset(key=ACCOUNT_PAYLOADS, group_name=GROUP, partitions_def=legal_entity_partitions, kinds={"python"},
+          ins={"customers": dg.AssetIn(key=["dynamics_fo", "customers_v3"])}, code_version="1",
+          description="Validated Salesforce Account payloads for the legal entity's customers.")
+def dynamics_fo_account_payloads(customers: pd.DataFrame) -> dg.Output[MappingResult]:
+    result = mapping.map_accounts(frame_models(customers, mapping.Customer), RULES)
+    return dg.Output(result, metadata=mapping_metadata(result))
+
+
+@dg.asset(key=PRODUCT_PAYLOADS, group_name=GROUP, partitions_def=legal_entity_partitions, kinds={"python"},
+          ins={"products": dg.AssetIn(key=["dynamics_fo", "released_products_v2"])}, code_version="1",
+          description="Validated Salesforce Product2 payloads for the legal entity's released products.")
+def dynamics_fo_product_payloads(products: pd.DataFrame) -> dg.Output[MappingResult]:
+    result = mapping.map_products(frame_models(products, mapping.ReleasedProduct))
+    return dg.Output(result, metadata=mapping_metadata(result))
+
+
+LOAD = {"target": GROUP, "pair": PAIR, "partitions_def": legal_entity_partitions, "kinds": {"salesforce"}}
+dynamics_fo_accounts = load_asset(**LOAD, target_object="Account", plural="accounts", payloads_key=ACCOUNT_PAYLOADS,
+                                  description="F&O customers upserted as Salesforce Accounts by External ID.")
+dynamics_fo_products = load_asset(**LOAD, target_object="Product2", plural="products", payloads_key=PRODUCT_PAYLOADS,
+                                  description="F&O released products upserted as Salesforce Product2 by External ID.")
+
+assets = [dynamics_fo_account_payloads, dynamics_fo_product_payloads, dynamics_fo_accounts, dynamics_fo_products]
