@@ -1,18 +1,20 @@
-"""The SOQL the emulator answers (crm_targets.md §1.7): SELECT fields FROM one object, WHERE with comparisons,
-LIKE, IN / NOT IN, AND / OR / NOT and parentheses, ORDER BY, LIMIT. Datetime literals are unquoted ISO 8601 with a
-zone, date literals YYYY-MM-DD, strings single-quoted. Relationship paths, subqueries, GROUP BY and relative date
-literals are not served: such queries are refused as MALFORMED_QUERY rather than answered wrongly."""
+"""The SOQL the emulator answers (crm_targets.md §1.7): SELECT fields (and one level of parent fields such as
+`Account.Name`) FROM one object, WHERE with comparisons, LIKE, IN / NOT IN, AND / OR / NOT and parentheses, ORDER BY
+(ASC / DESC, NULLS FIRST / LAST), LIMIT and OFFSET. Datetime literals are unquoted ISO 8601 with a zone, date literals
+YYYY-MM-DD, strings single-quoted. Subqueries, aggregates, GROUP BY and relative date literals are not served: such
+queries are refused as MALFORMED_QUERY rather than answered wrongly."""
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ml_connector_dagster.sandbox import lexer
-from ml_connector_dagster.sandbox.salesforce.schema import OBJECTS, SObject
+from ml_connector_dagster.sandbox.salesforce.schema import NUMERIC, TEXT, SObject
 
 _TOKEN = re.compile(r"""\s*(?:
-    (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2}))
+    (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))
   | (?P<date>\d{4}-\d{2}-\d{2})
   | (?P<number>-?\d+(?:\.\d+)?)
   | (?P<string>'(?:[^'\\]|\\.)*')
@@ -20,6 +22,9 @@ _TOKEN = re.compile(r"""\s*(?:
   | (?P<punct>[(),])
   | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
 )""", re.VERBOSE)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+
+Row = dict[str, Any]  # one record flattened to {column path: value}
 
 
 class SoqlError(ValueError):
@@ -29,16 +34,27 @@ class SoqlError(ValueError):
 
 
 @dataclass(frozen=True)
+class Column:
+    path: str                  # as answered: `Name`, or `Account.Name` for a parent's field
+    field: str
+    kind: str
+    lookup: str | None = None  # the lookup field holding the parent's id (`AccountId`), for a parent's field
+    parent: SObject | None = None
+
+
+@dataclass(frozen=True)
 class Query:
     sobject: SObject
-    fields: list[str]
-    where: Callable[[dict], bool]
-    order: list[tuple[str, bool]]
+    select: list[Column]
+    columns: dict[str, Column]  # every column the query reads, by path
+    where: Callable[[Row], bool]
+    order: list[tuple[str, bool, bool]]  # (path, descending, nulls last)
     limit: int | None
+    offset: int
 
 
-def parse(text: str) -> Query:
-    return _Parser(_tokens(text)).query()
+def parse(text: str, objects: dict[str, SObject]) -> Query:
+    return _Parser(_tokens(text), objects).query()
 
 
 def datetime_value(text: str) -> datetime:
@@ -49,6 +65,23 @@ def datetime_value(text: str) -> datetime:
     return datetime.fromisoformat(normalised)
 
 
+def sort_key(value, kind: str, nulls_last: bool) -> tuple:
+    comparable = comparable_value(value, kind)
+    return (comparable is None) == nulls_last, comparable if comparable is not None else 0
+
+
+def comparable_value(value, kind: str):
+    if value is None:
+        return None
+    if kind == "datetime":
+        return datetime_value(value)
+    if kind in TEXT:
+        return str(value).lower()  # text comparisons in SOQL ignore case
+    if kind in NUMERIC:
+        return float(value)
+    return value
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
     found = lexer.tokens(_TOKEN, text)
     if isinstance(found, int):
@@ -57,142 +90,146 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]]):
+    def __init__(self, tokens: list[tuple[str, str]], objects: dict[str, SObject]):
         self.tokens = tokens
+        self.objects = objects
         self.at = 0
         self.sobject: SObject | None = None
+        self.columns: dict[str, Column] = {}
 
     def query(self) -> Query:
         self._keyword("SELECT")
         names = [self._word()]
-        while self._peek_punct(","):
-            self.at += 1
+        while self._accept_punct(","):
             names.append(self._word())
         self._keyword("FROM")
         name = self._word()
-        self.sobject = next((o for o in OBJECTS.values() if o.name.lower() == name.lower()), None)
+        self.sobject = next((o for o in self.objects.values() if o.name.lower() == name.lower()), None)
         if self.sobject is None:
-            raise SoqlError("INVALID_TYPE", f"sObject type '{name}' is not supported.")
-        fields = [self._field(n) for n in names]
-        where: Callable[[dict], bool] = lambda row: True
-        order: list[tuple[str, bool]] = []
-        limit = None
-        if self._peek_keyword("WHERE"):
-            self.at += 1
+            raise SoqlError("INVALID_TYPE", f"sObject type '{name}' is not supported. If you are attempting to use a "
+                                            "custom object, be sure to append the '__c' after the entity name.")
+        select = list({column.path: column for column in map(self._column, names)}.values())
+        where: Callable[[Row], bool] = lambda row: True
+        if self._accept_keyword("WHERE"):
             where = self._or()
-        if self._peek_keyword("ORDER"):
-            self.at += 1
-            self._keyword("BY")
-            while True:
-                column, descending = self._field(self._word()), False
-                if self._peek_keyword("ASC") or self._peek_keyword("DESC"):
-                    descending = self.tokens[self.at][1].upper() == "DESC"
-                    self.at += 1
-                order.append((column, descending))
-                if not self._peek_punct(","):
-                    break
-                self.at += 1
-        if self._peek_keyword("LIMIT"):
-            self.at += 1
-            kind, value = self._next()
-            if kind != "number" or not value.isdigit():
-                raise SoqlError("MALFORMED_QUERY", "LIMIT needs a whole number")
-            limit = int(value)
+        order = self._order_by() if self._accept_keyword("ORDER") else []
+        limit = self._whole_number("LIMIT") if self._accept_keyword("LIMIT") else None
+        offset = self._whole_number("OFFSET") if self._accept_keyword("OFFSET") else 0
         if self.at != len(self.tokens):
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{self.tokens[self.at][1]}'")
-        return Query(self.sobject, fields, where, order, limit)
+        return Query(self.sobject, select, self.columns, where, order, limit, offset)
+
+    def _order_by(self) -> list[tuple[str, bool, bool]]:
+        self._keyword("BY")
+        order = []
+        while True:
+            column = self._column(self._word())
+            descending = self._accept_keyword("DESC")
+            if not descending:
+                self._accept_keyword("ASC")
+            nulls_last = descending  # SOQL sorts nulls first ascending, last descending, unless told
+            if self._accept_keyword("NULLS"):
+                nulls_last = self._accept_keyword("LAST")
+                if not nulls_last:
+                    self._keyword("FIRST")
+            order.append((column.path, descending, nulls_last))
+            if not self._accept_punct(","):
+                return order
 
     # conditions ------------------------------------------------------------------------------------------------
-    def _or(self) -> Callable[[dict], bool]:
+    def _or(self) -> Callable[[Row], bool]:
         parts = [self._and()]
-        while self._peek_keyword("OR"):
-            self.at += 1
+        while self._accept_keyword("OR"):
             parts.append(self._and())
         return parts[0] if len(parts) == 1 else (lambda row: any(p(row) for p in parts))
 
-    def _and(self) -> Callable[[dict], bool]:
+    def _and(self) -> Callable[[Row], bool]:
         parts = [self._not()]
-        while self._peek_keyword("AND"):
-            self.at += 1
+        while self._accept_keyword("AND"):
             parts.append(self._not())
         return parts[0] if len(parts) == 1 else (lambda row: all(p(row) for p in parts))
 
-    def _not(self) -> Callable[[dict], bool]:
-        if self._peek_keyword("NOT"):
-            self.at += 1
+    def _not(self) -> Callable[[Row], bool]:
+        if self._accept_keyword("NOT"):
             inner = self._not()
             return lambda row: not inner(row)
-        if self._peek_punct("("):
-            self.at += 1
+        if self._accept_punct("("):
             inner = self._or()
             self._punct(")")
             return inner
         return self._comparison()
 
-    def _comparison(self) -> Callable[[dict], bool]:
-        column = self._field(self._word())
-        kind = self.sobject.fields[column].type
-        negate = False
-        if self._peek_keyword("NOT"):
-            self.at += 1
-            negate = True
-        if self._peek_keyword("IN"):
-            self.at += 1
+    def _comparison(self) -> Callable[[Row], bool]:
+        column = self._column(self._word())
+        path, kind = column.path, column.kind
+        negate = self._accept_keyword("NOT")
+        if self._accept_keyword("IN"):
             self._punct("(")
-            values = [self._value(kind)]
-            while self._peek_punct(","):
-                self.at += 1
-                values.append(self._value(kind))
+            values = [self._value(column)]
+            while self._accept_punct(","):
+                values.append(self._value(column))
             self._punct(")")
-            return lambda row: (_comparable(row.get(column), kind) in values) != negate
+            return lambda row: (comparable_value(row[path], kind) in values) != negate
         if negate:
             raise SoqlError("MALFORMED_QUERY", "NOT must be followed by IN here")
-        if self._peek_keyword("LIKE"):
-            self.at += 1
-            pattern = self._value("string")
-            regex = re.compile("^" + re.escape(pattern).replace("%", ".*").replace("_", ".") + "$", re.IGNORECASE)
-            return lambda row: row.get(column) is not None and bool(regex.match(str(row[column])))
+        if self._accept_keyword("LIKE"):
+            pattern = self._value(column)
+            if not isinstance(pattern, str):
+                raise SoqlError("MALFORMED_QUERY", "LIKE needs a quoted string")
+            regex = re.compile("".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern),
+                               re.IGNORECASE | re.DOTALL)
+            return lambda row: row[path] is not None and regex.fullmatch(str(row[path])) is not None
         kind_op, op = self._next()
         if kind_op != "op":
-            raise SoqlError("MALFORMED_QUERY", f"expected an operator after {column}")
-        value = self._value(kind)
-        return lambda row: _compare(_comparable(row.get(column), kind), op, value)
+            raise SoqlError("MALFORMED_QUERY", f"expecting an operator after {path}, found '{op}'")
+        value = self._value(column)
+        return lambda row: _compare(comparable_value(row[path], kind), op, value)
 
-    def _value(self, kind: str):
+    def _value(self, column: Column):
         token_kind, text = self._next()
         if token_kind == "word" and text.lower() == "null":
             return None
-        if token_kind == "word" and text.lower() in ("true", "false"):
+        if token_kind == "word" and text.lower() in ("true", "false") and column.kind == "boolean":
             return text.lower() == "true"
+        expected = {"string": "string", "id": "string", "reference": "string", "datetime": "datetime", "date": "date",
+                    "boolean": "boolean"}.get(column.kind, "number")
+        if token_kind != expected:
+            # The platform's wording; INVALID_FIELD is its code for a literal of the wrong type.
+            quoted = "should be enclosed in quotes" if expected == "string" else "should not be enclosed in quotes"
+            raise SoqlError("INVALID_FIELD", f"value of filter criterion for field '{column.path}' must be of type "
+                                             f"{column.kind} and {quoted}")
         if token_kind == "string":
-            if kind not in ("string", "id", "reference"):
-                # Guess at the code: Salesforce words it "must be of type dateTime and should not be enclosed in
-                # quotes"; MALFORMED_QUERY is what a client gets for the query's shape.
-                raise SoqlError("MALFORMED_QUERY", f"value of filter criterion must be of type {kind} and should not "
-                                                   "be enclosed in quotes")
-            value = re.sub(r"\\(.)", r"\1", text[1:-1])
-            return value.lower() if kind in ("string", "id", "reference") else value
+            return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), text[1:-1]).lower()
         if token_kind == "datetime":
-            if kind != "datetime":
-                raise SoqlError("MALFORMED_QUERY", "a datetime literal compares with datetime fields only")
             return datetime_value(text)
-        if token_kind == "date":
-            if kind != "date":
-                raise SoqlError("MALFORMED_QUERY", "a date literal compares with date fields only")
-            return text
-        if token_kind == "number":
-            return float(text)
-        raise SoqlError("MALFORMED_QUERY", f"unexpected value '{text}'")
+        return float(text) if token_kind == "number" else text
 
-    # tokens ----------------------------------------------------------------------------------------------------
-    def _field(self, name: str) -> str:
-        match = next((f for f in self.sobject.fields if f.lower() == name.lower()), None)
-        if match is None:
-            raise SoqlError("INVALID_FIELD", f"No such column '{name}' on entity '{self.sobject.name}'. If you are "
+    # names -----------------------------------------------------------------------------------------------------
+    def _column(self, name: str) -> Column:
+        if "." not in name:
+            column = self._own(self.sobject, name, name)
+        else:
+            relationship, _, field = name.partition(".")
+            lookup = self.sobject.relationship(relationship)
+            parent = self.objects.get(self.sobject.fields[lookup].reference_to) if lookup else None
+            if parent is None or "." in field:
+                raise SoqlError("INVALID_FIELD", f"Didn't understand relationship '{relationship}' in field path. If "
+                                                 "you are attempting to use a custom relationship, be sure to append "
+                                                 "the '__r' after the custom relationship name.")
+            own = self._own(parent, field, name)
+            column = Column(f"{lookup[:-2]}.{own.field}", own.field, own.kind, lookup, parent)
+        self.columns.setdefault(column.path, column)
+        return column
+
+    def _own(self, sobject: SObject, name: str, written: str) -> Column:
+        field = sobject.field_named(name)
+        if field is None:
+            raise SoqlError("INVALID_FIELD", f"No such column '{written}' on entity '{sobject.name}'. If you are "
                                              "attempting to use a custom field, be sure to append the '__c' after "
                                              "the custom field name.")
-        return match
+        return Column(field, field, sobject.fields[field].type)
 
+    # tokens ----------------------------------------------------------------------------------------------------
     def _next(self) -> tuple[str, str]:
         if self.at >= len(self.tokens):
             raise SoqlError("MALFORMED_QUERY", "unexpected end of query")
@@ -203,37 +240,34 @@ class _Parser:
         kind, text = self._next()
         if kind != "word":
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{text}'")
-        if "." in text:
-            raise SoqlError("MALFORMED_QUERY", f"relationship paths such as '{text}' are not served by the sandbox")
         return text
+
+    def _whole_number(self, clause: str) -> int:
+        kind, value = self._next()
+        if kind != "number" or not value.isdigit():
+            raise SoqlError("MALFORMED_QUERY", f"{clause} needs a whole number")
+        return int(value)
 
     def _keyword(self, word: str) -> None:
         kind, text = self._next()
         if kind != "word" or text.upper() != word:
             raise SoqlError("MALFORMED_QUERY", f"expecting '{word}', found '{text}'")
 
-    def _peek_keyword(self, word: str) -> bool:
-        return self.at < len(self.tokens) and self.tokens[self.at][0] == "word" and \
-            self.tokens[self.at][1].upper() == word
+    def _accept_keyword(self, word: str) -> bool:
+        if self.at < len(self.tokens) and self.tokens[self.at][0] == "word" and self.tokens[self.at][1].upper() == word:
+            self.at += 1
+            return True
+        return False
 
-    def _peek_punct(self, char: str) -> bool:
-        return self.at < len(self.tokens) and self.tokens[self.at] == ("punct", char)
+    def _accept_punct(self, char: str) -> bool:
+        if self.at < len(self.tokens) and self.tokens[self.at] == ("punct", char):
+            self.at += 1
+            return True
+        return False
 
     def _punct(self, char: str) -> None:
         if self._next() != ("punct", char):
             raise SoqlError("MALFORMED_QUERY", f"expecting '{char}'")
-
-
-def _comparable(value, kind: str):
-    if value is None:
-        return None
-    if kind == "datetime":
-        return datetime_value(value)
-    if kind in ("string", "id", "reference"):
-        return str(value).lower()  # text comparisons in SOQL are case-insensitive
-    if kind in ("double", "currency", "int"):
-        return float(value)
-    return value
 
 
 def _compare(left, op: str, right) -> bool:
@@ -244,8 +278,3 @@ def _compare(left, op: str, right) -> bool:
     if left is None or right is None:
         return False
     return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]
-
-
-def sort_key(value, kind: str):
-    comparable = _comparable(value, kind)
-    return (comparable is not None, comparable if comparable is not None else "")
