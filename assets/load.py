@@ -18,11 +18,13 @@ def mapping_metadata(result: MappingResult) -> dict:
 
 def load_asset(*, target: str, pair: str, target_object: str, plural: str, payloads_key: dg.AssetKey,
                partitions_def: dg.PartitionsDefinition, description: str, deps: list[dg.AssetKey] = (),
-               part: str | None = None, kinds: set[str] = frozenset()) -> dg.AssetsDefinition:
-    """`<target>/<source>_<plural>` (e.g. dynamics_sales/sap_ecc_opportunities) from the payloads asset, or its
-    `part` when it holds several; group and pool are the target's."""
+               part: str | None = None, kinds: set[str] = frozenset(), name: str | None = None,
+               writer: Callable[[object], object] = lambda session: session) -> dg.AssetsDefinition:
+    """`<target>/<source>_<plural>` (e.g. dynamics_sales/sap_ecc_opportunities), or `<target>/<name>`, from the
+    payloads asset, or its `part` when it holds several; group and pool are the target's. `writer` turns the
+    resource's session into the TargetWriter to use (e.g. Salesforce addressed by record Id)."""
     source = pair.split("__")[0]
-    key = dg.AssetKey([target, f"{source}_{plural}"])
+    key = dg.AssetKey([target, name or f"{source}_{plural}"])
     accounted = f"every_{target_object.lower()}_in_target_or_dead_letter"
     unique = f"no_two_source_{plural}_share_an_external_id"
     # The checks run inside the load, on the partition's own payloads: an asset check is not partitioned, so a
@@ -42,7 +44,7 @@ def load_asset(*, target: str, pair: str, target_object: str, plural: str, paylo
         result = pick(payloads)
         resource = getattr(context.resources, target)
         ledger = context.resources.ledger.ledger()
-        client = resource.session()
+        client = writer(resource.session())
         calls, writes = client.counter.total, client.counter.writes
         summary = sync(result, SyncTarget(pair, target_object, client, resource.batch_size), ledger,
                        run_id=context.run.run_id, partition=context.partition_key)
@@ -51,7 +53,7 @@ def load_asset(*, target: str, pair: str, target_object: str, plural: str, paylo
                                  write_calls=client.counter.writes - writes)
         check_results = [
             accounted_for_check(accounted, result, ledger=ledger, pair=pair, target_object=target_object,
-                                in_target=lambda keys: client.existing_keys(target_object, keys)),
+                                in_target=lambda known: client.existing_keys(target_object, known)),
             duplicate_keys_check(unique, result)]
         return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 

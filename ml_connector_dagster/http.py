@@ -22,6 +22,12 @@ from ml_connector_dagster.redaction import redact
 log = logging.getLogger("ml_connector_dagster.http")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# What a request that must not be applied twice may still be retried on: the request was never sent, or the service
+# says it did not process it. A gateway's 502/504 or a dropped answer may follow a write that happened.
+UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
+# Request extension a client sets on a write that is not idempotent (a create without a key the service dedupes on).
+NOT_IDEMPOTENT = {"ml_connector_not_idempotent": True}
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,9 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 class RetryTransport(httpx.BaseTransport):
-    """Retries transient failures: 429/502/503/504 and connection errors, timeouts, dropped connections."""
+    """Retries transient failures: 429/502/503/504 and connection errors, timeouts, dropped connections. A request
+    marked NOT_IDEMPOTENT is retried only where it cannot have been applied; otherwise the error reaches the caller,
+    which must find out whether the write happened before it writes again."""
 
     def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep):
         self.inner = inner
@@ -67,6 +75,8 @@ class RetryTransport(httpx.BaseTransport):
         self.sleep = sleep
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        once = bool(request.extensions.get("ml_connector_not_idempotent"))
+        statuses = self.policy.statuses & NOT_PROCESSED_STATUSES if once else self.policy.statuses
         attempt = 0
         while True:
             attempt += 1
@@ -75,14 +85,14 @@ class RetryTransport(httpx.BaseTransport):
                 # Read the body here: a connection dropped mid-body is as retryable as one dropped before it.
                 response.read()
             except httpx.TransportError as exc:
-                if attempt >= self.policy.max_attempts:
+                if attempt >= self.policy.max_attempts or (once and not isinstance(exc, UNSENT_ERRORS)):
                     raise
                 wait = self.policy.delay(attempt, None)
                 log.warning("%s %s failed (%s); retry %d in %.1fs", request.method, redact(str(request.url)),
                             type(exc).__name__, attempt, wait)
                 self.sleep(wait)
                 continue
-            if response.status_code not in self.policy.statuses or attempt >= self.policy.max_attempts:
+            if response.status_code not in statuses or attempt >= self.policy.max_attempts:
                 return response
             wait = self.policy.delay(attempt, response)
             response.close()

@@ -169,6 +169,13 @@ class Ledger:
     def synced_keys(self, pair: str, target_object: str, keys: Iterable[str]) -> set[str]:
         return set(self.synced(pair, target_object, keys))
 
+    def target_ids(self, pair: str, target_object: str) -> dict[str, str | None]:
+        """Every record of a target object the pair wrote: source key → target id (no payloads read)."""
+        query = sa.select(sync_state.c.source_key, sync_state.c.target_id).where(
+            sync_state.c.pair == pair, sync_state.c.target_object == target_object)
+        with self.engine.connect() as conn:
+            return {row.source_key: row.target_id for row in conn.execute(query)}
+
     def record(self, *, pair: str, target_object: str, outcomes: Sequence[Outcome], run_id: str | None,
                partition: str | None) -> None:
         """Writes one batch of outcomes in one transaction, so a run killed mid-load leaves whole batches."""

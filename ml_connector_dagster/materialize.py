@@ -35,13 +35,14 @@ def duplicate_keys_check(check_name: str, result: MappingResult) -> dg.AssetChec
 
 
 def accounted_for_check(check_name: str, result: MappingResult, *, ledger: Ledger, pair: str, target_object: str,
-                        in_target: Callable[[list[str]], set[str]]) -> dg.AssetCheckResult:
-    """Every record of this partition is in the target (asked of the target itself), a dead letter, or excluded."""
+                        in_target: Callable[[dict[str, str | None]], set[str]]) -> dg.AssetCheckResult:
+    """Every record of this partition is in the target (asked of the target itself, given each written record's
+    key and the target id the ledger holds), a dead letter, or excluded."""
     excluded = {e.source_key for e in result.excluded}
     expected = [key for key in dict.fromkeys(source_keys(result)) if key not in excluded]
     dead = ledger.dead_letter_keys(pair, target_object)
-    synced = ledger.synced_keys(pair, target_object, expected)
-    present = in_target(sorted(synced)) if synced else set()
+    synced = ledger.synced(pair, target_object, expected)
+    present = in_target({key: synced[key].target_id for key in sorted(synced)}) if synced else set()
     missing = [key for key in expected if key not in dead and key not in present]
     return dg.AssetCheckResult(check_name=check_name, passed=not missing, metadata={
         "expected": len(expected), "in_target": len(present), "dead_letters": len(set(expected) & dead),

@@ -28,14 +28,25 @@ class PartResponse:
 
 def compose(operations: list[Operation], *, changeset: bool = False) -> tuple[str, bytes]:
     """Returns (content type, body) of a $batch request: one part per operation, or one change set of them."""
-    boundary = f"batch_{uuid.uuid4()}"
     if changeset:
+        return compose_changesets([operations])
+    boundary = f"batch_{uuid.uuid4()}"
+    return _batch(boundary, _parts(operations, boundary))
+
+
+def compose_changesets(changesets: list[list[Operation]]) -> tuple[str, bytes]:
+    """One $batch of several change sets: each is applied whole or not at all, independently of the others."""
+    boundary = f"batch_{uuid.uuid4()}"
+    lines: list[str] = []
+    for operations in changesets:
         inner = f"changeset_{uuid.uuid4()}"
-        lines = [f"--{boundary}", f'Content-Type: multipart/mixed; boundary="{inner}"', "",
-                 *_parts(operations, inner), f"--{inner}--"]
-    else:
-        lines = _parts(operations, boundary)
-    lines += [f"--{boundary}--", ""]
+        lines += [f"--{boundary}", f'Content-Type: multipart/mixed; boundary="{inner}"', "",
+                  *_parts(operations, inner), f"--{inner}--"]
+    return _batch(boundary, lines)
+
+
+def _batch(boundary: str, lines: list[str]) -> tuple[str, bytes]:
+    lines = [*lines, f"--{boundary}--", ""]
     return f'multipart/mixed; boundary="{boundary}"', "\r\n".join(lines).encode()
 
 
@@ -55,19 +66,27 @@ def _parts(operations: list[Operation], boundary: str) -> list[str]:
 
 def parse(content_type: str, body: bytes) -> list[PartResponse]:
     """Splits a $batch response into its parts' HTTP responses, in order (change sets flattened)."""
+    return [response for group in parse_grouped(content_type, body) for response in group]
+
+
+def parse_grouped(content_type: str, body: bytes) -> list[list[PartResponse]]:
+    """The responses of each top-level item: a change set's parts, or one response. A change set the service
+    rolled back is answered by the one failed response alone (OData v4 §11.7.4)."""
     message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
-    responses: list[PartResponse] = []
-    for part in message.walk():
-        if part.get_content_type() != "application/http":
-            continue
-        raw = part.get_payload(decode=True) or b""
-        head, _, payload = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
-        status_line, *header_lines = head.decode("utf-8", "replace").split("\n")
-        headers = {}
-        for line in header_lines:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        text = payload.strip()
-        responses.append(PartResponse(int(status_line.split()[1]), headers,
-                                      json.loads(text) if text.startswith(b"{") else None))
-    return responses
+    groups = []
+    for item in message.iter_parts():
+        parts = [part for part in item.walk() if part.get_content_type() == "application/http"]
+        groups.append([_response(part) for part in parts])
+    return groups
+
+
+def _response(part) -> PartResponse:
+    raw = part.get_payload(decode=True) or b""
+    head, _, payload = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    status_line, *header_lines = head.decode("utf-8", "replace").split("\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    text = payload.strip()
+    return PartResponse(int(status_line.split()[1]), headers, json.loads(text) if text.startswith(b"{") else None)

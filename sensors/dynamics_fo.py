@@ -4,7 +4,7 @@ by the next day."""
 
 import dagster as dg
 
-from assets import dynamics_fo as fo_extracts
+from assets.dynamics_fo import extracts as fo_extracts
 from assets.salesforce import dynamics_fo as to_salesforce
 from ml_connector_dagster.events.dynamics_fo import legal_entity
 from ml_connector_dagster.partitions import legal_entity_partitions

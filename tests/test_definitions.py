@@ -13,10 +13,12 @@ from ml_connector_dagster.settings import Settings
 def test_all_definitions_load():
     repository = defs.get_repository_def()
     jobs = {job.name for job in repository.get_all_jobs()}
-    assert {"oracle_ebs__dynamics_sales", "sap_ecc__dynamics_sales", "replay_dynamics_sales"} <= jobs
+    assert {"oracle_ebs__dynamics_sales", "sap_ecc__dynamics_sales", "dynamics_fo__salesforce",
+            "salesforce__dynamics_fo", "replay_dynamics_sales"} <= jobs
     assert {s.name for s in repository.schedule_defs} == {"oracle_ebs_dynamics_sales_schedule",
                                                           "sap_ecc_dynamics_sales_schedule",
-                                                          "dynamics_fo_daily_schedule"}
+                                                          "dynamics_fo_daily_schedule",
+                                                          "salesforce_dynamics_fo_schedule"}
     assert {s.name for s in repository.sensor_defs} == {"dynamics_fo_business_events"}
 
 
@@ -53,6 +55,18 @@ def test_lineage_runs_from_sap_tables_to_the_shared_dynamics_objects():
     assert {dg.AssetKey(["sap_ecc", t]) for t in ("lfa1", "lfb1", "kna1", "knb1")} <= accounts
     assert graph.get(dg.AssetKey(["sap_ecc", "lfa1"])).group_name == "sap_ecc"
     assert graph.get(dg.AssetKey(["dynamics_sales", "sap_ecc_accounts"])).group_name == "dynamics_sales"
+
+
+def test_lineage_runs_both_ways_between_fo_and_salesforce():
+    graph = defs.resolve_asset_graph()
+    orders = lineage_of(graph, dg.AssetKey(["salesforce", "erp_order_numbers_on_opportunities"]))
+    assert {dg.AssetKey(["salesforce", "won_opportunities"]), dg.AssetKey(["salesforce", "deal_lines"]),
+            dg.AssetKey(["dynamics_fo", "salesforce_sales_orders"]),
+            dg.AssetKey(["dynamics_fo", "salesforce_customers"])} <= orders, "numbers go back after orders exist"
+    links = lineage_of(graph, dg.AssetKey(["salesforce", "erp_account_links"]))
+    assert dg.AssetKey(["dynamics_fo", "salesforce_customers"]) in links
+    assert graph.get(dg.AssetKey(["salesforce", "won_opportunities"])).group_name == "salesforce"
+    assert graph.get(dg.AssetKey(["dynamics_fo", "salesforce_sales_orders"])).group_name == "dynamics_fo"
 
 
 def test_groups_by_system_and_every_load_has_checks():

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 import httpx
 
 from ml_connector_dagster import odata_batch as batch
-from ml_connector_dagster.http import ApiError, AuthError, CallCounter
+from ml_connector_dagster.http import NOT_IDEMPOTENT, ApiError, AuthError, CallCounter
 
 MAX_PAGE_SIZE = 10_000
 HEADERS = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
@@ -29,7 +29,7 @@ class DynamicsFoClient:
         self.page_size = min(page_size, MAX_PAGE_SIZE)
 
     def rows(self, entity_set: str, *, select: Sequence[str] | None = None, filter: str | None = None,
-             company: str | None = None) -> Iterator[dict]:
+             company: str | None = None, expand: Sequence[str] = ()) -> Iterator[dict]:
         """Rows of one company (dataAreaId), or of every company the app may see, following @odata.nextLink."""
         # Without cross-company=true F&O answers from the user's default company only, whatever the filter says.
         conditions = [f"dataAreaId eq '{company.lower()}'"] if company else []
@@ -37,6 +37,8 @@ class DynamicsFoClient:
         params = {"cross-company": "true"}
         if select:
             params["$select"] = ",".join(select)
+        if expand:
+            params["$expand"] = ",".join(expand)
         if conditions:
             params["$filter"] = " and ".join(f"({c})" if " or " in c else c for c in conditions)
         url: str | None = entity_set
@@ -54,18 +56,27 @@ class DynamicsFoClient:
 
     def changeset(self, operations: list[batch.Operation]) -> list[batch.PartResponse]:
         """All operations in one transaction; raises FoError with F&O's reason when the service rolled it back."""
-        root = str(self.http.base_url).rstrip("/")
-        # `$1/...` refers to what an earlier part of the set created; everything else is relative to /data/.
-        absolute = [batch.Operation(op.method, op.url if op.url.startswith("$") else f"{root}/{op.url}", op.body)
-                    for op in operations]
-        content_type, body = batch.compose(absolute, changeset=True)
-        response = self._send("POST", "$batch", content=body, headers={"Content-Type": content_type})
-        parts = batch.parse(response.headers["content-type"], response.content)
+        [parts] = self.changesets([operations])
         failed = next((part for part in parts if part.status >= 400), None)
         if failed is not None:
             code, message = _error_of(failed.body)
             raise FoError("dynamics_fo", f"change set rolled back: {message}", status=failed.status, code=code)
         return parts
+
+    def changesets(self, changesets: list[list[batch.Operation]]) -> list[list[batch.PartResponse]]:
+        """Several transactions in one call, each answered by its parts or, when rolled back, by its failure.
+        A lost answer raises httpx.TransportError: the sets may have been applied, so they are not re-sent here."""
+        root = str(self.http.base_url).rstrip("/")
+        # `$1/...` refers to what an earlier part of the set created; everything else is relative to /data/.
+        absolute = [[batch.Operation(op.method, op.url if op.url.startswith("$") else f"{root}/{op.url}", op.body)
+                     for op in operations] for operations in changesets]
+        content_type, body = batch.compose_changesets(absolute)
+        response = self._send("POST", "$batch", content=body, headers={"Content-Type": content_type},
+                              extensions=NOT_IDEMPOTENT)
+        groups = batch.parse_grouped(response.headers["content-type"], response.content)
+        if len(groups) != len(changesets):
+            raise ApiError("dynamics_fo", f"$batch answered {len(groups)} change sets of {len(changesets)}")
+        return groups
 
     def _send(self, method: str, url: str, *, headers: dict | None = None, **kwargs) -> httpx.Response:
         merged = {**HEADERS, **(headers or {})}

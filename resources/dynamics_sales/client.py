@@ -6,7 +6,7 @@ say which record failed, so a rejected batch is sent once more as `$batch` to ge
 record costs one extra call for its batch, never one call per record.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import httpx
 
@@ -147,8 +147,9 @@ class DataverseClient:
             yield from body.get("value", [])
             url, params = body.get("@odata.nextLink"), None
 
-    def existing_keys(self, target_object: str, external_ids: Sequence[str], chunk: int = 100) -> set[str]:
+    def existing_keys(self, target_object: str, known: Mapping[str, str | None], chunk: int = 100) -> set[str]:
         """Which of these external ids exist in the target (reads only the key column, 100 ids per request)."""
+        external_ids = sorted(known)
         column, found = self.external_id_column, set()
         for start in range(0, len(external_ids), chunk):
             ids = external_ids[start:start + chunk]

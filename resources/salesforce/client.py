@@ -1,11 +1,13 @@
 """Salesforce REST (crm_targets.md §1.3–1.7): SOQL with nextRecordsUrl, and upserts by External ID field:
 sObject Collections (200 records a call) for ordinary batches, Bulk API 2.0 ingest jobs above a size where one job
-costs fewer calls than the collections would. Each record's own answer comes back as a WriteResult."""
+costs fewer calls than the collections would. An object with no External ID field configured is addressed by its
+record Id, which only updates (what the connector writes back onto records Salesforce created). Each record's own
+answer comes back as a WriteResult."""
 
 import csv
 import io
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import httpx
 
@@ -42,29 +44,40 @@ class SalesforceClient:
                 return
             body = self._send("GET", body["nextRecordsUrl"]).json()
 
-    def existing_keys(self, target_object: str, external_ids: Sequence[str], chunk: int = 200) -> set[str]:
-        """Which of these External ID values exist in the target (one SOQL query per 200 values)."""
-        field, found = self.external_id_fields[target_object], set()
+    def key_field(self, target_object: str) -> str:
+        return self.external_id_fields.get(target_object, "Id")
+
+    def by_id(self) -> "SalesforceClient":
+        """The same connection addressing every object by record Id (updates of records Salesforce created)."""
+        return SalesforceClient(self.http, counter=self.counter, api_version=self.root.rsplit("v", 1)[1],
+                                external_id_fields={}, bulk_threshold=self.bulk_threshold,
+                                poll_seconds=self.poll_seconds, sleep=self.sleep)
+
+    def existing_keys(self, target_object: str, known: Mapping[str, str | None], chunk: int = 200) -> set[str]:
+        """Which of these keys exist in the target (one SOQL query per 200 values)."""
+        external_ids = sorted(known)
+        field, found = self.key_field(target_object), set()
         for start in range(0, len(external_ids), chunk):
-            values = ", ".join("'" + key.replace("\\", "\\\\").replace("'", "\\'") + "'"
-                               for key in external_ids[start:start + chunk])
+            values = ", ".join(soql_literal(key) for key in external_ids[start:start + chunk])
             found.update(row[field] for row in self.query(f"SELECT {field} FROM {target_object} "
                                                           f"WHERE {field} IN ({values})"))
         return found
 
     def snapshot(self, target_object: str, columns: Sequence[str]) -> dict[str, dict]:
         """Every record with an External ID value, keyed by it, with these columns (the demo's agreement check)."""
-        field = self.external_id_fields[target_object]
+        field = self.key_field(target_object)
         rows = self.query(f"SELECT {', '.join([field, *columns])} FROM {target_object} WHERE {field} != null")
         return {row[field]: {column: row.get(column) for column in columns} for row in rows}
 
     # writes ----------------------------------------------------------------------------------------------------
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
-        if len(records) >= self.bulk_threshold:
+        by_id = self.key_field(target_object) == "Id"
+        if len(records) >= self.bulk_threshold and not by_id:
             return self._bulk_upsert(target_object, records)
+        write = self._collection_update if by_id else self._collection_upsert
         results: list[WriteResult] = []
         for start in range(0, len(records), COLLECTION_SIZE):
-            results += self._collection_upsert(target_object, records[start:start + COLLECTION_SIZE])
+            results += write(target_object, records[start:start + COLLECTION_SIZE])
         return results
 
     def delete(self, target_object: str, source_keys: Sequence[str]) -> list[WriteResult]:
@@ -72,15 +85,22 @@ class SalesforceClient:
 
     def _collection_upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
         field = self.external_id_fields[target_object]
-        body = {"allOrNone": False, "records": [
-            {"attributes": {"type": target_object}, **r.payload, field: r.source_key} for r in records]}
-        answers = self._send("PATCH", f"{self.root}/composite/sobjects/{target_object}/{field}", json=body).json()
+        return self._collection(f"{self.root}/composite/sobjects/{target_object}/{field}", [
+            {"attributes": {"type": target_object}, **r.payload, field: r.source_key} for r in records], records)
+
+    def _collection_update(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        return self._collection(f"{self.root}/composite/sobjects", [
+            {"attributes": {"type": target_object}, "id": r.source_key, **r.payload} for r in records], records)
+
+    def _collection(self, url: str, rows: list[dict], records: Sequence[TargetRecord]) -> list[WriteResult]:
+        answers = self._send("PATCH", url, json={"allOrNone": False, "records": rows}).json()
         if len(answers) != len(records):
-            raise ApiError("salesforce", f"collections upsert answered {len(answers)} results for {len(records)}")
+            raise ApiError("salesforce", f"collections answered {len(answers)} results for {len(records)} records")
         results = []
         for record, answer in zip(records, answers):
             if answer.get("success"):
-                results.append(WriteResult(record.source_key, True, answer.get("id"), created=answer.get("created")))
+                results.append(WriteResult(record.source_key, True, answer.get("id"),
+                                           created=bool(answer.get("created"))))
             else:
                 error = (answer.get("errors") or [{}])[0]
                 code = error.get("statusCode")
@@ -125,6 +145,11 @@ class SalesforceClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def soql_literal(text: str) -> str:
+    """A quoted SOQL string literal: backslash and quote escaped."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _csv(records: Sequence[TargetRecord], field: str) -> str:

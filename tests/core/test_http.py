@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from ml_connector_dagster.http import (
-    CallCounter, RateBudget, RetryPolicy, build_client, retry_after_seconds,
+    NOT_IDEMPOTENT, CallCounter, RateBudget, RetryPolicy, build_client, retry_after_seconds,
 )
 from ml_connector_dagster.redaction import RedactingFilter, redact, register_secret
 
@@ -43,6 +43,20 @@ def test_connection_errors_are_retried_and_give_up_after_max_attempts():
         with pytest.raises(httpx.RemoteProtocolError):
             client.get("/a")
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("failure,retried", [
+    (httpx.ConnectError("refused"), True), (503, True), (429, True),
+    (httpx.ReadError("answer lost"), False), (httpx.RemoteProtocolError("dropped"), False), (504, False), (502, False)])
+def test_a_write_that_is_not_idempotent_is_retried_only_where_it_cannot_have_happened(failure, retried):
+    transport, calls = scripted([failure, 201])
+    with build_client("http://x/", transport=transport, sleep=lambda s: None) as client:
+        try:
+            answer = client.post("/orders", json={}, extensions=NOT_IDEMPOTENT).status_code
+        except httpx.TransportError:
+            answer = "raised"
+    assert len(calls) == (2 if retried else 1)
+    assert answer == (201 if retried else ("raised" if isinstance(failure, Exception) else failure))
 
 
 def test_client_errors_are_not_retried():

@@ -7,23 +7,7 @@ import pytest
 from ml_connector_dagster.http import AuthError
 from ml_connector_dagster.odata_batch import Operation
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from ml_connector_dagster.sandbox.dynamics_fo import DynamicsFoEmulator
-from ml_connector_dagster.sandbox.entra import EntraEmulator
-from ml_connector_dagster.sandbox.server import SandboxServer
-from ml_connector_dagster.sandbox.tokens import TokenSigner
-from resources.dynamics_fo import DynamicsFoResource
 from resources.dynamics_fo.client import FoError
-
-
-@pytest.fixture
-def fo():
-    signer = TokenSigner()
-    emulator = DynamicsFoEmulator(signer=signer, customers=90)
-    with SandboxServer([EntraEmulator(signer=signer), emulator]) as server:
-        yield emulator, DynamicsFoResource(environment_url=server.url("dynamics_fo"),
-                                           authority_url=server.url("entra"), tenant_id=SANDBOX.tenant_id,
-                                           client_id=SANDBOX.client_id, client_secret=SANDBOX.client_secret,
-                                           page_size=25, max_retry_wait_seconds=2)
 
 
 def test_reads_every_company_or_one_with_paging(fo):

@@ -1,0 +1,1 @@
+"""Dynamics 365 F&O as a source (extracts.py) and as a target (one module per source system)."""

@@ -1,0 +1,62 @@
+"""What the reverse flow writes back onto the Salesforce records it started from: the F&O customer key onto a new
+Account, once its customer exists (so the forward flow updates that Account rather than creating a second one), and
+the F&O sales order number onto the won opportunity or activated order. Both are addressed by Salesforce record Id
+and only ever update."""
+
+import dagster as dg
+
+from assets.dynamics_fo.salesforce import CUSTOMER_PAYLOADS, salesforce_customers, salesforce_sales_orders
+from assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.mapping import salesforce_dynamics_fo as mapping
+from ml_connector_dagster.mapping.common import MappingResult
+from ml_connector_dagster.partitions import daily_partitions
+from resources.ledger import LedgerResource
+from resources.salesforce import SalesforceResource
+
+GROUP = "salesforce"
+PAIR = mapping.PAIR
+# The order number field on Opportunity and Order: a custom Text field the administrator creates (salesforce.md).
+ORDER_NUMBER_FIELD = "ERP_Sales_Order_Number__c"
+
+LINK_PAYLOADS = dg.AssetKey([GROUP, "erp_account_link_payloads"])
+NUMBER_PAYLOADS = dg.AssetKey([GROUP, "erp_order_number_payloads"])
+
+
+@dg.asset(key=LINK_PAYLOADS, group_name=GROUP, partitions_def=daily_partitions, kinds={"python"},
+          ins={"customers": dg.AssetIn(key=CUSTOMER_PAYLOADS)}, code_version="1",
+          description="The F&O customer key (`<legal entity>/<account>`) for each new Account of the day, in the "
+                      "Account's External ID field.")
+def erp_account_link_payloads(customers: MappingResult, salesforce: SalesforceResource) -> dg.Output[MappingResult]:
+    result = mapping.map_account_links(customers, salesforce.external_id_fields["Account"])
+    return dg.Output(result, metadata=mapping_metadata(result))
+
+
+@dg.asset(key=NUMBER_PAYLOADS, group_name=GROUP, partitions_def=daily_partitions, kinds={"python"},
+          deps=[salesforce_sales_orders.key], code_version="1",
+          description="The F&O sales order number of every deal F&O holds an order for and Salesforce does not "
+                      "show yet, by object (the day's deals, and any an earlier run left without its number).")
+def erp_order_number_payloads(ledger: LedgerResource) -> dg.Output[dict[str, MappingResult]]:
+    store = ledger.ledger()
+    orders = store.target_ids(PAIR, mapping.SALES_ORDERS)
+    # A number goes back once; the ledger's diff makes the ones already shown free, so only those are left out
+    # whose write-back the ledger holds with the same value.
+    shown = {key: target for name in mapping.WRITE_BACK_OBJECTS.values()
+             for key, target in store.target_ids(PAIR, name).items()}
+    pending = {deal: order for deal, order in orders.items() if order and deal not in shown}
+    result = mapping.map_order_numbers(pending, ORDER_NUMBER_FIELD)
+    return dg.Output(result, metadata={f"{name}_payloads": len(part.records) for name, part in result.items()})
+
+
+LOAD = {"target": GROUP, "pair": PAIR, "partitions_def": daily_partitions, "kinds": {"salesforce"},
+        "writer": lambda client: client.by_id()}
+erp_account_links = load_asset(**LOAD, target_object="Account", plural="account_links", name="erp_account_links",
+                               payloads_key=LINK_PAYLOADS, deps=[salesforce_customers.key],
+                               description="New Accounts given the key of the F&O customer made from them.")
+PLURALS = {"Opportunity": "opportunities", "Order": "orders"}
+erp_order_numbers = [
+    load_asset(**LOAD, target_object=name, plural=f"{PLURALS[name]}_order_numbers",
+               name=f"erp_order_numbers_on_{PLURALS[name]}", payloads_key=NUMBER_PAYLOADS, part=name,
+               description=f"Won deals shown the F&O sales order made from them ({name}.{ORDER_NUMBER_FIELD}).")
+    for name in mapping.WRITE_BACK_OBJECTS.values()]
+
+assets = [erp_account_link_payloads, erp_order_number_payloads, erp_account_links, *erp_order_numbers]

@@ -1,0 +1,139 @@
+"""Salesforce extract assets (the source side of the reverse flow): one day of SystemModstamp per partition.
+
+The day's closed-won opportunities and activated orders are read by SOQL, then their lines and the accounts they
+name by id, and the accounts created or changed that day that carry no ERP key yet (a rep's new customer). Change
+Data Capture events only say which day to run (sensors/salesforce.py); these reads are the truth, so a day can be
+rerun at any time.
+
+Columns keep Salesforce's names, except the configurable ERP key fields, which are renamed to ErpKey (Account),
+ProductErpKey and ProductName (the line's product) so the mapping does not depend on an org's field names.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from ml_connector_dagster.partitions import daily_partitions
+from resources.salesforce import SalesforceResource
+from resources.salesforce.client import SalesforceClient, soql_literal
+
+GROUP = "salesforce"
+IDS_PER_QUERY = 200
+POOL = "salesforce_api"
+
+
+class WindowConfig(dg.Config):
+    overlap_minutes: int = Field(default=15, ge=0, le=24 * 60, description="Read this far before the window start "
+                                 "too, for records committed late with an earlier SystemModstamp")
+
+
+def soql_datetime(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _window(context: dg.AssetExecutionContext, config: WindowConfig) -> str:
+    window = context.partition_time_window
+    start = window.start - timedelta(minutes=config.overlap_minutes)
+    return f"SystemModstamp >= {soql_datetime(start)} AND SystemModstamp < {soql_datetime(window.end)}"
+
+
+def _by_ids(client: SalesforceClient, select: str, field: str, ids: Iterable[str]) -> list[dict]:
+    ordered, rows = sorted(set(ids)), []
+    for start in range(0, len(ordered), IDS_PER_QUERY):
+        chunk = ", ".join(soql_literal(value) for value in ordered[start:start + IDS_PER_QUERY])
+        rows += client.query(f"{select} WHERE {field} IN ({chunk})")
+    return rows
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    return frame.drop_duplicates(subset=["Id"], keep="last").reset_index(drop=True)
+
+
+def _output(frame: pd.DataFrame, client: SalesforceClient, calls_before: int) -> dg.Output[pd.DataFrame]:
+    return dg.Output(frame, metadata={"source_rows": len(frame), "api_calls": client.counter.total - calls_before})
+
+
+_DEAL_ASSET = {"group_name": GROUP, "partitions_def": daily_partitions, "kinds": {"salesforce", "pandas"},
+               "pool": POOL, "code_version": "1"}
+
+
+@dg.asset(key=[GROUP, "won_opportunities"], **_DEAL_ASSET,
+          description="Opportunities won (IsWon) whose SystemModstamp falls in the partition's day.")
+def won_opportunities(context: dg.AssetExecutionContext, config: WindowConfig,
+                      salesforce: SalesforceResource) -> dg.Output[pd.DataFrame]:
+    client = salesforce.session()
+    calls = client.counter.total
+    rows = list(client.query(f"SELECT Id, Name, AccountId, CloseDate, Amount, SystemModstamp FROM Opportunity "
+                             f"WHERE IsWon = true AND {_window(context, config)}"))
+    return _output(_frame(rows, ["Id", "Name", "AccountId", "CloseDate", "Amount", "SystemModstamp"]), client, calls)
+
+
+@dg.asset(key=[GROUP, "activated_orders"], **_DEAL_ASSET,
+          description="Orders activated (StatusCode Activated) whose SystemModstamp falls in the partition's day.")
+def activated_orders(context: dg.AssetExecutionContext, config: WindowConfig,
+                     salesforce: SalesforceResource) -> dg.Output[pd.DataFrame]:
+    client = salesforce.session()
+    calls = client.counter.total
+    rows = list(client.query(f"SELECT Id, OrderNumber, AccountId, EffectiveDate, PoNumber, SystemModstamp FROM Order "
+                             f"WHERE StatusCode = 'Activated' AND {_window(context, config)}"))
+    return _output(_frame(rows, ["Id", "OrderNumber", "AccountId", "EffectiveDate", "PoNumber", "SystemModstamp"]),
+                   client, calls)
+
+
+LINE_COLUMNS = ["Id", "DealId", "ProductErpKey", "ProductName", "Quantity", "UnitPrice", "Discount", "Description"]
+
+
+@dg.asset(key=[GROUP, "deal_lines"], **_DEAL_ASSET,
+          ins={"opportunities": dg.AssetIn(key=[GROUP, "won_opportunities"]),
+               "orders": dg.AssetIn(key=[GROUP, "activated_orders"])},
+          description="The line items of the day's won opportunities and the items of its activated orders, with "
+                      "their product's ERP item key.")
+def deal_lines(salesforce: SalesforceResource, opportunities: pd.DataFrame,
+               orders: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    client = salesforce.session()
+    calls = client.counter.total
+    product_key = client.key_field("Product2")
+    rows = []
+    for sobject, parent, deals, extra in (("OpportunityLineItem", "OpportunityId", opportunities, ["Discount"]),
+                                          ("OrderItem", "OrderId", orders, [])):
+        fields = ["Id", parent, "Quantity", "UnitPrice", "Description", *extra, "Product2.Name",
+                  f"Product2.{product_key}"]
+        for row in _by_ids(client, f"SELECT {', '.join(fields)} FROM {sobject}", parent, _ids(deals)):
+            product = row.get("Product2") or {}
+            rows.append({"Id": row["Id"], "DealId": row[parent], "ProductErpKey": product.get(product_key),
+                         "ProductName": product.get("Name"), "Quantity": row["Quantity"],
+                         "UnitPrice": row["UnitPrice"], "Discount": row.get("Discount"),
+                         "Description": row.get("Description")})
+    return _output(_frame(rows, LINE_COLUMNS), client, calls)
+
+
+ACCOUNT_FIELDS = ["Id", "Name", "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry",
+                  "Phone", "Website"]
+
+
+@dg.asset(key=[GROUP, "accounts"], **_DEAL_ASSET,
+          ins={"opportunities": dg.AssetIn(key=[GROUP, "won_opportunities"]),
+               "orders": dg.AssetIn(key=[GROUP, "activated_orders"])},
+          description="Accounts created or changed that day without an ERP key (new customers), and every account "
+                      "the day's deals name, with its ERP key when it has one.")
+def accounts(context: dg.AssetExecutionContext, config: WindowConfig, salesforce: SalesforceResource,
+             opportunities: pd.DataFrame, orders: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    client = salesforce.session()
+    calls = client.counter.total
+    key = client.key_field("Account")
+    select = f"SELECT {', '.join(ACCOUNT_FIELDS)}, {key} FROM Account"
+    rows = list(client.query(f"{select} WHERE {key} = null AND {_window(context, config)}"))
+    rows += _by_ids(client, select, "Id", _ids(opportunities, "AccountId") | _ids(orders, "AccountId"))
+    frame = _frame([{**row, "ErpKey": row.get(key)} for row in rows], [*ACCOUNT_FIELDS, "ErpKey"])
+    return _output(frame, client, calls)
+
+
+def _ids(frame: pd.DataFrame, column: str = "Id") -> set[str]:
+    return set(frame[column].dropna()) if not frame.empty else set()
+
+
+assets = [won_opportunities, activated_orders, deal_lines, accounts]

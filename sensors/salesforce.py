@@ -1,0 +1,17 @@
+"""When the Salesforce → F&O flow runs: Change Data Capture events name the day of each change (the CDC sensor in
+sensors/salesforce_cdc.py), and a daily schedule polls the day just ended, so whatever the events missed is synced
+by the next morning."""
+
+import dagster as dg
+
+from assets.dynamics_fo import salesforce as to_dynamics_fo
+from assets.salesforce import erp_keys, extracts
+from sensors.schedules import daily_schedule
+
+salesforce_dynamics_fo_job = dg.define_asset_job(
+    "salesforce__dynamics_fo",
+    selection=dg.AssetSelection.assets(*extracts.assets, *to_dynamics_fo.assets, *erp_keys.assets),
+    description="Read a day of Salesforce changes: won opportunities and activated orders become F&O sales orders, "
+                "new accounts F&O customers; the order numbers and customer keys are written back to Salesforce.",
+)
+salesforce_dynamics_fo_schedule = daily_schedule(salesforce_dynamics_fo_job)
