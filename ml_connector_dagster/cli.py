@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from ml_connector_dagster.http import ApiError
+from ml_connector_dagster.instance import ensure_embedded_instance
 from ml_connector_dagster.settings import SettingsError, settings
 from ml_connector_dagster.systems import SANDBOX_PORTS
 
@@ -22,7 +23,8 @@ def _serve_sandbox():
     from ml_connector_dagster.sandbox.stack import build_sandbox
     sandbox = build_sandbox(state_dir=settings().home / "sandbox", ports=SANDBOX_PORTS).start()
     for name, url in sandbox.urls.items():
-        print(f"{name:15} {url}   (admin: {url}/_admin/health)")
+        # HTTP emulators have an admin surface; a side server (the Pub/Sub gRPC endpoint, host:port) has none.
+        print(f"{name:17} {url}" + (f"   (admin: {url}/_admin/health)" if url.startswith("http") else "   (gRPC)"))
     return sandbox
 
 
@@ -40,7 +42,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _ui(args: argparse.Namespace) -> int:
     """The sandbox on its fixed ports plus `dagster dev` on this code location, stopped together."""
     home = settings().home
-    home.mkdir(parents=True, exist_ok=True)
+    ensure_embedded_instance(home)
     sandbox = _serve_sandbox()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     try:

@@ -10,7 +10,7 @@ import dagster as dg
 
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.settings import Settings
-from ml_connector_dagster.systems import SANDBOX_PORTS
+from ml_connector_dagster.systems import GRPC_ENDPOINTS, SANDBOX_PORTS
 from resources.dynamics_fo import DynamicsFoResource
 from resources.dynamics_sales import DynamicsSalesResource
 from resources.ledger import LedgerResource
@@ -20,7 +20,8 @@ from resources.sap_ecc import SapEccResource
 
 
 def sandbox_urls(host: str = "127.0.0.1") -> dict[str, str]:
-    return {name: f"http://{host}:{port}" for name, port in SANDBOX_PORTS.items()}
+    return {name: f"{host}:{port}" if name in GRPC_ENDPOINTS else f"http://{host}:{port}"
+            for name, port in SANDBOX_PORTS.items()}
 
 
 def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **overrides) -> dict:
@@ -38,6 +39,9 @@ def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **
         "salesforce": SalesforceResource(**{"my_domain_url": urls["salesforce"],
                                             "client_id": SANDBOX.salesforce_client_id,
                                             "client_secret": SANDBOX.salesforce_client_secret,
+                                            "pubsub_endpoint": urls.get("salesforce_pubsub",
+                                                                        sandbox_urls()["salesforce_pubsub"]),
+                                            "pubsub_tls": False,
                                             **overrides.get("salesforce", {})}),
         "sap_ecc": SapEccResource(**{**sap, **overrides.get("sap_ecc", {})}),
         "dynamics_sales": DynamicsSalesResource(**{**sales, **overrides.get("dynamics_sales", {})}),
@@ -54,8 +58,11 @@ _SAP_ENV = {"client": "SAP_ECC_CLIENT", "language": "SAP_ECC_LANGUAGE", "service
             "snc_myname": "SAP_ECC_SNC_MYNAME", "snc_partnername": "SAP_ECC_SNC_PARTNERNAME",
             "snc_lib": "SAP_ECC_SNC_LIB", "page_size": "SAP_ECC_PAGE_SIZE"}
 _SALESFORCE_ENV = {"api_version": "SALESFORCE_API_VERSION", "bulk_threshold": "SALESFORCE_BULK_THRESHOLD",
-                   "daily_limit_reserve": "SALESFORCE_DAILY_LIMIT_RESERVE"}
-_FO_ENV = {"authority_url": "DYNAMICS_FO_AUTHORITY_URL", "page_size": "DYNAMICS_FO_PAGE_SIZE"}
+                   "daily_limit_reserve": "SALESFORCE_DAILY_LIMIT_RESERVE",
+                   "pubsub_endpoint": "SALESFORCE_PUBSUB_ENDPOINT", "client_name": "SALESFORCE_CLIENT_NAME",
+                   "order_number_field": "SALESFORCE_ORDER_NUMBER_FIELD"}
+_FO_ENV = {"authority_url": "DYNAMICS_FO_AUTHORITY_URL", "page_size": "DYNAMICS_FO_PAGE_SIZE",
+           "batch_size": "DYNAMICS_FO_BATCH_SIZE"}
 _SALES_ENV = {"api_url": "DYNAMICS_SALES_API_URL", "authority_url": "DYNAMICS_SALES_AUTHORITY_URL",
               "external_id_column": "DYNAMICS_SALES_EXTERNAL_ID_COLUMN", "batch_size": "DYNAMICS_SALES_BATCH_SIZE",
               "bulk_mode": "DYNAMICS_SALES_BULK_MODE"}

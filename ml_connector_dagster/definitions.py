@@ -18,6 +18,7 @@ from ml_connector_dagster.settings import Settings, settings
 from sensors.dynamics_fo import dynamics_fo_daily_schedule, dynamics_fo_events_sensor, dynamics_fo_salesforce_job
 from sensors.oracle_ebs import oracle_ebs_dynamics_sales_job, oracle_ebs_dynamics_sales_schedule
 from sensors.salesforce import salesforce_dynamics_fo_job, salesforce_dynamics_fo_schedule
+from sensors.salesforce_cdc import salesforce_change_events
 from sensors.sap_ecc import sap_ecc_dynamics_sales_job, sap_ecc_dynamics_sales_schedule
 
 
@@ -32,7 +33,7 @@ def build_definitions(config: Settings, resources: dict | None = None) -> dg.Def
               salesforce_dynamics_fo_job, replay_dynamics_sales_job],
         schedules=[oracle_ebs_dynamics_sales_schedule, sap_ecc_dynamics_sales_schedule, dynamics_fo_daily_schedule,
                    salesforce_dynamics_fo_schedule],
-        sensors=[dynamics_fo_events_sensor],
+        sensors=[dynamics_fo_events_sensor, salesforce_change_events],
         resources=resources or resources_for(config),
     )
 

@@ -1,6 +1,11 @@
-"""`ml-connector demo`: the sandbox in-process, every pair's job (EBS and SAP ECC → Dynamics 365 Sales for every
-seeded day, F&O → Salesforce for every legal entity) on the embedded Dagster instance (so the runs are in the UI afterwards), a summary per object, and a
-check that the target agrees with the source. State persists under the home folder: a second run writes nothing."""
+"""`ml-connector demo`: the sandbox in-process, every pair's job on the embedded Dagster instance (so the runs are in
+the UI afterwards), a summary per object, and a check that each target agrees with its source. State persists under
+the home folder: a second run writes nothing.
+
+The runs: EBS and SAP ECC → Dynamics 365 Sales for every seeded day; F&O → Salesforce for every legal entity; then
+the sandbox's sales team works in Salesforce (closes deals on the synced accounts and products, opens new
+accounts), Salesforce → F&O runs for that day, and F&O → Salesforce once more, so the customers made from new
+accounts come back to their Accounts as ERP data (the round trip)."""
 
 import json
 import os
@@ -12,10 +17,14 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from ml_connector_dagster import agreement
+from ml_connector_dagster.agreement import Agreement
 from ml_connector_dagster.connections import sandbox_resources
+from ml_connector_dagster.instance import ensure_embedded_instance
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as fo_mapping
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as ebs_mapping
+from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse_mapping
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as sap_mapping
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
@@ -24,7 +33,7 @@ from resources.sap_ecc.query import Select
 from resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
 
 DAILY_PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jobs
-PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR)
+PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR, reverse_mapping.PAIR)
 TARGET_OF = {ebs_mapping.PAIR: "dynamics_sales", sap_mapping.PAIR: "dynamics_sales", fo_mapping.PAIR: "salesforce"}
 # How a pair's keys look in a target it shares: Dynamics 365 Sales holds EBS and SAP records side by side.
 KEY_PREFIX = {ebs_mapping.PAIR: "oracle_ebs:", sap_mapping.PAIR: "sap_ecc:", fo_mapping.PAIR: ""}
@@ -46,28 +55,9 @@ class ObjectSummary:
     write_calls: int = 0
 
 
-@dataclass
-class Agreement:
-    object: str
-    expected: int
-    in_target: int
-    dead_letters: int
-    missing: list[str]
-    different: list[str]
-    unexpected: list[str]
-
-    @property
-    def agrees(self) -> bool:
-        return not (self.missing or self.different or self.unexpected)
-
-
 def run_demo(config: Settings, *, size: SeedSize = SeedSize(), partitions: list[str] | None = None) -> dict:
-    config.home.mkdir(parents=True, exist_ok=True)
+    ensure_embedded_instance(config.home)
     os.environ["DAGSTER_HOME"] = str(config.home)
-    instance_file = config.home / "dagster.yaml"
-    if not instance_file.exists():
-        # The embedded default: SQLite storage beside the ledger (Dagster's own default), no telemetry.
-        instance_file.write_text("telemetry:\n  enabled: false\n")
     from ml_connector_dagster.definitions import build_definitions  # after DAGSTER_HOME: it reads settings
 
     with build_sandbox(state_dir=config.home / "sandbox", size=size) as sandbox:
@@ -75,12 +65,18 @@ def run_demo(config: Settings, *, size: SeedSize = SeedSize(), partitions: list[
         defs = build_definitions(config, resources)
         summaries: dict[str, ObjectSummary] = {}
         with dg.DagsterInstance.get() as instance:
-            runs = [(pair, key) for key in partitions or size.partition_keys() for pair in DAILY_PAIRS]
-            runs += [(fo_mapping.PAIR, entity) for entity in config.fo_legal_entities]
-            for pair, key in runs:
-                result = defs.resolve_job_def(pair).execute_in_process(
-                    partition_key=key, instance=instance, raise_on_error=True, run_config=QUIET)
-                _add_counts(summaries, result)
+            def run(pair: str, keys, label: str = "") -> None:
+                for key in keys:
+                    result = defs.resolve_job_def(pair).execute_in_process(
+                        partition_key=key, instance=instance, raise_on_error=True, run_config=QUIET)
+                    _add_counts(summaries, result, label)
+
+            for pair in DAILY_PAIRS:
+                run(pair, partitions or size.partition_keys())
+            run(fo_mapping.PAIR, config.fo_legal_entities)
+            sandbox["salesforce"].simulate_sales()
+            run(reverse_mapping.PAIR, [sandbox["salesforce"].clock.now().astimezone(timezone.utc).date().isoformat()])
+            run(fo_mapping.PAIR, config.fo_legal_entities, " (round trip)")
         agreement = verify(config, resources, size)
     return {"objects": [asdict(s) for s in summaries.values()],
             "agreement": [{**asdict(a), "agrees": a.agrees, "missing": a.missing[:20],
@@ -88,9 +84,9 @@ def run_demo(config: Settings, *, size: SeedSize = SeedSize(), partitions: list[
             "agrees": all(a.agrees for a in agreement)}
 
 
-def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcessResult) -> None:
+def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcessResult, label: str) -> None:
     for event in result.get_asset_materialization_events():
-        key = event.asset_key.to_user_string()
+        key = event.asset_key.to_user_string() + label
         metadata = event.materialization.metadata
         if "records" not in metadata and "source_rows" not in metadata:
             continue  # payloads and snapshots: their counts are the extracts' and the loads' again
@@ -106,12 +102,15 @@ def verify(config: Settings, resources: dict, size: SeedSize, pairs: tuple[str, 
     ledger = Ledger(config.ledger_url)
     expected = {ebs_mapping.PAIR: _expected_from_oracle_ebs, sap_mapping.PAIR: _expected_from_sap_ecc,
                 fo_mapping.PAIR: _expected_from_dynamics_fo}
-    agreement = []
+    agreements = []
     for pair in pairs:
+        if pair == reverse_mapping.PAIR:
+            agreements += agreement.salesforce_to_dynamics_fo(config, resources, ledger)
+            continue
         with resources[TARGET_OF[pair]].open() as client:
-            agreement += [_compare(pair, target_object, result, client, ledger)
-                          for target_object, result in expected[pair](config, resources, size, client)]
-    return agreement
+            agreements += [_compare(pair, target_object, result, client, ledger)
+                           for target_object, result in expected[pair](config, resources, size, client)]
+    return agreements
 
 
 def _expected_from_oracle_ebs(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
@@ -162,30 +161,16 @@ def _expected_from_dynamics_fo(config: Settings, resources: dict, size: SeedSize
 
 
 def _compare(pair: str, target_object: str, expected, client, ledger: Ledger) -> Agreement:
-    source = pair.split("__")[0]
     columns = sorted({column for record in expected.records for column in record.payload})
     target = {key: row for key, row in client.snapshot(target_object, columns).items()
               if key.startswith(KEY_PREFIX[pair])}
-    dead = ledger.dead_letter_keys(pair, target_object)
-    missing, different = [], []
-    for record in expected.records:
-        row = target.get(record.source_key)
-        if row is None:
-            if record.source_key not in dead:
-                missing.append(record.source_key)
-        elif any(row.get(column) != value for column, value in record.payload.items()):
-            different.append(record.source_key)
-    for rejected in expected.rejected:
-        if rejected.source_key not in dead:
-            missing.append(rejected.source_key)
     known = {r.source_key for r in expected.records}
     # left out by the rules may stay in the target, unless the rules say it must go (a deleted order item)
     excluded = {e.source_key for e in expected.excluded if not e.remove_from_target}
-    unexpected = sorted(key for key in target if key not in known and key not in excluded)
-    return Agreement(f"{source} {target_object}", len(expected.records) + len(expected.rejected),
-                     sum(1 for r in expected.records if r.source_key in target),
-                     len(dead & ({r.source_key for r in expected.records} | {r.source_key for r in expected.rejected})),
-                     missing, different, unexpected)
+    return agreement.judge(f"{pair.split('__')[0]} {target_object}", expected,
+                           ledger.dead_letter_keys(pair, target_object), lambda r: target.get(r.source_key),
+                           lambda r, row: any(row.get(c) != v for c, v in r.payload.items()),
+                           sorted(key for key in target if key not in known and key not in excluded))
 
 
 def render(report: dict) -> str:

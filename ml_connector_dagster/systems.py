@@ -12,6 +12,8 @@ SYSTEMS: tuple[str, ...] = (
 
 # Fixed loopback ports of `ml-connector sandbox`. `entra` is not one of the eight systems: it is the Microsoft
 # identity platform that both Dynamics systems authenticate against, so the sandbox serves it too.
+# `salesforce_pubsub` is not a ninth system either: it is the gRPC endpoint (Pub/Sub API) of the salesforce
+# emulator, reached as host:port without a scheme.
 SANDBOX_PORTS: dict[str, int] = {
     "oracle_ebs": 18101,
     "sap_ecc": 18102,
@@ -22,4 +24,6 @@ SANDBOX_PORTS: dict[str, int] = {
     "zoho_crm": 18107,
     "procore": 18108,
     "entra": 18110,
+    "salesforce_pubsub": 18116,
 }
+GRPC_ENDPOINTS = frozenset({"salesforce_pubsub"})

@@ -19,7 +19,7 @@ def test_all_definitions_load():
                                                           "sap_ecc_dynamics_sales_schedule",
                                                           "dynamics_fo_daily_schedule",
                                                           "salesforce_dynamics_fo_schedule"}
-    assert {s.name for s in repository.sensor_defs} == {"dynamics_fo_business_events"}
+    assert {s.name for s in repository.sensor_defs} == {"dynamics_fo_business_events", "salesforce_change_events"}
 
 
 def test_lineage_runs_from_ebs_tables_to_dynamics_objects():
@@ -99,3 +99,19 @@ def test_production_profile_loads_with_secrets_left_to_launch_and_bad_settings_n
     monkeypatch.setenv("SAP_ECC_CLIENT", "12")
     with pytest.raises(Exception, match="client"):
         build_definitions(config)
+
+
+@pytest.mark.parametrize("instance_file", ["deploy/dagster.yaml", "ml_connector_dagster/embedded_dagster.yaml"])
+def test_runs_that_must_not_overlap_are_queued_one_at_a_time(instance_file):
+    from pathlib import Path
+
+    import yaml
+    from dagster._core.instance.config import ConcurrencyConfig
+    from dagster._core.run_coordinator.queued_run_coordinator import RunQueueConfig
+
+    settings = yaml.safe_load((Path(__file__).resolve().parents[1] / instance_file).read_text())["concurrency"]
+    queue = ConcurrencyConfig.from_concurrency_settings(settings, RunQueueConfig(
+        max_concurrent_runs=10, tag_concurrency_limits=[])).run_queue_config
+    tag = defs.resolve_job_def("salesforce__dynamics_fo").tags
+    [serial] = [limit for limit in queue.tag_concurrency_limits if limit["key"] in tag]
+    assert serial["limit"] == 1 and serial["value"] == {"applyLimitPerUniqueValue": True}

@@ -15,8 +15,6 @@ from resources.salesforce import SalesforceResource
 
 GROUP = "salesforce"
 PAIR = mapping.PAIR
-# The order number field on Opportunity and Order: a custom Text field the administrator creates (salesforce.md).
-ORDER_NUMBER_FIELD = "ERP_Sales_Order_Number__c"
 
 LINK_PAYLOADS = dg.AssetKey([GROUP, "erp_account_link_payloads"])
 NUMBER_PAYLOADS = dg.AssetKey([GROUP, "erp_order_number_payloads"])
@@ -35,15 +33,15 @@ def erp_account_link_payloads(customers: MappingResult, salesforce: SalesforceRe
           deps=[salesforce_sales_orders.key], code_version="1",
           description="The F&O sales order number of every deal F&O holds an order for and Salesforce does not "
                       "show yet, by object (the day's deals, and any an earlier run left without its number).")
-def erp_order_number_payloads(ledger: LedgerResource) -> dg.Output[dict[str, MappingResult]]:
+def erp_order_number_payloads(ledger: LedgerResource,
+                              salesforce: SalesforceResource) -> dg.Output[dict[str, MappingResult]]:
     store = ledger.ledger()
     orders = store.target_ids(PAIR, mapping.SALES_ORDERS)
-    # A number goes back once; the ledger's diff makes the ones already shown free, so only those are left out
-    # whose write-back the ledger holds with the same value.
-    shown = {key: target for name in mapping.WRITE_BACK_OBJECTS.values()
-             for key, target in store.target_ids(PAIR, name).items()}
+    # An order's number never changes, so a deal whose write-back the ledger holds is done: leaving it out keeps
+    # every run's load (and its check's reads) to the numbers still to send, however many orders there are.
+    shown = {key for name in mapping.WRITE_BACK_OBJECTS.values() for key in store.target_ids(PAIR, name)}
     pending = {deal: order for deal, order in orders.items() if order and deal not in shown}
-    result = mapping.map_order_numbers(pending, ORDER_NUMBER_FIELD)
+    result = mapping.map_order_numbers(pending, salesforce.order_number_field)
     return dg.Output(result, metadata={f"{name}_payloads": len(part.records) for name, part in result.items()})
 
 
@@ -56,7 +54,8 @@ PLURALS = {"Opportunity": "opportunities", "Order": "orders"}
 erp_order_numbers = [
     load_asset(**LOAD, target_object=name, plural=f"{PLURALS[name]}_order_numbers",
                name=f"erp_order_numbers_on_{PLURALS[name]}", payloads_key=NUMBER_PAYLOADS, part=name,
-               description=f"Won deals shown the F&O sales order made from them ({name}.{ORDER_NUMBER_FIELD}).")
+               description=f"Won {PLURALS[name]} shown the F&O sales order made from them (the salesforce "
+                           "resource's order_number_field).")
     for name in mapping.WRITE_BACK_OBJECTS.values()]
 
 assets = [erp_account_link_payloads, erp_order_number_payloads, erp_account_links, *erp_order_numbers]

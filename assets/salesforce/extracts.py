@@ -9,7 +9,7 @@ Columns keep Salesforce's names, except the configurable ERP key fields, which a
 ProductErpKey and ProductName (the line's product) so the mapping does not depend on an org's field names.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 import dagster as dg
@@ -53,49 +53,34 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return frame.drop_duplicates(subset=["Id"], keep="last").reset_index(drop=True)
 
 
-def _output(frame: pd.DataFrame, client: SalesforceClient, calls_before: int) -> dg.Output[pd.DataFrame]:
-    return dg.Output(frame, metadata={"source_rows": len(frame), "api_calls": client.counter.total - calls_before})
+def _ids(frame: pd.DataFrame, column: str = "Id") -> set[str]:
+    return set(frame[column].dropna()) if not frame.empty else set()
 
 
-_DEAL_ASSET = {"group_name": GROUP, "partitions_def": daily_partitions, "kinds": {"salesforce", "pandas"},
-               "pool": POOL, "code_version": "1"}
+def _and(condition: str, window: str | None) -> str:
+    return f"{condition} AND {window}" if window else condition
 
 
-@dg.asset(key=[GROUP, "won_opportunities"], **_DEAL_ASSET,
-          description="Opportunities won (IsWon) whose SystemModstamp falls in the partition's day.")
-def won_opportunities(context: dg.AssetExecutionContext, config: WindowConfig,
-                      salesforce: SalesforceResource) -> dg.Output[pd.DataFrame]:
-    client = salesforce.session()
-    calls = client.counter.total
-    rows = list(client.query(f"SELECT Id, Name, AccountId, CloseDate, Amount, SystemModstamp FROM Opportunity "
-                             f"WHERE IsWon = true AND {_window(context, config)}"))
-    return _output(_frame(rows, ["Id", "Name", "AccountId", "CloseDate", "Amount", "SystemModstamp"]), client, calls)
-
-
-@dg.asset(key=[GROUP, "activated_orders"], **_DEAL_ASSET,
-          description="Orders activated (StatusCode Activated) whose SystemModstamp falls in the partition's day.")
-def activated_orders(context: dg.AssetExecutionContext, config: WindowConfig,
-                     salesforce: SalesforceResource) -> dg.Output[pd.DataFrame]:
-    client = salesforce.session()
-    calls = client.counter.total
-    rows = list(client.query(f"SELECT Id, OrderNumber, AccountId, EffectiveDate, PoNumber, SystemModstamp FROM Order "
-                             f"WHERE StatusCode = 'Activated' AND {_window(context, config)}"))
-    return _output(_frame(rows, ["Id", "OrderNumber", "AccountId", "EffectiveDate", "PoNumber", "SystemModstamp"]),
-                   client, calls)
-
-
+# The reads, shared by the assets and the demo's agreement check (which reads everything: window None).
+OPPORTUNITY_COLUMNS = ["Id", "Name", "AccountId", "CloseDate", "Amount", "SystemModstamp"]
+ORDER_COLUMNS = ["Id", "OrderNumber", "AccountId", "EffectiveDate", "PoNumber", "SystemModstamp"]
 LINE_COLUMNS = ["Id", "DealId", "ProductErpKey", "ProductName", "Quantity", "UnitPrice", "Discount", "Description"]
+ACCOUNT_FIELDS = ["Id", "Name", "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry",
+                  "Phone", "Website"]
 
 
-@dg.asset(key=[GROUP, "deal_lines"], **_DEAL_ASSET,
-          ins={"opportunities": dg.AssetIn(key=[GROUP, "won_opportunities"]),
-               "orders": dg.AssetIn(key=[GROUP, "activated_orders"])},
-          description="The line items of the day's won opportunities and the items of its activated orders, with "
-                      "their product's ERP item key.")
-def deal_lines(salesforce: SalesforceResource, opportunities: pd.DataFrame,
-               orders: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    client = salesforce.session()
-    calls = client.counter.total
+def read_won_opportunities(client: SalesforceClient, window: str | None) -> pd.DataFrame:
+    return _frame(list(client.query(f"SELECT {', '.join(OPPORTUNITY_COLUMNS)} FROM Opportunity "
+                                    f"WHERE {_and('IsWon = true', window)}")), OPPORTUNITY_COLUMNS)
+
+
+def read_activated_orders(client: SalesforceClient, window: str | None) -> pd.DataFrame:
+    activated = "StatusCode = 'Activated'"
+    return _frame(list(client.query(f"SELECT {', '.join(ORDER_COLUMNS)} FROM Order "
+                                    f"WHERE {_and(activated, window)}")), ORDER_COLUMNS)
+
+
+def read_lines(client: SalesforceClient, opportunities: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
     product_key = client.key_field("Product2")
     rows = []
     for sobject, parent, deals, extra in (("OpportunityLineItem", "OpportunityId", opportunities, ["Discount"]),
@@ -108,32 +93,65 @@ def deal_lines(salesforce: SalesforceResource, opportunities: pd.DataFrame,
                          "ProductName": product.get("Name"), "Quantity": row["Quantity"],
                          "UnitPrice": row["UnitPrice"], "Discount": row.get("Discount"),
                          "Description": row.get("Description")})
-    return _output(_frame(rows, LINE_COLUMNS), client, calls)
+    return _frame(rows, LINE_COLUMNS)
 
 
-ACCOUNT_FIELDS = ["Id", "Name", "BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry",
-                  "Phone", "Website"]
+def read_accounts(client: SalesforceClient, window: str | None, *deals: pd.DataFrame) -> pd.DataFrame:
+    """Accounts without an ERP key (in the window), and the accounts the deals name."""
+    key = client.key_field("Account")
+    select = f"SELECT {', '.join(ACCOUNT_FIELDS)}, {key} FROM Account"
+    rows = list(client.query(f"{select} WHERE {_and(f'{key} = null', window)}"))
+    rows += _by_ids(client, select, "Id", set().union(*(_ids(frame, "AccountId") for frame in deals)))
+    return _frame([{**row, "ErpKey": row.get(key)} for row in rows], [*ACCOUNT_FIELDS, "ErpKey"])
 
 
-@dg.asset(key=[GROUP, "accounts"], **_DEAL_ASSET,
-          ins={"opportunities": dg.AssetIn(key=[GROUP, "won_opportunities"]),
-               "orders": dg.AssetIn(key=[GROUP, "activated_orders"])},
+def _extracted(frame: pd.DataFrame, client: SalesforceClient, calls_before: int) -> dg.Output[pd.DataFrame]:
+    return dg.Output(frame, metadata={"source_rows": len(frame), "api_calls": client.counter.total - calls_before})
+
+
+_ASSET = {"group_name": GROUP, "partitions_def": daily_partitions, "kinds": {"salesforce", "pandas"}, "pool": POOL,
+          "code_version": "1"}
+_DEALS = {"opportunities": dg.AssetIn(key=[GROUP, "won_opportunities"]),
+          "orders": dg.AssetIn(key=[GROUP, "activated_orders"])}
+
+
+def _deal_asset(name: str, read: Callable[[SalesforceClient, str | None], pd.DataFrame],
+                description: str) -> dg.AssetsDefinition:
+    @dg.asset(key=[GROUP, name], **_ASSET, description=description)
+    def _asset(context: dg.AssetExecutionContext, config: WindowConfig,
+               salesforce: SalesforceResource) -> dg.Output[pd.DataFrame]:
+        client = salesforce.session()
+        calls = client.counter.total
+        return _extracted(read(client, _window(context, config)), client, calls)
+
+    return _asset
+
+
+won_opportunities = _deal_asset("won_opportunities", read_won_opportunities,
+                                "Opportunities won (IsWon) whose SystemModstamp falls in the partition's day.")
+activated_orders = _deal_asset("activated_orders", read_activated_orders,
+                               "Orders activated (StatusCode Activated) whose SystemModstamp falls in the partition's "
+                               "day.")
+
+
+@dg.asset(key=[GROUP, "deal_lines"], **_ASSET, ins=_DEALS,
+          description="The line items of the day's won opportunities and the items of its activated orders, with "
+                      "their product's ERP item key.")
+def deal_lines(salesforce: SalesforceResource, opportunities: pd.DataFrame,
+               orders: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    client = salesforce.session()
+    calls = client.counter.total
+    return _extracted(read_lines(client, opportunities, orders), client, calls)
+
+
+@dg.asset(key=[GROUP, "accounts"], **_ASSET, ins=_DEALS,
           description="Accounts created or changed that day without an ERP key (new customers), and every account "
                       "the day's deals name, with its ERP key when it has one.")
 def accounts(context: dg.AssetExecutionContext, config: WindowConfig, salesforce: SalesforceResource,
              opportunities: pd.DataFrame, orders: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     client = salesforce.session()
     calls = client.counter.total
-    key = client.key_field("Account")
-    select = f"SELECT {', '.join(ACCOUNT_FIELDS)}, {key} FROM Account"
-    rows = list(client.query(f"{select} WHERE {key} = null AND {_window(context, config)}"))
-    rows += _by_ids(client, select, "Id", _ids(opportunities, "AccountId") | _ids(orders, "AccountId"))
-    frame = _frame([{**row, "ErpKey": row.get(key)} for row in rows], [*ACCOUNT_FIELDS, "ErpKey"])
-    return _output(frame, client, calls)
-
-
-def _ids(frame: pd.DataFrame, column: str = "Id") -> set[str]:
-    return set(frame[column].dropna()) if not frame.empty else set()
+    return _extracted(read_accounts(client, _window(context, config), opportunities, orders), client, calls)
 
 
 assets = [won_opportunities, activated_orders, deal_lines, accounts]

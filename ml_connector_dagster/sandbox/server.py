@@ -1,10 +1,12 @@
-"""Serves emulators over real HTTP on loopback, each on its own port, from background threads.
+"""Serves emulators over real HTTP on loopback, each on its own port, from background threads; and the non-HTTP
+servers an emulator runs beside its app (the Salesforce Pub/Sub API's gRPC endpoint), each on a port of its own.
 
 Tests use port 0 (the OS picks a free port); `ml-connector sandbox` uses the fixed ports in systems.py.
 """
 
 import threading
 import time
+from typing import Protocol
 
 import uvicorn
 
@@ -32,14 +34,24 @@ class _Served:
         self.thread.join(timeout=10)
 
 
+class SideServer(Protocol):
+    """A server an emulator exposes through `side_servers()` (name → server); its URL is `host:port`, no scheme."""
+
+    def start(self, host: str, port: int) -> int:
+        """Listens on host:port (port 0: any free port) and answers the port."""
+
+    def stop(self) -> None: ...
+
+
 class SandboxServer:
-    """Starts a set of emulators; `url(name)` is each one's base URL (scheme, host and port, no path)."""
+    """Starts a set of emulators; `url(name)` is each one's base URL (scheme, host and port, no path), and a side
+    server's is `host:port`."""
 
     def __init__(self, emulators: list[Emulator], host: str = "127.0.0.1", ports: dict[str, int] | None = None):
         self.emulators = {emulator.name: emulator for emulator in emulators}
         self.host = host
         self.ports = ports or {}
-        self._served: list[_Served] = []
+        self._served: list[_Served | SideServer] = []
         self.urls: dict[str, str] = {}
 
     def start(self) -> "SandboxServer":
@@ -49,6 +61,9 @@ class SandboxServer:
                 port = served.start()
                 self._served.append(served)
                 self.urls[name] = f"http://{self.host}:{port}"
+                for side_name, side in getattr(emulator, "side_servers", dict)().items():
+                    self.urls[side_name] = f"{self.host}:{side.start(self.host, self.ports.get(side_name, 0))}"
+                    self._served.append(side)
         except Exception:
             self.stop()
             raise

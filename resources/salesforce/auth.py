@@ -14,6 +14,7 @@ class SalesforceClientCredentials(BearerTokenAuth):
         super().__init__(f"{my_domain_url.rstrip('/')}/services/oauth2/token", secret=client_secret, retry=retry)
         self._form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
         self.instance_url: str | None = None
+        self.org_id: str | None = None  # the Pub/Sub API's tenantid
 
     def _fetch(self) -> str:
         response, body = self._post_form(self._form)
@@ -22,4 +23,6 @@ class SalesforceClientCredentials(BearerTokenAuth):
                                           f"{body.get('error_description', response.reason_phrase)}",
                             status=response.status_code, code=body.get("error"))
         self.instance_url = body["instance_url"].rstrip("/")
+        identity = body.get("id", "").split("/")  # https://login.salesforce.com/id/<orgId>/<userId>
+        self.org_id = identity[-2] if len(identity) > 2 else None
         return body["access_token"]

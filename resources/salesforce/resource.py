@@ -12,6 +12,7 @@ from ml_connector_dagster.session_resource import SessionResource, http_url
 from resources.salesforce.auth import SalesforceClientCredentials
 from resources.salesforce.client import SalesforceClient
 from resources.salesforce.limits import DailyLimitTransport
+from resources.salesforce.pubsub import Metadata, PubSubClient
 
 
 class SalesforceResource(SessionResource):
@@ -34,6 +35,17 @@ class SalesforceResource(SessionResource):
     timeout_seconds: float = Field(default=120, gt=0)
     max_attempts: int = Field(default=6, ge=1)
     max_retry_wait_seconds: float = Field(default=300, gt=0)
+    pubsub_endpoint: str = Field(default="api.pubsub.salesforce.com:7443", pattern=r"^[\w.-]+:\d+$",
+                                 description="host:port of the Pub/Sub API (gRPC) for Change Data Capture; regional "
+                                             "hosts exist, e.g. api.deu4.pubsub.salesforce.com:7443")
+    pubsub_tls: bool = Field(default=True, description="TLS to the Pub/Sub API; only the sandbox's loopback "
+                                                       "endpoint is reached without")
+    client_name: str = Field(default="ml-connector", pattern=r"^[A-Za-z0-9_.-]{1,40}$",
+                             description="sent as Sforce-Call-Options: client=<name>; change events of the "
+                                         "connector's own writes carry it, so the CDC sensor ignores them")
+    order_number_field: str = Field(default="ERP_Sales_Order_Number__c", pattern=r"^\w+$",
+                                    description="field on Opportunity and Order that shows the F&O sales order "
+                                                "number the connector made from the deal")
 
     @field_validator("my_domain_url")
     @classmethod
@@ -42,14 +54,12 @@ class SalesforceResource(SessionResource):
 
     @contextmanager
     def open(self) -> Iterator[SalesforceClient]:
-        register_secret(self.client_secret)
-        retry = RetryPolicy(max_attempts=self.max_attempts, max_retry_after=self.max_retry_wait_seconds)
-        auth = SalesforceClientCredentials(my_domain_url=self.my_domain_url, client_id=self.client_id,
-                                           client_secret=self.client_secret, retry=retry)
+        retry, auth = self._auth()
         auth.token()  # the API's host is only known from the token answer
         counter = CallCounter()
+        headers = {"Accept": "application/json", "Sforce-Call-Options": f"client={self.client_name}"}
         http = build_client(auth.instance_url, auth=auth, counter=counter, retry=retry,
-                            timeout_seconds=self.timeout_seconds, headers={"Accept": "application/json"},
+                            timeout_seconds=self.timeout_seconds, headers=headers,
                             transport=DailyLimitTransport(httpx.HTTPTransport(), reserve=self.daily_limit_reserve))
         client = SalesforceClient(http, counter=counter, api_version=self.api_version,
                                   external_id_fields=self.external_id_fields, bulk_threshold=self.bulk_threshold)
@@ -58,3 +68,26 @@ class SalesforceResource(SessionResource):
         finally:
             client.close()
             auth.close()
+
+    @contextmanager
+    def pubsub(self) -> Iterator[PubSubClient]:
+        """A Pub/Sub API client (Change Data Capture) on a token of its own; the org id of the token's identity
+        URL is the tenantid the API asks for."""
+        retry, auth = self._auth()
+
+        def metadata(renew: bool) -> Metadata:
+            token = auth.token(renew=renew)
+            return ("accesstoken", token), ("instanceurl", auth.instance_url), ("tenantid", auth.org_id)
+
+        client = PubSubClient(self.pubsub_endpoint, metadata=metadata, secure=self.pubsub_tls, retry=retry)
+        try:
+            yield client
+        finally:
+            client.close()
+            auth.close()
+
+    def _auth(self) -> tuple[RetryPolicy, SalesforceClientCredentials]:
+        register_secret(self.client_secret)
+        retry = RetryPolicy(max_attempts=self.max_attempts, max_retry_after=self.max_retry_wait_seconds)
+        return retry, SalesforceClientCredentials(my_domain_url=self.my_domain_url, client_id=self.client_id,
+                                                  client_secret=self.client_secret, retry=retry)

@@ -21,6 +21,7 @@ from ml_connector_dagster.sandbox.faults import FaultPlan
 from ml_connector_dagster.sandbox.salesforce import SalesforceEmulator
 from ml_connector_dagster.sandbox.salesforce.emulator import CLIENT_ID, CLIENT_SECRET
 from ml_connector_dagster.sandbox.salesforce.errors import SfError
+from ml_connector_dagster.sandbox.salesforce.ids import record_id
 from ml_connector_dagster.sandbox.server import SandboxServer
 
 START = datetime(2026, 10, 1, 9, 30, tzinfo=timezone.utc)
@@ -456,3 +457,44 @@ def test_records_persist_in_the_state_folder(tmp_path):
     with pytest.raises(SfError) as clash:
         again.insert("Account", [{"Name": "Clash", "ERP_Account_Number__c": "c-1"}])
     assert clash.value.code == "DUPLICATE_VALUE"
+
+
+def test_collections_update_by_id_across_types_through_simple_salesforce(org):
+    emulator, url = org
+    sf = client(url)
+    [account] = emulator.insert("Account", [{"Name": "Alpha"}])
+    [contact, gone] = emulator.insert("Contact", [{"LastName": "Doe"}, {"LastName": "Roe"}])
+    sf.Contact.delete(gone["Id"])
+    emulator.clock.advance(60)
+
+    def change(*records: dict, all_or_none: bool = False) -> list[dict]:
+        return sf.restful("composite/sobjects", method="PATCH", json={"allOrNone": all_or_none, "records": [
+            {"attributes": {"type": sobject}, **fields} for sobject, fields in records]})
+
+    answer = change(("Account", {"id": account["Id"], "NumberOfEmployees": 27000}),
+                    ("Contact", {"Id": contact["Id"][:15], "Title": "Lead Engineer"}),
+                    ("Contact", {"id": account["Id"], "Title": "Wrong type"}),
+                    ("Contact", {"id": record_id("003", 999), "Title": "Nobody"}),
+                    ("Contact", {"id": gone["Id"], "Title": "Deleted"}),
+                    ("Account", {"Name": "No id"}),
+                    ("Account", {"id": account["Id"], "Name": "x" * 256}))
+    assert answer[:2] == [{"id": account["Id"], "success": True, "errors": []},
+                          {"id": contact["Id"], "success": True, "errors": []}], "answered in order, 18-char ids"
+    assert [r["errors"][0]["statusCode"] for r in answer[2:]] == [
+        "MALFORMED_ID", "INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_DELETED", "MISSING_ARGUMENT", "STRING_TOO_LONG"]
+    assert answer[2]["errors"][0] == {"statusCode": "MALFORMED_ID", "fields": ["Id"],
+                                      "message": f"Contact ID: id value of incorrect type: {account['Id']}"}
+    [alpha] = emulator.rows("Account")
+    assert (alpha["Name"], alpha["NumberOfEmployees"]) == ("Alpha", 27000)
+    assert alpha["SystemModstamp"] == "2026-10-01T09:31:00.000+0000" and alpha["CreatedDate"] == account["CreatedDate"]
+    assert emulator.rows("Contact", Id=contact["Id"])[0]["Title"] == "Lead Engineer"
+
+    rolled = change(("Account", {"id": account["Id"], "Phone": "+1 555 0100"}),
+                    ("Contact", {"id": contact["Id"], "LastName": ""}), all_or_none=True)
+    assert rolled[0] == {"id": account["Id"], "success": False, "errors": [rolled[0]["errors"][0]]}
+    assert rolled[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert rolled[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    assert emulator.rows("Account")[0]["Phone"] is None and emulator.rows("Contact", Id=contact["Id"])[0][
+        "LastName"] == "Doe"
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.restful("composite/sobjects", method="PATCH", json={"records": [{"id": account["Id"], "Name": "N"}]})

@@ -5,7 +5,7 @@ related tables, order totals, and referential checks on delete. Failures are F&O
 from datetime import datetime, timezone
 
 from ml_connector_dagster.sandbox.clock import Clock
-from ml_connector_dagster.sandbox.dynamics_fo.company import COMPANIES, CURRENCIES, CUSTOMER_GROUPS
+from ml_connector_dagster.sandbox.dynamics_fo.company import COMPANIES, COUNTRY_REGIONS, CURRENCIES, CUSTOMER_GROUPS
 from ml_connector_dagster.sandbox.dynamics_fo.entities import (
     CUSTOMERS, RELEASED_PRODUCTS, SALES_ORDER_HEADERS, SALES_ORDER_LINES, Entity, Field,
 )
@@ -136,6 +136,12 @@ class Writer:
         if row["InvoiceAccount"] and _customer_of(tx, company, row["InvoiceAccount"]) is None \
                 and fold(row["InvoiceAccount"]) != fold(row["CustomerAccount"]):
             raise not_in_related_table(aot, "InvoiceAccount", "Invoice account", row["InvoiceAccount"], "Customers")
+        if row["AddressCountryRegionId"]:
+            region = row["AddressCountryRegionId"].upper()
+            if region not in COUNTRY_REGIONS:
+                raise not_in_related_table(aot, "AddressCountryRegionId", "Country/region", region,
+                                           "Country/region")
+            row["AddressCountryRegionISOCode"] = COUNTRY_REGIONS[region]
         if not row["PartyNumber"]:
             row["PartyNumber"] = f"{tx.store.next_number('PartyNumber', 100000):09d}"
         row["FullPrimaryAddress"] = full_address(row)

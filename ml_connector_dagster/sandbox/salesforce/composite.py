@@ -1,9 +1,10 @@
-"""sObject Collections (crm_targets.md §1.5): up to 200 records a request, written in order, each answered in
-order; with allOrNone one failure rolls the whole request back."""
+"""sObject Collections (crm_targets.md §1.5): create, update by Id and upsert by External ID, up to 200 records a
+request, written in order, each answered in order; with allOrNone one failure rolls the whole request back."""
 
 from collections.abc import Callable
 
 from ml_connector_dagster.sandbox.salesforce.errors import SfError, not_found
+from ml_connector_dagster.sandbox.salesforce.ids import full_id
 from ml_connector_dagster.sandbox.salesforce.records import Writes
 from ml_connector_dagster.sandbox.salesforce.schema import SObject
 
@@ -33,13 +34,47 @@ def upsert(writes: Writes, sobject: SObject | None, field: str, body: dict) -> l
 
 
 def create(writes: Writes, objects: dict[str, SObject], body: dict) -> list[dict]:
-    records = _records(body, lambda record_type: record_type in objects)
+    return _saves(writes, objects, body, writes.create)
+
+
+def update(writes: Writes, objects: dict[str, SObject], body: dict) -> list[dict]:
+    """Records of any type, each naming its record by `id` (or `Id`); the other fields are what changes."""
+
+    def save(sobject: SObject, record: dict) -> dict:
+        changes = {name: value for name, value in record.items() if name.lower() != "id"}
+        return writes.update(sobject, _target(writes, sobject, record), changes)
+
+    return _saves(writes, objects, body, save, keep_ids=True)
+
+
+def _saves(writes: Writes, objects: dict[str, SObject], body: dict,
+           save: Callable[[SObject, dict], dict], *, keep_ids: bool = False) -> list[dict]:
+    """Create and update take records of mixed types and answer each with a SaveResult."""
 
     def write(record: dict) -> dict:
-        row = writes.create(objects[record["attributes"]["type"]], record)
+        row = save(objects[record["attributes"]["type"]], record)
         return {"id": row["Id"], "success": True, "errors": []}
 
-    return _each(writes, records, bool(body.get("allOrNone")), write, {})
+    return _each(writes, _records(body, lambda record_type: record_type in objects), bool(body.get("allOrNone")),
+                 write, {}, keep_ids=keep_ids)
+
+
+def _target(writes: Writes, sobject: SObject, record: dict) -> dict:
+    given = next((str(value) for name, value in record.items() if name.lower() == "id" and value), "")
+    if not given:
+        # Guess: the code and words of an update without an id (Apex reports it so).
+        raise SfError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ("Id",))
+    row_id = full_id(given)
+    if len(row_id) != 18 or not row_id.startswith(sobject.prefix):
+        # As the docs' example answers an Account id sent as a Contact.
+        raise SfError(400, "MALFORMED_ID", f"{sobject.name} ID: id value of incorrect type: {given}", ("Id",))
+    row = writes.get(sobject, row_id, include_deleted=True)
+    if row is None:
+        # Guess: a well-formed id of the right type that names no record, as Apex DML reports it.
+        raise SfError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ("Id",))
+    if row["IsDeleted"]:
+        raise SfError(400, "ENTITY_IS_DELETED", "entity is deleted", ("Id",))
+    return row
 
 
 def _records(body: dict, known_type: Callable[[str], bool]) -> list[dict]:
@@ -59,7 +94,7 @@ def _records(body: dict, known_type: Callable[[str], bool]) -> list[dict]:
 
 
 def _each(writes: Writes, records: list[dict], all_or_none: bool, write: Callable[[dict], dict],
-          failed_extra: dict) -> list[dict]:
+          failed_extra: dict, *, keep_ids: bool = False) -> list[dict]:
     results = []
     for record in records:
         savepoint = writes.savepoint()
@@ -69,7 +104,9 @@ def _each(writes: Writes, records: list[dict], all_or_none: bool, write: Callabl
             writes.rollback(savepoint)
             results.append({"id": None, "success": False, "errors": [error.result()], **failed_extra})
     if all_or_none and not all(result["success"] for result in results):
+        # A rolled-back update still names its record (as in the docs' example); a rolled-back create names nothing.
         return [result if not result["success"] else
-                {"id": None, "success": False, "errors": [_ROLLED_BACK], **failed_extra} for result in results]
+                {"id": result["id"] if keep_ids else None, "success": False, "errors": [_ROLLED_BACK], **failed_extra}
+                for result in results]
     writes.commit()
     return results

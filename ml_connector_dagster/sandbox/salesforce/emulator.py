@@ -1,5 +1,6 @@
 """Salesforce REST emulator (API v58.0–v63.0): the client-credentials token on My Domain, sObject rows, upsert by
-External ID, sObject Collections, SOQL with nextRecordsUrl, the daily API request allocation, Bulk API 2.0 ingest.
+External ID, sObject Collections, SOQL with nextRecordsUrl, the daily API request allocation, Bulk API 2.0 ingest;
+beside the HTTP app, the Pub/Sub API on a gRPC port of its own serves the change events of every commit (pubsub.py).
 Written from crm_targets.md §1 and §4.1; simple-salesforce works against it unchanged (tests). Everything under
 `/_admin` is the sandbox's own: inspect and edit records as a user would, expire sessions, start a new day."""
 
@@ -11,13 +12,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ml_connector_dagster.sandbox.emulator import Emulator, basic_credentials
-from ml_connector_dagster.sandbox.salesforce import composite, sobjects
+from ml_connector_dagster.sandbox.salesforce import activity, composite, sobjects
 from ml_connector_dagster.sandbox.salesforce.auth import CLIENT_ID, CLIENT_SECRET, Sessions
 from ml_connector_dagster.sandbox.salesforce.bulk import Jobs
 from ml_connector_dagster.sandbox.salesforce.errors import SfError, not_found
 from ml_connector_dagster.sandbox.salesforce.ids import record_id
 from ml_connector_dagster.sandbox.salesforce.limits import DailyLimit
 from ml_connector_dagster.sandbox.salesforce.org import Org
+from ml_connector_dagster.sandbox.salesforce.pubsub import PubSubServer, PubSubService
 from ml_connector_dagster.sandbox.salesforce.query import Queries
 from ml_connector_dagster.sandbox.salesforce.replies import Reply, json_body, to_response
 from ml_connector_dagster.sandbox.salesforce.schema import DEFAULT_EXTERNAL_IDS, build_objects
@@ -51,11 +53,15 @@ class SalesforceEmulator(Emulator):
         self.limit = DailyLimit(lambda: self.settings.daily_api_requests)
         self.queries = Queries(self.store, lambda: self._new_id("01g"))
         self.jobs = Jobs(lambda: self._new_id("750"))
+        self.pubsub = PubSubServer(PubSubService(self.org, self.sessions, lambda: self.settings))
         self._seed_standard_price_book()
 
     @property
     def api_used(self) -> int:
         return self.limit.used
+
+    def side_servers(self) -> dict[str, PubSubServer]:
+        return {"salesforce_pubsub": self.pubsub}
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/services/oauth2/token", self._token, methods=["POST"]),
@@ -105,8 +111,11 @@ class SalesforceEmulator(Emulator):
         # Split the raw path: an External ID value may hold an encoded slash (usmf%2FUS-001) that is one segment.
         raw = request.scope.get("raw_path", b"").decode().split("?")[0]
         parts = [unquote(part) for part in raw.split(f"/v{version}/", 1)[1].split("/") if part]
+        # Guess: Bulk API rows carry the REST origin of the request during which the emulator processes their job.
+        client = _options(request, "sforce-call-options").get("client")
         try:
-            reply = await self._route(request, version, parts)
+            with self.org.origin(f"com/salesforce/api/rest/{version}" + (f";client={client}" if client else "")):
+                reply = await self._route(request, version, parts)
         except SfError as error:
             reply = error.status, error.body()
         return to_response(reply, self.limit.header())
@@ -138,6 +147,8 @@ class SalesforceEmulator(Emulator):
                                          await json_body(request))
         if not parts and request.method == "POST":
             return 200, composite.create(self.org.writes(), self.org.objects, await json_body(request))
+        if not parts and request.method == "PATCH":
+            return 200, composite.update(self.org.writes(), self.org.objects, await json_body(request))
         raise not_found()
 
     async def _bulk(self, request: Request, version: str, parts: list[str]) -> Reply:
@@ -170,8 +181,7 @@ class SalesforceEmulator(Emulator):
 
     def _batch_size(self, request: Request) -> int:
         """The client may ask for 200–2000 records a page with `Sforce-Query-Options: batchSize=N`."""
-        options = dict(parse_qsl(request.headers.get("sforce-query-options", "").replace(" ", ""), separator=","))
-        asked = options.get("batchSize", "")
+        asked = _options(request, "sforce-query-options").get("batchSize", "")
         if asked.isdigit():
             return min(max(int(asked), 200), 2000, self.settings.query_batch_size)
         return self.settings.query_batch_size
@@ -212,6 +222,10 @@ class SalesforceEmulator(Emulator):
         updated = writes.update(self.org.objects[sobject], row, changes)
         writes.commit()
         return updated
+
+    def simulate_sales(self, **kw) -> dict:
+        """A demo day of the org's sales reps, through insert and edit (activity.py)."""
+        return activity.simulate_sales(self, **kw)
 
     def expire_tokens(self) -> None:
         self.sessions.expire_all()
@@ -256,4 +270,10 @@ class SalesforceEmulator(Emulator):
         return JSONResponse({"api_requests_used": self.limit.used, **self.limit.report(),
                              "requests_served": self.requests_served, "faults_injected": self.faults.injected,
                              "records": records, "bulk_jobs": {j.info["id"]: j.info["state"] for j in self.jobs.all()},
+                             "change_events": len(self.org.changes),
                              "now": self.clock.now().astimezone(timezone.utc).isoformat()})
+
+
+def _options(request: Request, header: str) -> dict[str, str]:
+    """`Sforce-Call-Options: client=MyApp` and `Sforce-Query-Options: batchSize=500`: comma-separated name=value."""
+    return dict(parse_qsl(request.headers.get(header, "").replace(" ", ""), separator=","))

@@ -15,11 +15,13 @@ from ml_connector_dagster.sandbox.salesforce.store import Store
 
 class Writes:
     def __init__(self, store: Store, objects: dict[str, SObject], now: Callable[[], str],
-                 row_locked: Callable[[], bool] = lambda: False):
+                 row_locked: Callable[[], bool] = lambda: False,
+                 committed: Callable[[list[tuple[SObject, dict | None, dict]]], None] = lambda saved: None):
         self.store = store
         self.objects = objects
         self.now = now
         self.row_locked = row_locked
+        self.committed = committed  # told (object, row before or None, row after) of each record a commit saved
         self.staged: dict[tuple[str, str], dict] = {}
 
     # reads through the staged changes --------------------------------------------------------------------------
@@ -85,7 +87,10 @@ class Writes:
         self.staged = savepoint
 
     def commit(self) -> None:
-        self.store.save(self.staged)
+        # Under the store's lock, so whoever is told of commits hears of them in the order the store made them.
+        with self.store.lock:
+            saved = self.store.save(self.staged)
+            self.committed([(self.objects[name], old, new) for name, old, new in saved])
         self.staged = {}
 
     # checks ----------------------------------------------------------------------------------------------------

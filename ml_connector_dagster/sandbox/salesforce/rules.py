@@ -4,6 +4,7 @@ read-only fields derived from others, auto-numbers, and the price book and line 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ml_connector_dagster.sandbox.salesforce.auth import USER_ID
 from ml_connector_dagster.sandbox.salesforce.errors import SfError
 from ml_connector_dagster.sandbox.salesforce.schema import SObject
 
@@ -28,15 +29,29 @@ def derived(sobject: SObject, row: dict, writes: "Writes") -> dict:
     if sobject.name == "Opportunity":
         won = _CLOSED_STAGES.get((row["StageName"] or "").lower())
         return {"IsClosed": won is not None, "IsWon": bool(won)}
-    if sobject.name in ("OpportunityLineItem", "OrderItem") and row["UnitPrice"] is not None and row["Quantity"]:
-        return {"TotalPrice": round(row["UnitPrice"] * row["Quantity"], 2)}
+    if sobject.name in ("OpportunityLineItem", "OrderItem"):
+        return _line(row, writes)
     if sobject.name == "PricebookEntry" and row["Product2Id"]:
         product = writes.get(writes.objects["Product2"], row["Product2Id"])
         return {"Name": product["Name"], "ProductCode": product["ProductCode"]} if product else {}
     if sobject.name == "Order":
         # Guess: only Draft and Activated statuses exist, as in a new org.
-        return {"StatusCode": "Activated" if (row["Status"] or "").lower() == "activated" else "Draft"}
+        if (row["Status"] or "").lower() != "activated":
+            # Guess: an order set back to Draft no longer names who activated it or when.
+            return {"StatusCode": "Draft", "ActivatedDate": None, "ActivatedById": None}
+        # The save that activates the order stamps when and by whom; later saves keep the stamp.
+        return {"StatusCode": "Activated", "ActivatedDate": row.get("ActivatedDate") or row["LastModifiedDate"],
+                "ActivatedById": row.get("ActivatedById") or USER_ID}
     return {}
+
+
+def _line(row: dict, writes: "Writes") -> dict:
+    """A line item names its product through its price book entry: the platform fills Product2Id from it."""
+    entry = writes.get(writes.objects["PricebookEntry"], row["PricebookEntryId"]) if row["PricebookEntryId"] else None
+    product = {"Product2Id": entry["Product2Id"]} if entry else {}
+    if row["UnitPrice"] is not None and row["Quantity"]:
+        return {**product, "TotalPrice": round(row["UnitPrice"] * row["Quantity"], 2)}
+    return product
 
 
 def check_new(sobject: SObject, row: dict, writes: "Writes") -> None:

@@ -103,7 +103,7 @@ _STANDARD: tuple[SObject, ...] = (
         "OrderNumber": _read_only("string", 30), "Pricebook2Id": _ref("Pricebook2"),
         "OpportunityId": _ref("Opportunity"), "TotalAmount": _read_only("currency"), "EndDate": Field("date"),
         "PoNumber": _text(80), "Type": _text(255), "ActivatedDate": _read_only("datetime"),
-        "Description": _text(32000)}),
+        "ActivatedById": _read_only("reference", 18), "Description": _text(32000)}),
     SObject("OrderItem", "802", {
         **_SYSTEM, "OrderId": _ref("Order", required=True), "PricebookEntryId": _ref("PricebookEntry", required=True),
         "Product2Id": _ref("Product2"), "Quantity": Field("double", required=True),

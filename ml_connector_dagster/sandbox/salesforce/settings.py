@@ -25,3 +25,7 @@ class SalesforceSettings(EmulatorSettings):
                                            "stays InProgress before it is processed")
     lock_row_fraction: float = Field(default=0, ge=0, le=1, description="share of record updates refused with "
                                      "UNABLE_TO_LOCK_ROW (drawn from the emulator's seed), to exercise retries")
+    pubsub_keepalive_seconds: float = Field(default=270, gt=0, description="Pub/Sub API: an idle subscription "
+                                            "gets an empty FetchResponse this often (real seconds, not the clock)")
+    event_retention_hours: float = Field(default=72, gt=0, description="Pub/Sub API: change events older than "
+                                         "this on the emulator's clock can no longer be replayed")

@@ -34,11 +34,14 @@ class Store:
         with self.lock:
             return set(self._field_index(name, field).get(value.lower(), ()))
 
-    def save(self, changes: dict[tuple[str, str], dict]) -> None:
-        """Writes staged rows at once: what one request, one allOrNone collection or one bulk row commits."""
+    def save(self, changes: dict[tuple[str, str], dict]) -> list[tuple[str, dict | None, dict]]:
+        """Writes staged rows at once: what one request, one allOrNone collection or one bulk row commits.
+        Answers (object, row before or None, row after) for each."""
+        saved = []
         with self.lock:
             for (name, row_id), row in changes.items():
                 old = self.rows[name].get(row_id)
+                saved.append((name, old, row))
                 for (indexed, field), values in self._index.items():
                     if indexed == name:
                         _unindex(values, old, field)
@@ -46,6 +49,7 @@ class Store:
                 self.rows[name][row_id] = row
                 self._db.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?)", (name, row_id, json.dumps(row)))
             self._db.commit()
+        return saved
 
     def _field_index(self, name: str, field: str) -> dict[str, set[str]]:
         key = (name, field)
