@@ -24,6 +24,7 @@ ui: install
 
 bench: install
 	$(BIN)/python bench/ebs_to_dataverse.py
+	$(BIN)/python bench/salesforce_to_fo_orders.py
 
 clean:
 	rm -rf $(VENV) .ml_connector
