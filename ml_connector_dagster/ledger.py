@@ -176,6 +176,13 @@ class Ledger:
         with self.engine.connect() as conn:
             return {row.source_key: row.target_id for row in conn.execute(query)}
 
+    def target_ids_without(self, pair: str, target_object: str, others: Iterable[str]) -> dict[str, str]:
+        """Source key → target id of the records of `target_object` whose key the pair has not also written to any
+        of the `others` objects (what a two-way pair made but has not yet written back)."""
+        done = {key for other in others for key in self.target_ids(pair, other)}
+        return {key: target for key, target in self.target_ids(pair, target_object).items()
+                if target and key not in done}
+
     def record(self, *, pair: str, target_object: str, outcomes: Sequence[Outcome], run_id: str | None,
                partition: str | None) -> None:
         """Writes one batch of outcomes in one transaction, so a run killed mid-load leaves whole batches."""

@@ -6,10 +6,12 @@ import pandas as pd
 
 from assets.load import load_asset, mapping_metadata
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as mapping
+from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.partitions import legal_entity_partitions
 from ml_connector_dagster.settings import settings
+from resources.ledger import LedgerResource
 
 GROUP = "salesforce"
 PAIR = mapping.PAIR
@@ -21,9 +23,11 @@ PRODUCT_PAYLOADS = dg.AssetKey([GROUP, "dynamics_fo_product_payloads"])
 
 @dg.asset(key=ACCOUNT_PAYLOADS, group_name=GROUP, partitions_def=legal_entity_partitions, kinds={"python"},
           ins={"customers": dg.AssetIn(key=["dynamics_fo", "customers_v3"])}, code_version="1",
-          description="Validated Salesforce Account payloads for the legal entity's customers.")
-def dynamics_fo_account_payloads(customers: pd.DataFrame) -> dg.Output[MappingResult]:
-    result = mapping.map_accounts(frame_models(customers, mapping.Customer), RULES)
+          description="Validated Salesforce Account payloads for the legal entity's customers (those made from a "
+                      "Salesforce account wait until that account carries their key).")
+def dynamics_fo_account_payloads(customers: pd.DataFrame, ledger: LedgerResource) -> dg.Output[MappingResult]:
+    awaiting = ledger.ledger().target_ids_without(reverse.PAIR, reverse.CUSTOMERS, ["Account"])
+    result = mapping.map_accounts(frame_models(customers, mapping.Customer), RULES, frozenset(awaiting.values()))
     return dg.Output(result, metadata=mapping_metadata(result))
 
 

@@ -1,11 +1,15 @@
 """What the reverse flow writes back onto the Salesforce records it started from: the F&O customer key onto a new
 Account, once its customer exists (so the forward flow updates that Account rather than creating a second one), and
 the F&O sales order number onto the won opportunity or activated order. Both are addressed by Salesforce record Id
-and only ever update."""
+and only ever update.
+
+Both come from the ledger, not from the day's payloads: whatever F&O holds and Salesforce does not show yet goes
+back with the next run of any day, so a write-back that failed once (Salesforce down, the daily limit) is not left
+behind with its day."""
 
 import dagster as dg
 
-from assets.dynamics_fo.salesforce import CUSTOMER_PAYLOADS, salesforce_customers, salesforce_sales_orders
+from assets.dynamics_fo.salesforce import salesforce_customers, salesforce_sales_orders
 from assets.load import load_asset, mapping_metadata
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as mapping
 from ml_connector_dagster.mapping.common import MappingResult
@@ -21,11 +25,12 @@ NUMBER_PAYLOADS = dg.AssetKey([GROUP, "erp_order_number_payloads"])
 
 
 @dg.asset(key=LINK_PAYLOADS, group_name=GROUP, partitions_def=daily_partitions, kinds={"python"},
-          ins={"customers": dg.AssetIn(key=CUSTOMER_PAYLOADS)}, code_version="1",
-          description="The F&O customer key (`<legal entity>/<account>`) for each new Account of the day, in the "
-                      "Account's External ID field.")
-def erp_account_link_payloads(customers: MappingResult, salesforce: SalesforceResource) -> dg.Output[MappingResult]:
-    result = mapping.map_account_links(customers, salesforce.external_id_fields["Account"])
+          deps=[salesforce_customers.key], code_version="1",
+          description="The F&O customer key (`<legal entity>/<account>`) for every Account F&O made a customer of and "
+                      "Salesforce does not show yet, in the Account's External ID field.")
+def erp_account_link_payloads(ledger: LedgerResource, salesforce: SalesforceResource) -> dg.Output[MappingResult]:
+    pending = ledger.ledger().target_ids_without(PAIR, mapping.CUSTOMERS, ["Account"])
+    result = mapping.map_account_links(pending, salesforce.external_id_fields["Account"])
     return dg.Output(result, metadata=mapping_metadata(result))
 
 
@@ -35,12 +40,7 @@ def erp_account_link_payloads(customers: MappingResult, salesforce: SalesforceRe
                       "show yet, by object (the day's deals, and any an earlier run left without its number).")
 def erp_order_number_payloads(ledger: LedgerResource,
                               salesforce: SalesforceResource) -> dg.Output[dict[str, MappingResult]]:
-    store = ledger.ledger()
-    orders = store.target_ids(PAIR, mapping.SALES_ORDERS)
-    # An order's number never changes, so a deal whose write-back the ledger holds is done: leaving it out keeps
-    # every run's load (and its check's reads) to the numbers still to send, however many orders there are.
-    shown = {key for name in mapping.WRITE_BACK_OBJECTS.values() for key in store.target_ids(PAIR, name)}
-    pending = {deal: order for deal, order in orders.items() if order and deal not in shown}
+    pending = ledger.ledger().target_ids_without(PAIR, mapping.SALES_ORDERS, mapping.WRITE_BACK_OBJECTS.values())
     result = mapping.map_order_numbers(pending, salesforce.order_number_field)
     return dg.Output(result, metadata={f"{name}_payloads": len(part.records) for name, part in result.items()})
 

@@ -92,10 +92,17 @@ def product_key(row: ReleasedProduct) -> str:
     return f"{row.dataAreaId.lower()}/{row.ItemNumber}"
 
 
-def map_accounts(customers: list[Customer], rules: Rules) -> MappingResult:
+def map_accounts(customers: list[Customer], rules: Rules, awaiting_link: frozenset[str] = frozenset()) -> MappingResult:
+    """`awaiting_link`: keys of customers made from Salesforce accounts that do not carry the key yet. Upserting
+    them by External ID now would create a second Account; once the reverse flow has written the key onto the
+    original one, they sync like any customer."""
     result = MappingResult()
     for customer in customers:
         key = customer_key(customer)
+        if key in awaiting_link:
+            result.excluded.append(Excluded(key, "made from a Salesforce account that does not show its ERP key yet; "
+                                                 "synced once the Salesforce → F&O flow has written it there"))
+            continue
         if rules.skip_customers_on_hold and customer.OnHoldStatus == "All":
             result.excluded.append(Excluded(key, "on hold for all transactions (OnHoldStatus All)"))
             continue

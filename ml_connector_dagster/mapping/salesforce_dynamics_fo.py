@@ -248,12 +248,12 @@ def _sales_order(deal: Deal, lines: list[DealLine], account: Account | None, rul
     return TargetRecord(deal.Id, {"header": header.model_dump(exclude_none=True), "lines": order_lines}, refs)
 
 
-def map_account_links(customers: MappingResult, key_field: str) -> MappingResult:
-    """The F&O customer key onto each new Account once its customer exists (a ref), keyed by the Account id."""
+def map_account_links(customers: dict[str, str], key_field: str) -> MappingResult:
+    """The F&O customer key onto each Account F&O holds a customer for; `customers` maps Account id → the
+    customer's key, as the ledger recorded it."""
     result = MappingResult()
-    for record in customers.records:
-        key = f"{record.payload['dataAreaId']}/{record.payload['CustomerAccount']}"
-        result.records.append(TargetRecord(record.source_key, {key_field: key}, ((CUSTOMERS, record.source_key),)))
+    for account_id, customer_key in sorted(customers.items()):
+        result.records.append(TargetRecord(account_id, {key_field: customer_key}))
     return result
 
 

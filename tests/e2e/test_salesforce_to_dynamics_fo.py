@@ -95,3 +95,28 @@ def test_a_lost_answer_and_repeated_runs_of_the_day_still_make_exactly_one_order
     deals = [d for sobject in ("Opportunity", "Order") for d in salesforce.rows(sobject)
              if d["Id"] in sales["won_deals"] + sales["activated_orders"] and d["AccountId"] not in france]
     assert deal_references(fo) == Counter(d["Id"] for d in deals), "exactly one order per deal, none for others"
+
+
+def test_a_write_back_that_fails_goes_back_with_a_later_run_and_meanwhile_no_second_account_is_made(env, sales):
+    salesforce = env.sandbox["salesforce"]
+    once = env.with_resources(salesforce={"max_attempts": 1})
+    # Salesforce is down for the first two write-backs (each load is one Collections call).
+    salesforce.faults.add(FaultPlan(status=503, count=2, method="PATCH", path_contains="/composite/sobjects"))
+    failed = once.defs.resolve_job_def(REVERSE).execute_in_process(partition_key=DAY, instance=env.instance,
+                                                                    raise_on_error=False)
+    assert not failed.success and salesforce.faults.injected == 2
+    unlinked = [a for a in salesforce.rows("Account") if a["Id"] in sales["new_accounts"]
+                and a["ERP_Account_Number__c"] is None and a["BillingCountry"] != "France"]
+    assert unlinked, "the customers exist in F&O, their accounts do not show the key"
+
+    accounts = len(salesforce.rows("Account"))
+    waiting = load_metadata(run(env, FORWARD, "usmf"))["salesforce/dynamics_fo_accounts"]
+    assert len(salesforce.rows("Account")) == accounts and waiting["skipped"] >= 1, "no second Account meanwhile"
+
+    assert run(env, REVERSE, "2026-10-02").success, "any later run of the flow writes back what is missing"
+    assert all(salesforce.rows("Account", Id=a["Id"])[0]["ERP_Account_Number__c"] for a in unlinked)
+    ordered = {row["CustomersOrderReference"] for row in env.sandbox["dynamics_fo"].rows("SalesOrderHeadersV2")}
+    assert all(deal["ERP_Sales_Order_Number__c"] for sobject in ("Opportunity", "Order")
+               for deal in salesforce.rows(sobject) if deal["Id"] in ordered)
+    linked = load_metadata(run(env, FORWARD, "usmf"))["salesforce/dynamics_fo_accounts"]
+    assert len(salesforce.rows("Account")) == accounts and linked["created"] == 0 and linked["updated"] >= 1

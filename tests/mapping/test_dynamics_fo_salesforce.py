@@ -31,3 +31,10 @@ def test_products_take_the_product_name_where_known():
     payloads = {r.source_key: r.payload for r in result.records}
     assert payloads["usmf/A0001"]["Name"] == "HDMI cable 2 m" and payloads["usmf/A0002"]["Name"] == "Cable"
     assert payloads["usmf/A0002"]["ProductCode"] == "A0002" and payloads["usmf/A0002"]["QuantityUnitOfMeasure"] == "ea"
+
+
+def test_a_customer_made_from_a_salesforce_account_waits_until_that_account_carries_its_key():
+    made = m.Customer(dataAreaId="usmf", CustomerAccount="SF-Sb0000000002AAB", OrganizationName="Fabrikam Inc")
+    waiting = m.map_accounts([made], m.Rules(), frozenset({"usmf/SF-Sb0000000002AAB"}))
+    assert not waiting.records and "does not show its ERP key yet" in waiting.excluded[0].reason
+    assert [r.source_key for r in m.map_accounts([made], m.Rules()).records] == ["usmf/SF-Sb0000000002AAB"]

@@ -45,9 +45,8 @@ def test_a_new_account_becomes_a_customer_of_its_countrys_entity_and_its_deals_w
                                [NEW_US], RULES).records[0]
     assert order.refs == ((m.CUSTOMERS, NEW_US.Id),)
     assert order.payload["header"]["OrderingCustomerAccountNumber"] == "SF-Sb0000000002AAB"
-    [link] = m.map_account_links(customers, "ERP_Account_Number__c").records
-    assert link.payload == {"ERP_Account_Number__c": "usmf/SF-Sb0000000002AAB"}
-    assert link.refs == ((m.CUSTOMERS, NEW_US.Id),)
+    [link] = m.map_account_links({NEW_US.Id: "usmf/SF-Sb0000000002AAB"}, "ERP_Account_Number__c").records
+    assert link.source_key == NEW_US.Id and link.payload == {"ERP_Account_Number__c": "usmf/SF-Sb0000000002AAB"}
 
 
 def test_an_unresolved_country_waits_in_dead_letters_with_the_reason_and_so_do_its_deals():
