@@ -14,7 +14,7 @@ import pandas as pd
 from pydantic import Field
 
 from ml_connector_dagster.partitions import daily_partitions
-from resources.oracle_ebs import OracleEbsResource
+from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
 GROUP = "oracle_ebs"
 MAX_KEYS_PER_CALL = 1000

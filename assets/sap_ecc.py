@@ -14,10 +14,10 @@ import dagster as dg
 import pandas as pd
 
 from ml_connector_dagster.partitions import daily_partitions
-from resources.sap_ecc import SapEccResource, SapReader
-from resources.sap_ecc.alpha import alpha_in
-from resources.sap_ecc.query import Condition, Select
-from resources.sap_ecc.tables import CDHDR, EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
+from ml_connector_dagster.resources.sap_ecc import SapEccResource, SapReader
+from ml_connector_dagster.resources.sap_ecc.alpha import alpha_in
+from ml_connector_dagster.resources.sap_ecc.query import Condition, Select
+from ml_connector_dagster.resources.sap_ecc.tables import CDHDR, EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
 
 GROUP = "sap_ecc"
 # Keys per call: keeps a Gateway $filter well under URL limits and RFC_READ_TABLE's OPTIONS short.

@@ -52,7 +52,7 @@ def judge(name: str, expected: MappingResult, dead: set[str], find: Callable[[Ta
 
 
 def salesforce_to_dynamics_fo(config: Settings, resources: dict, ledger: Ledger) -> list[Agreement]:
-    from assets.salesforce import extracts  # the extracts' own reads, over the whole org (no window)
+    from ml_connector_dagster.assets.salesforce import extracts  # the extracts' own reads, over the whole org (no window)
 
     rules = mapping.load_pair_rules(config.mapping_file(mapping.PAIR))
     with resources["salesforce"].open() as salesforce, resources["dynamics_fo"].open() as fo:

@@ -57,7 +57,7 @@ def _ui(args: argparse.Namespace) -> int:
 def _ping(args: argparse.Namespace) -> int:
     """One cheap authenticated call per configured system: proves URL, credentials and grants."""
     from ml_connector_dagster.connections import resources_for
-    from resources.sap_ecc.query import Select
+    from ml_connector_dagster.resources.sap_ecc.query import Select
     resources = resources_for(settings())
     failures = 0
     now = datetime.now(timezone.utc)

@@ -11,12 +11,12 @@ import dagster as dg
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.settings import Settings
 from ml_connector_dagster.systems import GRPC_ENDPOINTS, SANDBOX_PORTS
-from resources.dynamics_fo import DynamicsFoResource
-from resources.dynamics_sales import DynamicsSalesResource
-from resources.ledger import LedgerResource
-from resources.oracle_ebs import OracleEbsResource
-from resources.salesforce import SalesforceResource
-from resources.sap_ecc import SapEccResource
+from ml_connector_dagster.resources.dynamics_fo import DynamicsFoResource
+from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.ledger import LedgerResource
+from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
+from ml_connector_dagster.resources.salesforce import SalesforceResource
+from ml_connector_dagster.resources.sap_ecc import SapEccResource
 
 
 def sandbox_urls(host: str = "127.0.0.1") -> dict[str, str]:

@@ -2,24 +2,24 @@
 
 import dagster as dg
 
-from assets.dynamics_fo import extracts as dynamics_fo_extracts
-from assets.dynamics_fo import salesforce as salesforce_to_dynamics_fo
-from assets import oracle_ebs as oracle_ebs_extracts
-from assets import sap_ecc as sap_ecc_extracts
-from assets.dynamics_sales import oracle_ebs as oracle_ebs_to_dynamics_sales
-from assets.dynamics_sales import sap_ecc as sap_ecc_to_dynamics_sales
-from assets.dynamics_sales.replay import replay_dynamics_sales_job
-from assets.salesforce import dynamics_fo as dynamics_fo_to_salesforce
-from assets.salesforce import erp_keys as salesforce_erp_keys
-from assets.salesforce import extracts as salesforce_extracts
+from ml_connector_dagster.assets.dynamics_fo import extracts as dynamics_fo_extracts
+from ml_connector_dagster.assets.dynamics_fo import salesforce as salesforce_to_dynamics_fo
+from ml_connector_dagster.assets import oracle_ebs as oracle_ebs_extracts
+from ml_connector_dagster.assets import sap_ecc as sap_ecc_extracts
+from ml_connector_dagster.assets.dynamics_sales import oracle_ebs as oracle_ebs_to_dynamics_sales
+from ml_connector_dagster.assets.dynamics_sales import sap_ecc as sap_ecc_to_dynamics_sales
+from ml_connector_dagster.assets.dynamics_sales.replay import replay_dynamics_sales_job
+from ml_connector_dagster.assets.salesforce import dynamics_fo as dynamics_fo_to_salesforce
+from ml_connector_dagster.assets.salesforce import erp_keys as salesforce_erp_keys
+from ml_connector_dagster.assets.salesforce import extracts as salesforce_extracts
 from ml_connector_dagster.connections import resources_for
 from ml_connector_dagster.redaction import install_log_redaction
 from ml_connector_dagster.settings import Settings, settings
-from sensors.dynamics_fo import dynamics_fo_daily_schedule, dynamics_fo_events_sensor, dynamics_fo_salesforce_job
-from sensors.oracle_ebs import oracle_ebs_dynamics_sales_job, oracle_ebs_dynamics_sales_schedule
-from sensors.salesforce import salesforce_dynamics_fo_job, salesforce_dynamics_fo_schedule
-from sensors.salesforce_cdc import salesforce_change_events
-from sensors.sap_ecc import sap_ecc_dynamics_sales_job, sap_ecc_dynamics_sales_schedule
+from ml_connector_dagster.sensors.dynamics_fo import dynamics_fo_daily_schedule, dynamics_fo_events_sensor, dynamics_fo_salesforce_job
+from ml_connector_dagster.sensors.oracle_ebs import oracle_ebs_dynamics_sales_job, oracle_ebs_dynamics_sales_schedule
+from ml_connector_dagster.sensors.salesforce import salesforce_dynamics_fo_job, salesforce_dynamics_fo_schedule
+from ml_connector_dagster.sensors.salesforce_cdc import salesforce_change_events
+from ml_connector_dagster.sensors.sap_ecc import sap_ecc_dynamics_sales_job, sap_ecc_dynamics_sales_schedule
 
 
 def build_definitions(config: Settings, resources: dict | None = None) -> dg.Definitions:

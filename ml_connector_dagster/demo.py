@@ -29,8 +29,8 @@ from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as sap_mapping
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 from ml_connector_dagster.settings import Settings
-from resources.sap_ecc.query import Select
-from resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
+from ml_connector_dagster.resources.sap_ecc.query import Select
+from ml_connector_dagster.resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
 
 DAILY_PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jobs
 PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR, reverse_mapping.PAIR)

@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import datetime, timezone
 from typing import Any
 
@@ -76,8 +77,29 @@ inbox = sa.Table(
     sa.UniqueConstraint("source", "dedup_key", name="uq_inbox_dedup"),
 )
 
-ACTIONS = ("created", "updated", "unchanged", "failed", "skipped", "deleted")
-ERROR_CLASSES = ("transient", "validation", "conflict", "auth", "quota", "dependency")
+class Action(StrEnum):
+    """What happened to one record in one run (audit_log.action)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    DELETED = "deleted"
+
+
+class ErrorClass(StrEnum):
+    """Why a record failed (dead_letters.error_class): what a person or a later run can do about it."""
+
+    TRANSIENT = "transient"    # the target could not answer now; the next run sends it again
+    VALIDATION = "validation"  # the record itself was refused; fix it at the source or edit it, then replay
+    CONFLICT = "conflict"      # the target holds something that contradicts it (a duplicate, a changed order)
+    AUTH = "auth"              # the connector may not write it (a missing privilege)
+    QUOTA = "quota"            # a limit of the target was reached
+    DEPENDENCY = "dependency"  # it waits for a record it references to reach the target
+
+
+WRITTEN = frozenset({Action.CREATED, Action.UPDATED})
 
 
 def payload_hash(payload: Any) -> str:
@@ -100,11 +122,11 @@ class Outcome:
     """What happened to one record in one run; the ledger turns it into state, audit and dead-letter rows."""
 
     source_key: str
-    action: str
+    action: Action
     payload: dict | None = None
     target_id: str | None = None
     previous: dict | None = None
-    error_class: str | None = None
+    error_class: ErrorClass | None = None
     error_code: str | None = None
     error_message: str | None = None
 
@@ -189,25 +211,25 @@ class Ledger:
         now = _now()
         with self.engine.begin() as conn:
             for outcome in outcomes:
-                if outcome.action in ("created", "updated"):
+                if outcome.action in WRITTEN:
                     self._upsert_state(conn, pair, target_object, outcome, run_id, now)
                     self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
-                elif outcome.action == "unchanged":
+                elif outcome.action == Action.UNCHANGED:
                     self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
-                elif outcome.action == "deleted":
+                elif outcome.action == Action.DELETED:
                     conn.execute(sync_state.delete().where(sync_state.c.pair == pair,
                                                            sync_state.c.target_object == target_object,
                                                            sync_state.c.source_key == outcome.source_key))
                     self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
-                elif outcome.action == "failed":
+                elif outcome.action == Action.FAILED:
                     self._dead_letter(conn, pair, target_object, outcome, run_id, partition, now)
             if outcomes:
                 conn.execute(audit_log.insert(), [{
                     "audit_id": str(uuid.uuid4()), "run_id": run_id, "partition": partition, "pair": pair,
                     "target_object": target_object, "source_key": o.source_key, "target_id": o.target_id,
                     "action": o.action, "at": now,
-                    "changes": changed_fields(o.previous, o.payload) if o.action in ("created", "updated", "deleted") else
-                    ({"error": o.error_message} if o.action == "failed" else None),
+                    "changes": changed_fields(o.previous, o.payload) if o.action in (*WRITTEN, Action.DELETED)
+                    else ({"error": o.error_message} if o.action == Action.FAILED else None),
                 } for o in outcomes])
 
     def _upsert_state(self, conn, pair, target_object, outcome: Outcome, run_id, now) -> None:
@@ -231,7 +253,7 @@ class Ledger:
     def _dead_letter(self, conn, pair, target_object, outcome: Outcome, run_id, partition, now) -> None:
         existing = conn.execute(sa.select(dead_letters.c.id, dead_letters.c.partition)
                                 .where(self._open(pair, target_object, outcome.source_key))).first()
-        values = {"payload": outcome.payload, "error_class": outcome.error_class or "validation",
+        values = {"payload": outcome.payload, "error_class": outcome.error_class or ErrorClass.VALIDATION,
                   "error_code": outcome.error_code, "error_message": outcome.error_message or "rejected",
                   "last_failed_at": now, "run_id": run_id}
         if existing:

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ml_connector_dagster.ledger import DeadLetter, Ledger, Outcome, SyncedRecord, payload_hash
+from ml_connector_dagster.ledger import (WRITTEN, Action, DeadLetter, ErrorClass, Ledger, Outcome, SyncedRecord,
+                                         payload_hash)
 
 Ref = tuple[str, str]  # (target object, source key) that must exist in the target before this record
 
@@ -37,7 +38,7 @@ class WriteResult:
     ok: bool
     target_id: str | None = None
     created: bool | None = None  # None when the API does not say (Dataverse upserts answer 204 either way)
-    error_class: str | None = None
+    error_class: ErrorClass | None = None
     error_code: str | None = None
     error_message: str | None = None
 
@@ -64,7 +65,7 @@ class LoadSummary:
 
     def add(self, outcome: Outcome) -> None:
         setattr(self, outcome.action, getattr(self, outcome.action) + 1)
-        if outcome.action == "failed":
+        if outcome.action == Action.FAILED:
             self.failures_by_class[outcome.error_class] = self.failures_by_class.get(outcome.error_class, 0) + 1
 
     def as_metadata(self) -> dict[str, int]:
@@ -75,7 +76,7 @@ class LoadSummary:
 
 # A record that failed for one of these reasons is not re-sent unchanged: it would fail again the same way.
 # Replay sends it on purpose, after someone fixed the cause at the target.
-_STICKY_CLASSES = frozenset({"validation", "conflict"})
+_STICKY_CLASSES = frozenset({ErrorClass.VALIDATION, ErrorClass.CONFLICT})
 
 
 def load(
@@ -99,7 +100,7 @@ def load(
     open_letters = {letter.source_key: letter for letter in ledger.open_dead_letters(pair, target_object)}
     carried: set[str] = set()
     for letter in open_letters.values():
-        if letter.error_class == "dependency" and letter.source_key not in pending:
+        if letter.error_class == ErrorClass.DEPENDENCY and letter.source_key not in pending:
             waiting = TargetRecord.from_dead_letter(letter)
             if waiting is not None:
                 pending[waiting.source_key] = waiting
@@ -113,10 +114,10 @@ def load(
         previous = synced.get(key)
         letter = open_letters.get(key)
         if not force and previous is not None and previous.payload_hash == digest:
-            settled.append(Outcome(key, "unchanged", record.payload, previous.target_id))
+            settled.append(Outcome(key, Action.UNCHANGED, record.payload, previous.target_id))
         elif (not force and letter is not None and letter.error_class in _STICKY_CLASSES
               and letter.payload and payload_hash(letter.payload.get("payload")) == digest):
-            settled.append(Outcome(key, "skipped", record.payload))
+            settled.append(Outcome(key, Action.SKIPPED, record.payload))
         else:
             to_send[key] = record
     _record(ledger, summary, pair, target_object, settled, run_id, partition)
@@ -130,7 +131,7 @@ def load(
         # A record carried over from an earlier run that still waits is that run's failure, already recorded:
         # counting it again would make every later run of any partition report it.
         _record(ledger, summary, pair, target_object, [
-            Outcome(record.source_key, "failed", record.dead_letter_payload(), error_class="dependency",
+            Outcome(record.source_key, Action.FAILED, record.dead_letter_payload(), error_class=ErrorClass.DEPENDENCY,
                     error_message="waiting for " + ", ".join(f"{obj} {key}" for obj, key in missing)
                     + " to reach the target")
             for record, missing in waiting if record.source_key not in carried], run_id, partition)
@@ -142,20 +143,20 @@ def load(
             outcomes = [_outcome(record, results.get(record.source_key), synced.get(record.source_key))
                         for record in batch]
             _record(ledger, summary, pair, target_object, outcomes, run_id, partition)
-            available.update((target_object, o.source_key) for o in outcomes if o.action in ("created", "updated"))
+            available.update((target_object, o.source_key) for o in outcomes if o.action in WRITTEN)
     return summary
 
 
 def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedRecord | None) -> Outcome:
     if result is None:
-        return Outcome(record.source_key, "failed", record.dead_letter_payload(), error_class="transient",
+        return Outcome(record.source_key, Action.FAILED, record.dead_letter_payload(), error_class=ErrorClass.TRANSIENT,
                        error_message="the target returned no result for this record")
     if not result.ok:
-        return Outcome(record.source_key, "failed", record.dead_letter_payload(),
-                       error_class=result.error_class or "validation", error_code=result.error_code,
+        return Outcome(record.source_key, Action.FAILED, record.dead_letter_payload(),
+                       error_class=result.error_class or ErrorClass.VALIDATION, error_code=result.error_code,
                        error_message=result.error_message or "rejected by the target")
     created = result.created if result.created is not None else previous is None
-    return Outcome(record.source_key, "created" if created else "updated", record.payload,
+    return Outcome(record.source_key, Action.CREATED if created else Action.UPDATED, record.payload,
                    result.target_id or (previous.target_id if previous else None),
                    previous=previous.payload if previous else None)
 

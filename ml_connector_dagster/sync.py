@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from ml_connector_dagster.ledger import Ledger, Outcome
+from ml_connector_dagster.ledger import Action, ErrorClass, Ledger, Outcome
 from ml_connector_dagster.loading import LoadSummary, TargetWriter, load
 from ml_connector_dagster.mapping.common import MappingResult
 
@@ -17,9 +17,10 @@ class SyncTarget:
 
 def sync(result: MappingResult, target: SyncTarget, ledger: Ledger, *, run_id: str | None,
          partition: str | None, source_rows: int | None = None) -> LoadSummary:
-    rejected = [Outcome(r.source_key, "failed", {"payload": None, "source": r.source}, error_class="validation",
+    rejected = [Outcome(r.source_key, Action.FAILED, {"payload": None, "source": r.source},
+                        error_class=ErrorClass.VALIDATION,
                         error_message=r.reason) for r in result.rejected]
-    excluded = [Outcome(e.source_key, "skipped", None, error_message=e.reason) for e in result.excluded]
+    excluded = [Outcome(e.source_key, Action.SKIPPED, None, error_message=e.reason) for e in result.excluded]
     if rejected or excluded:
         ledger.record(pair=target.pair, target_object=target.target_object, outcomes=[*rejected, *excluded],
                       run_id=run_id, partition=partition)
@@ -28,7 +29,8 @@ def sync(result: MappingResult, target: SyncTarget, ledger: Ledger, *, run_id: s
                    partition=partition)
     summary.records = source_rows if source_rows is not None else summary.records + len(rejected) + len(excluded)
     summary.failed += len(rejected)
-    summary.failures_by_class["validation"] = summary.failures_by_class.get("validation", 0) + len(rejected)
+    summary.failures_by_class[ErrorClass.VALIDATION] = (summary.failures_by_class.get(ErrorClass.VALIDATION, 0)
+                                                        + len(rejected))
     summary.skipped += len(excluded)
     removed = remove([e.source_key for e in result.excluded if e.remove_from_target], target, ledger,
                      run_id=run_id, partition=partition)
@@ -54,10 +56,10 @@ def remove(source_keys: list[str], target: SyncTarget, ledger: Ledger, *, run_id
         for key in batch:
             result = results.get(key)
             if result is not None and result.ok:
-                outcomes.append(Outcome(key, "deleted", None, synced[key].target_id, previous=synced[key].payload))
+                outcomes.append(Outcome(key, Action.DELETED, None, synced[key].target_id, previous=synced[key].payload))
             else:
-                outcomes.append(Outcome(key, "failed", None, error_class=(result and result.error_class) or
-                                        "transient", error_code=result and result.error_code,
+                outcomes.append(Outcome(key, Action.FAILED, None, error_class=(result and result.error_class) or
+                                        ErrorClass.TRANSIENT, error_code=result and result.error_code,
                                         error_message=(result and result.error_message) or "delete not confirmed"))
         ledger.record(pair=target.pair, target_object=target.target_object, outcomes=outcomes, run_id=run_id,
                       partition=partition)

@@ -4,12 +4,12 @@ by the next day."""
 
 import dagster as dg
 
-from assets.dynamics_fo import extracts as fo_extracts
-from assets.salesforce import dynamics_fo as to_salesforce
+from ml_connector_dagster.assets.dynamics_fo import extracts as fo_extracts
+from ml_connector_dagster.assets.salesforce import dynamics_fo as to_salesforce
 from ml_connector_dagster.events.dynamics_fo import legal_entity
 from ml_connector_dagster.partitions import legal_entity_partitions
 from ml_connector_dagster.settings import settings
-from sensors.inbox import inbox_sensor
+from ml_connector_dagster.sensors.inbox import inbox_sensor
 
 dynamics_fo_salesforce_job = dg.define_asset_job(
     "dynamics_fo__salesforce", selection=dg.AssetSelection.assets(*fo_extracts.assets, *to_salesforce.assets),

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from resources.ledger import LedgerResource
+from ml_connector_dagster.resources.ledger import LedgerResource
 
 BATCH = 1000
 

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from assets.dynamics_sales import oracle_ebs as to_dynamics_sales
-from sensors.schedules import daily_schedule
+from ml_connector_dagster.assets.dynamics_sales import oracle_ebs as to_dynamics_sales
+from ml_connector_dagster.sensors.schedules import daily_schedule
 
 oracle_ebs_dynamics_sales_job = dg.define_asset_job(
     "oracle_ebs__dynamics_sales",

@@ -4,9 +4,9 @@ by the next morning."""
 
 import dagster as dg
 
-from assets.dynamics_fo import salesforce as to_dynamics_fo
-from assets.salesforce import erp_keys, extracts
-from sensors.schedules import daily_schedule
+from ml_connector_dagster.assets.dynamics_fo import salesforce as to_dynamics_fo
+from ml_connector_dagster.assets.salesforce import erp_keys, extracts
+from ml_connector_dagster.sensors.schedules import daily_schedule
 
 # F&O cannot refuse a second order for a deal (CustomersOrderReference is no key), and the writer's look-up before it
 # creates is only safe if no other run creates meanwhile: runs carrying this tag are queued one at a time

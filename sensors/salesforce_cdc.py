@@ -17,9 +17,9 @@ from datetime import date, datetime, timedelta, timezone
 import dagster as dg
 
 from ml_connector_dagster.partitions import daily_partitions
-from resources.salesforce import SalesforceResource
-from resources.salesforce.pubsub import ChangeEvent, ReplayIdExpired
-from sensors.salesforce import salesforce_dynamics_fo_job
+from ml_connector_dagster.resources.salesforce import SalesforceResource
+from ml_connector_dagster.resources.salesforce.pubsub import ChangeEvent, ReplayIdExpired
+from ml_connector_dagster.sensors.salesforce import salesforce_dynamics_fo_job
 
 TOPIC = "/data/ChangeEvents"
 # What the flow reads; changes to anything else cannot change a sales order or a new customer.

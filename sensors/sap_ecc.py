@@ -3,8 +3,8 @@
 
 import dagster as dg
 
-from assets.dynamics_sales import sap_ecc as to_dynamics_sales
-from sensors.schedules import daily_schedule
+from ml_connector_dagster.assets.dynamics_sales import sap_ecc as to_dynamics_sales
+from ml_connector_dagster.sensors.schedules import daily_schedule
 
 sap_ecc_dynamics_sales_job = dg.define_asset_job(
     "sap_ecc__dynamics_sales",

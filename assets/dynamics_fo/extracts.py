@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from ml_connector_dagster.partitions import legal_entity_partitions
-from resources.dynamics_fo import DynamicsFoResource
+from ml_connector_dagster.resources.dynamics_fo import DynamicsFoResource
 
 GROUP = "dynamics_fo"
 

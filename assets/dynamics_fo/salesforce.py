@@ -5,7 +5,7 @@ Customers load first: an order for a new account waits for its customer."""
 import dagster as dg
 import pandas as pd
 
-from assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import load_asset, mapping_metadata
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models

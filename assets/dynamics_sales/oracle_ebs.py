@@ -6,13 +6,13 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
-from assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import load_asset, mapping_metadata
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.partitions import daily_partitions
 from ml_connector_dagster.settings import settings
-from resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 
 GROUP = "dynamics_sales"
 PAIR = mapping.PAIR

@@ -9,8 +9,8 @@ import dagster as dg
 from pydantic import Field
 
 from ml_connector_dagster.loading import LoadSummary, TargetRecord, load
-from resources.dynamics_sales import DynamicsSalesResource
-from resources.ledger import LedgerResource
+from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.ledger import LedgerResource
 
 TARGET = "dynamics_sales"
 # Parents before what binds to them: accounts, then contacts and documents, then document lines.

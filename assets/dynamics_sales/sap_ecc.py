@@ -5,14 +5,14 @@ vendor's account, lines to their document."""
 import dagster as dg
 import pandas as pd
 
-from assets.load import load_asset, mapping_metadata
-from resources.dynamics_sales.client import ENTITY_SETS
+from ml_connector_dagster.assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.resources.dynamics_sales.client import ENTITY_SETS
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.partitions import daily_partitions
 from ml_connector_dagster.settings import settings
-from resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 
 GROUP = "dynamics_sales"
 PAIR = mapping.PAIR

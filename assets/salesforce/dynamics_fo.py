@@ -4,14 +4,14 @@ ReleasedProductsV2 of one legal entity (pure mapping), and their upserts by Exte
 import dagster as dg
 import pandas as pd
 
-from assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import load_asset, mapping_metadata
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as mapping
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.partitions import legal_entity_partitions
 from ml_connector_dagster.settings import settings
-from resources.ledger import LedgerResource
+from ml_connector_dagster.resources.ledger import LedgerResource
 
 GROUP = "salesforce"
 PAIR = mapping.PAIR

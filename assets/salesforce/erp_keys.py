@@ -9,13 +9,13 @@ behind with its day."""
 
 import dagster as dg
 
-from assets.dynamics_fo.salesforce import salesforce_customers, salesforce_sales_orders
-from assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.assets.dynamics_fo.salesforce import salesforce_customers, salesforce_sales_orders
+from ml_connector_dagster.assets.load import load_asset, mapping_metadata
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.partitions import daily_partitions
-from resources.ledger import LedgerResource
-from resources.salesforce import SalesforceResource
+from ml_connector_dagster.resources.ledger import LedgerResource
+from ml_connector_dagster.resources.salesforce import SalesforceResource
 
 GROUP = "salesforce"
 PAIR = mapping.PAIR

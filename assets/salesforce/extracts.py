@@ -17,8 +17,8 @@ import pandas as pd
 from pydantic import Field
 
 from ml_connector_dagster.partitions import daily_partitions
-from resources.salesforce import SalesforceResource
-from resources.salesforce.client import SalesforceClient, soql_literal
+from ml_connector_dagster.resources.salesforce import SalesforceResource
+from ml_connector_dagster.resources.salesforce.client import SalesforceClient, soql_literal
 
 GROUP = "salesforce"
 IDS_PER_QUERY = 200

@@ -21,7 +21,7 @@ from ml_connector_dagster.mapping.dynamics_sales import (
     ACTIVE, ADDRESS_BILL_TO, INACTIVE, PAYMENT_TERMS_CODES, AccountPayload, OpportunityPayload,
     OpportunityProductPayload, SalesOrderDetailPayload, SalesOrderPayload, bind, valid_customer_type,
 )
-from resources.sap_ecc.alpha import alpha_out
+from ml_connector_dagster.resources.sap_ecc.alpha import alpha_out
 
 PAIR = "sap_ecc__dynamics_sales"
 DEFAULT_RULES_FILE = Path(__file__).with_name("sap_ecc_dynamics_sales.yaml")

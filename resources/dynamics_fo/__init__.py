@@ -1,3 +1,3 @@
-from resources.dynamics_fo.resource import DynamicsFoResource
+from ml_connector_dagster.resources.dynamics_fo.resource import DynamicsFoResource
 
 __all__ = ["DynamicsFoResource"]

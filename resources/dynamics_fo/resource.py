@@ -9,8 +9,8 @@ from pydantic import Field, field_validator
 from ml_connector_dagster.entra_auth import EntraClientCredentials
 from ml_connector_dagster.http import CallCounter, RetryPolicy, build_client
 from ml_connector_dagster.session_resource import SessionResource, http_url
-from resources.dynamics_fo.client import MAX_PAGE_SIZE
-from resources.dynamics_fo.targets import DynamicsFoWriter
+from ml_connector_dagster.resources.dynamics_fo.client import MAX_PAGE_SIZE
+from ml_connector_dagster.resources.dynamics_fo.targets import DynamicsFoWriter
 
 
 class DynamicsFoResource(SessionResource):

@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 import httpx
 
 from ml_connector_dagster.http import ApiError
+from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster.odata_batch import Operation, PartResponse
-from resources.dynamics_fo.client import DynamicsFoClient, key_path
+from ml_connector_dagster.resources.dynamics_fo.client import DynamicsFoClient, key_path
 
 CUSTOMERS, SALES_ORDERS = "CustomersV3", "SalesOrderHeadersV2"
 CHANGESETS_PER_CALL = 20
@@ -142,7 +143,7 @@ def _held(record: TargetRecord, order: dict) -> WriteResult:
         (header["dataAreaId"].lower(), header["OrderingCustomerAccountNumber"].upper())
     if wanted == held and same_customer:
         return WriteResult(record.source_key, True, key, created=False)
-    return WriteResult(record.source_key, False, key, error_class="conflict", error_code="ORDER_EXISTS",
+    return WriteResult(record.source_key, False, key, error_class=ErrorClass.CONFLICT, error_code="ORDER_EXISTS",
                        error_message=f"F&O sales order {key} was created from this deal, which has changed since "
                                      "(customer or lines); orders are created once: change the order in F&O")
 
@@ -161,7 +162,7 @@ def _failure(record: TargetRecord, answer: list[PartResponse]) -> WriteResult | 
         return None
     error = (failed.body or {}).get("error") or {}
     message = (error.get("innererror") or {}).get("message") or error.get("message") or f"HTTP {failed.status}"
-    kind = "transient" if failed.status in (429, 503) else "validation"
+    kind = ErrorClass.TRANSIENT if failed.status in (429, 503) else ErrorClass.VALIDATION
     return WriteResult(record.source_key, False, error_class=kind, error_code=error.get("code") or str(failed.status),
                        error_message=message)
 

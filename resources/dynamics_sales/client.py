@@ -13,7 +13,7 @@ import httpx
 from ml_connector_dagster.http import ApiError, AuthError, CallCounter
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster import odata_batch as batch
-from resources.dynamics_sales.errors import classify, error_of
+from ml_connector_dagster.resources.dynamics_sales.errors import classify, error_of
 
 ENTITY_SETS = {
     "account": "accounts",

@@ -2,24 +2,26 @@
 dependency). Codes from ../shared/reference/microsoft.md §2.10; anything unknown is a validation error of that
 record, which keeps the run going and puts the vendor's own words in the dead letter."""
 
+from ml_connector_dagster.ledger import ErrorClass
+
 _BY_CODE = {
-    "0x80040217": "dependency",   # a bound record (parent account) does not exist
-    "0x80060891": "dependency",   # a record with that alternate key does not exist
-    "0x80060892": "conflict",     # duplicate alternate key
-    "0x80060882": "conflict",     # row version mismatch
-    "0x80072322": "quota",
-    "0x80072321": "quota",
-    "0x80072326": "quota",
+    "0x80040217": ErrorClass.DEPENDENCY,   # a bound record (parent account) does not exist
+    "0x80060891": ErrorClass.DEPENDENCY,   # a record with that alternate key does not exist
+    "0x80060892": ErrorClass.CONFLICT,     # duplicate alternate key
+    "0x80060882": ErrorClass.CONFLICT,     # row version mismatch
+    "0x80072322": ErrorClass.QUOTA,
+    "0x80072321": ErrorClass.QUOTA,
+    "0x80072326": ErrorClass.QUOTA,
 }
-_BY_STATUS = {401: "auth", 403: "auth", 409: "conflict", 412: "conflict", 429: "quota"}
+_BY_STATUS = {401: ErrorClass.AUTH, 403: ErrorClass.AUTH, 409: ErrorClass.CONFLICT, 412: ErrorClass.CONFLICT, 429: ErrorClass.QUOTA}
 
 
-def classify(status: int, code: str | None) -> str:
+def classify(status: int, code: str | None) -> ErrorClass:
     if code and code.lower() in _BY_CODE:
         return _BY_CODE[code.lower()]
     if status >= 500:
-        return "transient"
-    return _BY_STATUS.get(status, "validation")
+        return ErrorClass.TRANSIENT
+    return _BY_STATUS.get(status, ErrorClass.VALIDATION)
 
 
 def error_of(body: dict | None) -> tuple[str | None, str]:

@@ -10,7 +10,7 @@ from ml_connector_dagster.entra_auth import EntraClientCredentials
 from ml_connector_dagster.http import CallCounter, RateBudget, RetryPolicy, build_client
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.session_resource import SessionResource, http_url
-from resources.dynamics_sales.client import MAX_BATCH, MAX_PAGE_SIZE, DataverseClient
+from ml_connector_dagster.resources.dynamics_sales.client import MAX_BATCH, MAX_PAGE_SIZE, DataverseClient
 
 
 class DynamicsSalesResource(SessionResource):

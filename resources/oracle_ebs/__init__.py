@@ -1,4 +1,4 @@
-from resources.oracle_ebs.resource import OracleEbsResource
-from resources.oracle_ebs.service import EbsService
+from ml_connector_dagster.resources.oracle_ebs.resource import OracleEbsResource
+from ml_connector_dagster.resources.oracle_ebs.service import EbsService
 
 __all__ = ["EbsService", "OracleEbsResource"]

@@ -11,8 +11,8 @@ from pydantic import Field, field_validator
 from ml_connector_dagster.http import CallCounter, RetryPolicy, build_client
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.session_resource import SessionResource, http_url
-from resources.oracle_ebs.auth import EbsSessionAuth
-from resources.oracle_ebs.service import EbsService
+from ml_connector_dagster.resources.oracle_ebs.auth import EbsSessionAuth
+from ml_connector_dagster.resources.oracle_ebs.service import EbsService
 
 
 class OracleEbsResource(SessionResource):

@@ -1,3 +1,3 @@
-from resources.salesforce.resource import SalesforceResource
+from ml_connector_dagster.resources.salesforce.resource import SalesforceResource
 
 __all__ = ["SalesforceResource"]

@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import httpx
 
 from ml_connector_dagster.http import ApiError, AuthError, CallCounter
+from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 
 COLLECTION_SIZE = 200
 # per-record statusCode → the ledger's error class; anything else is the record's own validation failure
-_ERROR_CLASSES = {"UNABLE_TO_LOCK_ROW": "transient", "DUPLICATE_VALUE": "conflict",
-                  "DUPLICATE_EXTERNAL_ID": "conflict", "INVALID_CROSS_REFERENCE_KEY": "dependency",
-                  "ENTITY_IS_DELETED": "dependency"}
+_ERROR_CLASSES = {"UNABLE_TO_LOCK_ROW": ErrorClass.TRANSIENT, "DUPLICATE_VALUE": ErrorClass.CONFLICT,
+                  "DUPLICATE_EXTERNAL_ID": ErrorClass.CONFLICT, "INVALID_CROSS_REFERENCE_KEY": ErrorClass.DEPENDENCY,
+                  "ENTITY_IS_DELETED": ErrorClass.DEPENDENCY}
 
 
 class SalesforceClient:
@@ -104,7 +105,7 @@ class SalesforceClient:
             else:
                 error = (answer.get("errors") or [{}])[0]
                 code = error.get("statusCode")
-                results.append(WriteResult(record.source_key, False, error_class=_ERROR_CLASSES.get(code, "validation"),
+                results.append(WriteResult(record.source_key, False, error_class=_ERROR_CLASSES.get(code, ErrorClass.VALIDATION),
                                            error_code=code, error_message=error.get("message") or "rejected"))
         return results
 
@@ -128,7 +129,7 @@ class SalesforceClient:
             results[row[field]] = WriteResult(row[field], True, row["sf__Id"], created=row["sf__Created"] == "true")
         for row in _rows(self._send("GET", f"{url}/failedResults/").text):
             code, _, message = row["sf__Error"].partition(":")
-            results[row[field]] = WriteResult(row[field], False, error_class=_ERROR_CLASSES.get(code, "validation"),
+            results[row[field]] = WriteResult(row[field], False, error_class=_ERROR_CLASSES.get(code, ErrorClass.VALIDATION),
                                               error_code=code, error_message=message.rstrip(" -") or "rejected")
         return [results[r.source_key] for r in records if r.source_key in results]
 

@@ -9,10 +9,10 @@ from pydantic import Field, field_validator
 from ml_connector_dagster.http import CallCounter, RetryPolicy, build_client
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.session_resource import SessionResource, http_url
-from resources.salesforce.auth import SalesforceClientCredentials
-from resources.salesforce.client import SalesforceClient
-from resources.salesforce.limits import DailyLimitTransport
-from resources.salesforce.pubsub import Metadata, PubSubClient
+from ml_connector_dagster.resources.salesforce.auth import SalesforceClientCredentials
+from ml_connector_dagster.resources.salesforce.client import SalesforceClient
+from ml_connector_dagster.resources.salesforce.limits import DailyLimitTransport
+from ml_connector_dagster.resources.salesforce.pubsub import Metadata, PubSubClient
 
 
 class SalesforceResource(SessionResource):

@@ -11,7 +11,7 @@ from decimal import Decimal
 import httpx
 
 from ml_connector_dagster.http import ApiError, AuthError, CallCounter
-from resources.sap_ecc.query import Select, odata_filter
+from ml_connector_dagster.resources.sap_ecc.query import Select, odata_filter
 
 _EDM = "{http://schemas.microsoft.com/ado/2008/09/edm}"
 _DATE = re.compile(r"/Date\((-?\d+)(?:[+-]\d{4})?\)/")

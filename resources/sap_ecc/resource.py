@@ -11,9 +11,9 @@ from pydantic import Field, field_validator, model_validator
 from ml_connector_dagster.http import ApiError, CallCounter, RetryPolicy, build_client
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.session_resource import SessionResource, http_url
-from resources.sap_ecc.gateway import GatewayReader
-from resources.sap_ecc.query import Select
-from resources.sap_ecc.rfc import RfcReader
+from ml_connector_dagster.resources.sap_ecc.gateway import GatewayReader
+from ml_connector_dagster.resources.sap_ecc.query import Select
+from ml_connector_dagster.resources.sap_ecc.rfc import RfcReader
 
 
 class SapReader(Protocol):

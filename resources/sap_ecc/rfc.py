@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 
 from ml_connector_dagster.http import ApiError, AuthError, CallCounter
-from resources.sap_ecc.gateway import decimal_text
-from resources.sap_ecc.query import Select, open_sql_lines
+from ml_connector_dagster.resources.sap_ecc.gateway import decimal_text
+from ml_connector_dagster.resources.sap_ecc.query import Select, open_sql_lines
 
 ROW_WIDTH = 512
 

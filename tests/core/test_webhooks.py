@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.webhooks import SourceAuth, build_app
 from ml_connector_dagster.events.dynamics_fo import legal_entity
-from resources.ledger import LedgerResource
-from sensors.inbox import inbox_sensor
+from ml_connector_dagster.resources.ledger import LedgerResource
+from ml_connector_dagster.sensors.inbox import inbox_sensor
 
 KEY = "webhook-key-for-tests"
 

@@ -13,7 +13,7 @@ from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.definitions import build_definitions
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.stack import build_sandbox
-from sensors.salesforce_cdc import Position
+from ml_connector_dagster.sensors.salesforce_cdc import Position
 from tests.e2e.conftest import SMALL, settings_for
 
 SENSOR, FORWARD, REVERSE = "salesforce_change_events", "dynamics_fo__salesforce", "salesforce__dynamics_fo"

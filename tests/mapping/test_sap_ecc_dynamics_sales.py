@@ -3,7 +3,7 @@
 import pytest
 
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as m
-from resources.sap_ecc.alpha import alpha_in, alpha_out
+from ml_connector_dagster.resources.sap_ecc.alpha import alpha_in, alpha_out
 
 KEY = "mlc_externalid"
 CURRENCIES = {"EUR": "e0000000-0000-0000-0000-000000000001", "USD": "e0000000-0000-0000-0000-000000000002"}

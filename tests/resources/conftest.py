@@ -8,8 +8,8 @@ from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
 from ml_connector_dagster.sandbox.entra import EntraEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.tokens import TokenSigner
-from resources.dynamics_fo import DynamicsFoResource
-from resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.dynamics_fo import DynamicsFoResource
+from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 
 
 @pytest.fixture

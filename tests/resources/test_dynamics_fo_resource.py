@@ -7,7 +7,7 @@ import pytest
 from ml_connector_dagster.http import AuthError
 from ml_connector_dagster.odata_batch import Operation
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from resources.dynamics_fo.client import FoError
+from ml_connector_dagster.resources.dynamics_fo.client import FoError
 
 
 def test_reads_every_company_or_one_with_paging(fo):

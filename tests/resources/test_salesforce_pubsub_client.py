@@ -11,8 +11,8 @@ from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 from ml_connector_dagster.settings import Settings
-from resources.salesforce.auth import SalesforceClientCredentials
-from resources.salesforce.pubsub import ReplayIdExpired
+from ml_connector_dagster.resources.salesforce.auth import SalesforceClientCredentials
+from ml_connector_dagster.resources.salesforce.pubsub import ReplayIdExpired
 
 NOW = datetime(2026, 10, 1, 12, 0, tzinfo=timezone.utc)
 TINY = SeedSize(parties=20, vendors=5, sap_vendors=5, sap_customers=5, sap_orders=5, fo_customers=9,

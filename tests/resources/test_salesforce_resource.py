@@ -9,8 +9,8 @@ from ml_connector_dagster.loading import TargetRecord, load
 from ml_connector_dagster.sandbox.salesforce import SalesforceEmulator
 from ml_connector_dagster.sandbox.salesforce.emulator import CLIENT_ID, CLIENT_SECRET
 from ml_connector_dagster.sandbox.server import SandboxServer
-from resources.salesforce import SalesforceResource
-from resources.salesforce.limits import DailyLimitReached
+from ml_connector_dagster.resources.salesforce import SalesforceResource
+from ml_connector_dagster.resources.salesforce.limits import DailyLimitReached
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from ml_connector_dagster.sandbox.sap_ecc import SapEccEmulator, rfc
 from ml_connector_dagster.sandbox.sap_ecc.emulator import SAP_PASSWORD, SAP_USER
 from ml_connector_dagster.sandbox.sap_ecc.schema import TABLES
 from ml_connector_dagster.sandbox.server import SandboxServer
-from resources.sap_ecc import SapEccResource
-from resources.sap_ecc.query import Condition, Select, open_sql_lines
+from ml_connector_dagster.resources.sap_ecc import SapEccResource
+from ml_connector_dagster.resources.sap_ecc.query import Condition, Select, open_sql_lines
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from ml_connector_dagster.sandbox.entra import EntraEmulator
 from ml_connector_dagster.sandbox.faults import FaultPlan
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.tokens import TokenSigner
-from resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 
 
 @pytest.fixture

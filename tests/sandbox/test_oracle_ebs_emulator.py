@@ -10,7 +10,7 @@ from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
-from resources.oracle_ebs import OracleEbsResource
+from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)
 DAYS = [START + timedelta(days=n) for n in range(4)]
