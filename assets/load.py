@@ -4,6 +4,7 @@ two source records on one external id). A target plugs in through its resource: 
 upserts, deletes and says which external ids exist; `batch_size` is how many records go to one upsert."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -12,17 +13,32 @@ from ml_connector_dagster.materialize import accounted_for_check, duplicate_keys
 from ml_connector_dagster.sync import SyncTarget, sync
 
 
+def _same_session(session):
+    return session
+
+
+@dataclass(frozen=True)
+class LoadTarget:
+    """Where one load writes: the pair and object its ledger rows are kept under, the target system (its resource
+    key, group and pool) and how that resource's session becomes the writer (`writer`, e.g. Salesforce addressed by
+    record Id). Loads and replay both write through it, so a dead letter goes back the way it first went."""
+
+    pair: str
+    target_object: str
+    target: str
+    writer: Callable[[object], object] = _same_session
+
+
 def mapping_metadata(result: MappingResult) -> dict:
     return {"payloads": len(result.records), "rejected": len(result.rejected), "excluded": len(result.excluded)}
 
 
-def load_asset(*, target: str, pair: str, target_object: str, plural: str, payloads_key: dg.AssetKey,
-               partitions_def: dg.PartitionsDefinition, description: str, deps: list[dg.AssetKey] = (),
-               part: str | None = None, kinds: set[str] = frozenset(), name: str | None = None,
-               writer: Callable[[object], object] = lambda session: session) -> dg.AssetsDefinition:
+def load_asset(load: LoadTarget, *, plural: str, payloads_key: dg.AssetKey, partitions_def: dg.PartitionsDefinition,
+               description: str, deps: list[dg.AssetKey] = (), part: str | None = None,
+               kinds: set[str] = frozenset(), name: str | None = None) -> dg.AssetsDefinition:
     """`<target>/<source>_<plural>` (e.g. dynamics_sales/sap_ecc_opportunities), or `<target>/<name>`, from the
-    payloads asset, or its `part` when it holds several; group and pool are the target's. `writer` turns the
-    resource's session into the TargetWriter to use (e.g. Salesforce addressed by record Id)."""
+    payloads asset, or its `part` when it holds several; group and pool are the target's."""
+    pair, target, target_object = load.pair, load.target, load.target_object
     source = pair.split("__")[0]
     key = dg.AssetKey([target, name or f"{source}_{plural}"])
     accounted = f"every_{target_object.lower()}_in_target_or_dead_letter"
@@ -44,7 +60,7 @@ def load_asset(*, target: str, pair: str, target_object: str, plural: str, paylo
         result = pick(payloads)
         resource = getattr(context.resources, target)
         ledger = context.resources.ledger.ledger()
-        client = writer(resource.session())
+        client = load.writer(resource.session())
         calls, writes = client.counter.total, client.counter.writes
         summary = sync(result, SyncTarget(pair, target_object, client, resource.batch_size), ledger,
                        run_id=context.run.run_id, partition=context.partition_key)

@@ -5,7 +5,7 @@ Customers load first: an order for a new account waits for its customer."""
 import dagster as dg
 import pandas as pd
 
-from ml_connector_dagster.assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, load_asset, mapping_metadata
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
@@ -44,12 +44,12 @@ def salesforce_sales_order_payloads(opportunities: pd.DataFrame, orders: pd.Data
     return dg.Output(result, metadata=mapping_metadata(result))
 
 
-LOAD = {"target": GROUP, "pair": PAIR, "partitions_def": daily_partitions, "kinds": {"dynamics365"}}
-salesforce_customers = load_asset(**LOAD, target_object=mapping.CUSTOMERS, plural="customers",
+LOAD = {"partitions_def": daily_partitions, "kinds": {"dynamics365"}}
+salesforce_customers = load_asset(LoadTarget(PAIR, mapping.CUSTOMERS, GROUP), **LOAD, plural="customers",
                                   payloads_key=CUSTOMER_PAYLOADS,
                                   description="New Salesforce accounts created (or, once created, kept up to date) "
                                               "as F&O customers.")
-salesforce_sales_orders = load_asset(**LOAD, target_object=mapping.SALES_ORDERS, plural="sales_orders",
+salesforce_sales_orders = load_asset(LoadTarget(PAIR, mapping.SALES_ORDERS, GROUP), **LOAD, plural="sales_orders",
                                      payloads_key=ORDER_PAYLOADS, deps=[salesforce_customers.key],
                                      description="Won deals and activated orders created once each as F&O sales "
                                                  "orders with their lines, in one change set per order.")

@@ -6,7 +6,7 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
-from ml_connector_dagster.assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, load_asset, mapping_metadata
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
@@ -48,11 +48,11 @@ def oracle_ebs_contact_payloads(contacts: pd.DataFrame,
     return dg.Output(result, metadata=mapping_metadata(result))
 
 
-oracle_ebs_accounts = load_asset(target=GROUP, pair=PAIR, target_object="account", plural="accounts",
+oracle_ebs_accounts = load_asset(LoadTarget(PAIR, "account", GROUP), plural="accounts",
                                  payloads_key=ACCOUNT_PAYLOADS, partitions_def=daily_partitions, kinds={"dynamics365"},
                                  description="EBS customers and suppliers upserted as Dataverse accounts by external "
                                              "id (UpsertMultiple), parents before children.")
-oracle_ebs_contacts = load_asset(target=GROUP, pair=PAIR, target_object="contact", plural="contacts",
+oracle_ebs_contacts = load_asset(LoadTarget(PAIR, "contact", GROUP), plural="contacts",
                                  payloads_key=CONTACT_PAYLOADS, partitions_def=daily_partitions, kinds={"dynamics365"},
                                  deps=[oracle_ebs_accounts.key],
                                  description="EBS organization contacts upserted as Dataverse contacts, bound to their "

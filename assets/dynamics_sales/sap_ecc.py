@@ -5,7 +5,7 @@ vendor's account, lines to their document."""
 import dagster as dg
 import pandas as pd
 
-from ml_connector_dagster.assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, load_asset, mapping_metadata
 from ml_connector_dagster.resources.dynamics_sales.client import ENTITY_SETS
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
@@ -50,15 +50,15 @@ def sap_ecc_purchase_order_payloads(snapshot: dict[str, pd.DataFrame],
     return dg.Output(result, metadata=metadata)
 
 
-LOAD = {"target": GROUP, "pair": PAIR, "partitions_def": daily_partitions, "kinds": {"dynamics365"}}
-sap_ecc_accounts = load_asset(**LOAD, target_object="account", plural="accounts", payloads_key=ACCOUNT_PAYLOADS,
+LOAD = {"partitions_def": daily_partitions, "kinds": {"dynamics365"}}
+sap_ecc_accounts = load_asset(LoadTarget(PAIR, "account", GROUP), **LOAD, plural="accounts", payloads_key=ACCOUNT_PAYLOADS,
                               description="SAP vendors and customers upserted as Dataverse accounts by external id.")
-sap_ecc_documents = load_asset(**LOAD, target_object=RULES.document_object,
+sap_ecc_documents = load_asset(LoadTarget(PAIR, RULES.document_object, GROUP), **LOAD,
                                plural=ENTITY_SETS[RULES.document_object],
                                payloads_key=ORDER_PAYLOADS, part="document", deps=[sap_ecc_accounts.key],
                                description=f"SAP purchase orders upserted as {RULES.document_object} rows by "
                                            "purchase order number, bound to the vendor's account.")
-sap_ecc_lines = load_asset(**LOAD, target_object=RULES.line_object, plural=ENTITY_SETS[RULES.line_object],
+sap_ecc_lines = load_asset(LoadTarget(PAIR, RULES.line_object, GROUP), **LOAD, plural=ENTITY_SETS[RULES.line_object],
                            payloads_key=ORDER_PAYLOADS,
                            part="line", deps=[sap_ecc_documents.key],
                            description=f"SAP purchase order items upserted as {RULES.line_object} rows (write-in "

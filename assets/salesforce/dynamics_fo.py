@@ -4,7 +4,7 @@ ReleasedProductsV2 of one legal entity (pure mapping), and their upserts by Exte
 import dagster as dg
 import pandas as pd
 
-from ml_connector_dagster.assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, load_asset, mapping_metadata
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as mapping
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse
 from ml_connector_dagster.mapping.common import MappingResult
@@ -39,10 +39,10 @@ def dynamics_fo_product_payloads(products: pd.DataFrame) -> dg.Output[MappingRes
     return dg.Output(result, metadata=mapping_metadata(result))
 
 
-LOAD = {"target": GROUP, "pair": PAIR, "partitions_def": legal_entity_partitions, "kinds": {"salesforce"}}
-dynamics_fo_accounts = load_asset(**LOAD, target_object="Account", plural="accounts", payloads_key=ACCOUNT_PAYLOADS,
+LOAD = {"partitions_def": legal_entity_partitions, "kinds": {"salesforce"}}
+dynamics_fo_accounts = load_asset(LoadTarget(PAIR, "Account", GROUP), **LOAD, plural="accounts", payloads_key=ACCOUNT_PAYLOADS,
                                   description="F&O customers upserted as Salesforce Accounts by External ID.")
-dynamics_fo_products = load_asset(**LOAD, target_object="Product2", plural="products", payloads_key=PRODUCT_PAYLOADS,
+dynamics_fo_products = load_asset(LoadTarget(PAIR, "Product2", GROUP), **LOAD, plural="products", payloads_key=PRODUCT_PAYLOADS,
                                   description="F&O released products upserted as Salesforce Product2 by External ID.")
 
 assets = [dynamics_fo_account_payloads, dynamics_fo_product_payloads, dynamics_fo_accounts, dynamics_fo_products]

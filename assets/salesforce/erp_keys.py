@@ -10,7 +10,7 @@ behind with its day."""
 import dagster as dg
 
 from ml_connector_dagster.assets.dynamics_fo.salesforce import salesforce_customers, salesforce_sales_orders
-from ml_connector_dagster.assets.load import load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, load_asset, mapping_metadata
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.partitions import daily_partitions
@@ -45,14 +45,18 @@ def erp_order_number_payloads(ledger: LedgerResource,
     return dg.Output(result, metadata={f"{name}_payloads": len(part.records) for name, part in result.items()})
 
 
-LOAD = {"target": GROUP, "pair": PAIR, "partitions_def": daily_partitions, "kinds": {"salesforce"},
-        "writer": lambda client: client.by_id()}
-erp_account_links = load_asset(**LOAD, target_object="Account", plural="account_links", name="erp_account_links",
+LOAD = {"partitions_def": daily_partitions, "kinds": {"salesforce"}}
+
+
+def _by_record_id(client):
+    return client.by_id()
+
+erp_account_links = load_asset(LoadTarget(PAIR, "Account", GROUP, _by_record_id), **LOAD, plural="account_links", name="erp_account_links",
                                payloads_key=LINK_PAYLOADS, deps=[salesforce_customers.key],
                                description="New Accounts given the key of the F&O customer made from them.")
 PLURALS = {"Opportunity": "opportunities", "Order": "orders"}
 erp_order_numbers = [
-    load_asset(**LOAD, target_object=name, plural=f"{PLURALS[name]}_order_numbers",
+    load_asset(LoadTarget(PAIR, name, GROUP, _by_record_id), **LOAD, plural=f"{PLURALS[name]}_order_numbers",
                name=f"erp_order_numbers_on_{PLURALS[name]}", payloads_key=NUMBER_PAYLOADS, part=name,
                description=f"Won {PLURALS[name]} shown the F&O sales order made from them (the salesforce "
                            "resource's order_number_field).")
