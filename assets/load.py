@@ -29,6 +29,14 @@ class LoadTarget:
     writer: Callable[[object], object] = _same_session
 
 
+@dataclass(frozen=True)
+class TargetAssets:
+    """A pair's assets for one target (payloads and loads) and the LoadTargets those loads write through."""
+
+    assets: list[dg.AssetsDefinition]
+    loads: list[LoadTarget]
+
+
 def mapping_metadata(result: MappingResult) -> dict:
     return {"payloads": len(result.records), "rejected": len(result.rejected), "excluded": len(result.excluded)}
 

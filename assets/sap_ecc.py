@@ -7,25 +7,25 @@ vendor (KRED), customer (DEBI), purchasing document (EINKBELEG). Days are the SA
 its local date).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import dagster as dg
-import pandas as pd
 
-from ml_connector_dagster.partitions import daily_partitions
-from ml_connector_dagster.resources.sap_ecc import SapEccResource, SapReader
+from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset
+from ml_connector_dagster.resources.sap_ecc import SapReader
 from ml_connector_dagster.resources.sap_ecc.alpha import alpha_in
 from ml_connector_dagster.resources.sap_ecc.query import Condition, Select
 from ml_connector_dagster.resources.sap_ecc.tables import CDHDR, EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
 
-GROUP = "sap_ecc"
+SYSTEM = "sap_ecc"
+KINDS = frozenset({"sap"})
 # Keys per call: keeps a Gateway $filter well under URL limits and RFC_READ_TABLE's OPTIONS short.
 KEYS_PER_CALL = 100
 
 
 @dataclass(frozen=True)
-class Extract:
+class TableChanges:
     table: SapTable
     created_on: str       # the DATS field holding the creation date
     object_class: str     # the change-document object class (SCDO) of edits to it
@@ -36,91 +36,64 @@ class Extract:
         return self.table.name.lower()
 
 
-EXTRACTS = (Extract(LFA1, "ERDAT", "KRED", "LIFNR"), Extract(LFB1, "ERDAT", "KRED", "LIFNR"),
-            Extract(KNA1, "ERDAT", "DEBI", "KUNNR"), Extract(KNB1, "ERDAT", "DEBI", "KUNNR"),
-            Extract(EKKO, "AEDAT", "EINKBELEG", "EBELN"), Extract(EKPO, "AEDAT", "EINKBELEG", "EBELN"))
-OBJECT_CLASSES = tuple(dict.fromkeys(extract.object_class for extract in EXTRACTS))
+TABLES = (TableChanges(LFA1, "ERDAT", "KRED", "LIFNR"), TableChanges(LFB1, "ERDAT", "KRED", "LIFNR"),
+          TableChanges(KNA1, "ERDAT", "DEBI", "KUNNR"), TableChanges(KNB1, "ERDAT", "DEBI", "KUNNR"),
+          TableChanges(EKKO, "AEDAT", "EINKBELEG", "EBELN"), TableChanges(EKPO, "AEDAT", "EINKBELEG", "EBELN"))
+OBJECT_CLASSES = tuple(dict.fromkeys(changes.object_class for changes in TABLES))
 
 
-def sap_day(context: dg.AssetExecutionContext) -> str:
-    return context.partition_time_window.start.strftime("%Y%m%d")
+def table(sap_table: SapTable) -> Table:
+    return Table(sap_table.keys, sap_table.fields)
 
 
-def read_keys(reader: SapReader, table: SapTable, field: str, keys: Iterable[str]) -> list[dict]:
+def sap_day(read: Read) -> str:
+    return read.start.strftime("%Y%m%d")
+
+
+def read_keys(reader: SapReader, sap_table: SapTable, field: str, keys: Iterable[str]) -> list[dict]:
     """Rows whose `field` is one of `keys` (internal form), in calls of KEYS_PER_CALL keys."""
     ordered = sorted(set(keys) - {""})
     rows: list[dict] = []
     for start in range(0, len(ordered), KEYS_PER_CALL):
         chunk = tuple(ordered[start:start + KEYS_PER_CALL])
-        rows += reader.select(Select(table.name, table.fields, table.keys, any_of=(field, chunk)))
+        rows += reader.select(Select(sap_table.name, sap_table.fields, sap_table.keys, any_of=(field, chunk)))
     return rows
 
 
-def frame(rows: list[dict], table: SapTable) -> pd.DataFrame:
-    result = pd.DataFrame(rows, columns=list(table.fields), dtype=object)
-    # A row can come from both the created-on read and the key read; its last version wins.
-    return result.drop_duplicates(subset=list(table.keys), keep="last").reset_index(drop=True)
+def _read_change_documents(read: Read) -> list[dict]:
+    rows = list(read.session.select(Select(CDHDR.name, CDHDR.fields, CDHDR.keys,
+                                           (Condition("UDATE", "=", sap_day(read), is_date=True),),
+                                           any_of=("OBJECTCLAS", OBJECT_CLASSES))))
+    headers = table(CDHDR).frame(rows)
+    read.metadata.update({f"changed_{c.lower()}": int((headers["OBJECTCLAS"] == c).sum()) for c in OBJECT_CLASSES})
+    return rows
 
 
-@dg.asset(key=["sap_ecc", "change_documents"], group_name=GROUP, partitions_def=daily_partitions,
-          kinds={"sap", "pandas"}, pool="sap_ecc_api", code_version="1",
-          description="CDHDR headers written that day for vendors (KRED), customers (DEBI) and purchasing "
-                      "documents (EINKBELEG): which objects were edited.")
-def change_documents(context: dg.AssetExecutionContext, sap_ecc: SapEccResource) -> dg.Output[pd.DataFrame]:
-    reader = sap_ecc.session()
-    calls = reader.counter.total
-    rows = list(reader.select(Select(CDHDR.name, CDHDR.fields, CDHDR.keys,
-                                     (Condition("UDATE", "=", sap_day(context), is_date=True),),
-                                     any_of=("OBJECTCLAS", OBJECT_CLASSES))))
-    result = frame(rows, CDHDR)
-    return dg.Output(result, metadata={"source_rows": len(result), "api_calls": reader.counter.total - calls,
-                                       **{f"changed_{c.lower()}": int((result["OBJECTCLAS"] == c).sum())
-                                          for c in OBJECT_CLASSES}})
+def _table_read(changes: TableChanges) -> Callable[[Read], list[dict]]:
+    sap_table = changes.table
+
+    def read(read: Read) -> list[dict]:
+        reader = read.session
+        created = list(reader.select(Select(sap_table.name, sap_table.fields, sap_table.keys, (
+            Condition(changes.created_on, "=", sap_day(read), is_date=True),))))
+        documents = read.inputs["changes"]
+        edited = (documents.loc[documents["OBJECTCLAS"] == changes.object_class, "OBJECTID"]
+                  if not documents.empty else [])
+        changed = read_keys(reader, sap_table, changes.object_key, (alpha_in(key) for key in edited))
+        read.metadata.update(created_that_day=len(created), changed_that_day=len(changed))
+        return created + changed
+
+    return read
 
 
-def _extract_asset(extract: Extract) -> dg.AssetsDefinition:
-    table = extract.table
-
-    @dg.asset(key=["sap_ecc", extract.name], group_name=GROUP, partitions_def=daily_partitions,
-              ins={"changes": dg.AssetIn(key=["sap_ecc", "change_documents"])}, kinds={"sap", "pandas"},
-              pool="sap_ecc_api", code_version="1",
-              description=f"{table.name} ({table.label}): rows created that day ({extract.created_on}) and rows of "
-                          f"{extract.object_class} objects with a change document that day.")
-    def _asset(context: dg.AssetExecutionContext, changes: pd.DataFrame,
-               sap_ecc: SapEccResource) -> dg.Output[pd.DataFrame]:
-        reader = sap_ecc.session()
-        calls = reader.counter.total
-        created = list(reader.select(Select(table.name, table.fields, table.keys, (
-            Condition(extract.created_on, "=", sap_day(context), is_date=True),))))
-        edited = changes.loc[changes["OBJECTCLAS"] == extract.object_class, "OBJECTID"] if not changes.empty else []
-        changed = read_keys(reader, table, extract.object_key, (alpha_in(key) for key in edited))
-        result = frame(created + changed, table)
-        return dg.Output(result, metadata={"source_rows": len(result), "created_that_day": len(created),
-                                           "changed_that_day": len(changed),
-                                           "api_calls": reader.counter.total - calls})
-
-    return _asset
-
-
-extract_assets = [_extract_asset(extract) for extract in EXTRACTS]
-_IN = {extract.name: dg.AssetIn(key=["sap_ecc", extract.name]) for extract in EXTRACTS}
-
-
-@dg.asset(key=["sap_ecc", "business_partner_snapshots"], group_name=GROUP, partitions_def=daily_partitions,
-          ins={name: _IN[name] for name in ("lfa1", "lfb1", "kna1", "knb1")}, kinds={"sap", "pandas"},
-          pool="sap_ecc_api", code_version="1",
-          description="Every vendor and customer the day touched, whole (LFA1, LFB1, KNA1, KNB1), with the partners "
-                      "they are one company with: linked (LFA1-KUNNR, KNA1-LIFNR) or sharing a VAT number.")
-def business_partner_snapshots(sap_ecc: SapEccResource, lfa1: pd.DataFrame, lfb1: pd.DataFrame,
-                               kna1: pd.DataFrame, knb1: pd.DataFrame) -> dg.Output[dict[str, pd.DataFrame]]:
-    reader = sap_ecc.session()
-    calls = reader.counter.total
-    vendors, customers = _related(reader, _values(lfa1, lfb1, field="LIFNR"), _values(kna1, knb1, field="KUNNR"))
-    snapshot = {"LFA1": frame(list(vendors.values()), LFA1), "KNA1": frame(list(customers.values()), KNA1),
-                "LFB1": frame(read_keys(reader, LFB1, "LIFNR", vendors), LFB1),
-                "KNB1": frame(read_keys(reader, KNB1, "KUNNR", customers), KNB1)}
-    return dg.Output(snapshot, metadata={"vendors": len(vendors), "customers": len(customers),
-                                         "api_calls": reader.counter.total - calls})
+def _read_business_partners(read: Read) -> dict[str, list[dict]]:
+    frames = read.inputs
+    vendors, customers = _related(read.session, column_values(frames["lfa1"], frames["lfb1"], column="LIFNR"),
+                                  column_values(frames["kna1"], frames["knb1"], column="KUNNR"))
+    read.metadata.update(vendors=len(vendors), customers=len(customers))
+    return {"LFA1": list(vendors.values()), "KNA1": list(customers.values()),
+            "LFB1": read_keys(read.session, LFB1, "LIFNR", vendors),
+            "KNB1": read_keys(read.session, KNB1, "KUNNR", customers)}
 
 
 def _related(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) -> tuple[dict, dict]:
@@ -151,23 +124,40 @@ def _related(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) 
     return vendors, customers
 
 
-@dg.asset(key=["sap_ecc", "purchase_order_snapshots"], group_name=GROUP, partitions_def=daily_partitions,
-          ins={name: _IN[name] for name in ("ekko", "ekpo")}, kinds={"sap", "pandas"}, pool="sap_ecc_api",
-          code_version="1", description="Every purchase order the day touched, whole: its EKKO header and all its "
-                                        "EKPO items (totals need every item, not only the changed ones).")
-def purchase_order_snapshots(sap_ecc: SapEccResource, ekko: pd.DataFrame,
-                             ekpo: pd.DataFrame) -> dg.Output[dict[str, pd.DataFrame]]:
-    reader = sap_ecc.session()
-    calls = reader.counter.total
-    orders = _values(ekko, ekpo, field="EBELN")
-    snapshot = {"EKKO": frame(read_keys(reader, EKKO, "EBELN", orders), EKKO),
-                "EKPO": frame(read_keys(reader, EKPO, "EBELN", orders), EKPO)}
-    return dg.Output(snapshot, metadata={"purchase_orders": len(snapshot["EKKO"]), "items": len(snapshot["EKPO"]),
-                                         "api_calls": reader.counter.total - calls})
+def _read_purchase_orders(read: Read) -> dict[str, list[dict]]:
+    orders = column_values(read.inputs["ekko"], read.inputs["ekpo"], column="EBELN")
+    snapshot = {"EKKO": read_keys(read.session, EKKO, "EBELN", orders),
+                "EKPO": read_keys(read.session, EKPO, "EBELN", orders)}
+    read.metadata.update(purchase_orders=len(table(EKKO).frame(snapshot["EKKO"])),
+                         items=len(table(EKPO).frame(snapshot["EKPO"])))
+    return snapshot
 
 
-def _values(*frames: pd.DataFrame, field: str) -> set[str]:
-    return {value for f in frames if not f.empty for value in f[field].dropna() if value}
+def _key(name: str) -> dg.AssetKey:
+    return dg.AssetKey([SYSTEM, name])
 
 
-assets = [change_documents, *extract_assets, business_partner_snapshots, purchase_order_snapshots]
+EXTRACTS = (
+    Extract(SYSTEM, "change_documents", _read_change_documents, table=table(CDHDR), kinds=KINDS,
+            description="CDHDR headers written that day for vendors (KRED), customers (DEBI) and purchasing "
+                        "documents (EINKBELEG): which objects were edited."),
+    *(Extract(SYSTEM, changes.name, _table_read(changes), table=table(changes.table), kinds=KINDS,
+              ins={"changes": _key("change_documents")},
+              description=f"{changes.table.name} ({changes.table.label}): rows created that day "
+                          f"({changes.created_on}) and rows of {changes.object_class} objects with a change document "
+                          "that day.") for changes in TABLES),
+    Extract(SYSTEM, "business_partner_snapshots", _read_business_partners, kinds=KINDS,
+            parts={"LFA1": table(LFA1), "KNA1": table(KNA1), "LFB1": table(LFB1), "KNB1": table(KNB1)},
+            ins={name: _key(name) for name in ("lfa1", "lfb1", "kna1", "knb1")},
+            description="Every vendor and customer the day touched, whole (LFA1, LFB1, KNA1, KNB1), with the "
+                        "partners they are one company with: linked (LFA1-KUNNR, KNA1-LIFNR) or sharing a VAT "
+                        "number."),
+    Extract(SYSTEM, "purchase_order_snapshots", _read_purchase_orders, kinds=KINDS,
+            parts={"EKKO": table(EKKO), "EKPO": table(EKPO)}, ins={name: _key(name) for name in ("ekko", "ekpo")},
+            description="Every purchase order the day touched, whole: its EKKO header and all its EKPO items "
+                        "(totals need every item, not only the changed ones)."),
+)
+
+
+def extract_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    return [extract_asset(extract, partitions_def) for extract in EXTRACTS]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ml_connector_dagster import agreement
 from ml_connector_dagster.agreement import Agreement
+from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.instance import ensure_embedded_instance
 from ml_connector_dagster.ledger import Ledger
@@ -58,7 +59,6 @@ class ObjectSummary:
 def run_demo(config: Settings, *, size: SeedSize = SeedSize(), partitions: list[str] | None = None) -> dict:
     ensure_embedded_instance(config.home)
     os.environ["DAGSTER_HOME"] = str(config.home)
-    from ml_connector_dagster.definitions import build_definitions  # after DAGSTER_HOME: it reads settings
 
     with build_sandbox(state_dir=config.home / "sandbox", size=size) as sandbox:
         resources = sandbox_resources(config, sandbox.urls)

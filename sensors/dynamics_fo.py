@@ -4,26 +4,21 @@ by the next day."""
 
 import dagster as dg
 
-from ml_connector_dagster.assets.dynamics_fo import extracts as fo_extracts
-from ml_connector_dagster.assets.salesforce import dynamics_fo as to_salesforce
 from ml_connector_dagster.events.dynamics_fo import legal_entity
-from ml_connector_dagster.partitions import legal_entity_partitions
-from ml_connector_dagster.settings import settings
 from ml_connector_dagster.sensors.inbox import inbox_sensor
 
-dynamics_fo_salesforce_job = dg.define_asset_job(
-    "dynamics_fo__salesforce", selection=dg.AssetSelection.assets(*fo_extracts.assets, *to_salesforce.assets),
-    description="Read one F&O legal entity's customers and released products and upsert them into Salesforce as "
-                "Accounts and Product2.")
 
-dynamics_fo_events_sensor = inbox_sensor(name="dynamics_fo_business_events", source="dynamics_fo",
-                                         job=dynamics_fo_salesforce_job, partitions=legal_entity_partitions,
-                                         partition_of=legal_entity)
+def business_events_sensor(job, partitions: dg.PartitionsDefinition) -> dg.SensorDefinition:
+    return inbox_sensor(name="dynamics_fo_business_events", source="dynamics_fo", job=job, partitions=partitions,
+                        partition_of=legal_entity)
 
 
-@dg.schedule(job=dynamics_fo_salesforce_job, cron_schedule=f"0 {settings().schedule_hour} * * *",
-             execution_timezone="UTC", description="Daily: every legal entity, whatever events arrived.")
-def dynamics_fo_daily_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    return [dg.RunRequest(run_key=f"{day}:{entity}", partition_key=entity)
-            for entity in legal_entity_partitions.get_partition_keys()]
+def every_entity_daily(job, partitions: dg.PartitionsDefinition, hour: int) -> dg.ScheduleDefinition:
+    @dg.schedule(name="dynamics_fo_daily_schedule", job=job, cron_schedule=f"0 {hour} * * *",
+                 execution_timezone="UTC", description="Daily: every legal entity, whatever events arrived.")
+    def _schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+        day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+        return [dg.RunRequest(run_key=f"{day}:{entity}", partition_key=entity)
+                for entity in partitions.get_partition_keys()]
+
+    return _schedule

@@ -16,10 +16,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
 
-from ml_connector_dagster.partitions import daily_partitions
 from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.salesforce.pubsub import ChangeEvent, ReplayIdExpired
-from ml_connector_dagster.sensors.salesforce import salesforce_dynamics_fo_job
 
 TOPIC = "/data/ChangeEvents"
 # What the flow reads; changes to anything else cannot change a sales order or a new customer.
@@ -54,35 +52,38 @@ def days_between(start: date, end: date) -> list[str]:
     return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
 
 
-@dg.sensor(name="salesforce_change_events", job=salesforce_dynamics_fo_job, minimum_interval_seconds=30,
-           description="Runs the days Salesforce changes were committed on, read from Change Data Capture "
-                       "(/data/ChangeEvents over the Pub/Sub API; cursor: the replay id).")
-def salesforce_change_events(context: dg.SensorEvaluationContext, salesforce: SalesforceResource):
-    position = Position.parse(context.cursor)
-    now = datetime.now(timezone.utc)
-    with salesforce.pubsub() as pubsub:
-        try:
-            fetched = pubsub.fetch(TOPIC, replay_id=bytes.fromhex(position.replay_id) if position.replay_id else None,
-                                   preset=None if position.replay_id else "EARLIEST", max_events=MAX_EVENTS,
-                                   idle_seconds=IDLE_SECONDS)
-        except ReplayIdExpired as expired:
-            context.log.warning(f"{expired}; polling every day since {position.read_at} instead")
-            position = Position(gap_from=position.read_at or now.isoformat())
-            fetched = pubsub.fetch(TOPIC, preset="EARLIEST", max_events=MAX_EVENTS, idle_seconds=IDLE_SECONDS)
-    anchor = fetched.events[-1].replay_id if fetched.events else fetched.latest_replay_id
-    if not anchor:
-        context.update_cursor(Position(gap_from=position.gap_from).dump())
-        return dg.SkipReason("the Pub/Sub stream has named no position yet")
+def change_events_sensor(job, partitions: dg.PartitionsDefinition) -> dg.SensorDefinition:
+    @dg.sensor(name="salesforce_change_events", job=job, minimum_interval_seconds=30,
+               description="Runs the days Salesforce changes were committed on, read from Change Data Capture "
+                           "(/data/ChangeEvents over the Pub/Sub API; cursor: the replay id).")
+    def salesforce_change_events(context: dg.SensorEvaluationContext, salesforce: SalesforceResource):
+        position = Position.parse(context.cursor)
+        now = datetime.now(timezone.utc)
+        with salesforce.pubsub() as pubsub:
+            try:
+                fetched = pubsub.fetch(TOPIC, replay_id=bytes.fromhex(position.replay_id) if position.replay_id else None,
+                                       preset=None if position.replay_id else "EARLIEST", max_events=MAX_EVENTS,
+                                       idle_seconds=IDLE_SECONDS)
+            except ReplayIdExpired as expired:
+                context.log.warning(f"{expired}; polling every day since {position.read_at} instead")
+                position = Position(gap_from=position.read_at or now.isoformat())
+                fetched = pubsub.fetch(TOPIC, preset="EARLIEST", max_events=MAX_EVENTS, idle_seconds=IDLE_SECONDS)
+        anchor = fetched.events[-1].replay_id if fetched.events else fetched.latest_replay_id
+        if not anchor:
+            context.update_cursor(Position(gap_from=position.gap_from).dump())
+            return dg.SkipReason("the Pub/Sub stream has named no position yet")
 
-    known = set(daily_partitions.get_partition_keys())
-    today = now.date()
-    gap = ([day for day in days_between(datetime.fromisoformat(position.gap_from).date(), today) if day in known]
-           if position.gap_from else [])
-    committed = {e.commit_timestamp.date().isoformat() for e in fetched.events if triggers(e, salesforce.client_name)}
-    changed = sorted((committed & known) - set(gap))
-    context.update_cursor(Position(replay_id=anchor.hex(), read_at=now.isoformat()).dump())
-    # Run keys tie a run to what asked for it: evaluating the same events or the same gap again asks for nothing.
-    requests = [dg.RunRequest(run_key=f"salesforce_cdc_gap:{position.gap_from}:{day}", partition_key=day)
-                for day in gap]
-    requests += [dg.RunRequest(run_key=f"salesforce_cdc:{anchor.hex()}:{day}", partition_key=day) for day in changed]
-    return requests or dg.SkipReason(f"{len(fetched.events)} change events, none to sync")
+        known = set(partitions.get_partition_keys())
+        today = now.date()
+        gap = ([day for day in days_between(datetime.fromisoformat(position.gap_from).date(), today) if day in known]
+               if position.gap_from else [])
+        committed = {e.commit_timestamp.date().isoformat() for e in fetched.events if triggers(e, salesforce.client_name)}
+        changed = sorted((committed & known) - set(gap))
+        context.update_cursor(Position(replay_id=anchor.hex(), read_at=now.isoformat()).dump())
+        # Run keys tie a run to what asked for it: evaluating the same events or the same gap again asks for nothing.
+        requests = [dg.RunRequest(run_key=f"salesforce_cdc_gap:{position.gap_from}:{day}", partition_key=day)
+                    for day in gap]
+        requests += [dg.RunRequest(run_key=f"salesforce_cdc:{anchor.hex()}:{day}", partition_key=day) for day in changed]
+        return requests or dg.SkipReason(f"{len(fetched.events)} change events, none to sync")
+
+    return salesforce_change_events

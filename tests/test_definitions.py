@@ -6,8 +6,12 @@ from datetime import datetime, timezone
 import dagster as dg
 import pytest
 
-from ml_connector_dagster.definitions import build_definitions, defs
+from ml_connector_dagster.code_location import build_definitions
+from ml_connector_dagster.definitions import defs as load_defs
 from ml_connector_dagster.settings import Settings
+
+
+defs = load_defs()
 
 
 def test_all_definitions_load():

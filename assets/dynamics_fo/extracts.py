@@ -2,51 +2,38 @@
 field (microsoft.md §3.8), so there is no change window to read; the ledger's diff makes unchanged records cost no
 write in the target. Business Events only say which legal entity to read again (sensors/dynamics_fo.py)."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import dagster as dg
-import pandas as pd
 
-from ml_connector_dagster.partitions import legal_entity_partitions
-from ml_connector_dagster.resources.dynamics_fo import DynamicsFoResource
+from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset
 
-GROUP = "dynamics_fo"
+SYSTEM = "dynamics_fo"
 
 
-@dataclass(frozen=True)
-class Extract:
-    name: str
-    entity_set: str
-    keys: tuple[str, ...]
-    fields: tuple[str, ...]
-    description: str
+def _entity(entity_set: str, fields: tuple[str, ...]) -> Callable[[Read], list[dict]]:
+    def read(read: Read) -> list[dict]:
+        return list(read.session.rows(entity_set, select=fields, company=read.partition_key))
+
+    return read
 
 
+CUSTOMER_FIELDS = ("dataAreaId", "CustomerAccount", "PartyType", "OrganizationName", "PersonFirstName",
+                   "PersonLastName", "SalesCurrencyCode", "AddressStreet", "AddressCity", "AddressZipCode",
+                   "AddressState", "AddressCountryRegionISOCode", "PrimaryContactPhone", "PrimaryContactURL",
+                   "OnHoldStatus")
+PRODUCT_FIELDS = ("dataAreaId", "ItemNumber", "ProductNumber", "SearchName", "ProductSearchName", "ProductType",
+                  "SalesUnitSymbol")
 EXTRACTS = (
-    Extract("customers_v3", "CustomersV3", ("dataAreaId", "CustomerAccount"), (
-        "dataAreaId", "CustomerAccount", "PartyType", "OrganizationName", "PersonFirstName", "PersonLastName",
-        "SalesCurrencyCode", "AddressStreet", "AddressCity", "AddressZipCode", "AddressState",
-        "AddressCountryRegionISOCode", "PrimaryContactPhone", "PrimaryContactURL", "OnHoldStatus"),
-        "CustomersV3: every customer of the legal entity"),
-    Extract("released_products_v2", "ReleasedProductsV2", ("dataAreaId", "ItemNumber"), (
-        "dataAreaId", "ItemNumber", "ProductNumber", "SearchName", "ProductSearchName", "ProductType",
-        "SalesUnitSymbol"), "ReleasedProductsV2: every released product of the legal entity"),
+    Extract(SYSTEM, "customers_v3", _entity("CustomersV3", CUSTOMER_FIELDS), kinds=frozenset({"dynamics365"}),
+            table=Table(("dataAreaId", "CustomerAccount"), CUSTOMER_FIELDS),
+            description="CustomersV3: every customer of the legal entity (a full read; F&O gives no change stamp)."),
+    Extract(SYSTEM, "released_products_v2", _entity("ReleasedProductsV2", PRODUCT_FIELDS),
+            kinds=frozenset({"dynamics365"}), table=Table(("dataAreaId", "ItemNumber"), PRODUCT_FIELDS),
+            description="ReleasedProductsV2: every released product of the legal entity (a full read; F&O gives no "
+                        "change stamp)."),
 )
 
 
-def _extract_asset(extract: Extract) -> dg.AssetsDefinition:
-    @dg.asset(key=["dynamics_fo", extract.name], group_name=GROUP, partitions_def=legal_entity_partitions,
-              kinds={"dynamics365", "pandas"}, pool="dynamics_fo_api", code_version="1",
-              description=f"{extract.description} (a full read; F&O gives no change stamp).")
-    def _asset(context: dg.AssetExecutionContext, dynamics_fo: DynamicsFoResource) -> dg.Output[pd.DataFrame]:
-        client = dynamics_fo.session()
-        calls = client.counter.total
-        rows = list(client.rows(extract.entity_set, select=extract.fields, company=context.partition_key))
-        frame = pd.DataFrame(rows, columns=list(extract.fields), dtype=object)
-        frame = frame.drop_duplicates(subset=list(extract.keys), keep="last").reset_index(drop=True)
-        return dg.Output(frame, metadata={"source_rows": len(frame), "api_calls": client.counter.total - calls})
-
-    return _asset
-
-
-assets = [_extract_asset(extract) for extract in EXTRACTS]
+def extract_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    return [extract_asset(extract, partitions_def) for extract in EXTRACTS]

@@ -6,56 +6,54 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
-from ml_connector_dagster.assets.load import LoadTarget, load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
-from ml_connector_dagster.partitions import daily_partitions
-from ml_connector_dagster.settings import settings
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 
 GROUP = "dynamics_sales"
 PAIR = mapping.PAIR
-RULES = mapping.load_pair_rules(settings().mapping_file(PAIR))
 
-ACCOUNT_PAYLOADS = dg.AssetKey(["dynamics_sales", "oracle_ebs_account_payloads"])
-CONTACT_PAYLOADS = dg.AssetKey(["dynamics_sales", "oracle_ebs_contact_payloads"])
-
-
-@dg.asset(key=ACCOUNT_PAYLOADS, group_name=GROUP, partitions_def=daily_partitions,
-          ins={"snapshot": dg.AssetIn(key=["oracle_ebs", "party_snapshots"])}, kinds={"python"}, code_version="1",
-          description="Validated Dataverse account payloads for the parties that changed: customers, suppliers or "
-                      "both, with billing address and parent account; invalid ones carry the reason.")
-def oracle_ebs_account_payloads(context: dg.AssetExecutionContext, snapshot: dict[str, pd.DataFrame],
-                                dynamics_sales: DynamicsSalesResource) -> dg.Output[MappingResult]:
-    result = mapping.map_accounts(
-        frame_models(snapshot["hz_parties"], mapping.Party),
-        frame_models(snapshot["hz_cust_accounts"], mapping.CustAccount),
-        frame_models(snapshot["hz_party_sites"], mapping.PartySite),
-        frame_models(snapshot["po_vendors"], mapping.Vendor),
-        frame_models(snapshot["po_vendor_sites_all"], mapping.VendorSite),
-        RULES, key_column=dynamics_sales.external_id_column, today=date.today())
-    return dg.Output(result, metadata=mapping_metadata(result))
+ACCOUNT_PAYLOADS = dg.AssetKey([GROUP, "oracle_ebs_account_payloads"])
+CONTACT_PAYLOADS = dg.AssetKey([GROUP, "oracle_ebs_contact_payloads"])
+ACCOUNTS = LoadTarget(PAIR, "account", GROUP)
+CONTACTS = LoadTarget(PAIR, "contact", GROUP)
 
 
-@dg.asset(key=CONTACT_PAYLOADS, group_name=GROUP, partitions_def=daily_partitions,
-          ins={"contacts": dg.AssetIn(key=["oracle_ebs", "hz_contacts"])}, kinds={"python"}, code_version="1",
-          description="Validated Dataverse contact payloads bound to their parent account.")
-def oracle_ebs_contact_payloads(contacts: pd.DataFrame,
-                                dynamics_sales: DynamicsSalesResource) -> dg.Output[MappingResult]:
-    result = mapping.map_contacts(frame_models(contacts, mapping.Contact), RULES,
-                                  key_column=dynamics_sales.external_id_column)
-    return dg.Output(result, metadata=mapping_metadata(result))
+def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules) -> TargetAssets:
+    @dg.asset(key=ACCOUNT_PAYLOADS, group_name=GROUP, partitions_def=partitions_def,
+              ins={"snapshot": dg.AssetIn(key=["oracle_ebs", "party_snapshots"])}, kinds={"python"},
+              code_version="1", description="Validated Dataverse account payloads for the parties that changed: "
+                                            "customers, suppliers or both, with billing address and parent account; "
+                                            "invalid ones carry the reason.")
+    def oracle_ebs_account_payloads(snapshot: dict[str, pd.DataFrame],
+                                    dynamics_sales: DynamicsSalesResource) -> dg.Output[MappingResult]:
+        result = mapping.map_accounts(
+            frame_models(snapshot["hz_parties"], mapping.Party),
+            frame_models(snapshot["hz_cust_accounts"], mapping.CustAccount),
+            frame_models(snapshot["hz_party_sites"], mapping.PartySite),
+            frame_models(snapshot["po_vendors"], mapping.Vendor),
+            frame_models(snapshot["po_vendor_sites_all"], mapping.VendorSite),
+            rules, key_column=dynamics_sales.external_id_column, today=date.today())
+        return dg.Output(result, metadata=mapping_metadata(result))
 
+    @dg.asset(key=CONTACT_PAYLOADS, group_name=GROUP, partitions_def=partitions_def,
+              ins={"contacts": dg.AssetIn(key=["oracle_ebs", "hz_contacts"])}, kinds={"python"}, code_version="1",
+              description="Validated Dataverse contact payloads bound to their parent account.")
+    def oracle_ebs_contact_payloads(contacts: pd.DataFrame,
+                                    dynamics_sales: DynamicsSalesResource) -> dg.Output[MappingResult]:
+        result = mapping.map_contacts(frame_models(contacts, mapping.Contact), rules,
+                                      key_column=dynamics_sales.external_id_column)
+        return dg.Output(result, metadata=mapping_metadata(result))
 
-oracle_ebs_accounts = load_asset(LoadTarget(PAIR, "account", GROUP), plural="accounts",
-                                 payloads_key=ACCOUNT_PAYLOADS, partitions_def=daily_partitions, kinds={"dynamics365"},
-                                 description="EBS customers and suppliers upserted as Dataverse accounts by external "
-                                             "id (UpsertMultiple), parents before children.")
-oracle_ebs_contacts = load_asset(LoadTarget(PAIR, "contact", GROUP), plural="contacts",
-                                 payloads_key=CONTACT_PAYLOADS, partitions_def=daily_partitions, kinds={"dynamics365"},
-                                 deps=[oracle_ebs_accounts.key],
-                                 description="EBS organization contacts upserted as Dataverse contacts, bound to their "
-                                             "parent account.")
-
-assets = [oracle_ebs_account_payloads, oracle_ebs_contact_payloads, oracle_ebs_accounts, oracle_ebs_contacts]
+    accounts = load_asset(ACCOUNTS, plural="accounts", payloads_key=ACCOUNT_PAYLOADS, partitions_def=partitions_def,
+                          kinds={"dynamics365"}, description="EBS customers and suppliers upserted as Dataverse "
+                                                             "accounts by external id (UpsertMultiple), parents "
+                                                             "before children.")
+    contacts = load_asset(CONTACTS, plural="contacts", payloads_key=CONTACT_PAYLOADS, partitions_def=partitions_def,
+                          kinds={"dynamics365"}, deps=[accounts.key],
+                          description="EBS organization contacts upserted as Dataverse contacts, bound to their "
+                                      "parent account.")
+    return TargetAssets([oracle_ebs_account_payloads, oracle_ebs_contact_payloads, accounts, contacts],
+                        [ACCOUNTS, CONTACTS])

@@ -10,34 +10,24 @@ ProductErpKey and ProductName (the line's product) so the mapping does not depen
 """
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import dagster as dg
 import pandas as pd
-from pydantic import Field
 
-from ml_connector_dagster.partitions import daily_partitions
-from ml_connector_dagster.resources.salesforce import SalesforceResource
+from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset
 from ml_connector_dagster.resources.salesforce.client import SalesforceClient, soql_literal
 
-GROUP = "salesforce"
+SYSTEM = "salesforce"
 IDS_PER_QUERY = 200
-POOL = "salesforce_api"
-
-
-class WindowConfig(dg.Config):
-    overlap_minutes: int = Field(default=15, ge=0, le=24 * 60, description="Read this far before the window start "
-                                 "too, for records committed late with an earlier SystemModstamp")
 
 
 def soql_datetime(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _window(context: dg.AssetExecutionContext, config: WindowConfig) -> str:
-    window = context.partition_time_window
-    start = window.start - timedelta(minutes=config.overlap_minutes)
-    return f"SystemModstamp >= {soql_datetime(start)} AND SystemModstamp < {soql_datetime(window.end)}"
+def _window(read: Read) -> str:
+    return f"SystemModstamp >= {soql_datetime(read.start)} AND SystemModstamp < {soql_datetime(read.end)}"
 
 
 def _by_ids(client: SalesforceClient, select: str, field: str, ids: Iterable[str]) -> list[dict]:
@@ -49,8 +39,7 @@ def _by_ids(client: SalesforceClient, select: str, field: str, ids: Iterable[str
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=columns, dtype=object)
-    return frame.drop_duplicates(subset=["Id"], keep="last").reset_index(drop=True)
+    return Table(("Id",), tuple(columns)).frame(rows)
 
 
 def _ids(frame: pd.DataFrame, column: str = "Id") -> set[str]:
@@ -105,53 +94,37 @@ def read_accounts(client: SalesforceClient, window: str | None, *deals: pd.DataF
     return _frame([{**row, "ErpKey": row.get(key)} for row in rows], [*ACCOUNT_FIELDS, "ErpKey"])
 
 
-def _extracted(frame: pd.DataFrame, client: SalesforceClient, calls_before: int) -> dg.Output[pd.DataFrame]:
-    return dg.Output(frame, metadata={"source_rows": len(frame), "api_calls": client.counter.total - calls_before})
+def _deals(read: Read) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return read.inputs["opportunities"], read.inputs["orders"]
 
 
-_ASSET = {"group_name": GROUP, "partitions_def": daily_partitions, "kinds": {"salesforce", "pandas"}, "pool": POOL,
-          "code_version": "1"}
-_DEALS = {"opportunities": dg.AssetIn(key=[GROUP, "won_opportunities"]),
-          "orders": dg.AssetIn(key=[GROUP, "activated_orders"])}
+def _windowed(reader: Callable[[SalesforceClient, str | None], pd.DataFrame]) -> Callable[[Read], pd.DataFrame]:
+    def read(read: Read) -> pd.DataFrame:
+        return reader(read.session, _window(read))
+
+    return read
 
 
-def _deal_asset(name: str, read: Callable[[SalesforceClient, str | None], pd.DataFrame],
-                description: str) -> dg.AssetsDefinition:
-    @dg.asset(key=[GROUP, name], **_ASSET, description=description)
-    def _asset(context: dg.AssetExecutionContext, config: WindowConfig,
-               salesforce: SalesforceResource) -> dg.Output[pd.DataFrame]:
-        client = salesforce.session()
-        calls = client.counter.total
-        return _extracted(read(client, _window(context, config)), client, calls)
-
-    return _asset
-
-
-won_opportunities = _deal_asset("won_opportunities", read_won_opportunities,
-                                "Opportunities won (IsWon) whose SystemModstamp falls in the partition's day.")
-activated_orders = _deal_asset("activated_orders", read_activated_orders,
-                               "Orders activated (StatusCode Activated) whose SystemModstamp falls in the partition's "
-                               "day.")
-
-
-@dg.asset(key=[GROUP, "deal_lines"], **_ASSET, ins=_DEALS,
-          description="The line items of the day's won opportunities and the items of its activated orders, with "
-                      "their product's ERP item key.")
-def deal_lines(salesforce: SalesforceResource, opportunities: pd.DataFrame,
-               orders: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    client = salesforce.session()
-    calls = client.counter.total
-    return _extracted(read_lines(client, opportunities, orders), client, calls)
+_DEALS = {"opportunities": dg.AssetKey([SYSTEM, "won_opportunities"]),
+          "orders": dg.AssetKey([SYSTEM, "activated_orders"])}
+_KINDS = frozenset({"salesforce"})
+EXTRACTS = (
+    Extract(SYSTEM, "won_opportunities", _windowed(read_won_opportunities), kinds=_KINDS, overlap=True,
+            table=Table(("Id",), tuple(OPPORTUNITY_COLUMNS)),
+            description="Opportunities won (IsWon) whose SystemModstamp falls in the partition's day."),
+    Extract(SYSTEM, "activated_orders", _windowed(read_activated_orders), kinds=_KINDS, overlap=True,
+            table=Table(("Id",), tuple(ORDER_COLUMNS)),
+            description="Orders activated (StatusCode Activated) whose SystemModstamp falls in the partition's day."),
+    Extract(SYSTEM, "deal_lines", lambda read: read_lines(read.session, *_deals(read)), kinds=_KINDS, ins=_DEALS,
+            table=Table(("Id",), tuple(LINE_COLUMNS)),
+            description="The line items of the day's won opportunities and the items of its activated orders, with "
+                        "their product's ERP item key."),
+    Extract(SYSTEM, "accounts", lambda read: read_accounts(read.session, _window(read), *_deals(read)),
+            kinds=_KINDS, ins=_DEALS, overlap=True, table=Table(("Id",), (*ACCOUNT_FIELDS, "ErpKey")),
+            description="Accounts created or changed that day without an ERP key (new customers), and every account "
+                        "the day's deals name, with its ERP key when it has one."),
+)
 
 
-@dg.asset(key=[GROUP, "accounts"], **_ASSET, ins=_DEALS,
-          description="Accounts created or changed that day without an ERP key (new customers), and every account "
-                      "the day's deals name, with its ERP key when it has one.")
-def accounts(context: dg.AssetExecutionContext, config: WindowConfig, salesforce: SalesforceResource,
-             opportunities: pd.DataFrame, orders: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    client = salesforce.session()
-    calls = client.counter.total
-    return _extracted(read_accounts(client, _window(context, config), opportunities, orders), client, calls)
-
-
-assets = [won_opportunities, activated_orders, deal_lines, accounts]
+def extract_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    return [extract_asset(extract, partitions_def) for extract in EXTRACTS]

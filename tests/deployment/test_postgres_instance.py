@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from ml_connector_dagster.connections import sandbox_resources
-from ml_connector_dagster.definitions import build_definitions
+from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.stack import build_sandbox

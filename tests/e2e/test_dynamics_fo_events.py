@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from ml_connector_dagster.connections import sandbox_resources
-from ml_connector_dagster.definitions import build_definitions
+from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.dynamics_fo.events import Endpoint
 from ml_connector_dagster.sandbox.server import SandboxServer

@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from ml_connector_dagster.connections import sandbox_resources
-from ml_connector_dagster.definitions import build_definitions
+from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.stack import build_sandbox
 from ml_connector_dagster.sensors.salesforce_cdc import Position

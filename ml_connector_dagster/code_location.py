@@ -1,0 +1,29 @@
+"""Builds the code location from one `Settings`: every registered pair's definitions merged, the replay jobs of
+their targets, and the deployment profile's resources. Reads nothing global: what it is given is what it builds."""
+
+import dagster as dg
+
+from ml_connector_dagster.assets.dynamics_sales.replay import replay_dynamics_sales_job
+from ml_connector_dagster.connections import resources_for
+from ml_connector_dagster.pair import Build, Pair, PairDefinitions, unique
+from ml_connector_dagster.pairs import PAIRS
+from ml_connector_dagster.redaction import install_log_redaction
+from ml_connector_dagster.settings import Settings
+
+
+def build_pairs(settings: Settings, pairs: tuple[Pair, ...] = PAIRS) -> list[PairDefinitions]:
+    build = Build(settings)
+    return [pair.build(build) for pair in pairs]
+
+
+def build_definitions(settings: Settings, resources: dict | None = None,
+                      pairs: tuple[Pair, ...] = PAIRS) -> dg.Definitions:
+    install_log_redaction()
+    built = build_pairs(settings, pairs)
+    return dg.Definitions(
+        assets=unique(asset for part in built for asset in (*part.extracts, *part.assets)),
+        jobs=[*(job for part in built for job in part.jobs), replay_dynamics_sales_job],
+        schedules=[schedule for part in built for schedule in part.schedules],
+        sensors=[sensor for part in built for sensor in part.sensors],
+        resources=resources or resources_for(settings),
+    )

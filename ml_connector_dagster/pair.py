@@ -1,0 +1,105 @@
+"""How a pair registers itself: one module per pair (ml_connector_dagster/pairs/) builds its assets, jobs, schedules,
+sensors and loads from the settings it is given, and the code location merges the list of pairs. Nothing here reads
+global settings: `Build` carries the one `Settings` the definitions are built from, and the pieces pairs share
+(partitions, a source system's extract assets) are made once per build, so two pairs reading one system share its
+assets instead of defining them twice."""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import dagster as dg
+
+from ml_connector_dagster.assets.load import LoadTarget
+from ml_connector_dagster.settings import Settings
+
+T = TypeVar("T")
+AssetJob = Any  # what dg.define_asset_job returns; its class is not public
+
+
+@dataclass(frozen=True)
+class PairDefinitions:
+    """What one pair contributes. `extracts` are source-system assets it reads (possibly shared with other pairs);
+    `assets` are its own (transforms and loads); its jobs select exactly those two lists."""
+
+    extracts: Sequence[dg.AssetsDefinition] = ()
+    assets: Sequence[dg.AssetsDefinition] = ()
+    jobs: Sequence[AssetJob] = ()
+    schedules: Sequence[dg.ScheduleDefinition] = ()
+    sensors: Sequence[dg.SensorDefinition] = ()
+    loads: Sequence[LoadTarget] = ()
+
+
+@dataclass(frozen=True)
+class Pair:
+    """`name` is `<source>__<target>`: the ledger's pair and the name of the pair's job."""
+
+    name: str
+    build: Callable[["Build"], PairDefinitions]
+
+    @property
+    def source(self) -> str:
+        return self.name.split("__")[0]
+
+    @property
+    def target(self) -> str:
+        return self.name.split("__")[1]
+
+
+@dataclass
+class Build:
+    settings: Settings
+    _shared: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def daily(self) -> dg.DailyPartitionsDefinition:
+        """One partition per source day from the start date to today (end_offset=1 makes today's partial day
+        runnable, so an edit made this morning can be synced this morning)."""
+        return self.shared("daily", lambda: dg.DailyPartitionsDefinition(
+            start_date=self.settings.start_date.isoformat(), end_offset=1))
+
+    @property
+    def legal_entities(self) -> dg.StaticPartitionsDefinition:
+        """F&O CustomersV3 has no change stamp: its extracts are full reads of one company (dataAreaId) each."""
+        return self.shared("legal_entities", lambda: dg.StaticPartitionsDefinition(
+            list(self.settings.fo_legal_entities)))
+
+    def shared(self, name: str, make: Callable[[], T]) -> T:
+        """`make()` once per build: what several pairs use is one object (an asset defined twice is an error)."""
+        if name not in self._shared:
+            self._shared[name] = make()
+        return self._shared[name]
+
+    def rules(self, pair: str, load: Callable[[Path | None], T]) -> T:
+        """A pair's mapping rules: the packaged file, or its copy in the configured mapping folder."""
+        return self.shared(f"rules:{pair}", lambda: load(self.settings.mapping_file(pair)))
+
+    @staticmethod
+    def job(pair: str, extracts: Sequence[dg.AssetsDefinition], assets: Sequence[dg.AssetsDefinition], *,
+            description: str, tags: dict[str, str] | None = None) -> AssetJob:
+        """The pair's job: exactly its extracts and its own assets, named explicitly (never a group, which another
+        pair reading or writing the same system would join)."""
+        return dg.define_asset_job(pair, selection=dg.AssetSelection.assets(*extracts, *assets),
+                                   description=description, tags=tags)
+
+    def daily_schedule(self, job: AssetJob) -> dg.ScheduleDefinition:
+        """At the configured hour, the partition of the day that just ended."""
+
+        @dg.schedule(name=job.name.replace("__", "_") + "_schedule", job=job, execution_timezone="UTC",
+                     cron_schedule=f"0 {self.settings.schedule_hour} * * *",
+                     description="Daily: the day that just ended (hour: ML_CONNECTOR_SCHEDULE_HOUR).")
+        def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+            day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
+            return dg.RunRequest(run_key=day, partition_key=day)
+
+        return _schedule
+
+
+def unique(items: Iterable[T]) -> list[T]:
+    """Each object once, in first-seen order (shared extracts appear in every pair that reads them)."""
+    seen: dict[int, T] = {}
+    for item in items:
+        seen.setdefault(id(item), item)
+    return list(seen.values())

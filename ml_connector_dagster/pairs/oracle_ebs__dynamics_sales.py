@@ -1,0 +1,17 @@
+"""Oracle EBS → Dynamics 365 Sales: a day of EBS changes per partition, synced daily for the day that ended."""
+
+from ml_connector_dagster.assets import oracle_ebs
+from ml_connector_dagster.assets.dynamics_sales import oracle_ebs as to_dynamics_sales
+from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
+from ml_connector_dagster.pair import Build, Pair, PairDefinitions
+
+
+def build(b: Build) -> PairDefinitions:
+    extracts = b.shared("oracle_ebs extracts", lambda: oracle_ebs.extract_assets(b.daily))
+    target = to_dynamics_sales.target_assets(b.daily, b.rules(mapping.PAIR, mapping.load_pair_rules))
+    job = b.job(mapping.PAIR, extracts, target.assets, description="Extract a day of EBS changes and upsert them into Dynamics 365 "
+                                                 "Sales.")
+    return PairDefinitions(extracts, target.assets, [job], [b.daily_schedule(job)], loads=target.loads)
+
+
+PAIR = Pair(mapping.PAIR, build)
