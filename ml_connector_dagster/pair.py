@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import dagster as dg
 
-from ml_connector_dagster.assets.load import LoadTarget
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets
 from ml_connector_dagster.settings import Settings
 
 T = TypeVar("T")
@@ -83,6 +83,12 @@ class Build:
         pair reading or writing the same system would join)."""
         return dg.define_asset_job(pair, selection=dg.AssetSelection.assets(*extracts, *assets),
                                    description=description, tags=tags)
+
+    def polled_daily(self, pair: str, extracts: Sequence[dg.AssetsDefinition], target: TargetAssets, *,
+                     description: str) -> PairDefinitions:
+        """A pair with no events to wait for: its job, run by the daily schedule for the day that just ended."""
+        job = self.job(pair, extracts, target.assets, description=description)
+        return PairDefinitions(extracts, target.assets, [job], [self.daily_schedule(job)], loads=target.loads)
 
     def daily_schedule(self, job: AssetJob) -> dg.ScheduleDefinition:
         """At the configured hour, the partition of the day that just ended."""

@@ -1,12 +1,24 @@
 """Base of the system resources: the live connection is opened on first use in a run (or step process) and closed
-when Dagster tears the resource down, so one run logs in once and logs out once."""
+when Dagster tears the resource down, so one run logs in once and logs out once. A system's resource also declares
+how it is configured for the sandbox and from the environment, and how `ml-connector ping` checks it, so adding a
+system touches no core file beyond the list in connections.py."""
 
+import os
 import re
-from contextlib import AbstractContextManager, ExitStack
-from typing import Any
+import types
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Any, ClassVar, Literal, Self, Union, get_args, get_origin
 
 import dagster as dg
-from pydantic import PrivateAttr
+import httpx
+from pydantic import Field, PrivateAttr, ValidationError
+
+from ml_connector_dagster.http import RetryPolicy, build_client
+from ml_connector_dagster.mapping.common import describe
+from ml_connector_dagster.redaction import register_secret
+from ml_connector_dagster.settings import SettingsError
+from ml_connector_dagster.systems import System
 
 
 _ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -39,3 +51,98 @@ class SessionResource(dg.ConfigurableResource):
         if self._stack is not None:
             self._stack.close()
             self._stack, self._session = None, None
+
+
+class SystemResource(SessionResource):
+    """One of the eight systems. Subclasses set `system` and `secrets` and implement `sandbox`, `connect` and
+    `check`; the environment variables of a field are derived from the two names (`<SYSTEM>_<FIELD>`)."""
+
+    system: ClassVar[System]
+    secrets: ClassVar[frozenset[str]] = frozenset()
+
+    timeout_seconds: float = Field(default=120, gt=0, description="seconds a request may wait for the network "
+                                   "(connecting: at most 15) before it fails and is retried")
+    max_attempts: int = Field(default=6, ge=1, description="attempts per request on 429/5xx/connection errors")
+    max_retry_wait_seconds: float = Field(default=300, gt=0, description="longest wait before a retry, even when "
+                                          "the vendor's Retry-After asks for more")
+
+    @classmethod
+    def sandbox(cls, urls: dict[str, str], **overrides) -> Self:
+        """The resource pointed at the sandbox's emulators (`urls` as connections.sandbox_urls gives them)."""
+        raise NotImplementedError
+
+    @classmethod
+    def environment_variable(cls, field: str) -> str:
+        return f"{cls.system}_{field}".upper()
+
+    @classmethod
+    def environment_fields(cls) -> list[str]:
+        """The fields an environment variable can set: the scalar ones (others are run config only)."""
+        return [name for name, field in cls.model_fields.items() if _is_scalar(field.annotation)]
+
+    @classmethod
+    def required_fields(cls, environ: Mapping[str, str]) -> set[str]:
+        """Fields without which the resource cannot connect; a subclass adds those that depend on other settings."""
+        return {name for name, field in cls.model_fields.items() if field.is_required()}
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ, *, resolve: bool = False) -> Self:
+        """The production resource. Secrets, and required fields the environment lacks, are `dg.EnvVar`: Dagster
+        resolves them at launch, so they are never stored in the definition and a missing one is named by the
+        launch, not by the code location's load. With `resolve`, every value is read now (`ml-connector ping`)
+        and a missing required one is an error naming its variable. An empty variable means the default."""
+        required = cls.required_fields(environ)
+        values: dict[str, Any] = {}
+        for name in cls.environment_fields():
+            variable = cls.environment_variable(name)
+            value = environ.get(variable)
+            if resolve and not value and name in required:
+                raise SettingsError(f"{cls.system}: {variable} is not set")
+            if not resolve and (name in cls.secrets or (not value and name in required)):
+                values[name] = dg.EnvVar(variable)
+            elif value:
+                values[name] = value
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            fields = dict.fromkeys(str(item["loc"][0]) for item in exc.errors() if item["loc"])
+            variables = ", ".join(f"{name}={cls.environment_variable(name)}" for name in fields)
+            raise SettingsError(f"invalid {cls.system} setting: {describe(exc)} (variables: {variables})") from None
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_attempts=self.max_attempts, max_retry_after=self.max_retry_wait_seconds)
+
+    def http_client(self, base_url: str, **options) -> httpx.Client:
+        """An http client with this resource's timeout and retry policy (options as for `http.build_client`)."""
+        return build_client(base_url, timeout_seconds=self.timeout_seconds, retry=self.retry_policy(), **options)
+
+    @contextmanager
+    def open(self) -> Iterator[Any]:
+        with self.closing_stack() as stack:
+            yield self.connect(stack)
+
+    @contextmanager
+    def closing_stack(self) -> Iterator[ExitStack]:
+        """Where a session puts what it opens, closed last opened first even when the run fails. The secrets are
+        registered before, so nothing logged while connecting shows them."""
+        for name in self.secrets:
+            register_secret(getattr(self, name))
+        with ExitStack() as stack:
+            yield stack
+
+    def connect(self, stack: ExitStack) -> Any:
+        """The live session (client, service or reader), with whatever must be closed after it on `stack`."""
+        raise NotImplementedError
+
+    def check(self, session: Any) -> str:
+        """One cheap authenticated call on an open session, for `ml-connector ping`: what it proved, in a few
+        words. Raises what the call raises."""
+        raise NotImplementedError
+
+
+def _is_scalar(annotation: Any) -> bool:
+    if get_origin(annotation) is Literal:
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        return all(_is_scalar(arg) for arg in get_args(annotation) if arg is not type(None))
+    return annotation in (str, int, float, bool)

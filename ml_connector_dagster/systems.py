@@ -27,3 +27,8 @@ SANDBOX_PORTS: dict[str, int] = {
     "salesforce_pubsub": 18116,
 }
 GRPC_ENDPOINTS = frozenset({"salesforce_pubsub"})
+
+
+def sandbox_urls(host: str = "127.0.0.1") -> dict[str, str]:
+    return {name: f"{host}:{port}" if name in GRPC_ENDPOINTS else f"http://{host}:{port}"
+            for name, port in SANDBOX_PORTS.items()}

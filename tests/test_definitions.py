@@ -119,3 +119,31 @@ def test_runs_that_must_not_overlap_are_queued_one_at_a_time(instance_file):
     tag = defs.resolve_job_def("salesforce__dynamics_fo").tags
     [serial] = [limit for limit in queue.tag_concurrency_limits if limit["key"] in tag]
     assert serial["limit"] == 1 and serial["value"] == {"applyLimitPerUniqueValue": True}
+
+
+def test_definitions_are_built_from_the_settings_given_not_from_the_environment(tmp_path):
+    mapping_dir = tmp_path / "mapping"
+    mapping_dir.mkdir()
+    (mapping_dir / "sap_ecc__dynamics_sales.yaml").write_text("purchase_orders_as: salesorder\n")
+    config = Settings(home=tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}",
+                      start_date=datetime(2027, 1, 1).date(), schedule_hour=7, fo_legal_entities=("abcd",),
+                      mapping_dir=mapping_dir)
+    built = build_definitions(config)
+    graph = built.resolve_asset_graph()
+    daily = graph.get(dg.AssetKey(["oracle_ebs", "hz_parties"])).partitions_def
+    assert daily.start.date().isoformat() == "2027-01-01"
+    assert graph.get(dg.AssetKey(["salesforce", "won_opportunities"])).partitions_def == daily
+    entities = graph.get(dg.AssetKey(["dynamics_fo", "customers_v3"])).partitions_def
+    assert entities.get_partition_keys() == ["abcd"]
+    assert {s.name: s.cron_schedule for s in built.get_repository_def().schedule_defs} == {
+        name: "0 7 * * *" for name in ("oracle_ebs_dynamics_sales_schedule", "sap_ecc_dynamics_sales_schedule",
+                                       "dynamics_fo_daily_schedule", "salesforce_dynamics_fo_schedule")}
+    # the SAP rules in the mapping folder make purchase orders sales orders: the load assets follow
+    assert dg.AssetKey(["dynamics_sales", "sap_ecc_salesorders"]) in graph.get_all_asset_keys()
+    assert dg.AssetKey(["dynamics_sales", "sap_ecc_opportunities"]) not in graph.get_all_asset_keys()
+    sensor = built.resolve_sensor_def("dynamics_fo_business_events")
+    assert sensor.job_name == "dynamics_fo__salesforce"
+    # and the defaults still hold for a build from default settings, in the same process
+    default = build_definitions(Settings(home=tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}"))
+    assert default.resolve_asset_graph().get(dg.AssetKey(["dynamics_fo", "customers_v3"])).partitions_def \
+        .get_partition_keys() == ["usmf", "usrt", "demf"]

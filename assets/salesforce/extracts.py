@@ -2,7 +2,7 @@
 
 The day's closed-won opportunities and activated orders are read by SOQL, then their lines and the accounts they
 name by id, and the accounts created or changed that day that carry no ERP key yet (a rep's new customer). Change
-Data Capture events only say which day to run (sensors/salesforce.py); these reads are the truth, so a day can be
+Data Capture events only say which day to run (sensors/salesforce_cdc.py); these reads are the truth, so a day can be
 rerun at any time.
 
 Columns keep Salesforce's names, except the configurable ERP key fields, which are renamed to ErpKey (Account),

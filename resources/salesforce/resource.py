@@ -1,28 +1,32 @@
 """The `salesforce` resource: one org reached as a connected app with the client-credentials flow."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 
 import httpx
 from pydantic import Field, field_validator
 
-from ml_connector_dagster.http import CallCounter, RetryPolicy, build_client
-from ml_connector_dagster.redaction import register_secret
-from ml_connector_dagster.session_resource import SessionResource, http_url
+from ml_connector_dagster.http import CallCounter
+from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.session_resource import SystemResource, http_url
+from ml_connector_dagster.systems import sandbox_urls
 from ml_connector_dagster.resources.salesforce.auth import SalesforceClientCredentials
 from ml_connector_dagster.resources.salesforce.client import SalesforceClient
 from ml_connector_dagster.resources.salesforce.limits import DailyLimitTransport
 from ml_connector_dagster.resources.salesforce.pubsub import Metadata, PubSubClient
 
 
-class SalesforceResource(SessionResource):
+class SalesforceResource(SystemResource):
     """Connection to one Salesforce org (docs/operators/salesforce.md)."""
+
+    system = "salesforce"
+    secrets = frozenset({"client_secret"})
 
     my_domain_url: str = Field(description="https://<my-domain>.my.salesforce.com: the token endpoint's host; the "
                                            "API host comes from the token's instance_url")
     client_id: str = Field(description="consumer key of the connected (or external client) app")
     client_secret: str = Field(description="its consumer secret; set it with dg.EnvVar, never inline", repr=False)
-    api_version: str = Field(default="63.0", pattern=r"^\d{2}\.0$")
+    api_version: str = Field(default="63.0", pattern=r"^\d{2}\.0$", description="REST API version, e.g. 62.0")
     external_id_fields: dict[str, str] = Field(
         default={"Account": "ERP_Account_Number__c", "Product2": "ERP_Item_Number__c"},
         description="sObject → its External ID field holding the ERP key")
@@ -32,9 +36,6 @@ class SalesforceResource(SessionResource):
                                 "through one Bulk API 2.0 job instead of sObject Collections (200 per call)")
     daily_limit_reserve: int = Field(default=1000, ge=0, description="stop a run when fewer than this many daily "
                                      "API requests would remain, leaving them to other integrations and users")
-    timeout_seconds: float = Field(default=120, gt=0)
-    max_attempts: int = Field(default=6, ge=1)
-    max_retry_wait_seconds: float = Field(default=300, gt=0)
     pubsub_endpoint: str = Field(default="api.pubsub.salesforce.com:7443", pattern=r"^[\w.-]+:\d+$",
                                  description="host:port of the Pub/Sub API (gRPC) for Change Data Capture; regional "
                                              "hosts exist, e.g. api.deu4.pubsub.salesforce.com:7443")
@@ -52,42 +53,43 @@ class SalesforceResource(SessionResource):
     def _https(cls, value: str) -> str:
         return http_url(value, "https://acme.my.salesforce.com")
 
-    @contextmanager
-    def open(self) -> Iterator[SalesforceClient]:
-        retry, auth = self._auth()
+    @classmethod
+    def sandbox(cls, urls: dict[str, str], **overrides) -> "SalesforceResource":
+        return cls(**{"my_domain_url": urls["salesforce"], "client_id": SANDBOX.salesforce_client_id,
+                      "client_secret": SANDBOX.salesforce_client_secret,
+                      "pubsub_endpoint": urls.get("salesforce_pubsub", sandbox_urls()["salesforce_pubsub"]),
+                      "pubsub_tls": False, **overrides})
+
+    def connect(self, stack: ExitStack) -> SalesforceClient:
+        auth = self._auth(stack)
         auth.token()  # the API's host is only known from the token answer
         counter = CallCounter()
         headers = {"Accept": "application/json", "Sforce-Call-Options": f"client={self.client_name}"}
-        http = build_client(auth.instance_url, auth=auth, counter=counter, retry=retry,
-                            timeout_seconds=self.timeout_seconds, headers=headers,
-                            transport=DailyLimitTransport(httpx.HTTPTransport(), reserve=self.daily_limit_reserve))
-        client = SalesforceClient(http, counter=counter, api_version=self.api_version,
-                                  external_id_fields=self.external_id_fields, bulk_threshold=self.bulk_threshold)
-        try:
-            yield client
-        finally:
-            client.close()
-            auth.close()
+        http = self.http_client(auth.instance_url, auth=auth, counter=counter, headers=headers,
+                                transport=DailyLimitTransport(httpx.HTTPTransport(), reserve=self.daily_limit_reserve))
+        return stack.enter_context(closing(SalesforceClient(http, counter=counter, api_version=self.api_version,
+                                                            external_id_fields=self.external_id_fields,
+                                                            bulk_threshold=self.bulk_threshold)))
+
+    def check(self, client: SalesforceClient) -> str:
+        next(client.query("SELECT Id FROM Account LIMIT 1"), None)
+        return f"client-credentials token and a SOQL query (API {self.api_version})"
 
     @contextmanager
     def pubsub(self) -> Iterator[PubSubClient]:
         """A Pub/Sub API client (Change Data Capture) on a token of its own; the org id of the token's identity
         URL is the tenantid the API asks for."""
-        retry, auth = self._auth()
+        with self.closing_stack() as stack:
+            auth = self._auth(stack)
 
-        def metadata(renew: bool) -> Metadata:
-            token = auth.token(renew=renew)
-            return ("accesstoken", token), ("instanceurl", auth.instance_url), ("tenantid", auth.org_id)
+            def metadata(renew: bool) -> Metadata:
+                token = auth.token(renew=renew)
+                return ("accesstoken", token), ("instanceurl", auth.instance_url), ("tenantid", auth.org_id)
 
-        client = PubSubClient(self.pubsub_endpoint, metadata=metadata, secure=self.pubsub_tls, retry=retry)
-        try:
-            yield client
-        finally:
-            client.close()
-            auth.close()
+            yield stack.enter_context(closing(PubSubClient(self.pubsub_endpoint, metadata=metadata,
+                                                           secure=self.pubsub_tls, retry=self.retry_policy())))
 
-    def _auth(self) -> tuple[RetryPolicy, SalesforceClientCredentials]:
-        register_secret(self.client_secret)
-        retry = RetryPolicy(max_attempts=self.max_attempts, max_retry_after=self.max_retry_wait_seconds)
-        return retry, SalesforceClientCredentials(my_domain_url=self.my_domain_url, client_id=self.client_id,
-                                                  client_secret=self.client_secret, retry=retry)
+    def _auth(self, stack: ExitStack) -> SalesforceClientCredentials:
+        return stack.enter_context(closing(SalesforceClientCredentials(
+            my_domain_url=self.my_domain_url, client_id=self.client_id, client_secret=self.client_secret,
+            retry=self.retry_policy())))

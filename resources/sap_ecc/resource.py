@@ -2,15 +2,15 @@
 in configuration; both give the same rows in SAP's internal forms."""
 
 import importlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, closing
 from typing import Literal, Protocol
 
 from pydantic import Field, field_validator, model_validator
 
-from ml_connector_dagster.http import ApiError, CallCounter, RetryPolicy, build_client
-from ml_connector_dagster.redaction import register_secret
-from ml_connector_dagster.session_resource import SessionResource, http_url
+from ml_connector_dagster.http import ApiError, CallCounter
+from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.session_resource import SystemResource, http_url
 from ml_connector_dagster.resources.sap_ecc.gateway import GatewayReader
 from ml_connector_dagster.resources.sap_ecc.query import Select
 from ml_connector_dagster.resources.sap_ecc.rfc import RfcReader
@@ -23,32 +23,38 @@ class SapReader(Protocol):
         """Rows of one table (only `select.fields`), values in SAP's internal forms."""
 
 
-class SapEccResource(SessionResource):
+class SapEccResource(SystemResource):
     """Connection to one ECC client (docs/operators/sap_ecc.md)."""
+
+    system = "sap_ecc"
+    secrets = frozenset({"password"})
 
     transport: Literal["odata", "rfc"] = Field(default="odata", description="odata: the connector's SAP Gateway "
                                                "service; rfc: RFC_READ_TABLE through pyrfc (extra `sap-rfc`)")
     username: str = Field(description="ABAP user (a technical user with read access)")
     password: str = Field(description="its password; set it with dg.EnvVar, never inline", repr=False)
     client: str = Field(default="100", pattern=r"^\d{3}$", description="SAP client (MANDT), three digits")
-    language: str = Field(default="EN", min_length=1, max_length=2)
-    page_size: int = Field(default=1000, ge=1, le=10000)
-    max_attempts: int = Field(default=6, ge=1)
-    max_retry_wait_seconds: float = Field(default=300, gt=0)
-    timeout_seconds: float = Field(default=120, gt=0)
+    language: str = Field(default="EN", min_length=1, max_length=2, description="logon language, e.g. EN or DE")
+    page_size: int = Field(default=1000, ge=1, le=10000, description="rows per call")
     # odata
-    base_url: str | None = Field(default=None, description="scheme, host and port of SAP Gateway (odata)")
+    base_url: str | None = Field(default=None, description="scheme, host and port of SAP Gateway; required for "
+                                                           "transport odata")
     service_name: str = Field(default="ZMLC_ECC_SYNC_SRV", description="the Gateway service the SAP basis team "
                                                                       "registered (odata)")
     # rfc
-    ashost: str | None = Field(default=None, description="application server host (rfc)")
+    ashost: str | None = Field(default=None, description="application server host; required for transport rfc "
+                                                         "(then base_url is not)")
     sysnr: str = Field(default="00", pattern=r"^\d{2}$", description="system number (rfc)")
-    saprouter: str | None = None
-    snc_qop: str | None = None
-    snc_myname: str | None = None
-    snc_partnername: str | None = None
-    snc_lib: str | None = None
-    rfc_module: str = Field(default="pyrfc", description="module providing Connection and pyrfc's exceptions")
+    saprouter: str | None = Field(default=None, description="SAProuter string, e.g. /H/router.example.com/S/3299/H/ "
+                                                            "(rfc)")
+    snc_qop: str | None = Field(default=None, description="Secure Network Communications quality of protection, "
+                                                          "1-9 (rfc)")
+    snc_myname: str | None = Field(default=None, description="SNC name of the connector, e.g. p:CN=MLC_SYNC (rfc)")
+    snc_partnername: str | None = Field(default=None, description="SNC name of the application server (rfc)")
+    snc_lib: str | None = Field(default=None, description="path of the SNC library, e.g. the SAP Cryptographic "
+                                                          "Library (rfc)")
+    rfc_module: str = Field(default="pyrfc", description="module providing Connection and pyrfc's exceptions (rfc; "
+                                                         "tests put a stand-in here)")
 
     @field_validator("base_url")
     @classmethod
@@ -63,29 +69,31 @@ class SapEccResource(SessionResource):
             raise ValueError("ashost is required when transport is rfc")
         return self
 
-    @contextmanager
-    def open(self) -> Iterator[SapReader]:
-        register_secret(self.password)
+    @classmethod
+    def sandbox(cls, urls: dict[str, str], **overrides) -> "SapEccResource":
+        return cls(**{"base_url": urls["sap_ecc"], "username": SANDBOX.sap_user, "password": SANDBOX.sap_password,
+                      **overrides})
+
+    @classmethod
+    def required_fields(cls, environ: Mapping[str, str]) -> set[str]:
+        transport = environ.get(cls.environment_variable("transport")) or cls.model_fields["transport"].default
+        return super().required_fields(environ) | {"base_url" if transport == "odata" else "ashost"}
+
+    def connect(self, stack: ExitStack) -> SapReader:
         counter = CallCounter()
         if self.transport == "odata":
-            http = build_client(f"{self.base_url}/sap/opu/odata/sap/{self.service_name}/",
-                                auth=(self.username, self.password), counter=counter,
-                                timeout_seconds=self.timeout_seconds,
-                                retry=RetryPolicy(max_attempts=self.max_attempts,
-                                                  max_retry_after=self.max_retry_wait_seconds))
+            http = stack.enter_context(closing(self.http_client(
+                f"{self.base_url}/sap/opu/odata/sap/{self.service_name}/", auth=(self.username, self.password),
+                counter=counter)))
             http.params = {"sap-client": self.client, "sap-language": self.language}
-            try:
-                yield GatewayReader(http, counter=counter, page_size=self.page_size)
-            finally:
-                http.close()
-            return
+            return GatewayReader(http, counter=counter, page_size=self.page_size)
         rfc = _rfc_module(self.rfc_module)
-        reader = RfcReader(rfc, lambda: rfc.Connection(**self._logon()), counter=counter, page_size=self.page_size,
-                           max_attempts=self.max_attempts)
-        try:
-            yield reader
-        finally:
-            reader.close()
+        return stack.enter_context(closing(RfcReader(rfc, lambda: rfc.Connection(**self._logon()), counter=counter,
+                                                     page_size=self.page_size, max_attempts=self.max_attempts)))
+
+    def check(self, reader: SapReader) -> str:
+        next(reader.select(Select("LFA1", ("LIFNR",), ("LIFNR",))), None)
+        return f"one LFA1 row of client {self.client} over {self.transport}"
 
     def _logon(self) -> dict[str, str]:
         params = {"ashost": self.ashost, "sysnr": self.sysnr, "client": self.client, "user": self.username,
