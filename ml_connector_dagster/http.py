@@ -2,7 +2,8 @@
 
 Each concern is its own piece and none reaches into another: auth is an `httpx.Auth` flow owned by the resource
 (so token refresh on 401 lives there), retry and budget are transports stacked under the client, counting is a
-transport too, so every request on the wire (retries included) is counted, which is what vendors limit.
+transport too, so every request on the wire (retries included) is counted, which is what vendors limit. What a
+vendor's error reply means is stated per system (`VendorErrors`) and turned into ApiError/AuthError in one place.
 """
 
 import email.utils
@@ -14,9 +15,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 import httpx
 
+from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.redaction import redact
 
 log = logging.getLogger("ml_connector_dagster.http")
@@ -221,3 +224,62 @@ class ApiError(Exception):
 
 class AuthError(ApiError):
     """Credentials were refused: the run cannot go on and must say so clearly."""
+
+
+@dataclass(frozen=True)
+class VendorErrors:
+    """How one system's error replies read, stated once in its `resources/<system>/errors.py`.
+
+    `error_of` turns a parsed error body into the vendor's (code, message), the message None where the body is not
+    in the vendor's error shape; `classify` turns (HTTP status or None, code) into the ledger's error class, for a
+    whole reply here and for one record's answer in a writer. A reply classified AUTH is an AuthError. `refusal`
+    replaces the text of a refusal that carries no code (a server's bare "Unauthorized" tells a user nothing they
+    can act on); `{what}` in it names the call.
+    """
+
+    system: str
+    error_of: Callable[[Any], tuple[str | None, str | None]]
+    classify: Callable[[int | None, str | None], ErrorClass]
+    refusal: str | None = None
+
+    def reply(self, response: httpx.Response) -> tuple[str | None, str]:
+        """The vendor's (code, message) of an error reply; a body that is not the vendor's (a proxy's page) is quoted
+        as the message."""
+        code, message = None, None
+        try:
+            body = response.json()
+        except ValueError:
+            pass
+        else:
+            code, message = self.error_of(body)
+        return code, message or response.text[:200] or response.reason_phrase
+
+
+def status_class(status: int | None) -> ErrorClass:
+    """What the HTTP status alone says, where a vendor's codes add nothing: a refused credential is auth, a failing
+    server transient, anything else a fault of what was asked."""
+    if status == 401:
+        return ErrorClass.AUTH
+    if status is not None and status >= 500:
+        return ErrorClass.TRANSIENT
+    return ErrorClass.VALIDATION
+
+
+def vendor_error(errors: VendorErrors, response: httpx.Response, what: str, *,
+                 error: type[ApiError] = ApiError) -> ApiError:
+    """The connector's error for a vendor's error reply to `what` (e.g. "GET accounts"): AuthError when the reply
+    classifies as AUTH, else `error`; with the vendor's status, code and message (redacted by ApiError)."""
+    code, message = errors.reply(response)
+    status = response.status_code
+    if errors.classify(status, code) == ErrorClass.AUTH:
+        text = errors.refusal.format(what=what) if errors.refusal and code is None else f"{what} refused: {message}"
+        return AuthError(errors.system, text, status=status, code=code)
+    return error(errors.system, f"{what} failed: {message}", status=status, code=code)
+
+
+def raise_for_vendor(errors: VendorErrors, response: httpx.Response, what: str, *,
+                     error: type[ApiError] = ApiError) -> httpx.Response:
+    """The response when the vendor answered 2xx; otherwise raises `vendor_error`."""
+    if response.status_code < 300:
+        return response
+    raise vendor_error(errors, response, what, error=error)

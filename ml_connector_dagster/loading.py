@@ -1,14 +1,16 @@
 """The load loop every target shares: diff against the ledger, order by dependency, batch, upsert, record.
 
 A target system plugs in through `TargetWriter`: it upserts one batch of records idempotently (by external id) and
-answers per record. Everything else (what changed, what waits for a parent, what goes to dead letters, what the
+answers per record, says which records exist, and counts its calls; one that also deletes is a
+`DeletingTargetWriter`. Everything else (what changed, what waits for a parent, what goes to dead letters, what the
 audit log says) happens here once.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
+from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.ledger import (WRITTEN, Action, DeadLetter, ErrorClass, Ledger, Outcome, SyncedRecord,
                                          payload_hash)
 
@@ -44,11 +46,24 @@ class WriteResult:
 
 
 class TargetWriter(Protocol):
+    counter: CallCounter  # every request the writer sends, for the load's call counts
+
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
         """Upserts one batch; returns one result per record, in any order. Raises only for systemic failures."""
 
+    def existing_keys(self, target_object: str, known: Mapping[str, str | None]) -> set[str]:
+        """Which of these source keys have their record in the target; `known` gives each the target id the ledger
+        holds for it (None where it has none), for a target that finds records by what it was written under."""
+
+
+class DeletingTargetWriter(TargetWriter, Protocol):
     def delete(self, target_object: str, source_keys: Sequence[str]) -> list[WriteResult]:
         """Deletes one batch by external id (one already gone counts as deleted); one result per key."""
+
+
+def deletes(writer: TargetWriter) -> TypeGuard[DeletingTargetWriter]:
+    """Whether this target deletes records: deleting is optional, and a writer that cannot has no `delete`."""
+    return callable(getattr(writer, "delete", None))
 
 
 @dataclass

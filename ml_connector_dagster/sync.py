@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from ml_connector_dagster.ledger import Action, ErrorClass, Ledger, Outcome
-from ml_connector_dagster.loading import LoadSummary, TargetWriter, load
+from ml_connector_dagster.loading import LoadSummary, TargetWriter, WriteResult, deletes, load
 from ml_connector_dagster.mapping.common import MappingResult
 
 
@@ -44,14 +44,20 @@ def sync(result: MappingResult, target: SyncTarget, ledger: Ledger, *, run_id: s
 
 def remove(source_keys: list[str], target: SyncTarget, ledger: Ledger, *, run_id: str | None = None,
            partition: str | None = None) -> LoadSummary:
-    """Deletes from the target what the connector wrote earlier under these keys; keys it never wrote cost nothing."""
+    """Deletes from the target what the connector wrote earlier under these keys; keys it never wrote cost nothing.
+    A target that does not delete fails each key it holds with that reason, for a person to remove by hand."""
     synced = ledger.synced(target.pair, target.target_object, source_keys)
     summary = LoadSummary()
     keys = sorted(synced)
     for start in range(0, len(keys), target.batch_size):
         batch = keys[start:start + target.batch_size]
-        results = {result.source_key: result for result in target.writer.delete(target.target_object, batch)}
-        summary.batches += 1
+        if deletes(target.writer):
+            results = {result.source_key: result for result in target.writer.delete(target.target_object, batch)}
+            summary.batches += 1
+        else:
+            results = {key: WriteResult(key, False, error_class=ErrorClass.VALIDATION, error_message=(
+                f"{target.target_object}: this target does not delete records; the mapping asked to remove this "
+                "one, so remove it in the target by hand")) for key in batch}
         outcomes = []
         for key in batch:
             result = results.get(key)

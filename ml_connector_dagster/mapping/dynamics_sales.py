@@ -7,6 +7,7 @@ Payloads are dumped with `exclude_unset`: a column a pair does not map is left a
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ml_connector_dagster.mapping.common import is_email
+from ml_connector_dagster.odata import literal
 
 # account.customertypecode ("Relationship Type")
 CUSTOMER_TYPE_CODES = {1: "Competitor", 2: "Consultant", 3: "Customer", 4: "Investor", 5: "Partner",
@@ -20,7 +21,7 @@ ACTIVE, INACTIVE = (0, 1), (1, 2)  # account (statecode, statuscode)
 
 def bind(entity_set: str, key_column: str, external_id: str) -> str:
     """The `@odata.bind` path of a row the connector wrote, by its alternate key."""
-    return f"/{entity_set}({key_column}='{external_id.replace(chr(39), chr(39) * 2)}')"
+    return f"/{entity_set}({key_column}={literal(external_id)})"
 
 
 def valid_customer_type(code: int) -> int:

@@ -7,19 +7,18 @@ from collections.abc import Iterator, Sequence
 import httpx
 
 from ml_connector_dagster import odata_batch as batch
-from ml_connector_dagster.http import NOT_IDEMPOTENT, ApiError, AuthError, CallCounter
+from ml_connector_dagster.http import NOT_IDEMPOTENT, ApiError, CallCounter, raise_for_vendor
+from ml_connector_dagster.odata import key_predicate, literal
+from ml_connector_dagster.paging import NextLinkPaginator, PageRequest, paginate
+from ml_connector_dagster.resources.dynamics_fo.errors import ERRORS, FoError, error_of, error_type
 
 MAX_PAGE_SIZE = 10_000
 HEADERS = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
 
 
 def key_path(entity_set: str, key: dict[str, str]) -> str:
-    return f"{entity_set}(" + ",".join(f"{name}='{str(value).replace(chr(39), chr(39) * 2)}'"
-                                       for name, value in key.items()) + ")"
-
-
-class FoError(ApiError):
-    """F&O refused one write (validation, a missing related record): the record's dead-letter reason."""
+    # Every F&O key field the connector addresses is a string in the EDM, whatever Python type the payload held.
+    return f"{entity_set}({key_predicate({name: str(value) for name, value in key.items()})})"
 
 
 class DynamicsFoClient:
@@ -32,7 +31,7 @@ class DynamicsFoClient:
              company: str | None = None, expand: Sequence[str] = ()) -> Iterator[dict]:
         """Rows of one company (dataAreaId), or of every company the app may see, following @odata.nextLink."""
         # Without cross-company=true F&O answers from the user's default company only, whatever the filter says.
-        conditions = [f"dataAreaId eq '{company.lower()}'"] if company else []
+        conditions = [f"dataAreaId eq {literal(company.lower())}"] if company else []
         conditions += [filter] if filter else []
         params = {"cross-company": "true"}
         if select:
@@ -41,12 +40,11 @@ class DynamicsFoClient:
             params["$expand"] = ",".join(expand)
         if conditions:
             params["$filter"] = " and ".join(f"({c})" if " or " in c else c for c in conditions)
-        url: str | None = entity_set
         headers = {"Prefer": f"odata.maxpagesize={self.page_size}"}
-        while url:
-            body = self._send("GET", url, params=params, headers=headers).json()
-            yield from ({k: v for k, v in row.items() if not k.startswith("@odata.")} for row in body.get("value", []))
-            url, params = body.get("@odata.nextLink"), None
+        yield from paginate(lambda page: self._send("GET", page.url, params=page.params, headers=headers).json(),
+                            PageRequest(entity_set, params), NextLinkPaginator(),
+                            lambda body: [{k: v for k, v in row.items() if not k.startswith("@odata.")}
+                                          for row in body.get("value", [])])
 
     def create(self, entity_set: str, body: dict) -> dict:
         return self._send("POST", entity_set, json=body).json()
@@ -59,7 +57,7 @@ class DynamicsFoClient:
         [parts] = self.changesets([operations])
         failed = next((part for part in parts if part.status >= 400), None)
         if failed is not None:
-            code, message = _error_of(failed.body)
+            code, message = error_of(failed.body)
             raise FoError("dynamics_fo", f"change set rolled back: {message}", status=failed.status, code=code)
         return parts
 
@@ -81,22 +79,7 @@ class DynamicsFoClient:
     def _send(self, method: str, url: str, *, headers: dict | None = None, **kwargs) -> httpx.Response:
         merged = {**HEADERS, **(headers or {})}
         response = self.http.request(method, url, headers=merged, **kwargs)
-        if response.status_code < 300:
-            return response
-        try:
-            code, message = _error_of(response.json())
-        except ValueError:
-            code, message = None, response.text[:200] or response.reason_phrase
-        if response.status_code in (401, 403):
-            raise AuthError("dynamics_fo", f"{method} {url} refused: {message}", status=response.status_code)
-        error = FoError if method != "GET" and response.status_code in (400, 404, 409, 412, 500) else ApiError
-        raise error("dynamics_fo", f"{method} {url} failed: {message}", status=response.status_code, code=code)
+        return raise_for_vendor(ERRORS, response, f"{method} {url}", error=error_type(method, response.status_code))
 
     def close(self) -> None:
         self.http.close()
-
-
-def _error_of(body: dict | None) -> tuple[str | None, str]:
-    error = (body or {}).get("error") or {}
-    inner = error.get("innererror") or {}
-    return error.get("code") or None, inner.get("message") or error.get("message") or "no error message"

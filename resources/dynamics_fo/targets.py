@@ -15,8 +15,10 @@ import httpx
 from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.loading import TargetRecord, WriteResult
+from ml_connector_dagster.odata import literal
 from ml_connector_dagster.odata_batch import Operation, PartResponse
 from ml_connector_dagster.resources.dynamics_fo.client import DynamicsFoClient, key_path
+from ml_connector_dagster.resources.dynamics_fo.errors import failure
 
 CUSTOMERS, SALES_ORDERS = "CustomersV3", "SalesOrderHeadersV2"
 CHANGESETS_PER_CALL = 20
@@ -29,7 +31,8 @@ CROSS_COMPANY = "?cross-company=true"
 
 
 class DynamicsFoWriter(DynamicsFoClient):
-    """The client as the load loop's TargetWriter (ml_connector_dagster/loading.py)."""
+    """The client as the load loop's TargetWriter (ml_connector_dagster/loading.py); no pair deletes F&O records,
+    so it is not a DeletingTargetWriter."""
 
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
         if target_object == CUSTOMERS:
@@ -37,9 +40,6 @@ class DynamicsFoWriter(DynamicsFoClient):
         if target_object == SALES_ORDERS:
             return _until_answered(records, lambda pending: _write_orders(self, pending))
         raise ApiError("dynamics_fo", f"writing {target_object} is not part of any pair")
-
-    def delete(self, target_object: str, source_keys: Sequence[str]) -> list[WriteResult]:
-        raise ApiError("dynamics_fo", "deleting F&O records is not part of any pair")
 
     def existing_keys(self, target_object: str, known: Mapping[str, str | None]) -> set[str]:
         """Which records the ledger says were written are in F&O: customers by the key written, orders by the
@@ -77,7 +77,7 @@ def _customers(client: DynamicsFoClient, keys: set[tuple[str, str]]) -> set[tupl
     for company in sorted({company for company, _ in keys}):
         numbers = sorted(number for c, number in keys if c == company)
         for start in range(0, len(numbers), KEYS_PER_LOOKUP):
-            condition = " or ".join(f"CustomerAccount eq {_literal(n)}" for n in numbers[start:start + KEYS_PER_LOOKUP])
+            condition = " or ".join(f"CustomerAccount eq {literal(n)}" for n in numbers[start:start + KEYS_PER_LOOKUP])
             found |= {_folded((row["dataAreaId"], row["CustomerAccount"])) for row in client.rows(
                 CUSTOMERS, select=("dataAreaId", "CustomerAccount"), filter=condition, company=company)}
     return found
@@ -96,7 +96,7 @@ def _write_customers(client: DynamicsFoClient, records: list[TargetRecord]) -> d
             changesets.append([Operation("POST", CUSTOMERS, record.payload)])
     results = {}
     for record, answer in zip(records, _send(client, changesets)):
-        failed = _failure(record, answer)
+        failed = failure(record.source_key, answer)
         results[record.source_key] = failed or WriteResult(
             record.source_key, True, "/".join(_customer_key(record)), created=answer[0].status == 201)
     return results
@@ -107,7 +107,7 @@ def _orders_by_reference(client: DynamicsFoClient, references: list[str]) -> dic
     orders = {}
     for start in range(0, len(references), KEYS_PER_LOOKUP):
         chunk = references[start:start + KEYS_PER_LOOKUP]
-        condition = " or ".join(f"CustomersOrderReference eq {_literal(ref)}" for ref in chunk)
+        condition = " or ".join(f"CustomersOrderReference eq {literal(ref)}" for ref in chunk)
         for row in client.rows(SALES_ORDERS, filter=condition, expand=("SalesOrderLines",)):
             orders.setdefault(row["CustomersOrderReference"], row)
     return orders
@@ -127,7 +127,7 @@ def _write_orders(client: DynamicsFoClient, records: list[TargetRecord]) -> dict
                   for r in to_create]
     for record, answer in zip(to_create, _send(client, changesets)):
         header = answer[0].body or {}
-        results[record.source_key] = _failure(record, answer) or WriteResult(
+        results[record.source_key] = failure(record.source_key, answer) or WriteResult(
             record.source_key, True, f"{header.get('dataAreaId')}/{header.get('SalesOrderNumber')}", created=True)
     return results
 
@@ -156,24 +156,9 @@ def _send(client: DynamicsFoClient, changesets: list[list[Operation]]) -> list[l
     return answers
 
 
-def _failure(record: TargetRecord, answer: list[PartResponse]) -> WriteResult | None:
-    failed = next((part for part in answer if part.status >= 400), None)
-    if failed is None:
-        return None
-    error = (failed.body or {}).get("error") or {}
-    message = (error.get("innererror") or {}).get("message") or error.get("message") or f"HTTP {failed.status}"
-    kind = ErrorClass.TRANSIENT if failed.status in (429, 503) else ErrorClass.VALIDATION
-    return WriteResult(record.source_key, False, error_class=kind, error_code=error.get("code") or str(failed.status),
-                       error_message=message)
-
-
 def _folded(key: tuple[str, str]) -> tuple[str, str]:
     """F&O compares keys without regard to case."""
     return key[0].lower(), key[1].upper()
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _number(value) -> object:

@@ -10,10 +10,12 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import httpx
 
-from ml_connector_dagster.http import ApiError, AuthError, CallCounter
+from ml_connector_dagster.http import ApiError, CallCounter, raise_for_vendor
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster import odata_batch as batch
-from ml_connector_dagster.resources.dynamics_sales.errors import classify, error_of
+from ml_connector_dagster.odata import literal
+from ml_connector_dagster.paging import NextLinkPaginator, PageRequest, paginate
+from ml_connector_dagster.resources.dynamics_sales.errors import ERRORS, RECORD_ERROR_STATUSES, classify, error_of
 
 ENTITY_SETS = {
     "account": "accounts",
@@ -41,10 +43,6 @@ MAX_PAGE_SIZE = 5000
 MAX_BATCH = 1000
 
 
-def key_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 class DataverseClient:
     def __init__(self, http: httpx.Client, *, counter: CallCounter, external_id_column: str,
                  bulk_mode: str = "auto", page_size: int = MAX_PAGE_SIZE):
@@ -56,7 +54,7 @@ class DataverseClient:
         self._bulk_support: dict[str, bool] = {}
 
     def key_path(self, target_object: str, external_id: str) -> str:
-        return f"{ENTITY_SETS[target_object]}({self.external_id_column}={key_literal(external_id)})"
+        return f"{ENTITY_SETS[target_object]}({self.external_id_column}={literal(external_id)})"
 
     # writes ----------------------------------------------------------------------------------------------------
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
@@ -141,11 +139,9 @@ class DataverseClient:
         if filter:
             params["$filter"] = filter
         headers = {"Prefer": f"odata.maxpagesize={self.page_size}", "If-None-Match": "null"}
-        url: str | None = ENTITY_SETS[target_object]
-        while url:
-            body = self._send("GET", url, params=params, headers=headers).json()
-            yield from body.get("value", [])
-            url, params = body.get("@odata.nextLink"), None
+        yield from paginate(lambda page: self._send("GET", page.url, params=page.params, headers=headers).json(),
+                            PageRequest(ENTITY_SETS[target_object], params), NextLinkPaginator(),
+                            lambda body: body.get("value", []))
 
     def existing_keys(self, target_object: str, known: Mapping[str, str | None], chunk: int = 100) -> set[str]:
         """Which of these external ids exist in the target (reads only the key column, 100 ids per request)."""
@@ -153,7 +149,7 @@ class DataverseClient:
         column, found = self.external_id_column, set()
         for start in range(0, len(external_ids), chunk):
             ids = external_ids[start:start + chunk]
-            condition = " or ".join(f"{column} eq {key_literal(key)}" for key in ids)
+            condition = " or ".join(f"{column} eq {literal(key)}" for key in ids)
             found.update(row[column] for row in self.rows(target_object, [column], condition))
         return found
 
@@ -197,22 +193,9 @@ class DataverseClient:
         if "json" in kwargs:
             merged.setdefault("Content-Type", "application/json")
         response = self.http.request(method, url, headers=merged, **kwargs)
-        if response.status_code < 300:
+        if record_errors and response.status_code in RECORD_ERROR_STATUSES:
             return response
-        code, message = error_of(_json_or_none(response))
-        if response.status_code in (401, 403):
-            raise AuthError("dynamics_sales", f"{method} {url} refused: {message}", status=response.status_code,
-                            code=code)
-        if record_errors and response.status_code in (400, 404, 412):
-            return response
-        raise ApiError("dynamics_sales", f"{method} {url} failed: {message}", status=response.status_code, code=code)
+        return raise_for_vendor(ERRORS, response, f"{method} {url}")
 
     def close(self) -> None:
         self.http.close()
-
-
-def _json_or_none(response: httpx.Response) -> dict | None:
-    try:
-        return response.json()
-    except ValueError:
-        return None

@@ -2,6 +2,7 @@
 dependency). Codes from ../shared/reference/microsoft.md §2.10; anything unknown is a validation error of that
 record, which keeps the run going and puts the vendor's own words in the dead letter."""
 
+from ml_connector_dagster.http import VendorErrors
 from ml_connector_dagster.ledger import ErrorClass
 
 _BY_CODE = {
@@ -13,17 +14,24 @@ _BY_CODE = {
     "0x80072321": ErrorClass.QUOTA,
     "0x80072326": ErrorClass.QUOTA,
 }
-_BY_STATUS = {401: ErrorClass.AUTH, 403: ErrorClass.AUTH, 409: ErrorClass.CONFLICT, 412: ErrorClass.CONFLICT, 429: ErrorClass.QUOTA}
+_BY_STATUS = {401: ErrorClass.AUTH, 403: ErrorClass.AUTH, 409: ErrorClass.CONFLICT, 412: ErrorClass.CONFLICT,
+              429: ErrorClass.QUOTA}
+# What a bulk write answers when the service refused its records, not the call: the writer reads each record's
+# reason from it instead of failing the run.
+RECORD_ERROR_STATUSES = frozenset({400, 404, 412})
 
 
-def classify(status: int, code: str | None) -> ErrorClass:
+def classify(status: int | None, code: str | None) -> ErrorClass:
     if code and code.lower() in _BY_CODE:
         return _BY_CODE[code.lower()]
-    if status >= 500:
+    if status is not None and status >= 500:
         return ErrorClass.TRANSIENT
     return _BY_STATUS.get(status, ErrorClass.VALIDATION)
 
 
-def error_of(body: dict | None) -> tuple[str | None, str]:
-    error = (body or {}).get("error") or {}
+def error_of(body: object) -> tuple[str | None, str]:
+    error = (body.get("error") if isinstance(body, dict) else None) or {}
     return error.get("code") or None, error.get("message") or "no error message in the response"
+
+
+ERRORS = VendorErrors("dynamics_sales", error_of, classify)

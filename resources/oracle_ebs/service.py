@@ -7,15 +7,9 @@ from datetime import datetime, tzinfo
 
 import httpx
 
-from ml_connector_dagster.http import ApiError, AuthError, CallCounter
-
-# ISGServiceFault codes that mean the integration user lacks a grant or the service is not deployed as configured.
-_SETUP_FAULTS = {
-    "ISG_SERVICE_AUTH_FAILURE": "the user has no grant on this service (Integration Repository → Grants)",
-    "FND_SOA_AUTHORIZATION_FAILURE": "the user has no grant on this service (Integration Repository → Grants)",
-    "ISG_INVALID_ALIAS": "no REST service is deployed under this alias (check service_alias)",
-    "ISG_INVALID_FUNCTION": "the deployed service does not expose this method (redeploy with all GET_ methods)",
-}
+from ml_connector_dagster.http import ApiError, CallCounter, vendor_error
+from ml_connector_dagster.paging import OffsetPaginator, PageRequest, paginate
+from ml_connector_dagster.resources.oracle_ebs.errors import ERRORS, fault_of, raise_for_return_status
 
 
 class EbsService:
@@ -38,14 +32,10 @@ class EbsService:
         return list(self._pages(method, {"P_PARTY_IDS": party_ids, **params}))
 
     def _pages(self, method: str, params: dict[str, str]) -> Iterator[dict]:
-        offset = 0
-        while True:
-            output = self.call(method, {**params, "P_OFFSET": str(offset), "P_LIMIT": str(self.page_size)})
-            rows = _items(output.get("X_ROWS"), "X_ROWS_ITEM")
-            yield from rows
-            if output.get("X_HAS_MORE") != "Y":
-                return
-            offset += len(rows)
+        pages = OffsetPaginator(self.page_size, offset_param="P_OFFSET", limit_param="P_LIMIT",
+                                more=lambda output: output.get("X_HAS_MORE") == "Y")
+        yield from paginate(lambda page: self.call(page.url, page.params), PageRequest(method, params), pages,
+                            lambda output: _items(output.get("X_ROWS"), "X_ROWS_ITEM"))
 
     def _server_time(self, value: datetime) -> str:
         """EBS DATE columns hold the database server's local time without a zone."""
@@ -56,25 +46,12 @@ class EbsService:
         response = self.http.post(f"webservices/rest/{self.alias}/{method.lower()}/", json=body,
                                   headers={"Accept": "application/json"})
         payload = _json(response)
-        fault = (payload or {}).get("ISGServiceFault")
-        if fault:
-            code = fault.get("Code", "")
-            hint = _SETUP_FAULTS.get(code)
-            error = AuthError if code in ("ISG_SERVICE_AUTH_FAILURE", "FND_SOA_AUTHORIZATION_FAILURE") else ApiError
-            raise error("oracle_ebs", f"{method}: {fault.get('Message', 'service fault')}"
-                        + (f" — {hint}" if hint else ""), status=response.status_code, code=code)
-        if response.status_code == 401:
-            raise AuthError("oracle_ebs", f"{method}: credentials refused after a fresh login", status=401)
-        if response.status_code != 200 or payload is None:
-            raise ApiError("oracle_ebs", f"{method}: unexpected answer {response.text[:200]!r}",
-                           status=response.status_code)
+        if response.status_code != 200 or payload is None or fault_of(payload):
+            raise vendor_error(ERRORS, response, method)
         output = payload.get("OutputParameters") or payload.get(f"{method}_Output", {}).get("OutputParameters")
         if output is None:
             raise ApiError("oracle_ebs", f"{method}: response has no OutputParameters", status=response.status_code)
-        status = output.get("X_RETURN_STATUS")
-        if status not in (None, "S"):
-            raise ApiError("oracle_ebs", f"{method} returned status {status}: {output.get('X_MSG_DATA') or ''}",
-                           code=f"X_RETURN_STATUS={status}")
+        raise_for_return_status(method, output)
         return output
 
 

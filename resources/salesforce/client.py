@@ -2,7 +2,8 @@
 sObject Collections (200 records a call) for ordinary batches, Bulk API 2.0 ingest jobs above a size where one job
 costs fewer calls than the collections would. An object with no External ID field configured is addressed by its
 record Id, which only updates (what the connector writes back onto records Salesforce created). Each record's own
-answer comes back as a WriteResult."""
+answer comes back as a WriteResult. No pair deletes Salesforce records, so the client is not a
+DeletingTargetWriter."""
 
 import csv
 import io
@@ -11,15 +12,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import httpx
 
-from ml_connector_dagster.http import ApiError, AuthError, CallCounter
-from ml_connector_dagster.ledger import ErrorClass
+from ml_connector_dagster.http import ApiError, CallCounter, raise_for_vendor
 from ml_connector_dagster.loading import TargetRecord, WriteResult
+from ml_connector_dagster.paging import NextRecordsUrlPaginator, PageRequest, paginate
+from ml_connector_dagster.resources.salesforce.errors import ERRORS, classify
 
 COLLECTION_SIZE = 200
-# per-record statusCode → the ledger's error class; anything else is the record's own validation failure
-_ERROR_CLASSES = {"UNABLE_TO_LOCK_ROW": ErrorClass.TRANSIENT, "DUPLICATE_VALUE": ErrorClass.CONFLICT,
-                  "DUPLICATE_EXTERNAL_ID": ErrorClass.CONFLICT, "INVALID_CROSS_REFERENCE_KEY": ErrorClass.DEPENDENCY,
-                  "ENTITY_IS_DELETED": ErrorClass.DEPENDENCY}
 
 
 class SalesforceClient:
@@ -37,13 +35,10 @@ class SalesforceClient:
     # reads -----------------------------------------------------------------------------------------------------
     def query(self, soql: str) -> Iterator[dict]:
         """Every record the query selects, following nextRecordsUrl; `attributes` removed."""
-        body = self._send("GET", f"{self.root}/query", params={"q": soql}).json()
-        while True:
-            for record in body.get("records", []):
-                yield {key: value for key, value in record.items() if key != "attributes"}
-            if body.get("done", True) or not body.get("nextRecordsUrl"):
-                return
-            body = self._send("GET", body["nextRecordsUrl"]).json()
+        yield from paginate(lambda page: self._send("GET", page.url, params=page.params).json(),
+                            PageRequest(f"{self.root}/query", {"q": soql}), NextRecordsUrlPaginator(),
+                            lambda body: [{key: value for key, value in record.items() if key != "attributes"}
+                                          for record in body.get("records", [])])
 
     def key_field(self, target_object: str) -> str:
         return self.external_id_fields.get(target_object, "Id")
@@ -81,9 +76,6 @@ class SalesforceClient:
             results += write(target_object, records[start:start + COLLECTION_SIZE])
         return results
 
-    def delete(self, target_object: str, source_keys: Sequence[str]) -> list[WriteResult]:
-        raise ApiError("salesforce", "deleting Salesforce records is not part of any pair yet")
-
     def _collection_upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
         field = self.external_id_fields[target_object]
         return self._collection(f"{self.root}/composite/sobjects/{target_object}/{field}", [
@@ -105,8 +97,8 @@ class SalesforceClient:
             else:
                 error = (answer.get("errors") or [{}])[0]
                 code = error.get("statusCode")
-                results.append(WriteResult(record.source_key, False, error_class=_ERROR_CLASSES.get(code, ErrorClass.VALIDATION),
-                                           error_code=code, error_message=error.get("message") or "rejected"))
+                results.append(WriteResult(record.source_key, False, error_class=classify(None, code), error_code=code,
+                                           error_message=error.get("message") or "rejected"))
         return results
 
     def _bulk_upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
@@ -129,20 +121,14 @@ class SalesforceClient:
             results[row[field]] = WriteResult(row[field], True, row["sf__Id"], created=row["sf__Created"] == "true")
         for row in _rows(self._send("GET", f"{url}/failedResults/").text):
             code, _, message = row["sf__Error"].partition(":")
-            results[row[field]] = WriteResult(row[field], False, error_class=_ERROR_CLASSES.get(code, ErrorClass.VALIDATION),
-                                              error_code=code, error_message=message.rstrip(" -") or "rejected")
+            results[row[field]] = WriteResult(row[field], False, error_class=classify(None, code), error_code=code,
+                                              error_message=message.rstrip(" -") or "rejected")
         return [results[r.source_key] for r in records if r.source_key in results]
 
     # transport -------------------------------------------------------------------------------------------------
     def _send(self, method: str, url: str, **kwargs) -> httpx.Response:
         response = self.http.request(method, url, **kwargs)
-        if response.status_code < 300:
-            return response
-        code, message = _error(response)
-        if response.status_code == 401:
-            raise AuthError("salesforce", f"{method} {url.split('?')[0]} refused: {message}", status=401, code=code)
-        raise ApiError("salesforce", f"{method} {url.split('?')[0]} failed: {message}", status=response.status_code,
-                       code=code)
+        return raise_for_vendor(ERRORS, response, f"{method} {url.split('?')[0]}")
 
     def close(self) -> None:
         self.http.close()
@@ -173,13 +159,3 @@ def _cell(value) -> str:
 
 def _rows(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
-
-
-def _error(response: httpx.Response) -> tuple[str | None, str]:
-    try:
-        body = response.json()
-    except ValueError:
-        return None, response.text[:200] or response.reason_phrase
-    first = body[0] if isinstance(body, list) and body else body if isinstance(body, dict) else {}
-    return first.get("errorCode") or first.get("error"), first.get("message") or first.get("error_description") \
-        or "no message"

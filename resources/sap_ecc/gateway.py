@@ -10,7 +10,9 @@ from decimal import Decimal
 
 import httpx
 
-from ml_connector_dagster.http import ApiError, AuthError, CallCounter
+from ml_connector_dagster.http import ApiError, CallCounter, raise_for_vendor
+from ml_connector_dagster.paging import OffsetPaginator, PageRequest, paginate
+from ml_connector_dagster.resources.sap_ecc.errors import ERRORS
 from ml_connector_dagster.resources.sap_ecc.query import Select, odata_filter
 
 _EDM = "{http://schemas.microsoft.com/ado/2008/09/edm}"
@@ -35,15 +37,12 @@ class GatewayReader:
         condition = odata_filter(select)
         if condition:
             params["$filter"] = condition
-        skip = 0
-        while True:
-            body = self._get(f"{select.table}Set", {**params, "$skip": str(skip)})
-            rows = body.get("d", {}).get("results", [])
-            for row in rows:
-                yield {name: internal(types[name], row.get(name)) for name in select.fields}
-            if len(rows) < self.page_size:
-                return
-            skip += len(rows)
+        # Gateway answers a short page at the end and no count: a full page means there may be more.
+        pages = OffsetPaginator(self.page_size, offset_param="$skip", limit_param="$top")
+        rows = paginate(lambda page: self._get(page.url, page.params), PageRequest(f"{select.table}Set", params),
+                        pages, lambda body: body.get("d", {}).get("results", []))
+        for row in rows:
+            yield {name: internal(types[name], row.get(name)) for name in select.fields}
 
     def types(self) -> dict[str, dict[str, str]]:
         """Entity type → property → Edm type, from `$metadata` (read once per session)."""
@@ -59,12 +58,7 @@ class GatewayReader:
 
     def _send(self, path: str, params: dict[str, str]) -> httpx.Response:
         response = self.http.get(path, params=params, headers={"Accept": "application/json"})
-        if response.status_code == 401:
-            raise AuthError("sap_ecc", "logon refused: check user, password and sap-client", status=401)
-        if response.status_code >= 400:
-            code, message = _error(response)
-            raise ApiError("sap_ecc", f"GET {path} failed: {message}", status=response.status_code, code=code)
-        return response
+        return raise_for_vendor(ERRORS, response, f"GET {path}")
 
 
 def internal(edm: str, value) -> str:
@@ -90,12 +84,3 @@ def decimal_text(value: str) -> str:
     if text.endswith("-"):  # ABAP's trailing minus
         text = "-" + text[:-1]
     return format(Decimal(text.lstrip("*")).normalize(), "f")
-
-
-def _error(response: httpx.Response) -> tuple[str | None, str]:
-    try:
-        error = response.json().get("error", {})
-    except ValueError:
-        return None, response.text[:200] or response.reason_phrase
-    message = error.get("message")
-    return error.get("code"), (message.get("value") if isinstance(message, dict) else message) or "no message"

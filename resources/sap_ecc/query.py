@@ -5,6 +5,8 @@ YYYYMMDD, NUMC and ALPHA keys with their leading zeros)."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ml_connector_dagster.odata import literal
+
 OPTION_LINE = 72
 
 
@@ -33,27 +35,24 @@ def odata_filter(select: Select) -> str | None:
     parts = [f"{c.field} {_ODATA_OPS[c.op]} {_odata_literal(c)}" for c in select.where]
     if select.any_of:
         name, values = select.any_of
-        parts.append("(" + " or ".join(f"{name} eq {_quote(v)}" for v in values) + ")")
+        parts.append("(" + " or ".join(f"{name} eq {literal(v)}" for v in values) + ")")
     return " and ".join(parts) or None
 
 
 def _odata_literal(condition: Condition) -> str:
     if condition.is_date:
         return "datetime'" + datetime.strptime(condition.value, "%Y%m%d").strftime("%Y-%m-%dT%H:%M:%S") + "'"
-    return _quote(condition.value)
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return literal(condition.value)
 
 
 def open_sql_lines(select: Select) -> list[str]:
-    """The WHERE clause as RFC_READ_TABLE wants it: spaces around operators, no token split across lines."""
+    """The WHERE clause as RFC_READ_TABLE wants it: spaces around operators, no token split across lines. Open SQL
+    quotes a character literal as OData does (a quote inside doubled), so both transports share `literal`."""
     tokens: list[str] = []
     for condition in select.where:
         if tokens:
             tokens.append("AND")
-        tokens += [condition.field, condition.op, _quote(condition.value)]
+        tokens += [condition.field, condition.op, literal(condition.value)]
     if select.any_of:
         name, values = select.any_of
         if tokens:
@@ -62,7 +61,7 @@ def open_sql_lines(select: Select) -> list[str]:
         for index, value in enumerate(values):
             if index:
                 tokens.append("OR")
-            tokens += [name, "=", _quote(value)]
+            tokens += [name, "=", literal(value)]
         tokens.append(")")
     lines, line = [], ""
     for token in tokens:

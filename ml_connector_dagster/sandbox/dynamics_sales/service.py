@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from ml_connector_dagster.odata import key_predicate
 from ml_connector_dagster.sandbox import odata_multipart as multipart
 from ml_connector_dagster.sandbox.odata_reply import Joined, Reply, RolledBack
 from ml_connector_dagster.sandbox.odata_query import (
@@ -129,7 +130,7 @@ class DataverseService:
                           **_render(table, row, _select(request, table))})
         if key is not None and not isinstance(key, str):
             # The documentation's upsert example echoes the key form of the address.
-            entity_id = f"{root}/{table.entity_set}({_key_text(key)})"
+            entity_id = f"{root}/{table.entity_set}({key_predicate(key)})"
         return Reply(204, {"OData-EntityId": entity_id})
 
     def upsert(self, tx: Transaction, table: Table, key, body: dict, *, if_match: str | None = None,
@@ -527,11 +528,6 @@ def _render(table: Table, row: dict, select: list[str] | None) -> dict:
 
 def _etag(row: dict) -> str:
     return f'W/"{row.get("versionnumber", 0)}"'
-
-
-def _key_text(key: dict) -> str:
-    return ",".join(f"{c}='{str(v).replace(chr(39), chr(39) * 2)}'" if isinstance(v, str) else f"{c}={v}"
-                    for c, v in key.items())
 
 
 def _json_body(request: Request) -> dict:

@@ -9,6 +9,7 @@ from xml.sax.saxutils import quoteattr
 
 from starlette.responses import JSONResponse, Response
 
+from ml_connector_dagster import odata
 from ml_connector_dagster.sandbox.sap_ecc.schema import TABLES, Field, Table
 
 HIDDEN = {"MANDT", "MANDANT"}  # the client is the session's (sap-client), not a property
@@ -83,12 +84,8 @@ def entity(table: Table, row: dict, root: str, service: str, select: list[str] |
 
 def key_predicate(table: Table, row: dict) -> str:
     if len(table.keys) == 1:
-        return _quoted(row[table.keys[0]])
-    return ",".join(f"{k}={_quoted(row[k])}" for k in table.keys)
-
-
-def _quoted(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+        return odata.literal(str(row[table.keys[0]]))
+    return odata.key_predicate({k: str(row[k]) for k in table.keys})
 
 
 def error(status: int, code: str, message: str, service: str) -> JSONResponse:

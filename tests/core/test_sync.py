@@ -1,0 +1,39 @@
+from ml_connector_dagster.http import CallCounter
+from ml_connector_dagster.loading import TargetRecord, WriteResult
+from ml_connector_dagster.mapping.common import Excluded, MappingResult
+from ml_connector_dagster.sync import SyncTarget, sync
+
+PAIR, OBJ = "a__b", "CustomersV3"
+
+
+class UpsertOnlyWriter:
+    """A target that creates and updates but has no way to delete (F&O, Salesforce today)."""
+
+    def __init__(self):
+        self.counter = CallCounter()
+        self.rows: dict[str, dict] = {}
+
+    def upsert(self, target_object, records):
+        self.counter.add("POST")
+        self.rows.update({record.source_key: record.payload for record in records})
+        return [WriteResult(record.source_key, True, f"id-{record.source_key}") for record in records]
+
+    def existing_keys(self, target_object, known):
+        return set(known) & set(self.rows)
+
+
+def test_removing_from_a_target_that_does_not_delete_fails_each_written_record_with_the_reason(ledger):
+    writer = UpsertOnlyWriter()
+    target = SyncTarget(PAIR, OBJ, writer, batch_size=10)
+    sync(MappingResult(records=[TargetRecord("k1", {"name": "one"})]), target, ledger, run_id="r1", partition=None)
+    calls = writer.counter.total
+    removal = MappingResult(excluded=[Excluded("k1", "deleted in the source", remove_from_target=True),
+                                      Excluded("never-written", "deleted in the source", remove_from_target=True)])
+    summary = sync(removal, target, ledger, run_id="r2", partition=None)
+    assert (summary.deleted, summary.failed, summary.batches) == (0, 1, 0)
+    assert summary.failures_by_class == {"validation": 1}
+    assert writer.counter.total == calls, "nothing is sent: the target has no delete, a key never written costs none"
+    [letter] = ledger.open_dead_letters(PAIR)
+    assert letter.source_key == "k1" and letter.error_class == "validation"
+    assert letter.error_message.startswith(f"{OBJ}: this target does not delete records")
+    assert ledger.synced_keys(PAIR, OBJ, ["k1"]) == {"k1"}, "the ledger still knows the record is in the target"
