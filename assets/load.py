@@ -1,7 +1,8 @@
 """The load asset every pair shares, whatever its target: upsert a partition's payloads by external id into one
 target object, report the counts, and check agreement (every record in the target, a dead letter or excluded; no
-two source records on one external id). A target plugs in through its resource: `session()` gives a writer that
-upserts, deletes and says which external ids exist; `batch_size` is how many records go to one upsert."""
+two source records on one external id). A target plugs in through its resource: `session()` gives a writer
+(loading.TargetWriter) that upserts, says which external ids exist and counts its calls, and may delete;
+`batch_size` is how many records go to one upsert."""
 
 from collections.abc import Callable
 from dataclasses import dataclass

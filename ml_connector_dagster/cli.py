@@ -6,10 +6,11 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.instance import ensure_embedded_instance
+from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.settings import SettingsError, settings
 from ml_connector_dagster.systems import SANDBOX_PORTS
 
@@ -55,29 +56,25 @@ def _ui(args: argparse.Namespace) -> int:
 
 
 def _ping(args: argparse.Namespace) -> int:
-    """One cheap authenticated call per configured system: proves URL, credentials and grants."""
-    from ml_connector_dagster.connections import resources_for
-    from ml_connector_dagster.resources.sap_ecc.query import Select
-    resources = resources_for(settings())
+    """One cheap authenticated call per system (URL, credentials, grants); a failure does not stop the others."""
+    import httpx
+
+    from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
+    from ml_connector_dagster.redaction import redact
+    config = settings()
+    sandbox = sandbox_resources(config) if config.profile == "sandbox" else {}
     failures = 0
-    now = datetime.now(timezone.utc)
-    checks = {
-        "oracle_ebs": lambda service: service.call("GET_PARTIES", {
-            "P_LAST_UPDATE_FROM": (now - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-            "P_LAST_UPDATE_TO": now.strftime("%Y-%m-%dT%H:%M:%S"), "P_OFFSET": "0", "P_LIMIT": "1"}),
-        "sap_ecc": lambda reader: next(reader.select(Select("LFA1", ("LIFNR",), ("LIFNR",))), None),
-        "dynamics_sales": lambda client: next(client.rows("account", ["accountid"]), None),
-        "dynamics_fo": lambda client: next(client.rows("CustomersV3", select=["CustomerAccount"]), None),
-        "salesforce": lambda client: next(client.query("SELECT Id FROM Account LIMIT 1"), None),
-    }
-    for name, check in checks.items():
+    for kind in SYSTEM_RESOURCES:
+        started = time.monotonic()
         try:
-            with resources[name].open() as session:
-                check(session)
-            print(f"{name:15} ok")
-        except (ApiError, OSError) as exc:
+            # Production values are read now: a dg.EnvVar left for Dagster to resolve is a name, not a URL.
+            resource = sandbox[kind.system] if sandbox else kind.from_environment(resolve=True)
+            with resource.open() as session:
+                checked = resource.check(session)
+            print(f"{kind.system:15} ok      {checked} ({(time.monotonic() - started) * 1000:.0f} ms)")
+        except (ApiError, httpx.HTTPError, OSError, ValueError) as exc:
             failures += 1
-            print(f"{name:15} FAILED: {exc}")
+            print(f"{kind.system:15} FAILED  {redact(str(exc))}")
     return 1 if failures else 0
 
 
@@ -101,31 +98,98 @@ def _webhooks(args: argparse.Namespace) -> int:
 
 def _dead_letters(args: argparse.Namespace) -> int:
     from ml_connector_dagster.ledger import Ledger
-    letters = Ledger(settings().ledger_url).open_dead_letters(args.pair, args.object)
+    ledger = Ledger(settings().ledger_url)
+    if args.action == "edit":
+        return _edit_dead_letter(ledger, args)
+    letters = ledger.open_dead_letters(args.pair, args.object, args.error_class)
     if args.json:
         print(json.dumps([letter.__dict__ for letter in letters], indent=2, default=str))
         return 0
     for letter in letters:
         print(f"#{letter.id:<6} {letter.pair} {letter.target_object} {letter.source_key} [{letter.error_class}"
-              f"{' ' + letter.error_code if letter.error_code else ''}] x{letter.attempts}: {letter.error_message}")
+              f"{' ' + letter.error_code if letter.error_code else ''}] x{letter.attempts}: {letter.error_message}"
+              + ("" if letter.record_payload is not None else " (no payload: fix it at the source, rerun its day)"))
     print(f"{len(letters)} open dead letters")
     return 0
 
 
+def _edit_dead_letter(ledger, args: argparse.Namespace) -> int:
+    """`--payload-file` replaces the whole payload, then each `--set` / `--unset` changes one dotted path of it."""
+    import getpass
+
+    from ml_connector_dagster.ledger import changed_paths
+    from ml_connector_dagster.replay import edited
+    if not (args.set or args.unset or args.payload_file):
+        print("ml-connector: say what to change: --set FIELD=VALUE, --unset FIELD or --payload-file FILE",
+              file=sys.stderr)
+        return 2
+    try:
+        letter = ledger.dead_letter(args.id)
+        if letter is None:
+            raise LookupError(f"no dead letter #{args.id}")
+        base = json.loads(Path(args.payload_file).read_text()) if args.payload_file else letter.record_payload
+        payload = edited(base or {}, dict(args.set), args.unset)
+        ledger.edit_dead_letter(args.id, payload, by=args.by or getpass.getuser())
+    except (LookupError, ValueError, OSError) as exc:
+        print(f"ml-connector: {exc}", file=sys.stderr)
+        return 2
+    changes = changed_paths(letter.record_payload, payload)
+    for path, (before, after) in changes.items():
+        print(f"{path}: {json.dumps(before, ensure_ascii=False)} -> {json.dumps(after, ensure_ascii=False)}")
+    print(f"dead letter #{args.id}: " + (f"{len(changes)} fields changed; send it with `ml-connector replay --ids "
+                                          f"{args.id}`" if changes else "nothing changed"))
+    return 0
+
+
+def _assignment(text: str) -> tuple[str, object]:
+    """FIELD=VALUE, the value read as JSON when it is JSON (30, true, null, "30", {...}), else as the text itself."""
+    path, equals, value = text.partition("=")
+    if not equals or not path:
+        raise argparse.ArgumentTypeError(f"{text!r} is not FIELD=VALUE")
+    try:
+        return path, json.loads(value)
+    except ValueError:
+        return path, value
+
+
 def _replay(args: argparse.Namespace) -> int:
+    """Each target's replay job that has matching open dead letters (or the one named), on the configured Dagster
+    instance (DAGSTER_HOME), else the embedded one under the home folder."""
     import dagster as dg
 
-    home = settings().home
-    os.environ.setdefault("DAGSTER_HOME", str(home))
-    home.mkdir(parents=True, exist_ok=True)
-    from ml_connector_dagster.definitions import defs
-    config = {k: v for k, v in {"pair": args.pair, "target_object": args.object,
-                                "dead_letter_ids": args.ids}.items() if v}
+    from ml_connector_dagster.assets.replay import job_name, op_name
+    from ml_connector_dagster.code_location import build_definitions, build_pairs
+    from ml_connector_dagster.demo import QUIET
+    from ml_connector_dagster.ledger import Ledger
+    from ml_connector_dagster.replay import ReplayFilter, plan
+    config = settings()
+    if "DAGSTER_HOME" not in os.environ:
+        ensure_embedded_instance(config.home)
+        os.environ["DAGSTER_HOME"] = str(config.home)
+    loads = [load for part in build_pairs(config) for load in part.loads]
+    if args.target and args.target not in {load.target for load in loads}:
+        print(f"ml-connector: no load writes to {args.target!r}; targets: "
+              f"{', '.join(sorted({load.target for load in loads}))}", file=sys.stderr)
+        return 2
+    ledger = Ledger(config.ledger_url)
+    chosen = plan(ledger, loads, ReplayFilter(pair=args.pair, target_object=args.object, error_class=args.error_class,
+                                              ids=args.ids, target=args.target))
+    ledger.dispose()
+    job_config = {k: v for k, v in {"pair": args.pair, "target_object": args.object, "dead_letter_ids": args.ids,
+                                    "error_class": args.error_class and args.error_class.value}.items() if v}
+    defs = build_definitions(config)
+    answer: dict = {"targets": {}, "without_load_target": [letter.id for letter in chosen.without_load_target]}
+    if not (args.target or chosen.targets):
+        print("ml-connector: no open dead letter matches", file=sys.stderr)
     with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("replay_dynamics_sales").execute_in_process(
-            run_config={"ops": {"replay_dynamics_sales_dead_letters": {"config": config}}}, instance=instance)
-    print(json.dumps(result.output_for_node("replay_dynamics_sales_dead_letters"), indent=2))
-    return 0 if result.success else 1
+        for target in sorted({args.target} if args.target else chosen.targets):
+            result = defs.resolve_job_def(job_name(target)).execute_in_process(
+                instance=instance, raise_on_error=False,
+                run_config={**QUIET, "ops": {op_name(target): {"config": job_config}}})
+            totals = result.output_for_node(op_name(target)) if result.success else {}
+            answer["targets"][target] = {**totals, "run_id": result.run_id, "success": result.success}
+    print(json.dumps(answer, indent=2))
+    return 0 if all(run["success"] for run in answer["targets"].values()) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,14 +208,24 @@ def main(argv: list[str] | None = None) -> int:
     webhooks.add_argument("--host", default="127.0.0.1")
     webhooks.add_argument("--port", type=int, default=8090)
     webhooks.set_defaults(run=_webhooks)
-    letters = commands.add_parser("dead-letters", help="list open dead letters")
-    replay = commands.add_parser("replay", help="re-send open dead letters to Dynamics 365 Sales")
+    letters = commands.add_parser("dead-letters", help="list open dead letters (with their ids), or edit one")
+    replay = commands.add_parser("replay", help="re-send open dead letters from their stored payloads, per target")
     for sub in (letters, replay):
-        sub.add_argument("--pair")
-        sub.add_argument("--object")
-    letters.add_argument("--json", action="store_true")
-    letters.set_defaults(run=_dead_letters)
-    replay.add_argument("--ids", type=int, nargs="*", help="only these dead letter ids")
+        sub.add_argument("--pair", help="only this pair, e.g. salesforce__dynamics_fo")
+        sub.add_argument("--object", help="only this target object, e.g. CustomersV3")
+        sub.add_argument("--error-class", type=ErrorClass, choices=list(ErrorClass))
+    letters.add_argument("--json", action="store_true", help="with their stored payloads, as JSON")
+    letters.set_defaults(run=_dead_letters, action=None)
+    edit = letters.add_subparsers(dest="action").add_parser(
+        "edit", help="correct what an open dead letter will send (recorded in the audit log), then replay it")
+    edit.add_argument("id", type=int)
+    edit.add_argument("--set", type=_assignment, action="append", default=[], metavar="FIELD=VALUE",
+                      help="a dotted path into the payload (header.CustomerGroupId=30); VALUE is JSON if it parses")
+    edit.add_argument("--unset", action="append", default=[], metavar="FIELD", help="a dotted path to remove")
+    edit.add_argument("--payload-file", metavar="FILE", help="a whole replacement payload (JSON), before --set")
+    edit.add_argument("--by", help="who edits, for the audit log (default: the OS user)")
+    replay.add_argument("--ids", type=int, nargs="*", default=[], help="only these dead letter ids")
+    replay.add_argument("--target", help="only this target system's replay job, e.g. dynamics_fo")
     replay.set_defaults(run=_replay)
     args = parser.parse_args(argv)
     try:

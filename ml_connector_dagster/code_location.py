@@ -3,7 +3,7 @@ their targets, and the deployment profile's resources. Reads nothing global: wha
 
 import dagster as dg
 
-from ml_connector_dagster.assets.dynamics_sales.replay import replay_dynamics_sales_job
+from ml_connector_dagster.assets.replay import replay_jobs
 from ml_connector_dagster.connections import resources_for
 from ml_connector_dagster.pair import Build, Pair, PairDefinitions, unique
 from ml_connector_dagster.pairs import PAIRS
@@ -22,7 +22,8 @@ def build_definitions(settings: Settings, resources: dict | None = None,
     built = build_pairs(settings, pairs)
     return dg.Definitions(
         assets=unique(asset for part in built for asset in (*part.extracts, *part.assets)),
-        jobs=[*(job for part in built for job in part.jobs), replay_dynamics_sales_job],
+        jobs=[*(job for part in built for job in part.jobs),
+              *replay_jobs(load for part in built for load in part.loads)],
         schedules=[schedule for part in built for schedule in part.schedules],
         sensors=[sensor for part in built for sensor in part.sensors],
         resources=resources or resources_for(settings),

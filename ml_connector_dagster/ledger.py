@@ -6,8 +6,8 @@ first use.
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from datetime import datetime, timezone
 from typing import Any
@@ -62,6 +62,7 @@ audit_log = sa.Table(
     sa.Column("action", sa.String(20), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("changes", sa.JSON),
+    sa.Column("actor", sa.String(200)),  # who, for what a person did (an edit); runs are named by run_id
     sa.Index("ix_audit_log_run", "run_id"),
     sa.Index("ix_audit_log_key", "pair", "target_object", "source_key"),
 )
@@ -86,6 +87,7 @@ class Action(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     DELETED = "deleted"
+    EDITED = "edited"  # a person changed a dead letter's stored payload before replaying it
 
 
 class ErrorClass(StrEnum):
@@ -133,6 +135,9 @@ class Outcome:
 
 @dataclass(frozen=True)
 class DeadLetter:
+    """`payload` is what was stored to send again: {"payload": the record's payload, "refs": [[object, key], ...]},
+    with a null payload when the mapping rejected the source record (then the source rows are stored instead)."""
+
     id: int
     pair: str
     target_object: str
@@ -143,12 +148,35 @@ class DeadLetter:
     error_message: str
     attempts: int
     partition: str | None
+    resolved_at: datetime | None = None
+
+    @property
+    def record_payload(self) -> dict | None:
+        return (self.payload or {}).get("payload")
+
+
+class NotEditable(ValueError):
+    """A dead letter that cannot be edited: resolved already, or without a payload to send."""
 
 
 def changed_fields(before: dict | None, after: dict | None) -> dict[str, list]:
     before, after = before or {}, after or {}
     return {name: [before.get(name), after.get(name)]
             for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)}
+
+
+def changed_paths(before: dict | None, after: dict | None) -> dict[str, list]:
+    """`changed_fields` of nested payloads, by dotted path (`header.CustomerGroupId`, `lines.0.SalesPrice`)."""
+    return changed_fields(dict(_leaves(before or {})), dict(_leaves(after or {})))
+
+
+def _leaves(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
+    """Every value of a nested payload that is not a non-empty dict or list, by its dotted path."""
+    children = list(value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else [])
+    if not children and path:
+        yield path, value
+    for name, child in children:
+        yield from _leaves(child, f"{path}.{name}" if path else str(name))
 
 
 def engine_url(url: str) -> str:
@@ -171,6 +199,7 @@ class Ledger:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._insert = sqlite.insert if is_sqlite else postgresql.insert
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -267,7 +296,8 @@ class Ledger:
 
     # dead letters ----------------------------------------------------------------------------------------------
     def open_dead_letters(self, pair: str | None = None, target_object: str | None = None,
-                          error_class: str | None = None) -> list[DeadLetter]:
+                          error_class: str | None = None, ids: Collection[int] | None = None) -> list[DeadLetter]:
+        """Open dead letters, oldest first; each filter given narrows them (`ids`: only these)."""
         query = sa.select(dead_letters).where(dead_letters.c.resolved_at.is_(None)).order_by(dead_letters.c.id)
         if pair:
             query = query.where(dead_letters.c.pair == pair)
@@ -275,10 +305,42 @@ class Ledger:
             query = query.where(dead_letters.c.target_object == target_object)
         if error_class:
             query = query.where(dead_letters.c.error_class == error_class)
+        if ids:
+            query = query.where(dead_letters.c.id.in_(list(ids)))
         with self.engine.connect() as conn:
-            return [DeadLetter(r.id, r.pair, r.target_object, r.source_key, r.payload, r.error_class,
-                               r.error_code, r.error_message, r.attempts, r.partition)
-                    for r in conn.execute(query)]
+            return [_dead_letter_of(row) for row in conn.execute(query)]
+
+    def dead_letter(self, letter_id: int) -> DeadLetter | None:
+        """One dead letter, open or resolved."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(dead_letters).where(dead_letters.c.id == letter_id)).first()
+        return _dead_letter_of(row) if row is not None else None
+
+    def edit_dead_letter(self, letter_id: int, payload: dict, by: str) -> DeadLetter:
+        """Replaces what an open dead letter will send (its refs stay as stored) and writes who changed what, when,
+        to the audit log. The letter stays open: a replay, or a run that sends the record, resolves it."""
+        with self.engine.begin() as conn:
+            # Locked (PostgreSQL) so a run resolving the letter meanwhile waits for the edit, or the edit for it.
+            row = conn.execute(sa.select(dead_letters).where(dead_letters.c.id == letter_id).with_for_update()).first()
+            if row is None:
+                raise LookupError(f"no dead letter #{letter_id}")
+            letter = _dead_letter_of(row)
+            if letter.resolved_at is not None:
+                raise NotEditable(f"dead letter #{letter_id} was resolved at {letter.resolved_at:%Y-%m-%d %H:%M} "
+                                  "UTC: there is nothing left to send")
+            if letter.record_payload is None:
+                raise NotEditable(f"dead letter #{letter_id} has no payload: the mapping rejected the source record "
+                                  f"({letter.error_message}); fix it at the source and rerun its partition")
+            changes = changed_paths(letter.record_payload, payload)
+            if not changes:
+                return letter
+            stored = {**letter.payload, "payload": payload}
+            conn.execute(dead_letters.update().where(dead_letters.c.id == letter_id).values(payload=stored))
+            conn.execute(audit_log.insert().values(
+                audit_id=str(uuid.uuid4()), run_id=None, partition=letter.partition, pair=letter.pair,
+                target_object=letter.target_object, source_key=letter.source_key, action=Action.EDITED, at=_now(),
+                changes=changes, actor=by))
+        return replace(letter, payload=stored)
 
     def dead_letter_keys(self, pair: str, target_object: str) -> set[str]:
         with self.engine.connect() as conn:
@@ -313,6 +375,31 @@ class Ledger:
     def inbox_mark_processed(self, ids: Iterable[int]) -> None:
         with self.engine.begin() as conn:
             conn.execute(inbox.update().where(inbox.c.id.in_(list(ids))).values(processed_at=_now()))
+
+
+def _dead_letter_of(row) -> DeadLetter:
+    return DeadLetter(row.id, row.pair, row.target_object, row.source_key, row.payload, row.error_class,
+                      row.error_code, row.error_message, row.attempts, row.partition, row.resolved_at)
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """metadata.create_all makes missing tables but never adds a column to a table an older version made. Columns
+    added since a table first shipped are nullable, so adding them is the whole upgrade."""
+    for table in metadata.sorted_tables:
+        present = _columns(engine, table.name)
+        for column in (column for column in table.columns if column.name not in present):
+            try:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} "
+                                         f"{column.type.compile(engine.dialect)}")
+            except sa.exc.DBAPIError:
+                # Another process (webserver, daemon, a run) starting at the same moment may have added it first.
+                if column.name not in _columns(engine, table.name):
+                    raise
+
+
+def _columns(engine: sa.Engine, table: str) -> set[str]:
+    return {column["name"] for column in sa.inspect(engine).get_columns(table)}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

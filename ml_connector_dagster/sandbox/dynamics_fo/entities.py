@@ -43,6 +43,7 @@ class Entity:
     keys: tuple[str, ...]
     fields: dict[str, Field]
     navigations: dict[str, Navigation] = field(default_factory=dict)
+    table: str | None = None    # how an infolog names the table behind the entity, e.g. Customer groups (CustGroup)
 
     @property
     def qualified_type(self) -> str:
@@ -124,5 +125,12 @@ SALES_ORDER_LINES = Entity("SalesOrderLines", "SalesOrderLine", "SalesOrderLineE
     "LineCreationSequenceNumber": Field("Int", writable=False),
 })
 
+# The customer groups a customer's CustomerGroupId must name (§3.7: "not found in the related table 'Customer
+# groups'"; §5.3 lists the entity). Guess: its AOT name and that Description is its only other field worth serving;
+# F&O's entity also carries payment terms, tax group and clearing-period defaults, none of which this sandbox uses.
+CUSTOMER_GROUPS = Entity("CustomerGroups", "CustomerGroup", "CustCustomerGroupEntity",
+                         ("dataAreaId", "CustomerGroupId"), {**_COMPANY, **_strings("CustomerGroupId", "Description")},
+                         table="Customer groups (CustGroup)")
+
 ENTITIES = {entity.entity_set: entity for entity in (CUSTOMERS, RELEASED_PRODUCTS, SALES_ORDER_HEADERS,
-                                                     SALES_ORDER_LINES)}
+                                                     SALES_ORDER_LINES, CUSTOMER_GROUPS)}

@@ -1,15 +1,16 @@
-"""Deterministic F&O data: a few hundred customers across USMF, USRT and DEMF with the mess of a real environment
-(blank names, names longer than a CRM field, persons next to organisations, customers without a currency from an
-old migration, missing cities, odd spacing, the same account number in two companies), released products per
-company, and a few open sales orders with lines, numbered from the same sequences the API draws from."""
+"""Deterministic F&O data: each company's customer groups, a few hundred customers across USMF, USRT and DEMF with
+the mess of a real environment (blank names, names longer than a CRM field, persons next to organisations, customers
+without a currency from an old migration, missing cities, odd spacing, the same account number in two companies),
+released products per company, and a few open sales orders with lines, numbered from the same sequences the API
+draws from."""
 
 import random
 from datetime import datetime, timedelta, timezone
 
 from ml_connector_dagster.sandbox.dynamics_fo import writes
-from ml_connector_dagster.sandbox.dynamics_fo.company import COMPANIES, CUSTOMER_GROUPS
+from ml_connector_dagster.sandbox.dynamics_fo.company import COMPANIES, SEEDED_CUSTOMER_GROUPS
 from ml_connector_dagster.sandbox.dynamics_fo.entities import (
-    CUSTOMERS, RELEASED_PRODUCTS, SALES_ORDER_HEADERS, SALES_ORDER_LINES,
+    CUSTOMER_GROUPS, CUSTOMERS, RELEASED_PRODUCTS, SALES_ORDER_HEADERS, SALES_ORDER_LINES,
 )
 from ml_connector_dagster.sandbox.dynamics_fo.store import Store, Transaction, key_of
 
@@ -36,6 +37,11 @@ SEEDED_FROM = datetime(2026, 9, 1, 8, tzinfo=timezone.utc)
 def seed(store: Store, *, customers: int, seed_value: int) -> None:
     rng = random.Random(seed_value)
     with store.transaction() as tx:
+        for company, groups in SEEDED_CUSTOMER_GROUPS.items():
+            for group, description in groups.items():
+                tx.put(CUSTOMER_GROUPS, writes.stamp(tx, {**CUSTOMER_GROUPS.blank(), "dataAreaId": company,
+                                                          "CustomerGroupId": group, "Description": description}),
+                       "Created")
         for company, share in SHARES.items():
             accounts = [_customer(tx, rng, company, n) for n in range(1, int(customers * share) + 1)]
             for item in PRODUCTS:
@@ -68,7 +74,7 @@ def _customer(tx: Transaction, rng: random.Random, company: str, n: int) -> dict
         "NameAlias": name.strip()[:20], "PersonFirstName": first, "PersonLastName": last,
         "PartyType": "Person" if person else "Organization", "CustomerType": "Person" if person else "Organization",
         "PartyNumber": f"{n + len(company) * 10000:09d}",
-        "CustomerGroupId": rng.choice(sorted(CUSTOMER_GROUPS[company])),
+        "CustomerGroupId": rng.choice(sorted(SEEDED_CUSTOMER_GROUPS[company])),
         "SalesCurrencyCode": "" if n % 23 == 7 else COMPANIES[company],
         "PaymentTerms": rng.choice(("Net30", "Net10", "Net45", "")), "LanguageId": "de" if company == "demf" else
         "en-us", "CreditLimit": rng.choice((0, 5000, 25000, 100000)),

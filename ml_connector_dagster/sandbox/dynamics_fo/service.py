@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
+from ml_connector_dagster.odata import key_predicate
 from ml_connector_dagster.sandbox.dynamics_fo.entities import ENTITIES, Entity
 from ml_connector_dagster.sandbox.dynamics_fo.errors import FoError, not_found
 from ml_connector_dagster.sandbox.dynamics_fo.store import Actor, Store, Transaction, fold, key_of
@@ -256,7 +257,7 @@ def etag(row: dict) -> str:
 
 
 def key_text(entity: Entity, row: dict) -> str:
-    return ",".join(f"{name}='{str(row[name]).replace(chr(39), chr(39) * 2)}'" for name in entity.keys)
+    return key_predicate({name: str(row[name]) for name in entity.keys})
 
 
 def _key(entity: Entity, text: str) -> dict:

@@ -5,9 +5,9 @@ related tables, order totals, and referential checks on delete. Failures are F&O
 from datetime import datetime, timezone
 
 from ml_connector_dagster.sandbox.clock import Clock
-from ml_connector_dagster.sandbox.dynamics_fo.company import COMPANIES, COUNTRY_REGIONS, CURRENCIES, CUSTOMER_GROUPS
+from ml_connector_dagster.sandbox.dynamics_fo.company import COMPANIES, COUNTRY_REGIONS, CURRENCIES
 from ml_connector_dagster.sandbox.dynamics_fo.entities import (
-    CUSTOMERS, RELEASED_PRODUCTS, SALES_ORDER_HEADERS, SALES_ORDER_LINES, Entity, Field,
+    CUSTOMER_GROUPS, CUSTOMERS, RELEASED_PRODUCTS, SALES_ORDER_HEADERS, SALES_ORDER_LINES, Entity, Field,
 )
 from ml_connector_dagster.sandbox.dynamics_fo.errors import (
     FoError, must_be_filled_in, not_in_related_table, write_failed,
@@ -80,8 +80,9 @@ class Writer:
         self._complete(tx, entity, row, set(values), creating=True)
         if tx.get(entity, key_of(entity, row)) is not None:
             keys = ", ".join(str(row[name]) for name in entity.keys[1:])
-            raise write_failed(entity.aot_name, f"Cannot create a record in {entity.type_name} "
-                               f"({entity.aot_name}). {keys}, {company}. The record already exists.")
+            raise write_failed(entity.aot_name, f"Cannot create a record in "
+                               f"{entity.table or f'{entity.type_name} ({entity.aot_name})'}. {keys}, {company}. "
+                               "The record already exists.")
         tx.put(entity, stamp(tx, row), "Created")
         self._after(tx, entity, row)
         return row
@@ -117,6 +118,8 @@ class Writer:
     def _complete(self, tx: Transaction, entity: Entity, row: dict, given: set[str], *, creating: bool) -> None:
         if entity is CUSTOMERS:
             self._customer(tx, row)
+        elif entity is CUSTOMER_GROUPS and not row["CustomerGroupId"]:
+            raise must_be_filled_in(CUSTOMER_GROUPS.aot_name, "Customer group")
         elif entity is SALES_ORDER_HEADERS:
             self._header(tx, row, given, creating)
         elif entity is SALES_ORDER_LINES:
@@ -129,7 +132,7 @@ class Writer:
                             ("SalesCurrencyCode", "Currency")):
             if not row[name]:
                 raise must_be_filled_in(aot, label)
-        if row["CustomerGroupId"] not in CUSTOMER_GROUPS[company]:
+        if tx.get(CUSTOMER_GROUPS, key_of(CUSTOMER_GROUPS, row)) is None:
             raise not_in_related_table(aot, "CustomerGroupId", "Customer group", row["CustomerGroupId"],
                                        "Customer groups")
         _currency(aot, "SalesCurrencyCode", row["SalesCurrencyCode"])
