@@ -18,8 +18,12 @@ from pydantic import Field
 
 
 class WindowConfig(dg.Config):
-    overlap_minutes: int = Field(default=15, ge=0, le=24 * 60, description="Read this far before the window start "
-                                 "too, for rows committed late with an earlier change stamp")
+    overlap_minutes: int = Field(
+        default=15,
+        ge=0,
+        le=24 * 60,
+        description="Read this far before the window start too, for rows committed late with an earlier change stamp",
+    )
 
 
 @dataclass(frozen=True)
@@ -71,19 +75,28 @@ class Extract:
 
 
 def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    decorate = dg.asset(key=extract.key, group_name=extract.system, partitions_def=partitions_def,
-                        ins={name: dg.AssetIn(key=key) for name, key in extract.ins.items()},
-                        kinds={*extract.kinds, "pandas"}, pool=f"{extract.system}_api", code_version="1",
-                        description=extract.description, required_resource_keys={extract.system})
+    decorate = dg.asset(
+        key=extract.key,
+        group_name=extract.system,
+        partitions_def=partitions_def,
+        ins={name: dg.AssetIn(key=key) for name, key in extract.ins.items()},
+        kinds={*extract.kinds, "pandas"},
+        pool=f"{extract.system}_api",
+        code_version="1",
+        description=extract.description,
+        required_resource_keys={extract.system},
+    )
 
     def run(context: dg.AssetExecutionContext, overlap: timedelta, inputs: dict) -> dg.Output:
         resource = getattr(context.resources, extract.system)
         session = resource.session()
         calls = session.counter.total
-        window = context.partition_time_window if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition) \
-            else None
-        read = Read(resource, session, context.partition_key, window and window.start - overlap,
-                    window and window.end, inputs)
+        window = (
+            context.partition_time_window if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition) else None
+        )
+        read = Read(
+            resource, session, context.partition_key, window and window.start - overlap, window and window.end, inputs
+        )
         rows = extract.read(read)
         metadata: dict[str, Any] = {}
         if extract.parts is None:
@@ -98,6 +111,7 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
         return dg.Output(value, metadata=metadata)
 
     if extract.overlap:
+
         @decorate
         def _windowed(context: dg.AssetExecutionContext, config: WindowConfig, **inputs) -> dg.Output:
             return run(context, timedelta(minutes=config.overlap_minutes), inputs)
@@ -113,5 +127,6 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
 
 def column_values(*frames: pd.DataFrame, column: str) -> set[str]:
     """The non-empty values of a column across frames (the keys a snapshot re-reads)."""
-    return {value for frame in frames if not frame.empty and column in frame for value in frame[column].dropna()
-            if value}
+    return {
+        value for frame in frames if not frame.empty and column in frame for value in frame[column].dropna() if value
+    }

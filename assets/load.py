@@ -42,9 +42,18 @@ def mapping_metadata(result: MappingResult) -> dict:
     return {"payloads": len(result.records), "rejected": len(result.rejected), "excluded": len(result.excluded)}
 
 
-def load_asset(load: LoadTarget, *, plural: str, payloads_key: dg.AssetKey, partitions_def: dg.PartitionsDefinition,
-               description: str, deps: list[dg.AssetKey] = (), part: str | None = None,
-               kinds: set[str] = frozenset(), name: str | None = None) -> dg.AssetsDefinition:
+def load_asset(
+    load: LoadTarget,
+    *,
+    plural: str,
+    payloads_key: dg.AssetKey,
+    partitions_def: dg.PartitionsDefinition,
+    description: str,
+    deps: list[dg.AssetKey] = (),
+    part: str | None = None,
+    kinds: set[str] = frozenset(),
+    name: str | None = None,
+) -> dg.AssetsDefinition:
     """`<target>/<source>_<plural>` (e.g. dynamics_sales/sap_ecc_opportunities), or `<target>/<name>`, from the
     payloads asset, or its `part` when it holds several; group and pool are the target's."""
     pair, target, target_object = load.pair, load.target, load.target_object
@@ -54,32 +63,61 @@ def load_asset(load: LoadTarget, *, plural: str, payloads_key: dg.AssetKey, part
     unique = f"no_two_source_{plural}_share_an_external_id"
     # The checks run inside the load, on the partition's own payloads: an asset check is not partitioned, so a
     # separate check step reading the payloads would load every partition of them.
-    checks = [dg.AssetCheckSpec(accounted, asset=key, description=f"Every source record of the partition is in "
-                                f"the target ({plural}, read back from it), an open dead letter, or "
-                                "excluded by the mapping rules."),
-              dg.AssetCheckSpec(unique, asset=key, description="No two source records of the partition map to one "
-                                                               "external id.")]
+    checks = [
+        dg.AssetCheckSpec(
+            accounted,
+            asset=key,
+            description=f"Every source record of the partition is in "
+            f"the target ({plural}, read back from it), an open dead letter, or "
+            "excluded by the mapping rules.",
+        ),
+        dg.AssetCheckSpec(
+            unique, asset=key, description="No two source records of the partition map to one external id."
+        ),
+    ]
     pick: Callable[[object], MappingResult] = (lambda value: value[part]) if part else (lambda value: value)
 
-    @dg.asset(key=key, group_name=target, partitions_def=partitions_def, deps=list(deps),
-              ins={"payloads": dg.AssetIn(key=payloads_key)}, kinds=set(kinds), pool=f"{target}_api",
-              description=description, code_version="1", check_specs=checks,
-              required_resource_keys={target, "ledger"})
+    @dg.asset(
+        key=key,
+        group_name=target,
+        partitions_def=partitions_def,
+        deps=list(deps),
+        ins={"payloads": dg.AssetIn(key=payloads_key)},
+        kinds=set(kinds),
+        pool=f"{target}_api",
+        description=description,
+        code_version="1",
+        check_specs=checks,
+        required_resource_keys={target, "ledger"},
+    )
     def _load(context: dg.AssetExecutionContext, payloads) -> dg.MaterializeResult:
         result = pick(payloads)
         resource = getattr(context.resources, target)
         ledger = context.resources.ledger.ledger()
         client = load.writer(resource.session())
         calls, writes = client.counter.total, client.counter.writes
-        summary = sync(result, SyncTarget(pair, target_object, client, resource.batch_size), ledger,
-                       run_id=context.run.run_id, partition=context.partition_key)
+        summary = sync(
+            result,
+            SyncTarget(pair, target_object, client, resource.batch_size),
+            ledger,
+            run_id=context.run.run_id,
+            partition=context.partition_key,
+        )
         context.log.info(f"{target_object}: {summary.as_metadata()}")
-        metadata = load_metadata(summary, api_calls=client.counter.total - calls,
-                                 write_calls=client.counter.writes - writes)
+        metadata = load_metadata(
+            summary, api_calls=client.counter.total - calls, write_calls=client.counter.writes - writes
+        )
         check_results = [
-            accounted_for_check(accounted, result, ledger=ledger, pair=pair, target_object=target_object,
-                                in_target=lambda known: client.existing_keys(target_object, known)),
-            duplicate_keys_check(unique, result)]
+            accounted_for_check(
+                accounted,
+                result,
+                ledger=ledger,
+                pair=pair,
+                target_object=target_object,
+                in_target=lambda known: client.existing_keys(target_object, known),
+            ),
+            duplicate_keys_check(unique, result),
+        ]
         return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 
     return _load

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
-
 from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset
 
 SYSTEM = "oracle_ebs"
@@ -34,13 +33,25 @@ class Method:
 
 
 METHODS = (
-    Method("hz_parties", "GET_PARTIES", "PARTY_ID", "HZ_PARTIES (organizations and persons) with the parent party "
-                                                   "of the customer hierarchy"),
+    Method(
+        "hz_parties",
+        "GET_PARTIES",
+        "PARTY_ID",
+        "HZ_PARTIES (organizations and persons) with the parent party of the customer hierarchy",
+    ),
     Method("hz_cust_accounts", "GET_CUST_ACCOUNTS", "CUST_ACCOUNT_ID", "HZ_CUST_ACCOUNTS"),
-    Method("hz_party_sites", "GET_PARTY_SITES", "PARTY_SITE_ID", "HZ_PARTY_SITES with HZ_LOCATIONS, the account "
-                                                                 "site in the operating unit and its site uses"),
-    Method("hz_contacts", "GET_CONTACTS", "RELATIONSHIP_ID", "HZ_RELATIONSHIPS (CONTACT_OF) with the person, "
-                                                             "HZ_ORG_CONTACTS and primary HZ_CONTACT_POINTS"),
+    Method(
+        "hz_party_sites",
+        "GET_PARTY_SITES",
+        "PARTY_SITE_ID",
+        "HZ_PARTY_SITES with HZ_LOCATIONS, the account site in the operating unit and its site uses",
+    ),
+    Method(
+        "hz_contacts",
+        "GET_CONTACTS",
+        "RELATIONSHIP_ID",
+        "HZ_RELATIONSHIPS (CONTACT_OF) with the person, HZ_ORG_CONTACTS and primary HZ_CONTACT_POINTS",
+    ),
     Method("po_vendors", "GET_VENDORS", "VENDOR_ID", "PO_VENDORS (AP_SUPPLIERS)"),
     Method("po_vendor_sites_all", "GET_VENDOR_SITES", "VENDOR_SITE_ID", "PO_VENDOR_SITES_ALL in the operating unit"),
 )
@@ -64,21 +75,36 @@ def _read_parties(read: Read) -> dict[str, list[dict]]:
         method = _BY_TABLE[table]
         rows = []
         for start in range(0, len(ordered), MAX_KEYS_PER_CALL):
-            chunk = ",".join(ordered[start:start + MAX_KEYS_PER_CALL])
+            chunk = ",".join(ordered[start : start + MAX_KEYS_PER_CALL])
             rows += read.session.read_keys(method.method, chunk, **method.params(read))
         snapshot[table] = rows
     return snapshot
 
 
 EXTRACTS = (
-    *(Extract(SYSTEM, method.table, _window_read(method), table=Table((method.key,)), kinds=KINDS, overlap=True,
-              description=f"{method.description}: rows whose change stamp falls in the partition's day (service "
-                          f"method {method.method}).") for method in METHODS),
-    Extract(SYSTEM, "party_snapshots", _read_parties, kinds=KINDS,
-            parts={table: Table((_BY_TABLE[table].key,)) for table in SNAPSHOT_TABLES},
-            ins={table: dg.AssetKey([SYSTEM, table]) for table in SNAPSHOT_TABLES},
-            description="Every party touched by the day's windows (party, customer account, site, vendor, vendor "
-                        "site), re-read whole by PARTY_ID: the complete input of the account mapping."),
+    *(
+        Extract(
+            SYSTEM,
+            method.table,
+            _window_read(method),
+            table=Table((method.key,)),
+            kinds=KINDS,
+            overlap=True,
+            description=f"{method.description}: rows whose change stamp falls in the partition's day (service "
+            f"method {method.method}).",
+        )
+        for method in METHODS
+    ),
+    Extract(
+        SYSTEM,
+        "party_snapshots",
+        _read_parties,
+        kinds=KINDS,
+        parts={table: Table((_BY_TABLE[table].key,)) for table in SNAPSHOT_TABLES},
+        ins={table: dg.AssetKey([SYSTEM, table]) for table in SNAPSHOT_TABLES},
+        description="Every party touched by the day's windows (party, customer account, site, vendor, vendor "
+        "site), re-read whole by PARTY_ID: the complete input of the account mapping.",
+    ),
 )
 
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import dagster as dg
-
 from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset
 from ml_connector_dagster.resources.sap_ecc import SapReader
 from ml_connector_dagster.resources.sap_ecc.alpha import alpha_in
@@ -27,18 +26,23 @@ KEYS_PER_CALL = 100
 @dataclass(frozen=True)
 class TableChanges:
     table: SapTable
-    created_on: str       # the DATS field holding the creation date
-    object_class: str     # the change-document object class (SCDO) of edits to it
-    object_key: str       # the key field that CDHDR-OBJECTID holds
+    created_on: str  # the DATS field holding the creation date
+    object_class: str  # the change-document object class (SCDO) of edits to it
+    object_key: str  # the key field that CDHDR-OBJECTID holds
 
     @property
     def name(self) -> str:
         return self.table.name.lower()
 
 
-TABLES = (TableChanges(LFA1, "ERDAT", "KRED", "LIFNR"), TableChanges(LFB1, "ERDAT", "KRED", "LIFNR"),
-          TableChanges(KNA1, "ERDAT", "DEBI", "KUNNR"), TableChanges(KNB1, "ERDAT", "DEBI", "KUNNR"),
-          TableChanges(EKKO, "AEDAT", "EINKBELEG", "EBELN"), TableChanges(EKPO, "AEDAT", "EINKBELEG", "EBELN"))
+TABLES = (
+    TableChanges(LFA1, "ERDAT", "KRED", "LIFNR"),
+    TableChanges(LFB1, "ERDAT", "KRED", "LIFNR"),
+    TableChanges(KNA1, "ERDAT", "DEBI", "KUNNR"),
+    TableChanges(KNB1, "ERDAT", "DEBI", "KUNNR"),
+    TableChanges(EKKO, "AEDAT", "EINKBELEG", "EBELN"),
+    TableChanges(EKPO, "AEDAT", "EINKBELEG", "EBELN"),
+)
 OBJECT_CLASSES = tuple(dict.fromkeys(changes.object_class for changes in TABLES))
 
 
@@ -55,15 +59,23 @@ def read_keys(reader: SapReader, sap_table: SapTable, field: str, keys: Iterable
     ordered = sorted(set(keys) - {""})
     rows: list[dict] = []
     for start in range(0, len(ordered), KEYS_PER_CALL):
-        chunk = tuple(ordered[start:start + KEYS_PER_CALL])
+        chunk = tuple(ordered[start : start + KEYS_PER_CALL])
         rows += reader.select(Select(sap_table.name, sap_table.fields, sap_table.keys, any_of=(field, chunk)))
     return rows
 
 
 def _read_change_documents(read: Read) -> list[dict]:
-    rows = list(read.session.select(Select(CDHDR.name, CDHDR.fields, CDHDR.keys,
-                                           (Condition("UDATE", "=", sap_day(read), is_date=True),),
-                                           any_of=("OBJECTCLAS", OBJECT_CLASSES))))
+    rows = list(
+        read.session.select(
+            Select(
+                CDHDR.name,
+                CDHDR.fields,
+                CDHDR.keys,
+                (Condition("UDATE", "=", sap_day(read), is_date=True),),
+                any_of=("OBJECTCLAS", OBJECT_CLASSES),
+            )
+        )
+    )
     headers = table(CDHDR).frame(rows)
     read.metadata.update({f"changed_{c.lower()}": int((headers["OBJECTCLAS"] == c).sum()) for c in OBJECT_CLASSES})
     return rows
@@ -74,11 +86,20 @@ def _table_read(changes: TableChanges) -> Callable[[Read], list[dict]]:
 
     def read(read: Read) -> list[dict]:
         reader = read.session
-        created = list(reader.select(Select(sap_table.name, sap_table.fields, sap_table.keys, (
-            Condition(changes.created_on, "=", sap_day(read), is_date=True),))))
+        created = list(
+            reader.select(
+                Select(
+                    sap_table.name,
+                    sap_table.fields,
+                    sap_table.keys,
+                    (Condition(changes.created_on, "=", sap_day(read), is_date=True),),
+                )
+            )
+        )
         documents = read.inputs["changes"]
-        edited = (documents.loc[documents["OBJECTCLAS"] == changes.object_class, "OBJECTID"]
-                  if not documents.empty else [])
+        edited = (
+            documents.loc[documents["OBJECTCLAS"] == changes.object_class, "OBJECTID"] if not documents.empty else []
+        )
         changed = read_keys(reader, sap_table, changes.object_key, (alpha_in(key) for key in edited))
         read.metadata.update(created_that_day=len(created), changed_that_day=len(changed))
         return created + changed
@@ -88,12 +109,18 @@ def _table_read(changes: TableChanges) -> Callable[[Read], list[dict]]:
 
 def _read_business_partners(read: Read) -> dict[str, list[dict]]:
     frames = read.inputs
-    vendors, customers = _related(read.session, column_values(frames["lfa1"], frames["lfb1"], column="LIFNR"),
-                                  column_values(frames["kna1"], frames["knb1"], column="KUNNR"))
+    vendors, customers = _related(
+        read.session,
+        column_values(frames["lfa1"], frames["lfb1"], column="LIFNR"),
+        column_values(frames["kna1"], frames["knb1"], column="KUNNR"),
+    )
     read.metadata.update(vendors=len(vendors), customers=len(customers))
-    return {"LFA1": list(vendors.values()), "KNA1": list(customers.values()),
-            "LFB1": read_keys(read.session, LFB1, "LIFNR", vendors),
-            "KNB1": read_keys(read.session, KNB1, "KUNNR", customers)}
+    return {
+        "LFA1": list(vendors.values()),
+        "KNA1": list(customers.values()),
+        "LFB1": read_keys(read.session, LFB1, "LIFNR", vendors),
+        "KNB1": read_keys(read.session, KNB1, "KUNNR", customers),
+    }
 
 
 def _related(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) -> tuple[dict, dict]:
@@ -102,10 +129,16 @@ def _related(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) 
     customers: dict[str, dict] = {}
     new_vendors, new_customers, new_tax, seen_tax = set(vendor_keys), set(customer_keys), set(), set()
     while new_vendors or new_customers or new_tax:
-        found_vendors = (read_keys(reader, LFA1, "LIFNR", new_vendors) + read_keys(reader, LFA1, "KUNNR", new_customers)
-                         + read_keys(reader, LFA1, "STCEG", new_tax))
-        found_customers = (read_keys(reader, KNA1, "KUNNR", new_customers)
-                           + read_keys(reader, KNA1, "LIFNR", new_vendors) + read_keys(reader, KNA1, "STCEG", new_tax))
+        found_vendors = (
+            read_keys(reader, LFA1, "LIFNR", new_vendors)
+            + read_keys(reader, LFA1, "KUNNR", new_customers)
+            + read_keys(reader, LFA1, "STCEG", new_tax)
+        )
+        found_customers = (
+            read_keys(reader, KNA1, "KUNNR", new_customers)
+            + read_keys(reader, KNA1, "LIFNR", new_vendors)
+            + read_keys(reader, KNA1, "STCEG", new_tax)
+        )
         seen_tax |= new_tax
         new_vendors, new_customers, new_tax = set(), set(), set()
         for row in found_vendors:
@@ -126,10 +159,13 @@ def _related(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) 
 
 def _read_purchase_orders(read: Read) -> dict[str, list[dict]]:
     orders = column_values(read.inputs["ekko"], read.inputs["ekpo"], column="EBELN")
-    snapshot = {"EKKO": read_keys(read.session, EKKO, "EBELN", orders),
-                "EKPO": read_keys(read.session, EKPO, "EBELN", orders)}
-    read.metadata.update(purchase_orders=len(table(EKKO).frame(snapshot["EKKO"])),
-                         items=len(table(EKPO).frame(snapshot["EKPO"])))
+    snapshot = {
+        "EKKO": read_keys(read.session, EKKO, "EBELN", orders),
+        "EKPO": read_keys(read.session, EKPO, "EBELN", orders),
+    }
+    read.metadata.update(
+        purchase_orders=len(table(EKKO).frame(snapshot["EKKO"])), items=len(table(EKPO).frame(snapshot["EKPO"]))
+    )
     return snapshot
 
 
@@ -138,24 +174,50 @@ def _key(name: str) -> dg.AssetKey:
 
 
 EXTRACTS = (
-    Extract(SYSTEM, "change_documents", _read_change_documents, table=table(CDHDR), kinds=KINDS,
-            description="CDHDR headers written that day for vendors (KRED), customers (DEBI) and purchasing "
-                        "documents (EINKBELEG): which objects were edited."),
-    *(Extract(SYSTEM, changes.name, _table_read(changes), table=table(changes.table), kinds=KINDS,
-              ins={"changes": _key("change_documents")},
-              description=f"{changes.table.name} ({changes.table.label}): rows created that day "
-                          f"({changes.created_on}) and rows of {changes.object_class} objects with a change document "
-                          "that day.") for changes in TABLES),
-    Extract(SYSTEM, "business_partner_snapshots", _read_business_partners, kinds=KINDS,
-            parts={"LFA1": table(LFA1), "KNA1": table(KNA1), "LFB1": table(LFB1), "KNB1": table(KNB1)},
-            ins={name: _key(name) for name in ("lfa1", "lfb1", "kna1", "knb1")},
-            description="Every vendor and customer the day touched, whole (LFA1, LFB1, KNA1, KNB1), with the "
-                        "partners they are one company with: linked (LFA1-KUNNR, KNA1-LIFNR) or sharing a VAT "
-                        "number."),
-    Extract(SYSTEM, "purchase_order_snapshots", _read_purchase_orders, kinds=KINDS,
-            parts={"EKKO": table(EKKO), "EKPO": table(EKPO)}, ins={name: _key(name) for name in ("ekko", "ekpo")},
-            description="Every purchase order the day touched, whole: its EKKO header and all its EKPO items "
-                        "(totals need every item, not only the changed ones)."),
+    Extract(
+        SYSTEM,
+        "change_documents",
+        _read_change_documents,
+        table=table(CDHDR),
+        kinds=KINDS,
+        description="CDHDR headers written that day for vendors (KRED), customers (DEBI) and purchasing "
+        "documents (EINKBELEG): which objects were edited.",
+    ),
+    *(
+        Extract(
+            SYSTEM,
+            changes.name,
+            _table_read(changes),
+            table=table(changes.table),
+            kinds=KINDS,
+            ins={"changes": _key("change_documents")},
+            description=f"{changes.table.name} ({changes.table.label}): rows created that day "
+            f"({changes.created_on}) and rows of {changes.object_class} objects with a change document "
+            "that day.",
+        )
+        for changes in TABLES
+    ),
+    Extract(
+        SYSTEM,
+        "business_partner_snapshots",
+        _read_business_partners,
+        kinds=KINDS,
+        parts={"LFA1": table(LFA1), "KNA1": table(KNA1), "LFB1": table(LFB1), "KNB1": table(KNB1)},
+        ins={name: _key(name) for name in ("lfa1", "lfb1", "kna1", "knb1")},
+        description="Every vendor and customer the day touched, whole (LFA1, LFB1, KNA1, KNB1), with the "
+        "partners they are one company with: linked (LFA1-KUNNR, KNA1-LIFNR) or sharing a VAT "
+        "number.",
+    ),
+    Extract(
+        SYSTEM,
+        "purchase_order_snapshots",
+        _read_purchase_orders,
+        kinds=KINDS,
+        parts={"EKKO": table(EKKO), "EKPO": table(EKPO)},
+        ins={name: _key(name) for name in ("ekko", "ekpo")},
+        description="Every purchase order the day touched, whole: its EKKO header and all its EKPO items "
+        "(totals need every item, not only the changed ones).",
+    ),
 )
 
 

@@ -4,7 +4,8 @@ Both load the same mapped accounts into the Dataverse emulator over real HTTP wi
 in its own process (so peak memory is the loader's alone), and this prints, measured in this one run: records per
 second, write calls per 1,000 changed records, peak memory (of the whole loader process, and what loading added above
 the peak of starting it), and the ratios. The baseline loads a sample (default 2,000 records) because at one call
-per record the full set would take minutes; its figures are per record and per second, so they compare directly. A second connector pass over unchanged data shows what a rerun costs.
+per record the full set would take minutes; its figures are per record and per second, so they compare directly.
+A second connector pass over unchanged data shows what a rerun costs.
 
     python bench/ebs_to_dataverse.py [--parties 20000] [--latency-ms 25] [--baseline-sample 2000]
 """
@@ -15,7 +16,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -40,26 +41,39 @@ class OneCallPerRecord:
         for record in records:
             path = self.client.key_path(target_object, record.source_key)
             response = self.client.http.patch(path, json=record.payload, headers={"Content-Type": "application/json"})
-            results.append(WriteResult(record.source_key, response.status_code < 300, path,
-                                       error_class=None if response.status_code < 300 else "validation",
-                                       error_message=None if response.status_code < 300 else response.text[:200]))
+            results.append(
+                WriteResult(
+                    record.source_key,
+                    response.status_code < 300,
+                    path,
+                    error_class=None if response.status_code < 300 else "validation",
+                    error_message=None if response.status_code < 300 else response.text[:200],
+                )
+            )
         return results
 
 
 def extract_and_map(config: Settings, urls: dict[str, str], size: SeedSize) -> list[TargetRecord]:
     ebs = sandbox_resources(config, urls, oracle_ebs={"page_size": 1000})["oracle_ebs"]
-    start = datetime.combine(size.start_date, datetime.min.time(), timezone.utc)
+    start = datetime.combine(size.start_date, datetime.min.time(), UTC)
     end = start + timedelta(days=size.days)
     with ebs.open() as service:
+
         def read(method: str, model, **params):
-            return frame_models(pd.DataFrame(list(service.read_window(method, start, end, **params)), dtype=object),
-                                model)
+            return frame_models(
+                pd.DataFrame(list(service.read_window(method, start, end, **params)), dtype=object), model
+            )
 
         result = mapping.map_accounts(
             read("GET_PARTIES", mapping.Party, P_PARENT_REL_CODE="SUBSIDIARY_OF"),
-            read("GET_CUST_ACCOUNTS", mapping.CustAccount), read("GET_PARTY_SITES", mapping.PartySite),
-            read("GET_VENDORS", mapping.Vendor), read("GET_VENDOR_SITES", mapping.VendorSite),
-            mapping.Rules(), key_column="mlc_externalid", today=end.date())
+            read("GET_CUST_ACCOUNTS", mapping.CustAccount),
+            read("GET_PARTY_SITES", mapping.PartySite),
+            read("GET_VENDORS", mapping.Vendor),
+            read("GET_VENDOR_SITES", mapping.VendorSite),
+            mapping.Rules(),
+            key_column="mlc_externalid",
+            today=end.date(),
+        )
     return result.records
 
 
@@ -73,11 +87,25 @@ def _load_in_child(mode: str, config: Settings, urls: dict[str, str], records: l
         figures = []
         for attempt in ("first sync", "rerun, nothing changed") if mode == "connector" else ("first sync",):
             writes, started = client.counter.writes, time.perf_counter()
-            summary = load(records, writer=writer, ledger=ledger, pair=mapping.PAIR, target_object="account",
-                           batch_size=batch, run_id=None, partition=None)
-            figures.append({"pass": attempt, "seconds": time.perf_counter() - started,
-                            "changed": summary.created + summary.updated, "failed": summary.failed,
-                            "write_calls": client.counter.writes - writes})
+            summary = load(
+                records,
+                writer=writer,
+                ledger=ledger,
+                pair=mapping.PAIR,
+                target_object="account",
+                batch_size=batch,
+                run_id=None,
+                partition=None,
+            )
+            figures.append(
+                {
+                    "pass": attempt,
+                    "seconds": time.perf_counter() - started,
+                    "changed": summary.created + summary.updated,
+                    "failed": summary.failed,
+                    "write_calls": client.counter.writes - writes,
+                }
+            )
     ledger.dispose()
     queue.put({"passes": figures, "peak_mb": _peak_mb(), "load_mb": _peak_mb() - before_mb})
 
@@ -110,10 +138,13 @@ def main() -> int:
             records = extract_and_map(base, sandbox.urls, size)
             sandbox["dynamics_sales"].faults.latency_ms = args.latency_ms
             results = {}
-            for mode, sample in (("connector", records), ("one call per record", records[:args.baseline_sample])):
+            for mode, sample in (("connector", records), ("one call per record", records[: args.baseline_sample])):
                 sandbox["dynamics_sales"].reset()
-                config = Settings(home=Path(home), ledger_url=f"sqlite:///{home}/{mode.replace(' ', '_')}.sqlite",
-                                  start_date=size.start_date)
+                config = Settings(
+                    home=Path(home),
+                    ledger_url=f"sqlite:///{home}/{mode.replace(' ', '_')}.sqlite",
+                    start_date=size.start_date,
+                )
                 print(f"loading {len(sample)} accounts: {mode} ...", flush=True)
                 results[mode] = run_loader(mode, config, sandbox.urls, sample)
     print(render(results, args.latency_ms))
@@ -130,20 +161,27 @@ def render(results: dict, latency_ms: int) -> str:
     def per_thousand(mode: str) -> float:
         return 1000 * first(mode)["write_calls"] / max(1, first(mode)["changed"])
 
-    lines = [f"Dataverse latency per call: {latency_ms} ms", "",
-             f"{'loader':<22}{'records':>9}{'records/s':>12}{'write calls/1,000':>19}{'peak MB':>10}"
-             f"{'added by loading':>18}"]
+    lines = [
+        f"Dataverse latency per call: {latency_ms} ms",
+        "",
+        f"{'loader':<22}{'records':>9}{'records/s':>12}{'write calls/1,000':>19}{'peak MB':>10}"
+        f"{'added by loading':>18}",
+    ]
     for mode in results:
-        lines.append(f"{mode:<22}{first(mode)['changed']:>9}{rate(mode):>12.0f}{per_thousand(mode):>19.1f}"
-                     f"{results[mode]['peak_mb']:>10.1f}{results[mode]['load_mb']:>18.1f}")
+        lines.append(
+            f"{mode:<22}{first(mode)['changed']:>9}{rate(mode):>12.0f}{per_thousand(mode):>19.1f}"
+            f"{results[mode]['peak_mb']:>10.1f}{results[mode]['load_mb']:>18.1f}"
+        )
     base, ours = "one call per record", "connector"
-    lines += ["", f"throughput: connector / baseline = {rate(ours) / rate(base):.1f}x",
-              f"write calls per 1,000 changed: baseline / connector = {per_thousand(base) / per_thousand(ours):.0f}x",
-              f"peak memory (whole loader process): connector / baseline = "
-              f"{results[ours]['peak_mb'] / results[base]['peak_mb']:.2f}x"]
+    lines += [
+        "",
+        f"throughput: connector / baseline = {rate(ours) / rate(base):.1f}x",
+        f"write calls per 1,000 changed: baseline / connector = {per_thousand(base) / per_thousand(ours):.0f}x",
+        f"peak memory (whole loader process): connector / baseline = "
+        f"{results[ours]['peak_mb'] / results[base]['peak_mb']:.2f}x",
+    ]
     for figures in results[ours]["passes"][1:]:
-        lines.append(f"connector {figures['pass']}: {figures['write_calls']} write calls, "
-                     f"{figures['seconds']:.1f} s")
+        lines.append(f"connector {figures['pass']}: {figures['write_calls']} write calls, {figures['seconds']:.1f} s")
     return "\n".join(lines)
 
 

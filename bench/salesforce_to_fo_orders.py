@@ -39,8 +39,10 @@ class OneCallPerWrite:
                 continue
             header = self.client.create(SALES_ORDERS, record.payload["header"])
             for line in record.payload["lines"]:
-                self.client.create("SalesOrderLines", {**line, "dataAreaId": header["dataAreaId"],
-                                                       "SalesOrderNumber": header["SalesOrderNumber"]})
+                self.client.create(
+                    "SalesOrderLines",
+                    {**line, "dataAreaId": header["dataAreaId"], "SalesOrderNumber": header["SalesOrderNumber"]},
+                )
             results.append(WriteResult(record.source_key, True, header["SalesOrderNumber"], created=True))
         return results
 
@@ -50,12 +52,29 @@ def orders(fo, count: int) -> list[TargetRecord]:
     rng = random.Random(7)
     customers = [r["CustomerAccount"] for r in fo.rows("CustomersV3", dataAreaId="usmf") if r["SalesCurrencyCode"]]
     items = [r["ItemNumber"] for r in fo.rows("ReleasedProductsV2", dataAreaId="usmf")]
-    return [TargetRecord(f"006Sb{n:010d}AAA", {
-        "header": {"dataAreaId": "usmf", "OrderingCustomerAccountNumber": rng.choice(customers),
-                   "CustomersOrderReference": f"006Sb{n:010d}AAA", "RequestedShippingDate": "2026-11-30T12:00:00Z"},
-        "lines": [{"ItemNumber": item, "OrderedSalesQuantity": rng.randint(1, 20), "SalesPrice": 10.0 * rng.randint(1, 90),
-                   "LineDiscountPercentage": 0} for item in rng.sample(items, rng.randint(1, 4))]})
-        for n in range(count)]
+    return [
+        TargetRecord(
+            f"006Sb{n:010d}AAA",
+            {
+                "header": {
+                    "dataAreaId": "usmf",
+                    "OrderingCustomerAccountNumber": rng.choice(customers),
+                    "CustomersOrderReference": f"006Sb{n:010d}AAA",
+                    "RequestedShippingDate": "2026-11-30T12:00:00Z",
+                },
+                "lines": [
+                    {
+                        "ItemNumber": item,
+                        "OrderedSalesQuantity": rng.randint(1, 20),
+                        "SalesPrice": 10.0 * rng.randint(1, 90),
+                        "LineDiscountPercentage": 0,
+                    }
+                    for item in rng.sample(items, rng.randint(1, 4))
+                ],
+            },
+        )
+        for n in range(count)
+    ]
 
 
 def run(mode: str, fo_resource, ledger_url: str, records: list[TargetRecord]) -> list[dict]:
@@ -65,10 +84,23 @@ def run(mode: str, fo_resource, ledger_url: str, records: list[TargetRecord]) ->
         writer = client if mode == "connector" else OneCallPerWrite(client)
         for label in ("first sync", "rerun, nothing changed") if mode == "connector" else ("first sync",):
             calls, started = client.counter.total, time.perf_counter()
-            summary = load(records, writer=writer, ledger=ledger, pair=PAIR, target_object=SALES_ORDERS,
-                           batch_size=fo_resource.batch_size if mode == "connector" else 1)
-            passes.append({"pass": label, "seconds": time.perf_counter() - started, "created": summary.created,
-                           "failed": summary.failed, "calls": client.counter.total - calls})
+            summary = load(
+                records,
+                writer=writer,
+                ledger=ledger,
+                pair=PAIR,
+                target_object=SALES_ORDERS,
+                batch_size=fo_resource.batch_size if mode == "connector" else 1,
+            )
+            passes.append(
+                {
+                    "pass": label,
+                    "seconds": time.perf_counter() - started,
+                    "created": summary.created,
+                    "failed": summary.failed,
+                    "calls": client.counter.total - calls,
+                }
+            )
     ledger.dispose()
     return passes
 
@@ -84,15 +116,22 @@ def main() -> int:
         fo = sandbox["dynamics_fo"]
         records = orders(fo, args.orders)
         fo.faults.latency_ms = args.latency_ms
-        for mode, sample in (("connector", records), ("one call per write", records[:args.baseline_sample])):
+        for mode, sample in (("connector", records), ("one call per write", records[: args.baseline_sample])):
             config = Settings(home=Path(home), ledger_url=f"sqlite:///{home}/{mode.replace(' ', '_')}.sqlite")
             # Each loader writes its own deals: the baseline's references are made distinct from the connector's.
             if mode != "connector":
-                sample = [TargetRecord("006Sc" + r.source_key[5:], {**r.payload, "header": {
-                    **r.payload["header"], "CustomersOrderReference": "006Sc" + r.source_key[5:]}}) for r in sample]
+                sample = [
+                    TargetRecord(
+                        "006Sc" + r.source_key[5:],
+                        {
+                            **r.payload,
+                            "header": {**r.payload["header"], "CustomersOrderReference": "006Sc" + r.source_key[5:]},
+                        },
+                    )
+                    for r in sample
+                ]
             print(f"creating {len(sample)} orders: {mode} ...", flush=True)
-            results[mode] = run(mode, sandbox_resources(config, sandbox.urls)["dynamics_fo"], config.ledger_url,
-                                sample)
+            results[mode] = run(mode, sandbox_resources(config, sandbox.urls)["dynamics_fo"], config.ledger_url, sample)
     print(render(results, args.latency_ms))
     return 0
 
@@ -107,14 +146,22 @@ def render(results: dict, latency_ms: int) -> str:
     def per_hundred(mode: str) -> float:
         return 100 * first(mode)["calls"] / max(1, first(mode)["created"])
 
-    lines = [f"F&O latency per call: {latency_ms} ms", "",
-             f"{'writer':<22}{'orders':>8}{'failed':>8}{'orders/s':>10}{'API calls/100 orders':>22}"]
+    lines = [
+        f"F&O latency per call: {latency_ms} ms",
+        "",
+        f"{'writer':<22}{'orders':>8}{'failed':>8}{'orders/s':>10}{'API calls/100 orders':>22}",
+    ]
     for mode in results:
-        lines.append(f"{mode:<22}{first(mode)['created']:>8}{first(mode)['failed']:>8}{rate(mode):>10.1f}"
-                     f"{per_hundred(mode):>22.1f}")
+        lines.append(
+            f"{mode:<22}{first(mode)['created']:>8}{first(mode)['failed']:>8}{rate(mode):>10.1f}"
+            f"{per_hundred(mode):>22.1f}"
+        )
     base, ours = "one call per write", "connector"
-    lines += ["", f"throughput: connector / baseline = {rate(ours) / rate(base):.1f}x",
-              f"API calls per 100 orders: baseline / connector = {per_hundred(base) / per_hundred(ours):.1f}x"]
+    lines += [
+        "",
+        f"throughput: connector / baseline = {rate(ours) / rate(base):.1f}x",
+        f"API calls per 100 orders: baseline / connector = {per_hundred(base) / per_hundred(ours):.1f}x",
+    ]
     for figures in results[ours][1:]:
         lines.append(f"connector {figures['pass']}: {figures['calls']} API calls, {figures['seconds']:.2f} s")
     return "\n".join(lines)

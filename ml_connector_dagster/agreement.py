@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import TargetRecord
-from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as mapping
+from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.settings import Settings
 
@@ -33,8 +33,14 @@ class Agreement:
         return not (self.missing or self.different or self.unexpected)
 
 
-def judge(name: str, expected: MappingResult, dead: set[str], find: Callable[[TargetRecord], object | None],
-          differs: Callable[[TargetRecord, object], bool], unexpected: list[str]) -> Agreement:
+def judge(
+    name: str,
+    expected: MappingResult,
+    dead: set[str],
+    find: Callable[[TargetRecord], object | None],
+    differs: Callable[[TargetRecord, object], bool],
+    unexpected: list[str],
+) -> Agreement:
     """Each expected record is in the target as mapped, or waits in dead letters; so is each rejected one."""
     missing, different, found = [], [], 0
     for record in expected.records:
@@ -52,34 +58,55 @@ def judge(name: str, expected: MappingResult, dead: set[str], find: Callable[[Ta
 
 
 def salesforce_to_dynamics_fo(config: Settings, resources: dict, ledger: Ledger) -> list[Agreement]:
-    from ml_connector_dagster.assets.salesforce import extracts  # the extracts' own reads, over the whole org (no window)
+    from ml_connector_dagster.assets.salesforce import (
+        extracts,  # the extracts' own reads, over the whole org (no window)
+    )
 
     rules = mapping.load_pair_rules(config.mapping_file(mapping.PAIR))
     with resources["salesforce"].open() as salesforce, resources["dynamics_fo"].open() as fo:
         opportunities = extracts.read_won_opportunities(salesforce, None)
         orders = extracts.read_activated_orders(salesforce, None)
         key = salesforce.key_field("Account")
-        accounts = [mapping.Account.model_validate({**row, "ErpKey": row.get(key)}) for row in salesforce.query(
-            f"SELECT {', '.join(extracts.ACCOUNT_FIELDS)}, {key} FROM Account")]
+        accounts = [
+            mapping.Account.model_validate({**row, "ErpKey": row.get(key)})
+            for row in salesforce.query(f"SELECT {', '.join(extracts.ACCOUNT_FIELDS)}, {key} FROM Account")
+        ]
         deals = frame_models(opportunities, mapping.Deal) + frame_models(orders, mapping.Deal)
-        expected = mapping.map_sales_orders(deals, frame_models(extracts.read_lines(salesforce, opportunities, orders),
-                                                                mapping.DealLine), accounts, rules)
+        expected = mapping.map_sales_orders(
+            deals,
+            frame_models(extracts.read_lines(salesforce, opportunities, orders), mapping.DealLine),
+            accounts,
+            rules,
+        )
         number_field = resources["salesforce"].order_number_field
-        shown = {row["Id"]: row.get(number_field) for sobject in ("Opportunity", "Order")
-                 for row in salesforce.query(f"SELECT Id, {number_field} FROM {sobject}")}
-        held = [row for row in fo.rows(mapping.SALES_ORDERS, expand=("SalesOrderLines",))
-                if row["CustomersOrderReference"][:3] in mapping.WRITE_BACK_OBJECTS]
+        shown = {
+            row["Id"]: row.get(number_field)
+            for sobject in ("Opportunity", "Order")
+            for row in salesforce.query(f"SELECT Id, {number_field} FROM {sobject}")
+        }
+        held = [
+            row
+            for row in fo.rows(mapping.SALES_ORDERS, expand=("SalesOrderLines",))
+            if row["CustomersOrderReference"][:3] in mapping.WRITE_BACK_OBJECTS
+        ]
         # Accounts this flow made customers of carry their customer's key now; map them as the new accounts they were.
-        made = [account.model_copy(update={"ErpKey": None}) for account in accounts
-                if not account.ErpKey or mapping.account_id_of(account.ErpKey.partition("/")[2], rules) == account.Id]
+        made = [
+            account.model_copy(update={"ErpKey": None})
+            for account in accounts
+            if not account.ErpKey or mapping.account_id_of(account.ErpKey.partition("/")[2], rules) == account.Id
+        ]
         customers = mapping.map_customers(made, rules)
-        present = {(row["dataAreaId"].lower(), row["CustomerAccount"].upper()): row
-                   for row in fo.rows(mapping.CUSTOMERS) if row["CustomerAccount"].startswith(
-                       rules.customer_account_prefix)}
+        present = {
+            (row["dataAreaId"].lower(), row["CustomerAccount"].upper()): row
+            for row in fo.rows(mapping.CUSTOMERS)
+            if row["CustomerAccount"].startswith(rules.customer_account_prefix)
+        }
     dead_orders = ledger.dead_letter_keys(mapping.PAIR, mapping.SALES_ORDERS)
     dead_customers = ledger.dead_letter_keys(mapping.PAIR, mapping.CUSTOMERS)
-    return [_orders(expected, held, shown, dead_orders),
-            _customers(customers, present, {a.Id: a.ErpKey for a in accounts}, dead_customers)]
+    return [
+        _orders(expected, held, shown, dead_orders),
+        _customers(customers, present, {a.Id: a.ErpKey for a in accounts}, dead_customers),
+    ]
 
 
 def _orders(expected: MappingResult, held: list[dict], shown: dict[str, str | None], dead: set[str]) -> Agreement:
@@ -87,24 +114,38 @@ def _orders(expected: MappingResult, held: list[dict], shown: dict[str, str | No
     copies = Counter(row["CustomersOrderReference"] for row in held)
 
     def differs(record: TargetRecord, order: dict) -> bool:
-        lines = sorted(_line(l) for l in record.payload["lines"])
-        return (lines != sorted(_line(l) for l in order.get("SalesOrderLines", [])) or copies[record.source_key] > 1
-                or shown.get(record.source_key) != f"{order['dataAreaId']}/{order['SalesOrderNumber']}"
-                or order["OrderingCustomerAccountNumber"].upper()
-                != record.payload["header"]["OrderingCustomerAccountNumber"].upper())
+        lines = sorted(_line(line) for line in record.payload["lines"])
+        return (
+            lines != sorted(_line(line) for line in order.get("SalesOrderLines", []))
+            or copies[record.source_key] > 1
+            or shown.get(record.source_key) != f"{order['dataAreaId']}/{order['SalesOrderNumber']}"
+            or order["OrderingCustomerAccountNumber"].upper()
+            != record.payload["header"]["OrderingCustomerAccountNumber"].upper()
+        )
 
     known = {r.source_key for r in expected.records} | {r.source_key for r in expected.rejected}
-    return judge("salesforce SalesOrderHeadersV2", expected, dead, lambda r: by_reference.get(r.source_key), differs,
-                 sorted(set(by_reference) - known))
+    return judge(
+        "salesforce SalesOrderHeadersV2",
+        expected,
+        dead,
+        lambda r: by_reference.get(r.source_key),
+        differs,
+        sorted(set(by_reference) - known),
+    )
 
 
 def _line(line: dict) -> tuple:
-    return (line["ItemNumber"].upper(), float(line["OrderedSalesQuantity"]), float(line["SalesPrice"]),
-            float(line.get("LineDiscountPercentage", 0)))
+    return (
+        line["ItemNumber"].upper(),
+        float(line["OrderedSalesQuantity"]),
+        float(line["SalesPrice"]),
+        float(line.get("LineDiscountPercentage", 0)),
+    )
 
 
-def _customers(expected: MappingResult, present: dict[tuple[str, str], dict], erp_keys: dict[str, str | None],
-               dead: set[str]) -> Agreement:
+def _customers(
+    expected: MappingResult, present: dict[tuple[str, str], dict], erp_keys: dict[str, str | None], dead: set[str]
+) -> Agreement:
     fields = ("OrganizationName", "CustomerGroupId", "SalesCurrencyCode", "AddressCountryRegionId")
 
     def key(record: TargetRecord) -> tuple[str, str]:
@@ -115,5 +156,11 @@ def _customers(expected: MappingResult, present: dict[tuple[str, str], dict], er
         return erp_keys.get(record.source_key) != linked or any(row[f] != record.payload[f] for f in fields)
 
     made = {key(record) for record in expected.records}
-    return judge("salesforce CustomersV3", expected, dead, lambda r: present.get(key(r)), differs,
-                 sorted(f"{c}/{n}" for c, n in set(present) - made))
+    return judge(
+        "salesforce CustomersV3",
+        expected,
+        dead,
+        lambda r: present.get(key(r)),
+        differs,
+        sorted(f"{c}/{n}" for c, n in set(present) - made),
+    )

@@ -17,11 +17,13 @@ from ml_connector_dagster.systems import SANDBOX_PORTS
 
 def _demo(args: argparse.Namespace) -> int:
     from ml_connector_dagster import demo
+
     return demo.main(settings(), as_json=args.json, reset=args.reset)
 
 
 def _serve_sandbox():
     from ml_connector_dagster.sandbox.stack import build_sandbox
+
     sandbox = build_sandbox(state_dir=settings().home / "sandbox", ports=SANDBOX_PORTS).start()
     for name, url in sandbox.urls.items():
         # HTTP emulators have an admin surface; a side server (the Pub/Sub gRPC endpoint, host:port) has none.
@@ -47,8 +49,10 @@ def _ui(args: argparse.Namespace) -> int:
     sandbox = _serve_sandbox()
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     try:
-        return subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "ml_connector_dagster.definitions",
-                                "-p", str(args.port)], env=env)
+        return subprocess.call(
+            [sys.executable, "-m", "dagster", "dev", "-m", "ml_connector_dagster.definitions", "-p", str(args.port)],
+            env=env,
+        )
     except KeyboardInterrupt:
         return 0
     finally:
@@ -61,6 +65,7 @@ def _ping(args: argparse.Namespace) -> int:
 
     from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
     from ml_connector_dagster.redaction import redact
+
     config = settings()
     sandbox = sandbox_resources(config) if config.profile == "sandbox" else {}
     failures = 0
@@ -84,6 +89,7 @@ def _webhooks(args: argparse.Namespace) -> int:
 
     from ml_connector_dagster.ledger import Ledger
     from ml_connector_dagster.webhooks import build_app, configured_sources
+
     config = settings()
     config.home.mkdir(parents=True, exist_ok=True)
     sources = configured_sources(config.profile)
@@ -91,13 +97,19 @@ def _webhooks(args: argparse.Namespace) -> int:
         print("ml-connector: no webhook source configured (set e.g. DYNAMICS_FO_WEBHOOK_KEY)", file=sys.stderr)
         return 2
     print(f"receiving {', '.join(s.source for s in sources)} on http://{args.host}:{args.port}/webhooks/<source>")
-    uvicorn.run(build_app(Ledger(config.ledger_url), sources), host=args.host, port=args.port, access_log=False,
-                log_level="warning")
+    uvicorn.run(
+        build_app(Ledger(config.ledger_url), sources),
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        log_level="warning",
+    )
     return 0
 
 
 def _dead_letters(args: argparse.Namespace) -> int:
     from ml_connector_dagster.ledger import Ledger
+
     ledger = Ledger(settings().ledger_url)
     if args.action == "edit":
         return _edit_dead_letter(ledger, args)
@@ -106,9 +118,11 @@ def _dead_letters(args: argparse.Namespace) -> int:
         print(json.dumps([letter.__dict__ for letter in letters], indent=2, default=str))
         return 0
     for letter in letters:
-        print(f"#{letter.id:<6} {letter.pair} {letter.target_object} {letter.source_key} [{letter.error_class}"
-              f"{' ' + letter.error_code if letter.error_code else ''}] x{letter.attempts}: {letter.error_message}"
-              + ("" if letter.record_payload is not None else " (no payload: fix it at the source, rerun its day)"))
+        print(
+            f"#{letter.id:<6} {letter.pair} {letter.target_object} {letter.source_key} [{letter.error_class}"
+            f"{' ' + letter.error_code if letter.error_code else ''}] x{letter.attempts}: {letter.error_message}"
+            + ("" if letter.record_payload is not None else " (no payload: fix it at the source, rerun its day)")
+        )
     print(f"{len(letters)} open dead letters")
     return 0
 
@@ -119,9 +133,11 @@ def _edit_dead_letter(ledger, args: argparse.Namespace) -> int:
 
     from ml_connector_dagster.ledger import changed_paths
     from ml_connector_dagster.replay import edited
+
     if not (args.set or args.unset or args.payload_file):
-        print("ml-connector: say what to change: --set FIELD=VALUE, --unset FIELD or --payload-file FILE",
-              file=sys.stderr)
+        print(
+            "ml-connector: say what to change: --set FIELD=VALUE, --unset FIELD or --payload-file FILE", file=sys.stderr
+        )
         return 2
     try:
         letter = ledger.dead_letter(args.id)
@@ -136,8 +152,14 @@ def _edit_dead_letter(ledger, args: argparse.Namespace) -> int:
     changes = changed_paths(letter.record_payload, payload)
     for path, (before, after) in changes.items():
         print(f"{path}: {json.dumps(before, ensure_ascii=False)} -> {json.dumps(after, ensure_ascii=False)}")
-    print(f"dead letter #{args.id}: " + (f"{len(changes)} fields changed; send it with `ml-connector replay --ids "
-                                          f"{args.id}`" if changes else "nothing changed"))
+    print(
+        f"dead letter #{args.id}: "
+        + (
+            f"{len(changes)} fields changed; send it with `ml-connector replay --ids {args.id}`"
+            if changes
+            else "nothing changed"
+        )
+    )
     return 0
 
 
@@ -162,21 +184,38 @@ def _replay(args: argparse.Namespace) -> int:
     from ml_connector_dagster.demo import QUIET
     from ml_connector_dagster.ledger import Ledger
     from ml_connector_dagster.replay import ReplayFilter, plan
+
     config = settings()
     if "DAGSTER_HOME" not in os.environ:
         ensure_embedded_instance(config.home)
         os.environ["DAGSTER_HOME"] = str(config.home)
     loads = [load for part in build_pairs(config) for load in part.loads]
     if args.target and args.target not in {load.target for load in loads}:
-        print(f"ml-connector: no load writes to {args.target!r}; targets: "
-              f"{', '.join(sorted({load.target for load in loads}))}", file=sys.stderr)
+        print(
+            f"ml-connector: no load writes to {args.target!r}; targets: "
+            f"{', '.join(sorted({load.target for load in loads}))}",
+            file=sys.stderr,
+        )
         return 2
     ledger = Ledger(config.ledger_url)
-    chosen = plan(ledger, loads, ReplayFilter(pair=args.pair, target_object=args.object, error_class=args.error_class,
-                                              ids=args.ids, target=args.target))
+    chosen = plan(
+        ledger,
+        loads,
+        ReplayFilter(
+            pair=args.pair, target_object=args.object, error_class=args.error_class, ids=args.ids, target=args.target
+        ),
+    )
     ledger.dispose()
-    job_config = {k: v for k, v in {"pair": args.pair, "target_object": args.object, "dead_letter_ids": args.ids,
-                                    "error_class": args.error_class and args.error_class.value}.items() if v}
+    job_config = {
+        k: v
+        for k, v in {
+            "pair": args.pair,
+            "target_object": args.object,
+            "dead_letter_ids": args.ids,
+            "error_class": args.error_class and args.error_class.value,
+        }.items()
+        if v
+    }
     defs = build_definitions(config)
     answer: dict = {"targets": {}, "without_load_target": [letter.id for letter in chosen.without_load_target]}
     if not (args.target or chosen.targets):
@@ -184,8 +223,10 @@ def _replay(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance:
         for target in sorted({args.target} if args.target else chosen.targets):
             result = defs.resolve_job_def(job_name(target)).execute_in_process(
-                instance=instance, raise_on_error=False,
-                run_config={**QUIET, "ops": {op_name(target): {"config": job_config}}})
+                instance=instance,
+                raise_on_error=False,
+                run_config={**QUIET, "ops": {op_name(target): {"config": job_config}}},
+            )
             totals = result.output_for_node(op_name(target)) if result.success else {}
             answer["targets"][target] = {**totals, "run_id": result.run_id, "success": result.success}
     print(json.dumps(answer, indent=2))
@@ -217,10 +258,17 @@ def main(argv: list[str] | None = None) -> int:
     letters.add_argument("--json", action="store_true", help="with their stored payloads, as JSON")
     letters.set_defaults(run=_dead_letters, action=None)
     edit = letters.add_subparsers(dest="action").add_parser(
-        "edit", help="correct what an open dead letter will send (recorded in the audit log), then replay it")
+        "edit", help="correct what an open dead letter will send (recorded in the audit log), then replay it"
+    )
     edit.add_argument("id", type=int)
-    edit.add_argument("--set", type=_assignment, action="append", default=[], metavar="FIELD=VALUE",
-                      help="a dotted path into the payload (header.CustomerGroupId=30); VALUE is JSON if it parses")
+    edit.add_argument(
+        "--set",
+        type=_assignment,
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a dotted path into the payload (header.CustomerGroupId=30); VALUE is JSON if it parses",
+    )
     edit.add_argument("--unset", action="append", default=[], metavar="FIELD", help="a dotted path to remove")
     edit.add_argument("--payload-file", metavar="FILE", help="a whole replacement payload (JSON), before --set")
     edit.add_argument("--by", help="who edits, for the audit log (default: the OS user)")

@@ -16,14 +16,17 @@ def build_pairs(settings: Settings, pairs: tuple[Pair, ...] = PAIRS) -> list[Pai
     return [pair.build(build) for pair in pairs]
 
 
-def build_definitions(settings: Settings, resources: dict | None = None,
-                      pairs: tuple[Pair, ...] = PAIRS) -> dg.Definitions:
+def build_definitions(
+    settings: Settings, resources: dict | None = None, pairs: tuple[Pair, ...] = PAIRS
+) -> dg.Definitions:
     install_log_redaction()
     built = build_pairs(settings, pairs)
     return dg.Definitions(
         assets=unique(asset for part in built for asset in (*part.extracts, *part.assets)),
-        jobs=[*(job for part in built for job in part.jobs),
-              *replay_jobs(load for part in built for load in part.loads)],
+        jobs=[
+            *(job for part in built for job in part.jobs),
+            *replay_jobs(load for part in built for load in part.loads),
+        ],
         schedules=[schedule for part in built for schedule in part.schedules],
         sensors=[sensor for part in built for sensor in part.sensors],
         resources=resources or resources_for(settings),

@@ -40,19 +40,34 @@ def _section(kind: type[SystemResource]) -> str:
     # The shared timeout and retry fields come first in the class (the base declares them) but matter least.
     names = sorted(kind.model_fields, key=lambda name: name in SystemResource.model_fields)
     required = kind.required_fields({})
-    lines = [f"### `{kind.system}`", "", f"`{kind.__name__}`: {(kind.__doc__ or '').strip()}", "",
-             "| variable | resource field | meaning | default |", "|---|---|---|---|"]
+    lines = [
+        f"### `{kind.system}`",
+        "",
+        f"`{kind.__name__}`: {(kind.__doc__ or '').strip()}",
+        "",
+        "| variable | resource field | meaning | default |",
+        "|---|---|---|---|",
+    ]
     for name in (name for name in names if name in from_environment):
         field = kind.model_fields[name]
-        marks = [mark for mark, applies in (("required", name in required), ("secret", name in kind.secrets))
-                 if applies]
-        lines.append(f"| `{kind.environment_variable(name)}` | `{name}` | {_meaning(field)} | "
-                     f"{', '.join(marks) or _default(field.default)} |")
+        marks = [
+            mark for mark, applies in (("required", name in required), ("secret", name in kind.secrets)) if applies
+        ]
+        lines.append(
+            f"| `{kind.environment_variable(name)}` | `{name}` | {_meaning(field)} | "
+            f"{', '.join(marks) or _default(field.default)} |"
+        )
     run_config = [name for name in names if name not in from_environment]
     if run_config:
-        lines += ["", "Run config only (not read from the environment): " + "; ".join(
-            f"`{name}`: {_meaning(kind.model_fields[name])}, default {_default(kind.model_fields[name].default)}"
-            for name in run_config) + "."]
+        lines += [
+            "",
+            "Run config only (not read from the environment): "
+            + "; ".join(
+                f"`{name}`: {_meaning(kind.model_fields[name])}, default {_default(kind.model_fields[name].default)}"
+                for name in run_config
+            )
+            + ".",
+        ]
     return "\n".join(lines)
 
 

@@ -17,20 +17,28 @@ from ml_connector_dagster.systems import sandbox_urls
 __all__ = ["SYSTEM_RESOURCES", "production_resources", "resources_for", "sandbox_resources", "sandbox_urls"]
 
 SYSTEM_RESOURCES: tuple[type[SystemResource], ...] = (
-    OracleEbsResource, SapEccResource, DynamicsFoResource, DynamicsSalesResource, SalesforceResource,
+    OracleEbsResource,
+    SapEccResource,
+    DynamicsFoResource,
+    DynamicsSalesResource,
+    SalesforceResource,
 )
 
 
 def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **overrides) -> dict:
     """`overrides` by system name, e.g. `oracle_ebs={"page_size": 1000}`."""
     urls = urls or sandbox_urls()
-    return {"ledger": LedgerResource(url=settings.ledger_url),
-            **{kind.system: kind.sandbox(urls, **overrides.get(kind.system, {})) for kind in SYSTEM_RESOURCES}}
+    return {
+        "ledger": LedgerResource(url=settings.ledger_url),
+        **{kind.system: kind.sandbox(urls, **overrides.get(kind.system, {})) for kind in SYSTEM_RESOURCES},
+    }
 
 
 def production_resources(settings: Settings) -> dict:
-    return {"ledger": LedgerResource(url=settings.ledger_url),
-            **{kind.system: kind.from_environment() for kind in SYSTEM_RESOURCES}}
+    return {
+        "ledger": LedgerResource(url=settings.ledger_url),
+        **{kind.system: kind.from_environment() for kind in SYSTEM_RESOURCES},
+    }
 
 
 def resources_for(settings: Settings) -> dict:

@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -28,10 +28,10 @@ from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as ebs_mappin
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse_mapping
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as sap_mapping
 from ml_connector_dagster.materialize import frame_models
-from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
-from ml_connector_dagster.settings import Settings
 from ml_connector_dagster.resources.sap_ecc.query import Select
 from ml_connector_dagster.resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
+from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
+from ml_connector_dagster.settings import Settings
 
 DAILY_PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jobs
 PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR, reverse_mapping.PAIR)
@@ -40,6 +40,7 @@ TARGET_OF = {ebs_mapping.PAIR: "dynamics_sales", sap_mapping.PAIR: "dynamics_sal
 KEY_PREFIX = {ebs_mapping.PAIR: "oracle_ebs:", sap_mapping.PAIR: "sap_ecc:", fo_mapping.PAIR: ""}
 # The summary is the demo's output; the runs' event logs are in the UI (`ml-connector ui`).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+SEED = SeedSize()
 COUNTS = ("source_rows", "created", "updated", "unchanged", "deleted", "failed", "api_calls", "write_calls")
 
 
@@ -56,7 +57,7 @@ class ObjectSummary:
     write_calls: int = 0
 
 
-def run_demo(config: Settings, *, size: SeedSize = SeedSize(), partitions: list[str] | None = None) -> dict:
+def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] | None = None) -> dict:
     ensure_embedded_instance(config.home)
     os.environ["DAGSTER_HOME"] = str(config.home)
 
@@ -65,23 +66,35 @@ def run_demo(config: Settings, *, size: SeedSize = SeedSize(), partitions: list[
         defs = build_definitions(config, resources)
         summaries: dict[str, ObjectSummary] = {}
         with dg.DagsterInstance.get() as instance:
+
             def run(pair: str, keys, label: str = "") -> None:
                 for key in keys:
                     result = defs.resolve_job_def(pair).execute_in_process(
-                        partition_key=key, instance=instance, raise_on_error=True, run_config=QUIET)
+                        partition_key=key, instance=instance, raise_on_error=True, run_config=QUIET
+                    )
                     _add_counts(summaries, result, label)
 
             for pair in DAILY_PAIRS:
                 run(pair, partitions or size.partition_keys())
             run(fo_mapping.PAIR, config.fo_legal_entities)
             sandbox["salesforce"].simulate_sales()
-            run(reverse_mapping.PAIR, [sandbox["salesforce"].clock.now().astimezone(timezone.utc).date().isoformat()])
+            run(reverse_mapping.PAIR, [sandbox["salesforce"].clock.now().astimezone(UTC).date().isoformat()])
             run(fo_mapping.PAIR, config.fo_legal_entities, " (round trip)")
         agreement = verify(config, resources, size)
-    return {"objects": [asdict(s) for s in summaries.values()],
-            "agreement": [{**asdict(a), "agrees": a.agrees, "missing": a.missing[:20],
-                           "different": a.different[:20], "unexpected": a.unexpected[:20]} for a in agreement],
-            "agrees": all(a.agrees for a in agreement)}
+    return {
+        "objects": [asdict(s) for s in summaries.values()],
+        "agreement": [
+            {
+                **asdict(a),
+                "agrees": a.agrees,
+                "missing": a.missing[:20],
+                "different": a.different[:20],
+                "unexpected": a.unexpected[:20],
+            }
+            for a in agreement
+        ],
+        "agrees": all(a.agrees for a in agreement),
+    }
 
 
 def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcessResult, label: str) -> None:
@@ -100,24 +113,30 @@ def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcess
 def verify(config: Settings, resources: dict, size: SeedSize, pairs: tuple[str, ...] = PAIRS) -> list[Agreement]:
     """Maps each pair's whole source afresh and compares each expected record with the target, field by field."""
     ledger = Ledger(config.ledger_url)
-    expected = {ebs_mapping.PAIR: _expected_from_oracle_ebs, sap_mapping.PAIR: _expected_from_sap_ecc,
-                fo_mapping.PAIR: _expected_from_dynamics_fo}
+    expected = {
+        ebs_mapping.PAIR: _expected_from_oracle_ebs,
+        sap_mapping.PAIR: _expected_from_sap_ecc,
+        fo_mapping.PAIR: _expected_from_dynamics_fo,
+    }
     agreements = []
     for pair in pairs:
         if pair == reverse_mapping.PAIR:
             agreements += agreement.salesforce_to_dynamics_fo(config, resources, ledger)
             continue
         with resources[TARGET_OF[pair]].open() as client:
-            agreements += [_compare(pair, target_object, result, client, ledger)
-                           for target_object, result in expected[pair](config, resources, size, client)]
+            agreements += [
+                _compare(pair, target_object, result, client, ledger)
+                for target_object, result in expected[pair](config, resources, size, client)
+            ]
     return agreements
 
 
 def _expected_from_oracle_ebs(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
     ebs, key_column = resources["oracle_ebs"], resources["dynamics_sales"].external_id_column
-    start = datetime.combine(size.start_date, datetime.min.time(), timezone.utc)
-    end = datetime.now(timezone.utc) + timedelta(days=1)
+    start = datetime.combine(size.start_date, datetime.min.time(), UTC)
+    end = datetime.now(UTC) + timedelta(days=1)
     with ebs.open() as service:
+
         def read(method: str, **params: str) -> pd.DataFrame:
             return pd.DataFrame(list(service.read_window(method, start, end, **params)), dtype=object)
 
@@ -128,64 +147,100 @@ def _expected_from_oracle_ebs(config: Settings, resources: dict, size: SeedSize,
             frame_models(read("GET_PARTY_SITES"), ebs_mapping.PartySite),
             frame_models(read("GET_VENDORS"), ebs_mapping.Vendor),
             frame_models(read("GET_VENDOR_SITES"), ebs_mapping.VendorSite),
-            rules, key_column=key_column, today=datetime.now(timezone.utc).date())
-        contacts = ebs_mapping.map_contacts(frame_models(read("GET_CONTACTS"), ebs_mapping.Contact), rules,
-                                            key_column=key_column)
+            rules,
+            key_column=key_column,
+            today=datetime.now(UTC).date(),
+        )
+        contacts = ebs_mapping.map_contacts(
+            frame_models(read("GET_CONTACTS"), ebs_mapping.Contact), rules, key_column=key_column
+        )
     return [("account", accounts), ("contact", contacts)]
 
 
 def _expected_from_sap_ecc(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
     rules = sap_mapping.load_pair_rules(config.mapping_file(sap_mapping.PAIR))
     with resources["sap_ecc"].open() as reader:
-        def read(table: SapTable, model):
-            return frame_models(pd.DataFrame(list(reader.select(Select(table.name, table.fields, table.keys))),
-                                             columns=list(table.fields), dtype=object), model)
 
-        accounts = sap_mapping.map_accounts(read(LFA1, sap_mapping.Vendor), read(LFB1, sap_mapping.CompanyCode),
-                                            read(KNA1, sap_mapping.Customer), read(KNB1, sap_mapping.CompanyCode),
-                                            rules)
+        def read(table: SapTable, model):
+            return frame_models(
+                pd.DataFrame(
+                    list(reader.select(Select(table.name, table.fields, table.keys))),
+                    columns=list(table.fields),
+                    dtype=object,
+                ),
+                model,
+            )
+
+        accounts = sap_mapping.map_accounts(
+            read(LFA1, sap_mapping.Vendor),
+            read(LFB1, sap_mapping.CompanyCode),
+            read(KNA1, sap_mapping.Customer),
+            read(KNB1, sap_mapping.CompanyCode),
+            rules,
+        )
         orders = sap_mapping.map_purchase_orders(
-            read(EKKO, sap_mapping.PurchaseOrder), read(EKPO, sap_mapping.PurchaseOrderItem), rules,
-            key_column=resources["dynamics_sales"].external_id_column, currencies=client.currencies())
+            read(EKKO, sap_mapping.PurchaseOrder),
+            read(EKPO, sap_mapping.PurchaseOrderItem),
+            rules,
+            key_column=resources["dynamics_sales"].external_id_column,
+            currencies=client.currencies(),
+        )
     return [("account", accounts), (rules.document_object, orders["document"]), (rules.line_object, orders["line"])]
 
 
 def _expected_from_dynamics_fo(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
     rules = fo_mapping.load_pair_rules(config.mapping_file(fo_mapping.PAIR))
     with resources["dynamics_fo"].open() as fo:
-        customers = [fo_mapping.Customer.model_validate(row) for entity in config.fo_legal_entities
-                     for row in fo.rows("CustomersV3", company=entity)]
-        products = [fo_mapping.ReleasedProduct.model_validate(row) for entity in config.fo_legal_entities
-                    for row in fo.rows("ReleasedProductsV2", company=entity)]
+        customers = [
+            fo_mapping.Customer.model_validate(row)
+            for entity in config.fo_legal_entities
+            for row in fo.rows("CustomersV3", company=entity)
+        ]
+        products = [
+            fo_mapping.ReleasedProduct.model_validate(row)
+            for entity in config.fo_legal_entities
+            for row in fo.rows("ReleasedProductsV2", company=entity)
+        ]
     return [("Account", fo_mapping.map_accounts(customers, rules)), ("Product2", fo_mapping.map_products(products))]
 
 
 def _compare(pair: str, target_object: str, expected, client, ledger: Ledger) -> Agreement:
     columns = sorted({column for record in expected.records for column in record.payload})
-    target = {key: row for key, row in client.snapshot(target_object, columns).items()
-              if key.startswith(KEY_PREFIX[pair])}
+    target = {
+        key: row for key, row in client.snapshot(target_object, columns).items() if key.startswith(KEY_PREFIX[pair])
+    }
     known = {r.source_key for r in expected.records}
     # left out by the rules may stay in the target, unless the rules say it must go (a deleted order item)
     excluded = {e.source_key for e in expected.excluded if not e.remove_from_target}
-    return agreement.judge(f"{pair.split('__')[0]} {target_object}", expected,
-                           ledger.dead_letter_keys(pair, target_object), lambda r: target.get(r.source_key),
-                           lambda r, row: any(row.get(c) != v for c, v in r.payload.items()),
-                           sorted(key for key in target if key not in known and key not in excluded))
+    return agreement.judge(
+        f"{pair.split('__')[0]} {target_object}",
+        expected,
+        ledger.dead_letter_keys(pair, target_object),
+        lambda r: target.get(r.source_key),
+        lambda r, row: any(row.get(c) != v for c, v in r.payload.items()),
+        sorted(key for key in target if key not in known and key not in excluded),
+    )
 
 
 def render(report: dict) -> str:
     header = ("object", *COUNTS)
     rows = [header] + [tuple(str(o[c]) if c != "object" else o[c] for c in header) for o in report["objects"]]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-             for row in rows]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
     for a in report["agreement"]:
         state = "agree" if a["agrees"] else "DISAGREE"
-        lines.append(f"{a['object']}: {state} — {a['expected']} expected, {a['in_target']} in the target, "
-                     f"{a['dead_letters']} in dead letters, {len(a['missing'])} missing, "
-                     f"{len(a['different'])} different, {len(a['unexpected'])} unexpected")
+        lines.append(
+            f"{a['object']}: {state} — {a['expected']} expected, {a['in_target']} in the target, "
+            f"{a['dead_letters']} in dead letters, {len(a['missing'])} missing, "
+            f"{len(a['different'])} different, {len(a['unexpected'])} unexpected"
+        )
         for label in ("missing", "different", "unexpected"):
             if a[label]:
                 lines.append(f"  {label}: {', '.join(a[label][:5])}")

@@ -9,13 +9,27 @@ from ml_connector_dagster.token_auth import BearerTokenAuth
 
 
 class EntraClientCredentials(BearerTokenAuth):
-    def __init__(self, *, authority_url: str, tenant_id: str, client_id: str, client_secret: str, scope: str,
-                 refresh_margin_seconds: float = 300, retry: RetryPolicy | None = None,
-                 clock: Callable[[], float] = time.time):
-        super().__init__(f"{authority_url.rstrip('/')}/{tenant_id}/oauth2/v2.0/token", secret=client_secret,
-                         retry=retry)
-        self._form = {"client_id": client_id, "client_secret": client_secret,
-                      "grant_type": "client_credentials", "scope": scope}
+    def __init__(
+        self,
+        *,
+        authority_url: str,
+        tenant_id: str,
+        client_id: str,
+        client_secret: str,
+        scope: str,
+        refresh_margin_seconds: float = 300,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        super().__init__(
+            f"{authority_url.rstrip('/')}/{tenant_id}/oauth2/v2.0/token", secret=client_secret, retry=retry
+        )
+        self._form = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "grant_type": "client_credentials",
+            "scope": scope,
+        }
         self.refresh_margin = refresh_margin_seconds
         self.clock = clock
         self._expires_at = 0.0
@@ -27,8 +41,12 @@ class EntraClientCredentials(BearerTokenAuth):
         response, body = self._post_form(self._form)
         if response.status_code != 200 or "access_token" not in body:
             codes = ",".join(str(code) for code in body.get("error_codes", []))
-            raise AuthError("entra", f"token request refused: {body.get('error', 'unexpected response')}"
-                            + (f" (AADSTS{codes})" if codes else ""), status=response.status_code)
+            raise AuthError(
+                "entra",
+                f"token request refused: {body.get('error', 'unexpected response')}"
+                + (f" (AADSTS{codes})" if codes else ""),
+                status=response.status_code,
+            )
         lifetime = float(body.get("expires_in", 600))
         # Short lifetimes (sandboxes, tests) would renew on every call with a fixed margin; cap it at half.
         self._expires_at = self.clock() + lifetime - min(self.refresh_margin, lifetime / 2)

@@ -20,8 +20,11 @@ class EntraAppResource(SystemResource):
     tenant_id: str = Field(description="Entra ID tenant (GUID or verified domain)")
     client_id: str = Field(description="application (client) ID of the app registration")
     client_secret: str = Field(description="client secret value; set it with dg.EnvVar, never inline", repr=False)
-    authority_url: str = Field(default="https://login.microsoftonline.com", description="Entra ID authority that "
-                               "issues the tokens (another cloud's, e.g. https://login.microsoftonline.us)")
+    authority_url: str = Field(
+        default="https://login.microsoftonline.com",
+        description="Entra ID authority that "
+        "issues the tokens (another cloud's, e.g. https://login.microsoftonline.us)",
+    )
 
     @field_validator("environment_url", "authority_url")
     @classmethod
@@ -30,11 +33,27 @@ class EntraAppResource(SystemResource):
 
     @classmethod
     def sandbox(cls, urls: dict[str, str], **overrides) -> "EntraAppResource":
-        return cls(**{"environment_url": urls[cls.system], "authority_url": urls["entra"],
-                      "tenant_id": SANDBOX.tenant_id, "client_id": SANDBOX.client_id,
-                      "client_secret": SANDBOX.client_secret, **overrides})
+        return cls(
+            **{
+                "environment_url": urls[cls.system],
+                "authority_url": urls["entra"],
+                "tenant_id": SANDBOX.tenant_id,
+                "client_id": SANDBOX.client_id,
+                "client_secret": SANDBOX.client_secret,
+                **overrides,
+            }
+        )
 
     def entra_auth(self, stack: ExitStack) -> EntraClientCredentials:
-        return stack.enter_context(closing(EntraClientCredentials(
-            authority_url=self.authority_url, tenant_id=self.tenant_id, client_id=self.client_id,
-            client_secret=self.client_secret, scope=f"{self.environment_url}/.default", retry=self.retry_policy())))
+        return stack.enter_context(
+            closing(
+                EntraClientCredentials(
+                    authority_url=self.authority_url,
+                    tenant_id=self.tenant_id,
+                    client_id=self.client_id,
+                    client_secret=self.client_secret,
+                    scope=f"{self.environment_url}/.default",
+                    retry=self.retry_policy(),
+                )
+            )
+        )

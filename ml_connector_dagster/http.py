@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -64,7 +64,7 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class RetryTransport(httpx.BaseTransport):
@@ -91,16 +91,28 @@ class RetryTransport(httpx.BaseTransport):
                 if attempt >= self.policy.max_attempts or (once and not isinstance(exc, UNSENT_ERRORS)):
                     raise
                 wait = self.policy.delay(attempt, None)
-                log.warning("%s %s failed (%s); retry %d in %.1fs", request.method, redact(str(request.url)),
-                            type(exc).__name__, attempt, wait)
+                log.warning(
+                    "%s %s failed (%s); retry %d in %.1fs",
+                    request.method,
+                    redact(str(request.url)),
+                    type(exc).__name__,
+                    attempt,
+                    wait,
+                )
                 self.sleep(wait)
                 continue
             if response.status_code not in statuses or attempt >= self.policy.max_attempts:
                 return response
             wait = self.policy.delay(attempt, response)
             response.close()
-            log.warning("%s %s answered %d; retry %d in %.1fs", request.method, redact(str(request.url)),
-                        response.status_code, attempt, wait)
+            log.warning(
+                "%s %s answered %d; retry %d in %.1fs",
+                request.method,
+                redact(str(request.url)),
+                response.status_code,
+                attempt,
+                wait,
+            )
             self.sleep(wait)
 
     def close(self) -> None:
@@ -147,8 +159,13 @@ class RateBudget:
     run below them so it does not spend its time being punished with growing Retry-After values.
     """
 
-    def __init__(self, max_requests: int, window_seconds: float, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        max_requests: int,
+        window_seconds: float,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.max_requests = max_requests
         self.window = window_seconds
         self.sleep = sleep
@@ -204,8 +221,13 @@ def build_client(
     if budget is not None:
         wire = BudgetTransport(wire, budget)
     stacked = RetryTransport(wire, retry or RetryPolicy(), sleep=sleep)
-    return httpx.Client(base_url=base_url, auth=auth, headers=headers, transport=stacked,
-                        timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 15.0)))
+    return httpx.Client(
+        base_url=base_url,
+        auth=auth,
+        headers=headers,
+        transport=stacked,
+        timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 15.0)),
+    )
 
 
 class ApiError(Exception):
@@ -218,8 +240,9 @@ class ApiError(Exception):
         self.system = system
         self.status = status
         self.code = code
-        super().__init__(redact(f"{system}: {message}" + (f" (HTTP {status})" if status else "")
-                                + (f" [{code}]" if code else "")))
+        super().__init__(
+            redact(f"{system}: {message}" + (f" (HTTP {status})" if status else "") + (f" [{code}]" if code else ""))
+        )
 
 
 class AuthError(ApiError):
@@ -265,8 +288,9 @@ def status_class(status: int | None) -> ErrorClass:
     return ErrorClass.VALIDATION
 
 
-def vendor_error(errors: VendorErrors, response: httpx.Response, what: str, *,
-                 error: type[ApiError] = ApiError) -> ApiError:
+def vendor_error(
+    errors: VendorErrors, response: httpx.Response, what: str, *, error: type[ApiError] = ApiError
+) -> ApiError:
     """The connector's error for a vendor's error reply to `what` (e.g. "GET accounts"): AuthError when the reply
     classifies as AUTH, else `error`; with the vendor's status, code and message (redacted by ApiError)."""
     code, message = errors.reply(response)
@@ -277,8 +301,9 @@ def vendor_error(errors: VendorErrors, response: httpx.Response, what: str, *,
     return error(errors.system, f"{what} failed: {message}", status=status, code=code)
 
 
-def raise_for_vendor(errors: VendorErrors, response: httpx.Response, what: str, *,
-                     error: type[ApiError] = ApiError) -> httpx.Response:
+def raise_for_vendor(
+    errors: VendorErrors, response: httpx.Response, what: str, *, error: type[ApiError] = ApiError
+) -> httpx.Response:
     """The response when the vendor answered 2xx; otherwise raises `vendor_error`."""
     if response.status_code < 300:
         return response

@@ -8,8 +8,8 @@ import json
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from enum import StrEnum
-from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 metadata = sa.MetaData()
 
 sync_state = sa.Table(
-    "sync_state", metadata,
+    "sync_state",
+    metadata,
     sa.Column("pair", sa.String(64), primary_key=True),
     sa.Column("target_object", sa.String(64), primary_key=True),
     sa.Column("source_key", sa.String(200), primary_key=True),
@@ -30,7 +31,8 @@ sync_state = sa.Table(
 )
 
 dead_letters = sa.Table(
-    "dead_letters", metadata,
+    "dead_letters",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("pair", sa.String(64), nullable=False),
     sa.Column("target_object", sa.String(64), nullable=False),
@@ -50,7 +52,8 @@ dead_letters = sa.Table(
 )
 
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("audit_id", sa.String(36), nullable=False, unique=True),
     sa.Column("run_id", sa.String(64)),
@@ -68,7 +71,8 @@ audit_log = sa.Table(
 )
 
 inbox = sa.Table(
-    "inbox", metadata,
+    "inbox",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("dedup_key", sa.String(300), nullable=False),
@@ -77,6 +81,7 @@ inbox = sa.Table(
     sa.Column("processed_at", sa.DateTime(timezone=True)),
     sa.UniqueConstraint("source", "dedup_key", name="uq_inbox_dedup"),
 )
+
 
 class Action(StrEnum):
     """What happened to one record in one run (audit_log.action)."""
@@ -93,11 +98,11 @@ class Action(StrEnum):
 class ErrorClass(StrEnum):
     """Why a record failed (dead_letters.error_class): what a person or a later run can do about it."""
 
-    TRANSIENT = "transient"    # the target could not answer now; the next run sends it again
+    TRANSIENT = "transient"  # the target could not answer now; the next run sends it again
     VALIDATION = "validation"  # the record itself was refused; fix it at the source or edit it, then replay
-    CONFLICT = "conflict"      # the target holds something that contradicts it (a duplicate, a changed order)
-    AUTH = "auth"              # the connector may not write it (a missing privilege)
-    QUOTA = "quota"            # a limit of the target was reached
+    CONFLICT = "conflict"  # the target holds something that contradicts it (a duplicate, a changed order)
+    AUTH = "auth"  # the connector may not write it (a missing privilege)
+    QUOTA = "quota"  # a limit of the target was reached
     DEPENDENCY = "dependency"  # it waits for a record it references to reach the target
 
 
@@ -109,7 +114,7 @@ def payload_hash(payload: Any) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -161,8 +166,11 @@ class NotEditable(ValueError):
 
 def changed_fields(before: dict | None, after: dict | None) -> dict[str, list]:
     before, after = before or {}, after or {}
-    return {name: [before.get(name), after.get(name)]
-            for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)}
+    return {
+        name: [before.get(name), after.get(name)]
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
 
 
 def changed_paths(before: dict | None, after: dict | None) -> dict[str, list]:
@@ -184,7 +192,7 @@ def engine_url(url: str) -> str:
     default driver."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 
@@ -193,8 +201,7 @@ class Ledger:
         url = engine_url(url)
         self.url = url
         is_sqlite = url.startswith("sqlite")
-        self.engine = sa.create_engine(url, future=True,
-                                       connect_args={"timeout": 30} if is_sqlite else {})
+        self.engine = sa.create_engine(url, future=True, connect_args={"timeout": 30} if is_sqlite else {})
         if is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._insert = sqlite.insert if is_sqlite else postgresql.insert
@@ -206,9 +213,9 @@ class Ledger:
 
     # sync state ------------------------------------------------------------------------------------------------
     def synced(self, pair: str, target_object: str, keys: Iterable[str] | None = None) -> dict[str, SyncedRecord]:
-        query = sa.select(sync_state.c.source_key, sync_state.c.target_id, sync_state.c.payload_hash,
-                          sync_state.c.payload).where(sync_state.c.pair == pair,
-                                                      sync_state.c.target_object == target_object)
+        query = sa.select(
+            sync_state.c.source_key, sync_state.c.target_id, sync_state.c.payload_hash, sync_state.c.payload
+        ).where(sync_state.c.pair == pair, sync_state.c.target_object == target_object)
         found: dict[str, SyncedRecord] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(list(keys), 500) if keys is not None else [None]:
@@ -223,7 +230,8 @@ class Ledger:
     def target_ids(self, pair: str, target_object: str) -> dict[str, str | None]:
         """Every record of a target object the pair wrote: source key → target id (no payloads read)."""
         query = sa.select(sync_state.c.source_key, sync_state.c.target_id).where(
-            sync_state.c.pair == pair, sync_state.c.target_object == target_object)
+            sync_state.c.pair == pair, sync_state.c.target_object == target_object
+        )
         with self.engine.connect() as conn:
             return {row.source_key: row.target_id for row in conn.execute(query)}
 
@@ -231,11 +239,13 @@ class Ledger:
         """Source key → target id of the records of `target_object` whose key the pair has not also written to any
         of the `others` objects (what a two-way pair made but has not yet written back)."""
         done = {key for other in others for key in self.target_ids(pair, other)}
-        return {key: target for key, target in self.target_ids(pair, target_object).items()
-                if target and key not in done}
+        return {
+            key: target for key, target in self.target_ids(pair, target_object).items() if target and key not in done
+        }
 
-    def record(self, *, pair: str, target_object: str, outcomes: Sequence[Outcome], run_id: str | None,
-               partition: str | None) -> None:
+    def record(
+        self, *, pair: str, target_object: str, outcomes: Sequence[Outcome], run_id: str | None, partition: str | None
+    ) -> None:
         """Writes one batch of outcomes in one transaction, so a run killed mid-load leaves whole batches."""
         now = _now()
         with self.engine.begin() as conn:
@@ -246,57 +256,114 @@ class Ledger:
                 elif outcome.action == Action.UNCHANGED:
                     self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
                 elif outcome.action == Action.DELETED:
-                    conn.execute(sync_state.delete().where(sync_state.c.pair == pair,
-                                                           sync_state.c.target_object == target_object,
-                                                           sync_state.c.source_key == outcome.source_key))
+                    conn.execute(
+                        sync_state.delete().where(
+                            sync_state.c.pair == pair,
+                            sync_state.c.target_object == target_object,
+                            sync_state.c.source_key == outcome.source_key,
+                        )
+                    )
                     self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
                 elif outcome.action == Action.FAILED:
                     self._dead_letter(conn, pair, target_object, outcome, run_id, partition, now)
             if outcomes:
-                conn.execute(audit_log.insert(), [{
-                    "audit_id": str(uuid.uuid4()), "run_id": run_id, "partition": partition, "pair": pair,
-                    "target_object": target_object, "source_key": o.source_key, "target_id": o.target_id,
-                    "action": o.action, "at": now,
-                    "changes": changed_fields(o.previous, o.payload) if o.action in (*WRITTEN, Action.DELETED)
-                    else ({"error": o.error_message} if o.action == Action.FAILED else None),
-                } for o in outcomes])
+                conn.execute(
+                    audit_log.insert(),
+                    [
+                        {
+                            "audit_id": str(uuid.uuid4()),
+                            "run_id": run_id,
+                            "partition": partition,
+                            "pair": pair,
+                            "target_object": target_object,
+                            "source_key": o.source_key,
+                            "target_id": o.target_id,
+                            "action": o.action,
+                            "at": now,
+                            "changes": changed_fields(o.previous, o.payload)
+                            if o.action in (*WRITTEN, Action.DELETED)
+                            else ({"error": o.error_message} if o.action == Action.FAILED else None),
+                        }
+                        for o in outcomes
+                    ],
+                )
 
     def _upsert_state(self, conn, pair, target_object, outcome: Outcome, run_id, now) -> None:
-        values = {"pair": pair, "target_object": target_object, "source_key": outcome.source_key,
-                  "target_id": outcome.target_id, "payload_hash": payload_hash(outcome.payload),
-                  "payload": outcome.payload, "synced_at": now, "run_id": run_id}
+        values = {
+            "pair": pair,
+            "target_object": target_object,
+            "source_key": outcome.source_key,
+            "target_id": outcome.target_id,
+            "payload_hash": payload_hash(outcome.payload),
+            "payload": outcome.payload,
+            "synced_at": now,
+            "run_id": run_id,
+        }
         stmt = self._insert(sync_state).values(**values)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["pair", "target_object", "source_key"],
-            set_={k: stmt.excluded[k] for k in ("target_id", "payload_hash", "payload", "synced_at", "run_id")}))
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["pair", "target_object", "source_key"],
+                set_={k: stmt.excluded[k] for k in ("target_id", "payload_hash", "payload", "synced_at", "run_id")},
+            )
+        )
 
     @staticmethod
     def _open(pair, target_object, source_key):
-        return sa.and_(dead_letters.c.pair == pair, dead_letters.c.target_object == target_object,
-                       dead_letters.c.source_key == source_key, dead_letters.c.resolved_at.is_(None))
+        return sa.and_(
+            dead_letters.c.pair == pair,
+            dead_letters.c.target_object == target_object,
+            dead_letters.c.source_key == source_key,
+            dead_letters.c.resolved_at.is_(None),
+        )
 
     def _resolve(self, conn, pair, target_object, source_key, run_id, now) -> None:
-        conn.execute(dead_letters.update().where(self._open(pair, target_object, source_key))
-                     .values(resolved_at=now, resolved_run_id=run_id))
+        conn.execute(
+            dead_letters.update()
+            .where(self._open(pair, target_object, source_key))
+            .values(resolved_at=now, resolved_run_id=run_id)
+        )
 
     def _dead_letter(self, conn, pair, target_object, outcome: Outcome, run_id, partition, now) -> None:
-        existing = conn.execute(sa.select(dead_letters.c.id, dead_letters.c.partition)
-                                .where(self._open(pair, target_object, outcome.source_key))).first()
-        values = {"payload": outcome.payload, "error_class": outcome.error_class or ErrorClass.VALIDATION,
-                  "error_code": outcome.error_code, "error_message": outcome.error_message or "rejected",
-                  "last_failed_at": now, "run_id": run_id}
+        existing = conn.execute(
+            sa.select(dead_letters.c.id, dead_letters.c.partition).where(
+                self._open(pair, target_object, outcome.source_key)
+            )
+        ).first()
+        values = {
+            "payload": outcome.payload,
+            "error_class": outcome.error_class or ErrorClass.VALIDATION,
+            "error_code": outcome.error_code,
+            "error_message": outcome.error_message or "rejected",
+            "last_failed_at": now,
+            "run_id": run_id,
+        }
         if existing:
-            conn.execute(dead_letters.update().where(dead_letters.c.id == existing.id)
-                         .values(**values, attempts=dead_letters.c.attempts + 1,
-                                 partition=partition or existing.partition))
+            conn.execute(
+                dead_letters.update()
+                .where(dead_letters.c.id == existing.id)
+                .values(**values, attempts=dead_letters.c.attempts + 1, partition=partition or existing.partition)
+            )
         else:
-            conn.execute(dead_letters.insert().values(
-                **values, pair=pair, target_object=target_object, source_key=outcome.source_key, attempts=1,
-                first_failed_at=now, partition=partition))
+            conn.execute(
+                dead_letters.insert().values(
+                    **values,
+                    pair=pair,
+                    target_object=target_object,
+                    source_key=outcome.source_key,
+                    attempts=1,
+                    first_failed_at=now,
+                    partition=partition,
+                )
+            )
 
     # dead letters ----------------------------------------------------------------------------------------------
-    def open_dead_letters(self, pair: str | None = None, target_object: str | None = None,
-                          error_class: str | None = None, ids: Collection[int] | None = None) -> list[DeadLetter]:
+    def open_dead_letters(
+        self,
+        pair: str | None = None,
+        target_object: str | None = None,
+        error_class: str | None = None,
+        ids: Collection[int] | None = None,
+    ) -> list[DeadLetter]:
         """Open dead letters, oldest first; each filter given narrows them (`ids`: only these)."""
         query = sa.select(dead_letters).where(dead_letters.c.resolved_at.is_(None)).order_by(dead_letters.c.id)
         if pair:
@@ -326,27 +393,47 @@ class Ledger:
                 raise LookupError(f"no dead letter #{letter_id}")
             letter = _dead_letter_of(row)
             if letter.resolved_at is not None:
-                raise NotEditable(f"dead letter #{letter_id} was resolved at {letter.resolved_at:%Y-%m-%d %H:%M} "
-                                  "UTC: there is nothing left to send")
+                raise NotEditable(
+                    f"dead letter #{letter_id} was resolved at {letter.resolved_at:%Y-%m-%d %H:%M} "
+                    "UTC: there is nothing left to send"
+                )
             if letter.record_payload is None:
-                raise NotEditable(f"dead letter #{letter_id} has no payload: the mapping rejected the source record "
-                                  f"({letter.error_message}); fix it at the source and rerun its partition")
+                raise NotEditable(
+                    f"dead letter #{letter_id} has no payload: the mapping rejected the source record "
+                    f"({letter.error_message}); fix it at the source and rerun its partition"
+                )
             changes = changed_paths(letter.record_payload, payload)
             if not changes:
                 return letter
             stored = {**letter.payload, "payload": payload}
             conn.execute(dead_letters.update().where(dead_letters.c.id == letter_id).values(payload=stored))
-            conn.execute(audit_log.insert().values(
-                audit_id=str(uuid.uuid4()), run_id=None, partition=letter.partition, pair=letter.pair,
-                target_object=letter.target_object, source_key=letter.source_key, action=Action.EDITED, at=_now(),
-                changes=changes, actor=by))
+            conn.execute(
+                audit_log.insert().values(
+                    audit_id=str(uuid.uuid4()),
+                    run_id=None,
+                    partition=letter.partition,
+                    pair=letter.pair,
+                    target_object=letter.target_object,
+                    source_key=letter.source_key,
+                    action=Action.EDITED,
+                    at=_now(),
+                    changes=changes,
+                    actor=by,
+                )
+            )
         return replace(letter, payload=stored)
 
     def dead_letter_keys(self, pair: str, target_object: str) -> set[str]:
         with self.engine.connect() as conn:
-            return set(conn.execute(sa.select(dead_letters.c.source_key).where(
-                dead_letters.c.pair == pair, dead_letters.c.target_object == target_object,
-                dead_letters.c.resolved_at.is_(None))).scalars())
+            return set(
+                conn.execute(
+                    sa.select(dead_letters.c.source_key).where(
+                        dead_letters.c.pair == pair,
+                        dead_letters.c.target_object == target_object,
+                        dead_letters.c.resolved_at.is_(None),
+                    )
+                ).scalars()
+            )
 
     # audit -----------------------------------------------------------------------------------------------------
     def audit(self, *, run_id: str | None = None, source_key: str | None = None) -> list[dict]:
@@ -367,8 +454,9 @@ class Ledger:
         return result.rowcount == 1
 
     def inbox_after(self, source: str, after_id: int, limit: int = 1000) -> list[dict]:
-        query = (sa.select(inbox).where(inbox.c.source == source, inbox.c.id > after_id)
-                 .order_by(inbox.c.id).limit(limit))
+        query = (
+            sa.select(inbox).where(inbox.c.source == source, inbox.c.id > after_id).order_by(inbox.c.id).limit(limit)
+        )
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
@@ -378,8 +466,19 @@ class Ledger:
 
 
 def _dead_letter_of(row) -> DeadLetter:
-    return DeadLetter(row.id, row.pair, row.target_object, row.source_key, row.payload, row.error_class,
-                      row.error_code, row.error_message, row.attempts, row.partition, row.resolved_at)
+    return DeadLetter(
+        row.id,
+        row.pair,
+        row.target_object,
+        row.source_key,
+        row.payload,
+        row.error_class,
+        row.error_code,
+        row.error_message,
+        row.attempts,
+        row.partition,
+        row.resolved_at,
+    )
 
 
 def _add_missing_columns(engine: sa.Engine) -> None:
@@ -390,8 +489,9 @@ def _add_missing_columns(engine: sa.Engine) -> None:
         for column in (column for column in table.columns if column.name not in present):
             try:
                 with engine.begin() as conn:
-                    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} "
-                                         f"{column.type.compile(engine.dialect)}")
+                    conn.exec_driver_sql(
+                        f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(engine.dialect)}"
+                    )
             except sa.exc.DBAPIError:
                 # Another process (webserver, daemon, a run) starting at the same moment may have added it first.
                 if column.name not in _columns(engine, table.name):
@@ -411,4 +511,4 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

@@ -11,8 +11,16 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeGuard
 
 from ml_connector_dagster.http import CallCounter
-from ml_connector_dagster.ledger import (WRITTEN, Action, DeadLetter, ErrorClass, Ledger, Outcome, SyncedRecord,
-                                         payload_hash)
+from ml_connector_dagster.ledger import (
+    WRITTEN,
+    Action,
+    DeadLetter,
+    ErrorClass,
+    Ledger,
+    Outcome,
+    SyncedRecord,
+    payload_hash,
+)
 
 Ref = tuple[str, str]  # (target object, source key) that must exist in the target before this record
 
@@ -84,9 +92,16 @@ class LoadSummary:
             self.failures_by_class[outcome.error_class] = self.failures_by_class.get(outcome.error_class, 0) + 1
 
     def as_metadata(self) -> dict[str, int]:
-        return {"records": self.records, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "failed": self.failed, "skipped": self.skipped,
-                "deleted": self.deleted, "write_batches": self.batches}
+        return {
+            "records": self.records,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "deleted": self.deleted,
+            "write_batches": self.batches,
+        }
 
 
 # A record that failed for one of these reasons is not re-sent unchanged: it would fail again the same way.
@@ -130,8 +145,13 @@ def load(
         letter = open_letters.get(key)
         if not force and previous is not None and previous.payload_hash == digest:
             settled.append(Outcome(key, Action.UNCHANGED, record.payload, previous.target_id))
-        elif (not force and letter is not None and letter.error_class in _STICKY_CLASSES
-              and letter.payload and payload_hash(letter.payload.get("payload")) == digest):
+        elif (
+            not force
+            and letter is not None
+            and letter.error_class in _STICKY_CLASSES
+            and letter.payload
+            and payload_hash(letter.payload.get("payload")) == digest
+        ):
             settled.append(Outcome(key, Action.SKIPPED, record.payload))
         else:
             to_send[key] = record
@@ -145,18 +165,35 @@ def load(
             (waiting if missing else ready).append((record, missing))
         # A record carried over from an earlier run that still waits is that run's failure, already recorded:
         # counting it again would make every later run of any partition report it.
-        _record(ledger, summary, pair, target_object, [
-            Outcome(record.source_key, Action.FAILED, record.dead_letter_payload(), error_class=ErrorClass.DEPENDENCY,
-                    error_message="waiting for " + ", ".join(f"{obj} {key}" for obj, key in missing)
-                    + " to reach the target")
-            for record, missing in waiting if record.source_key not in carried], run_id, partition)
+        _record(
+            ledger,
+            summary,
+            pair,
+            target_object,
+            [
+                Outcome(
+                    record.source_key,
+                    Action.FAILED,
+                    record.dead_letter_payload(),
+                    error_class=ErrorClass.DEPENDENCY,
+                    error_message="waiting for "
+                    + ", ".join(f"{obj} {key}" for obj, key in missing)
+                    + " to reach the target",
+                )
+                for record, missing in waiting
+                if record.source_key not in carried
+            ],
+            run_id,
+            partition,
+        )
         batch_records = [record for record, _ in ready]
         for start in range(0, len(batch_records), batch_size):
-            batch = batch_records[start:start + batch_size]
+            batch = batch_records[start : start + batch_size]
             results = {result.source_key: result for result in writer.upsert(target_object, batch)}
             summary.batches += 1
-            outcomes = [_outcome(record, results.get(record.source_key), synced.get(record.source_key))
-                        for record in batch]
+            outcomes = [
+                _outcome(record, results.get(record.source_key), synced.get(record.source_key)) for record in batch
+            ]
             _record(ledger, summary, pair, target_object, outcomes, run_id, partition)
             available.update((target_object, o.source_key) for o in outcomes if o.action in WRITTEN)
     return summary
@@ -164,20 +201,41 @@ def load(
 
 def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedRecord | None) -> Outcome:
     if result is None:
-        return Outcome(record.source_key, Action.FAILED, record.dead_letter_payload(), error_class=ErrorClass.TRANSIENT,
-                       error_message="the target returned no result for this record")
+        return Outcome(
+            record.source_key,
+            Action.FAILED,
+            record.dead_letter_payload(),
+            error_class=ErrorClass.TRANSIENT,
+            error_message="the target returned no result for this record",
+        )
     if not result.ok:
-        return Outcome(record.source_key, Action.FAILED, record.dead_letter_payload(),
-                       error_class=result.error_class or ErrorClass.VALIDATION, error_code=result.error_code,
-                       error_message=result.error_message or "rejected by the target")
+        return Outcome(
+            record.source_key,
+            Action.FAILED,
+            record.dead_letter_payload(),
+            error_class=result.error_class or ErrorClass.VALIDATION,
+            error_code=result.error_code,
+            error_message=result.error_message or "rejected by the target",
+        )
     created = result.created if result.created is not None else previous is None
-    return Outcome(record.source_key, Action.CREATED if created else Action.UPDATED, record.payload,
-                   result.target_id or (previous.target_id if previous else None),
-                   previous=previous.payload if previous else None)
+    return Outcome(
+        record.source_key,
+        Action.CREATED if created else Action.UPDATED,
+        record.payload,
+        result.target_id or (previous.target_id if previous else None),
+        previous=previous.payload if previous else None,
+    )
 
 
-def _record(ledger: Ledger, summary: LoadSummary, pair: str, target_object: str, outcomes: list[Outcome],
-            run_id: str | None, partition: str | None) -> None:
+def _record(
+    ledger: Ledger,
+    summary: LoadSummary,
+    pair: str,
+    target_object: str,
+    outcomes: list[Outcome],
+    run_id: str | None,
+    partition: str | None,
+) -> None:
     if not outcomes:
         return
     ledger.record(pair=pair, target_object=target_object, outcomes=outcomes, run_id=run_id, partition=partition)
@@ -201,8 +259,11 @@ def _levels(records: dict[str, TargetRecord], target_object: str) -> list[list[T
     def level_of(key: str, seen: frozenset[str]) -> int:
         if key in depth:
             return depth[key]
-        parents = [ref_key for obj, ref_key in records[key].refs
-                   if obj == target_object and ref_key in records and ref_key not in seen]
+        parents = [
+            ref_key
+            for obj, ref_key in records[key].refs
+            if obj == target_object and ref_key in records and ref_key not in seen
+        ]
         depth[key] = 0 if not parents else 1 + max(level_of(parent, seen | {key}) for parent in parents)
         return depth[key]
 

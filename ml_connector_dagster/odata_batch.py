@@ -40,8 +40,13 @@ def compose_changesets(changesets: list[list[Operation]]) -> tuple[str, bytes]:
     lines: list[str] = []
     for operations in changesets:
         inner = f"changeset_{uuid.uuid4()}"
-        lines += [f"--{boundary}", f'Content-Type: multipart/mixed; boundary="{inner}"', "",
-                  *_parts(operations, inner), f"--{inner}--"]
+        lines += [
+            f"--{boundary}",
+            f'Content-Type: multipart/mixed; boundary="{inner}"',
+            "",
+            *_parts(operations, inner),
+            f"--{inner}--",
+        ]
     return _batch(boundary, lines)
 
 
@@ -53,14 +58,24 @@ def _batch(boundary: str, lines: list[str]) -> tuple[str, bytes]:
 def _parts(operations: list[Operation], boundary: str) -> list[str]:
     lines: list[str] = []
     for number, op in enumerate(operations, start=1):
-        lines += [f"--{boundary}", "Content-Type: application/http", "Content-Transfer-Encoding: binary",
-                  f"Content-ID: {number}", "", f"{op.method} {op.url} HTTP/1.1"]
+        lines += [
+            f"--{boundary}",
+            "Content-Type: application/http",
+            "Content-Transfer-Encoding: binary",
+            f"Content-ID: {number}",
+            "",
+            f"{op.method} {op.url} HTTP/1.1",
+        ]
         if op.body is None:
             lines += [""]
         else:
             payload = json.dumps(op.body, ensure_ascii=False)
-            lines += ["Content-Type: application/json; type=entry",
-                      f"Content-Length: {len(payload.encode())}", "", payload]
+            lines += [
+                "Content-Type: application/json; type=entry",
+                f"Content-Length: {len(payload.encode())}",
+                "",
+                payload,
+            ]
     return lines
 
 

@@ -35,8 +35,9 @@ class Paginator(Protocol):
         """The call for the next page, from the call that fetched this one."""
 
 
-def paginate(fetch: Callable[[PageRequest], Any], request: PageRequest, paginator: Paginator,
-             items: Callable[[Any], list]) -> Iterator:
+def paginate(
+    fetch: Callable[[PageRequest], Any], request: PageRequest, paginator: Paginator, items: Callable[[Any], list]
+) -> Iterator:
     """Every item of every page, page by page: `fetch` makes one call and returns the answer's body, `items` picks
     that page's items out of it."""
     request = paginator.init_request(request)
@@ -64,8 +65,14 @@ class OffsetPaginator:
     says so (EBS's X_HAS_MORE), or, without `more`, while a page comes back full (SAP Gateway answers a short page
     at the end and never says how many rows there are)."""
 
-    def __init__(self, limit: int, *, offset_param: str = "offset", limit_param: str = "limit",
-                 more: Callable[[Any], bool] | None = None):
+    def __init__(
+        self,
+        limit: int,
+        *,
+        offset_param: str = "offset",
+        limit_param: str = "limit",
+        more: Callable[[Any], bool] | None = None,
+    ):
         self.limit = limit
         self.offset_param = offset_param
         self.limit_param = limit_param
@@ -85,8 +92,10 @@ class OffsetPaginator:
 
     def _at_offset(self, request: PageRequest) -> PageRequest:
         # A parameter the caller already placed keeps its place, so the query keeps the caller's order.
-        return replace(request, params={**(request.params or {}), self.offset_param: str(self.offset),
-                                        self.limit_param: str(self.limit)})
+        return replace(
+            request,
+            params={**(request.params or {}), self.offset_param: str(self.offset), self.limit_param: str(self.limit)},
+        )
 
 
 class NextLinkPaginator(BasePaginator):

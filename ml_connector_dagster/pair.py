@@ -57,14 +57,16 @@ class Build:
     def daily(self) -> dg.DailyPartitionsDefinition:
         """One partition per source day from the start date to today (end_offset=1 makes today's partial day
         runnable, so an edit made this morning can be synced this morning)."""
-        return self.shared("daily", lambda: dg.DailyPartitionsDefinition(
-            start_date=self.settings.start_date.isoformat(), end_offset=1))
+        return self.shared(
+            "daily", lambda: dg.DailyPartitionsDefinition(start_date=self.settings.start_date.isoformat(), end_offset=1)
+        )
 
     @property
     def legal_entities(self) -> dg.StaticPartitionsDefinition:
         """F&O CustomersV3 has no change stamp: its extracts are full reads of one company (dataAreaId) each."""
-        return self.shared("legal_entities", lambda: dg.StaticPartitionsDefinition(
-            list(self.settings.fo_legal_entities)))
+        return self.shared(
+            "legal_entities", lambda: dg.StaticPartitionsDefinition(list(self.settings.fo_legal_entities))
+        )
 
     def shared(self, name: str, make: Callable[[], T]) -> T:
         """`make()` once per build: what several pairs use is one object (an asset defined twice is an error)."""
@@ -77,15 +79,23 @@ class Build:
         return self.shared(f"rules:{pair}", lambda: load(self.settings.mapping_file(pair)))
 
     @staticmethod
-    def job(pair: str, extracts: Sequence[dg.AssetsDefinition], assets: Sequence[dg.AssetsDefinition], *,
-            description: str, tags: dict[str, str] | None = None) -> AssetJob:
+    def job(
+        pair: str,
+        extracts: Sequence[dg.AssetsDefinition],
+        assets: Sequence[dg.AssetsDefinition],
+        *,
+        description: str,
+        tags: dict[str, str] | None = None,
+    ) -> AssetJob:
         """The pair's job: exactly its extracts and its own assets, named explicitly (never a group, which another
         pair reading or writing the same system would join)."""
-        return dg.define_asset_job(pair, selection=dg.AssetSelection.assets(*extracts, *assets),
-                                   description=description, tags=tags)
+        return dg.define_asset_job(
+            pair, selection=dg.AssetSelection.assets(*extracts, *assets), description=description, tags=tags
+        )
 
-    def polled_daily(self, pair: str, extracts: Sequence[dg.AssetsDefinition], target: TargetAssets, *,
-                     description: str) -> PairDefinitions:
+    def polled_daily(
+        self, pair: str, extracts: Sequence[dg.AssetsDefinition], target: TargetAssets, *, description: str
+    ) -> PairDefinitions:
         """A pair with no events to wait for: its job, run by the daily schedule for the day that just ended."""
         job = self.job(pair, extracts, target.assets, description=description)
         return PairDefinitions(extracts, target.assets, [job], [self.daily_schedule(job)], loads=target.loads)
@@ -93,9 +103,13 @@ class Build:
     def daily_schedule(self, job: AssetJob) -> dg.ScheduleDefinition:
         """At the configured hour, the partition of the day that just ended."""
 
-        @dg.schedule(name=job.name.replace("__", "_") + "_schedule", job=job, execution_timezone="UTC",
-                     cron_schedule=f"0 {self.settings.schedule_hour} * * *",
-                     description="Daily: the day that just ended (hour: ML_CONNECTOR_SCHEDULE_HOUR).")
+        @dg.schedule(
+            name=job.name.replace("__", "_") + "_schedule",
+            job=job,
+            execution_timezone="UTC",
+            cron_schedule=f"0 {self.settings.schedule_hour} * * *",
+            description="Daily: the day that just ended (hour: ML_CONNECTOR_SCHEDULE_HOUR).",
+        )
         def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
             day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
             return dg.RunRequest(run_key=day, partition_key=day)

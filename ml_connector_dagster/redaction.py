@@ -19,8 +19,13 @@ _secrets: set[str] = set()
 _PATTERNS = [
     (re.compile(r"(?i)(authorization\s*[:=]\s*(?:bearer|basic)\s+)[^\s'\",}]+"), r"\1" + MASK),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
-    (re.compile(r"(?i)((?:client_secret|password|passwd|access_token|refresh_token|accessToken|token)"
-                r"[\"']?\s*[:=]\s*[\"']?)[^\s&'\",}]+"), r"\1" + MASK),
+    (
+        re.compile(
+            r"(?i)((?:client_secret|password|passwd|access_token|refresh_token|accessToken|token)"
+            r"[\"']?\s*[:=]\s*[\"']?)[^\s&'\",}]+"
+        ),
+        r"\1" + MASK,
+    ),
     (re.compile(r"(?i)(cookie\s*[:=]\s*)[^\r\n]+"), r"\1" + MASK),
     (re.compile(r"(?i)([?&]code=)[^&\s'\"]+"), r"\1" + MASK),  # webhook keys embedded in URLs
 ]

@@ -51,7 +51,7 @@ class Plan:
 @dataclass
 class ReplayTotals:
     loaded: LoadSummary = field(default_factory=LoadSummary)
-    api_calls: dict[str, int] = field(default_factory=dict)    # per target system
+    api_calls: dict[str, int] = field(default_factory=dict)  # per target system
     write_calls: dict[str, int] = field(default_factory=dict)  # per target system
     without_payload: int = 0
     without_load_target: list[int] = field(default_factory=list)  # ids of letters no LoadTarget routes
@@ -61,8 +61,12 @@ def plan(ledger: Ledger, loads: Iterable["LoadTarget"], only: ReplayFilter = Rep
     routes = {(load.pair, load.target_object): load for load in loads}
     chosen = ledger.open_dead_letters(only.pair, only.target_object, only.error_class, only.ids)
     unrouted = [letter for letter in chosen if (letter.pair, letter.target_object) not in routes]
-    routed = [letter for letter in chosen if (letter.pair, letter.target_object) in routes
-              and only.target in (None, routes[(letter.pair, letter.target_object)].target)]
+    routed = [
+        letter
+        for letter in chosen
+        if (letter.pair, letter.target_object) in routes
+        and only.target in (None, routes[(letter.pair, letter.target_object)].target)
+    ]
     without_payload = [letter for letter in routed if letter.record_payload is None]
     sending = [letter for letter in routed if letter.record_payload is not None]
     targets = {routes[(letter.pair, letter.target_object)].target for letter in routed}
@@ -70,26 +74,42 @@ def plan(ledger: Ledger, loads: Iterable["LoadTarget"], only: ReplayFilter = Rep
     groups: dict[Group, list[DeadLetter]] = {}
     for letter in sending:
         groups.setdefault((letter.pair, letter.target_object), []).append(letter)
-    return Plan([(routes[group], groups[group]) for group in _parents_first(groups)], without_payload, unrouted,
-                targets)
+    return Plan(
+        [(routes[group], groups[group]) for group in _parents_first(groups)], without_payload, unrouted, targets
+    )
 
 
-def replay(ledger: Ledger, loads: Iterable["LoadTarget"], writer: Callable[["LoadTarget"], TargetWriter],
-           batch_sizes: Mapping[str, int], *, only: ReplayFilter = ReplayFilter(), run_id: str | None = None,
-           log: Callable[[str], None] = lambda message: None) -> ReplayTotals:
+def replay(
+    ledger: Ledger,
+    loads: Iterable["LoadTarget"],
+    writer: Callable[["LoadTarget"], TargetWriter],
+    batch_sizes: Mapping[str, int],
+    *,
+    only: ReplayFilter = ReplayFilter(),
+    run_id: str | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> ReplayTotals:
     """Re-sends the letters `only` selects, each (pair, object) through `writer(load_target)` in batches of its
     target's size (`batch_sizes`, by target system)."""
     chosen = plan(ledger, loads, only)
-    totals = ReplayTotals(without_payload=len(chosen.without_payload),
-                          without_load_target=[letter.id for letter in chosen.without_load_target])
+    totals = ReplayTotals(
+        without_payload=len(chosen.without_payload),
+        without_load_target=[letter.id for letter in chosen.without_load_target],
+    )
     for target, letters in chosen.groups:
         client = writer(target)
         calls, writes = client.counter.total, client.counter.writes
-        summary = load([TargetRecord.from_dead_letter(letter) for letter in letters], writer=client, ledger=ledger,
-                       pair=target.pair, target_object=target.target_object, batch_size=batch_sizes[target.target],
-                       run_id=run_id, force=True)
-        log(f"replayed {len(letters)} dead letters of {target.pair} {target.target_object}: "
-            f"{summary.as_metadata()}")
+        summary = load(
+            [TargetRecord.from_dead_letter(letter) for letter in letters],
+            writer=client,
+            ledger=ledger,
+            pair=target.pair,
+            target_object=target.target_object,
+            batch_size=batch_sizes[target.target],
+            run_id=run_id,
+            force=True,
+        )
+        log(f"replayed {len(letters)} dead letters of {target.pair} {target.target_object}: {summary.as_metadata()}")
         _add_counts(totals.loaded, summary)
         totals.api_calls[target.target] = totals.api_calls.get(target.target, 0) + client.counter.total - calls
         totals.write_calls[target.target] = totals.write_calls.get(target.target, 0) + client.counter.writes - writes
@@ -110,13 +130,19 @@ def _add_counts(total: LoadSummary, summary: LoadSummary) -> None:
 
 def _followers(ledger: Ledger, letters: Sequence[DeadLetter], groups: Collection[Group]) -> list[DeadLetter]:
     """Letters of `groups` waiting (dependency) on a record being replayed, and on those, and so on."""
-    waiting = [letter for letter in ledger.open_dead_letters(error_class=ErrorClass.DEPENDENCY)
-               if (letter.pair, letter.target_object) in groups and letter.record_payload is not None]
+    waiting = [
+        letter
+        for letter in ledger.open_dead_letters(error_class=ErrorClass.DEPENDENCY)
+        if (letter.pair, letter.target_object) in groups and letter.record_payload is not None
+    ]
     sent = {(letter.pair, letter.target_object, letter.source_key) for letter in letters}
     ids = {letter.id for letter in letters}
     followers: list[DeadLetter] = []
-    while follow := [letter for letter in waiting if letter.id not in ids
-                     and any((letter.pair, obj, key) in sent for obj, key in _refs(letter))]:
+    while follow := [
+        letter
+        for letter in waiting
+        if letter.id not in ids and any((letter.pair, obj, key) in sent for obj, key in _refs(letter))
+    ]:
         followers += follow
         ids |= {letter.id for letter in follow}
         sent |= {(letter.pair, letter.target_object, letter.source_key) for letter in follow}
@@ -125,9 +151,15 @@ def _followers(ledger: Ledger, letters: Sequence[DeadLetter], groups: Collection
 
 def _parents_first(groups: Mapping[Group, Sequence[DeadLetter]]) -> list[Group]:
     """Each (pair, object) after the objects its letters refer to; refs within one object are load's to order."""
-    graph = {group: {(group[0], obj) for letter in letters for obj, _ in _refs(letter)
-                     if obj != group[1] and (group[0], obj) in groups}
-             for group, letters in sorted(groups.items())}
+    graph = {
+        group: {
+            (group[0], obj)
+            for letter in letters
+            for obj, _ in _refs(letter)
+            if obj != group[1] and (group[0], obj) in groups
+        }
+        for group, letters in sorted(groups.items())
+    }
     return list(TopologicalSorter(graph).static_order())
 
 

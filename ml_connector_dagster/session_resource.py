@@ -20,7 +20,6 @@ from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.settings import SettingsError
 from ml_connector_dagster.systems import System
 
-
 _ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
@@ -60,11 +59,16 @@ class SystemResource(SessionResource):
     system: ClassVar[System]
     secrets: ClassVar[frozenset[str]] = frozenset()
 
-    timeout_seconds: float = Field(default=120, gt=0, description="seconds a request may wait for the network "
-                                   "(connecting: at most 15) before it fails and is retried")
+    timeout_seconds: float = Field(
+        default=120,
+        gt=0,
+        description="seconds a request may wait for the network "
+        "(connecting: at most 15) before it fails and is retried",
+    )
     max_attempts: int = Field(default=6, ge=1, description="attempts per request on 429/5xx/connection errors")
-    max_retry_wait_seconds: float = Field(default=300, gt=0, description="longest wait before a retry, even when "
-                                          "the vendor's Retry-After asks for more")
+    max_retry_wait_seconds: float = Field(
+        default=300, gt=0, description="longest wait before a retry, even when the vendor's Retry-After asks for more"
+    )
 
     @classmethod
     def sandbox(cls, urls: dict[str, str], **overrides) -> Self:

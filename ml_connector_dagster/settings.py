@@ -1,15 +1,6 @@
 """Deployment settings read from the environment once, validated, with the embedded default needing none of them.
-
-| variable | meaning | default |
-|---|---|---|
-| ML_CONNECTOR_PROFILE | `sandbox` (emulators on the fixed loopback ports) or `production` (every connection from env vars) | sandbox |
-| ML_CONNECTOR_HOME | where the embedded default keeps its files (ledger, sandbox state) | $DAGSTER_HOME, else ./.ml_connector |
-| ML_CONNECTOR_LEDGER_URL | SQLAlchemy URL of the ledger | sqlite:///<home>/ledger.sqlite |
-| ML_CONNECTOR_START_DATE | first daily partition (YYYY-MM-DD) | 2026-10-01 (the sandbox seed's first day) |
-| ML_CONNECTOR_MAPPING_DIR | folder with per-pair mapping files overriding the packaged ones | none |
-| ML_CONNECTOR_SCHEDULE_HOUR | UTC hour at which daily schedules run the day just ended | 2 |
-| ML_CONNECTOR_FO_LEGAL_ENTITIES | comma-separated F&O legal entities (dataAreaId) to sync, one partition each | usmf,usrt,demf (the sandbox's) |
-"""
+The variables (ML_CONNECTOR_PROFILE, _HOME, _LEDGER_URL, _START_DATE, _MAPPING_DIR, _SCHEDULE_HOUR,
+_FO_LEGAL_ENTITIES), their meanings and defaults: docs/operators/configuration.md."""
 
 import os
 from datetime import date
@@ -50,9 +41,14 @@ class SettingsError(ValueError):
     pass
 
 
-_ENV = {"profile": "ML_CONNECTOR_PROFILE", "ledger_url": "ML_CONNECTOR_LEDGER_URL",
-        "start_date": "ML_CONNECTOR_START_DATE", "mapping_dir": "ML_CONNECTOR_MAPPING_DIR",
-        "schedule_hour": "ML_CONNECTOR_SCHEDULE_HOUR", "fo_legal_entities": "ML_CONNECTOR_FO_LEGAL_ENTITIES"}
+_ENV = {
+    "profile": "ML_CONNECTOR_PROFILE",
+    "ledger_url": "ML_CONNECTOR_LEDGER_URL",
+    "start_date": "ML_CONNECTOR_START_DATE",
+    "mapping_dir": "ML_CONNECTOR_MAPPING_DIR",
+    "schedule_hour": "ML_CONNECTOR_SCHEDULE_HOUR",
+    "fo_legal_entities": "ML_CONNECTOR_FO_LEGAL_ENTITIES",
+}
 
 
 def default_home() -> Path:
@@ -68,5 +64,10 @@ def settings() -> Settings:
         return Settings.model_validate(values)
     except ValidationError as exc:
         names = {field: var for field, var in _ENV.items()}
-        raise SettingsError("invalid setting: " + describe(exc) + " (variables: "
-                            + ", ".join(f"{f}={v}" for f, v in names.items()) + ")") from None
+        raise SettingsError(
+            "invalid setting: "
+            + describe(exc)
+            + " (variables: "
+            + ", ".join(f"{f}={v}" for f, v in names.items())
+            + ")"
+        ) from None

@@ -2,12 +2,17 @@
 
 from typing import Literal
 
-System = Literal[
-    "oracle_ebs", "sap_ecc", "jde", "dynamics_fo", "dynamics_sales", "salesforce", "zoho_crm", "procore"
-]
+System = Literal["oracle_ebs", "sap_ecc", "jde", "dynamics_fo", "dynamics_sales", "salesforce", "zoho_crm", "procore"]
 
 SYSTEMS: tuple[str, ...] = (
-    "oracle_ebs", "sap_ecc", "jde", "dynamics_fo", "dynamics_sales", "salesforce", "zoho_crm", "procore"
+    "oracle_ebs",
+    "sap_ecc",
+    "jde",
+    "dynamics_fo",
+    "dynamics_sales",
+    "salesforce",
+    "zoho_crm",
+    "procore",
 )
 
 # Fixed loopback ports of `ml-connector sandbox`. `entra` is not one of the eight systems: it is the Microsoft
@@ -30,5 +35,7 @@ GRPC_ENDPOINTS = frozenset({"salesforce_pubsub"})
 
 
 def sandbox_urls(host: str = "127.0.0.1") -> dict[str, str]:
-    return {name: f"{host}:{port}" if name in GRPC_ENDPOINTS else f"http://{host}:{port}"
-            for name, port in SANDBOX_PORTS.items()}
+    return {
+        name: f"{host}:{port}" if name in GRPC_ENDPOINTS else f"http://{host}:{port}"
+        for name, port in SANDBOX_PORTS.items()
+    }

@@ -85,8 +85,9 @@ def build_app(ledger: Ledger, sources: list[SourceAuth], *, max_body_bytes: int 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"sources": sorted(by_source)})
 
-    return Starlette(routes=[Route("/webhooks/{source}", receive, methods=["POST"]),
-                             Route("/health", health, methods=["GET"])])
+    return Starlette(
+        routes=[Route("/webhooks/{source}", receive, methods=["POST"]), Route("/health", health, methods=["GET"])]
+    )
 
 
 async def _read(request: Request, limit: int) -> bytes:

@@ -6,16 +6,26 @@ ran is picked up when one does."""
 from collections.abc import Callable
 
 import dagster as dg
-
 from ml_connector_dagster.resources.ledger import LedgerResource
 
 BATCH = 1000
 
 
-def inbox_sensor(*, name: str, source: str, job, partitions: dg.PartitionsDefinition,
-                 partition_of: Callable[[dict], str], minimum_interval_seconds: int = 30) -> dg.SensorDefinition:
-    @dg.sensor(name=name, job=job, minimum_interval_seconds=minimum_interval_seconds,
-               description=f"Runs the partitions that {source} events name (cursor: last inbox row).")
+def inbox_sensor(
+    *,
+    name: str,
+    source: str,
+    job,
+    partitions: dg.PartitionsDefinition,
+    partition_of: Callable[[dict], str],
+    minimum_interval_seconds: int = 30,
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=name,
+        job=job,
+        minimum_interval_seconds=minimum_interval_seconds,
+        description=f"Runs the partitions that {source} events name (cursor: last inbox row).",
+    )
     def _sensor(context: dg.SensorEvaluationContext, ledger: LedgerResource):
         rows = ledger.ledger().inbox_after(source, int(context.cursor or 0), limit=BATCH)
         if not rows:

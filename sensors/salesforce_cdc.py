@@ -12,18 +12,17 @@ the sensor subscribes from EARLIEST, so whatever is still retained is delivered 
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
-
 from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.salesforce.pubsub import ChangeEvent, ReplayIdExpired
 
 TOPIC = "/data/ChangeEvents"
 # What the flow reads; changes to anything else cannot change a sales order or a new customer.
 ENTITIES = frozenset({"Account", "Opportunity", "OpportunityLineItem", "Order", "OrderItem"})
-MAX_EVENTS = 1000      # per evaluation; the rest is read by the next one
-IDLE_SECONDS = 5.0     # a quiet stream this long has nothing more waiting
+MAX_EVENTS = 1000  # per evaluation; the rest is read by the next one
+IDLE_SECONDS = 5.0  # a quiet stream this long has nothing more waiting
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,11 @@ class Position:
 
 
 def triggers(event: ChangeEvent, client_name: str) -> bool:
-    return (event.entity in ENTITIES and event.change_type != "DELETE"
-            and f"client={client_name}" not in event.change_origin)
+    return (
+        event.entity in ENTITIES
+        and event.change_type != "DELETE"
+        and f"client={client_name}" not in event.change_origin
+    )
 
 
 def days_between(start: date, end: date) -> list[str]:
@@ -53,17 +55,25 @@ def days_between(start: date, end: date) -> list[str]:
 
 
 def change_events_sensor(job, partitions: dg.PartitionsDefinition) -> dg.SensorDefinition:
-    @dg.sensor(name="salesforce_change_events", job=job, minimum_interval_seconds=30,
-               description="Runs the days Salesforce changes were committed on, read from Change Data Capture "
-                           "(/data/ChangeEvents over the Pub/Sub API; cursor: the replay id).")
+    @dg.sensor(
+        name="salesforce_change_events",
+        job=job,
+        minimum_interval_seconds=30,
+        description="Runs the days Salesforce changes were committed on, read from Change Data Capture "
+        "(/data/ChangeEvents over the Pub/Sub API; cursor: the replay id).",
+    )
     def salesforce_change_events(context: dg.SensorEvaluationContext, salesforce: SalesforceResource):
         position = Position.parse(context.cursor)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with salesforce.pubsub() as pubsub:
             try:
-                fetched = pubsub.fetch(TOPIC, replay_id=bytes.fromhex(position.replay_id) if position.replay_id else None,
-                                       preset=None if position.replay_id else "EARLIEST", max_events=MAX_EVENTS,
-                                       idle_seconds=IDLE_SECONDS)
+                fetched = pubsub.fetch(
+                    TOPIC,
+                    replay_id=bytes.fromhex(position.replay_id) if position.replay_id else None,
+                    preset=None if position.replay_id else "EARLIEST",
+                    max_events=MAX_EVENTS,
+                    idle_seconds=IDLE_SECONDS,
+                )
             except ReplayIdExpired as expired:
                 context.log.warning(f"{expired}; polling every day since {position.read_at} instead")
                 position = Position(gap_from=position.read_at or now.isoformat())
@@ -75,15 +85,23 @@ def change_events_sensor(job, partitions: dg.PartitionsDefinition) -> dg.SensorD
 
         known = set(partitions.get_partition_keys())
         today = now.date()
-        gap = ([day for day in days_between(datetime.fromisoformat(position.gap_from).date(), today) if day in known]
-               if position.gap_from else [])
-        committed = {e.commit_timestamp.date().isoformat() for e in fetched.events if triggers(e, salesforce.client_name)}
+        gap = (
+            [day for day in days_between(datetime.fromisoformat(position.gap_from).date(), today) if day in known]
+            if position.gap_from
+            else []
+        )
+        committed = {
+            e.commit_timestamp.date().isoformat() for e in fetched.events if triggers(e, salesforce.client_name)
+        }
         changed = sorted((committed & known) - set(gap))
         context.update_cursor(Position(replay_id=anchor.hex(), read_at=now.isoformat()).dump())
         # Run keys tie a run to what asked for it: evaluating the same events or the same gap again asks for nothing.
-        requests = [dg.RunRequest(run_key=f"salesforce_cdc_gap:{position.gap_from}:{day}", partition_key=day)
-                    for day in gap]
-        requests += [dg.RunRequest(run_key=f"salesforce_cdc:{anchor.hex()}:{day}", partition_key=day) for day in changed]
+        requests = [
+            dg.RunRequest(run_key=f"salesforce_cdc_gap:{position.gap_from}:{day}", partition_key=day) for day in gap
+        ]
+        requests += [
+            dg.RunRequest(run_key=f"salesforce_cdc:{anchor.hex()}:{day}", partition_key=day) for day in changed
+        ]
         return requests or dg.SkipReason(f"{len(fetched.events)} change events, none to sync")
 
     return salesforce_change_events

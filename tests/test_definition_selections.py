@@ -27,12 +27,19 @@ def selections(defs: dg.Definitions) -> dict:
         return sorted(key.to_user_string() for key in job.asset_layer.selected_asset_keys)
 
     return {
-        "jobs": {job.name: assets_of(job.name) for job in sorted(repository.get_all_jobs(), key=lambda j: j.name)
-                 if not job.name.startswith("__")},
-        "schedules": {s.name: {"job": s.job_name, "cron": s.cron_schedule, "assets": assets_of(s.job_name)}
-                      for s in sorted(repository.schedule_defs, key=lambda s: s.name)},
-        "sensors": {s.name: {target.job_name: assets_of(target.job_name) for target in s.targets}
-                    for s in sorted(repository.sensor_defs, key=lambda s: s.name)},
+        "jobs": {
+            job.name: assets_of(job.name)
+            for job in sorted(repository.get_all_jobs(), key=lambda j: j.name)
+            if not job.name.startswith("__")
+        },
+        "schedules": {
+            s.name: {"job": s.job_name, "cron": s.cron_schedule, "assets": assets_of(s.job_name)}
+            for s in sorted(repository.schedule_defs, key=lambda s: s.name)
+        },
+        "sensors": {
+            s.name: {target.job_name: assets_of(target.job_name) for target in s.targets}
+            for s in sorted(repository.sensor_defs, key=lambda s: s.name)
+        },
     }
 
 
@@ -43,13 +50,14 @@ def test_every_selection_matches_the_reviewed_snapshot(tmp_path):
         SNAPSHOT.write_text(json.dumps(current, indent=2) + "\n")
     assert current == json.loads(SNAPSHOT.read_text()), (
         "a job, schedule or sensor selects something else than reviewed; if intended, rerun with UPDATE_SNAPSHOTS=1 "
-        "and review the diff of tests/snapshots/selections.json")
+        "and review the diff of tests/snapshots/selections.json"
+    )
 
 
 def test_a_pair_job_selects_only_its_own_assets_and_the_extracts_it_declares(tmp_path):
     settings = _settings(tmp_path)
     defs = build_definitions(settings)
-    for pair, built in zip(PAIRS, build_pairs(settings)):
+    for pair, built in zip(PAIRS, build_pairs(settings), strict=True):
         declared = {key for asset in (*built.extracts, *built.assets) for key in asset.keys}
         selected = defs.resolve_job_def(pair.name).asset_layer.selected_asset_keys
         assert selected == declared, f"{pair.name} selects {sorted(k.to_user_string() for k in selected ^ declared)}"

@@ -1,7 +1,7 @@
 """Loads every definition of the code location, as `dagster dev` would, and checks its shape."""
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
@@ -10,19 +10,25 @@ from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.definitions import defs as load_defs
 from ml_connector_dagster.settings import Settings
 
-
 defs = load_defs()
 
 
 def test_all_definitions_load():
     repository = defs.get_repository_def()
     jobs = {job.name for job in repository.get_all_jobs()}
-    assert {"oracle_ebs__dynamics_sales", "sap_ecc__dynamics_sales", "dynamics_fo__salesforce",
-            "salesforce__dynamics_fo", "replay_dynamics_sales"} <= jobs
-    assert {s.name for s in repository.schedule_defs} == {"oracle_ebs_dynamics_sales_schedule",
-                                                          "sap_ecc_dynamics_sales_schedule",
-                                                          "dynamics_fo_daily_schedule",
-                                                          "salesforce_dynamics_fo_schedule"}
+    assert {
+        "oracle_ebs__dynamics_sales",
+        "sap_ecc__dynamics_sales",
+        "dynamics_fo__salesforce",
+        "salesforce__dynamics_fo",
+        "replay_dynamics_sales",
+    } <= jobs
+    assert {s.name for s in repository.schedule_defs} == {
+        "oracle_ebs_dynamics_sales_schedule",
+        "sap_ecc_dynamics_sales_schedule",
+        "dynamics_fo_daily_schedule",
+        "salesforce_dynamics_fo_schedule",
+    }
     assert {s.name for s in repository.sensor_defs} == {"dynamics_fo_business_events", "salesforce_change_events"}
 
 
@@ -36,8 +42,17 @@ def test_lineage_runs_from_ebs_tables_to_dynamics_objects():
         key = frontier.pop()
         lineage.add(key)
         frontier.extend(graph.get(key).parent_keys)
-    assert {dg.AssetKey(["oracle_ebs", t]) for t in ("hz_parties", "hz_cust_accounts", "hz_party_sites",
-                                                      "hz_contacts", "po_vendors", "po_vendor_sites_all")} <= lineage
+    assert {
+        dg.AssetKey(["oracle_ebs", t])
+        for t in (
+            "hz_parties",
+            "hz_cust_accounts",
+            "hz_party_sites",
+            "hz_contacts",
+            "po_vendors",
+            "po_vendor_sites_all",
+        )
+    } <= lineage
 
 
 def lineage_of(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
@@ -53,8 +68,10 @@ def test_lineage_runs_from_sap_tables_to_the_shared_dynamics_objects():
     graph = defs.resolve_asset_graph()
     lines = lineage_of(graph, dg.AssetKey(["dynamics_sales", "sap_ecc_opportunityproducts"]))
     assert {dg.AssetKey(["sap_ecc", t]) for t in ("change_documents", "ekko", "ekpo")} <= lines
-    assert {dg.AssetKey(["dynamics_sales", "sap_ecc_opportunities"]),
-            dg.AssetKey(["dynamics_sales", "sap_ecc_accounts"])} <= lines, "lines load after documents and accounts"
+    assert {
+        dg.AssetKey(["dynamics_sales", "sap_ecc_opportunities"]),
+        dg.AssetKey(["dynamics_sales", "sap_ecc_accounts"]),
+    } <= lines, "lines load after documents and accounts"
     accounts = lineage_of(graph, dg.AssetKey(["dynamics_sales", "sap_ecc_accounts"]))
     assert {dg.AssetKey(["sap_ecc", t]) for t in ("lfa1", "lfb1", "kna1", "knb1")} <= accounts
     assert graph.get(dg.AssetKey(["sap_ecc", "lfa1"])).group_name == "sap_ecc"
@@ -64,9 +81,12 @@ def test_lineage_runs_from_sap_tables_to_the_shared_dynamics_objects():
 def test_lineage_runs_both_ways_between_fo_and_salesforce():
     graph = defs.resolve_asset_graph()
     orders = lineage_of(graph, dg.AssetKey(["salesforce", "erp_order_numbers_on_opportunities"]))
-    assert {dg.AssetKey(["salesforce", "won_opportunities"]), dg.AssetKey(["salesforce", "deal_lines"]),
-            dg.AssetKey(["dynamics_fo", "salesforce_sales_orders"]),
-            dg.AssetKey(["dynamics_fo", "salesforce_customers"])} <= orders, "numbers go back after orders exist"
+    assert {
+        dg.AssetKey(["salesforce", "won_opportunities"]),
+        dg.AssetKey(["salesforce", "deal_lines"]),
+        dg.AssetKey(["dynamics_fo", "salesforce_sales_orders"]),
+        dg.AssetKey(["dynamics_fo", "salesforce_customers"]),
+    } <= orders, "numbers go back after orders exist"
     links = lineage_of(graph, dg.AssetKey(["salesforce", "erp_account_links"]))
     assert dg.AssetKey(["dynamics_fo", "salesforce_customers"]) in links
     assert graph.get(dg.AssetKey(["salesforce", "won_opportunities"])).group_name == "salesforce"
@@ -78,16 +98,20 @@ def test_groups_by_system_and_every_load_has_checks():
     groups = {key.path[0]: graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert all(system == group for system, group in groups.items())
     checked = {key.asset_key for key in graph.asset_check_keys}
-    loads = {key for key in graph.get_all_asset_keys()
-             if key.path[0] == "dynamics_sales" and not key.path[-1].endswith("_payloads")}
+    loads = {
+        key
+        for key in graph.get_all_asset_keys()
+        if key.path[0] == "dynamics_sales" and not key.path[-1].endswith("_payloads")
+    }
     assert len(loads) == 5 and loads <= checked
 
 
 @pytest.mark.parametrize("name", ["oracle_ebs_dynamics_sales_schedule", "sap_ecc_dynamics_sales_schedule"])
 def test_schedules_target_the_day_that_just_ended(name):
     schedule = defs.resolve_schedule_def(name)
-    context = dg.build_schedule_context(repository_def=defs.get_repository_def(),
-                                        scheduled_execution_time=datetime(2026, 10, 5, 2, tzinfo=timezone.utc))
+    context = dg.build_schedule_context(
+        repository_def=defs.get_repository_def(), scheduled_execution_time=datetime(2026, 10, 5, 2, tzinfo=UTC)
+    )
     [request] = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2026-10-04"
 
@@ -98,8 +122,9 @@ def test_production_profile_loads_with_secrets_left_to_launch_and_bad_settings_n
             monkeypatch.delenv(name)
     config = Settings(profile="production", home=tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     repository = build_definitions(config).get_repository_def()
-    assert {"oracle_ebs", "sap_ecc", "dynamics_sales", "dynamics_fo", "salesforce"} <= \
-        set(repository.get_top_level_resources())
+    assert {"oracle_ebs", "sap_ecc", "dynamics_sales", "dynamics_fo", "salesforce"} <= set(
+        repository.get_top_level_resources()
+    )
     monkeypatch.setenv("SAP_ECC_CLIENT", "12")
     with pytest.raises(Exception, match="client"):
         build_definitions(config)
@@ -114,8 +139,9 @@ def test_runs_that_must_not_overlap_are_queued_one_at_a_time(instance_file):
     from dagster._core.run_coordinator.queued_run_coordinator import RunQueueConfig
 
     settings = yaml.safe_load((Path(__file__).resolve().parents[1] / instance_file).read_text())["concurrency"]
-    queue = ConcurrencyConfig.from_concurrency_settings(settings, RunQueueConfig(
-        max_concurrent_runs=10, tag_concurrency_limits=[])).run_queue_config
+    queue = ConcurrencyConfig.from_concurrency_settings(
+        settings, RunQueueConfig(max_concurrent_runs=10, tag_concurrency_limits=[])
+    ).run_queue_config
     tag = defs.resolve_job_def("salesforce__dynamics_fo").tags
     [serial] = [limit for limit in queue.tag_concurrency_limits if limit["key"] in tag]
     assert serial["limit"] == 1 and serial["value"] == {"applyLimitPerUniqueValue": True}
@@ -125,9 +151,14 @@ def test_definitions_are_built_from_the_settings_given_not_from_the_environment(
     mapping_dir = tmp_path / "mapping"
     mapping_dir.mkdir()
     (mapping_dir / "sap_ecc__dynamics_sales.yaml").write_text("purchase_orders_as: salesorder\n")
-    config = Settings(home=tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}",
-                      start_date=datetime(2027, 1, 1).date(), schedule_hour=7, fo_legal_entities=("abcd",),
-                      mapping_dir=mapping_dir)
+    config = Settings(
+        home=tmp_path,
+        ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}",
+        start_date=datetime(2027, 1, 1).date(),
+        schedule_hour=7,
+        fo_legal_entities=("abcd",),
+        mapping_dir=mapping_dir,
+    )
     built = build_definitions(config)
     graph = built.resolve_asset_graph()
     daily = graph.get(dg.AssetKey(["oracle_ebs", "hz_parties"])).partitions_def
@@ -136,8 +167,14 @@ def test_definitions_are_built_from_the_settings_given_not_from_the_environment(
     entities = graph.get(dg.AssetKey(["dynamics_fo", "customers_v3"])).partitions_def
     assert entities.get_partition_keys() == ["abcd"]
     assert {s.name: s.cron_schedule for s in built.get_repository_def().schedule_defs} == {
-        name: "0 7 * * *" for name in ("oracle_ebs_dynamics_sales_schedule", "sap_ecc_dynamics_sales_schedule",
-                                       "dynamics_fo_daily_schedule", "salesforce_dynamics_fo_schedule")}
+        name: "0 7 * * *"
+        for name in (
+            "oracle_ebs_dynamics_sales_schedule",
+            "sap_ecc_dynamics_sales_schedule",
+            "dynamics_fo_daily_schedule",
+            "salesforce_dynamics_fo_schedule",
+        )
+    }
     # the SAP rules in the mapping folder make purchase orders sales orders: the load assets follow
     assert dg.AssetKey(["dynamics_sales", "sap_ecc_salesorders"]) in graph.get_all_asset_keys()
     assert dg.AssetKey(["dynamics_sales", "sap_ecc_opportunities"]) not in graph.get_all_asset_keys()
@@ -145,5 +182,6 @@ def test_definitions_are_built_from_the_settings_given_not_from_the_environment(
     assert sensor.job_name == "dynamics_fo__salesforce"
     # and the defaults still hold for a build from default settings, in the same process
     default = build_definitions(Settings(home=tmp_path, ledger_url=f"sqlite:///{tmp_path / 'ledger.sqlite'}"))
-    assert default.resolve_asset_graph().get(dg.AssetKey(["dynamics_fo", "customers_v3"])).partitions_def \
-        .get_partition_keys() == ["usmf", "usrt", "demf"]
+    assert default.resolve_asset_graph().get(
+        dg.AssetKey(["dynamics_fo", "customers_v3"])
+    ).partitions_def.get_partition_keys() == ["usmf", "usrt", "demf"]

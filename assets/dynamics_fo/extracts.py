@@ -5,7 +5,6 @@ write in the target. Business Events only say which legal entity to read again (
 from collections.abc import Callable
 
 import dagster as dg
-
 from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset
 
 SYSTEM = "dynamics_fo"
@@ -18,20 +17,50 @@ def _entity(entity_set: str, fields: tuple[str, ...]) -> Callable[[Read], list[d
     return read
 
 
-CUSTOMER_FIELDS = ("dataAreaId", "CustomerAccount", "PartyType", "OrganizationName", "PersonFirstName",
-                   "PersonLastName", "SalesCurrencyCode", "AddressStreet", "AddressCity", "AddressZipCode",
-                   "AddressState", "AddressCountryRegionISOCode", "PrimaryContactPhone", "PrimaryContactURL",
-                   "OnHoldStatus")
-PRODUCT_FIELDS = ("dataAreaId", "ItemNumber", "ProductNumber", "SearchName", "ProductSearchName", "ProductType",
-                  "SalesUnitSymbol")
+CUSTOMER_FIELDS = (
+    "dataAreaId",
+    "CustomerAccount",
+    "PartyType",
+    "OrganizationName",
+    "PersonFirstName",
+    "PersonLastName",
+    "SalesCurrencyCode",
+    "AddressStreet",
+    "AddressCity",
+    "AddressZipCode",
+    "AddressState",
+    "AddressCountryRegionISOCode",
+    "PrimaryContactPhone",
+    "PrimaryContactURL",
+    "OnHoldStatus",
+)
+PRODUCT_FIELDS = (
+    "dataAreaId",
+    "ItemNumber",
+    "ProductNumber",
+    "SearchName",
+    "ProductSearchName",
+    "ProductType",
+    "SalesUnitSymbol",
+)
 EXTRACTS = (
-    Extract(SYSTEM, "customers_v3", _entity("CustomersV3", CUSTOMER_FIELDS), kinds=frozenset({"dynamics365"}),
-            table=Table(("dataAreaId", "CustomerAccount"), CUSTOMER_FIELDS),
-            description="CustomersV3: every customer of the legal entity (a full read; F&O gives no change stamp)."),
-    Extract(SYSTEM, "released_products_v2", _entity("ReleasedProductsV2", PRODUCT_FIELDS),
-            kinds=frozenset({"dynamics365"}), table=Table(("dataAreaId", "ItemNumber"), PRODUCT_FIELDS),
-            description="ReleasedProductsV2: every released product of the legal entity (a full read; F&O gives no "
-                        "change stamp)."),
+    Extract(
+        SYSTEM,
+        "customers_v3",
+        _entity("CustomersV3", CUSTOMER_FIELDS),
+        kinds=frozenset({"dynamics365"}),
+        table=Table(("dataAreaId", "CustomerAccount"), CUSTOMER_FIELDS),
+        description="CustomersV3: every customer of the legal entity (a full read; F&O gives no change stamp).",
+    ),
+    Extract(
+        SYSTEM,
+        "released_products_v2",
+        _entity("ReleasedProductsV2", PRODUCT_FIELDS),
+        kinds=frozenset({"dynamics365"}),
+        table=Table(("dataAreaId", "ItemNumber"), PRODUCT_FIELDS),
+        description="ReleasedProductsV2: every released product of the legal entity (a full read; F&O gives no "
+        "change stamp).",
+    ),
 )
 
 

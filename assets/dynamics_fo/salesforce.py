@@ -4,8 +4,8 @@ Customers load first: an order for a new account waits for its customer."""
 
 import dagster as dg
 import pandas as pd
-
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
@@ -22,35 +22,62 @@ SALES_ORDERS_KEY = dg.AssetKey([GROUP, "salesforce_sales_orders"])
 
 
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules) -> TargetAssets:
-    @dg.asset(key=CUSTOMER_PAYLOADS, group_name=GROUP, partitions_def=partitions_def, kinds={"python"},
-              ins={"accounts": dg.AssetIn(key=["salesforce", "accounts"])}, code_version="1",
-              description="CustomersV3 payloads for the day's new Salesforce accounts, in the legal entity and "
-                          "currency the rules give their country; accounts the rules do not resolve carry the reason.")
+    @dg.asset(
+        key=CUSTOMER_PAYLOADS,
+        group_name=GROUP,
+        partitions_def=partitions_def,
+        kinds={"python"},
+        ins={"accounts": dg.AssetIn(key=["salesforce", "accounts"])},
+        code_version="1",
+        description="CustomersV3 payloads for the day's new Salesforce accounts, in the legal entity and "
+        "currency the rules give their country; accounts the rules do not resolve carry the reason.",
+    )
     def salesforce_customer_payloads(accounts: pd.DataFrame) -> dg.Output[MappingResult]:
         result = mapping.map_customers(frame_models(accounts, mapping.Account), rules)
         return dg.Output(result, metadata=mapping_metadata(result))
 
-    @dg.asset(key=ORDER_PAYLOADS, group_name=GROUP, partitions_def=partitions_def, kinds={"python"},
-              ins={"opportunities": dg.AssetIn(key=["salesforce", "won_opportunities"]),
-                   "orders": dg.AssetIn(key=["salesforce", "activated_orders"]),
-                   "lines": dg.AssetIn(key=["salesforce", "deal_lines"]),
-                   "accounts": dg.AssetIn(key=["salesforce", "accounts"])}, code_version="1",
-              description="One sales order (header and lines) per won opportunity and activated order, keyed on the "
-                          "Salesforce id it carries in CustomersOrderReference.")
-    def salesforce_sales_order_payloads(opportunities: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame,
-                                        accounts: pd.DataFrame) -> dg.Output[MappingResult]:
+    @dg.asset(
+        key=ORDER_PAYLOADS,
+        group_name=GROUP,
+        partitions_def=partitions_def,
+        kinds={"python"},
+        ins={
+            "opportunities": dg.AssetIn(key=["salesforce", "won_opportunities"]),
+            "orders": dg.AssetIn(key=["salesforce", "activated_orders"]),
+            "lines": dg.AssetIn(key=["salesforce", "deal_lines"]),
+            "accounts": dg.AssetIn(key=["salesforce", "accounts"]),
+        },
+        code_version="1",
+        description="One sales order (header and lines) per won opportunity and activated order, keyed on the "
+        "Salesforce id it carries in CustomersOrderReference.",
+    )
+    def salesforce_sales_order_payloads(
+        opportunities: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, accounts: pd.DataFrame
+    ) -> dg.Output[MappingResult]:
         deals = frame_models(opportunities, mapping.Deal) + frame_models(orders, mapping.Deal)
-        result = mapping.map_sales_orders(deals, frame_models(lines, mapping.DealLine),
-                                          frame_models(accounts, mapping.Account), rules)
+        result = mapping.map_sales_orders(
+            deals, frame_models(lines, mapping.DealLine), frame_models(accounts, mapping.Account), rules
+        )
         return dg.Output(result, metadata=mapping_metadata(result))
 
     load = {"partitions_def": partitions_def, "kinds": {"dynamics365"}}
-    customers = load_asset(CUSTOMERS, **load, plural="customers", payloads_key=CUSTOMER_PAYLOADS,
-                           description="New Salesforce accounts created (or, once created, kept up to date) as F&O "
-                                       "customers.")
-    sales_orders = load_asset(SALES_ORDERS, **load, plural="sales_orders", payloads_key=ORDER_PAYLOADS,
-                              deps=[customers.key],
-                              description="Won deals and activated orders created once each as F&O sales orders "
-                                          "with their lines, in one change set per order.")
-    return TargetAssets([salesforce_customer_payloads, salesforce_sales_order_payloads, customers, sales_orders],
-                        [CUSTOMERS, SALES_ORDERS])
+    customers = load_asset(
+        CUSTOMERS,
+        **load,
+        plural="customers",
+        payloads_key=CUSTOMER_PAYLOADS,
+        description="New Salesforce accounts created (or, once created, kept up to date) as F&O customers.",
+    )
+    sales_orders = load_asset(
+        SALES_ORDERS,
+        **load,
+        plural="sales_orders",
+        payloads_key=ORDER_PAYLOADS,
+        deps=[customers.key],
+        description="Won deals and activated orders created once each as F&O sales orders "
+        "with their lines, in one change set per order.",
+    )
+    return TargetAssets(
+        [salesforce_customer_payloads, salesforce_sales_order_payloads, customers, sales_orders],
+        [CUSTOMERS, SALES_ORDERS],
+    )

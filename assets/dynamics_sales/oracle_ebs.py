@@ -5,12 +5,12 @@ from datetime import date
 
 import dagster as dg
 import pandas as pd
-
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
+
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
-from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 
 GROUP = "dynamics_sales"
 PAIR = mapping.PAIR
@@ -22,38 +22,68 @@ CONTACTS = LoadTarget(PAIR, "contact", GROUP)
 
 
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules) -> TargetAssets:
-    @dg.asset(key=ACCOUNT_PAYLOADS, group_name=GROUP, partitions_def=partitions_def,
-              ins={"snapshot": dg.AssetIn(key=["oracle_ebs", "party_snapshots"])}, kinds={"python"},
-              code_version="1", description="Validated Dataverse account payloads for the parties that changed: "
-                                            "customers, suppliers or both, with billing address and parent account; "
-                                            "invalid ones carry the reason.")
-    def oracle_ebs_account_payloads(snapshot: dict[str, pd.DataFrame],
-                                    dynamics_sales: DynamicsSalesResource) -> dg.Output[MappingResult]:
+    @dg.asset(
+        key=ACCOUNT_PAYLOADS,
+        group_name=GROUP,
+        partitions_def=partitions_def,
+        ins={"snapshot": dg.AssetIn(key=["oracle_ebs", "party_snapshots"])},
+        kinds={"python"},
+        code_version="1",
+        description="Validated Dataverse account payloads for the parties that changed: "
+        "customers, suppliers or both, with billing address and parent account; "
+        "invalid ones carry the reason.",
+    )
+    def oracle_ebs_account_payloads(
+        snapshot: dict[str, pd.DataFrame], dynamics_sales: DynamicsSalesResource
+    ) -> dg.Output[MappingResult]:
         result = mapping.map_accounts(
             frame_models(snapshot["hz_parties"], mapping.Party),
             frame_models(snapshot["hz_cust_accounts"], mapping.CustAccount),
             frame_models(snapshot["hz_party_sites"], mapping.PartySite),
             frame_models(snapshot["po_vendors"], mapping.Vendor),
             frame_models(snapshot["po_vendor_sites_all"], mapping.VendorSite),
-            rules, key_column=dynamics_sales.external_id_column, today=date.today())
+            rules,
+            key_column=dynamics_sales.external_id_column,
+            today=date.today(),
+        )
         return dg.Output(result, metadata=mapping_metadata(result))
 
-    @dg.asset(key=CONTACT_PAYLOADS, group_name=GROUP, partitions_def=partitions_def,
-              ins={"contacts": dg.AssetIn(key=["oracle_ebs", "hz_contacts"])}, kinds={"python"}, code_version="1",
-              description="Validated Dataverse contact payloads bound to their parent account.")
-    def oracle_ebs_contact_payloads(contacts: pd.DataFrame,
-                                    dynamics_sales: DynamicsSalesResource) -> dg.Output[MappingResult]:
-        result = mapping.map_contacts(frame_models(contacts, mapping.Contact), rules,
-                                      key_column=dynamics_sales.external_id_column)
+    @dg.asset(
+        key=CONTACT_PAYLOADS,
+        group_name=GROUP,
+        partitions_def=partitions_def,
+        ins={"contacts": dg.AssetIn(key=["oracle_ebs", "hz_contacts"])},
+        kinds={"python"},
+        code_version="1",
+        description="Validated Dataverse contact payloads bound to their parent account.",
+    )
+    def oracle_ebs_contact_payloads(
+        contacts: pd.DataFrame, dynamics_sales: DynamicsSalesResource
+    ) -> dg.Output[MappingResult]:
+        result = mapping.map_contacts(
+            frame_models(contacts, mapping.Contact), rules, key_column=dynamics_sales.external_id_column
+        )
         return dg.Output(result, metadata=mapping_metadata(result))
 
-    accounts = load_asset(ACCOUNTS, plural="accounts", payloads_key=ACCOUNT_PAYLOADS, partitions_def=partitions_def,
-                          kinds={"dynamics365"}, description="EBS customers and suppliers upserted as Dataverse "
-                                                             "accounts by external id (UpsertMultiple), parents "
-                                                             "before children.")
-    contacts = load_asset(CONTACTS, plural="contacts", payloads_key=CONTACT_PAYLOADS, partitions_def=partitions_def,
-                          kinds={"dynamics365"}, deps=[accounts.key],
-                          description="EBS organization contacts upserted as Dataverse contacts, bound to their "
-                                      "parent account.")
-    return TargetAssets([oracle_ebs_account_payloads, oracle_ebs_contact_payloads, accounts, contacts],
-                        [ACCOUNTS, CONTACTS])
+    accounts = load_asset(
+        ACCOUNTS,
+        plural="accounts",
+        payloads_key=ACCOUNT_PAYLOADS,
+        partitions_def=partitions_def,
+        kinds={"dynamics365"},
+        description="EBS customers and suppliers upserted as Dataverse "
+        "accounts by external id (UpsertMultiple), parents "
+        "before children.",
+    )
+    contacts = load_asset(
+        CONTACTS,
+        plural="contacts",
+        payloads_key=CONTACT_PAYLOADS,
+        partitions_def=partitions_def,
+        kinds={"dynamics365"},
+        deps=[accounts.key],
+        description="EBS organization contacts upserted as Dataverse contacts, bound to their parent account.",
+    )
+    return TargetAssets(
+        [oracle_ebs_account_payloads, oracle_ebs_contact_payloads, accounts, contacts], [ACCOUNTS, CONTACTS]
+    )

@@ -4,13 +4,13 @@ vendor's account, lines to their document."""
 
 import dagster as dg
 import pandas as pd
-
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.dynamics_sales.client import ENTITY_SETS
+
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
-from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
-from ml_connector_dagster.resources.dynamics_sales.client import ENTITY_SETS
 
 GROUP = "dynamics_sales"
 PAIR = mapping.PAIR
@@ -20,47 +20,88 @@ ORDER_PAYLOADS = dg.AssetKey([GROUP, "sap_ecc_purchase_order_payloads"])
 
 
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules) -> TargetAssets:
-    @dg.asset(key=ACCOUNT_PAYLOADS, group_name=GROUP, partitions_def=partitions_def,
-              ins={"snapshot": dg.AssetIn(key=["sap_ecc", "business_partner_snapshots"])}, kinds={"python"},
-              code_version="1", description="Validated Dataverse account payloads: one per vendor (with the "
-                                            "customers that are the same company) and per other customer; invalid "
-                                            "ones carry the reason.")
+    @dg.asset(
+        key=ACCOUNT_PAYLOADS,
+        group_name=GROUP,
+        partitions_def=partitions_def,
+        ins={"snapshot": dg.AssetIn(key=["sap_ecc", "business_partner_snapshots"])},
+        kinds={"python"},
+        code_version="1",
+        description="Validated Dataverse account payloads: one per vendor (with the "
+        "customers that are the same company) and per other customer; invalid "
+        "ones carry the reason.",
+    )
     def sap_ecc_account_payloads(snapshot: dict[str, pd.DataFrame]) -> dg.Output[MappingResult]:
         result = mapping.map_accounts(
-            frame_models(snapshot["LFA1"], mapping.Vendor), frame_models(snapshot["LFB1"], mapping.CompanyCode),
-            frame_models(snapshot["KNA1"], mapping.Customer), frame_models(snapshot["KNB1"], mapping.CompanyCode),
-            rules)
+            frame_models(snapshot["LFA1"], mapping.Vendor),
+            frame_models(snapshot["LFB1"], mapping.CompanyCode),
+            frame_models(snapshot["KNA1"], mapping.Customer),
+            frame_models(snapshot["KNB1"], mapping.CompanyCode),
+            rules,
+        )
         return dg.Output(result, metadata=mapping_metadata(result))
 
-    @dg.asset(key=ORDER_PAYLOADS, group_name=GROUP, partitions_def=partitions_def,
-              ins={"snapshot": dg.AssetIn(key=["sap_ecc", "purchase_order_snapshots"])}, kinds={"python"},
-              code_version="1", description=f"Validated payloads of the day's purchase orders as "
-                                            f"{rules.document_object} rows and their items as {rules.line_object} "
-                                            "rows, bound to the vendor's account and the order's currency.")
-    def sap_ecc_purchase_order_payloads(snapshot: dict[str, pd.DataFrame], dynamics_sales: DynamicsSalesResource
-                                        ) -> dg.Output[dict[str, MappingResult]]:
+    @dg.asset(
+        key=ORDER_PAYLOADS,
+        group_name=GROUP,
+        partitions_def=partitions_def,
+        ins={"snapshot": dg.AssetIn(key=["sap_ecc", "purchase_order_snapshots"])},
+        kinds={"python"},
+        code_version="1",
+        description=f"Validated payloads of the day's purchase orders as "
+        f"{rules.document_object} rows and their items as {rules.line_object} "
+        "rows, bound to the vendor's account and the order's currency.",
+    )
+    def sap_ecc_purchase_order_payloads(
+        snapshot: dict[str, pd.DataFrame], dynamics_sales: DynamicsSalesResource
+    ) -> dg.Output[dict[str, MappingResult]]:
         client = dynamics_sales.session()
         result = mapping.map_purchase_orders(
             frame_models(snapshot["EKKO"], mapping.PurchaseOrder),
             frame_models(snapshot["EKPO"], mapping.PurchaseOrderItem),
-            rules, key_column=dynamics_sales.external_id_column, currencies=client.currencies())
-        metadata = {f"{part}_{name}": value for part, part_result in result.items()
-                    for name, value in mapping_metadata(part_result).items()}
+            rules,
+            key_column=dynamics_sales.external_id_column,
+            currencies=client.currencies(),
+        )
+        metadata = {
+            f"{part}_{name}": value
+            for part, part_result in result.items()
+            for name, value in mapping_metadata(part_result).items()
+        }
         return dg.Output(result, metadata=metadata)
 
     accounts_target = LoadTarget(PAIR, "account", GROUP)
     documents_target = LoadTarget(PAIR, rules.document_object, GROUP)
     lines_target = LoadTarget(PAIR, rules.line_object, GROUP)
     load = {"partitions_def": partitions_def, "kinds": {"dynamics365"}}
-    accounts = load_asset(accounts_target, **load, plural="accounts", payloads_key=ACCOUNT_PAYLOADS,
-                          description="SAP vendors and customers upserted as Dataverse accounts by external id.")
-    documents = load_asset(documents_target, **load, plural=ENTITY_SETS[rules.document_object],
-                           payloads_key=ORDER_PAYLOADS, part="document", deps=[accounts.key],
-                           description=f"SAP purchase orders upserted as {rules.document_object} rows by purchase "
-                                       "order number, bound to the vendor's account.")
-    lines = load_asset(lines_target, **load, plural=ENTITY_SETS[rules.line_object], payloads_key=ORDER_PAYLOADS,
-                       part="line", deps=[documents.key],
-                       description=f"SAP purchase order items upserted as {rules.line_object} rows (write-in "
-                                   "products with quantity and price); the target totals them on the document.")
-    return TargetAssets([sap_ecc_account_payloads, sap_ecc_purchase_order_payloads, accounts, documents, lines],
-                        [accounts_target, documents_target, lines_target])
+    accounts = load_asset(
+        accounts_target,
+        **load,
+        plural="accounts",
+        payloads_key=ACCOUNT_PAYLOADS,
+        description="SAP vendors and customers upserted as Dataverse accounts by external id.",
+    )
+    documents = load_asset(
+        documents_target,
+        **load,
+        plural=ENTITY_SETS[rules.document_object],
+        payloads_key=ORDER_PAYLOADS,
+        part="document",
+        deps=[accounts.key],
+        description=f"SAP purchase orders upserted as {rules.document_object} rows by purchase "
+        "order number, bound to the vendor's account.",
+    )
+    lines = load_asset(
+        lines_target,
+        **load,
+        plural=ENTITY_SETS[rules.line_object],
+        payloads_key=ORDER_PAYLOADS,
+        part="line",
+        deps=[documents.key],
+        description=f"SAP purchase order items upserted as {rules.line_object} rows (write-in "
+        "products with quantity and price); the target totals them on the document.",
+    )
+    return TargetAssets(
+        [sap_ecc_account_payloads, sap_ecc_purchase_order_payloads, accounts, documents, lines],
+        [accounts_target, documents_target, lines_target],
+    )

@@ -20,8 +20,9 @@ class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     skip_customers_on_hold: bool = Field(default=False, description="customers with OnHoldStatus All are left out")
-    account_type: str | None = Field(default="Customer", max_length=255, description="Account.Type of ERP "
-                                                                                      "customers; null leaves it")
+    account_type: str | None = Field(
+        default="Customer", max_length=255, description="Account.Type of ERP customers; null leaves it"
+    )
 
 
 def load_pair_rules(path: Path | None = None) -> Rules:
@@ -100,20 +101,31 @@ def map_accounts(customers: list[Customer], rules: Rules, awaiting_link: frozens
     for customer in customers:
         key = customer_key(customer)
         if key in awaiting_link:
-            result.excluded.append(Excluded(key, "made from a Salesforce account that does not show its ERP key yet; "
-                                                 "synced once the Salesforce → F&O flow has written it there"))
+            result.excluded.append(
+                Excluded(
+                    key,
+                    "made from a Salesforce account that does not show its ERP key yet; "
+                    "synced once the Salesforce → F&O flow has written it there",
+                )
+            )
             continue
         if rules.skip_customers_on_hold and customer.OnHoldStatus == "All":
             result.excluded.append(Excluded(key, "on hold for all transactions (OnHoldStatus All)"))
             continue
         person = " ".join(p for p in (clean(customer.PersonFirstName), clean(customer.PersonLastName)) if p)
         name = clean(customer.OrganizationName) if customer.PartyType != "Person" else person or None
-        fields = {"Name": name or clean(customer.OrganizationName), "AccountNumber": customer.CustomerAccount,
-                  "Type": rules.account_type, "Phone": clean(customer.PrimaryContactPhone),
-                  "Website": clean(customer.PrimaryContactURL), "BillingStreet": clean(customer.AddressStreet),
-                  "BillingCity": clean(customer.AddressCity), "BillingState": clean(customer.AddressState),
-                  "BillingPostalCode": clean(customer.AddressZipCode),
-                  "BillingCountry": clean(customer.AddressCountryRegionISOCode)}
+        fields = {
+            "Name": name or clean(customer.OrganizationName),
+            "AccountNumber": customer.CustomerAccount,
+            "Type": rules.account_type,
+            "Phone": clean(customer.PrimaryContactPhone),
+            "Website": clean(customer.PrimaryContactURL),
+            "BillingStreet": clean(customer.AddressStreet),
+            "BillingCity": clean(customer.AddressCity),
+            "BillingState": clean(customer.AddressState),
+            "BillingPostalCode": clean(customer.AddressZipCode),
+            "BillingCountry": clean(customer.AddressCountryRegionISOCode),
+        }
         _add(result, key, AccountPayload, fields, customer)
     return result
 
@@ -122,11 +134,19 @@ def map_products(products: list[ReleasedProduct], names: dict[str, str] | None =
     """`names`: ProductsV2 ProductNumber → ProductName, where the released product's own search name is not enough."""
     result = MappingResult()
     for product in products:
-        name = (names or {}).get(product.ProductNumber) or clean(product.ProductSearchName) or \
-            clean(product.SearchName)
-        _add(result, product_key(product), ProductPayload,
-             {"Name": name, "ProductCode": product.ItemNumber, "QuantityUnitOfMeasure": clean(product.SalesUnitSymbol),
-              "IsActive": True}, product)
+        name = (names or {}).get(product.ProductNumber) or clean(product.ProductSearchName) or clean(product.SearchName)
+        _add(
+            result,
+            product_key(product),
+            ProductPayload,
+            {
+                "Name": name,
+                "ProductCode": product.ItemNumber,
+                "QuantityUnitOfMeasure": clean(product.SalesUnitSymbol),
+                "IsActive": True,
+            },
+            product,
+        )
     return result
 
 

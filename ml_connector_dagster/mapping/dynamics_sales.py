@@ -10,9 +10,20 @@ from ml_connector_dagster.mapping.common import is_email
 from ml_connector_dagster.odata import literal
 
 # account.customertypecode ("Relationship Type")
-CUSTOMER_TYPE_CODES = {1: "Competitor", 2: "Consultant", 3: "Customer", 4: "Investor", 5: "Partner",
-                       6: "Influencer", 7: "Press", 8: "Prospect", 9: "Reseller", 10: "Supplier", 11: "Vendor",
-                       12: "Other"}
+CUSTOMER_TYPE_CODES = {
+    1: "Competitor",
+    2: "Consultant",
+    3: "Customer",
+    4: "Investor",
+    5: "Partner",
+    6: "Influencer",
+    7: "Press",
+    8: "Prospect",
+    9: "Reseller",
+    10: "Supplier",
+    11: "Vendor",
+    12: "Other",
+}
 # account.paymenttermscode and salesorder.paymenttermscode
 PAYMENT_TERMS_CODES = {1: "Net 30", 2: "2% 10, Net 30", 3: "Net 45", 4: "Net 60"}
 ADDRESS_BILL_TO, ADDRESS_PRIMARY = 1, 3

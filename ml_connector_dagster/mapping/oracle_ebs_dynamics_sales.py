@@ -15,29 +15,46 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import (
-    Excluded, MappingResult, Rejected, clean, describe, external_id, load_rules,
+    Excluded,
+    MappingResult,
+    Rejected,
+    clean,
+    describe,
+    external_id,
+    load_rules,
 )
 from ml_connector_dagster.mapping.dynamics_sales import (
-    ADDRESS_BILL_TO, ADDRESS_PRIMARY, CUSTOMER_TYPE_CODES, AccountPayload, ContactPayload, bind, valid_customer_type,
+    ADDRESS_BILL_TO,
+    ADDRESS_PRIMARY,
+    CUSTOMER_TYPE_CODES,
+    AccountPayload,
+    ContactPayload,
+    bind,
+    valid_customer_type,
 )
 
 PAIR = "oracle_ebs__dynamics_sales"
 DEFAULT_RULES_FILE = Path(__file__).with_name("oracle_ebs_dynamics_sales.yaml")
+
 
 # --- rules (the per-deployment mapping file) ----------------------------------------------------------------------
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account_type_by_party_type: dict[str, int] = Field(
-        default={"ORGANIZATION": 3}, description="HZ_PARTIES.PARTY_TYPE → customertypecode for customers; party "
-                                                 "types not listed never become accounts")
+        default={"ORGANIZATION": 3},
+        description="HZ_PARTIES.PARTY_TYPE → customertypecode for customers; party "
+        "types not listed never become accounts",
+    )
     vendor_type_code: int = Field(default=11, description="customertypecode of supplier-only accounts")
     customer_and_vendor_type_code: int = Field(default=3, description="customertypecode of parties that are both")
-    vendor_flag_column: str | None = Field(default=None, description="optional Boolean custom column set true on "
-                                                                     "every account that is an EBS supplier")
+    vendor_flag_column: str | None = Field(
+        default=None, description="optional Boolean custom column set true on every account that is an EBS supplier"
+    )
     include_inactive: bool = Field(default=False, description="sync parties with STATUS I (else skipped)")
-    truncate_long_names: bool = Field(default=False, description="cut names to the target length instead of "
-                                                                 "sending the record to dead letters")
+    truncate_long_names: bool = Field(
+        default=False, description="cut names to the target length instead of sending the record to dead letters"
+    )
 
     @field_validator("vendor_type_code", "customer_and_vendor_type_code")
     @classmethod
@@ -152,8 +169,6 @@ class Contact(_Row):
     STATUS: str = "A"
 
 
-
-
 def account_key(party_id: str) -> str:
     return external_id("oracle_ebs", "party", party_id)
 
@@ -167,9 +182,17 @@ def account_bind(party_id: str, key_column: str) -> str:
 
 
 # --- mapping ------------------------------------------------------------------------------------------------------
-def map_accounts(parties: list[Party], cust_accounts: list[CustAccount], sites: list[PartySite],
-                 vendors: list[Vendor], vendor_sites: list[VendorSite], rules: Rules, *, key_column: str,
-                 today: date) -> MappingResult:
+def map_accounts(
+    parties: list[Party],
+    cust_accounts: list[CustAccount],
+    sites: list[PartySite],
+    vendors: list[Vendor],
+    vendor_sites: list[VendorSite],
+    rules: Rules,
+    *,
+    key_column: str,
+    today: date,
+) -> MappingResult:
     """One account payload per party that is a customer or an active supplier. Inputs hold the parties' full rows."""
     accounts_of = _group(cust_accounts, "PARTY_ID")
     sites_of = _group(sites, "PARTY_ID")
@@ -187,8 +210,9 @@ def map_accounts(parties: list[Party], cust_accounts: list[CustAccount], sites: 
             result.excluded.append(Excluded(key, "neither a customer of a mapped party type nor an active supplier"))
             continue
         pay_sites = [s for v in supplier for s in vendor_sites_of.get(v.VENDOR_ID, []) if not s.INACTIVE_DATE]
-        parent_id = party.PARENT_PARTY_ID or next((v.PARENT_VENDOR_PARTY_ID for v in supplier
-                                                   if v.PARENT_VENDOR_PARTY_ID), None)
+        parent_id = party.PARENT_PARTY_ID or next(
+            (v.PARENT_VENDOR_PARTY_ID for v in supplier if v.PARENT_VENDOR_PARTY_ID), None
+        )
         name = clean(party.PARTY_NAME)
         if name and rules.truncate_long_names:
             name = name[:160]
@@ -196,10 +220,12 @@ def map_accounts(parties: list[Party], cust_accounts: list[CustAccount], sites: 
             "name": name,
             "accountnumber": clean(customer[0].ACCOUNT_NUMBER) if customer else None,
             "customertypecode": _type_code(party, bool(customer), bool(supplier), rules),
-            "telephone1": _phone(party.PRIMARY_PHONE_COUNTRY_CODE, party.PRIMARY_PHONE_AREA_CODE,
-                                 party.PRIMARY_PHONE_NUMBER) or _first_vendor_phone(pay_sites),
-            "emailaddress1": clean(party.EMAIL_ADDRESS) or next((clean(s.EMAIL_ADDRESS) for s in pay_sites
-                                                                  if clean(s.EMAIL_ADDRESS)), None),
+            "telephone1": _phone(
+                party.PRIMARY_PHONE_COUNTRY_CODE, party.PRIMARY_PHONE_AREA_CODE, party.PRIMARY_PHONE_NUMBER
+            )
+            or _first_vendor_phone(pay_sites),
+            "emailaddress1": clean(party.EMAIL_ADDRESS)
+            or next((clean(s.EMAIL_ADDRESS) for s in pay_sites if clean(s.EMAIL_ADDRESS)), None),
             "websiteurl": clean(party.URL),
             **_billing_address(party, sites_of.get(party.PARTY_ID, []), pay_sites),
             "parent": account_bind(parent_id, key_column) if parent_id and parent_id != party.PARTY_ID else None,
@@ -223,10 +249,15 @@ def map_contacts(contacts: list[Contact], rules: Rules, *, key_column: str) -> M
         if contact.STATUS != "A" and not rules.include_inactive:
             result.excluded.append(Excluded(key, f"relationship status {contact.STATUS}"))
             continue
-        fields = {"firstname": clean(contact.PERSON_FIRST_NAME), "lastname": clean(contact.PERSON_LAST_NAME),
-                  "jobtitle": clean(contact.JOB_TITLE), "emailaddress1": clean(contact.EMAIL_ADDRESS),
-                  "telephone1": clean(contact.PHONE_NUMBER), "mobilephone": clean(contact.MOBILE_NUMBER),
-                  "parent": account_bind(contact.ORG_PARTY_ID, key_column)}
+        fields = {
+            "firstname": clean(contact.PERSON_FIRST_NAME),
+            "lastname": clean(contact.PERSON_LAST_NAME),
+            "jobtitle": clean(contact.JOB_TITLE),
+            "emailaddress1": clean(contact.EMAIL_ADDRESS),
+            "telephone1": clean(contact.PHONE_NUMBER),
+            "mobilephone": clean(contact.MOBILE_NUMBER),
+            "parent": account_bind(contact.ORG_PARTY_ID, key_column),
+        }
         try:
             payload = ContactPayload.dump(fields)
         except ValidationError as exc:
@@ -249,27 +280,62 @@ def _billing_address(party: Party, sites: list[PartySite], pay_sites: list[Vendo
     bill_to = next((s for s in active if s.PRIMARY_BILL_TO_FLAG == "Y"), None)
     site = bill_to or next((s for s in active if s.IDENTIFYING_ADDRESS_FLAG == "Y"), None)
     if site is not None:
-        return _address(ADDRESS_BILL_TO if bill_to else ADDRESS_PRIMARY, site.ADDRESS1, site.ADDRESS2,
-                        site.ADDRESS3, site.ADDRESS4, site.CITY, site.STATE or site.PROVINCE, site.POSTAL_CODE,
-                        site.COUNTY, site.COUNTRY)
+        return _address(
+            ADDRESS_BILL_TO if bill_to else ADDRESS_PRIMARY,
+            site.ADDRESS1,
+            site.ADDRESS2,
+            site.ADDRESS3,
+            site.ADDRESS4,
+            site.CITY,
+            site.STATE or site.PROVINCE,
+            site.POSTAL_CODE,
+            site.COUNTY,
+            site.COUNTRY,
+        )
     pay_site = next((s for s in pay_sites if s.PRIMARY_PAY_SITE_FLAG == "Y"), pay_sites[0] if pay_sites else None)
     if pay_site is not None:
-        return _address(ADDRESS_BILL_TO, pay_site.ADDRESS_LINE1, pay_site.ADDRESS_LINE2, pay_site.ADDRESS_LINE3,
-                        pay_site.ADDRESS_LINE4, pay_site.CITY, pay_site.STATE or pay_site.PROVINCE, pay_site.ZIP,
-                        None, pay_site.COUNTRY)
+        return _address(
+            ADDRESS_BILL_TO,
+            pay_site.ADDRESS_LINE1,
+            pay_site.ADDRESS_LINE2,
+            pay_site.ADDRESS_LINE3,
+            pay_site.ADDRESS_LINE4,
+            pay_site.CITY,
+            pay_site.STATE or pay_site.PROVINCE,
+            pay_site.ZIP,
+            None,
+            pay_site.COUNTRY,
+        )
     if clean(party.ADDRESS1) or clean(party.CITY):
-        return _address(ADDRESS_PRIMARY, party.ADDRESS1, party.ADDRESS2, party.ADDRESS3, party.ADDRESS4,
-                        party.CITY, party.STATE or party.PROVINCE, party.POSTAL_CODE, None, party.COUNTRY)
+        return _address(
+            ADDRESS_PRIMARY,
+            party.ADDRESS1,
+            party.ADDRESS2,
+            party.ADDRESS3,
+            party.ADDRESS4,
+            party.CITY,
+            party.STATE or party.PROVINCE,
+            party.POSTAL_CODE,
+            None,
+            party.COUNTRY,
+        )
     return _address(None, *[None] * 9)
 
 
 def _address(type_code, line1, line2, line3, line4, city, state, postal_code, county, country) -> dict:
     # Dataverse has three street lines; EBS has four, so the fourth joins the third.
     third = ", ".join(part for part in (clean(line3), clean(line4)) if part) or None
-    return {"address1_addresstypecode": type_code, "address1_line1": clean(line1), "address1_line2": clean(line2),
-            "address1_line3": third, "address1_city": clean(city), "address1_stateorprovince": clean(state),
-            "address1_postalcode": clean(postal_code), "address1_county": clean(county),
-            "address1_country": clean(country)}
+    return {
+        "address1_addresstypecode": type_code,
+        "address1_line1": clean(line1),
+        "address1_line2": clean(line2),
+        "address1_line3": third,
+        "address1_city": clean(city),
+        "address1_stateorprovince": clean(state),
+        "address1_postalcode": clean(postal_code),
+        "address1_county": clean(county),
+        "address1_country": clean(country),
+    }
 
 
 def _phone(country: str | None, area: str | None, number: str | None) -> str | None:

@@ -43,26 +43,33 @@ class LegalEntity(BaseModel):
 
 _US, _DE = Country(legal_entity="usmf", country_region="USA"), Country(legal_entity="demf", country_region="DEU")
 _COUNTRIES = {"United States": _US, "USA": _US, "US": _US, "Germany": _DE, "Deutschland": _DE, "DE": _DE}
-_LEGAL_ENTITIES = {"usmf": LegalEntity(currency="USD", customer_group="30"),
-                   "usrt": LegalEntity(currency="USD", customer_group="30"),
-                   "demf": LegalEntity(currency="EUR", customer_group="30")}
+_LEGAL_ENTITIES = {
+    "usmf": LegalEntity(currency="USD", customer_group="30"),
+    "usrt": LegalEntity(currency="USD", customer_group="30"),
+    "demf": LegalEntity(currency="EUR", customer_group="30"),
+}
 
 
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    countries: dict[str, Country] = Field(default_factory=lambda: dict(_COUNTRIES), validate_default=True,
-                                          description="Account.BillingCountry as reps type it (any case) → the "
-                                                      "legal entity that sells there")
+    countries: dict[str, Country] = Field(
+        default_factory=lambda: dict(_COUNTRIES),
+        validate_default=True,
+        description="Account.BillingCountry as reps type it (any case) → the legal entity that sells there",
+    )
     legal_entities: dict[str, LegalEntity] = Field(default_factory=lambda: dict(_LEGAL_ENTITIES))
     customer_account_prefix: str = Field(default="SF-", pattern=r"^[A-Za-z0-9-]{0,5}$")
 
     @field_validator("countries", mode="after")
     @classmethod
     def _fold_countries(cls, value: dict[str, Country]) -> dict[str, Country]:
-        return {name.strip().casefold(): Country(legal_entity=country.legal_entity.lower(),
-                                                 country_region=country.country_region)
-                for name, country in value.items()}
+        return {
+            name.strip().casefold(): Country(
+                legal_entity=country.legal_entity.lower(), country_region=country.country_region
+            )
+            for name, country in value.items()
+        }
 
     @field_validator("legal_entities", mode="after")
     @classmethod
@@ -157,7 +164,7 @@ def account_id_of(customer_account_number: str, rules: Rules) -> str | None:
     prefix = rules.customer_account_prefix
     if not customer_account_number.startswith(prefix) or len(customer_account_number) != len(prefix) + 15:
         return None
-    return "001" + customer_account_number[len(prefix):]
+    return "001" + customer_account_number[len(prefix) :]
 
 
 def _resolve(account: Account, rules: Rules) -> tuple[str, str, Country | None]:
@@ -171,12 +178,16 @@ def _resolve(account: Account, rules: Rules) -> tuple[str, str, Country | None]:
         return entity.lower(), number, None
     country = rules.countries.get((account.BillingCountry or "").strip().casefold())
     if country is None:
-        raise ValueError(f"account {account.Id}: no legal entity for BillingCountry {account.BillingCountry!r}; "
-                         "add it under `countries:` in the salesforce__dynamics_fo mapping rules, then rerun the "
-                         "partition")
+        raise ValueError(
+            f"account {account.Id}: no legal entity for BillingCountry {account.BillingCountry!r}; "
+            "add it under `countries:` in the salesforce__dynamics_fo mapping rules, then rerun the "
+            "partition"
+        )
     if country.legal_entity not in rules.legal_entities:
-        raise ValueError(f"account {account.Id}: legal entity {country.legal_entity} has no currency and customer "
-                         "group under `legal_entities:` in the salesforce__dynamics_fo mapping rules")
+        raise ValueError(
+            f"account {account.Id}: legal entity {country.legal_entity} has no currency and customer "
+            "group under `legal_entities:` in the salesforce__dynamics_fo mapping rules"
+        )
     return country.legal_entity, customer_account(account.Id, rules), country
 
 
@@ -188,14 +199,22 @@ def map_customers(accounts: list[Account], rules: Rules) -> MappingResult:
             continue
         try:
             entity, number, country = _resolve(account, rules)
-            payload = CustomerPayload.model_validate({
-                "dataAreaId": entity, "CustomerAccount": number, "OrganizationName": clean(account.Name),
-                "CustomerGroupId": rules.legal_entities[entity].customer_group,
-                "SalesCurrencyCode": rules.legal_entities[entity].currency,
-                "AddressStreet": clean(account.BillingStreet), "AddressCity": clean(account.BillingCity),
-                "AddressState": clean(account.BillingState), "AddressZipCode": clean(account.BillingPostalCode),
-                "AddressCountryRegionId": country.country_region, "PrimaryContactPhone": clean(account.Phone),
-                "PrimaryContactURL": clean(account.Website)}).model_dump(exclude_none=True)
+            payload = CustomerPayload.model_validate(
+                {
+                    "dataAreaId": entity,
+                    "CustomerAccount": number,
+                    "OrganizationName": clean(account.Name),
+                    "CustomerGroupId": rules.legal_entities[entity].customer_group,
+                    "SalesCurrencyCode": rules.legal_entities[entity].currency,
+                    "AddressStreet": clean(account.BillingStreet),
+                    "AddressCity": clean(account.BillingCity),
+                    "AddressState": clean(account.BillingState),
+                    "AddressZipCode": clean(account.BillingPostalCode),
+                    "AddressCountryRegionId": country.country_region,
+                    "PrimaryContactPhone": clean(account.Phone),
+                    "PrimaryContactURL": clean(account.Website),
+                }
+            ).model_dump(exclude_none=True)
         except ValueError as exc:
             reason = describe(exc) if isinstance(exc, ValidationError) else str(exc)
             result.rejected.append(Rejected(account.Id, reason, account.model_dump(mode="json")))
@@ -204,8 +223,7 @@ def map_customers(accounts: list[Account], rules: Rules) -> MappingResult:
     return result
 
 
-def map_sales_orders(deals: list[Deal], lines: list[DealLine], accounts: list[Account],
-                     rules: Rules) -> MappingResult:
+def map_sales_orders(deals: list[Deal], lines: list[DealLine], accounts: list[Account], rules: Rules) -> MappingResult:
     """Each deal with its lines → {"header": ..., "lines": [...]}, keyed by the deal's Salesforce id. A deal on a
     new account waits for that account's customer (a ref), so its order never names a customer F&O lacks."""
     by_id = {account.Id: account for account in accounts}
@@ -230,20 +248,31 @@ def _sales_order(deal: Deal, lines: list[DealLine], account: Account | None, rul
     entity, customer, _ = _resolve(account, rules)
     if not lines:
         raise ValueError(f"deal {deal.Id} has no line items")
-    header = SalesOrderHeader(dataAreaId=entity, OrderingCustomerAccountNumber=customer,
-                              CustomersOrderReference=deal.Id, CustomerRequisitionNumber=clean(deal.PoNumber),
-                              RequestedShippingDate=f"{deal.Date.isoformat()}T12:00:00Z")
+    header = SalesOrderHeader(
+        dataAreaId=entity,
+        OrderingCustomerAccountNumber=customer,
+        CustomersOrderReference=deal.Id,
+        CustomerRequisitionNumber=clean(deal.PoNumber),
+        RequestedShippingDate=f"{deal.Date.isoformat()}T12:00:00Z",
+    )
     order_lines = []
     for line in lines:
         item_entity, _, item = (line.ProductErpKey or "").partition("/")
         if not item:
-            raise ValueError(f"line {line.Id}: product {line.ProductName!r} has no ERP item number (it did not come "
-                             "from F&O)")
+            raise ValueError(
+                f"line {line.Id}: product {line.ProductName!r} has no ERP item number (it did not come from F&O)"
+            )
         if item_entity.lower() != entity:
             raise ValueError(f"line {line.Id}: item {item} is released in {item_entity}, the order is for {entity}")
-        order_lines.append(SalesOrderLine(ItemNumber=item, OrderedSalesQuantity=line.Quantity,
-                                          SalesPrice=line.UnitPrice or 0, LineDiscountPercentage=line.Discount or 0,
-                                          LineDescription=clean(line.Description)).model_dump(exclude_none=True))
+        order_lines.append(
+            SalesOrderLine(
+                ItemNumber=item,
+                OrderedSalesQuantity=line.Quantity,
+                SalesPrice=line.UnitPrice or 0,
+                LineDiscountPercentage=line.Discount or 0,
+                LineDescription=clean(line.Description),
+            ).model_dump(exclude_none=True)
+        )
     refs = () if account.ErpKey else ((CUSTOMERS, account.Id),)
     return TargetRecord(deal.Id, {"header": header.model_dump(exclude_none=True), "lines": order_lines}, refs)
 

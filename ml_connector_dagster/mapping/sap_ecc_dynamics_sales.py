@@ -16,10 +16,27 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ml_connector_dagster.loading import TargetRecord
-from ml_connector_dagster.mapping.common import Excluded, MappingResult, Rejected, clean, describe, external_id, load_rules
+from ml_connector_dagster.mapping.common import (
+    Excluded,
+    MappingResult,
+    Rejected,
+    clean,
+    describe,
+    external_id,
+    load_rules,
+)
 from ml_connector_dagster.mapping.dynamics_sales import (
-    ACTIVE, ADDRESS_BILL_TO, INACTIVE, PAYMENT_TERMS_CODES, AccountPayload, OpportunityPayload,
-    OpportunityProductPayload, SalesOrderDetailPayload, SalesOrderPayload, bind, valid_customer_type,
+    ACTIVE,
+    ADDRESS_BILL_TO,
+    INACTIVE,
+    PAYMENT_TERMS_CODES,
+    AccountPayload,
+    OpportunityPayload,
+    OpportunityProductPayload,
+    SalesOrderDetailPayload,
+    SalesOrderPayload,
+    bind,
+    valid_customer_type,
 )
 from ml_connector_dagster.resources.sap_ecc.alpha import alpha_out
 
@@ -32,23 +49,35 @@ class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purchase_orders_as: Literal["opportunity", "salesorder"] = Field(
-        default="opportunity", description="opportunity: items become opportunity products; salesorder: items "
-                                           "become order lines")
+        default="opportunity",
+        description="opportunity: items become opportunity products; salesorder: items become order lines",
+    )
     vendor_type_code: int = Field(default=11, description="customertypecode of vendor-only accounts")
     customer_type_code: int = Field(default=3, description="customertypecode of customer-only accounts")
     customer_and_vendor_type_code: int = Field(default=3, description="customertypecode of a company that is both")
-    vendor_flag_column: str | None = Field(default=None, description="optional Boolean custom column set true on "
-                                                                     "every account that has an SAP vendor")
-    merge_by_vat_number: bool = Field(default=True, description="a customer with the VAT number (STCEG) of exactly "
-                                      "one vendor joins that vendor's account even when not linked in SAP")
-    company_code: str = Field(default="1000", pattern=r"^[A-Z0-9]{1,4}$", description="BUKRS whose LFB1/KNB1 "
-                              "payment terms apply (else the lowest company code of the partner)")
-    payment_terms: dict[str, int] = Field(default={"ZB30": 1, "ZN45": 3, "NT60": 4}, description="ZTERM → "
-                                          "paymenttermscode; terms not listed leave the column empty")
-    deleted_records: Literal["deactivate", "skip"] = Field(default="deactivate", description="partners with a "
-                                                           "deletion flag (LOEVM): deactivate the account or skip")
+    vendor_flag_column: str | None = Field(
+        default=None, description="optional Boolean custom column set true on every account that has an SAP vendor"
+    )
+    merge_by_vat_number: bool = Field(
+        default=True,
+        description="a customer with the VAT number (STCEG) of exactly "
+        "one vendor joins that vendor's account even when not linked in SAP",
+    )
+    company_code: str = Field(
+        default="1000",
+        pattern=r"^[A-Z0-9]{1,4}$",
+        description="BUKRS whose LFB1/KNB1 payment terms apply (else the lowest company code of the partner)",
+    )
+    payment_terms: dict[str, int] = Field(
+        default={"ZB30": 1, "ZN45": 3, "NT60": 4},
+        description="ZTERM → paymenttermscode; terms not listed leave the column empty",
+    )
+    deleted_records: Literal["deactivate", "skip"] = Field(
+        default="deactivate", description="partners with a deletion flag (LOEVM): deactivate the account or skip"
+    )
     blocked_records: Literal["keep_active", "deactivate", "skip"] = Field(
-        default="keep_active", description="partners with a posting, purchasing or order block")
+        default="keep_active", description="partners with a posting, purchasing or order block"
+    )
 
     @field_validator("vendor_type_code", "customer_type_code", "customer_and_vendor_type_code")
     @classmethod
@@ -172,8 +201,13 @@ def item_key(ebeln: str, ebelp: str) -> str:
 
 
 # --- accounts -----------------------------------------------------------------------------------------------------
-def map_accounts(vendors: list[Vendor], vendor_companies: list[CompanyCode], customers: list[Customer],
-                 customer_companies: list[CompanyCode], rules: Rules) -> MappingResult:
+def map_accounts(
+    vendors: list[Vendor],
+    vendor_companies: list[CompanyCode],
+    customers: list[Customer],
+    customer_companies: list[CompanyCode],
+    rules: Rules,
+) -> MappingResult:
     """One account per vendor (with the customers that are the same company) and per remaining customer."""
     owner = _owning_vendor(vendors, customers, rules)
     joined: dict[str, list[Customer]] = defaultdict(list)
@@ -182,10 +216,16 @@ def map_accounts(vendors: list[Vendor], vendor_companies: list[CompanyCode], cus
         lifnr, why = owner.get(customer.KUNNR, (None, None))
         if lifnr:
             joined[lifnr].append(customer)
-            result.excluded.append(Excluded(customer_key(customer.KUNNR), f"same company as vendor "
-                                            f"{alpha_out(lifnr)} ({why}): one account {vendor_key(lifnr)}"))
-    terms_of = {"vendor": _terms(vendor_companies, "LIFNR", rules), "customer": _terms(customer_companies, "KUNNR",
-                                                                                        rules)}
+            result.excluded.append(
+                Excluded(
+                    customer_key(customer.KUNNR),
+                    f"same company as vendor {alpha_out(lifnr)} ({why}): one account {vendor_key(lifnr)}",
+                )
+            )
+    terms_of = {
+        "vendor": _terms(vendor_companies, "LIFNR", rules),
+        "customer": _terms(customer_companies, "KUNNR", rules),
+    }
     for vendor in vendors:
         # Linked customers first, then by number: the account's customer number must not depend on read order.
         members = sorted(joined.get(vendor.LIFNR, []), key=lambda c: (owner[c.KUNNR][1] == SAME_VAT, c.KUNNR))
@@ -225,8 +265,9 @@ def _terms(companies: list[CompanyCode], key: str, rules: Rules) -> dict[str, in
     return {partner: rules.payment_terms.get(row.ZTERM) for partner, row in chosen.items()}
 
 
-def _add_account(result: MappingResult, key: str, vendor: Vendor | None, customers: list[Customer],
-                 terms_of: dict, rules: Rules) -> None:
+def _add_account(
+    result: MappingResult, key: str, vendor: Vendor | None, customers: list[Customer], terms_of: dict, rules: Rules
+) -> None:
     members = ([vendor] if vendor else []) + customers
     active = [m for m in members if not _inactive(m, rules)]
     if not active and _action(members, rules) == "skip":
@@ -241,18 +282,29 @@ def _add_account(result: MappingResult, key: str, vendor: Vendor | None, custome
     fields = {
         "name": main.name,
         "accountnumber": alpha_out(customer.KUNNR) if customer else alpha_out(vendor.LIFNR),
-        "customertypecode": (rules.customer_and_vendor_type_code if is_vendor and customer
-                             else rules.vendor_type_code if is_vendor else rules.customer_type_code),
+        "customertypecode": (
+            rules.customer_and_vendor_type_code
+            if is_vendor and customer
+            else rules.vendor_type_code
+            if is_vendor
+            else rules.customer_type_code
+        ),
         "telephone1": clean(main.TELF1) or next((clean(c.TELF1) for c in customers if clean(c.TELF1)), None),
         "address1_addresstypecode": ADDRESS_BILL_TO if clean(main.STRAS) or clean(main.ORT01) else None,
-        "address1_line1": clean(main.STRAS), "address1_city": clean(main.ORT01),
-        "address1_postalcode": clean(main.PSTLZ), "address1_stateorprovince": clean(main.REGIO),
+        "address1_line1": clean(main.STRAS),
+        "address1_city": clean(main.ORT01),
+        "address1_postalcode": clean(main.PSTLZ),
+        "address1_stateorprovince": clean(main.REGIO),
         "address1_country": clean(main.LAND1),
-        "paymenttermscode": (terms_of["customer"].get(customer.KUNNR) if customer
-                             else terms_of["vendor"].get(vendor.LIFNR)),
-        "description": " · ".join(([f"SAP ECC vendor {alpha_out(vendor.LIFNR)}"] if vendor else [])
-                                  + [f"customer {alpha_out(c.KUNNR)}" for c in customers]),
-        "statecode": state[0], "statuscode": state[1],
+        "paymenttermscode": (
+            terms_of["customer"].get(customer.KUNNR) if customer else terms_of["vendor"].get(vendor.LIFNR)
+        ),
+        "description": " · ".join(
+            ([f"SAP ECC vendor {alpha_out(vendor.LIFNR)}"] if vendor else [])
+            + [f"customer {alpha_out(c.KUNNR)}" for c in customers]
+        ),
+        "statecode": state[0],
+        "statuscode": state[1],
     }
     try:
         if fields["name"] is None:
@@ -275,12 +327,20 @@ def _action(members: list, rules: Rules) -> str:
 
 
 # --- purchase orders ----------------------------------------------------------------------------------------------
-DOCUMENTS = {"opportunity": (OpportunityPayload, OpportunityProductPayload, "opportunities"),
-             "salesorder": (SalesOrderPayload, SalesOrderDetailPayload, "salesorders")}
+DOCUMENTS = {
+    "opportunity": (OpportunityPayload, OpportunityProductPayload, "opportunities"),
+    "salesorder": (SalesOrderPayload, SalesOrderDetailPayload, "salesorders"),
+}
 
 
-def map_purchase_orders(orders: list[PurchaseOrder], items: list[PurchaseOrderItem], rules: Rules, *,
-                        key_column: str, currencies: dict[str, str]) -> dict[str, MappingResult]:
+def map_purchase_orders(
+    orders: list[PurchaseOrder],
+    items: list[PurchaseOrderItem],
+    rules: Rules,
+    *,
+    key_column: str,
+    currencies: dict[str, str],
+) -> dict[str, MappingResult]:
     """{"document": opportunities or orders, "line": their lines}. `currencies`: ISO code → transactioncurrencyid
     of the currencies set up in the target."""
     document_model, line_model, entity_set = DOCUMENTS[rules.purchase_orders_as]
@@ -292,35 +352,47 @@ def map_purchase_orders(orders: list[PurchaseOrder], items: list[PurchaseOrderIt
         key = order_key(order.EBELN)
         own_items = items_of.get(order.EBELN, [])
         if order.LOEKZ or order.BSTYP != "F":
-            why = (f"deletion indicator {order.LOEKZ}" if order.LOEKZ
-                   else f"document category {order.BSTYP} is not a purchase order")
+            why = (
+                f"deletion indicator {order.LOEKZ}"
+                if order.LOEKZ
+                else f"document category {order.BSTYP} is not a purchase order"
+            )
             documents.excluded.append(Excluded(key, why))
             lines.excluded += [Excluded(item_key(i.EBELN, i.EBELP), f"its purchase order: {why}") for i in own_items]
             continue
         active = [i for i in own_items if not i.LOEKZ]
         # A deleted item's line leaves the document too, so the target's totals stay those of SAP.
-        lines.excluded += [Excluded(item_key(i.EBELN, i.EBELP), f"deletion indicator {i.LOEKZ}",
-                                    remove_from_target=True) for i in own_items if i.LOEKZ]
+        lines.excluded += [
+            Excluded(item_key(i.EBELN, i.EBELP), f"deletion indicator {i.LOEKZ}", remove_from_target=True)
+            for i in own_items
+            if i.LOEKZ
+        ]
         currency = currencies.get(order.WAERS.upper())
-        fields = {"name": f"Purchase order {alpha_out(order.EBELN)}",
-                  "description": f"SAP ECC purchase order {alpha_out(order.EBELN)} ({order.BSART}), company code "
-                                 f"{order.BUKRS}, purchasing organization {order.EKORG}",
-                  "customer": bind("accounts", key_column, vendor_key(order.LIFNR)),
-                  "currency": f"/transactioncurrencies({currency})" if currency else None}
+        fields = {
+            "name": f"Purchase order {alpha_out(order.EBELN)}",
+            "description": f"SAP ECC purchase order {alpha_out(order.EBELN)} ({order.BSART}), company code "
+            f"{order.BUKRS}, purchasing organization {order.EKORG}",
+            "customer": bind("accounts", key_column, vendor_key(order.LIFNR)),
+            "currency": f"/transactioncurrencies({currency})" if currency else None,
+        }
         if rules.purchase_orders_as == "opportunity":
             fields["estimatedvalue"] = float(sum((_decimal(i.NETWR) for i in active), Decimal(0)))
         else:
             fields["paymenttermscode"] = rules.payment_terms.get(order.ZTERM)
         try:
             if currency is None:
-                raise _Refused(f"currency {order.WAERS or '(none)'} is not set up in Dynamics 365 Sales: add it "
-                               "under Settings > Business Management > Currencies")
+                raise _Refused(
+                    f"currency {order.WAERS or '(none)'} is not set up in Dynamics 365 Sales: add it "
+                    "under Settings > Business Management > Currencies"
+                )
             payload = document_model.dump(fields)
         except (ValidationError, _Refused, InvalidOperation) as exc:
             documents.rejected.append(Rejected(key, _why(exc), order.model_dump()))
             # Its lines could only wait for it; they are fixed, and come back, with it.
-            lines.rejected += [Rejected(item_key(i.EBELN, i.EBELP), f"its purchase order was rejected: {_why(exc)}",
-                                        i.model_dump()) for i in active]
+            lines.rejected += [
+                Rejected(item_key(i.EBELN, i.EBELP), f"its purchase order was rejected: {_why(exc)}", i.model_dump())
+                for i in active
+            ]
             continue
         documents.records.append(TargetRecord(key, payload, (("account", vendor_key(order.LIFNR)),)))
         document_bind = bind(entity_set, key_column, key)
@@ -339,12 +411,16 @@ def _add_line(lines: MappingResult, item: PurchaseOrderItem, model, document_bin
     try:
         quantity, net = _decimal(item.MENGE), _decimal(item.NETWR)
         unit_price = net / quantity if quantity else _decimal(item.NETPR) / (_decimal(item.PEINH) or 1)
-        payload = model.dump({
-            "productdescription": " ".join(p for p in (material, clean(item.TXZ01)) if p),
-            "quantity": float(quantity), "priceperunit": float(round(unit_price, 4)),
-            "lineitemnumber": int(item.EBELP),
-            "description": f"SAP item {item.EBELP}: {quantity.normalize():f} {item.MEINS}, plant {item.WERKS}",
-            "document": document_bind})
+        payload = model.dump(
+            {
+                "productdescription": " ".join(p for p in (material, clean(item.TXZ01)) if p),
+                "quantity": float(quantity),
+                "priceperunit": float(round(unit_price, 4)),
+                "lineitemnumber": int(item.EBELP),
+                "description": f"SAP item {item.EBELP}: {quantity.normalize():f} {item.MEINS}, plant {item.WERKS}",
+                "document": document_bind,
+            }
+        )
     except (ValidationError, InvalidOperation, ValueError) as exc:
         lines.rejected.append(Rejected(key, _why(exc), item.model_dump()))
         return

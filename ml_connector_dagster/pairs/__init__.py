@@ -1,8 +1,16 @@
 """The pairs this code location syncs. Each module defines one `Pair`; this list is the only place that names
 them (adding a pair: its module here, its assets and mapping, and one entry below)."""
 
-from ml_connector_dagster.pairs import (dynamics_fo__salesforce, oracle_ebs__dynamics_sales, salesforce__dynamics_fo,
-                                        sap_ecc__dynamics_sales)
+from ml_connector_dagster.pairs import (
+    dynamics_fo__salesforce,
+    oracle_ebs__dynamics_sales,
+    salesforce__dynamics_fo,
+    sap_ecc__dynamics_sales,
+)
 
-PAIRS = (oracle_ebs__dynamics_sales.PAIR, sap_ecc__dynamics_sales.PAIR, dynamics_fo__salesforce.PAIR,
-         salesforce__dynamics_fo.PAIR)
+PAIRS = (
+    oracle_ebs__dynamics_sales.PAIR,
+    sap_ecc__dynamics_sales.PAIR,
+    dynamics_fo__salesforce.PAIR,
+    salesforce__dynamics_fo.PAIR,
+)

@@ -11,11 +11,21 @@ from ml_connector_dagster.sensors.dynamics_fo import business_events_sensor, eve
 def build(b: Build) -> PairDefinitions:
     extracts = b.shared("dynamics_fo extracts", lambda: dynamics_fo.extract_assets(b.legal_entities))
     target = to_salesforce.target_assets(b.legal_entities, b.rules(mapping.PAIR, mapping.load_pair_rules))
-    job = b.job(mapping.PAIR, extracts, target.assets, description="Read one F&O legal entity's customers and released products and "
-                                                 "upsert them into Salesforce as Accounts and Product2.")
-    return PairDefinitions(extracts, target.assets, [job],
-                           [every_entity_daily(job, b.legal_entities, b.settings.schedule_hour)],
-                           [business_events_sensor(job, b.legal_entities)], target.loads)
+    job = b.job(
+        mapping.PAIR,
+        extracts,
+        target.assets,
+        description="Read one F&O legal entity's customers and released products and "
+        "upsert them into Salesforce as Accounts and Product2.",
+    )
+    return PairDefinitions(
+        extracts,
+        target.assets,
+        [job],
+        [every_entity_daily(job, b.legal_entities, b.settings.schedule_hour)],
+        [business_events_sensor(job, b.legal_entities)],
+        target.loads,
+    )
 
 
 PAIR = Pair(mapping.PAIR, build)

@@ -20,12 +20,23 @@ def build(b: Build) -> PairDefinitions:
     orders = to_dynamics_fo.target_assets(b.daily, b.rules(mapping.PAIR, mapping.load_pair_rules))
     write_backs = erp_keys.target_assets(b.daily)
     assets = [*orders.assets, *write_backs.assets]
-    job = b.job(mapping.PAIR, extracts, assets, tags=SERIAL_TAG,
-                description="Read a day of Salesforce changes: won opportunities and activated orders become F&O "
-                            "sales orders, new accounts F&O customers; the order numbers and customer keys are "
-                            "written back to Salesforce.")
-    return PairDefinitions(extracts, assets, [job], [b.daily_schedule(job)], [change_events_sensor(job, b.daily)],
-                           [*orders.loads, *write_backs.loads])
+    job = b.job(
+        mapping.PAIR,
+        extracts,
+        assets,
+        tags=SERIAL_TAG,
+        description="Read a day of Salesforce changes: won opportunities and activated orders become F&O "
+        "sales orders, new accounts F&O customers; the order numbers and customer keys are "
+        "written back to Salesforce.",
+    )
+    return PairDefinitions(
+        extracts,
+        assets,
+        [job],
+        [b.daily_schedule(job)],
+        [change_events_sensor(job, b.daily)],
+        [*orders.loads, *write_backs.loads],
+    )
 
 
 PAIR = Pair(mapping.PAIR, build)

@@ -1,7 +1,7 @@
 """An injectable clock: emulators read time only through it, so tests can freeze or move time."""
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
@@ -16,11 +16,11 @@ class Clock:
         with self._lock:
             if self._frozen_at is not None:
                 return self._frozen_at
-            return datetime.now(timezone.utc) + self._offset
+            return datetime.now(UTC) + self._offset
 
     def freeze(self, at: datetime) -> None:
         with self._lock:
-            self._frozen_at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+            self._frozen_at = at if at.tzinfo else at.replace(tzinfo=UTC)
 
     def advance(self, seconds: float) -> None:
         with self._lock:

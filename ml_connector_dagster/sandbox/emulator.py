@@ -31,8 +31,14 @@ class Emulator:
     name: ClassVar[str]
     Settings: ClassVar[type[EmulatorSettings]] = EmulatorSettings
 
-    def __init__(self, *, clock: Clock | None = None, state_dir: Path | None = None, seed: int = 7,
-                 settings: EmulatorSettings | None = None):
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        state_dir: Path | None = None,
+        seed: int = 7,
+        settings: EmulatorSettings | None = None,
+    ):
         self.clock = clock or Clock()
         self.state_dir = Path(state_dir) if state_dir else None
         self.seed = seed

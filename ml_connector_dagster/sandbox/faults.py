@@ -16,18 +16,28 @@ DROP = 0  # a plan with this status drops the connection mid-response instead of
 
 
 class FaultPlan(BaseModel):
-    status: int | None = Field(default=None, description="HTTP status to answer with (429, 500, 502, 503, 504), 0 to "
-                               "drop the connection, or None to let the request through (with the effects below)")
+    status: int | None = Field(
+        default=None,
+        description="HTTP status to answer with (429, 500, 502, 503, 504), 0 to "
+        "drop the connection, or None to let the request through (with the effects below)",
+    )
     count: int = Field(default=1, ge=1, description="how many matching requests fail")
     retry_after: int | None = Field(default=None, ge=0, description="Retry-After seconds sent with the failure")
     path_contains: str = Field(default="", description="only requests whose path contains this text match")
     method: str | None = Field(default=None, description="only requests with this HTTP method match")
     skip: int = Field(default=0, ge=0, description="let this many matching requests through before failing")
-    advance_clock_seconds: float = Field(default=0, ge=0, description="move the emulator's clock forward first, e.g. "
-                                         "past a session or token lifetime, so it expires at an exact request")
-    drop_after_processing: bool = Field(default=False, description="let the emulator process the request, then drop "
-                                        "the connection instead of answering (the write happened; the client "
-                                        "cannot know)")
+    advance_clock_seconds: float = Field(
+        default=0,
+        ge=0,
+        description="move the emulator's clock forward first, e.g. "
+        "past a session or token lifetime, so it expires at an exact request",
+    )
+    drop_after_processing: bool = Field(
+        default=False,
+        description="let the emulator process the request, then drop "
+        "the connection instead of answering (the write happened; the client "
+        "cannot know)",
+    )
 
 
 class FaultSettings(BaseModel):
@@ -92,8 +102,13 @@ FaultRenderer = Callable[[int, int | None], Response]
 
 async def _drop(send: Send) -> None:
     """Starts a response and cuts it short: the server closes the socket, the client sees a broken connection."""
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        }
+    )
     await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
     raise DroppedConnection("sandbox fault: connection dropped")
 
@@ -101,8 +116,13 @@ async def _drop(send: Send) -> None:
 class FaultMiddleware:
     """Applies an emulator's faults to every request except its admin surface."""
 
-    def __init__(self, app: ASGIApp, faults: Faults, render: FaultRenderer,
-                 advance_clock: Callable[[float], None] = lambda seconds: None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        faults: Faults,
+        render: FaultRenderer,
+        advance_clock: Callable[[float], None] = lambda seconds: None,
+    ):
         self.app = app
         self.faults = faults
         self.render = render
@@ -121,6 +141,7 @@ class FaultMiddleware:
         if plan.advance_clock_seconds:
             self.advance_clock(plan.advance_clock_seconds)
         if plan.drop_after_processing:
+
             async def swallow(message) -> None:
                 return None
 

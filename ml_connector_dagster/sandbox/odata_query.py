@@ -17,7 +17,8 @@ from ml_connector_dagster.sandbox import lexer
 Row = dict
 Predicate = Callable[[Row], bool]
 
-_TOKEN = re.compile(r"""\s*(?:
+_TOKEN = re.compile(
+    r"""\s*(?:
     (?P<typed>(?:datetimeoffset|datetime|guid|time)'[^']*')
   | (?P<string>'(?:[^']|'')*')
   | (?P<date>\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)(?![\w-])
@@ -25,15 +26,22 @@ _TOKEN = re.compile(r"""\s*(?:
   | (?P<number>-?\d+(?:\.\d+)?[MLmldDfF]?)
   | (?P<punct>[(),])
   | (?P<name>[A-Za-z_][\w./@]*)
-)""", re.VERBOSE)
-_COMPARE = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
-            "gt": lambda a, b: a is not None and b is not None and a > b,
-            "ge": lambda a, b: a is not None and b is not None and a >= b,
-            "lt": lambda a, b: a is not None and b is not None and a < b,
-            "le": lambda a, b: a is not None and b is not None and a <= b}
-_FUNCTIONS = {"contains": lambda a, b: b.lower() in a.lower(),
-              "startswith": lambda a, b: a.lower().startswith(b.lower()),
-              "endswith": lambda a, b: a.lower().endswith(b.lower())}
+)""",
+    re.VERBOSE,
+)
+_COMPARE = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "gt": lambda a, b: a is not None and b is not None and a > b,
+    "ge": lambda a, b: a is not None and b is not None and a >= b,
+    "lt": lambda a, b: a is not None and b is not None and a < b,
+    "le": lambda a, b: a is not None and b is not None and a <= b,
+}
+_FUNCTIONS = {
+    "contains": lambda a, b: b.lower() in a.lower(),
+    "startswith": lambda a, b: a.lower().startswith(b.lower()),
+    "endswith": lambda a, b: a.lower().endswith(b.lower()),
+}
 _V2_ONLY, _V4_ONLY = {"typed"}, {"date", "guid"}
 
 
@@ -158,8 +166,12 @@ class _Parser:
             column = self._column(self._take()[1])
             self._take(")")
             return lambda row: isinstance(row.get(column), str) and argument.lower() in row[column].lower()
-        if kind == "name" and value in _FUNCTIONS and (value != "contains" or self.version == 4) \
-                and self._peek() == ("punct", "("):
+        if (
+            kind == "name"
+            and value in _FUNCTIONS
+            and (value != "contains" or self.version == 4)
+            and self._peek() == ("punct", "(")
+        ):
             self._take("(")
             column = self._column(self._take()[1])
             self._take(",")

@@ -19,8 +19,9 @@ def to_response(reply: Reply, json_type: str) -> Response:
     headers = {"OData-Version": "4.0", **reply.headers}
     if isinstance(reply.body, dict):
         return JSONResponse(reply.body, status_code=reply.status, headers=headers, media_type=json_type)
-    return Response(reply.body or b"", status_code=reply.status, headers=headers,
-                    media_type=headers.pop("Content-Type", None))
+    return Response(
+        reply.body or b"", status_code=reply.status, headers=headers, media_type=headers.pop("Content-Type", None)
+    )
 
 
 class RolledBack(Exception):

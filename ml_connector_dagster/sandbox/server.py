@@ -15,8 +15,15 @@ from ml_connector_dagster.sandbox.emulator import Emulator
 
 class _Served:
     def __init__(self, emulator: Emulator, host: str, port: int):
-        config = uvicorn.Config(emulator.app(), host=host, port=port, log_level="warning", lifespan="off",
-                                access_log=False, timeout_keep_alive=30)
+        config = uvicorn.Config(
+            emulator.app(),
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_keep_alive=30,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"sandbox-{emulator.name}", daemon=True)
 

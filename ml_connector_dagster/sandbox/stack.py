@@ -1,6 +1,5 @@
 """The whole sandbox wired together: Entra issues the tokens Dataverse accepts; one clock for all."""
 
-
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,19 +30,39 @@ class SeedSize:
         return [date.fromordinal(self.start_date.toordinal() + n).isoformat() for n in range(self.days)]
 
 
-def build_sandbox(*, state_dir: Path | None = None, clock: Clock | None = None, seed: int = 7,
-                  size: SeedSize = SeedSize(), ports: dict[str, int] | None = None) -> SandboxServer:
+def build_sandbox(
+    *,
+    state_dir: Path | None = None,
+    clock: Clock | None = None,
+    seed: int = 7,
+    size: SeedSize = SeedSize(),
+    ports: dict[str, int] | None = None,
+) -> SandboxServer:
     """All emulators; call `.start()` or use `with`. With `state_dir`, their data persists across processes."""
     if state_dir is not None:
         Path(state_dir).mkdir(parents=True, exist_ok=True)
     clock = clock or Clock()
     signer = TokenSigner()
     emulators = [
-        OracleEbsEmulator(clock=clock, state_dir=state_dir, seed=seed, parties=size.parties, vendors=size.vendors,
-                          start_date=size.start_date, days=size.days),
-        SapEccEmulator(clock=clock, state_dir=state_dir, seed=seed, vendors=size.sap_vendors,
-                       customers=size.sap_customers, orders=size.sap_orders, start_date=size.start_date,
-                       days=size.days),
+        OracleEbsEmulator(
+            clock=clock,
+            state_dir=state_dir,
+            seed=seed,
+            parties=size.parties,
+            vendors=size.vendors,
+            start_date=size.start_date,
+            days=size.days,
+        ),
+        SapEccEmulator(
+            clock=clock,
+            state_dir=state_dir,
+            seed=seed,
+            vendors=size.sap_vendors,
+            customers=size.sap_customers,
+            orders=size.sap_orders,
+            start_date=size.start_date,
+            days=size.days,
+        ),
         EntraEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
         DynamicsSalesEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
         DynamicsFoEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer, customers=size.fo_customers),

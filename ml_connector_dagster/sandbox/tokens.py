@@ -62,8 +62,9 @@ class TokenSigner:
         if header.get("alg") != "RS256" or header.get("kid") != self.kid:
             raise TokenError("the access token was not signed by this tenant's current key")
         try:
-            self._key.public_key().verify(_unb64(signature), f"{header_part}.{claims_part}".encode(),
-                                          padding.PKCS1v15(), hashes.SHA256())
+            self._key.public_key().verify(
+                _unb64(signature), f"{header_part}.{claims_part}".encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
         except InvalidSignature:
             raise TokenError("the access token signature is invalid") from None
         if claims.get("aud", "").rstrip("/") != audience.rstrip("/"):
@@ -76,5 +77,15 @@ class TokenSigner:
 
     def jwks(self) -> dict:
         numbers = self._key.public_key().public_numbers()
-        return {"keys": [{"kty": "RSA", "use": "sig", "kid": self.kid, "alg": "RS256",
-                          "n": _uint(numbers.n), "e": _uint(numbers.e)}]}
+        return {
+            "keys": [
+                {
+                    "kty": "RSA",
+                    "use": "sig",
+                    "kid": self.kid,
+                    "alg": "RS256",
+                    "n": _uint(numbers.n),
+                    "e": _uint(numbers.e),
+                }
+            ]
+        }

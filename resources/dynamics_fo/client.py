@@ -5,12 +5,12 @@ its lines are created in one transaction. Errors carry F&O's infolog text (`inne
 from collections.abc import Iterator, Sequence
 
 import httpx
+from ml_connector_dagster.resources.dynamics_fo.errors import ERRORS, FoError, error_of, error_type
 
 from ml_connector_dagster import odata_batch as batch
 from ml_connector_dagster.http import NOT_IDEMPOTENT, ApiError, CallCounter, raise_for_vendor
 from ml_connector_dagster.odata import key_predicate, literal
 from ml_connector_dagster.paging import NextLinkPaginator, PageRequest, paginate
-from ml_connector_dagster.resources.dynamics_fo.errors import ERRORS, FoError, error_of, error_type
 
 MAX_PAGE_SIZE = 10_000
 HEADERS = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
@@ -27,8 +27,15 @@ class DynamicsFoClient:
         self.counter = counter
         self.page_size = min(page_size, MAX_PAGE_SIZE)
 
-    def rows(self, entity_set: str, *, select: Sequence[str] | None = None, filter: str | None = None,
-             company: str | None = None, expand: Sequence[str] = ()) -> Iterator[dict]:
+    def rows(
+        self,
+        entity_set: str,
+        *,
+        select: Sequence[str] | None = None,
+        filter: str | None = None,
+        company: str | None = None,
+        expand: Sequence[str] = (),
+    ) -> Iterator[dict]:
         """Rows of one company (dataAreaId), or of every company the app may see, following @odata.nextLink."""
         # Without cross-company=true F&O answers from the user's default company only, whatever the filter says.
         conditions = [f"dataAreaId eq {literal(company.lower())}"] if company else []
@@ -41,10 +48,14 @@ class DynamicsFoClient:
         if conditions:
             params["$filter"] = " and ".join(f"({c})" if " or " in c else c for c in conditions)
         headers = {"Prefer": f"odata.maxpagesize={self.page_size}"}
-        yield from paginate(lambda page: self._send("GET", page.url, params=page.params, headers=headers).json(),
-                            PageRequest(entity_set, params), NextLinkPaginator(),
-                            lambda body: [{k: v for k, v in row.items() if not k.startswith("@odata.")}
-                                          for row in body.get("value", [])])
+        yield from paginate(
+            lambda page: self._send("GET", page.url, params=page.params, headers=headers).json(),
+            PageRequest(entity_set, params),
+            NextLinkPaginator(),
+            lambda body: [
+                {k: v for k, v in row.items() if not k.startswith("@odata.")} for row in body.get("value", [])
+            ],
+        )
 
     def create(self, entity_set: str, body: dict) -> dict:
         return self._send("POST", entity_set, json=body).json()
@@ -66,11 +77,17 @@ class DynamicsFoClient:
         A lost answer raises httpx.TransportError: the sets may have been applied, so they are not re-sent here."""
         root = str(self.http.base_url).rstrip("/")
         # `$1/...` refers to what an earlier part of the set created; everything else is relative to /data/.
-        absolute = [[batch.Operation(op.method, op.url if op.url.startswith("$") else f"{root}/{op.url}", op.body)
-                     for op in operations] for operations in changesets]
+        absolute = [
+            [
+                batch.Operation(op.method, op.url if op.url.startswith("$") else f"{root}/{op.url}", op.body)
+                for op in operations
+            ]
+            for operations in changesets
+        ]
         content_type, body = batch.compose_changesets(absolute)
-        response = self._send("POST", "$batch", content=body, headers={"Content-Type": content_type},
-                              extensions=NOT_IDEMPOTENT)
+        response = self._send(
+            "POST", "$batch", content=body, headers={"Content-Type": content_type}, extensions=NOT_IDEMPOTENT
+        )
         groups = batch.parse_grouped(response.headers["content-type"], response.content)
         if len(groups) != len(changesets):
             raise ApiError("dynamics_fo", f"$batch answered {len(groups)} change sets of {len(changesets)}")

@@ -37,8 +37,13 @@ def failure(source_key: str, answer: list[PartResponse]) -> WriteResult | None:
     if failed is None:
         return None
     code, message = error_of(failed.body, missing=f"HTTP {failed.status}")
-    return WriteResult(source_key, False, error_class=classify(failed.status, code),
-                       error_code=code or str(failed.status), error_message=message)
+    return WriteResult(
+        source_key,
+        False,
+        error_class=classify(failed.status, code),
+        error_code=code or str(failed.status),
+        error_message=message,
+    )
 
 
 ERRORS = VendorErrors("dynamics_fo", error_of, classify)

@@ -3,12 +3,12 @@ no shared base URL: every customer's environment has its own host, which is also
 
 from contextlib import ExitStack, closing
 
+from ml_connector_dagster.resources.dynamics_fo.client import MAX_PAGE_SIZE
+from ml_connector_dagster.resources.dynamics_fo.targets import DynamicsFoWriter
 from pydantic import Field
 
 from ml_connector_dagster.entra_resource import EntraAppResource
 from ml_connector_dagster.http import CallCounter
-from ml_connector_dagster.resources.dynamics_fo.client import MAX_PAGE_SIZE
-from ml_connector_dagster.resources.dynamics_fo.targets import DynamicsFoWriter
 
 
 class DynamicsFoResource(EntraAppResource):
@@ -17,14 +17,23 @@ class DynamicsFoResource(EntraAppResource):
     system = "dynamics_fo"
     example_url = "https://contoso.operations.dynamics.com"
 
-    environment_url: str = Field(description="e.g. https://contoso.operations.dynamics.com (every customer has its "
-                                             "own host); also the token scope `<environment_url>/.default`")
-    client_id: str = Field(description="application (client) id, also registered in F&O under Microsoft Entra "
-                                       "applications and mapped to a user")
-    page_size: int = Field(default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="rows per page of a read "
-                                                                                      "(F&O serves at most 10,000)")
-    batch_size: int = Field(default=200, ge=1, description="records per load batch; each is one change set, sent "
-                            "20 to a $batch call after one lookup per 20 records")
+    environment_url: str = Field(
+        description="e.g. https://contoso.operations.dynamics.com (every customer has its "
+        "own host); also the token scope `<environment_url>/.default`"
+    )
+    client_id: str = Field(
+        description="application (client) id, also registered in F&O under Microsoft Entra "
+        "applications and mapped to a user"
+    )
+    page_size: int = Field(
+        default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="rows per page of a read (F&O serves at most 10,000)"
+    )
+    batch_size: int = Field(
+        default=200,
+        ge=1,
+        description="records per load batch; each is one change set, sent "
+        "20 to a $batch call after one lookup per 20 records",
+    )
 
     def connect(self, stack: ExitStack) -> DynamicsFoWriter:
         counter = CallCounter()

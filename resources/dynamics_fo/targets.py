@@ -11,19 +11,19 @@ the deal, a deal that changed since is a conflict for a person, not a second ord
 from collections.abc import Callable, Mapping, Sequence
 
 import httpx
+from ml_connector_dagster.resources.dynamics_fo.client import DynamicsFoClient, key_path
+from ml_connector_dagster.resources.dynamics_fo.errors import failure
 
 from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster.odata import literal
 from ml_connector_dagster.odata_batch import Operation, PartResponse
-from ml_connector_dagster.resources.dynamics_fo.client import DynamicsFoClient, key_path
-from ml_connector_dagster.resources.dynamics_fo.errors import failure
 
 CUSTOMERS, SALES_ORDERS = "CustomersV3", "SalesOrderHeadersV2"
 CHANGESETS_PER_CALL = 20
 KEYS_PER_LOOKUP = 20  # `or` terms per $filter: keeps the URL short
-ATTEMPTS = 3          # a lost answer is looked up and the rest re-sent this many times before the run fails
+ATTEMPTS = 3  # a lost answer is looked up and the rest re-sent this many times before the run fails
 _LINE_FIELDS = ("ItemNumber", "OrderedSalesQuantity", "SalesPrice", "LineDiscountPercentage")
 # A keyed URL naming a company other than the app user's default one is out of context without it (microsoft.md
 # §3.2); creates need none, the body's dataAreaId picks the company.
@@ -51,8 +51,9 @@ class DynamicsFoWriter(DynamicsFoClient):
         return {source for source, key in keys.items() if _folded(key) in found}
 
 
-def _until_answered(records: Sequence[TargetRecord],
-                    write: Callable[[list[TargetRecord]], dict[str, WriteResult]]) -> list[WriteResult]:
+def _until_answered(
+    records: Sequence[TargetRecord], write: Callable[[list[TargetRecord]], dict[str, WriteResult]]
+) -> list[WriteResult]:
     pending, results = list(records), {}
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -60,8 +61,11 @@ def _until_answered(records: Sequence[TargetRecord],
             return [results[r.source_key] for r in records]
         except httpx.TransportError as lost:
             if attempt == ATTEMPTS:
-                raise ApiError("dynamics_fo", f"no answer to {ATTEMPTS} $batch calls ({type(lost).__name__}); "
-                                              "rerun the partition: what F&O applied is found, not written twice")
+                raise ApiError(
+                    "dynamics_fo",
+                    f"no answer to {ATTEMPTS} $batch calls ({type(lost).__name__}); "
+                    "rerun the partition: what F&O applied is found, not written twice",
+                ) from lost
             # Whatever of the batch F&O applied is found by the next pass's lookup.
             pending = [r for r in pending if r.source_key not in results]
 
@@ -77,9 +81,15 @@ def _customers(client: DynamicsFoClient, keys: set[tuple[str, str]]) -> set[tupl
     for company in sorted({company for company, _ in keys}):
         numbers = sorted(number for c, number in keys if c == company)
         for start in range(0, len(numbers), KEYS_PER_LOOKUP):
-            condition = " or ".join(f"CustomerAccount eq {literal(n)}" for n in numbers[start:start + KEYS_PER_LOOKUP])
-            found |= {_folded((row["dataAreaId"], row["CustomerAccount"])) for row in client.rows(
-                CUSTOMERS, select=("dataAreaId", "CustomerAccount"), filter=condition, company=company)}
+            condition = " or ".join(
+                f"CustomerAccount eq {literal(n)}" for n in numbers[start : start + KEYS_PER_LOOKUP]
+            )
+            found |= {
+                _folded((row["dataAreaId"], row["CustomerAccount"]))
+                for row in client.rows(
+                    CUSTOMERS, select=("dataAreaId", "CustomerAccount"), filter=condition, company=company
+                )
+            }
     return found
 
 
@@ -95,10 +105,11 @@ def _write_customers(client: DynamicsFoClient, records: list[TargetRecord]) -> d
         else:
             changesets.append([Operation("POST", CUSTOMERS, record.payload)])
     results = {}
-    for record, answer in zip(records, _send(client, changesets)):
+    for record, answer in zip(records, _send(client, changesets), strict=True):
         failed = failure(record.source_key, answer)
         results[record.source_key] = failed or WriteResult(
-            record.source_key, True, "/".join(_customer_key(record)), created=answer[0].status == 201)
+            record.source_key, True, "/".join(_customer_key(record)), created=answer[0].status == 201
+        )
     return results
 
 
@@ -106,7 +117,7 @@ def _write_customers(client: DynamicsFoClient, records: list[TargetRecord]) -> d
 def _orders_by_reference(client: DynamicsFoClient, references: list[str]) -> dict[str, dict]:
     orders = {}
     for start in range(0, len(references), KEYS_PER_LOOKUP):
-        chunk = references[start:start + KEYS_PER_LOOKUP]
+        chunk = references[start : start + KEYS_PER_LOOKUP]
         condition = " or ".join(f"CustomersOrderReference eq {literal(ref)}" for ref in chunk)
         for row in client.rows(SALES_ORDERS, filter=condition, expand=("SalesOrderLines",)):
             orders.setdefault(row["CustomersOrderReference"], row)
@@ -122,13 +133,18 @@ def _write_orders(client: DynamicsFoClient, records: list[TargetRecord]) -> dict
             to_create.append(record)
         else:
             results[record.source_key] = _held(record, order)
-    changesets = [[Operation("POST", SALES_ORDERS, r.payload["header"]),
-                   *(Operation("POST", "$1/SalesOrderLines" + CROSS_COMPANY, line) for line in r.payload["lines"])]
-                  for r in to_create]
-    for record, answer in zip(to_create, _send(client, changesets)):
+    changesets = [
+        [
+            Operation("POST", SALES_ORDERS, r.payload["header"]),
+            *(Operation("POST", "$1/SalesOrderLines" + CROSS_COMPANY, line) for line in r.payload["lines"]),
+        ]
+        for r in to_create
+    ]
+    for record, answer in zip(to_create, _send(client, changesets), strict=True):
         header = answer[0].body or {}
         results[record.source_key] = failure(record.source_key, answer) or WriteResult(
-            record.source_key, True, f"{header.get('dataAreaId')}/{header.get('SalesOrderNumber')}", created=True)
+            record.source_key, True, f"{header.get('dataAreaId')}/{header.get('SalesOrderNumber')}", created=True
+        )
     return results
 
 
@@ -139,20 +155,28 @@ def _held(record: TargetRecord, order: dict) -> WriteResult:
     wanted = sorted(tuple(_number(line.get(f, 0)) for f in _LINE_FIELDS) for line in record.payload["lines"])
     held = sorted(tuple(_number(line.get(f, 0)) for f in _LINE_FIELDS) for line in order.get("SalesOrderLines", []))
     header = record.payload["header"]
-    same_customer = (order["dataAreaId"].lower(), order["OrderingCustomerAccountNumber"].upper()) == \
-        (header["dataAreaId"].lower(), header["OrderingCustomerAccountNumber"].upper())
+    same_customer = (order["dataAreaId"].lower(), order["OrderingCustomerAccountNumber"].upper()) == (
+        header["dataAreaId"].lower(),
+        header["OrderingCustomerAccountNumber"].upper(),
+    )
     if wanted == held and same_customer:
         return WriteResult(record.source_key, True, key, created=False)
-    return WriteResult(record.source_key, False, key, error_class=ErrorClass.CONFLICT, error_code="ORDER_EXISTS",
-                       error_message=f"F&O sales order {key} was created from this deal, which has changed since "
-                                     "(customer or lines); orders are created once: change the order in F&O")
+    return WriteResult(
+        record.source_key,
+        False,
+        key,
+        error_class=ErrorClass.CONFLICT,
+        error_code="ORDER_EXISTS",
+        error_message=f"F&O sales order {key} was created from this deal, which has changed since "
+        "(customer or lines); orders are created once: change the order in F&O",
+    )
 
 
 # transport ---------------------------------------------------------------------------------------------------------
 def _send(client: DynamicsFoClient, changesets: list[list[Operation]]) -> list[list[PartResponse]]:
     answers = []
     for start in range(0, len(changesets), CHANGESETS_PER_CALL):
-        answers += client.changesets(changesets[start:start + CHANGESETS_PER_CALL])
+        answers += client.changesets(changesets[start : start + CHANGESETS_PER_CALL])
     return answers
 
 

@@ -9,13 +9,13 @@ record costs one extra call for its batch, never one call per record.
 from collections.abc import Iterator, Mapping, Sequence
 
 import httpx
+from ml_connector_dagster.resources.dynamics_sales.errors import ERRORS, RECORD_ERROR_STATUSES, classify, error_of
 
+from ml_connector_dagster import odata_batch as batch
 from ml_connector_dagster.http import ApiError, CallCounter, raise_for_vendor
 from ml_connector_dagster.loading import TargetRecord, WriteResult
-from ml_connector_dagster import odata_batch as batch
 from ml_connector_dagster.odata import literal
 from ml_connector_dagster.paging import NextLinkPaginator, PageRequest, paginate
-from ml_connector_dagster.resources.dynamics_sales.errors import ERRORS, RECORD_ERROR_STATUSES, classify, error_of
 
 ENTITY_SETS = {
     "account": "accounts",
@@ -44,8 +44,15 @@ MAX_BATCH = 1000
 
 
 class DataverseClient:
-    def __init__(self, http: httpx.Client, *, counter: CallCounter, external_id_column: str,
-                 bulk_mode: str = "auto", page_size: int = MAX_PAGE_SIZE):
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        counter: CallCounter,
+        external_id_column: str,
+        bulk_mode: str = "auto",
+        page_size: int = MAX_PAGE_SIZE,
+    ):
         self.http = http
         self.counter = counter
         self.external_id_column = external_id_column
@@ -65,45 +72,73 @@ class DataverseClient:
         if self.supports_bulk(target_object):
             rejected = self._upsert_multiple(target_object, records)
             if rejected is None:
-                return [WriteResult(r.source_key, True, self.key_path(target_object, r.source_key))
-                        for r in records]
+                return [WriteResult(r.source_key, True, self.key_path(target_object, r.source_key)) for r in records]
         return self._batch_upsert(target_object, records)
 
     def supports_bulk(self, target_object: str) -> bool:
         if self.bulk_mode != "auto":
             return self.bulk_mode == "upsert_multiple"
         if target_object not in self._bulk_support:
-            response = self._send("GET", "sdkmessagefilters", params={
-                "$select": "sdkmessagefilterid",
-                "$filter": f"sdkmessageid/name eq 'UpsertMultiple' and primaryobjecttypecode eq '{target_object}'"},
-                headers={"If-None-Match": "null"})
+            response = self._send(
+                "GET",
+                "sdkmessagefilters",
+                params={
+                    "$select": "sdkmessagefilterid",
+                    "$filter": f"sdkmessageid/name eq 'UpsertMultiple' and primaryobjecttypecode eq '{target_object}'",
+                },
+                headers={"If-None-Match": "null"},
+            )
             self._bulk_support[target_object] = bool(response.json().get("value"))
         return self._bulk_support[target_object]
 
     def _upsert_multiple(self, target_object: str, records: Sequence[TargetRecord]) -> dict | None:
         """Returns None on success, or the error body when the service rejected the batch for its content."""
-        targets = [{"@odata.type": f"Microsoft.Dynamics.CRM.{target_object}",
-                    "@odata.id": self.key_path(target_object, r.source_key), **r.payload} for r in records]
-        response = self._send("POST", f"{ENTITY_SETS[target_object]}/Microsoft.Dynamics.CRM.UpsertMultiple",
-                              json={"Targets": targets}, record_errors=True)
+        targets = [
+            {
+                "@odata.type": f"Microsoft.Dynamics.CRM.{target_object}",
+                "@odata.id": self.key_path(target_object, r.source_key),
+                **r.payload,
+            }
+            for r in records
+        ]
+        response = self._send(
+            "POST",
+            f"{ENTITY_SETS[target_object]}/Microsoft.Dynamics.CRM.UpsertMultiple",
+            json={"Targets": targets},
+            record_errors=True,
+        )
         if response.status_code in (200, 204):
             return None
         return response.json() if response.content else {}
 
     def _batch_upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
         root = str(self.http.base_url).rstrip("/")
-        operations = [batch.Operation("PATCH", f"{root}/{self.key_path(target_object, r.source_key)}", r.payload)
-                      for r in records]
+        operations = [
+            batch.Operation("PATCH", f"{root}/{self.key_path(target_object, r.source_key)}", r.payload) for r in records
+        ]
         parts = self._send_batch(operations)
         results = []
-        for record, part in zip(records, parts):
+        for record, part in zip(records, parts, strict=True):
             if part.status < 300:
-                results.append(WriteResult(record.source_key, True, self.key_path(target_object, record.source_key),
-                                           created=True if part.status == 201 else None))
+                results.append(
+                    WriteResult(
+                        record.source_key,
+                        True,
+                        self.key_path(target_object, record.source_key),
+                        created=True if part.status == 201 else None,
+                    )
+                )
             else:
                 code, message = error_of(part.body)
-                results.append(WriteResult(record.source_key, False, error_class=classify(part.status, code),
-                                           error_code=code, error_message=message))
+                results.append(
+                    WriteResult(
+                        record.source_key,
+                        False,
+                        error_class=classify(part.status, code),
+                        error_code=code,
+                        error_message=message,
+                    )
+                )
         return results
 
     def delete(self, target_object: str, source_keys: Sequence[str]) -> list[WriteResult]:
@@ -114,19 +149,23 @@ class DataverseClient:
         operations = [batch.Operation("DELETE", f"{root}/{self.key_path(target_object, key)}") for key in source_keys]
         parts = self._send_batch(operations)
         results = []
-        for key, part in zip(source_keys, parts):
+        for key, part in zip(source_keys, parts, strict=True):
             if part.status < 300 or part.status == 404:
                 results.append(WriteResult(key, True))
             else:
                 code, message = error_of(part.body)
-                results.append(WriteResult(key, False, error_class=classify(part.status, code), error_code=code,
-                                           error_message=message))
+                results.append(
+                    WriteResult(
+                        key, False, error_class=classify(part.status, code), error_code=code, error_message=message
+                    )
+                )
         return results
 
     def _send_batch(self, operations: list[batch.Operation]) -> list[batch.PartResponse]:
         content_type, body = batch.compose(operations)
-        response = self._send("POST", "$batch", content=body,
-                              headers={"Content-Type": content_type, "Prefer": "odata.continue-on-error"})
+        response = self._send(
+            "POST", "$batch", content=body, headers={"Content-Type": content_type, "Prefer": "odata.continue-on-error"}
+        )
         parts = batch.parse(response.headers["content-type"], response.content)
         if len(parts) != len(operations):
             raise ApiError("dynamics_sales", f"$batch answered {len(parts)} parts for {len(operations)} requests")
@@ -139,16 +178,19 @@ class DataverseClient:
         if filter:
             params["$filter"] = filter
         headers = {"Prefer": f"odata.maxpagesize={self.page_size}", "If-None-Match": "null"}
-        yield from paginate(lambda page: self._send("GET", page.url, params=page.params, headers=headers).json(),
-                            PageRequest(ENTITY_SETS[target_object], params), NextLinkPaginator(),
-                            lambda body: body.get("value", []))
+        yield from paginate(
+            lambda page: self._send("GET", page.url, params=page.params, headers=headers).json(),
+            PageRequest(ENTITY_SETS[target_object], params),
+            NextLinkPaginator(),
+            lambda body: body.get("value", []),
+        )
 
     def existing_keys(self, target_object: str, known: Mapping[str, str | None], chunk: int = 100) -> set[str]:
         """Which of these external ids exist in the target (reads only the key column, 100 ids per request)."""
         external_ids = sorted(known)
         column, found = self.external_id_column, set()
         for start in range(0, len(external_ids), chunk):
-            ids = external_ids[start:start + chunk]
+            ids = external_ids[start : start + chunk]
             condition = " or ".join(f"{column} eq {literal(key)}" for key in ids)
             found.update(row[column] for row in self.rows(target_object, [column], condition))
         return found
@@ -177,18 +219,24 @@ class DataverseClient:
         primary = table + "id"
         if table in BOUND_BY_ID:
             return {row[primary]: f"/{ENTITY_SETS[table]}({row[primary]})" for row in self.rows(table, [primary])}
-        return {row[primary]: f"/{self.key_path(table, row[self.external_id_column])}"
-                for row in self.rows(table, [primary, self.external_id_column]) if row.get(self.external_id_column)}
+        return {
+            row[primary]: f"/{self.key_path(table, row[self.external_id_column])}"
+            for row in self.rows(table, [primary, self.external_id_column])
+            if row.get(self.external_id_column)
+        }
 
     def currencies(self) -> dict[str, str]:
         """ISO currency code → transactioncurrencyid of the currencies set up in the environment."""
-        return {row["isocurrencycode"].upper(): row["transactioncurrencyid"]
-                for row in self.rows("transactioncurrency", ["transactioncurrencyid", "isocurrencycode"])
-                if row.get("isocurrencycode")}
+        return {
+            row["isocurrencycode"].upper(): row["transactioncurrencyid"]
+            for row in self.rows("transactioncurrency", ["transactioncurrencyid", "isocurrencycode"])
+            if row.get("isocurrencycode")
+        }
 
     # transport -------------------------------------------------------------------------------------------------
-    def _send(self, method: str, url: str, *, record_errors: bool = False, headers: dict | None = None,
-              **kwargs) -> httpx.Response:
+    def _send(
+        self, method: str, url: str, *, record_errors: bool = False, headers: dict | None = None, **kwargs
+    ) -> httpx.Response:
         merged = {**ODATA_HEADERS, **(headers or {})}
         if "json" in kwargs:
             merged.setdefault("Content-Type", "application/json")

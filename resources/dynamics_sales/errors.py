@@ -6,16 +6,21 @@ from ml_connector_dagster.http import VendorErrors
 from ml_connector_dagster.ledger import ErrorClass
 
 _BY_CODE = {
-    "0x80040217": ErrorClass.DEPENDENCY,   # a bound record (parent account) does not exist
-    "0x80060891": ErrorClass.DEPENDENCY,   # a record with that alternate key does not exist
-    "0x80060892": ErrorClass.CONFLICT,     # duplicate alternate key
-    "0x80060882": ErrorClass.CONFLICT,     # row version mismatch
+    "0x80040217": ErrorClass.DEPENDENCY,  # a bound record (parent account) does not exist
+    "0x80060891": ErrorClass.DEPENDENCY,  # a record with that alternate key does not exist
+    "0x80060892": ErrorClass.CONFLICT,  # duplicate alternate key
+    "0x80060882": ErrorClass.CONFLICT,  # row version mismatch
     "0x80072322": ErrorClass.QUOTA,
     "0x80072321": ErrorClass.QUOTA,
     "0x80072326": ErrorClass.QUOTA,
 }
-_BY_STATUS = {401: ErrorClass.AUTH, 403: ErrorClass.AUTH, 409: ErrorClass.CONFLICT, 412: ErrorClass.CONFLICT,
-              429: ErrorClass.QUOTA}
+_BY_STATUS = {
+    401: ErrorClass.AUTH,
+    403: ErrorClass.AUTH,
+    409: ErrorClass.CONFLICT,
+    412: ErrorClass.CONFLICT,
+    429: ErrorClass.QUOTA,
+}
 # What a bulk write answers when the service refused its records, not the call: the writer reads each record's
 # reason from it instead of failing the run.
 RECORD_ERROR_STATUSES = frozenset({400, 404, 412})

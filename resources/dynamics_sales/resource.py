@@ -3,12 +3,12 @@
 from contextlib import ExitStack, closing
 from typing import Literal
 
+from ml_connector_dagster.resources.dynamics_sales.client import MAX_BATCH, MAX_PAGE_SIZE, DataverseClient
 from pydantic import Field, field_validator
 
 from ml_connector_dagster.entra_resource import EntraAppResource
 from ml_connector_dagster.http import CallCounter, RateBudget
 from ml_connector_dagster.session_resource import http_url
-from ml_connector_dagster.resources.dynamics_sales.client import MAX_BATCH, MAX_PAGE_SIZE, DataverseClient
 
 
 class DynamicsSalesResource(EntraAppResource):
@@ -17,18 +17,29 @@ class DynamicsSalesResource(EntraAppResource):
     system = "dynamics_sales"
     example_url = "https://contoso.crm.dynamics.com"
 
-    environment_url: str = Field(description="the environment URL, e.g. https://contoso.crm.dynamics.com; also the "
-                                             "token audience (scope `<environment_url>/.default`)")
+    environment_url: str = Field(
+        description="the environment URL, e.g. https://contoso.crm.dynamics.com; also the "
+        "token audience (scope `<environment_url>/.default`)"
+    )
     api_url: str | None = Field(default=None, description="Web API root; defaults to <environment_url>/api/data/v9.2")
-    external_id_column: str = Field(default="mlc_externalid", description="column holding the source key, with an "
-                                    "alternate key defined on it (see docs/operators/dynamics_sales.md)")
+    external_id_column: str = Field(
+        default="mlc_externalid",
+        description="column holding the source key, with an "
+        "alternate key defined on it (see docs/operators/dynamics_sales.md)",
+    )
     batch_size: int = Field(default=1000, ge=1, le=MAX_BATCH, description="records per UpsertMultiple / $batch")
     bulk_mode: Literal["auto", "upsert_multiple", "batch"] = Field(
-        default="auto", description="auto probes sdkmessagefilters per table for UpsertMultiple support")
-    page_size: int = Field(default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="rows per page of a read "
-                                                                                      "(Prefer: odata.maxpagesize)")
-    requests_per_window: int = Field(default=5400, ge=1, description="client-side budget below the 6,000 requests "
-                                     "per 300 s service-protection limit, shared by this run's calls")
+        default="auto", description="auto probes sdkmessagefilters per table for UpsertMultiple support"
+    )
+    page_size: int = Field(
+        default=MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="rows per page of a read (Prefer: odata.maxpagesize)"
+    )
+    requests_per_window: int = Field(
+        default=5400,
+        ge=1,
+        description="client-side budget below the 6,000 requests "
+        "per 300 s service-protection limit, shared by this run's calls",
+    )
     window_seconds: float = Field(default=300, gt=0, description="the window requests_per_window counts over")
 
     @field_validator("api_url")
@@ -38,12 +49,23 @@ class DynamicsSalesResource(EntraAppResource):
 
     def connect(self, stack: ExitStack) -> DataverseClient:
         counter = CallCounter()
-        http = self.http_client((self.api_url or f"{self.environment_url}/api/data/v9.2") + "/",
-                                auth=self.entra_auth(stack), counter=counter,
-                                budget=RateBudget(self.requests_per_window, self.window_seconds))
-        return stack.enter_context(closing(DataverseClient(http, counter=counter,
-                                                           external_id_column=self.external_id_column,
-                                                           bulk_mode=self.bulk_mode, page_size=self.page_size)))
+        http = self.http_client(
+            (self.api_url or f"{self.environment_url}/api/data/v9.2") + "/",
+            auth=self.entra_auth(stack),
+            counter=counter,
+            budget=RateBudget(self.requests_per_window, self.window_seconds),
+        )
+        return stack.enter_context(
+            closing(
+                DataverseClient(
+                    http,
+                    counter=counter,
+                    external_id_column=self.external_id_column,
+                    bulk_mode=self.bulk_mode,
+                    page_size=self.page_size,
+                )
+            )
+        )
 
     def check(self, client: DataverseClient) -> str:
         next(client.rows("account", ["accountid"]), None)

@@ -39,14 +39,21 @@ class EbsSessionAuth(httpx.Auth):
         response = yield login
         response.read()
         if response.status_code != 200:
-            raise AuthError("oracle_ebs", "login refused: check the user name, password and that the account is "
-                                          "active in EBS", status=response.status_code)
+            raise AuthError(
+                "oracle_ebs",
+                "login refused: check the user name, password and that the account is active in EBS",
+                status=response.status_code,
+            )
         try:
             data = response.json()["response"]["data"]
             name, token = data["accessTokenName"], data["accessToken"]
         except (ValueError, KeyError, TypeError):
-            raise AuthError("oracle_ebs", "login answered without accessTokenName/accessToken; set auth_mode to "
-                                          "basic if this EBS release has no token login", status=200) from None
+            raise AuthError(
+                "oracle_ebs",
+                "login answered without accessTokenName/accessToken; set auth_mode to "
+                "basic if this EBS release has no token login",
+                status=200,
+            ) from None
         register_secret(token)
         self._cookie = f"{name}={token}"
         self.logins += 1

@@ -39,8 +39,11 @@ def raise_for_return_status(method: str, output: dict) -> None:
     """The package's own refusal of its IN parameters (X_RETURN_STATUS E or U) as an ApiError."""
     status = output.get("X_RETURN_STATUS")
     if status not in (None, "S"):
-        raise ApiError("oracle_ebs", f"{method} returned status {status}: {output.get('X_MSG_DATA') or ''}",
-                       code=f"X_RETURN_STATUS={status}")
+        raise ApiError(
+            "oracle_ebs",
+            f"{method} returned status {status}: {output.get('X_MSG_DATA') or ''}",
+            code=f"X_RETURN_STATUS={status}",
+        )
 
 
 # The session login has just succeeded when a call is refused (auth.py logs in again once on 401).

@@ -1,18 +1,18 @@
 """The `oracle_ebs` resource: an EBS R12.2 instance reached through Integrated SOA Gateway REST services."""
 
 from contextlib import ExitStack
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
+from ml_connector_dagster.resources.oracle_ebs.auth import EbsSessionAuth
+from ml_connector_dagster.resources.oracle_ebs.service import EbsService
 from pydantic import Field, field_validator
 
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.session_resource import SystemResource, http_url
-from ml_connector_dagster.resources.oracle_ebs.auth import EbsSessionAuth
-from ml_connector_dagster.resources.oracle_ebs.service import EbsService
 
 
 class OracleEbsResource(SystemResource):
@@ -21,32 +21,52 @@ class OracleEbsResource(SystemResource):
     system = "oracle_ebs"
     secrets = frozenset({"password"})
 
-    base_url: str = Field(description="scheme, host and port of the EBS web tier, e.g. https://ebs.example.com:4443 "
-                                      "(the URL EBS is opened with, without /OA_HTML/...)")
+    base_url: str = Field(
+        description="scheme, host and port of the EBS web tier, e.g. https://ebs.example.com:4443 "
+        "(the URL EBS is opened with, without /OA_HTML/...)"
+    )
     username: str = Field(description="EBS user granted the service")
     password: str = Field(description="its password; set it with dg.EnvVar, never inline", repr=False)
-    service_alias: str = Field(default="xxmlc_sync", description="alias chosen when the administrator deployed "
-                                                                 "XXMLC_SYNC_PKG as a REST service")
+    service_alias: str = Field(
+        default="xxmlc_sync",
+        description="alias chosen when the administrator deployed XXMLC_SYNC_PKG as a REST service",
+    )
     auth_mode: Literal["token", "basic"] = Field(
-        default="token", description="token: log in once per run and send the session cookie; basic: HTTP Basic on "
-                                     "every call (for releases or policies without token login)")
-    responsibility: str = Field(default="RECEIVABLES_MANAGER", description="responsibility key sent in the "
-                                                                           "RESTHeader")
+        default="token",
+        description="token: log in once per run and send the session cookie; basic: HTTP Basic on "
+        "every call (for releases or policies without token login)",
+    )
+    responsibility: str = Field(default="RECEIVABLES_MANAGER", description="responsibility key sent in the RESTHeader")
     resp_application: str = Field(default="AR", description="application short name of the responsibility")
     security_group: str = Field(default="STANDARD", description="security group key sent in the RESTHeader")
     nls_language: str = Field(default="AMERICAN", description="session language sent in the RESTHeader")
-    org_id: str | None = Field(default="204", description="operating unit for MOAC-striped rows (account sites, "
-                                                          "vendor sites); ALL (or None) reads every unit the "
-                                                          "responsibility may see")
-    server_timezone: str = Field(default="UTC", description="IANA time zone of the EBS database server's clock, "
-                                 "e.g. Europe/Berlin: LAST_UPDATE_DATE carries none")
-    parent_relationship_code: str = Field(default="SUBSIDIARY_OF", description="HZ_RELATIONSHIPS code whose forward "
-                                          "row links a child organization to its parent (customer hierarchy)")
-    page_size: int = Field(default=500, ge=1, le=1000, description="rows per call; lower it when a proxy in front "
-                                                                   "of EBS cuts long calls (504)")
+    org_id: str | None = Field(
+        default="204",
+        description="operating unit for MOAC-striped rows (account sites, "
+        "vendor sites); ALL (or None) reads every unit the "
+        "responsibility may see",
+    )
+    server_timezone: str = Field(
+        default="UTC",
+        description="IANA time zone of the EBS database server's clock, "
+        "e.g. Europe/Berlin: LAST_UPDATE_DATE carries none",
+    )
+    parent_relationship_code: str = Field(
+        default="SUBSIDIARY_OF",
+        description="HZ_RELATIONSHIPS code whose forward "
+        "row links a child organization to its parent (customer hierarchy)",
+    )
+    page_size: int = Field(
+        default=500,
+        ge=1,
+        le=1000,
+        description="rows per call; lower it when a proxy in front of EBS cuts long calls (504)",
+    )
     login_path: str = Field(default="/webservices/rest/login", description="ISG login service (auth_mode token)")
-    logout_path: str = Field(default="/webservices/rest/logout", description="ISG logout service, called at the "
-                                                                            "end of every run (auth_mode token)")
+    logout_path: str = Field(
+        default="/webservices/rest/logout",
+        description="ISG logout service, called at the end of every run (auth_mode token)",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -72,37 +92,62 @@ class OracleEbsResource(SystemResource):
         return value
 
     def rest_header(self) -> dict[str, str]:
-        header = {"Responsibility": self.responsibility, "RespApplication": self.resp_application,
-                  "SecurityGroup": self.security_group, "NLSLanguage": self.nls_language}
+        header = {
+            "Responsibility": self.responsibility,
+            "RespApplication": self.resp_application,
+            "SecurityGroup": self.security_group,
+            "NLSLanguage": self.nls_language,
+        }
         if self.org_id:
             header["Org_Id"] = self.org_id
         return header
 
     @classmethod
     def sandbox(cls, urls: dict[str, str], **overrides) -> "OracleEbsResource":
-        return cls(**{"base_url": urls["oracle_ebs"], "username": SANDBOX.ebs_user, "password": SANDBOX.ebs_password,
-                      **overrides})
+        return cls(
+            **{
+                "base_url": urls["oracle_ebs"],
+                "username": SANDBOX.ebs_user,
+                "password": SANDBOX.ebs_password,
+                **overrides,
+            }
+        )
 
     def connect(self, stack: ExitStack) -> EbsService:
         """One session per use: log in lazily on the first call, log out at the end even when the run fails."""
         counter = CallCounter()
         if self.auth_mode == "token":
-            auth: httpx.Auth = EbsSessionAuth(login_url=self.base_url + self.login_path,
-                                              logout_url=self.base_url + self.logout_path,
-                                              username=self.username, password=self.password)
+            auth: httpx.Auth = EbsSessionAuth(
+                login_url=self.base_url + self.login_path,
+                logout_url=self.base_url + self.logout_path,
+                username=self.username,
+                password=self.password,
+            )
         else:
             auth = httpx.BasicAuth(self.username, self.password)
         http = self.http_client(self.base_url + "/", auth=auth, counter=counter)
         stack.callback(http.close)
         stack.callback(_log_out, http, auth)
-        return EbsService(http, alias=self.service_alias, rest_header=self.rest_header(), counter=counter,
-                          page_size=self.page_size, server_timezone=ZoneInfo(self.server_timezone))
+        return EbsService(
+            http,
+            alias=self.service_alias,
+            rest_header=self.rest_header(),
+            counter=counter,
+            page_size=self.page_size,
+            server_timezone=ZoneInfo(self.server_timezone),
+        )
 
     def check(self, service: EbsService) -> str:
-        now = datetime.now(timezone.utc)
-        service.call("GET_PARTIES", {"P_LAST_UPDATE_FROM": (now - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-                                     "P_LAST_UPDATE_TO": now.strftime("%Y-%m-%dT%H:%M:%S"),
-                                     "P_OFFSET": "0", "P_LIMIT": "1"})
+        now = datetime.now(UTC)
+        service.call(
+            "GET_PARTIES",
+            {
+                "P_LAST_UPDATE_FROM": (now - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+                "P_LAST_UPDATE_TO": now.strftime("%Y-%m-%dT%H:%M:%S"),
+                "P_OFFSET": "0",
+                "P_LIMIT": "1",
+            },
+        )
         return f"{self.auth_mode} sign-in and GET_PARTIES of {self.service_alias}"
 
 

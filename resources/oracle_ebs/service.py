@@ -6,15 +6,23 @@ from collections.abc import Iterator
 from datetime import datetime, tzinfo
 
 import httpx
+from ml_connector_dagster.resources.oracle_ebs.errors import ERRORS, fault_of, raise_for_return_status
 
 from ml_connector_dagster.http import ApiError, CallCounter, vendor_error
 from ml_connector_dagster.paging import OffsetPaginator, PageRequest, paginate
-from ml_connector_dagster.resources.oracle_ebs.errors import ERRORS, fault_of, raise_for_return_status
 
 
 class EbsService:
-    def __init__(self, http: httpx.Client, *, alias: str, rest_header: dict[str, str], counter: CallCounter,
-                 page_size: int, server_timezone: tzinfo):
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        alias: str,
+        rest_header: dict[str, str],
+        counter: CallCounter,
+        page_size: int,
+        server_timezone: tzinfo,
+    ):
         self.http = http
         self.server_timezone = server_timezone
         self.alias = alias
@@ -24,18 +32,28 @@ class EbsService:
 
     def read_window(self, method: str, start: datetime, end: datetime, **params: str) -> Iterator[dict]:
         """Rows whose change stamp is in [start, end), page by page, ordered by (stamp, key) as the package sorts."""
-        return self._pages(method, {"P_LAST_UPDATE_FROM": self._server_time(start),
-                                    "P_LAST_UPDATE_TO": self._server_time(end), **params})
+        return self._pages(
+            method,
+            {"P_LAST_UPDATE_FROM": self._server_time(start), "P_LAST_UPDATE_TO": self._server_time(end), **params},
+        )
 
     def read_keys(self, method: str, party_ids: str, **params: str) -> list[dict]:
         """The rows of the given parties (comma-separated PARTY_IDs, at most 1,000), whatever their change stamp."""
         return list(self._pages(method, {"P_PARTY_IDS": party_ids, **params}))
 
     def _pages(self, method: str, params: dict[str, str]) -> Iterator[dict]:
-        pages = OffsetPaginator(self.page_size, offset_param="P_OFFSET", limit_param="P_LIMIT",
-                                more=lambda output: output.get("X_HAS_MORE") == "Y")
-        yield from paginate(lambda page: self.call(page.url, page.params), PageRequest(method, params), pages,
-                            lambda output: _items(output.get("X_ROWS"), "X_ROWS_ITEM"))
+        pages = OffsetPaginator(
+            self.page_size,
+            offset_param="P_OFFSET",
+            limit_param="P_LIMIT",
+            more=lambda output: output.get("X_HAS_MORE") == "Y",
+        )
+        yield from paginate(
+            lambda page: self.call(page.url, page.params),
+            PageRequest(method, params),
+            pages,
+            lambda output: _items(output.get("X_ROWS"), "X_ROWS_ITEM"),
+        )
 
     def _server_time(self, value: datetime) -> str:
         """EBS DATE columns hold the database server's local time without a zone."""
@@ -43,8 +61,9 @@ class EbsService:
 
     def call(self, method: str, parameters: dict[str, str]) -> dict:
         body = {f"{method}_Input": {"RESTHeader": self.rest_header, "InputParameters": parameters}}
-        response = self.http.post(f"webservices/rest/{self.alias}/{method.lower()}/", json=body,
-                                  headers={"Accept": "application/json"})
+        response = self.http.post(
+            f"webservices/rest/{self.alias}/{method.lower()}/", json=body, headers={"Accept": "application/json"}
+        )
         payload = _json(response)
         if response.status_code != 200 or payload is None or fault_of(payload):
             raise vendor_error(ERRORS, response, method)

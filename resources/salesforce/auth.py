@@ -19,9 +19,13 @@ class SalesforceClientCredentials(BearerTokenAuth):
     def _fetch(self) -> str:
         response, body = self._post_form(self._form)
         if response.status_code != 200 or "access_token" not in body:
-            raise AuthError("salesforce", f"token request refused: {body.get('error', 'unexpected response')}: "
-                                          f"{body.get('error_description', response.reason_phrase)}",
-                            status=response.status_code, code=body.get("error"))
+            raise AuthError(
+                "salesforce",
+                f"token request refused: {body.get('error', 'unexpected response')}: "
+                f"{body.get('error_description', response.reason_phrase)}",
+                status=response.status_code,
+                code=body.get("error"),
+            )
         self.instance_url = body["instance_url"].rstrip("/")
         identity = body.get("id", "").split("/")  # https://login.salesforce.com/id/<orgId>/<userId>
         self.org_id = identity[-2] if len(identity) > 2 else None

@@ -6,9 +6,13 @@ from ml_connector_dagster.http import VendorErrors, status_class
 from ml_connector_dagster.ledger import ErrorClass
 
 # per-record statusCode → the ledger's error class; anything else is the record's own validation failure
-_BY_CODE = {"UNABLE_TO_LOCK_ROW": ErrorClass.TRANSIENT, "DUPLICATE_VALUE": ErrorClass.CONFLICT,
-            "DUPLICATE_EXTERNAL_ID": ErrorClass.CONFLICT, "INVALID_CROSS_REFERENCE_KEY": ErrorClass.DEPENDENCY,
-            "ENTITY_IS_DELETED": ErrorClass.DEPENDENCY}
+_BY_CODE = {
+    "UNABLE_TO_LOCK_ROW": ErrorClass.TRANSIENT,
+    "DUPLICATE_VALUE": ErrorClass.CONFLICT,
+    "DUPLICATE_EXTERNAL_ID": ErrorClass.CONFLICT,
+    "INVALID_CROSS_REFERENCE_KEY": ErrorClass.DEPENDENCY,
+    "ENTITY_IS_DELETED": ErrorClass.DEPENDENCY,
+}
 
 
 def classify(status: int | None, code: str | None) -> ErrorClass:
@@ -21,8 +25,9 @@ def error_of(body: object) -> tuple[str | None, str]:
     if not isinstance(first, dict):
         return None, "no message"
     code = first.get("errorCode") or first.get("error")
-    return code if isinstance(code, str) else None, first.get("message") or first.get("error_description") \
-        or "no message"
+    return code if isinstance(code, str) else None, first.get("message") or first.get(
+        "error_description"
+    ) or "no message"
 
 
 ERRORS = VendorErrors("salesforce", error_of, classify)

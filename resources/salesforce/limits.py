@@ -17,10 +17,13 @@ class DailyLimitReached(ApiError):
     """Raised instead of sending: the run ends, records not sent stay pending, the next run resumes."""
 
     def __init__(self, used: int, maximum: int, reserve: int):
-        super().__init__("salesforce", f"stopped before the daily API request limit: {used} of {maximum} used "
-                                       f"and {reserve} kept in reserve. Salesforce frees requests over a rolling "
-                                       "24 hours; the next scheduled run resumes where this one stopped",
-                         code="REQUEST_LIMIT_EXCEEDED")
+        super().__init__(
+            "salesforce",
+            f"stopped before the daily API request limit: {used} of {maximum} used "
+            f"and {reserve} kept in reserve. Salesforce frees requests over a rolling "
+            "24 hours; the next scheduled run resumes where this one stopped",
+            code="REQUEST_LIMIT_EXCEEDED",
+        )
         self.used, self.maximum = used, maximum
 
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import fastavro
@@ -23,21 +23,25 @@ from ml_connector_dagster.protos import pubsub_api_pb2_grpc as pb_grpc
 
 Metadata = tuple[tuple[str, str], ...]
 T = TypeVar("T")
-_REPLAY_REFUSED = {"sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted",
-                   "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.validation.failed"}
+_REPLAY_REFUSED = {
+    "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted",
+    "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.validation.failed",
+}
+
+DEFAULT_RETRY = RetryPolicy()
 
 
 @dataclass(frozen=True)
 class ChangeEvent:
     entity: str
-    change_type: str                 # CREATE, UPDATE, DELETE, UNDELETE, or a GAP_ type
+    change_type: str  # CREATE, UPDATE, DELETE, UNDELETE, or a GAP_ type
     record_ids: tuple[str, ...]
     changed_fields: tuple[str, ...]  # UPDATE only; a compound's parts as BillingAddress.City
     commit_timestamp: datetime
-    change_origin: str               # com/salesforce/api/rest/63.0;client=<id>: tells our own writes apart
+    change_origin: str  # com/salesforce/api/rest/63.0;client=<id>: tells our own writes apart
     transaction_key: str
     replay_id: bytes
-    fields: dict                     # the non-null values as the payload has them (datetimes: epoch ms)
+    fields: dict  # the non-null values as the payload has them (datetimes: epoch ms)
 
 
 @dataclass(frozen=True)
@@ -52,15 +56,23 @@ class ReplayIdExpired(ApiError):
 
 
 class PubSubClient:
-    def __init__(self, endpoint: str, *, metadata: Callable[[bool], Metadata], secure: bool = True,
-                 retry: RetryPolicy = RetryPolicy(), sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        metadata: Callable[[bool], Metadata],
+        secure: bool = True,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         """`metadata(renew)` answers the accesstoken, instanceurl and tenantid headers, with a new token if asked."""
         self._credentials = metadata
         self._metadata: Metadata | None = None
         self.retry = retry
         self.sleep = sleep
-        self._channel = (grpc.secure_channel(endpoint, grpc.ssl_channel_credentials()) if secure
-                         else grpc.insecure_channel(endpoint))
+        self._channel = (
+            grpc.secure_channel(endpoint, grpc.ssl_channel_credentials()) if secure else grpc.insecure_channel(endpoint)
+        )
         self._stub = pb_grpc.PubSubStub(self._channel)
         self._schemas: dict[str, dict] = {}
         self._parsed: dict[str, tuple[dict, list[tuple[str, list[str] | None]]]] = {}
@@ -68,13 +80,24 @@ class PubSubClient:
     def schema(self, schema_id: str) -> dict:
         """The Avro schema (JSON) a payload was written with; schemas never change under an id, so kept."""
         if schema_id not in self._schemas:
-            info = self._retrying(lambda metadata: self._stub.GetSchema(pb.SchemaRequest(schema_id=schema_id),
-                                                                         metadata=metadata, timeout=30))
+            info = self._retrying(
+                lambda metadata: self._stub.GetSchema(
+                    pb.SchemaRequest(schema_id=schema_id), metadata=metadata, timeout=30
+                )
+            )
             self._schemas[schema_id] = json.loads(info.schema_json)
         return self._schemas[schema_id]
 
-    def fetch(self, topic: str, *, replay_id: bytes | None = None, preset: str | None = None,
-              max_events: int = 1000, idle_seconds: float = 5.0, batch: int = 100) -> Fetched:
+    def fetch(
+        self,
+        topic: str,
+        *,
+        replay_id: bytes | None = None,
+        preset: str | None = None,
+        max_events: int = 1000,
+        idle_seconds: float = 5.0,
+        batch: int = 100,
+    ) -> Fetched:
         """Events of `topic` after `replay_id` (preset CUSTOM), or from LATEST / EARLIEST, until `max_events` have
         come or none has for `idle_seconds` (an empty keepalive also ends it: nothing more is waiting)."""
         first = pb.ReplayPreset.Value(preset or ("CUSTOM" if replay_id else "LATEST")), replay_id or b""
@@ -85,8 +108,9 @@ class PubSubClient:
             nonlocal position
             # A retry resumes where the failed stream got to.
             start = (pb.CUSTOM, position) if position else first
-            with closing(self._stream(topic, *start, max_events - len(events), idle_seconds, batch,
-                                      metadata)) as responses:
+            with closing(
+                self._stream(topic, *start, max_events - len(events), idle_seconds, batch, metadata)
+            ) as responses:
                 for response in responses:
                     events.extend(self._decode(consumer) for consumer in response.events)
                     position = response.latest_replay_id or position
@@ -104,13 +128,24 @@ class PubSubClient:
         self.close()
 
     # ------------------------------------------------------------------------------------------------------------
-    def _stream(self, topic: str, preset: int, replay_id: bytes, wanted: int, idle_seconds: float, batch: int,
-                metadata: Metadata):
+    def _stream(
+        self,
+        topic: str,
+        preset: int,
+        replay_id: bytes,
+        wanted: int,
+        idle_seconds: float,
+        batch: int,
+        metadata: Metadata,
+    ):
         """One Subscribe call's responses, granting `batch` more credit whenever the server holds none, up to
         `wanted` events; cancelled when done."""
         requests: queue.SimpleQueue = queue.SimpleQueue()
-        requests.put(pb.FetchRequest(topic_name=topic, replay_preset=preset, replay_id=replay_id,
-                                     num_requested=min(batch, wanted)))
+        requests.put(
+            pb.FetchRequest(
+                topic_name=topic, replay_preset=preset, replay_id=replay_id, num_requested=min(batch, wanted)
+            )
+        )
         call = self._stub.Subscribe(iter(requests.get, None), metadata=metadata)
         responses: queue.SimpleQueue = queue.SimpleQueue()
         threading.Thread(target=_drain, args=(call, responses), name="salesforce-pubsub", daemon=True).start()
@@ -138,13 +173,20 @@ class PubSubClient:
         record = fastavro.schemaless_reader(io.BytesIO(consumer.event.payload), schema, None)
         header = record["ChangeEventHeader"]
         return ChangeEvent(
-            entity=header["entityName"], change_type=header["changeType"], record_ids=tuple(header["recordIds"]),
+            entity=header["entityName"],
+            change_type=header["changeType"],
+            record_ids=tuple(header["recordIds"]),
             changed_fields=_field_names(layout, header["changedFields"]),
-            commit_timestamp=datetime.fromtimestamp(header["commitTimestamp"] / 1000, timezone.utc),
-            change_origin=header["changeOrigin"], transaction_key=header["transactionKey"],
+            commit_timestamp=datetime.fromtimestamp(header["commitTimestamp"] / 1000, UTC),
+            change_origin=header["changeOrigin"],
+            transaction_key=header["transactionKey"],
             replay_id=consumer.replay_id,
-            fields={name: _without_nulls(value) for name, value in record.items()
-                    if name != "ChangeEventHeader" and _without_nulls(value) not in (None, {})})
+            fields={
+                name: _without_nulls(value)
+                for name, value in record.items()
+                if name != "ChangeEventHeader" and _without_nulls(value) not in (None, {})
+            },
+        )
 
     def _writer(self, schema_id: str) -> tuple[dict, list[tuple[str, list[str] | None]]]:
         if schema_id not in self._parsed:

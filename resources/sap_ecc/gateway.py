@@ -5,15 +5,15 @@ the service's own `$metadata`, SAP error bodies turned into clear errors."""
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
+from ml_connector_dagster.resources.sap_ecc.errors import ERRORS
+from ml_connector_dagster.resources.sap_ecc.query import Select, odata_filter
 
 from ml_connector_dagster.http import ApiError, CallCounter, raise_for_vendor
 from ml_connector_dagster.paging import OffsetPaginator, PageRequest, paginate
-from ml_connector_dagster.resources.sap_ecc.errors import ERRORS
-from ml_connector_dagster.resources.sap_ecc.query import Select, odata_filter
 
 _EDM = "{http://schemas.microsoft.com/ado/2008/09/edm}"
 _DATE = re.compile(r"/Date\((-?\d+)(?:[+-]\d{4})?\)/")
@@ -30,17 +30,28 @@ class GatewayReader:
     def select(self, select: Select) -> Iterator[dict[str, str]]:
         types = self.types().get(select.table)
         if types is None:
-            raise ApiError("sap_ecc", f"the Gateway service has no entity type {select.table}; is the connector's "
-                                      "service deployed with all tables (docs/operators/sap_ecc.md)?")
-        params = {"$format": "json", "$select": ",".join(select.fields), "$top": str(self.page_size),
-                  "$orderby": ",".join(select.keys)}
+            raise ApiError(
+                "sap_ecc",
+                f"the Gateway service has no entity type {select.table}; is the connector's "
+                "service deployed with all tables (docs/operators/sap_ecc.md)?",
+            )
+        params = {
+            "$format": "json",
+            "$select": ",".join(select.fields),
+            "$top": str(self.page_size),
+            "$orderby": ",".join(select.keys),
+        }
         condition = odata_filter(select)
         if condition:
             params["$filter"] = condition
         # Gateway answers a short page at the end and no count: a full page means there may be more.
         pages = OffsetPaginator(self.page_size, offset_param="$skip", limit_param="$top")
-        rows = paginate(lambda page: self._get(page.url, page.params), PageRequest(f"{select.table}Set", params),
-                        pages, lambda body: body.get("d", {}).get("results", []))
+        rows = paginate(
+            lambda page: self._get(page.url, page.params),
+            PageRequest(f"{select.table}Set", params),
+            pages,
+            lambda body: body.get("d", {}).get("results", []),
+        )
         for row in rows:
             yield {name: internal(types[name], row.get(name)) for name in select.fields}
 
@@ -49,8 +60,10 @@ class GatewayReader:
         if self._types is None:
             response = self._send("$metadata", {})
             root = ET.fromstring(response.content)
-            self._types = {entity.get("Name"): {p.get("Name"): p.get("Type") for p in entity.iter(f"{_EDM}Property")}
-                           for entity in root.iter(f"{_EDM}EntityType")}
+            self._types = {
+                entity.get("Name"): {p.get("Name"): p.get("Type") for p in entity.iter(f"{_EDM}Property")}
+                for entity in root.iter(f"{_EDM}EntityType")
+            }
         return self._types
 
     def _get(self, path: str, params: dict[str, str]) -> dict:
@@ -69,7 +82,7 @@ def internal(edm: str, value) -> str:
         match = _DATE.fullmatch(value)
         if not match:
             raise ApiError("sap_ecc", f"unexpected Edm.DateTime value {value!r}")
-        return datetime.fromtimestamp(int(match.group(1)) / 1000, timezone.utc).strftime("%Y%m%d")
+        return datetime.fromtimestamp(int(match.group(1)) / 1000, UTC).strftime("%Y%m%d")
     if edm == "Edm.Time":
         match = _TIME.fullmatch(value)
         return "".join(part.zfill(2) for part in match.groups()) if match else ""

@@ -13,7 +13,7 @@ OPTION_LINE = 72
 @dataclass(frozen=True)
 class Condition:
     field: str
-    op: str          # = <> >= < > <=
+    op: str  # = <> >= < > <=
     value: str
     is_date: bool = False
 
@@ -24,7 +24,7 @@ class Select:
     fields: tuple[str, ...]
     keys: tuple[str, ...]
     where: tuple[Condition, ...] = ()
-    any_of: tuple[str, tuple[str, ...]] | None = None   # field IN (values)
+    any_of: tuple[str, tuple[str, ...]] | None = None  # field IN (values)
     dates: frozenset[str] = field(default_factory=frozenset)
 
 

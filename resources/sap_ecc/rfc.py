@@ -8,16 +8,25 @@ import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
 
-from ml_connector_dagster.http import ApiError, AuthError, CallCounter
 from ml_connector_dagster.resources.sap_ecc.gateway import decimal_text
 from ml_connector_dagster.resources.sap_ecc.query import Select, open_sql_lines
+
+from ml_connector_dagster.http import ApiError, AuthError, CallCounter
 
 ROW_WIDTH = 512
 
 
 class RfcReader:
-    def __init__(self, rfc: ModuleType, connect: Callable[[], object], *, counter: CallCounter, page_size: int,
-                 max_attempts: int, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        rfc: ModuleType,
+        connect: Callable[[], object],
+        *,
+        counter: CallCounter,
+        page_size: int,
+        max_attempts: int,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.rfc = rfc
         self._connect = connect
         self.counter = counter
@@ -34,8 +43,13 @@ class RfcReader:
         while True:
             merged: dict[tuple, dict[str, str]] = {}
             for group in groups:
-                answer = self._call(QUERY_TABLE=select.table, OPTIONS=options, ROWSKIPS=skip,
-                                    ROWCOUNT=self.page_size, FIELDS=[{"FIELDNAME": name} for name in group])
+                answer = self._call(
+                    QUERY_TABLE=select.table,
+                    OPTIONS=options,
+                    ROWSKIPS=skip,
+                    ROWCOUNT=self.page_size,
+                    FIELDS=[{"FIELDNAME": name} for name in group],
+                )
                 for row in _rows(answer):
                     merged.setdefault(tuple(row[k] for k in select.keys), {}).update(row)
             yield from (merged[key] for key in sorted(merged))
@@ -66,12 +80,18 @@ class RfcReader:
             except self.rfc.CommunicationError as error:
                 self._connection = None
                 if attempt == self.max_attempts:
-                    raise ApiError("sap_ecc", f"RFC communication failed {attempt} times: {error.message}",
-                                   code="COMMUNICATION_FAILURE") from None
+                    raise ApiError(
+                        "sap_ecc",
+                        f"RFC communication failed {attempt} times: {error.message}",
+                        code="COMMUNICATION_FAILURE",
+                    ) from None
                 self.sleep(min(30.0, 0.5 * 2 ** (attempt - 1)))
             except self.rfc.ABAPApplicationError as error:
-                raise ApiError("sap_ecc", f"RFC_READ_TABLE on {params['QUERY_TABLE']} raised {error.key}: "
-                                          f"{error.message}", code=error.key) from None
+                raise ApiError(
+                    "sap_ecc",
+                    f"RFC_READ_TABLE on {params['QUERY_TABLE']} raised {error.key}: {error.message}",
+                    code=error.key,
+                ) from None
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -99,7 +119,7 @@ def _rows(answer: dict) -> Iterator[dict[str, str]]:
     fields = [(f["FIELDNAME"], int(f["OFFSET"]), int(f["LENGTH"]), f["TYPE"]) for f in answer["FIELDS"]]
     for line in answer["DATA"]:
         text = line["WA"]
-        yield {name: _value(text[offset:offset + length], kind) for name, offset, length, kind in fields}
+        yield {name: _value(text[offset : offset + length], kind) for name, offset, length, kind in fields}
 
 
 def _value(raw: str, kind: str) -> str:

@@ -14,17 +14,34 @@ class SapTable:
 
 _ADDRESS = ("NAME1", "NAME2", "STRAS", "ORT01", "PSTLZ", "REGIO", "LAND1", "TELF1", "STCD1", "STCEG", "ERDAT")
 
-LFA1 = SapTable("LFA1", ("LIFNR",), ("LIFNR", *_ADDRESS, "KUNNR", "LOEVM", "SPERR", "SPERM"),
-                "vendor master, general data")
-LFB1 = SapTable("LFB1", ("LIFNR", "BUKRS"), ("LIFNR", "BUKRS", "ZTERM", "ERDAT", "LOEVM", "SPERR"),
-                "vendor master, company code data")
+LFA1 = SapTable(
+    "LFA1", ("LIFNR",), ("LIFNR", *_ADDRESS, "KUNNR", "LOEVM", "SPERR", "SPERM"), "vendor master, general data"
+)
+LFB1 = SapTable(
+    "LFB1",
+    ("LIFNR", "BUKRS"),
+    ("LIFNR", "BUKRS", "ZTERM", "ERDAT", "LOEVM", "SPERR"),
+    "vendor master, company code data",
+)
 KNA1 = SapTable("KNA1", ("KUNNR",), ("KUNNR", *_ADDRESS, "LIFNR", "LOEVM", "AUFSD"), "customer master, general data")
-KNB1 = SapTable("KNB1", ("KUNNR", "BUKRS"), ("KUNNR", "BUKRS", "ZTERM", "ERDAT", "LOEVM"),
-                "customer master, company code data")
-EKKO = SapTable("EKKO", ("EBELN",), ("EBELN", "BUKRS", "BSTYP", "BSART", "LOEKZ", "AEDAT", "LIFNR", "ZTERM",
-                                     "EKORG", "WAERS", "BEDAT"), "purchasing document header")
-EKPO = SapTable("EKPO", ("EBELN", "EBELP"), ("EBELN", "EBELP", "LOEKZ", "AEDAT", "TXZ01", "MATNR", "WERKS", "MENGE",
-                                             "MEINS", "NETPR", "PEINH", "NETWR"), "purchasing document item")
-CDHDR = SapTable("CDHDR", ("OBJECTCLAS", "OBJECTID", "CHANGENR"), ("OBJECTCLAS", "OBJECTID", "CHANGENR", "USERNAME",
-                                                                   "UDATE", "UTIME", "TCODE", "CHANGE_IND"),
-                 "change document header")
+KNB1 = SapTable(
+    "KNB1", ("KUNNR", "BUKRS"), ("KUNNR", "BUKRS", "ZTERM", "ERDAT", "LOEVM"), "customer master, company code data"
+)
+EKKO = SapTable(
+    "EKKO",
+    ("EBELN",),
+    ("EBELN", "BUKRS", "BSTYP", "BSART", "LOEKZ", "AEDAT", "LIFNR", "ZTERM", "EKORG", "WAERS", "BEDAT"),
+    "purchasing document header",
+)
+EKPO = SapTable(
+    "EKPO",
+    ("EBELN", "EBELP"),
+    ("EBELN", "EBELP", "LOEKZ", "AEDAT", "TXZ01", "MATNR", "WERKS", "MENGE", "MEINS", "NETPR", "PEINH", "NETWR"),
+    "purchasing document item",
+)
+CDHDR = SapTable(
+    "CDHDR",
+    ("OBJECTCLAS", "OBJECTID", "CHANGENR"),
+    ("OBJECTCLAS", "OBJECTID", "CHANGENR", "USERNAME", "UDATE", "UTIME", "TCODE", "CHANGE_IND"),
+    "change document header",
+)

@@ -41,17 +41,24 @@ def test_every_systems_check_passes_against_the_sandbox(sandbox, tmp_path):
 def test_ping_reports_every_system_and_goes_on_after_a_failure(sandbox, production, capsys):
     urls = sandbox.urls
     for name, value in {
-        "ORACLE_EBS_BASE_URL": urls["oracle_ebs"], "ORACLE_EBS_USERNAME": SANDBOX.ebs_user,
+        "ORACLE_EBS_BASE_URL": urls["oracle_ebs"],
+        "ORACLE_EBS_USERNAME": SANDBOX.ebs_user,
         "ORACLE_EBS_PASSWORD": "not-the-password",
-        "SAP_ECC_BASE_URL": urls["sap_ecc"], "SAP_ECC_USERNAME": SANDBOX.sap_user,
+        "SAP_ECC_BASE_URL": urls["sap_ecc"],
+        "SAP_ECC_USERNAME": SANDBOX.sap_user,
         "SAP_ECC_PASSWORD": SANDBOX.sap_password,
         # no DYNAMICS_FO_CLIENT_SECRET
-        "DYNAMICS_FO_ENVIRONMENT_URL": urls["dynamics_fo"], "DYNAMICS_FO_AUTHORITY_URL": urls["entra"],
-        "DYNAMICS_FO_TENANT_ID": SANDBOX.tenant_id, "DYNAMICS_FO_CLIENT_ID": SANDBOX.client_id,
-        "DYNAMICS_SALES_ENVIRONMENT_URL": urls["dynamics_sales"], "DYNAMICS_SALES_AUTHORITY_URL": urls["entra"],
-        "DYNAMICS_SALES_TENANT_ID": SANDBOX.tenant_id, "DYNAMICS_SALES_CLIENT_ID": SANDBOX.client_id,
+        "DYNAMICS_FO_ENVIRONMENT_URL": urls["dynamics_fo"],
+        "DYNAMICS_FO_AUTHORITY_URL": urls["entra"],
+        "DYNAMICS_FO_TENANT_ID": SANDBOX.tenant_id,
+        "DYNAMICS_FO_CLIENT_ID": SANDBOX.client_id,
+        "DYNAMICS_SALES_ENVIRONMENT_URL": urls["dynamics_sales"],
+        "DYNAMICS_SALES_AUTHORITY_URL": urls["entra"],
+        "DYNAMICS_SALES_TENANT_ID": SANDBOX.tenant_id,
+        "DYNAMICS_SALES_CLIENT_ID": SANDBOX.client_id,
         "DYNAMICS_SALES_CLIENT_SECRET": SANDBOX.client_secret,
-        "SALESFORCE_MY_DOMAIN_URL": urls["salesforce"], "SALESFORCE_CLIENT_ID": SANDBOX.salesforce_client_id,
+        "SALESFORCE_MY_DOMAIN_URL": urls["salesforce"],
+        "SALESFORCE_CLIENT_ID": SANDBOX.salesforce_client_id,
         "SALESFORCE_CLIENT_SECRET": SANDBOX.salesforce_client_secret,
     }.items():
         production.setenv(name, value)
@@ -62,8 +69,10 @@ def test_ping_reports_every_system_and_goes_on_after_a_failure(sandbox, producti
     assert [line.split()[0] for line in lines] == [kind.system for kind in SYSTEM_RESOURCES]
     verdicts = {line.split()[0]: line.split(maxsplit=1)[1] for line in lines}
     assert verdicts["oracle_ebs"].startswith("FAILED") and "login refused" in verdicts["oracle_ebs"]
-    assert verdicts["dynamics_fo"].startswith("FAILED") and "DYNAMICS_FO_CLIENT_SECRET is not set" in \
-        verdicts["dynamics_fo"]
+    assert (
+        verdicts["dynamics_fo"].startswith("FAILED")
+        and "DYNAMICS_FO_CLIENT_SECRET is not set" in verdicts["dynamics_fo"]
+    )
     for system in ("sap_ecc", "dynamics_sales", "salesforce"):
         assert verdicts[system].startswith("ok") and verdicts[system].endswith(" ms)"), verdicts[system]
     assert "LFA1" in verdicts["sap_ecc"]

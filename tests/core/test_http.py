@@ -4,7 +4,12 @@ import httpx
 import pytest
 
 from ml_connector_dagster.http import (
-    NOT_IDEMPOTENT, CallCounter, RateBudget, RetryPolicy, build_client, retry_after_seconds,
+    NOT_IDEMPOTENT,
+    CallCounter,
+    RateBudget,
+    RetryPolicy,
+    build_client,
+    retry_after_seconds,
 )
 from ml_connector_dagster.redaction import RedactingFilter, redact, register_secret
 
@@ -38,16 +43,26 @@ def test_retries_429_and_5xx_then_succeeds_honouring_retry_after():
 
 def test_connection_errors_are_retried_and_give_up_after_max_attempts():
     transport, calls = scripted([httpx.RemoteProtocolError("dropped")])
-    with build_client("http://x/", transport=transport, sleep=lambda s: None,
-                      retry=RetryPolicy(max_attempts=3)) as client:
+    with build_client(
+        "http://x/", transport=transport, sleep=lambda s: None, retry=RetryPolicy(max_attempts=3)
+    ) as client:
         with pytest.raises(httpx.RemoteProtocolError):
             client.get("/a")
     assert len(calls) == 3
 
 
-@pytest.mark.parametrize("failure,retried", [
-    (httpx.ConnectError("refused"), True), (503, True), (429, True),
-    (httpx.ReadError("answer lost"), False), (httpx.RemoteProtocolError("dropped"), False), (504, False), (502, False)])
+@pytest.mark.parametrize(
+    "failure,retried",
+    [
+        (httpx.ConnectError("refused"), True),
+        (503, True),
+        (429, True),
+        (httpx.ReadError("answer lost"), False),
+        (httpx.RemoteProtocolError("dropped"), False),
+        (504, False),
+        (502, False),
+    ],
+)
 def test_a_write_that_is_not_idempotent_is_retried_only_where_it_cannot_have_happened(failure, retried):
     transport, calls = scripted([failure, 201])
     with build_client("http://x/", transport=transport, sleep=lambda s: None) as client:
@@ -68,8 +83,9 @@ def test_client_errors_are_not_retried():
 
 def test_last_retryable_answer_is_returned_after_max_attempts():
     transport, calls = scripted([503])
-    with build_client("http://x/", transport=transport, sleep=lambda s: None,
-                      retry=RetryPolicy(max_attempts=2)) as client:
+    with build_client(
+        "http://x/", transport=transport, sleep=lambda s: None, retry=RetryPolicy(max_attempts=2)
+    ) as client:
         assert client.get("/a").status_code == 503
     assert len(calls) == 2
 

@@ -4,11 +4,24 @@ PAIR, OBJ = "a__b", "account"
 
 
 def test_success_writes_state_audit_with_changed_fields(ledger):
-    ledger.record(pair=PAIR, target_object=OBJ, run_id="r1", partition="2026-10-01",
-                  outcomes=[Outcome("k1", "created", {"name": "A", "city": "X"}, "accounts(k='k1')")])
-    ledger.record(pair=PAIR, target_object=OBJ, run_id="r2", partition="2026-10-02",
-                  outcomes=[Outcome("k1", "updated", {"name": "B", "city": "X"}, "accounts(k='k1')",
-                                    previous={"name": "A", "city": "X"})])
+    ledger.record(
+        pair=PAIR,
+        target_object=OBJ,
+        run_id="r1",
+        partition="2026-10-01",
+        outcomes=[Outcome("k1", "created", {"name": "A", "city": "X"}, "accounts(k='k1')")],
+    )
+    ledger.record(
+        pair=PAIR,
+        target_object=OBJ,
+        run_id="r2",
+        partition="2026-10-02",
+        outcomes=[
+            Outcome(
+                "k1", "updated", {"name": "B", "city": "X"}, "accounts(k='k1')", previous={"name": "A", "city": "X"}
+            )
+        ],
+    )
     state = ledger.synced(PAIR, OBJ, ["k1"])["k1"]
     assert state.payload_hash == payload_hash({"name": "B", "city": "X"})
     audit = ledger.audit(source_key="k1")
@@ -19,13 +32,31 @@ def test_success_writes_state_audit_with_changed_fields(ledger):
 
 def test_dead_letter_is_counted_then_resolved_never_deleted(ledger):
     for run in ("r1", "r2"):
-        ledger.record(pair=PAIR, target_object=OBJ, run_id=run, partition="p",
-                      outcomes=[Outcome("k1", "failed", {"payload": {"name": "x"}}, error_class="validation",
-                                        error_code="0x80044331", error_message="too long")])
+        ledger.record(
+            pair=PAIR,
+            target_object=OBJ,
+            run_id=run,
+            partition="p",
+            outcomes=[
+                Outcome(
+                    "k1",
+                    "failed",
+                    {"payload": {"name": "x"}},
+                    error_class="validation",
+                    error_code="0x80044331",
+                    error_message="too long",
+                )
+            ],
+        )
     [letter] = ledger.open_dead_letters(PAIR)
     assert letter.attempts == 2 and letter.error_code == "0x80044331"
-    ledger.record(pair=PAIR, target_object=OBJ, run_id="r3", partition="p",
-                  outcomes=[Outcome("k1", "created", {"name": "x"}, "t1")])
+    ledger.record(
+        pair=PAIR,
+        target_object=OBJ,
+        run_id="r3",
+        partition="p",
+        outcomes=[Outcome("k1", "created", {"name": "x"}, "t1")],
+    )
     assert ledger.open_dead_letters(PAIR) == []
     with ledger.engine.connect() as conn:
         assert conn.exec_driver_sql("select resolved_run_id from dead_letters").scalar() == "r3"

@@ -16,8 +16,11 @@ class FakeWriter:
         results = []
         for record in records:
             if str(record.payload.get("name", "")).startswith("BAD"):
-                results.append(WriteResult(record.source_key, False, error_class="validation",
-                                           error_code="0x1", error_message="bad name"))
+                results.append(
+                    WriteResult(
+                        record.source_key, False, error_class="validation", error_code="0x1", error_message="bad name"
+                    )
+                )
             else:
                 self.rows[record.source_key] = record.payload
                 results.append(WriteResult(record.source_key, True, f"id-{record.source_key}"))
@@ -61,9 +64,11 @@ def test_rejected_record_goes_to_dead_letters_and_is_not_resent_unchanged(ledger
 
 def test_parents_load_before_children_and_missing_parents_wait(ledger):
     writer = FakeWriter()
-    records = [TargetRecord("child", {"name": "c"}, ((OBJ, "parent"),)),
-               TargetRecord("parent", {"name": "p"}),
-               TargetRecord("orphan", {"name": "o"}, ((OBJ, "later"),))]
+    records = [
+        TargetRecord("child", {"name": "c"}, ((OBJ, "parent"),)),
+        TargetRecord("parent", {"name": "p"}),
+        TargetRecord("orphan", {"name": "o"}, ((OBJ, "later"),)),
+    ]
     summary = run(records, writer, ledger)
     assert writer.batches[0] == ["parent"] and writer.batches[1] == ["child"]
     assert summary.created == 2 and summary.failed == 1

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
-from ml_connector_dagster.odata import key_predicate, literal
 from ml_connector_dagster.mapping.dynamics_sales import bind
+from ml_connector_dagster.odata import key_predicate, literal
 
 
 def test_a_quote_inside_a_string_literal_is_doubled():
@@ -11,8 +11,14 @@ def test_a_quote_inside_a_string_literal_is_doubled():
 
 
 def test_numbers_booleans_and_null_are_literals_without_quotes():
-    assert [literal(1001), literal(2.5), literal(Decimal("10.00")), literal(True), literal(False), literal(None)] == \
-        ["1001", "2.5", "10.00", "true", "false", "null"]
+    assert [literal(1001), literal(2.5), literal(Decimal("10.00")), literal(True), literal(False), literal(None)] == [
+        "1001",
+        "2.5",
+        "10.00",
+        "true",
+        "false",
+        "null",
+    ]
 
 
 def test_a_compound_key_names_each_part_in_the_order_given():
@@ -21,5 +27,7 @@ def test_a_compound_key_names_each_part_in_the_order_given():
 
 
 def test_a_bind_path_quotes_the_external_id_as_a_key_literal():
-    assert bind("accounts", "mlc_externalid", "oracle_ebs:party:O'Hara") == \
-        "/accounts(mlc_externalid='oracle_ebs:party:O''Hara')"
+    assert (
+        bind("accounts", "mlc_externalid", "oracle_ebs:party:O'Hara")
+        == "/accounts(mlc_externalid='oracle_ebs:party:O''Hara')"
+    )

@@ -4,7 +4,12 @@ plain fakes where a vendor's "call" is not a GET (EBS posts its parameters) or d
 import httpx
 
 from ml_connector_dagster.paging import (
-    NextLinkPaginator, NextRecordsUrlPaginator, OffsetPaginator, PageRequest, PageTokenPaginator, paginate,
+    NextLinkPaginator,
+    NextRecordsUrlPaginator,
+    OffsetPaginator,
+    PageRequest,
+    PageTokenPaginator,
+    paginate,
 )
 
 
@@ -31,40 +36,65 @@ def fake(answers: list[dict]):
 
 
 def test_an_odata_next_link_is_followed_verbatim_without_the_first_calls_parameters():
-    client, seen = wire({
-        "/accounts?%24select=name": {"value": [{"name": "a"}, {"name": "b"}],
-                                     "@odata.nextLink": "http://vendor/accounts?$skiptoken=2"},
-        "/accounts?$skiptoken=2": {"value": [{"name": "c"}]}})
-    items = paginate(lambda page: client.get(page.url, params=page.params).json(),
-                     PageRequest("/accounts", {"$select": "name"}), NextLinkPaginator(), lambda body: body["value"])
+    client, seen = wire(
+        {
+            "/accounts?%24select=name": {
+                "value": [{"name": "a"}, {"name": "b"}],
+                "@odata.nextLink": "http://vendor/accounts?$skiptoken=2",
+            },
+            "/accounts?$skiptoken=2": {"value": [{"name": "c"}]},
+        }
+    )
+    items = paginate(
+        lambda page: client.get(page.url, params=page.params).json(),
+        PageRequest("/accounts", {"$select": "name"}),
+        NextLinkPaginator(),
+        lambda body: body["value"],
+    )
     assert [row["name"] for row in items] == ["a", "b", "c"]
-    assert [str(url) for url in seen] == ["http://vendor/accounts?%24select=name",
-                                          "http://vendor/accounts?$skiptoken=2"]
+    assert [str(url) for url in seen] == [
+        "http://vendor/accounts?%24select=name",
+        "http://vendor/accounts?$skiptoken=2",
+    ]
 
 
 def test_an_empty_first_page_without_a_next_link_is_one_call_and_no_items():
     client, seen = wire({"/accounts": {"value": []}})
-    items = paginate(lambda page: client.get(page.url, params=page.params).json(), PageRequest("/accounts"),
-                     NextLinkPaginator(), lambda body: body["value"])
+    items = paginate(
+        lambda page: client.get(page.url, params=page.params).json(),
+        PageRequest("/accounts"),
+        NextLinkPaginator(),
+        lambda body: body["value"],
+    )
     assert list(items) == [] and len(seen) == 1
 
 
 def test_salesforce_batches_are_followed_until_done():
-    client, seen = wire({
-        "/query?q=SELECT+Id+FROM+Account": {"done": False, "nextRecordsUrl": "/query/01g-2000",
-                                            "records": [{"Id": "1"}]},
-        "/query/01g-2000": {"done": True, "nextRecordsUrl": "/query/01g-4000", "records": [{"Id": "2"}]}})
-    items = paginate(lambda page: client.get(page.url, params=page.params).json(),
-                     PageRequest("/query", {"q": "SELECT Id FROM Account"}), NextRecordsUrlPaginator(),
-                     lambda body: body["records"])
+    client, seen = wire(
+        {
+            "/query?q=SELECT+Id+FROM+Account": {
+                "done": False,
+                "nextRecordsUrl": "/query/01g-2000",
+                "records": [{"Id": "1"}],
+            },
+            "/query/01g-2000": {"done": True, "nextRecordsUrl": "/query/01g-4000", "records": [{"Id": "2"}]},
+        }
+    )
+    items = paginate(
+        lambda page: client.get(page.url, params=page.params).json(),
+        PageRequest("/query", {"q": "SELECT Id FROM Account"}),
+        NextRecordsUrlPaginator(),
+        lambda body: body["records"],
+    )
     assert [row["Id"] for row in items] == ["1", "2"]
     assert len(seen) == 2, "a done answer ends the query whatever nextRecordsUrl it still names"
 
 
 def test_a_salesforce_answer_that_is_not_done_but_names_no_next_batch_ends_the_query():
     fetch, requests = fake([{"done": False, "records": [{"Id": "1"}]}])
-    assert list(paginate(fetch, PageRequest("/query"), NextRecordsUrlPaginator(), lambda b: b["records"])) == \
-        [{"Id": "1"}]
+    assert list(paginate(fetch, PageRequest("/query"), NextRecordsUrlPaginator(), lambda b: b["records"])) == [
+        {"Id": "1"}
+    ]
     assert len(requests) == 1
 
 
@@ -76,15 +106,24 @@ def test_an_offset_flagged_as_more_skips_what_was_read_and_the_flag_ends_it():
     assert [request.params for request in requests] == [
         {"P_PARTY_IDS": "1001", "P_OFFSET": "0", "P_LIMIT": "2"},
         {"P_PARTY_IDS": "1001", "P_OFFSET": "2", "P_LIMIT": "2"},
-        {"P_PARTY_IDS": "1001", "P_OFFSET": "3", "P_LIMIT": "2"}]
+        {"P_PARTY_IDS": "1001", "P_OFFSET": "3", "P_LIMIT": "2"},
+    ]
 
 
 def test_an_offset_without_a_flag_ends_at_the_first_short_page():
-    client, seen = wire({"/LFA1Set?%24top=2&%24skip=0": {"d": {"results": [{"LIFNR": "1"}, {"LIFNR": "2"}]}},
-                         "/LFA1Set?%24top=2&%24skip=2": {"d": {"results": [{"LIFNR": "3"}]}}})
+    client, seen = wire(
+        {
+            "/LFA1Set?%24top=2&%24skip=0": {"d": {"results": [{"LIFNR": "1"}, {"LIFNR": "2"}]}},
+            "/LFA1Set?%24top=2&%24skip=2": {"d": {"results": [{"LIFNR": "3"}]}},
+        }
+    )
     pages = OffsetPaginator(2, offset_param="$skip", limit_param="$top")
-    items = paginate(lambda page: client.get(page.url, params=page.params).json(),
-                     PageRequest("/LFA1Set", {"$top": "2"}), pages, lambda body: body["d"]["results"])
+    items = paginate(
+        lambda page: client.get(page.url, params=page.params).json(),
+        PageRequest("/LFA1Set", {"$top": "2"}),
+        pages,
+        lambda body: body["d"]["results"],
+    )
     assert [row["LIFNR"] for row in items] == ["1", "2", "3"]
     assert len(seen) == 2, "a parameter the caller placed keeps its place in the query"
 
@@ -104,17 +143,23 @@ def test_an_empty_first_offset_page_is_one_call():
 
 
 def test_a_page_token_is_sent_back_as_a_parameter_of_the_same_call_until_none_comes():
-    fetch, requests = fake([
-        {"data": [{"id": 1}], "info": {"more_records": True, "next_page_token": "t1"}},
-        {"data": [{"id": 2}], "info": {"more_records": True, "next_page_token": "t2"}},
-        {"data": [{"id": 3}], "info": {"more_records": False, "next_page_token": None}}])
+    fetch, requests = fake(
+        [
+            {"data": [{"id": 1}], "info": {"more_records": True, "next_page_token": "t1"}},
+            {"data": [{"id": 2}], "info": {"more_records": True, "next_page_token": "t2"}},
+            {"data": [{"id": 3}], "info": {"more_records": False, "next_page_token": None}},
+        ]
+    )
     pages = PageTokenPaginator("info.next_page_token", "page_token")
-    items = paginate(fetch, PageRequest("/crm/v8/Accounts", {"fields": "Account_Name"}), pages,
-                     lambda body: body["data"])
+    items = paginate(
+        fetch, PageRequest("/crm/v8/Accounts", {"fields": "Account_Name"}), pages, lambda body: body["data"]
+    )
     assert [row["id"] for row in items] == [1, 2, 3]
-    assert requests == [PageRequest("/crm/v8/Accounts", {"fields": "Account_Name"}),
-                        PageRequest("/crm/v8/Accounts", {"fields": "Account_Name", "page_token": "t1"}),
-                        PageRequest("/crm/v8/Accounts", {"fields": "Account_Name", "page_token": "t2"})]
+    assert requests == [
+        PageRequest("/crm/v8/Accounts", {"fields": "Account_Name"}),
+        PageRequest("/crm/v8/Accounts", {"fields": "Account_Name", "page_token": "t1"}),
+        PageRequest("/crm/v8/Accounts", {"fields": "Account_Name", "page_token": "t2"}),
+    ]
 
 
 def test_an_empty_first_page_without_a_token_is_one_call():

@@ -5,9 +5,9 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from ml_connector_dagster.assets.load import LoadTarget
 
 from ml_connector_dagster import cli
-from ml_connector_dagster.assets.load import LoadTarget
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.ledger import Action, ErrorClass, Ledger, NotEditable
 from ml_connector_dagster.loading import TargetRecord, WriteResult, load
@@ -19,8 +19,12 @@ from ml_connector_dagster.sync import SyncTarget, sync
 CRM, ERP = "crm", "erp"
 FORWARD, REVERSE = "erp__crm", "crm__erp"
 # The reverse pair writes to both systems, as salesforce__dynamics_fo does (customers to F&O, keys back to Salesforce).
-LOADS = [LoadTarget(FORWARD, "organisation", CRM), LoadTarget(FORWARD, "contact", CRM),
-         LoadTarget(REVERSE, "customer", ERP), LoadTarget(REVERSE, "Account", CRM)]
+LOADS = [
+    LoadTarget(FORWARD, "organisation", CRM),
+    LoadTarget(FORWARD, "contact", CRM),
+    LoadTarget(REVERSE, "customer", ERP),
+    LoadTarget(REVERSE, "Account", CRM),
+]
 
 
 class FakeTarget:
@@ -39,13 +43,15 @@ class FakeTarget:
             self.sent.append((target_object, record.source_key))
             refused = self.refusing.get(record.source_key)
             if refused:
-                results.append(WriteResult(record.source_key, False, error_class=refused,
-                                           error_message=f"refused ({refused})"))
+                results.append(
+                    WriteResult(record.source_key, False, error_class=refused, error_message=f"refused ({refused})")
+                )
                 continue
             created = (target_object, record.source_key) not in self.rows
             self.rows[(target_object, record.source_key)] = record.payload
-            results.append(WriteResult(record.source_key, True, f"{target_object}/{record.source_key}",
-                                       created=created))
+            results.append(
+                WriteResult(record.source_key, True, f"{target_object}/{record.source_key}", created=created)
+            )
         return results
 
     def existing_keys(self, target_object, known):
@@ -58,13 +64,27 @@ def targets():
 
 
 def send(ledger, target, pair, target_object, *records):
-    return load(records, writer=target, ledger=ledger, pair=pair, target_object=target_object, batch_size=10,
-                run_id="run-1", partition="2026-10-01")
+    return load(
+        records,
+        writer=target,
+        ledger=ledger,
+        pair=pair,
+        target_object=target_object,
+        batch_size=10,
+        run_id="run-1",
+        partition="2026-10-01",
+    )
 
 
 def run_replay(ledger, targets, **only):
-    return replay(ledger, LOADS, lambda load: targets[load.target], {CRM: 10, ERP: 10}, only=ReplayFilter(**only),
-                  run_id="replay-1")
+    return replay(
+        ledger,
+        LOADS,
+        lambda load: targets[load.target],
+        {CRM: 10, ERP: 10},
+        only=ReplayFilter(**only),
+        run_id="replay-1",
+    )
 
 
 def letter_of(ledger, pair, target_object, key):
@@ -115,8 +135,14 @@ def test_a_letter_waiting_on_a_replayed_record_follows_it_when_only_the_parent_i
 
 def test_filters_by_pair_object_error_class_ids_and_target_select_the_letters(ledger, targets):
     crm, erp = targets[CRM], targets[ERP]
-    crm.refusing.update({"o1": ErrorClass.VALIDATION, "o2": ErrorClass.CONFLICT, "a1": ErrorClass.TRANSIENT,
-                         "c9": ErrorClass.VALIDATION})
+    crm.refusing.update(
+        {
+            "o1": ErrorClass.VALIDATION,
+            "o2": ErrorClass.CONFLICT,
+            "a1": ErrorClass.TRANSIENT,
+            "c9": ErrorClass.VALIDATION,
+        }
+    )
     erp.refusing["x1"] = ErrorClass.VALIDATION
     send(ledger, crm, FORWARD, "organisation", organisation("o1"), organisation("o2"))
     send(ledger, crm, FORWARD, "contact", TargetRecord("c9", {"last_name": "Berg"}))
@@ -124,8 +150,9 @@ def test_filters_by_pair_object_error_class_ids_and_target_select_the_letters(le
     send(ledger, crm, REVERSE, "Account", TargetRecord("a1", {"erp_key": "x1"}))
 
     def chosen(**only):
-        return sorted(letter.source_key for _, letters in plan(ledger, LOADS, ReplayFilter(**only)).groups
-                      for letter in letters)
+        return sorted(
+            letter.source_key for _, letters in plan(ledger, LOADS, ReplayFilter(**only)).groups for letter in letters
+        )
 
     assert chosen() == ["a1", "c9", "o1", "o2", "x1"]
     assert chosen(pair=REVERSE) == ["a1", "x1"]
@@ -144,7 +171,8 @@ def test_filters_by_pair_object_error_class_ids_and_target_select_the_letters(le
 
 
 def test_letters_refused_for_validation_or_conflict_are_resent_by_replay_though_their_payload_is_unchanged(
-        ledger, targets):
+    ledger, targets
+):
     crm = targets[CRM]
     crm.refusing.update({"o1": ErrorClass.VALIDATION, "o2": ErrorClass.CONFLICT})
     records = (organisation("o1"), organisation("o2"))
@@ -178,8 +206,13 @@ def test_an_edit_changes_what_replay_sends_and_the_audit_log_shows_who_changed_w
     crm = targets[CRM]
     send(ledger, crm, FORWARD, "organisation", organisation("o1", "Contoso"))
     crm.refusing["c1"] = ErrorClass.VALIDATION
-    send(ledger, crm, FORWARD, "contact", TargetRecord("c1", {"last_name": "BLOCKED", "address": {"city": "Wien"}},
-                                                       (("organisation", "o1"),)))
+    send(
+        ledger,
+        crm,
+        FORWARD,
+        "contact",
+        TargetRecord("c1", {"last_name": "BLOCKED", "address": {"city": "Wien"}}, (("organisation", "o1"),)),
+    )
     letter = letter_of(ledger, FORWARD, "contact", "c1")
 
     fixed = edited(letter.record_payload, {"last_name": "Berg", "address.city": "Graz"}, [])
@@ -207,8 +240,13 @@ def test_editing_a_resolved_letter_or_one_without_payload_is_refused(ledger, tar
     with pytest.raises(NotEditable, match="resolved"):
         ledger.edit_dead_letter(letter.id, {"name": "x"}, by="alice")
 
-    sync(MappingResult(rejected=[Rejected("o7", "no name", {})]), SyncTarget(FORWARD, "organisation", crm, 10),
-         ledger, run_id="run-2", partition="p")
+    sync(
+        MappingResult(rejected=[Rejected("o7", "no name", {})]),
+        SyncTarget(FORWARD, "organisation", crm, 10),
+        ledger,
+        run_id="run-2",
+        partition="p",
+    )
     [rejected] = ledger.open_dead_letters()
     with pytest.raises(NotEditable, match="fix it at the source"):
         ledger.edit_dead_letter(rejected.id, {"name": "x"}, by="alice")
@@ -217,8 +255,9 @@ def test_editing_a_resolved_letter_or_one_without_payload_is_refused(ledger, tar
 
 def test_edits_address_nested_fields_and_list_positions_and_refuse_paths_the_payload_cannot_have():
     order = {"header": {"CustomerGroupId": "50"}, "lines": [{"SalesPrice": 10}], "memo": "x"}
-    assert edited(order, {"header.CustomerGroupId": "30", "lines.0.SalesPrice": 12.5, "header.Site": "1"},
-                  ["memo"]) == {"header": {"CustomerGroupId": "30", "Site": "1"}, "lines": [{"SalesPrice": 12.5}]}
+    assert edited(
+        order, {"header.CustomerGroupId": "30", "lines.0.SalesPrice": 12.5, "header.Site": "1"}, ["memo"]
+    ) == {"header": {"CustomerGroupId": "30", "Site": "1"}, "lines": [{"SalesPrice": 12.5}]}
     assert order["header"]["CustomerGroupId"] == "50", "the stored payload is not changed in place"
     for assignments, removals in (({"lines.3.SalesPrice": 1}, []), ({"memo.text": 1}, []), ({}, ["nothing"])):
         with pytest.raises(ValueError):
@@ -226,8 +265,7 @@ def test_edits_address_nested_fields_and_list_positions_and_refuse_paths_the_pay
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_a_ledger_made_before_the_audit_log_had_an_actor_gains_the_column_when_it_starts(database, tmp_path,
-                                                                                         request):
+def test_a_ledger_made_before_the_audit_log_had_an_actor_gains_the_column_when_it_starts(database, tmp_path, request):
     url = f"sqlite:///{tmp_path / 'old.sqlite'}" if database == "sqlite" else request.getfixturevalue("postgres_url")
     old = Ledger(url)
     with old.engine.begin() as conn:
@@ -263,16 +301,31 @@ def home(tmp_path, monkeypatch):
     settings.cache_clear()
 
 
-def test_the_cli_edits_a_dead_letter_by_dotted_path_and_file_and_refuses_what_cannot_be_edited(home, tmp_path,
-                                                                                               capsys):
+def test_the_cli_edits_a_dead_letter_by_dotted_path_and_file_and_refuses_what_cannot_be_edited(home, tmp_path, capsys):
     target = FakeTarget()
     target.refusing["s1"] = ErrorClass.VALIDATION
     send(home, target, REVERSE, "customer", TargetRecord("s1", {"header": {"CustomerGroupId": "50"}, "memo": "m"}))
     [letter] = home.open_dead_letters()
 
-    assert cli.main(["dead-letters", "edit", str(letter.id), "--set", "header.CustomerGroupId=30",
-                     "--set", "header.Note=needs review", "--unset", "memo", "--by", "alice"]) == 0
-    assert "header.CustomerGroupId: \"50\" -> 30" in capsys.readouterr().out
+    assert (
+        cli.main(
+            [
+                "dead-letters",
+                "edit",
+                str(letter.id),
+                "--set",
+                "header.CustomerGroupId=30",
+                "--set",
+                "header.Note=needs review",
+                "--unset",
+                "memo",
+                "--by",
+                "alice",
+            ]
+        )
+        == 0
+    )
+    assert 'header.CustomerGroupId: "50" -> 30' in capsys.readouterr().out
     assert home.dead_letter(letter.id).record_payload == {"header": {"CustomerGroupId": 30, "Note": "needs review"}}
     replacement = tmp_path / "payload.json"
     replacement.write_text(json.dumps({"header": {"CustomerGroupId": "30"}}))
@@ -285,17 +338,26 @@ def test_the_cli_edits_a_dead_letter_by_dotted_path_and_file_and_refuses_what_ca
     assert f"#{letter.id}" in capsys.readouterr().out
     assert cli.main(["dead-letters", "edit", str(letter.id)]) == 2
     assert cli.main(["dead-letters", "edit", "999", "--set", "a=1"]) == 2
-    sync(MappingResult(rejected=[Rejected("s2", "no country", {})]), SyncTarget(REVERSE, "customer", target, 10),
-         home, run_id="run-2", partition="p")
+    sync(
+        MappingResult(rejected=[Rejected("s2", "no country", {})]),
+        SyncTarget(REVERSE, "customer", target, 10),
+        home,
+        run_id="run-2",
+        partition="p",
+    )
     rejected = next(found for found in home.open_dead_letters() if found.source_key == "s2")
     assert cli.main(["dead-letters", "edit", str(rejected.id), "--set", "a=1"]) == 2
     assert "fix it at the source" in capsys.readouterr().err
 
 
-def test_cli_replay_runs_the_replay_job_of_each_target_with_matching_letters_and_prints_only_the_totals(home,
-                                                                                                       capsys):
-    sync(MappingResult(rejected=[Rejected("oracle_ebs:party:7", "no name", {})]),
-         SyncTarget("oracle_ebs__dynamics_sales", "account", FakeTarget(), 10), home, run_id="run-1", partition="p")
+def test_cli_replay_runs_the_replay_job_of_each_target_with_matching_letters_and_prints_only_the_totals(home, capsys):
+    sync(
+        MappingResult(rejected=[Rejected("oracle_ebs:party:7", "no name", {})]),
+        SyncTarget("oracle_ebs__dynamics_sales", "account", FakeTarget(), 10),
+        home,
+        run_id="run-1",
+        partition="p",
+    )
     assert cli.main(["replay", "--error-class", "validation"]) == 0
     out, err = capsys.readouterr()
     answer = json.loads(out)

@@ -27,8 +27,12 @@ def test_removing_from_a_target_that_does_not_delete_fails_each_written_record_w
     target = SyncTarget(PAIR, OBJ, writer, batch_size=10)
     sync(MappingResult(records=[TargetRecord("k1", {"name": "one"})]), target, ledger, run_id="r1", partition=None)
     calls = writer.counter.total
-    removal = MappingResult(excluded=[Excluded("k1", "deleted in the source", remove_from_target=True),
-                                      Excluded("never-written", "deleted in the source", remove_from_target=True)])
+    removal = MappingResult(
+        excluded=[
+            Excluded("k1", "deleted in the source", remove_from_target=True),
+            Excluded("never-written", "deleted in the source", remove_from_target=True),
+        ]
+    )
     summary = sync(removal, target, ledger, run_id="r2", partition=None)
     assert (summary.deleted, summary.failed, summary.batches) == (0, 1, 0)
     assert summary.failures_by_class == {"validation": 1}

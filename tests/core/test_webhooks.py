@@ -6,21 +6,28 @@ import json
 
 import dagster as dg
 import pytest
-from starlette.testclient import TestClient
-
-from ml_connector_dagster.ledger import Ledger
-from ml_connector_dagster.webhooks import SourceAuth, build_app
-from ml_connector_dagster.events.dynamics_fo import legal_entity
 from ml_connector_dagster.resources.ledger import LedgerResource
 from ml_connector_dagster.sensors.inbox import inbox_sensor
+from starlette.testclient import TestClient
+
+from ml_connector_dagster.events.dynamics_fo import legal_entity
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.webhooks import SourceAuth, build_app
 
 KEY = "webhook-key-for-tests"
 
 
 def event(control: int, entity: str = "usmf", **extra) -> dict:
-    return {"BusinessEventId": "SalesOrderConfirmedBusinessEvent", "BusinessEventLegalEntity": entity,
-            "ControlNumber": control, "EventId": f"9B1C3E6A-6D0F-4F4E-9E52-{control:012d}",
-            "EventTime": "/Date(1735725600000)/", "MajorVersion": 0, "MinorVersion": 0, **extra}
+    return {
+        "BusinessEventId": "SalesOrderConfirmedBusinessEvent",
+        "BusinessEventLegalEntity": entity,
+        "ControlNumber": control,
+        "EventId": f"9B1C3E6A-6D0F-4F4E-9E52-{control:012d}",
+        "EventTime": "/Date(1735725600000)/",
+        "MajorVersion": 0,
+        "MinorVersion": 0,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -46,15 +53,18 @@ def test_each_event_is_stored_once_whatever_the_duplicates(receiver):
     assert [row["payload"]["ControlNumber"] for row in rows] == [5637145001, 5637144999]
 
 
-@pytest.mark.parametrize("body,key,content_type,status", [
-    (event(1), None, "application/json", 401),
-    (event(1), "wrong", "application/json", 401),
-    (event(1), KEY, "text/plain", 415),
-    (b"{not json", KEY, "application/json", 400),
-    ({"hello": "world"}, KEY, "application/json", 422),
-    (event(1, ControlNumber="7"), KEY, "application/json", 422),
-    (event(1, Padding="x" * 5000), KEY, "application/json", 413),
-])
+@pytest.mark.parametrize(
+    "body,key,content_type,status",
+    [
+        (event(1), None, "application/json", 401),
+        (event(1), "wrong", "application/json", 401),
+        (event(1), KEY, "text/plain", 415),
+        (b"{not json", KEY, "application/json", 400),
+        ({"hello": "world"}, KEY, "application/json", 422),
+        (event(1, ControlNumber="7"), KEY, "application/json", 422),
+        (event(1, Padding="x" * 5000), KEY, "application/json", 413),
+    ],
+)
 def test_bad_deliveries_get_a_4xx_and_store_nothing(receiver, body, key, content_type, status):
     client, ledger = receiver
     answer = post(client, body, key=key, content_type=content_type)
@@ -65,10 +75,17 @@ def test_bad_deliveries_get_a_4xx_and_store_nothing(receiver, body, key, content
 
 def test_unknown_source_is_404_and_a_key_in_a_header_works(receiver):
     client, _ = receiver
-    assert client.post("/webhooks/procore", content="{}", headers={"content-type": "application/json"}
-                       ).status_code == 404
-    assert client.post("/webhooks/dynamics_fo", content=json.dumps(event(3)),
-                       headers={"content-type": "application/json", "x-mlc-key": KEY}).status_code == 200
+    assert (
+        client.post("/webhooks/procore", content="{}", headers={"content-type": "application/json"}).status_code == 404
+    )
+    assert (
+        client.post(
+            "/webhooks/dynamics_fo",
+            content=json.dumps(event(3)),
+            headers={"content-type": "application/json", "x-mlc-key": KEY},
+        ).status_code
+        == 200
+    )
 
 
 def test_a_ledger_that_cannot_store_is_not_acknowledged(tmp_path):
@@ -89,8 +106,9 @@ def test_the_sensor_turns_stored_events_into_runs_of_their_partitions(receiver, 
         return None
 
     job = dg.define_asset_job("fo_job", selection=[customers])
-    sensor = inbox_sensor(name="fo_events", source="dynamics_fo", job=job, partitions=entities,
-                          partition_of=legal_entity)
+    sensor = inbox_sensor(
+        name="fo_events", source="dynamics_fo", job=job, partitions=entities, partition_of=legal_entity
+    )
     resources = {"ledger": LedgerResource(url=ledger.url)}
     defs = dg.Definitions(assets=[customers], jobs=[job], sensors=[sensor], resources=resources)
     # events arrive while no sensor runs: out of order, duplicated, for two legal entities and one not synced
@@ -99,8 +117,9 @@ def test_the_sensor_turns_stored_events_into_runs_of_their_partitions(receiver, 
     sensor_def = defs.resolve_sensor_def("fo_events")
 
     def evaluate(instance, cursor=None):
-        with dg.build_sensor_context(instance=instance, definitions=defs, resources=resources,
-                                     cursor=cursor) as context:
+        with dg.build_sensor_context(
+            instance=instance, definitions=defs, resources=resources, cursor=cursor
+        ) as context:
             return sensor_def(context), context.cursor
 
     with dg.instance_for_test() as instance:

@@ -3,13 +3,13 @@ queued runs, concurrency pools) and the ledger, both in the PostgreSQL server, r
 job against the sandbox."""
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
-from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.code_location import build_definitions
+from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.stack import build_sandbox
@@ -24,9 +24,8 @@ def test_the_job_runs_on_a_postgres_instance_with_a_postgres_ledger(postgres_url
     shutil.copy(DEPLOY, home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_PG_URL", postgres_url)
     config = settings_for(tmp_path, SMALL, ledger_url=postgres_url)
-    clock = Clock(frozen_at=datetime(2026, 10, 3, 18, tzinfo=timezone.utc))
-    with build_sandbox(clock=clock, size=SMALL) as sandbox, \
-            dg.DagsterInstance.from_config(str(home)) as instance:
+    clock = Clock(frozen_at=datetime(2026, 10, 3, 18, tzinfo=UTC))
+    with build_sandbox(clock=clock, size=SMALL) as sandbox, dg.DagsterInstance.from_config(str(home)) as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
         resources = sandbox_resources(config, sandbox.urls)
@@ -45,8 +44,11 @@ def test_the_job_runs_on_a_postgres_instance_with_a_postgres_ledger(postgres_url
         ledger = Ledger(postgres_url)
         try:
             for pair in (EBS_JOB, SAP_JOB):
-                keys = [row["mlc_externalid"] for row in sandbox["dynamics_sales"].rows("account")
-                        if row["mlc_externalid"].startswith(pair.split("__")[0])]
+                keys = [
+                    row["mlc_externalid"]
+                    for row in sandbox["dynamics_sales"].rows("account")
+                    if row["mlc_externalid"].startswith(pair.split("__")[0])
+                ]
                 assert keys and ledger.synced_keys(pair, "account", keys) == set(keys)
         finally:
             ledger.dispose()

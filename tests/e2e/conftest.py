@@ -1,13 +1,13 @@
 """A small sandbox, the real definitions and a test Dagster instance, per test: the whole path, nothing faked."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import pytest
 
-from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.code_location import build_definitions
+from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.server import SandboxServer
@@ -15,10 +15,11 @@ from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 from ml_connector_dagster.settings import Settings
 
 EBS_JOB, SAP_JOB = "oracle_ebs__dynamics_sales", "sap_ecc__dynamics_sales"
-SMALL = SeedSize(parties=360, vendors=60, sap_vendors=50, sap_customers=70, sap_orders=40,
-                 start_date=date(2026, 10, 1), days=3)
+SMALL = SeedSize(
+    parties=360, vendors=60, sap_vendors=50, sap_customers=70, sap_orders=40, start_date=date(2026, 10, 1), days=3
+)
 # "Now" inside the last seeded day, so an edit made through the sandbox lands in a day the test runs.
-NOW = datetime(2026, 10, 3, 18, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 10, 3, 18, 0, tzinfo=UTC)
 FAST_RETRIES = {"max_retry_wait_seconds": 2}
 
 
@@ -48,8 +49,9 @@ class Env:
         return self.sandbox["sap_ecc"]
 
     def run(self, partition: str, *, job: str = EBS_JOB, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-        return self.defs.resolve_job_def(job).execute_in_process(partition_key=partition, instance=self.instance,
-                                                                 raise_on_error=raise_on_error)
+        return self.defs.resolve_job_def(job).execute_in_process(
+            partition_key=partition, instance=self.instance, raise_on_error=raise_on_error
+        )
 
     def run_all(self, job: str = EBS_JOB) -> None:
         for day in self.size.partition_keys():
@@ -57,24 +59,29 @@ class Env:
 
     def with_resources(self, **overrides) -> "Env":
         """The same sandbox and ledger with changed resource settings (e.g. fewer attempts, smaller batches)."""
-        merged = {name: {**FAST_RETRIES, **overrides.get(name, {})}
-                  for name in ("oracle_ebs", "sap_ecc", "dynamics_sales", "dynamics_fo", "salesforce")}
+        merged = {
+            name: {**FAST_RETRIES, **overrides.get(name, {})}
+            for name in ("oracle_ebs", "sap_ecc", "dynamics_sales", "dynamics_fo", "salesforce")
+        }
         resources = sandbox_resources(self.config, self.sandbox.urls, **merged)
-        return Env(self.sandbox, self.config, resources, build_definitions(self.config, resources), self.instance,
-                   self.size)
+        return Env(
+            self.sandbox, self.config, resources, build_definitions(self.config, resources), self.instance, self.size
+        )
 
 
 def settings_for(tmp_path, size: SeedSize, ledger_url: str | None = None) -> Settings:
-    return Settings(home=tmp_path, ledger_url=ledger_url or f"sqlite:///{tmp_path / 'ledger.sqlite'}",
-                    start_date=size.start_date)
+    return Settings(
+        home=tmp_path, ledger_url=ledger_url or f"sqlite:///{tmp_path / 'ledger.sqlite'}", start_date=size.start_date
+    )
 
 
 @pytest.fixture
 def env(tmp_path):
     with build_sandbox(clock=Clock(frozen_at=NOW), size=SMALL) as sandbox:
         config = settings_for(tmp_path, SMALL)
-        resources = sandbox_resources(config, sandbox.urls, oracle_ebs=FAST_RETRIES, sap_ecc=FAST_RETRIES,
-                                      dynamics_sales=FAST_RETRIES)
+        resources = sandbox_resources(
+            config, sandbox.urls, oracle_ebs=FAST_RETRIES, sap_ecc=FAST_RETRIES, dynamics_sales=FAST_RETRIES
+        )
         (tmp_path / "dagster").mkdir()
         with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
             yield Env(sandbox, config, resources, build_definitions(config, resources), instance, SMALL)
@@ -83,5 +90,7 @@ def env(tmp_path):
 
 def load_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
     """Materialization metadata of the run, by asset key string (e.g. dynamics_sales/oracle_ebs_accounts)."""
-    return {event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
-            for event in result.get_asset_materialization_events()}
+    return {
+        event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
+        for event in result.get_asset_materialization_events()
+    }

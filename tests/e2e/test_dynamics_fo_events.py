@@ -5,8 +5,8 @@ entity back over OData, so the edit that raised the event is in the extract."""
 import dagster as dg
 import pytest
 
-from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.code_location import build_definitions
+from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.dynamics_fo.events import Endpoint
 from ml_connector_dagster.sandbox.server import SandboxServer
@@ -35,8 +35,12 @@ def events_env(tmp_path):
         ledger = resources["ledger"].ledger()
         with SandboxServer([Receiver(build_app(ledger, [SourceAuth("dynamics_fo", SANDBOX.webhook_key)]))]) as hook:
             fo = sandbox["dynamics_fo"]
-            fo.events.register(Endpoint(url=f"{hook.url('webhooks')}/webhooks/dynamics_fo?code={SANDBOX.webhook_key}",
-                                        business_events=["CustomerChangedBusinessEvent"]))
+            fo.events.register(
+                Endpoint(
+                    url=f"{hook.url('webhooks')}/webhooks/dynamics_fo?code={SANDBOX.webhook_key}",
+                    business_events=["CustomerChangedBusinessEvent"],
+                )
+            )
             (tmp_path / "dagster").mkdir()
             with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
                 yield fo, build_definitions(config, resources), resources, ledger, instance
@@ -48,10 +52,14 @@ def test_duplicated_out_of_order_events_become_one_run_per_entity_that_reads_the
     fo.update_settings({"duplicate_events": True, "hold_events": True})
     usmf = next(r for r in fo.rows("CustomersV3", dataAreaId="usmf") if r["SalesCurrencyCode"])
     usrt = next(r for r in fo.rows("CustomersV3", dataAreaId="usrt") if r["SalesCurrencyCode"])
-    fo.edit("CustomersV3", {"dataAreaId": "usmf", "CustomerAccount": usmf["CustomerAccount"]},
-            {"OrganizationName": "Renamed Retail Inc"})
-    fo.edit("CustomersV3", {"dataAreaId": "usrt", "CustomerAccount": usrt["CustomerAccount"]},
-            {"AddressCity": "Seattle"})
+    fo.edit(
+        "CustomersV3",
+        {"dataAreaId": "usmf", "CustomerAccount": usmf["CustomerAccount"]},
+        {"OrganizationName": "Renamed Retail Inc"},
+    )
+    fo.edit(
+        "CustomersV3", {"dataAreaId": "usrt", "CustomerAccount": usrt["CustomerAccount"]}, {"AddressCity": "Seattle"}
+    )
     assert fo.events.release(newest_first=True) == 2 and fo.events.wait_idle(10)
     assert len(fo.events.log()["delivered"]) == 4 and not fo.events.log()["errors"]
     stored = ledger.inbox_after("dynamics_fo", 0)
@@ -67,5 +75,4 @@ def test_duplicated_out_of_order_events_become_one_run_per_entity_that_reads_the
     customers = result.output_for_node("dynamics_fo__customers_v3")
     [row] = customers[customers["CustomerAccount"] == usmf["CustomerAccount"]].to_dict("records")
     assert row["OrganizationName"] == "Renamed Retail Inc"
-    assert set(customers["dataAreaId"]) == {"usmf"} and len(customers) == len(fo.rows("CustomersV3",
-                                                                                       dataAreaId="usmf"))
+    assert set(customers["dataAreaId"]) == {"usmf"} and len(customers) == len(fo.rows("CustomersV3", dataAreaId="usmf"))

@@ -21,7 +21,9 @@ def test_every_legal_entity_syncs_once_and_a_rerun_writes_nothing(env):
     assert max(accounts.values()) == 1, "no duplicate Account"
     dead = env.ledger.dead_letter_keys("dynamics_fo__salesforce", "Account")
     assert len(accounts) + len(dead) == len(fo.rows("CustomersV3"))
-    assert all("Name" in l.error_message for l in env.ledger.open_dead_letters("dynamics_fo__salesforce", "Account"))
+    assert all(
+        "Name" in letter.error_message for letter in env.ledger.open_dead_letters("dynamics_fo__salesforce", "Account")
+    )
     product_letters = env.ledger.open_dead_letters("dynamics_fo__salesforce", "Product2")
     assert len(salesforce.rows("Product2")) + len(product_letters) == len(fo.rows("ReleasedProductsV2"))
     assert all(letter.error_class == "validation" for letter in product_letters), product_letters
@@ -31,10 +33,14 @@ def test_every_legal_entity_syncs_once_and_a_rerun_writes_nothing(env):
     assert rerun[ACCOUNTS]["unchanged"] > 0
     assert salesforce.api_used - used == 2, "the rerun's only calls are the two agreement checks' reads"
 
-    customer = next(r for r in fo.rows("CustomersV3", dataAreaId="usmf") if r["OrganizationName"].strip()
-                    and r["SalesCurrencyCode"])
-    fo.edit("CustomersV3", {"dataAreaId": "usmf", "CustomerAccount": customer["CustomerAccount"]},
-            {"OrganizationName": "Renamed Retail Inc"})
+    customer = next(
+        r for r in fo.rows("CustomersV3", dataAreaId="usmf") if r["OrganizationName"].strip() and r["SalesCurrencyCode"]
+    )
+    fo.edit(
+        "CustomersV3",
+        {"dataAreaId": "usmf", "CustomerAccount": customer["CustomerAccount"]},
+        {"OrganizationName": "Renamed Retail Inc"},
+    )
     metadata = load_metadata(run(env, "usmf"))
     assert metadata[ACCOUNTS]["updated"] == 1 and metadata[ACCOUNTS]["write_calls"] == 1
     [account] = salesforce.rows("Account", ERP_Account_Number__c=f"usmf/{customer['CustomerAccount']}")
@@ -45,8 +51,9 @@ def test_a_run_that_would_exhaust_the_daily_limit_stops_cleanly_and_the_next_run
     salesforce = env.sandbox["salesforce"]
     small = env.with_resources(salesforce={"batch_size": 20, "daily_limit_reserve": 3})
     salesforce.update_settings({"daily_api_requests": 8})
-    stopped = small.defs.resolve_job_def(JOB).execute_in_process(partition_key="usmf", instance=env.instance,
-                                                                 raise_on_error=False)
+    stopped = small.defs.resolve_job_def(JOB).execute_in_process(
+        partition_key="usmf", instance=env.instance, raise_on_error=False
+    )
     assert not stopped.success
     failure = next(e for e in stopped.all_events if e.event_type_value == "STEP_FAILURE")
     assert "daily API request limit" in failure.event_specific_data.error.cause.message
@@ -57,5 +64,6 @@ def test_a_run_that_would_exhaust_the_daily_limit_stops_cleanly_and_the_next_run
     assert small.defs.resolve_job_def(JOB).execute_in_process(partition_key="usmf", instance=env.instance).success
     accounts = Counter(row["ERP_Account_Number__c"] for row in salesforce.rows("Account"))
     assert max(accounts.values()) == 1
-    assert len(accounts) + len(env.ledger.dead_letter_keys("dynamics_fo__salesforce", "Account")) == \
-        len(env.sandbox["dynamics_fo"].rows("CustomersV3", dataAreaId="usmf"))
+    assert len(accounts) + len(env.ledger.dead_letter_keys("dynamics_fo__salesforce", "Account")) == len(
+        env.sandbox["dynamics_fo"].rows("CustomersV3", dataAreaId="usmf")
+    )

@@ -99,30 +99,49 @@ def test_bad_records_go_to_dead_letters_the_run_goes_on_and_replay_succeeds(env)
     env.ebs.update_row("HZ_PARTIES", party_id, {"PARTY_NAME": "BLOCKED Trading Co"})
     other_id = next(k for k in (some_other_party(env, party_id),) if k)
     env.ebs.update_row("HZ_PARTIES", other_id, {"PARTY_NAME": "Allowed Trading Co"})
-    env.dataverse.update_settings({"reject_rules": [{"table": "account", "column": "name", "pattern": "^BLOCKED",
-                                                     "message": "Accounts named BLOCKED need credit approval"}]})
+    env.dataverse.update_settings(
+        {
+            "reject_rules": [
+                {
+                    "table": "account",
+                    "column": "name",
+                    "pattern": "^BLOCKED",
+                    "message": "Accounts named BLOCKED need credit approval",
+                }
+            ]
+        }
+    )
     metadata = load_metadata(env.run(TODAY))
     assert metadata[ACCOUNTS]["failed"] == failed_before + 1 and metadata[ACCOUNTS]["updated"] >= 1
-    [letter] = [l for l in env.ledger.open_dead_letters("oracle_ebs__dynamics_sales", "account")
-                if l.source_key == f"oracle_ebs:party:{party_id}"]
+    [letter] = [
+        letter
+        for letter in env.ledger.open_dead_letters("oracle_ebs__dynamics_sales", "account")
+        if letter.source_key == f"oracle_ebs:party:{party_id}"
+    ]
     assert letter.error_code == "0x80040265" and "credit approval" in letter.error_message
-    assert env.dataverse.rows("account", mlc_externalid=f"oracle_ebs:party:{other_id}")[0]["name"] == \
-        "Allowed Trading Co"
+    assert (
+        env.dataverse.rows("account", mlc_externalid=f"oracle_ebs:party:{other_id}")[0]["name"] == "Allowed Trading Co"
+    )
 
     # the rule is lifted in the target: replay re-sends the stored payload, no extract
     env.dataverse.update_settings({"reject_rules": []})
     reads_before = env.ebs.requests_served
     replay = env.defs.resolve_job_def("replay_dynamics_sales").execute_in_process(
-        instance=env.instance, run_config={"ops": {"replay_dynamics_sales_dead_letters": {"config": {
-            "dead_letter_ids": [letter.id]}}}})
+        instance=env.instance,
+        run_config={"ops": {"replay_dynamics_sales_dead_letters": {"config": {"dead_letter_ids": [letter.id]}}}},
+    )
     assert replay.output_for_node("replay_dynamics_sales_dead_letters")["updated"] == 1
     assert env.ebs.requests_served == reads_before
-    assert env.dataverse.rows("account", mlc_externalid=f"oracle_ebs:party:{party_id}")[0]["name"] == \
-        "BLOCKED Trading Co"
+    assert (
+        env.dataverse.rows("account", mlc_externalid=f"oracle_ebs:party:{party_id}")[0]["name"] == "BLOCKED Trading Co"
+    )
 
     # a record rejected by the mapping is fixed at the source: the next run of that day's partition resolves it
-    long_name = next(l for l in env.ledger.open_dead_letters("oracle_ebs__dynamics_sales", "account")
-                     if "160" in l.error_message)
+    long_name = next(
+        letter
+        for letter in env.ledger.open_dead_letters("oracle_ebs__dynamics_sales", "account")
+        if "160" in letter.error_message
+    )
     env.ebs.update_row("HZ_PARTIES", long_name.source_key.rsplit(":", 1)[1], {"PARTY_NAME": "Shortened GmbH"})
     env.run(TODAY)
     assert long_name.source_key not in env.ledger.dead_letter_keys("oracle_ebs__dynamics_sales", "account")
@@ -131,15 +150,22 @@ def test_bad_records_go_to_dead_letters_the_run_goes_on_and_replay_succeeds(env)
 
 
 def some_other_party(env, party_id: str) -> str:
-    return next(r["mlc_externalid"].rsplit(":", 1)[1] for r in env.dataverse.rows("account")
-                if not r["mlc_externalid"].endswith(f":{party_id}"))
+    return next(
+        r["mlc_externalid"].rsplit(":", 1)[1]
+        for r in env.dataverse.rows("account")
+        if not r["mlc_externalid"].endswith(f":{party_id}")
+    )
 
 
 def test_secrets_never_reach_logs_or_metadata(env, caplog):
     result = env.run(env.size.partition_keys()[0])
     secrets = ("sandbox-ebs-password", "sandbox-dataverse-secret")
-    text = caplog.text + repr(load_metadata(result)) + repr(env.resources["oracle_ebs"]) \
+    text = (
+        caplog.text
+        + repr(load_metadata(result))
+        + repr(env.resources["oracle_ebs"])
         + repr(env.resources["dynamics_sales"])
+    )
     for event in env.instance.all_logs(result.run_id):
         text += event.message or ""
     assert not any(secret in text for secret in secrets)

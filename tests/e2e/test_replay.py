@@ -9,8 +9,14 @@ import pytest
 from ml_connector_dagster import cli
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.ledger import Action, ErrorClass
-from ml_connector_dagster.mapping.salesforce_dynamics_fo import (CUSTOMERS, DEFAULT_RULES_FILE, PAIR, SALES_ORDERS,
-                                                                  customer_account, load_pair_rules)
+from ml_connector_dagster.mapping.salesforce_dynamics_fo import (
+    CUSTOMERS,
+    DEFAULT_RULES_FILE,
+    PAIR,
+    SALES_ORDERS,
+    customer_account,
+    load_pair_rules,
+)
 from ml_connector_dagster.settings import settings
 from tests.e2e.conftest import EBS_JOB, NOW
 from tests.e2e.test_oracle_ebs_to_dynamics_sales import some_account_party_id
@@ -18,14 +24,19 @@ from tests.e2e.test_oracle_ebs_to_dynamics_sales import some_account_party_id
 FORWARD = "dynamics_fo__salesforce"
 DAY = NOW.date().isoformat()  # the sandbox clock's day: when the reps' changes and the EBS edits are stamped
 WON = ("won_deals", "activated_orders")
-BLOCKED = {"table": "account", "column": "name", "pattern": "^BLOCKED",
-           "message": "Accounts named BLOCKED need credit approval"}
+BLOCKED = {
+    "table": "account",
+    "column": "name",
+    "pattern": "^BLOCKED",
+    "message": "Accounts named BLOCKED need credit approval",
+}
 
 
 def run(env, job: str, partition: str | None = None, **config):
     run_config = {"ops": {f"{job}_dead_letters": {"config": config}}} if config else None
-    return env.defs.resolve_job_def(job).execute_in_process(partition_key=partition, instance=env.instance,
-                                                            run_config=run_config)
+    return env.defs.resolve_job_def(job).execute_in_process(
+        partition_key=partition, instance=env.instance, run_config=run_config
+    )
 
 
 def replayed(env, target: str, **config) -> dict:
@@ -46,23 +57,32 @@ def orders_for(fo, deal_id: str) -> list[dict]:
 
 
 def test_an_account_f_and_o_refused_lands_with_its_waiting_order_once_its_customer_group_exists_and_replay_runs(
-        env, tmp_path):
+    env, tmp_path
+):
     # The rules give new customers a group the legal entities do not have: F&O refuses them, their deals wait.
     mapping = tmp_path / "mapping"
     mapping.mkdir()
-    (mapping / f"{PAIR}.yaml").write_text(DEFAULT_RULES_FILE.read_text().replace('customer_group: "30"',
-                                                                                 'customer_group: "50"'))
+    (mapping / f"{PAIR}.yaml").write_text(
+        DEFAULT_RULES_FILE.read_text().replace('customer_group: "30"', 'customer_group: "50"')
+    )
     config = env.config.model_copy(update={"mapping_dir": mapping})
     env = replace(env, config=config, defs=build_definitions(config, env.resources))
     fo, salesforce = env.sandbox["dynamics_fo"], env.sandbox["salesforce"]
     sales = sales_day(env)
     run(env, PAIR, DAY)
 
-    refused = {letter.source_key: letter for letter in env.ledger.open_dead_letters(PAIR, CUSTOMERS, "validation")
-               if letter.record_payload is not None}
+    refused = {
+        letter.source_key: letter
+        for letter in env.ledger.open_dead_letters(PAIR, CUSTOMERS, "validation")
+        if letter.record_payload is not None
+    }
     assert refused and all("Customer group" in letter.error_message for letter in refused.values())
-    deals = {deal["Id"]: deal["AccountId"] for sobject in ("Opportunity", "Order") for deal in salesforce.rows(sobject)
-             if deal["Id"] in sales["won_deals"] + sales["activated_orders"] and deal["AccountId"] in refused}
+    deals = {
+        deal["Id"]: deal["AccountId"]
+        for sobject in ("Opportunity", "Order")
+        for deal in salesforce.rows(sobject)
+        if deal["Id"] in sales["won_deals"] + sales["activated_orders"] and deal["AccountId"] in refused
+    }
     waiting = {letter.source_key: letter for letter in env.ledger.open_dead_letters(PAIR, SALES_ORDERS, "dependency")}
     assert deals and set(deals) <= set(waiting), "the deals of refused accounts wait for their customers"
 
@@ -74,8 +94,10 @@ def test_an_account_f_and_o_refused_lands_with_its_waiting_order_once_its_custom
 
     with env.resources["dynamics_fo"].open() as client:
         for entity in ("usmf", "demf"):
-            client.create("CustomerGroups", {"dataAreaId": entity, "CustomerGroupId": "50",
-                                             "Description": "Customers won in Salesforce"})
+            client.create(
+                "CustomerGroups",
+                {"dataAreaId": entity, "CustomerGroupId": "50", "Description": "Customers won in Salesforce"},
+            )
     totals = replayed(env, "dynamics_fo")
     assert totals["created"] == len(refused) + len(waiting) and totals["failed"] == 0
     assert totals["without_payload"] >= 1, "the French account and its deal wait for the rules, not for replay"
@@ -103,8 +125,11 @@ def test_each_target_replay_job_resends_its_own_dead_letters_dataverse_and_sales
     env.ebs.update_row("HZ_PARTIES", party, {"PARTY_NAME": "BLOCKED Trading Co"})
     env.dataverse.update_settings({"reject_rules": [BLOCKED]})
     env.run(DAY, job=EBS_JOB)
-    [dataverse] = [letter for letter in env.ledger.open_dead_letters(EBS_JOB, "account")
-                   if letter.source_key == f"oracle_ebs:party:{party}"]
+    [dataverse] = [
+        letter
+        for letter in env.ledger.open_dead_letters(EBS_JOB, "account")
+        if letter.source_key == f"oracle_ebs:party:{party}"
+    ]
     # Salesforce: the write-backs of the reverse flow find their records locked.
     salesforce = env.sandbox["salesforce"]
     sales_day(env)
@@ -139,7 +164,8 @@ def cli_env(env, monkeypatch):
 
 
 def test_a_dead_letter_edited_from_the_cli_is_sent_as_edited_and_the_audit_log_shows_the_edit_then_the_update(
-        cli_env, capsys):
+    cli_env, capsys
+):
     env = cli_env
     env.run(DAY, job=EBS_JOB)
     party = some_account_party_id(env)

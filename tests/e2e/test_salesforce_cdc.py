@@ -4,16 +4,16 @@ on, the connector's own writes ask for nothing, and a cursor older than the 72-h
 polling the gap. The sandbox clock is real time here, so the reps' changes fall on today's partition."""
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
+from ml_connector_dagster.sensors.salesforce_cdc import Position
 
-from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.code_location import build_definitions
+from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.stack import build_sandbox
-from ml_connector_dagster.sensors.salesforce_cdc import Position
 from tests.e2e.conftest import SMALL, settings_for
 
 SENSOR, FORWARD, REVERSE = "salesforce_change_events", "dynamics_fo__salesforce", "salesforce__dynamics_fo"
@@ -48,14 +48,17 @@ def assert_one_order_per_deal(live, sales: dict) -> None:
     sandbox, _, resources, _ = live
     waiting = {letter.source_key for letter in resources["ledger"].ledger().open_dead_letters()}
     wanted = [deal for deal in sales["won_deals"] + sales["activated_orders"] if deal not in waiting]
-    orders = Counter(row["CustomersOrderReference"] for row in sandbox["dynamics_fo"].rows("SalesOrderHeadersV2")
-                     if row["CustomersOrderReference"][:3] in ("006", "801"))
+    orders = Counter(
+        row["CustomersOrderReference"]
+        for row in sandbox["dynamics_fo"].rows("SalesOrderHeadersV2")
+        if row["CustomersOrderReference"][:3] in ("006", "801")
+    )
     assert wanted and orders == Counter(wanted), "each won deal exactly one F&O order, nothing else"
 
 
 def test_change_events_become_runs_of_their_day_and_our_own_writes_do_not(live):
     salesforce = live[0]["salesforce"]
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     run(live, FORWARD, "usmf")  # the connector's writes: events that must ask for nothing
     requests, cursor = evaluate(live, None)
     assert requests == [] and Position.parse(cursor).replay_id, "anchored on the retained events, none ours to run"
@@ -76,7 +79,7 @@ def test_change_events_become_runs_of_their_day_and_our_own_writes_do_not(live):
 
 def test_a_cursor_older_than_the_retention_is_made_good_by_polling_the_gap(live):
     salesforce = live[0]["salesforce"]
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     run(live, FORWARD, "usmf")
     _, cursor = evaluate(live, None)
     # The sensor is off for more than 72 hours: the reps' work is never read as events, and its events age out.

@@ -13,9 +13,13 @@ from tests.e2e.conftest import load_metadata
 
 FORWARD, REVERSE = "dynamics_fo__salesforce", "salesforce__dynamics_fo"
 DAY = "2026-10-03"  # the sandbox clock's day (conftest.NOW): when the reps' changes are stamped
-WRITE_LOADS = ("dynamics_fo/salesforce_customers", "dynamics_fo/salesforce_sales_orders",
-               "salesforce/erp_account_links", "salesforce/erp_order_numbers_on_opportunities",
-               "salesforce/erp_order_numbers_on_orders")
+WRITE_LOADS = (
+    "dynamics_fo/salesforce_customers",
+    "dynamics_fo/salesforce_sales_orders",
+    "salesforce/erp_account_links",
+    "salesforce/erp_order_numbers_on_opportunities",
+    "salesforce/erp_order_numbers_on_orders",
+)
 
 
 def run(env, job: str, partition: str, **kwargs):
@@ -31,8 +35,11 @@ def sales(env):
 
 def deal_references(fo) -> Counter:
     """How many F&O orders carry each Salesforce deal id (the seeded orders carry none, or a PO number)."""
-    return Counter(row["CustomersOrderReference"] for row in fo.rows("SalesOrderHeadersV2")
-                   if row["CustomersOrderReference"][:3] in ("006", "801"))
+    return Counter(
+        row["CustomersOrderReference"]
+        for row in fo.rows("SalesOrderHeadersV2")
+        if row["CustomersOrderReference"][:3] in ("006", "801")
+    )
 
 
 def orders_for(fo, reference: str) -> list[dict]:
@@ -40,8 +47,11 @@ def orders_for(fo, reference: str) -> list[dict]:
 
 
 def lines_of(fo, order: dict) -> list[dict]:
-    return [line for line in fo.rows("SalesOrderLines") if line["dataAreaId"] == order["dataAreaId"]
-            and line["SalesOrderNumber"] == order["SalesOrderNumber"]]
+    return [
+        line
+        for line in fo.rows("SalesOrderLines")
+        if line["dataAreaId"] == order["dataAreaId"] and line["SalesOrderNumber"] == order["SalesOrderNumber"]
+    ]
 
 
 def test_each_won_deal_becomes_one_order_with_its_lines_and_its_number_goes_back(env, sales):
@@ -59,9 +69,12 @@ def test_each_won_deal_becomes_one_order_with_its_lines_and_its_number_goes_back
             assert not orders_for(fo, deal_id) and "France" in waiting[deal_id].error_message
             continue
         [order] = orders_for(fo, deal_id)
-        items = salesforce.rows("OpportunityLineItem" if sobject == "Opportunity" else "OrderItem",
-                                **{f"{sobject}Id": deal_id})
-        assert sorted(l["OrderedSalesQuantity"] for l in lines_of(fo, order)) == sorted(i["Quantity"] for i in items)
+        items = salesforce.rows(
+            "OpportunityLineItem" if sobject == "Opportunity" else "OrderItem", **{f"{sobject}Id": deal_id}
+        )
+        assert sorted(line["OrderedSalesQuantity"] for line in lines_of(fo, order)) == sorted(
+            i["Quantity"] for i in items
+        )
         assert deal["ERP_Sales_Order_Number__c"] == f"{order['dataAreaId']}/{order['SalesOrderNumber']}"
     for other in sales["other_deals"] + sales["draft_orders"]:
         assert not orders_for(fo, other), "only won deals and activated orders become sales orders"
@@ -72,8 +85,9 @@ def test_each_won_deal_becomes_one_order_with_its_lines_and_its_number_goes_back
             assert account["ERP_Account_Number__c"] is None
             continue
         entity, number = account["ERP_Account_Number__c"].split("/")
-        assert [c["OrganizationName"] for c in fo.rows("CustomersV3", dataAreaId=entity)
-                if c["CustomerAccount"] == number] == [account["Name"]]
+        assert [
+            c["OrganizationName"] for c in fo.rows("CustomersV3", dataAreaId=entity) if c["CustomerAccount"] == number
+        ] == [account["Name"]]
 
     rerun = load_metadata(run(env, REVERSE, DAY))
     assert sum(rerun[key]["write_calls"] for key in WRITE_LOADS) == 0, "a rerun of the day writes nothing"
@@ -92,8 +106,12 @@ def test_a_lost_answer_and_repeated_runs_of_the_day_still_make_exactly_one_order
         assert run(env, REVERSE, DAY).success
     assert fo.faults.injected == 2
     france = {a["Id"] for a in salesforce.rows("Account") if a["BillingCountry"] == "France"}
-    deals = [d for sobject in ("Opportunity", "Order") for d in salesforce.rows(sobject)
-             if d["Id"] in sales["won_deals"] + sales["activated_orders"] and d["AccountId"] not in france]
+    deals = [
+        d
+        for sobject in ("Opportunity", "Order")
+        for d in salesforce.rows(sobject)
+        if d["Id"] in sales["won_deals"] + sales["activated_orders"] and d["AccountId"] not in france
+    ]
     assert deal_references(fo) == Counter(d["Id"] for d in deals), "exactly one order per deal, none for others"
 
 
@@ -102,11 +120,15 @@ def test_a_write_back_that_fails_goes_back_with_a_later_run_and_meanwhile_no_sec
     once = env.with_resources(salesforce={"max_attempts": 1})
     # Salesforce is down for the first two write-backs (each load is one Collections call).
     salesforce.faults.add(FaultPlan(status=503, count=2, method="PATCH", path_contains="/composite/sobjects"))
-    failed = once.defs.resolve_job_def(REVERSE).execute_in_process(partition_key=DAY, instance=env.instance,
-                                                                    raise_on_error=False)
+    failed = once.defs.resolve_job_def(REVERSE).execute_in_process(
+        partition_key=DAY, instance=env.instance, raise_on_error=False
+    )
     assert not failed.success and salesforce.faults.injected == 2
-    unlinked = [a for a in salesforce.rows("Account") if a["Id"] in sales["new_accounts"]
-                and a["ERP_Account_Number__c"] is None and a["BillingCountry"] != "France"]
+    unlinked = [
+        a
+        for a in salesforce.rows("Account")
+        if a["Id"] in sales["new_accounts"] and a["ERP_Account_Number__c"] is None and a["BillingCountry"] != "France"
+    ]
     assert unlinked, "the customers exist in F&O, their accounts do not show the key"
 
     accounts = len(salesforce.rows("Account"))
@@ -116,7 +138,11 @@ def test_a_write_back_that_fails_goes_back_with_a_later_run_and_meanwhile_no_sec
     assert run(env, REVERSE, "2026-10-02").success, "any later run of the flow writes back what is missing"
     assert all(salesforce.rows("Account", Id=a["Id"])[0]["ERP_Account_Number__c"] for a in unlinked)
     ordered = {row["CustomersOrderReference"] for row in env.sandbox["dynamics_fo"].rows("SalesOrderHeadersV2")}
-    assert all(deal["ERP_Sales_Order_Number__c"] for sobject in ("Opportunity", "Order")
-               for deal in salesforce.rows(sobject) if deal["Id"] in ordered)
+    assert all(
+        deal["ERP_Sales_Order_Number__c"]
+        for sobject in ("Opportunity", "Order")
+        for deal in salesforce.rows(sobject)
+        if deal["Id"] in ordered
+    )
     linked = load_metadata(run(env, FORWARD, "usmf"))["salesforce/dynamics_fo_accounts"]
     assert len(salesforce.rows("Account")) == accounts and linked["created"] == 0 and linked["updated"] >= 1

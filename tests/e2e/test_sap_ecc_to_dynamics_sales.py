@@ -14,8 +14,17 @@ from tests.e2e.conftest import NOW, SAP_JOB, load_metadata
 PAIR = SAP_JOB
 ACCOUNTS = "dynamics_sales/sap_ecc_accounts"
 DOCUMENTS, LINES = "dynamics_sales/sap_ecc_opportunities", "dynamics_sales/sap_ecc_opportunityproducts"
-EXTRACTS = ("change_documents", "lfa1", "lfb1", "kna1", "knb1", "ekko", "ekpo", "business_partner_snapshots",
-            "purchase_order_snapshots")
+EXTRACTS = (
+    "change_documents",
+    "lfa1",
+    "lfb1",
+    "kna1",
+    "knb1",
+    "ekko",
+    "ekpo",
+    "business_partner_snapshots",
+    "purchase_order_snapshots",
+)
 TODAY = NOW.date().isoformat()
 
 
@@ -26,8 +35,9 @@ def agrees(env) -> bool:
 
 
 def over_rfc(env, **overrides):
-    return env.with_resources(sap_ecc={"transport": "rfc", "ashost": env.sap.rfc_host, "rfc_module": rfc.__name__,
-                                       **overrides})
+    return env.with_resources(
+        sap_ecc={"transport": "rfc", "ashost": env.sap.rfc_host, "rfc_module": rfc.__name__, **overrides}
+    )
 
 
 def run_sap(env, day, **kwargs):
@@ -42,8 +52,10 @@ def test_sync_agrees_checks_pass_and_rerun_writes_nothing(env):
     assert env.dataverse.count("opportunity") > 20 and env.dataverse.count("opportunityproduct") > 50
     writes_before = env.dataverse.stats()
     rerun = load_metadata(run_sap(env, env.size.partition_keys()[1]))
-    assert all(rerun[key]["write_calls"] == 0 and rerun[key]["created"] == rerun[key]["updated"] == 0
-               for key in (ACCOUNTS, DOCUMENTS, LINES))
+    assert all(
+        rerun[key]["write_calls"] == 0 and rerun[key]["created"] == rerun[key]["updated"] == 0
+        for key in (ACCOUNTS, DOCUMENTS, LINES)
+    )
     assert rerun[DOCUMENTS]["unchanged"] > 0 and env.dataverse.stats() == writes_before
 
 
@@ -104,7 +116,9 @@ def test_a_purchase_order_becomes_one_opportunity_with_its_lines_even_after_a_ki
     assert len(items) >= 3 and lines[document["opportunityid"]] == len(items)
     total = float(sum(Decimal(i["NETWR"]) for i in items))
     assert document["totalamount"] == document["estimatedvalue"] == pytest.approx(total)
-    [currency] = env.dataverse.rows("transactioncurrency", transactioncurrencyid=document["_transactioncurrencyid_value"])
+    [currency] = env.dataverse.rows(
+        "transactioncurrency", transactioncurrencyid=document["_transactioncurrencyid_value"]
+    )
     assert currency["isocurrencycode"] == env.sap.rows("EKKO", EBELN=ebeln)[0]["WAERS"]
 
     for day in env.size.partition_keys():
@@ -116,8 +130,9 @@ def test_an_item_deleted_in_sap_leaves_its_document_and_the_total_follows(env):
     env.run_all(SAP_JOB)
     opportunities = {row["opportunityid"]: row for row in env.dataverse.rows("opportunity")}
     lines = [row for row in env.dataverse.rows("opportunityproduct") if row["_opportunityid_value"] in opportunities]
-    line = next(row for row in lines if sum(r["_opportunityid_value"] == row["_opportunityid_value"]
-                                            for r in lines) >= 2)
+    line = next(
+        row for row in lines if sum(r["_opportunityid_value"] == row["_opportunityid_value"] for r in lines) >= 2
+    )
     ebeln, ebelp = line["mlc_externalid"].rsplit(":", 1)[1].split("/")
     before = opportunities[line["_opportunityid_value"]]["totalamount"]
     env.sap.update_row("EKPO", {"EBELN": ebeln, "EBELP": ebelp}, {"LOEKZ": "L"})
@@ -149,34 +164,48 @@ def test_communication_failures_and_throttling_end_in_agreement_and_every_run_is
 
 
 def test_rejected_orders_replay_and_a_currency_set_up_later_lets_its_orders_through(env):
-    env.dataverse.update_settings({"reject_rules": [{"table": "opportunity", "column": "name", "pattern": "7$",
-                                                     "message": "Opportunities need a sales owner first"}]})
+    env.dataverse.update_settings(
+        {
+            "reject_rules": [
+                {
+                    "table": "opportunity",
+                    "column": "name",
+                    "pattern": "7$",
+                    "message": "Opportunities need a sales owner first",
+                }
+            ]
+        }
+    )
     env.run_all(SAP_JOB)
     letters = env.ledger.open_dead_letters(PAIR, "opportunity", "validation")
-    refused = [l for l in letters if l.error_code == "0x80040265"]
-    assert refused and all("sales owner" in l.error_message for l in refused)
-    waiting = [l for l in env.ledger.open_dead_letters(PAIR, "opportunityproduct") if l.error_class == "dependency"]
+    refused = [letter for letter in letters if letter.error_code == "0x80040265"]
+    assert refused and all("sales owner" in letter.error_message for letter in refused)
+    waiting = [
+        letter
+        for letter in env.ledger.open_dead_letters(PAIR, "opportunityproduct")
+        if letter.error_class == "dependency"
+    ]
     assert waiting, "lines of a refused opportunity wait for it"
 
     env.dataverse.update_settings({"reject_rules": []})
     sap_reads = env.sap.requests_served
     replay = env.defs.resolve_job_def("replay_dynamics_sales").execute_in_process(
-        instance=env.instance, run_config={"ops": {"replay_dynamics_sales_dead_letters": {"config": {
-            "pair": PAIR}}}})
+        instance=env.instance, run_config={"ops": {"replay_dynamics_sales_dead_letters": {"config": {"pair": PAIR}}}}
+    )
     assert replay.output_for_node("replay_dynamics_sales_dead_letters")["created"] >= len(refused)
     assert env.sap.requests_served == sap_reads
     for letter in refused:
         assert env.dataverse.rows("opportunity", mlc_externalid=letter.source_key)
     # what still waits, waits for an account the mapping rejected (a vendor without a name), nothing else
-    still_waiting = {l.error_message for l in env.ledger.open_dead_letters(PAIR, "opportunity", "dependency")}
+    still_waiting = {letter.error_message for letter in env.ledger.open_dead_letters(PAIR, "opportunity", "dependency")}
     assert all("waiting for account" in message for message in still_waiting)
-    waiting_orders = {l.source_key for l in env.ledger.open_dead_letters(PAIR, "opportunity")}
+    waiting_orders = {letter.source_key for letter in env.ledger.open_dead_letters(PAIR, "opportunity")}
     for letter in env.ledger.open_dead_letters(PAIR, "opportunityproduct", "dependency"):
         assert letter.error_message.split("opportunity ")[1].split(" ")[0] in waiting_orders
 
-    pln = [l for l in env.ledger.open_dead_letters(PAIR, "opportunity") if "PLN" in l.error_message]
+    pln = [letter for letter in env.ledger.open_dead_letters(PAIR, "opportunity") if "PLN" in letter.error_message]
     assert pln, "the seed has orders in a currency the environment lacks"
     env.dataverse.add_currency("PLN", "Złoty", "zł", 4.3)
     env.run_all(SAP_JOB)
-    assert not env.ledger.dead_letter_keys(PAIR, "opportunity") & {l.source_key for l in pln}
+    assert not env.ledger.dead_letter_keys(PAIR, "opportunity") & {letter.source_key for letter in pln}
     assert agrees(env)

@@ -4,11 +4,24 @@ from ml_connector_dagster.mapping import dynamics_fo_salesforce as m
 
 
 def test_customers_become_accounts_keyed_by_legal_entity_and_account_number():
-    customers = [m.Customer(dataAreaId="usmf", CustomerAccount="US-001", OrganizationName="  Contoso   Retail ",
-                            AddressCity="San Diego", AddressCountryRegionISOCode="US", PrimaryContactPhone=""),
-                 m.Customer(dataAreaId="usrt", CustomerAccount="US-001", OrganizationName="Contoso Retail West"),
-                 m.Customer(dataAreaId="usmf", CustomerAccount="US-009", PartyType="Person",
-                            PersonFirstName="Jane", PersonLastName="Doe")]
+    customers = [
+        m.Customer(
+            dataAreaId="usmf",
+            CustomerAccount="US-001",
+            OrganizationName="  Contoso   Retail ",
+            AddressCity="San Diego",
+            AddressCountryRegionISOCode="US",
+            PrimaryContactPhone="",
+        ),
+        m.Customer(dataAreaId="usrt", CustomerAccount="US-001", OrganizationName="Contoso Retail West"),
+        m.Customer(
+            dataAreaId="usmf",
+            CustomerAccount="US-009",
+            PartyType="Person",
+            PersonFirstName="Jane",
+            PersonLastName="Doe",
+        ),
+    ]
     result = m.map_accounts(customers, m.Rules())
     payloads = {r.source_key: r.payload for r in result.records}
     assert set(payloads) == {"usmf/US-001", "usrt/US-001", "usmf/US-009"}
@@ -25,8 +38,10 @@ def test_nameless_or_held_customers_are_rejected_or_skipped_with_reasons():
 
 
 def test_products_take_the_product_name_where_known():
-    products = [m.ReleasedProduct(dataAreaId="USMF", ItemNumber="A0001", ProductNumber="A0001", SearchName="HDMI"),
-                m.ReleasedProduct(dataAreaId="usmf", ItemNumber="A0002", SearchName="Cable", SalesUnitSymbol="ea")]
+    products = [
+        m.ReleasedProduct(dataAreaId="USMF", ItemNumber="A0001", ProductNumber="A0001", SearchName="HDMI"),
+        m.ReleasedProduct(dataAreaId="usmf", ItemNumber="A0002", SearchName="Cable", SalesUnitSymbol="ea"),
+    ]
     result = m.map_products(products, names={"A0001": "HDMI cable 2 m"})
     payloads = {r.source_key: r.payload for r in result.records}
     assert payloads["usmf/A0001"]["Name"] == "HDMI cable 2 m" and payloads["usmf/A0002"]["Name"] == "Cable"

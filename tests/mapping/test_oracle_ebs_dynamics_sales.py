@@ -14,18 +14,40 @@ def org(pid, name="Acme Corp", **kw):
 
 
 def accounts(parties, cust=(), sites=(), vendors=(), vsites=(), rules=RULES):
-    return m.map_accounts(list(parties), list(cust), list(sites), list(vendors), list(vsites), rules,
-                          key_column=KEY, today=TODAY)
+    return m.map_accounts(
+        list(parties), list(cust), list(sites), list(vendors), list(vsites), rules, key_column=KEY, today=TODAY
+    )
 
 
 def test_customer_with_primary_bill_to_site():
     result = accounts(
-        [org("1", " Acme   Corp ", EMAIL_ADDRESS="ap@acme.example", PRIMARY_PHONE_COUNTRY_CODE="1",
-             PRIMARY_PHONE_AREA_CODE="415", PRIMARY_PHONE_NUMBER="555-0100")],
+        [
+            org(
+                "1",
+                " Acme   Corp ",
+                EMAIL_ADDRESS="ap@acme.example",
+                PRIMARY_PHONE_COUNTRY_CODE="1",
+                PRIMARY_PHONE_AREA_CODE="415",
+                PRIMARY_PHONE_NUMBER="555-0100",
+            )
+        ],
         [m.CustAccount(CUST_ACCOUNT_ID="9", PARTY_ID="1", ACCOUNT_NUMBER="1001")],
-        [m.PartySite(PARTY_SITE_ID="5", PARTY_ID="1", IDENTIFYING_ADDRESS_FLAG="Y", ADDRESS1="Old St", CITY="Old"),
-         m.PartySite(PARTY_SITE_ID="6", PARTY_ID="1", PRIMARY_BILL_TO_FLAG="Y", ADDRESS1="1 Main", ADDRESS3="Fl 2",
-                     ADDRESS4="Rear", CITY="Boston", STATE="MA", POSTAL_CODE="02110", COUNTRY="US")])
+        [
+            m.PartySite(PARTY_SITE_ID="5", PARTY_ID="1", IDENTIFYING_ADDRESS_FLAG="Y", ADDRESS1="Old St", CITY="Old"),
+            m.PartySite(
+                PARTY_SITE_ID="6",
+                PARTY_ID="1",
+                PRIMARY_BILL_TO_FLAG="Y",
+                ADDRESS1="1 Main",
+                ADDRESS3="Fl 2",
+                ADDRESS4="Rear",
+                CITY="Boston",
+                STATE="MA",
+                POSTAL_CODE="02110",
+                COUNTRY="US",
+            ),
+        ],
+    )
     [record] = result.records
     assert record.source_key == "oracle_ebs:party:1" and record.refs == ()
     p = record.payload
@@ -38,10 +60,24 @@ def test_customer_with_primary_bill_to_site():
 
 def test_supplier_only_and_both_get_their_types():
     vendors = [m.Vendor(VENDOR_ID="70", PARTY_ID="2"), m.Vendor(VENDOR_ID="71", PARTY_ID="3")]
-    result = accounts([org("2"), org("3")], [m.CustAccount(CUST_ACCOUNT_ID="9", PARTY_ID="3")], vendors=vendors,
-                      vsites=[m.VendorSite(VENDOR_SITE_ID="1", VENDOR_ID="70", PRIMARY_PAY_SITE_FLAG="Y",
-                                           ADDRESS_LINE1="Dock 4", CITY="Oslo", ZIP="0150", COUNTRY="NO",
-                                           AREA_CODE="22", PHONE="123456")])
+    result = accounts(
+        [org("2"), org("3")],
+        [m.CustAccount(CUST_ACCOUNT_ID="9", PARTY_ID="3")],
+        vendors=vendors,
+        vsites=[
+            m.VendorSite(
+                VENDOR_SITE_ID="1",
+                VENDOR_ID="70",
+                PRIMARY_PAY_SITE_FLAG="Y",
+                ADDRESS_LINE1="Dock 4",
+                CITY="Oslo",
+                ZIP="0150",
+                COUNTRY="NO",
+                AREA_CODE="22",
+                PHONE="123456",
+            )
+        ],
+    )
     by_key = {r.source_key: r.payload for r in result.records}
     assert by_key["oracle_ebs:party:2"]["customertypecode"] == RULES.vendor_type_code
     assert by_key["oracle_ebs:party:2"]["address1_city"] == "Oslo"
@@ -50,13 +86,13 @@ def test_supplier_only_and_both_get_their_types():
 
 
 def test_disabled_supplier_and_inactive_or_unmapped_parties_are_excluded():
-    result = accounts([org("4"), org("5", STATUS="I"),
-                       m.Party(PARTY_ID="6", PARTY_NAME="Jane", PARTY_TYPE="PERSON")],
-                      [m.CustAccount(CUST_ACCOUNT_ID="1", PARTY_ID="5"), m.CustAccount(CUST_ACCOUNT_ID="2", PARTY_ID="6")],
-                      vendors=[m.Vendor(VENDOR_ID="1", PARTY_ID="4", END_DATE_ACTIVE="2026-01-01T00:00:00.000+00:00")])
+    result = accounts(
+        [org("4"), org("5", STATUS="I"), m.Party(PARTY_ID="6", PARTY_NAME="Jane", PARTY_TYPE="PERSON")],
+        [m.CustAccount(CUST_ACCOUNT_ID="1", PARTY_ID="5"), m.CustAccount(CUST_ACCOUNT_ID="2", PARTY_ID="6")],
+        vendors=[m.Vendor(VENDOR_ID="1", PARTY_ID="4", END_DATE_ACTIVE="2026-01-01T00:00:00.000+00:00")],
+    )
     assert not result.records
-    assert {e.source_key for e in result.excluded} == {"oracle_ebs:party:4", "oracle_ebs:party:5",
-                                                       "oracle_ebs:party:6"}
+    assert {e.source_key for e in result.excluded} == {"oracle_ebs:party:4", "oracle_ebs:party:5", "oracle_ebs:party:6"}
 
 
 def test_hierarchy_binds_parent_by_alternate_key_and_declares_the_dependency():
@@ -71,11 +107,14 @@ def test_supplier_hierarchy_through_parent_vendor_party():
     assert result.records[0].refs == (("account", "oracle_ebs:party:13"),)
 
 
-@pytest.mark.parametrize("party, reason", [
-    (org("20", "x" * 200), "name: String should have at most 160 characters (got 200)"),
-    (org("21", "   "), "name"),
-    (org("22", EMAIL_ADDRESS="sales at example.com"), "emailaddress1: Value error, is not an e-mail address"),
-])
+@pytest.mark.parametrize(
+    "party, reason",
+    [
+        (org("20", "x" * 200), "name: String should have at most 160 characters (got 200)"),
+        (org("21", "   "), "name"),
+        (org("22", EMAIL_ADDRESS="sales at example.com"), "emailaddress1: Value error, is not an e-mail address"),
+    ],
+)
 def test_invalid_accounts_are_rejected_with_a_reason(party, reason):
     result = accounts([party], [m.CustAccount(CUST_ACCOUNT_ID="1", PARTY_ID=party.PARTY_ID)])
     [rejected] = result.rejected
@@ -89,12 +128,22 @@ def test_long_names_can_be_truncated_by_rule():
 
 
 def test_contacts_bind_to_their_organization():
-    result = m.map_contacts([
-        m.Contact(RELATIONSHIP_ID="100", ORG_PARTY_ID="1", PERSON_FIRST_NAME="Zoë", PERSON_LAST_NAME="Łukasz",
-                  EMAIL_ADDRESS="z@acme.example", JOB_TITLE="Buyer"),
-        m.Contact(RELATIONSHIP_ID="101", ORG_PARTY_ID="1", PERSON_FIRST_NAME="No", PERSON_LAST_NAME=None),
-        m.Contact(RELATIONSHIP_ID="102", ORG_PARTY_ID="1", PERSON_LAST_NAME="Gone", STATUS="I"),
-    ], RULES, key_column=KEY)
+    result = m.map_contacts(
+        [
+            m.Contact(
+                RELATIONSHIP_ID="100",
+                ORG_PARTY_ID="1",
+                PERSON_FIRST_NAME="Zoë",
+                PERSON_LAST_NAME="Łukasz",
+                EMAIL_ADDRESS="z@acme.example",
+                JOB_TITLE="Buyer",
+            ),
+            m.Contact(RELATIONSHIP_ID="101", ORG_PARTY_ID="1", PERSON_FIRST_NAME="No", PERSON_LAST_NAME=None),
+            m.Contact(RELATIONSHIP_ID="102", ORG_PARTY_ID="1", PERSON_LAST_NAME="Gone", STATUS="I"),
+        ],
+        RULES,
+        key_column=KEY,
+    )
     [record] = result.records
     assert record.source_key == "oracle_ebs:contact:100"
     assert record.payload["parentcustomerid_account@odata.bind"] == "/accounts(mlc_externalid='oracle_ebs:party:1')"

@@ -1,28 +1,41 @@
 """SAP ECC → Dynamics 365 Sales mapping: pure functions over pydantic rows, no HTTP, no Dagster."""
 
 import pytest
+from ml_connector_dagster.resources.sap_ecc.alpha import alpha_in, alpha_out
 
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as m
-from ml_connector_dagster.resources.sap_ecc.alpha import alpha_in, alpha_out
 
 KEY = "mlc_externalid"
 CURRENCIES = {"EUR": "e0000000-0000-0000-0000-000000000001", "USD": "e0000000-0000-0000-0000-000000000002"}
 
 
 def vendor(lifnr="0000100001", **fields) -> m.Vendor:
-    return m.Vendor(LIFNR=lifnr, NAME1=fields.pop("NAME1", "Contoso Pumpen"), STRAS="Hauptstraße 5", ORT01="München",
-                    PSTLZ="80331", LAND1="DE", TELF1="+49 89 123456", STCEG=fields.pop("STCEG", "DE111111111"),
-                    **fields)
+    return m.Vendor(
+        LIFNR=lifnr,
+        NAME1=fields.pop("NAME1", "Contoso Pumpen"),
+        STRAS="Hauptstraße 5",
+        ORT01="München",
+        PSTLZ="80331",
+        LAND1="DE",
+        TELF1="+49 89 123456",
+        STCEG=fields.pop("STCEG", "DE111111111"),
+        **fields,
+    )
 
 
 def customer(kunnr="0000200001", **fields) -> m.Customer:
-    return m.Customer(KUNNR=kunnr, NAME1=fields.pop("NAME1", "Contoso Sales"), ORT01="Lyon", LAND1="FR",
-                      STCEG=fields.pop("STCEG", "FR999"), **fields)
+    return m.Customer(
+        KUNNR=kunnr,
+        NAME1=fields.pop("NAME1", "Contoso Sales"),
+        ORT01="Lyon",
+        LAND1="FR",
+        STCEG=fields.pop("STCEG", "FR999"),
+        **fields,
+    )
 
 
 def accounts(vendors=(), customers=(), vendor_codes=(), customer_codes=(), **rules):
-    result = m.map_accounts(list(vendors), list(vendor_codes), list(customers), list(customer_codes),
-                            m.Rules(**rules))
+    result = m.map_accounts(list(vendors), list(vendor_codes), list(customers), list(customer_codes), m.Rules(**rules))
     return result, {r.source_key: r.payload for r in result.records}
 
 
@@ -35,10 +48,13 @@ def test_alpha_conversion_is_one_place_for_leading_zeros():
 
 
 def test_vendor_becomes_a_vendor_account_with_address_and_payment_terms():
-    result, payloads = accounts([vendor()], vendor_codes=[m.CompanyCode(LIFNR="0000100001", BUKRS="2000",
-                                                                        ZTERM="ZN45"),
-                                                          m.CompanyCode(LIFNR="0000100001", BUKRS="1000",
-                                                                        ZTERM="NT60")])
+    result, payloads = accounts(
+        [vendor()],
+        vendor_codes=[
+            m.CompanyCode(LIFNR="0000100001", BUKRS="2000", ZTERM="ZN45"),
+            m.CompanyCode(LIFNR="0000100001", BUKRS="1000", ZTERM="NT60"),
+        ],
+    )
     account = payloads["sap_ecc:vendor:100001"]
     assert account["customertypecode"] == 11 and account["accountnumber"] == "100001"
     assert account["paymenttermscode"] == 4, "company code 1000 is the configured one"
@@ -86,14 +102,33 @@ def test_blank_name_is_rejected_with_a_reason():
 
 
 def order(ebeln="4500000001", **fields) -> m.PurchaseOrder:
-    return m.PurchaseOrder(EBELN=ebeln, BUKRS="1000", BSART="NB", LIFNR="0000100001", ZTERM="ZB30", EKORG="1000",
-                           WAERS=fields.pop("WAERS", "EUR"), **fields)
+    return m.PurchaseOrder(
+        EBELN=ebeln,
+        BUKRS="1000",
+        BSART="NB",
+        LIFNR="0000100001",
+        ZTERM="ZB30",
+        EKORG="1000",
+        WAERS=fields.pop("WAERS", "EUR"),
+        **fields,
+    )
 
 
 def item(ebelp, quantity, price, text="Hydraulic pump 40 bar", ebeln="4500000001", **fields):
     net = f"{float(quantity) * float(price):.2f}"
-    return m.PurchaseOrderItem(EBELN=ebeln, EBELP=ebelp, TXZ01=text, MATNR="MAT-1001", WERKS="1000",
-                               MENGE=f"{quantity}.000", MEINS="EA", NETPR=price, PEINH="1", NETWR=net, **fields)
+    return m.PurchaseOrderItem(
+        EBELN=ebeln,
+        EBELP=ebelp,
+        TXZ01=text,
+        MATNR="MAT-1001",
+        WERKS="1000",
+        MENGE=f"{quantity}.000",
+        MEINS="EA",
+        NETPR=price,
+        PEINH="1",
+        NETWR=net,
+        **fields,
+    )
 
 
 def purchase_orders(orders, items, **rules):
@@ -135,8 +170,10 @@ def test_unknown_currency_rejects_the_order_and_its_lines_with_the_reason():
 
 
 def test_deleted_purchase_order_and_other_documents_are_excluded():
-    result = purchase_orders([order(LOEKZ="L"), order("4600000001", BSTYP="K")],
-                             [item("00010", 1, "5.00"), item("00010", 1, "5.00", ebeln="4600000001")])
+    result = purchase_orders(
+        [order(LOEKZ="L"), order("4600000001", BSTYP="K")],
+        [item("00010", 1, "5.00"), item("00010", 1, "5.00", ebeln="4600000001")],
+    )
     assert not result["document"].records and len(result["document"].excluded) == 2
     assert len(result["line"].excluded) == 2 and not result["line"].records
 

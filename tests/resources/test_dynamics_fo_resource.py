@@ -3,11 +3,11 @@ across companies with nextLink paging, a sales order header with its lines in on
 reason when the change set is rolled back."""
 
 import pytest
+from ml_connector_dagster.resources.dynamics_fo.client import FoError
 
 from ml_connector_dagster.http import AuthError
 from ml_connector_dagster.odata_batch import Operation
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from ml_connector_dagster.resources.dynamics_fo.client import FoError
 
 
 def test_reads_every_company_or_one_with_paging(fo):
@@ -27,17 +27,25 @@ def test_an_order_and_its_lines_are_created_in_one_change_set(fo):
     customer = next(r for r in emulator.rows("CustomersV3", dataAreaId="usmf") if r["SalesCurrencyCode"])
     item = emulator.rows("ReleasedProductsV2", dataAreaId="usmf")[0]
     before = len(emulator.rows("SalesOrderHeadersV2"))
-    header = {"dataAreaId": "usmf", "OrderingCustomerAccountNumber": customer["CustomerAccount"],
-              "CustomersOrderReference": "006000000000001AAA"}
+    header = {
+        "dataAreaId": "usmf",
+        "OrderingCustomerAccountNumber": customer["CustomerAccount"],
+        "CustomersOrderReference": "006000000000001AAA",
+    }
     line = {"dataAreaId": "usmf", "ItemNumber": item["ItemNumber"], "OrderedSalesQuantity": 3}
     with resource.open() as client:
-        parts = client.changeset([Operation("POST", "SalesOrderHeadersV2", header),
-                                  Operation("POST", "$1/SalesOrderLines", line)])
+        parts = client.changeset(
+            [Operation("POST", "SalesOrderHeadersV2", header), Operation("POST", "$1/SalesOrderLines", line)]
+        )
         number = parts[0].body["SalesOrderNumber"]
         assert parts[1].body["SalesOrderNumber"] == number
         with pytest.raises(FoError) as refused:
-            client.changeset([Operation("POST", "SalesOrderHeadersV2", header),
-                              Operation("POST", "$1/SalesOrderLines", {**line, "ItemNumber": "NO-SUCH-ITEM"})])
+            client.changeset(
+                [
+                    Operation("POST", "SalesOrderHeadersV2", header),
+                    Operation("POST", "$1/SalesOrderLines", {**line, "ItemNumber": "NO-SUCH-ITEM"}),
+                ]
+            )
     assert "NO-SUCH-ITEM" in str(refused.value) or "item" in str(refused.value).lower()
     assert len(emulator.rows("SalesOrderHeadersV2")) == before + 1, "the refused set left no header behind"
     assert [r["OrderedSalesQuantity"] for r in emulator.rows("SalesOrderLines", SalesOrderNumber=number)] == [3]

@@ -11,13 +11,31 @@ REFS = [f"006Sb000000000{n}AAA" for n in range(1, 4)]
 def order(emulator, reference: str, quantity: float = 2) -> TargetRecord:
     customer = next(r for r in emulator.rows("CustomersV3", dataAreaId="usmf") if r["SalesCurrencyCode"])
     items = emulator.rows("ReleasedProductsV2", dataAreaId="usmf")
-    return TargetRecord(reference, {
-        "header": {"dataAreaId": "usmf", "OrderingCustomerAccountNumber": customer["CustomerAccount"],
-                   "CustomersOrderReference": reference, "RequestedShippingDate": "2026-11-29T12:00:00Z"},
-        "lines": [{"ItemNumber": items[0]["ItemNumber"], "OrderedSalesQuantity": quantity, "SalesPrice": 150.0,
-                   "LineDiscountPercentage": 0},
-                  {"ItemNumber": items[1]["ItemNumber"], "OrderedSalesQuantity": 1, "SalesPrice": 20.0,
-                   "LineDiscountPercentage": 10.0}]})
+    return TargetRecord(
+        reference,
+        {
+            "header": {
+                "dataAreaId": "usmf",
+                "OrderingCustomerAccountNumber": customer["CustomerAccount"],
+                "CustomersOrderReference": reference,
+                "RequestedShippingDate": "2026-11-29T12:00:00Z",
+            },
+            "lines": [
+                {
+                    "ItemNumber": items[0]["ItemNumber"],
+                    "OrderedSalesQuantity": quantity,
+                    "SalesPrice": 150.0,
+                    "LineDiscountPercentage": 0,
+                },
+                {
+                    "ItemNumber": items[1]["ItemNumber"],
+                    "OrderedSalesQuantity": 1,
+                    "SalesPrice": 20.0,
+                    "LineDiscountPercentage": 10.0,
+                },
+            ],
+        },
+    )
 
 
 def orders_of(emulator, reference: str) -> list[dict]:
@@ -32,16 +50,20 @@ def test_deals_become_one_order_each_with_their_lines_in_one_call_and_a_rerun_wr
         assert client.counter.calls == {"GET": 1, "POST": 1}, "one lookup, one $batch of three change sets"
         [header] = orders_of(emulator, REFS[0])
         assert results[0].target_id == f"usmf/{header['SalesOrderNumber']}"
-        lines = [l for l in emulator.rows("SalesOrderLines") if l["SalesOrderNumber"] == header["SalesOrderNumber"]
-                 and l["dataAreaId"] == "usmf"]
-        assert sorted(l["OrderedSalesQuantity"] for l in lines) == [1, 2]
+        lines = [
+            line
+            for line in emulator.rows("SalesOrderLines")
+            if line["SalesOrderNumber"] == header["SalesOrderNumber"] and line["dataAreaId"] == "usmf"
+        ]
+        assert sorted(line["OrderedSalesQuantity"] for line in lines) == [1, 2]
         assert header["OrderTotalAmount"] == 300 + 18
 
         again = client.upsert("SalesOrderHeadersV2", [order(emulator, ref) for ref in REFS])
         assert [(r.ok, r.created, r.target_id) for r in again] == [(True, False, r.target_id) for r in results]
         assert client.counter.writes == 1, "the rerun only read"
-        assert client.existing_keys("SalesOrderHeadersV2", {ref: None for ref in [*REFS, "006Sb0000000009AAA"]}) \
-            == set(REFS)
+        assert client.existing_keys("SalesOrderHeadersV2", {ref: None for ref in [*REFS, "006Sb0000000009AAA"]}) == set(
+            REFS
+        )
 
         [changed] = client.upsert("SalesOrderHeadersV2", [order(emulator, REFS[0], quantity=5)])
     assert not changed.ok and changed.error_class == "conflict" and results[0].target_id in changed.error_message
@@ -70,9 +92,17 @@ def test_a_refused_order_fails_alone_with_fos_reason(fo):
 
 def test_customers_are_created_then_updated_by_the_key_the_mapping_chose_in_any_company(fo):
     emulator, resource = fo
-    record = TargetRecord("001Sb0000000002AAB", {
-        "dataAreaId": "demf", "CustomerAccount": "SF-Sb0000000002AAB", "OrganizationName": "Fabrikam GmbH",
-        "CustomerGroupId": "30", "SalesCurrencyCode": "EUR", "AddressCountryRegionId": "DEU"})
+    record = TargetRecord(
+        "001Sb0000000002AAB",
+        {
+            "dataAreaId": "demf",
+            "CustomerAccount": "SF-Sb0000000002AAB",
+            "OrganizationName": "Fabrikam GmbH",
+            "CustomerGroupId": "30",
+            "SalesCurrencyCode": "EUR",
+            "AddressCountryRegionId": "DEU",
+        },
+    )
     with resource.open() as client:
         [created] = client.upsert("CustomersV3", [record])
         renamed = TargetRecord(record.source_key, {**record.payload, "OrganizationName": "Fabrikam AG"})

@@ -2,7 +2,6 @@
 the emulator: one order per purchase order with its lines, totals computed by the target, nothing rewritten on a
 rerun; and the emulator's platform behaviour that mode relies on."""
 
-
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import load
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as m
@@ -11,9 +10,19 @@ PAIR = m.PAIR
 
 
 def item(ebeln: str, ebelp: str, quantity: int, price: str, **fields) -> m.PurchaseOrderItem:
-    return m.PurchaseOrderItem(EBELN=ebeln, EBELP=ebelp, TXZ01="Stahlrohr DN50 6 m", MATNR="000000000000004711",
-                               MENGE=f"{quantity}.000", MEINS="M", NETPR=price, PEINH="1",
-                               NETWR=f"{quantity * float(price):.2f}", WERKS="1000", **fields)
+    return m.PurchaseOrderItem(
+        EBELN=ebeln,
+        EBELP=ebelp,
+        TXZ01="Stahlrohr DN50 6 m",
+        MATNR="000000000000004711",
+        MENGE=f"{quantity}.000",
+        MEINS="M",
+        NETPR=price,
+        PEINH="1",
+        NETWR=f"{quantity * float(price):.2f}",
+        WERKS="1000",
+        **fields,
+    )
 
 
 def test_purchase_orders_become_orders_with_lines_and_target_totals_once(dataverse, tmp_path):
@@ -21,19 +30,30 @@ def test_purchase_orders_become_orders_with_lines_and_target_totals_once(dataver
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     rules = m.Rules(purchase_orders_as="salesorder")
     vendors = m.map_accounts([m.Vendor(LIFNR="0000100001", NAME1="Contoso Rohre")], [], [], [], rules)
-    orders = [m.PurchaseOrder(EBELN="4500000001", LIFNR="0000100001", WAERS="USD", ZTERM="ZB30"),
-              m.PurchaseOrder(EBELN="4500000002", LIFNR="0000100001", WAERS="EUR")]
-    items = [item("4500000001", "00010", 40, "18.40"), item("4500000001", "00020", 3, "1250.00"),
-             item("4500000001", "00030", 7, "3.95", LOEKZ="L"), item("4500000002", "00010", 1, "145.00")]
+    orders = [
+        m.PurchaseOrder(EBELN="4500000001", LIFNR="0000100001", WAERS="USD", ZTERM="ZB30"),
+        m.PurchaseOrder(EBELN="4500000002", LIFNR="0000100001", WAERS="EUR"),
+    ]
+    items = [
+        item("4500000001", "00010", 40, "18.40"),
+        item("4500000001", "00020", 3, "1250.00"),
+        item("4500000001", "00030", 7, "3.95", LOEKZ="L"),
+        item("4500000002", "00010", 1, "145.00"),
+    ]
 
     def sync_all(client) -> int:
         writes = client.counter.writes
-        mapped = m.map_purchase_orders(orders, items, rules, key_column="mlc_externalid",
-                                       currencies=client.currencies())
-        for target_object, result in (("account", vendors), ("salesorder", mapped["document"]),
-                                      ("salesorderdetail", mapped["line"])):
-            summary = load(result.records, writer=client, ledger=ledger, pair=PAIR, target_object=target_object,
-                           batch_size=100)
+        mapped = m.map_purchase_orders(
+            orders, items, rules, key_column="mlc_externalid", currencies=client.currencies()
+        )
+        for target_object, result in (
+            ("account", vendors),
+            ("salesorder", mapped["document"]),
+            ("salesorderdetail", mapped["line"]),
+        ):
+            summary = load(
+                result.records, writer=client, ledger=ledger, pair=PAIR, target_object=target_object, batch_size=100
+            )
             assert summary.failed == 0, target_object
         return client.counter.writes - writes
 
@@ -59,22 +79,42 @@ def test_the_target_recalculates_totals_when_a_line_changes_or_goes(dataverse):
         headers = {"Content-Type": "application/json"}
         eur = client.currencies()["EUR"]
         assert http.patch("accounts(mlc_externalid='a')", json={"name": "A"}, headers=headers).status_code == 204
-        order = {"name": "O", "customerid_account@odata.bind": "/accounts(mlc_externalid='a')",
-                 "transactioncurrencyid@odata.bind": f"/transactioncurrencies({eur})"}
+        order = {
+            "name": "O",
+            "customerid_account@odata.bind": "/accounts(mlc_externalid='a')",
+            "transactioncurrencyid@odata.bind": f"/transactioncurrencies({eur})",
+        }
         assert http.patch("opportunities(mlc_externalid='o')", json=order, headers=headers).status_code == 204
         for key, quantity in (("l1", 2), ("l2", 5)):
-            line = {"opportunityid@odata.bind": "/opportunities(mlc_externalid='o')", "isproductoverridden": True,
-                    "productdescription": "Pump", "quantity": quantity, "priceperunit": 10.5,
-                    "ispriceoverridden": True}
-            assert http.patch(f"opportunityproducts(mlc_externalid='{key}')", json=line,
-                              headers=headers).status_code == 204
+            line = {
+                "opportunityid@odata.bind": "/opportunities(mlc_externalid='o')",
+                "isproductoverridden": True,
+                "productdescription": "Pump",
+                "quantity": quantity,
+                "priceperunit": 10.5,
+                "ispriceoverridden": True,
+            }
+            assert (
+                http.patch(f"opportunityproducts(mlc_externalid='{key}')", json=line, headers=headers).status_code
+                == 204
+            )
         assert emulator.rows("opportunity")[0]["totalamount"] == 73.5
         assert http.delete("opportunityproducts(mlc_externalid='l2')").status_code == 204
         assert emulator.rows("opportunity")[0]["totalamount"] == 21.0
         # calculated columns are the platform's: a value sent for one does not stick
-        assert http.patch("opportunityproducts(mlc_externalid='l1')", json={"extendedamount": 999},
-                          headers=headers).status_code == 204
+        assert (
+            http.patch(
+                "opportunityproducts(mlc_externalid='l1')", json={"extendedamount": 999}, headers=headers
+            ).status_code
+            == 204
+        )
         assert emulator.rows("opportunity")[0]["totalamount"] == 21.0
-        missing = http.patch("opportunities(mlc_externalid='p')", headers=headers, json={
-            **order, "transactioncurrencyid@odata.bind": "/transactioncurrencies(00000000-0000-0000-0000-00000000beef)"})
+        missing = http.patch(
+            "opportunities(mlc_externalid='p')",
+            headers=headers,
+            json={
+                **order,
+                "transactioncurrencyid@odata.bind": "/transactioncurrencies(00000000-0000-0000-0000-00000000beef)",
+            },
+        )
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "0x80040217"

@@ -3,7 +3,6 @@ against the emulator (parents before children, one record the target refuses).""
 
 import math
 
-
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import TargetRecord, load
 
@@ -25,8 +24,13 @@ def accounts() -> list[TargetRecord]:
 
 def test_at_most_two_write_calls_per_thousand_changed_accounts_and_none_on_a_rerun(dataverse, tmp_path):
     emulator, resource = dataverse
-    emulator.update_settings({"reject_rules": [{"table": "account", "column": "name", "pattern": "^BLOCKED",
-                                                "message": "needs credit approval"}]})
+    emulator.update_settings(
+        {
+            "reject_rules": [
+                {"table": "account", "column": "name", "pattern": "^BLOCKED", "message": "needs credit approval"}
+            ]
+        }
+    )
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     with resource.open() as client:
         summary = load(accounts(), writer=client, ledger=ledger, pair="p", target_object="account", batch_size=1000)

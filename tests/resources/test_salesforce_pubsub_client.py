@@ -2,21 +2,29 @@
 (connections.sandbox_resources): a LATEST fetch answers a position, a fetch resumed from it sees exactly the change
 events written since, decoded; a replay id past retention raises ReplayIdExpired; an expired token is renewed once."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
+from ml_connector_dagster.resources.salesforce.auth import SalesforceClientCredentials
+from ml_connector_dagster.resources.salesforce.pubsub import ReplayIdExpired
 
 from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 from ml_connector_dagster.settings import Settings
-from ml_connector_dagster.resources.salesforce.auth import SalesforceClientCredentials
-from ml_connector_dagster.resources.salesforce.pubsub import ReplayIdExpired
 
-NOW = datetime(2026, 10, 1, 12, 0, tzinfo=timezone.utc)
-TINY = SeedSize(parties=20, vendors=5, sap_vendors=5, sap_customers=5, sap_orders=5, fo_customers=9,
-                start_date=date(2026, 10, 1), days=1)
+NOW = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+TINY = SeedSize(
+    parties=20,
+    vendors=5,
+    sap_vendors=5,
+    sap_customers=5,
+    sap_orders=5,
+    fo_customers=9,
+    start_date=date(2026, 10, 1),
+    days=1,
+)
 ACCOUNTS = "/data/AccountChangeEvent"
 
 
@@ -36,13 +44,21 @@ def test_a_fetch_resumed_from_the_answered_replay_id_sees_exactly_the_new_events
         emulator.insert("Account", [{"Name": "Before", "ERP_Account_Number__c": "usmf/C-0"}])
         start = pubsub.fetch(ACCOUNTS, idle_seconds=2)
         assert start.events == [] and len(start.latest_replay_id) == 8, "a keepalive named the position"
-        rest.upsert("Account", [TargetRecord("usmf/C-1", {"Name": "Contoso"}),
-                                TargetRecord("usmf/C-2", {"Name": "Fabrikam", "BillingCity": "Oslo"})])
+        rest.upsert(
+            "Account",
+            [
+                TargetRecord("usmf/C-1", {"Name": "Contoso"}),
+                TargetRecord("usmf/C-2", {"Name": "Fabrikam", "BillingCity": "Oslo"}),
+            ],
+        )
         emulator.edit("Account", emulator.rows("Account", Name="Contoso")[0]["Id"], {"Phone": "+1 555 0100"})
         fetched = pubsub.fetch(ACCOUNTS, replay_id=start.latest_replay_id, idle_seconds=2, batch=2)
         again = pubsub.fetch(ACCOUNTS, replay_id=fetched.latest_replay_id, idle_seconds=2)
     assert [(e.change_type, e.fields.get("Name")) for e in fetched.events] == [
-        ("CREATE", "Contoso"), ("CREATE", "Fabrikam"), ("UPDATE", None)]
+        ("CREATE", "Contoso"),
+        ("CREATE", "Fabrikam"),
+        ("UPDATE", None),
+    ]
     created, _, updated = fetched.events
     assert created.record_ids == updated.record_ids and created.commit_timestamp == NOW
     assert created.change_origin == f"com/salesforce/api/rest/63.0;client={resource.client_name}"

@@ -3,14 +3,14 @@ External ID through sObject Collections and Bulk API 2.0, each record's own answ
 paging, and a run that stops cleanly before the daily request limit and resumes on the next run without loss."""
 
 import pytest
+from ml_connector_dagster.resources.salesforce import SalesforceResource
+from ml_connector_dagster.resources.salesforce.limits import DailyLimitReached
 
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import TargetRecord, load
 from ml_connector_dagster.sandbox.salesforce import SalesforceEmulator
 from ml_connector_dagster.sandbox.salesforce.emulator import CLIENT_ID, CLIENT_SECRET
 from ml_connector_dagster.sandbox.server import SandboxServer
-from ml_connector_dagster.resources.salesforce import SalesforceResource
-from ml_connector_dagster.resources.salesforce.limits import DailyLimitReached
 
 
 @pytest.fixture
@@ -22,18 +22,34 @@ def org(tmp_path):
 
 
 def resource(url: str, **overrides) -> SalesforceResource:
-    return SalesforceResource(**{"my_domain_url": url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                                 "bulk_threshold": 250, "daily_limit_reserve": 0, **overrides})
+    return SalesforceResource(
+        **{
+            "my_domain_url": url,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "bulk_threshold": 250,
+            "daily_limit_reserve": 0,
+            **overrides,
+        }
+    )
 
 
 def accounts(count: int, start: int = 0) -> list[TargetRecord]:
-    return [TargetRecord(f"usmf/C-{n:04d}", {"Name": "" if n == 7 else f"Customer {n}", "Type": "Customer"})
-            for n in range(start, start + count)]
+    return [
+        TargetRecord(f"usmf/C-{n:04d}", {"Name": "" if n == 7 else f"Customer {n}", "Type": "Customer"})
+        for n in range(start, start + count)
+    ]
 
 
 def run(client, ledger, records, batch_size):
-    return load(records, writer=client, ledger=ledger, pair="dynamics_fo__salesforce", target_object="Account",
-                batch_size=batch_size)
+    return load(
+        records,
+        writer=client,
+        ledger=ledger,
+        pair="dynamics_fo__salesforce",
+        target_object="Account",
+        batch_size=batch_size,
+    )
 
 
 def test_collections_and_bulk_upserts_answer_per_record_and_reruns_write_nothing(org):
@@ -72,8 +88,10 @@ def test_a_run_stops_before_the_daily_limit_and_the_next_run_resumes_without_los
     assert "next scheduled run resumes" in str(stopped.value)
     assert emulator.api_used == 4, "stopped with the reserve left, not at the wall"
     written = len(emulator.rows("Account"))
-    assert written == 80 and len(ledger.synced_keys("dynamics_fo__salesforce", "Account", [r.source_key for r in
-                                                                                          records])) == 80
+    assert (
+        written == 80
+        and len(ledger.synced_keys("dynamics_fo__salesforce", "Account", [r.source_key for r in records])) == 80
+    )
     emulator.new_day()
     with resource(url, daily_limit_reserve=2).open() as client:
         resumed = run(client, ledger, records, batch_size=200)

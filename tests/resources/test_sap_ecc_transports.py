@@ -2,9 +2,11 @@
 through the sandbox's pyrfc stand-in give identical rows; RFC specifics (512-character rows, 72-character OPTIONS
 lines, communication failures, logon errors, a missing pyrfc) behave as documented."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
+from ml_connector_dagster.resources.sap_ecc import SapEccResource
+from ml_connector_dagster.resources.sap_ecc.query import Condition, Select, open_sql_lines
 
 from ml_connector_dagster.http import ApiError, AuthError
 from ml_connector_dagster.sandbox.clock import Clock
@@ -12,26 +14,47 @@ from ml_connector_dagster.sandbox.sap_ecc import SapEccEmulator, rfc
 from ml_connector_dagster.sandbox.sap_ecc.emulator import SAP_PASSWORD, SAP_USER
 from ml_connector_dagster.sandbox.sap_ecc.schema import TABLES
 from ml_connector_dagster.sandbox.server import SandboxServer
-from ml_connector_dagster.resources.sap_ecc import SapEccResource
-from ml_connector_dagster.resources.sap_ecc.query import Condition, Select, open_sql_lines
 
 
 @pytest.fixture(scope="module")
 def sap():
-    emulator = SapEccEmulator(clock=Clock(frozen_at=datetime(2026, 10, 2, 9, tzinfo=timezone.utc)), vendors=45,
-                              customers=70, orders=30, start_date=date(2026, 10, 1), days=3)
+    emulator = SapEccEmulator(
+        clock=Clock(frozen_at=datetime(2026, 10, 2, 9, tzinfo=UTC)),
+        vendors=45,
+        customers=70,
+        orders=30,
+        start_date=date(2026, 10, 1),
+        days=3,
+    )
     with SandboxServer([emulator]) as server:
         yield emulator, server.url("sap_ecc")
 
 
 def odata(sap, **overrides) -> SapEccResource:
-    return SapEccResource(**{"transport": "odata", "base_url": sap[1], "username": SAP_USER,
-                             "password": SAP_PASSWORD, "page_size": 17, **overrides})
+    return SapEccResource(
+        **{
+            "transport": "odata",
+            "base_url": sap[1],
+            "username": SAP_USER,
+            "password": SAP_PASSWORD,
+            "page_size": 17,
+            **overrides,
+        }
+    )
 
 
 def over_rfc(sap, **overrides) -> SapEccResource:
-    return SapEccResource(**{"transport": "rfc", "ashost": sap[0].rfc_host, "username": SAP_USER,
-                             "password": SAP_PASSWORD, "rfc_module": rfc.__name__, "page_size": 17, **overrides})
+    return SapEccResource(
+        **{
+            "transport": "rfc",
+            "ashost": sap[0].rfc_host,
+            "username": SAP_USER,
+            "password": SAP_PASSWORD,
+            "rfc_module": rfc.__name__,
+            "page_size": 17,
+            **overrides,
+        }
+    )
 
 
 def select_all(table: str, *where: Condition) -> Select:
@@ -50,14 +73,21 @@ def test_both_transports_read_identical_rows(sap, table):
 
 
 def test_filters_and_key_lists_agree(sap):
-    query = Select("LFA1", ("LIFNR", "NAME1", "ERDAT", "LAND1"), ("LIFNR",),
-                   (Condition("ERDAT", ">=", "20261002", is_date=True), Condition("LOEVM", "=", "")),
-                   any_of=("LAND1", ("DE", "PL", "FR")))
+    query = Select(
+        "LFA1",
+        ("LIFNR", "NAME1", "ERDAT", "LAND1"),
+        ("LIFNR",),
+        (Condition("ERDAT", ">=", "20261002", is_date=True), Condition("LOEVM", "=", "")),
+        any_of=("LAND1", ("DE", "PL", "FR")),
+    )
     with odata(sap).open() as gateway, over_rfc(sap).open() as remote:
         rows = list(gateway.select(query))
         assert rows == list(remote.select(query))
-    expected = [r for r in sap[0].rows("LFA1") if r["ERDAT"] >= "20261002" and not r["LOEVM"]
-                and r["LAND1"] in ("DE", "PL", "FR")]
+    expected = [
+        r
+        for r in sap[0].rows("LFA1")
+        if r["ERDAT"] >= "20261002" and not r["LOEVM"] and r["LAND1"] in ("DE", "PL", "FR")
+    ]
     assert [r["LIFNR"] for r in rows] == [r["LIFNR"] for r in expected] and rows
 
 
@@ -94,8 +124,9 @@ def test_communication_failures_are_retried_and_logon_errors_are_clear(sap):
 
 
 def test_a_missing_pyrfc_is_a_clear_error():
-    resource = SapEccResource(transport="rfc", ashost="sap.example.com", username="U", password="p",
-                              rfc_module="module_that_does_not_exist")
+    resource = SapEccResource(
+        transport="rfc", ashost="sap.example.com", username="U", password="p", rfc_module="module_that_does_not_exist"
+    )
     with pytest.raises(ApiError, match="sap-rfc"):
         with resource.open():
             pass

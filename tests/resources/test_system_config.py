@@ -3,37 +3,82 @@ environment with variable names derived from the fields."""
 
 import dagster as dg
 import pytest
-
-from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_urls
 from ml_connector_dagster.resources.dynamics_fo import DynamicsFoResource
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.sap_ecc import SapEccResource
+
+from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_urls
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.settings import SettingsError
 from ml_connector_dagster.systems import SYSTEMS
 
 # The names deployments set before the names were derived; each must still reach its field.
 NAMES_IN_USE = {
-    OracleEbsResource: ["ORACLE_EBS_BASE_URL", "ORACLE_EBS_USERNAME", "ORACLE_EBS_PASSWORD", "ORACLE_EBS_SERVICE_ALIAS",
-                        "ORACLE_EBS_AUTH_MODE", "ORACLE_EBS_RESPONSIBILITY", "ORACLE_EBS_RESP_APPLICATION",
-                        "ORACLE_EBS_SECURITY_GROUP", "ORACLE_EBS_NLS_LANGUAGE", "ORACLE_EBS_ORG_ID",
-                        "ORACLE_EBS_SERVER_TIMEZONE", "ORACLE_EBS_PARENT_RELATIONSHIP_CODE", "ORACLE_EBS_PAGE_SIZE"],
-    SapEccResource: ["SAP_ECC_TRANSPORT", "SAP_ECC_BASE_URL", "SAP_ECC_ASHOST", "SAP_ECC_USERNAME",
-                     "SAP_ECC_PASSWORD", "SAP_ECC_CLIENT", "SAP_ECC_LANGUAGE", "SAP_ECC_SERVICE_NAME", "SAP_ECC_SYSNR",
-                     "SAP_ECC_SAPROUTER", "SAP_ECC_SNC_QOP", "SAP_ECC_SNC_MYNAME", "SAP_ECC_SNC_PARTNERNAME",
-                     "SAP_ECC_SNC_LIB", "SAP_ECC_PAGE_SIZE"],
-    DynamicsSalesResource: ["DYNAMICS_SALES_ENVIRONMENT_URL", "DYNAMICS_SALES_TENANT_ID", "DYNAMICS_SALES_CLIENT_ID",
-                            "DYNAMICS_SALES_CLIENT_SECRET", "DYNAMICS_SALES_API_URL", "DYNAMICS_SALES_AUTHORITY_URL",
-                            "DYNAMICS_SALES_EXTERNAL_ID_COLUMN", "DYNAMICS_SALES_BATCH_SIZE",
-                            "DYNAMICS_SALES_BULK_MODE"],
-    DynamicsFoResource: ["DYNAMICS_FO_ENVIRONMENT_URL", "DYNAMICS_FO_TENANT_ID", "DYNAMICS_FO_CLIENT_ID",
-                         "DYNAMICS_FO_CLIENT_SECRET", "DYNAMICS_FO_AUTHORITY_URL", "DYNAMICS_FO_PAGE_SIZE",
-                         "DYNAMICS_FO_BATCH_SIZE"],
-    SalesforceResource: ["SALESFORCE_MY_DOMAIN_URL", "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET",
-                         "SALESFORCE_API_VERSION", "SALESFORCE_BULK_THRESHOLD", "SALESFORCE_DAILY_LIMIT_RESERVE",
-                         "SALESFORCE_PUBSUB_ENDPOINT", "SALESFORCE_CLIENT_NAME", "SALESFORCE_ORDER_NUMBER_FIELD"],
+    OracleEbsResource: [
+        "ORACLE_EBS_BASE_URL",
+        "ORACLE_EBS_USERNAME",
+        "ORACLE_EBS_PASSWORD",
+        "ORACLE_EBS_SERVICE_ALIAS",
+        "ORACLE_EBS_AUTH_MODE",
+        "ORACLE_EBS_RESPONSIBILITY",
+        "ORACLE_EBS_RESP_APPLICATION",
+        "ORACLE_EBS_SECURITY_GROUP",
+        "ORACLE_EBS_NLS_LANGUAGE",
+        "ORACLE_EBS_ORG_ID",
+        "ORACLE_EBS_SERVER_TIMEZONE",
+        "ORACLE_EBS_PARENT_RELATIONSHIP_CODE",
+        "ORACLE_EBS_PAGE_SIZE",
+    ],
+    SapEccResource: [
+        "SAP_ECC_TRANSPORT",
+        "SAP_ECC_BASE_URL",
+        "SAP_ECC_ASHOST",
+        "SAP_ECC_USERNAME",
+        "SAP_ECC_PASSWORD",
+        "SAP_ECC_CLIENT",
+        "SAP_ECC_LANGUAGE",
+        "SAP_ECC_SERVICE_NAME",
+        "SAP_ECC_SYSNR",
+        "SAP_ECC_SAPROUTER",
+        "SAP_ECC_SNC_QOP",
+        "SAP_ECC_SNC_MYNAME",
+        "SAP_ECC_SNC_PARTNERNAME",
+        "SAP_ECC_SNC_LIB",
+        "SAP_ECC_PAGE_SIZE",
+    ],
+    DynamicsSalesResource: [
+        "DYNAMICS_SALES_ENVIRONMENT_URL",
+        "DYNAMICS_SALES_TENANT_ID",
+        "DYNAMICS_SALES_CLIENT_ID",
+        "DYNAMICS_SALES_CLIENT_SECRET",
+        "DYNAMICS_SALES_API_URL",
+        "DYNAMICS_SALES_AUTHORITY_URL",
+        "DYNAMICS_SALES_EXTERNAL_ID_COLUMN",
+        "DYNAMICS_SALES_BATCH_SIZE",
+        "DYNAMICS_SALES_BULK_MODE",
+    ],
+    DynamicsFoResource: [
+        "DYNAMICS_FO_ENVIRONMENT_URL",
+        "DYNAMICS_FO_TENANT_ID",
+        "DYNAMICS_FO_CLIENT_ID",
+        "DYNAMICS_FO_CLIENT_SECRET",
+        "DYNAMICS_FO_AUTHORITY_URL",
+        "DYNAMICS_FO_PAGE_SIZE",
+        "DYNAMICS_FO_BATCH_SIZE",
+    ],
+    SalesforceResource: [
+        "SALESFORCE_MY_DOMAIN_URL",
+        "SALESFORCE_CLIENT_ID",
+        "SALESFORCE_CLIENT_SECRET",
+        "SALESFORCE_API_VERSION",
+        "SALESFORCE_BULK_THRESHOLD",
+        "SALESFORCE_DAILY_LIMIT_RESERVE",
+        "SALESFORCE_PUBSUB_ENDPOINT",
+        "SALESFORCE_CLIENT_NAME",
+        "SALESFORCE_ORDER_NUMBER_FIELD",
+    ],
 }
 
 
@@ -58,10 +103,18 @@ def test_declarations_name_a_system_and_hidden_secret_fields_and_are_not_config(
 
 
 def test_production_settings_come_from_the_environment_with_secrets_left_to_launch():
-    ebs = OracleEbsResource.from_environment({
-        "ORACLE_EBS_BASE_URL": "https://ebs.example.com:4443/", "ORACLE_EBS_PASSWORD": "not-read-now",
-        "ORACLE_EBS_ORG_ID": "ALL", "ORACLE_EBS_PAGE_SIZE": "900", "ORACLE_EBS_AUTH_MODE": "basic",
-        "ORACLE_EBS_SERVER_TIMEZONE": "Europe/Berlin", "ORACLE_EBS_MAX_ATTEMPTS": "2", "ORACLE_EBS_NLS_LANGUAGE": ""})
+    ebs = OracleEbsResource.from_environment(
+        {
+            "ORACLE_EBS_BASE_URL": "https://ebs.example.com:4443/",
+            "ORACLE_EBS_PASSWORD": "not-read-now",
+            "ORACLE_EBS_ORG_ID": "ALL",
+            "ORACLE_EBS_PAGE_SIZE": "900",
+            "ORACLE_EBS_AUTH_MODE": "basic",
+            "ORACLE_EBS_SERVER_TIMEZONE": "Europe/Berlin",
+            "ORACLE_EBS_MAX_ATTEMPTS": "2",
+            "ORACLE_EBS_NLS_LANGUAGE": "",
+        }
+    )
     assert ebs.base_url == "https://ebs.example.com:4443"
     assert isinstance(ebs.password, dg.EnvVar) and ebs.password == "ORACLE_EBS_PASSWORD"
     assert isinstance(ebs.username, dg.EnvVar) and ebs.username == "ORACLE_EBS_USERNAME", "required and unset"
@@ -71,22 +124,29 @@ def test_production_settings_come_from_the_environment_with_secrets_left_to_laun
 
 
 def test_production_settings_of_every_kind_of_field_are_parsed():
-    sales = DynamicsSalesResource.from_environment({"DYNAMICS_SALES_BULK_MODE": "batch",
-                                                    "DYNAMICS_SALES_BATCH_SIZE": "250",
-                                                    "DYNAMICS_SALES_WINDOW_SECONDS": "60.5"})
+    sales = DynamicsSalesResource.from_environment(
+        {
+            "DYNAMICS_SALES_BULK_MODE": "batch",
+            "DYNAMICS_SALES_BATCH_SIZE": "250",
+            "DYNAMICS_SALES_WINDOW_SECONDS": "60.5",
+        }
+    )
     assert (sales.bulk_mode, sales.batch_size, sales.window_seconds) == ("batch", 250, 60.5)
     assert sales.client_secret == "DYNAMICS_SALES_CLIENT_SECRET"
-    salesforce = SalesforceResource.from_environment({"SALESFORCE_API_VERSION": "62.0",
-                                                      "SALESFORCE_PUBSUB_TLS": "false"})
+    salesforce = SalesforceResource.from_environment(
+        {"SALESFORCE_API_VERSION": "62.0", "SALESFORCE_PUBSUB_TLS": "false"}
+    )
     assert (salesforce.api_version, salesforce.pubsub_tls) == ("62.0", False)
     assert salesforce.external_id_fields["Account"] == "ERP_Account_Number__c", "run config only, so the default"
 
 
-@pytest.mark.parametrize("transport, required, absent",
-                         [("odata", "base_url", "ashost"), ("rfc", "ashost", "base_url")])
+@pytest.mark.parametrize(
+    "transport, required, absent", [("odata", "base_url", "ashost"), ("rfc", "ashost", "base_url")]
+)
 def test_sap_requires_the_host_of_its_transport(transport, required, absent):
-    sap = SapEccResource.from_environment({"SAP_ECC_TRANSPORT": transport,
-                                           "SAP_ECC_SNC_LIB": "/opt/sap/libsapcrypto.so"})
+    sap = SapEccResource.from_environment(
+        {"SAP_ECC_TRANSPORT": transport, "SAP_ECC_SNC_LIB": "/opt/sap/libsapcrypto.so"}
+    )
     assert getattr(sap, required) == SapEccResource.environment_variable(required)
     assert isinstance(getattr(sap, required), dg.EnvVar)
     assert getattr(sap, absent) is None
@@ -110,18 +170,32 @@ def test_sandbox_configuration_points_at_the_emulators_with_their_credentials():
     urls = sandbox_urls("10.0.0.5")
     ebs = OracleEbsResource.sandbox(urls, page_size=1000)
     assert (ebs.base_url, ebs.username, ebs.password, ebs.page_size) == (
-        "http://10.0.0.5:18101", SANDBOX.ebs_user, SANDBOX.ebs_password, 1000)
+        "http://10.0.0.5:18101",
+        SANDBOX.ebs_user,
+        SANDBOX.ebs_password,
+        1000,
+    )
     sap = SapEccResource.sandbox(urls)
     assert (sap.transport, sap.base_url, sap.username) == ("odata", "http://10.0.0.5:18102", SANDBOX.sap_user)
     sales = DynamicsSalesResource.sandbox(urls)
     assert (sales.environment_url, sales.authority_url, sales.client_secret) == (
-        "http://10.0.0.5:18105", "http://10.0.0.5:18110", SANDBOX.client_secret)
+        "http://10.0.0.5:18105",
+        "http://10.0.0.5:18110",
+        SANDBOX.client_secret,
+    )
     fo = DynamicsFoResource.sandbox(urls, max_retry_wait_seconds=2)
     assert (fo.environment_url, fo.tenant_id, fo.max_retry_wait_seconds) == (
-        "http://10.0.0.5:18104", SANDBOX.tenant_id, 2)
+        "http://10.0.0.5:18104",
+        SANDBOX.tenant_id,
+        2,
+    )
     salesforce = SalesforceResource.sandbox(urls)
     assert (salesforce.my_domain_url, salesforce.client_id, salesforce.pubsub_endpoint, salesforce.pubsub_tls) == (
-        "http://10.0.0.5:18106", SANDBOX.salesforce_client_id, "10.0.0.5:18116", False)
+        "http://10.0.0.5:18106",
+        SANDBOX.salesforce_client_id,
+        "10.0.0.5:18116",
+        False,
+    )
 
 
 def test_a_sandbox_without_its_own_pubsub_endpoint_uses_the_fixed_port():

@@ -3,12 +3,6 @@ which error a reply becomes, what it says, and how a (status, code) classifies f
 
 import httpx
 import pytest
-
-from ml_connector_dagster.http import ApiError, AuthError, CallCounter, raise_for_vendor, vendor_error
-from ml_connector_dagster.ledger import ErrorClass
-from ml_connector_dagster.loading import deletes
-from ml_connector_dagster.odata_batch import PartResponse
-from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.resources.dynamics_fo import errors as fo
 from ml_connector_dagster.resources.dynamics_fo.targets import DynamicsFoWriter
 from ml_connector_dagster.resources.dynamics_sales import errors as dataverse
@@ -18,6 +12,12 @@ from ml_connector_dagster.resources.oracle_ebs.service import EbsService
 from ml_connector_dagster.resources.salesforce import errors as salesforce
 from ml_connector_dagster.resources.salesforce.client import SalesforceClient
 from ml_connector_dagster.resources.sap_ecc import errors as sap
+
+from ml_connector_dagster.http import ApiError, AuthError, CallCounter, raise_for_vendor, vendor_error
+from ml_connector_dagster.ledger import ErrorClass
+from ml_connector_dagster.loading import deletes
+from ml_connector_dagster.odata_batch import PartResponse
+from ml_connector_dagster.redaction import register_secret
 
 
 def reply(status: int, body=None, text: str | None = None) -> httpx.Response:
@@ -58,18 +58,30 @@ def test_a_reply_that_is_not_the_vendors_json_speaks_for_itself():
 
 def test_secrets_in_a_vendors_message_are_redacted():
     register_secret("s3cr3t-value-for-errors")
-    error = vendor_error(salesforce.ERRORS, reply(400, [{"errorCode": "X", "message": "echo s3cr3t-value-for-errors"}]),
-                         "GET /query")
+    error = vendor_error(
+        salesforce.ERRORS, reply(400, [{"errorCode": "X", "message": "echo s3cr3t-value-for-errors"}]), "GET /query"
+    )
     assert "s3cr3t-value-for-errors" not in str(error)
 
 
 # Dataverse ---------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("status,code,expected", [
-    (404, "0x80040217", ErrorClass.DEPENDENCY), (404, "0x80060891", ErrorClass.DEPENDENCY),
-    (412, "0x80060892", ErrorClass.CONFLICT), (412, "0x80060882", ErrorClass.CONFLICT),
-    (429, "0x80072322", ErrorClass.QUOTA), (400, "0X80072321", ErrorClass.QUOTA),
-    (401, None, ErrorClass.AUTH), (403, None, ErrorClass.AUTH), (409, None, ErrorClass.CONFLICT),
-    (429, None, ErrorClass.QUOTA), (500, None, ErrorClass.TRANSIENT), (400, "0x80048d19", ErrorClass.VALIDATION)])
+@pytest.mark.parametrize(
+    "status,code,expected",
+    [
+        (404, "0x80040217", ErrorClass.DEPENDENCY),
+        (404, "0x80060891", ErrorClass.DEPENDENCY),
+        (412, "0x80060892", ErrorClass.CONFLICT),
+        (412, "0x80060882", ErrorClass.CONFLICT),
+        (429, "0x80072322", ErrorClass.QUOTA),
+        (400, "0X80072321", ErrorClass.QUOTA),
+        (401, None, ErrorClass.AUTH),
+        (403, None, ErrorClass.AUTH),
+        (409, None, ErrorClass.CONFLICT),
+        (429, None, ErrorClass.QUOTA),
+        (500, None, ErrorClass.TRANSIENT),
+        (400, "0x80048d19", ErrorClass.VALIDATION),
+    ],
+)
 def test_dataverse_classifies_by_code_first_then_by_status(status, code, expected):
     assert dataverse.classify(status, code) == expected
 
@@ -93,9 +105,16 @@ def test_fo_refusing_the_token_is_an_auth_error():
         raise_for_vendor(fo.ERRORS, reply(401, fo_error("not registered")), "GET CustomersV3")
 
 
-@pytest.mark.parametrize("status,expected", [(429, ErrorClass.TRANSIENT), (503, ErrorClass.TRANSIENT),
-                                             (400, ErrorClass.VALIDATION), (500, ErrorClass.VALIDATION),
-                                             (401, ErrorClass.AUTH)])
+@pytest.mark.parametrize(
+    "status,expected",
+    [
+        (429, ErrorClass.TRANSIENT),
+        (503, ErrorClass.TRANSIENT),
+        (400, ErrorClass.VALIDATION),
+        (500, ErrorClass.VALIDATION),
+        (401, ErrorClass.AUTH),
+    ],
+)
 def test_a_failed_change_set_is_its_records_failure_classified_by_status(status, expected):
     failed = fo.failure("sf-1", [PartResponse(status, {}, fo_error("Write failed"))])
     assert (failed.ok, failed.error_class, failed.error_message) == (False, expected, "Write failed")
@@ -108,11 +127,18 @@ def test_a_change_set_without_a_failed_part_is_no_failure_and_a_silent_failure_n
 
 
 # Salesforce --------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("code,expected", [
-    ("UNABLE_TO_LOCK_ROW", ErrorClass.TRANSIENT), ("DUPLICATE_VALUE", ErrorClass.CONFLICT),
-    ("DUPLICATE_EXTERNAL_ID", ErrorClass.CONFLICT), ("INVALID_CROSS_REFERENCE_KEY", ErrorClass.DEPENDENCY),
-    ("ENTITY_IS_DELETED", ErrorClass.DEPENDENCY), ("REQUIRED_FIELD_MISSING", ErrorClass.VALIDATION),
-    (None, ErrorClass.VALIDATION)])
+@pytest.mark.parametrize(
+    "code,expected",
+    [
+        ("UNABLE_TO_LOCK_ROW", ErrorClass.TRANSIENT),
+        ("DUPLICATE_VALUE", ErrorClass.CONFLICT),
+        ("DUPLICATE_EXTERNAL_ID", ErrorClass.CONFLICT),
+        ("INVALID_CROSS_REFERENCE_KEY", ErrorClass.DEPENDENCY),
+        ("ENTITY_IS_DELETED", ErrorClass.DEPENDENCY),
+        ("REQUIRED_FIELD_MISSING", ErrorClass.VALIDATION),
+        (None, ErrorClass.VALIDATION),
+    ],
+)
 def test_a_salesforce_records_status_code_classifies_it(code, expected):
     assert salesforce.classify(None, code) == expected
 
@@ -122,8 +148,11 @@ def test_an_expired_salesforce_session_is_an_auth_error_and_a_bad_query_names_it
     with pytest.raises(AuthError, match="Session expired") as refused:
         raise_for_vendor(salesforce.ERRORS, reply(401, session), "GET /services/data/v63.0/query")
     assert refused.value.code == "INVALID_SESSION_ID"
-    bad = vendor_error(salesforce.ERRORS, reply(400, [{"message": "No such column", "errorCode": "INVALID_FIELD"}]),
-                       "GET /services/data/v63.0/query")
+    bad = vendor_error(
+        salesforce.ERRORS,
+        reply(400, [{"message": "No such column", "errorCode": "INVALID_FIELD"}]),
+        "GET /services/data/v63.0/query",
+    )
     assert type(bad) is ApiError and bad.code == "INVALID_FIELD" and "No such column" in str(bad)
 
 
@@ -140,9 +169,16 @@ def test_a_gateway_error_carries_its_code_and_message_text():
     assert failed.code == "/IWBEP/CM_MGW_RT/020" and "GET LFA1Set failed: Property NOPE not found" in str(failed)
 
 
-@pytest.mark.parametrize("status,expected", [(401, ErrorClass.AUTH), (500, ErrorClass.TRANSIENT),
-                                             (503, ErrorClass.TRANSIENT), (400, ErrorClass.VALIDATION),
-                                             (404, ErrorClass.VALIDATION)])
+@pytest.mark.parametrize(
+    "status,expected",
+    [
+        (401, ErrorClass.AUTH),
+        (500, ErrorClass.TRANSIENT),
+        (503, ErrorClass.TRANSIENT),
+        (400, ErrorClass.VALIDATION),
+        (404, ErrorClass.VALIDATION),
+    ],
+)
 def test_sap_gateway_classifies_by_status(status, expected):
     assert sap.classify(status, None) == expected
 
@@ -151,8 +187,9 @@ def test_sap_gateway_classifies_by_status(status, expected):
 def ebs_service(*answers: httpx.Response) -> EbsService:
     pending = list(answers)
     http = httpx.Client(base_url="http://ebs", transport=httpx.MockTransport(lambda request: pending.pop(0)))
-    return EbsService(http, alias="xxmlc_sync", rest_header={}, counter=CallCounter(), page_size=10,
-                      server_timezone=None)
+    return EbsService(
+        http, alias="xxmlc_sync", rest_header={}, counter=CallCounter(), page_size=10, server_timezone=None
+    )
 
 
 def fault(code: str, message: str) -> dict:
@@ -181,10 +218,17 @@ def test_the_packages_own_error_status_is_an_api_error_with_its_message():
     assert refused.value.code == "X_RETURN_STATUS=E"
 
 
-@pytest.mark.parametrize("status,code,expected", [
-    (403, "ISG_SERVICE_AUTH_FAILURE", ErrorClass.AUTH), (403, "FND_SOA_AUTHORIZATION_FAILURE", ErrorClass.AUTH),
-    (401, None, ErrorClass.AUTH), (404, "ISG_INVALID_ALIAS", ErrorClass.VALIDATION),
-    (500, None, ErrorClass.TRANSIENT), (200, "ISG_INVALID_FUNCTION", ErrorClass.VALIDATION)])
+@pytest.mark.parametrize(
+    "status,code,expected",
+    [
+        (403, "ISG_SERVICE_AUTH_FAILURE", ErrorClass.AUTH),
+        (403, "FND_SOA_AUTHORIZATION_FAILURE", ErrorClass.AUTH),
+        (401, None, ErrorClass.AUTH),
+        (404, "ISG_INVALID_ALIAS", ErrorClass.VALIDATION),
+        (500, None, ErrorClass.TRANSIENT),
+        (200, "ISG_INVALID_FUNCTION", ErrorClass.VALIDATION),
+    ],
+)
 def test_ebs_classifies_grant_faults_as_auth(status, code, expected):
     assert ebs.classify(status, code) == expected
 
@@ -194,5 +238,6 @@ def test_of_the_target_writers_only_dataverse_deletes():
     http, counter = httpx.Client(), CallCounter()
     assert deletes(DataverseClient(http, counter=counter, external_id_column="mlc_externalid"))
     assert not deletes(DynamicsFoWriter(http, counter=counter))
-    assert not deletes(SalesforceClient(http, counter=counter, api_version="63.0", external_id_fields={},
-                                        bulk_threshold=2000))
+    assert not deletes(
+        SalesforceClient(http, counter=counter, api_version="63.0", external_id_fields={}, bulk_threshold=2000)
+    )

@@ -3,7 +3,7 @@ local receiver."""
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -19,13 +19,14 @@ from ml_connector_dagster.sandbox.entra import EntraEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.tokens import TokenSigner
 
-NOW = datetime(2026, 10, 3, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 10, 3, 12, tzinfo=UTC)
 OTHER_APP, OTHER_SECRET = "22222222-2222-2222-2222-222222222222", "other-secret"
 WRITE_EXCEPTION = "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException"
 
 
 class Receiver(Emulator):
     """An HTTPS business-event endpoint stand-in: records what arrives, or fails the next `failures` deliveries."""
+
     name = "receiver"
 
     def __init__(self) -> None:
@@ -58,17 +59,25 @@ def sandbox():
         yield server
 
 
-def token(sandbox, client_id: str = SANDBOX.client_id, secret: str = SANDBOX.client_secret,
-          resource: str | None = None) -> str:
-    response = httpx.post(f"{sandbox.url('entra')}/{SANDBOX.tenant_id}/oauth2/v2.0/token", data={
-        "client_id": client_id, "client_secret": secret, "grant_type": "client_credentials",
-        "scope": f"{resource or sandbox.url('dynamics_fo')}/.default"})
+def token(
+    sandbox, client_id: str = SANDBOX.client_id, secret: str = SANDBOX.client_secret, resource: str | None = None
+) -> str:
+    response = httpx.post(
+        f"{sandbox.url('entra')}/{SANDBOX.tenant_id}/oauth2/v2.0/token",
+        data={
+            "client_id": client_id,
+            "client_secret": secret,
+            "grant_type": "client_credentials",
+            "scope": f"{resource or sandbox.url('dynamics_fo')}/.default",
+        },
+    )
     return response.json()["access_token"]
 
 
 def api(sandbox, **headers: str) -> httpx.Client:
-    return httpx.Client(base_url=f"{sandbox.url('dynamics_fo')}/data/",
-                        headers={"Authorization": f"Bearer {token(sandbox)}", **headers})
+    return httpx.Client(
+        base_url=f"{sandbox.url('dynamics_fo')}/data/", headers={"Authorization": f"Bearer {token(sandbox)}", **headers}
+    )
 
 
 def inner(response: httpx.Response) -> dict:
@@ -88,9 +97,17 @@ def batch(changesets: list[list[tuple[str, str, dict | None]]]) -> tuple[str, by
         lines += ["--batch_1", f"Content-Type: multipart/mixed; boundary=changeset_{number}", ""]
         for content_id, (method, url, body) in enumerate(parts, 1):
             payload = json.dumps(body) if body is not None else ""
-            lines += [f"--changeset_{number}", "Content-Type: application/http", "Content-Transfer-Encoding: binary",
-                      f"Content-ID: {content_id}", "", f"{method} {url} HTTP/1.1",
-                      "Content-Type: application/json; type=entry", "", payload]
+            lines += [
+                f"--changeset_{number}",
+                "Content-Type: application/http",
+                "Content-Transfer-Encoding: binary",
+                f"Content-ID: {content_id}",
+                "",
+                f"{method} {url} HTTP/1.1",
+                "Content-Type: application/json; type=entry",
+                "",
+                payload,
+            ]
         lines.append(f"--changeset_{number}--")
     lines += ["--batch_1--", ""]
     return "multipart/mixed; boundary=batch_1", "\r\n".join(lines).encode()
@@ -122,8 +139,9 @@ def test_queries_stay_in_the_default_company_unless_cross_company(sandbox):
         assert len(default) == 60 and {row["dataAreaId"] for row in default} == {"usmf"}
         filtered = client.get("CustomersV3", params={"$filter": "dataAreaId eq 'usrt'"}).json()
         assert filtered["value"] == []
-        usrt = client.get("CustomersV3", params={"$filter": "dataAreaId eq 'usrt'", "cross-company": "true",
-                                                 "$count": "true"}).json()
+        usrt = client.get(
+            "CustomersV3", params={"$filter": "dataAreaId eq 'usrt'", "cross-company": "true", "$count": "true"}
+        ).json()
         assert usrt["@odata.count"] == 36 and {row["dataAreaId"] for row in usrt["value"]} == {"usrt"}
         everywhere = client.get("CustomersV3", params={"cross-company": "true", "$select": "dataAreaId"}).json()
         assert {row["dataAreaId"] for row in everywhere["value"]} == {"usmf", "usrt", "demf"}
@@ -138,19 +156,24 @@ def test_filters_in_fo_syntax_select_orderby_top_and_expand(sandbox):
     with api(sandbox) as client:
         coffee = client.get("CustomersV3", params={"$filter": "OrganizationName eq '*coffee*'"}).json()["value"]
         assert coffee and all("coffee" in row["OrganizationName"].lower() for row in coffee)
-        held = client.get("CustomersV3", params={
-            "$filter": "OnHoldStatus eq Microsoft.Dynamics.DataEntities.CustVendorBlocked'All'"}).json()["value"]
+        held = client.get(
+            "CustomersV3", params={"$filter": "OnHoldStatus eq Microsoft.Dynamics.DataEntities.CustVendorBlocked'All'"}
+        ).json()["value"]
         assert held and {row["OnHoldStatus"] for row in held} == {"All"}
-        top = client.get("CustomersV3", params={"$orderby": "CustomerAccount desc", "$top": "3",
-                                                "$select": "CustomerAccount"}).json()["value"]
+        top = client.get(
+            "CustomersV3", params={"$orderby": "CustomerAccount desc", "$top": "3", "$select": "CustomerAccount"}
+        ).json()["value"]
         assert [set(row) for row in top] == [{"@odata.etag", "CustomerAccount"}] * 3
         assert [row["CustomerAccount"] for row in top] == ["US-060", "US-059", "US-058"]
-        orders = client.get("SalesOrderHeadersV2", params={
-            "$expand": "SalesOrderLines", "$filter": "OrderCreationDateTime ge 2026-09-10T00:00:00Z"}).json()["value"]
+        orders = client.get(
+            "SalesOrderHeadersV2",
+            params={"$expand": "SalesOrderLines", "$filter": "OrderCreationDateTime ge 2026-09-10T00:00:00Z"},
+        ).json()["value"]
         assert orders and all(order["OrderCreationDateTime"] >= "2026-09-10" for order in orders)
         for order in orders:
-            assert order["SalesOrderLines"] and {line["SalesOrderNumber"] for line in order["SalesOrderLines"]} == \
-                {order["SalesOrderNumber"]}
+            assert order["SalesOrderLines"] and {line["SalesOrderNumber"] for line in order["SalesOrderLines"]} == {
+                order["SalesOrderNumber"]
+            }
             assert order["OrderTotalAmount"] == round(sum(line["LineAmount"] for line in order["SalesOrderLines"]), 2)
         unknown = client.get("CustomersV3", params={"$select": "ModifiedDateTime"})
         assert unknown.status_code == 400 and "ModifiedDateTime" in inner(unknown)["message"]
@@ -190,8 +213,9 @@ def test_key_addressed_reads_updates_deletes_and_key_errors(sandbox):
         again = client.get(customer_url("usmf", "US-002")).json()
         assert (again["CreditLimit"], again["SalesMemo"]) == (1234, "VIP")
         assert again["@odata.etag"] != read.json()["@odata.etag"]
-        stale = client.patch(customer_url("usmf", "US-002"), json={"SalesMemo": "x"},
-                             headers={"If-Match": read.headers["etag"]})
+        stale = client.patch(
+            customer_url("usmf", "US-002"), json={"SalesMemo": "x"}, headers={"If-Match": read.headers["etag"]}
+        )
         assert stale.status_code == 412
         unknown = client.patch(customer_url("usmf", "US-002"), json={"Nickname": "x"})
         assert unknown.status_code == 400 and "'Nickname' does not exist" in inner(unknown)["message"]
@@ -200,8 +224,11 @@ def test_key_addressed_reads_updates_deletes_and_key_errors(sandbox):
         assert "not found in the related table 'Customer groups'" in inner(group)["message"]
         ordering = {row["OrderingCustomerAccountNumber"] for row in fo.rows("SalesOrderHeadersV2", dataAreaId="usmf")}
         with_orders = sorted(ordering)[0]
-        without = next(row["CustomerAccount"] for row in fo.rows("CustomersV3", dataAreaId="usmf")
-                       if row["CustomerAccount"] not in ordering)
+        without = next(
+            row["CustomerAccount"]
+            for row in fo.rows("CustomersV3", dataAreaId="usmf")
+            if row["CustomerAccount"] not in ordering
+        )
         assert client.delete(customer_url("usmf", with_orders)).status_code == 400
         assert client.delete(customer_url("usmf", without)).status_code == 204
         assert client.get(customer_url("usmf", without)).status_code == 404
@@ -211,40 +238,61 @@ def test_key_addressed_reads_updates_deletes_and_key_errors(sandbox):
 def test_create_fills_defaults_numbers_orders_and_validates_references(sandbox):
     fo = sandbox["dynamics_fo"]
     with api(sandbox) as client:
-        created = client.post("CustomersV3", json={"dataAreaId": "USMF", "CustomerAccount": "NEW-1",
-                                                   "OrganizationName": "Newco", "CustomerGroupId": "10",
-                                                   "SalesCurrencyCode": "USD"})
+        created = client.post(
+            "CustomersV3",
+            json={
+                "dataAreaId": "USMF",
+                "CustomerAccount": "NEW-1",
+                "OrganizationName": "Newco",
+                "CustomerGroupId": "10",
+                "SalesCurrencyCode": "USD",
+            },
+        )
         assert created.status_code == 201
         body = created.json()
         assert body["dataAreaId"] == "usmf" and body["PaymentMethod"] == "" and body["CreditLimitIsMandatory"] == "No"
         assert body["AddressValidFrom"] == "1900-01-01T00:00:00Z" and body["PartyNumber"]
         assert created.headers["location"].endswith(customer_url("usmf", "NEW-1"))
-        duplicate = client.post("CustomersV3", json={"CustomerAccount": "new-1", "CustomerGroupId": "10",
-                                                     "SalesCurrencyCode": "USD"})
+        duplicate = client.post(
+            "CustomersV3", json={"CustomerAccount": "new-1", "CustomerGroupId": "10", "SalesCurrencyCode": "USD"}
+        )
         assert duplicate.status_code == 400 and "already exists" in inner(duplicate)["message"]
         highest = max(int(row["SalesOrderNumber"]) for row in fo.rows("SalesOrderHeadersV2", dataAreaId="usmf"))
-        first, second = (client.post("SalesOrderHeadersV2", json={"OrderingCustomerAccountNumber": "NEW-1"}).json()
-                         for _ in range(2))
+        first, second = (
+            client.post("SalesOrderHeadersV2", json={"OrderingCustomerAccountNumber": "NEW-1"}).json() for _ in range(2)
+        )
         assert [first["SalesOrderNumber"], second["SalesOrderNumber"]] == [f"{highest + 1:06d}", f"{highest + 2:06d}"]
-        assert (first["CurrencyCode"], first["SalesOrderName"], first["SalesOrderStatus"]) == ("USD", "Newco",
-                                                                                             "Backorder")
+        assert (first["CurrencyCode"], first["SalesOrderName"], first["SalesOrderStatus"]) == (
+            "USD",
+            "Newco",
+            "Backorder",
+        )
         assert first["RequestedShippingDate"] == "1900-01-01T12:00:00Z"
         assert first["OrderCreationDateTime"] == "2026-10-03T12:00:00Z"
-        line = client.post("SalesOrderLines", json={"dataAreaId": "usmf", "SalesOrderNumber": first["SalesOrderNumber"],
-                                                    "ItemNumber": "D0002", "OrderedSalesQuantity": 2}).json()
+        line = client.post(
+            "SalesOrderLines",
+            json={
+                "dataAreaId": "usmf",
+                "SalesOrderNumber": first["SalesOrderNumber"],
+                "ItemNumber": "D0002",
+                "OrderedSalesQuantity": 2,
+            },
+        ).json()
         assert (line["SalesPrice"], line["SalesUnitSymbol"], line["LineAmount"]) == (780.0, "ea", 1560.0)
         assert line["InventoryLotId"] and line["LineCreationSequenceNumber"] == 1
         header = client.get(f"SalesOrderHeadersV2(dataAreaId='usmf',SalesOrderNumber='{first['SalesOrderNumber']}')")
         assert header.json()["OrderTotalAmount"] == 1560.0
         stranger = client.post("SalesOrderHeadersV2", json={"OrderingCustomerAccountNumber": "NOBODY"})
         assert stranger.status_code == 400 and "'Customer account'" in inner(stranger)["message"]
-        no_currency = next(row["CustomerAccount"] for row in fo.rows("CustomersV3", dataAreaId="usmf")
-                           if not row["SalesCurrencyCode"])
+        no_currency = next(
+            row["CustomerAccount"] for row in fo.rows("CustomersV3", dataAreaId="usmf") if not row["SalesCurrencyCode"]
+        )
         unpriced = client.post("SalesOrderHeadersV2", json={"OrderingCustomerAccountNumber": no_currency})
         assert "Field 'Currency' must be filled in." in inner(unpriced)["message"]
         fo.update_settings({"write_error_status": 500})
-        bad_item = client.post("SalesOrderLines", json={"SalesOrderNumber": first["SalesOrderNumber"],
-                                                        "ItemNumber": "NOPE"})
+        bad_item = client.post(
+            "SalesOrderLines", json={"SalesOrderNumber": first["SalesOrderNumber"], "ItemNumber": "NOPE"}
+        )
         assert bad_item.status_code == 500 and "'NOPE' in field 'Item number'" in inner(bad_item)["message"]
 
 
@@ -283,8 +331,7 @@ def test_the_throttle_answers_429_with_retry_after_until_the_window_passes(sandb
 
 
 def register(sandbox, **endpoint) -> str:
-    body = {"url": f"{sandbox.url('receiver')}/events", "business_events": ["CustomerChangedBusinessEvent"],
-            **endpoint}
+    body = {"url": f"{sandbox.url('receiver')}/events", "business_events": ["CustomerChangedBusinessEvent"], **endpoint}
     response = httpx.post(f"{sandbox.url('dynamics_fo')}/_admin/business-events/endpoints", json=body)
     assert response.status_code == 201, response.text
     return response.json()["id"]
@@ -296,22 +343,42 @@ def test_business_events_carry_the_envelope_and_identifiers_only(sandbox):
     with api(sandbox) as client:
         assert client.patch(customer_url("usmf", "US-003"), json={"SalesMemo": "called"}).status_code == 204
         assert client.patch(customer_url("usmf", "US-003"), json={"CustomerGroupId": "XX"}).status_code == 400
-        assert client.patch(customer_url("demf", "DE-003"), json={"SalesMemo": "x"},
-                            params={"cross-company": "true"}).status_code == 204
-    edited = httpx.patch(f"{sandbox.url('dynamics_fo')}/_admin/entities/CustomersV3/usmf,US-004",
-                         json={"PrimaryContactEmail": "ap@newco.example"})
+        assert (
+            client.patch(
+                customer_url("demf", "DE-003"), json={"SalesMemo": "x"}, params={"cross-company": "true"}
+            ).status_code
+            == 204
+        )
+    edited = httpx.patch(
+        f"{sandbox.url('dynamics_fo')}/_admin/entities/CustomersV3/usmf,US-004",
+        json={"PrimaryContactEmail": "ap@newco.example"},
+    )
     assert edited.status_code == 200 and edited.json()["PrimaryContactEmail"] == "ap@newco.example"
     assert fo.events.wait_idle(5)
     (headers, _), _ = receiver.received
     assert headers["x-functions-key"] == "sandbox-key" and headers["content-type"] == "application/json"
     api_event, admin_event = receiver.events()
     assert list(api_event) == sorted(api_event)
-    assert set(api_event) == {"BusinessEventId", "BusinessEventLegalEntity", "ContextRecordSubject", "ControlNumber",
-                              "CustomerAccount", "EventId", "EventTime", "EventTimeIso8601",
-                              "InitiatingUserAADObjectId", "LegalEntity", "MajorVersion", "MinorVersion",
-                              "ParentContextRecordSubjects"}
-    assert (api_event["BusinessEventId"], api_event["LegalEntity"], api_event["CustomerAccount"]) == \
-        ("CustomerChangedBusinessEvent", "usmf", "US-003")
+    assert set(api_event) == {
+        "BusinessEventId",
+        "BusinessEventLegalEntity",
+        "ContextRecordSubject",
+        "ControlNumber",
+        "CustomerAccount",
+        "EventId",
+        "EventTime",
+        "EventTimeIso8601",
+        "InitiatingUserAADObjectId",
+        "LegalEntity",
+        "MajorVersion",
+        "MinorVersion",
+        "ParentContextRecordSubjects",
+    }
+    assert (api_event["BusinessEventId"], api_event["LegalEntity"], api_event["CustomerAccount"]) == (
+        "CustomerChangedBusinessEvent",
+        "usmf",
+        "US-003",
+    )
     assert api_event["EventTime"] == f"/Date({int(NOW.timestamp() * 1000)})/"
     assert api_event["EventTimeIso8601"] == "2026-10-03T12:00:00.0000000Z"
     assert re.fullmatch(r"[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}", api_event["EventId"])

@@ -1,9 +1,10 @@
 """The Entra and Dataverse emulators over real HTTP, through the connector's own client and plain httpx."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 
 from ml_connector_dagster.http import ApiError, AuthError
 from ml_connector_dagster.loading import TargetRecord
@@ -14,27 +15,42 @@ from ml_connector_dagster.sandbox.entra import EntraEmulator
 from ml_connector_dagster.sandbox.faults import FaultPlan
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.tokens import TokenSigner
-from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 
 
 @pytest.fixture
 def sandbox(tmp_path):
-    clock, signer = Clock(frozen_at=datetime(2026, 10, 3, 12, tzinfo=timezone.utc)), TokenSigner()
-    with SandboxServer([EntraEmulator(clock=clock, signer=signer),
-                        DynamicsSalesEmulator(clock=clock, signer=signer, state_dir=tmp_path)]) as server:
+    clock, signer = Clock(frozen_at=datetime(2026, 10, 3, 12, tzinfo=UTC)), TokenSigner()
+    with SandboxServer(
+        [
+            EntraEmulator(clock=clock, signer=signer),
+            DynamicsSalesEmulator(clock=clock, signer=signer, state_dir=tmp_path),
+        ]
+    ) as server:
         yield server
 
 
 def resource(sandbox, **overrides) -> DynamicsSalesResource:
-    return DynamicsSalesResource(**{"environment_url": sandbox.url("dynamics_sales"),
-                                    "authority_url": sandbox.url("entra"), "tenant_id": SANDBOX.tenant_id,
-                                    "client_id": SANDBOX.client_id, "client_secret": SANDBOX.client_secret,
-                                    "max_retry_wait_seconds": 2, **overrides})
+    return DynamicsSalesResource(
+        **{
+            "environment_url": sandbox.url("dynamics_sales"),
+            "authority_url": sandbox.url("entra"),
+            "tenant_id": SANDBOX.tenant_id,
+            "client_id": SANDBOX.client_id,
+            "client_secret": SANDBOX.client_secret,
+            "max_retry_wait_seconds": 2,
+            **overrides,
+        }
+    )
 
 
 def token(sandbox, **form) -> httpx.Response:
-    body = {"client_id": SANDBOX.client_id, "client_secret": SANDBOX.client_secret,
-            "grant_type": "client_credentials", "scope": f"{sandbox.url('dynamics_sales')}/.default", **form}
+    body = {
+        "client_id": SANDBOX.client_id,
+        "client_secret": SANDBOX.client_secret,
+        "grant_type": "client_credentials",
+        "scope": f"{sandbox.url('dynamics_sales')}/.default",
+        **form,
+    }
     return httpx.post(f"{sandbox.url('entra')}/{SANDBOX.tenant_id}/oauth2/v2.0/token", data=body)
 
 
@@ -90,9 +106,15 @@ def test_upsert_by_alternate_key_creates_then_updates_in_one_call_per_batch(sand
 
 def test_a_bad_record_fails_the_bulk_call_and_gets_its_own_reason_from_batch(sandbox):
     dataverse = sandbox["dynamics_sales"]
-    records = [account("a"), account("b", name="x" * 161), account("c", nosuchcolumn=1),
-               TargetRecord("d", {"lastname": "Doe", "parentcustomerid_account@odata.bind":
-                                  "/accounts(mlc_externalid='missing')"}), account("e")]
+    records = [
+        account("a"),
+        account("b", name="x" * 161),
+        account("c", nosuchcolumn=1),
+        TargetRecord(
+            "d", {"lastname": "Doe", "parentcustomerid_account@odata.bind": "/accounts(mlc_externalid='missing')"}
+        ),
+        account("e"),
+    ]
     with resource(sandbox).open() as client:
         accounts = client.upsert("account", records[:3] + records[4:])
         contact = client.upsert("contact", [records[3]])
@@ -108,9 +130,19 @@ def test_contacts_bind_to_accounts_by_key_and_read_back_as_lookup_values(sandbox
     dataverse = sandbox["dynamics_sales"]
     with resource(sandbox).open() as client:
         client.upsert("account", [account("parent")])
-        client.upsert("contact", [TargetRecord("c1", {"firstname": "Ada", "lastname": "Lovelace",
-                                                      "parentcustomerid_account@odata.bind":
-                                                          "/accounts(mlc_externalid='parent')"})])
+        client.upsert(
+            "contact",
+            [
+                TargetRecord(
+                    "c1",
+                    {
+                        "firstname": "Ada",
+                        "lastname": "Lovelace",
+                        "parentcustomerid_account@odata.bind": "/accounts(mlc_externalid='parent')",
+                    },
+                )
+            ],
+        )
         snapshot = client.snapshot("contact", ["lastname", "parentcustomerid_account@odata.bind"])
     [contact] = dataverse.rows("contact")
     assert contact["fullname"] == "Ada Lovelace"
@@ -136,15 +168,15 @@ def test_filters_select_and_the_strict_query_rules(sandbox):
         with pytest.raises(ApiError, match="nosuch"):
             list(client.rows("account", ["nosuch"]))
     bearer = token(sandbox).json()["access_token"]
-    skip = httpx.get(f"{sandbox.url('dynamics_sales')}/api/data/v9.2/accounts?$skip=1",
-                     headers={"Authorization": f"Bearer {bearer}"})
+    skip = httpx.get(
+        f"{sandbox.url('dynamics_sales')}/api/data/v9.2/accounts?$skip=1", headers={"Authorization": f"Bearer {bearer}"}
+    )
     assert skip.status_code == 400
 
 
 def test_upsert_matrix_of_conditional_headers(sandbox):
     api = f"{sandbox.url('dynamics_sales')}/api/data/v9.2"
-    headers = {"Authorization": f"Bearer {token(sandbox).json()['access_token']}",
-               "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {token(sandbox).json()['access_token']}", "Content-Type": "application/json"}
     url = f"{api}/accounts(mlc_externalid='m1')"
     assert httpx.patch(url, json={"name": "x"}, headers={**headers, "If-Match": "*"}).status_code == 404
     created = httpx.patch(url, json={"name": "x"}, headers={**headers, "Prefer": "return=representation"})

@@ -1,46 +1,68 @@
 """The EBS ISG emulator over real HTTP, through the connector's own `oracle_ebs` resource and plain httpx."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
+from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
 from ml_connector_dagster.http import ApiError, AuthError
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
-from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
-START = datetime(2026, 10, 1, tzinfo=timezone.utc)
+START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = [START + timedelta(days=n) for n in range(4)]
 
 
 @pytest.fixture(scope="module")
 def ebs():
-    emulator = OracleEbsEmulator(clock=Clock(frozen_at=datetime(2026, 10, 3, 12, tzinfo=timezone.utc)), parties=360,
-                                 vendors=60, start_date=date(2026, 10, 1), days=3)
+    emulator = OracleEbsEmulator(
+        clock=Clock(frozen_at=datetime(2026, 10, 3, 12, tzinfo=UTC)),
+        parties=360,
+        vendors=60,
+        start_date=date(2026, 10, 1),
+        days=3,
+    )
     with SandboxServer([emulator]) as server:
         yield emulator, server.url("oracle_ebs")
 
 
 def resource(url: str, **overrides) -> OracleEbsResource:
-    return OracleEbsResource(**{"base_url": url, "username": SANDBOX.ebs_user, "password": SANDBOX.ebs_password,
-                                "max_retry_wait_seconds": 1, **overrides})
+    return OracleEbsResource(
+        **{
+            "base_url": url,
+            "username": SANDBOX.ebs_user,
+            "password": SANDBOX.ebs_password,
+            "max_retry_wait_seconds": 1,
+            **overrides,
+        }
+    )
 
 
 def keys(rows: list[dict], key: str) -> list[str]:
     return [row[key] for row in rows]
 
 
-@pytest.mark.parametrize("method,key", [("GET_PARTIES", "PARTY_ID"), ("GET_CUST_ACCOUNTS", "CUST_ACCOUNT_ID"),
-                                        ("GET_PARTY_SITES", "PARTY_SITE_ID"), ("GET_CONTACTS", "RELATIONSHIP_ID"),
-                                        ("GET_VENDORS", "VENDOR_ID"), ("GET_VENDOR_SITES", "VENDOR_SITE_ID")])
+@pytest.mark.parametrize(
+    "method,key",
+    [
+        ("GET_PARTIES", "PARTY_ID"),
+        ("GET_CUST_ACCOUNTS", "CUST_ACCOUNT_ID"),
+        ("GET_PARTY_SITES", "PARTY_SITE_ID"),
+        ("GET_CONTACTS", "RELATIONSHIP_ID"),
+        ("GET_VENDORS", "VENDOR_ID"),
+        ("GET_VENDOR_SITES", "VENDOR_SITE_ID"),
+    ],
+)
 def test_daily_windows_partition_the_data_and_paging_is_stable(ebs, method, key):
     _, url = ebs
     with resource(url, page_size=1000).open() as service:
         whole = list(service.read_window(method, DAYS[0], DAYS[3]))
-        by_day = [row for start, end in zip(DAYS, DAYS[1:]) for row in service.read_window(method, start, end)]
+        by_day = [
+            row for start, end in zip(DAYS, DAYS[1:], strict=False) for row in service.read_window(method, start, end)
+        ]
     with resource(url, page_size=37).open() as service:
         paged = list(service.read_window(method, DAYS[0], DAYS[3]))
     assert whole and len(set(keys(whole, key))) == len(whole)
@@ -142,15 +164,18 @@ def test_the_envelope_forms_isg_accepts(ebs):
     auth = (SANDBOX.ebs_user, SANDBOX.ebs_password)
     endpoint = f"{url}/webservices/rest/xxmlc_sync/get_parties/"
     params = {"P_PARTY_IDS": "1001", "P_LIMIT": "10"}
-    for body in ({"GET_PARTIES_Input": {"RESTHeader": {"Org_Id": "204"}, "InputParameters": params}},
-                 {"anything": {"InputParameters": params}}, {"InputParameters": params}):
+    for body in (
+        {"GET_PARTIES_Input": {"RESTHeader": {"Org_Id": "204"}, "InputParameters": params}},
+        {"anything": {"InputParameters": params}},
+        {"InputParameters": params},
+    ):
         answer = httpx.post(endpoint, json=body, auth=auth).json()["OutputParameters"]
         assert answer["X_RETURN_STATUS"] == "S" and answer["X_ROWS"]["X_ROWS_ITEM"]["PARTY_ID"] == "1001"
     assert httpx.post(endpoint, json={"InputParameters": params}).status_code == 401
 
 
 def test_an_edit_moves_the_row_into_todays_window_and_persists(tmp_path):
-    clock = Clock(frozen_at=datetime(2026, 10, 20, 9, tzinfo=timezone.utc))
+    clock = Clock(frozen_at=datetime(2026, 10, 20, 9, tzinfo=UTC))
     emulator = OracleEbsEmulator(clock=clock, state_dir=tmp_path, parties=30, vendors=5, days=2)
     row = emulator.update_row("HZ_PARTIES", "1001", {"PARTY_NAME": "Renamed Ltd"})
     assert row["LAST_UPDATE_DATE"] == "2026-10-20 09:00:00" and row["OBJECT_VERSION_NUMBER"] == 2
@@ -160,10 +185,14 @@ def test_an_edit_moves_the_row_into_todays_window_and_persists(tmp_path):
     assert again.rows("HZ_PARTIES", PARTY_ID=1001)[0]["PARTY_NAME"] == "Renamed Ltd"
     with SandboxServer([again]) as server:
         with resource(server.url("oracle_ebs")).open() as service:
-            today = list(service.read_window("GET_PARTIES", datetime(2026, 10, 20, tzinfo=timezone.utc),
-                                             datetime(2026, 10, 21, tzinfo=timezone.utc)))
+            today = list(
+                service.read_window(
+                    "GET_PARTIES", datetime(2026, 10, 20, tzinfo=UTC), datetime(2026, 10, 21, tzinfo=UTC)
+                )
+            )
         vendor_id = again.rows("AP_SUPPLIERS")[0]["VENDOR_ID"]
-        patched = httpx.patch(f"{server.url('oracle_ebs')}/_admin/tables/PO_VENDORS/{vendor_id}",
-                              json={"VENDOR_NAME": "Via the view"})
+        patched = httpx.patch(
+            f"{server.url('oracle_ebs')}/_admin/tables/PO_VENDORS/{vendor_id}", json={"VENDOR_NAME": "Via the view"}
+        )
     assert [row["PARTY_NAME"] for row in today] == ["Renamed Ltd"]
     assert patched.status_code == 200 and patched.json()["VENDOR_NAME"] == "Via the view"

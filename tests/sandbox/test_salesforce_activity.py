@@ -2,7 +2,7 @@
 deals and activate orders through the emulator's validated write path, each sold from the account's legal entity;
 a second day with the same seed changes nothing."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.salesforce import SalesforceEmulator
 from ml_connector_dagster.sandbox.salesforce.activity import legal_entity
 
-START = datetime(2026, 10, 1, 9, 30, tzinfo=timezone.utc)
+START = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 ACCOUNTS = ("usmf/US-001", "usmf/US-002", "usmf/US-003", "demf/DE-001", "demf/DE-002", "usrt/US-001")
 PRODUCTS = ("usmf/D0001", "usmf/D0002", "usmf/M0001", "usmf/S0001", "demf/D0001", "demf/D0003")
 SELLS_FROM = {"United States": "usmf", "Germany": "demf", "France": "usmf"}
@@ -18,14 +18,19 @@ SELLS_FROM = {"United States": "usmf", "Germany": "demf", "France": "usmf"}
 
 def synced(emulator: SalesforceEmulator) -> SalesforceEmulator:
     """What the F&O → Salesforce sync leaves: keyed accounts and products, one product already priced, one retired."""
-    emulator.insert("Account", [{"Name": f"Customer {key}", "ERP_Account_Number__c": key, "BillingCountry": "US"}
-                                for key in ACCOUNTS])
-    products = emulator.insert("Product2", [{"Name": f"Item {key}", "ERP_Item_Number__c": key, "IsActive": True}
-                                            for key in PRODUCTS])
+    emulator.insert(
+        "Account",
+        [{"Name": f"Customer {key}", "ERP_Account_Number__c": key, "BillingCountry": "US"} for key in ACCOUNTS],
+    )
+    products = emulator.insert(
+        "Product2", [{"Name": f"Item {key}", "ERP_Item_Number__c": key, "IsActive": True} for key in PRODUCTS]
+    )
     emulator.insert("Product2", [{"Name": "Retired", "ERP_Item_Number__c": "usmf/X0001", "IsActive": False}])
     [book] = emulator.rows("Pricebook2", IsStandard=True)
-    emulator.insert("PricebookEntry", [{"Pricebook2Id": book["Id"], "Product2Id": products[0]["Id"],
-                                        "UnitPrice": 220.0, "IsActive": True}])
+    emulator.insert(
+        "PricebookEntry",
+        [{"Pricebook2Id": book["Id"], "Product2Id": products[0]["Id"], "UnitPrice": 220.0, "IsActive": True}],
+    )
     return emulator
 
 
@@ -41,15 +46,25 @@ def counts(emulator: SalesforceEmulator) -> dict[str, int]:
 def test_a_sales_day_sells_from_the_accounts_legal_entity(org):
     summary = org.simulate_sales()
     assert {name: len(ids) for name, ids in summary.items()} == {
-        "new_accounts": 6, "won_deals": 12, "other_deals": 2, "activated_orders": 6, "draft_orders": 1}
+        "new_accounts": 6,
+        "won_deals": 12,
+        "other_deals": 2,
+        "activated_orders": 6,
+        "draft_orders": 1,
+    }
     accounts = {row["Id"]: row for row in org.rows("Account")}
     products = {row["Id"]: row for row in org.rows("Product2")}
     entries = {row["Id"]: row for row in org.rows("PricebookEntry")}
     [book] = org.rows("Pricebook2", IsStandard=True)
 
     new = [accounts[account_id] for account_id in summary["new_accounts"]]
-    assert all(row["ERP_Account_Number__c"] is None and row["BillingStreet"] and row["BillingCity"] and
-               row["BillingPostalCode"] for row in new)
+    assert all(
+        row["ERP_Account_Number__c"] is None
+        and row["BillingStreet"]
+        and row["BillingCity"]
+        and row["BillingPostalCode"]
+        for row in new
+    )
     assert [row["BillingCountry"] for row in new].count("France") == 1
     assert {row["BillingCountry"] for row in new} == {"United States", "Germany", "France"}
 
@@ -74,8 +89,10 @@ def test_a_sales_day_sells_from_the_accounts_legal_entity(org):
     assert 1 < len(on_new) < len(won) / 2, "mostly ERP customers, a few new ones"
     assert [accounts[deal["AccountId"]]["BillingCountry"] for deal in on_new].count("France") == 1
     assert any(line["Discount"] for deal in won for line in org.rows("OpportunityLineItem", OpportunityId=deal["Id"]))
-    assert {legal_entity(accounts[deal["AccountId"]]["ERP_Account_Number__c"]) for deal in won} - {None} <= \
-        {"usmf", "demf"}, "usrt has no products, so nobody sells to its customers"
+    assert {legal_entity(accounts[deal["AccountId"]]["ERP_Account_Number__c"]) for deal in won} - {None} <= {
+        "usmf",
+        "demf",
+    }, "usrt has no products, so nobody sells to its customers"
     others = [org.rows("Opportunity", Id=deal_id)[0] for deal_id in summary["other_deals"]]
     assert sorted(deal["StageName"] for deal in others) == ["Closed Lost", "Prospecting"]
     assert not any(deal["IsWon"] for deal in others)

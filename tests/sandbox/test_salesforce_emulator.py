@@ -6,14 +6,17 @@ import base64
 import hashlib
 import hmac
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
-    SalesforceExpiredSession, SalesforceMalformedRequest, SalesforceMoreThanOneRecord, SalesforceResourceNotFound,
+    SalesforceExpiredSession,
+    SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
+    SalesforceResourceNotFound,
 )
 
 from ml_connector_dagster.sandbox.clock import Clock
@@ -24,7 +27,7 @@ from ml_connector_dagster.sandbox.salesforce.errors import SfError
 from ml_connector_dagster.sandbox.salesforce.ids import record_id
 from ml_connector_dagster.sandbox.server import SandboxServer
 
-START = datetime(2026, 10, 1, 9, 30, tzinfo=timezone.utc)
+START = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 
 
@@ -36,9 +39,10 @@ def org():
 
 
 def token(url: str, **form) -> httpx.Response:
-    return httpx.post(f"{url}/services/oauth2/token", data={"grant_type": "client_credentials",
-                                                           "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                                                           **form})
+    return httpx.post(
+        f"{url}/services/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, **form},
+    )
 
 
 def bearer(url: str) -> dict[str, str]:
@@ -58,8 +62,9 @@ def client(url: str) -> Salesforce:
     answer = token(url).json()
     session = requests.Session()
     session.mount(url.replace("http://", "https://"), PlainHttp())
-    return Salesforce(instance_url=answer["instance_url"], session_id=answer["access_token"], version="63.0",
-                      session=session)
+    return Salesforce(
+        instance_url=answer["instance_url"], session_id=answer["access_token"], version="63.0", session=session
+    )
 
 
 # token and sessions ------------------------------------------------------------------------------------------------
@@ -72,12 +77,15 @@ def test_token_names_the_instance_and_refuses_bad_clients(org):
     assert body["issued_at"] == str(int(START.timestamp() * 1000)) and body["access_token"].startswith("00D")
     expected = hmac.new(CLIENT_SECRET.encode(), f"{body['id']}{body['issued_at']}".encode(), hashlib.sha256).digest()
     assert base64.b64decode(body["signature"]) == expected
-    basic = httpx.post(f"{url}/services/oauth2/token", data={"grant_type": "client_credentials"},
-                       auth=(CLIENT_ID, CLIENT_SECRET))
+    basic = httpx.post(
+        f"{url}/services/oauth2/token", data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET)
+    )
     assert basic.status_code == 200 and basic.json()["access_token"] != body["access_token"]
     refused = token(url, client_secret="wrong")
-    assert refused.status_code == 400 and refused.json() == {"error": "invalid_client",
-                                                             "error_description": "invalid client credentials"}
+    assert refused.status_code == 400 and refused.json() == {
+        "error": "invalid_client",
+        "error_description": "invalid client credentials",
+    }
     assert token(url, client_id="3MVG9someone-else").status_code == 400
     other = token(url, grant_type="password")
     assert other.status_code == 400 and other.json()["error"] == "unsupported_grant_type"
@@ -131,8 +139,10 @@ def test_simple_salesforce_creates_reads_updates_upserts_and_deletes(org):
     created = sf.Product2.create({"Name": "Cable", "ProductCode": "A0001"})
     assert created["success"] is True and created["errors"] == [] and created["id"].startswith("01t")
     product = sf.Product2.get(created["id"])
-    assert product["attributes"] == {"type": "Product2",
-                                     "url": f"/services/data/v63.0/sobjects/Product2/{created['id']}"}
+    assert product["attributes"] == {
+        "type": "Product2",
+        "url": f"/services/data/v63.0/sobjects/Product2/{created['id']}",
+    }
     assert product["IsDeleted"] is False and STAMP.match(product["CreatedDate"])
     emulator.clock.advance(90)
     assert sf.Product2.update(created["id"], {"IsActive": True}) == 204
@@ -147,8 +157,17 @@ def test_simple_salesforce_creates_reads_updates_upserts_and_deletes(org):
     assert [r["IsDeleted"] for r in deleted] == [True], "queryAll still finds what is in the Recycle Bin"
     assert sf.Account.get_by_custom_id("ERP_Account_Number__c", "usmf/C-1001")["Id"] == account["Id"]
     names = {o["name"] for o in sf.describe()["sobjects"]}
-    assert {"Account", "Contact", "Product2", "Pricebook2", "PricebookEntry", "Opportunity", "OpportunityLineItem",
-            "Order", "OrderItem"} <= names
+    assert {
+        "Account",
+        "Contact",
+        "Product2",
+        "Pricebook2",
+        "PricebookEntry",
+        "Opportunity",
+        "OpportunityLineItem",
+        "Order",
+        "OrderItem",
+    } <= names
     fields = {f["name"]: f for f in sf.Account.describe()["fields"]}
     assert fields["ERP_Account_Number__c"]["externalId"] is True and fields["Name"]["length"] == 255
 
@@ -164,19 +183,34 @@ def test_field_errors_surface_as_simple_salesforce_exceptions(org):
         return body
 
     missing = error(lambda: sf.Opportunity.create({"Name": "Big deal"}))
-    assert missing == {"errorCode": "REQUIRED_FIELD_MISSING", "fields": ["StageName", "CloseDate"],
-                       "message": "Required fields are missing: [StageName, CloseDate]"}
+    assert missing == {
+        "errorCode": "REQUIRED_FIELD_MISSING",
+        "fields": ["StageName", "CloseDate"],
+        "message": "Required fields are missing: [StageName, CloseDate]",
+    }
     too_long = error(lambda: sf.Account.create({"Name": "x" * 256}))
     assert too_long["errorCode"] == "STRING_TOO_LONG" and "(max length=255)" in too_long["message"]
     assert error(lambda: sf.Account.create({"Name": "A", "Colour__c": "red"}))["errorCode"] == "INVALID_FIELD"
-    assert error(lambda: sf.Account.create({"Name": "A", "CreatedDate": "2026-01-01T00:00:00.000+0000"}))[
-        "errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
-    assert error(lambda: sf.Account.upsert("ERP_Account_Number__c/C-1", {"Id": "001000000000000AAA", "Name": "A"}))[
-        "errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
-    assert error(lambda: sf.Opportunity.create({"Name": "Deal", "StageName": "Prospecting", "CloseDate": "soon"}))[
-        "errorCode"] == "JSON_PARSER_ERROR"
-    assert error(lambda: sf.Contact.create({"LastName": "Doe", "AccountId": "003Sb0000000001AAA"}))[
-        "errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    assert (
+        error(lambda: sf.Account.create({"Name": "A", "CreatedDate": "2026-01-01T00:00:00.000+0000"}))["errorCode"]
+        == "INVALID_FIELD_FOR_INSERT_UPDATE"
+    )
+    assert (
+        error(lambda: sf.Account.upsert("ERP_Account_Number__c/C-1", {"Id": "001000000000000AAA", "Name": "A"}))[
+            "errorCode"
+        ]
+        == "INVALID_FIELD_FOR_INSERT_UPDATE"
+    )
+    assert (
+        error(lambda: sf.Opportunity.create({"Name": "Deal", "StageName": "Prospecting", "CloseDate": "soon"}))[
+            "errorCode"
+        ]
+        == "JSON_PARSER_ERROR"
+    )
+    assert (
+        error(lambda: sf.Contact.create({"LastName": "Doe", "AccountId": "003Sb0000000001AAA"}))["errorCode"]
+        == "FIELD_INTEGRITY_EXCEPTION"
+    )
     with pytest.raises(SalesforceResourceNotFound):
         sf.Account.upsert("AccountNumber/42", {"Name": "A"})
     with pytest.raises(SalesforceResourceNotFound):
@@ -197,11 +231,15 @@ def test_duplicate_external_ids(org):
     with pytest.raises(SalesforceMoreThanOneRecord) as several:
         sf.Account.upsert("ERP_Account_Number__c/C-1", {"Name": "Three"})
     assert several.value.status == 300
-    assert several.value.content == [f"/services/data/v63.0/sobjects/Account/{first}",
-                                     f"/services/data/v63.0/sobjects/Account/{second}"]
-    answer = httpx.patch(f"{url}/services/data/v63.0/composite/sobjects/Account/ERP_Account_Number__c",
-                         headers=bearer(url), json={"records": [
-                             {"attributes": {"type": "Account"}, "ERP_Account_Number__c": "C-1", "Name": "Three"}]})
+    assert several.value.content == [
+        f"/services/data/v63.0/sobjects/Account/{first}",
+        f"/services/data/v63.0/sobjects/Account/{second}",
+    ]
+    answer = httpx.patch(
+        f"{url}/services/data/v63.0/composite/sobjects/Account/ERP_Account_Number__c",
+        headers=bearer(url),
+        json={"records": [{"attributes": {"type": "Account"}, "ERP_Account_Number__c": "C-1", "Name": "Three"}]},
+    )
     [result] = answer.json()
     assert result["success"] is False and result["errors"][0]["statusCode"] == "DUPLICATE_EXTERNAL_ID"
     assert {r["Name"] for r in emulator.rows("Account")} == {"One", "Two"}, "nothing was written"
@@ -211,11 +249,13 @@ def test_relationships_by_external_id_and_computed_fields(org):
     emulator, url = org
     sf = client(url)
     account = sf.Account.create({"Name": "Contoso", "ERP_Account_Number__c": "C-1"})["id"]
-    contact = sf.Contact.create({"FirstName": "Ada", "LastName": "Lovelace",
-                                 "Account": {"ERP_Account_Number__c": "c-1"}})["id"]
+    contact = sf.Contact.create(
+        {"FirstName": "Ada", "LastName": "Lovelace", "Account": {"ERP_Account_Number__c": "c-1"}}
+    )["id"]
     assert sf.Contact.get(contact)["AccountId"] == account and sf.Contact.get(contact)["Name"] == "Ada Lovelace"
-    deal = sf.Opportunity.create({"Name": "Deal", "AccountId": account, "StageName": "Closed Won",
-                                  "CloseDate": "2026-10-31"})["id"]
+    deal = sf.Opportunity.create(
+        {"Name": "Deal", "AccountId": account, "StageName": "Closed Won", "CloseDate": "2026-10-31"}
+    )["id"]
     assert (sf.Opportunity.get(deal)["IsClosed"], sf.Opportunity.get(deal)["IsWon"]) == (True, True)
     product = sf.Product2.create({"Name": "Cable"})["id"]
     custom_book = sf.Pricebook2.create({"Name": "Wholesale", "IsActive": True})["id"]
@@ -225,8 +265,9 @@ def test_relationships_by_external_id_and_computed_fields(org):
     [standard] = emulator.rows("Pricebook2", IsStandard=True)
     sf.PricebookEntry.create({"Pricebook2Id": standard["Id"], "Product2Id": product, "UnitPrice": 10})
     entry = sf.PricebookEntry.create({"Pricebook2Id": custom_book, "Product2Id": product, "UnitPrice": 9})["id"]
-    order = sf.Order.create({"AccountId": account, "EffectiveDate": "2026-10-01", "Status": "Draft",
-                             "Pricebook2Id": custom_book})["id"]
+    order = sf.Order.create(
+        {"AccountId": account, "EffectiveDate": "2026-10-01", "Status": "Draft", "Pricebook2Id": custom_book}
+    )["id"]
     item = sf.OrderItem.create({"OrderId": order, "PricebookEntryId": entry, "Quantity": 3, "UnitPrice": 9})["id"]
     assert sf.OrderItem.get(item)["TotalPrice"] == 27 and sf.Order.get(order)["OrderNumber"] == "00000100"
 
@@ -235,8 +276,13 @@ def test_relationships_by_external_id_and_computed_fields(org):
 def test_soql_filters_orders_and_limits(org):
     emulator, url = org
     sf = client(url)
-    emulator.insert("Account", [{"Name": "Alpha", "Type": "Customer", "NumberOfEmployees": 10},
-                                {"Name": "Beta", "Type": "Partner", "NumberOfEmployees": 250}])
+    emulator.insert(
+        "Account",
+        [
+            {"Name": "Alpha", "Type": "Customer", "NumberOfEmployees": 10},
+            {"Name": "Beta", "Type": "Partner", "NumberOfEmployees": 250},
+        ],
+    )
     emulator.clock.advance(3600)
     [gamma] = emulator.insert("Account", [{"Name": "Gamma", "Type": "Customer", "Website": "it's.example"}])
     emulator.insert("Contact", [{"LastName": "Doe", "AccountId": gamma["Id"]}, {"LastName": "Roe"}])
@@ -256,8 +302,9 @@ def test_soql_filters_orders_and_limits(org):
     record = sf.query("SELECT Id, SystemModstamp FROM Account WHERE Name = 'Gamma'")["records"][0]
     assert record["SystemModstamp"] == "2026-10-01T10:30:00.000+0000"
     assert record["attributes"] == {"type": "Account", "url": f"/services/data/v63.0/sobjects/Account/{gamma['Id']}"}
-    contacts = sf.query("SELECT LastName, Account.Name FROM Contact WHERE Account.Name LIKE 'G%' OR "
-                        "AccountId = null ORDER BY LastName")["records"]
+    contacts = sf.query(
+        "SELECT LastName, Account.Name FROM Contact WHERE Account.Name LIKE 'G%' OR AccountId = null ORDER BY LastName"
+    )["records"]
     assert contacts[0]["Account"]["Name"] == "Gamma" and contacts[0]["Account"]["attributes"]["type"] == "Account"
     assert contacts[1]["Account"] is None
 
@@ -286,8 +333,11 @@ def test_query_pages_of_2000_with_next_records_url(org):
     everything = sf.query_all("SELECT Id FROM Account")
     assert everything["totalSize"] == len(everything["records"]) == 2101
     assert len({r["Id"] for r in everything["records"]}) == 2101
-    small = httpx.get(f"{url}/services/data/v63.0/query", params={"q": "SELECT Id FROM Account"},
-                      headers={**bearer(url), "Sforce-Query-Options": "batchSize=500"}).json()
+    small = httpx.get(
+        f"{url}/services/data/v63.0/query",
+        params={"q": "SELECT Id FROM Account"},
+        headers={**bearer(url), "Sforce-Query-Options": "batchSize=500"},
+    ).json()
     assert len(small["records"]) == 500 and small["nextRecordsUrl"].endswith("-500")
 
 
@@ -298,24 +348,34 @@ def test_collections_answer_per_record_and_all_or_none_rolls_back(org):
     path = f"{url}/services/data/v63.0/composite/sobjects/Account/ERP_Account_Number__c"
 
     def records(*names: str, start: int = 0) -> list[dict]:
-        return [{"attributes": {"type": "Account"}, "ERP_Account_Number__c": f"k{n}", "Name": name}
-                for n, name in enumerate(names, start)]
+        return [
+            {"attributes": {"type": "Account"}, "ERP_Account_Number__c": f"k{n}", "Name": name}
+            for n, name in enumerate(names, start)
+        ]
 
     answer = httpx.patch(path, headers=headers, json={"allOrNone": False, "records": records("A", "x" * 300, "C")})
     assert answer.status_code == 200 and answer.headers["sforce-limit-info"].startswith("api-usage=")
     first, second, third = answer.json()
     assert (first["success"], first["created"], third["success"]) == (True, True, True)
-    assert second == {"id": None, "success": False, "created": False, "errors": [
-        {"statusCode": "STRING_TOO_LONG", "fields": ["Name"], "message": second["errors"][0]["message"]}]}
+    assert second == {
+        "id": None,
+        "success": False,
+        "created": False,
+        "errors": [{"statusCode": "STRING_TOO_LONG", "fields": ["Name"], "message": second["errors"][0]["message"]}],
+    }
     again = httpx.patch(path, headers=headers, json={"records": records("A again")}).json()
     assert again == [{"id": first["id"], "success": True, "errors": [], "created": False}]
 
-    rolled = httpx.patch(path, headers=headers, json={"allOrNone": True,
-                                                      "records": records("A2", "", "C2", start=10)}).json()
+    rolled = httpx.patch(
+        path, headers=headers, json={"allOrNone": True, "records": records("A2", "", "C2", start=10)}
+    ).json()
     assert [r["success"] for r in rolled] == [False, False, False]
     assert rolled[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
-    assert rolled[0]["errors"][0]["statusCode"] == rolled[2]["errors"][0]["statusCode"] == \
-        "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert (
+        rolled[0]["errors"][0]["statusCode"]
+        == rolled[2]["errors"][0]["statusCode"]
+        == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    )
     assert {r["Name"] for r in emulator.rows("Account")} == {"A again", "C"}
 
     repeated = httpx.patch(path, headers=headers, json={"records": records("P", "Q") + records("R")}).json()
@@ -324,12 +384,18 @@ def test_collections_answer_per_record_and_all_or_none_rolls_back(org):
     assert too_many.status_code == 400 and too_many.json()[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
     untyped = httpx.patch(path, headers=headers, json={"records": [{"ERP_Account_Number__c": "k", "Name": "N"}]})
     assert untyped.status_code == 400
-    wrong_type = httpx.patch(path, headers=headers, json={"records": [{"attributes": {"type": "Contact"},
-                                                                       "ERP_Account_Number__c": "k", "Name": "N"}]})
+    wrong_type = httpx.patch(
+        path,
+        headers=headers,
+        json={"records": [{"attributes": {"type": "Contact"}, "ERP_Account_Number__c": "k", "Name": "N"}]},
+    )
     assert wrong_type.status_code == 400
 
-    created = httpx.post(f"{url}/services/data/v63.0/composite/sobjects", headers=headers, json={"records": [
-        {"attributes": {"type": "Product2"}, "Name": "Cable"}, {"attributes": {"type": "Contact"}}]}).json()
+    created = httpx.post(
+        f"{url}/services/data/v63.0/composite/sobjects",
+        headers=headers,
+        json={"records": [{"attributes": {"type": "Product2"}, "Name": "Cable"}, {"attributes": {"type": "Contact"}}]},
+    ).json()
     assert created[0]["success"] is True and created[0]["id"].startswith("01t") and "created" not in created[0]
     assert created[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
 
@@ -351,15 +417,22 @@ def test_bulk_ingest_job_moves_through_its_states_and_reports_each_row(org):
     emulator.insert("Product2", [{"Name": "Old cable", "ERP_Item_Number__c": "usmf/A1"}])
     headers = bearer(url)
     root = f"{url}/services/data/v63.0/jobs/ingest"
-    created = httpx.post(root, headers=headers, json={"object": "Product2", "operation": "upsert",
-                                                      "externalIdFieldName": "ERP_Item_Number__c",
-                                                      "contentType": "CSV", "lineEnding": "LF"})
+    created = httpx.post(
+        root,
+        headers=headers,
+        json={
+            "object": "Product2",
+            "operation": "upsert",
+            "externalIdFieldName": "ERP_Item_Number__c",
+            "contentType": "CSV",
+            "lineEnding": "LF",
+        },
+    )
     job = created.json()
     assert created.status_code == 200 and job["state"] == "Open" and re.fullmatch(r"750\w{15}", job["id"])
     assert job["contentUrl"] == f"services/data/v63.0/jobs/ingest/{job['id']}/batches"
     csv_text = "ERP_Item_Number__c,Name,IsActive\nusmf/A1,Cable,true\nusmf/A2,,true\nusmf/A3,Plug,false\n"
-    upload = httpx.put(f"{root}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"},
-                       content=csv_text)
+    upload = httpx.put(f"{root}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"}, content=csv_text)
     assert upload.status_code == 201 and upload.content == b""
     closed = httpx.patch(f"{root}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
     assert closed.json()["state"] == "UploadComplete"
@@ -388,16 +461,20 @@ def test_bulk_job_with_the_wrong_line_ending_fails_whole(org):
     headers = bearer(url)
     root = f"{url}/services/data/v63.0/jobs/ingest"
     job = httpx.post(root, headers=headers, json={"object": "Account", "operation": "insert"}).json()
-    httpx.put(f"{root}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"},
-              content="Name\r\nContoso\r\n")
+    httpx.put(
+        f"{root}/{job['id']}/batches", headers={**headers, "Content-Type": "text/csv"}, content="Name\r\nContoso\r\n"
+    )
     httpx.patch(f"{root}/{job['id']}", headers=headers, json={"state": "UploadComplete"})
     info = httpx.get(f"{root}/{job['id']}", headers=headers).json()
     assert info["state"] == "Failed" and "LineEnding" in info["errorMessage"]
-    assert httpx.get(f"{root}/{job['id']}/unprocessedrecords/", headers=headers).text.splitlines() == \
-        ["Name", "Contoso"]
+    assert httpx.get(f"{root}/{job['id']}/unprocessedrecords/", headers=headers).text.splitlines() == [
+        "Name",
+        "Contoso",
+    ]
     aborted = httpx.post(root, headers=headers, json={"object": "Account", "operation": "insert"}).json()
-    assert httpx.patch(f"{root}/{aborted['id']}", headers=headers,
-                       json={"state": "Aborted"}).json()["state"] == "Aborted"
+    assert (
+        httpx.patch(f"{root}/{aborted['id']}", headers=headers, json={"state": "Aborted"}).json()["state"] == "Aborted"
+    )
     bad = httpx.post(root, headers=headers, json={"object": "Account", "operation": "upsert"})
     assert bad.status_code == 400
 
@@ -426,8 +503,7 @@ def test_the_daily_request_limit_is_counted_and_enforced(org):
 def test_injected_faults_are_salesforce_shaped(org):
     emulator, url = org
     emulator.faults.add(FaultPlan(status=503, path_contains="/query"))
-    answer = httpx.get(f"{url}/services/data/v63.0/query", params={"q": "SELECT Id FROM Account"},
-                       headers=bearer(url))
+    answer = httpx.get(f"{url}/services/data/v63.0/query", params={"q": "SELECT Id FROM Account"}, headers=bearer(url))
     assert answer.status_code == 503 and answer.json()[0]["errorCode"] == "SERVER_UNAVAILABLE"
 
 
@@ -468,33 +544,56 @@ def test_collections_update_by_id_across_types_through_simple_salesforce(org):
     emulator.clock.advance(60)
 
     def change(*records: dict, all_or_none: bool = False) -> list[dict]:
-        return sf.restful("composite/sobjects", method="PATCH", json={"allOrNone": all_or_none, "records": [
-            {"attributes": {"type": sobject}, **fields} for sobject, fields in records]})
+        return sf.restful(
+            "composite/sobjects",
+            method="PATCH",
+            json={
+                "allOrNone": all_or_none,
+                "records": [{"attributes": {"type": sobject}, **fields} for sobject, fields in records],
+            },
+        )
 
-    answer = change(("Account", {"id": account["Id"], "NumberOfEmployees": 27000}),
-                    ("Contact", {"Id": contact["Id"][:15], "Title": "Lead Engineer"}),
-                    ("Contact", {"id": account["Id"], "Title": "Wrong type"}),
-                    ("Contact", {"id": record_id("003", 999), "Title": "Nobody"}),
-                    ("Contact", {"id": gone["Id"], "Title": "Deleted"}),
-                    ("Account", {"Name": "No id"}),
-                    ("Account", {"id": account["Id"], "Name": "x" * 256}))
-    assert answer[:2] == [{"id": account["Id"], "success": True, "errors": []},
-                          {"id": contact["Id"], "success": True, "errors": []}], "answered in order, 18-char ids"
+    answer = change(
+        ("Account", {"id": account["Id"], "NumberOfEmployees": 27000}),
+        ("Contact", {"Id": contact["Id"][:15], "Title": "Lead Engineer"}),
+        ("Contact", {"id": account["Id"], "Title": "Wrong type"}),
+        ("Contact", {"id": record_id("003", 999), "Title": "Nobody"}),
+        ("Contact", {"id": gone["Id"], "Title": "Deleted"}),
+        ("Account", {"Name": "No id"}),
+        ("Account", {"id": account["Id"], "Name": "x" * 256}),
+    )
+    assert answer[:2] == [
+        {"id": account["Id"], "success": True, "errors": []},
+        {"id": contact["Id"], "success": True, "errors": []},
+    ], "answered in order, 18-char ids"
     assert [r["errors"][0]["statusCode"] for r in answer[2:]] == [
-        "MALFORMED_ID", "INVALID_CROSS_REFERENCE_KEY", "ENTITY_IS_DELETED", "MISSING_ARGUMENT", "STRING_TOO_LONG"]
-    assert answer[2]["errors"][0] == {"statusCode": "MALFORMED_ID", "fields": ["Id"],
-                                      "message": f"Contact ID: id value of incorrect type: {account['Id']}"}
+        "MALFORMED_ID",
+        "INVALID_CROSS_REFERENCE_KEY",
+        "ENTITY_IS_DELETED",
+        "MISSING_ARGUMENT",
+        "STRING_TOO_LONG",
+    ]
+    assert answer[2]["errors"][0] == {
+        "statusCode": "MALFORMED_ID",
+        "fields": ["Id"],
+        "message": f"Contact ID: id value of incorrect type: {account['Id']}",
+    }
     [alpha] = emulator.rows("Account")
     assert (alpha["Name"], alpha["NumberOfEmployees"]) == ("Alpha", 27000)
     assert alpha["SystemModstamp"] == "2026-10-01T09:31:00.000+0000" and alpha["CreatedDate"] == account["CreatedDate"]
     assert emulator.rows("Contact", Id=contact["Id"])[0]["Title"] == "Lead Engineer"
 
-    rolled = change(("Account", {"id": account["Id"], "Phone": "+1 555 0100"}),
-                    ("Contact", {"id": contact["Id"], "LastName": ""}), all_or_none=True)
+    rolled = change(
+        ("Account", {"id": account["Id"], "Phone": "+1 555 0100"}),
+        ("Contact", {"id": contact["Id"], "LastName": ""}),
+        all_or_none=True,
+    )
     assert rolled[0] == {"id": account["Id"], "success": False, "errors": [rolled[0]["errors"][0]]}
     assert rolled[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert rolled[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
-    assert emulator.rows("Account")[0]["Phone"] is None and emulator.rows("Contact", Id=contact["Id"])[0][
-        "LastName"] == "Doe"
+    assert (
+        emulator.rows("Account")[0]["Phone"] is None
+        and emulator.rows("Contact", Id=contact["Id"])[0]["LastName"] == "Doe"
+    )
     with pytest.raises(SalesforceMalformedRequest):
         sf.restful("composite/sobjects", method="PATCH", json={"records": [{"id": account["Id"], "Name": "N"}]})

@@ -8,7 +8,7 @@ import io
 import queue
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from unittest import mock
 
 import avro.io
@@ -26,11 +26,12 @@ from ml_connector_dagster.sandbox.server import SandboxServer
 
 # sfprotostash defines the same eventbus.v1 messages as the project's own generated code, and protobuf refuses two
 # definitions of a name in one descriptor pool: its modules are loaded, as they are, into a pool of their own.
-with mock.patch.object(descriptor_pool, "Default", lambda pool=descriptor_pool.DescriptorPool(): pool):
+OWN_POOL = descriptor_pool.DescriptorPool()
+with mock.patch.object(descriptor_pool, "Default", lambda: OWN_POOL):
     pb = importlib.import_module("sfprotostash.pubsub_api_pb2")
     pb_grpc = importlib.import_module("sfprotostash.pubsub_api_pb2_grpc")
 
-START = datetime(2026, 10, 1, 9, 30, tzinfo=timezone.utc)
+START = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 ACCOUNTS = "/data/AccountChangeEvent"
 ERROR = "sfdc.platform.eventbus.grpc."
 
@@ -40,20 +41,23 @@ class Org:
         self.emulator, self.url = emulator, url
         self.channel = grpc.insecure_channel(endpoint)
         self.stub = pb_grpc.PubSubStub(self.channel)
-        answer = httpx.post(f"{url}/services/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}).json()
+        answer = httpx.post(
+            f"{url}/services/oauth2/token",
+            data={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        ).json()
         self.token = answer["access_token"]
         self.metadata = (("accesstoken", self.token), ("instanceurl", answer["instance_url"]), ("tenantid", ORG_ID))
 
     def upsert(self, key: str, body: dict, client: str | None = "mlc") -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.token}"} | ({"Sforce-Call-Options": f"client={client}"}
-                                                                 if client else {})
-        return httpx.patch(f"{self.url}/services/data/v63.0/sobjects/Account/ERP_Account_Number__c/{key}",
-                           json=body, headers=headers)
+        headers = {"Authorization": f"Bearer {self.token}"} | (
+            {"Sforce-Call-Options": f"client={client}"} if client else {}
+        )
+        return httpx.patch(
+            f"{self.url}/services/data/v63.0/sobjects/Account/ERP_Account_Number__c/{key}", json=body, headers=headers
+        )
 
     def subscribe(self, topic: str = ACCOUNTS, num_requested: int = 10, **first) -> "Stream":
-        return Stream(self.stub, self.metadata, pb.FetchRequest(topic_name=topic, num_requested=num_requested,
-                                                                **first))
+        return Stream(self.stub, self.metadata, pb.FetchRequest(topic_name=topic, num_requested=num_requested, **first))
 
     def schema(self, schema_id: str) -> avro.schema.RecordSchema:
         info = self.stub.GetSchema(pb.SchemaRequest(schema_id=schema_id), metadata=self.metadata)
@@ -125,11 +129,17 @@ def field_names(schema: avro.schema.RecordSchema, bitmaps: list[str]) -> list[st
     names = []
     for entry in bitmaps:
         parent, _, hex_value = entry.rpartition("-")
-        fields = schema.fields if not parent else next(
-            s for s in schema.fields[int(parent)].type.schemas if s.type == "record").fields
+        fields = (
+            schema.fields
+            if not parent
+            else next(s for s in schema.fields[int(parent)].type.schemas if s.type == "record").fields
+        )
         bits = bin(int(hex_value, 16))[2:][::-1]
-        names += [(f"{schema.fields[int(parent)].name}." if parent else "") + fields[n].name
-                  for n, bit in enumerate(bits) if bit == "1"]
+        names += [
+            (f"{schema.fields[int(parent)].name}." if parent else "") + fields[n].name
+            for n, bit in enumerate(bits)
+            if bit == "1"
+        ]
     return names
 
 
@@ -140,8 +150,11 @@ def refusal(error: grpc.RpcError) -> tuple[grpc.StatusCode, str | None]:
 
 def test_topics_name_their_schema_and_cannot_be_published_to(org):
     topic = org.stub.GetTopic(pb.TopicRequest(topic_name=ACCOUNTS), metadata=org.metadata)
-    assert (topic.topic_name, topic.tenant_guid, topic.can_subscribe, topic.can_publish) == (
-        ACCOUNTS, ORG_ID, True, False) and topic.schema_id and topic.rpc_id
+    assert (
+        (topic.topic_name, topic.tenant_guid, topic.can_subscribe, topic.can_publish) == (ACCOUNTS, ORG_ID, True, False)
+        and topic.schema_id
+        and topic.rpc_id
+    )
     schema = org.schema(topic.schema_id)
     assert schema.fullname == "com.sforce.eventbus.AccountChangeEvent"
     assert [f.name for f in schema.fields][:3] == ["ChangeEventHeader", "CreatedDate", "LastModifiedDate"]
@@ -150,8 +163,12 @@ def test_topics_name_their_schema_and_cannot_be_published_to(org):
     with pytest.raises(grpc.RpcError) as unknown:
         org.stub.GetTopic(pb.TopicRequest(topic_name="/data/Invoice__ChangeEvent"), metadata=org.metadata)
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
-    published = org.stub.Publish(pb.PublishRequest(topic_name=ACCOUNTS, events=[
-        pb.ProducerEvent(id="e-1", schema_id=topic.schema_id, payload=b"")]), metadata=org.metadata)
+    published = org.stub.Publish(
+        pb.PublishRequest(
+            topic_name=ACCOUNTS, events=[pb.ProducerEvent(id="e-1", schema_id=topic.schema_id, payload=b"")]
+        ),
+        metadata=org.metadata,
+    )
     assert [(r.correlation_key, r.error.code) for r in published.results] == [("e-1", pb.PUBLISH)]
 
 
@@ -245,12 +262,16 @@ def test_replay_ids_past_retention_or_unknown_are_refused(org):
         assert refusal(refused.value) == corrupted
     with pytest.raises(grpc.RpcError) as missing:
         org.subscribe(replay_preset=pb.CUSTOM).next()
-    assert refusal(missing.value) == (grpc.StatusCode.INVALID_ARGUMENT,
-                                      ERROR + "subscription.fetch.replayid.validation.failed")
+    assert refusal(missing.value) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        ERROR + "subscription.fetch.replayid.validation.failed",
+    )
     with pytest.raises(grpc.RpcError) as no_credit:
         org.subscribe(num_requested=0).next()
-    assert refusal(no_credit.value) == (grpc.StatusCode.INVALID_ARGUMENT,
-                                        ERROR + "subscription.fetch.requested.events.invalid")
+    assert refusal(no_credit.value) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        ERROR + "subscription.fetch.requested.events.invalid",
+    )
 
 
 def test_calls_without_a_live_session_of_this_org_are_unauthenticated(org):

@@ -1,7 +1,7 @@
 """The SAP Gateway emulator over real HTTP: SAP's own OData v2 client (pyodata) reads it unchanged, and the protocol
 details a hand-written client depends on hold (envelope, /Date()/, paging, filters, errors, change documents)."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import httpx
@@ -19,8 +19,14 @@ SERVICE = "/sap/opu/odata/sap/ZMLC_ECC_SYNC_SRV/"
 
 @pytest.fixture(scope="module")
 def sap():
-    emulator = SapEccEmulator(clock=Clock(frozen_at=datetime(2026, 10, 2, 9, 30, tzinfo=timezone.utc)), vendors=60,
-                              customers=90, orders=40, start_date=date(2026, 10, 1), days=3)
+    emulator = SapEccEmulator(
+        clock=Clock(frozen_at=datetime(2026, 10, 2, 9, 30, tzinfo=UTC)),
+        vendors=60,
+        customers=90,
+        orders=40,
+        start_date=date(2026, 10, 1),
+        days=3,
+    )
     with SandboxServer([emulator]) as server:
         yield emulator, server.url("sap_ecc") + SERVICE
 

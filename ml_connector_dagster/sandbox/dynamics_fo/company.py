@@ -6,11 +6,30 @@ administrator can add to). Like the Contoso demo data: USMF (manufacturing, US),
 COMPANIES = {"usmf": "USD", "usrt": "USD", "demf": "EUR"}
 CURRENCIES = frozenset({"USD", "EUR", "CAD", "GBP", "MXN", "DKK", "CHF"})
 # Country/regions (LogisticsAddressCountryRegion): F&O's id → its ISO 3166 code, which the address shows too.
-COUNTRY_REGIONS = {"USA": "US", "CAN": "CA", "MEX": "MX", "DEU": "DE", "AUT": "AT", "FRA": "FR", "GBR": "GB",
-                   "DNK": "DK", "CHE": "CH"}
+COUNTRY_REGIONS = {
+    "USA": "US",
+    "CAN": "CA",
+    "MEX": "MX",
+    "DEU": "DE",
+    "AUT": "AT",
+    "FRA": "FR",
+    "GBR": "GB",
+    "DNK": "DK",
+    "CHE": "CH",
+}
 # Guess: the descriptions, after the Contoso demo data's.
-_GROUPS = {"10": "Wholesale customers", "20": "Major customers", "30": "Retail customers", "40": "Internet customers",
-           "90": "Intercompany customers"}
-SEEDED_CUSTOMER_GROUPS = {company: {group: _GROUPS[group] for group in groups} for company, groups in
-                          (("usmf", ("10", "20", "30", "40", "90")), ("usrt", ("10", "20", "30")),
-                           ("demf", ("10", "20", "30", "40")))}
+_GROUPS = {
+    "10": "Wholesale customers",
+    "20": "Major customers",
+    "30": "Retail customers",
+    "40": "Internet customers",
+    "90": "Intercompany customers",
+}
+SEEDED_CUSTOMER_GROUPS = {
+    company: {group: _GROUPS[group] for group in groups}
+    for company, groups in (
+        ("usmf", ("10", "20", "30", "40", "90")),
+        ("usrt", ("10", "20", "30")),
+        ("demf", ("10", "20", "30", "40")),
+    )
+}

@@ -25,22 +25,28 @@ from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings
 from ml_connector_dagster.sandbox.odata_reply import to_response
 from ml_connector_dagster.sandbox.tokens import TokenError, TokenSigner
 
-THROTTLED = ("This request could not be processed at this time due to system experiencing high resource "
-             "utilization.")
+THROTTLED = "This request could not be processed at this time due to system experiencing high resource utilization."
 # The person who edits records through the admin surface, as a user of the F&O client would.
 CLIENT_USER = Actor(str(uuid.uuid5(uuid.NAMESPACE_URL, "dynamics_fo/admin")))
 
 
 class DynamicsFoSettings(EmulatorSettings, EventsSettings):
     tenant_id: str = SANDBOX.tenant_id
-    entra_applications: list[str] = Field(default=[SANDBOX.client_id], description="client ids registered under "
-                                          "System administration > Setup > Microsoft Entra applications")
+    entra_applications: list[str] = Field(
+        default=[SANDBOX.client_id],
+        description="client ids registered under System administration > Setup > Microsoft Entra applications",
+    )
     default_company: str = Field(default="usmf", description="the default company of the apps' F&O user")
     max_page_size: int = Field(default=10000, ge=1, le=10000, description="server-driven page size")
-    write_error_status: Literal[400, 500] = Field(default=400, description="status of a failed write outside "
-                                                  "$batch (§3.7: F&O answers 400 or 500)")
-    request_budget: int | None = Field(default=None, ge=1, description="requests one app may make per window "
-                                       "before the resource-based throttle answers 429; None for no throttle")
+    write_error_status: Literal[400, 500] = Field(
+        default=400, description="status of a failed write outside $batch (§3.7: F&O answers 400 or 500)"
+    )
+    request_budget: int | None = Field(
+        default=None,
+        ge=1,
+        description="requests one app may make per window "
+        "before the resource-based throttle answers 429; None for no throttle",
+    )
     budget_window_seconds: int = Field(default=300, ge=1)
 
 
@@ -56,8 +62,9 @@ class DynamicsFoEmulator(Emulator):
         if self.store.empty:
             seed(self.store, customers=customers, seed_value=self.seed)
         self.writer = Writer(self.clock)
-        self.service = FoService(self.store, self.writer, lambda: Limits(self.settings.max_page_size,
-                                                                         self.settings.write_error_status))
+        self.service = FoService(
+            self.store, self.writer, lambda: Limits(self.settings.max_page_size, self.settings.write_error_status)
+        )
         self.events = BusinessEvents(self.clock, lambda: self.settings, self.seed)
         self.changes: collections.Counter[str] = collections.Counter()
         self.store.subscribe(self._count)
@@ -70,14 +77,16 @@ class DynamicsFoEmulator(Emulator):
         return [Route("/data/{path:path}", self._api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"])]
 
     def admin_routes(self) -> list[BaseRoute]:
-        return [Route("/entities/{entity_set}", self._admin_rows, methods=["GET"]),
-                Route("/entities/{entity_set}/{key}", self._admin_edit, methods=["PATCH"]),
-                Route("/stats", self._admin_stats, methods=["GET"]),
-                Route("/business-events/endpoints", self._admin_endpoints, methods=["GET", "POST"]),
-                Route("/business-events/endpoints/{endpoint_id}", self._admin_unregister, methods=["DELETE"]),
-                Route("/business-events/log", self._admin_event_log, methods=["GET"]),
-                Route("/business-events/release", self._admin_release, methods=["POST"]),
-                Route("/business-events/errors/{error_id}/resend", self._admin_resend, methods=["POST"])]
+        return [
+            Route("/entities/{entity_set}", self._admin_rows, methods=["GET"]),
+            Route("/entities/{entity_set}/{key}", self._admin_edit, methods=["PATCH"]),
+            Route("/stats", self._admin_stats, methods=["GET"]),
+            Route("/business-events/endpoints", self._admin_endpoints, methods=["GET", "POST"]),
+            Route("/business-events/endpoints/{endpoint_id}", self._admin_unregister, methods=["DELETE"]),
+            Route("/business-events/log", self._admin_event_log, methods=["GET"]),
+            Route("/business-events/release", self._admin_release, methods=["POST"]),
+            Route("/business-events/errors/{error_id}/resend", self._admin_resend, methods=["POST"]),
+        ]
 
     def render_fault(self, status: int, retry_after: int | None) -> Response:
         if status == 429:
@@ -94,15 +103,23 @@ class DynamicsFoEmulator(Emulator):
         throttled = self._admit(app_id)
         if throttled is not None:
             return throttled
-        api_request = ApiRequest(request.method, request.path_params["path"], dict(request.query_params),
-                                 {k.lower(): v for k, v in request.headers.items()}, await request.body(),
-                                 actor, self.settings.default_company)
+        api_request = ApiRequest(
+            request.method,
+            request.path_params["path"],
+            dict(request.query_params),
+            {k.lower(): v for k, v in request.headers.items()},
+            await request.body(),
+            actor,
+            self.settings.default_company,
+        )
         return _reply(await asyncio.to_thread(self.service.handle, api_request, f"{origin}/data"))
 
     def _authenticate(self, request: Request, origin: str) -> tuple[str, Actor] | Response:
         # Guess: F&O's 401 carries the same Entra challenge as Dataverse's; the sheet leaves the body open (§3.1).
-        challenge = {"WWW-Authenticate": f"Bearer authorization_uri=https://login.microsoftonline.com/"
-                                         f"{self.settings.tenant_id}/oauth2/authorize, resource_id={origin}"}
+        challenge = {
+            "WWW-Authenticate": f"Bearer authorization_uri=https://login.microsoftonline.com/"
+            f"{self.settings.tenant_id}/oauth2/authorize, resource_id={origin}"
+        }
         header = request.headers.get("authorization", "")
         if not header.startswith("Bearer "):
             return self._unauthorized(challenge, "Bearer token is required.")
@@ -114,8 +131,11 @@ class DynamicsFoEmulator(Emulator):
             return self._unauthorized(challenge, "The token was issued for another tenant.")
         if claims.appid not in self.settings.entra_applications:
             # The sheet (§3.1, §5.3.1): an app not registered under Microsoft Entra applications gets 401.
-            return self._unauthorized(challenge, f"The application {claims.appid} is not registered in Microsoft "
-                                                     "Entra applications or its user is not enabled.")
+            return self._unauthorized(
+                challenge,
+                f"The application {claims.appid} is not registered in Microsoft "
+                "Entra applications or its user is not enabled.",
+            )
         return claims.appid, Actor(claims.raw.get("oid", claims.appid))
 
     def _unauthorized(self, challenge: dict[str, str], message: str) -> Response:
@@ -135,8 +155,9 @@ class DynamicsFoEmulator(Emulator):
             if len(recent) >= budget:
                 self.requests_throttled += 1
                 wait = max(1, int(recent[0] + window - now + 0.999))
-                return _reply(Reply(429, {"Retry-After": str(wait)}, FoError(429, THROTTLED, THROTTLE_EXCEPTION)
-                                    .body()))
+                return _reply(
+                    Reply(429, {"Retry-After": str(wait)}, FoError(429, THROTTLED, THROTTLE_EXCEPTION).body())
+                )
             recent.append(now)
         return None
 
@@ -158,9 +179,15 @@ class DynamicsFoEmulator(Emulator):
 
     def stats(self) -> dict[str, int]:
         counts = {f"rows_{name}": len(self.store.snapshot(entity)) for name, entity in ENTITIES.items()}
-        return {**counts, **self.changes, "requests_served": self.requests_served,
-                "requests_throttled": self.requests_throttled, "events_delivered": len(self.events.delivered),
-                "events_failed": len(self.events.errors), "events_held": len(self.events.held)}
+        return {
+            **counts,
+            **self.changes,
+            "requests_served": self.requests_served,
+            "requests_throttled": self.requests_throttled,
+            "events_delivered": len(self.events.delivered),
+            "events_failed": len(self.events.errors),
+            "events_held": len(self.events.held),
+        }
 
     def _count(self, changes: list[Change], actor: Actor | None) -> None:
         for change in changes:
@@ -176,7 +203,7 @@ class DynamicsFoEmulator(Emulator):
         """PATCH /_admin/entities/CustomersV3/usmf,US-001 with the changed fields."""
         try:
             entity = _entity(request.path_params["entity_set"])
-            key = dict(zip(entity.keys, request.path_params["key"].split(",", len(entity.keys) - 1)))
+            key = dict(zip(entity.keys, request.path_params["key"].split(",", len(entity.keys) - 1), strict=True))
             row = await asyncio.to_thread(self.edit, entity.entity_set, key, await request.json())
         except LookupError as error:
             return JSONResponse({"detail": str(error)}, status_code=404)
@@ -189,8 +216,9 @@ class DynamicsFoEmulator(Emulator):
 
     async def _admin_endpoints(self, request: Request) -> Response:
         if request.method == "GET":
-            return JSONResponse({endpoint_id: endpoint.model_dump() for endpoint_id, endpoint
-                                 in self.events.endpoints.items()})
+            return JSONResponse(
+                {endpoint_id: endpoint.model_dump() for endpoint_id, endpoint in self.events.endpoints.items()}
+            )
         try:
             endpoint_id = self.events.register(Endpoint.model_validate(await request.json()))
         except ValidationError as error:

@@ -7,9 +7,11 @@ ODATA_EXCEPTION = "Microsoft.OData.ODataException"
 # exception types the OData stack would raise for them.
 AUTH_EXCEPTION = "System.UnauthorizedAccessException"
 THROTTLE_EXCEPTION = "Microsoft.Dynamics.Platform.Integration.Services.OData.ThrottlingException"
-_FRAMES = {WRITE_EXCEPTION: "   at Microsoft.Dynamics.Platform.Integration.Services.OData.Update.UpdateProcessor."
-                            "CreateEntity_Save(...)",
-           ODATA_EXCEPTION: "   at Microsoft.OData.UriParser.ODataUriParser.ParsePath()"}
+_FRAMES = {
+    WRITE_EXCEPTION: "   at Microsoft.Dynamics.Platform.Integration.Services.OData.Update.UpdateProcessor."
+    "CreateEntity_Save(...)",
+    ODATA_EXCEPTION: "   at Microsoft.OData.UriParser.ODataUriParser.ParsePath()",
+}
 
 
 class FoError(Exception):
@@ -20,8 +22,17 @@ class FoError(Exception):
         self.status, self.message, self.exception_type = status, message, exception_type
 
     def body(self) -> dict:
-        return {"error": {"code": "", "message": "An error has occurred.", "innererror": {
-            "message": self.message, "type": self.exception_type, "stacktrace": _FRAMES.get(self.exception_type, "")}}}
+        return {
+            "error": {
+                "code": "",
+                "message": "An error has occurred.",
+                "innererror": {
+                    "message": self.message,
+                    "type": self.exception_type,
+                    "stacktrace": _FRAMES.get(self.exception_type, ""),
+                },
+            }
+        }
 
 
 def write_failed(aot_name: str, *warnings: str) -> FoError:
@@ -31,13 +42,17 @@ def write_failed(aot_name: str, *warnings: str) -> FoError:
 
 
 def not_in_related_table(aot_name: str, field: str, label: str, value: object, related: str) -> FoError:
-    return write_failed(aot_name, f"The value '{value}' in field '{label}' is not found in the related table "
-                                  f"'{related}'.", f"validateField failed on field '{aot_name}.{field}'.")
+    return write_failed(
+        aot_name,
+        f"The value '{value}' in field '{label}' is not found in the related table '{related}'.",
+        f"validateField failed on field '{aot_name}.{field}'.",
+    )
 
 
 def must_be_filled_in(aot_name: str, label: str) -> FoError:
-    return write_failed(aot_name, f"Field '{label}' must be filled in.",
-                        f"validateWrite failed on data source '{aot_name}'.")
+    return write_failed(
+        aot_name, f"Field '{label}' must be filled in.", f"validateWrite failed on data source '{aot_name}'."
+    )
 
 
 def not_found(segment: str) -> FoError:

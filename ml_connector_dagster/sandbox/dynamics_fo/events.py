@@ -25,9 +25,11 @@ from ml_connector_dagster.sandbox.dynamics_fo.store import Actor, Change
 
 # Guess: the sheet says there is no standard customer-changed event (§3.9); these stand for the custom business
 # events an implementation adds (one per entity family), raised on every committed create, update and delete.
-CATALOG = {"CustomersV3": ("CustomerChangedBusinessEvent", ("CustomerAccount",)),
-           "SalesOrderHeadersV2": ("SalesOrderChangedBusinessEvent", ("SalesOrderNumber",)),
-           "SalesOrderLines": ("SalesOrderChangedBusinessEvent", ("SalesOrderNumber",))}
+CATALOG = {
+    "CustomersV3": ("CustomerChangedBusinessEvent", ("CustomerAccount",)),
+    "SalesOrderHeadersV2": ("SalesOrderChangedBusinessEvent", ("SalesOrderNumber",)),
+    "SalesOrderLines": ("SalesOrderChangedBusinessEvent", ("SalesOrderNumber",)),
+}
 BUSINESS_EVENTS = sorted({event for event, _ in CATALOG.values()})
 MAX_ENDPOINTS = 10  # per business event and legal entity (§3.9)
 FIRST_CONTROL_NUMBER = 5637144576
@@ -37,14 +39,15 @@ class EventsSettings(BaseModel):
     event_retries: int = Field(default=3, ge=0, description="retries after a failed delivery before the error log")
     event_retry_delay_seconds: float = Field(default=1.0, ge=0)
     duplicate_events: bool = Field(default=False, description="deliver every event twice")
-    hold_events: bool = Field(default=False, description="keep events back until POST "
-                              "/_admin/business-events/release")
+    hold_events: bool = Field(default=False, description="keep events back until POST /_admin/business-events/release")
 
 
 class Endpoint(BaseModel):
     url: str
-    headers: dict[str, str] = Field(default_factory=dict, description="sent with every delivery, e.g. a function "
-                                    "key; a key may also sit in the URL as ?code=")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="sent with every delivery, e.g. a function key; a key may also sit in the URL as ?code=",
+    )
     business_events: list[str] = Field(min_length=1)
     legal_entity: str = Field(default="", description="the company the activation is for; empty for all")
 
@@ -80,8 +83,13 @@ class Delivery:
 
 
 class BusinessEvents:
-    def __init__(self, clock: Clock, settings: Callable[[], EventsSettings], seed: int,
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        clock: Clock,
+        settings: Callable[[], EventsSettings],
+        seed: int,
+        transport: httpx.BaseTransport | None = None,
+    ):
         self.clock = clock
         self.settings = settings
         self.endpoints: dict[str, Endpoint] = {}
@@ -101,8 +109,11 @@ class BusinessEvents:
     def register(self, endpoint: Endpoint) -> str:
         with self._lock:
             for event in endpoint.business_events:
-                same = [e for e in self.endpoints.values()
-                        if event in e.business_events and e.legal_entity == endpoint.legal_entity]
+                same = [
+                    e
+                    for e in self.endpoints.values()
+                    if event in e.business_events and e.legal_entity == endpoint.legal_entity
+                ]
                 if len(same) >= MAX_ENDPOINTS:
                     raise ValueError(f"{event} already has {MAX_ENDPOINTS} endpoints for this legal entity")
             endpoint_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -129,8 +140,11 @@ class BusinessEvents:
             if (event, company, *ids.values()) in raised:
                 continue
             raised.add((event, company, *ids.values()))
-            targets = [endpoint_id for endpoint_id, endpoint in endpoints.items()
-                       if event in endpoint.business_events and endpoint.legal_entity in ("", company)]
+            targets = [
+                endpoint_id
+                for endpoint_id, endpoint in endpoints.items()
+                if event in endpoint.business_events and endpoint.legal_entity in ("", company)
+            ]
             if targets:
                 payload = self._payload(event, company, ids, actor)
                 for endpoint_id in targets:
@@ -143,12 +157,21 @@ class BusinessEvents:
             control_number = self._control_number
             event_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4)).upper()
         user = actor.object_id if actor else "00000000-0000-0000-0000-000000000000"
-        return {"BusinessEventId": event, "BusinessEventLegalEntity": company, "ContextRecordSubject": "",
-                "ControlNumber": control_number, "EventId": event_id,
-                "EventTime": f"/Date({int(now.timestamp() * 1000)})/",
-                "EventTimeIso8601": now.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z",
-                "InitiatingUserAADObjectId": "{" + user.upper() + "}", "LegalEntity": company,
-                "MajorVersion": 0, "MinorVersion": 0, "ParentContextRecordSubjects": [], **ids}
+        return {
+            "BusinessEventId": event,
+            "BusinessEventLegalEntity": company,
+            "ContextRecordSubject": "",
+            "ControlNumber": control_number,
+            "EventId": event_id,
+            "EventTime": f"/Date({int(now.timestamp() * 1000)})/",
+            "EventTimeIso8601": now.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z",
+            "InitiatingUserAADObjectId": "{" + user.upper() + "}",
+            "LegalEntity": company,
+            "MajorVersion": 0,
+            "MinorVersion": 0,
+            "ParentContextRecordSubjects": [],
+            **ids,
+        }
 
     def _send(self, delivery: Delivery) -> None:
         with self._lock:
@@ -183,9 +206,20 @@ class BusinessEvents:
 
     def log(self) -> dict:
         with self._lock:
-            return {"delivered": list(self.delivered), "held": [d.payload for d in self.held],
-                    "errors": [{"id": error_id, "endpoint_id": d.endpoint_id, "attempts": d.attempts,
-                                "error": d.error, "payload": d.payload} for error_id, d in self.errors.items()]}
+            return {
+                "delivered": list(self.delivered),
+                "held": [d.payload for d in self.held],
+                "errors": [
+                    {
+                        "id": error_id,
+                        "endpoint_id": d.endpoint_id,
+                        "attempts": d.attempts,
+                        "error": d.error,
+                        "payload": d.payload,
+                    }
+                    for error_id, d in self.errors.items()
+                ],
+            }
 
     # the sender ------------------------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -214,16 +248,24 @@ class BusinessEvents:
                 break
             # Guess: the headers F&O sends to an HTTPS endpoint are not documented (§3.9); JSON plus the configured.
             try:
-                response = self._client.post(endpoint.url, content=body,
-                                             headers={"Content-Type": "application/json", **endpoint.headers})
+                response = self._client.post(
+                    endpoint.url, content=body, headers={"Content-Type": "application/json", **endpoint.headers}
+                )
             except httpx.HTTPError as error:
                 delivery.error = f"{type(error).__name__}: {error}"
                 continue
             if response.is_success:
                 with self._lock:
-                    self.delivered.append({"endpoint_id": delivery.endpoint_id, "status": response.status_code,
-                                           **{k: delivery.payload[k] for k in ("BusinessEventId", "ControlNumber",
-                                                                               "EventId", "LegalEntity")}})
+                    self.delivered.append(
+                        {
+                            "endpoint_id": delivery.endpoint_id,
+                            "status": response.status_code,
+                            **{
+                                k: delivery.payload[k]
+                                for k in ("BusinessEventId", "ControlNumber", "EventId", "LegalEntity")
+                            },
+                        }
+                    )
                 return True
             delivery.error = f"HTTP {response.status_code}: {response.text[:500]}"
         with self._lock:

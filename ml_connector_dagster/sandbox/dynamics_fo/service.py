@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from ml_connector_dagster.odata import key_predicate
+from ml_connector_dagster.sandbox import odata_multipart as multipart
 from ml_connector_dagster.sandbox.dynamics_fo.entities import ENTITIES, Entity
 from ml_connector_dagster.sandbox.dynamics_fo.errors import FoError, not_found
 from ml_connector_dagster.sandbox.dynamics_fo.store import Actor, Store, Transaction, fold, key_of
 from ml_connector_dagster.sandbox.dynamics_fo.writes import Writer
-from ml_connector_dagster.sandbox import odata_multipart as multipart
-from ml_connector_dagster.sandbox.odata_reply import Joined, Reply, RolledBack
 from ml_connector_dagster.sandbox.odata_query import QueryError, parse_filter, parse_key, parse_orderby, parse_select
+from ml_connector_dagster.sandbox.odata_reply import Joined, Reply, RolledBack
 
 _PATH = re.compile(r"^(?P<set>[A-Za-z_]\w*)(?:\((?P<key>.*)\))?(?:/(?P<tail>[A-Za-z_]\w*|\$count))?$")
 _ENUM_LITERAL = re.compile(r"Microsoft\.Dynamics\.DataEntities\.\w+'(\w*)'")
@@ -31,14 +31,12 @@ JSON_TYPE = "application/json; odata.metadata=minimal; odata.streaming=true; IEE
 @dataclass
 class ApiRequest:
     method: str
-    path: str                   # relative to /data/, e.g. CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')
+    path: str  # relative to /data/, e.g. CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')
     query: dict[str, str]
-    headers: dict[str, str]     # lower-case names
+    headers: dict[str, str]  # lower-case names
     body: bytes
     actor: Actor
-    company: str                # the caller's default company
-
-
+    company: str  # the caller's default company
 
 
 @dataclass(frozen=True)
@@ -65,8 +63,14 @@ class FoService:
 
     def _dispatch(self, request: ApiRequest, root: str, tx: Transaction | None) -> Reply:
         if request.path == "" and request.method == "GET":
-            return Reply(200, {}, {"@odata.context": f"{root}/$metadata", "value": [
-                {"name": name, "kind": "EntitySet", "url": name} for name in ENTITIES]})
+            return Reply(
+                200,
+                {},
+                {
+                    "@odata.context": f"{root}/$metadata",
+                    "value": [{"name": name, "kind": "EntitySet", "url": name} for name in ENTITIES],
+                },
+            )
         match = _PATH.match(request.path)
         entity = ENTITIES.get(match["set"]) if match else None
         if entity is None:
@@ -84,8 +88,11 @@ class FoService:
             return self._navigation(request, root, entity, key, match["tail"], tx)
         if request.method == "GET":
             row = self._find(entity, key, request, tx)
-            return Reply(200, {"ETag": etag(row)}, {"@odata.context": f"{root}/$metadata#{entity.entity_set}/$entity",
-                                                     **render(entity, row, None)})
+            return Reply(
+                200,
+                {"ETag": etag(row)},
+                {"@odata.context": f"{root}/$metadata#{entity.entity_set}/$entity", **render(entity, row, None)},
+            )
         if request.method in ("PATCH", "PUT", "DELETE"):
             with self._tx(tx, request.actor) as active:
                 row = self._find(entity, key, request, active)
@@ -105,11 +112,15 @@ class FoService:
         with self._tx(tx, request.actor) as active:
             row = self.writer.create(active, entity, body, request.company)
         location = f"{root}/{entity.entity_set}({key_text(entity, row)})"
-        return Reply(201, {"Location": location, "ETag": etag(row)},
-                     {"@odata.context": f"{root}/$metadata#{entity.entity_set}/$entity", **render(entity, row, None)})
+        return Reply(
+            201,
+            {"Location": location, "ETag": etag(row)},
+            {"@odata.context": f"{root}/$metadata#{entity.entity_set}/$entity", **render(entity, row, None)},
+        )
 
-    def _navigation(self, request: ApiRequest, root: str, entity: Entity, key: dict, name: str,
-                    tx: Transaction | None) -> Reply:
+    def _navigation(
+        self, request: ApiRequest, root: str, entity: Entity, key: dict, name: str, tx: Transaction | None
+    ) -> Reply:
         navigation = entity.navigations.get(name)
         if navigation is None:
             raise not_found(name)
@@ -122,8 +133,14 @@ class FoService:
         if request.method != "GET":
             raise _not_allowed(request.method)
         rows = [row for row in self.store.snapshot(target) if _joined(navigation.join, parent, row)]
-        return Reply(200, {}, {"@odata.context": f"{root}/$metadata#{target.entity_set}",
-                               "value": [render(target, row, None) for row in _ordered(target, rows, [])]})
+        return Reply(
+            200,
+            {},
+            {
+                "@odata.context": f"{root}/$metadata#{target.entity_set}",
+                "value": [render(target, row, None) for row in _ordered(target, rows, [])],
+            },
+        )
 
     def _find(self, entity: Entity, key: dict, request: ApiRequest, tx: Transaction | None) -> dict:
         # Guess: a key naming another company is out of the caller's context unless cross-company=true, like a
@@ -158,11 +175,12 @@ class FoService:
         expand = _expand(entity, query.get("$expand"))
         rows = _ordered(entity, rows, order)
         skip, top = _whole(query, "$skip"), _whole(query, "$top")
-        body: dict = {"@odata.context": f"{root}/$metadata#{entity.entity_set}"
-                                        + (f"({','.join(select)})" if select else "")}
+        body: dict = {
+            "@odata.context": f"{root}/$metadata#{entity.entity_set}" + (f"({','.join(select)})" if select else "")
+        }
         if query.get("$count") == "true":
             body["@odata.count"] = len(rows)
-        remaining = rows[skip or 0:]
+        remaining = rows[skip or 0 :]
         if top is not None:
             remaining = remaining[:top]
         page_size, applied = self._page_size(request.headers.get("prefer", ""))
@@ -202,13 +220,18 @@ class FoService:
             raise FoError(400, str(error)) from None
         # Guess: F&O answers every part and change set (the batch itself is 200, §5.3.8) rather than stopping at
         # the first failure.
-        answers = [self._changeset(item, root, request) if isinstance(item, multipart.ChangeSet)
-                   else self._part(item, root, request, None, {}) for item in items]
+        answers = [
+            self._changeset(item, root, request)
+            if isinstance(item, multipart.ChangeSet)
+            else self._part(item, root, request, None, {})
+            for item in items
+        ]
         content_type, body = multipart.compose_batch(answers)
         return Reply(200, {"Content-Type": content_type}, body)
 
-    def _changeset(self, changeset: multipart.ChangeSet, root: str,
-                   request: ApiRequest) -> list[multipart.PartResponse]:
+    def _changeset(
+        self, changeset: multipart.ChangeSet, root: str, request: ApiRequest
+    ) -> list[multipart.PartResponse]:
         answers: list[multipart.PartResponse] = []
         locations: dict[str, str] = {}
         try:
@@ -224,13 +247,26 @@ class FoService:
             return [rollback.answer]
         return answers
 
-    def _part(self, part: multipart.PartRequest, root: str, batch: ApiRequest, tx: Transaction | None,
-              locations: dict[str, str]) -> multipart.PartResponse:
+    def _part(
+        self,
+        part: multipart.PartRequest,
+        root: str,
+        batch: ApiRequest,
+        tx: Transaction | None,
+        locations: dict[str, str],
+    ) -> multipart.PartResponse:
         try:
             url = urlsplit(_resolve(part.url, locations))
             path = _DATA_ROOT.sub("", url.path if url.path.startswith("/") else "/data/" + url.path)
-            inner = ApiRequest(part.method, unquote(path), dict(parse_qsl(url.query)), part.headers, part.body,
-                               batch.actor, batch.company)
+            inner = ApiRequest(
+                part.method,
+                unquote(path),
+                dict(parse_qsl(url.query)),
+                part.headers,
+                part.body,
+                batch.actor,
+                batch.company,
+            )
             reply = self._dispatch(inner, root, tx)
         except FoError as error:
             # A write that fails inside a batch comes back as a 500 part (§3.7, §5.3.8).
@@ -241,9 +277,6 @@ class FoService:
             body = json.dumps(reply.body, ensure_ascii=False).encode()
             headers["Content-Type"] = JSON_TYPE
         return multipart.PartResponse(reply.status, headers, body, part.content_id)
-
-
-
 
 
 def render(entity: Entity, row: dict, select: list[str] | None) -> dict:
@@ -268,8 +301,11 @@ def _key(entity: Entity, text: str) -> dict:
         raise FoError(400, str(error)) from None
     if not isinstance(key, dict) or set(key) != set(entity.keys):
         # Guess: the sheet says 400 or 404 for a missing key part (§5.3.2); this is the OData stack's 400 for it.
-        raise FoError(400, "The number of keys specified in the URI does not match number of key properties for the "
-                           f"resource '{entity.qualified_type}'.")
+        raise FoError(
+            400,
+            "The number of keys specified in the URI does not match number of key properties for the "
+            f"resource '{entity.qualified_type}'.",
+        )
     return {name: str(value) for name, value in key.items()}
 
 
@@ -296,8 +332,11 @@ def _whole(query: dict[str, str], option: str) -> int | None:
     if value is None:
         return None
     if not value.isdigit():
-        raise FoError(400, f"Invalid value '{value}' for {option} query option found. The {option} query option "
-                           "requires a non-negative integer value.")
+        raise FoError(
+            400,
+            f"Invalid value '{value}' for {option} query option found. The {option} query option "
+            "requires a non-negative integer value.",
+        )
     return int(value)
 
 
@@ -318,8 +357,13 @@ def _rewrite(text: str) -> str:
         inner = pattern.strip("*")
         if "*" in inner:
             return match.group(0)  # Guess: only leading and trailing wildcards act as wildcards
-        function = ("startswith" if not pattern.startswith("*") else
-                    "endswith" if not pattern.endswith("*") or pattern == "*" else "contains")
+        function = (
+            "startswith"
+            if not pattern.startswith("*")
+            else "endswith"
+            if not pattern.endswith("*") or pattern == "*"
+            else "contains"
+        )
         call = f"{function}({column},'{inner}')"
         return call if operator == "eq" else f"not {call}"
 
@@ -328,8 +372,11 @@ def _rewrite(text: str) -> str:
 
 def _filter_view(entity: Entity, row: dict) -> dict:
     # Date literals reach the shared parser as ISO strings with +00:00; stored dates end in Z.
-    return {name: (value.replace("Z", "+00:00") if entity.fields[name].kind in ("Date", "DateTime") else value)
-            for name, value in row.items() if name in entity.fields}
+    return {
+        name: (value.replace("Z", "+00:00") if entity.fields[name].kind in ("Date", "DateTime") else value)
+        for name, value in row.items()
+        if name in entity.fields
+    }
 
 
 def _ordered(entity: Entity, rows: list[dict], order: list[tuple[str, bool]]) -> list[dict]:
@@ -360,4 +407,3 @@ def _resolve(url: str, locations: dict[str, str]) -> str:
 
 def _not_allowed(method: str) -> FoError:
     return FoError(405, f"The HTTP method '{method}' is not allowed for this resource.")
-

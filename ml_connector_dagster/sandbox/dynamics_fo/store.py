@@ -23,13 +23,14 @@ Key = tuple
 @dataclass(frozen=True)
 class Change:
     entity: Entity
-    row: dict        # the row after the change; for a delete, the row as it was
-    kind: str        # Created | Updated | Deleted
+    row: dict  # the row after the change; for a delete, the row as it was
+    kind: str  # Created | Updated | Deleted
 
 
 @dataclass
 class Actor:
     """Who made the change: the Entra object id of the app's F&O user or of a person in the client."""
+
     object_id: str
 
 
@@ -78,8 +79,9 @@ class Store:
         self.rows: dict[str, dict[Key, dict]] = {name: {} for name in ENTITIES}
         self._subscribers: list[Callable[[list[Change], Actor | None], None]] = []
         self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
-        self._db.execute("CREATE TABLE IF NOT EXISTS rows (entity TEXT, key TEXT, data TEXT, "
-                         "PRIMARY KEY (entity, key))")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS rows (entity TEXT, key TEXT, data TEXT, PRIMARY KEY (entity, key))"
+        )
         self._db.execute("CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, next INTEGER)")
         for entity_set, data in self._db.execute("SELECT entity, data FROM rows"):
             row = json.loads(data)
@@ -110,8 +112,9 @@ class Store:
                 self._db.execute("DELETE FROM rows WHERE entity = ? AND key = ?", (entity_set, stored_key))
             else:
                 self.rows[entity_set][key] = row
-                self._db.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?)", (entity_set, stored_key,
-                                                                                 json.dumps(row)))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO rows VALUES (?, ?, ?)", (entity_set, stored_key, json.dumps(row))
+                )
         self._db.commit()
 
     def snapshot(self, entity: Entity) -> list[dict]:
@@ -125,4 +128,3 @@ class Store:
             # Committed with the next transaction: a number drawn by one that rolls back is simply skipped.
             self._db.execute("INSERT OR REPLACE INTO sequences VALUES (?, ?)", (sequence, number + 1))
             return number
-

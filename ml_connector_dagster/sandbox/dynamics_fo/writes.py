@@ -2,15 +2,24 @@
 types, nulls), number sequences, defaults copied from the customer or the released product, validation against
 related tables, order totals, and referential checks on delete. Failures are F&O write errors (errors.py)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.dynamics_fo.company import COMPANIES, COUNTRY_REGIONS, CURRENCIES
 from ml_connector_dagster.sandbox.dynamics_fo.entities import (
-    CUSTOMER_GROUPS, CUSTOMERS, RELEASED_PRODUCTS, SALES_ORDER_HEADERS, SALES_ORDER_LINES, Entity, Field,
+    CUSTOMER_GROUPS,
+    CUSTOMERS,
+    RELEASED_PRODUCTS,
+    SALES_ORDER_HEADERS,
+    SALES_ORDER_LINES,
+    Entity,
+    Field,
 )
 from ml_connector_dagster.sandbox.dynamics_fo.errors import (
-    FoError, must_be_filled_in, not_in_related_table, write_failed,
+    FoError,
+    must_be_filled_in,
+    not_in_related_table,
+    write_failed,
 )
 from ml_connector_dagster.sandbox.dynamics_fo.store import Transaction, fold, key_of
 
@@ -35,30 +44,48 @@ def stamp(tx: Transaction, row: dict) -> dict:
 
 def full_address(customer: dict) -> str:
     # Guess: the US address format (street / city, state zip / country); F&O formats per country.
-    city_line = " ".join(part for part in (f"{customer['AddressCity']}," if customer["AddressCity"] else "",
-                                           customer["AddressState"], customer["AddressZipCode"]) if part)
+    city_line = " ".join(
+        part
+        for part in (
+            f"{customer['AddressCity']}," if customer["AddressCity"] else "",
+            customer["AddressState"],
+            customer["AddressZipCode"],
+        )
+        if part
+    )
     parts = (customer["AddressStreet"], city_line.rstrip(","), customer["AddressCountryRegionId"])
     return "\n".join(part for part in parts if part)
 
 
 def from_customer(customer: dict) -> dict:
     """The header fields F&O copies from the ordering customer when the order does not set them."""
-    return {"OrderingCustomerAccountNumber": customer["CustomerAccount"],
-            "InvoiceCustomerAccountNumber": customer["InvoiceAccount"] or customer["CustomerAccount"],
-            "CurrencyCode": customer["SalesCurrencyCode"], "LanguageId": customer["LanguageId"],
-            "PaymentTermsName": customer["PaymentTerms"], "DeliveryModeCode": customer["DeliveryMode"],
-            "DeliveryTermsCode": customer["DeliveryTerms"], "SalesOrderName": customer["OrganizationName"],
-            "DeliveryAddressStreet": customer["AddressStreet"], "DeliveryAddressCity": customer["AddressCity"],
-            "DeliveryAddressZipCode": customer["AddressZipCode"], "DeliveryAddressStateId": customer["AddressState"],
-            "DeliveryAddressCountryRegionId": customer["AddressCountryRegionId"]}
+    return {
+        "OrderingCustomerAccountNumber": customer["CustomerAccount"],
+        "InvoiceCustomerAccountNumber": customer["InvoiceAccount"] or customer["CustomerAccount"],
+        "CurrencyCode": customer["SalesCurrencyCode"],
+        "LanguageId": customer["LanguageId"],
+        "PaymentTermsName": customer["PaymentTerms"],
+        "DeliveryModeCode": customer["DeliveryMode"],
+        "DeliveryTermsCode": customer["DeliveryTerms"],
+        "SalesOrderName": customer["OrganizationName"],
+        "DeliveryAddressStreet": customer["AddressStreet"],
+        "DeliveryAddressCity": customer["AddressCity"],
+        "DeliveryAddressZipCode": customer["AddressZipCode"],
+        "DeliveryAddressStateId": customer["AddressState"],
+        "DeliveryAddressCountryRegionId": customer["AddressCountryRegionId"],
+    }
 
 
 def from_product(product: dict) -> dict:
     """The line fields F&O takes from the released product's sales setup when the line does not set them."""
     # Guess: the line text comes from the search name; ReleasedProductsV2 has no product name (§3.3).
-    return {"ItemNumber": product["ItemNumber"], "SalesUnitSymbol": product["SalesUnitSymbol"],
-            "SalesPrice": product["SalesPrice"], "SalesPriceQuantity": product["SalesPriceQuantity"],
-            "LineDescription": product["SearchName"]}
+    return {
+        "ItemNumber": product["ItemNumber"],
+        "SalesUnitSymbol": product["SalesUnitSymbol"],
+        "SalesPrice": product["SalesPrice"],
+        "SalesPriceQuantity": product["SalesPriceQuantity"],
+        "LineDescription": product["SearchName"],
+    }
 
 
 def line_amount(line: dict) -> float:
@@ -80,9 +107,12 @@ class Writer:
         self._complete(tx, entity, row, set(values), creating=True)
         if tx.get(entity, key_of(entity, row)) is not None:
             keys = ", ".join(str(row[name]) for name in entity.keys[1:])
-            raise write_failed(entity.aot_name, f"Cannot create a record in "
-                               f"{entity.table or f'{entity.type_name} ({entity.aot_name})'}. {keys}, {company}. "
-                               "The record already exists.")
+            raise write_failed(
+                entity.aot_name,
+                f"Cannot create a record in "
+                f"{entity.table or f'{entity.type_name} ({entity.aot_name})'}. {keys}, {company}. "
+                "The record already exists.",
+            )
         tx.put(entity, stamp(tx, row), "Created")
         self._after(tx, entity, row)
         return row
@@ -93,8 +123,11 @@ class Writer:
             if name in values and fold(values[name]) != fold(existing[name]):
                 # Guess: F&O refuses to rename a record through its entity; the infolog text is made up.
                 raise write_failed(entity.aot_name, f"The key field '{name}' cannot be changed.")
-        kept = {name: value for name, value in existing.items()
-                if name.startswith("_") or name in entity.keys or not entity.fields[name].writable}
+        kept = {
+            name: value
+            for name, value in existing.items()
+            if name.startswith("_") or name in entity.keys or not entity.fields[name].writable
+        }
         row = {**entity.blank(), **kept, **values} if replace else {**existing, **values}
         self._complete(tx, entity, row, set(values), creating=False)
         tx.put(entity, stamp(tx, row), "Updated")
@@ -102,12 +135,15 @@ class Writer:
         return row
 
     def delete(self, tx: Transaction, entity: Entity, existing: dict) -> None:
-        if entity is CUSTOMERS and any(_same_company(order, existing) and fold(order[
-                "OrderingCustomerAccountNumber"]) == fold(existing["CustomerAccount"])
-                for order in tx.rows(SALES_ORDER_HEADERS)):
+        if entity is CUSTOMERS and any(
+            _same_company(order, existing)
+            and fold(order["OrderingCustomerAccountNumber"]) == fold(existing["CustomerAccount"])
+            for order in tx.rows(SALES_ORDER_HEADERS)
+        ):
             # Guess: the delete actions of CustTable refuse a customer with sales orders; text made up.
-            raise write_failed(entity.aot_name, f"The customer {existing['CustomerAccount']} has sales orders and "
-                                                "cannot be deleted.")
+            raise write_failed(
+                entity.aot_name, f"The customer {existing['CustomerAccount']} has sales orders and cannot be deleted."
+            )
         tx.delete(entity, existing)
         if entity is SALES_ORDER_HEADERS:
             for line in self._lines(tx, existing):
@@ -128,22 +164,28 @@ class Writer:
     def _customer(self, tx: Transaction, row: dict) -> None:
         aot, company = CUSTOMERS.aot_name, row["dataAreaId"]
         # Guess: the customer account sequence is manual, as in the USMF demo data, so the account is required.
-        for name, label in (("CustomerAccount", "Customer account"), ("CustomerGroupId", "Customer group"),
-                            ("SalesCurrencyCode", "Currency")):
+        for name, label in (
+            ("CustomerAccount", "Customer account"),
+            ("CustomerGroupId", "Customer group"),
+            ("SalesCurrencyCode", "Currency"),
+        ):
             if not row[name]:
                 raise must_be_filled_in(aot, label)
         if tx.get(CUSTOMER_GROUPS, key_of(CUSTOMER_GROUPS, row)) is None:
-            raise not_in_related_table(aot, "CustomerGroupId", "Customer group", row["CustomerGroupId"],
-                                       "Customer groups")
+            raise not_in_related_table(
+                aot, "CustomerGroupId", "Customer group", row["CustomerGroupId"], "Customer groups"
+            )
         _currency(aot, "SalesCurrencyCode", row["SalesCurrencyCode"])
-        if row["InvoiceAccount"] and _customer_of(tx, company, row["InvoiceAccount"]) is None \
-                and fold(row["InvoiceAccount"]) != fold(row["CustomerAccount"]):
+        if (
+            row["InvoiceAccount"]
+            and _customer_of(tx, company, row["InvoiceAccount"]) is None
+            and fold(row["InvoiceAccount"]) != fold(row["CustomerAccount"])
+        ):
             raise not_in_related_table(aot, "InvoiceAccount", "Invoice account", row["InvoiceAccount"], "Customers")
         if row["AddressCountryRegionId"]:
             region = row["AddressCountryRegionId"].upper()
             if region not in COUNTRY_REGIONS:
-                raise not_in_related_table(aot, "AddressCountryRegionId", "Country/region", region,
-                                           "Country/region")
+                raise not_in_related_table(aot, "AddressCountryRegionId", "Country/region", region, "Country/region")
             row["AddressCountryRegionISOCode"] = COUNTRY_REGIONS[region]
         if not row["PartyNumber"]:
             row["PartyNumber"] = f"{tx.store.next_number('PartyNumber', 100000):09d}"
@@ -157,14 +199,20 @@ class Writer:
             raise must_be_filled_in(aot, "Customer account")
         customer = _customer_of(tx, company, row["OrderingCustomerAccountNumber"])
         if customer is None:
-            raise not_in_related_table(aot, "OrderingCustomerAccountNumber", "Customer account",
-                                       row["OrderingCustomerAccountNumber"], "Customers")
+            raise not_in_related_table(
+                aot,
+                "OrderingCustomerAccountNumber",
+                "Customer account",
+                row["OrderingCustomerAccountNumber"],
+                "Customers",
+            )
         if creating:
             row.update({name: value for name, value in from_customer(customer).items() if name not in given})
-            row["OrderCreationDateTime"] = self.clock.now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            row["OrderCreationDateTime"] = self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if _customer_of(tx, company, row["InvoiceCustomerAccountNumber"]) is None:
-            raise not_in_related_table(aot, "InvoiceCustomerAccountNumber", "Invoice account",
-                                       row["InvoiceCustomerAccountNumber"], "Customers")
+            raise not_in_related_table(
+                aot, "InvoiceCustomerAccountNumber", "Invoice account", row["InvoiceCustomerAccountNumber"], "Customers"
+            )
         if not row["CurrencyCode"]:
             raise must_be_filled_in(aot, "Currency")
         _currency(aot, "CurrencyCode", row["CurrencyCode"])
@@ -185,7 +233,8 @@ class Writer:
             row.update({name: value for name, value in from_product(product).items() if name not in given})
             row["InventoryLotId"] = next_lot_id(tx, company)
             row["LineCreationSequenceNumber"] = 1 + max(
-                (line["LineCreationSequenceNumber"] for line in self._lines(tx, header)), default=0)
+                (line["LineCreationSequenceNumber"] for line in self._lines(tx, header)), default=0
+            )
         row["CurrencyCode"] = header["CurrencyCode"]
         row["LineAmount"] = line_amount(row)
 
@@ -201,8 +250,11 @@ class Writer:
             tx.put(SALES_ORDER_HEADERS, stamp(tx, {**header, "OrderTotalAmount": total}), "Updated")
 
     def _lines(self, tx: Transaction, header: dict) -> list[dict]:
-        return [line for line in tx.rows(SALES_ORDER_LINES) if _same_company(line, header)
-                and fold(line["SalesOrderNumber"]) == fold(header["SalesOrderNumber"])]
+        return [
+            line
+            for line in tx.rows(SALES_ORDER_LINES)
+            if _same_company(line, header) and fold(line["SalesOrderNumber"]) == fold(header["SalesOrderNumber"])
+        ]
 
 
 def payload(entity: Entity, body: object) -> dict:
@@ -215,8 +267,11 @@ def payload(entity: Entity, body: object) -> dict:
             continue  # instance and property annotations
         spec = entity.fields.get(name)
         if spec is None:
-            raise FoError(400, f"The property '{name}' does not exist on type '{entity.qualified_type}'. Make sure "
-                               "to only use property names that are defined by the type.")
+            raise FoError(
+                400,
+                f"The property '{name}' does not exist on type '{entity.qualified_type}'. Make sure "
+                "to only use property names that are defined by the type.",
+            )
         # Guess: values for fields the entity computes (totals, lot id, ...) are ignored rather than refused.
         if spec.writable:
             values[name] = _literal(name, spec, value)
@@ -227,16 +282,25 @@ def payload(entity: Entity, body: object) -> dict:
 
 def _literal(name: str, spec: Field, value: object) -> object:
     if value is None:
-        raise FoError(400, f"A null value was found for the property named '{name}', which has the expected type "
-                           f"'{spec.edm}[Nullable=False]'. The expected type '{spec.edm}[Nullable=False]' does not "
-                           "allow null values.")
+        raise FoError(
+            400,
+            f"A null value was found for the property named '{name}', which has the expected type "
+            f"'{spec.edm}[Nullable=False]'. The expected type '{spec.edm}[Nullable=False]' does not "
+            "allow null values.",
+        )
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if (spec.kind in ("String", "Enum", "Date", "DateTime") and not isinstance(value, str)) \
-            or (spec.kind == "Decimal" and not number) or (spec.kind == "Int" and not isinstance(value, int)):
+    if (
+        (spec.kind in ("String", "Enum", "Date", "DateTime") and not isinstance(value, str))
+        or (spec.kind == "Decimal" and not number)
+        or (spec.kind == "Int" and not isinstance(value, int))
+    ):
         raise FoError(400, f"Cannot convert the literal '{value}' to the expected type '{spec.edm}'.")
     if spec.kind == "Enum" and value not in spec.symbols:
-        raise FoError(400, f"The value '{value}' of property '{name}' is not a valid enumerated type value; "
-                           f"expected one of {', '.join(spec.symbols)}.")
+        raise FoError(
+            400,
+            f"The value '{value}' of property '{name}' is not a valid enumerated type value; "
+            f"expected one of {', '.join(spec.symbols)}.",
+        )
     if spec.kind in ("Date", "DateTime"):
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -244,7 +308,7 @@ def _literal(name: str, spec: Field, value: object) -> object:
             raise FoError(400, f"Cannot convert the literal '{value}' to the expected type '{spec.edm}'.") from None
         if moment.tzinfo is None:
             raise FoError(400, f"Cannot convert the literal '{value}' to the expected type '{spec.edm}'.")
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
         return moment.strftime("%Y-%m-%dT12:00:00Z" if spec.kind == "Date" else "%Y-%m-%dT%H:%M:%SZ")
     return value
 

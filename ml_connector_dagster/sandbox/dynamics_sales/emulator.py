@@ -13,7 +13,13 @@ from starlette.routing import BaseRoute, Route
 
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.dynamics_sales.service import (
-    Counters, DataverseService, Reply, Request as ApiRequest, Rule,
+    Counters,
+    DataverseService,
+    Reply,
+    Rule,
+)
+from ml_connector_dagster.sandbox.dynamics_sales.service import (
+    Request as ApiRequest,
 )
 from ml_connector_dagster.sandbox.dynamics_sales.store import Store
 from ml_connector_dagster.sandbox.dynamics_sales.tables import CURRENCY, TABLES
@@ -29,12 +35,19 @@ CURRENCIES = (("EUR", "Euro", "€", 1.0), ("USD", "US Dollar", "$", 1.08))
 
 class DynamicsSalesSettings(EmulatorSettings):
     tenant_id: str = SANDBOX.tenant_id
-    application_users: list[str] = Field(default=[SANDBOX.client_id], description="client ids set up as "
-                                         "application users with a security role in this environment")
-    bulk_tables: list[str] = Field(default=["account"], description="tables whose sdkmessagefilters list "
-                                   "CreateMultiple/UpdateMultiple/UpsertMultiple (microsoft.md §2.7: per org)")
-    reject_rules: list[Rule] = Field(default_factory=list, description="validation plug-ins: matching rows are "
-                                     "refused with 0x80040265 and the rule's message")
+    application_users: list[str] = Field(
+        default=[SANDBOX.client_id],
+        description="client ids set up as application users with a security role in this environment",
+    )
+    bulk_tables: list[str] = Field(
+        default=["account"],
+        description="tables whose sdkmessagefilters list "
+        "CreateMultiple/UpdateMultiple/UpsertMultiple (microsoft.md §2.7: per org)",
+    )
+    reject_rules: list[Rule] = Field(
+        default_factory=list,
+        description="validation plug-ins: matching rows are refused with 0x80040265 and the rule's message",
+    )
     requests_per_window: int = Field(default=6000, ge=1, description="service protection: requests per user")
     window_seconds: int = Field(default=300, ge=1)
     concurrent_requests: int = Field(default=52, ge=1)
@@ -57,25 +70,41 @@ class DynamicsSalesEmulator(Emulator):
         self.requests_throttled = 0
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/api/data/{version:str}/{path:path}", self._api,
-                      methods=["GET", "POST", "PATCH", "PUT", "DELETE"])]
+        return [
+            Route("/api/data/{version:str}/{path:path}", self._api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
+        ]
 
     def admin_routes(self) -> list[BaseRoute]:
-        return [Route("/tables/{table}", self._admin_rows, methods=["GET"]),
-                Route("/stats", self._admin_stats, methods=["GET"]),
-                Route("/reset", self._admin_reset, methods=["POST"])]
+        return [
+            Route("/tables/{table}", self._admin_rows, methods=["GET"]),
+            Route("/stats", self._admin_stats, methods=["GET"]),
+            Route("/reset", self._admin_reset, methods=["POST"]),
+        ]
 
     def render_fault(self, status: int, retry_after: int | None) -> Response:
         code = "0x80072322" if status == 429 else ""
-        message = ("Number of requests exceeded the limit of 6000 over time window of 300 seconds." if status == 429
-                   else "sandbox fault injection")
+        message = (
+            "Number of requests exceeded the limit of 6000 over time window of 300 seconds."
+            if status == 429
+            else "sandbox fault injection"
+        )
         return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, media_type=JSON_TYPE)
 
     # the API ---------------------------------------------------------------------------------------------------
     async def _api(self, request: Request) -> Response:
         if request.path_params["version"] not in ("v9.0", "v9.1", "v9.2"):
-            return _reply(Reply(404, {}, {"error": {"code": "0x80060888", "message": "Resource not found for the "
-                                                    f"segment '{request.path_params['version']}'."}}))
+            return _reply(
+                Reply(
+                    404,
+                    {},
+                    {
+                        "error": {
+                            "code": "0x80060888",
+                            "message": f"Resource not found for the segment '{request.path_params['version']}'.",
+                        }
+                    },
+                )
+            )
         origin = f"{request.url.scheme}://{request.url.netloc}"
         app_id, refusal = self._authenticate(request, origin)
         if refusal is not None:
@@ -84,8 +113,13 @@ class DynamicsSalesEmulator(Emulator):
         if throttled is not None:
             return throttled
         try:
-            api_request = ApiRequest(request.method, request.path_params["path"], dict(request.query_params),
-                                     {k.lower(): v for k, v in request.headers.items()}, await request.body())
+            api_request = ApiRequest(
+                request.method,
+                request.path_params["path"],
+                dict(request.query_params),
+                {k.lower(): v for k, v in request.headers.items()},
+                await request.body(),
+            )
             root = f"{origin}/api/data/{request.path_params['version']}"
             reply = await asyncio.to_thread(self.service.handle, api_request, root)
         finally:
@@ -94,8 +128,10 @@ class DynamicsSalesEmulator(Emulator):
         return _reply(reply)
 
     def _authenticate(self, request: Request, origin: str) -> tuple[str, Response | None]:
-        challenge = {"WWW-Authenticate": f"Bearer authorization_uri=https://login.microsoftonline.com/"
-                                         f"{self.settings.tenant_id}/oauth2/authorize, resource_id={origin}/"}
+        challenge = {
+            "WWW-Authenticate": f"Bearer authorization_uri=https://login.microsoftonline.com/"
+            f"{self.settings.tenant_id}/oauth2/authorize, resource_id={origin}/"
+        }
         header = request.headers.get("authorization", "")
         if not header.startswith("Bearer "):
             return "", _reply(Reply(401, challenge, {"error": {"code": "", "message": "Bearer token is required."}}))
@@ -104,11 +140,23 @@ class DynamicsSalesEmulator(Emulator):
         except TokenError as error:
             return "", _reply(Reply(401, challenge, {"error": {"code": "", "message": str(error)}}))
         if claims.tid != self.settings.tenant_id:
-            return "", _reply(Reply(401, challenge, {"error": {"code": "", "message": "The token was issued for "
-                                                               "another tenant."}}))
+            return "", _reply(
+                Reply(401, challenge, {"error": {"code": "", "message": "The token was issued for another tenant."}})
+            )
         if claims.appid not in self.settings.application_users:
-            return "", _reply(Reply(403, {}, {"error": {"code": "0x80072560", "message": "The user is not a member "
-                                      f"of the organization: no application user exists for {claims.appid}."}}))
+            return "", _reply(
+                Reply(
+                    403,
+                    {},
+                    {
+                        "error": {
+                            "code": "0x80072560",
+                            "message": "The user is not a member "
+                            f"of the organization: no application user exists for {claims.appid}.",
+                        }
+                    },
+                )
+            )
         return claims.appid, None
 
     def _admit(self, app_id: str) -> Response | None:
@@ -121,13 +169,34 @@ class DynamicsSalesEmulator(Emulator):
             if len(recent) >= self.settings.requests_per_window:
                 self.requests_throttled += 1
                 wait = max(1, int(recent[0] + self.settings.window_seconds - now + 0.999))
-                return _reply(Reply(429, {"Retry-After": str(wait)}, {"error": {"code": "0x80072322", "message":
-                              f"Number of requests exceeded the limit of {self.settings.requests_per_window} over "
-                              f"time window of {self.settings.window_seconds} seconds."}}))
+                return _reply(
+                    Reply(
+                        429,
+                        {"Retry-After": str(wait)},
+                        {
+                            "error": {
+                                "code": "0x80072322",
+                                "message": "Number of requests exceeded the limit of "
+                                f"{self.settings.requests_per_window} over time window of "
+                                f"{self.settings.window_seconds} seconds.",
+                            }
+                        },
+                    )
+                )
             if self._in_flight[app_id] >= self.settings.concurrent_requests:
-                return _reply(Reply(429, {"Retry-After": "1"}, {"error": {"code": "0x80072326", "message":
-                              f"Number of concurrent requests exceeded the limit of "
-                              f"{self.settings.concurrent_requests}."}}))
+                return _reply(
+                    Reply(
+                        429,
+                        {"Retry-After": "1"},
+                        {
+                            "error": {
+                                "code": "0x80072326",
+                                "message": f"Number of concurrent requests exceeded the limit of "
+                                f"{self.settings.concurrent_requests}.",
+                            }
+                        },
+                    )
+                )
             recent.append(now)
             self._in_flight[app_id] += 1
         return None
@@ -154,9 +223,19 @@ class DynamicsSalesEmulator(Emulator):
         row_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"transactioncurrency/{iso_code}"))
         with self.store.transaction() as tx:
             if tx.get(CURRENCY, row_id) is None:
-                tx.put(CURRENCY, {"transactioncurrencyid": row_id, "isocurrencycode": iso_code, "currencyname": name,
-                                  "currencysymbol": symbol, "exchangerate": exchange_rate, "statecode": 0,
-                                  "statuscode": 1, "versionnumber": 1})
+                tx.put(
+                    CURRENCY,
+                    {
+                        "transactioncurrencyid": row_id,
+                        "isocurrencycode": iso_code,
+                        "currencyname": name,
+                        "currencysymbol": symbol,
+                        "exchangerate": exchange_rate,
+                        "statecode": 0,
+                        "statuscode": 1,
+                        "versionnumber": 1,
+                    },
+                )
         return row_id
 
     def _seed_currencies(self) -> None:

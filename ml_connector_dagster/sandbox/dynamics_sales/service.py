@@ -14,12 +14,16 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from ml_connector_dagster.odata import key_predicate
 from ml_connector_dagster.sandbox import odata_multipart as multipart
-from ml_connector_dagster.sandbox.odata_reply import Joined, Reply, RolledBack
-from ml_connector_dagster.sandbox.odata_query import (
-    QueryError, parse_filter, parse_key, parse_orderby, parse_select,
-)
 from ml_connector_dagster.sandbox.dynamics_sales.store import Store, Transaction
 from ml_connector_dagster.sandbox.dynamics_sales.tables import BY_ENTITY_SET, LINE_PARENTS, TABLES, Table
+from ml_connector_dagster.sandbox.odata_query import (
+    QueryError,
+    parse_filter,
+    parse_key,
+    parse_orderby,
+    parse_select,
+)
+from ml_connector_dagster.sandbox.odata_reply import Joined, Reply, RolledBack
 
 MAX_PAGE = 5000
 _PATH = re.compile(r"^(?P<set>[A-Za-z_]\w*)(?:\((?P<key>.*)\))?(?:/(?P<action>Microsoft\.Dynamics\.CRM\.\w+))?$")
@@ -43,8 +47,6 @@ class Request:
     body: bytes = b""
 
 
-
-
 @dataclass
 class Counters:
     write_requests: int = 0
@@ -56,6 +58,7 @@ class Counters:
 @dataclass
 class Rule:
     """A validation plug-in registered on a table: rows whose column matches the pattern are refused."""
+
     table: str
     column: str
     pattern: str
@@ -88,8 +91,9 @@ class DataverseService:
         if not match:
             raise DataverseError(404, "0x80060888", f"Resource not found for the segment '{request.path}'.")
         if match["set"] == "sdkmessagefilters" and request.method == "GET" and match["key"] is None:
-            return self._query(request, root, "sdkmessagefilters", self._message_filters(), _FILTER_COLUMNS,
-                               "sdkmessagefilterid")
+            return self._query(
+                request, root, "sdkmessagefilters", self._message_filters(), _FILTER_COLUMNS, "sdkmessagefilterid"
+            )
         table = BY_ENTITY_SET.get(match["set"])
         if table is None:
             raise DataverseError(404, "0x80060888", f"Resource not found for the segment '{match['set']}'.")
@@ -99,8 +103,14 @@ class DataverseService:
             return self._bulk(table, match["action"].rsplit(".", 1)[1], _json_body(request), root)
         if match["key"] is None:
             if request.method == "GET":
-                return self._query(request, root, table.entity_set, self.store.snapshot(table.logical_name),
-                                   _readable(table), table.primary_key)
+                return self._query(
+                    request,
+                    root,
+                    table.entity_set,
+                    self.store.snapshot(table.logical_name),
+                    _readable(table),
+                    table.primary_key,
+                )
             if request.method == "POST":
                 return self._write(table, None, _json_body(request), request, root, tx, create_only=True)
             raise DataverseError(405, "0x80060888", f"{request.method} is not supported on a collection.")
@@ -109,8 +119,14 @@ class DataverseService:
             row = self._read_tx(tx).find(table, key)
             if row is None:
                 raise _missing(table, key)
-            return Reply(200, {"ETag": _etag(row)}, {"@odata.context": f"{root}/$metadata#{table.entity_set}/$entity",
-                                                      **_render(table, row, _select(request, table))})
+            return Reply(
+                200,
+                {"ETag": _etag(row)},
+                {
+                    "@odata.context": f"{root}/$metadata#{table.entity_set}/$entity",
+                    **_render(table, row, _select(request, table)),
+                },
+            )
         if request.method == "PATCH":
             return self._write(table, key, _json_body(request), request, root, tx)
         if request.method == "DELETE":
@@ -118,23 +134,52 @@ class DataverseService:
         raise DataverseError(405, "0x80060888", f"{request.method} is not supported on a single record.")
 
     # writes --------------------------------------------------------------------------------------------------
-    def _write(self, table: Table, key, body: dict, request: Request, root: str, tx: Transaction | None,
-               create_only: bool = False) -> Reply:
+    def _write(
+        self,
+        table: Table,
+        key,
+        body: dict,
+        request: Request,
+        root: str,
+        tx: Transaction | None,
+        create_only: bool = False,
+    ) -> Reply:
         with self._tx(tx) as active:
-            row, created = self.upsert(active, table, key, body, if_match=request.headers.get("if-match"),
-                                       if_none_match=request.headers.get("if-none-match"), create_only=create_only)
+            row, created = self.upsert(
+                active,
+                table,
+                key,
+                body,
+                if_match=request.headers.get("if-match"),
+                if_none_match=request.headers.get("if-none-match"),
+                create_only=create_only,
+            )
         entity_id = f"{root}/{table.entity_set}({row[table.primary_key]})"
         if "return=representation" in request.headers.get("prefer", ""):
-            return Reply(201 if created else 200, {"Preference-Applied": "return=representation", "ETag": _etag(row)},
-                         {"@odata.context": f"{root}/$metadata#{table.entity_set}/$entity",
-                          **_render(table, row, _select(request, table))})
+            return Reply(
+                201 if created else 200,
+                {"Preference-Applied": "return=representation", "ETag": _etag(row)},
+                {
+                    "@odata.context": f"{root}/$metadata#{table.entity_set}/$entity",
+                    **_render(table, row, _select(request, table)),
+                },
+            )
         if key is not None and not isinstance(key, str):
             # The documentation's upsert example echoes the key form of the address.
             entity_id = f"{root}/{table.entity_set}({key_predicate(key)})"
         return Reply(204, {"OData-EntityId": entity_id})
 
-    def upsert(self, tx: Transaction, table: Table, key, body: dict, *, if_match: str | None = None,
-               if_none_match: str | None = None, create_only: bool = False) -> tuple[dict, bool]:
+    def upsert(
+        self,
+        tx: Transaction,
+        table: Table,
+        key,
+        body: dict,
+        *,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        create_only: bool = False,
+    ) -> tuple[dict, bool]:
         existing = tx.find(table, key) if key is not None else None
         if create_only:
             body_id = body.get(table.primary_key)
@@ -146,8 +191,9 @@ class DataverseService:
         if existing is not None and if_none_match == "*":
             raise DataverseError(412, "0x80040237", "A record with matching key values already exists.")
         if existing is not None and if_match not in (None, "*") and if_match != _etag(existing):
-            raise DataverseError(412, "0x80060882", "The version of the existing record doesn't match the RowVersion "
-                                                    "property provided.")
+            raise DataverseError(
+                412, "0x80060882", "The version of the existing record doesn't match the RowVersion property provided."
+            )
         row = dict(existing) if existing else {}
         values = self._validated(tx, table, body)
         if existing is not None:
@@ -189,8 +235,9 @@ class DataverseService:
         for name, value in body.items():
             if name == "@odata.type":
                 if value != f"Microsoft.Dynamics.CRM.{table.logical_name}":
-                    raise DataverseError(400, "0x80048d19", f"A type named '{value}' could not be resolved by the "
-                                                            "model.")
+                    raise DataverseError(
+                        400, "0x80048d19", f"A type named '{value}' could not be resolved by the model."
+                    )
                 continue
             if name.startswith("@odata."):
                 continue
@@ -198,18 +245,27 @@ class DataverseService:
                 navigation = name.removesuffix("@odata.bind")
                 lookup = table.lookups.get(navigation)
                 if lookup is None:
-                    raise DataverseError(400, "0x80048d19", f"An undeclared property '{navigation}' which only has "
-                                         "property annotations in the payload but no property value was found in the "
-                                         "payload. In OData, only declared navigation properties and declared named "
-                                         "streams can be represented as properties without values.")
-                values[table.key_of_lookup(lookup.column)] = None if value is None else \
-                    self._bound_id(tx, lookup.targets, value)
+                    raise DataverseError(
+                        400,
+                        "0x80048d19",
+                        f"An undeclared property '{navigation}' which only has "
+                        "property annotations in the payload but no property value was found in the "
+                        "payload. In OData, only declared navigation properties and declared named "
+                        "streams can be represented as properties without values.",
+                    )
+                values[table.key_of_lookup(lookup.column)] = (
+                    None if value is None else self._bound_id(tx, lookup.targets, value)
+                )
                 continue
             column = table.columns.get(name)
             if column is None:
-                raise DataverseError(400, "0x80048d19", f"The property '{name}' does not exist on type "
-                                     f"'Microsoft.Dynamics.CRM.{table.logical_name}'. Make sure to only use property "
-                                     "names that are defined by the type or mark the type as open type.")
+                raise DataverseError(
+                    400,
+                    "0x80048d19",
+                    f"The property '{name}' does not exist on type "
+                    f"'Microsoft.Dynamics.CRM.{table.logical_name}'. Make sure to only use property "
+                    "names that are defined by the type or mark the type as open type.",
+                )
             if column.writable:
                 values[name] = _checked(table, name, column, value)
         return values
@@ -219,8 +275,12 @@ class DataverseService:
         match = _PATH.match(path)
         target = BY_ENTITY_SET.get(match["set"]) if match and match["key"] and not match["action"] else None
         if target is None or target.logical_name not in targets:
-            raise DataverseError(400, "0x80048d19", f"The value '{value}' of the @odata.bind annotation does not "
-                                 f"reference a row of {' or '.join(targets)}.")
+            raise DataverseError(
+                400,
+                "0x80048d19",
+                f"The value '{value}' of the @odata.bind annotation does not "
+                f"reference a row of {' or '.join(targets)}.",
+            )
         key = self._key(target, match["key"])
         row = tx.find(target, key)
         if row is None:
@@ -240,8 +300,14 @@ class DataverseService:
         lines = [row for row in self._lines(tx, table) if row.get(f"_{lookup}_value") == parent_id]
         total = round(sum(row.get("extendedamount") or 0 for row in lines), 2)
         tax = round(sum(row.get("tax") or 0 for row in lines), 2)
-        updated = {**parent, "totallineitemamount": total, "totaltax": tax, "totaldiscountamount": 0.0,
-                   "totalamount": total, "versionnumber": self._next_version()}
+        updated = {
+            **parent,
+            "totallineitemamount": total,
+            "totaltax": tax,
+            "totaldiscountamount": 0.0,
+            "totalamount": total,
+            "versionnumber": self._next_version(),
+        }
         if parent_name == "opportunity" and parent.get("isrevenuesystemcalculated"):
             updated["estimatedvalue"] = total
         tx.put(parent_table, updated)
@@ -259,10 +325,14 @@ class DataverseService:
                 continue
             other = tx.find(table, {column: row[column]})
             if other is not None and other[table.primary_key] != row[table.primary_key]:
-                raise DataverseError(412, "0x80060892", f"A record that has the attribute values {row[column]} "
-                                     f"already exists. The entity key {table.logical_name}_{column}_key requires that "
-                                     "this set of attributes contains unique values. Select unique values and try "
-                                     "again.")
+                raise DataverseError(
+                    412,
+                    "0x80060892",
+                    f"A record that has the attribute values {row[column]} "
+                    f"already exists. The entity key {table.logical_name}_{column}_key requires that "
+                    "this set of attributes contains unique values. Select unique values and try "
+                    "again.",
+                )
 
     def _check_rules(self, table: Table, row: dict) -> None:
         for rule in self.settings().reject_rules:
@@ -282,49 +352,68 @@ class DataverseService:
 
     def _bulk(self, table: Table, message: str, body: dict, root: str) -> Reply:
         if message not in _BULK:
-            raise DataverseError(404, "0x80060888", f"Resource not found for the segment 'Microsoft.Dynamics.CRM."
-                                                    f"{message}'.")
+            raise DataverseError(
+                404, "0x80060888", f"Resource not found for the segment 'Microsoft.Dynamics.CRM.{message}'."
+            )
         if table.logical_name not in self.settings().bulk_tables:
             # Guess: the reference names no code for an unsupported table; 0x80040203 is InvalidArgument.
-            raise DataverseError(400, "0x80040203", f"The '{message}' method does not support entities of type "
-                                                    f"'{table.logical_name}'.")
+            raise DataverseError(
+                400, "0x80040203", f"The '{message}' method does not support entities of type '{table.logical_name}'."
+            )
         targets = body.get("Targets")
         if not isinstance(targets, list) or not targets:
-            raise DataverseError(400, "0x80048d19", "The parameter 'Targets' is required and must be a non-empty "
-                                                    "collection.")
+            raise DataverseError(
+                400, "0x80048d19", "The parameter 'Targets' is required and must be a non-empty collection."
+            )
         ids = []
         # Standard tables: one transaction for the whole request; the first failure rolls everything back.
         with self.store.transaction() as tx:
             for target in targets:
                 if target.get("@odata.type") != f"Microsoft.Dynamics.CRM.{table.logical_name}":
-                    raise DataverseError(400, "0x80048d19", "Each item of Targets must have an '@odata.type' of "
-                                         f"'Microsoft.Dynamics.CRM.{table.logical_name}'.")
+                    raise DataverseError(
+                        400,
+                        "0x80048d19",
+                        "Each item of Targets must have an '@odata.type' of "
+                        f"'Microsoft.Dynamics.CRM.{table.logical_name}'.",
+                    )
                 key = self._target_key(table, target)
                 fields = {k: v for k, v in target.items() if k != "@odata.id"}
                 if message == "UpdateMultiple" and (key is None or tx.find(table, key) is None):
                     raise _missing(table, key)
-                row, _ = self.upsert(tx, table, None if message == "CreateMultiple" else key, fields,
-                                     create_only=message == "CreateMultiple")
+                row, _ = self.upsert(
+                    tx,
+                    table,
+                    None if message == "CreateMultiple" else key,
+                    fields,
+                    create_only=message == "CreateMultiple",
+                )
                 ids.append(row[table.primary_key])
         if message == "CreateMultiple":
-            return Reply(200, {}, {"@odata.context": f"{root}/$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse",
-                                   "Ids": ids})
+            return Reply(
+                200,
+                {},
+                {"@odata.context": f"{root}/$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse", "Ids": ids},
+            )
         return Reply(204)
 
     def _target_key(self, table: Table, target: dict):
         if target.get("@odata.id"):
             match = _PATH.match(_API_ROOT.sub("", target["@odata.id"]).lstrip("/"))
             if not match or BY_ENTITY_SET.get(match["set"]) is not table or match["key"] is None:
-                raise DataverseError(400, "0x80048d19", f"The @odata.id '{target['@odata.id']}' does not address a "
-                                                        f"{table.logical_name} row.")
+                raise DataverseError(
+                    400,
+                    "0x80048d19",
+                    f"The @odata.id '{target['@odata.id']}' does not address a {table.logical_name} row.",
+                )
             return self._key(table, match["key"])
         if target.get(table.primary_key):
             return str(uuid.UUID(target[table.primary_key]))
         return None
 
     # reads ---------------------------------------------------------------------------------------------------
-    def _query(self, request: Request, root: str, entity_set: str, rows: list[dict], columns: set[str],
-               primary: str) -> Reply:
+    def _query(
+        self, request: Request, root: str, entity_set: str, rows: list[dict], columns: set[str], primary: str
+    ) -> Reply:
         query = request.query
         if "$skip" in query:
             raise DataverseError(400, "0x80060888", "The query parameter $skip is not supported.")
@@ -347,10 +436,11 @@ class DataverseService:
         if query.get("$count") == "true":
             body["@odata.count"] = min(len(rows), MAX_PAGE)
         top = int(query["$top"]) if query.get("$top", "").isdigit() and applied is None else None
-        page = rows[:min(page_size, top) if top is not None else page_size]
+        page = rows[: min(page_size, top) if top is not None else page_size]
         table = BY_ENTITY_SET.get(entity_set)
-        body["value"] = [_render(table, row, select) if table else {c: row.get(c) for c in (select or columns)}
-                         for row in page]
+        body["value"] = [
+            _render(table, row, select) if table else {c: row.get(c) for c in (select or columns)} for row in page
+        ]
         if len(rows) > len(page) and top is None:
             position = [_sortable(page[-1].get(c), d) for c, d in sort]
             params = {k: v for k, v in query.items() if k != "$skiptoken"}
@@ -364,15 +454,28 @@ class DataverseService:
         for logical in TABLES:
             messages = _STANDARD_MESSAGES + (_BULK if logical in self.settings().bulk_tables else ())
             for message in messages:
-                rows.append({"sdkmessagefilterid": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{logical}/{message}")),
-                             "primaryobjecttypecode": logical, "sdkmessageid/name": message,
-                             "iscustomprocessingstepallowed": True})
+                rows.append(
+                    {
+                        "sdkmessagefilterid": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{logical}/{message}")),
+                        "primaryobjecttypecode": logical,
+                        "sdkmessageid/name": message,
+                        "iscustomprocessingstepallowed": True,
+                    }
+                )
         return rows
 
     def _who_am_i(self) -> Reply:
         ids = {name: str(uuid.uuid5(uuid.NAMESPACE_OID, name)) for name in ("bu", "user", "org")}
-        return Reply(200, {}, {"@odata.context": "$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
-                               "BusinessUnitId": ids["bu"], "UserId": ids["user"], "OrganizationId": ids["org"]})
+        return Reply(
+            200,
+            {},
+            {
+                "@odata.context": "$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
+                "BusinessUnitId": ids["bu"],
+                "UserId": ids["user"],
+                "OrganizationId": ids["org"],
+            },
+        )
 
     # $batch --------------------------------------------------------------------------------------------------
     def _batch(self, request: Request, root: str) -> Reply:
@@ -437,10 +540,14 @@ class DataverseService:
             if set(key) == {table.primary_key}:
                 return key[table.primary_key]
             if not set(key) <= set(table.alternate_keys) or len(key) != 1:
-                raise DataverseError(400, "0x80060888", "The key in the request URI is not valid for resource "
-                                     f"'Microsoft.Dynamics.CRM.{table.logical_name}'. Ensure that the names and "
-                                     "number of key properties match the declared or alternate key properties for "
-                                     "the resource.")
+                raise DataverseError(
+                    400,
+                    "0x80060888",
+                    "The key in the request URI is not valid for resource "
+                    f"'Microsoft.Dynamics.CRM.{table.logical_name}'. Ensure that the names and "
+                    "number of key properties match the declared or alternate key properties for "
+                    "the resource.",
+                )
         return key
 
     def _read_tx(self, tx: Transaction | None) -> Transaction:
@@ -454,9 +561,6 @@ class DataverseService:
         return self._version
 
 
-
-
-
 _FILTER_COLUMNS = {"sdkmessagefilterid", "primaryobjecttypecode", "sdkmessageid/name", "iscustomprocessingstepallowed"}
 
 
@@ -467,8 +571,9 @@ def error_reply(error: DataverseError) -> Reply:
 def _missing(table: Table, key) -> DataverseError:
     if isinstance(key, str):
         return DataverseError(404, "0x80040217", f"{table.logical_name} With Id = {key} Does Not Exist")
-    return DataverseError(404, "0x80060891", "A record with the specified key values does not exist in "
-                                             f"{table.logical_name} entity")
+    return DataverseError(
+        404, "0x80060891", f"A record with the specified key values does not exist in {table.logical_name} entity"
+    )
 
 
 def _checked(table: Table, name: str, column, value):
@@ -482,14 +587,22 @@ def _checked(table: Table, name: str, column, value):
     if column.type in ("Money", "Decimal") and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise _literal_error(value, "Edm.Decimal")
     if column.max_length is not None and len(value) > column.max_length:
-        raise DataverseError(400, "0x80044331", f"A validation error occurred.  The length of the '{name}' attribute "
-                             f"of the '{table.logical_name}' entity exceeded the maximum allowed length of "
-                             f"'{column.max_length}'.")
+        raise DataverseError(
+            400,
+            "0x80044331",
+            f"A validation error occurred.  The length of the '{name}' attribute "
+            f"of the '{table.logical_name}' entity exceeded the maximum allowed length of "
+            f"'{column.max_length}'.",
+        )
     if column.type == "Choice" and value not in column.choices:
         # Guess: the reference lists no code for an out-of-range choice; the generic validation code is used.
-        raise DataverseError(400, "0x80044331", f"A validation error occurred.  The value {value} of '{name}' on "
-                             f"record of type '{table.logical_name}' is outside the valid range. Accepted Values: "
-                             f"{','.join(str(c) for c in sorted(column.choices))}")
+        raise DataverseError(
+            400,
+            "0x80044331",
+            f"A validation error occurred.  The value {value} of '{name}' on "
+            f"record of type '{table.logical_name}' is outside the valid range. Accepted Values: "
+            f"{','.join(str(c) for c in sorted(column.choices))}",
+        )
     if column.type == "Uniqueidentifier":
         try:
             return str(uuid.UUID(value))
@@ -535,8 +648,9 @@ def _json_body(request: Request) -> dict:
         raise DataverseError(400, "0x80048d19", "The request body is empty; a JSON object was expected.")
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("application/json"):
-        raise DataverseError(415, "0x80048d19", f"The content type '{content_type}' is not supported; use "
-                                                "application/json.")
+        raise DataverseError(
+            415, "0x80048d19", f"The content type '{content_type}' is not supported; use application/json."
+        )
     try:
         body = json.loads(request.body)
     except ValueError as error:

@@ -5,8 +5,8 @@ standard table and a $batch change set are all-or-nothing, as in Dataverse."""
 import json
 import sqlite3
 import threading
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ml_connector_dagster.sandbox.dynamics_sales.tables import TABLES, Table
@@ -57,8 +57,10 @@ class Store:
         self.rows: dict[str, dict[str, dict]] = {name: {} for name in TABLES}
         self.index: dict[str, dict[tuple[str, object], str]] = {name: {} for name in TABLES}
         self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
-        self._db.execute("CREATE TABLE IF NOT EXISTS rows (logical TEXT, id TEXT, data TEXT, PRIMARY KEY (logical, id))")
-        for logical, row_id, data in self._db.execute("SELECT logical, id, data FROM rows"):
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS rows (logical TEXT, id TEXT, data TEXT, PRIMARY KEY (logical, id))"
+        )
+        for logical, _row_id, data in self._db.execute("SELECT logical, id, data FROM rows"):
             if logical in self.rows:
                 self._place(TABLES[logical], json.loads(data))
 

@@ -26,8 +26,9 @@ FAULT_NAMESPACE = "http://xmlns.oracle.com/isg/servicefault"
 
 
 class OracleEbsSettings(EmulatorSettings):
-    users: dict[str, str] = Field(default={SANDBOX.ebs_user: SANDBOX.ebs_password}, description="FND_USER names "
-                                  "and passwords")
+    users: dict[str, str] = Field(
+        default={SANDBOX.ebs_user: SANDBOX.ebs_password}, description="FND_USER names and passwords"
+    )
     granted_users: list[str] = Field(default=[SANDBOX.ebs_user], description="users granted the service")
     service_alias: str = Field(default="xxmlc_sync", description="alias the service was deployed under")
     session_cookie_name: str = Field(default="EBSDB", description="unverified: reportedly the database SID")
@@ -40,8 +41,9 @@ class OracleEbsEmulator(Emulator):
     Settings = OracleEbsSettings
     settings: OracleEbsSettings
 
-    def __init__(self, *, parties: int = 3000, vendors: int = 400, start_date: date = date(2026, 10, 1),
-                 days: int = 28, **kwargs):
+    def __init__(
+        self, *, parties: int = 3000, vendors: int = 400, start_date: date = date(2026, 10, 1), days: int = 28, **kwargs
+    ):
         super().__init__(**kwargs)
         path = self.state_dir / "oracle_ebs.sqlite" if self.state_dir else None
         fresh = path is None or not path.exists()
@@ -57,18 +59,26 @@ class OracleEbsEmulator(Emulator):
         self.sessions_opened = 0
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/webservices/rest/login", self._login, methods=["GET"]),
-                Route("/webservices/rest/logout", self._logout, methods=["GET"]),
-                Route("/webservices/rest/{alias}/{method}/", self._invoke, methods=["POST"]),
-                Route("/webservices/rest/{alias}/{method}", self._invoke, methods=["POST"])]
+        return [
+            Route("/webservices/rest/login", self._login, methods=["GET"]),
+            Route("/webservices/rest/logout", self._logout, methods=["GET"]),
+            Route("/webservices/rest/{alias}/{method}/", self._invoke, methods=["POST"]),
+            Route("/webservices/rest/{alias}/{method}", self._invoke, methods=["POST"]),
+        ]
 
     def admin_routes(self) -> list[BaseRoute]:
-        return [Route("/tables/{table}", self._admin_rows, methods=["GET"]),
-                Route("/tables/{table}/{pk}", self._admin_update, methods=["PATCH"])]
+        return [
+            Route("/tables/{table}", self._admin_rows, methods=["GET"]),
+            Route("/tables/{table}/{pk}", self._admin_update, methods=["PATCH"]),
+        ]
 
     def render_fault(self, status: int, retry_after: int | None) -> Response:
-        return _fault(status, "ISG_SERVICE_UNAVAILABLE", "The service is temporarily unavailable (sandbox fault "
-                      "injection).", "Retry the request later.")
+        return _fault(
+            status,
+            "ISG_SERVICE_UNAVAILABLE",
+            "The service is temporarily unavailable (sandbox fault injection).",
+            "Retry the request later.",
+        )
 
     # authentication ----------------------------------------------------------------------------------------------
     async def _login(self, request: Request) -> Response:
@@ -80,8 +90,16 @@ class OracleEbsEmulator(Emulator):
             self._sessions[token] = self.clock.now()
             self.sessions_opened += 1
         cookie = self.settings.session_cookie_name
-        body = {"response": {"data": {"accessTokenName": cookie, "accessToken": token,
-                                      "ebsVersion": self.settings.ebs_version, "userName": user}}}
+        body = {
+            "response": {
+                "data": {
+                    "accessTokenName": cookie,
+                    "accessToken": token,
+                    "ebsVersion": self.settings.ebs_version,
+                    "userName": user,
+                }
+            }
+        }
         return JSONResponse(body, headers={"Set-Cookie": f"{cookie}={token}; Path=/; HttpOnly"})
 
     async def _logout(self, request: Request) -> Response:
@@ -119,40 +137,77 @@ class OracleEbsEmulator(Emulator):
             return _unauthorized()
         alias, method = request.path_params["alias"], request.path_params["method"].upper()
         if alias != self.settings.service_alias:
-            return _fault(404, "ISG_INVALID_ALIAS", f"No service is deployed with the alias '{alias}'.",
-                          "Check the service alias in the Integration Repository.", alias, method)
+            return _fault(
+                404,
+                "ISG_INVALID_ALIAS",
+                f"No service is deployed with the alias '{alias}'.",
+                "Check the service alias in the Integration Repository.",
+                alias,
+                method,
+            )
         if method not in procedures.PROCEDURES:
-            return _fault(404, "ISG_INVALID_FUNCTION", f"The method '{method}' is not deployed for service "
-                          f"'{alias}'.", "Deploy the method from the Integration Repository.", alias, method)
+            return _fault(
+                404,
+                "ISG_INVALID_FUNCTION",
+                f"The method '{method}' is not deployed for service '{alias}'.",
+                "Deploy the method from the Integration Repository.",
+                alias,
+                method,
+            )
         if user.upper() not in {u.upper() for u in self.settings.granted_users}:
             # Unverified: the HTTP status of a missing grant; the code is the one seen in the field.
-            return _fault(403, "ISG_SERVICE_AUTH_FAILURE", f"User '{user}' is not authorized to execute the "
-                          f"service operation {method}.", "Create a grant for the user.", alias, method)
+            return _fault(
+                403,
+                "ISG_SERVICE_AUTH_FAILURE",
+                f"User '{user}' is not authorized to execute the service operation {method}.",
+                "Create a grant for the user.",
+                alias,
+                method,
+            )
         if not request.headers.get("content-type", "").startswith("application/json"):
-            return _fault(415, "ISG_UNSUPPORTED_MEDIA_TYPE", "The request content type must be application/json "
-                          "or application/xml.", "Send Content-Type: application/json.", alias, method)
+            return _fault(
+                415,
+                "ISG_UNSUPPORTED_MEDIA_TYPE",
+                "The request content type must be application/json or application/xml.",
+                "Send Content-Type: application/json.",
+                alias,
+                method,
+            )
         try:
             header, params = _envelope(json.loads(await request.body()))
         except (ValueError, AttributeError):
-            return _fault(400, "ISG_INVALID_INPUT", "The request body is not a valid JSON document for this "
-                          "operation.", "Send {\"<METHOD>_Input\": {\"RESTHeader\": {...}, \"InputParameters\": "
-                          "{...}}}.", alias, method)
+            return _fault(
+                400,
+                "ISG_INVALID_INPUT",
+                "The request body is not a valid JSON document for this operation.",
+                'Send {"<METHOD>_Input": {"RESTHeader": {...}, "InputParameters": {...}}}.',
+                alias,
+                method,
+            )
         org_id = header.get("Org_Id") or header.get("ORG_ID")
-        output = {"@xmlns": f"http://xmlns.oracle.com/apps/ar/rest/{alias}/{method.lower()}/",
-                  "@xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance"}
+        output = {
+            "@xmlns": f"http://xmlns.oracle.com/apps/ar/rest/{alias}/{method.lower()}/",
+            "@xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+        }
         try:
             if org_id is not None and not str(org_id).isdigit():
                 raise procedures.InputError(f"Org_Id {org_id!r} is not an operating unit id")
             with self._lock:
-                page = procedures.run(self._db, method, params, org_id=str(org_id) if org_id else None,
-                                      now=self.clock.now())
+                page = procedures.run(
+                    self._db, method, params, org_id=str(org_id) if org_id else None, now=self.clock.now()
+                )
         except procedures.InputError as error:
             output.update(X_ROWS=None, X_HAS_MORE="N", X_RETURN_STATUS="E", X_MSG_COUNT="1", X_MSG_DATA=str(error))
             return JSONResponse({"OutputParameters": output})
         # Unverified how ISG renders a one-row table; a bare object is the harder case for clients, so it is used.
         items = page.rows[0] if len(page.rows) == 1 else page.rows
-        output.update(X_ROWS={"X_ROWS_ITEM": items} if page.rows else None, X_HAS_MORE="Y" if page.has_more else "N",
-                      X_RETURN_STATUS="S", X_MSG_COUNT="0", X_MSG_DATA=None)
+        output.update(
+            X_ROWS={"X_ROWS_ITEM": items} if page.rows else None,
+            X_HAS_MORE="Y" if page.has_more else "N",
+            X_RETURN_STATUS="S",
+            X_MSG_COUNT="0",
+            X_MSG_DATA=None,
+        )
         return JSONResponse({"OutputParameters": output})
 
     # source edits and inspection ---------------------------------------------------------------------------------
@@ -164,7 +219,7 @@ class OracleEbsEmulator(Emulator):
         with self._lock:
             cursor = self._db.execute(f"SELECT * FROM {name} WHERE {clause}", tuple(where.values()))
             names = [d[0] for d in cursor.description]
-            return [dict(zip(names, values)) for values in cursor.fetchall()]
+            return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
     def update_row(self, table: str, pk: str, changes: dict) -> dict:
         """Edits one row (both rows of a relationship) as a user would in EBS: the change stamp becomes now."""
@@ -180,8 +235,9 @@ class OracleEbsEmulator(Emulator):
         if "OBJECT_VERSION_NUMBER" in columns and "OBJECT_VERSION_NUMBER" not in changes:
             assignments.append("OBJECT_VERSION_NUMBER = COALESCE(OBJECT_VERSION_NUMBER, 0) + 1")
         with self._lock:
-            updated = self._db.execute(f"UPDATE {name} SET {', '.join(assignments)} WHERE {key} = :_pk",
-                                       {**values, "_pk": pk}).rowcount
+            updated = self._db.execute(
+                f"UPDATE {name} SET {', '.join(assignments)} WHERE {key} = :_pk", {**values, "_pk": pk}
+            ).rowcount
             self._db.commit()
         if not updated:
             raise LookupError(f"no {name} row with {key} = {pk}")
@@ -228,12 +284,21 @@ def _envelope(body: dict) -> tuple[dict, dict]:
 
 def _unauthorized() -> Response:
     # Unverified: the body of WebLogic's 401; clients must rely on the status.
-    return Response("Unauthorized", status_code=401, media_type="text/plain",
-                    headers={"WWW-Authenticate": 'Basic realm="ISG"'})
+    return Response(
+        "Unauthorized", status_code=401, media_type="text/plain", headers={"WWW-Authenticate": 'Basic realm="ISG"'}
+    )
 
 
 def _fault(status: int, code: str, message: str, resolution: str, alias: str = "", method: str = "") -> Response:
-    return JSONResponse({"ISGServiceFault": {"@xmlns": FAULT_NAMESPACE, "Code": code, "Message": message,
-                                             "Resolution": resolution,
-                                             "ServiceDetails": {"ServiceName": alias, "OperationName": method,
-                                                                "InstanceId": "0"}}}, status_code=status)
+    return JSONResponse(
+        {
+            "ISGServiceFault": {
+                "@xmlns": FAULT_NAMESPACE,
+                "Code": code,
+                "Message": message,
+                "Resolution": resolution,
+                "ServiceDetails": {"ServiceName": alias, "OperationName": method, "InstanceId": "0"},
+            }
+        },
+        status_code=status,
+    )

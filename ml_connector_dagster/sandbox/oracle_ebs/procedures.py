@@ -4,7 +4,7 @@ the joined rows) or a list of PARTY_IDs, ordered by (stamp, key), offset/limit p
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 MAX_LIMIT = 1000
 MAX_PARTY_IDS = 1000
@@ -12,7 +12,7 @@ MAX_PARTY_IDS = 1000
 
 @dataclass(frozen=True)
 class Procedure:
-    sql: str           # selects the row columns plus STAMP, ROW_KEY and FILTER_PARTY
+    sql: str  # selects the row columns plus STAMP, ROW_KEY and FILTER_PARTY
     dates: tuple[str, ...] = ("LAST_UPDATE_DATE",)
 
 
@@ -42,21 +42,26 @@ def _phone(line_type: str) -> str:
 
 
 PROCEDURES = {
-    "GET_PARTIES": Procedure(f"""
+    "GET_PARTIES": Procedure(
+        f"""
         SELECT p.PARTY_ID, p.PARTY_NUMBER, p.PARTY_NAME, p.PARTY_TYPE, p.STATUS, p.PERSON_FIRST_NAME,
                p.PERSON_LAST_NAME, p.JGZZ_FISCAL_CODE, p.TAX_REFERENCE, p.EMAIL_ADDRESS, p.PRIMARY_PHONE_COUNTRY_CODE,
                p.PRIMARY_PHONE_AREA_CODE, p.PRIMARY_PHONE_NUMBER, p.URL, p.ADDRESS1, p.ADDRESS2, p.ADDRESS3,
                p.ADDRESS4, p.CITY, p.POSTAL_CODE, p.STATE, p.PROVINCE, p.COUNTRY, {_PARENT} AS PARENT_PARTY_ID,
                p.OBJECT_VERSION_NUMBER, p.CREATION_DATE, p.LAST_UPDATE_DATE,
-               {_latest('p.LAST_UPDATE_DATE', _PARENT_STAMP)} AS STAMP, p.PARTY_ID AS ROW_KEY,
+               {_latest("p.LAST_UPDATE_DATE", _PARENT_STAMP)} AS STAMP, p.PARTY_ID AS ROW_KEY,
                p.PARTY_ID AS FILTER_PARTY
         FROM HZ_PARTIES p WHERE p.PARTY_TYPE IN ('ORGANIZATION', 'PERSON')""",
-                             ("CREATION_DATE", "LAST_UPDATE_DATE")),
-    "GET_CUST_ACCOUNTS": Procedure("""
+        ("CREATION_DATE", "LAST_UPDATE_DATE"),
+    ),
+    "GET_CUST_ACCOUNTS": Procedure(
+        """
         SELECT a.CUST_ACCOUNT_ID, a.PARTY_ID, a.ACCOUNT_NUMBER, a.ACCOUNT_NAME, a.STATUS, a.CUSTOMER_TYPE,
                a.CUSTOMER_CLASS_CODE, a.CREATION_DATE, a.LAST_UPDATE_DATE, a.LAST_UPDATE_DATE AS STAMP,
                a.CUST_ACCOUNT_ID AS ROW_KEY, a.PARTY_ID AS FILTER_PARTY
-        FROM HZ_CUST_ACCOUNTS a""", ("CREATION_DATE", "LAST_UPDATE_DATE")),
+        FROM HZ_CUST_ACCOUNTS a""",
+        ("CREATION_DATE", "LAST_UPDATE_DATE"),
+    ),
     "GET_PARTY_SITES": Procedure(f"""
         SELECT ps.PARTY_SITE_ID, ps.PARTY_ID, ps.PARTY_SITE_NUMBER, ps.PARTY_SITE_NAME, ps.IDENTIFYING_ADDRESS_FLAG,
                ps.STATUS, ps.LOCATION_ID, l.ADDRESS1, l.ADDRESS2, l.ADDRESS3, l.ADDRESS4, l.CITY, l.POSTAL_CODE,
@@ -66,10 +71,22 @@ PROCEDURES = {
                     THEN 'Y' ELSE 'N' END AS PRIMARY_BILL_TO_FLAG,
                (SELECT GROUP_CONCAT(code, ',') FROM (SELECT DISTINCT u.SITE_USE_CODE AS code {_SITE_USES}
                                                      ORDER BY 1)) AS SITE_USE_CODES,
-               {_latest('ps.LAST_UPDATE_DATE', 'l.LAST_UPDATE_DATE', 'cas.LAST_UPDATE_DATE',
-                        f'(SELECT MAX(u.LAST_UPDATE_DATE) {_SITE_USES})')} AS LAST_UPDATE_DATE,
-               {_latest('ps.LAST_UPDATE_DATE', 'l.LAST_UPDATE_DATE', 'cas.LAST_UPDATE_DATE',
-                        f'(SELECT MAX(u.LAST_UPDATE_DATE) {_SITE_USES})')} AS STAMP,
+               {
+        _latest(
+            "ps.LAST_UPDATE_DATE",
+            "l.LAST_UPDATE_DATE",
+            "cas.LAST_UPDATE_DATE",
+            f"(SELECT MAX(u.LAST_UPDATE_DATE) {_SITE_USES})",
+        )
+    } AS LAST_UPDATE_DATE,
+               {
+        _latest(
+            "ps.LAST_UPDATE_DATE",
+            "l.LAST_UPDATE_DATE",
+            "cas.LAST_UPDATE_DATE",
+            f"(SELECT MAX(u.LAST_UPDATE_DATE) {_SITE_USES})",
+        )
+    } AS STAMP,
                ps.PARTY_SITE_ID AS ROW_KEY, ps.PARTY_ID AS FILTER_PARTY
         FROM HZ_PARTY_SITES ps JOIN HZ_LOCATIONS l ON l.LOCATION_ID = ps.LOCATION_ID
         LEFT JOIN HZ_CUST_ACCT_SITES_ALL cas ON cas.PARTY_SITE_ID = ps.PARTY_SITE_ID AND cas.STATUS = 'A'
@@ -77,36 +94,53 @@ PROCEDURES = {
     "GET_CONTACTS": Procedure(f"""
         SELECT r.RELATIONSHIP_ID, r.PARTY_ID AS REL_PARTY_ID, r.SUBJECT_ID AS CONTACT_PARTY_ID,
                r.OBJECT_ID AS ORG_PARTY_ID, oc.ORG_CONTACT_ID, oc.CONTACT_NUMBER, per.PERSON_FIRST_NAME,
-               per.PERSON_LAST_NAME, oc.JOB_TITLE, oc.DEPARTMENT, {_point('EMAIL', None, 'cp.EMAIL_ADDRESS')}
-               AS EMAIL_ADDRESS, {_phone('GEN')} AS PHONE_NUMBER, {_phone('MOBILE')} AS MOBILE_NUMBER,
+               per.PERSON_LAST_NAME, oc.JOB_TITLE, oc.DEPARTMENT, {_point("EMAIL", None, "cp.EMAIL_ADDRESS")}
+               AS EMAIL_ADDRESS, {_phone("GEN")} AS PHONE_NUMBER, {_phone("MOBILE")} AS MOBILE_NUMBER,
                CASE WHEN r.STATUS = 'A' AND oc.STATUS = 'A' AND (r.END_DATE IS NULL OR r.END_DATE > :now)
                     THEN 'A' ELSE 'I' END AS STATUS,
-               {_latest('r.LAST_UPDATE_DATE', 'per.LAST_UPDATE_DATE', 'oc.LAST_UPDATE_DATE',
-                        "(SELECT MAX(cp.LAST_UPDATE_DATE) FROM HZ_CONTACT_POINTS cp WHERE cp.OWNER_TABLE_NAME = "
-                        "'HZ_PARTIES' AND cp.OWNER_TABLE_ID = r.PARTY_ID)")} AS LAST_UPDATE_DATE,
-               {_latest('r.LAST_UPDATE_DATE', 'per.LAST_UPDATE_DATE', 'oc.LAST_UPDATE_DATE',
-                        "(SELECT MAX(cp.LAST_UPDATE_DATE) FROM HZ_CONTACT_POINTS cp WHERE cp.OWNER_TABLE_NAME = "
-                        "'HZ_PARTIES' AND cp.OWNER_TABLE_ID = r.PARTY_ID)")} AS STAMP,
+               {
+        _latest(
+            "r.LAST_UPDATE_DATE",
+            "per.LAST_UPDATE_DATE",
+            "oc.LAST_UPDATE_DATE",
+            "(SELECT MAX(cp.LAST_UPDATE_DATE) FROM HZ_CONTACT_POINTS cp WHERE cp.OWNER_TABLE_NAME = "
+            "'HZ_PARTIES' AND cp.OWNER_TABLE_ID = r.PARTY_ID)",
+        )
+    } AS LAST_UPDATE_DATE,
+               {
+        _latest(
+            "r.LAST_UPDATE_DATE",
+            "per.LAST_UPDATE_DATE",
+            "oc.LAST_UPDATE_DATE",
+            "(SELECT MAX(cp.LAST_UPDATE_DATE) FROM HZ_CONTACT_POINTS cp WHERE cp.OWNER_TABLE_NAME = "
+            "'HZ_PARTIES' AND cp.OWNER_TABLE_ID = r.PARTY_ID)",
+        )
+    } AS STAMP,
                r.RELATIONSHIP_ID AS ROW_KEY, r.OBJECT_ID AS FILTER_PARTY
         FROM HZ_RELATIONSHIPS r JOIN HZ_PARTIES per ON per.PARTY_ID = r.SUBJECT_ID
         JOIN HZ_ORG_CONTACTS oc ON oc.PARTY_RELATIONSHIP_ID = r.RELATIONSHIP_ID
         WHERE r.RELATIONSHIP_CODE = 'CONTACT_OF' AND r.DIRECTIONAL_FLAG = 'F'
           AND r.SUBJECT_TABLE_NAME = 'HZ_PARTIES' AND r.OBJECT_TABLE_NAME = 'HZ_PARTIES'"""),
-    "GET_VENDORS": Procedure("""
+    "GET_VENDORS": Procedure(
+        """
         SELECT s.VENDOR_ID, s.SEGMENT1, s.VENDOR_NAME, s.VENDOR_NAME_ALT, s.VENDOR_TYPE_LOOKUP_CODE, s.PARTY_ID,
                s.NUM_1099, s.VAT_REGISTRATION_NUM, s.ENABLED_FLAG, s.START_DATE_ACTIVE, s.END_DATE_ACTIVE,
                s.PARENT_VENDOR_ID, parent.PARTY_ID AS PARENT_VENDOR_PARTY_ID, s.TERMS_ID, s.CREATION_DATE,
                s.LAST_UPDATE_DATE, s.LAST_UPDATE_DATE AS STAMP, s.VENDOR_ID AS ROW_KEY, s.PARTY_ID AS FILTER_PARTY
         FROM AP_SUPPLIERS s LEFT JOIN AP_SUPPLIERS parent ON parent.VENDOR_ID = s.PARENT_VENDOR_ID""",
-                             ("START_DATE_ACTIVE", "END_DATE_ACTIVE", "CREATION_DATE", "LAST_UPDATE_DATE")),
-    "GET_VENDOR_SITES": Procedure("""
+        ("START_DATE_ACTIVE", "END_DATE_ACTIVE", "CREATION_DATE", "LAST_UPDATE_DATE"),
+    ),
+    "GET_VENDOR_SITES": Procedure(
+        """
         SELECT ss.VENDOR_SITE_ID, ss.VENDOR_ID, s.PARTY_ID, ss.VENDOR_SITE_CODE, ss.ORG_ID, ss.ADDRESS_LINE1,
                ss.ADDRESS_LINE2, ss.ADDRESS_LINE3, ss.ADDRESS_LINE4, ss.CITY, ss.STATE, ss.ZIP, ss.PROVINCE,
                ss.COUNTRY, ss.PAY_SITE_FLAG, ss.PURCHASING_SITE_FLAG, ss.PRIMARY_PAY_SITE_FLAG, ss.INACTIVE_DATE,
                ss.EMAIL_ADDRESS, ss.AREA_CODE, ss.PHONE, ss.LAST_UPDATE_DATE, ss.LAST_UPDATE_DATE AS STAMP,
                ss.VENDOR_SITE_ID AS ROW_KEY, s.PARTY_ID AS FILTER_PARTY
         FROM AP_SUPPLIER_SITES_ALL ss JOIN AP_SUPPLIERS s ON s.VENDOR_ID = ss.VENDOR_ID
-        WHERE (:org_id IS NULL OR ss.ORG_ID = :org_id)""", ("INACTIVE_DATE", "LAST_UPDATE_DATE")),
+        WHERE (:org_id IS NULL OR ss.ORG_ID = :org_id)""",
+        ("INACTIVE_DATE", "LAST_UPDATE_DATE"),
+    ),
 }
 
 
@@ -127,8 +161,13 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
         raise InputError("P_OFFSET must be 0 or more")
     if not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"P_LIMIT must be between 1 and {MAX_LIMIT}")
-    binds = {"rel_code": params.get("P_PARENT_REL_CODE") or "SUBSIDIARY_OF", "now": _server(now),
-             "org_id": int(org_id) if org_id else None, "limit": limit + 1, "offset": offset}
+    binds = {
+        "rel_code": params.get("P_PARENT_REL_CODE") or "SUBSIDIARY_OF",
+        "now": _server(now),
+        "org_id": int(org_id) if org_id else None,
+        "limit": limit + 1,
+        "offset": offset,
+    }
     party_ids = [p.strip() for p in (params.get("P_PARTY_IDS") or "").split(",") if p.strip()]
     if party_ids:
         if len(party_ids) > MAX_PARTY_IDS:
@@ -136,7 +175,7 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
         if not all(p.isdigit() for p in party_ids):
             raise InputError("P_PARTY_IDS must be comma-separated numbers")
         names = [f"id{n}" for n in range(len(party_ids))]
-        binds.update({name: int(value) for name, value in zip(names, party_ids)})
+        binds.update({name: int(value) for name, value in zip(names, party_ids, strict=True)})
         where = f"FILTER_PARTY IN ({', '.join(':' + n for n in names)})"
     else:
         start, end = _date(params, "P_LAST_UPDATE_FROM"), _date(params, "P_LAST_UPDATE_TO")
@@ -144,10 +183,11 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
             raise InputError("P_LAST_UPDATE_FROM must be before P_LAST_UPDATE_TO")
         binds.update(start=start, end=end)
         where = "STAMP >= :start AND STAMP < :end"
-    cursor = db.execute(f"SELECT * FROM ({procedure.sql}) WHERE {where} ORDER BY STAMP, ROW_KEY "
-                        f"LIMIT :limit OFFSET :offset", binds)
+    cursor = db.execute(
+        f"SELECT * FROM ({procedure.sql}) WHERE {where} ORDER BY STAMP, ROW_KEY LIMIT :limit OFFSET :offset", binds
+    )
     names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     return Page([_render(row, procedure.dates) for row in rows[:limit]], len(rows) > limit)
 
 
@@ -189,5 +229,5 @@ def _date(params: dict, name: str) -> str:
 def _server(moment: datetime) -> str:
     """The sandbox database runs on UTC; a zoned input is converted, a plain one is taken as server time."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.strftime("%Y-%m-%d %H:%M:%S")

@@ -33,8 +33,15 @@ class Sessions:
         issued_at = str(int(now.timestamp() * 1000))
         # The identity URL and issued_at signed with the client secret, so the client can check the answer's origin.
         digest = hmac.new(client_secret.encode(), f"{identity}{issued_at}".encode(), hashlib.sha256).digest()
-        return {"access_token": access_token, "signature": base64.b64encode(digest).decode(), "scope": "api",
-                "instance_url": instance_url, "id": identity, "token_type": "Bearer", "issued_at": issued_at}
+        return {
+            "access_token": access_token,
+            "signature": base64.b64encode(digest).decode(),
+            "scope": "api",
+            "instance_url": instance_url,
+            "id": identity,
+            "token_type": "Bearer",
+            "issued_at": issued_at,
+        }
 
     def valid(self, access_token: str) -> bool:
         """Whether the session is live; using it starts its inactivity timeout again."""

@@ -48,21 +48,46 @@ class Jobs:
             raise SfError(400, "INVALIDJOB", f"Invalid or not permitted operation: {operation}")
         external_id = body.get("externalIdFieldName")
         if operation == "upsert" and external_id not in sobject.external_ids():
-            raise SfError(400, "INVALIDJOB", f"External ID was blank or not an External ID field for upsert: "
-                                             f"{external_id}")
-        if body.get("contentType", "CSV") != "CSV" or body.get("columnDelimiter", "COMMA") not in DELIMITERS or \
-                body.get("lineEnding", "LF") not in ("LF", "CRLF"):
-            raise SfError(400, "INVALIDJOB", "contentType must be CSV, lineEnding LF or CRLF, columnDelimiter one of "
-                                             + ", ".join(DELIMITERS))
+            raise SfError(
+                400, "INVALIDJOB", f"External ID was blank or not an External ID field for upsert: {external_id}"
+            )
+        if (
+            body.get("contentType", "CSV") != "CSV"
+            or body.get("columnDelimiter", "COMMA") not in DELIMITERS
+            or body.get("lineEnding", "LF") not in ("LF", "CRLF")
+        ):
+            raise SfError(
+                400,
+                "INVALIDJOB",
+                "contentType must be CSV, lineEnding LF or CRLF, columnDelimiter one of " + ", ".join(DELIMITERS),
+            )
         job_id = self.new_id()
-        job = Job({"id": job_id, "operation": operation, "object": sobject.name, "createdById": USER_ID,
-                   "createdDate": stamp, "systemModstamp": stamp, "state": "Open",
-                   "externalIdFieldName": external_id if operation == "upsert" else None,
-                   "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": float(version),
-                   "jobType": "V2Ingest", "contentUrl": f"services/data/v{version}/jobs/ingest/{job_id}/batches",
-                   "lineEnding": body.get("lineEnding", "LF"), "columnDelimiter": body.get("columnDelimiter", "COMMA"),
-                   "numberRecordsProcessed": 0, "numberRecordsFailed": 0, "retries": 0, "totalProcessingTime": 0,
-                   "apiActiveProcessingTime": 0, "apexProcessingTime": 0}, sobject)
+        job = Job(
+            {
+                "id": job_id,
+                "operation": operation,
+                "object": sobject.name,
+                "createdById": USER_ID,
+                "createdDate": stamp,
+                "systemModstamp": stamp,
+                "state": "Open",
+                "externalIdFieldName": external_id if operation == "upsert" else None,
+                "concurrencyMode": "Parallel",
+                "contentType": "CSV",
+                "apiVersion": float(version),
+                "jobType": "V2Ingest",
+                "contentUrl": f"services/data/v{version}/jobs/ingest/{job_id}/batches",
+                "lineEnding": body.get("lineEnding", "LF"),
+                "columnDelimiter": body.get("columnDelimiter", "COMMA"),
+                "numberRecordsProcessed": 0,
+                "numberRecordsFailed": 0,
+                "retries": 0,
+                "totalProcessingTime": 0,
+                "apiActiveProcessingTime": 0,
+                "apexProcessingTime": 0,
+            },
+            sobject,
+        )
         with self.lock:
             self._jobs[job_id] = job
         return job
@@ -109,14 +134,20 @@ class Jobs:
     @staticmethod
     def results(job: Job, kind: str) -> str:
         """successfulResults, failedResults or unprocessedrecords as CSV, in the job's own delimiter."""
-        rows, first = {"successfulResults": (job.successes, ["sf__Id", "sf__Created"]),
-                       "failedResults": (job.failures, ["sf__Id", "sf__Error"]),
-                       "unprocessedrecords": (job.unprocessed, [])}[kind]
+        rows, first = {
+            "successfulResults": (job.successes, ["sf__Id", "sf__Created"]),
+            "failedResults": (job.failures, ["sf__Id", "sf__Error"]),
+            "unprocessedrecords": (job.unprocessed, []),
+        }[kind]
         out = io.StringIO()
         # Guess: results use the job's line ending and delimiter, as its uploads must.
-        writer = csv.DictWriter(out, fieldnames=[*first, *job.columns], restval="",
-                                delimiter=DELIMITERS[job.info["columnDelimiter"]],
-                                lineterminator="\r\n" if job.info["lineEnding"] == "CRLF" else "\n")
+        writer = csv.DictWriter(
+            out,
+            fieldnames=[*first, *job.columns],
+            restval="",
+            delimiter=DELIMITERS[job.info["columnDelimiter"]],
+            lineterminator="\r\n" if job.info["lineEnding"] == "CRLF" else "\n",
+        )
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()
@@ -141,8 +172,9 @@ def _process(job: Job, new_writes: Callable[[], Writes]) -> None:
             writes.commit()
             job.successes.append({"sf__Id": record["Id"], "sf__Created": "true" if created else "false", **row})
         except SfError as error:
-            job.failures.append({"sf__Id": "", "sf__Error": f"{error.code}:{error.message}:{','.join(error.fields)} "
-                                                            "--", **row})
+            job.failures.append(
+                {"sf__Id": "", "sf__Error": f"{error.code}:{error.message}:{','.join(error.fields)} --", **row}
+            )
     info.update(state="JobComplete", numberRecordsProcessed=len(rows), numberRecordsFailed=len(job.failures))
 
 
@@ -156,13 +188,21 @@ def _read(job: Job) -> tuple[list[dict], str | None]:
     crlf = any("\r\n" in text for text in job.uploads)
     bare_lf = any("\n" in text.replace("\r\n", "") for text in job.uploads)
     if (info["lineEnding"] == "LF" and crlf) or (info["lineEnding"] == "CRLF" and bare_lf):
-        return rows, f"ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is " \
-                     f"{info['lineEnding']}"
+        return (
+            rows,
+            f"ClientInputError : LineEnding is invalid on user data. Current LineEnding setting is "
+            f"{info['lineEnding']}",
+        )
     unknown = [column for column in job.columns if not _known_column(job.sobject, column)]
     if unknown:
         return rows, f"InvalidBatch : Field name not found : {unknown[0]}"
-    needed = info["externalIdFieldName"] if info["operation"] == "upsert" else \
-        "Id" if info["operation"] in ("update", "delete") else None
+    needed = (
+        info["externalIdFieldName"]
+        if info["operation"] == "upsert"
+        else "Id"
+        if info["operation"] in ("update", "delete")
+        else None
+    )
     if needed and needed not in job.columns:
         return rows, f"InvalidBatch : Field name not found : {needed}"
     return rows, None

@@ -53,12 +53,21 @@ class ChangeLog:
         now = self.clock.now()
         with self.condition:
             self._commits += 1
-            header = {"transactionKey": str(uuid.uuid4()), "commitTimestamp": int(now.timestamp() * 1000),
-                      "commitNumber": self._commits, "commitUser": USER_ID, "changeOrigin": origin}
+            header = {
+                "transactionKey": str(uuid.uuid4()),
+                "commitTimestamp": int(now.timestamp() * 1000),
+                "commitNumber": self._commits,
+                "commitUser": USER_ID,
+                "changeOrigin": origin,
+            }
             for sequence, (sobject, old, new) in enumerate(saved, start=1):
                 schema = self.schema(sobject)
-                payload = schema.payload({**header, "entityName": sobject.name, "recordIds": [new["Id"]],
-                                          "sequenceNumber": sequence}, _change_type(old, new), old, new)
+                payload = schema.payload(
+                    {**header, "entityName": sobject.name, "recordIds": [new["Id"]], "sequenceNumber": sequence},
+                    _change_type(old, new),
+                    old,
+                    new,
+                )
                 self._last += 1
                 self._events.append(ChangeEvent(self._last, sobject.name, schema.id, payload, str(uuid.uuid4()), now))
             self._purge()

@@ -9,8 +9,11 @@ from ml_connector_dagster.sandbox.salesforce.records import Writes
 from ml_connector_dagster.sandbox.salesforce.schema import SObject
 
 MAX_RECORDS = 200
-_ROLLED_BACK = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "message": "Record rolled back because not all "
-                "records were valid and the request was using AllOrNone header", "fields": []}
+_ROLLED_BACK = {
+    "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    "message": "Record rolled back because not all records were valid and the request was using AllOrNone header",
+    "fields": [],
+}
 
 
 def upsert(writes: Writes, sobject: SObject | None, field: str, body: dict) -> list[dict]:
@@ -47,16 +50,28 @@ def update(writes: Writes, objects: dict[str, SObject], body: dict) -> list[dict
     return _saves(writes, objects, body, save, keep_ids=True)
 
 
-def _saves(writes: Writes, objects: dict[str, SObject], body: dict,
-           save: Callable[[SObject, dict], dict], *, keep_ids: bool = False) -> list[dict]:
+def _saves(
+    writes: Writes,
+    objects: dict[str, SObject],
+    body: dict,
+    save: Callable[[SObject, dict], dict],
+    *,
+    keep_ids: bool = False,
+) -> list[dict]:
     """Create and update take records of mixed types and answer each with a SaveResult."""
 
     def write(record: dict) -> dict:
         row = save(objects[record["attributes"]["type"]], record)
         return {"id": row["Id"], "success": True, "errors": []}
 
-    return _each(writes, _records(body, lambda record_type: record_type in objects), bool(body.get("allOrNone")),
-                 write, {}, keep_ids=keep_ids)
+    return _each(
+        writes,
+        _records(body, lambda record_type: record_type in objects),
+        bool(body.get("allOrNone")),
+        write,
+        {},
+        keep_ids=keep_ids,
+    )
 
 
 def _target(writes: Writes, sobject: SObject, record: dict) -> dict:
@@ -88,13 +103,23 @@ def _records(body: dict, known_type: Callable[[str], bool]) -> list[dict]:
         record_type = (record.get("attributes") or {}).get("type")
         if not record_type or not known_type(record_type):
             # Guess at the code and wording of a record without, or with the wrong, attributes.type.
-            raise SfError(400, "INVALID_TYPE", "Each record needs attributes.type naming the sObject of the request; "
-                                               f"found {record_type!r}.")
+            raise SfError(
+                400,
+                "INVALID_TYPE",
+                f"Each record needs attributes.type naming the sObject of the request; found {record_type!r}.",
+            )
     return records
 
 
-def _each(writes: Writes, records: list[dict], all_or_none: bool, write: Callable[[dict], dict],
-          failed_extra: dict, *, keep_ids: bool = False) -> list[dict]:
+def _each(
+    writes: Writes,
+    records: list[dict],
+    all_or_none: bool,
+    write: Callable[[dict], dict],
+    failed_extra: dict,
+    *,
+    keep_ids: bool = False,
+) -> list[dict]:
     results = []
     for record in records:
         savepoint = writes.savepoint()
@@ -105,8 +130,11 @@ def _each(writes: Writes, records: list[dict], all_or_none: bool, write: Callabl
             results.append({"id": None, "success": False, "errors": [error.result()], **failed_extra})
     if all_or_none and not all(result["success"] for result in results):
         # A rolled-back update still names its record (as in the docs' example); a rolled-back create names nothing.
-        return [result if not result["success"] else
-                {"id": result["id"] if keep_ids else None, "success": False, "errors": [_ROLLED_BACK], **failed_extra}
-                for result in results]
+        return [
+            result
+            if not result["success"]
+            else {"id": result["id"] if keep_ids else None, "success": False, "errors": [_ROLLED_BACK], **failed_extra}
+            for result in results
+        ]
     writes.commit()
     return results

@@ -4,7 +4,7 @@ beside the HTTP app, the Pub/Sub API on a gRPC port of its own serves the change
 Written from crm_targets.md §1 and §4.1; simple-salesforce works against it unchanged (tests). Everything under
 `/_admin` is the sandbox's own: inspect and edit records as a user would, expire sessions, start a new day."""
 
-from datetime import timezone
+from datetime import UTC
 from urllib.parse import parse_qsl, unquote
 
 from starlette.requests import Request
@@ -32,11 +32,18 @@ VERSIONS = tuple(f"{n}.0" for n in range(58, 64))
 _INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 _LIMIT_EXCEEDED = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
 # Guess: what Salesforce's front end sends with these statuses; the REST API itself has no 429.
-_FAULTS = {403: _LIMIT_EXCEEDED,
-           429: [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
-           500: [{"message": "An unexpected error occurred. Please include this ErrorId if you contact support: "
-                             "sandbox-fault", "errorCode": "UNKNOWN_EXCEPTION"}],
-           503: [{"message": "Server temporarily unavailable", "errorCode": "SERVER_UNAVAILABLE"}]}
+_FAULTS = {
+    403: _LIMIT_EXCEEDED,
+    429: [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+    500: [
+        {
+            "message": "An unexpected error occurred. Please include this ErrorId if you contact support: "
+            "sandbox-fault",
+            "errorCode": "UNKNOWN_EXCEPTION",
+        }
+    ],
+    503: [{"message": "Server temporarily unavailable", "errorCode": "SERVER_UNAVAILABLE"}],
+}
 
 
 class SalesforceEmulator(Emulator):
@@ -64,17 +71,22 @@ class SalesforceEmulator(Emulator):
         return {"salesforce_pubsub": self.pubsub}
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/services/oauth2/token", self._token, methods=["POST"]),
-                Route("/services/data/", self._versions, methods=["GET"]),
-                Route("/services/data/v{version}/{path:path}", self._api,
-                      methods=["GET", "POST", "PATCH", "PUT", "DELETE"])]
+        return [
+            Route("/services/oauth2/token", self._token, methods=["POST"]),
+            Route("/services/data/", self._versions, methods=["GET"]),
+            Route(
+                "/services/data/v{version}/{path:path}", self._api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]
+            ),
+        ]
 
     def admin_routes(self) -> list[BaseRoute]:
-        return [Route("/sobjects/{sobject}", self._admin_rows, methods=["GET", "POST"]),
-                Route("/sobjects/{sobject}/{record_id}", self._admin_edit, methods=["PATCH"]),
-                Route("/expire-tokens", self._admin_expire, methods=["POST"]),
-                Route("/new-day", self._admin_new_day, methods=["POST"]),
-                Route("/stats", self._admin_stats, methods=["GET"])]
+        return [
+            Route("/sobjects/{sobject}", self._admin_rows, methods=["GET", "POST"]),
+            Route("/sobjects/{sobject}/{record_id}", self._admin_edit, methods=["PATCH"]),
+            Route("/expire-tokens", self._admin_expire, methods=["POST"]),
+            Route("/new-day", self._admin_new_day, methods=["POST"]),
+            Route("/stats", self._admin_stats, methods=["GET"]),
+        ]
 
     def render_fault(self, status: int, retry_after: int | None) -> Response:
         body = _FAULTS.get(status, [{"message": "sandbox fault injection", "errorCode": "UNKNOWN_EXCEPTION"}])
@@ -87,11 +99,13 @@ class SalesforceEmulator(Emulator):
         client_id, secret = basic if basic else (form.get("client_id"), form.get("client_secret"))
         if form.get("grant_type") != "client_credentials":
             # Guess: the only flow set up on the emulated connected app is client credentials.
-            return JSONResponse({"error": "unsupported_grant_type", "error_description": "grant type not supported"},
-                                status_code=400)
+            return JSONResponse(
+                {"error": "unsupported_grant_type", "error_description": "grant type not supported"}, status_code=400
+            )
         if not client_id or secret is None or self.settings.clients.get(client_id) != secret:
-            return JSONResponse({"error": "invalid_client", "error_description": "invalid client credentials"},
-                                status_code=400)
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "invalid client credentials"}, status_code=400
+            )
         return JSONResponse(self.sessions.token(secret, f"{request.url.scheme}://{request.url.netloc}"))
 
     async def _versions(self, request: Request) -> Response:
@@ -123,16 +137,22 @@ class SalesforceEmulator(Emulator):
     async def _route(self, request: Request, version: str, parts: list[str]) -> Reply:
         method, head = request.method, parts[0] if parts else ""
         if not parts and method == "GET":
-            return 200, {name: f"/services/data/v{version}/{name}" for name in
-                         ("sobjects", "query", "queryAll", "limits", "composite", "jobs")}
+            return 200, {
+                name: f"/services/data/v{version}/{name}"
+                for name in ("sobjects", "query", "queryAll", "limits", "composite", "jobs")
+            }
         if parts == ["limits"] and method == "GET":
             return 200, self.limit.report()
         if head in ("query", "queryAll") and method == "GET" and len(parts) <= 2:
             if len(parts) == 2:
                 return 200, self.queries.more(parts[1], version)
-            return 200, self.queries.run(request.query_params.get("q", ""), self.org.objects,
-                                         include_deleted=head == "queryAll", version=version,
-                                         batch=self._batch_size(request))
+            return 200, self.queries.run(
+                request.query_params.get("q", ""),
+                self.org.objects,
+                include_deleted=head == "queryAll",
+                version=version,
+                batch=self._batch_size(request),
+            )
         if head == "sobjects":
             return await sobjects.handle(self.org, request, version, parts[1:])
         if parts[:2] == ["composite", "sobjects"]:
@@ -143,8 +163,9 @@ class SalesforceEmulator(Emulator):
 
     async def _collections(self, request: Request, parts: list[str]) -> Reply:
         if len(parts) == 2 and request.method == "PATCH":
-            return 200, composite.upsert(self.org.writes(), self.org.sobject(parts[0]), parts[1],
-                                         await json_body(request))
+            return 200, composite.upsert(
+                self.org.writes(), self.org.sobject(parts[0]), parts[1], await json_body(request)
+            )
         if not parts and request.method == "POST":
             return 200, composite.create(self.org.writes(), self.org.objects, await json_body(request))
         if not parts and request.method == "PATCH":
@@ -174,8 +195,11 @@ class SalesforceEmulator(Emulator):
         if not rest and method == "DELETE":
             self.jobs.delete(job)
             return 204, None
-        if len(rest) == 1 and rest[0] in ("successfulResults", "failedResults", "unprocessedrecords") and \
-                method == "GET":
+        if (
+            len(rest) == 1
+            and rest[0] in ("successfulResults", "failedResults", "unprocessedrecords")
+            and method == "GET"
+        ):
             return 200, self.jobs.results(job, rest[0])
         raise not_found()
 
@@ -201,8 +225,11 @@ class SalesforceEmulator(Emulator):
     # inspection and edits (tests, admin) -----------------------------------------------------------------------
     def rows(self, sobject: str, *, include_deleted: bool = False, **where) -> list[dict]:
         with self.store.lock:
-            return [dict(row) for row in self.store.rows[sobject].values()
-                    if (include_deleted or not row["IsDeleted"]) and all(row.get(k) == v for k, v in where.items())]
+            return [
+                dict(row)
+                for row in self.store.rows[sobject].values()
+                if (include_deleted or not row["IsDeleted"]) and all(row.get(k) == v for k, v in where.items())
+            ]
 
     def insert(self, sobject: str, records: list[dict]) -> list[dict]:
         """Creates records as a user would in Lightning, validated and stamped, each saved before the next is tried."""
@@ -241,15 +268,17 @@ class SalesforceEmulator(Emulator):
             return JSONResponse({"records": self.rows(name, **dict(request.query_params))})
         body = await request.json()
         try:
-            return JSONResponse({"records": self.insert(name, body if isinstance(body, list) else [body])},
-                                status_code=201)
+            return JSONResponse(
+                {"records": self.insert(name, body if isinstance(body, list) else [body])}, status_code=201
+            )
         except SfError as error:
             return JSONResponse(error.body(), status_code=error.status)
 
     async def _admin_edit(self, request: Request) -> Response:
         try:
-            return JSONResponse(self.edit(request.path_params["sobject"], request.path_params["record_id"],
-                                          await request.json()))
+            return JSONResponse(
+                self.edit(request.path_params["sobject"], request.path_params["record_id"], await request.json())
+            )
         except (LookupError, KeyError) as missing:
             return JSONResponse({"detail": str(missing)}, status_code=404)
         except SfError as error:
@@ -265,13 +294,21 @@ class SalesforceEmulator(Emulator):
 
     async def _admin_stats(self, request: Request) -> Response:
         with self.store.lock:
-            records = {name: sum(not row["IsDeleted"] for row in rows.values())
-                       for name, rows in self.store.rows.items()}
-        return JSONResponse({"api_requests_used": self.limit.used, **self.limit.report(),
-                             "requests_served": self.requests_served, "faults_injected": self.faults.injected,
-                             "records": records, "bulk_jobs": {j.info["id"]: j.info["state"] for j in self.jobs.all()},
-                             "change_events": len(self.org.changes),
-                             "now": self.clock.now().astimezone(timezone.utc).isoformat()})
+            records = {
+                name: sum(not row["IsDeleted"] for row in rows.values()) for name, rows in self.store.rows.items()
+            }
+        return JSONResponse(
+            {
+                "api_requests_used": self.limit.used,
+                **self.limit.report(),
+                "requests_served": self.requests_served,
+                "faults_injected": self.faults.injected,
+                "records": records,
+                "bulk_jobs": {j.info["id"]: j.info["state"] for j in self.jobs.all()},
+                "change_events": len(self.org.changes),
+                "now": self.clock.now().astimezone(UTC).isoformat(),
+            }
+        )
 
 
 def _options(request: Request, header: str) -> dict[str, str]:

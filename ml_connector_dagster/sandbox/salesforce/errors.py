@@ -29,6 +29,10 @@ class MultipleMatches(SfError):
     or bulk row fails with DUPLICATE_EXTERNAL_ID naming them."""
 
     def __init__(self, field: str, ids: list[str]):
-        super().__init__(300, "DUPLICATE_EXTERNAL_ID",
-                         f"{field}: more than one record found for external id field: [{', '.join(ids)}]", (field,))
+        super().__init__(
+            300,
+            "DUPLICATE_EXTERNAL_ID",
+            f"{field}: more than one record found for external id field: [{', '.join(ids)}]",
+            (field,),
+        )
         self.ids = ids

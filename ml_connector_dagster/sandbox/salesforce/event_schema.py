@@ -16,27 +16,54 @@ from ml_connector_dagster.sandbox.salesforce.schema import Field, SObject
 
 NAMESPACE = "com.sforce.eventbus"
 # Guess: the symbols of the ChangeType enum and their order.
-CHANGE_TYPES = ("CREATE", "UPDATE", "DELETE", "UNDELETE", "GAP_CREATE", "GAP_UPDATE", "GAP_DELETE", "GAP_UNDELETE",
-                "GAP_OVERFLOW")
+CHANGE_TYPES = (
+    "CREATE",
+    "UPDATE",
+    "DELETE",
+    "UNDELETE",
+    "GAP_CREATE",
+    "GAP_UPDATE",
+    "GAP_DELETE",
+    "GAP_UNDELETE",
+    "GAP_OVERFLOW",
+)
 _STRINGS = {"type": "array", "items": "string"}
-_HEADER = {"type": "record", "name": "ChangeEventHeader", "namespace": NAMESPACE, "fields": [
-    {"name": "entityName", "type": "string"},
-    {"name": "recordIds", "type": _STRINGS},
-    {"name": "changeType", "type": {"type": "enum", "name": "ChangeType", "namespace": NAMESPACE,
-                                    "symbols": list(CHANGE_TYPES)}},
-    {"name": "changeOrigin", "type": "string"},
-    {"name": "transactionKey", "type": "string"},
-    {"name": "sequenceNumber", "type": "int"},
-    {"name": "commitTimestamp", "type": "long"},
-    {"name": "commitNumber", "type": "long"},
-    {"name": "commitUser", "type": "string"},
-    {"name": "nulledFields", "type": _STRINGS},
-    {"name": "diffFields", "type": _STRINGS},
-    {"name": "changedFields", "type": _STRINGS}]}
+_HEADER = {
+    "type": "record",
+    "name": "ChangeEventHeader",
+    "namespace": NAMESPACE,
+    "fields": [
+        {"name": "entityName", "type": "string"},
+        {"name": "recordIds", "type": _STRINGS},
+        {
+            "name": "changeType",
+            "type": {"type": "enum", "name": "ChangeType", "namespace": NAMESPACE, "symbols": list(CHANGE_TYPES)},
+        },
+        {"name": "changeOrigin", "type": "string"},
+        {"name": "transactionKey", "type": "string"},
+        {"name": "sequenceNumber", "type": "int"},
+        {"name": "commitTimestamp", "type": "long"},
+        {"name": "commitNumber", "type": "long"},
+        {"name": "commitUser", "type": "string"},
+        {"name": "nulledFields", "type": _STRINGS},
+        {"name": "diffFields", "type": _STRINGS},
+        {"name": "changedFields", "type": _STRINGS},
+    ],
+}
 # Guess: datetimes as epoch milliseconds and dates as days since the epoch, both plain numbers without an Avro
 # logical type ("date fields are in Epoch time" is all the documentation says).
-_AVRO_TYPES = {"string": "string", "id": "string", "reference": "string", "boolean": "boolean", "double": "double",
-               "currency": "double", "percent": "double", "int": "int", "date": "int", "datetime": "long"}
+_AVRO_TYPES = {
+    "string": "string",
+    "id": "string",
+    "reference": "string",
+    "boolean": "boolean",
+    "double": "double",
+    "currency": "double",
+    "percent": "double",
+    "int": "int",
+    "date": "int",
+    "datetime": "long",
+}
 # Not in change events: the record's id is in the header, and the platform fills these from other records.
 _NOT_IN_EVENTS = {"Id", "IsDeleted", "SystemModstamp"}
 _FROM_OTHER_RECORDS = {"PricebookEntry": {"Name", "ProductCode"}, "OpportunityLineItem": {"Name", "ProductCode"}}
@@ -50,6 +77,7 @@ _NAME_PARTS = ("Salutation", "FirstName", "LastName")
 class Slot:
     """One field of the event after the header: a record field, or a compound of several (`parts`: part name →
     record field, in the compound record's order)."""
+
     name: str
     spec: Field | None = None
     parts: tuple[tuple[str, str], ...] = ()
@@ -96,9 +124,13 @@ class EventSchema:
             changed_parts += [f"{position}-{bitmap(changed_bits)}"] if changed_bits else []
             nulled_parts += [f"{position}-{bitmap(nulled_bits)}"] if nulled_bits else []
         # Guess: a list whose only entries are compounds still starts with a (zero) bitmap of the plain fields.
-        header = {**header, "changeType": change_type, "diffFields": [],
-                  "changedFields": [bitmap(changed), *changed_parts] if changed or changed_parts else [],
-                  "nulledFields": [bitmap(nulled), *nulled_parts] if nulled or nulled_parts else []}
+        header = {
+            **header,
+            "changeType": change_type,
+            "diffFields": [],
+            "changedFields": [bitmap(changed), *changed_parts] if changed or changed_parts else [],
+            "nulledFields": [bitmap(nulled), *nulled_parts] if nulled or nulled_parts else [],
+        }
         out = io.BytesIO()
         fastavro.schemaless_writer(out, self._parsed, {"ChangeEventHeader": header, **values})
         return out.getvalue()
@@ -144,10 +176,19 @@ def _schema(entity: str, slots: list[Slot], specs: dict[str, Field]) -> dict:
         else:
             record = "Address" if slot.name.endswith("Address") else slot.name
             # An Avro name is defined once; later compounds of the same kind refer to it.
-            kind = record if record in defined else {
-                "type": "record", "name": record, "namespace": NAMESPACE,
-                "fields": [{"name": part, "type": ["null", _AVRO_TYPES[specs[field].type]], "default": None}
-                           for part, field in slot.parts]}
+            kind = (
+                record
+                if record in defined
+                else {
+                    "type": "record",
+                    "name": record,
+                    "namespace": NAMESPACE,
+                    "fields": [
+                        {"name": part, "type": ["null", _AVRO_TYPES[specs[field].type]], "default": None}
+                        for part, field in slot.parts
+                    ],
+                }
+            )
             defined.add(record)
         fields.append({"name": slot.name, "type": ["null", kind], "default": None})
     return {"type": "record", "name": f"{entity}ChangeEvent", "namespace": NAMESPACE, "fields": fields}

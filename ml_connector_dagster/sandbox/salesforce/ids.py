@@ -20,7 +20,7 @@ def with_suffix(short: str) -> str:
     """The 18-character id of a 15-character one: each suffix character encodes which of 5 characters are upper case."""
     suffix = ""
     for start in (0, 5, 10):
-        bits = sum(1 << i for i, ch in enumerate(short[start:start + 5]) if ch.isupper())
+        bits = sum(1 << i for i, ch in enumerate(short[start : start + 5]) if ch.isupper())
         suffix += _SUFFIX[bits]
     return short + suffix
 

@@ -5,7 +5,7 @@ import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timezone
+from datetime import UTC
 from functools import partial
 
 from ml_connector_dagster.sandbox.clock import Clock
@@ -33,8 +33,10 @@ class Org:
     def objects(self) -> dict[str, SObject]:
         """Rebuilt when the External ID settings change, so an administrator can add a field to a running org."""
         settings = self.settings()
-        key = (tuple((k, tuple(v)) for k, v in sorted(settings.external_id_fields.items())),
-               settings.unique_external_ids)
+        key = (
+            tuple((k, tuple(v)) for k, v in sorted(settings.external_id_fields.items())),
+            settings.unique_external_ids,
+        )
         if self._objects[0] != key:
             self._objects = (key, build_objects(settings.external_id_fields, settings.unique_external_ids))
         return self._objects[1]
@@ -43,8 +45,9 @@ class Org:
         return next((o for o in self.objects.values() if o.name.lower() == name.lower()), None)
 
     def writes(self) -> Writes:
-        return Writes(self.store, self.objects, self.stamp, self._row_locked,
-                      partial(self.changes.record, origin=_ORIGIN.get()))
+        return Writes(
+            self.store, self.objects, self.stamp, self._row_locked, partial(self.changes.record, origin=_ORIGIN.get())
+        )
 
     @contextmanager
     def origin(self, change_origin: str) -> Iterator[None]:
@@ -57,7 +60,7 @@ class Org:
 
     def stamp(self) -> str:
         """Now as Salesforce writes datetimes: UTC, milliseconds, an offset without a colon."""
-        now = self.clock.now().astimezone(timezone.utc)
+        now = self.clock.now().astimezone(UTC)
         return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
 
     def _row_locked(self) -> bool:

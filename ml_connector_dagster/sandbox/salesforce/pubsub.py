@@ -25,16 +25,31 @@ ALL_CHANGES = "/data/ChangeEvents"
 MAX_REQUESTED = 100
 _ERROR = "sfdc.platform.eventbus.grpc."
 # Guess: the exact wording of every message below; the error codes not in §1.10 are guesses too.
-_AUTH = (grpc.StatusCode.UNAUTHENTICATED, _ERROR + "service.auth.error",
-         "An authentication exception occurred. The caller does not have valid authentication credentials.")
-_CORRUPTED = (grpc.StatusCode.INVALID_ARGUMENT, _ERROR + "subscription.fetch.replayid.corrupted",
-              "The Replay ID validation failed. Ensure that the Replay ID is valid and within the retention window.")
-_NO_REPLAY_ID = (grpc.StatusCode.INVALID_ARGUMENT, _ERROR + "subscription.fetch.replayid.validation.failed",
-                 "The CUSTOM replay preset needs a replay ID.")
-_BAD_CREDIT = (grpc.StatusCode.INVALID_ARGUMENT, _ERROR + "subscription.fetch.requested.events.invalid",
-               "The number of requested events must be greater than 0.")
-_OTHER_TOPIC = (grpc.StatusCode.INVALID_ARGUMENT, _ERROR + "subscription.fetch.topic.mismatch",
-                "A subscription stays on the topic of its first FetchRequest.")
+_AUTH = (
+    grpc.StatusCode.UNAUTHENTICATED,
+    _ERROR + "service.auth.error",
+    "An authentication exception occurred. The caller does not have valid authentication credentials.",
+)
+_CORRUPTED = (
+    grpc.StatusCode.INVALID_ARGUMENT,
+    _ERROR + "subscription.fetch.replayid.corrupted",
+    "The Replay ID validation failed. Ensure that the Replay ID is valid and within the retention window.",
+)
+_NO_REPLAY_ID = (
+    grpc.StatusCode.INVALID_ARGUMENT,
+    _ERROR + "subscription.fetch.replayid.validation.failed",
+    "The CUSTOM replay preset needs a replay ID.",
+)
+_BAD_CREDIT = (
+    grpc.StatusCode.INVALID_ARGUMENT,
+    _ERROR + "subscription.fetch.requested.events.invalid",
+    "The number of requested events must be greater than 0.",
+)
+_OTHER_TOPIC = (
+    grpc.StatusCode.INVALID_ARGUMENT,
+    _ERROR + "subscription.fetch.topic.mismatch",
+    "A subscription stays on the topic of its first FetchRequest.",
+)
 _NO_TOPIC = (grpc.StatusCode.NOT_FOUND, _ERROR + "topic.not.found", "The topic does not exist or is not enabled.")
 _NO_SCHEMA = (grpc.StatusCode.NOT_FOUND, _ERROR + "schema.not.found", "The schema does not exist.")
 # Guess: change events are the platform's to publish; a publish is answered, each event with its own error.
@@ -60,8 +75,14 @@ class PubSubService(pb_grpc.PubSubServicer):
     def GetTopic(self, request, context):
         rpc_id = self._authenticated(context)
         topic = self._topic(request.topic_name, context, rpc_id)
-        return pb.TopicInfo(topic_name=topic.name, tenant_guid=ORG_ID, can_publish=False, can_subscribe=True,
-                            schema_id=topic.schema_id, rpc_id=rpc_id)
+        return pb.TopicInfo(
+            topic_name=topic.name,
+            tenant_guid=ORG_ID,
+            can_publish=False,
+            can_subscribe=True,
+            schema_id=topic.schema_id,
+            rpc_id=rpc_id,
+        )
 
     def GetSchema(self, request, context):
         rpc_id = self._authenticated(context)
@@ -87,11 +108,11 @@ class PubSubService(pb_grpc.PubSubServicer):
         topic = self._topic(first.topic_name, context, rpc_id)
         if first.num_requested <= 0:
             _abort(context, rpc_id, _BAD_CREDIT)
-        subscription = _Subscription(self.log, topic, self._start(first, context, rpc_id),
-                                     min(first.num_requested, MAX_REQUESTED))
+        subscription = _Subscription(
+            self.log, topic, self._start(first, context, rpc_id), min(first.num_requested, MAX_REQUESTED)
+        )
         context.add_callback(subscription.close)
-        threading.Thread(target=subscription.read, args=(requests,), name="sandbox-pubsub-credit",
-                         daemon=True).start()
+        threading.Thread(target=subscription.read, args=(requests,), name="sandbox-pubsub-credit", daemon=True).start()
         last_sent = time.monotonic()
         while not subscription.closed:
             keepalive_at = last_sent + self.settings().pubsub_keepalive_seconds
@@ -99,9 +120,12 @@ class PubSubService(pb_grpc.PubSubServicer):
             if failure:
                 _abort(context, rpc_id, failure)
             if events or time.monotonic() >= keepalive_at:
-                yield pb.FetchResponse(events=[_consumer_event(event) for event in events],
-                                       latest_replay_id=_replay_id(subscription.cursor), rpc_id=rpc_id,
-                                       pending_num_requested=subscription.credit)
+                yield pb.FetchResponse(
+                    events=[_consumer_event(event) for event in events],
+                    latest_replay_id=_replay_id(subscription.cursor),
+                    rpc_id=rpc_id,
+                    pending_num_requested=subscription.credit,
+                )
                 last_sent = time.monotonic()
 
     # ------------------------------------------------------------------------------------------------------------
@@ -111,8 +135,9 @@ class PubSubService(pb_grpc.PubSubServicer):
         rpc_id = str(uuid.uuid4())
         metadata = dict(context.invocation_metadata())
         token = metadata.get("accesstoken")
-        if not (token and metadata.get("instanceurl") and metadata.get("tenantid") == ORG_ID
-                and self.sessions.valid(token)):
+        if not (
+            token and metadata.get("instanceurl") and metadata.get("tenantid") == ORG_ID and self.sessions.valid(token)
+        ):
             _abort(context, rpc_id, _AUTH)
         return rpc_id
 
@@ -142,9 +167,14 @@ class PubSubService(pb_grpc.PubSubServicer):
 
     def _refuse(self, request: pb.PublishRequest, rpc_id: str, context) -> pb.PublishResponse:
         topic = self._topic(request.topic_name, context, rpc_id)
-        return pb.PublishResponse(schema_id=topic.schema_id, rpc_id=rpc_id, results=[
-            pb.PublishResult(error=pb.Error(code=pb.PUBLISH, msg=_NOT_PUBLISHABLE), correlation_key=event.id)
-            for event in request.events])
+        return pb.PublishResponse(
+            schema_id=topic.schema_id,
+            rpc_id=rpc_id,
+            results=[
+                pb.PublishResult(error=pb.Error(code=pb.PUBLISH, msg=_NOT_PUBLISHABLE), correlation_key=event.id)
+                for event in request.events
+            ],
+        )
 
 
 class _Subscription:
@@ -162,8 +192,13 @@ class _Subscription:
     def read(self, requests: Iterator[pb.FetchRequest]) -> None:
         try:
             for request in requests:
-                failure = (_OTHER_TOPIC if request.topic_name and request.topic_name != self.topic.name else
-                           _BAD_CREDIT if request.num_requested <= 0 else None)
+                failure = (
+                    _OTHER_TOPIC
+                    if request.topic_name and request.topic_name != self.topic.name
+                    else _BAD_CREDIT
+                    if request.num_requested <= 0
+                    else None
+                )
                 with self.log.condition:
                     self.failure = failure
                     self.credit += 0 if failure else min(request.num_requested, MAX_REQUESTED)
@@ -211,8 +246,9 @@ class PubSubServer:
 
     def start(self, host: str, port: int) -> int:
         # Without SO_REUSEPORT a taken fixed port fails here, as the HTTP servers' do, instead of being shared.
-        self._server = grpc.server(ThreadPoolExecutor(max_workers=32, thread_name_prefix="sandbox-pubsub"),
-                                   options=[("grpc.so_reuseport", 0)])
+        self._server = grpc.server(
+            ThreadPoolExecutor(max_workers=32, thread_name_prefix="sandbox-pubsub"), options=[("grpc.so_reuseport", 0)]
+        )
         pb_grpc.add_PubSubServicer_to_server(self.service, self._server)
         bound = self._server.add_insecure_port(f"{host}:{port}")
         if not bound:
@@ -234,8 +270,10 @@ def _abort(context, rpc_id: str, failure: Failure) -> None:
 
 
 def _consumer_event(event: ChangeEvent) -> pb.ConsumerEvent:
-    return pb.ConsumerEvent(replay_id=_replay_id(event.replay), event=pb.ProducerEvent(
-        id=event.event_id, schema_id=event.schema_id, payload=event.payload))
+    return pb.ConsumerEvent(
+        replay_id=_replay_id(event.replay),
+        event=pb.ProducerEvent(id=event.event_id, schema_id=event.schema_id, payload=event.payload),
+    )
 
 
 def _replay_id(replay: int) -> bytes:

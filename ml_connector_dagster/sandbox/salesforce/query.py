@@ -25,24 +25,25 @@ class Queries:
         self._cursors: OrderedDict[str, tuple[list[dict], int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def run(self, text: str, objects: dict[str, SObject], *, include_deleted: bool, version: str,
-            batch: int) -> dict:
+    def run(self, text: str, objects: dict[str, SObject], *, include_deleted: bool, version: str, batch: int) -> dict:
         try:
             query = soql.parse(text, objects)
         except soql.SoqlError as error:
             raise SfError(400, error.code, str(error)) from None
         with self.store.lock:
-            rows = [row for row in self.store.rows[query.sobject.name].values()
-                    if include_deleted or not row["IsDeleted"]]
+            rows = [
+                row for row in self.store.rows[query.sobject.name].values() if include_deleted or not row["IsDeleted"]
+            ]
             flat = [(row, self._flatten(row, query)) for row in rows]
         selected = [(row, view) for row, view in flat if query.where(view)]
         selected.sort(key=lambda pair: pair[0]["Id"])  # Guess: without ORDER BY, rows come in creation order
         for path, descending, nulls_last in reversed(query.order):
             kind = query.columns[path].kind
-            selected.sort(key=lambda pair: soql.sort_key(pair[1][path], kind, nulls_last != descending),
-                          reverse=descending)
+            selected.sort(
+                key=lambda pair: soql.sort_key(pair[1][path], kind, nulls_last != descending), reverse=descending
+            )
         end = None if query.limit is None else query.offset + query.limit
-        records = [self._render(query, row, view, version) for row, view in selected[query.offset:end]]
+        records = [self._render(query, row, view, version) for row, view in selected[query.offset : end]]
         return self._page(records, None, 0, batch, version)
 
     def more(self, locator: str, version: str) -> dict:

@@ -14,9 +14,14 @@ from ml_connector_dagster.sandbox.salesforce.store import Store
 
 
 class Writes:
-    def __init__(self, store: Store, objects: dict[str, SObject], now: Callable[[], str],
-                 row_locked: Callable[[], bool] = lambda: False,
-                 committed: Callable[[list[tuple[SObject, dict | None, dict]]], None] = lambda saved: None):
+    def __init__(
+        self,
+        store: Store,
+        objects: dict[str, SObject],
+        now: Callable[[], str],
+        row_locked: Callable[[], bool] = lambda: False,
+        committed: Callable[[list[tuple[SObject, dict | None, dict]]], None] = lambda saved: None,
+    ):
         self.store = store
         self.objects = objects
         self.now = now
@@ -34,8 +39,10 @@ class Writes:
         """Live records whose External ID `field` equals `value`, ignoring case."""
         wanted = value.lower()
         ids = self.store.matching(sobject.name, field, value) | {
-            rid for (name, rid), row in self.staged.items()
-            if name == sobject.name and str(row.get(field) or "").lower() == wanted}
+            rid
+            for (name, rid), row in self.staged.items()
+            if name == sobject.name and str(row.get(field) or "").lower() == wanted
+        }
         rows = (self.get(sobject, rid) for rid in sorted(ids))
         return [row for row in rows if row is not None and str(row.get(field) or "").lower() == wanted]
 
@@ -44,8 +51,17 @@ class Writes:
         checked = self._checked(sobject, values)
         stamp = self.now()
         new_id = record_id(sobject.prefix, self.store.next_number(sobject.name))
-        row = {name: None for name in sobject.fields} | checked | {
-            "Id": new_id, "CreatedDate": stamp, "LastModifiedDate": stamp, "SystemModstamp": stamp, "IsDeleted": False}
+        row = (
+            {name: None for name in sobject.fields}
+            | checked
+            | {
+                "Id": new_id,
+                "CreatedDate": stamp,
+                "LastModifiedDate": stamp,
+                "SystemModstamp": stamp,
+                "IsDeleted": False,
+            }
+        )
         if "OwnerId" in sobject.fields:
             row["OwnerId"] = USER_ID
         rules.check_new(sobject, row, self)
@@ -53,13 +69,15 @@ class Writes:
 
     def update(self, sobject: SObject, row: dict, values: dict) -> dict:
         if self.row_locked():
-            raise SfError(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record or 1 records: "
-                                                     f"{row['Id']}")
+            raise SfError(
+                400, "UNABLE_TO_LOCK_ROW", f"unable to obtain exclusive access to this record or 1 records: {row['Id']}"
+            )
         # Guess: a save stamps the record even when no value changed, as the platform does; a sync that rewrites
         # unchanged records makes them look modified to every incremental reader.
         stamp = self.now()
-        return self._stage(sobject, row | self._checked(sobject, values) | {"LastModifiedDate": stamp,
-                                                                           "SystemModstamp": stamp})
+        return self._stage(
+            sobject, row | self._checked(sobject, values) | {"LastModifiedDate": stamp, "SystemModstamp": stamp}
+        )
 
     def upsert(self, sobject: SObject, field: str, value: str, values: dict) -> tuple[dict, bool]:
         if field not in sobject.external_ids():
@@ -77,8 +95,11 @@ class Writes:
 
     def delete(self, sobject: SObject, row: dict) -> None:
         stamp = self.now()
-        self.staged[(sobject.name, row["Id"])] = row | {"IsDeleted": True, "SystemModstamp": stamp,
-                                                        "LastModifiedDate": stamp}
+        self.staged[(sobject.name, row["Id"])] = row | {
+            "IsDeleted": True,
+            "SystemModstamp": stamp,
+            "LastModifiedDate": stamp,
+        }
 
     def savepoint(self) -> dict:
         return dict(self.staged)
@@ -98,15 +119,20 @@ class Writes:
         row = row | rules.derived(sobject, row, self)
         missing = [name for name, spec in sobject.fields.items() if spec.required and row.get(name) in (None, "")]
         if missing:
-            raise SfError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
-                          tuple(missing))
+            raise SfError(
+                400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]", tuple(missing)
+            )
         for field in sobject.external_ids():
             if not sobject.fields[field].unique or row.get(field) is None:
                 continue
             clash = [other for other in self.find(sobject, field, str(row[field])) if other["Id"] != row["Id"]]
             if clash:
-                raise SfError(400, "DUPLICATE_VALUE", f"duplicate value found: {field} duplicates value on record "
-                                                      f"with id: {clash[0]['Id']}", (field,))
+                raise SfError(
+                    400,
+                    "DUPLICATE_VALUE",
+                    f"duplicate value found: {field} duplicates value on record with id: {clash[0]['Id']}",
+                    (field,),
+                )
         self.staged[(sobject.name, row["Id"])] = row
         return row
 
@@ -121,13 +147,19 @@ class Writes:
                 checked[lookup] = self._parent_by_external_id(sobject.fields[lookup], value)
                 continue
             if canonical is None:
-                raise SfError(400, "INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject.name}",
-                              (name,))
+                raise SfError(
+                    400, "INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject.name}", (name,)
+                )
             spec = sobject.fields[canonical]
             if not spec.writable:
-                raise SfError(400, "INVALID_FIELD_FOR_INSERT_UPDATE", f"Unable to create/update fields: {canonical}. "
-                              "Please check the security settings of this field and verify that it is read/write for "
-                              "your profile or permission set.", (canonical,))
+                raise SfError(
+                    400,
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
+                    f"Unable to create/update fields: {canonical}. "
+                    "Please check the security settings of this field and verify that it is read/write for "
+                    "your profile or permission set.",
+                    (canonical,),
+                )
             checked[canonical] = None if value in (None, "") else self._value(canonical, spec, value)
         return checked
 
@@ -135,8 +167,12 @@ class Writes:
         if spec.type == "string":
             text = value if isinstance(value, str) else str(value)
             if spec.length and len(text) > spec.length:
-                raise SfError(400, "STRING_TOO_LONG", f"{name}: data value too large: {text[:40]} (max "
-                                                      f"length={spec.length})", (name,))
+                raise SfError(
+                    400,
+                    "STRING_TOO_LONG",
+                    f"{name}: data value too large: {text[:40]} (max length={spec.length})",
+                    (name,),
+                )
             return text
         if spec.type == "reference":
             return self._parent(name, spec, value)
@@ -149,8 +185,13 @@ class Writes:
                 return date.fromisoformat(value).isoformat()
         except ValueError:
             pass
-        raise SfError(400, "JSON_PARSER_ERROR", f"Cannot deserialize instance of {spec.type} from value {value!r} "
-                                                "or request may be missing a required field", (name,))
+        raise SfError(
+            400,
+            "JSON_PARSER_ERROR",
+            f"Cannot deserialize instance of {spec.type} from value {value!r} "
+            "or request may be missing a required field",
+            (name,),
+        )
 
     def _parent(self, name: str, spec: Field, value) -> str:
         parent = self.objects[spec.reference_to]
@@ -171,14 +212,21 @@ class Writes:
         keys = [key for key in reference if key != "attributes"]
         field = parent.field_named(keys[0]) if len(keys) == 1 else None
         if field is None or field not in parent.external_ids():
-            raise SfError(400, "INVALID_FIELD", f"More than 1 field provided in an external foreign key reference in "
-                                                f"entity: {parent.name}" if len(keys) > 1 else
-                          f"Invalid field for upsert, must be an External Id custom or standard indexed field: "
-                          f"{keys[0] if keys else ''}")
+            raise SfError(
+                400,
+                "INVALID_FIELD",
+                f"More than 1 field provided in an external foreign key reference in entity: {parent.name}"
+                if len(keys) > 1
+                else f"Invalid field for upsert, must be an External Id custom or standard indexed field: "
+                f"{keys[0] if keys else ''}",
+            )
         matches = self.find(parent, field, str(reference[keys[0]]))
         if len(matches) != 1:
             # Guess: the wording of the no-match / several-matches errors for a foreign key external id.
             problem = "not found" if not matches else "matched more than one record"
-            raise SfError(400, "INVALID_FIELD", f"Foreign key external ID: {reference[keys[0]]} {problem} for field "
-                                                f"{field} in entity {parent.name}")
+            raise SfError(
+                400,
+                "INVALID_FIELD",
+                f"Foreign key external ID: {reference[keys[0]]} {problem} for field {field} in entity {parent.name}",
+            )
         return matches[0]["Id"]

@@ -40,8 +40,11 @@ def derived(sobject: SObject, row: dict, writes: "Writes") -> dict:
             # Guess: an order set back to Draft no longer names who activated it or when.
             return {"StatusCode": "Draft", "ActivatedDate": None, "ActivatedById": None}
         # The save that activates the order stamps when and by whom; later saves keep the stamp.
-        return {"StatusCode": "Activated", "ActivatedDate": row.get("ActivatedDate") or row["LastModifiedDate"],
-                "ActivatedById": row.get("ActivatedById") or USER_ID}
+        return {
+            "StatusCode": "Activated",
+            "ActivatedDate": row.get("ActivatedDate") or row["LastModifiedDate"],
+            "ActivatedById": row.get("ActivatedById") or USER_ID,
+        }
     return {}
 
 
@@ -57,18 +60,27 @@ def _line(row: dict, writes: "Writes") -> dict:
 def check_new(sobject: SObject, row: dict, writes: "Writes") -> None:
     if sobject.name == "Order" and (row.get("Status") or "").lower() != "draft":
         # Guess: the code and wording of refusing an order that does not start in Draft.
-        raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", "You can't create an order with a status other than Draft.",
-                      ("Status",))
+        raise SfError(
+            400, "FIELD_INTEGRITY_EXCEPTION", "You can't create an order with a status other than Draft.", ("Status",)
+        )
     if sobject.name == "OpportunityLineItem":
         if not row.get("PricebookEntryId") and not row.get("Product2Id"):
-            raise SfError(400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [PricebookEntryId]",
-                          ("PricebookEntryId",))
+            raise SfError(
+                400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [PricebookEntryId]", ("PricebookEntryId",)
+            )
         if row.get("UnitPrice") is not None and row.get("TotalPrice") is not None:
             # Guess: the code of setting both prices (§1.8 says only that it is an error).
-            raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", "Only one of UnitPrice or TotalPrice can be specified.",
-                          ("UnitPrice", "TotalPrice"))
-    if sobject.name == "PricebookEntry" and not _is_standard(writes, row["Pricebook2Id"]) and \
-            not _has_standard_price(writes, row["Product2Id"]):
+            raise SfError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                "Only one of UnitPrice or TotalPrice can be specified.",
+                ("UnitPrice", "TotalPrice"),
+            )
+    if (
+        sobject.name == "PricebookEntry"
+        and not _is_standard(writes, row["Pricebook2Id"])
+        and not _has_standard_price(writes, row["Product2Id"])
+    ):
         raise SfError(400, "STANDARD_PRICE_NOT_DEFINED", "Before creating a custom price, create a standard price.")
 
 
@@ -79,7 +91,11 @@ def _is_standard(writes: "Writes", pricebook_id: str | None) -> bool:
 
 def _has_standard_price(writes: "Writes", product_id: str | None) -> bool:
     entries = writes.objects["PricebookEntry"]
-    candidates = {**writes.store.rows[entries.name], **{rid: row for (name, rid), row in writes.staged.items()
-                                                        if name == entries.name}}
-    return any(row["Product2Id"] == product_id and not row["IsDeleted"] and _is_standard(writes, row["Pricebook2Id"])
-               for row in candidates.values())
+    candidates = {
+        **writes.store.rows[entries.name],
+        **{rid: row for (name, rid), row in writes.staged.items() if name == entries.name},
+    }
+    return any(
+        row["Product2Id"] == product_id and not row["IsDeleted"] and _is_standard(writes, row["Pricebook2Id"])
+        for row in candidates.values()
+    )

@@ -14,8 +14,11 @@ from ml_connector_dagster.sandbox.salesforce.schema import SObject
 async def handle(org: Org, request: Request, version: str, parts: list[str]) -> Reply:
     method = request.method
     if not parts and method == "GET":
-        return 200, {"encoding": "UTF-8", "maxBatchSize": MAX_RECORDS,
-                     "sobjects": [_summary(o, version) for o in org.objects.values()]}
+        return 200, {
+            "encoding": "UTF-8",
+            "maxBatchSize": MAX_RECORDS,
+            "sobjects": [_summary(o, version) for o in org.objects.values()],
+        }
     sobject = org.sobject(parts[0]) if parts else None
     if sobject is None:
         raise not_found()
@@ -72,18 +75,42 @@ def _not_allowed(method: str) -> SfError:
 
 
 def _summary(sobject: SObject, version: str) -> dict:
-    return {"name": sobject.name, "label": sobject.name, "keyPrefix": sobject.prefix, "custom": False,
-            "createable": True, "updateable": True, "deletable": True, "queryable": True,
-            "urls": {"sobject": f"/services/data/v{version}/sobjects/{sobject.name}",
-                     "describe": f"/services/data/v{version}/sobjects/{sobject.name}/describe",
-                     "rowTemplate": f"/services/data/v{version}/sobjects/{sobject.name}/{{ID}}"}}
+    return {
+        "name": sobject.name,
+        "label": sobject.name,
+        "keyPrefix": sobject.prefix,
+        "custom": False,
+        "createable": True,
+        "updateable": True,
+        "deletable": True,
+        "queryable": True,
+        "urls": {
+            "sobject": f"/services/data/v{version}/sobjects/{sobject.name}",
+            "describe": f"/services/data/v{version}/sobjects/{sobject.name}/describe",
+            "rowTemplate": f"/services/data/v{version}/sobjects/{sobject.name}/{{ID}}",
+        },
+    }
 
 
 def _describe(sobject: SObject, version: str) -> dict:
-    return {**_summary(sobject, version), "fields": [
-        {"name": name, "label": name, "type": spec.type, "length": spec.length or 0, "custom": name.endswith("__c"),
-         "nillable": not spec.required, "createable": spec.writable, "updateable": spec.writable,
-         "externalId": spec.external_id, "unique": spec.unique, "idLookup": name == "Id" or spec.external_id,
-         "referenceTo": [spec.reference_to] if spec.reference_to else [],
-         "relationshipName": name[:-2] if spec.reference_to else None}
-        for name, spec in sobject.fields.items()]}
+    return {
+        **_summary(sobject, version),
+        "fields": [
+            {
+                "name": name,
+                "label": name,
+                "type": spec.type,
+                "length": spec.length or 0,
+                "custom": name.endswith("__c"),
+                "nillable": not spec.required,
+                "createable": spec.writable,
+                "updateable": spec.writable,
+                "externalId": spec.external_id,
+                "unique": spec.unique,
+                "idLookup": name == "Id" or spec.external_id,
+                "referenceTo": [spec.reference_to] if spec.reference_to else [],
+                "relationshipName": name[:-2] if spec.reference_to else None,
+            }
+            for name, spec in sobject.fields.items()
+        ],
+    }

@@ -13,7 +13,8 @@ from typing import Any
 from ml_connector_dagster.sandbox import lexer
 from ml_connector_dagster.sandbox.salesforce.schema import NUMERIC, TEXT, SObject
 
-_TOKEN = re.compile(r"""\s*(?:
+_TOKEN = re.compile(
+    r"""\s*(?:
     (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))
   | (?P<date>\d{4}-\d{2}-\d{2})
   | (?P<number>-?\d+(?:\.\d+)?)
@@ -21,7 +22,9 @@ _TOKEN = re.compile(r"""\s*(?:
   | (?P<op><=|>=|!=|<>|=|<|>)
   | (?P<punct>[(),])
   | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
-)""", re.VERBOSE)
+)""",
+    re.VERBOSE,
+)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 Row = dict[str, Any]  # one record flattened to {column path: value}
@@ -35,7 +38,7 @@ class SoqlError(ValueError):
 
 @dataclass(frozen=True)
 class Column:
-    path: str                  # as answered: `Name`, or `Account.Name` for a parent's field
+    path: str  # as answered: `Name`, or `Account.Name` for a parent's field
     field: str
     kind: str
     lookup: str | None = None  # the lookup field holding the parent's id (`AccountId`), for a parent's field
@@ -85,7 +88,7 @@ def comparable_value(value, kind: str):
 def _tokens(text: str) -> list[tuple[str, str]]:
     found = lexer.tokens(_TOKEN, text)
     if isinstance(found, int):
-        raise SoqlError("MALFORMED_QUERY", f"unexpected token at position {found}: {text[found:found + 20]!r}")
+        raise SoqlError("MALFORMED_QUERY", f"unexpected token at position {found}: {text[found : found + 20]!r}")
     return found
 
 
@@ -106,10 +109,13 @@ class _Parser:
         name = self._word()
         self.sobject = next((o for o in self.objects.values() if o.name.lower() == name.lower()), None)
         if self.sobject is None:
-            raise SoqlError("INVALID_TYPE", f"sObject type '{name}' is not supported. If you are attempting to use a "
-                                            "custom object, be sure to append the '__c' after the entity name.")
+            raise SoqlError(
+                "INVALID_TYPE",
+                f"sObject type '{name}' is not supported. If you are attempting to use a "
+                "custom object, be sure to append the '__c' after the entity name.",
+            )
         select = list({column.path: column for column in map(self._column, names)}.values())
-        where: Callable[[Row], bool] = lambda row: True
+        where: Callable[[Row], bool] = _every_row
         if self._accept_keyword("WHERE"):
             where = self._or()
         order = self._order_by() if self._accept_keyword("ORDER") else []
@@ -176,8 +182,10 @@ class _Parser:
             pattern = self._value(column)
             if not isinstance(pattern, str):
                 raise SoqlError("MALFORMED_QUERY", "LIKE needs a quoted string")
-            regex = re.compile("".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern),
-                               re.IGNORECASE | re.DOTALL)
+            regex = re.compile(
+                "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern),
+                re.IGNORECASE | re.DOTALL,
+            )
             return lambda row: row[path] is not None and regex.fullmatch(str(row[path])) is not None
         kind_op, op = self._next()
         if kind_op != "op":
@@ -191,13 +199,21 @@ class _Parser:
             return None
         if token_kind == "word" and text.lower() in ("true", "false") and column.kind == "boolean":
             return text.lower() == "true"
-        expected = {"string": "string", "id": "string", "reference": "string", "datetime": "datetime", "date": "date",
-                    "boolean": "boolean"}.get(column.kind, "number")
+        expected = {
+            "string": "string",
+            "id": "string",
+            "reference": "string",
+            "datetime": "datetime",
+            "date": "date",
+            "boolean": "boolean",
+        }.get(column.kind, "number")
         if token_kind != expected:
             # The platform's wording; INVALID_FIELD is its code for a literal of the wrong type.
             quoted = "should be enclosed in quotes" if expected == "string" else "should not be enclosed in quotes"
-            raise SoqlError("INVALID_FIELD", f"value of filter criterion for field '{column.path}' must be of type "
-                                             f"{column.kind} and {quoted}")
+            raise SoqlError(
+                "INVALID_FIELD",
+                f"value of filter criterion for field '{column.path}' must be of type {column.kind} and {quoted}",
+            )
         if token_kind == "string":
             return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), text[1:-1]).lower()
         if token_kind == "datetime":
@@ -213,9 +229,12 @@ class _Parser:
             lookup = self.sobject.relationship(relationship)
             parent = self.objects.get(self.sobject.fields[lookup].reference_to) if lookup else None
             if parent is None or "." in field:
-                raise SoqlError("INVALID_FIELD", f"Didn't understand relationship '{relationship}' in field path. If "
-                                                 "you are attempting to use a custom relationship, be sure to append "
-                                                 "the '__r' after the custom relationship name.")
+                raise SoqlError(
+                    "INVALID_FIELD",
+                    f"Didn't understand relationship '{relationship}' in field path. If "
+                    "you are attempting to use a custom relationship, be sure to append "
+                    "the '__r' after the custom relationship name.",
+                )
             own = self._own(parent, field, name)
             column = Column(f"{lookup[:-2]}.{own.field}", own.field, own.kind, lookup, parent)
         self.columns.setdefault(column.path, column)
@@ -224,9 +243,12 @@ class _Parser:
     def _own(self, sobject: SObject, name: str, written: str) -> Column:
         field = sobject.field_named(name)
         if field is None:
-            raise SoqlError("INVALID_FIELD", f"No such column '{written}' on entity '{sobject.name}'. If you are "
-                                             "attempting to use a custom field, be sure to append the '__c' after "
-                                             "the custom field name.")
+            raise SoqlError(
+                "INVALID_FIELD",
+                f"No such column '{written}' on entity '{sobject.name}'. If you are "
+                "attempting to use a custom field, be sure to append the '__c' after "
+                "the custom field name.",
+            )
         return Column(field, field, sobject.fields[field].type)
 
     # tokens ----------------------------------------------------------------------------------------------------
@@ -268,6 +290,10 @@ class _Parser:
     def _punct(self, char: str) -> None:
         if self._next() != ("punct", char):
             raise SoqlError("MALFORMED_QUERY", f"expecting '{char}'")
+
+
+def _every_row(row: "Row") -> bool:
+    return True
 
 
 def _compare(left, op: str, right) -> bool:

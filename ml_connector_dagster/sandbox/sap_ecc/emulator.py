@@ -26,10 +26,14 @@ class SapEccSettings(EmulatorSettings):
     service: str = Setting(default="ZMLC_ECC_SYNC_SRV", description="the Gateway service (SEGW project) name")
     users: dict[str, str] = Setting(default={SAP_USER: SAP_PASSWORD})
     client: str = Setting(default=CLIENT, description="the only client (MANDT) of this system")
-    server_page_size: int = Setting(default=1000, ge=1, description="rows per page when the client sets no $top "
-                                    "(server-driven paging with $skiptoken)")
-    rfc_communication_failures: int = Setting(default=0, ge=0, description="the next N RFC logons or calls fail "
-                                              "with COMMUNICATION_FAILURE")
+    server_page_size: int = Setting(
+        default=1000,
+        ge=1,
+        description="rows per page when the client sets no $top (server-driven paging with $skiptoken)",
+    )
+    rfc_communication_failures: int = Setting(
+        default=0, ge=0, description="the next N RFC logons or calls fail with COMMUNICATION_FAILURE"
+    )
 
 
 class SapEccEmulator(Emulator):
@@ -37,8 +41,16 @@ class SapEccEmulator(Emulator):
     Settings = SapEccSettings
     settings: SapEccSettings
 
-    def __init__(self, *, vendors: int = 400, customers: int = 600, orders: int = 500,
-                 start_date: date = date(2026, 10, 1), days: int = 28, **kwargs):
+    def __init__(
+        self,
+        *,
+        vendors: int = 400,
+        customers: int = 600,
+        orders: int = 500,
+        start_date: date = date(2026, 10, 1),
+        days: int = 28,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         path = self.state_dir / "sap_ecc.sqlite" if self.state_dir else None
         fresh = path is None or not path.exists()
@@ -50,38 +62,65 @@ class SapEccEmulator(Emulator):
             for statement in ddl():
                 self._db.execute(statement)
             if fresh:
-                seed(self._db, vendors=vendors, customers=customers, orders=orders, start=start_date, days=days,
-                     seed_value=self.seed)
+                seed(
+                    self._db,
+                    vendors=vendors,
+                    customers=customers,
+                    orders=orders,
+                    start=start_date,
+                    days=days,
+                    seed_value=self.seed,
+                )
             self._db.commit()
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/sap/opu/odata/sap/{service}/{path:path}", self._odata, methods=["GET"])]
 
     def admin_routes(self) -> list[BaseRoute]:
-        return [Route("/tables/{table}", self._admin_rows, methods=["GET"]),
-                Route("/tables/{table}/{key}", self._admin_update, methods=["PATCH"])]
+        return [
+            Route("/tables/{table}", self._admin_rows, methods=["GET"]),
+            Route("/tables/{table}/{key}", self._admin_update, methods=["PATCH"]),
+        ]
 
     def render_fault(self, status: int, retry_after: int | None) -> Response:
-        return gateway.error(status, "/IWFND/CM_BEC/026", "SAP backend system cannot be reached (sandbox fault "
-                             "injection)", self.settings.service)
+        return gateway.error(
+            status,
+            "/IWFND/CM_BEC/026",
+            "SAP backend system cannot be reached (sandbox fault injection)",
+            self.settings.service,
+        )
 
     # the Gateway service -----------------------------------------------------------------------------------------
     async def _odata(self, request: Request) -> Response:
         service = self.settings.service
         if not self._authenticated(request):
-            return Response("Logon failed", status_code=401, media_type="text/plain", headers={
-                "WWW-Authenticate": f'Basic realm="SAP NetWeaver Application Server [ECC/{self.settings.client}]"'})
+            return Response(
+                "Logon failed",
+                status_code=401,
+                media_type="text/plain",
+                headers={
+                    "WWW-Authenticate": f'Basic realm="SAP NetWeaver Application Server [ECC/{self.settings.client}]"'
+                },
+            )
         if request.path_params["service"].upper() != service:
-            return gateway.error(404, "/IWFND/MED/170", f"No service found for namespace '/SAP/', name "
-                                 f"'{request.path_params['service']}', version '0001'", service)
+            return gateway.error(
+                404,
+                "/IWFND/MED/170",
+                f"No service found for namespace '/SAP/', name '{request.path_params['service']}', version '0001'",
+                service,
+            )
         path = request.path_params["path"]
         root = f"{str(request.base_url).rstrip('/')}/sap/opu/odata/sap/{request.path_params['service']}"
         if path == "$metadata":
             return Response(gateway.metadata(service), media_type="application/xml")
         if not _wants_json(request) and not path.endswith("/$count"):
             # Sandbox limit: Gateway's default format for feeds is Atom XML; this emulator answers JSON only.
-            return gateway.error(406, "/IWBEP/CM_MGW_RT/000", "Only the JSON format is served by the sandbox; send "
-                                 "Accept: application/json or $format=json", service)
+            return gateway.error(
+                406,
+                "/IWBEP/CM_MGW_RT/000",
+                "Only the JSON format is served by the sandbox; send Accept: application/json or $format=json",
+                service,
+            )
         if path == "":
             return JSONResponse({"d": {"EntitySets": [t.entity_set for t in TABLES.values()]}})
         entity_set, _, rest = path.partition("/")
@@ -107,8 +146,9 @@ class SapEccEmulator(Emulator):
         key = _key(table, key_text)
         rows = self.rows(table.name, **key)
         if not rows:
-            return gateway.error(404, "/IWBEP/CM_MGW_RT/020", f"Resource not found for segment "
-                                 f"'{table.name}Type'", self.settings.service)
+            return gateway.error(
+                404, "/IWBEP/CM_MGW_RT/020", f"Resource not found for segment '{table.name}Type'", self.settings.service
+            )
         select = parse_select(request.query_params.get("$select"), {f.name for f in gateway.exposed(table)})
         return JSONResponse({"d": gateway.entity(table, rows[0], root, self.settings.service, select)})
 
@@ -123,13 +163,14 @@ class SapEccEmulator(Emulator):
             return gateway.plain(str(len(rows)))
         order = parse_orderby(query.get("$orderby"), set(fields)) + [(k, False) for k in table.keys]
         for column, descending in reversed(order):
-            rows.sort(key=lambda row: _nulls_first(gateway.filter_value(fields[column], row.get(column))),
-                      reverse=descending)
+            rows.sort(
+                key=lambda row: _nulls_first(gateway.filter_value(fields[column], row.get(column))), reverse=descending
+            )
         total = len(rows)
         skip = _non_negative(query.get("$skip") or query.get("$skiptoken") or "0", "$skip")
         top = _non_negative(query["$top"], "$top") if "$top" in query else None
         page_size = top if top is not None else self.settings.server_page_size
-        page = rows[skip:skip + page_size]
+        page = rows[skip : skip + page_size]
         select = parse_select(query.get("$select"), set(fields))
         body: dict = {"results": [gateway.entity(table, row, root, self.settings.service, select) for row in page]}
         if query.get("$inlinecount") == "allpages":
@@ -146,7 +187,8 @@ class SapEccEmulator(Emulator):
             due = self.settings.rfc_communication_failures > 0
             if due:
                 self.settings = self.settings.model_copy(
-                    update={"rfc_communication_failures": self.settings.rfc_communication_failures - 1})
+                    update={"rfc_communication_failures": self.settings.rfc_communication_failures - 1}
+                )
         if due:
             raise rfc.CommunicationError("connection to partner broken (sandbox fault)", "RFC_COMMUNICATION_FAILURE")
 
@@ -159,9 +201,11 @@ class SapEccEmulator(Emulator):
             raise ValueError(f"{spec.name} has no field {sorted(unknown)}")
         clause = " AND ".join(f"{c} = ?" for c in where) or "1 = 1"
         with self._lock:
-            cursor = self._db.execute(f"SELECT {', '.join(columns)} FROM {spec.name} WHERE {clause} "
-                                      f"ORDER BY {', '.join(spec.keys)}", tuple(where.values()))
-            return [dict(zip(columns, values)) for values in cursor.fetchall()]
+            cursor = self._db.execute(
+                f"SELECT {', '.join(columns)} FROM {spec.name} WHERE {clause} ORDER BY {', '.join(spec.keys)}",
+                tuple(where.values()),
+            )
+            return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
 
     def update_row(self, table: str, key: dict[str, str], changes: dict[str, str | None]) -> dict:
         """Edits one record as a user would in XK02/XD02/ME22N: the change is written with its change document."""
@@ -176,23 +220,53 @@ class SapEccEmulator(Emulator):
                 raise ValueError(f"{spec.name}-{column} cannot be changed here")
         now = self.clock.now()
         object_class = OBJECT_CLASSES.get(spec.name)
-        object_id = key.get("LIFNR") if object_class == "KRED" else key.get("KUNNR") if object_class == "DEBI" \
+        object_id = (
+            key.get("LIFNR")
+            if object_class == "KRED"
+            else key.get("KUNNR")
+            if object_class == "DEBI"
             else key.get("EBELN")
+        )
         with self._lock:
-            self._db.execute(f"UPDATE {spec.name} SET {', '.join(f'{c} = ?' for c in changes)} WHERE "
-                             f"{' AND '.join(f'{k} = ?' for k in spec.keys)}",
-                             (*changes.values(), *(key[k] for k in spec.keys)))
+            self._db.execute(
+                f"UPDATE {spec.name} SET {', '.join(f'{c} = ?' for c in changes)} WHERE "
+                f"{' AND '.join(f'{k} = ?' for k in spec.keys)}",
+                (*changes.values(), *(key[k] for k in spec.keys)),
+            )
             if object_class:
                 number = self._db.execute("SELECT COUNT(*) FROM CDHDR").fetchone()[0] + 1
                 changenr = f"{number:010d}"
-                self._db.execute("INSERT INTO CDHDR VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                 (self.settings.client, object_class, object_id, changenr, "SANDBOX",
-                                  now.strftime("%Y%m%d"), now.strftime("%H%M%S"), TCODES[object_class], "U"))
+                self._db.execute(
+                    "INSERT INTO CDHDR VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        self.settings.client,
+                        object_class,
+                        object_id,
+                        changenr,
+                        "SANDBOX",
+                        now.strftime("%Y%m%d"),
+                        now.strftime("%H%M%S"),
+                        TCODES[object_class],
+                        "U",
+                    ),
+                )
                 tabkey = self.settings.client + "".join(key[k] for k in spec.keys)
                 for column, value in changes.items():
-                    self._db.execute("INSERT INTO CDPOS VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                     (self.settings.client, object_class, object_id, changenr, spec.name, tabkey,
-                                      column, "U", value, old[column]))
+                    self._db.execute(
+                        "INSERT INTO CDPOS VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            self.settings.client,
+                            object_class,
+                            object_id,
+                            changenr,
+                            spec.name,
+                            tabkey,
+                            column,
+                            "U",
+                            value,
+                            old[column],
+                        ),
+                    )
             self._db.commit()
         return self.rows(spec.name, **key)[0]
 
@@ -208,7 +282,7 @@ class SapEccEmulator(Emulator):
             spec = _table(spec_name)
             values = request.path_params["key"].split(",")
             changes = await request.json()
-            row = self.update_row(spec.name, dict(zip(spec.keys, values)), changes)
+            row = self.update_row(spec.name, dict(zip(spec.keys, values, strict=True)), changes)
         except LookupError as missing:
             return JSONResponse({"detail": str(missing)}, status_code=404)
         except (ValueError, AttributeError) as bad:

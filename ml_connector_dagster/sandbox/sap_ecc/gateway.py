@@ -3,7 +3,7 @@ JSON envelope (`d`, `results`, `__metadata`, `__count`, `__next`), `/Date(ms)/` 
 fields never null (ABAP's initial value is an empty string), and SAP's error body."""
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from xml.sax.saxutils import quoteattr
 
@@ -24,21 +24,27 @@ def metadata(service: str) -> str:
     for table in TABLES.values():
         keys = "".join(f'<PropertyRef Name="{k}"/>' for k in table.keys)
         properties = "".join(_property(f, f.name in table.keys) for f in exposed(table))
-        types.append(f'<EntityType Name="{table.name}" sap:label={quoteattr(table.label)} sap:content-version="1">'
-                     f"<Key>{keys}</Key>{properties}</EntityType>")
-        sets.append(f'<EntitySet Name="{table.entity_set}" EntityType="{service}.{table.name}" sap:creatable="false" '
-                    'sap:updatable="false" sap:deletable="false" sap:pageable="true" sap:content-version="1"/>')
-    return ('<?xml version="1.0" encoding="utf-8"?>'
-            '<edmx:Edmx Version="1.0" xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" '
-            'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
-            'xmlns:sap="http://www.sap.com/Protocols/SAPData">'
-            '<edmx:DataServices m:DataServiceVersion="2.0">'
-            f'<Schema Namespace="{service}" xml:lang="en" sap:schema-version="1" '
-            'xmlns="http://schemas.microsoft.com/ado/2008/09/edm">'
-            + "".join(types)
-            + f'<EntityContainer Name="{service}_Entities" m:IsDefaultEntityContainer="true" '
-              'sap:supported-formats="atom json xlsx">' + "".join(sets) + "</EntityContainer>"
-            "</Schema></edmx:DataServices></edmx:Edmx>")
+        types.append(
+            f'<EntityType Name="{table.name}" sap:label={quoteattr(table.label)} sap:content-version="1">'
+            f"<Key>{keys}</Key>{properties}</EntityType>"
+        )
+        sets.append(
+            f'<EntitySet Name="{table.entity_set}" EntityType="{service}.{table.name}" sap:creatable="false" '
+            'sap:updatable="false" sap:deletable="false" sap:pageable="true" sap:content-version="1"/>'
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<edmx:Edmx Version="1.0" xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" '
+        'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
+        'xmlns:sap="http://www.sap.com/Protocols/SAPData">'
+        '<edmx:DataServices m:DataServiceVersion="2.0">'
+        f'<Schema Namespace="{service}" xml:lang="en" sap:schema-version="1" '
+        'xmlns="http://schemas.microsoft.com/ado/2008/09/edm">'
+        + "".join(types)
+        + f'<EntityContainer Name="{service}_Entities" m:IsDefaultEntityContainer="true" '
+        'sap:supported-formats="atom json xlsx">' + "".join(sets) + "</EntityContainer>"
+        "</Schema></edmx:DataServices></edmx:Edmx>"
+    )
 
 
 def _property(field: Field, key: bool) -> str:
@@ -48,15 +54,17 @@ def _property(field: Field, key: bool) -> str:
     if field.edm == "Edm.DateTime":
         facets = ' Precision="7"'
     nullable = ' Nullable="false"' if key or field.edm == "Edm.String" else ""
-    return (f'<Property Name="{field.name}" Type="{field.edm}"{nullable}{facets} sap:label={quoteattr(field.label)} '
-            'sap:creatable="false" sap:updatable="false"/>')
+    return (
+        f'<Property Name="{field.name}" Type="{field.edm}"{nullable}{facets} sap:label={quoteattr(field.label)} '
+        'sap:creatable="false" sap:updatable="false"/>'
+    )
 
 
 def json_value(field: Field, stored: str | None):
     if field.edm == "Edm.DateTime":
         if not stored or stored == "00000000":
             return None
-        moment = datetime.strptime(stored, "%Y%m%d").replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(stored, "%Y%m%d").replace(tzinfo=UTC)
         return f"/Date({int(moment.timestamp() * 1000)})/"
     if field.edm == "Edm.Time":
         text = (stored or "000000").rjust(6, "0")
@@ -78,8 +86,10 @@ def filter_value(field: Field, stored: str | None):
 def entity(table: Table, row: dict, root: str, service: str, select: list[str] | None) -> dict:
     uri = f"{root}/{table.entity_set}({key_predicate(table, row)})"
     fields = [f for f in exposed(table) if select is None or f.name in select]
-    return {"__metadata": {"id": uri, "uri": uri, "type": f"{service}.{table.name}"},
-            **{f.name: json_value(f, row.get(f.name)) for f in fields}}
+    return {
+        "__metadata": {"id": uri, "uri": uri, "type": f"{service}.{table.name}"},
+        **{f.name: json_value(f, row.get(f.name)) for f in fields},
+    }
 
 
 def key_predicate(table: Table, row: dict) -> str:
@@ -90,19 +100,42 @@ def key_predicate(table: Table, row: dict) -> str:
 
 def error(status: int, code: str, message: str, service: str) -> JSONResponse:
     transaction = uuid.uuid4().hex.upper()
-    return JSONResponse({"error": {
-        "code": code, "message": {"lang": "en", "value": message},
-        "innererror": {"application": {"component_id": "", "service_namespace": "/SAP/", "service_id": service,
-                                       "service_version": "0001"},
-                       "transactionid": transaction,
-                       "timestamp": datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S.0000000"),
-                       "Error_Resolution": {"SAP_Transaction": "Run transaction /IWFND/ERROR_LOG on SAP Gateway hub "
-                                                               "system and search for entries with the timestamp "
-                                                               "above for more details",
-                                            "SAP_Note": "See SAP Note 1797736 for error analysis "
-                                                        "(https://service.sap.com/sap/support/notes/1797736)"},
-                       "errordetails": [{"code": code, "message": message, "propertyref": "", "severity": "error",
-                                         "target": "", "transition": False}]}}}, status_code=status)
+    return JSONResponse(
+        {
+            "error": {
+                "code": code,
+                "message": {"lang": "en", "value": message},
+                "innererror": {
+                    "application": {
+                        "component_id": "",
+                        "service_namespace": "/SAP/",
+                        "service_id": service,
+                        "service_version": "0001",
+                    },
+                    "transactionid": transaction,
+                    "timestamp": datetime.now(UTC).strftime("%Y%m%d%H%M%S.0000000"),
+                    "Error_Resolution": {
+                        "SAP_Transaction": "Run transaction /IWFND/ERROR_LOG on SAP Gateway hub "
+                        "system and search for entries with the timestamp "
+                        "above for more details",
+                        "SAP_Note": "See SAP Note 1797736 for error analysis "
+                        "(https://service.sap.com/sap/support/notes/1797736)",
+                    },
+                    "errordetails": [
+                        {
+                            "code": code,
+                            "message": message,
+                            "propertyref": "",
+                            "severity": "error",
+                            "target": "",
+                            "transition": False,
+                        }
+                    ],
+                },
+            }
+        },
+        status_code=status,
+    )
 
 
 def plain(text: str, status: int = 200) -> Response:

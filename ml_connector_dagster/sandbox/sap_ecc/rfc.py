@@ -48,8 +48,9 @@ def register(host: str, emulator) -> None:
 
 
 class Connection:
-    def __init__(self, *, ashost: str, sysnr: str = "00", client: str, user: str, passwd: str, lang: str = "EN",
-                 **_other):
+    def __init__(
+        self, *, ashost: str, sysnr: str = "00", client: str, user: str, passwd: str, lang: str = "EN", **_other
+    ):
         self.system = _SYSTEMS.get(ashost)
         if self.system is None:
             raise CommunicationError(f"partner '{ashost}:33{sysnr}' not reached", "RFC_COMMUNICATION_FAILURE")
@@ -70,8 +71,17 @@ class Connection:
         self.alive = False
 
 
-def read_table(system, *, QUERY_TABLE: str, DELIMITER: str = " ", NO_DATA: str = "", ROWSKIPS: int = 0,
-               ROWCOUNT: int = 0, OPTIONS: list | None = None, FIELDS: list | None = None) -> dict:
+def read_table(
+    system,
+    *,
+    QUERY_TABLE: str,
+    DELIMITER: str = " ",
+    NO_DATA: str = "",
+    ROWSKIPS: int = 0,
+    ROWCOUNT: int = 0,
+    OPTIONS: list | None = None,
+    FIELDS: list | None = None,
+) -> dict:
     table = TABLES.get(QUERY_TABLE)
     if table is None:
         raise ABAPApplicationError(f"Table {QUERY_TABLE} not available", "TABLE_NOT_AVAILABLE")
@@ -84,12 +94,20 @@ def read_table(system, *, QUERY_TABLE: str, DELIMITER: str = " ", NO_DATA: str =
     for name in names:
         field = known[name]
         length = field.length + (2 if _TYPES.get(field.ddic) == "P" else 0)  # sign and decimal point
-        described.append({"FIELDNAME": name, "OFFSET": f"{offset:06d}", "LENGTH": f"{length:06d}",
-                          "TYPE": _TYPES.get(field.ddic, "C"), "FIELDTEXT": field.label})
+        described.append(
+            {
+                "FIELDNAME": name,
+                "OFFSET": f"{offset:06d}",
+                "LENGTH": f"{length:06d}",
+                "TYPE": _TYPES.get(field.ddic, "C"),
+                "FIELDTEXT": field.label,
+            }
+        )
         offset += length + len(separator)
     if offset - len(separator) > ROW_WIDTH:
-        raise ABAPApplicationError(f"Data buffer exceeded: {QUERY_TABLE} rows are wider than {ROW_WIDTH}",
-                                   "DATA_BUFFER_EXCEEDED")
+        raise ABAPApplicationError(
+            f"Data buffer exceeded: {QUERY_TABLE} rows are wider than {ROW_WIDTH}", "DATA_BUFFER_EXCEEDED"
+        )
     if NO_DATA == "X":
         return {"FIELDS": described, "DATA": [], "OPTIONS": OPTIONS or []}
     lines = [line["TEXT"] for line in OPTIONS or []]
@@ -97,9 +115,15 @@ def read_table(system, *, QUERY_TABLE: str, DELIMITER: str = " ", NO_DATA: str =
         raise ABAPApplicationError("Option not valid", "OPTION_NOT_VALID")
     test = _where(" ".join(lines), known)
     rows = [row for row in system.rows(QUERY_TABLE) if test(row)]
-    rows = rows[ROWSKIPS:ROWSKIPS + ROWCOUNT if ROWCOUNT else None]
-    data = [{"WA": separator.join(_render(known[d["FIELDNAME"]], row.get(d["FIELDNAME"]), int(d["LENGTH"]))
-                                  for d in described).rstrip()} for row in rows]
+    rows = rows[ROWSKIPS : ROWSKIPS + ROWCOUNT if ROWCOUNT else None]
+    data = [
+        {
+            "WA": separator.join(
+                _render(known[d["FIELDNAME"]], row.get(d["FIELDNAME"]), int(d["LENGTH"])) for d in described
+            ).rstrip()
+        }
+        for row in rows
+    ]
     return {"FIELDS": described, "DATA": data, "OPTIONS": OPTIONS or []}
 
 
@@ -131,8 +155,14 @@ def _where(text: str, known: dict):
         position = match.end()
     if not tokens:
         return lambda row: True
-    compare = {"EQ": lambda a, b: a == b, "NE": lambda a, b: a != b, "GE": lambda a, b: a >= b,
-               "LE": lambda a, b: a <= b, "GT": lambda a, b: a > b, "LT": lambda a, b: a < b}
+    compare = {
+        "EQ": lambda a, b: a == b,
+        "NE": lambda a, b: a != b,
+        "GE": lambda a, b: a >= b,
+        "LE": lambda a, b: a <= b,
+        "GT": lambda a, b: a > b,
+        "LT": lambda a, b: a < b,
+    }
     index = 0
 
     def take() -> str:

@@ -13,21 +13,26 @@ from ml_connector_dagster.sandbox.oracle_ebs.seed import PLACES, STEMS, STREETS,
 CLIENT = "100"
 COMPANY_CODES = ("1000", "2000")
 PAYMENT_TERMS = ("0001", "ZB30", "ZN45", "NT60")
-MATERIALS = (("MAT-1001", "Hydraulic pump 40 bar", "EA", "1250.00"), ("MAT-2040", "Stahlrohr DN50 6 m", "M", "18.40"),
-             ("MAT-3300", "Safety gloves (pair)", "PAA", "3.95"), ("", "Consulting services, on site", "H", "145.00"),
-             ("MAT-4711", "Câble électrique 3G2,5", "M", "1.72"), ("MAT-5150", "Palette Euro 1200x800", "EA", "12.00"))
+MATERIALS = (
+    ("MAT-1001", "Hydraulic pump 40 bar", "EA", "1250.00"),
+    ("MAT-2040", "Stahlrohr DN50 6 m", "M", "18.40"),
+    ("MAT-3300", "Safety gloves (pair)", "PAA", "3.95"),
+    ("", "Consulting services, on site", "H", "145.00"),
+    ("MAT-4711", "Câble électrique 3G2,5", "M", "1.72"),
+    ("MAT-5150", "Palette Euro 1200x800", "EA", "12.00"),
+)
 
 
-def seed(db: sqlite3.Connection, *, vendors: int, customers: int, orders: int, start: date, days: int,
-         seed_value: int) -> None:
+def seed(
+    db: sqlite3.Connection, *, vendors: int, customers: int, orders: int, start: date, days: int, seed_value: int
+) -> None:
     rng = random.Random(seed_value)
 
     def day() -> str:
         return (start + timedelta(days=rng.randrange(days))).strftime("%Y%m%d")
 
     def insert(table: str, **row) -> None:
-        db.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                   tuple(row.values()))
+        db.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
 
     def name(index: int) -> str:
         if index % 97 == 13:
@@ -36,46 +41,117 @@ def seed(db: sqlite3.Connection, *, vendors: int, customers: int, orders: int, s
 
     def address(index: int) -> dict:
         city, state, province, postal, _, country = rng.choice(PLACES)
-        return {"STRAS": f"{rng.choice(STREETS)} {rng.randint(1, 250)}"[:35],
-                "ORT01": None if index % 53 == 7 else city, "PSTLZ": postal, "REGIO": (state or province or "")[:3],
-                "LAND1": country, "TELF1": f"+49 {rng.randint(30, 89)} {rng.randint(100000, 999999)}"
-                if rng.random() < 0.7 else None}
+        return {
+            "STRAS": f"{rng.choice(STREETS)} {rng.randint(1, 250)}"[:35],
+            "ORT01": None if index % 53 == 7 else city,
+            "PSTLZ": postal,
+            "REGIO": (state or province or "")[:3],
+            "LAND1": country,
+            "TELF1": f"+49 {rng.randint(30, 89)} {rng.randint(100000, 999999)}" if rng.random() < 0.7 else None,
+        }
 
     vendor_ids = [f"{100000 + n:010d}" for n in range(1, vendors + 1)]
     customer_ids = [f"{200000 + n:010d}" if n % 41 else f"CUST-{n:04d}" for n in range(1, customers + 1)]
-    linked = dict(zip(vendor_ids[::7], customer_ids[::7]))  # vendor ↔ customer linked in the masters
+    linked = dict(zip(vendor_ids[::7], customer_ids[::7], strict=False))  # vendor ↔ customer linked in the masters
     for index, lifnr in enumerate(vendor_ids):
         tax = f"DE{rng.randint(100000000, 999999999)}"
-        insert("LFA1", MANDT=CLIENT, LIFNR=lifnr, NAME1=name(index), NAME2=None, **address(index),
-               STCD1=tax if rng.random() < 0.6 else None, STCEG=tax, ERDAT=day(), ERNAM="MIGRATION",
-               KUNNR=linked.get(lifnr), LOEVM="X" if index % 37 == 11 else None,
-               SPERR="X" if index % 29 == 5 else None, SPERM=None)
-        for bukrs in COMPANY_CODES[:1 + (index % 4 == 0)]:
-            insert("LFB1", MANDT=CLIENT, LIFNR=lifnr, BUKRS=bukrs, AKONT="0000160000", ZTERM=rng.choice(PAYMENT_TERMS),
-                   ERDAT=day(), LOEVM=None, SPERR=None)
+        insert(
+            "LFA1",
+            MANDT=CLIENT,
+            LIFNR=lifnr,
+            NAME1=name(index),
+            NAME2=None,
+            **address(index),
+            STCD1=tax if rng.random() < 0.6 else None,
+            STCEG=tax,
+            ERDAT=day(),
+            ERNAM="MIGRATION",
+            KUNNR=linked.get(lifnr),
+            LOEVM="X" if index % 37 == 11 else None,
+            SPERR="X" if index % 29 == 5 else None,
+            SPERM=None,
+        )
+        for bukrs in COMPANY_CODES[: 1 + (index % 4 == 0)]:
+            insert(
+                "LFB1",
+                MANDT=CLIENT,
+                LIFNR=lifnr,
+                BUKRS=bukrs,
+                AKONT="0000160000",
+                ZTERM=rng.choice(PAYMENT_TERMS),
+                ERDAT=day(),
+                LOEVM=None,
+                SPERR=None,
+            )
     vendor_tax = {row[0]: row[1] for row in db.execute("SELECT LIFNR, STCEG FROM LFA1")}
     by_customer = {customer: vendor for vendor, customer in linked.items()}
-    shared_tax = dict(zip(customer_ids[3::11], vendor_ids[5::11]))  # same company, not linked: same VAT number
+    shared_tax = dict(
+        zip(customer_ids[3::11], vendor_ids[5::11], strict=False)
+    )  # same company, not linked: same VAT number
     for index, kunnr in enumerate(customer_ids):
         vendor = shared_tax.get(kunnr)
         tax = vendor_tax[vendor] if vendor else f"DE{rng.randint(100000000, 999999999)}"
-        insert("KNA1", MANDT=CLIENT, KUNNR=kunnr, NAME1=name(index + 5), NAME2=None, **address(index),
-               STCD1=None, STCEG=tax if rng.random() < 0.8 or vendor else None, ERDAT=day(), ERNAM="MIGRATION",
-               LIFNR=by_customer.get(kunnr), LOEVM="X" if index % 43 == 17 else None,
-               AUFSD="01" if index % 31 == 3 else None)
-        insert("KNB1", MANDT=CLIENT, KUNNR=kunnr, BUKRS="1000", AKONT="0000140000", ZTERM=rng.choice(PAYMENT_TERMS),
-               ERDAT=day(), LOEVM=None)
+        insert(
+            "KNA1",
+            MANDT=CLIENT,
+            KUNNR=kunnr,
+            NAME1=name(index + 5),
+            NAME2=None,
+            **address(index),
+            STCD1=None,
+            STCEG=tax if rng.random() < 0.8 or vendor else None,
+            ERDAT=day(),
+            ERNAM="MIGRATION",
+            LIFNR=by_customer.get(kunnr),
+            LOEVM="X" if index % 43 == 17 else None,
+            AUFSD="01" if index % 31 == 3 else None,
+        )
+        insert(
+            "KNB1",
+            MANDT=CLIENT,
+            KUNNR=kunnr,
+            BUKRS="1000",
+            AKONT="0000140000",
+            ZTERM=rng.choice(PAYMENT_TERMS),
+            ERDAT=day(),
+            LOEVM=None,
+        )
     for n in range(1, orders + 1):
         ebeln = f"{4500000000 + n}"
         created = day()
-        insert("EKKO", MANDT=CLIENT, EBELN=ebeln, BUKRS="1000", BSTYP="F", BSART="NB",
-               LOEKZ="L" if n % 47 == 9 else None, AEDAT=created, ERNAM="BUYER01", LIFNR=rng.choice(vendor_ids),
-               ZTERM=rng.choice(PAYMENT_TERMS), EKORG="1000", WAERS=rng.choice(("EUR", "EUR", "USD", "PLN")),
-               BEDAT=created)
+        insert(
+            "EKKO",
+            MANDT=CLIENT,
+            EBELN=ebeln,
+            BUKRS="1000",
+            BSTYP="F",
+            BSART="NB",
+            LOEKZ="L" if n % 47 == 9 else None,
+            AEDAT=created,
+            ERNAM="BUYER01",
+            LIFNR=rng.choice(vendor_ids),
+            ZTERM=rng.choice(PAYMENT_TERMS),
+            EKORG="1000",
+            WAERS=rng.choice(("EUR", "EUR", "USD", "PLN")),
+            BEDAT=created,
+        )
         for item in range(1, rng.randint(1, 5) + 1):
             matnr, text, unit, price = rng.choice(MATERIALS)
             quantity = Decimal(rng.randint(1, 400))
             net = (quantity * Decimal(price)).quantize(Decimal("0.01"))
-            insert("EKPO", MANDT=CLIENT, EBELN=ebeln, EBELP=f"{item * 10:05d}",
-                   LOEKZ="L" if item == 3 and n % 5 == 0 else None, AEDAT=created, TXZ01=text, MATNR=matnr or None,
-                   WERKS="1000", MENGE=f"{quantity:.3f}", MEINS=unit, NETPR=price, PEINH="1", NETWR=f"{net:.2f}")
+            insert(
+                "EKPO",
+                MANDT=CLIENT,
+                EBELN=ebeln,
+                EBELP=f"{item * 10:05d}",
+                LOEKZ="L" if item == 3 and n % 5 == 0 else None,
+                AEDAT=created,
+                TXZ01=text,
+                MATNR=matnr or None,
+                WERKS="1000",
+                MENGE=f"{quantity:.3f}",
+                MEINS=unit,
+                NETPR=price,
+                PEINH="1",
+                NETWR=f"{net:.2f}",
+            )
