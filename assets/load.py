@@ -1,6 +1,9 @@
 """The load asset every pair shares, whatever its target: upsert a partition's payloads by external id into one
 target object, report the counts, and check agreement (every record in the target, a dead letter or excluded; no
-two source records on one external id). A target plugs in through its resource: `session()` gives a writer
+two source records on one external id). It holds the lease of its (pair, target object) throughout, so two writers
+of one object never overlap, and heals drift the check finds (records the ledger holds as written that the target
+lacks) by sending them again, unless the target lacks so much that it no longer knows the ledger (then the check
+fails and points to `ml-connector heal`). A target plugs in through its resource: `session()` gives a writer
 (loading.TargetWriter) that upserts, says which external ids exist and counts its calls, and may delete;
 `batch_size` is how many records go to one upsert."""
 
@@ -9,9 +12,10 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import accounted_for_check, duplicate_keys_check, load_metadata
-from ml_connector_dagster.sync import SyncTarget, sync
+from ml_connector_dagster.sync import SyncTarget, account_and_heal, sync
 
 
 def _same_session(session):
@@ -94,28 +98,33 @@ def load_asset(
         result = pick(payloads)
         resource = getattr(context.resources, target)
         ledger = context.resources.ledger.ledger()
-        client = load.writer(resource.session())
-        calls, writes = client.counter.total, client.counter.writes
-        summary = sync(
-            result,
-            SyncTarget(pair, target_object, client, resource.batch_size),
-            ledger,
-            run_id=context.run.run_id,
-            partition=context.partition_key,
-        )
-        context.log.info(f"{target_object}: {summary.as_metadata()}")
-        metadata = load_metadata(
-            summary, api_calls=client.counter.total - calls, write_calls=client.counter.writes - writes
-        )
-        check_results = [
-            accounted_for_check(
-                accounted,
+        run_id, partition = context.run.run_id, context.partition_key
+        # Held from the diff to the last ledger row and the check's heal: another run of this partition, an
+        # overlapping one or another deployment on this ledger waits, then finds these records unchanged.
+        with Lease(ledger, pair, target_object, run_id=run_id, log=context.log.warning) as lease:
+            client = lease.guard(load.writer(resource.session()))
+            calls, writes = client.counter.total, client.counter.writes
+            sync_target = SyncTarget(pair, target_object, client, resource.batch_size)
+            summary = sync(result, sync_target, ledger, run_id=run_id, partition=partition)
+            settled = account_and_heal(
                 result,
-                ledger=ledger,
-                pair=pair,
-                target_object=target_object,
-                in_target=lambda known: client.existing_keys(target_object, known),
+                sync_target,
+                ledger,
+                summary,
+                limit=context.resources.ledger.drift_limit(),
+                run_id=run_id,
+                partition=partition,
+                log=context.log.warning,
+            )
+        context.log.info(f"{target_object}: {summary.as_metadata()}")
+        metadata = {
+            **load_metadata(
+                summary, api_calls=client.counter.total - calls, write_calls=client.counter.writes - writes
             ),
+            "drifted": settled.drifted,
+        }
+        check_results = [
+            accounted_for_check(accounted, settled.accounting, heal_command=settled.heal_command),
             duplicate_keys_check(unique, result),
         ]
         return dg.MaterializeResult(metadata=metadata, check_results=check_results)

@@ -1,4 +1,4 @@
-"""`ml-connector`: demo, sandbox, ui, ping, dead-letters, replay."""
+"""`ml-connector`: demo, sandbox, ui, ping, dead-letters, replay, heal, upgrade-keys."""
 
 import argparse
 import json
@@ -186,9 +186,7 @@ def _replay(args: argparse.Namespace) -> int:
     from ml_connector_dagster.replay import ReplayFilter, plan
 
     config = settings()
-    if "DAGSTER_HOME" not in os.environ:
-        ensure_embedded_instance(config.home)
-        os.environ["DAGSTER_HOME"] = str(config.home)
+    _use_configured_instance(config.home)
     loads = [load for part in build_pairs(config) for load in part.loads]
     if args.target and args.target not in {load.target for load in loads}:
         print(
@@ -233,6 +231,112 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if all(run["success"] for run in answer["targets"].values()) else 1
 
 
+def _use_configured_instance(home: Path) -> None:
+    """The Dagster instance of DAGSTER_HOME, else the embedded one under the home folder, so runs the CLI makes are
+    in the UI afterwards."""
+    if "DAGSTER_HOME" not in os.environ:
+        ensure_embedded_instance(home)
+        os.environ["DAGSTER_HOME"] = str(home)
+
+
+def _heal(args: argparse.Namespace) -> int:
+    """Each object of the pair (or the one named): what its target lacks of the ledger's records is forgotten, then
+    the partitions that send it again are rerun (on the configured instance, as replay)."""
+    import getpass
+
+    import dagster as dg
+
+    from ml_connector_dagster.code_location import build_definitions
+    from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
+    from ml_connector_dagster.heal import heal_pair
+
+    config = settings()
+    _use_configured_instance(config.home)
+    sandbox = sandbox_resources(config) if config.profile == "sandbox" else {}
+    kinds = {kind.system: kind for kind in SYSTEM_RESOURCES}
+
+    def target(system: str):
+        # Read outside a run: production values are resolved now (a dg.EnvVar left for Dagster is a name, not a URL).
+        return sandbox[system] if sandbox else kinds[system].from_environment(resolve=True)
+
+    try:
+        with dg.DagsterInstance.get() as instance:
+            healed = heal_pair(
+                config,
+                args.pair,
+                args.object,
+                defs=build_definitions(config),
+                target=target,
+                instance=instance,
+                by=args.by or getpass.getuser(),
+                dry_run=args.dry_run,
+                rerun=not args.no_rerun,
+                log=lambda message: print(message, file=sys.stderr),
+            )
+    except LookupError as exc:
+        print(f"ml-connector: {exc}", file=sys.stderr)
+        return 2
+    for obj in healed.objects:
+        print(
+            f"{obj.pair} {obj.target_object}: the target lacks {len(obj.missing)} of the {obj.written} records the "
+            "ledger holds as written"
+            + (
+                ""
+                if not obj.missing
+                else " (dry run: nothing forgotten)"
+                if args.dry_run
+                else f"; forgotten (audited as drifted), to be sent again; {obj.dependents} records that refer to "
+                "them follow them"
+            )
+        )
+        if obj.without_partition:
+            print(f"  {len(obj.without_partition)} of them name no partition: rerun the days they changed")
+    if healed.partitions and (args.dry_run or args.no_rerun):
+        print(f"partitions to rerun ({args.pair}): {', '.join(healed.partitions)}")
+    for partition, result in healed.reruns.items():
+        print(f"rerun {partition}: {'ok' if result.success else 'FAILED'} (run {result.run_id})")
+    return 0 if all(result.success for result in healed.reruns.values()) else 1
+
+
+def _upgrade_keys(args: argparse.Namespace) -> int:
+    """The Dynamics 365 Sales objects of every pair (or the one named) moved to today's external ids."""
+    import getpass
+
+    from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
+    from ml_connector_dagster.key_upgrade import upgrade_keys
+
+    config = settings()
+    sandbox = sandbox_resources(config) if config.profile == "sandbox" else {}
+    kinds = {kind.system: kind for kind in SYSTEM_RESOURCES}
+    try:
+        upgraded = upgrade_keys(
+            config,
+            # read outside a run, as heal does: production values resolved now
+            target=lambda system: sandbox[system] if sandbox else kinds[system].from_environment(resolve=True),
+            by=args.by or getpass.getuser(),
+            pair=args.pair,
+            dry_run=args.dry_run,
+            log=lambda message: print(message, file=sys.stderr),
+        )
+    except LookupError as exc:
+        print(f"ml-connector: {exc}", file=sys.stderr)
+        return 2
+    except ApiError as exc:
+        print(f"ml-connector: upgrade stopped: {exc}; run it again to finish, it goes on from there", file=sys.stderr)
+        return 1
+    verb = "to rekey (dry run: nothing changed)" if args.dry_run else "rekeyed"
+    for done in upgraded:
+        print(
+            f"{done.pair} {done.target_object}: {verb}: {done.target_rows} target rows, {done.ledger_records} ledger "
+            f"records, {done.dead_letters} open dead letters"
+        )
+        for old, new in done.conflicts:
+            print(f"  both {old} and {new} are in the target: merge the two rows there, then run this again")
+        for old, reason in done.refused.items():
+            print(f"  {old}: the target refused its new id ({reason}); kept, run this again once fixed")
+    return 1 if any(done.conflicts or done.refused for done in upgraded) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ml-connector", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -275,6 +379,24 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--ids", type=int, nargs="*", default=[], help="only these dead letter ids")
     replay.add_argument("--target", help="only this target system's replay job, e.g. dynamics_fo")
     replay.set_defaults(run=_replay)
+    heal = commands.add_parser(
+        "heal", help="re-send what a target lacks of the records the ledger holds as written (a refreshed sandbox)"
+    )
+    heal.add_argument("--pair", required=True, help="e.g. oracle_ebs__dynamics_sales")
+    heal.add_argument("--object", help="only this target object, e.g. account (default: every object of the pair)")
+    heal.add_argument("--dry-run", action="store_true", help="only count what the target lacks; forget nothing")
+    heal.add_argument("--no-rerun", action="store_true", help="forget, then list the partitions to rerun")
+    heal.add_argument("--by", help="who heals, for the audit log (default: the OS user)")
+    heal.set_defaults(run=_heal)
+    upgrade = commands.add_parser(
+        "upgrade-keys",
+        help="move the ledger and Dynamics 365 Sales from the first external-id format (oracle_ebs:party:1001) to "
+        "today's (oracle_ebs.party.1001), before the first load of this version",
+    )
+    upgrade.add_argument("--pair", help="only this pair, e.g. sap_ecc__dynamics_sales (default: every pair)")
+    upgrade.add_argument("--dry-run", action="store_true", help="only count what would be rekeyed; change nothing")
+    upgrade.add_argument("--by", help="who upgrades, for the audit log (default: the OS user)")
+    upgrade.set_defaults(run=_upgrade_keys)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -14,7 +14,14 @@ from ml_connector_dagster.session_resource import SystemResource
 from ml_connector_dagster.settings import Settings
 from ml_connector_dagster.systems import sandbox_urls
 
-__all__ = ["SYSTEM_RESOURCES", "production_resources", "resources_for", "sandbox_resources", "sandbox_urls"]
+__all__ = [
+    "SYSTEM_RESOURCES",
+    "ledger_resource",
+    "production_resources",
+    "resources_for",
+    "sandbox_resources",
+    "sandbox_urls",
+]
 
 SYSTEM_RESOURCES: tuple[type[SystemResource], ...] = (
     OracleEbsResource,
@@ -25,18 +32,25 @@ SYSTEM_RESOURCES: tuple[type[SystemResource], ...] = (
 )
 
 
+def ledger_resource(settings: Settings) -> LedgerResource:
+    """The ledger, with the lease and drift settings the deployment sets; the others keep the resource's defaults."""
+    shared = [name for name in LedgerResource.model_fields if name != "url" and name in Settings.model_fields]
+    chosen = {name: getattr(settings, name) for name in shared if getattr(settings, name) is not None}
+    return LedgerResource(url=settings.ledger_url, **chosen)
+
+
 def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **overrides) -> dict:
     """`overrides` by system name, e.g. `oracle_ebs={"page_size": 1000}`."""
     urls = urls or sandbox_urls()
     return {
-        "ledger": LedgerResource(url=settings.ledger_url),
+        "ledger": ledger_resource(settings),
         **{kind.system: kind.sandbox(urls, **overrides.get(kind.system, {})) for kind in SYSTEM_RESOURCES},
     }
 
 
 def production_resources(settings: Settings) -> dict:
     return {
-        "ledger": LedgerResource(url=settings.ledger_url),
+        "ledger": ledger_resource(settings),
         **{kind.system: kind.from_environment() for kind in SYSTEM_RESOURCES},
     }
 

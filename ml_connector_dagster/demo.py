@@ -22,11 +22,13 @@ from ml_connector_dagster.agreement import Agreement
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.instance import ensure_embedded_instance
+from ml_connector_dagster.key_upgrade import upgrade_keys
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as fo_mapping
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as ebs_mapping
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse_mapping
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as sap_mapping
+from ml_connector_dagster.mapping.common import key_prefix
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.resources.sap_ecc.query import Select
 from ml_connector_dagster.resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
@@ -37,7 +39,7 @@ DAILY_PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jo
 PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR, reverse_mapping.PAIR)
 TARGET_OF = {ebs_mapping.PAIR: "dynamics_sales", sap_mapping.PAIR: "dynamics_sales", fo_mapping.PAIR: "salesforce"}
 # How a pair's keys look in a target it shares: Dynamics 365 Sales holds EBS and SAP records side by side.
-KEY_PREFIX = {ebs_mapping.PAIR: "oracle_ebs:", sap_mapping.PAIR: "sap_ecc:", fo_mapping.PAIR: ""}
+KEY_PREFIX = {ebs_mapping.PAIR: key_prefix("oracle_ebs"), sap_mapping.PAIR: key_prefix("sap_ecc"), fo_mapping.PAIR: ""}
 # The summary is the demo's output; the runs' event logs are in the UI (`ml-connector ui`).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 SEED = SeedSize()
@@ -63,6 +65,8 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
 
     with build_sandbox(state_dir=config.home / "sandbox", size=size) as sandbox:
         resources = sandbox_resources(config, sandbox.urls)
+        # a home an earlier version's demo filled holds the first external-id format: moved before anything loads
+        upgrade_keys(config, target=resources.get, by="ml-connector demo")
         defs = build_definitions(config, resources)
         summaries: dict[str, ObjectSummary] = {}
         with dg.DagsterInstance.get() as instance:

@@ -12,6 +12,8 @@ class EntraClientCredentials(BearerTokenAuth):
     def __init__(
         self,
         *,
+        system: str,
+        settings: str,
         authority_url: str,
         tenant_id: str,
         client_id: str,
@@ -22,7 +24,11 @@ class EntraClientCredentials(BearerTokenAuth):
         clock: Callable[[], float] = time.time,
     ):
         super().__init__(
-            f"{authority_url.rstrip('/')}/{tenant_id}/oauth2/v2.0/token", secret=client_secret, retry=retry
+            f"{authority_url.rstrip('/')}/{tenant_id}/oauth2/v2.0/token",
+            system=system,
+            settings=settings,
+            secret=client_secret,
+            retry=retry,
         )
         self._form = {
             "client_id": client_id,
@@ -42,9 +48,10 @@ class EntraClientCredentials(BearerTokenAuth):
         if response.status_code != 200 or "access_token" not in body:
             codes = ",".join(str(code) for code in body.get("error_codes", []))
             raise AuthError(
-                "entra",
-                f"token request refused: {body.get('error', 'unexpected response')}"
-                + (f" (AADSTS{codes})" if codes else ""),
+                self.system,
+                f"Entra token request refused: {body.get('error', 'unexpected response')}"
+                + (f" (AADSTS{codes})" if codes else "")
+                + f"; check {self.settings}",
                 status=response.status_code,
             )
         lifetime = float(body.get("expires_in", 600))

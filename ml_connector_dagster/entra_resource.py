@@ -48,6 +48,8 @@ class EntraAppResource(SystemResource):
         return stack.enter_context(
             closing(
                 EntraClientCredentials(
+                    system=self.system,
+                    settings=self.settings_to_check("tenant_id", "client_id", "client_secret"),
                     authority_url=self.authority_url,
                     tenant_id=self.tenant_id,
                     client_id=self.client_id,

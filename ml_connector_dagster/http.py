@@ -9,6 +9,8 @@ vendor's error reply means is stated per system (`VendorErrors`) and turned into
 import email.utils
 import logging
 import random
+import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -199,9 +201,56 @@ class BudgetTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+class ConnectionFailureTransport(httpx.BaseTransport):
+    """Turns the connection failure the retries gave up on into the connector's error, naming the system and the
+    host: the message a run fails with, where httpx's own says only "[Errno 111] Connection refused". The errors stay
+    the httpx errors they were too, so a caller telling a request never sent from an answer lost still can."""
+
+    def __init__(self, inner: httpx.BaseTransport, system: str):
+        self.inner = inner
+        self.system = system
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.netloc.decode()
+        try:
+            return self.inner.handle_request(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as failed:
+            raise CannotConnect(self.system, host, _connect_failure(failed, request), request) from failed
+        except httpx.ReadTimeout as failed:
+            raise NoAnswer(self.system, host, _timeout(request, "read"), request) from failed
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _connect_failure(error: httpx.TransportError, request: httpx.Request) -> str:
+    if isinstance(error, httpx.ConnectTimeout):
+        return f"no connection within {_timeout(request, 'connect')} s"
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(cause, socket.gaierror):
+        return "host name not found"
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return f"TLS certificate not trusted: {cause.verify_message}"
+    if isinstance(cause, ssl.SSLError):
+        return f"TLS handshake failed: {cause.reason or cause}"
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror.lower()
+    return str(error) or type(error).__name__
+
+
+def _timeout(request: httpx.Request, phase: str) -> str:
+    seconds = request.extensions.get("timeout", {}).get(phase)
+    return "?" if seconds is None else f"{seconds:g}"
+
+
 def build_client(
     base_url: str,
     *,
+    system: str | None = None,
     auth: httpx.Auth | None = None,
     headers: dict[str, str] | None = None,
     timeout_seconds: float = 60.0,
@@ -211,16 +260,19 @@ def build_client(
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """An httpx client with the transports stacked: retry → budget → count → wire.
+    """An httpx client with the transports stacked: connection failures named → retry → budget → count → wire.
 
-    Budget and count sit under retry so that every retried request also waits for room and is counted.
+    Budget and count sit under retry so that every retried request also waits for room and is counted; with a
+    `system`, a connection failure that outlasts the retries is a CannotConnect or NoAnswer naming it.
     """
     wire = transport or httpx.HTTPTransport()
     if counter is not None:
         wire = CountingTransport(wire, counter)
     if budget is not None:
         wire = BudgetTransport(wire, budget)
-    stacked = RetryTransport(wire, retry or RetryPolicy(), sleep=sleep)
+    stacked: httpx.BaseTransport = RetryTransport(wire, retry or RetryPolicy(), sleep=sleep)
+    if system is not None:
+        stacked = ConnectionFailureTransport(stacked, system)
     return httpx.Client(
         base_url=base_url,
         auth=auth,
@@ -247,6 +299,22 @@ class ApiError(Exception):
 
 class AuthError(ApiError):
     """Credentials were refused: the run cannot go on and must say so clearly."""
+
+
+class CannotConnect(ApiError, httpx.ConnectError):
+    """The request never reached the system: refused, unknown host, TLS or connect timeout (after the retries)."""
+
+    def __init__(self, system: str, host: str, reason: str, request: httpx.Request):
+        super().__init__(system, f"cannot connect to {host} ({reason})")
+        self.request = request
+
+
+class NoAnswer(ApiError, httpx.ReadTimeout):
+    """The request was sent and no answer came in time: the system may have processed it."""
+
+    def __init__(self, system: str, host: str, seconds: str, request: httpx.Request):
+        super().__init__(system, f"no answer from {host} within {seconds} s")
+        self.request = request
 
 
 @dataclass(frozen=True)

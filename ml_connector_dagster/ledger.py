@@ -1,6 +1,6 @@
-"""The sync ledger: what was sent where (sync_state), what failed (dead_letters), what happened (audit_log), and
-what arrived by webhook (inbox). One SQL database: SQLite by default, Postgres in production; tables are created on
-first use.
+"""The sync ledger: what was sent where (sync_state), what failed (dead_letters), what happened (audit_log), what
+arrived by webhook (inbox), and who writes a target object now (leases). One SQL database: SQLite by default,
+Postgres in production; tables are created on first use.
 """
 
 import hashlib
@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +28,8 @@ sync_state = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("run_id", sa.String(64)),
+    # [[object, key], ...] the record referred to when written: what to send again when one of those goes missing
+    sa.Column("refs", sa.JSON),
 )
 
 dead_letters = sa.Table(
@@ -48,6 +50,8 @@ dead_letters = sa.Table(
     sa.Column("partition", sa.String(100)),
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
     sa.Column("resolved_run_id", sa.String(64)),
+    # An in-doubt write is not sent again before this: until then the target may still be processing it.
+    sa.Column("resolve_after", sa.DateTime(timezone=True)),
     sa.Index("ix_dead_letters_open", "pair", "target_object", "source_key", "resolved_at"),
 )
 
@@ -82,6 +86,21 @@ inbox = sa.Table(
     sa.UniqueConstraint("source", "dedup_key", name="uq_inbox_dedup"),
 )
 
+# One row per (pair, target object) while a run writes it (ml_connector_dagster/lease.py): whoever holds it may write
+# the object, everyone else waits, and a holder that stops renewing it loses it at expires_at.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("pair", sa.String(64), primary_key=True),
+    sa.Column("target_object", sa.String(64), primary_key=True),
+    sa.Column("token", sa.String(36), nullable=False),  # this holding: only its holder renews or releases it
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 class Action(StrEnum):
     """What happened to one record in one run (audit_log.action)."""
@@ -93,6 +112,7 @@ class Action(StrEnum):
     SKIPPED = "skipped"
     DELETED = "deleted"
     EDITED = "edited"  # a person changed a dead letter's stored payload before replaying it
+    DRIFTED = "drifted"  # the ledger held it as in the target, the target lacked it: forgotten, to be sent again
 
 
 class ErrorClass(StrEnum):
@@ -104,6 +124,7 @@ class ErrorClass(StrEnum):
     AUTH = "auth"  # the connector may not write it (a missing privilege)
     QUOTA = "quota"  # a limit of the target was reached
     DEPENDENCY = "dependency"  # it waits for a record it references to reach the target
+    IN_DOUBT = "in_doubt"  # a write without an answer may have happened; resolved once the target cannot be busy
 
 
 WRITTEN = frozenset({Action.CREATED, Action.UPDATED})
@@ -115,6 +136,11 @@ def payload_hash(payload: Any) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands a datetime back without its zone; every one the ledger writes is UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @dataclass(frozen=True)
@@ -136,6 +162,8 @@ class Outcome:
     error_class: ErrorClass | None = None
     error_code: str | None = None
     error_message: str | None = None
+    resolve_after: datetime | None = None  # in doubt: when the target can no longer be processing the write
+    refs: tuple[tuple[str, str], ...] = ()  # written: the records it refers to, (target object, source key)
 
 
 @dataclass(frozen=True)
@@ -154,6 +182,7 @@ class DeadLetter:
     attempts: int
     partition: str | None
     resolved_at: datetime | None = None
+    resolve_after: datetime | None = None
 
     @property
     def record_payload(self) -> dict | None:
@@ -162,6 +191,46 @@ class DeadLetter:
 
 class NotEditable(ValueError):
     """A dead letter that cannot be edited: resolved already, or without a payload to send."""
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What `Ledger.forget_drifted` did: whose sync state it forgot, and which records (target object, source key)
+    now wait for them as dependency dead letters, to be sent again once they are back."""
+
+    source_keys: list[str]
+    dependents: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class LeaseSettings:
+    """How long a lease lives without a heartbeat, how often its holder renews it, how long a writer waits for one."""
+
+    ttl_seconds: float = 60.0
+    heartbeat_seconds: float = 15.0
+    wait_seconds: float = 900.0
+
+    def __post_init__(self):
+        if not 0 < self.heartbeat_seconds < self.ttl_seconds:
+            raise ValueError("a lease's heartbeat must come more often than it expires (0 < heartbeat < ttl)")
+        if self.wait_seconds < 0:
+            raise ValueError("the wait for a lease cannot be negative")
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    token: str
+    run_id: str | None
+    host: str
+    pid: int
+    acquired_at: datetime
+    expires_at: datetime
+
+    def __str__(self) -> str:
+        return (
+            f"run {self.run_id or '(none: a command)'} on {self.host}, pid {self.pid}, since "
+            f"{self.acquired_at:%Y-%m-%d %H:%M:%S} UTC (expires {self.expires_at:%H:%M:%S} UTC unless renewed)"
+        )
 
 
 def changed_fields(before: dict | None, after: dict | None) -> dict[str, list]:
@@ -197,15 +266,16 @@ def engine_url(url: str) -> str:
 
 
 class Ledger:
-    def __init__(self, url: str):
+    def __init__(self, url: str, lease: LeaseSettings = LeaseSettings()):
         url = engine_url(url)
         self.url = url
+        self.lease_settings = lease
         is_sqlite = url.startswith("sqlite")
         self.engine = sa.create_engine(url, future=True, connect_args={"timeout": 30} if is_sqlite else {})
         if is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._insert = sqlite.insert if is_sqlite else postgresql.insert
-        metadata.create_all(self.engine)
+        _create_tables(self.engine)
         _add_missing_columns(self.engine)
 
     def dispose(self) -> None:
@@ -236,11 +306,22 @@ class Ledger:
             return {row.source_key: row.target_id for row in conn.execute(query)}
 
     def target_ids_without(self, pair: str, target_object: str, others: Iterable[str]) -> dict[str, str]:
-        """Source key → target id of the records of `target_object` whose key the pair has not also written to any
-        of the `others` objects (what a two-way pair made but has not yet written back)."""
-        done = {key for other in others for key in self.target_ids(pair, other)}
+        """Source key → target id of the records of `target_object` that no record the pair wrote to one of the
+        `others` objects under the same key shows (holds as a value of its payload): what a two-way pair made but has
+        not yet written back, or made again since under a new id (re-created after it was deleted in the target)."""
+        query = sa.select(sync_state.c.source_key, sync_state.c.payload).where(
+            sync_state.c.pair == pair, sync_state.c.target_object.in_(list(others))
+        )
+        shown: dict[str, set] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                shown.setdefault(row.source_key, set()).update(
+                    value for value in (row.payload or {}).values() if isinstance(value, str)
+                )
         return {
-            key: target for key, target in self.target_ids(pair, target_object).items() if target and key not in done
+            key: target
+            for key, target in self.target_ids(pair, target_object).items()
+            if target and target not in shown.get(key, ())
         }
 
     def record(
@@ -298,12 +379,16 @@ class Ledger:
             "payload": outcome.payload,
             "synced_at": now,
             "run_id": run_id,
+            # SQL NULL, not JSON null, so that the records with refs are found by `IS NOT NULL`
+            "refs": [list(ref) for ref in outcome.refs] or sa.null(),
         }
         stmt = self._insert(sync_state).values(**values)
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["pair", "target_object", "source_key"],
-                set_={k: stmt.excluded[k] for k in ("target_id", "payload_hash", "payload", "synced_at", "run_id")},
+                set_={
+                    k: stmt.excluded[k] for k in ("target_id", "payload_hash", "payload", "synced_at", "run_id", "refs")
+                },
             )
         )
 
@@ -334,6 +419,7 @@ class Ledger:
             "error_class": outcome.error_class or ErrorClass.VALIDATION,
             "error_code": outcome.error_code,
             "error_message": outcome.error_message or "rejected",
+            "resolve_after": outcome.resolve_after,
             "last_failed_at": now,
             "run_id": run_id,
         }
@@ -355,6 +441,133 @@ class Ledger:
                     partition=partition,
                 )
             )
+
+    # drift -----------------------------------------------------------------------------------------------------
+    def forget_drifted(
+        self,
+        pair: str,
+        target_object: str,
+        source_keys: Iterable[str],
+        *,
+        run_id: str | None,
+        partition: str | None,
+        actor: str | None = None,
+    ) -> "Forgotten":
+        """Forgets the sync state of records the ledger held as in the target but the target lacks (deleted there by
+        a user, a refreshed sandbox), so the next load of them sends them again; each gets a `drifted` audit row with
+        what the ledger believed the target held. The records that refer to one of them (the contacts of a deleted
+        account) are sent again too, once it is back: a target that links by row id gives the re-created record a new
+        one. They wait as `dependency` dead letters with their stored payload, which any later load of their object
+        carries, and their hash is cleared so that the payload, unchanged, is still sent."""
+        keys = list(dict.fromkeys(source_keys))
+        if not keys:
+            return Forgotten([], [])
+        gone = {(target_object, key) for key in keys}
+        now = _now()
+        with self.engine.begin() as conn:
+            forgotten = []
+            for chunk in _chunks(keys, 500):
+                where = sa.and_(
+                    sync_state.c.pair == pair,
+                    sync_state.c.target_object == target_object,
+                    sync_state.c.source_key.in_(chunk),
+                )
+                forgotten += conn.execute(
+                    sa.select(sync_state.c.source_key, sync_state.c.target_id, sync_state.c.payload).where(where)
+                ).all()
+                conn.execute(sync_state.delete().where(where))
+            dependents = [
+                row
+                for row in conn.execute(
+                    sa.select(
+                        sync_state.c.target_object, sync_state.c.source_key, sync_state.c.payload, sync_state.c.refs
+                    ).where(sync_state.c.pair == pair, sync_state.c.refs.is_not(None))
+                )
+                if (row.target_object, row.source_key) not in gone and any(tuple(ref) in gone for ref in row.refs)
+            ]
+            audit = [
+                {
+                    "target_object": target_object,
+                    "source_key": row.source_key,
+                    "target_id": row.target_id,
+                    "action": Action.DRIFTED,
+                    "changes": changed_fields(row.payload, None),
+                }
+                for row in forgotten
+            ]
+            for row in dependents:
+                conn.execute(
+                    sync_state.update()
+                    .where(
+                        sync_state.c.pair == pair,
+                        sync_state.c.target_object == row.target_object,
+                        sync_state.c.source_key == row.source_key,
+                    )
+                    .values(payload_hash="")
+                )
+                waiting_for = ", ".join(f"{obj} {key}" for obj, key in row.refs if (obj, key) in gone)
+                message = f"waiting for {waiting_for} to be back in the target (it was missing there), to link to it"
+                self._dead_letter(
+                    conn,
+                    pair,
+                    row.target_object,
+                    Outcome(
+                        row.source_key,
+                        Action.FAILED,
+                        {"payload": row.payload, "refs": row.refs},
+                        error_class=ErrorClass.DEPENDENCY,
+                        error_message=message,
+                    ),
+                    run_id,
+                    None,
+                    now,
+                )
+                audit.append(
+                    {
+                        "target_object": row.target_object,
+                        "source_key": row.source_key,
+                        "target_id": None,
+                        "action": Action.FAILED,
+                        "changes": {"error": message},
+                    }
+                )
+            if audit:
+                conn.execute(
+                    audit_log.insert(),
+                    [
+                        {
+                            **entry,
+                            "audit_id": str(uuid.uuid4()),
+                            "run_id": run_id,
+                            "partition": partition,
+                            "pair": pair,
+                            "at": now,
+                            "actor": actor,
+                        }
+                        for entry in audit
+                    ],
+                )
+        return Forgotten(
+            [row.source_key for row in forgotten], [(row.target_object, row.source_key) for row in dependents]
+        )
+
+    def partitions_of(self, pair: str, target_object: str, source_keys: Iterable[str]) -> dict[str, str | None]:
+        """The partition each record was last handled in by a run (the audit log); None for one no run names."""
+        found: dict[str, str | None] = dict.fromkeys(source_keys)
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(found), 500):
+                rows = conn.execute(
+                    sa.select(audit_log.c.source_key, audit_log.c.partition)
+                    .where(
+                        audit_log.c.pair == pair,
+                        audit_log.c.target_object == target_object,
+                        audit_log.c.source_key.in_(chunk),
+                        audit_log.c.partition.is_not(None),
+                    )
+                    .order_by(audit_log.c.id)
+                )
+                found.update({row.source_key: row.partition for row in rows})
+        return found
 
     # dead letters ----------------------------------------------------------------------------------------------
     def open_dead_letters(
@@ -464,6 +677,70 @@ class Ledger:
         with self.engine.begin() as conn:
             conn.execute(inbox.update().where(inbox.c.id.in_(list(ids))).values(processed_at=_now()))
 
+    # leases (ml_connector_dagster/lease.py holds them) ----------------------------------------------------------
+    def clock(self) -> datetime:
+        """Now by the database's clock, which every host sharing a PostgreSQL ledger reads alike (their own clocks may
+        disagree by more than a lease lives); a SQLite ledger is a file on this machine, whose clock is the one."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                return conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+        return _now()
+
+    def take_lease(
+        self, pair: str, target_object: str, *, token: str, run_id: str | None, host: str, pid: int, ttl_seconds: float
+    ) -> bool:
+        """One statement, atomic on SQLite and PostgreSQL alike: inserts the lease, or takes over one whose holder let
+        it expire; False while another holds it."""
+        now = self.clock()
+        stmt = self._insert(leases).values(
+            pair=pair,
+            target_object=target_object,
+            token=token,
+            run_id=run_id,
+            host=host,
+            pid=pid,
+            acquired_at=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["pair", "target_object"],
+            set_={k: stmt.excluded[k] for k in ("token", "run_id", "host", "pid", "acquired_at", "expires_at")},
+            where=leases.c.expires_at <= stmt.excluded.acquired_at,
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def renew_lease(self, pair: str, target_object: str, token: str, ttl_seconds: float) -> bool:
+        """Moves the expiry on; False when the lease is no longer this holder's (it expired and was taken over)."""
+        expires = self.clock() + timedelta(seconds=ttl_seconds)
+        with self.engine.begin() as conn:
+            return conn.execute(self._lease_row(pair, target_object, token).values(expires_at=expires)).rowcount == 1
+
+    def release_lease(self, pair: str, target_object: str, token: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                leases.delete().where(
+                    leases.c.pair == pair, leases.c.target_object == target_object, leases.c.token == token
+                )
+            )
+
+    def lease_holder(self, pair: str, target_object: str) -> LeaseHolder | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(leases).where(leases.c.pair == pair, leases.c.target_object == target_object)
+            ).first()
+        if row is None:
+            return None
+        # PostgreSQL answers in the session's time zone, which need not be UTC.
+        acquired, expires = (_utc(value).astimezone(UTC) for value in (row.acquired_at, row.expires_at))
+        return LeaseHolder(row.token, row.run_id, row.host, row.pid, acquired, expires)
+
+    @staticmethod
+    def _lease_row(pair: str, target_object: str, token: str):
+        return leases.update().where(
+            leases.c.pair == pair, leases.c.target_object == target_object, leases.c.token == token
+        )
+
 
 def _dead_letter_of(row) -> DeadLetter:
     return DeadLetter(
@@ -478,7 +755,21 @@ def _dead_letter_of(row) -> DeadLetter:
         row.attempts,
         row.partition,
         row.resolved_at,
+        _utc(row.resolve_after),
     )
+
+
+def _create_tables(engine: sa.Engine) -> None:
+    """create_all checks for each table, then creates it: two processes opening a new ledger at once (two runs, two
+    deployments) both find one missing, and the second CREATE fails. Each such failure means the other made a table,
+    so checking again gets further, and there are only so many tables."""
+    for attempt in range(len(metadata.tables) + 1):
+        try:
+            metadata.create_all(engine)
+            return
+        except sa.exc.DBAPIError:
+            if attempt == len(metadata.tables):
+                raise
 
 
 def _add_missing_columns(engine: sa.Engine) -> None:
@@ -505,7 +796,11 @@ def _columns(engine: sa.Engine, table: str) -> set[str]:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # A ledger row acknowledges a write to a target that may not be idempotent: losing it re-sends the record. With
+    # NORMAL, "a transaction committed in WAL mode ... might roll back following a power loss or system crash"; FULL
+    # syncs the WAL after each commit, so a commit that returned survives one
+    # (https://www.sqlite.org/pragma.html#pragma_synchronous, https://www.sqlite.org/wal.html#performance_considerations).
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 

@@ -7,7 +7,8 @@ audit log says) happens here once.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Protocol, TypeGuard
 
 from ml_connector_dagster.http import CallCounter
@@ -51,6 +52,7 @@ class WriteResult:
     error_class: ErrorClass | None = None
     error_code: str | None = None
     error_message: str | None = None
+    resolve_after: datetime | None = None  # in doubt: when the target can no longer be processing the write
 
 
 class TargetWriter(Protocol):
@@ -91,6 +93,17 @@ class LoadSummary:
         if outcome.action == Action.FAILED:
             self.failures_by_class[outcome.error_class] = self.failures_by_class.get(outcome.error_class, 0) + 1
 
+    def include(self, other: "LoadSummary") -> None:
+        """Adds every count of `other` (the failures by class too), whatever counts LoadSummary has."""
+        for name in (f.name for f in fields(LoadSummary)):
+            value = getattr(other, name)
+            if isinstance(value, dict):
+                counts = getattr(self, name)
+                for key, count in value.items():
+                    counts[key] = counts.get(key, 0) + count
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
     def as_metadata(self) -> dict[str, int]:
         return {
             "records": self.records,
@@ -121,16 +134,20 @@ def load(
     partition: str | None = None,
     force: bool = False,
 ) -> LoadSummary:
-    """Loads `records` into `target_object`. Records waiting on a parent from an earlier run are retried too.
+    """Loads `records` into `target_object`. Records waiting on a parent from an earlier run are retried too, and so
+    are writes in doubt once the target can no longer be processing them (before that, not even `force` sends them).
 
     `force` re-sends records even when their payload is unchanged or dead-lettered with the same payload (replay).
     """
     pending = {record.source_key: record for record in records}
     summary = LoadSummary(records=len(pending))
+    now = datetime.now(UTC)
     open_letters = {letter.source_key: letter for letter in ledger.open_dead_letters(pair, target_object)}
     carried: set[str] = set()
     for letter in open_letters.values():
-        if letter.error_class == ErrorClass.DEPENDENCY and letter.source_key not in pending:
+        # An in-doubt write comes back by itself too, once the target can no longer be processing it.
+        settled_doubt = letter.error_class == ErrorClass.IN_DOUBT and not _may_be_in_flight(letter, now)
+        if (letter.error_class == ErrorClass.DEPENDENCY or settled_doubt) and letter.source_key not in pending:
             waiting = TargetRecord.from_dead_letter(letter)
             if waiting is not None:
                 pending[waiting.source_key] = waiting
@@ -143,7 +160,10 @@ def load(
         digest = payload_hash(record.payload)
         previous = synced.get(key)
         letter = open_letters.get(key)
-        if not force and previous is not None and previous.payload_hash == digest:
+        if _may_be_in_flight(letter, now):
+            # Not even replay sends it: the write may still land, and a second one would be applied too.
+            settled.append(Outcome(key, Action.SKIPPED, record.payload, error_message=letter.error_message))
+        elif not force and previous is not None and previous.payload_hash == digest:
             settled.append(Outcome(key, Action.UNCHANGED, record.payload, previous.target_id))
         elif (
             not force
@@ -216,6 +236,7 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
             error_class=result.error_class or ErrorClass.VALIDATION,
             error_code=result.error_code,
             error_message=result.error_message or "rejected by the target",
+            resolve_after=result.resolve_after,
         )
     created = result.created if result.created is not None else previous is None
     return Outcome(
@@ -224,6 +245,17 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
         record.payload,
         result.target_id or (previous.target_id if previous else None),
         previous=previous.payload if previous else None,
+        refs=record.refs,
+    )
+
+
+def _may_be_in_flight(letter: DeadLetter | None, now: datetime) -> bool:
+    """An in-doubt write the target may still be processing: sending the record now could apply it twice."""
+    return (
+        letter is not None
+        and letter.error_class == ErrorClass.IN_DOUBT
+        and letter.resolve_after is not None
+        and letter.resolve_after > now
     )
 
 

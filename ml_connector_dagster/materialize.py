@@ -1,8 +1,11 @@
 """What every load asset and its checks report, the same way for every pair: counts, API calls, and the two
-agreement checks (every source record accounted for; no two source records on one external id)."""
+agreement checks (every source record accounted for; no two source records on one external id), with the drift the
+first one finds (records the ledger holds as written that the target lacks) and how much of it a run heals."""
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import islice
 from typing import TypeVar
 
 import dagster as dg
@@ -47,33 +50,104 @@ def duplicate_keys_check(check_name: str, result: MappingResult) -> dg.AssetChec
     )
 
 
-def accounted_for_check(
-    check_name: str,
+@dataclass(frozen=True)
+class Accounting:
+    """Where each source record of a partition is: in the target (asked of the target itself), an open dead letter,
+    excluded by the mapping, or missing. `drifted` are the missing ones the ledger holds as written: deleted in the
+    target by someone else, or the whole target refreshed; `written` is how many the ledger holds as written."""
+
+    expected: list[str]
+    written: int
+    present: set[str]
+    dead: set[str]
+    excluded: set[str]
+    missing: list[str]
+    drifted: list[str]
+
+
+@dataclass(frozen=True)
+class DriftLimit:
+    """How much drift a run heals by itself. A target that lacks more than `share` of the records the ledger holds
+    as written, and at least `minimum` of them, is not missing a few records a user deleted but no longer knows the
+    ledger (a refreshed sandbox, a restore, another environment behind the URL): re-creating all of it is for a
+    person to decide (`ml-connector heal`)."""
+
+    share: float = 0.5
+    minimum: int = 20
+
+    def heals(self, missing: int, written: int) -> bool:
+        return missing < self.minimum or missing <= self.share * written
+
+
+def drift_evidence(
+    accounting: Accounting,
+    limit: DriftLimit,
+    *,
+    ledger: Ledger,
+    pair: str,
+    target_object: str,
+    in_target: Callable[[dict[str, str | None]], set[str]],
+) -> tuple[int, int]:
+    """(missing, written) to judge the partition's drift by. A partition with fewer written records than the limit's
+    minimum cannot tell on its own (two of two missing is a user's deletion as much as an emptied target), so as many
+    more written records of the object are asked of the target too."""
+    missing, written = len(accounting.drifted), accounting.written
+    if not missing or written >= limit.minimum:
+        return missing, written
+    partition = set(accounting.expected)
+    written_ids = ledger.target_ids(pair, target_object)
+    elsewhere = ((key, target_id) for key, target_id in written_ids.items() if key not in partition)
+    others = dict(islice(elsewhere, limit.minimum))
+    present = in_target(others) if others else set()
+    return missing + len(others) - len(present), written + len(others)
+
+
+def account_for(
     result: MappingResult,
     *,
     ledger: Ledger,
     pair: str,
     target_object: str,
     in_target: Callable[[dict[str, str | None]], set[str]],
-) -> dg.AssetCheckResult:
-    """Every record of this partition is in the target (asked of the target itself, given each written record's
-    key and the target id the ledger holds), a dead letter, or excluded."""
+) -> Accounting:
+    """`in_target` is given each written record's key and the target id the ledger holds for it."""
     excluded = {e.source_key for e in result.excluded}
     expected = [key for key in dict.fromkeys(source_keys(result)) if key not in excluded]
     dead = ledger.dead_letter_keys(pair, target_object)
     synced = ledger.synced(pair, target_object, expected)
     present = in_target({key: synced[key].target_id for key in sorted(synced)}) if synced else set()
     missing = [key for key in expected if key not in dead and key not in present]
+    return Accounting(
+        expected, len(synced), present, dead, excluded, missing, [key for key in missing if key in synced]
+    )
+
+
+def accounted_for_check(
+    check_name: str, accounting: Accounting, *, heal_command: str | None = None
+) -> dg.AssetCheckResult:
+    """Every record of this partition is in the target, a dead letter, or excluded. `heal_command` says how to heal
+    drift the run did not heal by itself."""
+    drifted = len(accounting.drifted)
+    description = None
+    if drifted and heal_command:
+        description = (
+            f"The target lacks {drifted} of the {accounting.written} records the ledger holds as written for this "
+            "partition: it no longer knows the ledger's records (a refreshed sandbox, a restored or a different "
+            f"environment?). Nothing was re-sent. If the target is the right one, run `{heal_command}`: it forgets "
+            "what the target lacks and reruns the partitions, which re-create it."
+        )
     return dg.AssetCheckResult(
         check_name=check_name,
-        passed=not missing,
+        passed=not accounting.missing,
+        description=description,
         metadata={
-            "expected": len(expected),
-            "in_target": len(present),
-            "dead_letters": len(set(expected) & dead),
-            "excluded": len(excluded),
-            "missing": len(missing),
-            "examples": ", ".join(missing[:10]) or "none",
+            "expected": len(accounting.expected),
+            "in_target": len(accounting.present),
+            "dead_letters": len(set(accounting.expected) & accounting.dead),
+            "excluded": len(accounting.excluded),
+            "missing": len(accounting.missing),
+            "drifted": drifted,
+            "examples": ", ".join(accounting.missing[:10]) or "none",
         },
     )
 

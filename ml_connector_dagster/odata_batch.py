@@ -3,6 +3,9 @@
 Independent operations, each its own part: with Dataverse's `Prefer: odata.continue-on-error` every part is
 answered in order, so one bad record costs one part, not the whole request. Or one change set: the service applies
 all its operations in one transaction or none (an F&O sales order header with its lines).
+
+A request line is written as it is given: its URL must already be percent-encoded (odata.key_path), since a space
+splits the line and a non-ASCII character is not allowed in it, and the service refuses the whole batch for either.
 """
 
 import json
@@ -15,8 +18,9 @@ from email.policy import HTTP
 @dataclass(frozen=True)
 class Operation:
     method: str
-    url: str  # absolute, or relative to the service root's host (`/api/data/v9.2/accounts(...)`)
+    url: str  # absolute, or relative to the service root's host (`/api/data/v9.2/accounts(...)`); percent-encoded
     body: dict | None = None
+    headers: dict[str, str] | None = None  # of this part's request, e.g. `If-Match: *`
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ def _parts(operations: list[Operation], boundary: str) -> list[str]:
             f"Content-ID: {number}",
             "",
             f"{op.method} {op.url} HTTP/1.1",
+            *(f"{name}: {value}" for name, value in (op.headers or {}).items()),
         ]
         if op.body is None:
             lines += [""]

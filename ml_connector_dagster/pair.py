@@ -88,9 +88,15 @@ class Build:
         tags: dict[str, str] | None = None,
     ) -> AssetJob:
         """The pair's job: exactly its extracts and its own assets, named explicitly (never a group, which another
-        pair reading or writing the same system would join)."""
+        pair reading or writing the same system would join). Its steps run one after another in the run's process:
+        the resources, and so each system's session, are made once per run and shared by every step, where the
+        default executor's process per step would log in once per step (a wrong password, once per extract)."""
         return dg.define_asset_job(
-            pair, selection=dg.AssetSelection.assets(*extracts, *assets), description=description, tags=tags
+            pair,
+            selection=dg.AssetSelection.assets(*extracts, *assets),
+            description=description,
+            tags=tags,
+            executor_def=dg.in_process_executor,
         )
 
     def polled_daily(

@@ -13,10 +13,11 @@ Edits: `edited()` applies an operator's changes (dotted paths) to a stored paylo
 
 import copy
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from typing import TYPE_CHECKING, Any
 
+from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.ledger import DeadLetter, ErrorClass, Ledger
 from ml_connector_dagster.loading import LoadSummary, TargetRecord, TargetWriter, load
 
@@ -97,35 +98,25 @@ def replay(
         without_load_target=[letter.id for letter in chosen.without_load_target],
     )
     for target, letters in chosen.groups:
-        client = writer(target)
-        calls, writes = client.counter.total, client.counter.writes
-        summary = load(
-            [TargetRecord.from_dead_letter(letter) for letter in letters],
-            writer=client,
-            ledger=ledger,
-            pair=target.pair,
-            target_object=target.target_object,
-            batch_size=batch_sizes[target.target],
-            run_id=run_id,
-            force=True,
-        )
+        # The loads' lease: a replay and a run writing the same object would both send what neither has recorded.
+        with Lease(ledger, target.pair, target.target_object, run_id=run_id, log=log) as lease:
+            client = lease.guard(writer(target))
+            calls, writes = client.counter.total, client.counter.writes
+            summary = load(
+                [TargetRecord.from_dead_letter(letter) for letter in letters],
+                writer=client,
+                ledger=ledger,
+                pair=target.pair,
+                target_object=target.target_object,
+                batch_size=batch_sizes[target.target],
+                run_id=run_id,
+                force=True,
+            )
         log(f"replayed {len(letters)} dead letters of {target.pair} {target.target_object}: {summary.as_metadata()}")
-        _add_counts(totals.loaded, summary)
+        totals.loaded.include(summary)
         totals.api_calls[target.target] = totals.api_calls.get(target.target, 0) + client.counter.total - calls
         totals.write_calls[target.target] = totals.write_calls.get(target.target, 0) + client.counter.writes - writes
     return totals
-
-
-def _add_counts(total: LoadSummary, summary: LoadSummary) -> None:
-    """Adds every count of `summary` to `total` (the failures by class too), whatever counts LoadSummary has."""
-    for name in (f.name for f in fields(LoadSummary)):
-        value = getattr(summary, name)
-        if isinstance(value, dict):
-            counts = getattr(total, name)
-            for key, count in value.items():
-                counts[key] = counts.get(key, 0) + count
-        else:
-            setattr(total, name, getattr(total, name) + value)
 
 
 def _followers(ledger: Ledger, letters: Sequence[DeadLetter], groups: Collection[Group]) -> list[DeadLetter]:

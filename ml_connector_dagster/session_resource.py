@@ -1,20 +1,22 @@
-"""Base of the system resources: the live connection is opened on first use in a run (or step process) and closed
-when Dagster tears the resource down, so one run logs in once and logs out once. A system's resource also declares
-how it is configured for the sandbox and from the environment, and how `ml-connector ping` checks it, so adding a
-system touches no core file beyond the list in connections.py."""
+"""Base of the system resources: the live connection is opened on first use in a run and closed when Dagster tears
+the resource down; the pairs' jobs run every step in the run's one process (pair.py), so one run logs in once and
+logs out once. A refused sign-in fails that step and every later step of the run asking for the session with the same
+one-line message, without another attempt. A system's resource also declares how it is configured for the sandbox
+and from the environment, and how `ml-connector ping` checks it, so adding a system touches no core file beyond the
+list in connections.py."""
 
 import os
 import re
 import types
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from typing import Any, ClassVar, Literal, Self, Union, get_args, get_origin
+from typing import Any, ClassVar, Literal, Protocol, Self, Union, get_args, get_origin, runtime_checkable
 
 import dagster as dg
 import httpx
 from pydantic import Field, PrivateAttr, ValidationError
 
-from ml_connector_dagster.http import RetryPolicy, build_client
+from ml_connector_dagster.http import AuthError, RetryPolicy, build_client
 from ml_connector_dagster.mapping.common import describe
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.settings import SettingsError
@@ -33,23 +35,45 @@ def http_url(value: str | None, example: str) -> str | None:
     return value.rstrip("/")
 
 
+@runtime_checkable
+class SignsIn(Protocol):
+    """An auth flow that can sign in before the first call (a session login, a token request). It remembers a
+    refused sign-in and raises that AuthError again without another request."""
+
+    def sign_in(self, client: httpx.Client) -> None: ...
+
+
 class SessionResource(dg.ConfigurableResource):
     _stack: ExitStack | None = PrivateAttr(default=None)
     _session: Any = PrivateAttr(default=None)
+    _refused: AuthError | None = PrivateAttr(default=None)
 
     def open(self) -> AbstractContextManager:
         raise NotImplementedError
 
+    def sign_in(self) -> None:
+        """Authenticates the session just opened; raises AuthError when the credentials are refused."""
+
     def session(self):
-        if self._session is None:
-            self._stack = ExitStack()
-            self._session = self._stack.enter_context(self.open())
+        """The run's session, signed in when first asked for, so refused credentials fail the first step that needs
+        them before it calls anything. A refusal is a `dg.Failure` whose description is the AuthError's one line
+        (not a stack of httpx frames to find it in) and that no retry policy repeats; every later step asking gets
+        the same Failure without another attempt."""
+        if self._refused is None and self._session is None:
+            try:
+                self._stack = ExitStack()
+                self._session = self._stack.enter_context(self.open())
+                self.sign_in()
+            except AuthError as refused:
+                self._refused = refused
+        if self._refused is not None:
+            raise dg.Failure(description=str(self._refused), allow_retries=False)
         return self._session
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._stack is not None:
             self._stack.close()
-            self._stack, self._session = None, None
+        self._stack, self._session, self._refused = None, None, None
 
 
 class SystemResource(SessionResource):
@@ -70,6 +94,8 @@ class SystemResource(SessionResource):
         default=300, gt=0, description="longest wait before a retry, even when the vendor's Retry-After asks for more"
     )
 
+    _clients: list[httpx.Client] = PrivateAttr(default_factory=list)
+
     @classmethod
     def sandbox(cls, urls: dict[str, str], **overrides) -> Self:
         """The resource pointed at the sandbox's emulators (`urls` as connections.sandbox_urls gives them)."""
@@ -78,6 +104,11 @@ class SystemResource(SessionResource):
     @classmethod
     def environment_variable(cls, field: str) -> str:
         return f"{cls.system}_{field}".upper()
+
+    @classmethod
+    def settings_to_check(cls, *fields: str) -> str:
+        """What a refusal names for the operator to check: the fields' environment variables."""
+        return " / ".join(cls.environment_variable(field) for field in fields)
 
     @classmethod
     def environment_fields(cls) -> list[str]:
@@ -117,13 +148,26 @@ class SystemResource(SessionResource):
         return RetryPolicy(max_attempts=self.max_attempts, max_retry_after=self.max_retry_wait_seconds)
 
     def http_client(self, base_url: str, **options) -> httpx.Client:
-        """An http client with this resource's timeout and retry policy (options as for `http.build_client`)."""
-        return build_client(base_url, timeout_seconds=self.timeout_seconds, retry=self.retry_policy(), **options)
+        """An http client with this resource's timeout and retry policy (options as for `http.build_client`); its
+        failures to connect name this system."""
+        client = build_client(
+            base_url, system=self.system, timeout_seconds=self.timeout_seconds, retry=self.retry_policy(), **options
+        )
+        self._clients.append(client)
+        return client
 
     @contextmanager
     def open(self) -> Iterator[Any]:
+        self._clients = []
         with self.closing_stack() as stack:
             yield self.connect(stack)
+
+    def sign_in(self) -> None:
+        """Signs in the clients the last `open` made, where their auth can sign in ahead of a call."""
+        clients, self._clients = self._clients, []
+        for client in clients:
+            if isinstance(client.auth, SignsIn):
+                client.auth.sign_in(client)
 
     @contextmanager
     def closing_stack(self) -> Iterator[ExitStack]:

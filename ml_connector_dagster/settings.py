@@ -1,6 +1,7 @@
 """Deployment settings read from the environment once, validated, with the embedded default needing none of them.
 The variables (ML_CONNECTOR_PROFILE, _HOME, _LEDGER_URL, _START_DATE, _MAPPING_DIR, _SCHEDULE_HOUR,
-_FO_LEGAL_ENTITIES), their meanings and defaults: docs/operators/configuration.md."""
+_FO_LEGAL_ENTITIES, _LEASE_TTL_SECONDS, _LEASE_HEARTBEAT_SECONDS, _LEASE_WAIT_SECONDS, _DRIFT_HEAL_SHARE,
+_DRIFT_HEAL_MINIMUM), their meanings and defaults: docs/operators/configuration.md."""
 
 import os
 from datetime import date
@@ -21,6 +22,12 @@ class Settings(BaseModel):
     mapping_dir: Path | None = None
     schedule_hour: int = Field(default=2, ge=0, le=23)
     fo_legal_entities: tuple[str, ...] = ("usmf", "usrt", "demf")
+    # The ledger resource's (resources/ledger.py), where they are described; its defaults are theirs.
+    lease_ttl_seconds: float | None = None
+    lease_heartbeat_seconds: float | None = None
+    lease_wait_seconds: float | None = None
+    drift_heal_share: float | None = None
+    drift_heal_minimum: int | None = None
 
     @field_validator("fo_legal_entities", mode="before")
     @classmethod
@@ -48,6 +55,11 @@ _ENV = {
     "mapping_dir": "ML_CONNECTOR_MAPPING_DIR",
     "schedule_hour": "ML_CONNECTOR_SCHEDULE_HOUR",
     "fo_legal_entities": "ML_CONNECTOR_FO_LEGAL_ENTITIES",
+    "lease_ttl_seconds": "ML_CONNECTOR_LEASE_TTL_SECONDS",
+    "lease_heartbeat_seconds": "ML_CONNECTOR_LEASE_HEARTBEAT_SECONDS",
+    "lease_wait_seconds": "ML_CONNECTOR_LEASE_WAIT_SECONDS",
+    "drift_heal_share": "ML_CONNECTOR_DRIFT_HEAL_SHARE",
+    "drift_heal_minimum": "ML_CONNECTOR_DRIFT_HEAL_MINIMUM",
 }
 
 

@@ -1,10 +1,13 @@
-"""One pair's records into one target object: what the mapping rejected or excluded is recorded, the rest loaded."""
+"""One pair's records into one target object: what the mapping rejected or excluded is recorded, the rest loaded;
+then each accounted for in the target, and what the target lost (drift) sent again."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ml_connector_dagster.ledger import Action, ErrorClass, Ledger, Outcome
+from ml_connector_dagster.ledger import Action, ErrorClass, Forgotten, Ledger, Outcome
 from ml_connector_dagster.loading import LoadSummary, TargetWriter, WriteResult, deletes, load
 from ml_connector_dagster.mapping.common import MappingResult
+from ml_connector_dagster.materialize import Accounting, DriftLimit, account_for, drift_evidence
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,36 @@ def sync(
         run_id=run_id,
         partition=partition,
     )
-    summary.deleted += removed.deleted
-    summary.failed += removed.failed
-    summary.batches += removed.batches
-    for name, count in removed.failures_by_class.items():
-        summary.failures_by_class[name] = summary.failures_by_class.get(name, 0) + count
+    summary.include(removed)
     return summary
+
+
+def resend_drifted(
+    result: MappingResult,
+    drifted: list[str],
+    target: SyncTarget,
+    ledger: Ledger,
+    *,
+    run_id: str | None,
+    partition: str | None,
+) -> tuple[Forgotten, LoadSummary]:
+    """Heals drift: records of this partition the ledger held as written but the target lacks are forgotten
+    (audited as `drifted`) and sent again now, as the new records they are to the target, with the records of this
+    object that refer to them. A target without upserts is safe here only because its writer looks a record up
+    before it creates it (F&O): forgetting never makes it write what it holds."""
+    forgotten = ledger.forget_drifted(target.pair, target.target_object, drifted, run_id=run_id, partition=partition)
+    keys = set(forgotten.source_keys)
+    resent = load(
+        [record for record in result.records if record.source_key in keys],
+        writer=target.writer,
+        ledger=ledger,
+        pair=target.pair,
+        target_object=target.target_object,
+        batch_size=target.batch_size,
+        run_id=run_id,
+        partition=partition,
+    )
+    return forgotten, resent
 
 
 def remove(
@@ -127,3 +154,51 @@ def remove(
         for outcome in outcomes:
             summary.add(outcome)
     return summary
+
+
+@dataclass(frozen=True)
+class Accounted:
+    accounting: Accounting  # where each record of the partition is, after any heal
+    drifted: int  # records the ledger held as written that the target lacked
+    heal_command: str | None  # what to run when they were too many to send again unasked
+
+
+def account_and_heal(
+    result: MappingResult,
+    target: SyncTarget,
+    ledger: Ledger,
+    summary: LoadSummary,
+    *,
+    limit: DriftLimit,
+    run_id: str | None,
+    partition: str | None,
+    log: Callable[[str], None],
+) -> Accounted:
+    """After a sync: where each record of the partition is, asked of the target. Drift within `limit` is healed
+    (`resend_drifted`, its counts added to `summary`) and accounted for again; beyond it nothing is sent and the
+    answer names the command that heals it on purpose."""
+    scope = {"ledger": ledger, "pair": target.pair, "target_object": target.target_object}
+
+    def in_target(known: dict[str, str | None]) -> set[str]:
+        return target.writer.existing_keys(target.target_object, known)
+
+    found = account_for(result, **scope, in_target=in_target)
+    drifted = len(found.drifted)
+    if not drifted:
+        return Accounted(found, 0, None)
+    missing, written = drift_evidence(found, limit, **scope, in_target=in_target)
+    if not limit.heals(missing, written):
+        command = f"ml-connector heal --pair {target.pair} --object {target.target_object}"
+        log(
+            f"{target.target_object}: the target lacks {missing} of the {written} records the ledger holds as written "
+            f"(this partition's, and others where it has few): not sent again unasked; see `{command}`"
+        )
+        return Accounted(found, drifted, command)
+    forgotten, resent = resend_drifted(result, found.drifted, target, ledger, run_id=run_id, partition=partition)
+    summary.include(resent)
+    log(
+        f"{target.target_object}: {drifted} records the ledger held as written were missing from the target "
+        f"(deleted there?), sent again: {resent.as_metadata()}; {len(forgotten.dependents)} records that refer to "
+        "them follow them"
+    )
+    return Accounted(account_for(result, **scope, in_target=in_target), drifted, None)

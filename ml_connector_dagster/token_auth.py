@@ -1,33 +1,47 @@
-"""Bearer tokens as an httpx Auth flow, whatever issues them: the token is fetched when first needed and again
-when the subclass says it is due; a 401 from the resource renews it once and repeats the call; a second 401 is the
-resource's answer, not a stale token. Token requests go through their own client: the identity provider is another
-system and its calls do not count against the resource's budget."""
+"""Bearer tokens as an httpx Auth flow, whatever issues them: the token is fetched when first needed (or when the
+session signs in) and again when the subclass says it is due; a 401 from the resource renews it once and repeats the
+call; a second 401 is the resource's answer, not a stale token. A refused token request is remembered: every later
+call raises the same AuthError without asking again, so a wrong secret costs one request per run; it names the
+`system` the token is for and the `settings` to check. Token requests go through their own client: the identity
+provider is another service and its calls do not count against the resource's budget."""
 
 import threading
 from collections.abc import Generator
 
 import httpx
 
-from ml_connector_dagster.http import RetryPolicy, build_client
+from ml_connector_dagster.http import AuthError, RetryPolicy, build_client
 from ml_connector_dagster.redaction import register_secret
 
 
 class BearerTokenAuth(httpx.Auth):
-    def __init__(self, token_url: str, *, secret: str, retry: RetryPolicy | None = None):
+    def __init__(self, token_url: str, *, system: str, settings: str, secret: str, retry: RetryPolicy | None = None):
         register_secret(secret)
         self.token_url = token_url
-        self._client = build_client(token_url, retry=retry, timeout_seconds=30)
+        self.system = system
+        self.settings = settings
+        self._client = build_client(token_url, system=system, retry=retry, timeout_seconds=30)
         self._lock = threading.Lock()
         self._token: str | None = None
+        self._refused: AuthError | None = None
         self.tokens_issued = 0
 
     def token(self, *, renew: bool = False) -> str:
         with self._lock:
+            if self._refused is not None:
+                raise self._refused
             if renew or self._token is None or self._due():
-                self._token = self._fetch()
+                try:
+                    self._token = self._fetch()
+                except AuthError as refused:
+                    self._refused = refused
+                    raise
                 register_secret(self._token)
                 self.tokens_issued += 1
             return self._token
+
+    def sign_in(self, client: httpx.Client) -> None:
+        self.token()
 
     def _due(self) -> bool:
         return False

@@ -5,6 +5,11 @@ lost and a delivery that could not be stored is retried by its sender (503).
 One route per source, `POST /webhooks/<source>`. A source is enabled by configuring its key; how the key travels is
 the source's convention: F&O HTTPS endpoints embed it in the URL as `?code=` (microsoft.md §3.9), and a header
 `x-mlc-key` is accepted too for senders that can set headers.
+
+The ledger is written from a worker thread, never on the event loop: a slow or locked ledger (SQLite waits up to 30 s
+for a lock) holds that delivery only, while /health and the other deliveries are answered. A delivery not stored
+within the deadline gets 503 and its sender's retry delivers it again; if the write lands after the 503, the retry
+finds it stored and is acknowledged without a second copy.
 """
 
 import hmac
@@ -13,6 +18,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
+import anyio.to_thread
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,6 +33,10 @@ from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 
 MAX_BODY_BYTES = 256 * 1024  # F&O business events stay far below; Dataverse webhooks cap at 256 KB too
+# Answer well inside the sender's own timeout, so it sees our 503 rather than a timeout of its own. F&O documents none
+# for an HTTPS endpoint (microsoft.md §3.9: it retries 3 times, 1 s apart, then logs the event for a resend); with
+# the Power Platform integration its events reach us as a Dataverse webhook, which gives up after 60 s (§2.12).
+STORE_DEADLINE_SECONDS = 5.0
 PARSERS: dict[str, Callable[[object], list[Event]]] = {"dynamics_fo": dynamics_fo.parse}
 
 
@@ -51,7 +62,13 @@ def configured_sources(profile: str) -> list[SourceAuth]:
     return [SourceAuth(source, key) for source, key in keys.items() if key]
 
 
-def build_app(ledger: Ledger, sources: list[SourceAuth], *, max_body_bytes: int = MAX_BODY_BYTES) -> Starlette:
+def build_app(
+    ledger: Ledger,
+    sources: list[SourceAuth],
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    store_deadline_seconds: float = STORE_DEADLINE_SECONDS,
+) -> Starlette:
     for auth in sources:
         if auth.source not in PARSERS:
             raise ValueError(f"webhooks: no receiver for source {auth.source!r}; known: {sorted(PARSERS)}")
@@ -76,9 +93,15 @@ def build_app(ledger: Ledger, sources: list[SourceAuth], *, max_body_bytes: int 
             return _error(422, str(bad))
         except (ValueError, UnicodeDecodeError):
             return _error(400, "body is not valid JSON")
+
+        def store() -> list[bool]:
+            return [ledger.inbox_put(source, event.dedup_key, event.payload) for event in events]
+
         try:
-            stored = [ledger.inbox_put(source, event.dedup_key, event.payload) for event in events]
-        except SQLAlchemyError:  # not stored, so not acknowledged: the sender's retry delivers it again
+            with anyio.fail_after(store_deadline_seconds):
+                # A thread cannot be stopped: past the deadline it is left to finish (or fail) on its own.
+                stored = await anyio.to_thread.run_sync(store, abandon_on_cancel=True)
+        except (SQLAlchemyError, TimeoutError):  # not stored, so not acknowledged: the sender's retry delivers it again
             return _error(503, "could not store the event; retry later")
         return JSONResponse({"received": len(events), "new": sum(stored)}, status_code=200)
 

@@ -32,16 +32,55 @@ class Excluded:
     remove_from_target: bool = False
 
 
+@dataclass(frozen=True)
+class Truncated:
+    """A value of a record in `records` that the rules let the mapping cut to the target's length rather than send
+    the record to dead letters; kept whole here so that what was cut can be recorded with the record."""
+
+    source_key: str
+    field: str
+    value: str  # as the source had it
+    limit: int  # in the target's units (Dataverse: UTF-16 code units)
+
+
 @dataclass
 class MappingResult:
     records: list[TargetRecord] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
+    truncated: list[Truncated] = field(default_factory=list)
 
 
-def external_id(system: str, kind: str, key: str | int) -> str:
-    """The key a target record carries (alternate key / External ID): stable, readable, unique across systems."""
-    return f"{system}:{kind}:{key}"
+# `.` joins an external id's parts and `~` starts an escape, so both are escaped inside a part, with the characters
+# Dataverse cannot address an alternate-key value by ("Define alternate keys using Power Apps": GET and PATCH do not
+# work when the value holds one of / # < > * % & : \ ? +). Whitespace and invisible characters are escaped too: SQL
+# Server compares `A` and `A ` as equal, and ids that look alike should not be different records.
+SEPARATOR, ESCAPE = ".", "~"
+_ESCAPED = frozenset("/#<>*%&:\\?+" + SEPARATOR + ESCAPE)
+
+
+def external_id(system: str, kind: str, key: str | int, *more: str | int) -> str:
+    """The key a target record carries (alternate key / External ID), e.g. `oracle_ebs.party.1001`: the system, the
+    kind of record and the source key's parts joined by `.`. Stable, readable, unique across systems, and a valid
+    Dataverse alternate-key value whatever the source key holds: in each part a character of `/ # < > * % & : \\ ? +
+    . ~`, whitespace or an invisible one is written as `~` and the hex of each of its UTF-8 bytes (`CU/01` →
+    `CU~2F01`, a space `~20`), so two source keys never share an id and the source key can be read back from it.
+    Quotes and non-ASCII letters stay as they are (a URL percent-encodes them: odata.key_path)."""
+    return SEPARATOR.join([system, kind, *(_escaped(str(part)) for part in (key, *more))])
+
+
+def key_prefix(system: str) -> str:
+    """What every external id of a system's records starts with."""
+    return system + SEPARATOR
+
+
+def _escaped(part: str) -> str:
+    return "".join(
+        "".join(f"{ESCAPE}{byte:02X}" for byte in ch.encode("utf-8", "surrogatepass"))
+        if ch in _ESCAPED or ch.isspace() or not ch.isprintable()
+        else ch
+        for ch in part
+    )
 
 
 def clean(text: str | None) -> str | None:
@@ -67,7 +106,8 @@ def describe(error: ValidationError) -> str:
         message = item["msg"]
         value = item.get("input")
         if item["type"] == "string_too_long" and isinstance(value, str):
-            message = f"{message} (got {len(value)})"
+            # a target that counts length its own way says how long it found the value
+            message = f"{message} (got {item.get('ctx', {}).get('length', len(value))})"
         elif item["type"] not in ("missing",) and isinstance(value, str) and len(value) <= 80:
             message = f"{message} (got {value!r})"
         reasons.append(f"{where}: {message}")

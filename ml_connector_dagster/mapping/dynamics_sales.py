@@ -2,12 +2,17 @@
 names, lengths and choice values (microsoft.md §2.4), and the bind paths of lookups by external id.
 
 Payloads are dumped with `exclude_unset`: a column a pair does not map is left alone in the target, never nulled.
+Lengths are counted as Dataverse counts them (`units`).
 """
 
+from dataclasses import dataclass
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError, core_schema
 
 from ml_connector_dagster.mapping.common import is_email
-from ml_connector_dagster.odata import literal
+from ml_connector_dagster.odata import key_path
 
 # account.customertypecode ("Relationship Type")
 CUSTOMER_TYPE_CODES = {
@@ -31,8 +36,44 @@ ACTIVE, INACTIVE = (0, 1), (1, 2)  # account (statecode, statuscode)
 
 
 def bind(entity_set: str, key_column: str, external_id: str) -> str:
-    """The `@odata.bind` path of a row the connector wrote, by its alternate key."""
-    return f"/{entity_set}({key_column}={literal(external_id)})"
+    """The `@odata.bind` path of a row the connector wrote, by its alternate key (a URL, so percent-encoded)."""
+    return "/" + key_path(entity_set, {key_column: external_id})
+
+
+def units(text: str) -> int:
+    """A text's length as Dataverse counts MaxLength: in UTF-16 code units, so a character outside the Basic
+    Multilingual Plane (an emoji, some CJK) counts two. Guess: microsoft.md §2.4 says only "characters"; the
+    platform's .NET strings and nvarchar columns both count UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit(text: str, limit: int) -> str:
+    """The longest start of `text` that is at most `limit` units, never half of a surrogate pair."""
+    used = 0
+    for position, character in enumerate(text):
+        used += 2 if ord(character) > 0xFFFF else 1
+        if used > limit:
+            return text[:position]
+    return text
+
+
+@dataclass(frozen=True)
+class MaxUnits:
+    """A column's MaxLength in Dataverse's units: `Annotated[str, MaxUnits(160)]`."""
+
+    limit: int
+
+    def __get_pydantic_core_schema__(self, source, handler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def _check(self, value: str | None) -> str | None:
+        if value is not None and units(value) > self.limit:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters as Dataverse counts them (UTF-16 code units)",
+                {"max_length": self.limit, "length": units(value)},
+            )
+        return value
 
 
 def valid_customer_type(code: int) -> int:
@@ -56,25 +97,30 @@ class _Payload(BaseModel):
         """The request body for these fields; raises ValidationError with every failed field."""
         return cls.model_validate(fields).model_dump(by_alias=True, exclude_unset=True)
 
+    @classmethod
+    def limit(cls, column: str) -> int:
+        """The column's MaxLength, in `units`."""
+        return next(rule.limit for rule in cls.model_fields[column].metadata if isinstance(rule, MaxUnits))
+
 
 class AccountPayload(_Payload):
-    name: str = Field(min_length=1, max_length=160)
-    accountnumber: str | None = Field(default=None, max_length=20)
+    name: Annotated[str, MaxUnits(160)] = Field(min_length=1)
+    accountnumber: Annotated[str | None, MaxUnits(20)] = None
     customertypecode: int
-    telephone1: str | None = Field(default=None, max_length=50)
-    emailaddress1: str | None = Field(default=None, max_length=100)
-    websiteurl: str | None = Field(default=None, max_length=200)
+    telephone1: Annotated[str | None, MaxUnits(50)] = None
+    emailaddress1: Annotated[str | None, MaxUnits(100)] = None
+    websiteurl: Annotated[str | None, MaxUnits(200)] = None
     address1_addresstypecode: int | None = None
-    address1_line1: str | None = Field(default=None, max_length=250)
-    address1_line2: str | None = Field(default=None, max_length=250)
-    address1_line3: str | None = Field(default=None, max_length=250)
-    address1_city: str | None = Field(default=None, max_length=80)
-    address1_stateorprovince: str | None = Field(default=None, max_length=50)
-    address1_postalcode: str | None = Field(default=None, max_length=20)
-    address1_county: str | None = Field(default=None, max_length=50)
-    address1_country: str | None = Field(default=None, max_length=80)
+    address1_line1: Annotated[str | None, MaxUnits(250)] = None
+    address1_line2: Annotated[str | None, MaxUnits(250)] = None
+    address1_line3: Annotated[str | None, MaxUnits(250)] = None
+    address1_city: Annotated[str | None, MaxUnits(80)] = None
+    address1_stateorprovince: Annotated[str | None, MaxUnits(50)] = None
+    address1_postalcode: Annotated[str | None, MaxUnits(20)] = None
+    address1_county: Annotated[str | None, MaxUnits(50)] = None
+    address1_country: Annotated[str | None, MaxUnits(80)] = None
     paymenttermscode: int | None = Field(default=None, ge=1, le=4)
-    description: str | None = Field(default=None, max_length=2000)
+    description: Annotated[str | None, MaxUnits(2000)] = None
     # Guess (microsoft.md §2.4 says statecode is "not valid on create"): sent on upsert so that a deleted source
     # record's account is deactivated and a restored one reactivated; the emulator accepts it on create.
     statecode: int | None = Field(default=None, ge=0, le=1)
@@ -83,20 +129,20 @@ class AccountPayload(_Payload):
 
 
 class ContactPayload(_Payload):
-    firstname: str | None = Field(default=None, max_length=50)
-    lastname: str = Field(min_length=1, max_length=50)
-    jobtitle: str | None = Field(default=None, max_length=100)
-    emailaddress1: str | None = Field(default=None, max_length=100)
-    telephone1: str | None = Field(default=None, max_length=50)
-    mobilephone: str | None = Field(default=None, max_length=50)
+    firstname: Annotated[str | None, MaxUnits(50)] = None
+    lastname: Annotated[str, MaxUnits(50)] = Field(min_length=1)
+    jobtitle: Annotated[str | None, MaxUnits(100)] = None
+    emailaddress1: Annotated[str | None, MaxUnits(100)] = None
+    telephone1: Annotated[str | None, MaxUnits(50)] = None
+    mobilephone: Annotated[str | None, MaxUnits(50)] = None
     parent: str | None = Field(default=None, serialization_alias="parentcustomerid_account@odata.bind")
 
 
 class _Document(_Payload):
     """What an opportunity and an order share: a name, the customer account, the currency."""
 
-    name: str = Field(min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=2000)
+    name: Annotated[str, MaxUnits(300)] = Field(min_length=1)
+    description: Annotated[str | None, MaxUnits(2000)] = None
     customer: str = Field(serialization_alias="customerid_account@odata.bind")
     currency: str = Field(serialization_alias="transactioncurrencyid@odata.bind")
 
@@ -117,12 +163,12 @@ class _Line(_Payload):
     them. The platform computes baseamount/extendedamount and the document's totals."""
 
     isproductoverridden: bool = True
-    productdescription: str = Field(min_length=1, max_length=500)
+    productdescription: Annotated[str, MaxUnits(500)] = Field(min_length=1)
     quantity: float = Field(ge=0)
     priceperunit: float
     ispriceoverridden: bool = True
     lineitemnumber: int | None = None
-    description: str | None = Field(default=None, max_length=2000)
+    description: Annotated[str | None, MaxUnits(2000)] = None
 
 
 class OpportunityProductPayload(_Line):

@@ -1,7 +1,7 @@
 """Oracle EBS → Dynamics 365 Sales: parties, customer accounts, sites and vendors → accounts; contacts → contacts.
 
 An account is one EBS party (ORGANIZATION, or PERSON where the rules allow) that is a customer (has a customer
-account) or a supplier (has a PO_VENDORS row), keyed `oracle_ebs:party:<PARTY_ID>`. A party that is both becomes
+account) or a supplier (has a PO_VENDORS row), keyed `oracle_ebs.party.<PARTY_ID>`. A party that is both becomes
 one account. Its billing address is the primary BILL_TO site, else the identifying address, else the supplier's
 primary pay site. Customer hierarchies (PARENT_PARTY_ID) and supplier hierarchies (parent vendor's party) become
 the parent account. Contacts are the CONTACT_OF relationships of those organizations, keyed by relationship.
@@ -18,6 +18,7 @@ from ml_connector_dagster.mapping.common import (
     Excluded,
     MappingResult,
     Rejected,
+    Truncated,
     clean,
     describe,
     external_id,
@@ -30,6 +31,8 @@ from ml_connector_dagster.mapping.dynamics_sales import (
     AccountPayload,
     ContactPayload,
     bind,
+    fit,
+    units,
     valid_customer_type,
 )
 
@@ -169,6 +172,9 @@ class Contact(_Row):
     STATUS: str = "A"
 
 
+NAME_LIMIT = AccountPayload.limit("name")
+
+
 def account_key(party_id: str) -> str:
     return external_id("oracle_ebs", "party", party_id)
 
@@ -213,9 +219,9 @@ def map_accounts(
         parent_id = party.PARENT_PARTY_ID or next(
             (v.PARENT_VENDOR_PARTY_ID for v in supplier if v.PARENT_VENDOR_PARTY_ID), None
         )
-        name = clean(party.PARTY_NAME)
-        if name and rules.truncate_long_names:
-            name = name[:160]
+        name, cut = clean(party.PARTY_NAME), None
+        if name and rules.truncate_long_names and units(name) > NAME_LIMIT:
+            name, cut = fit(name, NAME_LIMIT), Truncated(key, "name", name, NAME_LIMIT)
         fields = {
             "name": name,
             "accountnumber": clean(customer[0].ACCOUNT_NUMBER) if customer else None,
@@ -239,6 +245,8 @@ def map_accounts(
             payload[rules.vendor_flag_column] = bool(supplier)
         refs = (("account", account_key(parent_id)),) if fields["parent"] else ()
         result.records.append(TargetRecord(key, payload, refs))
+        if cut:
+            result.truncated.append(cut)
     return result
 
 

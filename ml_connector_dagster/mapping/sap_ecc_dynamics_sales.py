@@ -1,9 +1,9 @@
 """SAP ECC → Dynamics 365 Sales: vendors and customers → accounts; purchase orders → opportunities or orders, their
 items → opportunity products or order lines.
 
-One account per vendor (`sap_ecc:vendor:<LIFNR>`). A customer that is the same company as a vendor (linked through
+One account per vendor (`sap_ecc.vendor.<LIFNR>`). A customer that is the same company as a vendor (linked through
 KNA1-LIFNR / LFA1-KUNNR, or the only vendor with its VAT number) is folded into that vendor's account, which is then
-typed as both; other customers get their own account (`sap_ecc:customer:<KUNNR>`). Numbers are in their external
+typed as both; other customers get their own account (`sap_ecc.customer.<KUNNR>`). Numbers are in their external
 form (leading zeros removed, resources/sap_ecc/alpha.py). A purchase order is keyed by its number (EBELN), an item by
 order and item number, so reruns and replays address the same rows.
 """
@@ -197,7 +197,7 @@ def order_key(ebeln: str) -> str:
 
 
 def item_key(ebeln: str, ebelp: str) -> str:
-    return external_id("sap_ecc", "po_item", f"{alpha_out(ebeln)}/{ebelp}")
+    return external_id("sap_ecc", "po_item", alpha_out(ebeln), ebelp)
 
 
 # --- accounts -----------------------------------------------------------------------------------------------------

@@ -1,16 +1,19 @@
-"""Fault injection shared by every emulator: latency, planned error bursts, dropped connections.
+"""Fault injection shared by every emulator: latency, planned error bursts, dropped and reset connections.
 
 Faults are planned, not random, so a test says exactly which requests fail and the run is reproducible.
 """
 
 import asyncio
 import logging
+import socket
+import struct
 import threading
 from collections.abc import Callable
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DROP = 0  # a plan with this status drops the connection mid-response instead of answering
 
@@ -37,6 +40,20 @@ class FaultPlan(BaseModel):
         description="let the emulator process the request, then drop "
         "the connection instead of answering (the write happened; the client "
         "cannot know)",
+    )
+    hold_seconds: float = Field(
+        default=0,
+        ge=0,
+        description="receive the whole request, then hold it this long "
+        "before processing it and answering, as a busy server does: a client "
+        "whose timeout is shorter gives up, and the write still happens after",
+    )
+    reset: Literal["before_forward", "after_forward"] | None = Field(
+        default=None,
+        description="reset the TCP connection (RST) instead of answering, as a "
+        "load balancer or firewall does: `before_forward` before the emulator "
+        "sees the request (nothing happened), `after_forward` once it has "
+        "processed it (the write happened; the client cannot know)",
     )
 
 
@@ -113,6 +130,34 @@ async def _drop(send: Send) -> None:
     raise DroppedConnection("sandbox fault: connection dropped")
 
 
+async def _unanswered(message: Message) -> None:
+    """The `send` of a request that is processed but whose answer never leaves the server."""
+
+
+async def _reset(send: Send) -> None:
+    """Aborts the connection with a TCP RST: the client reads ECONNRESET, not a response. ASGI has no message for
+    that, so this reaches the socket through `send`, which uvicorn's protocols hand the app as a method of the
+    request's cycle, holding its transport."""
+    transport = send.__self__.transport
+    transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    # Let the server see the connection lost, so it does not answer the request with a 500 of its own.
+    await asyncio.sleep(0)
+
+
+async def _received(receive: Receive) -> Receive:
+    """The request body read now, as a server has it once the client sent it: the app reads it from here later,
+    whether or not the client is still connected (a disconnected client's body is otherwise gone)."""
+    messages = []
+    while not messages or (messages[-1]["type"] == "http.request" and messages[-1].get("more_body")):
+        messages.append(await receive())
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
+
+
 class FaultMiddleware:
     """Applies an emulator's faults to every request except its admin surface."""
 
@@ -140,12 +185,15 @@ class FaultMiddleware:
             return
         if plan.advance_clock_seconds:
             self.advance_clock(plan.advance_clock_seconds)
+        if plan.hold_seconds:
+            receive = await _received(receive)
+            await asyncio.sleep(plan.hold_seconds)
+        if plan.drop_after_processing or plan.reset == "after_forward":
+            await self.app(scope, receive, _unanswered)
+        if plan.reset:
+            await _reset(send)
+            return
         if plan.drop_after_processing:
-
-            async def swallow(message) -> None:
-                return None
-
-            await self.app(scope, receive, swallow)
             await _drop(send)
         if plan.status is None:
             await self.app(scope, receive, send)

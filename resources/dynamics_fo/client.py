@@ -8,12 +8,27 @@ import httpx
 from ml_connector_dagster.resources.dynamics_fo.errors import ERRORS, FoError, error_of, error_type
 
 from ml_connector_dagster import odata_batch as batch
-from ml_connector_dagster.http import NOT_IDEMPOTENT, ApiError, CallCounter, raise_for_vendor
+from ml_connector_dagster.http import NOT_IDEMPOTENT, UNSENT_ERRORS, ApiError, CallCounter, raise_for_vendor
 from ml_connector_dagster.odata import key_predicate, literal
 from ml_connector_dagster.paging import NextLinkPaginator, PageRequest, paginate
 
 MAX_PAGE_SIZE = 10_000
 HEADERS = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
+# A gateway answering for F&O says nothing of what F&O did with the request: it may still be processing it.
+GATEWAY_STATUSES = frozenset({502, 504})
+
+
+class Unreachable(ApiError):
+    """Nothing was sent: F&O's host could not be reached (after the http layer's retries)."""
+
+
+class Unanswered(ApiError):
+    """The request was sent and no answer of F&O's came back (a read timeout, a reset, a dropped answer, a gateway's
+    502/504): a write may have been applied, or may still be being applied. `cause` names what happened."""
+
+    def __init__(self, message: str, cause: str):
+        super().__init__("dynamics_fo", message)
+        self.cause = cause
 
 
 def key_path(entity_set: str, key: dict[str, str]) -> str:
@@ -74,7 +89,8 @@ class DynamicsFoClient:
 
     def changesets(self, changesets: list[list[batch.Operation]]) -> list[list[batch.PartResponse]]:
         """Several transactions in one call, each answered by its parts or, when rolled back, by its failure.
-        A lost answer raises httpx.TransportError: the sets may have been applied, so they are not re-sent here."""
+        A call without F&O's answer raises Unanswered: the sets may have been applied, so they are not re-sent here;
+        one that could not be sent raises Unreachable."""
         root = str(self.http.base_url).rstrip("/")
         # `$1/...` refers to what an earlier part of the set created; everything else is relative to /data/.
         absolute = [
@@ -85,9 +101,17 @@ class DynamicsFoClient:
             for operations in changesets
         ]
         content_type, body = batch.compose_changesets(absolute)
-        response = self._send(
-            "POST", "$batch", content=body, headers={"Content-Type": content_type}, extensions=NOT_IDEMPOTENT
-        )
+        try:
+            response = self._send(
+                "POST", "$batch", content=body, headers={"Content-Type": content_type}, extensions=NOT_IDEMPOTENT
+            )
+        except ApiError as failed:
+            if failed.status not in GATEWAY_STATUSES:
+                raise
+            raise Unanswered(
+                f"POST $batch sent to F&O at {self.origin}: a gateway answered HTTP {failed.status}, not F&O",
+                f"HTTP {failed.status}",
+            ) from failed
         groups = batch.parse_grouped(response.headers["content-type"], response.content)
         if len(groups) != len(changesets):
             raise ApiError("dynamics_fo", f"$batch answered {len(groups)} change sets of {len(changesets)}")
@@ -95,8 +119,44 @@ class DynamicsFoClient:
 
     def _send(self, method: str, url: str, *, headers: dict | None = None, **kwargs) -> httpx.Response:
         merged = {**HEADERS, **(headers or {})}
-        response = self.http.request(method, url, headers=merged, **kwargs)
-        return raise_for_vendor(ERRORS, response, f"{method} {url}", error=error_type(method, response.status_code))
+        what = f"{method} {url}"
+        try:
+            response = self.http.request(method, url, headers=merged, **kwargs)
+        except UNSENT_ERRORS as unsent:
+            raise Unreachable(
+                "dynamics_fo", f"{what} not sent: {self._host_of(unsent)} could not be reached ({_described(unsent)})"
+            ) from unsent
+        except httpx.TransportError as lost:
+            raise Unanswered(
+                f"{what} sent to {self._host_of(lost)}, no answer came back ({_described(lost)})", _kind(lost)
+            ) from lost
+        return raise_for_vendor(ERRORS, response, what, error=error_type(method, response.status_code))
+
+    @property
+    def origin(self) -> str:
+        return _origin(self.http.base_url)
+
+    def _host_of(self, error: httpx.TransportError) -> str:
+        """Which host failed: F&O's, or the token issuer's (the auth flow fetches a token inside the request)."""
+        try:
+            failed = _origin(error.request.url)
+        except RuntimeError:  # httpx raised it before a request was made
+            failed = self.origin
+        return f"F&O at {self.origin}" if failed == self.origin else f"{failed} (F&O's token issuer)"
 
     def close(self) -> None:
         self.http.close()
+
+
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.netloc.decode()}"
+
+
+def _described(error: httpx.TransportError) -> str:
+    text = str(error).removeprefix(f"{error.system}: ") if isinstance(error, ApiError) else str(error)
+    return f"{_kind(error)}: {text}" if text else _kind(error)
+
+
+def _kind(error: httpx.TransportError) -> str:
+    """The httpx error it is (ReadTimeout, RemoteProtocolError...), whatever the http layer wrapped it in."""
+    return next(kind.__name__ for kind in type(error).__mro__ if kind.__module__.startswith("httpx"))

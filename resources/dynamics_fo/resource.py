@@ -2,9 +2,10 @@
 no shared base URL: every customer's environment has its own host, which is also the token audience."""
 
 from contextlib import ExitStack, closing
+from datetime import timedelta
 
 from ml_connector_dagster.resources.dynamics_fo.client import MAX_PAGE_SIZE
-from ml_connector_dagster.resources.dynamics_fo.targets import DynamicsFoWriter
+from ml_connector_dagster.resources.dynamics_fo.targets import SETTLE, DynamicsFoWriter
 from pydantic import Field
 
 from ml_connector_dagster.entra_resource import EntraAppResource
@@ -34,11 +35,25 @@ class DynamicsFoResource(EntraAppResource):
         description="records per load batch; each is one change set, sent "
         "20 to a $batch call after one lookup per 20 records",
     )
+    in_doubt_settle_seconds: float = Field(
+        default=int(SETTLE.total_seconds()),  # a guess: targets.SETTLE says what it rests on
+        ge=0,
+        description="after a $batch call F&O did not answer (timeout, reset, lost answer), how long F&O may still be "
+        "processing it: its records are in doubt, neither looked up nor sent again until then",
+    )
+
+    @classmethod
+    def sandbox(cls, urls: dict[str, str], **overrides) -> "DynamicsFoResource":
+        # The emulator answers in milliseconds; only a fault plan holds a request, for seconds.
+        return super().sandbox(urls, **{"in_doubt_settle_seconds": 30, **overrides})
 
     def connect(self, stack: ExitStack) -> DynamicsFoWriter:
         counter = CallCounter()
         http = self.http_client(f"{self.environment_url}/data/", auth=self.entra_auth(stack), counter=counter)
-        return stack.enter_context(closing(DynamicsFoWriter(http, counter=counter, page_size=self.page_size)))
+        writer = DynamicsFoWriter(
+            http, counter=counter, settle=timedelta(seconds=self.in_doubt_settle_seconds), page_size=self.page_size
+        )
+        return stack.enter_context(closing(writer))
 
     def check(self, client: DynamicsFoWriter) -> str:
         next(client.rows("CustomersV3", select=["CustomerAccount"]), None)

@@ -4,8 +4,12 @@ Writes go in bulk: `UpsertMultiple` where the table supports it (one request per
 `$batch` of keyed PATCHes with continue-on-error. UpsertMultiple on a standard table is all-or-nothing and does not
 say which record failed, so a rejected batch is sent once more as `$batch` to get each record's own answer: one bad
 record costs one extra call for its batch, never one call per record.
+
+Every key in a URL, the `@odata.id` of a bulk item included, is percent-encoded (odata.key_path); the external ids
+themselves hold none of the characters Dataverse cannot address a key by (mapping/common.external_id).
 """
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 
 import httpx
@@ -14,8 +18,10 @@ from ml_connector_dagster.resources.dynamics_sales.errors import ERRORS, RECORD_
 from ml_connector_dagster import odata_batch as batch
 from ml_connector_dagster.http import ApiError, CallCounter, raise_for_vendor
 from ml_connector_dagster.loading import TargetRecord, WriteResult
-from ml_connector_dagster.odata import literal
+from ml_connector_dagster.odata import key_path, literal
 from ml_connector_dagster.paging import NextLinkPaginator, PageRequest, paginate
+
+log = logging.getLogger(__name__)
 
 ENTITY_SETS = {
     "account": "accounts",
@@ -61,7 +67,7 @@ class DataverseClient:
         self._bulk_support: dict[str, bool] = {}
 
     def key_path(self, target_object: str, external_id: str) -> str:
-        return f"{ENTITY_SETS[target_object]}({self.external_id_column}={literal(external_id)})"
+        return key_path(ENTITY_SETS[target_object], {self.external_id_column: external_id})
 
     # writes ----------------------------------------------------------------------------------------------------
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
@@ -76,19 +82,32 @@ class DataverseClient:
         return self._batch_upsert(target_object, records)
 
     def supports_bulk(self, target_object: str) -> bool:
+        """Whether the table lists UpsertMultiple in `sdkmessagefilters`. A probe the service does not answer (the
+        application user may not read that table) is not a reason to fail the load: `$batch` works on every
+        table, so the table is written with it, with a warning, for the rest of this session."""
         if self.bulk_mode != "auto":
             return self.bulk_mode == "upsert_multiple"
         if target_object not in self._bulk_support:
-            response = self._send(
-                "GET",
-                "sdkmessagefilters",
-                params={
-                    "$select": "sdkmessagefilterid",
-                    "$filter": f"sdkmessageid/name eq 'UpsertMultiple' and primaryobjecttypecode eq '{target_object}'",
-                },
-                headers={"If-None-Match": "null"},
-            )
-            self._bulk_support[target_object] = bool(response.json().get("value"))
+            try:
+                response = self._send(
+                    "GET",
+                    "sdkmessagefilters",
+                    params={
+                        "$select": "sdkmessagefilterid",
+                        "$filter": "sdkmessageid/name eq 'UpsertMultiple' and "
+                        f"primaryobjecttypecode eq '{target_object}'",
+                    },
+                    headers={"If-None-Match": "null"},
+                )
+                self._bulk_support[target_object] = bool(response.json().get("value"))
+            except ApiError as unreadable:
+                log.warning(
+                    "%s: cannot tell whether UpsertMultiple is supported (%s); writing with $batch instead "
+                    "(set bulk_mode to upsert_multiple or batch to skip the probe)",
+                    target_object,
+                    unreadable,
+                )
+                self._bulk_support[target_object] = False
         return self._bulk_support[target_object]
 
     def _upsert_multiple(self, target_object: str, records: Sequence[TargetRecord]) -> dict | None:
@@ -140,6 +159,26 @@ class DataverseClient:
                     )
                 )
         return results
+
+    def set_external_ids(self, target_object: str, values: Mapping[str, str]) -> dict[str, str | None]:
+        """Writes these external ids onto the rows with these primary ids (`If-Match: *`: a row gone meanwhile is
+        not created again), in `$batch`es of at most 1,000; primary id → None where written, else the reason."""
+        root, ids = str(self.http.base_url).rstrip("/"), list(values)
+        answers: dict[str, str | None] = {}
+        for start in range(0, len(ids), MAX_BATCH):
+            chunk = ids[start : start + MAX_BATCH]
+            operations = [
+                batch.Operation(
+                    "PATCH",
+                    f"{root}/{ENTITY_SETS[target_object]}({row_id})",
+                    {self.external_id_column: values[row_id]},
+                    {"If-Match": "*"},
+                )
+                for row_id in chunk
+            ]
+            for row_id, part in zip(chunk, self._send_batch(operations), strict=True):
+                answers[row_id] = None if part.status < 300 else " ".join(filter(None, error_of(part.body)))
+        return answers
 
     def delete(self, target_object: str, source_keys: Sequence[str]) -> list[WriteResult]:
         """Deletes by alternate key in one `$batch` with continue-on-error; a row already gone (404) is deleted."""

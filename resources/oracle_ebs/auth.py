@@ -1,5 +1,8 @@
 """EBS Integrated SOA Gateway session auth: log in once with HTTP Basic, then send the session token as the cookie
-the login response names; log in again once on 401 (ICX sessions expire after 30–60 minutes).
+the login response names; log in again once on 401 (ICX sessions expire after 30–60 minutes). A refused login is
+remembered and raised again without another attempt: EBS counts failed logins against the account (the profile
+"Signon Password Failure Limit" can lock it; known from EBS administration, not from the reference), so a wrong
+password must cost one attempt per run, not one per call.
 
 Per ../shared/reference/erp_sources.md §1.2 the login path and response fields come from third-party sources (no
 primary Oracle page was reachable), so the paths are configurable and the cookie name is always read from the
@@ -10,17 +13,22 @@ from collections.abc import Generator
 
 import httpx
 
-from ml_connector_dagster.http import AuthError
+from ml_connector_dagster.http import ApiError, AuthError
 from ml_connector_dagster.redaction import register_secret
 
 
 class EbsSessionAuth(httpx.Auth):
-    def __init__(self, *, login_url: str, logout_url: str, username: str, password: str):
+    """`settings` names what to check when the login is refused (e.g. the environment variables of user and
+    password)."""
+
+    def __init__(self, *, login_url: str, logout_url: str, username: str, password: str, settings: str):
         register_secret(password)
         self.login_url = login_url
         self.logout_url = logout_url
+        self.settings = settings
         self._basic = httpx.BasicAuth(username, password)
         self._cookie: str | None = None
+        self._refused: AuthError | None = None
         self.logins = 0
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -33,17 +41,32 @@ class EbsSessionAuth(httpx.Auth):
             request.headers["Cookie"] = self._cookie
             yield request
 
+    def sign_in(self, client: httpx.Client) -> None:
+        """Logs in now unless a session is open (the session resource signs in before the first call)."""
+        if self._cookie is None:
+            self._logged_in(client.send(self._login_request(), auth=None))
+
     def _login(self) -> Generator[httpx.Request, httpx.Response, None]:
-        login = httpx.Request("GET", self.login_url, headers={"Accept": "application/json"})
-        login = next(self._basic.auth_flow(login))
-        response = yield login
+        response = yield self._login_request()
         response.read()
-        if response.status_code != 200:
-            raise AuthError(
+        self._logged_in(response)
+
+    def _login_request(self) -> httpx.Request:
+        if self._refused is not None:
+            raise self._refused
+        login = httpx.Request("GET", self.login_url, headers={"Accept": "application/json"})
+        return next(self._basic.auth_flow(login))
+
+    def _logged_in(self, response: httpx.Response) -> None:
+        if response.status_code in (401, 403):
+            self._refused = AuthError(
                 "oracle_ebs",
-                "login refused: check the user name, password and that the account is active in EBS",
+                f"login refused: check {self.settings} and that the account is active and not locked in EBS",
                 status=response.status_code,
             )
+            raise self._refused
+        if response.status_code != 200:
+            raise ApiError("oracle_ebs", "login failed", status=response.status_code)
         try:
             data = response.json()["response"]["data"]
             name, token = data["accessTokenName"], data["accessToken"]

@@ -122,6 +122,7 @@ class OracleEbsResource(SystemResource):
                 logout_url=self.base_url + self.logout_path,
                 username=self.username,
                 password=self.password,
+                settings=self.settings_to_check("username", "password"),
             )
         else:
             auth = httpx.BasicAuth(self.username, self.password)

@@ -10,8 +10,22 @@ from ml_connector_dagster.token_auth import BearerTokenAuth
 
 
 class SalesforceClientCredentials(BearerTokenAuth):
-    def __init__(self, *, my_domain_url: str, client_id: str, client_secret: str, retry: RetryPolicy | None = None):
-        super().__init__(f"{my_domain_url.rstrip('/')}/services/oauth2/token", secret=client_secret, retry=retry)
+    def __init__(
+        self,
+        *,
+        my_domain_url: str,
+        client_id: str,
+        client_secret: str,
+        settings: str,
+        retry: RetryPolicy | None = None,
+    ):
+        super().__init__(
+            f"{my_domain_url.rstrip('/')}/services/oauth2/token",
+            system="salesforce",
+            settings=settings,
+            secret=client_secret,
+            retry=retry,
+        )
         self._form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
         self.instance_url: str | None = None
         self.org_id: str | None = None  # the Pub/Sub API's tenantid
@@ -22,7 +36,7 @@ class SalesforceClientCredentials(BearerTokenAuth):
             raise AuthError(
                 "salesforce",
                 f"token request refused: {body.get('error', 'unexpected response')}: "
-                f"{body.get('error_description', response.reason_phrase)}",
+                f"{body.get('error_description', response.reason_phrase)}; check {self.settings}",
                 status=response.status_code,
                 code=body.get("error"),
             )

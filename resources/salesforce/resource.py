@@ -145,6 +145,7 @@ class SalesforceResource(SystemResource):
                     my_domain_url=self.my_domain_url,
                     client_id=self.client_id,
                     client_secret=self.client_secret,
+                    settings=self.settings_to_check("client_id", "client_secret"),
                     retry=self.retry_policy(),
                 )
             )

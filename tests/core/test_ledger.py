@@ -69,3 +69,9 @@ def test_inbox_deduplicates(ledger):
     assert len(rows) == 1 and rows[0]["payload"] == {"a": 1}
     ledger.inbox_mark_processed([rows[0]["id"]])
     assert ledger.inbox_after("src", 0)[0]["processed_at"] is not None
+
+
+def test_a_sqlite_ledger_syncs_its_write_ahead_log_at_every_commit(ledger):
+    with ledger.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2, "FULL: a returned commit survives power loss"

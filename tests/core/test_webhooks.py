@@ -1,11 +1,20 @@
 """The event path: the receiver authenticates, refuses bad bodies with a 4xx, stores each event once and only then
 acknowledges; the inbox sensor turns stored events into runs of their partitions, whatever the order or the
-duplicates, including events that arrived while no sensor ran."""
+duplicates, including events that arrived while no sensor ran. A slow or locked ledger holds only the delivery being
+stored: /health and other deliveries are answered meanwhile, and one not stored by its deadline gets 503."""
 
 import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import dagster as dg
+import httpx
 import pytest
+import uvicorn
 from ml_connector_dagster.resources.ledger import LedgerResource
 from ml_connector_dagster.sensors.inbox import inbox_sensor
 from starlette.testclient import TestClient
@@ -131,3 +140,72 @@ def test_the_sensor_turns_stored_events_into_runs_of_their_partitions(receiver, 
         post(client, event(14, "usmf"))
         [request], _ = evaluate(instance, cursor)
         assert request.partition_key == "usmf" and request.run_key not in {r.run_key for r in requests}
+
+
+DEADLINE = 1.0  # the receiver's store deadline in these tests
+PROMPT = 0.5  # what an answer that does not wait for the ledger takes at most, with room for a slow machine
+
+
+@contextmanager
+def serving(ledger: Ledger) -> Iterator[str]:
+    """The receiver on a real server (one event loop, as in production), answering on loopback."""
+    app = build_app(ledger, [SourceAuth("dynamics_fo", KEY)], store_deadline_seconds=DEADLINE)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def deliver(url: str, body: dict, *, timeout: float) -> httpx.Response:
+    return httpx.post(f"{url}/webhooks/dynamics_fo", params={"code": KEY}, json=body, timeout=timeout)
+
+
+class SlowLedger(Ledger):
+    """Stores event 1 only once `go` is set, as a ledger on a struggling server would."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.storing, self.go = threading.Event(), threading.Event()
+
+    def inbox_put(self, source: str, dedup_key: str, payload: dict) -> bool:
+        if payload["ControlNumber"] == 1:
+            self.storing.set()
+            self.go.wait(timeout=10)
+        return super().inbox_put(source, dedup_key, payload)
+
+
+def test_health_and_other_deliveries_are_answered_while_a_delivery_waits_for_a_slow_ledger(tmp_path):
+    ledger = SlowLedger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    with serving(ledger) as url, ThreadPoolExecutor(1) as sender:
+        slow = sender.submit(deliver, url, event(1), timeout=DEADLINE + 5)
+        assert ledger.storing.wait(timeout=5)
+        assert httpx.get(f"{url}/health", timeout=PROMPT).status_code == 200
+        assert deliver(url, event(2), timeout=PROMPT).json() == {"received": 1, "new": 1}
+        ledger.go.set()
+        assert slow.result().json() == {"received": 1, "new": 1}, "stored within the deadline, so acknowledged"
+    assert sorted(row["payload"]["ControlNumber"] for row in ledger.inbox_after("dynamics_fo", 0)) == [1, 2]
+    ledger.dispose()
+
+
+def test_a_delivery_a_locked_ledger_cannot_store_in_time_gets_503_and_its_resend_is_stored_once(tmp_path):
+    path = tmp_path / "ledger.sqlite"
+    ledger = Ledger(f"sqlite:///{path}")
+    lock = sqlite3.connect(path, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")  # another writer holds the database (SQLite would make ours wait 30 s)
+    with serving(ledger) as url:
+        started = time.monotonic()
+        refused = deliver(url, event(7), timeout=DEADLINE + PROMPT)
+        assert refused.status_code == 503 and "retry later" in refused.json()["error"]
+        assert time.monotonic() - started < DEADLINE + PROMPT
+        assert httpx.get(f"{url}/health", timeout=PROMPT).status_code == 200
+        lock.execute("ROLLBACK")
+        assert deliver(url, event(7), timeout=DEADLINE + PROMPT).status_code == 200
+    assert [row["payload"]["ControlNumber"] for row in ledger.inbox_after("dynamics_fo", 0)] == [7]
+    lock.close()
+    ledger.dispose()

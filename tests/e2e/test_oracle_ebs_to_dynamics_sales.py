@@ -21,8 +21,8 @@ def agrees(env) -> bool:
 
 
 def some_account_party_id(env) -> str:
-    row = next(r for r in env.dataverse.rows("account") if r["mlc_externalid"].startswith("oracle_ebs:party:"))
-    return row["mlc_externalid"].rsplit(":", 1)[1]
+    row = next(r for r in env.dataverse.rows("account") if r["mlc_externalid"].startswith("oracle_ebs.party."))
+    return row["mlc_externalid"].rsplit(".", 1)[1]
 
 
 def test_sync_agrees_checks_pass_and_rerun_writes_nothing(env):
@@ -46,9 +46,9 @@ def test_an_edit_in_ebs_reaches_its_account_on_the_next_run_of_that_day(env):
     env.ebs.update_row("HZ_PARTIES", party_id, {"PARTY_NAME": "Renamed Holdings Ltd"})
     metadata = load_metadata(env.run(TODAY))
     assert metadata[ACCOUNTS]["updated"] >= 1
-    [account] = env.dataverse.rows("account", mlc_externalid=f"oracle_ebs:party:{party_id}")
+    [account] = env.dataverse.rows("account", mlc_externalid=f"oracle_ebs.party.{party_id}")
     assert account["name"] == "Renamed Holdings Ltd"
-    audit = [row for row in env.ledger.audit(source_key=f"oracle_ebs:party:{party_id}") if row["action"] == "updated"]
+    audit = [row for row in env.ledger.audit(source_key=f"oracle_ebs.party.{party_id}") if row["action"] == "updated"]
     assert audit[-1]["changes"]["name"][1] == "Renamed Holdings Ltd"
     assert agrees(env)
 
@@ -116,11 +116,11 @@ def test_bad_records_go_to_dead_letters_the_run_goes_on_and_replay_succeeds(env)
     [letter] = [
         letter
         for letter in env.ledger.open_dead_letters("oracle_ebs__dynamics_sales", "account")
-        if letter.source_key == f"oracle_ebs:party:{party_id}"
+        if letter.source_key == f"oracle_ebs.party.{party_id}"
     ]
     assert letter.error_code == "0x80040265" and "credit approval" in letter.error_message
     assert (
-        env.dataverse.rows("account", mlc_externalid=f"oracle_ebs:party:{other_id}")[0]["name"] == "Allowed Trading Co"
+        env.dataverse.rows("account", mlc_externalid=f"oracle_ebs.party.{other_id}")[0]["name"] == "Allowed Trading Co"
     )
 
     # the rule is lifted in the target: replay re-sends the stored payload, no extract
@@ -133,7 +133,7 @@ def test_bad_records_go_to_dead_letters_the_run_goes_on_and_replay_succeeds(env)
     assert replay.output_for_node("replay_dynamics_sales_dead_letters")["updated"] == 1
     assert env.ebs.requests_served == reads_before
     assert (
-        env.dataverse.rows("account", mlc_externalid=f"oracle_ebs:party:{party_id}")[0]["name"] == "BLOCKED Trading Co"
+        env.dataverse.rows("account", mlc_externalid=f"oracle_ebs.party.{party_id}")[0]["name"] == "BLOCKED Trading Co"
     )
 
     # a record rejected by the mapping is fixed at the source: the next run of that day's partition resolves it
@@ -142,7 +142,7 @@ def test_bad_records_go_to_dead_letters_the_run_goes_on_and_replay_succeeds(env)
         for letter in env.ledger.open_dead_letters("oracle_ebs__dynamics_sales", "account")
         if "160" in letter.error_message
     )
-    env.ebs.update_row("HZ_PARTIES", long_name.source_key.rsplit(":", 1)[1], {"PARTY_NAME": "Shortened GmbH"})
+    env.ebs.update_row("HZ_PARTIES", long_name.source_key.rsplit(".", 1)[1], {"PARTY_NAME": "Shortened GmbH"})
     env.run(TODAY)
     assert long_name.source_key not in env.ledger.dead_letter_keys("oracle_ebs__dynamics_sales", "account")
     assert env.dataverse.rows("account", mlc_externalid=long_name.source_key)[0]["name"] == "Shortened GmbH"
@@ -151,9 +151,9 @@ def test_bad_records_go_to_dead_letters_the_run_goes_on_and_replay_succeeds(env)
 
 def some_other_party(env, party_id: str) -> str:
     return next(
-        r["mlc_externalid"].rsplit(":", 1)[1]
+        r["mlc_externalid"].rsplit(".", 1)[1]
         for r in env.dataverse.rows("account")
-        if not r["mlc_externalid"].endswith(f":{party_id}")
+        if not r["mlc_externalid"].endswith(f".{party_id}")
     )
 
 

@@ -128,7 +128,7 @@ def test_each_target_replay_job_resends_its_own_dead_letters_dataverse_and_sales
     [dataverse] = [
         letter
         for letter in env.ledger.open_dead_letters(EBS_JOB, "account")
-        if letter.source_key == f"oracle_ebs:party:{party}"
+        if letter.source_key == f"oracle_ebs.party.{party}"
     ]
     # Salesforce: the write-backs of the reverse flow find their records locked.
     salesforce = env.sandbox["salesforce"]
@@ -172,7 +172,7 @@ def test_a_dead_letter_edited_from_the_cli_is_sent_as_edited_and_the_audit_log_s
     env.ebs.update_row("HZ_PARTIES", party, {"PARTY_NAME": "BLOCKED Trading Co"})
     env.dataverse.update_settings({"reject_rules": [BLOCKED]})
     env.run(DAY, job=EBS_JOB)
-    key = f"oracle_ebs:party:{party}"
+    key = f"oracle_ebs.party.{party}"
     [letter] = [letter for letter in env.ledger.open_dead_letters(EBS_JOB, "account") if letter.source_key == key]
 
     # The plug-in stays: the operator corrects what is sent instead.

@@ -79,8 +79,8 @@ def test_rfc_transport_gives_the_same_extracts_and_the_same_target(env):
 
 def test_a_vendor_renamed_in_sap_reaches_its_account_on_the_next_run_of_that_day(env):
     env.run_all(SAP_JOB)
-    account = next(r for r in env.dataverse.rows("account") if r["mlc_externalid"].startswith("sap_ecc:vendor:"))
-    lifnr = account["mlc_externalid"].rsplit(":", 1)[1].zfill(10)
+    account = next(r for r in env.dataverse.rows("account") if r["mlc_externalid"].startswith("sap_ecc.vendor."))
+    lifnr = account["mlc_externalid"].rsplit(".", 1)[1].zfill(10)
     env.sap.update_row("LFA1", {"LIFNR": lifnr}, {"NAME1": "Umbenannt Maschinenbau GmbH"})
     [change] = [c for c in env.sap.rows("CDHDR", OBJECTCLAS="KRED") if c["OBJECTID"] == lifnr]
     assert change["UDATE"] == NOW.strftime("%Y%m%d") and change["TCODE"] == "XK02"
@@ -111,7 +111,7 @@ def test_a_purchase_order_becomes_one_opportunity_with_its_lines_even_after_a_ki
     opportunities = {row["mlc_externalid"]: row for row in env.dataverse.rows("opportunity")}
     lines = Counter(row["_opportunityid_value"] for row in env.dataverse.rows("opportunityproduct"))
     key, document = max(opportunities.items(), key=lambda item: lines[item[1]["opportunityid"]])
-    ebeln = key.rsplit(":", 1)[1]
+    ebeln = key.rsplit(".", 1)[1]
     items = [i for i in env.sap.rows("EKPO", EBELN=ebeln) if not i["LOEKZ"]]
     assert len(items) >= 3 and lines[document["opportunityid"]] == len(items)
     total = float(sum(Decimal(i["NETWR"]) for i in items))
@@ -133,7 +133,7 @@ def test_an_item_deleted_in_sap_leaves_its_document_and_the_total_follows(env):
     line = next(
         row for row in lines if sum(r["_opportunityid_value"] == row["_opportunityid_value"] for r in lines) >= 2
     )
-    ebeln, ebelp = line["mlc_externalid"].rsplit(":", 1)[1].split("/")
+    ebeln, ebelp = line["mlc_externalid"].split(".")[2:]
     before = opportunities[line["_opportunityid_value"]]["totalamount"]
     env.sap.update_row("EKPO", {"EBELN": ebeln, "EBELP": ebelp}, {"LOEKZ": "L"})
     metadata = load_metadata(run_sap(env, TODAY))

@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as m
+from ml_connector_dagster.mapping.common import Truncated
 
 KEY = "mlc_externalid"
 TODAY = date(2026, 11, 1)
@@ -49,7 +50,7 @@ def test_customer_with_primary_bill_to_site():
         ],
     )
     [record] = result.records
-    assert record.source_key == "oracle_ebs:party:1" and record.refs == ()
+    assert record.source_key == "oracle_ebs.party.1" and record.refs == ()
     p = record.payload
     assert p["name"] == "Acme Corp" and p["accountnumber"] == "1001" and p["customertypecode"] == 3
     assert p["telephone1"] == "+1 415 555-0100" and p["emailaddress1"] == "ap@acme.example"
@@ -79,10 +80,10 @@ def test_supplier_only_and_both_get_their_types():
         ],
     )
     by_key = {r.source_key: r.payload for r in result.records}
-    assert by_key["oracle_ebs:party:2"]["customertypecode"] == RULES.vendor_type_code
-    assert by_key["oracle_ebs:party:2"]["address1_city"] == "Oslo"
-    assert by_key["oracle_ebs:party:2"]["telephone1"] == "22 123456"
-    assert by_key["oracle_ebs:party:3"]["customertypecode"] == RULES.customer_and_vendor_type_code
+    assert by_key["oracle_ebs.party.2"]["customertypecode"] == RULES.vendor_type_code
+    assert by_key["oracle_ebs.party.2"]["address1_city"] == "Oslo"
+    assert by_key["oracle_ebs.party.2"]["telephone1"] == "22 123456"
+    assert by_key["oracle_ebs.party.3"]["customertypecode"] == RULES.customer_and_vendor_type_code
 
 
 def test_disabled_supplier_and_inactive_or_unmapped_parties_are_excluded():
@@ -92,25 +93,28 @@ def test_disabled_supplier_and_inactive_or_unmapped_parties_are_excluded():
         vendors=[m.Vendor(VENDOR_ID="1", PARTY_ID="4", END_DATE_ACTIVE="2026-01-01T00:00:00.000+00:00")],
     )
     assert not result.records
-    assert {e.source_key for e in result.excluded} == {"oracle_ebs:party:4", "oracle_ebs:party:5", "oracle_ebs:party:6"}
+    assert {e.source_key for e in result.excluded} == {"oracle_ebs.party.4", "oracle_ebs.party.5", "oracle_ebs.party.6"}
 
 
 def test_hierarchy_binds_parent_by_alternate_key_and_declares_the_dependency():
     result = accounts([org("10", PARENT_PARTY_ID="11")], [m.CustAccount(CUST_ACCOUNT_ID="1", PARTY_ID="10")])
     [record] = result.records
-    assert record.payload["parentaccountid@odata.bind"] == "/accounts(mlc_externalid='oracle_ebs:party:11')"
-    assert record.refs == (("account", "oracle_ebs:party:11"),)
+    assert record.payload["parentaccountid@odata.bind"] == "/accounts(mlc_externalid='oracle_ebs.party.11')"
+    assert record.refs == (("account", "oracle_ebs.party.11"),)
 
 
 def test_supplier_hierarchy_through_parent_vendor_party():
     result = accounts([org("12")], vendors=[m.Vendor(VENDOR_ID="5", PARTY_ID="12", PARENT_VENDOR_PARTY_ID="13")])
-    assert result.records[0].refs == (("account", "oracle_ebs:party:13"),)
+    assert result.records[0].refs == (("account", "oracle_ebs.party.13"),)
 
 
 @pytest.mark.parametrize(
     "party, reason",
     [
-        (org("20", "x" * 200), "name: String should have at most 160 characters (got 200)"),
+        (
+            org("20", "x" * 200),
+            "name: String should have at most 160 characters as Dataverse counts them (UTF-16 code units) (got 200)",
+        ),
         (org("21", "   "), "name"),
         (org("22", EMAIL_ADDRESS="sales at example.com"), "emailaddress1: Value error, is not an e-mail address"),
     ],
@@ -125,6 +129,24 @@ def test_long_names_can_be_truncated_by_rule():
     rules = RULES.model_copy(update={"truncate_long_names": True})
     result = accounts([org("23", "y" * 300)], [m.CustAccount(CUST_ACCOUNT_ID="1", PARTY_ID="23")], rules=rules)
     assert len(result.records[0].payload["name"]) == 160
+
+
+def test_a_name_is_cut_in_utf16_units_never_inside_a_character_and_the_cut_is_reported_with_the_whole_name():
+    rules = RULES.model_copy(update={"truncate_long_names": True})
+    long_name = "Ö" + "🚀" * 100  # 201 UTF-16 code units in 101 characters
+    result = accounts(
+        [org("23", long_name), org("24", "Short Ltd")],
+        [m.CustAccount(CUST_ACCOUNT_ID=n, PARTY_ID=n) for n in ("23", "24")],
+        rules=rules,
+    )
+    cut = result.records[0].payload["name"]
+    assert cut == "Ö" + "🚀" * 79 and len(cut.encode("utf-16-le")) == 2 * 159
+    assert result.truncated == [Truncated("oracle_ebs.party.23", "name", long_name, 160)]
+
+
+def test_a_name_of_100_emoji_is_200_units_long_and_refused_without_the_rule():
+    [rejected] = accounts([org("25", "🚀" * 100)], [m.CustAccount(CUST_ACCOUNT_ID="1", PARTY_ID="25")]).rejected
+    assert "name: String should have at most 160 characters" in rejected.reason and "(got 200)" in rejected.reason
 
 
 def test_contacts_bind_to_their_organization():
@@ -145,8 +167,8 @@ def test_contacts_bind_to_their_organization():
         key_column=KEY,
     )
     [record] = result.records
-    assert record.source_key == "oracle_ebs:contact:100"
-    assert record.payload["parentcustomerid_account@odata.bind"] == "/accounts(mlc_externalid='oracle_ebs:party:1')"
-    assert record.payload["lastname"] == "Łukasz" and record.refs == (("account", "oracle_ebs:party:1"),)
-    assert result.rejected[0].source_key == "oracle_ebs:contact:101" and "lastname" in result.rejected[0].reason
-    assert result.excluded[0].source_key == "oracle_ebs:contact:102"
+    assert record.source_key == "oracle_ebs.contact.100"
+    assert record.payload["parentcustomerid_account@odata.bind"] == "/accounts(mlc_externalid='oracle_ebs.party.1')"
+    assert record.payload["lastname"] == "Łukasz" and record.refs == (("account", "oracle_ebs.party.1"),)
+    assert result.rejected[0].source_key == "oracle_ebs.contact.101" and "lastname" in result.rejected[0].reason
+    assert result.excluded[0].source_key == "oracle_ebs.contact.102"

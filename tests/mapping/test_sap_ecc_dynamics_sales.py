@@ -55,7 +55,7 @@ def test_vendor_becomes_a_vendor_account_with_address_and_payment_terms():
             m.CompanyCode(LIFNR="0000100001", BUKRS="1000", ZTERM="NT60"),
         ],
     )
-    account = payloads["sap_ecc:vendor:100001"]
+    account = payloads["sap_ecc.vendor.100001"]
     assert account["customertypecode"] == 11 and account["accountnumber"] == "100001"
     assert account["paymenttermscode"] == 4, "company code 1000 is the configured one"
     assert account["address1_line1"] == "Hauptstraße 5" and account["address1_city"] == "München"
@@ -68,32 +68,32 @@ def test_linked_and_same_vat_customers_join_the_vendor_account():
     same_vat = customer("0000200002", STCEG="DE111111111")
     alone = customer("CUST-0041", STCEG="DE222")
     result, payloads = accounts([vendor()], [same_vat, linked, alone])
-    assert set(payloads) == {"sap_ecc:vendor:100001", "sap_ecc:customer:CUST-0041"}
-    both = payloads["sap_ecc:vendor:100001"]
+    assert set(payloads) == {"sap_ecc.vendor.100001", "sap_ecc.customer.CUST-0041"}
+    both = payloads["sap_ecc.vendor.100001"]
     assert both["customertypecode"] == 3 and both["accountnumber"] == "200001", "linked customer comes first"
     assert both["description"] == "SAP ECC vendor 100001 · customer 200001 · customer 200002"
-    assert {e.source_key for e in result.excluded} == {"sap_ecc:customer:200001", "sap_ecc:customer:200002"}
+    assert {e.source_key for e in result.excluded} == {"sap_ecc.customer.200001", "sap_ecc.customer.200002"}
     _, without_vat = accounts([vendor()], [same_vat], merge_by_vat_number=False)
-    assert "sap_ecc:customer:200002" in without_vat
+    assert "sap_ecc.customer.200002" in without_vat
 
 
 def test_vat_number_shared_by_two_vendors_merges_nothing():
     _, payloads = accounts([vendor("0000100001"), vendor("0000100002")], [customer(STCEG="DE111111111")])
-    assert "sap_ecc:customer:200001" in payloads
+    assert "sap_ecc.customer.200001" in payloads
 
 
 def test_deleted_and_blocked_partners_follow_the_rules():
     deleted, blocked = vendor("0000100001", LOEVM="X"), vendor("0000100002", SPERR="X")
     _, payloads = accounts([deleted, blocked])
-    assert payloads["sap_ecc:vendor:100001"]["statecode"] == 1 and payloads["sap_ecc:vendor:100001"]["statuscode"] == 2
-    assert payloads["sap_ecc:vendor:100002"]["statecode"] == 0
+    assert payloads["sap_ecc.vendor.100001"]["statecode"] == 1 and payloads["sap_ecc.vendor.100001"]["statuscode"] == 2
+    assert payloads["sap_ecc.vendor.100002"]["statecode"] == 0
     result, payloads = accounts([deleted, blocked], deleted_records="skip", blocked_records="deactivate")
-    assert "sap_ecc:vendor:100001" not in payloads and payloads["sap_ecc:vendor:100002"]["statecode"] == 1
-    assert [e.source_key for e in result.excluded] == ["sap_ecc:vendor:100001"]
+    assert "sap_ecc.vendor.100001" not in payloads and payloads["sap_ecc.vendor.100002"]["statecode"] == 1
+    assert [e.source_key for e in result.excluded] == ["sap_ecc.vendor.100001"]
     # a deleted vendor whose customer side is active stays an active account, typed as a customer
     _, payloads = accounts([deleted], [customer(LIFNR="0000100001")])
-    assert payloads["sap_ecc:vendor:100001"]["statecode"] == 0
-    assert payloads["sap_ecc:vendor:100001"]["customertypecode"] == 3
+    assert payloads["sap_ecc.vendor.100001"]["statecode"] == 0
+    assert payloads["sap_ecc.vendor.100001"]["customertypecode"] == 3
 
 
 def test_blank_name_is_rejected_with_a_reason():
@@ -139,27 +139,27 @@ def test_purchase_order_becomes_an_opportunity_with_its_items_and_total():
     items = [item("00010", 3, "1250.00"), item("00020", 40, "18.40"), item("00030", 2, "9.99", LOEKZ="L")]
     result = purchase_orders([order()], items)
     [document] = result["document"].records
-    assert document.source_key == "sap_ecc:po:4500000001"
+    assert document.source_key == "sap_ecc.po.4500000001"
     assert document.payload["estimatedvalue"] == 3750.0 + 736.0, "deleted items do not count"
-    assert document.payload["customerid_account@odata.bind"] == "/accounts(mlc_externalid='sap_ecc:vendor:100001')"
+    assert document.payload["customerid_account@odata.bind"] == "/accounts(mlc_externalid='sap_ecc.vendor.100001')"
     assert document.payload["transactioncurrencyid@odata.bind"] == f"/transactioncurrencies({CURRENCIES['EUR']})"
-    assert document.refs == (("account", "sap_ecc:vendor:100001"),)
+    assert document.refs == (("account", "sap_ecc.vendor.100001"),)
     lines = {r.source_key: r for r in result["line"].records}
-    assert set(lines) == {"sap_ecc:po_item:4500000001/00010", "sap_ecc:po_item:4500000001/00020"}
-    line = lines["sap_ecc:po_item:4500000001/00020"]
-    assert line.payload["opportunityid@odata.bind"] == "/opportunities(mlc_externalid='sap_ecc:po:4500000001')"
+    assert set(lines) == {"sap_ecc.po_item.4500000001.00010", "sap_ecc.po_item.4500000001.00020"}
+    line = lines["sap_ecc.po_item.4500000001.00020"]
+    assert line.payload["opportunityid@odata.bind"] == "/opportunities(mlc_externalid='sap_ecc.po.4500000001')"
     assert line.payload["quantity"] == 40 and line.payload["priceperunit"] == 18.4
     assert line.payload["productdescription"] == "MAT-1001 Hydraulic pump 40 bar"
-    assert line.refs == (("opportunity", "sap_ecc:po:4500000001"),)
-    assert [e.source_key for e in result["line"].excluded] == ["sap_ecc:po_item:4500000001/00030"]
+    assert line.refs == (("opportunity", "sap_ecc.po.4500000001"),)
+    assert [e.source_key for e in result["line"].excluded] == ["sap_ecc.po_item.4500000001.00030"]
 
 
 def test_sales_order_mode_makes_orders_and_order_lines():
     result = purchase_orders([order()], [item("00010", 1, "145.00")], purchase_orders_as="salesorder")
     [document], [line] = result["document"].records, result["line"].records
     assert "estimatedvalue" not in document.payload and document.payload["paymenttermscode"] == 1
-    assert line.payload["salesorderid@odata.bind"] == "/salesorders(mlc_externalid='sap_ecc:po:4500000001')"
-    assert line.refs == (("salesorder", "sap_ecc:po:4500000001"),)
+    assert line.payload["salesorderid@odata.bind"] == "/salesorders(mlc_externalid='sap_ecc.po.4500000001')"
+    assert line.refs == (("salesorder", "sap_ecc.po.4500000001"),)
 
 
 def test_unknown_currency_rejects_the_order_and_its_lines_with_the_reason():

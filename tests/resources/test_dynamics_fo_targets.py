@@ -1,6 +1,6 @@
 """F&O as a target of the load loop, against the emulator over HTTP: customers and sales orders are looked up before
-they are written, many change sets go in one $batch call, a deal never becomes two orders (not after a lost answer,
-not on a rerun), and a deal that changed after its order was made is a conflict."""
+they are written, many change sets go in one $batch call, a deal never becomes two orders (a lost answer is in doubt,
+not sent again; a rerun finds the order), and a deal that changed after its order was made is a conflict."""
 
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.sandbox.faults import DROP, FaultPlan
@@ -70,12 +70,14 @@ def test_deals_become_one_order_each_with_their_lines_in_one_call_and_a_rerun_wr
     assert all(len(orders_of(emulator, ref)) == 1 for ref in REFS)
 
 
-def test_a_lost_answer_is_looked_up_not_sent_twice(fo):
+def test_a_lost_answer_is_in_doubt_neither_looked_up_nor_sent_twice(fo):
     emulator, resource = fo
     emulator.faults.add(FaultPlan(status=DROP, path_contains="$batch", drop_after_processing=True))
     with resource.open() as client:
         results = client.upsert("SalesOrderHeadersV2", [order(emulator, ref) for ref in REFS])
-    assert all(r.ok for r in results) and emulator.faults.injected == 1
+        assert client.counter.calls == {"GET": 1, "POST": 1}
+    assert [r.error_class for r in results] == ["in_doubt"] * 3 and emulator.faults.injected == 1
+    assert all(r.error_code == "RemoteProtocolError" for r in results)
     assert all(len(orders_of(emulator, ref)) == 1 for ref in REFS), "no second order for any deal"
 
 

@@ -60,14 +60,14 @@ def test_purchase_orders_become_orders_with_lines_and_target_totals_once(dataver
     with resource.open() as client:
         assert sync_all(client) == 3
         assert sync_all(client) == 0, "a rerun writes nothing"
-    [order] = emulator.rows("salesorder", mlc_externalid="sap_ecc:po:4500000001")
+    [order] = emulator.rows("salesorder", mlc_externalid="sap_ecc.po.4500000001")
     lines = emulator.rows("salesorderdetail", _salesorderid_value=order["salesorderid"])
     assert sorted(line["lineitemnumber"] for line in lines) == [10, 20]
     assert order["totalamount"] == order["totallineitemamount"] == 736.0 + 3750.0
     assert order["paymenttermscode"] == 1 and order["ordernumber"].startswith("ORD-")
     [usd] = emulator.rows("transactioncurrency", isocurrencycode="USD")
     assert order["_transactioncurrencyid_value"] == usd["transactioncurrencyid"]
-    [account] = emulator.rows("account", mlc_externalid="sap_ecc:vendor:100001")
+    [account] = emulator.rows("account", mlc_externalid="sap_ecc.vendor.100001")
     assert order["_customerid_value"] == account["accountid"]
     assert emulator.count("salesorder") == 2 and emulator.count("salesorderdetail") == 3
 

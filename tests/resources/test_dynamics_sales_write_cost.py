@@ -15,10 +15,10 @@ def accounts() -> list[TargetRecord]:
         payload = {"name": "BLOCKED Ltd" if n == 1234 else f"Account {n}", "customertypecode": 3}
         refs = ()
         if n % 10 == 5:  # a subsidiary of an earlier account
-            parent = f"acct:{n - 5}"
+            parent = f"acct-{n - 5}"
             payload["parentaccountid@odata.bind"] = f"/accounts(mlc_externalid='{parent}')"
             refs = (("account", parent),)
-        records.append(TargetRecord(f"acct:{n}", payload, refs))
+        records.append(TargetRecord(f"acct-{n}", payload, refs))
     return records
 
 

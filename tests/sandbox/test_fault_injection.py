@@ -57,6 +57,19 @@ def test_drop_before_and_after_processing(echo):
     assert emulator.handled == 1  # the second request was processed, its answer lost
 
 
+def test_a_reset_before_forwarding_reaches_nothing_and_a_reset_after_it_loses_only_the_answer(echo):
+    emulator, url = echo
+    plans = [{"reset": "before_forward"}, {"reset": "after_forward"}]
+    httpx.post(url + "/_admin/faults", json={"plans": plans})
+    with pytest.raises(httpx.ReadError, match="reset"):
+        httpx.get(url + "/things")
+    assert emulator.handled == 0
+    with pytest.raises(httpx.ReadError, match="reset"):
+        httpx.get(url + "/things")
+    assert emulator.handled == 1
+    assert httpx.get(url + "/things").status_code == 200
+
+
 def test_clock_jump_at_an_exact_request(echo):
     emulator, url = echo
     before = emulator.clock.now()

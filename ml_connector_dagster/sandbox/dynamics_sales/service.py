@@ -3,6 +3,10 @@ CRUD and upsert by primary or alternate key, bulk messages, `$batch`, queries wi
 top-level requests and `$batch` parts alike, so both behave the same.
 
 Codes and messages follow microsoft.md §2; where the reference is unsure, the choice is marked as a guess.
+
+URLs are read as the service reads them: percent-decoded (a request's path by the HTTP server, a `$batch` request
+line, an `@odata.id` and an `@odata.bind` here) before the key in them is parsed, and a key is refused where
+Dataverse cannot address one (`_UNADDRESSABLE`).
 """
 
 import base64
@@ -12,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from ml_connector_dagster.odata import key_predicate
+from ml_connector_dagster.odata import key_path
 from ml_connector_dagster.sandbox import odata_multipart as multipart
 from ml_connector_dagster.sandbox.dynamics_sales.store import Store, Transaction
 from ml_connector_dagster.sandbox.dynamics_sales.tables import BY_ENTITY_SET, LINE_PARENTS, TABLES, Table
@@ -29,6 +33,15 @@ MAX_PAGE = 5000
 _PATH = re.compile(r"^(?P<set>[A-Za-z_]\w*)(?:\((?P<key>.*)\))?(?:/(?P<action>Microsoft\.Dynamics\.CRM\.\w+))?$")
 _API_ROOT = re.compile(r"^.*?/api/data/v9\.[012]/")
 _BULK = ("CreateMultiple", "UpdateMultiple", "UpsertMultiple")
+# "If the data within a column that is used in an alternate key contains one of the following characters /, #, <,
+# >, *, %, &, :, \, ?, + then GET or PATCH actions won't work" (learn.microsoft.com, Define alternate keys using
+# Power Apps). So a row is never addressed by such a value: not in a URL, an @odata.id or an @odata.bind, all of
+# which the service reads as URLs, for a read, an upsert, a delete or a lookup alike. Storing such a value is
+# allowed ("if you only need uniqueness, this approach works"): a POST or a write by primary id keeps it. Guess at
+# the reply: IIS answers 400 "A potentially dangerous Request.Path value was detected from the client (:)" for
+# most of these before Dataverse sees the request, and `/ # ? +` split, end or double-escape the path; one 400 in
+# that wording, without a Dataverse code, stands for all eleven.
+_UNADDRESSABLE = frozenset("/#<>*%&:\\?+")
 _STANDARD_MESSAGES = ("Create", "Update", "Delete", "Retrieve", "RetrieveMultiple", "Upsert")
 
 
@@ -166,7 +179,7 @@ class DataverseService:
             )
         if key is not None and not isinstance(key, str):
             # The documentation's upsert example echoes the key form of the address.
-            entity_id = f"{root}/{table.entity_set}({key_predicate(key)})"
+            entity_id = f"{root}/{key_path(table.entity_set, key)}"
         return Reply(204, {"OData-EntityId": entity_id})
 
     def upsert(
@@ -209,7 +222,7 @@ class DataverseService:
                 row[table.primary_key] = key
             elif isinstance(key, dict):
                 for column, value in key.items():
-                    row.setdefault(column, value)
+                    row.setdefault(column, _checked(table, column, table.columns[column], value))
             row.setdefault(table.primary_key, str(uuid.uuid4()))
             row.update(createdon=now, statecode=row.get("statecode", 0), statuscode=row.get("statuscode", 1))
         self._check_unique(tx, table, row)
@@ -271,7 +284,7 @@ class DataverseService:
         return values
 
     def _bound_id(self, tx: Transaction, targets: tuple[str, ...], value: str) -> str:
-        path = _API_ROOT.sub("", value).lstrip("/")
+        path = unquote(_API_ROOT.sub("", value).lstrip("/"))
         match = _PATH.match(path)
         target = BY_ENTITY_SET.get(match["set"]) if match and match["key"] and not match["action"] else None
         if target is None or target.logical_name not in targets:
@@ -398,7 +411,7 @@ class DataverseService:
 
     def _target_key(self, table: Table, target: dict):
         if target.get("@odata.id"):
-            match = _PATH.match(_API_ROOT.sub("", target["@odata.id"]).lstrip("/"))
+            match = _PATH.match(unquote(_API_ROOT.sub("", target["@odata.id"]).lstrip("/")))
             if not match or BY_ENTITY_SET.get(match["set"]) is not table or match["key"] is None:
                 raise DataverseError(
                     400,
@@ -483,6 +496,13 @@ class DataverseService:
             items = multipart.parse_batch(request.headers.get("content-type", ""), request.body)
         except (multipart.BatchError, UnicodeDecodeError) as error:
             raise DataverseError(400, "0x80048d19", str(error)) from None
+        for item in items:
+            for part in item.requests if isinstance(item, multipart.ChangeSet) else [item]:
+                if not part.url.isascii():
+                    # A request line is US-ASCII (RFC 9112 §3.2). Guess: refused like one a space splits, whole.
+                    raise DataverseError(
+                        400, "0x80048d19", f"The batch part request line '{part.method} {part.url}' is not valid."
+                    )
         keep_going = "odata.continue-on-error" in request.headers.get("prefer", "")
         answers: list = []
         for item in items:
@@ -537,6 +557,11 @@ class DataverseService:
         except QueryError as error:
             raise DataverseError(400, error.code, str(error)) from None
         if isinstance(key, dict):
+            refused = [c for value in key.values() if isinstance(value, str) for c in value if c in _UNADDRESSABLE]
+            if refused:
+                raise DataverseError(
+                    400, "", f"A potentially dangerous Request.Path value was detected from the client ({refused[0]})."
+                )
             if set(key) == {table.primary_key}:
                 return key[table.primary_key]
             if not set(key) <= set(table.alternate_keys) or len(key) != 1:
@@ -586,7 +611,8 @@ def _checked(table: Table, name: str, column, value):
         raise _literal_error(value, "Edm.Int32")
     if column.type in ("Money", "Decimal") and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise _literal_error(value, "Edm.Decimal")
-    if column.max_length is not None and len(value) > column.max_length:
+    # MaxLength counts UTF-16 code units (guess: microsoft.md §2.4 says "characters"; nvarchar counts code units).
+    if column.max_length is not None and len(value.encode("utf-16-le")) // 2 > column.max_length:
         raise DataverseError(
             400,
             "0x80044331",

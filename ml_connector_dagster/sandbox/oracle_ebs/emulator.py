@@ -57,6 +57,7 @@ class OracleEbsEmulator(Emulator):
             self._db.commit()
         self._sessions: dict[str, datetime] = {}
         self.sessions_opened = 0
+        self.login_attempts = 0  # refused ones too: what EBS counts towards locking the account
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -82,6 +83,8 @@ class OracleEbsEmulator(Emulator):
 
     # authentication ----------------------------------------------------------------------------------------------
     async def _login(self, request: Request) -> Response:
+        with self._lock:
+            self.login_attempts += 1
         user = self._basic_user(request)
         if user is None:
             return _unauthorized()
