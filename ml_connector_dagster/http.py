@@ -306,7 +306,7 @@ class CannotConnect(ApiError, httpx.ConnectError):
 
     def __init__(self, system: str, host: str, reason: str, request: httpx.Request):
         super().__init__(system, f"cannot connect to {host} ({reason})")
-        self.request = request
+        self.request, self.reason = request, reason
 
 
 class NoAnswer(ApiError, httpx.ReadTimeout):
@@ -314,7 +314,7 @@ class NoAnswer(ApiError, httpx.ReadTimeout):
 
     def __init__(self, system: str, host: str, seconds: str, request: httpx.Request):
         super().__init__(system, f"no answer from {host} within {seconds} s")
-        self.request = request
+        self.request, self.reason = request, f"no answer within {seconds} s"
 
 
 @dataclass(frozen=True)

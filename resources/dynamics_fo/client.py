@@ -153,7 +153,8 @@ def _origin(url: httpx.URL) -> str:
 
 
 def _described(error: httpx.TransportError) -> str:
-    text = str(error).removeprefix(f"{error.system}: ") if isinstance(error, ApiError) else str(error)
+    # The http layer's CannotConnect and NoAnswer already name the host, which the caller's message names too.
+    text = getattr(error, "reason", None) or str(error)
     return f"{_kind(error)}: {text}" if text else _kind(error)
 
 

@@ -195,7 +195,21 @@ def assert_exactly_once(env: Env, flow: Flow) -> None:
     assert not lost, f"records left behind by a fault: {lost}"
 
 
-def at_once(job: str, *runs: tuple[Env, str]) -> list[dg.ExecuteInProcessResult]:
+@dataclass
+class Run:
+    result: dg.ExecuteInProcessResult
+    messages: list[str]  # what the run logged
+
+    @property
+    def waited(self) -> bool:
+        """Whether the run waited for another writer's lease: the runs did overlap, and the lease kept them apart."""
+        return any(WAITED in message for message in self.messages)
+
+
+WAITED = "waiting for another writer to finish"
+
+
+def at_once(job: str, *runs: tuple[Env, str]) -> list[Run]:
     """Starts the runs of `job` together, each (env, partition) in its own thread; answers their results in order.
 
     Each run has a Dagster instance of its own, as two deployments on one ledger have: a run on an instance with
@@ -209,7 +223,8 @@ def at_once(job: str, *runs: tuple[Env, str]) -> list[dg.ExecuteInProcessResult]
         with dg.DagsterInstance.ephemeral() as instance:
             start.wait()
             try:
-                results[index] = replace(runner, instance=instance).run(partition, job=job)
+                result = replace(runner, instance=instance).run(partition, job=job)
+                results[index] = Run(result, [entry.message or "" for entry in instance.all_logs(result.run_id)])
             except BaseException as error:  # the test thread re-raises it
                 results[index] = error
 

@@ -29,8 +29,8 @@ BEFORE_MIDNIGHT = datetime(2026, 10, 1, 23, 50, tzinfo=NOW.tzinfo)
 def test_the_first_runs_of_two_deployments_on_a_new_ledger_both_succeed_and_write_each_record_once(env):
     flow = EBS_TO_SALES
     env.sandbox[flow.target].faults.latency_ms = SLOW_TARGET_MS
-    results = at_once(flow.job, *((configured(env), partition) for partition in flow.partitions))
-    assert all(result.success for result in results)
+    runs = at_once(flow.job, *((configured(env), partition) for partition in flow.partitions))
+    assert all(run.result.success for run in runs)
     assert_exactly_once(env, flow)
 
 
@@ -39,10 +39,12 @@ def test_two_runs_of_one_partition_at_once_write_each_record_once(env, flow):
     flow.prepare(env)
     ledger_in_use(env)
     env.sandbox[flow.target].faults.latency_ms = SLOW_TARGET_MS
-    first, second = configured(env), configured(env)
+    # Small batches keep the first run's load going while the second arrives at it.
+    first, second = (configured(env, **{flow.target: {"batch_size": 10}}) for _ in range(2))
     for partition in flow.partitions:
-        results = at_once(flow.job, (first, partition), (second, partition))
-        assert all(result.success for result in results)
+        runs = at_once(flow.job, (first, partition), (second, partition))
+        assert all(run.result.success for run in runs)
+        assert any(run.waited for run in runs), "the runs must overlap at the load for the lease to be what is tested"
     assert_exactly_once(env, flow)
 
 
@@ -77,6 +79,6 @@ def ledger_in_use(env) -> None:
 def assert_two_days_at_once(env, flow) -> None:
     env.sandbox[flow.target].faults.latency_ms = SLOW_TARGET_MS
     first, second = configured(env), configured(env)
-    results = at_once(flow.job, (first, BEFORE_MIDNIGHT.date().isoformat()), (second, DAY))
-    assert all(result.success for result in results)
+    runs = at_once(flow.job, (first, BEFORE_MIDNIGHT.date().isoformat()), (second, DAY))
+    assert all(run.result.success for run in runs)
     assert_exactly_once(env, flow)
