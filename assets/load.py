@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from ml_connector_dagster.key_upgrade import refuse_first_format
 from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import accounted_for_check, duplicate_keys_check, load_metadata
@@ -102,6 +103,7 @@ def load_asset(
         # Held from the diff to the last ledger row and the check's heal: another run of this partition, an
         # overlapping one or another deployment on this ledger waits, then finds these records unchanged.
         with Lease(ledger, pair, target_object, run_id=run_id, log=context.log.warning) as lease:
+            refuse_first_format(ledger, pair, target, target_object)
             client = lease.guard(load.writer(resource.session()))
             calls, writes = client.counter.total, client.counter.writes
             sync_target = SyncTarget(pair, target_object, client, resource.batch_size)

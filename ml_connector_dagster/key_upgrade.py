@@ -20,6 +20,9 @@ For each object a Dataverse pair loads, holding the object's lease (no load of i
 
 Today's id is a function of the first one alone (`upgraded`): a step stopped halfway is finished by the next run,
 which finds only what is left, and a run with nothing left changes nothing. `dry_run` counts and changes nothing.
+
+Until then a load of such an object refuses to run (`refuse_first_format`), naming this command: it would write a
+second row of every record.
 """
 
 import logging
@@ -31,7 +34,6 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from ml_connector_dagster.code_location import build_pairs
 from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.ledger import Action, Ledger, audit_log, dead_letters, payload_hash, sync_state
 from ml_connector_dagster.mapping.common import external_id
@@ -61,6 +63,39 @@ def upgraded(key: str) -> str | None:
     return external_id(system, kind, *parts)
 
 
+class FirstFormatKeys(RuntimeError):
+    """A load of an object whose ledger still holds first-format external ids: it would find none of its records."""
+
+
+def refuse_first_format(ledger: Ledger, pair: str, target: str, target_object: str) -> None:
+    """Raises FirstFormatKeys when a load into Dynamics 365 Sales finds its ledger under the first format's ids: under
+    today's it would find neither the ledger's records nor the target's rows and create every record a second time."""
+    if target != TARGET:
+        return
+    prefix = pair.split("__")[0] + FIRST_SEPARATOR
+    with ledger.engine.connect() as conn:
+        found = [
+            conn.execute(
+                sa.select(table.c.source_key)
+                .where(
+                    table.c.pair == pair,
+                    table.c.target_object == target_object,
+                    table.c.source_key.startswith(prefix, autoescape=True),
+                    *only,
+                )
+                .limit(1)
+            ).scalar()
+            for table, only in ((sync_state, ()), (dead_letters, (dead_letters.c.resolved_at.is_(None),)))
+        ]
+    first = next((key for key in found if key and upgraded(key)), None)
+    if first is not None:
+        raise FirstFormatKeys(
+            f"{pair} {target_object}: the ledger holds external ids of the first format ({first!r}); a load under "
+            f"today's ({upgraded(first)!r}) would write every record again. Run `ml-connector upgrade-keys --pair "
+            f"{pair}` once (it moves the ledger and the target's rows), then run this again."
+        )
+
+
 @dataclass
 class Upgraded:
     pair: str
@@ -83,6 +118,9 @@ def upgrade_keys(
 ) -> list[Upgraded]:
     """`upgrade` for every object a pair loads into Dynamics 365 Sales (only `pair`'s, if given), through the
     target's resource `target("dynamics_sales")`. Raises LookupError for a pair that loads nothing there."""
+    # Imported here: the load asset imports this module for its guard, and the pairs import the load asset.
+    from ml_connector_dagster.code_location import build_pairs
+
     loads = [
         load
         for part in build_pairs(config)

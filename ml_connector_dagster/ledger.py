@@ -151,6 +151,20 @@ class SyncedRecord:
 
 
 @dataclass(frozen=True)
+class Truncated:
+    """A value the mapping rules cut to the target's length rather than send its record to dead letters. A cut value
+    looks like any other in the target, so every audit row of the record says what was cut."""
+
+    field: str
+    value: str  # whole, as the source had it
+    length: int  # of `value`, in the target's units (Dataverse: UTF-16 code units)
+    kept: int  # of what was sent, in the same units
+
+    def audited(self) -> dict:
+        return {"field": self.field, "length": self.length, "kept": self.kept, "value": self.value}
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What happened to one record in one run; the ledger turns it into state, audit and dead-letter rows."""
 
@@ -164,6 +178,18 @@ class Outcome:
     error_message: str | None = None
     resolve_after: datetime | None = None  # in doubt: when the target can no longer be processing the write
     refs: tuple[tuple[str, str], ...] = ()  # written: the records it refers to, (target object, source key)
+    truncated: tuple[Truncated, ...] = ()  # what the mapping cut in the payload this outcome is about
+
+    def changes(self) -> dict | None:
+        """The audit row's `changes`: the fields written or deleted (before → after), a failure's error, and
+        whatever the mapping cut to make the payload fit (`truncated`: field, length, kept, whole value)."""
+        if self.action in (*WRITTEN, Action.DELETED):
+            changes = changed_fields(self.previous, self.payload)
+        else:
+            changes = {"error": self.error_message} if self.action == Action.FAILED else None
+        if self.truncated:
+            changes = {**(changes or {}), "truncated": [cut.audited() for cut in self.truncated]}
+        return changes
 
 
 @dataclass(frozen=True)
@@ -361,9 +387,7 @@ class Ledger:
                             "target_id": o.target_id,
                             "action": o.action,
                             "at": now,
-                            "changes": changed_fields(o.previous, o.payload)
-                            if o.action in (*WRITTEN, Action.DELETED)
-                            else ({"error": o.error_message} if o.action == Action.FAILED else None),
+                            "changes": o.changes(),
                         }
                         for o in outcomes
                     ],
@@ -619,6 +643,9 @@ class Ledger:
             if not changes:
                 return letter
             stored = {**letter.payload, "payload": payload}
+            if "truncated" in stored:
+                # a value a person set is no longer the one the mapping cut
+                stored["truncated"] = [cut for cut in stored["truncated"] if cut["field"] not in changes]
             conn.execute(dead_letters.update().where(dead_letters.c.id == letter_id).values(payload=stored))
             conn.execute(
                 audit_log.insert().values(

@@ -20,6 +20,7 @@ from ml_connector_dagster.ledger import (
     Ledger,
     Outcome,
     SyncedRecord,
+    Truncated,
     payload_hash,
 )
 
@@ -31,16 +32,25 @@ class TargetRecord:
     source_key: str
     payload: dict
     refs: tuple[Ref, ...] = ()
+    truncated: tuple[Truncated, ...] = ()  # what the mapping cut to make the payload fit, for the audit log
 
     def dead_letter_payload(self) -> dict:
-        return {"payload": self.payload, "refs": [list(ref) for ref in self.refs]}
+        stored = {"payload": self.payload, "refs": [list(ref) for ref in self.refs]}
+        if self.truncated:
+            stored["truncated"] = [cut.audited() for cut in self.truncated]
+        return stored
 
     @classmethod
     def from_dead_letter(cls, letter: DeadLetter) -> "TargetRecord | None":
         stored = letter.payload or {}
         if stored.get("payload") is None:
             return None
-        return cls(letter.source_key, stored["payload"], tuple(tuple(ref) for ref in stored.get("refs", [])))
+        return cls(
+            letter.source_key,
+            stored["payload"],
+            tuple(tuple(ref) for ref in stored.get("refs", [])),
+            tuple(Truncated(**cut) for cut in stored.get("truncated", [])),
+        )
 
 
 @dataclass(frozen=True)
@@ -162,9 +172,15 @@ def load(
         letter = open_letters.get(key)
         if _may_be_in_flight(letter, now):
             # Not even replay sends it: the write may still land, and a second one would be applied too.
-            settled.append(Outcome(key, Action.SKIPPED, record.payload, error_message=letter.error_message))
+            settled.append(
+                Outcome(
+                    key, Action.SKIPPED, record.payload, error_message=letter.error_message, truncated=record.truncated
+                )
+            )
         elif not force and previous is not None and previous.payload_hash == digest:
-            settled.append(Outcome(key, Action.UNCHANGED, record.payload, previous.target_id))
+            settled.append(
+                Outcome(key, Action.UNCHANGED, record.payload, previous.target_id, truncated=record.truncated)
+            )
         elif (
             not force
             and letter is not None
@@ -172,7 +188,7 @@ def load(
             and letter.payload
             and payload_hash(letter.payload.get("payload")) == digest
         ):
-            settled.append(Outcome(key, Action.SKIPPED, record.payload))
+            settled.append(Outcome(key, Action.SKIPPED, record.payload, truncated=record.truncated))
         else:
             to_send[key] = record
     _record(ledger, summary, pair, target_object, settled, run_id, partition)
@@ -199,6 +215,7 @@ def load(
                     error_message="waiting for "
                     + ", ".join(f"{obj} {key}" for obj, key in missing)
                     + " to reach the target",
+                    truncated=record.truncated,
                 )
                 for record, missing in waiting
                 if record.source_key not in carried
@@ -227,6 +244,7 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
             record.dead_letter_payload(),
             error_class=ErrorClass.TRANSIENT,
             error_message="the target returned no result for this record",
+            truncated=record.truncated,
         )
     if not result.ok:
         return Outcome(
@@ -237,6 +255,7 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
             error_code=result.error_code,
             error_message=result.error_message or "rejected by the target",
             resolve_after=result.resolve_after,
+            truncated=record.truncated,
         )
     created = result.created if result.created is not None else previous is None
     return Outcome(
@@ -246,6 +265,7 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
         result.target_id or (previous.target_id if previous else None),
         previous=previous.payload if previous else None,
         refs=record.refs,
+        truncated=record.truncated,
     )
 
 

@@ -32,23 +32,11 @@ class Excluded:
     remove_from_target: bool = False
 
 
-@dataclass(frozen=True)
-class Truncated:
-    """A value of a record in `records` that the rules let the mapping cut to the target's length rather than send
-    the record to dead letters; kept whole here so that what was cut can be recorded with the record."""
-
-    source_key: str
-    field: str
-    value: str  # as the source had it
-    limit: int  # in the target's units (Dataverse: UTF-16 code units)
-
-
 @dataclass
 class MappingResult:
     records: list[TargetRecord] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
-    truncated: list[Truncated] = field(default_factory=list)
 
 
 # `.` joins an external id's parts and `~` starts an escape, so both are escaped inside a part, with the characters

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ml_connector_dagster.ledger import Truncated
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import (
     Excluded,
     MappingResult,
     Rejected,
-    Truncated,
     clean,
     describe,
     external_id,
@@ -219,9 +219,10 @@ def map_accounts(
         parent_id = party.PARENT_PARTY_ID or next(
             (v.PARENT_VENDOR_PARTY_ID for v in supplier if v.PARENT_VENDOR_PARTY_ID), None
         )
-        name, cut = clean(party.PARTY_NAME), None
+        name, cuts = clean(party.PARTY_NAME), ()
         if name and rules.truncate_long_names and units(name) > NAME_LIMIT:
-            name, cut = fit(name, NAME_LIMIT), Truncated(key, "name", name, NAME_LIMIT)
+            kept = fit(name, NAME_LIMIT)
+            name, cuts = kept, (Truncated("name", name, units(name), units(kept)),)
         fields = {
             "name": name,
             "accountnumber": clean(customer[0].ACCOUNT_NUMBER) if customer else None,
@@ -244,9 +245,7 @@ def map_accounts(
         if rules.vendor_flag_column:
             payload[rules.vendor_flag_column] = bool(supplier)
         refs = (("account", account_key(parent_id)),) if fields["parent"] else ()
-        result.records.append(TargetRecord(key, payload, refs))
-        if cut:
-            result.truncated.append(cut)
+        result.records.append(TargetRecord(key, payload, refs, cuts))
     return result
 
 

@@ -1,4 +1,5 @@
 from ml_connector_dagster.http import CallCounter
+from ml_connector_dagster.ledger import ErrorClass, Truncated
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster.mapping.common import Excluded, MappingResult
 from ml_connector_dagster.sync import SyncTarget, sync
@@ -9,14 +10,22 @@ PAIR, OBJ = "a__b", "CustomersV3"
 class UpsertOnlyWriter:
     """A target that creates and updates but has no way to delete (F&O, Salesforce today)."""
 
-    def __init__(self):
+    def __init__(self, refuse: frozenset[str] = frozenset()):
         self.counter = CallCounter()
         self.rows: dict[str, dict] = {}
+        self.refuse = refuse
 
     def upsert(self, target_object, records):
         self.counter.add("POST")
-        self.rows.update({record.source_key: record.payload for record in records})
-        return [WriteResult(record.source_key, True, f"id-{record.source_key}") for record in records]
+        self.rows.update(
+            {record.source_key: record.payload for record in records if record.source_key not in self.refuse}
+        )
+        return [
+            WriteResult(record.source_key, False, error_class=ErrorClass.VALIDATION, error_message="refused")
+            if record.source_key in self.refuse
+            else WriteResult(record.source_key, True, f"id-{record.source_key}")
+            for record in records
+        ]
 
     def existing_keys(self, target_object, known):
         return set(known) & set(self.rows)
@@ -41,3 +50,25 @@ def test_removing_from_a_target_that_does_not_delete_fails_each_written_record_w
     assert letter.source_key == "k1" and letter.error_class == "validation"
     assert letter.error_message.startswith(f"{OBJ}: this target does not delete records")
     assert ledger.synced_keys(PAIR, OBJ, ["k1"]) == {"k1"}, "the ledger still knows the record is in the target"
+
+
+def test_every_audit_row_of_a_record_whose_value_the_mapping_cut_says_what_was_cut_and_a_dead_letter_keeps_it(ledger):
+    cut = Truncated("name", "Ö" + "🚀" * 100, length=201, kept=159)
+    noted = {"field": "name", "length": 201, "kept": 159, "value": cut.value}
+    records = [
+        TargetRecord("k1", {"name": "Ö" + "🚀" * 79}, truncated=(cut,)),
+        TargetRecord("k2", {"name": "refused too"}, truncated=(cut,)),
+    ]
+    target = SyncTarget(PAIR, OBJ, UpsertOnlyWriter(refuse=frozenset({"k2"})), batch_size=10)
+    for run in ("r1", "r2"):
+        sync(MappingResult(records=records), target, ledger, run_id=run, partition=None)
+
+    created, unchanged = ledger.audit(source_key="k1")
+    assert (created["action"], unchanged["action"]) == ("created", "unchanged")
+    assert created["changes"] == {"name": [None, "Ö" + "🚀" * 79], "truncated": [noted]}
+    assert unchanged["changes"] == {"truncated": [noted]}
+    failed, skipped = ledger.audit(source_key="k2")
+    assert failed["changes"] == {"error": "refused", "truncated": [noted]}
+    assert skipped["changes"] == {"truncated": [noted]}
+    [letter] = ledger.open_dead_letters(PAIR)
+    assert TargetRecord.from_dead_letter(letter) == records[1], "a replay records the cut too"

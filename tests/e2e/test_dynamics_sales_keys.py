@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from ml_connector_dagster import cli
 from ml_connector_dagster.demo import verify
 from ml_connector_dagster.http import ApiError
-from ml_connector_dagster.key_upgrade import upgrade_keys, upgraded
+from ml_connector_dagster.key_upgrade import FirstFormatKeys, upgrade_keys, upgraded
 from ml_connector_dagster.ledger import dead_letters, sync_state
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as sap
@@ -22,9 +22,9 @@ from ml_connector_dagster.sandbox.dynamics_sales.tables import TABLES
 from ml_connector_dagster.sandbox.faults import FaultPlan
 from ml_connector_dagster.settings import settings
 from ml_connector_dagster.sync import SyncTarget, sync
+from tests.awkward import AWKWARD
 from tests.e2e.conftest import EBS_JOB, SAP_JOB, load_metadata
 
-AWKWARD = [*"/#<>*%&:\\?+", " ", "'", '"', "é", "日本", "🚀", "%41", "~", "."]
 ENTITY_SETS = {"account": "accounts", "contact": "contacts", "opportunity": "opportunities"}
 KEYED_TABLES = ("account", "contact", "opportunity", "opportunityproduct")
 QUOTE = "'"
@@ -245,3 +245,18 @@ def test_a_record_a_load_wrote_again_before_the_upgrade_is_reported_for_merging_
         tx.delete(TABLES["account"], old_row["accountid"])  # merged in Dynamics 365
     assert cli.main(["upgrade-keys", "--pair", EBS_JOB]) == 0
     assert not [k for k in keyed_rows(env)["account"] if ":" in k]
+
+
+def test_a_load_against_a_ledger_of_the_first_key_format_refuses_to_run_and_names_the_upgrade(cli_env):
+    env = cli_env
+    day = env.size.partition_keys()[0]
+    env.run(day, job=EBS_JOB)
+    as_the_first_format_left_them(env)
+    first = keyed_rows(env)
+    with pytest.raises(FirstFormatKeys, match=f"ml-connector upgrade-keys --pair {EBS_JOB}"):
+        env.run(day, job=EBS_JOB)
+    assert keyed_rows(env) == first, "no row written under today's ids beside the first ones"
+
+    assert cli.main(["upgrade-keys", "--pair", EBS_JOB]) == 0
+    assert env.run(day, job=EBS_JOB).success
+    assert not [key for rows in keyed_rows(env).values() for key, count in rows.items() if count > 1 or ":" in key]

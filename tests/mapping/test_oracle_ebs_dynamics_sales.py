@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
+from ml_connector_dagster.ledger import Truncated
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as m
-from ml_connector_dagster.mapping.common import Truncated
 
 KEY = "mlc_externalid"
 TODAY = date(2026, 11, 1)
@@ -131,7 +131,7 @@ def test_long_names_can_be_truncated_by_rule():
     assert len(result.records[0].payload["name"]) == 160
 
 
-def test_a_name_is_cut_in_utf16_units_never_inside_a_character_and_the_cut_is_reported_with_the_whole_name():
+def test_a_name_is_cut_in_utf16_units_never_inside_a_character_and_the_cut_goes_with_the_record_for_the_audit_log():
     rules = RULES.model_copy(update={"truncate_long_names": True})
     long_name = "Ö" + "🚀" * 100  # 201 UTF-16 code units in 101 characters
     result = accounts(
@@ -141,7 +141,8 @@ def test_a_name_is_cut_in_utf16_units_never_inside_a_character_and_the_cut_is_re
     )
     cut = result.records[0].payload["name"]
     assert cut == "Ö" + "🚀" * 79 and len(cut.encode("utf-16-le")) == 2 * 159
-    assert result.truncated == [Truncated("oracle_ebs.party.23", "name", long_name, 160)]
+    assert result.records[0].truncated == (Truncated("name", long_name, length=201, kept=159),)
+    assert result.records[1].truncated == ()
 
 
 def test_a_name_of_100_emoji_is_200_units_long_and_refused_without_the_rule():

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from ml_connector_dagster.sandbox.salesforce.emulator import CLIENT_ID, CLIENT_S
 from ml_connector_dagster.sandbox.salesforce.errors import SfError
 from ml_connector_dagster.sandbox.salesforce.ids import record_id
 from ml_connector_dagster.sandbox.server import SandboxServer
+from tests.awkward import AWKWARD
 
 START = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
@@ -597,3 +599,21 @@ def test_collections_update_by_id_across_types_through_simple_salesforce(org):
     )
     with pytest.raises(SalesforceMalformedRequest):
         sf.restful("composite/sobjects", method="PATCH", json={"records": [{"id": account["Id"], "Name": "N"}]})
+
+
+def test_an_external_id_in_a_url_is_read_percent_decoded_as_one_segment_so_any_character_round_trips_encoded(org):
+    emulator, url = org
+    sf = client(url)
+    for c in AWKWARD:
+        value = f"usmf/K{c}1"
+        path = f"ERP_Account_Number__c/{quote(value, safe='')}"
+        assert sf.Account.upsert(path, {"Name": "Before"}) == 201, value
+        assert sf.Account.upsert(path, {"Name": "After"}) == 200, value
+        assert sf.Account.get(path)["ERP_Account_Number__c"] == value
+    assert len(emulator.rows("Account")) == len(AWKWARD)
+
+    for value in ("usmf/K/1", "usmf/K#1", "usmf/K?1"):
+        with pytest.raises(SalesforceResourceNotFound):
+            sf.Account.get(f"ERP_Account_Number__c/{value}")
+    # A path's `+` is a plus, not a space (simple-salesforce issue #801: quote_plus in get_by_custom_id).
+    assert sf.Account.get("ERP_Account_Number__c/usmf%2FK+1")["ERP_Account_Number__c"] == "usmf/K+1"

@@ -3,6 +3,12 @@
 change sets. One dispatcher serves top-level requests and batch parts alike, so both behave the same.
 
 Behaviour follows microsoft.md §3 and §5.3; where the sheet is silent the choice is marked `# Guess:`.
+
+A key is read from a URL in two decodings. Guess (field reports, not Microsoft's pages: essrocks.io "D365 F&O, OData,
+Slashes, Pluses, and Double Encoding", cloudeya.org; the sheet is silent): the web server decodes the path once
+(the HTTP server here, `_part` for a `$batch` request line) and routes on it, a `\\` counting as a `/`, so a `/` in
+a key breaks the route unless it was encoded twice; the OData layer then decodes the key predicate again, as a form
+value (`+` is a space), before it reads the literals. An unencoded `#` or `?` ends the path before either.
 """
 
 import base64
@@ -10,9 +16,9 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit
 
-from ml_connector_dagster.odata import key_predicate
+from ml_connector_dagster.odata import key_path
 from ml_connector_dagster.sandbox import odata_multipart as multipart
 from ml_connector_dagster.sandbox.dynamics_fo.entities import ENTITIES, Entity
 from ml_connector_dagster.sandbox.dynamics_fo.errors import FoError, not_found
@@ -21,7 +27,7 @@ from ml_connector_dagster.sandbox.dynamics_fo.writes import Writer
 from ml_connector_dagster.sandbox.odata_query import QueryError, parse_filter, parse_key, parse_orderby, parse_select
 from ml_connector_dagster.sandbox.odata_reply import Joined, Reply, RolledBack
 
-_PATH = re.compile(r"^(?P<set>[A-Za-z_]\w*)(?:\((?P<key>.*)\))?(?:/(?P<tail>[A-Za-z_]\w*|\$count))?$")
+_PATH = re.compile(r"^(?P<set>[A-Za-z_]\w*)(?:\((?P<key>[^/]*)\))?(?:/(?P<tail>[A-Za-z_]\w*|\$count))?$")
 _ENUM_LITERAL = re.compile(r"Microsoft\.Dynamics\.DataEntities\.\w+'(\w*)'")
 _WILDCARD = re.compile(r"(\w+)\s+(eq|ne)\s+'((?:[^']|'')*\*(?:[^']|'')*)'")
 _DATA_ROOT = re.compile(r"^.*?/data/")
@@ -71,10 +77,17 @@ class FoService:
                     "value": [{"name": name, "kind": "EntitySet", "url": name} for name in ENTITIES],
                 },
             )
-        match = _PATH.match(request.path)
-        entity = ENTITIES.get(match["set"]) if match else None
+        match = _PATH.match(request.path.replace("\\", "/"))
+        if match is None:
+            # Guess: the routing's answer as the field reports quote it; the OData layer never sees the request.
+            raise FoError(
+                404,
+                f"No HTTP resource was found that matches the request URI '{request.path}'. No route data was found "
+                "for this request.",
+            )
+        entity = ENTITIES.get(match["set"])
         if entity is None:
-            raise not_found(match["set"] if match else request.path)
+            raise not_found(match["set"])
         if match["key"] is None:
             if match["tail"] is not None and match["tail"] != "$count":
                 raise not_found(match["tail"])
@@ -111,7 +124,8 @@ class FoService:
             body = {**body, **forced}
         with self._tx(tx, request.actor) as active:
             row = self.writer.create(active, entity, body, request.company)
-        location = f"{root}/{entity.entity_set}({key_text(entity, row)})"
+        # Guess: the Location's key encoded once, as the OData stack writes a URL.
+        location = f"{root}/{key_path(entity.entity_set, {name: str(row[name]) for name in entity.keys})}"
         return Reply(
             201,
             {"Location": location, "ETag": etag(row)},
@@ -289,11 +303,8 @@ def etag(row: dict) -> str:
     return f'W/"{base64.b64encode(text.encode()).decode()}"'
 
 
-def key_text(entity: Entity, row: dict) -> str:
-    return key_predicate({name: str(row[name]) for name in entity.keys})
-
-
 def _key(entity: Entity, text: str) -> dict:
+    text = unquote_plus(text)  # the OData layer's own decoding, after the routing's
     try:
         # A positional key (`CustomersV3('US-001')`) cannot address a compound key: the count check answers it.
         key = parse_key(text) if "=" in text else None

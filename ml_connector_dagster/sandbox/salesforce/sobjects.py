@@ -63,6 +63,10 @@ async def handle(org: Org, request: Request, version: str, parts: list[str]) -> 
         if not created and org.settings().pre_v46_upsert:
             return 204, None
         return (201 if created else 200), {"id": row["Id"], "success": True, "errors": [], "created": created}
+    if len(rest) > 2:
+        # No sObject resource has more segments: an External ID value's unencoded `/` makes these. Guess: answered
+        # as any unknown resource is (crm_targets.md §1.3, NOT_FOUND).
+        raise not_found()
     raise _not_allowed(method)
 
 
