@@ -148,6 +148,11 @@ def op_name(obj: MasterObject) -> str:
     return f"{obj.load.pair}__{obj.name}"
 
 
+def run_config(job: dg.JobDefinition, **config) -> dict:
+    """Run config giving each step of an initial-load job the same `InitialLoadConfig` (restart, page size)."""
+    return {"ops": {name: {"config": config} for name in job.graph.node_names()}}
+
+
 def initial_load_job(pair: str, objects: Sequence[MasterObject], *, description: str) -> dg.JobDefinition:
     """`<pair>__initial_load`: one step per master object, each after the one before it (the declared order is the
     dependency order); its steps share the run's process and so each system's session, as a pair's job does."""

@@ -1,6 +1,6 @@
 import pytest
-
 from ml_connector_dagster.assets.load import LoadTarget
+
 from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead, batched, load_object
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import MappingResult
