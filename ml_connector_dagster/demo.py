@@ -2,10 +2,11 @@
 the UI afterwards), a summary per object, and a check that each target agrees with its source. State persists under
 the home folder: a second run writes nothing.
 
-The runs: EBS and SAP ECC → Dynamics 365 Sales for every seeded day; F&O → Salesforce for every legal entity; then
-the sandbox's sales team works in Salesforce (closes deals on the synced accounts and products, opens new
-accounts), Salesforce → F&O runs for that day, and F&O → Salesforce once more, so the customers made from new
-accounts come back to their Accounts as ERP data (the round trip)."""
+The runs: first the go-live initial load of each pair that has one (the seeded EBS organizations last changed before
+the first seeded day arrive only this way); then EBS and SAP ECC → Dynamics 365 Sales for every seeded day; F&O →
+Salesforce for every legal entity; then the sandbox's sales team works in Salesforce (closes deals on the synced
+accounts and products, opens new accounts), Salesforce → F&O runs for that day, and F&O → Salesforce once more, so
+the customers made from new accounts come back to their Accounts as ERP data (the round trip)."""
 
 import json
 import os
@@ -21,6 +22,7 @@ from ml_connector_dagster import agreement
 from ml_connector_dagster.agreement import Agreement
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
+from ml_connector_dagster.initial_load import job_name, run_config
 from ml_connector_dagster.instance import ensure_embedded_instance
 from ml_connector_dagster.key_upgrade import upgrade_keys
 from ml_connector_dagster.ledger import Ledger
@@ -37,6 +39,7 @@ from ml_connector_dagster.settings import Settings
 
 DAILY_PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jobs
 PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR, reverse_mapping.PAIR)
+INITIAL_LOADS = (*DAILY_PAIRS, fo_mapping.PAIR)  # the reverse flow has none (docs/operators/go_live.md)
 TARGET_OF = {ebs_mapping.PAIR: "dynamics_sales", sap_mapping.PAIR: "dynamics_sales", fo_mapping.PAIR: "salesforce"}
 # How a pair's keys look in a target it shares: Dynamics 365 Sales holds EBS and SAP records side by side.
 KEY_PREFIX = {ebs_mapping.PAIR: key_prefix("oracle_ebs"), sap_mapping.PAIR: key_prefix("sap_ecc"), fo_mapping.PAIR: ""}
@@ -80,6 +83,13 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
                     )
                     _add_counts(summaries, result, label)
 
+            for pair in INITIAL_LOADS:
+                job = defs.resolve_job_def(job_name(pair))
+                result = job.execute_in_process(
+                    instance=instance, raise_on_error=True, run_config={**QUIET, **run_config(job)}
+                )
+                for step in job.graph.node_names():
+                    _add_step_counts(summaries, f"initial load {step}", result.output_for_node(step))
             for pair in DAILY_PAIRS:
                 run(pair, partitions or size.partition_keys())
             run(fo_mapping.PAIR, config.fo_legal_entities)
@@ -101,6 +111,13 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
         ],
         "agrees": all(a.agrees for a in agreement),
     }
+
+
+def _add_step_counts(summaries: dict[str, ObjectSummary], key: str, totals: dict) -> None:
+    summary = summaries.setdefault(key, ObjectSummary(key))
+    for name in COUNTS:
+        source = "read" if name == "source_rows" else name
+        setattr(summary, name, getattr(summary, name) + int(totals[source]))
 
 
 def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcessResult, label: str) -> None:
