@@ -1,6 +1,7 @@
 import pytest
 from ml_connector_dagster.assets.load import LoadTarget
 
+from ml_connector_dagster import cli
 from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead, batched, load_object
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import MappingResult
@@ -101,3 +102,10 @@ def test_a_restart_reads_from_the_first_record_even_when_an_interrupted_load_cou
     progress = run(restarted, target, ledger, restart=True, run_id="r2")
     assert restarted.pages_read == 5 and progress.resumed_after == 0
     assert progress.summary.unchanged == 15 and progress.summary.created == 8
+
+
+def test_the_cli_refuses_a_pair_without_an_initial_load_and_says_where_to_read_why(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ML_CONNECTOR_HOME", str(tmp_path))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    assert cli.main(["initial-load", "--pair", "salesforce__dynamics_fo"]) == 2
+    assert "docs/operators/go_live.md" in capsys.readouterr().err
