@@ -6,11 +6,14 @@ needs a party's rows from five tables that change on different days, so `party_s
 the parties any window touched (by PARTY_ID, 1,000 parties per call).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import dagster as dg
+import pandas as pd
 from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset
+
+from ml_connector_dagster.initial_load import SourceRead
 
 SYSTEM = "oracle_ebs"
 MAX_KEYS_PER_CALL = 1000
@@ -26,9 +29,9 @@ class Method:
     key: str
     description: str
 
-    def params(self, read: Read) -> dict[str, str]:
+    def params(self, resource) -> dict[str, str]:
         if self.method == "GET_PARTIES":
-            return {"P_PARENT_REL_CODE": read.resource.parent_relationship_code}
+            return {"P_PARENT_REL_CODE": resource.parent_relationship_code}
         return {}
 
 
@@ -57,28 +60,56 @@ METHODS = (
 )
 _BY_TABLE = {method.table: method for method in METHODS}
 SNAPSHOT_TABLES = ("hz_parties", "hz_cust_accounts", "hz_party_sites", "po_vendors", "po_vendor_sites_all")
+METHOD_TABLES = {method.table: Table((method.key,)) for method in METHODS}
+SNAPSHOT_PARTS = {table: METHOD_TABLES[table] for table in SNAPSHOT_TABLES}
 
 
 def _window_read(method: Method) -> Callable[[Read], list[dict]]:
     def read(read: Read) -> list[dict]:
-        return list(read.session.read_window(method.method, read.start, read.end, **method.params(read)))
+        return list(read.session.read_window(method.method, read.start, read.end, **method.params(read.resource)))
 
     return read
 
 
 def _read_parties(read: Read) -> dict[str, list[dict]]:
     party_ids = column_values(*read.inputs.values(), column="PARTY_ID")
+    read.metadata["parties"] = len(party_ids)
+    return read_parties(read.session, read.resource, party_ids)
+
+
+def read_parties(session, resource, party_ids: Iterable[str], tables: Iterable[str] = SNAPSHOT_TABLES) -> dict:
+    """The rows of `tables` (SNAPSHOT_TABLES: everything an account is made of) of these parties, whatever their
+    change stamp: table name → rows."""
     ordered = sorted(party_ids, key=_numeric_first)
-    read.metadata["parties"] = len(ordered)
     snapshot = {}
-    for table in SNAPSHOT_TABLES:
+    for table in tables:
         method = _BY_TABLE[table]
         rows = []
         for start in range(0, len(ordered), MAX_KEYS_PER_CALL):
             chunk = ",".join(ordered[start : start + MAX_KEYS_PER_CALL])
-            rows += read.session.read_keys(method.method, chunk, **method.params(read))
+            rows += session.read_keys(method.method, chunk, **method.params(resource))
         snapshot[table] = rows
     return snapshot
+
+
+def snapshot_frames(snapshot: dict[str, list[dict]]) -> dict[str, pd.DataFrame]:
+    """`read_parties`' rows as the party_snapshots asset holds them: one frame per table, one row per key."""
+    return {table: SNAPSHOT_PARTS[table].frame(rows) for table, rows in snapshot.items()}
+
+
+def party_pages(read: SourceRead) -> Iterator[list[str]]:
+    """Every organization and person party, `read.page_size` PARTY_IDs at a time in PARTY_ID order, from after the
+    stored position (a PARTY_ID): a keyset, so parties edited meanwhile are neither skipped nor read twice."""
+    after = read.after or "0"
+    while True:
+        rows, more = read.session.parties_after(after, read.page_size, **_BY_TABLE["hz_parties"].params(read.resource))
+        if not rows:
+            return
+        party_ids = [row["PARTY_ID"] for row in rows]
+        yield party_ids
+        if not more:
+            return
+        after = party_ids[-1]
 
 
 EXTRACTS = (
@@ -87,7 +118,7 @@ EXTRACTS = (
             SYSTEM,
             method.table,
             _window_read(method),
-            table=Table((method.key,)),
+            table=METHOD_TABLES[method.table],
             kinds=KINDS,
             overlap=True,
             description=f"{method.description}: rows whose change stamp falls in the partition's day (service "
@@ -100,7 +131,7 @@ EXTRACTS = (
         "party_snapshots",
         _read_parties,
         kinds=KINDS,
-        parts={table: Table((_BY_TABLE[table].key,)) for table in SNAPSHOT_TABLES},
+        parts=SNAPSHOT_PARTS,
         ins={table: dg.AssetKey([SYSTEM, table]) for table in SNAPSHOT_TABLES},
         description="Every party touched by the day's windows (party, customer account, site, vendor, vendor "
         "site), re-read whole by PARTY_ID: the complete input of the account mapping.",

@@ -7,7 +7,7 @@ vendor (KRED), customer (DEBI), purchasing document (EINKBELEG). Days are the SA
 its local date).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import dagster as dg
@@ -16,6 +16,9 @@ from ml_connector_dagster.resources.sap_ecc import SapReader
 from ml_connector_dagster.resources.sap_ecc.alpha import alpha_in
 from ml_connector_dagster.resources.sap_ecc.query import Condition, Select
 from ml_connector_dagster.resources.sap_ecc.tables import CDHDR, EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
+
+from ml_connector_dagster.http import ApiError
+from ml_connector_dagster.initial_load import SourceRead, batched
 
 SYSTEM = "sap_ecc"
 KINDS = frozenset({"sap"})
@@ -109,18 +112,44 @@ def _table_read(changes: TableChanges) -> Callable[[Read], list[dict]]:
 
 def _read_business_partners(read: Read) -> dict[str, list[dict]]:
     frames = read.inputs
-    vendors, customers = _related(
+    snapshot = business_partners(
         read.session,
         column_values(frames["lfa1"], frames["lfb1"], column="LIFNR"),
         column_values(frames["kna1"], frames["knb1"], column="KUNNR"),
     )
-    read.metadata.update(vendors=len(vendors), customers=len(customers))
+    read.metadata.update(vendors=len(snapshot["LFA1"]), customers=len(snapshot["KNA1"]))
+    return snapshot
+
+
+def business_partners(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) -> dict[str, list[dict]]:
+    """These vendors and customers whole (LFA1, LFB1, KNA1, KNB1), with the partners they are one company with."""
+    vendors, customers = _related(reader, vendor_keys, customer_keys)
     return {
         "LFA1": list(vendors.values()),
         "KNA1": list(customers.values()),
-        "LFB1": read_keys(read.session, LFB1, "LIFNR", vendors),
-        "KNB1": read_keys(read.session, KNB1, "KUNNR", customers),
+        "LFB1": read_keys(reader, LFB1, "LIFNR", vendors),
+        "KNB1": read_keys(reader, KNB1, "KUNNR", customers),
     }
+
+
+def key_pages(read: SourceRead, sap_table: SapTable) -> Iterator[list[str]]:
+    """Every key of a one-key table, `read.page_size` at a time in key order, after the stored position (a key in
+    internal form): a keyset, so a restart reads from there. Gateway orders by the key ($orderby); RFC_READ_TABLE
+    documents no order, and reading in primary-key order is a guess about its database SELECT, so an answer out of
+    order stops the load rather than store a position that would skip keys."""
+    [key] = sap_table.keys
+    after = (Condition(key, ">", read.after),) if read.after else ()
+    rows = read.session.select(Select(sap_table.name, (key,), sap_table.keys, after))
+    previous = read.after or ""
+    for page in batched((row[key] for row in rows), read.page_size):
+        if page[0] <= previous or page != sorted(page):
+            raise ApiError(
+                SYSTEM,
+                f"{sap_table.name} rows did not arrive in {key} order: the initial load cannot "
+                "store a position to go on from",
+            )
+        previous = page[-1]
+        yield page
 
 
 def _related(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) -> tuple[dict, dict]:

@@ -1,4 +1,4 @@
-"""`ml-connector`: demo, sandbox, ui, ping, dead-letters, replay, heal, upgrade-keys."""
+"""`ml-connector`: demo, sandbox, ui, ping, initial-load, dead-letters, replay, heal, upgrade-keys."""
 
 import argparse
 import json
@@ -22,9 +22,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve_sandbox():
+    from ml_connector_dagster.demo import SEED
     from ml_connector_dagster.sandbox.stack import build_sandbox
 
-    sandbox = build_sandbox(state_dir=settings().home / "sandbox", ports=SANDBOX_PORTS).start()
+    # the demo's seed: the sandbox and the demo share the home folder's state, and go live alike
+    sandbox = build_sandbox(state_dir=settings().home / "sandbox", ports=SANDBOX_PORTS, size=SEED).start()
     for name, url in sandbox.urls.items():
         # HTTP emulators have an admin surface; a side server (the Pub/Sub gRPC endpoint, host:port) has none.
         print(f"{name:17} {url}" + (f"   (admin: {url}/_admin/health)" if url.startswith("http") else "   (gRPC)"))
@@ -231,6 +233,44 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if all(run["success"] for run in answer["targets"].values()) else 1
 
 
+def _initial_load(args: argparse.Namespace) -> int:
+    """The pair's `<pair>__initial_load` job on the configured instance (as replay), so the run and its steps' counts
+    are in the UI too; it goes on after the last complete page of an interrupted run unless told to restart."""
+    import dagster as dg
+
+    from ml_connector_dagster.code_location import build_definitions
+    from ml_connector_dagster.demo import QUIET
+    from ml_connector_dagster.initial_load import job_name, run_config
+
+    config = settings()
+    _use_configured_instance(config.home)
+    defs = build_definitions(config)
+    name = job_name(args.pair)
+    if name not in {job.name for job in defs.jobs or ()}:
+        print(
+            f"ml-connector: {args.pair!r} has no initial load (docs/operators/go_live.md says which pairs do and why)",
+            file=sys.stderr,
+        )
+        return 2
+    job = defs.resolve_job_def(name)
+    options = {"restart": args.restart} | ({"page_size": args.page_size} if args.page_size else {})
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config={**QUIET, **run_config(job, **options)}
+        )
+    steps = {
+        node: result.output_for_node(node) if result.is_node_success(node) else None for node in job.graph.node_names()
+    }
+    print(json.dumps({"run_id": result.run_id, "success": result.success, "objects": steps}, indent=2))
+    if not result.success:
+        print(
+            f"ml-connector: the initial load stopped (run {result.run_id}, its log is in the UI); run the same command "
+            "again: it goes on after the last complete page",
+            file=sys.stderr,
+        )
+    return 0 if result.success else 1
+
+
 def _use_configured_instance(home: Path) -> None:
     """The Dagster instance of DAGSTER_HOME, else the embedded one under the home folder, so runs the CLI makes are
     in the UI afterwards."""
@@ -353,6 +393,18 @@ def main(argv: list[str] | None = None) -> int:
     webhooks.add_argument("--host", default="127.0.0.1")
     webhooks.add_argument("--port", type=int, default=8090)
     webhooks.set_defaults(run=_webhooks)
+    initial = commands.add_parser(
+        "initial-load",
+        help="go-live: every master record of a pair's source into its target, resumable (docs/operators/go_live.md)",
+    )
+    initial.add_argument("--pair", required=True, help="e.g. oracle_ebs__dynamics_sales")
+    initial.add_argument(
+        "--restart",
+        action="store_true",
+        help="read from the first record again, even if an interrupted load could go on",
+    )
+    initial.add_argument("--page-size", type=int, help="source records per page (1-1000, default 500)")
+    initial.set_defaults(run=_initial_load)
     letters = commands.add_parser("dead-letters", help="list open dead letters (with their ids), or edit one")
     replay = commands.add_parser("replay", help="re-send open dead letters from their stored payloads, per target")
     for sub in (letters, replay):

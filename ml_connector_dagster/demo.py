@@ -2,10 +2,11 @@
 the UI afterwards), a summary per object, and a check that each target agrees with its source. State persists under
 the home folder: a second run writes nothing.
 
-The runs: EBS and SAP ECC → Dynamics 365 Sales for every seeded day; F&O → Salesforce for every legal entity; then
-the sandbox's sales team works in Salesforce (closes deals on the synced accounts and products, opens new
-accounts), Salesforce → F&O runs for that day, and F&O → Salesforce once more, so the customers made from new
-accounts come back to their Accounts as ERP data (the round trip)."""
+The runs: first the go-live initial load of each pair that has one (the seeded EBS organizations last changed before
+the first seeded day arrive only this way); then EBS and SAP ECC → Dynamics 365 Sales for every seeded day; F&O →
+Salesforce for every legal entity; then the sandbox's sales team works in Salesforce (closes deals on the synced
+accounts and products, opens new accounts), Salesforce → F&O runs for that day, and F&O → Salesforce once more, so
+the customers made from new accounts come back to their Accounts as ERP data (the round trip)."""
 
 import json
 import os
@@ -21,6 +22,7 @@ from ml_connector_dagster import agreement
 from ml_connector_dagster.agreement import Agreement
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
+from ml_connector_dagster.initial_load import job_name, run_config
 from ml_connector_dagster.instance import ensure_embedded_instance
 from ml_connector_dagster.key_upgrade import upgrade_keys
 from ml_connector_dagster.ledger import Ledger
@@ -37,12 +39,15 @@ from ml_connector_dagster.settings import Settings
 
 DAILY_PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jobs
 PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR, reverse_mapping.PAIR)
+INITIAL_LOADS = (*DAILY_PAIRS, fo_mapping.PAIR)  # the reverse flow has none (docs/operators/go_live.md)
 TARGET_OF = {ebs_mapping.PAIR: "dynamics_sales", sap_mapping.PAIR: "dynamics_sales", fo_mapping.PAIR: "salesforce"}
 # How a pair's keys look in a target it shares: Dynamics 365 Sales holds EBS and SAP records side by side.
 KEY_PREFIX = {ebs_mapping.PAIR: key_prefix("oracle_ebs"), sap_mapping.PAIR: key_prefix("sap_ecc"), fo_mapping.PAIR: ""}
 # The summary is the demo's output; the runs' event logs are in the UI (`ml-connector ui`).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-SEED = SeedSize()
+# A go-live: most EBS organizations were last changed before the first seeded day, where only the initial load reads.
+SEED = SeedSize(dormant_parties=600)
+EVER = datetime(1900, 1, 1, tzinfo=UTC)  # before any change stamp: "every record the source holds"
 COUNTS = ("source_rows", "created", "updated", "unchanged", "deleted", "failed", "api_calls", "write_calls")
 
 
@@ -78,13 +83,20 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
                     )
                     _add_counts(summaries, result, label)
 
+            for pair in INITIAL_LOADS:
+                job = defs.resolve_job_def(job_name(pair))
+                result = job.execute_in_process(
+                    instance=instance, raise_on_error=True, run_config={**QUIET, **run_config(job)}
+                )
+                for step in job.graph.node_names():
+                    _add_step_counts(summaries, f"initial load {step}", result.output_for_node(step))
             for pair in DAILY_PAIRS:
                 run(pair, partitions or size.partition_keys())
             run(fo_mapping.PAIR, config.fo_legal_entities)
             sandbox["salesforce"].simulate_sales()
             run(reverse_mapping.PAIR, [sandbox["salesforce"].clock.now().astimezone(UTC).date().isoformat()])
             run(fo_mapping.PAIR, config.fo_legal_entities, " (round trip)")
-        agreement = verify(config, resources, size)
+        agreement = verify(config, resources)
     return {
         "objects": [asdict(s) for s in summaries.values()],
         "agreement": [
@@ -101,6 +113,13 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
     }
 
 
+def _add_step_counts(summaries: dict[str, ObjectSummary], key: str, totals: dict) -> None:
+    summary = summaries.setdefault(key, ObjectSummary(key))
+    for name in COUNTS:
+        source = "read" if name == "source_rows" else name
+        setattr(summary, name, getattr(summary, name) + int(totals[source]))
+
+
 def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcessResult, label: str) -> None:
     for event in result.get_asset_materialization_events():
         key = event.asset_key.to_user_string() + label
@@ -114,8 +133,9 @@ def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcess
                 setattr(summary, name, getattr(summary, name) + int(metadata[source].value))
 
 
-def verify(config: Settings, resources: dict, size: SeedSize, pairs: tuple[str, ...] = PAIRS) -> list[Agreement]:
-    """Maps each pair's whole source afresh and compares each expected record with the target, field by field."""
+def verify(config: Settings, resources: dict, pairs: tuple[str, ...] = PAIRS) -> list[Agreement]:
+    """Maps each pair's whole source afresh (every change stamp: the masters the initial load brought too) and
+    compares each expected record with the target, field by field."""
     ledger = Ledger(config.ledger_url)
     expected = {
         ebs_mapping.PAIR: _expected_from_oracle_ebs,
@@ -130,15 +150,14 @@ def verify(config: Settings, resources: dict, size: SeedSize, pairs: tuple[str, 
         with resources[TARGET_OF[pair]].open() as client:
             agreements += [
                 _compare(pair, target_object, result, client, ledger)
-                for target_object, result in expected[pair](config, resources, size, client)
+                for target_object, result in expected[pair](config, resources, client)
             ]
     return agreements
 
 
-def _expected_from_oracle_ebs(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
+def _expected_from_oracle_ebs(config: Settings, resources: dict, client) -> list[tuple]:
     ebs, key_column = resources["oracle_ebs"], resources["dynamics_sales"].external_id_column
-    start = datetime.combine(size.start_date, datetime.min.time(), UTC)
-    end = datetime.now(UTC) + timedelta(days=1)
+    start, end = EVER, datetime.now(UTC) + timedelta(days=1)
     with ebs.open() as service:
 
         def read(method: str, **params: str) -> pd.DataFrame:
@@ -161,7 +180,7 @@ def _expected_from_oracle_ebs(config: Settings, resources: dict, size: SeedSize,
     return [("account", accounts), ("contact", contacts)]
 
 
-def _expected_from_sap_ecc(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
+def _expected_from_sap_ecc(config: Settings, resources: dict, client) -> list[tuple]:
     rules = sap_mapping.load_pair_rules(config.mapping_file(sap_mapping.PAIR))
     with resources["sap_ecc"].open() as reader:
 
@@ -192,7 +211,7 @@ def _expected_from_sap_ecc(config: Settings, resources: dict, size: SeedSize, cl
     return [("account", accounts), (rules.document_object, orders["document"]), (rules.line_object, orders["line"])]
 
 
-def _expected_from_dynamics_fo(config: Settings, resources: dict, size: SeedSize, client) -> list[tuple]:
+def _expected_from_dynamics_fo(config: Settings, resources: dict, client) -> list[tuple]:
     rules = fo_mapping.load_pair_rules(config.mapping_file(fo_mapping.PAIR))
     with resources["dynamics_fo"].open() as fo:
         customers = [

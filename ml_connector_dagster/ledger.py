@@ -1,5 +1,6 @@
 """The sync ledger: what was sent where (sync_state), what failed (dead_letters), what happened (audit_log), what
-arrived by webhook (inbox), and who writes a target object now (leases). One SQL database: SQLite by default,
+arrived by webhook (inbox), who writes a target object now (leases), and how far each initial load got
+(initial_loads). One SQL database: SQLite by default,
 Postgres in production; tables are created on first use.
 """
 
@@ -99,6 +100,23 @@ leases = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# One row per (pair, master object) of a go-live initial load (ml_connector_dagster/initial_load.py): where the next
+# page starts, written after each page is loaded, so a killed load goes on after its last complete page.
+initial_loads = sa.Table(
+    "initial_loads",
+    metadata,
+    sa.Column("pair", sa.String(64), primary_key=True),
+    sa.Column("object", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Text),  # the source's own resume point (a key, an entity): null before the first page
+    sa.Column("pages", sa.Integer, nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
 )
 
 
@@ -257,6 +275,19 @@ class LeaseHolder:
             f"run {self.run_id or '(none: a command)'} on {self.host}, pid {self.pid}, since "
             f"{self.acquired_at:%Y-%m-%d %H:%M:%S} UTC (expires {self.expires_at:%H:%M:%S} UTC unless renewed)"
         )
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far an initial load of one master object got: `position` is where its next page starts (None: at the
+    beginning), `finished_at` is set once its last page is loaded."""
+
+    position: str | None
+    pages: int
+    records: int
+    run_id: str | None
+    started_at: datetime
+    finished_at: datetime | None
 
 
 def changed_fields(before: dict | None, after: dict | None) -> dict[str, list]:
@@ -703,6 +734,48 @@ class Ledger:
     def inbox_mark_processed(self, ids: Iterable[int]) -> None:
         with self.engine.begin() as conn:
             conn.execute(inbox.update().where(inbox.c.id.in_(list(ids))).values(processed_at=_now()))
+
+    # initial loads (ml_connector_dagster/initial_load.py) --------------------------------------------------------
+    def checkpoint(self, pair: str, object: str) -> Checkpoint | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(initial_loads).where(initial_loads.c.pair == pair, initial_loads.c.object == object)
+            ).first()
+        if row is None:
+            return None
+        return Checkpoint(row.position, row.pages, row.records, row.run_id, _utc(row.started_at), _utc(row.finished_at))
+
+    def start_initial_load(self, pair: str, object: str, *, run_id: str | None) -> None:
+        """From the first page again: a finished load read anew, or one restarted on purpose."""
+        now = _now()
+        values = dict(
+            position=None, pages=0, records=0, run_id=run_id, started_at=now, updated_at=now, finished_at=None
+        )
+        stmt = self._insert(initial_loads).values(pair=pair, object=object, **values)
+        with self.engine.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["pair", "object"], set_=values))
+
+    def advance_initial_load(self, pair: str, object: str, *, position: str, records: int, run_id: str | None) -> None:
+        """One more page loaded: the next starts at `position`."""
+        self._initial_load_row(
+            pair,
+            object,
+            position=position,
+            pages=initial_loads.c.pages + 1,
+            records=initial_loads.c.records + records,
+            run_id=run_id,
+        )
+
+    def finish_initial_load(self, pair: str, object: str, *, run_id: str | None) -> None:
+        self._initial_load_row(pair, object, run_id=run_id, finished_at=_now())
+
+    def _initial_load_row(self, pair: str, object: str, **values) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                initial_loads.update()
+                .where(initial_loads.c.pair == pair, initial_loads.c.object == object)
+                .values(updated_at=_now(), **values)
+            )
 
     # leases (ml_connector_dagster/lease.py holds them) ----------------------------------------------------------
     def clock(self) -> datetime:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import dagster as dg
 
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets
+from ml_connector_dagster.initial_load import MasterObject, initial_load_job
 from ml_connector_dagster.settings import Settings
 
 T = TypeVar("T")
@@ -100,11 +101,24 @@ class Build:
         )
 
     def polled_daily(
-        self, pair: str, extracts: Sequence[dg.AssetsDefinition], target: TargetAssets, *, description: str
+        self,
+        pair: str,
+        extracts: Sequence[dg.AssetsDefinition],
+        target: TargetAssets,
+        *,
+        description: str,
+        masters: Sequence[MasterObject],
     ) -> PairDefinitions:
-        """A pair with no events to wait for: its job, run by the daily schedule for the day that just ended."""
+        """A pair with no events to wait for: its job, run by the daily schedule for the day that just ended, and its
+        initial load."""
         job = self.job(pair, extracts, target.assets, description=description)
-        return PairDefinitions(extracts, target.assets, [job], [self.daily_schedule(job)], loads=target.loads)
+        return PairDefinitions(
+            extracts,
+            target.assets,
+            [job, initial_load(pair, masters)],
+            [self.daily_schedule(job)],
+            loads=target.loads,
+        )
 
     def daily_schedule(self, job: AssetJob) -> dg.ScheduleDefinition:
         """At the configured hour, the partition of the day that just ended."""
@@ -121,6 +135,18 @@ class Build:
             return dg.RunRequest(run_key=day, partition_key=day)
 
         return _schedule
+
+
+def initial_load(pair: str, masters: Sequence[MasterObject]) -> dg.JobDefinition:
+    """The go-live job of a pair: every master record of its source, whatever its change stamp, in the order given."""
+    source, target = pair.split("__")
+    return initial_load_job(
+        pair,
+        masters,
+        description=f"Go-live: every master record {source} holds ({', '.join(m.name for m in masters)}, in this "
+        f"order) into {target}, page by page; an interrupted run goes on after its last complete page. Run it "
+        "once before turning the schedules and sensors on (docs/operators/go_live.md).",
+    )
 
 
 def unique(items: Iterable[T]) -> list[T]:

@@ -1,13 +1,16 @@
 """Oracle EBS → Dynamics 365 Sales: account and contact payloads (pure mapping) and their loads (upserts by
 external id), with the agreement checks. Accounts load before contacts, which bind to their parent account."""
 
+from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
 import pandas as pd
+from ml_connector_dagster.assets import oracle_ebs
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 
+from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
@@ -19,6 +22,58 @@ ACCOUNT_PAYLOADS = dg.AssetKey([GROUP, "oracle_ebs_account_payloads"])
 CONTACT_PAYLOADS = dg.AssetKey([GROUP, "oracle_ebs_contact_payloads"])
 ACCOUNTS = LoadTarget(PAIR, "account", GROUP)
 CONTACTS = LoadTarget(PAIR, "contact", GROUP)
+
+
+def account_payloads(snapshot: dict[str, pd.DataFrame], rules: mapping.Rules, key_column: str) -> MappingResult:
+    return mapping.map_accounts(
+        frame_models(snapshot["hz_parties"], mapping.Party),
+        frame_models(snapshot["hz_cust_accounts"], mapping.CustAccount),
+        frame_models(snapshot["hz_party_sites"], mapping.PartySite),
+        frame_models(snapshot["po_vendors"], mapping.Vendor),
+        frame_models(snapshot["po_vendor_sites_all"], mapping.VendorSite),
+        rules,
+        key_column=key_column,
+        today=date.today(),
+    )
+
+
+def contact_payloads(contacts: pd.DataFrame, rules: mapping.Rules, key_column: str) -> MappingResult:
+    return mapping.map_contacts(frame_models(contacts, mapping.Contact), rules, key_column=key_column)
+
+
+def initial_load_objects(rules: mapping.Rules) -> list[MasterObject]:
+    """Every party whole (its customer accounts, sites, supplier rows) as accounts; then the contacts of every
+    organization, once every account they bind to is in. Both walk the parties in PARTY_ID order; a position is the
+    last PARTY_ID of a loaded page."""
+
+    def account_pages(read: SourceRead) -> Iterator[Page]:
+        for party_ids in oracle_ebs.party_pages(read):
+            snapshot = oracle_ebs.read_parties(read.session, read.resource, party_ids)
+            yield Page(oracle_ebs.snapshot_frames(snapshot), party_ids[-1], len(party_ids))
+
+    def contact_pages(read: SourceRead) -> Iterator[Page]:
+        for party_ids in oracle_ebs.party_pages(read):
+            rows = oracle_ebs.read_parties(read.session, read.resource, party_ids, ("hz_contacts",))["hz_contacts"]
+            contacts = oracle_ebs.METHOD_TABLES["hz_contacts"].frame(rows)
+            yield Page(contacts, party_ids[-1], len(contacts))
+
+    return [
+        MasterObject(
+            "accounts",
+            ACCOUNTS,
+            account_pages,
+            lambda snapshot, given: account_payloads(snapshot, rules, given.target.external_id_column),
+            "Every EBS party, whole, upserted as a Dataverse account (customers, suppliers or both), whatever its "
+            "change stamp.",
+        ),
+        MasterObject(
+            "contacts",
+            CONTACTS,
+            contact_pages,
+            lambda contacts, given: contact_payloads(contacts, rules, given.target.external_id_column),
+            "The contacts of every EBS organization, upserted as Dataverse contacts bound to their account.",
+        ),
+    ]
 
 
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules) -> TargetAssets:
@@ -36,16 +91,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
     def oracle_ebs_account_payloads(
         snapshot: dict[str, pd.DataFrame], dynamics_sales: DynamicsSalesResource
     ) -> dg.Output[MappingResult]:
-        result = mapping.map_accounts(
-            frame_models(snapshot["hz_parties"], mapping.Party),
-            frame_models(snapshot["hz_cust_accounts"], mapping.CustAccount),
-            frame_models(snapshot["hz_party_sites"], mapping.PartySite),
-            frame_models(snapshot["po_vendors"], mapping.Vendor),
-            frame_models(snapshot["po_vendor_sites_all"], mapping.VendorSite),
-            rules,
-            key_column=dynamics_sales.external_id_column,
-            today=date.today(),
-        )
+        result = account_payloads(snapshot, rules, dynamics_sales.external_id_column)
         return dg.Output(result, metadata=mapping_metadata(result))
 
     @dg.asset(
@@ -60,9 +106,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
     def oracle_ebs_contact_payloads(
         contacts: pd.DataFrame, dynamics_sales: DynamicsSalesResource
     ) -> dg.Output[MappingResult]:
-        result = mapping.map_contacts(
-            frame_models(contacts, mapping.Contact), rules, key_column=dynamics_sales.external_id_column
-        )
+        result = contact_payloads(contacts, rules, dynamics_sales.external_id_column)
         return dg.Output(result, metadata=mapping_metadata(result))
 
     accounts = load_asset(

@@ -2,12 +2,17 @@
 line payloads from the purchase order snapshots, and their loads. Accounts load first: documents bind to the
 vendor's account, lines to their document."""
 
+from collections.abc import Callable, Iterator
+
 import dagster as dg
 import pandas as pd
+from ml_connector_dagster.assets import sap_ecc
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 from ml_connector_dagster.resources.dynamics_sales.client import ENTITY_SETS
+from ml_connector_dagster.resources.sap_ecc.tables import KNA1, KNB1, LFA1, LFB1, SapTable
 
+from ml_connector_dagster.initial_load import MapInput, MasterObject, Page, SourceRead
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
@@ -17,6 +22,57 @@ PAIR = mapping.PAIR
 
 ACCOUNT_PAYLOADS = dg.AssetKey([GROUP, "sap_ecc_account_payloads"])
 ORDER_PAYLOADS = dg.AssetKey([GROUP, "sap_ecc_purchase_order_payloads"])
+ACCOUNTS = LoadTarget(PAIR, "account", GROUP)
+SAP_TABLES = {sap_table.name: sap_table for sap_table in (LFA1, LFB1, KNA1, KNB1)}
+
+
+def account_payloads(snapshot: dict[str, pd.DataFrame], rules: mapping.Rules) -> MappingResult:
+    return mapping.map_accounts(
+        frame_models(snapshot["LFA1"], mapping.Vendor),
+        frame_models(snapshot["LFB1"], mapping.CompanyCode),
+        frame_models(snapshot["KNA1"], mapping.Customer),
+        frame_models(snapshot["KNB1"], mapping.CompanyCode),
+        rules,
+    )
+
+
+def initial_load_objects(rules: mapping.Rules) -> list[MasterObject]:
+    """Every vendor (LFA1 in LIFNR order), then every customer (KNA1 in KUNNR order), each whole with the partners
+    it is one company with, as accounts: a customer linked to a vendor maps to the vendor's account again, which the
+    ledger finds unchanged. Purchase orders are documents, not masters: the daily partitions bring them
+    (docs/operators/go_live.md says how to reach back for open ones)."""
+
+    def partner_pages(sap_table: SapTable, vendors: bool) -> Callable[[SourceRead], Iterator[Page]]:
+        def pages(read: SourceRead) -> Iterator[Page]:
+            for keys in sap_ecc.key_pages(read, sap_table):
+                given = (set(keys), set()) if vendors else (set(), set(keys))
+                snapshot = sap_ecc.business_partners(read.session, *given)
+                frames = {name: sap_ecc.table(SAP_TABLES[name]).frame(rows) for name, rows in snapshot.items()}
+                yield Page(frames, keys[-1], len(keys))
+
+        return pages
+
+    def accounts(snapshot: dict[str, pd.DataFrame], _given: MapInput) -> MappingResult:
+        return account_payloads(snapshot, rules)
+
+    return [
+        MasterObject(
+            "vendors",
+            ACCOUNTS,
+            partner_pages(LFA1, vendors=True),
+            accounts,
+            "Every SAP vendor (LFA1, LFB1) with the customers that are the same company, upserted as Dataverse "
+            "accounts, whatever its creation date or change documents.",
+        ),
+        MasterObject(
+            "customers",
+            ACCOUNTS,
+            partner_pages(KNA1, vendors=False),
+            accounts,
+            "Every SAP customer (KNA1, KNB1) with the vendors that are the same company, upserted as Dataverse "
+            "accounts.",
+        ),
+    ]
 
 
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules) -> TargetAssets:
@@ -32,13 +88,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         "ones carry the reason.",
     )
     def sap_ecc_account_payloads(snapshot: dict[str, pd.DataFrame]) -> dg.Output[MappingResult]:
-        result = mapping.map_accounts(
-            frame_models(snapshot["LFA1"], mapping.Vendor),
-            frame_models(snapshot["LFB1"], mapping.CompanyCode),
-            frame_models(snapshot["KNA1"], mapping.Customer),
-            frame_models(snapshot["KNB1"], mapping.CompanyCode),
-            rules,
-        )
+        result = account_payloads(snapshot, rules)
         return dg.Output(result, metadata=mapping_metadata(result))
 
     @dg.asset(
@@ -70,12 +120,11 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         }
         return dg.Output(result, metadata=metadata)
 
-    accounts_target = LoadTarget(PAIR, "account", GROUP)
     documents_target = LoadTarget(PAIR, rules.document_object, GROUP)
     lines_target = LoadTarget(PAIR, rules.line_object, GROUP)
     load = {"partitions_def": partitions_def, "kinds": {"dynamics365"}}
     accounts = load_asset(
-        accounts_target,
+        ACCOUNTS,
         **load,
         plural="accounts",
         payloads_key=ACCOUNT_PAYLOADS,
@@ -103,5 +152,5 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
     )
     return TargetAssets(
         [sap_ecc_account_payloads, sap_ecc_purchase_order_payloads, accounts, documents, lines],
-        [accounts_target, documents_target, lines_target],
+        [ACCOUNTS, documents_target, lines_target],
     )

@@ -1,11 +1,17 @@
 """Dynamics 365 F&O → Salesforce (the forward flow): Account payloads from CustomersV3 and Product2 payloads from
 ReleasedProductsV2 of one legal entity (pure mapping), and their upserts by External ID."""
 
+from collections.abc import Callable, Iterator, Sequence
+
 import dagster as dg
 import pandas as pd
+from ml_connector_dagster.assets.dynamics_fo import extracts as fo
+from ml_connector_dagster.assets.extract import Table
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.resources.ledger import LedgerResource
 
+from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
+from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as mapping
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse
 from ml_connector_dagster.mapping.common import MappingResult
@@ -20,6 +26,44 @@ ACCOUNTS = LoadTarget(PAIR, "Account", GROUP)
 PRODUCTS = LoadTarget(PAIR, "Product2", GROUP)
 
 
+def account_payloads(customers: pd.DataFrame, rules: mapping.Rules, ledger: Ledger) -> MappingResult:
+    awaiting = ledger.target_ids_without(reverse.PAIR, reverse.CUSTOMERS, ["Account"])
+    return mapping.map_accounts(frame_models(customers, mapping.Customer), rules, frozenset(awaiting.values()))
+
+
+def product_payloads(products: pd.DataFrame) -> MappingResult:
+    return mapping.map_products(frame_models(products, mapping.ReleasedProduct))
+
+
+def initial_load_objects(rules: mapping.Rules, legal_entities: Sequence[str]) -> list[MasterObject]:
+    """Every customer and every released product of every legal entity: what the legal-entity partitions read too,
+    but page by page and resumable after the last entity read whole."""
+
+    def pages(entity_set: str, table: Table) -> Callable[[SourceRead], Iterator[Page]]:
+        def read(read: SourceRead) -> Iterator[Page]:
+            for frame, position in fo.entity_pages(read, entity_set, table, legal_entities):
+                yield Page(frame, position, len(frame))
+
+        return read
+
+    return [
+        MasterObject(
+            "accounts",
+            ACCOUNTS,
+            pages("CustomersV3", fo.CUSTOMERS),
+            lambda customers, given: account_payloads(customers, rules, given.ledger),
+            "Every F&O customer of every legal entity upserted as a Salesforce Account by External ID.",
+        ),
+        MasterObject(
+            "products",
+            PRODUCTS,
+            pages("ReleasedProductsV2", fo.PRODUCTS),
+            lambda products, _given: product_payloads(products),
+            "Every F&O released product of every legal entity upserted as a Salesforce Product2 by External ID.",
+        ),
+    ]
+
+
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules) -> TargetAssets:
     @dg.asset(
         key=ACCOUNT_PAYLOADS,
@@ -32,8 +76,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         "a Salesforce account wait until that account carries their key).",
     )
     def dynamics_fo_account_payloads(customers: pd.DataFrame, ledger: LedgerResource) -> dg.Output[MappingResult]:
-        awaiting = ledger.ledger().target_ids_without(reverse.PAIR, reverse.CUSTOMERS, ["Account"])
-        result = mapping.map_accounts(frame_models(customers, mapping.Customer), rules, frozenset(awaiting.values()))
+        result = account_payloads(customers, rules, ledger.ledger())
         return dg.Output(result, metadata=mapping_metadata(result))
 
     @dg.asset(
@@ -46,7 +89,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         description="Validated Salesforce Product2 payloads for the legal entity's released products.",
     )
     def dynamics_fo_product_payloads(products: pd.DataFrame) -> dg.Output[MappingResult]:
-        result = mapping.map_products(frame_models(products, mapping.ReleasedProduct))
+        result = product_payloads(products)
         return dg.Output(result, metadata=mapping_metadata(result))
 
     load = {"partitions_def": partitions_def, "kinds": {"salesforce"}}

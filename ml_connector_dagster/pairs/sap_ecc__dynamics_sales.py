@@ -8,12 +8,14 @@ from ml_connector_dagster.pair import Build, Pair, PairDefinitions
 
 
 def build(b: Build) -> PairDefinitions:
+    rules = b.rules(mapping.PAIR, mapping.load_pair_rules)
     return b.polled_daily(
         mapping.PAIR,
         b.shared("sap_ecc extracts", lambda: sap_ecc.extract_assets(b.daily)),
-        to_dynamics_sales.target_assets(b.daily, b.rules(mapping.PAIR, mapping.load_pair_rules)),
+        to_dynamics_sales.target_assets(b.daily, rules),
         description="Extract a day of SAP ECC vendor, customer and purchase order changes and "
         "upsert them into Dynamics 365 Sales.",
+        masters=to_dynamics_sales.initial_load_objects(rules),
     )
 
 

@@ -25,6 +25,8 @@ class SeedSize:
     fo_customers: int = 300
     start_date: date = date(2026, 10, 1)
     days: int = 28
+    # EBS organizations last changed before start_date: only the initial load (go-live) brings them
+    dormant_parties: int = 0
 
     def partition_keys(self) -> list[str]:
         return [date.fromordinal(self.start_date.toordinal() + n).isoformat() for n in range(self.days)]
@@ -52,6 +54,7 @@ def build_sandbox(
             vendors=size.vendors,
             start_date=size.start_date,
             days=size.days,
+            dormant=size.dormant_parties,
         ),
         SapEccEmulator(
             clock=clock,

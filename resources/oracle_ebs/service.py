@@ -41,6 +41,13 @@ class EbsService:
         """The rows of the given parties (comma-separated PARTY_IDs, at most 1,000), whatever their change stamp."""
         return list(self._pages(method, {"P_PARTY_IDS": party_ids, **params}))
 
+    def parties_after(self, party_id: str, limit: int, **params: str) -> tuple[list[dict], bool]:
+        """One page of parties in PARTY_ID order after `party_id` ("0": from the first), and whether more follow."""
+        output = self.call(
+            "GET_PARTIES", {"P_AFTER_PARTY_ID": party_id, "P_OFFSET": "0", "P_LIMIT": str(limit), **params}
+        )
+        return _items(output.get("X_ROWS"), "X_ROWS_ITEM"), output.get("X_HAS_MORE") == "Y"
+
     def _pages(self, method: str, params: dict[str, str]) -> Iterator[dict]:
         pages = OffsetPaginator(
             self.page_size,

@@ -181,7 +181,7 @@ def with_ledger(env: Env, **settings) -> Env:
 def assert_exactly_once(env: Env, flow: Flow) -> None:
     """The verdict: every expected record in the target as mapped (or waiting for a reason of its own), no target
     row twice for one source key, no record lost to a fault."""
-    agreements = verify(env.config, env.resources, env.size, pairs=(flow.job,))
+    agreements = verify(env.config, env.resources, pairs=(flow.job,))
     assert all(a.expected for a in agreements), f"a scenario with nothing to sync proves nothing: {agreements}"
     disagreeing = [a for a in agreements if not a.agrees]
     assert not disagreeing, disagreeing

@@ -1,5 +1,7 @@
 """A small sandbox, the real definitions and a test Dagster instance, per test: the whole path, nothing faked."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -75,17 +77,23 @@ def settings_for(tmp_path, size: SeedSize, ledger_url: str | None = None) -> Set
     )
 
 
-@pytest.fixture
-def env(tmp_path):
-    with build_sandbox(clock=Clock(frozen_at=NOW), size=SMALL) as sandbox:
-        config = settings_for(tmp_path, SMALL)
+@contextmanager
+def sandbox_env(tmp_path, size: SeedSize) -> Iterator[Env]:
+    with build_sandbox(clock=Clock(frozen_at=NOW), size=size) as sandbox:
+        config = settings_for(tmp_path, size)
         resources = sandbox_resources(
             config, sandbox.urls, oracle_ebs=FAST_RETRIES, sap_ecc=FAST_RETRIES, dynamics_sales=FAST_RETRIES
         )
         (tmp_path / "dagster").mkdir()
         with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
-            yield Env(sandbox, config, resources, build_definitions(config, resources), instance, SMALL)
+            yield Env(sandbox, config, resources, build_definitions(config, resources), instance, size)
             resources["ledger"].ledger().dispose()
+
+
+@pytest.fixture
+def env(tmp_path):
+    with sandbox_env(tmp_path, SMALL) as made:
+        yield made
 
 
 def load_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:

@@ -97,5 +97,5 @@ def test_sales_orders_deleted_in_f_and_o_are_made_again_once_and_their_new_numbe
     result = run(env, REVERSE, DAY)
     assert all(check.passed for check in result.get_asset_check_evaluations())
     assert deal_references(fo) == references, "each deal has its one order again"
-    [orders, _customers] = verify(env.config, env.resources, env.size, pairs=(REVERSE,))
+    [orders, _customers] = verify(env.config, env.resources, pairs=(REVERSE,))
     assert orders.agrees, orders  # each deal shows the number of its order, the new one where it was made again

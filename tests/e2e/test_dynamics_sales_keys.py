@@ -219,7 +219,7 @@ def test_a_ledger_and_a_target_of_the_first_key_format_are_upgraded_resumably_an
             for name, metadata in load_metadata(env.run(day, job=job)).items():
                 assert metadata.get("write_calls", 0) == 0, name
     assert keyed_rows(env) == today
-    for agreement in verify(env.config, env.resources, env.size, pairs=(EBS_JOB, SAP_JOB)):
+    for agreement in verify(env.config, env.resources, pairs=(EBS_JOB, SAP_JOB)):
         assert agreement.agrees, agreement
 
 

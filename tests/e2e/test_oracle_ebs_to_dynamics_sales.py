@@ -14,7 +14,7 @@ TODAY = NOW.date().isoformat()
 
 
 def agrees(env) -> bool:
-    report = verify(env.config, env.resources, env.size, pairs=(EBS_JOB,))
+    report = verify(env.config, env.resources, pairs=(EBS_JOB,))
     for agreement in report:
         assert agreement.agrees, agreement
     return True

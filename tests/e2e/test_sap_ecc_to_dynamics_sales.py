@@ -29,7 +29,7 @@ TODAY = NOW.date().isoformat()
 
 
 def agrees(env) -> bool:
-    for agreement in verify(env.config, env.resources, env.size, pairs=(PAIR,)):
+    for agreement in verify(env.config, env.resources, pairs=(PAIR,)):
         assert agreement.agrees, agreement
     return True
 

@@ -81,6 +81,22 @@ def test_rows_of_given_parties_whatever_their_day(ebs):
     assert {row["PARTY_ID"] for row in sites} == {str(customer)}
 
 
+def test_every_party_page_by_page_after_a_party_id_whatever_its_change_stamp(ebs):
+    emulator, url = ebs
+    expected = sorted(
+        int(row["PARTY_ID"]) for row in emulator.rows("HZ_PARTIES") if row["PARTY_TYPE"] in ("ORGANIZATION", "PERSON")
+    )
+    read, after, more = [], "0", True
+    with resource(url).open() as service:
+        while more:
+            rows, more = service.parties_after(after, 97)
+            read += [int(row["PARTY_ID"]) for row in rows]
+            after = rows[-1]["PARTY_ID"]
+        with pytest.raises(ApiError, match="not both"):
+            service.call("GET_PARTIES", {"P_AFTER_PARTY_ID": "0", "P_PARTY_IDS": "1001", "P_LIMIT": "5"})
+    assert read == expected
+
+
 def test_org_id_scopes_the_operating_unit_rows(ebs):
     _, url = ebs
     assert resource(url, org_id="ALL").org_id is None

@@ -1,5 +1,5 @@
 CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
-/* $Header: XXMLC_SYNC_PKG.pkb 120.2 2026/11/22 00:00:00 ml-connector-dagster ship $ */
+/* $Header: XXMLC_SYNC_PKG.pkb 120.3 2026/12/07 00:00:00 ml-connector-dagster ship $ */
 --
 -- Read-only by construction: every procedure is one SELECT ... BULK COLLECT. The package contains no INSERT,
 -- UPDATE, DELETE, MERGE, COMMIT or DDL. (MO_GLOBAL.INIT, called for the two org-striped procedures, fills its own
@@ -36,14 +36,16 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
   END bad_input;
 
   -- Validates the IN parameters shared by every procedure and parses P_PARTY_IDS.
-  -- x_by_party is 'Y' when P_PARTY_IDS was given (the window is then ignored), else 'N'.
+  -- x_by_party is 'Y' when P_PARTY_IDS was given (the window is then ignored), 'A' when p_after was (GET_PARTIES'
+  -- P_AFTER_PARTY_ID: the parties after it in PARTY_ID order, the window ignored too), else 'N'.
   PROCEDURE read_request (p_from      IN DATE,
                           p_to        IN DATE,
                           p_offset    IN NUMBER,
                           p_limit     IN NUMBER,
                           p_party_ids IN VARCHAR2,
                           x_ids       OUT NOCOPY sys.odcinumberlist,
-                          x_by_party  OUT VARCHAR2) IS
+                          x_by_party  OUT VARCHAR2,
+                          p_after     IN NUMBER DEFAULT NULL) IS
     l_start PLS_INTEGER := 1;
     l_comma PLS_INTEGER;
     l_item  VARCHAR2(32767);
@@ -56,6 +58,16 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     END IF;
 
     x_ids := sys.odcinumberlist();
+    IF p_after IS NOT NULL THEN
+      IF TRIM(p_party_ids) IS NOT NULL THEN
+        bad_input('Give P_PARTY_IDS or P_AFTER_PARTY_ID, not both');
+      END IF;
+      IF p_after <> TRUNC(p_after) OR p_after < 0 THEN
+        bad_input('P_AFTER_PARTY_ID must be a whole number, 0 or more');
+      END IF;
+      x_by_party := 'A';
+      RETURN;
+    END IF;
     IF TRIM(p_party_ids) IS NULL THEN
       x_by_party := 'N';
       IF p_from IS NULL OR p_to IS NULL THEN
@@ -171,6 +183,7 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
                          P_LIMIT IN NUMBER,
                          P_PARTY_IDS IN VARCHAR2,
                          P_PARENT_REL_CODE IN VARCHAR2 DEFAULT 'SUBSIDIARY_OF',
+                         P_AFTER_PARTY_ID IN NUMBER DEFAULT NULL,
                          X_ROWS OUT NOCOPY party_tbl,
                          X_HAS_MORE OUT NOCOPY VARCHAR2,
                          X_RETURN_STATUS OUT NOCOPY VARCHAR2,
@@ -182,7 +195,8 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     l_fetch    NUMBER := P_LIMIT + 1;
     l_code     hz_relationships.relationship_code%TYPE;
   BEGIN
-    read_request(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, P_OFFSET, P_LIMIT, P_PARTY_IDS, l_ids, l_by_party);
+    read_request(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, P_OFFSET, P_LIMIT, P_PARTY_IDS, l_ids, l_by_party,
+                 P_AFTER_PARTY_ID);
     -- ISG binds every declared parameter, an omitted one as NULL, so the DEFAULT in the spec never applies to a
     -- REST call: the NVL does.
     IF LENGTH(P_PARENT_REL_CODE) > 30 THEN
@@ -194,9 +208,20 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     -- and not ended; a start date in the future is accepted, because nothing updates the row on the day it starts
     -- and the change would otherwise never be seen. If several are active, the latest started wins. Every forward
     -- row of the code, active or not, feeds the stamp, so that ending a relationship changes the child.
+    --
+    -- P_AFTER_PARTY_ID is a keyset over the primary key (the initial load): a party edited while the pages are read
+    -- keeps its place, where an offset over (stamp, key) would move it behind the end and skip the party after it.
     WITH candidates AS (
       SELECT t.column_value party_id
         FROM TABLE(l_ids) t
+      UNION
+      SELECT party_id
+        FROM (SELECT p.party_id
+                FROM hz_parties p
+               WHERE l_by_party = 'A' AND p.party_id > P_AFTER_PARTY_ID
+                 AND p.party_type IN ('ORGANIZATION', 'PERSON')
+               ORDER BY p.party_id
+               FETCH FIRST l_offset + l_fetch ROWS ONLY)
       UNION
       SELECT p.party_id
         FROM hz_parties p
@@ -238,8 +263,8 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
            TO_CHAR(last_update_date, c_date_format)
       BULK COLLECT INTO X_ROWS
       FROM party_rows
-     WHERE l_by_party = 'Y' OR (stamp >= P_LAST_UPDATE_FROM AND stamp < P_LAST_UPDATE_TO)
-     ORDER BY stamp, party_id
+     WHERE l_by_party IN ('Y', 'A') OR (stamp >= P_LAST_UPDATE_FROM AND stamp < P_LAST_UPDATE_TO)
+     ORDER BY CASE WHEN l_by_party = 'A' THEN NULL ELSE stamp END, party_id
     OFFSET l_offset ROWS FETCH NEXT l_fetch ROWS ONLY;
 
     X_HAS_MORE := 'N';

@@ -1,5 +1,5 @@
 CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
-/* $Header: XXMLC_SYNC_PKG.pks 120.2 2026/11/22 00:00:00 ml-connector-dagster ship $ */
+/* $Header: XXMLC_SYNC_PKG.pks 120.3 2026/12/07 00:00:00 ml-connector-dagster ship $ */
 /*#
  * Read-only change feed of Trading Community customers and of suppliers for the ml-connector-dagster sync to
  * Dynamics 365 Sales. Every procedure returns either the rows whose change stamp lies in
@@ -163,6 +163,7 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
  * @param P_LIMIT Number of rows to return, 1 to 1000
  * @param P_PARTY_IDS Comma-separated PARTY_IDs, at most 1000; when given the window is ignored and these parties are returned
  * @param P_PARENT_REL_CODE HZ_RELATIONSHIPS.RELATIONSHIP_CODE whose forward row links a child party to its parent
+ * @param P_AFTER_PARTY_ID When given (and P_PARTY_IDS not), the window is ignored and the parties with a greater PARTY_ID are returned in PARTY_ID order: the initial load reads every party this way, page after page
  * @param X_ROWS The rows of the page
  * @param X_HAS_MORE Y when rows exist beyond P_OFFSET + P_LIMIT, else N
  * @param X_RETURN_STATUS S success, E invalid input, U unexpected error
@@ -178,6 +179,7 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                          P_LIMIT IN NUMBER,
                          P_PARTY_IDS IN VARCHAR2,
                          P_PARENT_REL_CODE IN VARCHAR2 DEFAULT 'SUBSIDIARY_OF',
+                         P_AFTER_PARTY_ID IN NUMBER DEFAULT NULL,
                          X_ROWS OUT NOCOPY party_tbl,
                          X_HAS_MORE OUT NOCOPY VARCHAR2,
                          X_RETURN_STATUS OUT NOCOPY VARCHAR2,

@@ -42,7 +42,14 @@ class OracleEbsEmulator(Emulator):
     settings: OracleEbsSettings
 
     def __init__(
-        self, *, parties: int = 3000, vendors: int = 400, start_date: date = date(2026, 10, 1), days: int = 28, **kwargs
+        self,
+        *,
+        parties: int = 3000,
+        vendors: int = 400,
+        start_date: date = date(2026, 10, 1),
+        days: int = 28,
+        dormant: int = 0,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         path = self.state_dir / "oracle_ebs.sqlite" if self.state_dir else None
@@ -53,7 +60,7 @@ class OracleEbsEmulator(Emulator):
             for statement in schema.ddl():
                 self._db.execute(statement)
             if fresh:
-                seed(self._db, SeedSize(parties, vendors, start_date, days), self.seed)
+                seed(self._db, SeedSize(parties, vendors, start_date, days, dormant), self.seed)
             self._db.commit()
         self._sessions: dict[str, datetime] = {}
         self.sessions_opened = 0

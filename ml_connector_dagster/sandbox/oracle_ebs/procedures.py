@@ -1,6 +1,7 @@
 """The six read procedures of XXMLC_SYNC_PKG as SQL over the seeded base tables, following
 docs/contributors/oracle_ebs_service_contract.md: window on the row's change stamp (the greatest LAST_UPDATE_DATE of
-the joined rows) or a list of PARTY_IDs, ordered by (stamp, key), offset/limit paging, every value a string."""
+the joined rows) or a list of PARTY_IDs, ordered by (stamp, key), or for GET_PARTIES the parties after a PARTY_ID in
+PARTY_ID order (the initial load's keyset); offset/limit paging, every value a string."""
 
 import sqlite3
 from dataclasses import dataclass
@@ -169,7 +170,16 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
         "offset": offset,
     }
     party_ids = [p.strip() for p in (params.get("P_PARTY_IDS") or "").split(",") if p.strip()]
-    if party_ids:
+    after = params.get("P_AFTER_PARTY_ID") if method == "GET_PARTIES" else None
+    order = "STAMP, ROW_KEY"
+    if after not in (None, ""):
+        if party_ids:
+            raise InputError("Give P_PARTY_IDS or P_AFTER_PARTY_ID, not both")
+        binds["after"] = _number(params, "P_AFTER_PARTY_ID", 0)
+        if binds["after"] < 0:
+            raise InputError("P_AFTER_PARTY_ID must be a whole number, 0 or more")
+        where, order = "ROW_KEY > :after", "ROW_KEY"
+    elif party_ids:
         if len(party_ids) > MAX_PARTY_IDS:
             raise InputError(f"P_PARTY_IDS holds {len(party_ids)} ids; at most {MAX_PARTY_IDS}")
         if not all(p.isdigit() for p in party_ids):
@@ -184,7 +194,7 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
         binds.update(start=start, end=end)
         where = "STAMP >= :start AND STAMP < :end"
     cursor = db.execute(
-        f"SELECT * FROM ({procedure.sql}) WHERE {where} ORDER BY STAMP, ROW_KEY LIMIT :limit OFFSET :offset", binds
+        f"SELECT * FROM ({procedure.sql}) WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset", binds
     )
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]

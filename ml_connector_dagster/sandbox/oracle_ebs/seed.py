@@ -122,6 +122,7 @@ class SeedSize:
     vendors: int
     start_date: date
     days: int
+    dormant: int = 0  # organizations (with accounts, sites, contacts) last changed before start_date
 
 
 class _Ids:
@@ -153,13 +154,14 @@ class _Seeder:
     def __init__(self, db: sqlite3.Connection, size: SeedSize, rng: random.Random):
         self.db, self.size, self.rng, self.id = db, size, rng, _Ids()
         self.first_day = datetime.combine(size.start_date, datetime.min.time())
+        self.stamp_from, self.stamp_days = self.first_day, size.days  # where change stamps fall
 
     def stamp(self) -> str:
-        moment = self.first_day + timedelta(days=self.rng.randrange(self.size.days), seconds=self.rng.randrange(86400))
-        return _text(moment)
+        days = self.rng.randrange(self.stamp_days)
+        return _text(self.stamp_from + timedelta(days=days, seconds=self.rng.randrange(86400)))
 
     def created(self) -> str:
-        return _text(self.first_day - timedelta(days=self.rng.randrange(30, 3000)))
+        return _text(self.stamp_from - timedelta(days=self.rng.randrange(30, 3000)))
 
     def insert(self, table: str, **row) -> None:
         self.db.execute(
@@ -178,6 +180,17 @@ class _Seeder:
                     self.contact(party_id)
         self.hierarchies(clean)
         self.suppliers(clean)
+        self.dormant()
+
+    def dormant(self) -> None:
+        """Organizations nobody has touched for months before the start date, as most masters are at go-live: no
+        day's window reads them, only the initial load. Drawn after everything else, so the rest of the seed is the
+        same with or without them."""
+        self.stamp_from, self.stamp_days = self.first_day - timedelta(days=1000), 900
+        for index in range(self.size.parties, self.size.parties + self.size.dormant):
+            party_id = self.organization(index, [])
+            if index % 10 != 9 and self.rng.random() < 0.5:
+                self.contact(party_id)
 
     # customers ---------------------------------------------------------------------------------------------------
     def name(self) -> str:

@@ -1,0 +1,211 @@
+"""The go-live initial load (docs/operators/go_live.md): every master record a pair's source holds, whatever its change
+stamp, into the target, object after object in dependency order (accounts before the contacts that bind to them).
+
+The daily partitions read what changed; at go-live most masters last changed long before the start date and would
+never be read. So a pair declares its master objects, each as how to read the source page by page in key order from a
+stored position (`MasterObject.pages`) and how to map one page (`MasterObject.map`, around the pair's pure mapping).
+Each page goes through the same `sync` as a daily load, under the same lease, and the ledger's `initial_loads` row
+then moves to the page's position. So:
+
+- memory holds one page, never the table;
+- a load killed mid-way goes on after its last complete page; the records of the page it was killed in are unchanged
+  for the ledger by then, or written again by external id (upserts), never twice;
+- a load that finished reads everything again next time, and on a synced target that costs reads only (the diff).
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, TypeVar
+
+import dagster as dg
+from pydantic import Field
+
+from ml_connector_dagster.assets.load import LoadTarget
+from ml_connector_dagster.lease import Lease
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.loading import LoadSummary
+from ml_connector_dagster.mapping.common import MappingResult
+from ml_connector_dagster.materialize import load_metadata
+from ml_connector_dagster.sync import SyncTarget, sync
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SourceRead:
+    """What a source's pages are read with: its resource and session, the stored position to go on after (None: from
+    the first record) and how many source records a page holds."""
+
+    resource: Any
+    session: Any
+    after: str | None
+    page_size: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of source records as the object's `map` takes them; `position` is where the next page starts, stored
+    once this one is loaded; `count` is how many source records it holds."""
+
+    rows: Any
+    position: str
+    count: int
+
+
+@dataclass(frozen=True)
+class MapInput:
+    """What a page's mapping may consult besides the page: the target's resource (its key column, its currencies) and
+    the ledger. Reading them is the caller's I/O; the mapping it hands them to stays pure."""
+
+    target: Any
+    ledger: Ledger
+
+
+@dataclass(frozen=True)
+class MasterObject:
+    """`name` names the checkpoint and the job's step (`<pair>__<name>`); several objects may load one target object
+    (SAP vendors and customers are both accounts)."""
+
+    name: str
+    load: LoadTarget
+    pages: Callable[[SourceRead], Iterator[Page]]
+    map: Callable[[Any, MapInput], MappingResult]
+    description: str
+
+
+def batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`size` rows at a time from a stream, holding no more than that (itertools.batched is Python 3.12)."""
+    stream = iter(rows)
+    while page := list(islice(stream, size)):
+        yield page
+
+
+@dataclass
+class Progress:
+    pages: int = 0
+    read: int = 0
+    summary: LoadSummary = field(default_factory=LoadSummary)
+    resumed_after: int = 0  # pages an earlier, interrupted run had loaded
+
+
+def load_object(
+    obj: MasterObject,
+    *,
+    source: SourceRead,
+    target: Any,
+    ledger: Ledger,
+    run_id: str | None,
+    restart: bool,
+    log: Callable[[str], None],
+    warn: Callable[[str], None],
+) -> Progress:
+    """Loads one master object page by page from its checkpoint (or from the beginning when it finished before, never
+    started, or `restart`)."""
+    pair = obj.load.pair
+    checkpoint = ledger.checkpoint(pair, obj.name)
+    progress = Progress()
+    if restart or checkpoint is None or checkpoint.finished_at is not None or checkpoint.position is None:
+        ledger.start_initial_load(pair, obj.name, run_id=run_id)
+        after = None
+    else:
+        after, progress.resumed_after = checkpoint.position, checkpoint.pages
+        log(f"{pair} {obj.name}: going on after page {checkpoint.pages} ({checkpoint.records} records, {after})")
+    writer = obj.load.writer(target.session())
+    for page in obj.pages(SourceRead(source.resource, source.session, after, source.page_size)):
+        result = obj.map(page.rows, MapInput(target, ledger))
+        with Lease(ledger, pair, obj.load.target_object, run_id=run_id, log=warn) as lease:
+            sync_target = SyncTarget(pair, obj.load.target_object, lease.guard(writer), target.batch_size)
+            summary = sync(result, sync_target, ledger, run_id=run_id, partition=None, source_rows=page.count)
+            ledger.advance_initial_load(pair, obj.name, position=page.position, records=page.count, run_id=run_id)
+        progress.pages += 1
+        progress.read += page.count
+        progress.summary.include(summary)
+        log(
+            f"{pair} {obj.name}: page {progress.resumed_after + progress.pages} loaded, {progress.read} records "
+            f"read by this run (created {progress.summary.created}, updated {progress.summary.updated}, unchanged "
+            f"{progress.summary.unchanged}, failed {progress.summary.failed})"
+        )
+    ledger.finish_initial_load(pair, obj.name, run_id=run_id)
+    return progress
+
+
+class InitialLoadConfig(dg.Config):
+    restart: bool = Field(
+        default=False, description="read from the first record again, even when an interrupted load could go on"
+    )
+    page_size: int = Field(
+        default=500, ge=1, le=1000, description="source records per page: what one step holds in memory at a time"
+    )
+
+
+def job_name(pair: str) -> str:
+    return f"{pair}__initial_load"
+
+
+def op_name(obj: MasterObject) -> str:
+    """Unique in the code location (Dagster wants op names unique across jobs): the pair's, then the object's."""
+    return f"{obj.load.pair}__{obj.name}"
+
+
+def run_config(job: dg.JobDefinition, **config) -> dict:
+    """Run config giving each step of an initial-load job the same `InitialLoadConfig` (restart, page size)."""
+    return {"ops": {name: {"config": config} for name in job.graph.node_names()}}
+
+
+def initial_load_job(pair: str, objects: Sequence[MasterObject], *, description: str) -> dg.JobDefinition:
+    """`<pair>__initial_load`: one step per master object, each after the one before it (the declared order is the
+    dependency order); its steps share the run's process and so each system's session, as a pair's job does."""
+    source = pair.split("__")[0]
+    steps = [_object_op(source, obj) for obj in objects]
+
+    @dg.job(name=job_name(pair), description=description, executor_def=dg.in_process_executor)
+    def _job():
+        done = None
+        for step in steps:
+            done = step(done) if done is not None else step()
+
+    return _job
+
+
+def _object_op(source: str, obj: MasterObject) -> dg.OpDefinition:
+    target_system = obj.load.target
+
+    @dg.op(
+        name=op_name(obj),
+        ins={"after": dg.In(dg.Nothing)},
+        pool=f"{target_system}_api",
+        required_resource_keys={source, target_system, "ledger"},
+        description=obj.description,
+    )
+    def _load(context: dg.OpExecutionContext, config: InitialLoadConfig) -> dict:
+        source_resource = getattr(context.resources, source)
+        target = getattr(context.resources, target_system)
+        session = source_resource.session()
+        writer_counter = target.session().counter
+        calls = session.counter.total + writer_counter.total
+        writes = writer_counter.writes
+        progress = load_object(
+            obj,
+            source=SourceRead(source_resource, session, None, config.page_size),
+            target=target,
+            ledger=context.resources.ledger.ledger(),
+            run_id=context.run.run_id,
+            restart=config.restart,
+            log=context.log.info,
+            warn=context.log.warning,
+        )
+        totals = {
+            **load_metadata(
+                progress.summary,
+                api_calls=session.counter.total + writer_counter.total - calls,
+                write_calls=writer_counter.writes - writes,
+            ),
+            "read": progress.read,
+            "pages": progress.pages,
+            "resumed_after_pages": progress.resumed_after,
+        }
+        context.add_output_metadata(totals)
+        return totals
+
+    return _load
