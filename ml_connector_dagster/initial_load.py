@@ -22,6 +22,7 @@ import dagster as dg
 from pydantic import Field
 
 from ml_connector_dagster.assets.load import LoadTarget
+from ml_connector_dagster.key_upgrade import refuse_first_format
 from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import LoadSummary
@@ -115,6 +116,7 @@ def load_object(
     for page in obj.pages(SourceRead(source.resource, source.session, after, source.page_size)):
         result = obj.map(page.rows, MapInput(target, ledger))
         with Lease(ledger, pair, obj.load.target_object, run_id=run_id, log=warn) as lease:
+            refuse_first_format(ledger, pair, obj.load.target, obj.load.target_object)
             sync_target = SyncTarget(pair, obj.load.target_object, lease.guard(writer), target.batch_size)
             summary = sync(result, sync_target, ledger, run_id=run_id, partition=None, source_rows=page.count)
             ledger.advance_initial_load(pair, obj.name, position=page.position, records=page.count, run_id=run_id)

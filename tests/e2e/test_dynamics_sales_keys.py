@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from ml_connector_dagster import cli
 from ml_connector_dagster.demo import verify
 from ml_connector_dagster.http import ApiError
+from ml_connector_dagster.initial_load import job_name
 from ml_connector_dagster.key_upgrade import FirstFormatKeys, upgrade_keys, upgraded
 from ml_connector_dagster.ledger import dead_letters, sync_state
 from ml_connector_dagster.loading import TargetRecord
@@ -255,6 +256,9 @@ def test_a_load_against_a_ledger_of_the_first_key_format_refuses_to_run_and_name
     first = keyed_rows(env)
     with pytest.raises(FirstFormatKeys, match=f"ml-connector upgrade-keys --pair {EBS_JOB}"):
         env.run(day, job=EBS_JOB)
+    initial_load = env.defs.resolve_job_def(job_name(EBS_JOB))
+    with pytest.raises(FirstFormatKeys, match=f"ml-connector upgrade-keys --pair {EBS_JOB}"):
+        initial_load.execute_in_process(instance=env.instance)
     assert keyed_rows(env) == first, "no row written under today's ids beside the first ones"
 
     assert cli.main(["upgrade-keys", "--pair", EBS_JOB]) == 0
