@@ -31,6 +31,10 @@ class TargetRecord:
     source_key: str
     payload: dict
     refs: tuple[Ref, ...] = ()
+    # Why this payload may only update a record the connector wrote earlier, never create one (an account inactive
+    # at the source: Dataverse creates every record active, and nobody needs a new record that is already retired).
+    # A record the ledger never saw written is skipped with this reason.
+    update_only: str | None = None
 
     def dead_letter_payload(self) -> dict:
         return {"payload": self.payload, "refs": [list(ref) for ref in self.refs]}
@@ -163,6 +167,8 @@ def load(
         if _may_be_in_flight(letter, now):
             # Not even replay sends it: the write may still land, and a second one would be applied too.
             settled.append(Outcome(key, Action.SKIPPED, record.payload, error_message=letter.error_message))
+        elif record.update_only and previous is None:
+            settled.append(Outcome(key, Action.SKIPPED, None, error_message=record.update_only))
         elif not force and previous is not None and previous.payload_hash == digest:
             settled.append(Outcome(key, Action.UNCHANGED, record.payload, previous.target_id))
         elif (

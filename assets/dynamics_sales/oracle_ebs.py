@@ -1,12 +1,11 @@
 """Oracle EBS → Dynamics 365 Sales: account and contact payloads (pure mapping) and their loads (upserts by
 external id), with the agreement checks. Accounts load before contacts, which bind to their parent account."""
 
-from datetime import date
-
 import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
@@ -28,13 +27,16 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         partitions_def=partitions_def,
         ins={"snapshot": dg.AssetIn(key=["oracle_ebs", "party_snapshots"])},
         kinds={"python"},
-        code_version="1",
-        description="Validated Dataverse account payloads for the parties that changed: "
-        "customers, suppliers or both, with billing address and parent account; "
-        "invalid ones carry the reason.",
+        code_version="2",
+        description="Validated Dataverse account payloads for the parties that changed or whose supplier ended "
+        "that day: customers, suppliers or both, active or not as of the day's end, with billing address and "
+        "parent account; invalid ones carry the reason.",
     )
     def oracle_ebs_account_payloads(
-        snapshot: dict[str, pd.DataFrame], dynamics_sales: DynamicsSalesResource
+        context: dg.AssetExecutionContext,
+        snapshot: dict[str, pd.DataFrame],
+        dynamics_sales: DynamicsSalesResource,
+        oracle_ebs: OracleEbsResource,
     ) -> dg.Output[MappingResult]:
         result = mapping.map_accounts(
             frame_models(snapshot["hz_parties"], mapping.Party),
@@ -44,7 +46,8 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
             frame_models(snapshot["po_vendor_sites_all"], mapping.VendorSite),
             rules,
             key_column=dynamics_sales.external_id_column,
-            today=date.today(),
+            # the day's end, not the wall clock: a backfill of an old day maps it as it was then
+            as_of=oracle_ebs.server_time(context.partition_time_window.end),
         )
         return dg.Output(result, metadata=mapping_metadata(result))
 
@@ -54,7 +57,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         partitions_def=partitions_def,
         ins={"contacts": dg.AssetIn(key=["oracle_ebs", "hz_contacts"])},
         kinds={"python"},
-        code_version="1",
+        code_version="2",
         description="Validated Dataverse contact payloads bound to their parent account.",
     )
     def oracle_ebs_contact_payloads(

@@ -557,7 +557,9 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     read_request(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, P_OFFSET, P_LIMIT, P_PARTY_IDS, l_ids, l_by_party);
 
     -- AP_SUPPLIERS, the R12 base table behind the PO_VENDORS view, is not org-striped. The parent supplier's
-    -- PARTY_ID is returned so the connector can link the hierarchy without reading the parent.
+    -- PARTY_ID is returned so the connector can link the hierarchy without reading the parent. A supplier whose
+    -- END_DATE_ACTIVE falls in the window is returned too: it stops being active that day without anyone
+    -- editing it, and the connector must see it in that day's run.
     WITH candidates AS (
       SELECT s.vendor_id
         FROM ap_suppliers s
@@ -566,7 +568,12 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
       SELECT s.vendor_id
         FROM ap_suppliers s
        WHERE l_by_party = 'N'
-         AND s.last_update_date >= P_LAST_UPDATE_FROM AND s.last_update_date < P_LAST_UPDATE_TO)
+         AND s.last_update_date >= P_LAST_UPDATE_FROM AND s.last_update_date < P_LAST_UPDATE_TO
+      UNION
+      SELECT s.vendor_id
+        FROM ap_suppliers s
+       WHERE l_by_party = 'N'
+         AND s.end_date_active >= P_LAST_UPDATE_FROM AND s.end_date_active < P_LAST_UPDATE_TO)
     SELECT TO_CHAR(s.vendor_id), s.segment1, s.vendor_name, s.vendor_name_alt, s.vendor_type_lookup_code,
            TO_CHAR(s.party_id), s.num_1099, s.vat_registration_num, s.enabled_flag,
            TO_CHAR(s.start_date_active, c_date_format), TO_CHAR(s.end_date_active, c_date_format),
@@ -626,6 +633,13 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
         FROM ap_supplier_sites_all ss
        WHERE l_by_party = 'N'
          AND ss.last_update_date >= P_LAST_UPDATE_FROM AND ss.last_update_date < P_LAST_UPDATE_TO
+         AND ss.org_id IN (SELECT org_id FROM orgs)
+      UNION
+      -- a site whose INACTIVE_DATE falls in the window stops being a pay site that day, unedited
+      SELECT ss.vendor_site_id
+        FROM ap_supplier_sites_all ss
+       WHERE l_by_party = 'N'
+         AND ss.inactive_date >= P_LAST_UPDATE_FROM AND ss.inactive_date < P_LAST_UPDATE_TO
          AND ss.org_id IN (SELECT org_id FROM orgs))
     SELECT TO_CHAR(ss.vendor_site_id), TO_CHAR(ss.vendor_id), TO_CHAR(s.party_id), ss.vendor_site_code,
            TO_CHAR(ss.org_id), ss.address_line1, ss.address_line2, ss.address_line3, ss.address_line4, ss.city,

@@ -266,7 +266,8 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                           X_MSG_DATA OUT NOCOPY VARCHAR2);
 
 /*#
- * Returns suppliers (AP_SUPPLIERS) with the party of the parent supplier.
+ * Returns suppliers (AP_SUPPLIERS) with the party of the parent supplier: those changed in the window and those
+ * whose END_DATE_ACTIVE falls in it (they stop being active that day without an edit).
  * @param P_LAST_UPDATE_FROM Start of the change window, inclusive, in database server time
  * @param P_LAST_UPDATE_TO End of the change window, exclusive, in database server time
  * @param P_OFFSET Number of rows to skip, 0 or more
@@ -293,7 +294,8 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                          X_MSG_DATA OUT NOCOPY VARCHAR2);
 
 /*#
- * Returns supplier sites (AP_SUPPLIER_SITES_ALL) in the operating units of the request, with the supplier's party.
+ * Returns supplier sites (AP_SUPPLIER_SITES_ALL) in the operating units of the request, with the supplier's party:
+ * those changed in the window and those whose INACTIVE_DATE falls in it.
  * @param P_LAST_UPDATE_FROM Start of the change window, inclusive, in database server time
  * @param P_LAST_UPDATE_TO End of the change window, exclusive, in database server time
  * @param P_OFFSET Number of rows to skip, 0 or more

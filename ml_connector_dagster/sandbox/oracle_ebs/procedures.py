@@ -12,8 +12,11 @@ MAX_PARTY_IDS = 1000
 
 @dataclass(frozen=True)
 class Procedure:
-    sql: str  # selects the row columns plus STAMP, ROW_KEY and FILTER_PARTY
+    sql: str  # selects the row columns plus STAMP, ROW_KEY and FILTER_PARTY (and ENDS where `ends`)
     dates: tuple[str, ...] = ("LAST_UPDATE_DATE",)
+    # ENDS is the day the row stops being active (a supplier's END_DATE_ACTIVE, a site's INACTIVE_DATE): a window
+    # holding it returns the row too, as nobody edits a row when that day comes
+    ends: bool = False
 
 
 def _latest(*columns: str) -> str:
@@ -126,9 +129,11 @@ PROCEDURES = {
         SELECT s.VENDOR_ID, s.SEGMENT1, s.VENDOR_NAME, s.VENDOR_NAME_ALT, s.VENDOR_TYPE_LOOKUP_CODE, s.PARTY_ID,
                s.NUM_1099, s.VAT_REGISTRATION_NUM, s.ENABLED_FLAG, s.START_DATE_ACTIVE, s.END_DATE_ACTIVE,
                s.PARENT_VENDOR_ID, parent.PARTY_ID AS PARENT_VENDOR_PARTY_ID, s.TERMS_ID, s.CREATION_DATE,
-               s.LAST_UPDATE_DATE, s.LAST_UPDATE_DATE AS STAMP, s.VENDOR_ID AS ROW_KEY, s.PARTY_ID AS FILTER_PARTY
+               s.LAST_UPDATE_DATE, s.LAST_UPDATE_DATE AS STAMP, s.END_DATE_ACTIVE AS ENDS, s.VENDOR_ID AS ROW_KEY,
+               s.PARTY_ID AS FILTER_PARTY
         FROM AP_SUPPLIERS s LEFT JOIN AP_SUPPLIERS parent ON parent.VENDOR_ID = s.PARENT_VENDOR_ID""",
         ("START_DATE_ACTIVE", "END_DATE_ACTIVE", "CREATION_DATE", "LAST_UPDATE_DATE"),
+        ends=True,
     ),
     "GET_VENDOR_SITES": Procedure(
         """
@@ -136,10 +141,11 @@ PROCEDURES = {
                ss.ADDRESS_LINE2, ss.ADDRESS_LINE3, ss.ADDRESS_LINE4, ss.CITY, ss.STATE, ss.ZIP, ss.PROVINCE,
                ss.COUNTRY, ss.PAY_SITE_FLAG, ss.PURCHASING_SITE_FLAG, ss.PRIMARY_PAY_SITE_FLAG, ss.INACTIVE_DATE,
                ss.EMAIL_ADDRESS, ss.AREA_CODE, ss.PHONE, ss.LAST_UPDATE_DATE, ss.LAST_UPDATE_DATE AS STAMP,
-               ss.VENDOR_SITE_ID AS ROW_KEY, s.PARTY_ID AS FILTER_PARTY
+               ss.INACTIVE_DATE AS ENDS, ss.VENDOR_SITE_ID AS ROW_KEY, s.PARTY_ID AS FILTER_PARTY
         FROM AP_SUPPLIER_SITES_ALL ss JOIN AP_SUPPLIERS s ON s.VENDOR_ID = ss.VENDOR_ID
         WHERE (:org_id IS NULL OR ss.ORG_ID = :org_id)""",
         ("INACTIVE_DATE", "LAST_UPDATE_DATE"),
+        ends=True,
     ),
 }
 
@@ -182,7 +188,9 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
         if start >= end:
             raise InputError("P_LAST_UPDATE_FROM must be before P_LAST_UPDATE_TO")
         binds.update(start=start, end=end)
-        where = "STAMP >= :start AND STAMP < :end"
+        where = "(STAMP >= :start AND STAMP < :end)"
+        if procedure.ends:
+            where += " OR (ENDS >= :start AND ENDS < :end)"
     cursor = db.execute(
         f"SELECT * FROM ({procedure.sql}) WHERE {where} ORDER BY STAMP, ROW_KEY LIMIT :limit OFFSET :offset", binds
     )
@@ -194,7 +202,7 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
 def _render(row: dict, dates: tuple[str, ...]) -> dict:
     out = {}
     for name, value in row.items():
-        if name in ("STAMP", "ROW_KEY", "FILTER_PARTY"):
+        if name in ("STAMP", "ENDS", "ROW_KEY", "FILTER_PARTY"):
             continue
         if value is None or value == "":
             out[name] = None
