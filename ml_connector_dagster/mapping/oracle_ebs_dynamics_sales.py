@@ -35,11 +35,11 @@ from ml_connector_dagster.mapping.dynamics_sales import (
     ADDRESS_BILL_TO,
     ADDRESS_PRIMARY,
     CUSTOMER_TYPE_CODES,
-    state_fields,
     AccountPayload,
     ContactPayload,
     bind,
     fit,
+    state_fields,
     units,
     valid_customer_type,
 )
