@@ -569,6 +569,17 @@ class Ledger:
                 found.update({row.source_key: row.partition for row in rows})
         return found
 
+    def partitions_run(self, pair: str) -> set[str]:
+        """Every partition a run of this pair has recorded an outcome in (the audit log)."""
+        with self.engine.connect() as conn:
+            return set(
+                conn.execute(
+                    sa.select(audit_log.c.partition)
+                    .where(audit_log.c.pair == pair, audit_log.c.partition.is_not(None))
+                    .distinct()
+                ).scalars()
+            )
+
     # dead letters ----------------------------------------------------------------------------------------------
     def open_dead_letters(
         self,

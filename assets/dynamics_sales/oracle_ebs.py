@@ -5,6 +5,7 @@ import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.ledger import LedgerResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
@@ -37,6 +38,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         snapshot: dict[str, pd.DataFrame],
         dynamics_sales: DynamicsSalesResource,
         oracle_ebs: OracleEbsResource,
+        ledger: LedgerResource,
     ) -> dg.Output[MappingResult]:
         result = mapping.map_accounts(
             frame_models(snapshot["hz_parties"], mapping.Party),
@@ -46,8 +48,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
             frame_models(snapshot["po_vendor_sites_all"], mapping.VendorSite),
             rules,
             key_column=dynamics_sales.external_id_column,
-            # the day's end, not the wall clock: a backfill of an old day maps it as it was then
-            as_of=oracle_ebs.server_time(context.partition_time_window.end),
+            as_of=oracle_ebs.server_time(_as_of(context, partitions_def, ledger)),
         )
         return dg.Output(result, metadata=mapping_metadata(result))
 
@@ -90,3 +91,12 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
     return TargetAssets(
         [oracle_ebs_account_payloads, oracle_ebs_contact_payloads, accounts, contacts], [ACCOUNTS, CONTACTS]
     )
+
+
+def _as_of(context: dg.AssetExecutionContext, partitions_def, ledger: LedgerResource):
+    """The moment whose end dates count: the end of this day, or of the newest day this pair has run if that is
+    later. Not the wall clock, so a run is the same whenever it runs; and never before a day already run, so a
+    rerun of an old day does not bring back a supplier a later day ended (it would flip back and forth)."""
+    run = [key for key in ledger.ledger().partitions_run(PAIR) if partitions_def.has_partition_key(key)]
+    newest = max((partitions_def.time_window_for_partition_key(key).end for key in run), default=None)
+    return max(filter(None, (context.partition_time_window.end, newest)))
