@@ -139,8 +139,8 @@ def _expected_from_oracle_ebs(config: Settings, resources: dict, size: SeedSize,
     ebs, key_column = resources["oracle_ebs"], resources["dynamics_sales"].external_id_column
     start = datetime.combine(size.start_date, datetime.min.time(), UTC)
     end = datetime.now(UTC) + timedelta(days=1)
-    # as the runs of the seeded days left it: the last one mapped its accounts as of its day's end
-    last_day_end = start + timedelta(days=size.days)
+    # as the runs of the seeded days left it: the last one mapped its accounts and contacts as of its day's end
+    as_of = ebs.server_time(start + timedelta(days=size.days))
     with ebs.open() as service:
 
         def read(method: str, **params: str) -> pd.DataFrame:
@@ -155,10 +155,10 @@ def _expected_from_oracle_ebs(config: Settings, resources: dict, size: SeedSize,
             frame_models(read("GET_VENDOR_SITES"), ebs_mapping.VendorSite),
             rules,
             key_column=key_column,
-            as_of=ebs.server_time(last_day_end),
+            as_of=as_of,
         )
         contacts = ebs_mapping.map_contacts(
-            frame_models(read("GET_CONTACTS"), ebs_mapping.Contact), rules, key_column=key_column
+            frame_models(read("GET_CONTACTS"), ebs_mapping.Contact), rules, key_column=key_column, as_of=as_of
         )
     return [("account", accounts), ("contact", contacts)]
 

@@ -58,14 +58,22 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         partitions_def=partitions_def,
         ins={"contacts": dg.AssetIn(key=["oracle_ebs", "hz_contacts"])},
         kinds={"python"},
-        code_version="2",
-        description="Validated Dataverse contact payloads bound to their parent account.",
+        code_version="3",
+        description="Validated Dataverse contact payloads bound to their parent account, active or not as of the "
+        "day's end.",
     )
     def oracle_ebs_contact_payloads(
-        contacts: pd.DataFrame, dynamics_sales: DynamicsSalesResource
+        context: dg.AssetExecutionContext,
+        contacts: pd.DataFrame,
+        dynamics_sales: DynamicsSalesResource,
+        oracle_ebs: OracleEbsResource,
+        ledger: LedgerResource,
     ) -> dg.Output[MappingResult]:
         result = mapping.map_contacts(
-            frame_models(contacts, mapping.Contact), rules, key_column=dynamics_sales.external_id_column
+            frame_models(contacts, mapping.Contact),
+            rules,
+            key_column=dynamics_sales.external_id_column,
+            as_of=oracle_ebs.server_time(_as_of(context, partitions_def, ledger)),
         )
         return dg.Output(result, metadata=mapping_metadata(result))
 
@@ -97,6 +105,7 @@ def _as_of(context: dg.AssetExecutionContext, partitions_def, ledger: LedgerReso
     """The moment whose end dates count: the end of this day, or of the newest day this pair has run if that is
     later. Not the wall clock, so a run is the same whenever it runs; and never before a day already run, so a
     rerun of an old day does not bring back a supplier a later day ended (it would flip back and forth)."""
-    run = [key for key in ledger.ledger().partitions_run(PAIR) if partitions_def.has_partition_key(key)]
-    newest = max((partitions_def.time_window_for_partition_key(key).end for key in run), default=None)
-    return max(filter(None, (context.partition_time_window.end, newest)))
+    newest = ledger.ledger().newest_partition(PAIR)
+    if newest is None or not partitions_def.has_partition_key(newest):
+        return context.partition_time_window.end
+    return max(context.partition_time_window.end, partitions_def.time_window_for_partition_key(newest).end)

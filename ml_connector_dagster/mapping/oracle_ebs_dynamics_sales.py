@@ -10,8 +10,9 @@ An account is active while its party is (STATUS A) and has an active role: a cus
 supplier neither disabled nor past its END_DATE_ACTIVE. Its type follows its active roles, so a customer and
 supplier whose supplier ends is retyped a customer. Without an active role, or with the party inactive, it is
 deactivated and keeps the type of what it was. "Past" is judged as of the end of the day mapped (the partition's
-window), never the wall clock, so a backfill of an old day maps it as it was then. An account or contact inactive
-at the source is only ever an update: one the connector never wrote is not created.
+window), never the wall clock, so a backfill of an old day maps it as it was then; so is a contact's CONTACT_OF
+END_DATE. An account or contact inactive at the source is only ever an update: one the connector never wrote is not
+created.
 """
 
 from collections import defaultdict
@@ -176,6 +177,7 @@ class Contact(_Row):
     PHONE_NUMBER: str | None = None
     MOBILE_NUMBER: str | None = None
     STATUS: str = "A"
+    END_DATE: str | None = None
 
 
 NAME_LIMIT = AccountPayload.limit("name")
@@ -263,13 +265,20 @@ def map_accounts(
     return result
 
 
-def map_contacts(contacts: list[Contact], rules: Rules, *, key_column: str) -> MappingResult:
-    """A contact is active while its CONTACT_OF relationship is (the service's STATUS): its own state, not its
-    organization's, since a person stays a contact of an account that was retired."""
+def map_contacts(contacts: list[Contact], rules: Rules, *, key_column: str, as_of: datetime) -> MappingResult:
+    """A contact is active while its CONTACT_OF relationship is (the service's STATUS, and its END_DATE not passed
+    as of `as_of`, as for suppliers): its own state, not its organization's, since a person stays a contact of an
+    account that was retired."""
     result = MappingResult()
     for contact in contacts:
         key = contact_key(contact.RELATIONSHIP_ID)
-        inactive = None if contact.STATUS == "A" else f"relationship status {contact.STATUS}"
+        inactive = (
+            f"relationship status {contact.STATUS}"
+            if contact.STATUS != "A"
+            else f"relationship ended {contact.END_DATE}"
+            if _passed(contact.END_DATE, as_of)
+            else None
+        )
         fields = {
             "firstname": clean(contact.PERSON_FIRST_NAME),
             "lastname": clean(contact.PERSON_LAST_NAME),

@@ -268,3 +268,27 @@ def test_a_party_inactive_before_it_was_ever_synced_is_not_created_and_the_audit
     assert not env.dataverse.rows("account", mlc_externalid=key)
     assert {row["action"] for row in env.ledger.audit(source_key=key)} == {"skipped"}
     assert agrees(env)
+
+
+def test_a_contact_whose_relationship_end_date_is_set_ahead_is_deactivated_in_the_run_of_that_day(env):
+    env.run_all()
+    contact = next(
+        c
+        for c in env.dataverse.rows("contact")
+        if c["statecode"] == 0 and c["mlc_externalid"].startswith("oracle_ebs.")
+    )
+    relationship_id = contact["mlc_externalid"].rsplit(".", 1)[1]
+
+    def state() -> tuple[int, int]:
+        [row] = env.dataverse.rows("contact", mlc_externalid=contact["mlc_externalid"])
+        return row["statecode"], row["statuscode"]
+
+    env.ebs.update_row("HZ_RELATIONSHIPS", relationship_id, {"END_DATE": "2026-10-05 12:00:00"})
+    env.run(TODAY)
+    assert state() == (0, 1), "a contact until the day its relationship ends"
+    assert load_metadata(env.run("2026-10-05"))[CONTACTS]["updated"] == 1
+    assert state() == (1, 2)
+    env.ebs.update_row("HZ_RELATIONSHIPS", relationship_id, {"END_DATE": None})
+    env.run(TODAY)
+    assert state() == (0, 1)
+    assert agrees(env)

@@ -96,16 +96,18 @@ def test_a_vendor_renamed_in_sap_reaches_its_account_on_the_next_run_of_that_day
 
 def test_a_vendor_flagged_for_deletion_or_blocked_is_deactivated_that_day_and_reactivated_when_the_flag_goes(env):
     env.run_all(SAP_JOB)
+    # The description names every SAP partner of the account: a vendor folded with a customer stays active while
+    # the customer is, so only vendors that are their account's one partner show the flag alone.
     vendors = [
         r
         for r in env.dataverse.rows("account")
-        if r["mlc_externalid"].startswith("sap_ecc.vendor.") and r["statecode"] == 0
+        if r["mlc_externalid"].startswith("sap_ecc.vendor.")
+        and r["statecode"] == 0
+        and "customer" not in r["description"]
     ]
+    assert len(vendors) >= 2, "the seed has active vendors that are no customer"
     for flag, account in (("LOEVM", vendors[0]), ("SPERR", vendors[1])):
         key = {"LIFNR": account["mlc_externalid"].rsplit(".", 1)[1].zfill(10)}
-        only_partner = not [c for c in env.sap.rows("KNA1") if c["LIFNR"] == key["LIFNR"]]
-        if not only_partner:
-            continue
         env.sap.update_row("LFA1", key, {flag: "X"})
         run_sap(env, TODAY)
         [retired] = env.dataverse.rows("account", mlc_externalid=account["mlc_externalid"])

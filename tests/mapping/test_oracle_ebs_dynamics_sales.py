@@ -229,6 +229,7 @@ def test_contacts_bind_to_their_organization():
         ],
         RULES,
         key_column=KEY,
+        as_of=AS_OF,
     )
     record, ended = result.records
     assert record.source_key == "oracle_ebs.contact.100" and state(record) == (0, 1)
@@ -236,3 +237,13 @@ def test_contacts_bind_to_their_organization():
     assert record.payload["lastname"] == "Łukasz" and record.refs == (("account", "oracle_ebs.party.1"),)
     assert result.rejected[0].source_key == "oracle_ebs.contact.101" and "lastname" in result.rejected[0].reason
     assert ended.source_key == "oracle_ebs.contact.102" and state(ended) == (1, 2) and ended.update_only
+
+
+def test_a_contact_whose_relationship_end_date_has_passed_as_of_the_day_mapped_is_deactivated():
+    contact = m.Contact(
+        RELATIONSHIP_ID="103", ORG_PARTY_ID="1", PERSON_LAST_NAME="Leaving", END_DATE="2026-10-15T12:00:00"
+    )
+    [day_before] = m.map_contacts([contact], RULES, key_column=KEY, as_of=datetime(2026, 10, 15)).records
+    [that_day] = m.map_contacts([contact], RULES, key_column=KEY, as_of=datetime(2026, 10, 16)).records
+    assert state(day_before) == (0, 1) and not day_before.update_only
+    assert state(that_day) == (1, 2) and "relationship ended 2026-10-15T12:00:00" in that_day.update_only

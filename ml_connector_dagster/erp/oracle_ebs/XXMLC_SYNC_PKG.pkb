@@ -441,7 +441,10 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     -- TCA stores each relationship twice (forward and backward row, same RELATIONSHIP_ID); the forward CONTACT_OF
     -- row has the person as subject and the organization as object. The contact's email and phones hang off the
     -- relationship's own party (HZ_RELATIONSHIPS.PARTY_ID), not off the person, because the same person can be a
-    -- contact of several organizations with different work details.
+    -- contact of several organizations with different work details. A relationship whose END_DATE falls in the
+    -- window is returned too: it stops being a contact that day without anyone editing it, and the connector must
+    -- see it in that day's run. STATUS leaves the end date out: the connector judges it as of the day it maps, so
+    -- a rerun of an old day does not depend on when it runs.
     WITH candidates AS (
       SELECT r.relationship_id
         FROM hz_relationships r
@@ -453,6 +456,13 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
         FROM hz_relationships r
        WHERE l_by_party = 'N'
          AND r.last_update_date >= P_LAST_UPDATE_FROM AND r.last_update_date < P_LAST_UPDATE_TO
+         AND r.relationship_code = 'CONTACT_OF' AND r.directional_flag = 'F'
+         AND r.subject_table_name = 'HZ_PARTIES' AND r.object_table_name = 'HZ_PARTIES'
+      UNION
+      SELECT r.relationship_id
+        FROM hz_relationships r
+       WHERE l_by_party = 'N'
+         AND r.end_date >= P_LAST_UPDATE_FROM AND r.end_date < P_LAST_UPDATE_TO
          AND r.relationship_code = 'CONTACT_OF' AND r.directional_flag = 'F'
          AND r.subject_table_name = 'HZ_PARTIES' AND r.object_table_name = 'HZ_PARTIES'
       UNION
@@ -502,8 +512,7 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
                WHERE cp.owner_table_name = 'HZ_PARTIES' AND cp.owner_table_id = r.party_id
                  AND cp.contact_point_type = 'PHONE' AND cp.phone_line_type = 'MOBILE'
                  AND cp.primary_flag = 'Y' AND cp.status = 'A') mobile_number,
-             CASE WHEN r.status = 'A' AND oc.status = 'A' AND (r.end_date IS NULL OR r.end_date > SYSDATE)
-                  THEN 'A' ELSE 'I' END status,
+             CASE WHEN r.status = 'A' AND oc.status = 'A' THEN 'A' ELSE 'I' END status, r.end_date,
              GREATEST(r.last_update_date, per.last_update_date, oc.last_update_date,
                       NVL((SELECT MAX(cp.last_update_date)
                              FROM hz_contact_points cp
@@ -518,10 +527,12 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
         JOIN hz_org_contacts oc ON oc.party_relationship_id = r.relationship_id)
     SELECT TO_CHAR(relationship_id), TO_CHAR(rel_party_id), TO_CHAR(contact_party_id), TO_CHAR(org_party_id),
            TO_CHAR(org_contact_id), contact_number, person_first_name, person_last_name, job_title, department,
-           email_address, phone_number, mobile_number, status, TO_CHAR(stamp, c_date_format)
+           email_address, phone_number, mobile_number, status, TO_CHAR(end_date, c_date_format),
+           TO_CHAR(stamp, c_date_format)
       BULK COLLECT INTO X_ROWS
       FROM contact_rows
      WHERE l_by_party = 'Y' OR (stamp >= P_LAST_UPDATE_FROM AND stamp < P_LAST_UPDATE_TO)
+        OR (end_date >= P_LAST_UPDATE_FROM AND end_date < P_LAST_UPDATE_TO)
      ORDER BY stamp, relationship_id
     OFFSET l_offset ROWS FETCH NEXT l_fetch ROWS ONLY;
 
