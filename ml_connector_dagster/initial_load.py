@@ -56,9 +56,11 @@ class Page:
 
 @dataclass(frozen=True)
 class MapInput:
-    """What a page's mapping may consult besides the page: the target's resource (its key column, its currencies) and
-    the ledger. Reading them is the caller's I/O; the mapping it hands them to stays pure."""
+    """What a page's mapping may consult besides the page: the source's resource (its server's time zone), the
+    target's (its key column, its currencies) and the ledger. Reading them is the caller's I/O; the mapping it hands
+    them to stays pure."""
 
+    source: Any
     target: Any
     ledger: Ledger
 
@@ -114,7 +116,7 @@ def load_object(
         log(f"{pair} {obj.name}: going on after page {checkpoint.pages} ({checkpoint.records} records, {after})")
     writer = obj.load.writer(target.session())
     for page in obj.pages(SourceRead(source.resource, source.session, after, source.page_size)):
-        result = obj.map(page.rows, MapInput(target, ledger))
+        result = obj.map(page.rows, MapInput(source.resource, target, ledger))
         with Lease(ledger, pair, obj.load.target_object, run_id=run_id, log=warn) as lease:
             refuse_first_format(ledger, pair, obj.load.target, obj.load.target_object)
             sync_target = SyncTarget(pair, obj.load.target_object, lease.guard(writer), target.batch_size)

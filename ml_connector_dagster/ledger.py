@@ -7,7 +7,7 @@ Postgres in production; tables are created on first use.
 import hashlib
 import json
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -73,6 +73,7 @@ audit_log = sa.Table(
     sa.Column("actor", sa.String(200)),  # who, for what a person did (an edit); runs are named by run_id
     sa.Index("ix_audit_log_run", "run_id"),
     sa.Index("ix_audit_log_key", "pair", "target_object", "source_key"),
+    sa.Index("ix_audit_log_partition", "pair", "partition"),
 )
 
 inbox = sa.Table(
@@ -333,7 +334,7 @@ class Ledger:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._insert = sqlite.insert if is_sqlite else postgresql.insert
         _create_tables(self.engine)
-        _add_missing_columns(self.engine)
+        _upgrade_tables(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -624,6 +625,12 @@ class Ledger:
                 found.update({row.source_key: row.partition for row in rows})
         return found
 
+    def newest_partition(self, pair: str) -> str | None:
+        """The greatest partition key a run of this pair has recorded an outcome in: for days, the newest day run.
+        Read off the end of the (pair, partition) index: the audit log has a row per record per run."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(audit_log.c.partition)).where(audit_log.c.pair == pair)).scalar()
+
     # dead letters ----------------------------------------------------------------------------------------------
     def open_dead_letters(
         self,
@@ -872,25 +879,42 @@ def _create_tables(engine: sa.Engine) -> None:
                 raise
 
 
-def _add_missing_columns(engine: sa.Engine) -> None:
-    """metadata.create_all makes missing tables but never adds a column to a table an older version made. Columns
-    added since a table first shipped are nullable, so adding them is the whole upgrade."""
+def _upgrade_tables(engine: sa.Engine) -> None:
+    """metadata.create_all makes missing tables but never adds a column or an index to a table an older version
+    made. Columns added since a table first shipped are nullable, so adding them and the new indexes is the whole
+    upgrade."""
     for table in metadata.sorted_tables:
         present = _columns(engine, table.name)
         for column in (column for column in table.columns if column.name not in present):
-            try:
-                with engine.begin() as conn:
-                    conn.exec_driver_sql(
-                        f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(engine.dialect)}"
-                    )
-            except sa.exc.DBAPIError:
-                # Another process (webserver, daemon, a run) starting at the same moment may have added it first.
-                if column.name not in _columns(engine, table.name):
-                    raise
+            ddl = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(engine.dialect)}"
+            _add(engine, sa.DDL(ddl), table.name, column.name, _columns)
+        present = _indexes(engine, table.name)
+        for index in (index for index in table.indexes if index.name not in present):
+            _add(engine, sa.schema.CreateIndex(index), table.name, index.name, _indexes)
+
+
+def _add(
+    engine: sa.Engine,
+    ddl: sa.schema.ExecutableDDLElement,
+    table: str,
+    name: str,
+    present: Callable[[sa.Engine, str], set[str]],
+) -> None:
+    try:
+        with engine.begin() as conn:
+            conn.execute(ddl)
+    except sa.exc.DBAPIError:
+        # Another process (webserver, daemon, a run) starting at the same moment may have added it first.
+        if name not in present(engine, table):
+            raise
 
 
 def _columns(engine: sa.Engine, table: str) -> set[str]:
     return {column["name"] for column in sa.inspect(engine).get_columns(table)}
+
+
+def _indexes(engine: sa.Engine, table: str) -> set[str]:
+    return {index["name"] for index in sa.inspect(engine).get_indexes(table)}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

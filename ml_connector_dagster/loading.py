@@ -33,6 +33,10 @@ class TargetRecord:
     payload: dict
     refs: tuple[Ref, ...] = ()
     truncated: tuple[Truncated, ...] = ()  # what the mapping cut to make the payload fit, for the audit log
+    # Why this payload may only update a record the connector wrote earlier, never create one (an account inactive
+    # at the source: Dataverse creates every record active, and nobody needs a new record that is already retired).
+    # A record the ledger never saw written is skipped with this reason.
+    update_only: str | None = None
 
     def dead_letter_payload(self) -> dict:
         stored = {"payload": self.payload, "refs": [list(ref) for ref in self.refs]}
@@ -177,6 +181,8 @@ def load(
                     key, Action.SKIPPED, record.payload, error_message=letter.error_message, truncated=record.truncated
                 )
             )
+        elif record.update_only and previous is None:
+            settled.append(Outcome(key, Action.SKIPPED, None, error_message=record.update_only))
         elif not force and previous is not None and previous.payload_hash == digest:
             settled.append(
                 Outcome(key, Action.UNCHANGED, record.payload, previous.target_id, truncated=record.truncated)

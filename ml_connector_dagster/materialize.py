@@ -110,11 +110,15 @@ def account_for(
     target_object: str,
     in_target: Callable[[dict[str, str | None]], set[str]],
 ) -> Accounting:
-    """`in_target` is given each written record's key and the target id the ledger holds for it."""
-    excluded = {e.source_key for e in result.excluded}
-    expected = [key for key in dict.fromkeys(source_keys(result)) if key not in excluded]
+    """`in_target` is given each written record's key and the target id the ledger holds for it. A record that may
+    only update (inactive at the source) and was never written is left out as an excluded one is."""
+    keys = list(dict.fromkeys(source_keys(result)))
+    synced = ledger.synced(pair, target_object, keys)
+    excluded = {e.source_key for e in result.excluded} | {
+        r.source_key for r in result.records if r.update_only and r.source_key not in synced
+    }
+    expected = [key for key in keys if key not in excluded]
     dead = ledger.dead_letter_keys(pair, target_object)
-    synced = ledger.synced(pair, target_object, expected)
     present = in_target({key: synced[key].target_id for key in sorted(synced)}) if synced else set()
     missing = [key for key in expected if key not in dead and key not in present]
     return Accounting(

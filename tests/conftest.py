@@ -1,5 +1,7 @@
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -37,3 +39,27 @@ def postgres_url():
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request, tmp_path):
+    """A new ledger database of each kind the ledger runs on."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@contextmanager
+def started_on_an_older_ledger(url: str, older: str) -> Iterator[Ledger]:
+    """This version's ledger started on a database an older version made, one that lacked what the SQL `older` takes
+    away; on leaving, a second start is made, which must find nothing more to add."""
+    old = Ledger(url)
+    with old.engine.begin() as conn:
+        conn.exec_driver_sql(older)
+    old.dispose()
+    upgraded = Ledger(url)
+    try:
+        yield upgraded
+        Ledger(url).dispose()
+    finally:
+        upgraded.dispose()

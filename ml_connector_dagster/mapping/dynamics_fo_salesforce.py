@@ -19,7 +19,13 @@ DEFAULT_RULES_FILE = Path(__file__).with_name("dynamics_fo_salesforce.yaml")
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    skip_customers_on_hold: bool = Field(default=False, description="customers with OnHoldStatus All are left out")
+    on_hold_field: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*__c$",
+        description="custom Account text field that shows the customer's OnHoldStatus (No, Invoice, Payment, "
+        "Requisition, All, Never); null: not shown",
+    )
     account_type: str | None = Field(
         default="Customer", max_length=255, description="Account.Type of ERP customers; null leaves it"
     )
@@ -109,9 +115,6 @@ def map_accounts(customers: list[Customer], rules: Rules, awaiting_link: frozens
                 )
             )
             continue
-        if rules.skip_customers_on_hold and customer.OnHoldStatus == "All":
-            result.excluded.append(Excluded(key, "on hold for all transactions (OnHoldStatus All)"))
-            continue
         person = " ".join(p for p in (clean(customer.PersonFirstName), clean(customer.PersonLastName)) if p)
         name = clean(customer.OrganizationName) if customer.PartyType != "Person" else person or None
         fields = {
@@ -126,7 +129,10 @@ def map_accounts(customers: list[Customer], rules: Rules, awaiting_link: frozens
             "BillingPostalCode": clean(customer.AddressZipCode),
             "BillingCountry": clean(customer.AddressCountryRegionISOCode),
         }
-        _add(result, key, AccountPayload, fields, customer)
+        # Salesforce has no standard "inactive" on Account; a customer on hold stays an Account sales may see, and
+        # the hold is shown where the admin put it, set back to "No" when it is lifted
+        held = {rules.on_hold_field: clean(customer.OnHoldStatus) or "No"} if rules.on_hold_field else {}
+        _add(result, key, AccountPayload, fields, customer, held)
     return result
 
 
@@ -150,9 +156,12 @@ def map_products(products: list[ReleasedProduct], names: dict[str, str] | None =
     return result
 
 
-def _add(result: MappingResult, key: str, model: type[BaseModel], fields: dict, source: BaseModel) -> None:
+def _add(
+    result: MappingResult, key: str, model: type[BaseModel], fields: dict, source: BaseModel, custom: dict | None = None
+) -> None:
+    """`custom`: fields of the org's own (named in the rules), which the model cannot list."""
     try:
-        payload = model.model_validate(fields).model_dump()
+        payload = model.model_validate(fields).model_dump() | (custom or {})
     except ValidationError as exc:
         result.rejected.append(Rejected(key, describe(exc), source.model_dump()))
         return

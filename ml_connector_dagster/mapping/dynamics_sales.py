@@ -32,7 +32,16 @@ CUSTOMER_TYPE_CODES = {
 # account.paymenttermscode and salesorder.paymenttermscode
 PAYMENT_TERMS_CODES = {1: "Net 30", 2: "2% 10, Net 30", 3: "Net 45", 4: "Net 60"}
 ADDRESS_BILL_TO, ADDRESS_PRIMARY = 1, 3
-ACTIVE, INACTIVE = (0, 1), (1, 2)  # account (statecode, statuscode)
+ACTIVE, INACTIVE = (0, 1), (1, 2)  # account and contact (statecode, statuscode)
+
+
+def state_fields(*, active: bool) -> dict[str, int]:
+    """statecode and statuscode of an account or contact. Dataverse sets them through an update (PATCH, or an
+    upsert of an existing row) but creates every record active, refusing an inactive statuscode on create
+    (microsoft.md §2.4; "Behavior of specialized update operations"): an inactive payload is therefore a
+    TargetRecord with `update_only`, sent only for records the connector wrote earlier."""
+    statecode, statuscode = ACTIVE if active else INACTIVE
+    return {"statecode": statecode, "statuscode": statuscode}
 
 
 def bind(entity_set: str, key_column: str, external_id: str) -> str:
@@ -121,9 +130,7 @@ class AccountPayload(_Payload):
     address1_country: Annotated[str | None, MaxUnits(80)] = None
     paymenttermscode: int | None = Field(default=None, ge=1, le=4)
     description: Annotated[str | None, MaxUnits(2000)] = None
-    # Guess (microsoft.md §2.4 says statecode is "not valid on create"): sent on upsert so that a deleted source
-    # record's account is deactivated and a restored one reactivated; the emulator accepts it on create.
-    statecode: int | None = Field(default=None, ge=0, le=1)
+    statecode: int | None = Field(default=None, ge=0, le=1)  # see state_fields
     statuscode: int | None = Field(default=None, ge=1, le=2)
     parent: str | None = Field(default=None, serialization_alias="parentaccountid@odata.bind")
 
@@ -135,6 +142,8 @@ class ContactPayload(_Payload):
     emailaddress1: Annotated[str | None, MaxUnits(100)] = None
     telephone1: Annotated[str | None, MaxUnits(50)] = None
     mobilephone: Annotated[str | None, MaxUnits(50)] = None
+    statecode: int | None = Field(default=None, ge=0, le=1)  # see state_fields
+    statuscode: int | None = Field(default=None, ge=1, le=2)
     parent: str | None = Field(default=None, serialization_alias="parentcustomerid_account@odata.bind")
 
 

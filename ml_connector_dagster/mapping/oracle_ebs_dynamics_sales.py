@@ -5,10 +5,18 @@ account) or a supplier (has a PO_VENDORS row), keyed `oracle_ebs.party.<PARTY_ID
 one account. Its billing address is the primary BILL_TO site, else the identifying address, else the supplier's
 primary pay site. Customer hierarchies (PARENT_PARTY_ID) and supplier hierarchies (parent vendor's party) become
 the parent account. Contacts are the CONTACT_OF relationships of those organizations, keyed by relationship.
+
+An account is active while its party is (STATUS A) and has an active role: a customer account with STATUS A or a
+supplier neither disabled nor past its END_DATE_ACTIVE. Its type follows its active roles, so a customer and
+supplier whose supplier ends is retyped a customer. Without an active role, or with the party inactive, it is
+deactivated and keeps the type of what it was. "Past" is judged as of the end of the day mapped (the partition's
+window), never the wall clock, so a backfill of an old day maps it as it was then; so is a contact's CONTACT_OF
+END_DATE. An account or contact inactive at the source is only ever an update: one the connector never wrote is not
+created.
 """
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -32,6 +40,7 @@ from ml_connector_dagster.mapping.dynamics_sales import (
     ContactPayload,
     bind,
     fit,
+    state_fields,
     units,
     valid_customer_type,
 )
@@ -54,7 +63,6 @@ class Rules(BaseModel):
     vendor_flag_column: str | None = Field(
         default=None, description="optional Boolean custom column set true on every account that is an EBS supplier"
     )
-    include_inactive: bool = Field(default=False, description="sync parties with STATUS I (else skipped)")
     truncate_long_names: bool = Field(
         default=False, description="cut names to the target length instead of sending the record to dead letters"
     )
@@ -136,9 +144,8 @@ class Vendor(_Row):
     END_DATE_ACTIVE: str | None = None
     PARENT_VENDOR_PARTY_ID: str | None = None
 
-    def active_on(self, day: date) -> bool:
-        ended = self.END_DATE_ACTIVE and datetime.fromisoformat(self.END_DATE_ACTIVE).date() <= day
-        return self.ENABLED_FLAG != "N" and not ended
+    def active_at(self, moment: datetime) -> bool:
+        return self.ENABLED_FLAG != "N" and not _passed(self.END_DATE_ACTIVE, moment)
 
 
 class VendorSite(_Row):
@@ -170,6 +177,7 @@ class Contact(_Row):
     PHONE_NUMBER: str | None = None
     MOBILE_NUMBER: str | None = None
     STATUS: str = "A"
+    END_DATE: str | None = None
 
 
 NAME_LIMIT = AccountPayload.limit("name")
@@ -197,25 +205,31 @@ def map_accounts(
     rules: Rules,
     *,
     key_column: str,
-    today: date,
+    as_of: datetime,
 ) -> MappingResult:
-    """One account payload per party that is a customer or an active supplier. Inputs hold the parties' full rows."""
+    """One account payload per party that is a customer of a mapped party type or a supplier, active or not.
+    Inputs hold the parties' full rows; `as_of` is the end of the window mapped, in the EBS server's time."""
     accounts_of = _group(cust_accounts, "PARTY_ID")
     sites_of = _group(sites, "PARTY_ID")
-    vendors_of = _group([v for v in vendors if v.PARTY_ID and v.active_on(today)], "PARTY_ID")
+    vendors_of = _group([v for v in vendors if v.PARTY_ID], "PARTY_ID")
     vendor_sites_of = _group(vendor_sites, "VENDOR_ID")
     result = MappingResult()
     for party in parties:
         key = account_key(party.PARTY_ID)
-        customer = [a for a in accounts_of.get(party.PARTY_ID, []) if a.STATUS == "A"]
-        supplier = vendors_of.get(party.PARTY_ID, [])
-        if party.STATUS != "A" and not rules.include_inactive:
-            result.excluded.append(Excluded(key, f"party status {party.STATUS}"))
+        accounts = accounts_of.get(party.PARTY_ID, []) if party.PARTY_TYPE in rules.account_type_by_party_type else []
+        all_vendors = vendors_of.get(party.PARTY_ID, [])
+        if not accounts and not all_vendors:
+            result.excluded.append(Excluded(key, "neither a customer of a mapped party type nor a supplier"))
             continue
-        if not supplier and (not customer or party.PARTY_TYPE not in rules.account_type_by_party_type):
-            result.excluded.append(Excluded(key, "neither a customer of a mapped party type nor an active supplier"))
-            continue
-        pay_sites = [s for v in supplier for s in vendor_sites_of.get(v.VENDOR_ID, []) if not s.INACTIVE_DATE]
+        customer = [a for a in accounts if a.STATUS == "A"]
+        supplier = [v for v in all_vendors if v.active_at(as_of)]
+        inactive = _inactive_because(party, customer or supplier)
+        if not (customer or supplier):
+            # nothing active: the account keeps the type of what it was
+            customer, supplier = accounts, all_vendors
+        pay_sites = [
+            s for v in supplier for s in vendor_sites_of.get(v.VENDOR_ID, []) if not _passed(s.INACTIVE_DATE, as_of)
+        ]
         parent_id = party.PARENT_PARTY_ID or next(
             (v.PARENT_VENDOR_PARTY_ID for v in supplier if v.PARENT_VENDOR_PARTY_ID), None
         )
@@ -236,6 +250,7 @@ def map_accounts(
             "websiteurl": clean(party.URL),
             **_billing_address(party, sites_of.get(party.PARTY_ID, []), pay_sites),
             "parent": account_bind(parent_id, key_column) if parent_id and parent_id != party.PARTY_ID else None,
+            **state_fields(active=inactive is None),
         }
         try:
             payload = AccountPayload.dump(fields)
@@ -245,17 +260,24 @@ def map_accounts(
         if rules.vendor_flag_column:
             payload[rules.vendor_flag_column] = bool(supplier)
         refs = (("account", account_key(parent_id)),) if fields["parent"] else ()
-        result.records.append(TargetRecord(key, payload, refs, cuts))
+        result.records.append(TargetRecord(key, payload, refs, cuts, update_only=_never_created(inactive)))
     return result
 
 
-def map_contacts(contacts: list[Contact], rules: Rules, *, key_column: str) -> MappingResult:
+def map_contacts(contacts: list[Contact], rules: Rules, *, key_column: str, as_of: datetime) -> MappingResult:
+    """A contact is active while its CONTACT_OF relationship is (the service's STATUS, and its END_DATE not passed
+    as of `as_of`, as for suppliers): its own state, not its organization's, since a person stays a contact of an
+    account that was retired."""
     result = MappingResult()
     for contact in contacts:
         key = contact_key(contact.RELATIONSHIP_ID)
-        if contact.STATUS != "A" and not rules.include_inactive:
-            result.excluded.append(Excluded(key, f"relationship status {contact.STATUS}"))
-            continue
+        inactive = (
+            f"relationship status {contact.STATUS}"
+            if contact.STATUS != "A"
+            else f"relationship ended {contact.END_DATE}"
+            if _passed(contact.END_DATE, as_of)
+            else None
+        )
         fields = {
             "firstname": clean(contact.PERSON_FIRST_NAME),
             "lastname": clean(contact.PERSON_LAST_NAME),
@@ -264,14 +286,33 @@ def map_contacts(contacts: list[Contact], rules: Rules, *, key_column: str) -> M
             "telephone1": clean(contact.PHONE_NUMBER),
             "mobilephone": clean(contact.MOBILE_NUMBER),
             "parent": account_bind(contact.ORG_PARTY_ID, key_column),
+            **state_fields(active=inactive is None),
         }
         try:
             payload = ContactPayload.dump(fields)
         except ValidationError as exc:
             result.rejected.append(Rejected(key, describe(exc), contact.model_dump()))
             continue
-        result.records.append(TargetRecord(key, payload, (("account", account_key(contact.ORG_PARTY_ID)),)))
+        refs = (("account", account_key(contact.ORG_PARTY_ID)),)
+        result.records.append(TargetRecord(key, payload, refs, update_only=_never_created(inactive)))
     return result
+
+
+def _inactive_because(party: Party, active_roles: list) -> str | None:
+    if party.STATUS != "A":
+        return f"party status {party.STATUS}"
+    if not active_roles:
+        return "no active customer account and no active supplier"
+    return None
+
+
+def _never_created(inactive: str | None) -> str | None:
+    return inactive and f"inactive in EBS ({inactive}) and never synced: not created inactive"
+
+
+def _passed(moment_text: str | None, moment: datetime) -> bool:
+    """Whether an EBS date (server time; the xsd form's offset is that of the server too) lies before `moment`."""
+    return bool(moment_text) and datetime.fromisoformat(moment_text).replace(tzinfo=None) < moment
 
 
 def _type_code(party: Party, customer: bool, supplier: bool, rules: Rules) -> int:

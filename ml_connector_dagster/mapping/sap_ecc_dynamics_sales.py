@@ -76,7 +76,8 @@ class Rules(BaseModel):
         default="deactivate", description="partners with a deletion flag (LOEVM): deactivate the account or skip"
     )
     blocked_records: Literal["keep_active", "deactivate", "skip"] = Field(
-        default="keep_active", description="partners with a posting, purchasing or order block"
+        default="deactivate",
+        description="vendors with a central posting block (SPERR), customers with an order block (AUFSD)",
     )
 
     @field_validator("vendor_type_code", "customer_type_code", "customer_and_vendor_type_code")
@@ -135,7 +136,9 @@ class Vendor(_Partner):
 
     @property
     def blocked(self) -> bool:
-        return bool(self.SPERR or self.SPERM)
+        # the central posting block stops all business with the vendor; a purchasing block (SPERM) only new
+        # orders, and the company is still a partner worth seeing in the CRM
+        return bool(self.SPERR)
 
 
 class Customer(_Partner):
@@ -315,7 +318,9 @@ def _add_account(
         return
     if rules.vendor_flag_column:
         payload[rules.vendor_flag_column] = vendor is not None
-    result.records.append(TargetRecord(key, payload))
+    # Dataverse creates every record active: a partner retired before it was ever synced is not created
+    never_created = None if active else "deleted or blocked in SAP and never synced: not created inactive"
+    result.records.append(TargetRecord(key, payload, update_only=never_created))
 
 
 def _inactive(partner: Vendor | Customer, rules: Rules) -> bool:

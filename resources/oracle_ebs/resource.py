@@ -91,6 +91,10 @@ class OracleEbsResource(SystemResource):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
         return value
 
+    def server_time(self, moment: datetime) -> datetime:
+        """`moment` as the EBS database server's clock shows it (its DATE columns carry no zone)."""
+        return moment.astimezone(ZoneInfo(self.server_timezone)).replace(tzinfo=None)
+
     def rest_header(self) -> dict[str, str]:
         header = {
             "Responsibility": self.responsibility,

@@ -24,20 +24,13 @@ PAIR, OBJ = "a__b", "account"
 QUICK = LeaseSettings(ttl_seconds=1.0, heartbeat_seconds=0.2, wait_seconds=0.0)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
-def ledgers(url):
+def ledgers(ledger_url):
     """Ledgers on one database, as separate runs or deployments open it, each with its own lease settings."""
     opened = []
 
     def open_ledger(settings: LeaseSettings = QUICK) -> Ledger:
-        opened.append(Ledger(url, settings))
+        opened.append(Ledger(ledger_url, settings))
         return opened[-1]
 
     yield open_ledger
@@ -131,8 +124,8 @@ HOLDER = textwrap.dedent(
 )
 
 
-def test_the_lease_of_a_holder_killed_with_sigkill_is_taken_over_after_its_ttl(ledgers, url):
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, url], stdout=subprocess.PIPE, text=True)
+def test_the_lease_of_a_holder_killed_with_sigkill_is_taken_over_after_its_ttl(ledgers, ledger_url):
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, ledger_url], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(LeaseUnavailable, match=f"run killed-run on {HOST}, pid {holder.pid}"):

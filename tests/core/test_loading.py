@@ -83,6 +83,21 @@ def test_parents_load_before_children_and_missing_parents_wait(ledger):
     assert ledger.open_dead_letters(PAIR) == []
 
 
+def test_an_update_only_record_never_written_costs_no_call_and_one_written_earlier_is_updated(ledger):
+    writer = FakeWriter()
+    run([TargetRecord("known", {"name": "k", "state": "active"})], writer, ledger)
+    retired = "inactive at the source and never synced"
+    records = [
+        TargetRecord("known", {"name": "k", "state": "inactive"}, update_only=retired),
+        TargetRecord("never", {"name": "n", "state": "inactive"}, update_only=retired),
+    ]
+    summary = run(records, writer, ledger)
+    assert (summary.updated, summary.skipped) == (1, 1)
+    assert writer.batches[-1] == ["known"] and "never" not in writer.rows
+    assert writer.rows["known"]["state"] == "inactive"
+    assert ledger.synced(PAIR, OBJ, ["never"]) == {}
+
+
 def test_force_resends_unchanged_records(ledger):
     writer = FakeWriter()
     records = [TargetRecord("k1", {"name": "x"})]

@@ -15,6 +15,7 @@ from ml_connector_dagster.mapping.common import MappingResult, Rejected
 from ml_connector_dagster.replay import ReplayFilter, edited, plan, replay
 from ml_connector_dagster.settings import settings
 from ml_connector_dagster.sync import SyncTarget, sync
+from tests.conftest import started_on_an_older_ledger
 
 CRM, ERP = "crm", "erp"
 FORWARD, REVERSE = "erp__crm", "crm__erp"
@@ -264,16 +265,8 @@ def test_edits_address_nested_fields_and_list_positions_and_refuse_paths_the_pay
             edited(order, assignments, removals)
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_a_ledger_made_before_the_audit_log_had_an_actor_gains_the_column_when_it_starts(database, tmp_path, request):
-    url = f"sqlite:///{tmp_path / 'old.sqlite'}" if database == "sqlite" else request.getfixturevalue("postgres_url")
-    old = Ledger(url)
-    with old.engine.begin() as conn:
-        conn.exec_driver_sql("ALTER TABLE audit_log DROP COLUMN actor")
-    old.dispose()
-
-    upgraded = Ledger(url)
-    try:
+def test_a_ledger_made_before_the_audit_log_had_an_actor_gains_the_column_when_it_starts(ledger_url):
+    with started_on_an_older_ledger(ledger_url, "ALTER TABLE audit_log DROP COLUMN actor") as upgraded:
         assert "actor" in {column["name"] for column in sa.inspect(upgraded.engine).get_columns("audit_log")}
         target = FakeTarget()
         target.refusing["o1"] = ErrorClass.VALIDATION
@@ -281,9 +274,6 @@ def test_a_ledger_made_before_the_audit_log_had_an_actor_gains_the_column_when_i
         [letter] = upgraded.open_dead_letters()
         upgraded.edit_dead_letter(letter.id, {"name": "Fabrikam"}, by="bob")
         assert upgraded.audit()[-1]["actor"] == "bob"
-        Ledger(url).dispose()  # a second start finds nothing to add
-    finally:
-        upgraded.dispose()
 
 
 # the CLI -----------------------------------------------------------------------------------------------------------

@@ -99,3 +99,27 @@ def test_sales_orders_deleted_in_f_and_o_are_made_again_once_and_their_new_numbe
     assert deal_references(fo) == references, "each deal has its one order again"
     [orders, _customers] = verify(env.config, env.resources, pairs=(REVERSE,))
     assert orders.agrees, orders  # each deal shows the number of its order, the new one where it was made again
+
+
+def test_an_account_from_f_and_o_deleted_in_salesforce_is_made_again_once_and_its_customer_is_left_alone(env):
+    fo, salesforce = env.sandbox["dynamics_fo"], env.sandbox["salesforce"]
+    run(env, FORWARD, "usmf")
+    account = next(a for a in salesforce.rows("Account") if (a["ERP_Account_Number__c"] or "").startswith("usmf/"))
+    number = account["ERP_Account_Number__c"].split("/", 1)[1]
+    [customer] = fo.rows("CustomersV3", dataAreaId="usmf", CustomerAccount=number)
+    api = f"/services/data/v{env.resources['salesforce'].api_version}"
+    delete_as_a_user(env, "salesforce", [f"{api}/sobjects/Account/{account['Id']}"])
+    assert not salesforce.rows("Account", ERP_Account_Number__c=account["ERP_Account_Number__c"])
+
+    before = fo.stats()
+    assert run(env, REVERSE, DAY).success
+    assert fo.stats() == before, "the reverse flow writes nothing to F&O for a deleted Account"
+    assert fo.rows("CustomersV3", dataAreaId="usmf", CustomerAccount=number) == [customer]
+
+    healed = load_metadata(run(env, FORWARD, "usmf"))["salesforce/dynamics_fo_accounts"]
+    assert healed["drifted"] == 1 and healed["created"] == 1
+    [again] = salesforce.rows("Account", ERP_Account_Number__c=account["ERP_Account_Number__c"])
+    assert again["Id"] != account["Id"] and again["Name"] == account["Name"]
+    rerun = load_metadata(run(env, FORWARD, "usmf"))["salesforce/dynamics_fo_accounts"]
+    assert rerun["write_calls"] == rerun["created"] == 0
+    assert fo.rows("CustomersV3", dataAreaId="usmf", CustomerAccount=number) == [customer]

@@ -190,3 +190,105 @@ def test_each_extract_reads_exactly_its_day(env, partition):
     metadata = load_metadata(result)
     assert metadata["oracle_ebs/hz_parties"]["window_end"].startswith("2026-10-03")
     assert metadata["oracle_ebs/hz_parties"]["source_rows"] > 0
+
+
+def account_of(env, party_id) -> dict:
+    [account] = env.dataverse.rows("account", mlc_externalid=f"oracle_ebs.party.{party_id}")
+    return account
+
+
+def state_of(env, party_id) -> tuple[int, int, int]:
+    account = account_of(env, party_id)
+    return account["statecode"], account["statuscode"], account["customertypecode"]
+
+
+def supplier(env, *, customer: bool) -> dict:
+    """An enabled supplier without an end date whose party's account is in Dataverse, that is a customer too or not."""
+    for vendor in env.ebs.rows("AP_SUPPLIERS", ENABLED_FLAG="Y"):
+        synced = env.dataverse.rows("account", mlc_externalid=f"oracle_ebs.party.{vendor['PARTY_ID']}")
+        accounts = env.ebs.rows("HZ_CUST_ACCOUNTS", PARTY_ID=vendor["PARTY_ID"], STATUS="A")
+        others = env.ebs.rows("AP_SUPPLIERS", PARTY_ID=vendor["PARTY_ID"])
+        if not vendor["END_DATE_ACTIVE"] and synced and bool(accounts) == customer and len(others) == 1:
+            return vendor
+    raise LookupError("no such supplier in the seed")
+
+
+def test_a_party_set_inactive_deactivates_its_account_in_that_days_run_and_back_to_active_reactivates_it(env):
+    env.run_all()
+    party_id = some_account_party_id(env)
+    assert state_of(env, party_id)[:2] == (0, 1)
+    type_code = state_of(env, party_id)[2]
+    env.ebs.update_row("HZ_PARTIES", party_id, {"STATUS": "I"})
+    assert load_metadata(env.run(TODAY))[ACCOUNTS]["updated"] >= 1
+    assert state_of(env, party_id) == (1, 2, type_code)
+    assert agrees(env)
+    env.ebs.update_row("HZ_PARTIES", party_id, {"STATUS": "A"})
+    env.run(TODAY)
+    assert state_of(env, party_id) == (0, 1, type_code)
+    assert agrees(env)
+
+
+def test_a_customer_account_set_inactive_retypes_a_supplier_or_deactivates_a_customer(env):
+    env.run_all()
+    both = supplier(env, customer=True)
+    [account] = env.ebs.rows("HZ_CUST_ACCOUNTS", PARTY_ID=both["PARTY_ID"], STATUS="A")
+    env.ebs.update_row("HZ_CUST_ACCOUNTS", str(account["CUST_ACCOUNT_ID"]), {"STATUS": "I"})
+    env.run(TODAY)
+    assert state_of(env, both["PARTY_ID"]) == (0, 1, 11), "active, now a vendor only"
+    assert agrees(env)
+
+
+def test_a_supplier_end_date_set_ahead_deactivates_or_retypes_in_the_run_of_that_day_with_no_later_edit(env):
+    env.run_all()
+    only, both = supplier(env, customer=False), supplier(env, customer=True)
+    for vendor in (only, both):
+        env.ebs.update_row("AP_SUPPLIERS", str(vendor["VENDOR_ID"]), {"END_DATE_ACTIVE": "2026-10-05 00:00:00"})
+    env.run(TODAY)
+    assert state_of(env, only["PARTY_ID"]) == (0, 1, 11) and state_of(env, both["PARTY_ID"]) == (0, 1, 3)
+    env.run("2026-10-04")
+    assert state_of(env, only["PARTY_ID"]) == (0, 1, 11), "the day before the end date it is still a supplier"
+    ended = load_metadata(env.run("2026-10-05"))
+    assert ended[ACCOUNTS]["updated"] == 2
+    assert state_of(env, only["PARTY_ID"]) == (1, 2, 11), "a supplier only: deactivated, still typed vendor"
+    assert state_of(env, both["PARTY_ID"]) == (0, 1, 3), "a customer too: retyped customer"
+    assert env.ledger.audit(source_key=f"oracle_ebs.party.{only['PARTY_ID']}")[-1]["partition"] == "2026-10-05"
+    for vendor in (only, both):
+        env.ebs.update_row("AP_SUPPLIERS", str(vendor["VENDOR_ID"]), {"END_DATE_ACTIVE": None})
+    env.run(TODAY)
+    assert state_of(env, only["PARTY_ID"]) == (0, 1, 11) and state_of(env, both["PARTY_ID"]) == (0, 1, 3)
+    assert agrees(env)
+
+
+def test_a_party_inactive_before_it_was_ever_synced_is_not_created_and_the_audit_says_why(env):
+    env.run_all()
+    inactive = next(
+        p for p in env.ebs.rows("HZ_PARTIES", STATUS="I") if env.ebs.rows("HZ_CUST_ACCOUNTS", PARTY_ID=p["PARTY_ID"])
+    )
+    key = f"oracle_ebs.party.{inactive['PARTY_ID']}"
+    assert not env.dataverse.rows("account", mlc_externalid=key)
+    assert {row["action"] for row in env.ledger.audit(source_key=key)} == {"skipped"}
+    assert agrees(env)
+
+
+def test_a_contact_whose_relationship_end_date_is_set_ahead_is_deactivated_in_the_run_of_that_day(env):
+    env.run_all()
+    contact = next(
+        c
+        for c in env.dataverse.rows("contact")
+        if c["statecode"] == 0 and c["mlc_externalid"].startswith("oracle_ebs.")
+    )
+    relationship_id = contact["mlc_externalid"].rsplit(".", 1)[1]
+
+    def state() -> tuple[int, int]:
+        [row] = env.dataverse.rows("contact", mlc_externalid=contact["mlc_externalid"])
+        return row["statecode"], row["statuscode"]
+
+    env.ebs.update_row("HZ_RELATIONSHIPS", relationship_id, {"END_DATE": "2026-10-05 12:00:00"})
+    env.run(TODAY)
+    assert state() == (0, 1), "a contact until the day its relationship ends"
+    assert load_metadata(env.run("2026-10-05"))[CONTACTS]["updated"] == 1
+    assert state() == (1, 2)
+    env.ebs.update_row("HZ_RELATIONSHIPS", relationship_id, {"END_DATE": None})
+    env.run(TODAY)
+    assert state() == (0, 1)
+    assert agrees(env)

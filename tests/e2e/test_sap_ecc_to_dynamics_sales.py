@@ -94,6 +94,33 @@ def test_a_vendor_renamed_in_sap_reaches_its_account_on_the_next_run_of_that_day
     assert agrees(env)
 
 
+def test_a_vendor_flagged_for_deletion_or_blocked_is_deactivated_that_day_and_reactivated_when_the_flag_goes(env):
+    env.run_all(SAP_JOB)
+    # The description names every SAP partner of the account: a vendor folded with a customer stays active while
+    # the customer is, so only vendors that are their account's one partner show the flag alone.
+    vendors = [
+        r
+        for r in env.dataverse.rows("account")
+        if r["mlc_externalid"].startswith("sap_ecc.vendor.")
+        and r["statecode"] == 0
+        and "customer" not in r["description"]
+    ]
+    assert len(vendors) >= 2, "the seed has active vendors that are no customer"
+    for flag, account in (("LOEVM", vendors[0]), ("SPERR", vendors[1])):
+        key = {"LIFNR": account["mlc_externalid"].rsplit(".", 1)[1].zfill(10)}
+        env.sap.update_row("LFA1", key, {flag: "X"})
+        run_sap(env, TODAY)
+        [retired] = env.dataverse.rows("account", mlc_externalid=account["mlc_externalid"])
+        assert (retired["statecode"], retired["statuscode"]) == (1, 2), flag
+        assert retired["customertypecode"] == account["customertypecode"]
+        assert agrees(env)
+        env.sap.update_row("LFA1", key, {flag: ""})
+        run_sap(env, TODAY)
+        [back] = env.dataverse.rows("account", mlc_externalid=account["mlc_externalid"])
+        assert (back["statecode"], back["statuscode"]) == (0, 1), flag
+    assert agrees(env)
+
+
 def test_a_purchase_order_becomes_one_opportunity_with_its_lines_even_after_a_killed_run(env):
     small = env.with_resources(dynamics_sales={"batch_size": 10, "max_attempts": 2})
     first_day = env.size.partition_keys()[0]

@@ -30,11 +30,21 @@ def test_customers_become_accounts_keyed_by_legal_entity_and_account_number():
     assert payloads["usmf/US-009"]["Name"] == "Jane Doe"
 
 
-def test_nameless_or_held_customers_are_rejected_or_skipped_with_reasons():
+def test_a_nameless_customer_is_rejected_with_a_reason():
     blank = m.Customer(dataAreaId="usmf", CustomerAccount="US-100", OrganizationName="   ")
+    result = m.map_accounts([blank], m.Rules())
+    assert "Name" in result.rejected[0].reason
+
+
+def test_a_customer_on_hold_stays_an_account_showing_its_hold_and_a_lifted_hold_shows_no():
     held = m.Customer(dataAreaId="usmf", CustomerAccount="US-101", OrganizationName="Held", OnHoldStatus="All")
-    result = m.map_accounts([blank, held], m.Rules(skip_customers_on_hold=True))
-    assert "Name" in result.rejected[0].reason and result.excluded[0].source_key == "usmf/US-101"
+    rules = m.Rules(on_hold_field="ERP_On_Hold__c")
+    [record] = m.map_accounts([held], rules).records
+    assert record.payload["ERP_On_Hold__c"] == "All" and record.payload["Name"] == "Held"
+    [lifted] = m.map_accounts([held.model_copy(update={"OnHoldStatus": "No"})], rules).records
+    assert lifted.payload["ERP_On_Hold__c"] == "No"
+    [plain] = m.map_accounts([held], m.Rules()).records
+    assert "ERP_On_Hold__c" not in plain.payload
 
 
 def test_products_take_the_product_name_where_known():

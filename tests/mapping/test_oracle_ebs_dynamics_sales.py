@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import datetime
 
 import pytest
 
@@ -6,7 +6,7 @@ from ml_connector_dagster.ledger import Truncated
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as m
 
 KEY = "mlc_externalid"
-TODAY = date(2026, 11, 1)
+AS_OF = datetime(2026, 11, 1)  # the end of the day mapped, in the EBS server's time
 RULES = m.load_pair_rules()
 
 
@@ -14,10 +14,14 @@ def org(pid, name="Acme Corp", **kw):
     return m.Party(PARTY_ID=pid, PARTY_NAME=name, PARTY_TYPE="ORGANIZATION", **kw)
 
 
-def accounts(parties, cust=(), sites=(), vendors=(), vsites=(), rules=RULES):
+def accounts(parties, cust=(), sites=(), vendors=(), vsites=(), rules=RULES, as_of=AS_OF):
     return m.map_accounts(
-        list(parties), list(cust), list(sites), list(vendors), list(vsites), rules, key_column=KEY, today=TODAY
+        list(parties), list(cust), list(sites), list(vendors), list(vsites), rules, key_column=KEY, as_of=as_of
     )
+
+
+def state(record) -> tuple[int, int]:
+    return record.payload["statecode"], record.payload["statuscode"]
 
 
 def test_customer_with_primary_bill_to_site():
@@ -86,14 +90,74 @@ def test_supplier_only_and_both_get_their_types():
     assert by_key["oracle_ebs.party.3"]["customertypecode"] == RULES.customer_and_vendor_type_code
 
 
-def test_disabled_supplier_and_inactive_or_unmapped_parties_are_excluded():
+def test_an_active_account_says_so_and_a_party_of_an_unmapped_type_is_left_out():
     result = accounts(
-        [org("4"), org("5", STATUS="I"), m.Party(PARTY_ID="6", PARTY_NAME="Jane", PARTY_TYPE="PERSON")],
-        [m.CustAccount(CUST_ACCOUNT_ID="1", PARTY_ID="5"), m.CustAccount(CUST_ACCOUNT_ID="2", PARTY_ID="6")],
-        vendors=[m.Vendor(VENDOR_ID="1", PARTY_ID="4", END_DATE_ACTIVE="2026-01-01T00:00:00.000+00:00")],
+        [org("3"), m.Party(PARTY_ID="6", PARTY_NAME="Jane", PARTY_TYPE="PERSON")],
+        [m.CustAccount(CUST_ACCOUNT_ID="1", PARTY_ID="3"), m.CustAccount(CUST_ACCOUNT_ID="2", PARTY_ID="6")],
     )
-    assert not result.records
-    assert {e.source_key for e in result.excluded} == {"oracle_ebs.party.4", "oracle_ebs.party.5", "oracle_ebs.party.6"}
+    [record] = result.records
+    assert state(record) == (0, 1) and record.update_only is None
+    assert [e.source_key for e in result.excluded] == ["oracle_ebs.party.6"]
+
+
+def test_an_inactive_party_deactivates_its_account_keeping_its_type_and_is_never_created_so():
+    result = accounts([org("5", STATUS="I")], [m.CustAccount(CUST_ACCOUNT_ID="1", PARTY_ID="5")])
+    [record] = result.records
+    assert state(record) == (1, 2) and record.payload["customertypecode"] == 3
+    assert "party status I" in record.update_only and not result.excluded
+
+
+def test_ended_or_disabled_suppliers_deactivate_a_supplier_only_account():
+    ended = m.Vendor(VENDOR_ID="1", PARTY_ID="4", END_DATE_ACTIVE="2026-01-01T00:00:00.000+00:00")
+    disabled = m.Vendor(VENDOR_ID="2", PARTY_ID="7", ENABLED_FLAG="N")
+    result = accounts([org("4"), org("7")], vendors=[ended, disabled])
+    for record in result.records:
+        assert state(record) == (1, 2) and record.payload["customertypecode"] == RULES.vendor_type_code
+        assert "no active customer account and no active supplier" in record.update_only
+
+
+def test_an_end_date_counts_from_the_day_it_falls_in_as_of_the_end_of_the_day_mapped():
+    party, vendor = org("8"), m.Vendor(VENDOR_ID="3", PARTY_ID="8", END_DATE_ACTIVE="2026-10-15T00:00:00")
+    [day_before] = accounts([party], vendors=[vendor], as_of=datetime(2026, 10, 15)).records
+    [that_day] = accounts([party], vendors=[vendor], as_of=datetime(2026, 10, 16)).records
+    assert state(day_before) == (0, 1) and state(that_day) == (1, 2)
+
+
+def test_a_customer_and_supplier_whose_supplier_ends_is_retyped_a_customer_and_back_when_the_end_goes():
+    party, customer = org("9"), m.CustAccount(CUST_ACCOUNT_ID="4", PARTY_ID="9")
+    ended = m.Vendor(VENDOR_ID="5", PARTY_ID="9", END_DATE_ACTIVE="2026-10-31T00:00:00")
+    [retyped] = accounts([party], [customer], vendors=[ended]).records
+    assert state(retyped) == (0, 1) and retyped.payload["customertypecode"] == 3
+    [both] = accounts([party], [customer], vendors=[ended.model_copy(update={"END_DATE_ACTIVE": None})]).records
+    assert both.payload["customertypecode"] == RULES.customer_and_vendor_type_code
+
+
+def test_a_customer_account_set_inactive_leaves_a_supplier_typed_vendor_and_reactivation_brings_it_back():
+    party, vendor = org("12"), m.Vendor(VENDOR_ID="6", PARTY_ID="12")
+    inactive = m.CustAccount(CUST_ACCOUNT_ID="5", PARTY_ID="12", ACCOUNT_NUMBER="C5", STATUS="I")
+    [vendor_only] = accounts([party], [inactive], vendors=[vendor]).records
+    assert vendor_only.payload["customertypecode"] == RULES.vendor_type_code and state(vendor_only) == (0, 1)
+    [both] = accounts([party], [inactive.model_copy(update={"STATUS": "A"})], vendors=[vendor]).records
+    assert both.payload["customertypecode"] == RULES.customer_and_vendor_type_code and both.payload["accountnumber"]
+
+
+def test_a_party_set_back_to_active_is_an_active_account_that_may_be_created():
+    customer = m.CustAccount(CUST_ACCOUNT_ID="6", PARTY_ID="13")
+    [inactive] = accounts([org("13", STATUS="I")], [customer]).records
+    [active] = accounts([org("13")], [customer]).records
+    assert state(inactive) == (1, 2) and state(active) == (0, 1) and active.update_only is None
+    assert {k: v for k, v in inactive.payload.items() if k not in ("statecode", "statuscode")} == {
+        k: v for k, v in active.payload.items() if k not in ("statecode", "statuscode")
+    }
+
+
+def test_a_pay_site_made_inactive_after_the_day_mapped_still_gives_the_address():
+    vendor = m.Vendor(VENDOR_ID="7", PARTY_ID="14")
+    site = m.VendorSite(VENDOR_SITE_ID="1", VENDOR_ID="7", CITY="Oslo", INACTIVE_DATE="2026-12-01T00:00:00")
+    [record] = accounts([org("14")], vendors=[vendor], vsites=[site]).records
+    assert record.payload["address1_city"] == "Oslo"
+    [later] = accounts([org("14")], vendors=[vendor], vsites=[site], as_of=datetime(2026, 12, 2)).records
+    assert later.payload["address1_city"] is None
 
 
 def test_hierarchy_binds_parent_by_alternate_key_and_declares_the_dependency():
@@ -166,10 +230,21 @@ def test_contacts_bind_to_their_organization():
         ],
         RULES,
         key_column=KEY,
+        as_of=AS_OF,
     )
-    [record] = result.records
-    assert record.source_key == "oracle_ebs.contact.100"
+    record, ended = result.records
+    assert record.source_key == "oracle_ebs.contact.100" and state(record) == (0, 1)
     assert record.payload["parentcustomerid_account@odata.bind"] == "/accounts(mlc_externalid='oracle_ebs.party.1')"
     assert record.payload["lastname"] == "Łukasz" and record.refs == (("account", "oracle_ebs.party.1"),)
     assert result.rejected[0].source_key == "oracle_ebs.contact.101" and "lastname" in result.rejected[0].reason
-    assert result.excluded[0].source_key == "oracle_ebs.contact.102"
+    assert ended.source_key == "oracle_ebs.contact.102" and state(ended) == (1, 2) and ended.update_only
+
+
+def test_a_contact_whose_relationship_end_date_has_passed_as_of_the_day_mapped_is_deactivated():
+    contact = m.Contact(
+        RELATIONSHIP_ID="103", ORG_PARTY_ID="1", PERSON_LAST_NAME="Leaving", END_DATE="2026-10-15T12:00:00"
+    )
+    [day_before] = m.map_contacts([contact], RULES, key_column=KEY, as_of=datetime(2026, 10, 15)).records
+    [that_day] = m.map_contacts([contact], RULES, key_column=KEY, as_of=datetime(2026, 10, 16)).records
+    assert state(day_before) == (0, 1) and not day_before.update_only
+    assert state(that_day) == (1, 2) and "relationship ended 2026-10-15T12:00:00" in that_day.update_only

@@ -26,8 +26,8 @@ from ml_connector_dagster.mapping.common import RulesError
         ),
         (
             dynamics_fo_salesforce,
-            "skip_customers_on_hold: maybe\naccount_type: 7\n",
-            ("skip_customers_on_hold", "account_type"),
+            "on_hold_field: On Hold\naccount_type: 7\n",
+            ("on_hold_field", "account_type"),
         ),
         (
             salesforce_dynamics_fo,

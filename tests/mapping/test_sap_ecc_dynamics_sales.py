@@ -82,11 +82,26 @@ def test_vat_number_shared_by_two_vendors_merges_nothing():
     assert "sap_ecc.customer.200001" in payloads
 
 
-def test_deleted_and_blocked_partners_follow_the_rules():
+def test_deleted_and_centrally_blocked_partners_deactivate_and_are_never_created_so():
     deleted, blocked = vendor("0000100001", LOEVM="X"), vendor("0000100002", SPERR="X")
-    _, payloads = accounts([deleted, blocked])
-    assert payloads["sap_ecc.vendor.100001"]["statecode"] == 1 and payloads["sap_ecc.vendor.100001"]["statuscode"] == 2
+    purchasing_only, order_blocked = vendor("0000100003", SPERM="X"), customer(AUFSD="01")
+    result, payloads = accounts([deleted, blocked, purchasing_only], [order_blocked])
+    for key in ("sap_ecc.vendor.100001", "sap_ecc.vendor.100002", "sap_ecc.customer.200001"):
+        assert (payloads[key]["statecode"], payloads[key]["statuscode"]) == (1, 2)
+    assert payloads["sap_ecc.vendor.100003"]["statecode"] == 0, "a purchasing block alone keeps it active"
+    update_only = {r.source_key for r in result.records if r.update_only}
+    assert update_only == {"sap_ecc.vendor.100001", "sap_ecc.vendor.100002", "sap_ecc.customer.200001"}
+    _, payloads = accounts([blocked], blocked_records="keep_active")
     assert payloads["sap_ecc.vendor.100002"]["statecode"] == 0
+
+
+def test_a_flag_taken_away_reactivates_the_account():
+    _, payloads = accounts([vendor("0000100001")])
+    assert payloads["sap_ecc.vendor.100001"]["statecode"] == 0
+
+
+def test_deleted_partners_can_be_skipped_by_rule():
+    deleted, blocked = vendor("0000100001", LOEVM="X"), vendor("0000100002", SPERR="X")
     result, payloads = accounts([deleted, blocked], deleted_records="skip", blocked_records="deactivate")
     assert "sap_ecc.vendor.100001" not in payloads and payloads["sap_ecc.vendor.100002"]["statecode"] == 1
     assert [e.source_key for e in result.excluded] == ["sap_ecc.vendor.100001"]

@@ -219,3 +219,36 @@ def test_rows_survive_a_restart_with_the_same_state_folder(tmp_path):
             client.upsert("account", [account("kept")])
     again = DynamicsSalesEmulator(signer=signer, state_dir=tmp_path)
     assert [r["mlc_externalid"] for r in again.rows("account")] == ["kept"]
+
+
+def test_an_account_is_created_active_whatever_statecode_says_and_deactivated_by_an_update(sandbox):
+    api = f"{sandbox.url('dynamics_sales')}/api/data/v9.2"
+    headers = {"Authorization": f"Bearer {token(sandbox).json()['access_token']}", "Content-Type": "application/json"}
+    url = f"{api}/accounts(mlc_externalid='s1')"
+    refused = httpx.patch(url, json={"name": "x", "statecode": 1, "statuscode": 2}, headers=headers)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "0x80048408"
+    assert "AccountState.Active" in refused.json()["error"]["message"]
+    assert httpx.patch(url, json={"name": "x", "statecode": 1}, headers=headers).status_code == 204
+    assert sandbox["dynamics_sales"].rows("account", mlc_externalid="s1")[0]["statecode"] == 0
+    assert httpx.patch(url, json={"statecode": 1, "statuscode": 2}, headers=headers).status_code == 204
+    [row] = sandbox["dynamics_sales"].rows("account", mlc_externalid="s1")
+    assert (row["statecode"], row["statuscode"]) == (1, 2)
+    mismatched = httpx.patch(url, json={"statecode": 0, "statuscode": 2}, headers=headers)
+    assert mismatched.status_code == 400 and "AccountState.Active" in mismatched.json()["error"]["message"]
+    assert httpx.patch(url, json={"statecode": 0}, headers=headers).status_code == 204
+    [row] = sandbox["dynamics_sales"].rows("account", mlc_externalid="s1")
+    assert (row["statecode"], row["statuscode"]) == (0, 1), "the state's default status follows"
+
+
+def test_upsert_multiple_refuses_a_new_record_sent_inactive_and_updates_a_known_one_to_inactive(sandbox):
+    with resource(sandbox).open() as client:
+        assert all(r.ok for r in client.upsert("account", [account("known")]))
+        inactive = {"statecode": 1, "statuscode": 2}
+        results = {
+            r.source_key: r
+            for r in client.upsert("account", [account("known", **inactive), account("new", **inactive)])
+        }
+    assert results["known"].ok
+    assert not results["new"].ok and results["new"].error_code == "0x80048408"
+    assert sandbox["dynamics_sales"].rows("account", mlc_externalid="known")[0]["statecode"] == 1
+    assert not sandbox["dynamics_sales"].rows("account", mlc_externalid="new")

@@ -58,10 +58,20 @@ def keys(rows: list[dict], key: str) -> list[str]:
 )
 def test_daily_windows_partition_the_data_and_paging_is_stable(ebs, method, key):
     _, url = ebs
+
+    def changed_in(row: dict, start: datetime, end: datetime) -> bool:
+        # a supplier or site whose end date falls in another window is returned there too
+        if method not in ("GET_VENDORS", "GET_VENDOR_SITES"):
+            return True
+        return start <= datetime.fromisoformat(row["LAST_UPDATE_DATE"]).replace(tzinfo=UTC) < end
+
     with resource(url, page_size=1000).open() as service:
         whole = list(service.read_window(method, DAYS[0], DAYS[3]))
         by_day = [
-            row for start, end in zip(DAYS, DAYS[1:], strict=False) for row in service.read_window(method, start, end)
+            row
+            for start, end in zip(DAYS, DAYS[1:], strict=False)
+            for row in service.read_window(method, start, end)
+            if changed_in(row, start, end)
         ]
     with resource(url, page_size=37).open() as service:
         paged = list(service.read_window(method, DAYS[0], DAYS[3]))
@@ -188,6 +198,31 @@ def test_the_envelope_forms_isg_accepts(ebs):
         answer = httpx.post(endpoint, json=body, auth=auth).json()["OutputParameters"]
         assert answer["X_RETURN_STATUS"] == "S" and answer["X_ROWS"]["X_ROWS_ITEM"]["PARTY_ID"] == "1001"
     assert httpx.post(endpoint, json={"InputParameters": params}).status_code == 401
+
+
+def test_a_supplier_a_site_and_a_contact_are_read_in_the_window_their_end_date_falls_in_without_an_edit(tmp_path):
+    emulator = OracleEbsEmulator(
+        clock=Clock(frozen_at=datetime(2026, 10, 20, 9, tzinfo=UTC)), state_dir=tmp_path, parties=30, vendors=5, days=2
+    )
+    vendor = emulator.rows("AP_SUPPLIERS")[0]
+    site = emulator.rows("AP_SUPPLIER_SITES_ALL", VENDOR_ID=vendor["VENDOR_ID"])[0]
+    contact = emulator.rows("HZ_RELATIONSHIPS", RELATIONSHIP_CODE="CONTACT_OF", DIRECTIONAL_FLAG="F")[0]
+    emulator.update_row("AP_SUPPLIERS", str(vendor["VENDOR_ID"]), {"END_DATE_ACTIVE": "2026-10-25 00:00:00"})
+    emulator.update_row("AP_SUPPLIER_SITES_ALL", str(site["VENDOR_SITE_ID"]), {"INACTIVE_DATE": "2026-10-25 08:00:00"})
+    emulator.update_row("HZ_RELATIONSHIPS", str(contact["RELATIONSHIP_ID"]), {"END_DATE": "2026-10-25 12:00:00"})
+    end_day = datetime(2026, 10, 25, tzinfo=UTC), datetime(2026, 10, 26, tzinfo=UTC)
+    day_before = datetime(2026, 10, 24, tzinfo=UTC), end_day[0]
+    with SandboxServer([emulator]) as server, resource(server.url("oracle_ebs"), org_id=None).open() as service:
+        [ending] = service.read_window("GET_VENDORS", *end_day)
+        [closing] = service.read_window("GET_VENDOR_SITES", *end_day)
+        [leaving] = service.read_window("GET_CONTACTS", *end_day)
+        assert not list(service.read_window("GET_VENDORS", *day_before))
+        assert not list(service.read_window("GET_CONTACTS", *day_before))
+    assert ending["VENDOR_ID"] == str(vendor["VENDOR_ID"]) and ending["END_DATE_ACTIVE"] == "2026-10-25T00:00:00"
+    assert closing["VENDOR_SITE_ID"] == str(site["VENDOR_SITE_ID"])
+    assert leaving["RELATIONSHIP_ID"] == str(contact["RELATIONSHIP_ID"])
+    # the service returns the end date; whether it has passed is judged as of the day the connector maps
+    assert leaving["END_DATE"] == "2026-10-25T12:00:00" and leaving["STATUS"] == "A"
 
 
 def test_an_edit_moves_the_row_into_todays_window_and_persists(tmp_path):

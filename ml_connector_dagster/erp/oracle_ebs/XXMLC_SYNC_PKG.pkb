@@ -466,7 +466,10 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     -- TCA stores each relationship twice (forward and backward row, same RELATIONSHIP_ID); the forward CONTACT_OF
     -- row has the person as subject and the organization as object. The contact's email and phones hang off the
     -- relationship's own party (HZ_RELATIONSHIPS.PARTY_ID), not off the person, because the same person can be a
-    -- contact of several organizations with different work details.
+    -- contact of several organizations with different work details. A relationship whose END_DATE falls in the
+    -- window is returned too: it stops being a contact that day without anyone editing it, and the connector must
+    -- see it in that day's run. STATUS leaves the end date out: the connector judges it as of the day it maps, so
+    -- a rerun of an old day does not depend on when it runs.
     WITH candidates AS (
       SELECT r.relationship_id
         FROM hz_relationships r
@@ -478,6 +481,13 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
         FROM hz_relationships r
        WHERE l_by_party = 'N'
          AND r.last_update_date >= P_LAST_UPDATE_FROM AND r.last_update_date < P_LAST_UPDATE_TO
+         AND r.relationship_code = 'CONTACT_OF' AND r.directional_flag = 'F'
+         AND r.subject_table_name = 'HZ_PARTIES' AND r.object_table_name = 'HZ_PARTIES'
+      UNION
+      SELECT r.relationship_id
+        FROM hz_relationships r
+       WHERE l_by_party = 'N'
+         AND r.end_date >= P_LAST_UPDATE_FROM AND r.end_date < P_LAST_UPDATE_TO
          AND r.relationship_code = 'CONTACT_OF' AND r.directional_flag = 'F'
          AND r.subject_table_name = 'HZ_PARTIES' AND r.object_table_name = 'HZ_PARTIES'
       UNION
@@ -527,8 +537,7 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
                WHERE cp.owner_table_name = 'HZ_PARTIES' AND cp.owner_table_id = r.party_id
                  AND cp.contact_point_type = 'PHONE' AND cp.phone_line_type = 'MOBILE'
                  AND cp.primary_flag = 'Y' AND cp.status = 'A') mobile_number,
-             CASE WHEN r.status = 'A' AND oc.status = 'A' AND (r.end_date IS NULL OR r.end_date > SYSDATE)
-                  THEN 'A' ELSE 'I' END status,
+             CASE WHEN r.status = 'A' AND oc.status = 'A' THEN 'A' ELSE 'I' END status, r.end_date,
              GREATEST(r.last_update_date, per.last_update_date, oc.last_update_date,
                       NVL((SELECT MAX(cp.last_update_date)
                              FROM hz_contact_points cp
@@ -543,10 +552,12 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
         JOIN hz_org_contacts oc ON oc.party_relationship_id = r.relationship_id)
     SELECT TO_CHAR(relationship_id), TO_CHAR(rel_party_id), TO_CHAR(contact_party_id), TO_CHAR(org_party_id),
            TO_CHAR(org_contact_id), contact_number, person_first_name, person_last_name, job_title, department,
-           email_address, phone_number, mobile_number, status, TO_CHAR(stamp, c_date_format)
+           email_address, phone_number, mobile_number, status, TO_CHAR(end_date, c_date_format),
+           TO_CHAR(stamp, c_date_format)
       BULK COLLECT INTO X_ROWS
       FROM contact_rows
      WHERE l_by_party = 'Y' OR (stamp >= P_LAST_UPDATE_FROM AND stamp < P_LAST_UPDATE_TO)
+        OR (end_date >= P_LAST_UPDATE_FROM AND end_date < P_LAST_UPDATE_TO)
      ORDER BY stamp, relationship_id
     OFFSET l_offset ROWS FETCH NEXT l_fetch ROWS ONLY;
 
@@ -582,7 +593,9 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     read_request(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, P_OFFSET, P_LIMIT, P_PARTY_IDS, l_ids, l_by_party);
 
     -- AP_SUPPLIERS, the R12 base table behind the PO_VENDORS view, is not org-striped. The parent supplier's
-    -- PARTY_ID is returned so the connector can link the hierarchy without reading the parent.
+    -- PARTY_ID is returned so the connector can link the hierarchy without reading the parent. A supplier whose
+    -- END_DATE_ACTIVE falls in the window is returned too: it stops being active that day without anyone
+    -- editing it, and the connector must see it in that day's run.
     WITH candidates AS (
       SELECT s.vendor_id
         FROM ap_suppliers s
@@ -591,7 +604,12 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
       SELECT s.vendor_id
         FROM ap_suppliers s
        WHERE l_by_party = 'N'
-         AND s.last_update_date >= P_LAST_UPDATE_FROM AND s.last_update_date < P_LAST_UPDATE_TO)
+         AND s.last_update_date >= P_LAST_UPDATE_FROM AND s.last_update_date < P_LAST_UPDATE_TO
+      UNION
+      SELECT s.vendor_id
+        FROM ap_suppliers s
+       WHERE l_by_party = 'N'
+         AND s.end_date_active >= P_LAST_UPDATE_FROM AND s.end_date_active < P_LAST_UPDATE_TO)
     SELECT TO_CHAR(s.vendor_id), s.segment1, s.vendor_name, s.vendor_name_alt, s.vendor_type_lookup_code,
            TO_CHAR(s.party_id), s.num_1099, s.vat_registration_num, s.enabled_flag,
            TO_CHAR(s.start_date_active, c_date_format), TO_CHAR(s.end_date_active, c_date_format),
@@ -651,6 +669,13 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
         FROM ap_supplier_sites_all ss
        WHERE l_by_party = 'N'
          AND ss.last_update_date >= P_LAST_UPDATE_FROM AND ss.last_update_date < P_LAST_UPDATE_TO
+         AND ss.org_id IN (SELECT org_id FROM orgs)
+      UNION
+      -- a site whose INACTIVE_DATE falls in the window stops being a pay site that day, unedited
+      SELECT ss.vendor_site_id
+        FROM ap_supplier_sites_all ss
+       WHERE l_by_party = 'N'
+         AND ss.inactive_date >= P_LAST_UPDATE_FROM AND ss.inactive_date < P_LAST_UPDATE_TO
          AND ss.org_id IN (SELECT org_id FROM orgs))
     SELECT TO_CHAR(ss.vendor_site_id), TO_CHAR(ss.vendor_id), TO_CHAR(s.party_id), ss.vendor_site_code,
            TO_CHAR(ss.org_id), ss.address_line1, ss.address_line2, ss.address_line3, ss.address_line4, ss.city,

@@ -108,6 +108,7 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
     PHONE_NUMBER      VARCHAR2(100),
     MOBILE_NUMBER     VARCHAR2(100),
     STATUS            VARCHAR2(1),
+    END_DATE          VARCHAR2(30),
     LAST_UPDATE_DATE  VARCHAR2(30));
   TYPE contact_tbl IS TABLE OF contact_rec INDEX BY BINARY_INTEGER;
 
@@ -241,7 +242,7 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                              X_MSG_DATA OUT NOCOPY VARCHAR2);
 
 /*#
- * Returns organization contacts: CONTACT_OF relationships (forward row) with the person, the org contact and the primary email, phone and mobile of the relationship party.
+ * Returns organization contacts: CONTACT_OF relationships (forward row) with the person, the org contact and the primary email, phone and mobile of the relationship party; those changed in the window and those whose relationship END_DATE falls in it (they stop being contacts that day without an edit). STATUS is I when the relationship or the org contact is inactive; whether END_DATE has passed is the caller's to judge, as of the day it reads.
  * @param P_LAST_UPDATE_FROM Start of the change window, inclusive, in database server time
  * @param P_LAST_UPDATE_TO End of the change window, exclusive, in database server time
  * @param P_OFFSET Number of rows to skip, 0 or more
@@ -268,7 +269,8 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                           X_MSG_DATA OUT NOCOPY VARCHAR2);
 
 /*#
- * Returns suppliers (AP_SUPPLIERS) with the party of the parent supplier.
+ * Returns suppliers (AP_SUPPLIERS) with the party of the parent supplier: those changed in the window and those
+ * whose END_DATE_ACTIVE falls in it (they stop being active that day without an edit).
  * @param P_LAST_UPDATE_FROM Start of the change window, inclusive, in database server time
  * @param P_LAST_UPDATE_TO End of the change window, exclusive, in database server time
  * @param P_OFFSET Number of rows to skip, 0 or more
@@ -295,7 +297,8 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                          X_MSG_DATA OUT NOCOPY VARCHAR2);
 
 /*#
- * Returns supplier sites (AP_SUPPLIER_SITES_ALL) in the operating units of the request, with the supplier's party.
+ * Returns supplier sites (AP_SUPPLIER_SITES_ALL) in the operating units of the request, with the supplier's party:
+ * those changed in the window and those whose INACTIVE_DATE falls in it.
  * @param P_LAST_UPDATE_FROM Start of the change window, inclusive, in database server time
  * @param P_LAST_UPDATE_TO End of the change window, exclusive, in database server time
  * @param P_OFFSET Number of rows to skip, 0 or more

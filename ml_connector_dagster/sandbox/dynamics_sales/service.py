@@ -224,7 +224,12 @@ class DataverseService:
                 for column, value in key.items():
                     row.setdefault(column, _checked(table, column, table.columns[column], value))
             row.setdefault(table.primary_key, str(uuid.uuid4()))
-            row.update(createdon=now, statecode=row.get("statecode", 0), statuscode=row.get("statuscode", 1))
+            row["createdon"] = now
+        if table.states:
+            _settle_state(table, row, values, existing)
+        else:
+            row.setdefault("statecode", 0)
+            row.setdefault("statuscode", 1)
         self._check_unique(tx, table, row)
         self._check_rules(table, row)
         if table.logical_name == "contact":
@@ -591,6 +596,34 @@ _FILTER_COLUMNS = {"sdkmessagefilterid", "primaryobjecttypecode", "sdkmessageid/
 
 def error_reply(error: DataverseError) -> Reply:
     return Reply(error.status, {}, {"error": {"code": error.code, "message": error.message}})
+
+
+def _settle_state(table: Table, row: dict, values: dict, existing: dict | None) -> None:
+    """statecode and statuscode as the platform sets them through Create and Update (the SetState message is
+    deprecated in favour of Update: "Behavior of specialized update operations"). A record is always created in
+    its first state, whatever statecode says (microsoft.md §2.4: "statecode not valid on create"); guess: the value
+    is dropped rather than refused, as a create with statecode 1 and statuscode 2 is reported to fail on the
+    statuscode alone. An update may set statecode; without a statuscode the state's default status follows. A
+    statuscode that is not one of its state's is refused (0x80048408, the reported message; the HTTP status 400 is
+    a guess)."""
+    first = next(iter(table.states))
+    state = first if existing is None else values.get("statecode", existing.get("statecode", first))
+    status = values.get("statuscode")
+    if status is None:
+        status = (
+            existing["statuscode"]
+            if existing is not None and "statecode" not in values
+            else table.states[state].statuses[0]
+        )
+    if status not in table.states[state].statuses:
+        record_id = row[table.primary_key]
+        raise DataverseError(
+            400,
+            "0x80048408",
+            f"{status} is not a valid status code for state code {table.logical_name.capitalize()}State."
+            f"{table.states[state].label} on {table.logical_name} with Id {record_id}.",
+        )
+    row.update(statecode=state, statuscode=status)
 
 
 def _missing(table: Table, key) -> DataverseError:

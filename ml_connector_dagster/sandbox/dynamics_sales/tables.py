@@ -22,12 +22,23 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class State:
+    """One statecode option: its label (as error messages name it) and its statuscodes, the default first."""
+
+    label: str
+    statuses: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Table:
     logical_name: str
     entity_set: str
     columns: dict[str, Column]
     lookups: dict[str, Lookup] = field(default_factory=dict)  # navigation property → lookup
     alternate_keys: tuple[str, ...] = ()
+    # statecode → State where a plain update sets the state (account, contact; §2.4); tables whose state moves
+    # only through lifecycle actions (opportunity, order) declare none
+    states: dict[int, State] = field(default_factory=dict)
 
     @property
     def primary_key(self) -> str:
@@ -65,6 +76,8 @@ _SYSTEM = {
     "statuscode": Column("Choice", choices=frozenset({1, 2})),
 }
 EXTERNAL_ID = "mlc_externalid"
+# account and contact: 0 Active (status 1 Active), 1 Inactive (status 2 Inactive) (microsoft.md §2.4)
+_ACTIVE_INACTIVE = {0: State("Active", (1,)), 1: State("Inactive", (2,))}
 
 ACCOUNT = Table(
     "account",
@@ -95,6 +108,7 @@ ACCOUNT = Table(
         "primarycontactid": Lookup("primarycontactid", ("contact",)),
     },
     alternate_keys=(EXTERNAL_ID,),
+    states=_ACTIVE_INACTIVE,
 )
 
 CONTACT = Table(
@@ -120,6 +134,7 @@ CONTACT = Table(
         "parentcustomerid_contact": Lookup("parentcustomerid", ("contact",)),
     },
     alternate_keys=(EXTERNAL_ID,),
+    states=_ACTIVE_INACTIVE,
 )
 
 CURRENCY = Table(

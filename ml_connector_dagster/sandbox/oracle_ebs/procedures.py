@@ -13,8 +13,11 @@ MAX_PARTY_IDS = 1000
 
 @dataclass(frozen=True)
 class Procedure:
-    sql: str  # selects the row columns plus STAMP, ROW_KEY and FILTER_PARTY
+    sql: str  # selects the row columns plus STAMP, ROW_KEY and FILTER_PARTY (and ENDS where `ends`)
     dates: tuple[str, ...] = ("LAST_UPDATE_DATE",)
+    # ENDS is the day the row stops being active (a supplier's END_DATE_ACTIVE, a site's INACTIVE_DATE, a contact's
+    # relationship END_DATE): a window holding it returns the row too, as nobody edits a row when that day comes
+    ends: bool = False
 
 
 def _latest(*columns: str) -> str:
@@ -27,6 +30,15 @@ _PARENT = """(SELECT r.OBJECT_ID FROM HZ_RELATIONSHIPS r WHERE r.SUBJECT_ID = p.
 _PARENT_STAMP = """(SELECT MAX(r.LAST_UPDATE_DATE) FROM HZ_RELATIONSHIPS r WHERE r.SUBJECT_ID = p.PARTY_ID
     AND r.DIRECTIONAL_FLAG = 'F' AND r.RELATIONSHIP_CODE = :rel_code)"""
 _SITE_USES = "FROM HZ_CUST_SITE_USES_ALL u WHERE u.CUST_ACCT_SITE_ID = cas.CUST_ACCT_SITE_ID AND u.STATUS = 'A'"
+
+
+_CONTACT_STAMP = _latest(
+    "r.LAST_UPDATE_DATE",
+    "per.LAST_UPDATE_DATE",
+    "oc.LAST_UPDATE_DATE",
+    "(SELECT MAX(cp.LAST_UPDATE_DATE) FROM HZ_CONTACT_POINTS cp WHERE cp.OWNER_TABLE_NAME = 'HZ_PARTIES'"
+    " AND cp.OWNER_TABLE_ID = r.PARTY_ID)",
+)
 
 
 def _point(kind: str, line_type: str | None, column: str) -> str:
@@ -92,44 +104,32 @@ PROCEDURES = {
         FROM HZ_PARTY_SITES ps JOIN HZ_LOCATIONS l ON l.LOCATION_ID = ps.LOCATION_ID
         LEFT JOIN HZ_CUST_ACCT_SITES_ALL cas ON cas.PARTY_SITE_ID = ps.PARTY_SITE_ID AND cas.STATUS = 'A'
              AND (:org_id IS NULL OR cas.ORG_ID = :org_id)"""),
-    "GET_CONTACTS": Procedure(f"""
+    "GET_CONTACTS": Procedure(
+        f"""
         SELECT r.RELATIONSHIP_ID, r.PARTY_ID AS REL_PARTY_ID, r.SUBJECT_ID AS CONTACT_PARTY_ID,
                r.OBJECT_ID AS ORG_PARTY_ID, oc.ORG_CONTACT_ID, oc.CONTACT_NUMBER, per.PERSON_FIRST_NAME,
                per.PERSON_LAST_NAME, oc.JOB_TITLE, oc.DEPARTMENT, {_point("EMAIL", None, "cp.EMAIL_ADDRESS")}
                AS EMAIL_ADDRESS, {_phone("GEN")} AS PHONE_NUMBER, {_phone("MOBILE")} AS MOBILE_NUMBER,
-               CASE WHEN r.STATUS = 'A' AND oc.STATUS = 'A' AND (r.END_DATE IS NULL OR r.END_DATE > :now)
-                    THEN 'A' ELSE 'I' END AS STATUS,
-               {
-        _latest(
-            "r.LAST_UPDATE_DATE",
-            "per.LAST_UPDATE_DATE",
-            "oc.LAST_UPDATE_DATE",
-            "(SELECT MAX(cp.LAST_UPDATE_DATE) FROM HZ_CONTACT_POINTS cp WHERE cp.OWNER_TABLE_NAME = "
-            "'HZ_PARTIES' AND cp.OWNER_TABLE_ID = r.PARTY_ID)",
-        )
-    } AS LAST_UPDATE_DATE,
-               {
-        _latest(
-            "r.LAST_UPDATE_DATE",
-            "per.LAST_UPDATE_DATE",
-            "oc.LAST_UPDATE_DATE",
-            "(SELECT MAX(cp.LAST_UPDATE_DATE) FROM HZ_CONTACT_POINTS cp WHERE cp.OWNER_TABLE_NAME = "
-            "'HZ_PARTIES' AND cp.OWNER_TABLE_ID = r.PARTY_ID)",
-        )
-    } AS STAMP,
-               r.RELATIONSHIP_ID AS ROW_KEY, r.OBJECT_ID AS FILTER_PARTY
+               CASE WHEN r.STATUS = 'A' AND oc.STATUS = 'A' THEN 'A' ELSE 'I' END AS STATUS, r.END_DATE,
+               {_CONTACT_STAMP} AS LAST_UPDATE_DATE, {_CONTACT_STAMP} AS STAMP,
+               r.END_DATE AS ENDS, r.RELATIONSHIP_ID AS ROW_KEY, r.OBJECT_ID AS FILTER_PARTY
         FROM HZ_RELATIONSHIPS r JOIN HZ_PARTIES per ON per.PARTY_ID = r.SUBJECT_ID
         JOIN HZ_ORG_CONTACTS oc ON oc.PARTY_RELATIONSHIP_ID = r.RELATIONSHIP_ID
         WHERE r.RELATIONSHIP_CODE = 'CONTACT_OF' AND r.DIRECTIONAL_FLAG = 'F'
-          AND r.SUBJECT_TABLE_NAME = 'HZ_PARTIES' AND r.OBJECT_TABLE_NAME = 'HZ_PARTIES'"""),
+          AND r.SUBJECT_TABLE_NAME = 'HZ_PARTIES' AND r.OBJECT_TABLE_NAME = 'HZ_PARTIES'""",
+        ("END_DATE", "LAST_UPDATE_DATE"),
+        ends=True,
+    ),
     "GET_VENDORS": Procedure(
         """
         SELECT s.VENDOR_ID, s.SEGMENT1, s.VENDOR_NAME, s.VENDOR_NAME_ALT, s.VENDOR_TYPE_LOOKUP_CODE, s.PARTY_ID,
                s.NUM_1099, s.VAT_REGISTRATION_NUM, s.ENABLED_FLAG, s.START_DATE_ACTIVE, s.END_DATE_ACTIVE,
                s.PARENT_VENDOR_ID, parent.PARTY_ID AS PARENT_VENDOR_PARTY_ID, s.TERMS_ID, s.CREATION_DATE,
-               s.LAST_UPDATE_DATE, s.LAST_UPDATE_DATE AS STAMP, s.VENDOR_ID AS ROW_KEY, s.PARTY_ID AS FILTER_PARTY
+               s.LAST_UPDATE_DATE, s.LAST_UPDATE_DATE AS STAMP, s.END_DATE_ACTIVE AS ENDS, s.VENDOR_ID AS ROW_KEY,
+               s.PARTY_ID AS FILTER_PARTY
         FROM AP_SUPPLIERS s LEFT JOIN AP_SUPPLIERS parent ON parent.VENDOR_ID = s.PARENT_VENDOR_ID""",
         ("START_DATE_ACTIVE", "END_DATE_ACTIVE", "CREATION_DATE", "LAST_UPDATE_DATE"),
+        ends=True,
     ),
     "GET_VENDOR_SITES": Procedure(
         """
@@ -137,10 +137,11 @@ PROCEDURES = {
                ss.ADDRESS_LINE2, ss.ADDRESS_LINE3, ss.ADDRESS_LINE4, ss.CITY, ss.STATE, ss.ZIP, ss.PROVINCE,
                ss.COUNTRY, ss.PAY_SITE_FLAG, ss.PURCHASING_SITE_FLAG, ss.PRIMARY_PAY_SITE_FLAG, ss.INACTIVE_DATE,
                ss.EMAIL_ADDRESS, ss.AREA_CODE, ss.PHONE, ss.LAST_UPDATE_DATE, ss.LAST_UPDATE_DATE AS STAMP,
-               ss.VENDOR_SITE_ID AS ROW_KEY, s.PARTY_ID AS FILTER_PARTY
+               ss.INACTIVE_DATE AS ENDS, ss.VENDOR_SITE_ID AS ROW_KEY, s.PARTY_ID AS FILTER_PARTY
         FROM AP_SUPPLIER_SITES_ALL ss JOIN AP_SUPPLIERS s ON s.VENDOR_ID = ss.VENDOR_ID
         WHERE (:org_id IS NULL OR ss.ORG_ID = :org_id)""",
         ("INACTIVE_DATE", "LAST_UPDATE_DATE"),
+        ends=True,
     ),
 }
 
@@ -192,7 +193,9 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
         if start >= end:
             raise InputError("P_LAST_UPDATE_FROM must be before P_LAST_UPDATE_TO")
         binds.update(start=start, end=end)
-        where = "STAMP >= :start AND STAMP < :end"
+        where = "(STAMP >= :start AND STAMP < :end)"
+        if procedure.ends:
+            where += " OR (ENDS >= :start AND ENDS < :end)"
     cursor = db.execute(
         f"SELECT * FROM ({procedure.sql}) WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset", binds
     )
@@ -204,7 +207,7 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
 def _render(row: dict, dates: tuple[str, ...]) -> dict:
     out = {}
     for name, value in row.items():
-        if name in ("STAMP", "ROW_KEY", "FILTER_PARTY"):
+        if name in ("STAMP", "ENDS", "ROW_KEY", "FILTER_PARTY"):
             continue
         if value is None or value == "":
             out[name] = None

@@ -447,7 +447,7 @@ class _Seeder:
                 )
             vendor_id = self.id("vendor")
             name = self.db.execute("SELECT PARTY_NAME FROM HZ_PARTIES WHERE PARTY_ID = ?", (party_id,)).fetchone()[0]
-            disabled, ended = index % 29 == 17, index % 31 == 19
+            disabled, ended, ending = index % 29 == 17, index % 31 == 19, index % 37 == 23
             parent = self.rng.choice(active) if active and self.rng.random() < 0.04 else None
             self.insert(
                 "AP_SUPPLIERS",
@@ -463,7 +463,12 @@ class _Seeder:
                 VAT_REGISTRATION_NUM=f"VAT{vendor_id}" if self.rng.random() < 0.5 else None,
                 ENABLED_FLAG="N" if disabled else "Y",
                 START_DATE_ACTIVE=_text(self.first_day - timedelta(900)),
-                END_DATE_ACTIVE=_text(self.first_day - timedelta(days=10)) if ended else None,
+                END_DATE_ACTIVE=_text(self.first_day - timedelta(days=10))
+                if ended
+                # ends on a seeded day after the first, unedited: that day's run must see it
+                else _text(self.first_day + timedelta(days=1 + index % max(1, self.size.days - 1)))
+                if ending
+                else None,
                 PARENT_VENDOR_ID=parent,
                 TERMS_ID=10000,
                 CREATION_DATE=self.created(),
