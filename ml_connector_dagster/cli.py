@@ -330,7 +330,7 @@ def _heal(args: argparse.Namespace) -> int:
             )
         )
         if obj.without_partition:
-            print(f"  {len(obj.without_partition)} of them name no partition: rerun the days they changed")
+            print(f"  {len(obj.without_partition)} of them name no partition: the pair's initial load sends them")
     if healed.partitions and (args.dry_run or args.no_rerun):
         print(f"partitions to rerun ({args.pair}): {', '.join(healed.partitions)}")
     for partition, result in healed.reruns.items():

@@ -4,8 +4,9 @@ A load re-sends by itself the few records its target lacks (assets/load.py). A t
 ledger holds as written for a partition (a refreshed sandbox, a restore, another environment behind the same URL) is
 not healed silently: the load's check fails and points here. `heal` asks the target which of the ledger's records of
 one (pair, target object) it holds, forgets the sync state of the rest (audited as `drifted`, with who healed) so the
-next run of their partitions sends them again, and names those partitions (the CLI reruns them). It holds the
-object's lease meanwhile, so no load of the object runs halfway through it.
+next run of their partitions sends them again, and names those partitions (the CLI reruns them); records the initial
+load wrote name no partition, so the pair's initial load runs again for them (it reads every master and sends what
+the ledger no longer holds). It holds the object's lease meanwhile, so no load of the object runs halfway through it.
 """
 
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from ml_connector_dagster import initial_load
 from ml_connector_dagster.assets.load import LoadTarget
 from ml_connector_dagster.code_location import build_pairs
 from ml_connector_dagster.connections import ledger_resource
@@ -23,6 +25,8 @@ from ml_connector_dagster.loading import TargetWriter
 from ml_connector_dagster.session_resource import SessionResource
 from ml_connector_dagster.settings import Settings
 
+INITIAL_LOAD = "initial load"
+
 
 @dataclass(frozen=True)
 class Healed:
@@ -32,7 +36,7 @@ class Healed:
     missing: list[str]  # of those, the ones the target lacks: forgotten, unless it was a dry run
     dependents: int  # records that refer to missing ones, sent again once those are back
     partitions: list[str]  # whose runs send the missing records again
-    without_partition: list[str]  # missing records no run names a partition for: rerun the day they changed
+    without_partition: list[str]  # missing records no daily run wrote (the initial load's, or a replay's)
 
 
 def heal(
@@ -72,11 +76,15 @@ def heal(
 @dataclass
 class PairHealed:
     objects: list[Healed]
-    reruns: dict[str, dg.ExecuteInProcessResult] = field(default_factory=dict)  # by partition
+    reruns: dict[str, dg.ExecuteInProcessResult] = field(default_factory=dict)  # by partition, or `initial load`
 
     @property
     def partitions(self) -> list[str]:
         return sorted({partition for healed in self.objects for partition in healed.partitions})
+
+    @property
+    def without_partition(self) -> bool:
+        return any(healed.without_partition for healed in self.objects)
 
 
 def heal_pair(
@@ -117,5 +125,10 @@ def heal_pair(
         for partition in healed.partitions:
             healed.reruns[partition] = job.execute_in_process(
                 partition_key=partition, instance=instance, raise_on_error=False, run_config=QUIET
+            )
+        if healed.without_partition and defs.get_repository_def().has_job(initial_load.job_name(pair)):
+            masters = defs.resolve_job_def(initial_load.job_name(pair))
+            healed.reruns[INITIAL_LOAD] = masters.execute_in_process(
+                instance=instance, raise_on_error=False, run_config={**QUIET, **initial_load.run_config(masters)}
             )
     return healed

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from ml_connector_dagster.demo import verify
+from ml_connector_dagster.heal import INITIAL_LOAD, heal_pair
 from ml_connector_dagster.initial_load import job_name, run_config
 from ml_connector_dagster.sandbox.faults import FaultPlan
 from tests.e2e.conftest import EBS_JOB, SMALL, sandbox_env
@@ -103,4 +104,22 @@ def test_an_initial_load_stopped_half_way_goes_on_after_its_last_page_and_ends_w
     for table in ("account", "contact"):
         ids = Counter(row["mlc_externalid"] for row in env.dataverse.rows(table))
         assert ids and max(ids.values()) == 1, f"a {table} twice"
+    assert agrees(env)
+
+
+def test_heal_of_a_target_that_lost_what_the_initial_load_wrote_sends_it_again_through_the_initial_load(go_live):
+    env = go_live
+    initial_load(env)
+    env.dataverse.reset()  # a refreshed environment behind the same URL
+    healed = heal_pair(
+        env.config,
+        EBS_JOB,
+        defs=env.defs,
+        target=env.resources.__getitem__,
+        instance=env.instance,
+        by="alice",
+        log=lambda message: None,
+    )
+    assert not healed.partitions, "no daily run wrote these records"
+    assert list(healed.reruns) == [INITIAL_LOAD] and healed.reruns[INITIAL_LOAD].success
     assert agrees(env)
