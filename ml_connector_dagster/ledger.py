@@ -113,6 +113,7 @@ class Action(StrEnum):
     DELETED = "deleted"
     EDITED = "edited"  # a person changed a dead letter's stored payload before replaying it
     DRIFTED = "drifted"  # the ledger held it as in the target, the target lacked it: forgotten, to be sent again
+    NOT_IN_SOURCE = "not_in_source"  # a record referred to was read by key and the source does not have it
 
 
 class ErrorClass(StrEnum):
@@ -256,6 +257,15 @@ def _leaves(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
         yield from _leaves(child, f"{path}.{name}" if path else str(name))
 
 
+def _audited_changes(outcome: Outcome) -> dict | None:
+    if outcome.action in (*WRITTEN, Action.DELETED):
+        return changed_fields(outcome.previous, outcome.payload)
+    if outcome.action == Action.FAILED:
+        return {"error": outcome.error_message}
+    # Why a record was left out is what a record waiting for it has to tell (loading.py reads it back).
+    return {"reason": outcome.error_message} if outcome.error_message else None
+
+
 def engine_url(url: str) -> str:
     """Plain postgres URLs use psycopg2, the driver dagster-postgres already installs, whatever SQLAlchemy's
     default driver."""
@@ -361,9 +371,7 @@ class Ledger:
                             "target_id": o.target_id,
                             "action": o.action,
                             "at": now,
-                            "changes": changed_fields(o.previous, o.payload)
-                            if o.action in (*WRITTEN, Action.DELETED)
-                            else ({"error": o.error_message} if o.action == Action.FAILED else None),
+                            "changes": _audited_changes(o),
                         }
                         for o in outcomes
                     ],
@@ -551,6 +559,24 @@ class Ledger:
             [row.source_key for row in forgotten], [(row.target_object, row.source_key) for row in dependents]
         )
 
+    def last_actions(self, pair: str, target_object: str, source_keys: Iterable[str]) -> dict[str, tuple[str, dict]]:
+        """What the audit log last says happened to each of these records: (action, changes); absent for a record it
+        never names."""
+        found: dict[str, tuple[str, dict]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(dict.fromkeys(source_keys)), 500):
+                rows = conn.execute(
+                    sa.select(audit_log.c.source_key, audit_log.c.action, audit_log.c.changes)
+                    .where(
+                        audit_log.c.pair == pair,
+                        audit_log.c.target_object == target_object,
+                        audit_log.c.source_key.in_(chunk),
+                    )
+                    .order_by(audit_log.c.id)
+                )
+                found.update({row.source_key: (row.action, row.changes or {}) for row in rows})
+        return found
+
     def partitions_of(self, pair: str, target_object: str, source_keys: Iterable[str]) -> dict[str, str | None]:
         """The partition each record was last handled in by a run (the audit log); None for one no run names."""
         found: dict[str, str | None] = dict.fromkeys(source_keys)
@@ -576,8 +602,9 @@ class Ledger:
         target_object: str | None = None,
         error_class: str | None = None,
         ids: Collection[int] | None = None,
+        source_keys: Collection[str] | None = None,
     ) -> list[DeadLetter]:
-        """Open dead letters, oldest first; each filter given narrows them (`ids`: only these)."""
+        """Open dead letters, oldest first; each filter given narrows them (`ids`, `source_keys`: only these)."""
         query = sa.select(dead_letters).where(dead_letters.c.resolved_at.is_(None)).order_by(dead_letters.c.id)
         if pair:
             query = query.where(dead_letters.c.pair == pair)
@@ -587,8 +614,13 @@ class Ledger:
             query = query.where(dead_letters.c.error_class == error_class)
         if ids:
             query = query.where(dead_letters.c.id.in_(list(ids)))
+        chunks = [None] if source_keys is None else _chunks(list(source_keys), 500)
         with self.engine.connect() as conn:
-            return [_dead_letter_of(row) for row in conn.execute(query)]
+            return [
+                _dead_letter_of(row)
+                for chunk in chunks
+                for row in conn.execute(query if chunk is None else query.where(dead_letters.c.source_key.in_(chunk)))
+            ]
 
     def dead_letter(self, letter_id: int) -> DeadLetter | None:
         """One dead letter, open or resolved."""
