@@ -5,6 +5,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from ml_connector_dagster.resources.sap_ecc.tables import KNA1, KNB1, LFA1, LFB1
 
 from ml_connector_dagster.demo import verify
 from ml_connector_dagster.sandbox.faults import FaultPlan
@@ -26,6 +27,7 @@ EXTRACTS = (
     "purchase_order_snapshots",
 )
 TODAY = NOW.date().isoformat()
+PARTNER_KEYS = {table.name: table.keys for table in (LFA1, LFB1, KNA1, KNB1)}
 
 
 def agrees(env) -> bool:
@@ -75,8 +77,12 @@ def test_rfc_transport_gives_the_same_extracts_and_the_same_target(env):
         for table, frame in frames:
             other = rfc_value[table] if isinstance(rfc_value, dict) else rfc_value
             assert not frame.empty or name == "change_documents"
+            if name == "business_partner_snapshots":
+                # the first run synced the vendors its orders needed, so the second reads no parents on demand
+                frame = frame.merge(other[list(PARTNER_KEYS[table])], on=list(PARTNER_KEYS[table]))
             assert frame.equals(other), f"{name} {table} differs between transports"
     metadata = load_metadata(by_rfc)
+    assert metadata["sap_ecc/business_partner_snapshots"]["parents_on_demand"] == 0
     assert all(metadata[key]["write_calls"] == 0 for key in (ACCOUNTS, DOCUMENTS, LINES))
     for later in env.size.partition_keys()[1:]:
         run_sap(over_rfc(env), later)
