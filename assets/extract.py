@@ -7,7 +7,7 @@ rows. Overlapping windows, offset paging over rows edited mid-read, and rows fou
 its last version wins.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +15,9 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 from pydantic import Field
+
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.parents import KeptAs, OnDemand, Snapshot, never_synced, read_parents, record_not_in_source
 
 
 class WindowConfig(dg.Config):
@@ -43,7 +46,8 @@ class Table:
 class Read:
     """What a read is given. `start`/`end`: the partition's window (daily partitions), `start` reaching back by
     the overlap where the extract has one; `inputs`: the upstream frames; `metadata`: what the read adds to the
-    asset's metadata (e.g. how many rows were created that day)."""
+    asset's metadata (e.g. how many rows were created that day); `ledger`: the sync ledger, for an extract that
+    asks it (`Extract.uses_ledger`: parents on demand), else None."""
 
     resource: Any
     session: Any
@@ -52,12 +56,15 @@ class Read:
     end: datetime | None
     inputs: Mapping[str, Any]
     metadata: dict[str, Any] = field(default_factory=dict)
+    ledger: Ledger | None = None
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Extract:
     """`<system>/<name>`: group, pool (`<system>_api`) and resource are the system's. `table` for one table,
-    `parts` for a snapshot; `overlap` gives the asset its WindowConfig (for sources with a change stamp)."""
+    `parts` for a snapshot; `overlap` gives the asset its WindowConfig (for sources with a change stamp);
+    `uses_ledger` gives its read the ledger (what was synced already)."""
 
     system: str
     name: str
@@ -68,6 +75,7 @@ class Extract:
     ins: Mapping[str, dg.AssetKey] = field(default_factory=dict)
     kinds: frozenset[str] = frozenset()
     overlap: bool = False
+    uses_ledger: bool = False
 
     @property
     def key(self) -> dg.AssetKey:
@@ -84,7 +92,7 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
         pool=f"{extract.system}_api",
         code_version="1",
         description=extract.description,
-        required_resource_keys={extract.system},
+        required_resource_keys={extract.system, "ledger"} if extract.uses_ledger else {extract.system},
     )
 
     def run(context: dg.AssetExecutionContext, overlap: timedelta, inputs: dict) -> dg.Output:
@@ -95,7 +103,14 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
             context.partition_time_window if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition) else None
         )
         read = Read(
-            resource, session, context.partition_key, window and window.start - overlap, window and window.end, inputs
+            resource,
+            session,
+            context.partition_key,
+            window and window.start - overlap,
+            window and window.end,
+            inputs,
+            ledger=context.resources.ledger.ledger() if extract.uses_ledger else None,
+            run_id=context.run.run_id,
         )
         rows = extract.read(read)
         metadata: dict[str, Any] = {}
@@ -130,3 +145,15 @@ def column_values(*frames: pd.DataFrame, column: str) -> set[str]:
     return {
         value for frame in frames if not frame.empty and column in frame for value in frame[column].dropna() if value
     }
+
+
+def with_parents(read: Read, snapshot: Snapshot, kept_as: Sequence[KeptAs], **how) -> OnDemand:
+    """Parents on demand for a snapshot extract (`uses_ledger`): adds to `snapshot` the parents its records and
+    `referenced` refer to that a pair in `kept_as` never synced (`parents.read_parents`, given `how` to read them),
+    audits those the source lacks, and counts both in the asset's metadata."""
+    on_demand = read_parents(snapshot, unsynced=lambda ids: never_synced(read.ledger, ids, kept_as), **how)
+    record_not_in_source(
+        read.ledger, on_demand.not_in_source, kept_as, run_id=read.run_id, partition=read.partition_key
+    )
+    read.metadata.update(parents_on_demand=len(on_demand.fetched), parents_not_in_source=len(on_demand.not_in_source))
+    return on_demand

@@ -15,7 +15,12 @@ import dagster as dg
 from ml_connector_dagster.key_upgrade import refuse_first_format
 from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.mapping.common import MappingResult
-from ml_connector_dagster.materialize import accounted_for_check, duplicate_keys_check, load_metadata
+from ml_connector_dagster.materialize import (
+    accounted_for_check,
+    duplicate_keys_check,
+    load_metadata,
+    waiting_for_parents_check,
+)
 from ml_connector_dagster.sync import SyncTarget, account_and_heal, sync
 
 
@@ -66,6 +71,7 @@ def load_asset(
     key = dg.AssetKey([target, name or f"{source}_{plural}"])
     accounted = f"every_{target_object.lower()}_in_target_or_dead_letter"
     unique = f"no_two_source_{plural}_share_an_external_id"
+    parents = f"no_{target_object.lower()}_waits_for_a_parent"
     # The checks run inside the load, on the partition's own payloads: an asset check is not partitioned, so a
     # separate check step reading the payloads would load every partition of them.
     checks = [
@@ -78,6 +84,13 @@ def load_asset(
         ),
         dg.AssetCheckSpec(
             unique, asset=key, description="No two source records of the partition map to one external id."
+        ),
+        dg.AssetCheckSpec(
+            parents,
+            asset=key,
+            description="Warns while records of the partition wait for a parent as dependency dead letters, and "
+            "says why: the source lacks the parent, the target or the mapping refused it, or the mapping leaves "
+            "it out.",
         ),
     ]
     pick: Callable[[object], MappingResult] = (lambda value: value[part]) if part else (lambda value: value)
@@ -128,6 +141,7 @@ def load_asset(
         check_results = [
             accounted_for_check(accounted, settled.accounting, heal_command=settled.heal_command),
             duplicate_keys_check(unique, result),
+            waiting_for_parents_check(parents, settled.accounting),
         ]
         return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 

@@ -3,7 +3,8 @@ snapshots that re-read every party those windows touched, whole, for the account
 
 The extracts are change detection and lineage: each says which rows of its table changed that day. An account
 needs a party's rows from five tables that change on different days, so `party_snapshots` reads all of them for
-the parties any window touched (by PARTY_ID, 1,000 parties per call).
+the parties any window touched (by PARTY_ID, 1,000 parties per call), and with them the parties those and the day's
+contacts refer to that the ledger has never synced (parents on demand, ml_connector_dagster/parents.py).
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -11,9 +12,11 @@ from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
-from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset
+from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset, with_parents
 
 from ml_connector_dagster.initial_load import SourceRead
+from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales
+from ml_connector_dagster.parents import KeptAs, Snapshot
 
 SYSTEM = "oracle_ebs"
 MAX_KEYS_PER_CALL = 1000
@@ -62,6 +65,8 @@ _BY_TABLE = {method.table: method for method in METHODS}
 SNAPSHOT_TABLES = ("hz_parties", "hz_cust_accounts", "hz_party_sites", "po_vendors", "po_vendor_sites_all")
 METHOD_TABLES = {method.table: Table((method.key,)) for method in METHODS}
 SNAPSHOT_PARTS = {table: METHOD_TABLES[table] for table in SNAPSHOT_TABLES}
+# Where each pair reading EBS parties keeps them: a parent one of them has never synced is read on demand.
+PARTIES_KEPT_AS = (KeptAs(oracle_ebs_dynamics_sales.PAIR, "account", oracle_ebs_dynamics_sales.account_key),)
 
 
 def _window_read(method: Method) -> Callable[[Read], list[dict]]:
@@ -71,13 +76,23 @@ def _window_read(method: Method) -> Callable[[Read], list[dict]]:
     return read
 
 
-def _read_parties(read: Read) -> dict[str, list[dict]]:
-    party_ids = column_values(*read.inputs.values(), column="PARTY_ID")
-    read.metadata["parties"] = len(party_ids)
-    return read_parties(read.session, read.resource, party_ids)
+def _read_parties(read: Read) -> Snapshot:
+    window = column_values(*(read.inputs[table] for table in SNAPSHOT_TABLES), column="PARTY_ID")
+    snapshot = read_parties(read.session, read.resource, window)
+    with_parents(
+        read,
+        snapshot,
+        PARTIES_KEPT_AS,
+        read_keys=lambda party_ids: read_parties(read.session, read.resource, party_ids),
+        holds=lambda parties: {row["PARTY_ID"] for row in parties.get("hz_parties", [])},
+        refers_to=_parent_parties,
+        referenced=column_values(read.inputs["hz_contacts"], column="ORG_PARTY_ID"),
+    )
+    read.metadata["parties"] = len(window)
+    return snapshot
 
 
-def read_parties(session, resource, party_ids: Iterable[str], tables: Iterable[str] = SNAPSHOT_TABLES) -> dict:
+def read_parties(session, resource, party_ids: Iterable[str], tables: Iterable[str] = SNAPSHOT_TABLES) -> Snapshot:
     """The rows of `tables` (SNAPSHOT_TABLES: everything an account is made of) of these parties, whatever their
     change stamp: table name → rows."""
     ordered = sorted(party_ids, key=_numeric_first)
@@ -112,6 +127,13 @@ def party_pages(read: SourceRead) -> Iterator[list[str]]:
         after = party_ids[-1]
 
 
+def _parent_parties(snapshot: Snapshot) -> set[str]:
+    """The parties its parties are children of: the customer hierarchy's parent, the parent supplier's party."""
+    return {row.get("PARENT_PARTY_ID") for row in snapshot.get("hz_parties", [])} | {
+        row.get("PARENT_VENDOR_PARTY_ID") for row in snapshot.get("po_vendors", [])
+    }
+
+
 EXTRACTS = (
     *(
         Extract(
@@ -132,9 +154,12 @@ EXTRACTS = (
         _read_parties,
         kinds=KINDS,
         parts=SNAPSHOT_PARTS,
-        ins={table: dg.AssetKey([SYSTEM, table]) for table in SNAPSHOT_TABLES},
+        ins={table: dg.AssetKey([SYSTEM, table]) for table in (*SNAPSHOT_TABLES, "hz_contacts")},
+        uses_ledger=True,
         description="Every party touched by the day's windows (party, customer account, site, vendor, vendor "
-        "site), re-read whole by PARTY_ID: the complete input of the account mapping.",
+        "site), re-read whole by PARTY_ID: the complete input of the account mapping. With them, the parties they "
+        "and the day's contacts refer to (hierarchy parent, contact's organisation) that the ledger has never "
+        "synced: parents on demand.",
     ),
 )
 

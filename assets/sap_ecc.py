@@ -4,14 +4,15 @@ partners and whole purchase orders for the mapping.
 LFA1/KNA1/LFB1/KNB1 carry only a creation date (ERDAT) and EKKO's AEDAT is its creation date too, so a day's
 changes are the rows created that day plus the objects with a change document (CDHDR) that day, read by key:
 vendor (KRED), customer (DEBI), purchasing document (EINKBELEG). Days are the SAP server's days (DATS fields hold
-its local date).
+its local date). The business partner snapshot also reads the vendors of the day's purchase orders that the ledger
+has never synced (parents on demand, ml_connector_dagster/parents.py).
 """
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import dagster as dg
-from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset
+from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset, with_parents
 from ml_connector_dagster.resources.sap_ecc import SapReader
 from ml_connector_dagster.resources.sap_ecc.alpha import alpha_in
 from ml_connector_dagster.resources.sap_ecc.query import Condition, Select
@@ -19,11 +20,15 @@ from ml_connector_dagster.resources.sap_ecc.tables import CDHDR, EKKO, EKPO, KNA
 
 from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.initial_load import SourceRead, batched
+from ml_connector_dagster.mapping import sap_ecc_dynamics_sales
+from ml_connector_dagster.parents import KeptAs, Snapshot
 
 SYSTEM = "sap_ecc"
 KINDS = frozenset({"sap"})
 # Keys per call: keeps a Gateway $filter well under URL limits and RFC_READ_TABLE's OPTIONS short.
 KEYS_PER_CALL = 100
+# Where each pair reading SAP vendors keeps them: a vendor one of them has never synced is read on demand.
+VENDORS_KEPT_AS = (KeptAs(sap_ecc_dynamics_sales.PAIR, "account", sap_ecc_dynamics_sales.vendor_key),)
 
 
 @dataclass(frozen=True)
@@ -110,23 +115,46 @@ def _table_read(changes: TableChanges) -> Callable[[Read], list[dict]]:
     return read
 
 
-def _read_business_partners(read: Read) -> dict[str, list[dict]]:
+def _read_business_partners(read: Read) -> Snapshot:
     frames = read.inputs
-    snapshot = business_partners(
+    snapshot = partners_by_key(
         read.session,
         column_values(frames["lfa1"], frames["lfb1"], column="LIFNR"),
         column_values(frames["kna1"], frames["knb1"], column="KUNNR"),
     )
-    read.metadata.update(vendors=len(snapshot["LFA1"]), customers=len(snapshot["KNA1"]))
+    with_parents(
+        read,
+        snapshot,
+        VENDORS_KEPT_AS,
+        read_keys=lambda lifnrs: partners_by_key(read.session, lifnrs, set()),
+        holds=lambda partners: {row["LIFNR"] for row in partners.get("LFA1", [])},
+        referenced=column_values(frames["purchase_orders"]["EKKO"], column="LIFNR"),
+    )
+    snapshot = with_company_codes(read.session, snapshot)
+    read.metadata.update(
+        vendors=len({row["LIFNR"] for row in snapshot["LFA1"]}),
+        customers=len({row["KUNNR"] for row in snapshot["KNA1"]}),
+    )
     return snapshot
 
 
-def business_partners(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) -> dict[str, list[dict]]:
+def business_partners(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) -> Snapshot:
     """These vendors and customers whole (LFA1, LFB1, KNA1, KNB1), with the partners they are one company with."""
+    return with_company_codes(reader, partners_by_key(reader, vendor_keys, customer_keys))
+
+
+def partners_by_key(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) -> Snapshot:
+    """These vendors and customers (LFA1, KNA1), with the partners they are one company with."""
     vendors, customers = _related(reader, vendor_keys, customer_keys)
+    return {"LFA1": list(vendors.values()), "KNA1": list(customers.values())}
+
+
+def with_company_codes(reader: SapReader, snapshot: Snapshot) -> Snapshot:
+    """`snapshot` with the company-code rows (LFB1, KNB1) of its vendors and customers."""
+    vendors = {row["LIFNR"] for row in snapshot["LFA1"]}
+    customers = {row["KUNNR"] for row in snapshot["KNA1"]}
     return {
-        "LFA1": list(vendors.values()),
-        "KNA1": list(customers.values()),
+        **snapshot,
         "LFB1": read_keys(reader, LFB1, "LIFNR", vendors),
         "KNB1": read_keys(reader, KNB1, "KUNNR", customers),
     }
@@ -232,10 +260,15 @@ EXTRACTS = (
         _read_business_partners,
         kinds=KINDS,
         parts={"LFA1": table(LFA1), "KNA1": table(KNA1), "LFB1": table(LFB1), "KNB1": table(KNB1)},
-        ins={name: _key(name) for name in ("lfa1", "lfb1", "kna1", "knb1")},
+        ins={
+            **{name: _key(name) for name in ("lfa1", "lfb1", "kna1", "knb1")},
+            "purchase_orders": _key("purchase_order_snapshots"),
+        },
+        uses_ledger=True,
         description="Every vendor and customer the day touched, whole (LFA1, LFB1, KNA1, KNB1), with the "
         "partners they are one company with: linked (LFA1-KUNNR, KNA1-LIFNR) or sharing a VAT "
-        "number.",
+        "number. With them, the vendors of the day's purchase orders that the ledger has never synced: parents "
+        "on demand.",
     ),
     Extract(
         SYSTEM,

@@ -132,6 +132,7 @@ class Action(StrEnum):
     DELETED = "deleted"
     EDITED = "edited"  # a person changed a dead letter's stored payload before replaying it
     DRIFTED = "drifted"  # the ledger held it as in the target, the target lacked it: forgotten, to be sent again
+    NOT_IN_SOURCE = "not_in_source"  # a record referred to was read by key and the source does not have it
 
 
 class ErrorClass(StrEnum):
@@ -204,8 +205,11 @@ class Outcome:
         whatever the mapping cut to make the payload fit (`truncated`: field, length, kept, whole value)."""
         if self.action in (*WRITTEN, Action.DELETED):
             changes = changed_fields(self.previous, self.payload)
+        elif self.action == Action.FAILED:
+            changes = {"error": self.error_message}
         else:
-            changes = {"error": self.error_message} if self.action == Action.FAILED else None
+            # Why a record was left out is what a record waiting for it has to tell (loading.py reads it back).
+            changes = {"reason": self.error_message} if self.error_message else None
         if self.truncated:
             changes = {**(changes or {}), "truncated": [cut.audited() for cut in self.truncated]}
         return changes
@@ -607,6 +611,24 @@ class Ledger:
             [row.source_key for row in forgotten], [(row.target_object, row.source_key) for row in dependents]
         )
 
+    def last_actions(self, pair: str, target_object: str, source_keys: Iterable[str]) -> dict[str, tuple[str, dict]]:
+        """What the audit log last says happened to each of these records: (action, changes); absent for a record it
+        never names."""
+        found: dict[str, tuple[str, dict]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(dict.fromkeys(source_keys)), 500):
+                rows = conn.execute(
+                    sa.select(audit_log.c.source_key, audit_log.c.action, audit_log.c.changes)
+                    .where(
+                        audit_log.c.pair == pair,
+                        audit_log.c.target_object == target_object,
+                        audit_log.c.source_key.in_(chunk),
+                    )
+                    .order_by(audit_log.c.id)
+                )
+                found.update({row.source_key: (row.action, row.changes or {}) for row in rows})
+        return found
+
     def partitions_of(self, pair: str, target_object: str, source_keys: Iterable[str]) -> dict[str, str | None]:
         """The partition each record was last handled in by a run (the audit log); None for one no run names."""
         found: dict[str, str | None] = dict.fromkeys(source_keys)
@@ -638,8 +660,9 @@ class Ledger:
         target_object: str | None = None,
         error_class: str | None = None,
         ids: Collection[int] | None = None,
+        source_keys: Collection[str] | None = None,
     ) -> list[DeadLetter]:
-        """Open dead letters, oldest first; each filter given narrows them (`ids`: only these)."""
+        """Open dead letters, oldest first; each filter given narrows them (`ids`, `source_keys`: only these)."""
         query = sa.select(dead_letters).where(dead_letters.c.resolved_at.is_(None)).order_by(dead_letters.c.id)
         if pair:
             query = query.where(dead_letters.c.pair == pair)
@@ -649,8 +672,13 @@ class Ledger:
             query = query.where(dead_letters.c.error_class == error_class)
         if ids:
             query = query.where(dead_letters.c.id.in_(list(ids)))
+        chunks = [None] if source_keys is None else _chunks(list(source_keys), 500)
         with self.engine.connect() as conn:
-            return [_dead_letter_of(row) for row in conn.execute(query)]
+            return [
+                _dead_letter_of(row)
+                for chunk in chunks
+                for row in conn.execute(query if chunk is None else query.where(dead_letters.c.source_key.in_(chunk)))
+            ]
 
     def dead_letter(self, letter_id: int) -> DeadLetter | None:
         """One dead letter, open or resolved."""

@@ -9,6 +9,7 @@ audit log says) happens here once.
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Protocol, TypeGuard
 
 from ml_connector_dagster.http import CallCounter
@@ -207,25 +208,14 @@ def load(
             (waiting if missing else ready).append((record, missing))
         # A record carried over from an earlier run that still waits is that run's failure, already recorded:
         # counting it again would make every later run of any partition report it.
+        waiting = [(record, missing) for record, missing in waiting if record.source_key not in carried]
+        why = parents_missing(ledger, pair, {ref for _, missing in waiting for ref in missing})
         _record(
             ledger,
             summary,
             pair,
             target_object,
-            [
-                Outcome(
-                    record.source_key,
-                    Action.FAILED,
-                    record.dead_letter_payload(),
-                    error_class=ErrorClass.DEPENDENCY,
-                    error_message="waiting for "
-                    + ", ".join(f"{obj} {key}" for obj, key in missing)
-                    + " to reach the target",
-                    truncated=record.truncated,
-                )
-                for record, missing in waiting
-                if record.source_key not in carried
-            ],
+            [_waiting(record, [(ref, why[ref]) for ref in missing]) for record, missing in waiting],
             run_id,
             partition,
         )
@@ -271,6 +261,66 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
         result.target_id or (previous.target_id if previous else None),
         previous=previous.payload if previous else None,
         refs=record.refs,
+        truncated=record.truncated,
+    )
+
+
+class ParentMissing(StrEnum):
+    """Why a referenced record is not in the target: the error code of the dependency dead letter waiting for it,
+    most actionable first (a letter waiting for several parents carries the first that applies)."""
+
+    REFUSED = "parent_refused"  # the target or the mapping refused it: fix it there, then replay
+    NOT_IN_SOURCE = "parent_not_in_source"  # read from the source by key, and the source does not have it
+    EXCLUDED = "parent_excluded"  # the mapping rules leave it out (inactive, not a customer)
+    WAITING = "parent_waiting"  # it waits itself (for its own parent, a retry, a write in doubt)
+    NOT_LOADED = "parent_not_loaded"  # nothing says why yet: not read, or not sent by any run so far
+
+
+# Classes of a parent's own dead letter under which it comes back by itself; the others are refusals.
+_RETRIED_CLASSES = frozenset({ErrorClass.DEPENDENCY, ErrorClass.TRANSIENT, ErrorClass.QUOTA, ErrorClass.IN_DOUBT})
+
+
+def parents_missing(ledger: Ledger, pair: str, refs: Iterable[Ref]) -> dict[Ref, tuple[ParentMissing, str]]:
+    """Why each referenced record is not in the target, from what the ledger holds of it: its open dead letter,
+    else the last thing the audit log says happened to it."""
+    wanted: dict[str, set[str]] = {}
+    for obj, key in refs:
+        wanted.setdefault(obj, set()).add(key)
+    found: dict[Ref, tuple[ParentMissing, str]] = {}
+    for obj, keys in wanted.items():
+        letters = {letter.source_key: letter for letter in ledger.open_dead_letters(pair, obj, source_keys=keys)}
+        last = ledger.last_actions(pair, obj, keys - letters.keys())
+        for key in keys:
+            letter = letters.get(key)
+            action, changes = last.get(key, (None, {}))
+            if letter is not None and letter.error_class in _RETRIED_CLASSES:
+                found[obj, key] = (ParentMissing.WAITING, f"it waits itself: {letter.error_message}")
+            elif letter is not None:
+                refuser = "the mapping" if letter.record_payload is None else "the target"
+                code = f" {letter.error_code}" if letter.error_code else ""
+                found[obj, key] = (
+                    ParentMissing.REFUSED,
+                    f"refused by {refuser} ({letter.error_class}{code}: {letter.error_message})",
+                )
+            elif action == Action.NOT_IN_SOURCE:
+                found[obj, key] = (ParentMissing.NOT_IN_SOURCE, "the source does not have it: read by key, not found")
+            elif action == Action.SKIPPED:
+                found[obj, key] = (ParentMissing.EXCLUDED, f"left out by the mapping rules: {changes.get('reason')}")
+            else:
+                found[obj, key] = (ParentMissing.NOT_LOADED, "not in the target yet")
+    return found
+
+
+def _waiting(record: TargetRecord, missing: list[tuple[Ref, tuple[ParentMissing, str]]]) -> Outcome:
+    order = list(ParentMissing)
+    code = min((why for _, (why, _) in missing), key=order.index)
+    return Outcome(
+        record.source_key,
+        Action.FAILED,
+        record.dead_letter_payload(),
+        error_class=ErrorClass.DEPENDENCY,
+        error_code=code,
+        error_message="waiting for " + ", ".join(f"{obj} {key} ({text})" for (obj, key), (_, text) in missing),
         truncated=record.truncated,
     )
 

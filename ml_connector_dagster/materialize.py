@@ -12,8 +12,8 @@ import dagster as dg
 import pandas as pd
 from pydantic import BaseModel
 
-from ml_connector_dagster.ledger import Ledger
-from ml_connector_dagster.loading import LoadSummary
+from ml_connector_dagster.ledger import DeadLetter, ErrorClass, Ledger
+from ml_connector_dagster.loading import LoadSummary, ParentMissing
 from ml_connector_dagster.mapping.common import MappingResult
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -52,17 +52,26 @@ def duplicate_keys_check(check_name: str, result: MappingResult) -> dg.AssetChec
 
 @dataclass(frozen=True)
 class Accounting:
-    """Where each source record of a partition is: in the target (asked of the target itself), an open dead letter,
-    excluded by the mapping, or missing. `drifted` are the missing ones the ledger holds as written: deleted in the
-    target by someone else, or the whole target refreshed; `written` is how many the ledger holds as written."""
+    """Where each source record of a partition is: in the target (asked of the target itself), an open dead letter
+    (`dead`, by key), excluded by the mapping, or missing. `drifted` are the missing ones the ledger holds as written:
+    deleted in the target by someone else, or the whole target refreshed; `written` is how many the ledger holds as
+    written."""
 
     expected: list[str]
     written: int
     present: set[str]
-    dead: set[str]
+    dead: dict[str, DeadLetter]
     excluded: set[str]
     missing: list[str]
     drifted: list[str]
+
+    def dead_letter_counts(self) -> dict[str, int]:
+        """The partition's dead letters as an operator acts on them: waiting for a parent (dependency), refused
+        (validation, conflict, auth: someone must act), or coming back by themselves (transient, quota, in doubt)."""
+        classes = Counter(letter.error_class for letter in self.dead.values())
+        waiting = classes[ErrorClass.DEPENDENCY]
+        refused = sum(classes[c] for c in (ErrorClass.VALIDATION, ErrorClass.CONFLICT, ErrorClass.AUTH))
+        return {"waiting_for_parent": waiting, "refused": refused, "retrying": len(self.dead) - waiting - refused}
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,7 @@ def account_for(
         r.source_key for r in result.records if r.update_only and r.source_key not in synced
     }
     expected = [key for key in keys if key not in excluded]
-    dead = ledger.dead_letter_keys(pair, target_object)
+    dead = {letter.source_key: letter for letter in ledger.open_dead_letters(pair, target_object, source_keys=expected)}
     present = in_target({key: synced[key].target_id for key in sorted(synced)}) if synced else set()
     missing = [key for key in expected if key not in dead and key not in present]
     return Accounting(
@@ -147,11 +156,32 @@ def accounted_for_check(
         metadata={
             "expected": len(accounting.expected),
             "in_target": len(accounting.present),
-            "dead_letters": len(set(accounting.expected) & accounting.dead),
+            "dead_letters": len(accounting.dead),
+            **accounting.dead_letter_counts(),
             "excluded": len(accounting.excluded),
             "missing": len(accounting.missing),
             "drifted": drifted,
             "examples": ", ".join(accounting.missing[:10]) or "none",
+        },
+    )
+
+
+def waiting_for_parents_check(check_name: str, accounting: Accounting) -> dg.AssetCheckResult:
+    """Warns while records of this partition wait for a parent (dependency dead letters). They are accounted for, so
+    the agreement check passes, but they are not in the target, and some never will be unless someone acts: the
+    metadata says how many wait for a parent the source lacks, the target or the mapping refused, or the mapping
+    leaves out, and the examples name each record's parent and why."""
+    waiting = {key: letter for key, letter in accounting.dead.items() if letter.error_class == ErrorClass.DEPENDENCY}
+    by_reason = Counter(letter.error_code or ParentMissing.NOT_LOADED for letter in waiting.values())
+    return dg.AssetCheckResult(
+        check_name=check_name,
+        passed=not waiting,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "waiting_for_parent": len(waiting),
+            **{reason.value: by_reason[reason] for reason in ParentMissing},
+            "examples": " | ".join(f"{key}: {letter.error_message}" for key, letter in list(waiting.items())[:5])
+            or "none",
         },
     )
 

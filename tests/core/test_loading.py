@@ -1,3 +1,4 @@
+from ml_connector_dagster.ledger import Action, Outcome
 from ml_connector_dagster.loading import TargetRecord, WriteResult, load
 from ml_connector_dagster.sync import SyncTarget, remove
 
@@ -118,3 +119,35 @@ def test_remove_deletes_only_what_was_written_and_forgets_it(ledger):
     again = remove(["k1"], target, ledger)
     assert (again.deleted, again.batches) == (0, 0)
     assert run([TargetRecord("k1", {"name": "one"})], writer, ledger).created == 1, "restored: written again"
+
+
+def test_a_record_waiting_for_a_parent_says_why_the_parent_is_not_in_the_target(ledger):
+    ledger.record(
+        pair=PAIR,
+        target_object=OBJ,
+        outcomes=[
+            Outcome("gone", Action.NOT_IN_SOURCE, error_message="read by key: not found"),
+            Outcome("inactive", Action.SKIPPED, error_message="party status I"),
+        ],
+        run_id="r0",
+        partition=None,
+    )
+    writer = FakeWriter()
+    records = [
+        TargetRecord("refused", {"name": "BAD parent"}),
+        *(
+            TargetRecord(f"child-of-{parent}", {"name": "c"}, ((OBJ, parent),))
+            for parent in ("refused", "gone", "inactive", "unknown")
+        ),
+    ]
+    run(records, writer, ledger)
+    letters = {letter.source_key: letter for letter in ledger.open_dead_letters(PAIR, error_class="dependency")}
+    expected = {
+        "refused": ("parent_refused", "account refused (refused by the target (validation 0x1: bad name))"),
+        "gone": ("parent_not_in_source", "account gone (the source does not have it: read by key, not found)"),
+        "inactive": ("parent_excluded", "account inactive (left out by the mapping rules: party status I)"),
+        "unknown": ("parent_not_loaded", "account unknown (not in the target yet)"),
+    }
+    for parent, (code, reason) in expected.items():
+        letter = letters[f"child-of-{parent}"]
+        assert letter.error_code == code and letter.error_message == f"waiting for {reason}"

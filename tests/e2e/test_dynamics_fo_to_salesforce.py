@@ -16,7 +16,7 @@ def test_every_legal_entity_syncs_once_and_a_rerun_writes_nothing(env):
     fo, salesforce = env.sandbox["dynamics_fo"], env.sandbox["salesforce"]
     results = [run(env, entity) for entity in ("usmf", "usrt", "demf")]
     checks = [e for r in results for e in r.get_asset_check_evaluations()]
-    assert len(checks) == 12 and all(e.passed for e in checks)
+    assert len(checks) == 18 and all(e.passed for e in checks)
     accounts = Counter(row["ERP_Account_Number__c"] for row in salesforce.rows("Account"))
     assert max(accounts.values()) == 1, "no duplicate Account"
     dead = env.ledger.dead_letter_keys("dynamics_fo__salesforce", "Account")
