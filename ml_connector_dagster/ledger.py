@@ -318,6 +318,12 @@ def _leaves(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
         yield from _leaves(child, f"{path}.{name}" if path else str(name))
 
 
+def _audit(conn, entries: list[dict], **common) -> None:
+    """One audit row per entry, each with its own audit id and the values `common` to them all."""
+    if entries:
+        conn.execute(audit_log.insert(), [{**common, **entry, "audit_id": str(uuid.uuid4())} for entry in entries])
+
+
 def engine_url(url: str) -> str:
     """Plain postgres URLs use psycopg2, the driver dagster-postgres already installs, whatever SQLAlchemy's
     default driver."""
@@ -409,25 +415,23 @@ class Ledger:
                     self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
                 elif outcome.action == Action.FAILED:
                     self._dead_letter(conn, pair, target_object, outcome, run_id, partition, now)
-            if outcomes:
-                conn.execute(
-                    audit_log.insert(),
-                    [
-                        {
-                            "audit_id": str(uuid.uuid4()),
-                            "run_id": run_id,
-                            "partition": partition,
-                            "pair": pair,
-                            "target_object": target_object,
-                            "source_key": o.source_key,
-                            "target_id": o.target_id,
-                            "action": o.action,
-                            "at": now,
-                            "changes": o.changes(),
-                        }
-                        for o in outcomes
-                    ],
-                )
+            _audit(
+                conn,
+                [
+                    {
+                        "target_object": target_object,
+                        "source_key": o.source_key,
+                        "target_id": o.target_id,
+                        "action": o.action,
+                        "changes": o.changes(),
+                    }
+                    for o in outcomes
+                ],
+                run_id=run_id,
+                partition=partition,
+                pair=pair,
+                at=now,
+            )
 
     def _upsert_state(self, conn, pair, target_object, outcome: Outcome, run_id, now) -> None:
         values = {
@@ -591,22 +595,7 @@ class Ledger:
                         "changes": {"error": message},
                     }
                 )
-            if audit:
-                conn.execute(
-                    audit_log.insert(),
-                    [
-                        {
-                            **entry,
-                            "audit_id": str(uuid.uuid4()),
-                            "run_id": run_id,
-                            "partition": partition,
-                            "pair": pair,
-                            "at": now,
-                            "actor": actor,
-                        }
-                        for entry in audit
-                    ],
-                )
+            _audit(conn, audit, run_id=run_id, partition=partition, pair=pair, at=now, actor=actor)
         return Forgotten(
             [row.source_key for row in forgotten], [(row.target_object, row.source_key) for row in dependents]
         )
@@ -713,19 +702,15 @@ class Ledger:
                 # a value a person set is no longer the one the mapping cut
                 stored["truncated"] = [cut for cut in stored["truncated"] if cut["field"] not in changes]
             conn.execute(dead_letters.update().where(dead_letters.c.id == letter_id).values(payload=stored))
-            conn.execute(
-                audit_log.insert().values(
-                    audit_id=str(uuid.uuid4()),
-                    run_id=None,
-                    partition=letter.partition,
-                    pair=letter.pair,
-                    target_object=letter.target_object,
-                    source_key=letter.source_key,
-                    action=Action.EDITED,
-                    at=_now(),
-                    changes=changes,
-                    actor=by,
-                )
+            _audit(
+                conn,
+                [{"target_object": letter.target_object, "source_key": letter.source_key, "changes": changes}],
+                run_id=None,
+                partition=letter.partition,
+                pair=letter.pair,
+                action=Action.EDITED,
+                at=_now(),
+                actor=by,
             )
         return replace(letter, payload=stored)
 

@@ -46,16 +46,7 @@ def sync(
             run_id=run_id,
             partition=partition,
         )
-    summary = load(
-        result.records,
-        writer=target.writer,
-        ledger=ledger,
-        pair=target.pair,
-        target_object=target.target_object,
-        batch_size=target.batch_size,
-        run_id=run_id,
-        partition=partition,
-    )
+    summary = _load(result.records, target, ledger, run_id=run_id, partition=partition)
     summary.records = source_rows if source_rows is not None else summary.records + len(rejected) + len(excluded)
     summary.failed += len(rejected)
     summary.failures_by_class[ErrorClass.VALIDATION] = summary.failures_by_class.get(ErrorClass.VALIDATION, 0) + len(
@@ -88,8 +79,19 @@ def resend_drifted(
     before it creates it (F&O): forgetting never makes it write what it holds."""
     forgotten = ledger.forget_drifted(target.pair, target.target_object, drifted, run_id=run_id, partition=partition)
     keys = set(forgotten.source_keys)
-    resent = load(
+    resent = _load(
         [record for record in result.records if record.source_key in keys],
+        target,
+        ledger,
+        run_id=run_id,
+        partition=partition,
+    )
+    return forgotten, resent
+
+
+def _load(records, target: SyncTarget, ledger: Ledger, *, run_id: str | None, partition: str | None) -> LoadSummary:
+    return load(
+        records,
         writer=target.writer,
         ledger=ledger,
         pair=target.pair,
@@ -98,7 +100,6 @@ def resend_drifted(
         run_id=run_id,
         partition=partition,
     )
-    return forgotten, resent
 
 
 def remove(
