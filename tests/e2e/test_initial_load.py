@@ -2,12 +2,15 @@
 HTTP: masters no day reads (last changed before the start date), a load stopped half way (by an outage, by kill -9)
 and run again, a rerun on a synced target that writes nothing."""
 
+import json
 import math
 from collections import Counter
 from dataclasses import replace
 
+import dagster as dg
 import pytest
 
+from ml_connector_dagster import cli
 from ml_connector_dagster.demo import verify
 from ml_connector_dagster.initial_load import job_name, run_config
 from ml_connector_dagster.mapping.sap_ecc_dynamics_sales import customer_key, vendor_key
@@ -117,6 +120,35 @@ def test_an_initial_load_stopped_half_way_goes_on_after_its_last_page_and_ends_w
     assert resumed[ACCOUNTS]["resumed_after_pages"] == 3
     assert resumed[ACCOUNTS]["pages"] == party_pages(env) - 3, "the three loaded pages are not read again"
     assert_every_record_once(env)
+
+
+def test_the_cli_initial_load_stopped_by_an_outage_says_run_it_again_and_then_goes_on_from_its_last_page(
+    go_live, point_cli, capsys
+):
+    env = point_cli(go_live.with_resources(oracle_ebs={"max_attempts": 1}))
+    command = ["initial-load", "--pair", EBS_JOB, "--page-size", str(PAGE)]
+    env.ebs.faults.add(FaultPlan(status=503, count=1000, skip=3, path_contains="get_cust_accounts"))
+    assert cli.main(command) == 1
+    out, err = capsys.readouterr()
+    stopped = json.loads(out)
+    assert not stopped["success"] and stopped["objects"] == {ACCOUNTS: None, CONTACTS: None}
+    assert f"run {stopped['run_id']}" in err and "run the same command again" in err
+
+    env.ebs.faults.clear()
+    assert cli.main(command) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["objects"][ACCOUNTS]["resumed_after_pages"] == 3
+    assert done["objects"][ACCOUNTS]["pages"] == party_pages(env) - 3
+    assert_every_record_once(env)
+    with dg.DagsterInstance.from_config(str(env.config.home)) as instance:
+        runs = instance.get_runs(dg.RunsFilter(job_name=job_name(EBS_JOB)))
+        assert [run.run_id for run in runs] == [done["run_id"], stopped["run_id"]], "both in the UI's instance"
+
+    writes = env.dataverse.stats()
+    assert cli.main(["initial-load", "--pair", EBS_JOB, "--restart"]) == 0
+    again = json.loads(capsys.readouterr().out)["objects"]
+    assert again[ACCOUNTS]["resumed_after_pages"] == 0 and again[ACCOUNTS]["write_calls"] == 0
+    assert env.dataverse.stats() == writes
 
 
 def test_an_initial_load_killed_after_some_pages_goes_on_after_its_checkpoint_and_ends_with_every_record_once(go_live):
