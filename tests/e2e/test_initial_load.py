@@ -136,7 +136,9 @@ def test_the_cli_initial_load_stopped_by_an_outage_says_run_it_again_and_then_go
 
     env.ebs.faults.clear()
     assert cli.main(command) == 0
-    done = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    done = json.loads(out)
+    assert f"{EBS_JOB} accounts: going on after page 3" in err and f"{EBS_JOB} accounts: page 4 loaded" in err
     assert done["objects"][ACCOUNTS]["resumed_after_pages"] == 3
     assert done["objects"][ACCOUNTS]["pages"] == party_pages(env) - 3
     assert_every_record_once(env)
