@@ -239,7 +239,6 @@ def _initial_load(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from ml_connector_dagster.code_location import build_definitions
-    from ml_connector_dagster.demo import QUIET
     from ml_connector_dagster.initial_load import job_name, run_config
 
     config = settings()
@@ -256,7 +255,7 @@ def _initial_load(args: argparse.Namespace) -> int:
     options = {"restart": args.restart} | ({"page_size": args.page_size} if args.page_size else {})
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config={**QUIET, **run_config(job, **options)}
+            instance=instance, raise_on_error=False, run_config={**PROGRESS, **run_config(job, **options)}
         )
     steps = {
         node: result.output_for_node(node) if result.is_node_success(node) else None for node in job.graph.node_names()
@@ -269,6 +268,10 @@ def _initial_load(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0 if result.success else 1
+
+
+# A go-live load runs for hours: its steps' page-by-page progress (INFO) on stderr, not Dagster's events (DEBUG).
+PROGRESS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def _use_configured_instance(home: Path) -> None:

@@ -2,11 +2,12 @@
 the UI afterwards), a summary per object, and a check that each target agrees with its source. State persists under
 the home folder: a second run writes nothing.
 
-The runs: first the go-live initial load of each pair that has one (the seeded EBS organizations last changed before
-the first seeded day arrive only this way); then EBS and SAP ECC → Dynamics 365 Sales for every seeded day; F&O →
-Salesforce for every legal entity; then the sandbox's sales team works in Salesforce (closes deals on the synced
-accounts and products, opens new accounts), Salesforce → F&O runs for that day, and F&O → Salesforce once more, so
-the customers made from new accounts come back to their Accounts as ERP data (the round trip)."""
+The runs: first the go-live initial load of each pair that has one (the seeded EBS organizations last changed, and the
+SAP vendors and customers created, before the first seeded day arrive only this way); then EBS and SAP ECC → Dynamics
+365 Sales for every seeded day; F&O → Salesforce for every legal entity; then the sandbox's sales team works in
+Salesforce (closes deals on the synced accounts and products, opens new accounts), Salesforce → F&O runs for that day,
+and F&O → Salesforce once more, so the customers made from new accounts come back to their Accounts as ERP data (the
+round trip)."""
 
 import json
 import os
@@ -47,8 +48,8 @@ TARGET_OF = {ebs_mapping.PAIR: "dynamics_sales", sap_mapping.PAIR: "dynamics_sal
 KEY_PREFIX = {ebs_mapping.PAIR: key_prefix("oracle_ebs"), sap_mapping.PAIR: key_prefix("sap_ecc"), fo_mapping.PAIR: ""}
 # The summary is the demo's output; the runs' event logs are in the UI (`ml-connector ui`).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-# A go-live: most EBS organizations were last changed before the first seeded day, where only the initial load reads.
-SEED = SeedSize(dormant_parties=600)
+# A go-live: masters last changed before the first seeded day, where only the initial load reads.
+SEED = SeedSize(dormant_parties=600, dormant_sap_vendors=30, dormant_sap_customers=45)
 EVER = datetime(1900, 1, 1, tzinfo=UTC)  # before any change stamp: "every record the source holds"
 COUNTS = ("source_rows", "created", "updated", "unchanged", "deleted", "failed", "api_calls", "write_calls")
 

@@ -25,8 +25,11 @@ class SeedSize:
     fo_customers: int = 300
     start_date: date = date(2026, 10, 1)
     days: int = 28
-    # EBS organizations last changed before start_date: only the initial load (go-live) brings them
+    # Masters last changed before start_date, as most are at go-live: only the initial load brings them. EBS
+    # organizations; SAP vendors and customers created before it, with no change document since.
     dormant_parties: int = 0
+    dormant_sap_vendors: int = 0
+    dormant_sap_customers: int = 0
 
     def partition_keys(self) -> list[str]:
         return [date.fromordinal(self.start_date.toordinal() + n).isoformat() for n in range(self.days)]
@@ -65,6 +68,8 @@ def build_sandbox(
             orders=size.sap_orders,
             start_date=size.start_date,
             days=size.days,
+            dormant_vendors=size.dormant_sap_vendors,
+            dormant_customers=size.dormant_sap_customers,
         ),
         EntraEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
         DynamicsSalesEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),

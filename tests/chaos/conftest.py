@@ -7,18 +7,12 @@ write is harmless, a lost one is not) and Salesforce → F&O (no upsert: a repea
 Duplicates are counted in the emulators' own tables, never through the connector.
 """
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -33,6 +27,7 @@ from ml_connector_dagster.mapping.common import key_prefix
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 from tests.e2e.conftest import FAST_RETRIES, Env, settings_for
+from tests.killed_run import kill_once_started
 
 # Smaller than the e2e seed: every scenario runs on both flows and both ledgers within CI's time.
 CHAOS = SeedSize(
@@ -50,7 +45,6 @@ DAY = NOW.date().isoformat()
 EBS, FORWARD, REVERSE = "oracle_ebs__dynamics_sales", "dynamics_fo__salesforce", reverse_mapping.PAIR
 # A fault left behind as a dead letter is a record the run lost: only the record's own faults may wait there.
 LOST_TO_A_FAULT = {ErrorClass.TRANSIENT, ErrorClass.IN_DOUBT, ErrorClass.QUOTA, ErrorClass.AUTH}
-REPO = Path(__file__).resolve().parents[2]
 # How long F&O may still be processing a $batch it did not answer: short, so that a scenario's next run comes after it.
 SETTLE_SECONDS = 5
 SYSTEMS = {
@@ -248,34 +242,13 @@ def delete_as_a_user(env: Env, system: str, paths: list[str]) -> None:
 
 
 def kill_mid_load(env: Env, flow: Flow, partition: str, started: Callable[[], bool], **overrides) -> str:
-    """Runs one partition in another process against this sandbox and ledger (tests/chaos/run_partition.py), waits
-    until `started()` says the load has begun writing, kills the process with SIGKILL and answers its output."""
-    spec = {
-        "urls": env.sandbox.urls,
-        "home": str(env.config.home),
-        "ledger_url": env.config.ledger_url,
-        "start_date": env.config.start_date.isoformat(),
-        "job": flow.job,
-        "partition": partition,
-        "resources": {name: {**values, **overrides.get(name, {})} for name, values in SYSTEMS.items()},
-        "ledger": overrides.get("ledger", {}),
-    }
-    # A file, not a pipe: nobody reads a pipe while the run goes on, and a full one would stall the run.
-    log = env.config.home / f"killed-{flow.job}-{partition}.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.chaos.run_partition", json.dumps(spec)],
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 120
-        while not started():
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                pytest.fail(f"the run ended, or never wrote, before the kill:\n{log.read_text()[-3000:]}")
-            time.sleep(0.05)
-        os.kill(process.pid, signal.SIGKILL)
-        assert process.wait(timeout=30) == -signal.SIGKILL, "the run must be killed mid-load, not finish"
-    return log.read_text()
+    """One partition of the flow killed with SIGKILL once `started()` says its load has begun writing
+    (tests/killed_run.py); `overrides` by system name on top of the harness's settings, `ledger` for the ledger's."""
+    return kill_once_started(
+        env,
+        flow.job,
+        started,
+        partition=partition,
+        resources={name: {**values, **overrides.get(name, {})} for name, values in SYSTEMS.items()},
+        ledger=overrides.get("ledger", {}),
+    )

@@ -1,4 +1,4 @@
-"""kill -9 of the run process mid-load, then a rerun: the run is a process of its own (tests/chaos/run_partition.py)
+"""kill -9 of the run process mid-load, then a rerun: the run is a process of its own (tests/killed_run.py)
 against this test's sandbox and ledger, made slow (latency, small batches) so that the kill lands while it writes.
 It leaves what SIGKILL leaves: requests the target may still process, ledger rows never written, a lease never
 released (short here, so the rerun does not wait the default minute for it to lapse)."""

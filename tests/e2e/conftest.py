@@ -14,7 +14,7 @@ from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
-from ml_connector_dagster.settings import Settings
+from ml_connector_dagster.settings import Settings, settings
 
 EBS_JOB, SAP_JOB = "oracle_ebs__dynamics_sales", "sap_ecc__dynamics_sales"
 SMALL = SeedSize(
@@ -94,6 +94,30 @@ def sandbox_env(tmp_path, size: SeedSize) -> Iterator[Env]:
 def env(tmp_path):
     with sandbox_env(tmp_path, SMALL) as made:
         yield made
+
+
+@pytest.fixture
+def point_cli(monkeypatch):
+    """`point_cli(env)`: the CLI's home, ledger and sandbox resources are then the test's; its Dagster instance is the
+    embedded one under that home (the CLI sets DAGSTER_HOME itself: the test ends with it as it was)."""
+
+    def point(env: Env) -> Env:
+        monkeypatch.setenv("ML_CONNECTOR_HOME", str(env.config.home))
+        monkeypatch.setenv("ML_CONNECTOR_LEDGER_URL", env.config.ledger_url)
+        # recorded, then unset: teardown restores the recorded value over the one the CLI sets
+        monkeypatch.setenv("DAGSTER_HOME", str(env.config.home))
+        monkeypatch.delenv("DAGSTER_HOME")
+        monkeypatch.setattr("ml_connector_dagster.connections.sandbox_resources", lambda config: env.resources)
+        settings.cache_clear()
+        return env
+
+    yield point
+    settings.cache_clear()
+
+
+@pytest.fixture
+def cli_env(env, point_cli):
+    return point_cli(env)
 
 
 def load_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:

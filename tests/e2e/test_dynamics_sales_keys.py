@@ -21,7 +21,6 @@ from ml_connector_dagster.mapping.common import ESCAPE, SEPARATOR
 from ml_connector_dagster.odata import literal
 from ml_connector_dagster.sandbox.dynamics_sales.tables import TABLES
 from ml_connector_dagster.sandbox.faults import FaultPlan
-from ml_connector_dagster.settings import settings
 from ml_connector_dagster.sync import SyncTarget, sync
 from tests.awkward import AWKWARD
 from tests.e2e.conftest import EBS_JOB, SAP_JOB, load_metadata
@@ -167,17 +166,6 @@ def as_the_first_format_left_them(env) -> None:
 
 def keyed_rows(env) -> dict[str, Counter]:
     return {table: Counter(row["mlc_externalid"] for row in env.dataverse.rows(table)) for table in KEYED_TABLES}
-
-
-@pytest.fixture
-def cli_env(env, monkeypatch):
-    """The CLI pointed at the test's ledger and sandbox."""
-    monkeypatch.setenv("ML_CONNECTOR_HOME", str(env.config.home))
-    monkeypatch.setenv("ML_CONNECTOR_LEDGER_URL", env.config.ledger_url)
-    monkeypatch.setattr("ml_connector_dagster.connections.sandbox_resources", lambda config: env.resources)
-    settings.cache_clear()
-    yield env
-    settings.cache_clear()
 
 
 def test_a_ledger_and_a_target_of_the_first_key_format_are_upgraded_resumably_and_then_nothing_is_written(

@@ -100,3 +100,16 @@ def test_an_edit_writes_change_documents(sap):
     assert (item["TABNAME"], item["FNAME"], item["VALUE_NEW"]) == ("LFA1", "NAME1", "Renamed Lieferant GmbH")
     changed = get(root + "CDHDRSet", **{"$filter": "OBJECTCLAS eq 'KRED' and UDATE eq datetime'2026-10-02T00:00:00'"})
     assert [r["OBJECTID"] for r in changed.json()["d"]["results"]] == ["0000100003"]
+
+
+def test_dormant_partners_are_created_before_the_start_date_and_leave_the_rest_of_the_seed_as_it_was():
+    size = {"vendors": 60, "customers": 90, "orders": 40, "start_date": date(2026, 10, 1), "days": 3}
+    plain = SapEccEmulator(**size)
+    go_live = SapEccEmulator(**size, dormant_vendors=5, dormant_customers=7)
+    for table, key, dormant in (("LFA1", "LIFNR", 5), ("LFB1", "LIFNR", 5), ("KNA1", "KUNNR", 7), ("KNB1", "KUNNR", 7)):
+        seeded = {row[key] for row in plain.rows(table)}
+        rows = go_live.rows(table)
+        assert [row for row in rows if row[key] in seeded] == plain.rows(table)
+        older = {row[key] for row in rows if row[key] not in seeded}
+        assert len(older) == dormant and all(row["ERDAT"] < "20261001" for row in rows if row[key] in older)
+    assert go_live.rows("EKKO") == plain.rows("EKKO") and not go_live.rows("CDHDR")

@@ -49,6 +49,8 @@ class SapEccEmulator(Emulator):
         orders: int = 500,
         start_date: date = date(2026, 10, 1),
         days: int = 28,
+        dormant_vendors: int = 0,
+        dormant_customers: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -70,6 +72,8 @@ class SapEccEmulator(Emulator):
                     start=start_date,
                     days=days,
                     seed_value=self.seed,
+                    dormant_vendors=dormant_vendors,
+                    dormant_customers=dormant_customers,
                 )
             self._db.commit()
 

@@ -5,6 +5,7 @@ linked through LFA1-KUNNR / KNA1-LIFNR or only through a shared tax number)."""
 
 import random
 import sqlite3
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -24,8 +25,19 @@ MATERIALS = (
 
 
 def seed(
-    db: sqlite3.Connection, *, vendors: int, customers: int, orders: int, start: date, days: int, seed_value: int
+    db: sqlite3.Connection,
+    *,
+    vendors: int,
+    customers: int,
+    orders: int,
+    start: date,
+    days: int,
+    seed_value: int,
+    dormant_vendors: int = 0,
+    dormant_customers: int = 0,
 ) -> None:
+    """`dormant_vendors` and `dormant_customers`: partners created before `start` and never changed since, as most
+    masters are at go-live: no day reads them (neither by ERDAT nor by a change document), only the initial load."""
     rng = random.Random(seed_value)
 
     def day() -> str:
@@ -50,10 +62,10 @@ def seed(
             "TELF1": f"+49 {rng.randint(30, 89)} {rng.randint(100000, 999999)}" if rng.random() < 0.7 else None,
         }
 
-    vendor_ids = [f"{100000 + n:010d}" for n in range(1, vendors + 1)]
-    customer_ids = [f"{200000 + n:010d}" if n % 41 else f"CUST-{n:04d}" for n in range(1, customers + 1)]
-    linked = dict(zip(vendor_ids[::7], customer_ids[::7], strict=False))  # vendor ↔ customer linked in the masters
-    for index, lifnr in enumerate(vendor_ids):
+    def before_start() -> str:
+        return (start - timedelta(days=rng.randrange(30, 3000))).strftime("%Y%m%d")
+
+    def vendor(index: int, lifnr: str, created: Callable[[], str], customer: str | None) -> None:
         tax = f"DE{rng.randint(100000000, 999999999)}"
         insert(
             "LFA1",
@@ -64,9 +76,9 @@ def seed(
             **address(index),
             STCD1=tax if rng.random() < 0.6 else None,
             STCEG=tax,
-            ERDAT=day(),
+            ERDAT=created(),
             ERNAM="MIGRATION",
-            KUNNR=linked.get(lifnr),
+            KUNNR=customer,
             LOEVM="X" if index % 37 == 11 else None,
             SPERR="X" if index % 29 == 5 else None,
             SPERM=None,
@@ -79,18 +91,14 @@ def seed(
                 BUKRS=bukrs,
                 AKONT="0000160000",
                 ZTERM=rng.choice(PAYMENT_TERMS),
-                ERDAT=day(),
+                ERDAT=created(),
                 LOEVM=None,
                 SPERR=None,
             )
-    vendor_tax = {row[0]: row[1] for row in db.execute("SELECT LIFNR, STCEG FROM LFA1")}
-    by_customer = {customer: vendor for vendor, customer in linked.items()}
-    shared_tax = dict(
-        zip(customer_ids[3::11], vendor_ids[5::11], strict=False)
-    )  # same company, not linked: same VAT number
-    for index, kunnr in enumerate(customer_ids):
-        vendor = shared_tax.get(kunnr)
-        tax = vendor_tax[vendor] if vendor else f"DE{rng.randint(100000000, 999999999)}"
+
+    def customer(index: int, kunnr: str, created: Callable[[], str], vendor: str | None, vat: str | None) -> None:
+        """`vendor`: the vendor it is linked to; `vat`: the VAT number of a vendor it shares only that with."""
+        tax = vat or f"DE{rng.randint(100000000, 999999999)}"
         insert(
             "KNA1",
             MANDT=CLIENT,
@@ -99,10 +107,10 @@ def seed(
             NAME2=None,
             **address(index),
             STCD1=None,
-            STCEG=tax if rng.random() < 0.8 or vendor else None,
-            ERDAT=day(),
+            STCEG=tax if rng.random() < 0.8 or vat else None,
+            ERDAT=created(),
             ERNAM="MIGRATION",
-            LIFNR=by_customer.get(kunnr),
+            LIFNR=vendor,
             LOEVM="X" if index % 43 == 17 else None,
             AUFSD="01" if index % 31 == 3 else None,
         )
@@ -113,9 +121,29 @@ def seed(
             BUKRS="1000",
             AKONT="0000140000",
             ZTERM=rng.choice(PAYMENT_TERMS),
-            ERDAT=day(),
+            ERDAT=created(),
             LOEVM=None,
         )
+
+    def vendor_id(n: int) -> str:
+        return f"{100000 + n:010d}"
+
+    def customer_id(n: int) -> str:
+        return f"{200000 + n:010d}" if n % 41 else f"CUST-{n:04d}"
+
+    vendor_ids = [vendor_id(n) for n in range(1, vendors + 1)]
+    customer_ids = [customer_id(n) for n in range(1, customers + 1)]
+    linked = dict(zip(vendor_ids[::7], customer_ids[::7], strict=False))  # vendor ↔ customer linked in the masters
+    for index, lifnr in enumerate(vendor_ids):
+        vendor(index, lifnr, day, linked.get(lifnr))
+    vendor_tax = {row[0]: row[1] for row in db.execute("SELECT LIFNR, STCEG FROM LFA1")}
+    by_customer = {kunnr: lifnr for lifnr, kunnr in linked.items()}
+    shared_tax = dict(
+        zip(customer_ids[3::11], vendor_ids[5::11], strict=False)
+    )  # same company, not linked: same VAT number
+    for index, kunnr in enumerate(customer_ids):
+        sharing = shared_tax.get(kunnr)
+        customer(index, kunnr, day, by_customer.get(kunnr), vendor_tax[sharing] if sharing else None)
     for n in range(1, orders + 1):
         ebeln = f"{4500000000 + n}"
         created = day()
@@ -155,3 +183,8 @@ def seed(
                 PEINH="1",
                 NETWR=f"{net:.2f}",
             )
+    # Drawn after everything else, so the rest of the seed is the same with or without them.
+    for n in range(vendors + 1, vendors + dormant_vendors + 1):
+        vendor(n - 1, vendor_id(n), before_start, None)
+    for n in range(customers + 1, customers + dormant_customers + 1):
+        customer(n - 1, customer_id(n), before_start, None, None)
