@@ -73,7 +73,6 @@ audit_log = sa.Table(
     sa.Column("actor", sa.String(200)),  # who, for what a person did (an edit); runs are named by run_id
     sa.Index("ix_audit_log_run", "run_id"),
     sa.Index("ix_audit_log_key", "pair", "target_object", "source_key"),
-    sa.Index("ix_audit_log_partition", "pair", "partition"),
 )
 
 inbox = sa.Table(
@@ -635,12 +634,6 @@ class Ledger:
                 )
                 found.update({row.source_key: row.partition for row in rows})
         return found
-
-    def newest_partition(self, pair: str) -> str | None:
-        """The greatest partition key a run of this pair has recorded an outcome in: for days, the newest day run.
-        Read off the end of the (pair, partition) index: the audit log has a row per record per run."""
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.max(audit_log.c.partition)).where(audit_log.c.pair == pair)).scalar()
 
     # dead letters ----------------------------------------------------------------------------------------------
     def open_dead_letters(

@@ -9,11 +9,9 @@ import pandas as pd
 from ml_connector_dagster.assets import oracle_ebs
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
-from ml_connector_dagster.resources.ledger import LedgerResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
-from ml_connector_dagster.initial_load import MapInput, MasterObject, Page, SourceRead
-from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import frame_models
@@ -46,25 +44,18 @@ def contact_payloads(contacts: pd.DataFrame, rules: mapping.Rules, key_column: s
     return mapping.map_contacts(frame_models(contacts, mapping.Contact), rules, key_column=key_column, as_of=as_of)
 
 
-def as_of(ledger: Ledger, partitions_def: dg.TimeWindowPartitionsDefinition, moment: datetime) -> datetime:
-    """The moment whose end dates count: `moment` (a day's end; for the initial load, the start of the first day),
-    or the end of the newest day this pair has run if that is later. Not the wall clock, so a run is the same
-    whenever it runs; and never before a day already run, so a rerun of an old day does not bring back a supplier a
-    later day ended (it would flip back and forth). The initial load states the source as the daily partitions
-    begin; each day's run then applies the end dates that fall in it."""
-    newest = ledger.newest_partition(PAIR)
-    if newest is None or not partitions_def.has_partition_key(newest):
-        return moment
-    return max(moment, partitions_def.time_window_for_partition_key(newest).end)
+def as_of(ebs: OracleEbsResource) -> datetime:
+    """The moment whose end dates count: the EBS server's time now, in its own zone (its DATE columns carry none).
+    The extracts read the source as it is now, so every run at a moment states one truth, whichever day it syncs:
+    a rerun of an old day does not bring back a supplier a later day ended, and two days run at once agree. A day's
+    end date is applied by the first run after it passes, which the day's own run (after the day ends) is."""
+    return ebs.server_time(ebs.session().now())
 
 
-def initial_load_objects(rules: mapping.Rules, partitions_def: dg.TimeWindowPartitionsDefinition) -> list[MasterObject]:
+def initial_load_objects(rules: mapping.Rules) -> list[MasterObject]:
     """Every party whole (its customer accounts, sites, supplier rows) as accounts; then the contacts of every
     organization, once every account they bind to is in. Both walk the parties in PARTY_ID order; a position is the
     last PARTY_ID of a loaded page."""
-
-    def server_as_of(given: MapInput) -> datetime:
-        return given.source.server_time(as_of(given.ledger, partitions_def, partitions_def.start))
 
     def account_pages(read: SourceRead) -> Iterator[Page]:
         for party_ids in oracle_ebs.party_pages(read):
@@ -83,7 +74,7 @@ def initial_load_objects(rules: mapping.Rules, partitions_def: dg.TimeWindowPart
             ACCOUNTS,
             account_pages,
             lambda snapshot, given: account_payloads(
-                snapshot, rules, given.target.external_id_column, server_as_of(given)
+                snapshot, rules, given.target.external_id_column, as_of(given.source)
             ),
             "Every EBS party, whole, upserted as a Dataverse account (customers, suppliers or both), whatever its "
             "change stamp.",
@@ -93,7 +84,7 @@ def initial_load_objects(rules: mapping.Rules, partitions_def: dg.TimeWindowPart
             CONTACTS,
             contact_pages,
             lambda contacts, given: contact_payloads(
-                contacts, rules, given.target.external_id_column, server_as_of(given)
+                contacts, rules, given.target.external_id_column, as_of(given.source)
             ),
             "The contacts of every EBS organization, upserted as Dataverse contacts bound to their account.",
         ),
@@ -109,18 +100,15 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         kinds={"python"},
         code_version="2",
         description="Validated Dataverse account payloads for the parties that changed or whose supplier ended "
-        "that day: customers, suppliers or both, active or not as of the day's end, with billing address and "
+        "that day: customers, suppliers or both, active or not as of the EBS server's time, with billing address and "
         "parent account; invalid ones carry the reason.",
     )
     def oracle_ebs_account_payloads(
-        context: dg.AssetExecutionContext,
         snapshot: dict[str, pd.DataFrame],
         dynamics_sales: DynamicsSalesResource,
         oracle_ebs: OracleEbsResource,
-        ledger: LedgerResource,
     ) -> dg.Output[MappingResult]:
-        moment = as_of(ledger.ledger(), partitions_def, context.partition_time_window.end)
-        result = account_payloads(snapshot, rules, dynamics_sales.external_id_column, oracle_ebs.server_time(moment))
+        result = account_payloads(snapshot, rules, dynamics_sales.external_id_column, as_of(oracle_ebs))
         return dg.Output(result, metadata=mapping_metadata(result))
 
     @dg.asset(
@@ -131,17 +119,14 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         kinds={"python"},
         code_version="3",
         description="Validated Dataverse contact payloads bound to their parent account, active or not as of the "
-        "day's end.",
+        "EBS server's time.",
     )
     def oracle_ebs_contact_payloads(
-        context: dg.AssetExecutionContext,
         contacts: pd.DataFrame,
         dynamics_sales: DynamicsSalesResource,
         oracle_ebs: OracleEbsResource,
-        ledger: LedgerResource,
     ) -> dg.Output[MappingResult]:
-        moment = as_of(ledger.ledger(), partitions_def, context.partition_time_window.end)
-        result = contact_payloads(contacts, rules, dynamics_sales.external_id_column, oracle_ebs.server_time(moment))
+        result = contact_payloads(contacts, rules, dynamics_sales.external_id_column, as_of(oracle_ebs))
         return dg.Output(result, metadata=mapping_metadata(result))
 
     accounts = load_asset(

@@ -9,8 +9,8 @@ the parent account. Contacts are the CONTACT_OF relationships of those organizat
 An account is active while its party is (STATUS A) and has an active role: a customer account with STATUS A or a
 supplier neither disabled nor past its END_DATE_ACTIVE. Its type follows its active roles, so a customer and
 supplier whose supplier ends is retyped a customer. Without an active role, or with the party inactive, it is
-deactivated and keeps the type of what it was. "Past" is judged as of the end of the day mapped (the partition's
-window), never the wall clock, so a backfill of an old day maps it as it was then; so is a contact's CONTACT_OF
+deactivated and keeps the type of what it was. "Past" is judged as of `as_of`, the EBS server's time when the source
+was read (assets/dynamics_sales/oracle_ebs.py), so every run states the source as it is; so is a contact's CONTACT_OF
 END_DATE. An account or contact inactive at the source is only ever an update: one the connector never wrote is not
 created.
 """

@@ -14,7 +14,7 @@ def build(b: Build) -> PairDefinitions:
         b.shared("oracle_ebs extracts", lambda: oracle_ebs.extract_assets(b.daily)),
         to_dynamics_sales.target_assets(b.daily, rules),
         description="Extract a day of EBS changes and upsert them into Dynamics 365 Sales.",
-        masters=to_dynamics_sales.initial_load_objects(rules, b.daily),
+        masters=to_dynamics_sales.initial_load_objects(rules),
     )
 
 

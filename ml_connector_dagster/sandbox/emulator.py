@@ -7,6 +7,8 @@ not part of any vendor protocol and never needs vendor credentials.
 
 import base64
 import binascii
+from datetime import UTC
+from email.utils import format_datetime
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote
@@ -70,7 +72,7 @@ class Emulator:
         ]
         starlette = Starlette(routes=[*self.routes(), Mount("/_admin", routes=admin)])
         counted = _CountRequests(starlette, self)
-        return FaultMiddleware(counted, self.faults, self.render_fault, self.clock.advance)
+        return FaultMiddleware(_ServerDate(counted, self.clock), self.faults, self.render_fault, self.clock.advance)
 
     async def _health(self, request: Request) -> Response:
         return JSONResponse({"system": self.name, "status": "ok", "now": self.clock.now().isoformat()})
@@ -99,6 +101,25 @@ class Emulator:
             except ValidationError as exc:
                 return JSONResponse({"detail": exc.errors(include_url=False)}, status_code=422)
         return JSONResponse(self.settings.model_dump(mode="json"))
+
+
+class _ServerDate:
+    """The `Date` header every origin server with a clock sends (RFC 9110 §6.6.1), from the emulator's clock: a
+    client that judges the system's dates against the system's own time sees the sandbox's time, frozen or moved."""
+
+    def __init__(self, app, clock: Clock):
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope, receive, send):
+        async def dated(message):
+            if message["type"] == "http.response.start":
+                now = format_datetime(self.clock.now().astimezone(UTC), usegmt=True).encode()
+                headers = [(name, value) for name, value in message.get("headers", []) if name.lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", now)]}
+            await send(message)
+
+        await self.app(scope, receive, dated if scope["type"] == "http" else send)
 
 
 class _CountRequests:

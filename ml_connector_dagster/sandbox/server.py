@@ -23,6 +23,7 @@ class _Served:
             lifespan="off",
             access_log=False,
             timeout_keep_alive=30,
+            date_header=False,  # the emulator's own, from its clock
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"sandbox-{emulator.name}", daemon=True)

@@ -3,7 +3,8 @@ the ISG request envelope with the application context, offset/limit paging, and 
 statuses turned into clear errors."""
 
 from collections.abc import Iterator
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
+from email.utils import parsedate_to_datetime
 
 import httpx
 from ml_connector_dagster.resources.oracle_ebs.errors import ERRORS, fault_of, raise_for_return_status
@@ -29,6 +30,7 @@ class EbsService:
         self.rest_header = rest_header
         self.counter = counter
         self.page_size = page_size
+        self._server_now: datetime | None = None
 
     def read_window(self, method: str, start: datetime, end: datetime, **params: str) -> Iterator[dict]:
         """Rows whose change stamp is in [start, end), page by page, ordered by (stamp, key) as the package sorts."""
@@ -47,6 +49,16 @@ class EbsService:
             "GET_PARTIES", {"P_AFTER_PARTY_ID": party_id, "P_OFFSET": "0", "P_LIMIT": str(limit), **params}
         )
         return _items(output.get("X_ROWS"), "X_ROWS_ITEM"), output.get("X_HAS_MORE") == "Y"
+
+    def now(self) -> datetime:
+        """The EBS server's time, from the `Date` header of its latest answer (RFC 9110 §6.6.1: an origin server with
+        a clock sends one). End dates are judged against it, as EBS's own SYSDATE comparisons are: every run at a
+        moment sees one state, whichever day it syncs, and this machine's clock does not matter. Before any answer,
+        the lightest call the service has (one party) asks for it."""
+        if self._server_now is None:
+            self.parties_after("0", 1)
+        # A gateway that drops Date leaves this machine's clock: a guess that it is set right.
+        return self._server_now or datetime.now(UTC)
 
     def _pages(self, method: str, params: dict[str, str]) -> Iterator[dict]:
         pages = OffsetPaginator(
@@ -71,6 +83,8 @@ class EbsService:
         response = self.http.post(
             f"webservices/rest/{self.alias}/{method.lower()}/", json=body, headers={"Accept": "application/json"}
         )
+        if "date" in response.headers:
+            self._server_now = parsedate_to_datetime(response.headers["date"])
         payload = _json(response)
         if response.status_code != 200 or payload is None or fault_of(payload):
             raise vendor_error(ERRORS, response, method)

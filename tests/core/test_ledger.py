@@ -80,21 +80,7 @@ def test_a_sqlite_ledger_syncs_its_write_ahead_log_at_every_commit(ledger):
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2, "FULL: a returned commit survives power loss"
 
 
-def test_the_newest_partition_of_a_pair_is_the_greatest_one_its_runs_recorded(ledger):
-    for pair, partition in (
-        (PAIR, "2026-10-02"),
-        (PAIR, "2026-10-03"),
-        (PAIR, "2026-10-01"),
-        (PAIR, None),
-        ("c__d", "2026-11-01"),
-    ):
-        outcome = Outcome(f"k-{partition}", "created", {"at": partition}, "t")
-        ledger.record(pair=pair, target_object=OBJ, run_id="r", partition=partition, outcomes=[outcome])
-    assert ledger.newest_partition(PAIR) == "2026-10-03"
-    assert ledger.newest_partition("e__f") is None
-
-
-def test_a_ledger_made_before_the_audit_log_had_its_partition_index_gains_it_when_it_starts(ledger_url):
-    with started_on_an_older_ledger(ledger_url, "DROP INDEX ix_audit_log_partition") as upgraded:
+def test_a_ledger_made_before_the_audit_log_had_its_run_index_gains_it_when_it_starts(ledger_url):
+    with started_on_an_older_ledger(ledger_url, "DROP INDEX ix_audit_log_run") as upgraded:
         indexes = sa.inspect(upgraded.engine).get_indexes("audit_log")
-        assert "ix_audit_log_partition" in {index["name"] for index in indexes}
+        assert "ix_audit_log_run" in {index["name"] for index in indexes}

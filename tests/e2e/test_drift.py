@@ -55,7 +55,6 @@ def test_a_dataverse_that_lost_every_record_fails_the_check_pointing_to_heal_and
     accounts = len(ebs_accounts(env))
     # A retired account is never created (Dataverse would make it active): after the reset it stays out.
     retired = len([row for row in ebs_accounts(env) if row["statecode"] == 1])
-    assert retired, "the seed retires a supplier on a seeded day"
     env.dataverse.reset()  # a refreshed sandbox: the environment is empty, the ledger remembers it full
 
     day = env.size.partition_keys()[0]

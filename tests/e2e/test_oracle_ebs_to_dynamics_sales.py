@@ -1,6 +1,6 @@
 """Oracle EBS → Dynamics 365 Sales through the Dagster job, against the emulators over real HTTP."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import pytest
@@ -11,6 +11,7 @@ from tests.e2e.conftest import EBS_JOB, NOW, load_metadata
 
 ACCOUNTS, CONTACTS = "dynamics_sales/oracle_ebs_accounts", "dynamics_sales/oracle_ebs_contacts"
 TODAY = NOW.date().isoformat()
+DAY_AFTER_THE_END = datetime(2026, 10, 6, 1, 0, tzinfo=UTC)  # the end dates these tests set fall on 2026-10-05
 
 
 def agrees(env) -> bool:
@@ -245,8 +246,10 @@ def test_a_supplier_end_date_set_ahead_deactivates_or_retypes_in_the_run_of_that
         env.ebs.update_row("AP_SUPPLIERS", str(vendor["VENDOR_ID"]), {"END_DATE_ACTIVE": "2026-10-05 00:00:00"})
     env.run(TODAY)
     assert state_of(env, only["PARTY_ID"]) == (0, 1, 11) and state_of(env, both["PARTY_ID"]) == (0, 1, 3)
+    env.ebs.clock.freeze(datetime(2026, 10, 4, 23, 0, tzinfo=UTC))
     env.run("2026-10-04")
     assert state_of(env, only["PARTY_ID"]) == (0, 1, 11), "the day before the end date it is still a supplier"
+    env.ebs.clock.freeze(DAY_AFTER_THE_END)  # the daily schedule runs a day once it has ended
     ended = load_metadata(env.run("2026-10-05"))
     assert ended[ACCOUNTS]["updated"] == 2
     assert state_of(env, only["PARTY_ID"]) == (1, 2, 11), "a supplier only: deactivated, still typed vendor"
@@ -254,7 +257,7 @@ def test_a_supplier_end_date_set_ahead_deactivates_or_retypes_in_the_run_of_that
     assert env.ledger.audit(source_key=f"oracle_ebs.party.{only['PARTY_ID']}")[-1]["partition"] == "2026-10-05"
     for vendor in (only, both):
         env.ebs.update_row("AP_SUPPLIERS", str(vendor["VENDOR_ID"]), {"END_DATE_ACTIVE": None})
-    env.run(TODAY)
+    env.run(DAY_AFTER_THE_END.date().isoformat())
     assert state_of(env, only["PARTY_ID"]) == (0, 1, 11) and state_of(env, both["PARTY_ID"]) == (0, 1, 3)
     assert agrees(env)
 
@@ -286,9 +289,10 @@ def test_a_contact_whose_relationship_end_date_is_set_ahead_is_deactivated_in_th
     env.ebs.update_row("HZ_RELATIONSHIPS", relationship_id, {"END_DATE": "2026-10-05 12:00:00"})
     env.run(TODAY)
     assert state() == (0, 1), "a contact until the day its relationship ends"
+    env.ebs.clock.freeze(DAY_AFTER_THE_END)  # the daily schedule runs a day once it has ended
     assert load_metadata(env.run("2026-10-05"))[CONTACTS]["updated"] == 1
     assert state() == (1, 2)
     env.ebs.update_row("HZ_RELATIONSHIPS", relationship_id, {"END_DATE": None})
-    env.run(TODAY)
+    env.run(DAY_AFTER_THE_END.date().isoformat())
     assert state() == (0, 1)
     assert agrees(env)

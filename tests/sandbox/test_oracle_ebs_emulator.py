@@ -247,3 +247,19 @@ def test_an_edit_moves_the_row_into_todays_window_and_persists(tmp_path):
         )
     assert [row["PARTY_NAME"] for row in today] == ["Renamed Ltd"]
     assert patched.status_code == 200 and patched.json()["VENDOR_NAME"] == "Via the view"
+
+
+def test_the_servers_time_is_read_off_its_answers_date_header_and_asked_for_once_when_nothing_was_read(ebs):
+    emulator, url = ebs
+    frozen = emulator.clock.now()
+    with resource(url).open() as service:
+        assert service.now() == frozen, "the emulator's clock, not this machine's"
+        served = emulator.requests_served
+        assert service.now() == frozen and emulator.requests_served == served, "asked for only while unknown"
+        try:
+            emulator.clock.freeze(frozen + timedelta(hours=7))
+            assert service.now() == frozen, "the time of the latest answer"
+            service.read_keys("GET_PARTIES", "999999")
+            assert service.now() == frozen + timedelta(hours=7)
+        finally:
+            emulator.clock.freeze(frozen)

@@ -468,8 +468,8 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     -- relationship's own party (HZ_RELATIONSHIPS.PARTY_ID), not off the person, because the same person can be a
     -- contact of several organizations with different work details. A relationship whose END_DATE falls in the
     -- window is returned too: it stops being a contact that day without anyone editing it, and the connector must
-    -- see it in that day's run. STATUS leaves the end date out: the connector judges it as of the day it maps, so
-    -- a rerun of an old day does not depend on when it runs.
+    -- see it in that day's run. STATUS leaves the end date out: the connector judges it, against this server's
+    -- time as the HTTP Date header of the answer gives it, the same for suppliers and contacts.
     WITH candidates AS (
       SELECT r.relationship_id
         FROM hz_relationships r

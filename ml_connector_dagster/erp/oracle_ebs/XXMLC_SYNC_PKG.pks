@@ -242,7 +242,7 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                              X_MSG_DATA OUT NOCOPY VARCHAR2);
 
 /*#
- * Returns organization contacts: CONTACT_OF relationships (forward row) with the person, the org contact and the primary email, phone and mobile of the relationship party; those changed in the window and those whose relationship END_DATE falls in it (they stop being contacts that day without an edit). STATUS is I when the relationship or the org contact is inactive; whether END_DATE has passed is the caller's to judge, as of the day it reads.
+ * Returns organization contacts: CONTACT_OF relationships (forward row) with the person, the org contact and the primary email, phone and mobile of the relationship party; those changed in the window and those whose relationship END_DATE falls in it (they stop being contacts that day without an edit). STATUS is I when the relationship or the org contact is inactive; whether END_DATE has passed is the caller's to judge, against this server's time (the answer's HTTP Date header).
  * @param P_LAST_UPDATE_FROM Start of the change window, inclusive, in database server time
  * @param P_LAST_UPDATE_TO End of the change window, exclusive, in database server time
  * @param P_OFFSET Number of rows to skip, 0 or more
