@@ -10,6 +10,7 @@ import pytest
 
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
+from ml_connector_dagster.heal import PairHealed, heal_pair
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.server import SandboxServer
@@ -126,3 +127,16 @@ def load_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict]:
         event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
         for event in result.get_asset_materialization_events()
     }
+
+
+def heal(env: Env, pair: str, *, by: str = "alice") -> PairHealed:
+    """What `ml-connector heal --pair <pair>` does, against the test's sandbox, ledger and Dagster instance."""
+    return heal_pair(
+        env.config,
+        pair,
+        defs=env.defs,
+        target=env.resources.__getitem__,
+        instance=env.instance,
+        by=by,
+        log=lambda message: None,
+    )

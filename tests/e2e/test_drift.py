@@ -7,10 +7,9 @@ from collections import Counter
 from ml_connector_dagster.resources.dynamics_fo.client import key_path
 
 from ml_connector_dagster.demo import verify
-from ml_connector_dagster.heal import heal_pair
 from ml_connector_dagster.mapping.common import key_prefix
 from ml_connector_dagster.mapping.salesforce_dynamics_fo import SALES_ORDERS
-from tests.e2e.conftest import EBS_JOB, load_metadata
+from tests.e2e.conftest import EBS_JOB, heal, load_metadata
 from tests.e2e.test_oracle_ebs_to_dynamics_sales import ACCOUNTS, agrees
 from tests.e2e.test_salesforce_to_dynamics_fo import DAY, FORWARD, REVERSE, deal_references, run
 
@@ -63,15 +62,7 @@ def test_a_dataverse_that_lost_every_record_fails_the_check_pointing_to_heal_and
     assert not check.passed and HEAL in check.description
     assert load_metadata(result)[ACCOUNTS]["write_calls"] == 0 and not ebs_accounts(env), "nothing sent unasked"
 
-    healed = heal_pair(
-        env.config,
-        EBS_JOB,
-        defs=env.defs,
-        target=env.resources.__getitem__,
-        instance=env.instance,
-        by="alice",
-        log=lambda message: None,
-    )
+    healed = heal(env, EBS_JOB)
     assert {obj.target_object: len(obj.missing) for obj in healed.objects}["account"] == accounts
     assert sorted(healed.reruns) == env.size.partition_keys()
     assert all(check.passed for run in healed.reruns.values() for check in run.get_asset_check_evaluations())

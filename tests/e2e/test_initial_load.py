@@ -12,11 +12,11 @@ import pytest
 
 from ml_connector_dagster import cli
 from ml_connector_dagster.demo import verify
-from ml_connector_dagster.heal import INITIAL_LOAD, heal_pair
+from ml_connector_dagster.heal import INITIAL_LOAD
 from ml_connector_dagster.initial_load import job_name, run_config
 from ml_connector_dagster.mapping.sap_ecc_dynamics_sales import customer_key, vendor_key
 from ml_connector_dagster.sandbox.faults import FaultPlan
-from tests.e2e.conftest import EBS_JOB, FAST_RETRIES, SAP_JOB, SMALL, sandbox_env
+from tests.e2e.conftest import EBS_JOB, FAST_RETRIES, SAP_JOB, SMALL, heal, sandbox_env
 from tests.killed_run import kill_once_started
 
 FO_JOB = "dynamics_fo__salesforce"
@@ -234,15 +234,7 @@ def test_heal_of_a_target_that_lost_what_the_initial_load_wrote_sends_it_again_t
     env = go_live
     initial_load(env)
     env.dataverse.reset()  # a refreshed environment behind the same URL
-    healed = heal_pair(
-        env.config,
-        EBS_JOB,
-        defs=env.defs,
-        target=env.resources.__getitem__,
-        instance=env.instance,
-        by="alice",
-        log=lambda message: None,
-    )
+    healed = heal(env, EBS_JOB)
     assert not healed.partitions, "no daily run wrote these records"
     assert list(healed.reruns) == [INITIAL_LOAD] and healed.reruns[INITIAL_LOAD].success
     assert agrees(env)
