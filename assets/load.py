@@ -14,6 +14,7 @@ import dagster as dg
 
 from ml_connector_dagster.key_upgrade import refuse_first_format
 from ml_connector_dagster.lease import Lease
+from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import (
     accounted_for_check,
@@ -38,6 +39,9 @@ class LoadTarget:
     target_object: str
     target: str
     writer: Callable[[object], object] = _same_session
+    # What a two-way pair records once the load is done (ml_connector_dagster/two_way.py: what both sides agree on),
+    # given the ledger, the mapping result and the run id; under the load's lease, so no other writer interleaves.
+    settle: Callable[[Ledger, MappingResult, str | None], object] | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,8 @@ def load_asset(
                 partition=partition,
                 log=context.log.warning,
             )
+            if load.settle is not None:
+                load.settle(ledger, result, run_id)
         context.log.info(f"{target_object}: {summary.as_metadata()}")
         metadata = {
             **load_metadata(

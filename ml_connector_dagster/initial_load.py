@@ -121,6 +121,8 @@ def load_object(
             refuse_first_format(ledger, pair, obj.load.target, obj.load.target_object)
             sync_target = SyncTarget(pair, obj.load.target_object, lease.guard(writer), target.batch_size)
             summary = sync(result, sync_target, ledger, run_id=run_id, partition=None, source_rows=page.count)
+            if obj.load.settle is not None:
+                obj.load.settle(ledger, result, run_id)
             ledger.advance_initial_load(pair, obj.name, position=page.position, records=page.count, run_id=run_id)
         progress.pages += 1
         progress.read += page.count

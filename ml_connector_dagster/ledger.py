@@ -1,7 +1,7 @@
 """The sync ledger: what was sent where (sync_state), what failed (dead_letters), what happened (audit_log), what
-arrived by webhook (inbox), who writes a target object now (leases), and how far each initial load got
-(initial_loads). One SQL database: SQLite by default,
-Postgres in production; tables are created on first use.
+arrived by webhook (inbox), who writes a target object now (leases), how far each initial load got
+(initial_loads), and what both sides of a two-way pair last agreed on (agreed_values). One SQL database: SQLite by
+default, Postgres in production; tables are created on first use.
 """
 
 import hashlib
@@ -120,6 +120,24 @@ initial_loads = sa.Table(
 )
 
 
+# One row per business record a two-way pair keeps in agreement (mapping/two_way.py): the ERP key and the CRM id of
+# the record and the shared field values both held when a run last left them agreeing. A value that differs from it
+# on one side is that side's edit; one that equals it is what the connector wrote coming back (an echo), never a
+# change.
+agreed_values = sa.Table(
+    "agreed_values",
+    metadata,
+    sa.Column("two_way", sa.String(64), primary_key=True),
+    sa.Column("object", sa.String(64), primary_key=True),
+    sa.Column("erp_key", sa.String(200), primary_key=True),
+    sa.Column("crm_key", sa.String(200), nullable=False),
+    sa.Column("field_values", sa.JSON, nullable=False),
+    sa.Column("agreed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.String(64)),
+    sa.Index("ix_agreed_values_crm", "two_way", "object", "crm_key"),
+)
+
+
 class Action(StrEnum):
     """What happened to one record in one run (audit_log.action)."""
 
@@ -198,6 +216,7 @@ class Outcome:
     resolve_after: datetime | None = None  # in doubt: when the target can no longer be processing the write
     refs: tuple[tuple[str, str], ...] = ()  # written: the records it refers to, (target object, source key)
     truncated: tuple[Truncated, ...] = ()  # what the mapping cut in the payload this outcome is about
+    notes: dict | None = None  # more for the audit row (a two-way conflict and how it was settled)
 
     def changes(self) -> dict | None:
         """The audit row's `changes`: the fields written or deleted (before → after), a failure's error, and
@@ -211,6 +230,8 @@ class Outcome:
             changes = {"reason": self.error_message} if self.error_message else None
         if self.truncated:
             changes = {**(changes or {}), "truncated": [cut.audited() for cut in self.truncated]}
+        if self.notes:
+            changes = {**(changes or {}), **self.notes}
         return changes
 
 
@@ -235,6 +256,15 @@ class DeadLetter:
     @property
     def record_payload(self) -> dict | None:
         return (self.payload or {}).get("payload")
+
+
+@dataclass(frozen=True)
+class Agreed:
+    """What both sides of a two-way pair held for one record when a run last left them agreeing."""
+
+    erp_key: str
+    crm_key: str
+    values: dict
 
 
 class NotEditable(ValueError):
@@ -390,6 +420,66 @@ class Ledger:
             for key, target in self.target_ids(pair, target_object).items()
             if target and target not in shown.get(key, ())
         }
+
+    def keys_of_targets(self, pair: str, target_object: str, target_ids: Iterable[str]) -> dict[str, str]:
+        """Target id → source key, for the records of `target_object` the pair wrote under one of these ids."""
+        query = sa.select(sync_state.c.source_key, sync_state.c.target_id).where(
+            sync_state.c.pair == pair, sync_state.c.target_object == target_object
+        )
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(target_ids)), 500):
+                for row in conn.execute(query.where(sync_state.c.target_id.in_(chunk))):
+                    found[row.target_id] = row.source_key
+        return found
+
+    # two-way agreement -----------------------------------------------------------------------------------------------
+    def agreed(
+        self,
+        two_way: str,
+        object: str,
+        *,
+        erp_keys: Iterable[str] = (),
+        crm_keys: Iterable[str] = (),
+    ) -> list[Agreed]:
+        """The agreements recorded for these ERP keys or CRM ids."""
+        table = agreed_values
+        base = sa.select(table.c.erp_key, table.c.crm_key, table.c.field_values).where(
+            table.c.two_way == two_way, table.c.object == object
+        )
+        found: dict[str, Agreed] = {}
+        with self.engine.connect() as conn:
+            for column, keys in ((table.c.erp_key, erp_keys), (table.c.crm_key, crm_keys)):
+                for chunk in _chunks(sorted(set(keys)), 500):
+                    for row in conn.execute(base.where(column.in_(chunk))):
+                        found[row.erp_key] = Agreed(row.erp_key, row.crm_key, row.field_values)
+        return list(found.values())
+
+    def agree(self, two_way: str, object: str, agreements: Iterable[Agreed], *, run_id: str | None) -> None:
+        """Records what both sides now hold; one transaction, so a killed run leaves the earlier agreement."""
+        rows = [
+            {
+                "two_way": two_way,
+                "object": object,
+                "erp_key": a.erp_key,
+                "crm_key": a.crm_key,
+                "field_values": a.values,
+                "agreed_at": _now(),
+                "run_id": run_id,
+            }
+            for a in agreements
+        ]
+        if not rows:
+            return
+        stmt = self._insert(agreed_values)
+        with self.engine.begin() as conn:
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["two_way", "object", "erp_key"],
+                    set_={k: stmt.excluded[k] for k in ("crm_key", "field_values", "agreed_at", "run_id")},
+                ),
+                rows,
+            )
 
     def record(
         self, *, pair: str, target_object: str, outcomes: Sequence[Outcome], run_id: str | None, partition: str | None

@@ -38,12 +38,21 @@ class TargetRecord:
     # at the source: Dataverse creates every record active, and nobody needs a new record that is already retired).
     # A record the ledger never saw written is skipped with this reason.
     update_only: str | None = None
+    # What the target holds now of the payload's fields, read just before, where people edit the target too (a
+    # two-way pair): the record is unchanged when the target holds every value, whatever was sent before, and its
+    # audit row shows the target's values before → after.
+    current: dict | None = None
+    # Facts its audit rows carry besides the changes (a two-way conflict with both sides' values).
+    notes: dict | None = None
 
     def dead_letter_payload(self) -> dict:
         stored = {"payload": self.payload, "refs": [list(ref) for ref in self.refs]}
         if self.truncated:
             stored["truncated"] = [cut.audited() for cut in self.truncated]
         return stored
+
+    def agrees_with_target(self) -> bool:
+        return self.current is not None and all(self.current.get(name) == value for name, value in self.payload.items())
 
     @classmethod
     def from_dead_letter(cls, letter: DeadLetter) -> "TargetRecord | None":
@@ -162,7 +171,9 @@ def load(
     for letter in open_letters.values():
         # An in-doubt write comes back by itself too, once the target can no longer be processing it.
         settled_doubt = letter.error_class == ErrorClass.IN_DOUBT and not _may_be_in_flight(letter, now)
-        if (letter.error_class == ErrorClass.DEPENDENCY or settled_doubt) and letter.source_key not in pending:
+        # A record a target's quota stopped is sent by the next run of any partition, once the quota allows.
+        comes_back = letter.error_class in (ErrorClass.DEPENDENCY, ErrorClass.QUOTA) or settled_doubt
+        if comes_back and letter.source_key not in pending:
             waiting = TargetRecord.from_dead_letter(letter)
             if waiting is not None:
                 pending[waiting.source_key] = waiting
@@ -184,9 +195,18 @@ def load(
             )
         elif record.update_only and previous is None:
             settled.append(Outcome(key, Action.SKIPPED, None, error_message=record.update_only))
-        elif not force and previous is not None and previous.payload_hash == digest:
+        elif record.agrees_with_target() or (
+            not force and record.current is None and previous is not None and previous.payload_hash == digest
+        ):
             settled.append(
-                Outcome(key, Action.UNCHANGED, record.payload, previous.target_id, truncated=record.truncated)
+                Outcome(
+                    key,
+                    Action.UNCHANGED,
+                    record.payload,
+                    previous.target_id if previous else None,
+                    truncated=record.truncated,
+                    notes=record.notes,
+                )
             )
         elif (
             not force
@@ -259,9 +279,10 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
         Action.CREATED if created else Action.UPDATED,
         record.payload,
         result.target_id or (previous.target_id if previous else None),
-        previous=previous.payload if previous else None,
+        previous=record.current if record.current is not None else previous.payload if previous else None,
         refs=record.refs,
         truncated=record.truncated,
+        notes=record.notes,
     )
 
 

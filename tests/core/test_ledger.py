@@ -84,3 +84,15 @@ def test_a_ledger_made_before_the_audit_log_had_its_run_index_gains_it_when_it_s
     with started_on_an_older_ledger(ledger_url, "DROP INDEX ix_audit_log_run") as upgraded:
         indexes = sa.inspect(upgraded.engine).get_indexes("audit_log")
         assert "ix_audit_log_run" in {index["name"] for index in indexes}
+
+
+def test_agreements_of_a_two_way_pair_are_found_by_either_key_and_replaced(ledger):
+    from ml_connector_dagster.ledger import Agreed
+
+    ledger.agree("a__b", "account", [Agreed("4242", "z1", {"phone": "1"}), Agreed("4243", "z2", {})], run_id="r1")
+    ledger.agree("a__b", "account", [Agreed("4242", "z1", {"phone": "2"})], run_id="r2")
+    [by_erp] = ledger.agreed("a__b", "account", erp_keys=["4242"])
+    [by_crm] = ledger.agreed("a__b", "account", crm_keys=["z2"])
+    assert (by_erp.crm_key, by_erp.values) == ("z1", {"phone": "2"})
+    assert by_crm.erp_key == "4243"
+    assert ledger.agreed("a__b", "contact", erp_keys=["4242"]) == []

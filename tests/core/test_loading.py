@@ -151,3 +151,43 @@ def test_a_record_waiting_for_a_parent_says_why_the_parent_is_not_in_the_target(
     for parent, (code, reason) in expected.items():
         letter = letters[f"child-of-{parent}"]
         assert letter.error_code == code and letter.error_message == f"waiting for {reason}"
+
+
+def test_a_record_given_the_targets_current_values_is_written_only_where_the_target_differs(ledger):
+    """Two-way pairs: a person may have changed the target since the last write, so the target's values decide,
+    not the hash of what was sent; the audit row shows the target's values before → after, and the notes."""
+    writer = FakeWriter()
+    agrees = TargetRecord("k1", {"id": "t1", "name": "same"}, current={"id": "t1", "name": "same"})
+    differs = TargetRecord(
+        "k2", {"id": "t2", "name": "ours"}, current={"id": "t2", "name": "theirs"}, notes={"conflicts": [{"f": 1}]}
+    )
+    summary = run([agrees, differs], writer, ledger, run_id="r1")
+    assert (summary.unchanged, summary.created, summary.batches) == (1, 1, 1)
+    assert list(writer.rows) == ["k2"]
+    [row] = [row for row in ledger.audit(run_id="r1") if row["source_key"] == "k2"]
+    assert row["changes"]["name"] == ["theirs", "ours"] and row["changes"]["conflicts"] == [{"f": 1}]
+    # the same payload again, the target edited back meanwhile: written again, whatever was sent before
+    again = run(
+        [TargetRecord("k2", {"id": "t2", "name": "ours"}, current={"id": "t2", "name": "edited"})], writer, ledger
+    )
+    assert again.updated == 1
+
+
+def test_a_record_a_quota_stopped_is_sent_by_the_next_run_of_any_partition(ledger):
+    class Quota(FakeWriter):
+        stopped = True
+
+        def upsert(self, target_object, records):
+            if self.stopped:
+                return [
+                    WriteResult(r.source_key, False, error_class="quota", error_message="no credits") for r in records
+                ]
+            return super().upsert(target_object, records)
+
+    writer = Quota()
+    first = run([TargetRecord("k1", {"name": "a"})], writer, ledger, partition="2026-10-01")
+    assert first.failed == 1
+    writer.stopped = False
+    later = run([TargetRecord("k9", {"name": "b"})], writer, ledger, partition="2026-10-02")
+    assert later.created == 2 and set(writer.rows) == {"k1", "k9"}
+    assert ledger.open_dead_letters(PAIR) == []

@@ -1,0 +1,1 @@
+"""JD Edwards as a source (extracts.py) and as a target (one module per source system)."""

@@ -1,0 +1,77 @@
+"""JD Edwards extract assets: the address book a day of UPMJ/UPMT changed, read whole.
+
+A Zoho account is built from rows of six tables (the entry, its customer master, address, phones, e-mails and
+who's-who lines) that change on different days, so each table's window only says *which* address numbers changed;
+`jde/address_book` then reads those entries whole by address number, with the entries whose contacts wait for
+their account in Zoho (read again, so they go with the account's id once it is there)."""
+
+from collections.abc import Iterable
+
+import dagster as dg
+from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset
+
+from ml_connector_dagster.ledger import ErrorClass
+from ml_connector_dagster.mapping import jde_zoho_crm as mapping
+
+SYSTEM = "jde"
+KINDS = frozenset({"oracle"})
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "F0101": ("AN8", "ALKY", "ALPH", "AT1", "TAX", "SIC", "AC01", "AC02", "PA8", "UPMJ", "UPMT"),
+    "F03012": ("AN8", "CO", "ACL", "TRAR", "CRCD", "AC01", "AC02", "HDAR", "UPMJ", "UPMT"),
+    "F0111": ("AN8", "IDLN", "MLNM", "GNNM", "SRNM", "ATTL", "UPMJ", "UPMT"),
+    "F0116": ("AN8", "EFTB", "ADD1", "ADD2", "ADD3", "ADD4", "ADDZ", "CTY1", "ADDS", "CTR", "UPMJ", "UPMT"),
+    "F0115": ("AN8", "IDLN", "RCK7", "PHTP", "AR1", "PH1", "UPMJ", "UPMT"),
+    "F01151": ("AN8", "IDLN", "RCK7", "ETP", "EMAL", "UPMJ", "UPMT"),
+}
+KEYS: dict[str, tuple[str, ...]] = {
+    "F0101": ("AN8",),
+    "F03012": ("AN8", "CO"),
+    "F0111": ("AN8", "IDLN"),
+    "F0116": ("AN8", "EFTB"),
+    "F0115": ("AN8", "IDLN", "RCK7"),
+    "F01151": ("AN8", "IDLN", "RCK7"),
+}
+PARTS = {table: Table(KEYS[table], COLUMNS[table]) for table in COLUMNS}
+
+
+def entries_of(session, address_numbers: Iterable[int]) -> dict[str, list[dict]]:
+    """Every row of the six tables for these address numbers (the data service's LIST condition, paged)."""
+    numbers = sorted(set(address_numbers))
+    if not numbers:
+        return {table: [] for table in COLUMNS}
+    return {table: list(session.by_keys(table, COLUMNS[table], "AN8", numbers)) for table in COLUMNS}
+
+
+def _address_book(read: Read) -> dict[str, list[dict]]:
+    touched: set[int] = set()
+    for table, columns in COLUMNS.items():
+        touched.update(int(row["AN8"]) for row in read.session.changed_between(table, columns, read.start, read.end))
+    waiting = {
+        int(letter.source_key.split(".")[0])
+        for letter in read.ledger.open_dead_letters(mapping.PAIR, mapping.CONTACTS, ErrorClass.DEPENDENCY)
+    }
+    read.metadata.update(entries_changed=len(touched), entries_with_waiting_contacts=len(waiting - touched))
+    return entries_of(read.session, touched | waiting)
+
+
+EXTRACTS = (
+    Extract(
+        SYSTEM,
+        "address_book",
+        _address_book,
+        kinds=KINDS,
+        parts=PARTS,
+        overlap=True,
+        uses_ledger=True,
+        description="The address-book entries a day of UPMJ/UPMT changed in F0101, F03012, F0111, F0116, F0115 or "
+        "F01151, each read whole from all six (by address number), with the entries whose contacts wait for "
+        "their account in Zoho.",
+    ),
+)
+
+ADDRESS_BOOK = EXTRACTS[0].key
+
+
+def extract_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    return [extract_asset(extract, partitions_def) for extract in EXTRACTS]

@@ -1,0 +1,231 @@
+"""Zoho CRM → JD Edwards: the day's Zoho Accounts and Contacts through the JDE orchestrations, and the new JDE keys
+back onto the Zoho records JDE made copies of.
+
+Before mapping, each payload asset reads what JDE holds of the linked records (their address-book entries, by
+address number), so the merge by field ownership sees both sides; a Zoho record JDE holds no copy of is created
+there. Zoho's copy of what the forward flow wrote merges equal and costs no call (echo suppression)."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pandas as pd
+from ml_connector_dagster.assets.jde.extracts import COLUMNS, entries_of
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.zoho_crm.extracts import ACCOUNTS_KEY, CONTACTS_KEY
+from ml_connector_dagster.assets.zoho_crm.jde import ACCOUNT_LINK, CONTACT_LINK, address_book
+
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.mapping import jde_zoho_crm as shared
+from ml_connector_dagster.mapping import zoho_crm_jde as mapping
+from ml_connector_dagster.mapping.jde_zoho_crm import ERP, Rules
+from ml_connector_dagster.mapping.two_way import Counterpart, Counterparts, Side, unique_matches
+from ml_connector_dagster.two_way import Link
+
+GROUP = "jde"
+PAIR = mapping.PAIR
+CUSTOMER_PAYLOADS = dg.AssetKey([GROUP, "zoho_crm_customer_payloads"])
+CONTACT_PAYLOADS = dg.AssetKey([GROUP, "zoho_crm_contact_payloads"])
+KEY_PAYLOADS = dg.AssetKey(["zoho_crm", "jde_key_payloads"])
+CUSTOMERS_LOAD = dg.AssetKey([GROUP, "zoho_crm_customers"])
+CONTACTS_LOAD = dg.AssetKey([GROUP, "zoho_crm_contacts"])
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    if frame.empty:
+        return []
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def jde_counterparts(
+    session, ledger: Ledger, link: Link, records: list[dict], key_field: str, rules: Rules, zone: ZoneInfo
+) -> Counterparts:
+    """What JDE holds of these Zoho records: those linked in the ledger or carrying their JDE key, read whole; for the
+    others, the JDE entries (accounts) or who's-who lines (contacts) sharing their tax id or e-mail, so a record
+    entered on both sides before the first sync is linked rather than made twice, and an ambiguous match is refused."""
+    contacts = key_field == shared.CONTACT_KEY_FIELD
+    ids = [str(record["id"]) for record in records]
+    linked = {str(r["id"]): str(r[key_field]) for r in records if r.get(key_field)}
+    linked.update(link.erp_keys(ledger, ids))
+    shared_of = shared.contact_from_zoho if contacts else shared.account_from_zoho
+    wanted = {
+        str(r["id"]): {name: values[name] for name in (("email",) if contacts else ("email", "tax_id"))}
+        for r in records
+        if str(r["id"]) not in linked
+        for values in [shared_of(r)]
+    }
+    found_by = _numbers_sharing(session, wanted, contacts)
+    entries = _entries(session, {int(key.split(".")[0]) for key in linked.values()} | found_by)
+    as_of = datetime.now(zone).date()
+    copies = {key: copy for key, copy in (_copy(entries, key, rules, as_of, zone) for key in _keys(entries, contacts))}
+    copies = {key: copy for key, copy in copies.items() if copy is not None}
+    crm_of = link.crm_ids(ledger, copies)
+    candidates = [{"id": key, **side.values, "crm_id": crm_of.get(key)} for key, (side, _) in copies.items()]
+    matched, ambiguous = unique_matches(wanted, candidates, key_field="crm_id")
+    linked.update({zoho_id: str(candidate["id"]) for zoho_id, candidate in matched.items()})
+    agreed = {a.crm_key: a.values for a in link.agreed(ledger, crm_ids=ids)}
+    found = {}
+    for zoho_id, jde_key in linked.items():
+        copy = copies.get(jde_key)
+        if copy is None:
+            ambiguous[zoho_id] = f"JDE {jde_key}, which this record was synced with, is no longer in the address book"
+            continue
+        side, ident = copy
+        found[zoho_id] = Counterpart(jde_key, side, ident, agreed.get(zoho_id))
+    return Counterparts(found, ambiguous)
+
+
+def _numbers_sharing(session, wanted: Mapping[str, Mapping[str, str | None]], contacts: bool) -> set[int]:
+    """Address numbers whose entry (line 0) or contact lines (1 up) hold one of the wanted e-mails or tax ids."""
+    emails = sorted({keys["email"] for keys in wanted.values() if keys.get("email")})
+    taxes = sorted({keys["tax_id"] for keys in wanted.values() if keys.get("tax_id")})
+    numbers = {
+        int(row["AN8"])
+        for row in (session.by_keys("F01151", COLUMNS["F01151"], "EMAL", emails) if emails else ())
+        if (int(row["IDLN"]) != 0) == contacts
+    }
+    numbers |= {int(row["AN8"]) for row in (session.by_keys("F0101", COLUMNS["F0101"], "TAX", taxes) if taxes else ())}
+    return numbers
+
+
+def _entries(session, numbers: set[int]):
+    tables = entries_of(session, numbers)
+    return address_book(
+        {table: pd.DataFrame(tables[table], columns=list(COLUMNS[table]), dtype=object) for table in COLUMNS}
+    )
+
+
+def _keys(entries, contacts: bool) -> list[str]:
+    if contacts:
+        return [shared.contact_key(an8, line.IDLN) for an8, e in entries.items() for line in e.lines if line.IDLN]
+    return [shared.account_key(an8) for an8 in entries]
+
+
+def _copy(entries, jde_key: str, rules: Rules, as_of, zone: ZoneInfo):
+    """(JDE key, (its side, its identifying inputs)), or (JDE key, None) when JDE holds no such record."""
+    an8, _, line_number = jde_key.partition(".")
+    entry = entries.get(int(an8))
+    if entry is None:
+        return jde_key, None
+    if not line_number:
+        if (entry.book.AT1 or "").strip() not in rules.search_types:
+            return jde_key, None
+        values = shared.account_from_jde(entry, rules, as_of=as_of)
+        side = Side(ERP, values, shared.jde_changed_at([entry.book, *entry.customer], zone))
+        return jde_key, (side, {"AddressNumber": an8})
+    line = next((row for row in entry.lines if str(row.IDLN) == line_number), None)
+    if line is None:
+        return jde_key, None
+    side = Side(ERP, shared.contact_from_jde(entry, line), shared.jde_changed_at([line], zone))
+    return jde_key, (side, {"AddressNumber": an8, "LineNumber": line_number})
+
+
+def _settle(link: Link):
+    return lambda ledger, result, run_id: link.settle(ledger, result, forward=False, run_id=run_id)
+
+
+CUSTOMERS_TARGET = LoadTarget(PAIR, mapping.CUSTOMERS, GROUP, settle=_settle(ACCOUNT_LINK))
+CONTACTS_TARGET = LoadTarget(PAIR, mapping.CONTACTS, GROUP, settle=_settle(CONTACT_LINK))
+# The JDE keys go back onto the Zoho records under the reverse pair (by record id, update only).
+KEY_TARGETS = {
+    mapping.CUSTOMERS: LoadTarget(PAIR, shared.ACCOUNTS, "zoho_crm"),
+    mapping.CONTACTS: LoadTarget(PAIR, shared.CONTACTS, "zoho_crm"),
+}
+
+
+def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> TargetAssets:
+    common = {"partitions_def": partitions_def, "code_version": "1", "kinds": {"python"}}
+
+    @dg.asset(
+        key=CUSTOMER_PAYLOADS,
+        group_name=GROUP,
+        ins={"accounts": dg.AssetIn(key=ACCOUNTS_KEY)},
+        description="JDE address-book entries (MLC_AddCustomer / MLC_UpdateCustomer inputs) from the day's Zoho "
+        "Accounts, merged field by field with what JDE holds (ownership rules in jde_zoho_crm.yaml).",
+        required_resource_keys={"jde", "ledger"},
+        **common,
+    )
+    def zoho_crm_customer_payloads(context: dg.AssetExecutionContext, accounts: pd.DataFrame) -> dg.Output:
+        session, ledger = context.resources.jde.session(), context.resources.ledger.ledger()
+        calls = session.counter.total
+        records = _records(accounts)
+        zone = ZoneInfo(context.resources.jde.server_time_zone)
+        jde = jde_counterparts(session, ledger, ACCOUNT_LINK, records, shared.ACCOUNT_KEY_FIELD, rules, zone)
+        result = mapping.map_customers(records, jde, rules)
+        return dg.Output(result, metadata={**mapping_metadata(result), "api_calls": session.counter.total - calls})
+
+    @dg.asset(
+        key=CONTACT_PAYLOADS,
+        group_name=GROUP,
+        ins={"contacts": dg.AssetIn(key=CONTACTS_KEY)},
+        deps=[CUSTOMERS_LOAD],
+        description="JDE who's-who lines (MLC_AddContact / MLC_UpdateContact inputs) from the day's Zoho Contacts "
+        "of accounts JDE holds, merged with what JDE holds.",
+        required_resource_keys={"jde", "ledger"},
+        **common,
+    )
+    def zoho_crm_contact_payloads(context: dg.AssetExecutionContext, contacts: pd.DataFrame) -> dg.Output:
+        session, ledger = context.resources.jde.session(), context.resources.ledger.ledger()
+        calls = session.counter.total
+        records = _records(contacts)
+        zone = ZoneInfo(context.resources.jde.server_time_zone)
+        jde = jde_counterparts(session, ledger, CONTACT_LINK, records, shared.CONTACT_KEY_FIELD, rules, zone)
+        accounts = {str((r.get("Account_Name") or {}).get("id")) for r in records if r.get("Account_Name")}
+        result = mapping.map_contacts(records, jde, ACCOUNT_LINK.erp_keys(ledger, accounts), rules)
+        return dg.Output(result, metadata={**mapping_metadata(result), "api_calls": session.counter.total - calls})
+
+    @dg.asset(
+        key=KEY_PAYLOADS,
+        group_name="zoho_crm",
+        deps=[CUSTOMERS_LOAD, CONTACTS_LOAD],
+        description="The JDE key of every Zoho record JDE made a copy of and Zoho does not show yet "
+        "(JDE_Address_Number, JDE_Contact_Key), by object.",
+        required_resource_keys={"ledger"},
+        **common,
+    )
+    def jde_key_payloads(context: dg.AssetExecutionContext) -> dg.Output:
+        ledger = context.resources.ledger.ledger()
+        parts = {
+            target.target_object: mapping.map_key_write_backs(
+                ledger.target_ids_without(PAIR, made, [target.target_object]), mapping.KEY_FIELDS[made]
+            )
+            for made, target in KEY_TARGETS.items()
+        }
+        return dg.Output(parts, metadata={f"{name}_payloads": len(part.records) for name, part in parts.items()})
+
+    load = {"partitions_def": partitions_def}
+    customers = load_asset(
+        CUSTOMERS_TARGET,
+        **load,
+        kinds={"oracle"},
+        plural="customers",
+        payloads_key=CUSTOMER_PAYLOADS,
+        description="Zoho Accounts made or updated in JDE through the orchestrations (one call per record that "
+        "JDE holds differently); what JDE refuses goes to dead letters with its message.",
+    )
+    contacts = load_asset(
+        CONTACTS_TARGET,
+        **load,
+        kinds={"oracle"},
+        plural="contacts",
+        payloads_key=CONTACT_PAYLOADS,
+        description="Zoho Contacts made or updated as who's-who lines of their JDE entry.",
+    )
+    keys = [
+        load_asset(
+            target,
+            **load,
+            kinds={"zoho"},
+            plural=f"jde_{made}_keys",
+            name=f"jde_{made}_keys",
+            payloads_key=KEY_PAYLOADS,
+            part=target.target_object,
+            description=f"The JDE key onto each Zoho {target.target_object[:-1]} JDE made a {made} of.",
+        )
+        for made, target in KEY_TARGETS.items()
+    ]
+    return TargetAssets(
+        [zoho_crm_customer_payloads, customers, zoho_crm_contact_payloads, contacts, jde_key_payloads, *keys],
+        [CUSTOMERS_TARGET, CONTACTS_TARGET, *KEY_TARGETS.values()],
+    )

@@ -1,0 +1,230 @@
+"""JD Edwards → Zoho CRM: the day's address-book entries as Zoho Accounts, their who's-who lines as Contacts.
+
+Before mapping, each payload asset reads what Zoho holds of its records: the linked ones by id (one call per 100), and
+for entries never linked, the Zoho records sharing their duplicate keys (e-mail, tax id) or their JDE key, so an
+account the sales team entered before the first sync is updated rather than duplicated, and an ambiguous match goes
+to dead letters. The merge by field ownership and the echo suppression are the pure mapping's
+(mapping/jde_zoho_crm.py); each load then records what both sides agree on (ml_connector_dagster/two_way.py).
+"""
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pandas as pd
+from ml_connector_dagster.assets.jde.extracts import ADDRESS_BOOK, COLUMNS, entries_of
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+
+from ml_connector_dagster.initial_load import MapInput, MasterObject, Page, SourceRead
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.mapping import jde_zoho_crm as mapping
+from ml_connector_dagster.mapping import zoho_crm_jde as reverse
+from ml_connector_dagster.mapping.jde_zoho_crm import AddressBookEntry, Rules
+from ml_connector_dagster.mapping.two_way import Counterparts, unique_matches
+from ml_connector_dagster.materialize import frame_models
+from ml_connector_dagster.two_way import Link
+
+GROUP = "zoho_crm"
+PAIR = mapping.PAIR
+ACCOUNT_LINK = Link(PAIR, mapping.ACCOUNT, PAIR, mapping.ACCOUNTS, reverse.PAIR, reverse.CUSTOMERS)
+CONTACT_LINK = Link(PAIR, mapping.CONTACT, PAIR, mapping.CONTACTS, reverse.PAIR, reverse.CONTACTS)
+ACCOUNT_PAYLOADS = dg.AssetKey([GROUP, "jde_account_payloads"])
+CONTACT_PAYLOADS = dg.AssetKey([GROUP, "jde_contact_payloads"])
+ACCOUNTS_LOAD = dg.AssetKey([GROUP, "jde_accounts"])
+
+
+def address_book(frames: Mapping[str, pd.DataFrame]) -> dict[int, AddressBookEntry]:
+    return mapping.entries({table: frame_models(frames[table], model) for table, model in mapping.TABLES.items()})
+
+
+def zoho_counterparts(
+    client,
+    ledger: Ledger,
+    link: Link,
+    duplicate_keys: Mapping[str, Mapping[str, str | None]],
+    *,
+    module: str,
+    fields: tuple[str, ...],
+    key_field: str,
+    shared_of,
+) -> Counterparts:
+    """What Zoho holds of these JDE records (`duplicate_keys`: JDE key → {Zoho field: value} it may already be
+    entered under): linked records by id, the others matched by their JDE key or duplicate keys."""
+    linked = link.crm_ids(ledger, duplicate_keys)
+    agreed = {a.erp_key: a.values for a in link.agreed(ledger, erp_keys=duplicate_keys)}
+    by_id = {str(r["id"]): r for r in client.by_ids(module, fields, sorted(set(linked.values())))} if linked else {}
+    found = {
+        key: mapping.zoho_counterpart(by_id[zoho_id], key_field, shared_of, agreed.get(key))
+        for key, zoho_id in linked.items()
+        if zoho_id in by_id
+    }
+    # a linked record Zoho no longer has (deleted there) is matched again, and made again if nothing matches
+    unlinked = {key: keys for key, keys in duplicate_keys.items() if key not in found}
+    candidates: dict[str, dict] = {}
+    searches = {key_field: list(unlinked)}
+    for name in {name for keys in unlinked.values() for name in keys}:
+        searches[name] = sorted({value for keys in unlinked.values() if (value := keys.get(name))})
+    for name, values in searches.items():
+        if values:
+            candidates.update({str(r["id"]): r for r in client.find(module, fields, name, values)})
+    matched, ambiguous = unique_matches(unlinked, candidates.values(), key_field=key_field)
+    found.update({key: mapping.zoho_counterpart(record, key_field, shared_of, None) for key, record in matched.items()})
+    return Counterparts(found, ambiguous)
+
+
+def account_payloads(
+    entries: Mapping[int, AddressBookEntry], client, ledger: Ledger, rules: Rules, zone: ZoneInfo
+) -> mapping.TwoWayResult:
+    as_of = datetime.now(zone).date()
+    wanted = {
+        mapping.account_key(an8): {"Account_Email": values["email"], "Tax_ID": values["tax_id"]}
+        for an8, entry in entries.items()
+        if (entry.book.AT1 or "").strip() in rules.search_types
+        for values in [mapping.account_from_jde(entry, rules, as_of=as_of)]
+    }
+    zoho = zoho_counterparts(
+        client,
+        ledger,
+        ACCOUNT_LINK,
+        wanted,
+        module=mapping.ACCOUNTS,
+        fields=mapping.ACCOUNT_FIELDS_READ,
+        key_field=mapping.ACCOUNT_KEY_FIELD,
+        shared_of=mapping.account_from_zoho,
+    )
+    return mapping.map_accounts(entries, zoho, rules, as_of=as_of, zone=zone)
+
+
+def contact_payloads(
+    entries: Mapping[int, AddressBookEntry], client, ledger: Ledger, rules: Rules, zone: ZoneInfo
+) -> mapping.TwoWayResult:
+    wanted = {
+        mapping.contact_key(an8, line.IDLN): {"Email": mapping.contact_from_jde(entry, line)["email"]}
+        for an8, entry in entries.items()
+        if (entry.book.AT1 or "").strip() in rules.search_types
+        for line in entry.lines
+        if line.IDLN != 0
+    }
+    zoho = zoho_counterparts(
+        client,
+        ledger,
+        CONTACT_LINK,
+        wanted,
+        module=mapping.CONTACTS,
+        fields=mapping.CONTACT_FIELDS_READ,
+        key_field=mapping.CONTACT_KEY_FIELD,
+        shared_of=mapping.contact_from_zoho,
+    )
+    account_ids = ACCOUNT_LINK.crm_ids(ledger, [mapping.account_key(an8) for an8 in entries])
+    return mapping.map_contacts(entries, zoho, account_ids, rules, zone=zone)
+
+
+def _settle(link: Link):
+    return lambda ledger, result, run_id: link.settle(ledger, result, forward=True, run_id=run_id)
+
+
+ACCOUNTS_TARGET = LoadTarget(PAIR, mapping.ACCOUNTS, GROUP, settle=_settle(ACCOUNT_LINK))
+CONTACTS_TARGET = LoadTarget(PAIR, mapping.CONTACTS, GROUP, settle=_settle(CONTACT_LINK))
+
+
+def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> TargetAssets:
+    def payloads(key: dg.AssetKey, build, description: str, deps=()):
+        @dg.asset(
+            key=key,
+            group_name=GROUP,
+            partitions_def=partitions_def,
+            ins={"book": dg.AssetIn(key=ADDRESS_BOOK)},
+            deps=list(deps),
+            kinds={"python"},
+            code_version="1",
+            description=description,
+            required_resource_keys={"zoho_crm", "jde", "ledger"},
+        )
+        def _payloads(context: dg.AssetExecutionContext, book) -> dg.Output:
+            client = context.resources.zoho_crm.session()
+            calls = client.counter.total
+            zone = ZoneInfo(context.resources.jde.server_time_zone)
+            result = build(address_book(book), client, context.resources.ledger.ledger(), rules, zone)
+            linked = sum(1 for record in result.records if record.current is not None)
+            return dg.Output(
+                result,
+                metadata={
+                    **mapping_metadata(result),
+                    "in_zoho_already": linked,
+                    "api_calls": client.counter.total - calls,
+                },
+            )
+
+        return _payloads
+
+    accounts = payloads(
+        ACCOUNT_PAYLOADS,
+        account_payloads,
+        "Zoho Accounts from the day's JDE customers and suppliers, merged field by field with what Zoho holds "
+        "(ownership rules in jde_zoho_crm.yaml); a match by e-mail or tax id links an account entered in Zoho "
+        "before, an ambiguous one is refused.",
+    )
+    load = {"partitions_def": partitions_def, "kinds": {"zoho"}}
+    accounts_load = load_asset(
+        ACCOUNTS_TARGET,
+        **load,
+        plural="accounts",
+        payloads_key=ACCOUNT_PAYLOADS,
+        description="JDE customers and suppliers upserted into Zoho Accounts (by JDE_Address_Number, or by id "
+        "where linked), written only where Zoho holds something else.",
+    )
+    contacts = payloads(
+        CONTACT_PAYLOADS,
+        contact_payloads,
+        "Zoho Contacts from the who's-who lines (1 up) of the day's entries, under their Account, merged with "
+        "what Zoho holds; a match by e-mail links a contact entered in Zoho before.",
+        deps=[ACCOUNTS_LOAD],
+    )
+    contacts_load = load_asset(
+        CONTACTS_TARGET,
+        **load,
+        plural="contacts",
+        payloads_key=CONTACT_PAYLOADS,
+        description="Who's-who lines upserted into Zoho Contacts (by JDE_Contact_Key, or by id where linked).",
+    )
+    return TargetAssets([accounts, accounts_load, contacts, contacts_load], [ACCOUNTS_TARGET, CONTACTS_TARGET])
+
+
+def _pages(read: SourceRead) -> Iterator[Page]:
+    after = int(read.after) if read.after else 0
+    while True:
+        rows = read.session.after_key("F0101", ("AN8",), "AN8", after, read.page_size)
+        if not rows:
+            return
+        numbers = [int(row["AN8"]) for row in rows]
+        tables = entries_of(read.session, numbers)
+        frames = {table: pd.DataFrame(tables[table], columns=list(COLUMNS[table]), dtype=object) for table in COLUMNS}
+        after = max(numbers)
+        yield Page(frames, str(after), len(numbers))
+
+
+def initial_load_objects(rules: Rules) -> list[MasterObject]:
+    def mapped(build):
+        def map_page(frames, given: MapInput) -> mapping.TwoWayResult:
+            zone = ZoneInfo(given.source.server_time_zone)
+            return build(address_book(frames), given.target.session(), given.ledger, rules, zone)
+
+        return map_page
+
+    return [
+        MasterObject(
+            "accounts",
+            ACCOUNTS_TARGET,
+            _pages,
+            mapped(account_payloads),
+            "Every JDE customer and supplier (F0101 by address number, with its other tables) into Zoho Accounts.",
+        ),
+        MasterObject(
+            "contacts",
+            CONTACTS_TARGET,
+            _pages,
+            mapped(contact_payloads),
+            "The who's-who lines of every JDE customer and supplier into Zoho Contacts.",
+        ),
+    ]

@@ -1,0 +1,233 @@
+"""Two-way pairs, where people edit the same records on both sides (JD Edwards ↔ Zoho CRM): which side's value of a
+shared field stands, decided field by field against what both sides last agreed on.
+
+Each shared field has an owner: one of the two systems, whose value always stands (an edit on the other side is
+put back), or `last_writer`, where an edit on either side stands and, when both sides edited it since they last
+agreed, the side whose record changed later wins. Against the agreed value (the ledger's `agreed_values`), a value
+that differs on one side is that side's edit; a value that equals it is unchanged, which is also what a value the
+connector wrote looks like when it comes back: so echoes never count as changes, and the two directions never
+chase each other. Records that have never agreed (first linked by a duplicate match) count every differing field
+as edited on both sides, and the owner rule decides.
+
+Pure functions; the ledger and both systems are read by the assets that call them.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ml_connector_dagster.loading import TargetRecord
+
+LAST_WRITER = "last_writer"
+
+
+def check_ownership(
+    owners: Mapping[str, Mapping[str, str]], systems: tuple[str, str], fields: Mapping[str, tuple[str, ...]]
+) -> None:
+    """A pair's ownership rules (object → shared field → `<erp system>`, `<crm system>` or `last_writer`) name every
+    shared field of every shared object and nothing else; raises ValueError naming each field that does not."""
+    allowed = {*systems, LAST_WRITER}
+    problems = []
+    for object, names in fields.items():
+        given = owners.get(object, {})
+        problems += [f"{object}.{name}: no owner (one of {sorted(allowed)})" for name in names if name not in given]
+        problems += [f"{object}.{name}: not a shared field of {object}" for name in given if name not in names]
+        problems += [
+            f"{object}.{name}: owner {owner!r} is not one of {sorted(allowed)}"
+            for name, owner in given.items()
+            if owner not in allowed
+        ]
+    problems += [f"{object}: not a shared object" for object in owners if object not in fields]
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Side:
+    """One system's view of a record: its name, the shared fields' values and when the record last changed there."""
+
+    system: str
+    values: Mapping[str, Any]
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A field both sides edited since they last agreed (or never agreed), with both values and who won."""
+
+    field: str
+    values: dict[str, Any]  # system → its value
+    agreed: Any
+    winner: str
+    rule: str
+
+    def audited(self) -> dict:
+        return {
+            "field": self.field,
+            **self.values,
+            "agreed": self.agreed,
+            "winner": self.winner,
+            "rule": self.rule,
+        }
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What both sides should hold (`values`), what each must be sent (`to`: system → fields), the conflicts
+    settled, and the agreement each side's write leaves (`agreed_after`)."""
+
+    values: dict[str, Any]
+    to: dict[str, dict[str, Any]]
+    conflicts: tuple[Conflict, ...] = ()
+    agreed: Mapping[str, Any] | None = field(default=None, repr=False)
+
+    def agreed_after(self, source: Side) -> dict[str, Any]:
+        """Once the other side holds `values`, both hold what `source` already holds of them; a field `source` still
+        has to be sent keeps its earlier agreement (or none)."""
+        earlier = self.agreed or {}
+        kept = {name: earlier[name] for name in self.values if name in earlier}
+        kept.update({name: value for name, value in self.values.items() if source.values.get(name) == value})
+        return kept
+
+    def notes(self) -> dict | None:
+        return {"conflicts": [conflict.audited() for conflict in self.conflicts]} if self.conflicts else None
+
+
+def merge(a: Side, b: Side, *, agreed: Mapping[str, Any] | None, owners: Mapping[str, str], tie: str) -> Merged:
+    """Field by field, the value that stands (see the module's docstring). A tie in time under `last_writer` goes
+    to the system named `tie` (the ERP, the system of record, when nothing else decides)."""
+    values: dict[str, Any] = {}
+    conflicts: list[Conflict] = []
+    for name, owner in owners.items():
+        va, vb = a.values.get(name), b.values.get(name)
+        if va == vb:
+            values[name] = va
+            continue
+        known = agreed is not None and name in agreed
+        a_edited = not known or va != agreed[name]
+        b_edited = not known or vb != agreed[name]
+        if owner == a.system or owner == b.system:
+            winner = a if owner == a.system else b
+        elif a_edited and b_edited:
+            winner = _later(a, b, tie)
+        else:
+            winner = a if a_edited else b
+        values[name] = winner.values.get(name)
+        if a_edited and b_edited:
+            conflicts.append(
+                Conflict(
+                    name,
+                    {a.system: va, b.system: vb},
+                    agreed[name] if known else None,
+                    winner.system,
+                    f"owned by {owner}" if owner != LAST_WRITER else f"{LAST_WRITER}: {winner.system} changed later",
+                )
+            )
+    to = {
+        side.system: {name: value for name, value in values.items() if side.values.get(name) != value}
+        for side in (a, b)
+    }
+    return Merged(values, to, tuple(conflicts), agreed)
+
+
+def _later(a: Side, b: Side, tie: str) -> Side:
+    if a.changed_at is not None and b.changed_at is not None and a.changed_at != b.changed_at:
+        return a if a.changed_at > b.changed_at else b
+    return a if a.system == tie else b
+
+
+@dataclass(frozen=True)
+class Counterpart:
+    """The other side's copy of a record: its key there, its shared values, what its identifying fields hold now
+    (`ident`, in the target's payload form) and what both sides last agreed on (None: never)."""
+
+    key: str
+    side: Side
+    ident: Mapping[str, Any]
+    agreed: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Counterparts:
+    """For the records being mapped, by source key: the other side's linked or uniquely matched copy, or why the
+    match is ambiguous (a dead letter, never a guess)."""
+
+    found: Mapping[str, Counterpart] = field(default_factory=dict)
+    ambiguous: Mapping[str, str] = field(default_factory=dict)
+
+
+def reconcile(
+    key: str,
+    source: Side,
+    counterpart: Counterpart | None,
+    *,
+    ident: Mapping[str, Any],
+    payload_of: Callable[[Mapping[str, Any]], dict],
+    owners: Mapping[str, str],
+    tie: str,
+    refs: tuple = (),
+) -> tuple[TargetRecord, dict[str, Any]]:
+    """The record one direction writes for `source` (identified in the target by `ident`), and what both sides hold
+    once it is written. Without a counterpart every shared value goes (a create); with one, the merged values, and
+    `current` (the counterpart's values in payload form) makes the load write only when the target differs."""
+    if counterpart is None:
+        return TargetRecord(key, {**ident, **payload_of(source.values)}, refs=refs), dict(source.values)
+    merged = merge(source, counterpart.side, agreed=counterpart.agreed, owners=owners, tie=tie)
+    record = TargetRecord(
+        key,
+        {**ident, **payload_of(merged.values)},
+        refs=refs,
+        current={**counterpart.ident, **payload_of(counterpart.side.values)},
+        notes=merged.notes(),
+    )
+    return record, merged.agreed_after(source)
+
+
+def unique_matches(
+    wanted: Mapping[str, Mapping[str, Any]], candidates: Iterable[Mapping[str, Any]], *, key_field: str
+) -> tuple[dict[str, Mapping[str, Any]], dict[str, str]]:
+    """Records of the other side that are the same business record as a source record never linked before (both
+    systems were in use before the first sync). `wanted`: source key → {field: value} of its duplicate keys (e-mail,
+    tax id); `candidates`: the other side's records holding one of those values. A record already carrying a key
+    (`key_field`) is that source record's outright, or another's and no candidate. Two different records matching
+    one source record, or one record matching two, is ambiguous: never a guess. Returns (source key → the record,
+    source key → why it is ambiguous); values are compared trimmed and case-blind."""
+    pool = list(candidates)
+    matches: dict[str, list[Mapping[str, Any]]] = {}
+    for key, keys in wanted.items():
+        own = [record for record in pool if record.get(key_field) == key]
+        if own:
+            matches[key] = own[:1]
+            continue
+        found: dict[str, Mapping[str, Any]] = {}
+        for name, value in keys.items():
+            if not _norm(value):
+                continue
+            for record in pool:
+                if not record.get(key_field) and _norm(record.get(name)) == _norm(value):
+                    found.setdefault(str(record["id"]), record)
+        matches[key] = list(found.values())
+    claimed: dict[str, list[str]] = {}
+    for key, records in matches.items():
+        if len(records) == 1:
+            claimed.setdefault(str(records[0]["id"]), []).append(key)
+    unique: dict[str, Mapping[str, Any]] = {}
+    ambiguous: dict[str, str] = {}
+    for key, records in matches.items():
+        if len(records) > 1:
+            ambiguous[key] = "ambiguous duplicate match: " + "; ".join(
+                f"{record['id']} matches on "
+                + ", ".join(n for n, v in wanted[key].items() if _norm(v) and _norm(record.get(n)) == _norm(v))
+                for record in records
+            )
+        elif records and len(claimed[str(records[0]["id"])]) > 1:
+            others = ", ".join(k for k in claimed[str(records[0]["id"])] if k != key)
+            ambiguous[key] = f"ambiguous duplicate match: {records[0]['id']} matches this record and {others} too"
+        elif records:
+            unique[key] = records[0]
+    return unique, ambiguous
+
+
+def _norm(value: Any) -> str:
+    return str(value).strip().casefold() if value not in (None, "") else ""
