@@ -13,6 +13,7 @@ from ml_connector_dagster.sandbox.salesforce import SalesforceEmulator
 from ml_connector_dagster.sandbox.sap_ecc import SapEccEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.tokens import TokenSigner
+from ml_connector_dagster.sandbox.zoho_crm import ZohoCrmEmulator
 
 
 @dataclass(frozen=True)
@@ -75,5 +76,6 @@ def build_sandbox(
         DynamicsSalesEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
         DynamicsFoEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer, customers=size.fo_customers),
         SalesforceEmulator(clock=clock, state_dir=state_dir, seed=seed),
+        ZohoCrmEmulator(clock=clock, state_dir=state_dir, seed=seed),
     ]
     return SandboxServer(emulators, ports=ports)
