@@ -15,6 +15,10 @@ class SandboxCredentials:
     tenant_id: str = "00000000-0000-0000-0000-0000000000a1"
     client_id: str = "11111111-1111-1111-1111-111111111111"
     client_secret: str = "sandbox-dataverse-secret"
+    jde_user: str = "MLC_SYNC"
+    jde_password: str = "sandbox-jde-password"
+    jde_environment: str = "JDV920"
+    jde_role: str = "*ALL"
 
 
 SANDBOX = SandboxCredentials()
