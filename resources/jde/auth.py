@@ -6,7 +6,8 @@ failed sign-ins against the account, so a wrong password costs one request per r
 
 The token's age is judged by the AIS server's clock (the `Date` header of its answers), the clock its session
 timeouts run on (AIS SessionTimeToLiveMinutes / SessionInactivityTimeoutMinutes, whose defaults no page gives);
-this machine's clock is used only where an answer carries no Date.
+this machine's clock is used only where an answer carries no Date. The first answer that shows the token
+`refresh_after` old makes the next call request a new one, well inside the session's remaining life.
 """
 
 from collections.abc import Generator

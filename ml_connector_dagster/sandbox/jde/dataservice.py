@@ -40,6 +40,8 @@ def parse_date(content: str, mode: DateMode) -> int:
                 raise ValueError
             return int(content)
         moment = datetime.strptime(content, _PATTERNS[mode]).date()
+        if moment.strftime(_PATTERNS[mode]) != content:  # strptime takes 126274 as 1262-7-4; AIS would not
+            raise ValueError
     except ValueError:
         expected = {"user": "MM/dd/yyyy", "julian": "CYYDDD", "yyyyMMdd": "yyyyMMdd"}[mode]
         raise RequestError(f"Invalid date value '{content}': expected the format {expected}") from None
