@@ -6,6 +6,7 @@ Adding a system is its resource class and one entry in SYSTEM_RESOURCES.
 
 from ml_connector_dagster.resources.dynamics_fo import DynamicsFoResource
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.jde import JdeResource
 from ml_connector_dagster.resources.ledger import LedgerResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 from ml_connector_dagster.resources.salesforce import SalesforceResource
@@ -26,6 +27,7 @@ __all__ = [
 SYSTEM_RESOURCES: tuple[type[SystemResource], ...] = (
     OracleEbsResource,
     SapEccResource,
+    JdeResource,
     DynamicsFoResource,
     DynamicsSalesResource,
     SalesforceResource,

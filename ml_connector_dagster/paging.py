@@ -4,7 +4,7 @@ auth, retry or transport: those stay in the resource's client and http.py's tran
 
 What each vendor sends back to say "there is more" (../shared/reference/): an offset and a limit (EBS's read
 service, SAP Gateway's $skip/$top), a link to follow verbatim (OData v4's `@odata.nextLink`, Salesforce's
-`nextRecordsUrl`), or a token to send back as a parameter (Zoho CRM's `page_token`).
+`nextRecordsUrl`, JDE AIS's `links` of rel `next`), or a token to send back as a parameter (Zoho CRM's `page_token`).
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -143,3 +143,21 @@ class PageTokenPaginator(BasePaginator):
 
     def update_request(self, request: PageRequest) -> PageRequest:
         return replace(request, params={**(request.params or {}), self.param: self.token})
+
+
+class LinkRelPaginator(BasePaginator):
+    """A `links` array of `{rel, href}` whose `rel` link is the next call's whole URL (JDE AIS's data service); no
+    such link, or `more` saying otherwise, is the last page."""
+
+    def __init__(self, rel: str = "next", more: Callable[[Any], bool] | None = None):
+        self.rel = rel
+        self.more = more
+        self.next_url: str | None = None
+
+    def update_state(self, body: Any, items: list) -> None:
+        links = body.get("links") or [] if isinstance(body, dict) else []
+        self.next_url = next((link.get("href") for link in links if link.get("rel") == self.rel), None)
+        self.has_next = bool(self.next_url) and (self.more is None or self.more(body))
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return PageRequest(self.next_url)

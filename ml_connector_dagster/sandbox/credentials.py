@@ -20,6 +20,10 @@ class SandboxCredentials:
     zoho_refresh_token: str = "1000.sandbox-us.refresh-token"  # the sandbox org, data centre `us`
     zoho_eu_refresh_token: str = "1000.sandbox-eu.refresh-token"  # a second org in data centre `eu`, for tests
     zoho_webhook_token: str = "sandbox-zoho-channel-token"  # the notification channel token
+    jde_user: str = "MLC_SYNC"
+    jde_password: str = "sandbox-jde-password"
+    jde_environment: str = "JDV920"
+    jde_role: str = "*ALL"
 
 
 SANDBOX = SandboxCredentials()

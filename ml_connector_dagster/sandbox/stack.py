@@ -8,6 +8,7 @@ from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.dynamics_fo import DynamicsFoEmulator
 from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
 from ml_connector_dagster.sandbox.entra import EntraEmulator
+from ml_connector_dagster.sandbox.jde import JdeEmulator
 from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
 from ml_connector_dagster.sandbox.salesforce import SalesforceEmulator
 from ml_connector_dagster.sandbox.sap_ecc import SapEccEmulator
@@ -24,6 +25,8 @@ class SeedSize:
     sap_customers: int = 180
     sap_orders: int = 150
     fo_customers: int = 300
+    jde_customers: int = 150
+    jde_vendors: int = 40
     start_date: date = date(2026, 10, 1)
     days: int = 28
     # Masters last changed before start_date, as most are at go-live: only the initial load brings them. EBS
@@ -31,6 +34,7 @@ class SeedSize:
     dormant_parties: int = 0
     dormant_sap_vendors: int = 0
     dormant_sap_customers: int = 0
+    dormant_jde: int = 30
 
     def partition_keys(self) -> list[str]:
         return [date.fromordinal(self.start_date.toordinal() + n).isoformat() for n in range(self.days)]
@@ -71,6 +75,16 @@ def build_sandbox(
             days=size.days,
             dormant_vendors=size.dormant_sap_vendors,
             dormant_customers=size.dormant_sap_customers,
+        ),
+        JdeEmulator(
+            clock=clock,
+            state_dir=state_dir,
+            seed=seed,
+            customers=size.jde_customers,
+            vendors=size.jde_vendors,
+            start_date=size.start_date,
+            days=size.days,
+            dormant=size.dormant_jde,
         ),
         EntraEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),
         DynamicsSalesEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer),

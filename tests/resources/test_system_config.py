@@ -5,6 +5,7 @@ import dagster as dg
 import pytest
 from ml_connector_dagster.resources.dynamics_fo import DynamicsFoResource
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
+from ml_connector_dagster.resources.jde import JdeResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.sap_ecc import SapEccResource
@@ -78,6 +79,18 @@ NAMES_IN_USE = {
         "SALESFORCE_PUBSUB_ENDPOINT",
         "SALESFORCE_CLIENT_NAME",
         "SALESFORCE_ORDER_NUMBER_FIELD",
+    ],
+    JdeResource: [
+        "JDE_AIS_URL",
+        "JDE_USERNAME",
+        "JDE_PASSWORD",
+        "JDE_ENVIRONMENT",
+        "JDE_ROLE",
+        "JDE_DATE_LITERAL",
+        "JDE_SERVER_TIME_ZONE",
+        "JDE_TOKEN_REFRESH_MINUTES",
+        "JDE_PAGE_SIZE",
+        "JDE_BATCH_SIZE",
     ],
 }
 
