@@ -79,7 +79,7 @@ def test_an_entry_reads_into_the_shared_form():
         "state": "CO",
         "postal_code": "80202",
         "country": "US",
-        "industry": "ERP (Enterprise Resource Planning)",
+        "industry": "Software",
         "payment_terms": "N30",
         "credit_limit": "50000.00",
         "customer_category": "WHL",

@@ -165,7 +165,9 @@ class Orchestrations:
                 continue
             where = {"AN8": an8, "IDLN": line, "RCK7": 1}
             if self._exists(table, where):
-                self._update(table, where, {alias: inputs[input_name]}, _times(stamp))
+                # The number comes whole (docs/operators/jde.md): its old prefix must not stay in front of it.
+                prefix = {"AR1": ""} if table == "F0115" else {}
+                self._update(table, where, {alias: inputs[input_name], **prefix}, _times(stamp))
             else:
                 insert(self.db, table, {**where, **extra, alias: inputs[input_name], **_times(stamp)})
 
