@@ -15,6 +15,11 @@ class SandboxCredentials:
     tenant_id: str = "00000000-0000-0000-0000-0000000000a1"
     client_id: str = "11111111-1111-1111-1111-111111111111"
     client_secret: str = "sandbox-dataverse-secret"
+    zoho_client_id: str = "1000.SANDBOXMLCONNECTOR"
+    zoho_client_secret: str = "sandbox-zoho-secret"
+    zoho_refresh_token: str = "1000.sandbox-us.refresh-token"  # the sandbox org, data centre us
+    zoho_eu_refresh_token: str = "1000.sandbox-eu.refresh-token"  # a second org in data centre eu, for tests
+    zoho_webhook_token: str = "sandbox-zoho-channel-token"  # the notification channel's token
 
 
 SANDBOX = SandboxCredentials()
