@@ -11,6 +11,7 @@ from ml_connector_dagster.resources.ledger import LedgerResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.sap_ecc import SapEccResource
+from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
 from ml_connector_dagster.session_resource import SystemResource
 from ml_connector_dagster.settings import Settings
 from ml_connector_dagster.systems import sandbox_urls
@@ -31,6 +32,7 @@ SYSTEM_RESOURCES: tuple[type[SystemResource], ...] = (
     DynamicsFoResource,
     DynamicsSalesResource,
     SalesforceResource,
+    ZohoCrmResource,
 )
 
 

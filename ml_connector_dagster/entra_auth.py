@@ -29,6 +29,8 @@ class EntraClientCredentials(BearerTokenAuth):
             settings=settings,
             secret=client_secret,
             retry=retry,
+            refresh_margin_seconds=refresh_margin_seconds,
+            clock=clock,
         )
         self._form = {
             "client_id": client_id,
@@ -36,12 +38,6 @@ class EntraClientCredentials(BearerTokenAuth):
             "grant_type": "client_credentials",
             "scope": scope,
         }
-        self.refresh_margin = refresh_margin_seconds
-        self.clock = clock
-        self._expires_at = 0.0
-
-    def _due(self) -> bool:
-        return self.clock() >= self._expires_at
 
     def _fetch(self) -> str:
         response, body = self._post_form(self._form)
@@ -54,7 +50,5 @@ class EntraClientCredentials(BearerTokenAuth):
                 + f"; check {self.settings}",
                 status=response.status_code,
             )
-        lifetime = float(body.get("expires_in", 600))
-        # Short lifetimes (sandboxes, tests) would renew on every call with a fixed margin; cap it at half.
-        self._expires_at = self.clock() + lifetime - min(self.refresh_margin, lifetime / 2)
+        self._lasts(float(body.get("expires_in", 600)))
         return body["access_token"]

@@ -17,8 +17,8 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 
 _PATTERNS = [
-    (re.compile(r"(?i)(authorization\s*[:=]\s*(?:bearer|basic)\s+)[^\s'\",}]+"), r"\1" + MASK),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
+    (re.compile(r"(?i)(authorization\s*[:=]\s*(?:bearer|basic|zoho-oauthtoken)\s+)[^\s'\",}]+"), r"\1" + MASK),
+    (re.compile(r"(?i)\b(bearer|basic|zoho-oauthtoken)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
     (
         re.compile(
             r"(?i)((?:client_secret|password|passwd|access_token|refresh_token|accessToken|token)"

@@ -125,7 +125,8 @@ class SystemResource(SessionResource):
         """The production resource. Secrets, and required fields the environment lacks, are `dg.EnvVar`: Dagster
         resolves them at launch, so they are never stored in the definition and a missing one is named by the
         launch, not by the code location's load. With `resolve`, every value is read now (`ml-connector ping`)
-        and a missing required one is an error naming its variable. An empty variable means the default."""
+        and a missing required one is an error naming its variable. An empty variable means the default, for an
+        optional secret too (a secret only some deployments use, such as a webhook token)."""
         required = cls.required_fields(environ)
         values: dict[str, Any] = {}
         for name in cls.environment_fields():
@@ -133,7 +134,8 @@ class SystemResource(SessionResource):
             value = environ.get(variable)
             if resolve and not value and name in required:
                 raise SettingsError(f"{cls.system}: {variable} is not set")
-            if not resolve and (name in cls.secrets or (not value and name in required)):
+            secret = name in cls.secrets and (value or name in required)
+            if not resolve and (secret or (not value and name in required)):
                 values[name] = dg.EnvVar(variable)
             elif value:
                 values[name] = value

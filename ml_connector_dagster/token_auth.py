@@ -3,10 +3,12 @@ session signs in) and again when the subclass says it is due; a 401 from the res
 call; a second 401 is the resource's answer, not a stale token. A refused token request is remembered: every later
 call raises the same AuthError without asking again, so a wrong secret costs one request per run; it names the
 `system` the token is for and the `settings` to check. Token requests go through their own client: the identity
-provider is another service and its calls do not count against the resource's budget."""
+provider is another service and its calls do not count against the resource's budget. A token whose answer gave its
+lifetime is renewed a margin before it ends (`_lasts`), so a long run does not spend a call on each expiry."""
 
 import threading
-from collections.abc import Generator
+import time
+from collections.abc import Callable, Generator
 
 import httpx
 
@@ -15,16 +17,32 @@ from ml_connector_dagster.redaction import register_secret
 
 
 class BearerTokenAuth(httpx.Auth):
-    def __init__(self, token_url: str, *, system: str, settings: str, secret: str, retry: RetryPolicy | None = None):
+    scheme = "Bearer"  # the Authorization header's prefix; Zoho has its own
+
+    def __init__(
+        self,
+        token_url: str,
+        *,
+        system: str,
+        settings: str,
+        secret: str,
+        retry: RetryPolicy | None = None,
+        refresh_margin_seconds: float = 300,
+        clock: Callable[[], float] = time.time,
+        transport: httpx.BaseTransport | None = None,
+    ):
         register_secret(secret)
         self.token_url = token_url
         self.system = system
         self.settings = settings
-        self._client = build_client(token_url, system=system, retry=retry, timeout_seconds=30)
+        self._client = build_client(token_url, system=system, retry=retry, timeout_seconds=30, transport=transport)
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refused: AuthError | None = None
         self.tokens_issued = 0
+        self.refresh_margin = refresh_margin_seconds
+        self.clock = clock
+        self._expires_at = float("inf")
 
     def token(self, *, renew: bool = False) -> str:
         with self._lock:
@@ -44,7 +62,12 @@ class BearerTokenAuth(httpx.Auth):
         self.token()
 
     def _due(self) -> bool:
-        return False
+        return self.clock() >= self._expires_at
+
+    def _lasts(self, lifetime: float) -> None:
+        """The token just fetched ends `lifetime` seconds from now."""
+        # Short lifetimes (sandboxes, tests) would renew on every call with a fixed margin; cap it at half.
+        self._expires_at = self.clock() + lifetime - min(self.refresh_margin, lifetime / 2)
 
     def _fetch(self) -> str:
         """Requests a token with `self._client`; returns it or raises AuthError."""
@@ -58,10 +81,10 @@ class BearerTokenAuth(httpx.Auth):
             return response, {}
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self.token()}"
+        request.headers["Authorization"] = f"{self.scheme} {self.token()}"
         response = yield request
         if response.status_code == 401:
-            request.headers["Authorization"] = f"Bearer {self.token(renew=True)}"
+            request.headers["Authorization"] = f"{self.scheme} {self.token(renew=True)}"
             yield request
 
     def close(self) -> None:

@@ -4,7 +4,9 @@ lost and a delivery that could not be stored is retried by its sender (503).
 
 One route per source, `POST /webhooks/<source>`. A source is enabled by configuring its key; how the key travels is
 the source's convention: F&O HTTPS endpoints embed it in the URL as `?code=` (microsoft.md §3.9), and a header
-`x-mlc-key` is accepted too for senders that can set headers.
+`x-mlc-key` is accepted too for senders that can set headers; Zoho CRM puts its channel token in the body
+(crm_targets.md §2.7), which is then the only place the key is looked for. So the body is read (within the size
+limit) and parsed as JSON before the key is checked, and only an authenticated body is taken for an event.
 
 The ledger is written from a worker thread, never on the event loop: a slow or locked ledger (SQLite waits up to 30 s
 for a lock) holds that delivery only, while /health and the other deliveries are answered. A delivery not stored
@@ -26,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ml_connector_dagster.events import dynamics_fo
+from ml_connector_dagster.events import dynamics_fo, zoho_crm
 from ml_connector_dagster.events.envelope import BadEvent, Event
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.redaction import register_secret
@@ -37,7 +39,10 @@ MAX_BODY_BYTES = 256 * 1024  # F&O business events stay far below; Dataverse web
 # for an HTTPS endpoint (microsoft.md §3.9: it retries 3 times, 1 s apart, then logs the event for a resend); with
 # the Power Platform integration its events reach us as a Dataverse webhook, which gives up after 60 s (§2.12).
 STORE_DEADLINE_SECONDS = 5.0
-PARSERS: dict[str, Callable[[object], list[Event]]] = {"dynamics_fo": dynamics_fo.parse}
+PARSERS: dict[str, Callable[[object], list[Event]]] = {"dynamics_fo": dynamics_fo.parse, "zoho_crm": zoho_crm.parse}
+# Sources whose key travels in the body: how to find it there.
+KEYS_IN_BODY: dict[str, Callable[[object], str | None]] = {"zoho_crm": zoho_crm.sent_token}
+SANDBOX_KEYS = {"zoho_crm": SANDBOX.zoho_webhook_token}  # the others: SANDBOX.webhook_key
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,10 @@ class SourceAuth:
     source: str
     key: str
 
-    def accepts(self, request: Request) -> bool:
-        sent = request.query_params.get("code") or request.headers.get("x-mlc-key") or ""
-        return hmac.compare_digest(sent.encode(), self.key.encode())
+    def accepts(self, request: Request, body: object) -> bool:
+        in_body = KEYS_IN_BODY.get(self.source)
+        sent = in_body(body) if in_body else request.query_params.get("code") or request.headers.get("x-mlc-key")
+        return hmac.compare_digest((sent or "").encode(), self.key.encode())
 
 
 class _TooLarge(Exception):
@@ -55,10 +61,11 @@ class _TooLarge(Exception):
 
 
 def configured_sources(profile: str) -> list[SourceAuth]:
-    """`<SOURCE>_WEBHOOK_KEY` (e.g. DYNAMICS_FO_WEBHOOK_KEY) enables a source; the sandbox has a fixed key."""
+    """`<SOURCE>_WEBHOOK_KEY` (e.g. DYNAMICS_FO_WEBHOOK_KEY, ZOHO_CRM_WEBHOOK_KEY) enables a source; the sandbox has
+    fixed keys."""
     keys = {source: os.environ.get(f"{source.upper()}_WEBHOOK_KEY") for source in PARSERS}
     if profile == "sandbox":
-        keys = {source: key or SANDBOX.webhook_key for source, key in keys.items()}
+        keys = {source: key or SANDBOX_KEYS.get(source, SANDBOX.webhook_key) for source, key in keys.items()}
     return [SourceAuth(source, key) for source, key in keys.items() if key]
 
 
@@ -80,19 +87,20 @@ def build_app(
         auth = by_source.get(source)
         if auth is None:
             return _error(404, f"no webhook source {source!r} is configured")
-        if not auth.accepts(request):
-            return _error(401, "missing or wrong key")
         if not request.headers.get("content-type", "").lower().startswith("application/json"):
             return _error(415, "send application/json")
         try:
-            raw = await _read(request, max_body_bytes)
-            events = PARSERS[source](json.loads(raw))
+            body = json.loads(await _read(request, max_body_bytes))
         except _TooLarge:
             return _error(413, f"body larger than {max_body_bytes} bytes")
-        except BadEvent as bad:
-            return _error(422, str(bad))
         except (ValueError, UnicodeDecodeError):
             return _error(400, "body is not valid JSON")
+        if not auth.accepts(request, body):
+            return _error(401, "missing or wrong key")
+        try:
+            events = PARSERS[source](body)
+        except BadEvent as bad:
+            return _error(422, str(bad))
 
         def store() -> list[bool]:
             return [ledger.inbox_put(source, event.dedup_key, event.payload) for event in events]

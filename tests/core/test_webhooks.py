@@ -209,3 +209,70 @@ def test_a_delivery_a_locked_ledger_cannot_store_in_time_gets_503_and_its_resend
     assert [row["payload"]["ControlNumber"] for row in ledger.inbox_after("dynamics_fo", 0)] == [7]
     lock.close()
     ledger.dispose()
+
+
+ZOHO_TOKEN = "zoho-channel-token-for-tests"
+
+
+def notification(server_time: int = 1765087200000, ids=("5725767000003000064",), **extra) -> dict:
+    return {
+        "server_time": server_time,
+        "query_params": {},
+        "module": "Accounts",
+        "resource_uri": "https://www.zohoapis.com/crm/v2/Accounts",
+        "ids": list(ids),
+        "operation": "update",
+        "channel_id": "1207000000000001",
+        "token": ZOHO_TOKEN,
+        **extra,
+    }
+
+
+@pytest.fixture
+def zoho_receiver(tmp_path):
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    app = build_app(ledger, [SourceAuth("zoho_crm", ZOHO_TOKEN)], max_body_bytes=4096)
+    with TestClient(app) as client:
+        yield client, ledger
+    ledger.dispose()
+
+
+def notify(client, body, **params):
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    return client.post("/webhooks/zoho_crm", params=params, content=data, headers={"content-type": "application/json"})
+
+
+def test_a_zoho_notification_with_its_channel_token_is_stored_once_without_the_token(zoho_receiver):
+    client, ledger = zoho_receiver
+    assert notify(client, notification()).json() == {"received": 1, "new": 1}
+    assert notify(client, notification()).json() == {"received": 1, "new": 0}, "a duplicated delivery is kept once"
+    assert notify(client, notification(ids=["5725767000003000065"])).json()["new"] == 1
+    rows = ledger.inbox_after("zoho_crm", 0)
+    assert len(rows) == 2 and all("token" not in row["payload"] for row in rows)
+    assert rows[0]["payload"]["ids"] == ["5725767000003000064"]
+
+
+@pytest.mark.parametrize(
+    "body,params,status",
+    [
+        (notification(token="wrong"), {}, 401),
+        ({k: v for k, v in notification().items() if k != "token"}, {"code": ZOHO_TOKEN}, 401),
+        (b"[not json", {}, 400),
+        ({**notification(), "ids": "5725767000003000064"}, {}, 422),
+        ({"token": ZOHO_TOKEN, "module": "Accounts"}, {}, 422),
+        (notification(affected_fields=["x" * 5000]), {}, 413),
+    ],
+    ids=[
+        "wrong token",
+        "key in the URL is not Zoho's way",
+        "not json",
+        "ids not a list",
+        "not a notification",
+        "too large",
+    ],
+)
+def test_a_bad_zoho_delivery_gets_a_4xx_and_stores_nothing(zoho_receiver, body, params, status):
+    client, ledger = zoho_receiver
+    refused = notify(client, body, **params)
+    assert refused.status_code == status and ZOHO_TOKEN not in refused.text
+    assert ledger.inbox_after("zoho_crm", 0) == []

@@ -9,6 +9,7 @@ from ml_connector_dagster.resources.jde import JdeResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.sap_ecc import SapEccResource
+from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
 
 from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_urls
 from ml_connector_dagster.sandbox.credentials import SANDBOX
@@ -91,6 +92,15 @@ NAMES_IN_USE = {
         "JDE_TOKEN_REFRESH_MINUTES",
         "JDE_PAGE_SIZE",
         "JDE_BATCH_SIZE",
+    ],
+    ZohoCrmResource: [
+        "ZOHO_CRM_DATA_CENTRE",
+        "ZOHO_CRM_ACCOUNTS_URL",
+        "ZOHO_CRM_CLIENT_ID",
+        "ZOHO_CRM_CLIENT_SECRET",
+        "ZOHO_CRM_REFRESH_TOKEN",
+        "ZOHO_CRM_NOTIFY_URL",
+        "ZOHO_CRM_WEBHOOK_KEY",
     ],
 }
 
@@ -209,6 +219,22 @@ def test_sandbox_configuration_points_at_the_emulators_with_their_credentials():
         "10.0.0.5:18116",
         False,
     )
+
+
+def test_the_zoho_sandbox_is_the_us_accounts_server_of_the_emulator_and_its_channel_token_the_receivers_key():
+    zoho = ZohoCrmResource.sandbox(sandbox_urls("10.0.0.5"))
+    assert (zoho.accounts_url, zoho.refresh_token, zoho.channel_token) == (
+        "http://10.0.0.5:18107/accounts/us",
+        SANDBOX.zoho_refresh_token,
+        SANDBOX.zoho_webhook_token,
+    )
+
+
+def test_an_optional_secret_the_environment_does_not_set_stays_unset():
+    assert ZohoCrmResource.from_environment({}).channel_token is None
+    zoho = ZohoCrmResource.from_environment({"ZOHO_CRM_WEBHOOK_KEY": "token", "ZOHO_CRM_DATA_CENTRE": "eu"})
+    assert isinstance(zoho.channel_token, dg.EnvVar) and zoho.channel_token == "ZOHO_CRM_WEBHOOK_KEY"
+    assert zoho.data_centre == "eu" and zoho.refresh_token == "ZOHO_CRM_REFRESH_TOKEN"
 
 
 def test_a_sandbox_without_its_own_pubsub_endpoint_uses_the_fixed_port():

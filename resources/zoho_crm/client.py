@@ -1,0 +1,191 @@
+"""Zoho CRM REST v8 (crm_targets.md §2.3–2.4): records read by modification time, by id and by search, and written
+as the connector's `TargetWriter`. A payload with an `id` updates that record (PUT, 100 a call); one without is
+upserted on the module's connector key field (POST .../upsert, 100 a call), with `trigger: []` so that no workflow
+fires on the connector's writes. Both are idempotent by their key, so the http layer may retry them. Every record's
+own answer (a 207 mixes them) becomes a WriteResult; once the credits are spent the records not sent are QUOTA
+results and nothing more is sent (credits.py)."""
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import httpx
+from ml_connector_dagster.resources.zoho_crm.channels import NotificationChannels
+from ml_connector_dagster.resources.zoho_crm.credits import CreditsExhausted
+from ml_connector_dagster.resources.zoho_crm.errors import ERRORS, classify, record_error
+
+from ml_connector_dagster.http import ApiError, CallCounter, vendor_error
+from ml_connector_dagster.ledger import ErrorClass
+from ml_connector_dagster.loading import TargetRecord, WriteResult
+from ml_connector_dagster.paging import PageRequest, PageTokenPaginator, paginate
+
+WRITE_SIZE = 100  # records per insert/update/upsert call, and ids per read by id
+CRITERIA_PER_SEARCH = 10  # Zoho combines at most 10 criteria in one search
+PAGE_LIMIT = 2000  # past this many records `page` stops working and only page tokens go on
+KEY_FIELDS = {"Accounts": "JDE_Address_Number", "Contacts": "JDE_Contact_Key"}
+NOTHING = frozenset({204, 304})  # Zoho's "no records" (304: nothing modified since If-Modified-Since)
+
+
+class ZohoPaginator(PageTokenPaginator):
+    """`page` numbers while they work, then the `next_page_token` the answer holds; `info.more_records` says whether
+    there is a next page. A token is followed whenever the answer gives one: Zoho accepts it on any page."""
+
+    def __init__(self, per_page: int):
+        super().__init__("info.next_page_token", "page_token")
+        self.per_page = per_page
+        self.page = 1
+
+    def update_state(self, body: dict, items: list) -> None:
+        super().update_state(body, items)
+        self.has_next = bool((body.get("info") or {}).get("more_records"))
+        if self.has_next and self.token is None and self.page * self.per_page >= PAGE_LIMIT:
+            raise ApiError("zoho_crm", f"more than {PAGE_LIMIT} records and no next_page_token to read on")
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        self.page += 1
+        params = dict(request.params or {})
+        if self.token is None:
+            return replace(request, params={**params, "page": str(self.page)})
+        params.pop("page", None)
+        return replace(request, params={**params, "page_token": self.token})
+
+
+class ZohoCrmClient(NotificationChannels):
+    def __init__(self, http: httpx.Client, *, counter: CallCounter, page_size: int, api_domain: str):
+        self.http = http
+        self.counter = counter
+        self.page_size = page_size
+        self.api_domain = api_domain
+
+    # reads -----------------------------------------------------------------------------------------------------
+    def modified_between(self, module: str, fields: Sequence[str], start: datetime, end: datetime) -> Iterator[dict]:
+        """Records with `start <= Modified_Time < end`, oldest change first. Zoho returns records modified after
+        If-Modified-Since; it is sent a second early (guess: whether "after" is strict is not documented) and the
+        records before `start` are dropped here. Sorted by Modified_Time, the read stops at the first record at or
+        after `end`, so a past window costs no more pages than it holds."""
+        wanted = _with(fields, "id", "Modified_Time")
+        since = (start - timedelta(seconds=1)).isoformat(timespec="seconds")
+        params = {"fields": ",".join(wanted), "sort_by": "Modified_Time", "sort_order": "asc"}
+        for record in self._pages(module, params, headers={"If-Modified-Since": since}):
+            modified = datetime.fromisoformat(record["Modified_Time"])
+            if modified >= end:
+                return
+            if modified >= start:
+                yield record
+
+    def by_ids(self, module: str, fields: Sequence[str], ids: Sequence[str]) -> list[dict]:
+        """The records of these ids that exist (100 ids a call)."""
+        wanted, found = ",".join(_with(fields, "id")), []
+        for start in range(0, len(ids), WRITE_SIZE):
+            chunk = ",".join(ids[start : start + WRITE_SIZE])
+            found += self._send("GET", module, params={"ids": chunk, "fields": wanted}).get("data", [])
+        return found
+
+    def find(self, module: str, fields: Sequence[str], field: str, values: Sequence[str]) -> list[dict]:
+        """Records whose `field` equals one of `values`: search criteria `or`-ed, 10 a call. Newly written records
+        may take a moment to become searchable (§2.3), so a search never stands in for the ledger's ids."""
+        wanted, found = ",".join(_with(fields, "id")), []
+        unique = list(dict.fromkeys(values))
+        for start in range(0, len(unique), CRITERIA_PER_SEARCH):
+            chunk = unique[start : start + CRITERIA_PER_SEARCH]
+            criteria = "or".join(f"({field}:equals:{criteria_value(value)})" for value in chunk)
+            found += self._pages(f"{module}/search", {"criteria": f"({criteria})", "fields": wanted})
+        return found
+
+    def _pages(self, path: str, params: dict, headers: dict | None = None) -> Iterator[dict]:
+        yield from paginate(
+            lambda page: self._send("GET", page.url, params=page.params, headers=headers),
+            PageRequest(path, {**params, "per_page": str(self.page_size), "page": "1"}),
+            ZohoPaginator(self.page_size),
+            lambda body: body.get("data", []),
+        )
+
+    # writes ----------------------------------------------------------------------------------------------------
+    def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        updates = [r for r in records if "id" in r.payload]
+        creates = [r for r in records if "id" not in r.payload]
+        calls = [(updates[i : i + WRITE_SIZE], self._update) for i in range(0, len(updates), WRITE_SIZE)]
+        calls += [(creates[i : i + WRITE_SIZE], self._upsert) for i in range(0, len(creates), WRITE_SIZE)]
+        results: list[WriteResult] = []
+        for number, (chunk, write) in enumerate(calls):
+            try:
+                results += write(target_object, chunk)
+            except CreditsExhausted as stopped:
+                unsent = [record for later, _ in calls[number:] for record in later]
+                return results + [_not_sent(record, stopped) for record in unsent]
+        return results
+
+    def existing_keys(self, target_object: str, known: Mapping[str, str | None]) -> set[str]:
+        """Which records the ledger says were written are still in Zoho, read by their ids."""
+        by_id = {target: source for source, target in known.items() if target}
+        found = self.by_ids(target_object, ["id"], sorted(by_id))
+        return {by_id[row["id"]] for row in found if row.get("id") in by_id}
+
+    def _update(self, module: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        return self._write("PUT", module, {"data": [r.payload for r in records], "trigger": []}, records)
+
+    def _upsert(self, module: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        key = KEY_FIELDS[module]
+        body = {
+            "data": [{key: r.source_key, **r.payload} for r in records],
+            "duplicate_check_fields": [key],
+            "trigger": [],
+        }
+        return self._write("POST", f"{module}/upsert", body, records)
+
+    def _write(self, method: str, path: str, body: dict, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        response = self.http.request(method, path, json=body)
+        try:
+            answers = response.json().get("data")
+        except (ValueError, AttributeError):
+            answers = None
+        # A 400 that refused every record still answers per record; one without a list refused the call itself.
+        if not isinstance(answers, list) or len(answers) != len(records):
+            raise vendor_error(ERRORS, response, f"{method} {path}")
+        return [_result(record, answer) for record, answer in zip(records, answers, strict=True)]
+
+    # transport -------------------------------------------------------------------------------------------------
+    def _send(self, method: str, path: str, **kwargs) -> dict:
+        response = self.http.request(method, path, **kwargs)
+        if response.status_code in NOTHING:
+            return {}
+        if response.status_code >= 300:
+            raise vendor_error(ERRORS, response, f"{method} {path}")
+        return response.json()
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def criteria_value(value: str) -> str:
+    """A value inside search criteria: the backslash, parentheses and commas escaped (§2.3); httpx URL-encodes the
+    whole criteria."""
+    for char in ("\\", "(", ")", ","):
+        value = value.replace(char, "\\" + char)
+    return value
+
+
+def _with(fields: Sequence[str], *needed: str) -> list[str]:
+    return list(dict.fromkeys([*needed, *fields]))
+
+
+def _result(record: TargetRecord, answer: dict) -> WriteResult:
+    if answer.get("status") == "success":
+        details = answer.get("details") or {}
+        return WriteResult(
+            record.source_key, True, details.get("id") or record.payload.get("id"), answer.get("action") == "insert"
+        )
+    code, message = record_error(answer)
+    return WriteResult(
+        record.source_key, False, error_class=classify(None, code), error_code=code, error_message=message
+    )
+
+
+def _not_sent(record: TargetRecord, stopped: CreditsExhausted) -> WriteResult:
+    return WriteResult(
+        record.source_key,
+        False,
+        error_class=ErrorClass.QUOTA,
+        error_code=stopped.code,
+        error_message=f"not sent: {stopped}",
+    )
