@@ -21,15 +21,28 @@ def test_all_definitions_load():
         "sap_ecc__dynamics_sales",
         "dynamics_fo__salesforce",
         "salesforce__dynamics_fo",
+        "jde__zoho_crm",
+        "zoho_crm__jde",
+        "jde__zoho_crm__initial_load",
+        "zoho_crm_channel_renewal",
         "replay_dynamics_sales",
+        "replay_jde",
+        "replay_zoho_crm",
     } <= jobs
     assert {s.name for s in repository.schedule_defs} == {
         "oracle_ebs_dynamics_sales_schedule",
         "sap_ecc_dynamics_sales_schedule",
         "dynamics_fo_daily_schedule",
         "salesforce_dynamics_fo_schedule",
+        "jde_zoho_crm_schedule",
+        "zoho_crm_jde_schedule",
+        "zoho_crm_channel_renewal_daily",
     }
-    assert {s.name for s in repository.sensor_defs} == {"dynamics_fo_business_events", "salesforce_change_events"}
+    assert {s.name for s in repository.sensor_defs} == {
+        "dynamics_fo_business_events",
+        "salesforce_change_events",
+        "zoho_crm_notifications",
+    }
 
 
 def test_lineage_runs_from_ebs_tables_to_dynamics_objects():
@@ -53,6 +66,15 @@ def test_lineage_runs_from_ebs_tables_to_dynamics_objects():
             "po_vendor_sites_all",
         )
     } <= lineage
+
+
+def test_lineage_runs_both_ways_between_jde_tables_and_zoho_objects():
+    graph = defs.resolve_asset_graph()
+    contacts = lineage_of(graph, dg.AssetKey(["zoho_crm", "jde_contacts"]))
+    assert {dg.AssetKey(["jde", "address_book"]), dg.AssetKey(["zoho_crm", "jde_accounts"])} <= contacts
+    keys = lineage_of(graph, dg.AssetKey(["zoho_crm", "jde_customer_keys"]))
+    assert {dg.AssetKey(["zoho_crm", "accounts"]), dg.AssetKey(["jde", "zoho_crm_customers"])} <= keys
+    assert graph.get(dg.AssetKey(["jde", "zoho_crm_customers"])).group_name == "jde"
 
 
 def lineage_of(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
@@ -173,6 +195,9 @@ def test_definitions_are_built_from_the_settings_given_not_from_the_environment(
             "sap_ecc_dynamics_sales_schedule",
             "dynamics_fo_daily_schedule",
             "salesforce_dynamics_fo_schedule",
+            "jde_zoho_crm_schedule",
+            "zoho_crm_jde_schedule",
+            "zoho_crm_channel_renewal_daily",
         )
     }
     # the SAP rules in the mapping folder make purchase orders sales orders: the load assets follow

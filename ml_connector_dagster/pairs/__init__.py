@@ -3,9 +3,11 @@ them (adding a pair: its module here, its assets and mapping, and one entry belo
 
 from ml_connector_dagster.pairs import (
     dynamics_fo__salesforce,
+    jde__zoho_crm,
     oracle_ebs__dynamics_sales,
     salesforce__dynamics_fo,
     sap_ecc__dynamics_sales,
+    zoho_crm__jde,
 )
 
 PAIRS = (
@@ -13,4 +15,6 @@ PAIRS = (
     sap_ecc__dynamics_sales.PAIR,
     dynamics_fo__salesforce.PAIR,
     salesforce__dynamics_fo.PAIR,
+    jde__zoho_crm.PAIR,
+    zoho_crm__jde.PAIR,
 )

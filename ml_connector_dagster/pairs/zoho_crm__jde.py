@@ -1,0 +1,35 @@
+"""Zoho CRM → JD Edwards (the reverse flow of the two-way pair): Zoho's notification callbacks name the day of each
+change (the notification sensor; a daily job keeps the channel alive), and a daily schedule polls the day just
+ended, so whatever a lost callback missed is synced by the next morning. The new JDE keys go back onto the Zoho
+records in the same run."""
+
+from ml_connector_dagster.assets.jde import zoho_crm as to_jde
+from ml_connector_dagster.assets.zoho_crm import extracts as zoho_crm
+from ml_connector_dagster.mapping import jde_zoho_crm as shared
+from ml_connector_dagster.mapping import zoho_crm_jde as mapping
+from ml_connector_dagster.pair import Build, Pair, PairDefinitions
+from ml_connector_dagster.sensors.zoho_crm import channel_renewal, notification_sensor
+
+
+def build(b: Build) -> PairDefinitions:
+    extracts = b.shared("zoho_crm extracts", lambda: zoho_crm.extract_assets(b.daily))
+    target = to_jde.target_assets(b.daily, b.rules(shared.PAIR, shared.load_pair_rules))
+    job = b.job(
+        mapping.PAIR,
+        extracts,
+        target.assets,
+        description="Read a day of Zoho Account and Contact changes and bring them into JDE through the "
+        "orchestrations, merged field by field with what JDE holds; the new JDE keys go back onto the Zoho records.",
+    )
+    renewal, renewal_daily = channel_renewal(b.settings.schedule_hour)
+    return PairDefinitions(
+        extracts,
+        target.assets,
+        [job, renewal],
+        [b.daily_schedule(job), renewal_daily],
+        [notification_sensor(job, b.daily)],
+        target.loads,
+    )
+
+
+PAIR = Pair(mapping.PAIR, build)
