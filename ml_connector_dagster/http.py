@@ -33,6 +33,9 @@ UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
 # Request extension a client sets on a write that is not idempotent (a create without a key the service dedupes on).
 NOT_IDEMPOTENT = {"ml_connector_not_idempotent": True}
+# Request extension a client sets on a POST that only reads (JD Edwards' data service, a sign-in): counted as a call,
+# not as a write.
+READ_ONLY = {"ml_connector_read_only": True}
 
 
 @dataclass(frozen=True)
@@ -128,9 +131,10 @@ class CallCounter:
     calls: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, method: str) -> None:
+    def add(self, method: str, *, read_only: bool = False) -> None:
+        key = f"{method} (read)" if read_only and method != "GET" else method
         with self._lock:
-            self.calls[method] = self.calls.get(method, 0) + 1
+            self.calls[key] = self.calls.get(key, 0) + 1
 
     @property
     def total(self) -> int:
@@ -138,7 +142,7 @@ class CallCounter:
 
     @property
     def writes(self) -> int:
-        return sum(n for method, n in self.calls.items() if method != "GET")
+        return sum(n for method, n in self.calls.items() if method != "GET" and not method.endswith(" (read)"))
 
 
 class CountingTransport(httpx.BaseTransport):
@@ -147,7 +151,7 @@ class CountingTransport(httpx.BaseTransport):
         self.counter = counter
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.counter.add(request.method)
+        self.counter.add(request.method, read_only=bool(request.extensions.get("ml_connector_read_only")))
         return self.inner.handle_request(request)
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asse
 from ml_connector_dagster.assets.zoho_crm.extracts import ACCOUNTS_KEY, CONTACTS_KEY
 from ml_connector_dagster.assets.zoho_crm.jde import ACCOUNT_LINK, CONTACT_LINK, address_book
 
-from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.ledger import Action, Ledger
 from ml_connector_dagster.mapping import jde_zoho_crm as shared
 from ml_connector_dagster.mapping import zoho_crm_jde as mapping
 from ml_connector_dagster.mapping.jde_zoho_crm import ERP, Rules
@@ -172,7 +172,14 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         zone = ZoneInfo(context.resources.jde.server_time_zone)
         jde = jde_counterparts(session, ledger, CONTACT_LINK, records, shared.CONTACT_KEY_FIELD, rules, zone)
         accounts = {str((r.get("Account_Name") or {}).get("id")) for r in records if r.get("Account_Name")}
-        result = mapping.map_contacts(records, jde, ACCOUNT_LINK.erp_keys(ledger, accounts), rules)
+        left_out = {
+            key: changes.get("reason", "")
+            for key, (action, changes) in ledger.last_actions(PAIR, mapping.CUSTOMERS, accounts).items()
+            if action == Action.SKIPPED
+        }
+        result = mapping.map_contacts(
+            records, jde, ACCOUNT_LINK.erp_keys(ledger, accounts), rules, accounts_left_out=left_out
+        )
         return dg.Output(result, metadata={**mapping_metadata(result), "api_calls": session.counter.total - calls})
 
     @dg.asset(

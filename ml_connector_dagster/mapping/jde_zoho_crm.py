@@ -247,12 +247,14 @@ def entries(rows: Mapping[str, Iterable[_Row]]) -> dict[int, AddressBookEntry]:
 
 # The shared forms -------------------------------------------------------------------------------------------------
 def _money(value: Any) -> str | None:
+    """A credit limit in one form on both sides; JDE holds "no limit" as 0, so 0 and none are the same."""
     if value is None or value == "":
         return None
     try:
-        return str(Decimal(str(value)).quantize(Decimal("0.01")))
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except InvalidOperation:
         return None
+    return str(amount) if amount else None
 
 
 def _phone(row: PhoneNumber | None) -> str | None:

@@ -6,8 +6,8 @@ put back), or `last_writer`, where an edit on either side stands and, when both 
 agreed, the side whose record changed later wins. Against the agreed value (the ledger's `agreed_values`), a value
 that differs on one side is that side's edit; a value that equals it is unchanged, which is also what a value the
 connector wrote looks like when it comes back: so echoes never count as changes, and the two directions never
-chase each other. Records that have never agreed (first linked by a duplicate match) count every differing field
-as edited on both sides, and the owner rule decides.
+chase each other. Records that have never agreed (first linked by a duplicate match) fill each other's blanks and
+count every other differing field as edited on both sides, for the owner rule to decide.
 
 Pure functions; the ledger and both systems are read by the assets that call them.
 """
@@ -105,6 +105,10 @@ def merge(a: Side, b: Side, *, agreed: Mapping[str, Any] | None, owners: Mapping
             values[name] = va
             continue
         known = agreed is not None and name in agreed
+        if not known and (va is None or vb is None):
+            # Never agreed on (the first link of records both sides had): a blank fills in, it does not clear.
+            values[name] = vb if va is None else va
+            continue
         a_edited = not known or va != agreed[name]
         b_edited = not known or vb != agreed[name]
         if owner == a.system or owner == b.system:

@@ -67,10 +67,15 @@ def map_customers(records: Iterable[Mapping[str, Any]], jde: Counterparts, rules
 
 
 def map_contacts(
-    records: Iterable[Mapping[str, Any]], jde: Counterparts, address_numbers: Mapping[str, str], rules: Rules
+    records: Iterable[Mapping[str, Any]],
+    jde: Counterparts,
+    address_numbers: Mapping[str, str],
+    rules: Rules,
+    *,
+    accounts_left_out: Mapping[str, str] = {},
 ) -> TwoWayResult:
     """`address_numbers`: Zoho account id → JDE address number of the accounts JDE holds; a contact of an account JDE
-    does not hold yet waits for it."""
+    does not hold yet waits for it, unless the rules leave its account in Zoho (`accounts_left_out`: id → why)."""
     result = TwoWayResult()
     owners = rules.ownership[CONTACT]
     for record in records:
@@ -82,6 +87,9 @@ def map_contacts(
             )
             continue
         counterpart = jde.found.get(key)
+        if counterpart is None and account_id in accounts_left_out and account_id not in address_numbers:
+            result.excluded.append(Excluded(key, f"its account stays in Zoho: {accounts_left_out[account_id]}"))
+            continue
         if counterpart is not None:
             an8, line = counterpart.key.split(".")
             ident, refs = {"AddressNumber": an8, "LineNumber": line}, ()

@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 from ml_connector_dagster.resources.jde.errors import INVALID_TOKEN, error_of
 
-from ml_connector_dagster.http import ApiError, AuthError
+from ml_connector_dagster.http import READ_ONLY, ApiError, AuthError
 from ml_connector_dagster.redaction import register_secret
 
 TOKEN_PATH = "/jderest/v2/tokenrequest"
@@ -77,7 +77,9 @@ class AisTokenAuth(httpx.Auth):
         if self._token is None:
             return None
         request = self._signed(
-            httpx.Request("POST", self.ais_url + LOGOUT_PATH, json={"token": self._token}, headers=_JSON)
+            httpx.Request(
+                "POST", self.ais_url + LOGOUT_PATH, json={"token": self._token}, headers=_JSON, extensions=READ_ONLY
+            )
         )
         self._token = None
         return request
@@ -98,7 +100,9 @@ class AisTokenAuth(httpx.Auth):
     def _token_request(self) -> httpx.Request:
         if self._refused is not None:
             raise self._refused
-        return httpx.Request("POST", self.ais_url + TOKEN_PATH, json=self._credentials, headers=_JSON)
+        return httpx.Request(
+            "POST", self.ais_url + TOKEN_PATH, json=self._credentials, headers=_JSON, extensions=READ_ONLY
+        )
 
     def _issued_by(self, response: httpx.Response) -> None:
         if response.status_code in (401, 403):

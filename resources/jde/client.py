@@ -12,7 +12,7 @@ from ml_connector_dagster.resources.jde.errors import ERRORS
 from ml_connector_dagster.resources.jde.query import Condition, DateLiteral, browse_body, date_literal
 from ml_connector_dagster.resources.jde.rows import decoded
 
-from ml_connector_dagster.http import ApiError, CallCounter, raise_for_vendor
+from ml_connector_dagster.http import READ_ONLY, ApiError, CallCounter, raise_for_vendor
 from ml_connector_dagster.paging import LinkRelPaginator, PageRequest, paginate
 
 DATASERVICE = "/jderest/v2/dataservice"
@@ -102,7 +102,9 @@ class JdeClient:
     def _browse(self, table: str, page: PageRequest) -> dict:
         first = page.params is not None
         # The next link holds the whole query; AIS takes it with an empty body (§3.2).
-        response = self.http.post(page.url, json=dict(page.params) if first else {}, headers=_JSON)
+        response = self.http.post(
+            page.url, json=dict(page.params) if first else {}, headers=_JSON, extensions=READ_ONLY
+        )
         if not first and response.status_code == 500:
             raise ApiError(
                 "jde",

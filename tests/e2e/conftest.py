@@ -19,7 +19,16 @@ from ml_connector_dagster.settings import Settings, settings
 
 EBS_JOB, SAP_JOB = "oracle_ebs__dynamics_sales", "sap_ecc__dynamics_sales"
 SMALL = SeedSize(
-    parties=360, vendors=60, sap_vendors=50, sap_customers=70, sap_orders=40, start_date=date(2026, 10, 1), days=3
+    parties=360,
+    vendors=60,
+    sap_vendors=50,
+    sap_customers=70,
+    sap_orders=40,
+    jde_customers=40,
+    jde_vendors=10,
+    dormant_jde=6,
+    start_date=date(2026, 10, 1),
+    days=3,
 )
 # "Now" inside the last seeded day, so an edit made through the sandbox lands in a day the test runs.
 NOW = datetime(2026, 10, 3, 18, 0, tzinfo=UTC)
@@ -64,7 +73,7 @@ class Env:
         """The same sandbox and ledger with changed resource settings (e.g. fewer attempts, smaller batches)."""
         merged = {
             name: {**FAST_RETRIES, **overrides.get(name, {})}
-            for name in ("oracle_ebs", "sap_ecc", "dynamics_sales", "dynamics_fo", "salesforce")
+            for name in ("oracle_ebs", "sap_ecc", "jde", "dynamics_sales", "dynamics_fo", "salesforce", "zoho_crm")
         }
         resources = sandbox_resources(self.config, self.sandbox.urls, **merged)
         return Env(

@@ -85,9 +85,9 @@ def test_last_writer_goes_to_the_side_that_changed_later(jde_later, winner, valu
     assert merged.conflicts[0].rule == f"last_writer: {winner} changed later"
 
 
-def test_never_agreed_records_count_every_difference_as_a_conflict_settled_by_the_rules():
+def test_never_agreed_records_fill_blanks_and_count_every_other_difference_as_a_conflict():
     merged = merge(
-        *sides({"credit": "1.00", "phone": "1", "terms": "A"}, {"credit": "2.00", "phone": "2", "terms": "A"}),
+        *sides({"credit": "1.00", "phone": "1", "terms": None}, {"credit": "2.00", "phone": "2", "terms": "A"}),
         agreed=None,
         owners=OWNERS,
         tie="jde",

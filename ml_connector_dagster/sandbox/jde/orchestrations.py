@@ -76,7 +76,14 @@ class Orchestrations:
         insert(
             self.db,
             "F03012",
-            {"AN8": an8, "CO": company, "CRCD": "USD", "HDAR": "N", **self._values(_F03012, inputs), **_times(stamp)},
+            {
+                "AN8": an8,
+                "CO": company,
+                "CRCD": "USD",
+                "HDAR": "N",
+                **_master(self._values(_F03012, inputs)),
+                **_times(stamp),
+            },
         )
         return {"AddressNumber": str(an8)}
 
@@ -95,7 +102,7 @@ class Orchestrations:
             self._update("F0116", {"AN8": an8, "EFTB": eftb}, self._values(_F0116, inputs), _times(stamp))
         self._channels(an8, 0, inputs, stamp)
         company = inputs.get("Company", "00001")
-        changes = self._values(_F03012, inputs)
+        changes = _master(self._values(_F03012, inputs))
         if changes and not self._exists("F03012", {"AN8": an8, "CO": company}):
             insert(
                 self.db, "F03012", {"AN8": an8, "CO": company, "CRCD": "USD", "HDAR": "N", **changes, **_times(stamp)}
@@ -206,6 +213,14 @@ class Orchestrations:
         assignments = ", ".join(f'"{column}" = ?' for column in values)
         clause = " AND ".join(f'"{column}" = ?' for column in where)
         self.db.execute(f"UPDATE {table} SET {assignments} WHERE {clause}", (*values.values(), *where.values()))
+
+
+def _master(values: dict) -> dict:
+    """F03012 values as the table holds them: the credit limit is a number (a blank input is no limit, 0)."""
+    if "ACL" in values:
+        limit = Decimal(values["ACL"] or "0")
+        values = {**values, "ACL": int(limit) if limit == limit.to_integral_value() else float(limit)}
+    return values
 
 
 def _times(stamp: dict) -> dict:

@@ -32,7 +32,12 @@ def enter_before_go_live(emulator: "ZohoCrmEmulator", customers: list[dict], *, 
             raise ValueError("enter_before_go_live needs six JDE customers with a tax id and an e-mail")
         by_email, by_tax, twice = usable[:3], usable[3:5], usable[5]
         records = [
-            {"Account_Name": f"{c['ALPH']} (Zoho)", "Account_Email": c["EMAL"], "Phone": "555 0100", "Description": note}
+            {
+                "Account_Name": f"{c['ALPH']} (Zoho)",
+                "Account_Email": c["EMAL"],
+                "Phone": "555 0100",
+                "Description": note,
+            }
             for c in by_email
         ] + [{"Account_Name": c["ALPH"], "Tax_ID": c["TAX"], "Description": note} for c in by_tax]
         records += [
@@ -99,10 +104,19 @@ def work_a_day(emulator: "ZohoCrmEmulator", *, seed: int = 7) -> dict:
             DC,
             "Contacts",
             [
-                {"First_Name": "Ana", "Last_Name": "Trujillo", "Email": "ana@northwind.example",
-                 "Account_Name": {"id": ids[0]}, "Title": "Buyer"},
-                {"First_Name": "Tom", "Last_Name": "Berg", "Email": "tom@fabrikam.example",
-                 "Account_Name": {"id": ids[1]}},
+                {
+                    "First_Name": "Ana",
+                    "Last_Name": "Trujillo",
+                    "Email": "ana@northwind.example",
+                    "Account_Name": {"id": ids[0]},
+                    "Title": "Buyer",
+                },
+                {
+                    "First_Name": "Tom",
+                    "Last_Name": "Berg",
+                    "Email": "tom@fabrikam.example",
+                    "Account_Name": {"id": ids[1]},
+                },
             ],
         )
     return {"accounts": len(_marked(emulator, "Accounts", note))}
