@@ -70,7 +70,7 @@ def test_a_refused_token_request_is_an_auth_error_naming_the_settings_and_is_not
             read(client)
     assert refused.value.status == 403
     assert "wrong" not in str(refused.value)
-    assert client.counter.calls == {"POST": 1}
+    assert client.counter.calls == {"POST (read)": 1}
 
 
 @pytest.mark.parametrize("status", [429, 503])
@@ -82,4 +82,4 @@ def test_a_busy_server_is_waited_for(jde, status):
     with ExitStack() as stack:
         client = resource().connect(stack)
         assert read(client)
-        assert client.counter.calls["POST"] == 1 + 3  # the token, then two refusals and the answer
+        assert client.counter.calls["POST (read)"] == 1 + 3  # the token, then two refusals and the answer
