@@ -3,12 +3,15 @@
 `Agreement` is one object's verdict. `salesforce_to_dynamics_fo` reads the whole Salesforce org and the whole F&O
 environment: every won deal and activated order must be exactly one F&O order with the same customer and lines and
 show that order's number; every new account must be its F&O customer and carry that customer's key, unless the
-record waits in dead letters with its reason.
+record waits in dead letters with its reason. `jde_and_zoho_crm` compares both sides of the JD Edwards ↔ Zoho CRM
+pair whole, field by field.
 """
 
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import TargetRecord
@@ -165,3 +168,95 @@ def _customers(
         differs,
         sorted(f"{c}/{n}" for c, n in set(present) - made),
     )
+
+
+def jde_and_zoho_crm(config: Settings, resources: dict, ledger: Ledger) -> list[Agreement]:
+    """Both sides of the two-way pair, whole: every JDE customer and supplier is one Zoho Account carrying its address
+    number, and every who's-who line one Contact carrying its key, with the same shared values field by field (both
+    sides hold what the ownership rules settled on, so after a sync they are equal); every Zoho account JDE should
+    hold carries its JDE key; unless a record waits in dead letters with its reason. A value one side cannot hold
+    (an industry without a SIC code in the rules) is not compared."""
+    from ml_connector_dagster.assets.zoho_crm.jde import address_book, address_book_pages
+    from ml_connector_dagster.initial_load import SourceRead
+    from ml_connector_dagster.mapping import jde_zoho_crm as shared
+    from ml_connector_dagster.mapping import zoho_crm_jde as reverse
+
+    rules = shared.load_pair_rules(config.mapping_file(shared.PAIR))
+    jde_resource = resources["jde"]
+    with jde_resource.open() as jde, resources["zoho_crm"].open() as zoho:
+        entries = {}
+        for page in address_book_pages(SourceRead(jde_resource, jde, None, 500)):
+            entries.update(address_book(page.rows))
+        ever, soon = datetime(1970, 1, 1, tzinfo=UTC), datetime.now(UTC) + timedelta(days=1)
+        accounts = list(zoho.modified_between(shared.ACCOUNTS, shared.ACCOUNT_FIELDS_READ, ever, soon))
+        contacts = list(zoho.modified_between(shared.CONTACTS, shared.CONTACT_FIELDS_READ, ever, soon))
+    synced = {an8: e for an8, e in entries.items() if (e.book.AT1 or "").strip() in rules.search_types}
+    as_of = datetime.now(ZoneInfo(jde_resource.server_time_zone)).date()
+    expected_accounts = MappingResult(
+        [
+            TargetRecord(shared.account_key(an8), shared.account_from_jde(entry, rules, as_of=as_of))
+            for an8, entry in synced.items()
+        ]
+    )
+    expected_contacts = MappingResult(
+        [
+            TargetRecord(shared.contact_key(an8, line.IDLN), shared.contact_from_jde(entry, line))
+            for an8, entry in synced.items()
+            for line in entry.lines
+            if line.IDLN
+        ]
+    )
+    waiting_in_zoho = ledger.dead_letter_keys(reverse.PAIR, reverse.CUSTOMERS)
+    new_without_key = sorted(
+        str(a["id"])
+        for a in accounts
+        if not a.get(shared.ACCOUNT_KEY_FIELD)
+        and shared.account_from_zoho(a)["account_type"] in rules.new_account_types
+        and str(a["id"]) not in waiting_in_zoho
+    )
+    linked_accounts = {str(a["id"]) for a in accounts if a.get(shared.ACCOUNT_KEY_FIELD)}
+    return [
+        _two_way(
+            "jde ↔ zoho_crm Accounts",
+            expected_accounts,
+            accounts,
+            shared.ACCOUNT_KEY_FIELD,
+            shared.account_from_zoho,
+            ledger.dead_letter_keys(shared.PAIR, shared.ACCOUNTS),
+            new_without_key,
+        ),
+        _two_way(
+            "jde ↔ zoho_crm Contacts",
+            expected_contacts,
+            contacts,
+            shared.CONTACT_KEY_FIELD,
+            shared.contact_from_zoho,
+            ledger.dead_letter_keys(shared.PAIR, shared.CONTACTS),
+            sorted(
+                str(c["id"])
+                for c in contacts
+                if not c.get(shared.CONTACT_KEY_FIELD)
+                and str((c.get("Account_Name") or {}).get("id")) in linked_accounts
+                and str(c["id"]) not in ledger.dead_letter_keys(reverse.PAIR, reverse.CONTACTS)
+            ),
+        ),
+    ]
+
+
+def _two_way(name, expected: MappingResult, records, key_field, shared_of, dead: set[str], without_key) -> Agreement:
+    by_key: dict[str, list[dict]] = {}
+    for record in records:
+        if record.get(key_field):
+            by_key.setdefault(str(record[key_field]), []).append(record)
+
+    def differs(expected_record: TargetRecord, found: list[dict]) -> bool:
+        held = shared_of(found[0])
+        return len(found) > 1 or any(
+            held.get(field) != value
+            for field, value in expected_record.payload.items()
+            if not (field == "industry" and value is None)
+        )
+
+    known = {record.source_key for record in expected.records}
+    unexpected = sorted(key for key in by_key if key not in known) + list(without_key)
+    return judge(name, expected, dead, lambda r: by_key.get(r.source_key), differs, unexpected)

@@ -7,7 +7,9 @@ SAP vendors and customers created, before the first seeded day arrive only this 
 365 Sales for every seeded day; F&O → Salesforce for every legal entity; then the sandbox's sales team works in
 Salesforce (closes deals on the synced accounts and products, opens new accounts), Salesforce → F&O runs for that day,
 and F&O → Salesforce once more, so the customers made from new accounts come back to their Accounts as ERP data (the
-round trip)."""
+round trip). JD Edwards ↔ Zoho CRM: the Zoho sales team had entered some JDE customers before go-live (one of them
+twice, ambiguously); the initial load and every seeded day bring JDE's address book into Zoho, then the team edits
+synced accounts and enters new ones, Zoho → JDE runs for today, and both directions run once more."""
 
 import json
 import os
@@ -28,19 +30,22 @@ from ml_connector_dagster.instance import ensure_embedded_instance
 from ml_connector_dagster.key_upgrade import upgrade_keys
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as fo_mapping
+from ml_connector_dagster.mapping import jde_zoho_crm as jde_mapping
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as ebs_mapping
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse_mapping
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as sap_mapping
+from ml_connector_dagster.mapping import zoho_crm_jde as zoho_mapping
 from ml_connector_dagster.mapping.common import key_prefix
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.resources.sap_ecc.query import Select
 from ml_connector_dagster.resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
+from ml_connector_dagster.sandbox.zoho_crm import activity as zoho_team
 from ml_connector_dagster.settings import Settings
 
-DAILY_PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR)  # also the names of their jobs
-PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR, reverse_mapping.PAIR)
-INITIAL_LOADS = (*DAILY_PAIRS, fo_mapping.PAIR)  # the reverse flow has none (docs/operators/go_live.md)
+DAILY_PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR, jde_mapping.PAIR)  # also the names of their jobs
+PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR, reverse_mapping.PAIR, zoho_mapping.PAIR)
+INITIAL_LOADS = (*DAILY_PAIRS, fo_mapping.PAIR)  # the reverse flows have none (docs/operators/go_live.md)
 TARGET_OF = {ebs_mapping.PAIR: "dynamics_sales", sap_mapping.PAIR: "dynamics_sales", fo_mapping.PAIR: "salesforce"}
 # How a pair's keys look in a target it shares: Dynamics 365 Sales holds EBS and SAP records side by side.
 KEY_PREFIX = {ebs_mapping.PAIR: key_prefix("oracle_ebs"), sap_mapping.PAIR: key_prefix("sap_ecc"), fo_mapping.PAIR: ""}
@@ -84,6 +89,7 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
                     )
                     _add_counts(summaries, result, label)
 
+            zoho_team.enter_before_go_live(sandbox["zoho_crm"], jde_customers(sandbox["jde"]))
             for pair in INITIAL_LOADS:
                 job = defs.resolve_job_def(job_name(pair))
                 result = job.execute_in_process(
@@ -97,6 +103,11 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
             sandbox["salesforce"].simulate_sales()
             run(reverse_mapping.PAIR, [sandbox["salesforce"].clock.now().astimezone(UTC).date().isoformat()])
             run(fo_mapping.PAIR, config.fo_legal_entities, " (round trip)")
+            zoho_team.work_a_day(sandbox["zoho_crm"])
+            today = [sandbox["zoho_crm"].clock.now().astimezone(UTC).date().isoformat()]
+            run(zoho_mapping.PAIR, today)
+            run(jde_mapping.PAIR, today, " (round trip)")
+            run(zoho_mapping.PAIR, today, " (round trip)")
         agreement = verify(config, resources)
     return {
         "objects": [asdict(s) for s in summaries.values()],
@@ -112,6 +123,15 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
         ],
         "agrees": all(a.agrees for a in agreement),
     }
+
+
+def jde_customers(jde) -> list[dict]:
+    """The JDE customers as the sales team could have typed them into Zoho: name, tax id, e-mail (line 0)."""
+    emails = {row["AN8"]: row["EMAL"] for row in jde.rows("F01151") if row["IDLN"] == 0}
+    return [
+        {"AN8": row["AN8"], "ALPH": row["ALPH"], "TAX": row["TAX"], "EMAL": emails.get(row["AN8"])}
+        for row in jde.rows("F0101", AT1="C")
+    ]
 
 
 def _add_step_counts(summaries: dict[str, ObjectSummary], key: str, totals: dict) -> None:
@@ -148,6 +168,11 @@ def verify(config: Settings, resources: dict, pairs: tuple[str, ...] = PAIRS) ->
         if pair == reverse_mapping.PAIR:
             agreements += agreement.salesforce_to_dynamics_fo(config, resources, ledger)
             continue
+        if pair == zoho_mapping.PAIR:
+            agreements += agreement.jde_and_zoho_crm(config, resources, ledger)
+            continue
+        if pair == jde_mapping.PAIR:
+            continue  # both directions are judged together, above
         with resources[TARGET_OF[pair]].open() as client:
             agreements += [
                 _compare(pair, target_object, result, client, ledger)

@@ -191,7 +191,8 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
     return TargetAssets([accounts, accounts_load, contacts, contacts_load], [ACCOUNTS_TARGET, CONTACTS_TARGET])
 
 
-def _pages(read: SourceRead) -> Iterator[Page]:
+def address_book_pages(read: SourceRead) -> Iterator[Page]:
+    """Every address-book entry, `read.page_size` address numbers a page, each read whole from the six tables."""
     after = int(read.after) if read.after else 0
     while True:
         rows = read.session.after_key("F0101", ("AN8",), "AN8", after, read.page_size)
@@ -216,14 +217,14 @@ def initial_load_objects(rules: Rules) -> list[MasterObject]:
         MasterObject(
             "accounts",
             ACCOUNTS_TARGET,
-            _pages,
+            address_book_pages,
             mapped(account_payloads),
             "Every JDE customer and supplier (F0101 by address number, with its other tables) into Zoho Accounts.",
         ),
         MasterObject(
             "contacts",
             CONTACTS_TARGET,
-            _pages,
+            address_book_pages,
             mapped(contact_payloads),
             "The who's-who lines of every JDE customer and supplier into Zoho Contacts.",
         ),
