@@ -40,6 +40,10 @@ def test_the_wheel_holds_one_top_level_package_with_every_source_file(wheel):
     }
     assert expected - names == set(), "a package folder is missing from pyproject's [tool.setuptools] packages"
     assert "ml_connector_dagster/erp/oracle_ebs/XXMLC_SYNC_PKG.pks" in names
+    # the JDE administrator's package is data files only: package-data (erp/**/*) carries it
+    jde = {path.name for path in (ROOT / "ml_connector_dagster" / "erp" / "jde").iterdir()}
+    assert {"README.md", "MLC_AddCustomer.json", "MLC_UpdateContact.json"} <= jde
+    assert {f"ml_connector_dagster/erp/jde/{name}" for name in jde} <= names
 
 
 def test_an_installed_copy_imports_nothing_generic_and_reads_no_setting_at_import(wheel, tmp_path):
