@@ -72,7 +72,7 @@ def test_lineage_runs_both_ways_between_jde_tables_and_zoho_objects():
     graph = defs.resolve_asset_graph()
     contacts = lineage_of(graph, dg.AssetKey(["zoho_crm", "jde_contacts"]))
     assert {dg.AssetKey(["jde", "address_book"]), dg.AssetKey(["zoho_crm", "jde_accounts"])} <= contacts
-    keys = lineage_of(graph, dg.AssetKey(["zoho_crm", "jde_customer_keys"]))
+    keys = lineage_of(graph, dg.AssetKey(["zoho_crm", "jde_write_backs_on_accounts"]))
     assert {dg.AssetKey(["zoho_crm", "accounts"]), dg.AssetKey(["jde", "zoho_crm_customers"])} <= keys
     assert graph.get(dg.AssetKey(["jde", "zoho_crm_customers"])).group_name == "jde"
 

@@ -27,7 +27,7 @@ GROUP = "jde"
 PAIR = mapping.PAIR
 CUSTOMER_PAYLOADS = dg.AssetKey([GROUP, "zoho_crm_customer_payloads"])
 CONTACT_PAYLOADS = dg.AssetKey([GROUP, "zoho_crm_contact_payloads"])
-KEY_PAYLOADS = dg.AssetKey(["zoho_crm", "jde_key_payloads"])
+WRITE_BACK_PAYLOADS = dg.AssetKey(["zoho_crm", "jde_write_back_payloads"])
 CUSTOMERS_LOAD = dg.AssetKey([GROUP, "zoho_crm_customers"])
 CONTACTS_LOAD = dg.AssetKey([GROUP, "zoho_crm_contacts"])
 
@@ -113,7 +113,7 @@ def _copy(entries, jde_key: str, rules: Rules, as_of, zone: ZoneInfo):
             return jde_key, None
         values = shared.account_from_jde(entry, rules, as_of=as_of)
         side = Side(ERP, values, shared.jde_changed_at([entry.book, *entry.customer], zone))
-        return jde_key, (side, {"AddressNumber": an8})
+        return jde_key, (side, {"AddressNumber": an8, "Company": rules.company})
     line = next((row for row in entry.lines if str(row.IDLN) == line_number), None)
     if line is None:
         return jde_key, None
@@ -127,8 +127,8 @@ def _settle(link: Link):
 
 CUSTOMERS_TARGET = LoadTarget(PAIR, mapping.CUSTOMERS, GROUP, settle=_settle(ACCOUNT_LINK))
 CONTACTS_TARGET = LoadTarget(PAIR, mapping.CONTACTS, GROUP, settle=_settle(CONTACT_LINK))
-# The JDE keys go back onto the Zoho records under the reverse pair (by record id, update only).
-KEY_TARGETS = {
+# The JDE keys and JDE-owned values go back onto the Zoho records under the reverse pair (by record id, update only).
+WRITE_BACK_TARGETS = {
     mapping.CUSTOMERS: LoadTarget(PAIR, shared.ACCOUNTS, "zoho_crm"),
     mapping.CONTACTS: LoadTarget(PAIR, shared.CONTACTS, "zoho_crm"),
 }
@@ -183,22 +183,32 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         return dg.Output(result, metadata={**mapping_metadata(result), "api_calls": session.counter.total - calls})
 
     @dg.asset(
-        key=KEY_PAYLOADS,
+        key=WRITE_BACK_PAYLOADS,
         group_name="zoho_crm",
+        ins={
+            "customers": dg.AssetIn(key=CUSTOMER_PAYLOADS),
+            "contacts": dg.AssetIn(key=CONTACT_PAYLOADS),
+        },
         deps=[CUSTOMERS_LOAD, CONTACTS_LOAD],
-        description="The JDE key of every Zoho record JDE made a copy of and Zoho does not show yet "
-        "(JDE_Address_Number, JDE_Contact_Key), by object.",
+        description="What goes back onto Zoho records, by object: the JDE key of every record JDE made a copy of "
+        "and Zoho does not show yet (JDE_Address_Number, JDE_Contact_Key), and JDE's value of a field JDE owns "
+        "that a Zoho user changed.",
         required_resource_keys={"ledger"},
         **common,
     )
-    def jde_key_payloads(context: dg.AssetExecutionContext) -> dg.Output:
+    def jde_write_back_payloads(
+        context: dg.AssetExecutionContext, customers: shared.TwoWayResult, contacts: shared.TwoWayResult
+    ) -> dg.Output:
         ledger = context.resources.ledger.ledger()
-        parts = {
-            target.target_object: mapping.map_key_write_backs(
-                ledger.target_ids_without(PAIR, made, [target.target_object]), mapping.KEY_FIELDS[made]
+        parts = {}
+        for (made, target), result in zip(WRITE_BACK_TARGETS.items(), (customers, contacts), strict=True):
+            jde_keys = {key: a.erp_key for key, a in result.agreements.items() if a.erp_key}
+            parts[target.target_object] = mapping.map_write_backs(
+                ledger.target_ids_without(PAIR, made, [target.target_object]),
+                result.put_back,
+                jde_keys,
+                mapping.KEY_FIELDS[made],
             )
-            for made, target in KEY_TARGETS.items()
-        }
         return dg.Output(parts, metadata={f"{name}_payloads": len(part.records) for name, part in parts.items()})
 
     load = {"partitions_def": partitions_def}
@@ -219,20 +229,21 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         payloads_key=CONTACT_PAYLOADS,
         description="Zoho Contacts made or updated as who's-who lines of their JDE entry.",
     )
-    keys = [
+    write_backs = [
         load_asset(
             target,
             **load,
             kinds={"zoho"},
-            plural=f"jde_{made}_keys",
-            name=f"jde_{made}_keys",
-            payloads_key=KEY_PAYLOADS,
+            plural=f"write_backs_on_{target.target_object.lower()}",
+            name=f"jde_write_backs_on_{target.target_object.lower()}",
+            payloads_key=WRITE_BACK_PAYLOADS,
             part=target.target_object,
-            description=f"The JDE key onto each Zoho {target.target_object[:-1]} JDE made a {made} of.",
+            description=f"The JDE key, and the values JDE owns, back onto Zoho {target.target_object}.",
         )
-        for made, target in KEY_TARGETS.items()
+        for target in WRITE_BACK_TARGETS.values()
     ]
     return TargetAssets(
-        [zoho_crm_customer_payloads, customers, zoho_crm_contact_payloads, contacts, jde_key_payloads, *keys],
-        [CUSTOMERS_TARGET, CONTACTS_TARGET, *KEY_TARGETS.values()],
+        [zoho_crm_customer_payloads, customers, zoho_crm_contact_payloads, contacts, jde_write_back_payloads]
+        + write_backs,
+        [CUSTOMERS_TARGET, CONTACTS_TARGET, *WRITE_BACK_TARGETS.values()],
     )

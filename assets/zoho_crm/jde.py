@@ -20,6 +20,7 @@ from ml_connector_dagster.initial_load import MapInput, MasterObject, Page, Sour
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import jde_zoho_crm as mapping
 from ml_connector_dagster.mapping import zoho_crm_jde as reverse
+from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.jde_zoho_crm import AddressBookEntry, Rules
 from ml_connector_dagster.mapping.two_way import Counterparts, unique_matches
 from ml_connector_dagster.materialize import frame_models
@@ -32,6 +33,8 @@ CONTACT_LINK = Link(PAIR, mapping.CONTACT, PAIR, mapping.CONTACTS, reverse.PAIR,
 ACCOUNT_PAYLOADS = dg.AssetKey([GROUP, "jde_account_payloads"])
 CONTACT_PAYLOADS = dg.AssetKey([GROUP, "jde_contact_payloads"])
 ACCOUNTS_LOAD = dg.AssetKey([GROUP, "jde_accounts"])
+CONTACTS_LOAD = dg.AssetKey([GROUP, "jde_contacts"])
+PUT_BACK_PAYLOADS = dg.AssetKey(["jde", "zoho_crm_values_payloads"])
 
 
 def address_book(frames: Mapping[str, pd.DataFrame]) -> dict[int, AddressBookEntry]:
@@ -126,6 +129,8 @@ def _settle(link: Link):
 
 ACCOUNTS_TARGET = LoadTarget(PAIR, mapping.ACCOUNTS, GROUP, settle=_settle(ACCOUNT_LINK))
 CONTACTS_TARGET = LoadTarget(PAIR, mapping.CONTACTS, GROUP, settle=_settle(CONTACT_LINK))
+# Zoho's values into JDE's records under the forward pair (by address number, update only).
+PUT_BACK_TARGETS = {name: LoadTarget(PAIR, name, "jde") for name in (reverse.CUSTOMERS, reverse.CONTACTS)}
 
 
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> TargetAssets:
@@ -188,7 +193,53 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         payloads_key=CONTACT_PAYLOADS,
         description="Who's-who lines upserted into Zoho Contacts (by JDE_Contact_Key, or by id where linked).",
     )
-    return TargetAssets([accounts, accounts_load, contacts, contacts_load], [ACCOUNTS_TARGET, CONTACTS_TARGET])
+    put_back = put_back_assets(partitions_def)
+    return TargetAssets(
+        [accounts, accounts_load, contacts, contacts_load, *put_back],
+        [ACCOUNTS_TARGET, CONTACTS_TARGET, *PUT_BACK_TARGETS.values()],
+    )
+
+
+def put_back_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """JDE's own records, where the rules give a Zoho value precedence over a JDE edit (a field Zoho owns, or a later
+    Zoho edit): the forward run puts it into JDE at once rather than leaving it to the next time Zoho changes."""
+
+    @dg.asset(
+        key=PUT_BACK_PAYLOADS,
+        group_name="jde",
+        partitions_def=partitions_def,
+        ins={"accounts": dg.AssetIn(key=ACCOUNT_PAYLOADS), "contacts": dg.AssetIn(key=CONTACT_PAYLOADS)},
+        deps=[ACCOUNTS_LOAD, CONTACTS_LOAD],
+        kinds={"python"},
+        code_version="1",
+        description="Zoho's values JDE must take (MLC_UpdateCustomer / MLC_UpdateContact inputs): a field Zoho owns "
+        "that was edited in JDE, or a field both edited where Zoho's edit was later.",
+    )
+    def zoho_crm_values_payloads(
+        accounts: mapping.TwoWayResult, contacts: mapping.TwoWayResult
+    ) -> dg.Output[dict[str, MappingResult]]:
+        parts = {
+            reverse.CUSTOMERS: MappingResult(records=list(accounts.put_back)),
+            reverse.CONTACTS: MappingResult(records=list(contacts.put_back)),
+        }
+        return dg.Output(parts, metadata={f"{name}_payloads": len(part.records) for name, part in parts.items()})
+
+    return [
+        zoho_crm_values_payloads,
+        *(
+            load_asset(
+                target,
+                partitions_def=partitions_def,
+                kinds={"oracle"},
+                plural=f"zoho_crm_values_on_{name}s",
+                name=f"zoho_crm_values_on_{name}s",
+                payloads_key=PUT_BACK_PAYLOADS,
+                part=name,
+                description=f"Zoho's values put into JDE {name}s where the ownership rules say they stand.",
+            )
+            for name, target in PUT_BACK_TARGETS.items()
+        ),
+    ]
 
 
 def address_book_pages(read: SourceRead) -> Iterator[Page]:

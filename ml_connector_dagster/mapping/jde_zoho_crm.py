@@ -21,8 +21,16 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import Excluded, MappingResult, Rejected, clean, load_rules
-from ml_connector_dagster.mapping.two_way import Counterpart, Counterparts, Side, check_ownership, reconcile
+from ml_connector_dagster.mapping.two_way import (
+    Counterpart,
+    Counterparts,
+    Reconciled,
+    Side,
+    check_ownership,
+    reconcile,
+)
 
 PAIR = "jde__zoho_crm"
 ERP, CRM = "jde", "zoho_crm"
@@ -391,7 +399,17 @@ class Agreement:
 
 @dataclass
 class TwoWayResult(MappingResult):
+    """The target's records, what each leaves agreed, and the source's own records that must take a value the rules
+    give the other side (`put_back`)."""
+
     agreements: dict[str, Agreement] = field(default_factory=dict)
+    put_back: list[TargetRecord] = field(default_factory=list)
+
+    def add(self, done: Reconciled, agreement: Agreement) -> None:
+        self.records.append(done.record)
+        self.agreements[done.record.source_key] = agreement
+        if done.back is not None:
+            self.put_back.append(done.back)
 
 
 def account_key(an8: int | str) -> str:
@@ -437,7 +455,8 @@ def map_accounts(
             )
             continue
         erp = Side(ERP, values, jde_changed_at([entry.book, *entry.customer], zone))
-        _forward(result, key, erp, zoho, owners, zoho_account, ACCOUNT_KEY_FIELD)
+        back = ({"AddressNumber": key, "Company": rules.company}, lambda v: jde_customer(v, rules))
+        _forward(result, key, erp, zoho, owners, zoho_account, ACCOUNT_KEY_FIELD, back)
     return result
 
 
@@ -475,19 +494,31 @@ def map_contacts(
                 owners,
                 lambda v, account_id=account_id: {**zoho_contact(v), "Account_Name": {"id": account_id}},
                 CONTACT_KEY_FIELD,
+                ({"AddressNumber": str(an8), "LineNumber": str(line.IDLN)}, jde_contact),
                 refs=() if account_id else ((ACCOUNTS, account_key(an8)),),
             )
     return result
 
 
-def _forward(result: TwoWayResult, key, erp: Side, zoho: Counterparts, owners, payload_of, key_field, refs=()) -> None:
+def _forward(
+    result: TwoWayResult, key, erp: Side, zoho: Counterparts, owners, payload_of, key_field, back, refs=()
+) -> None:
+    """`back`: (how JDE identifies the record, its inputs for shared values), for a value JDE must take from Zoho."""
     if key in zoho.ambiguous:
         result.rejected.append(Rejected(key, zoho.ambiguous[key], {"jde": dict(erp.values)}))
         return
     counterpart = zoho.found.get(key)
     ident = {key_field: key} if counterpart is None else {"id": counterpart.key, key_field: key}
-    record, agreed = reconcile(
-        key, erp, counterpart, ident=ident, payload_of=payload_of, owners=owners, tie=ERP, refs=refs
+    done = reconcile(
+        key,
+        erp,
+        counterpart,
+        ident=ident,
+        payload_of=payload_of,
+        owners=owners,
+        tie=ERP,
+        back_ident=back[0],
+        back_of=back[1],
+        refs=refs,
     )
-    result.records.append(record)
-    result.agreements[key] = Agreement(key, counterpart.key if counterpart else None, agreed)
+    result.add(done, Agreement(key, counterpart.key if counterpart else None, done.agreed))

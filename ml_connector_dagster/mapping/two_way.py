@@ -161,6 +161,18 @@ class Counterparts:
     ambiguous: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Reconciled:
+    """What one direction's run does with one record: `record` for the target, what both sides hold once it is
+    written (`agreed`), and `back`: the source's own record, when the rules say it must take the other side's value
+    of a field (a field the target owns edited on the source side, or a later edit on the target side), so an owner's
+    value stands without waiting for the other direction to read the record again."""
+
+    record: TargetRecord
+    agreed: dict[str, Any]
+    back: TargetRecord | None = None
+
+
 def reconcile(
     key: str,
     source: Side,
@@ -170,13 +182,15 @@ def reconcile(
     payload_of: Callable[[Mapping[str, Any]], dict],
     owners: Mapping[str, str],
     tie: str,
+    back_ident: Mapping[str, Any],
+    back_of: Callable[[Mapping[str, Any]], dict],
     refs: tuple = (),
-) -> tuple[TargetRecord, dict[str, Any]]:
-    """The record one direction writes for `source` (identified in the target by `ident`), and what both sides hold
-    once it is written. Without a counterpart every shared value goes (a create); with one, the merged values, and
-    `current` (the counterpart's values in payload form) makes the load write only when the target differs."""
+) -> Reconciled:
+    """The record one direction writes for `source` (identified in the target by `ident`; in the source, for `back`,
+    by `back_ident`). Without a counterpart every shared value goes (a create); with one, the merged values, each with
+    `current` (the side's values in payload form) so the load writes only where a side holds something else."""
     if counterpart is None:
-        return TargetRecord(key, {**ident, **payload_of(source.values)}, refs=refs), dict(source.values)
+        return Reconciled(TargetRecord(key, {**ident, **payload_of(source.values)}, refs=refs), dict(source.values))
     merged = merge(source, counterpart.side, agreed=counterpart.agreed, owners=owners, tie=tie)
     record = TargetRecord(
         key,
@@ -185,7 +199,15 @@ def reconcile(
         current={**counterpart.ident, **payload_of(counterpart.side.values)},
         notes=merged.notes(),
     )
-    return record, merged.agreed_after(source)
+    back = None
+    if merged.to[source.system]:
+        back = TargetRecord(
+            key,
+            {**back_ident, **back_of(merged.values)},
+            current={**back_ident, **back_of(source.values)},
+            notes=merged.notes(),
+        )
+    return Reconciled(record, merged.agreed_after(source), back)
 
 
 def unique_matches(

@@ -25,6 +25,8 @@ from ml_connector_dagster.mapping.jde_zoho_crm import (
     contact_from_zoho,
     jde_contact,
     jde_customer,
+    zoho_account,
+    zoho_contact,
     zoho_side,
 )
 from ml_connector_dagster.mapping.two_way import Counterparts, reconcile
@@ -51,8 +53,8 @@ def map_customers(records: Iterable[Mapping[str, Any]], jde: Counterparts, rules
                 continue
             ident = {"Company": rules.company}
         else:
-            ident = {"AddressNumber": counterpart.key}
-        target, agreed = reconcile(
+            ident = {"AddressNumber": counterpart.key, "Company": rules.company}
+        done = reconcile(
             key,
             side,
             counterpart,
@@ -60,9 +62,10 @@ def map_customers(records: Iterable[Mapping[str, Any]], jde: Counterparts, rules
             payload_of=lambda values: jde_customer(values, rules),
             owners=owners,
             tie=ERP,
+            back_ident={"id": key},
+            back_of=zoho_account,
         )
-        result.records.append(target)
-        result.agreements[key] = Agreement(counterpart.key if counterpart else None, key, agreed)
+        result.add(done, Agreement(counterpart.key if counterpart else None, key, done.agreed))
     return result
 
 
@@ -97,7 +100,7 @@ def map_contacts(
             an8 = address_numbers.get(account_id)
             ident = {"AddressNumber": an8}
             refs = () if an8 else ((CUSTOMERS, account_id),)
-        target, agreed = reconcile(
+        done = reconcile(
             key,
             zoho_side(record, contact_from_zoho),
             counterpart,
@@ -105,21 +108,39 @@ def map_contacts(
             payload_of=jde_contact,
             owners=owners,
             tie=ERP,
+            back_ident={"id": key},
+            back_of=zoho_contact,
             refs=refs,
         )
-        result.records.append(target)
-        result.agreements[key] = Agreement(counterpart.key if counterpart else None, key, agreed)
+        result.add(done, Agreement(counterpart.key if counterpart else None, key, done.agreed))
     return result
 
 
-def map_key_write_backs(made: Mapping[str, str], key_field: str) -> MappingResult:
-    """The JDE key onto each Zoho record JDE made a copy of and that does not show it yet (`made`: Zoho id → JDE
-    key), by record id: the forward flow then finds the record by its key."""
-    return MappingResult(
-        records=[
-            TargetRecord(zoho_id, {"id": zoho_id, key_field: jde_key}) for zoho_id, jde_key in sorted(made.items())
-        ]
-    )
+def map_write_backs(
+    unshown: Mapping[str, str], put_back: Iterable[TargetRecord], jde_keys: Mapping[str, str], key_field: str
+) -> MappingResult:
+    """What goes back onto Zoho records, by record id: the JDE key of each record JDE made a copy of that does not
+    show it yet (`unshown`: Zoho id → JDE key), and the values the rules give JDE where a Zoho edit may not stand
+    (`put_back`, keyed by Zoho id; `jde_keys` gives their JDE keys). One record per Zoho id, carrying its key, so the
+    ledger sees the key shown whichever of the two last went back."""
+    backs = {record.source_key: record for record in put_back}
+    records = []
+    for zoho_id in sorted({*unshown, *backs}):
+        back = backs.get(zoho_id)
+        key = unshown.get(zoho_id) or jde_keys[zoho_id]
+        if back is None:
+            records.append(TargetRecord(zoho_id, {"id": zoho_id, key_field: key}))
+            continue
+        shown = None if zoho_id in unshown else key
+        records.append(
+            TargetRecord(
+                zoho_id,
+                {**back.payload, key_field: key},
+                current={**(back.current or {}), key_field: shown},
+                notes=back.notes,
+            )
+        )
+    return MappingResult(records=records)
 
 
 KEY_FIELDS = {CUSTOMERS: ACCOUNT_KEY_FIELD, CONTACTS: CONTACT_KEY_FIELD}

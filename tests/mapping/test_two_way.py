@@ -104,16 +104,31 @@ def test_agreement_after_a_write_keeps_what_the_source_must_still_receive():
     assert merged.agreed_after(jde) == {"credit": "6000.00", "phone": "1", "terms": "N30"}
 
 
-def test_reconcile_writes_only_where_the_target_differs():
+def test_reconcile_writes_only_where_a_side_differs_and_puts_back_what_the_owner_holds():
     agreed = {"credit": "5000.00", "phone": "1", "terms": "N30"}
     source = Side("jde", dict(agreed), T0)
-    counterpart = Counterpart("z1", Side("zoho_crm", {**agreed, "phone": "2"}, T0), {"id": "z1"}, agreed)
-    record, _ = reconcile("4242", source, counterpart, ident={"id": "z1"}, payload_of=dict, owners=OWNERS, tie="jde")
-    assert record.agrees_with_target()  # Zoho's phone edit goes to JDE; Zoho needs nothing
-    counterpart = Counterpart("z1", Side("zoho_crm", {**agreed, "credit": "1.00"}, T0), {"id": "z1"}, agreed)
-    record, _ = reconcile("4242", source, counterpart, ident={"id": "z1"}, payload_of=dict, owners=OWNERS, tie="jde")
-    assert not record.agrees_with_target()
-    assert record.payload["credit"] == "5000.00" and record.current["credit"] == "1.00"
+
+    def reconciled(zoho_values):
+        counterpart = Counterpart("z1", Side("zoho_crm", zoho_values, T0), {"id": "z1"}, agreed)
+        return reconcile(
+            "4242",
+            source,
+            counterpart,
+            ident={"id": "z1"},
+            payload_of=dict,
+            owners=OWNERS,
+            tie="jde",
+            back_ident={"AddressNumber": "4242"},
+            back_of=dict,
+        )
+
+    done = reconciled({**agreed, "phone": "2"})
+    assert done.record.agrees_with_target()  # Zoho's phone edit goes to JDE; Zoho needs nothing
+    assert done.back.payload == {"AddressNumber": "4242", **agreed, "phone": "2"}
+    assert done.back.current["phone"] == "1" and not done.back.agrees_with_target()
+    done = reconciled({**agreed, "credit": "1.00"})  # JDE owns the credit limit: Zoho's edit is put back
+    assert not done.record.agrees_with_target() and done.back is None
+    assert done.record.payload["credit"] == "5000.00" and done.record.current["credit"] == "1.00"
 
 
 def test_ownership_rules_name_every_shared_field():
