@@ -78,6 +78,23 @@ def test_an_ais_token_and_a_zoho_token_dying_mid_run_are_renewed_and_no_record_i
     assert written(env.run(DAY, job=FORWARD)) == 0, "nothing was lost: a second run has nothing to send"
 
 
+def test_tokens_dying_while_the_reverse_run_creates_jde_customers_are_renewed_and_each_is_created_once(env):
+    jde, zoho = env.sandbox["jde"], env.sandbox["zoho_crm"]
+    names = [f"Token Test {n}" for n in range(3)]
+    zoho.create("us", "Accounts", [{"Account_Name": name, "Account_Type": "Customer"} for name in names])
+    # AIS's session dies at the second create, Zoho's token when the new JDE keys go back onto the accounts.
+    jde.faults.add(FaultPlan(advance_clock_seconds=PAST_AIS_IDLE, skip=1, path_contains="/orchestrator/MLC_Add"))
+    zoho.faults.add(FaultPlan(advance_clock_seconds=PAST_ZOHO_TOKEN, method="PUT", path_contains="/Accounts"))
+    env.run(DAY, job=REVERSE)
+    assert jde.faults.injected == 1 and zoho.faults.injected == 1
+    assert 401 in [r["status"] for r in zoho.requests]
+    made = {name: jde.rows("F0101", ALPH=name) for name in names}
+    assert all(len(rows) == 1 for rows in made.values()), made
+    keys = {a["Account_Name"]: a.get("JDE_Address_Number") for a in zoho.records("us", "Accounts")}
+    assert all(keys[name] == str(rows[0]["AN8"]) for name, rows in made.items())
+    assert not env.ledger.open_dead_letters(REVERSE)
+
+
 def test_an_org_in_the_eu_data_centre_is_reached_only_there_and_a_us_token_at_the_eu_server_names_the_setting(env):
     zoho = env.sandbox["zoho_crm"]
     eu = {
