@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import httpx
 from ml_connector_dagster.resources.zoho_crm.channels import NotificationChannels
-from ml_connector_dagster.resources.zoho_crm.credits import CreditsExhausted
+from ml_connector_dagster.resources.zoho_crm.credits import CreditsExhausted, CreditsTransport
 from ml_connector_dagster.resources.zoho_crm.errors import ERRORS, classify, record_error
 
 from ml_connector_dagster.http import ApiError, CallCounter, vendor_error
@@ -51,11 +51,20 @@ class ZohoPaginator(PageTokenPaginator):
 
 
 class ZohoCrmClient(NotificationChannels):
-    def __init__(self, http: httpx.Client, *, counter: CallCounter, page_size: int, api_domain: str):
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        counter: CallCounter,
+        page_size: int,
+        api_domain: str,
+        credits: CreditsTransport | None = None,
+    ):
         self.http = http
         self.counter = counter
         self.page_size = page_size
         self.api_domain = api_domain
+        self.credits = credits  # the transport that stops the run once the org's credits are spent
 
     # reads -----------------------------------------------------------------------------------------------------
     def modified_between(self, module: str, fields: Sequence[str], start: datetime, end: datetime) -> Iterator[dict]:
@@ -116,7 +125,11 @@ class ZohoCrmClient(NotificationChannels):
         return results
 
     def existing_keys(self, target_object: str, known: Mapping[str, str | None]) -> set[str]:
-        """Which records the ledger says were written are still in Zoho, read by their ids."""
+        """Which records the ledger says were written are still in Zoho, read by their ids. Once the credits are spent
+        nothing more may be asked: the load that stopped keeps its QUOTA results and the ledger's word for the rest
+        (the next run asks), rather than failing after the fact."""
+        if self.credits is not None and self.credits.stopped:
+            return {source for source, target in known.items() if target}
         by_id = {target: source for source, target in known.items() if target}
         found = self.by_ids(target_object, ["id"], sorted(by_id))
         return {by_id[row["id"]] for row in found if row.get("id") in by_id}

@@ -122,15 +122,20 @@ class ZohoCrmResource(SystemResource):
         )
         auth.token()  # the API's host is only known from the token answer
         counter = CallCounter()
+        credits = CreditsTransport(transport or httpx.HTTPTransport(), reserve=self.credit_reserve)
         http = self.http_client(
             f"{auth.api_domain}/crm/{self.api_version}",
             auth=auth,
             counter=counter,
             headers={"Accept": "application/json"},
-            transport=CreditsTransport(transport or httpx.HTTPTransport(), reserve=self.credit_reserve),
+            transport=credits,
         )
         return stack.enter_context(
-            closing(ZohoCrmClient(http, counter=counter, page_size=self.page_size, api_domain=auth.api_domain))
+            closing(
+                ZohoCrmClient(
+                    http, counter=counter, page_size=self.page_size, api_domain=auth.api_domain, credits=credits
+                )
+            )
         )
 
     def check(self, client: ZohoCrmClient) -> str:
