@@ -2,8 +2,6 @@
 again (the notification carries ids only; the day's extract reads what changed); and a daily job keeps the
 notification channel alive, since Zoho lets one lapse after a week at most and then sends nothing, silently."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
 from ml_connector_dagster.sensors.inbox import inbox_sensor
@@ -33,9 +31,7 @@ def ensure_channel(context: dg.OpExecutionContext, zoho_crm: ZohoCrmResource) ->
             "notifications from anyone else's",
             allow_retries=False,
         )
-    state = zoho_crm.session().ensure_channel(
-        zoho_crm.notify_url, zoho_crm.channel_id, zoho_crm.channel_token, now=datetime.now(UTC)
-    )
+    state = zoho_crm.session().ensure_channel(zoho_crm.notify_url, zoho_crm.channel_id, zoho_crm.channel_token)
     context.log.info(
         f"Zoho CRM notification channel {zoho_crm.channel_id} to {zoho_crm.notify_url}: {state.action}, "
         f"expires {state.expiry.isoformat()}"

@@ -121,6 +121,17 @@ def _copy(entries, jde_key: str, rules: Rules, as_of, zone: ZoneInfo):
     return jde_key, (side, {"AddressNumber": an8, "LineNumber": line_number})
 
 
+def _not_shown(ledger: Ledger, zoho_object: str, made: dict[str, str]) -> dict[str, str]:
+    """Of `made` (Zoho id → JDE key), those whose Zoho record the forward flow did not write the key onto itself."""
+    written = ledger.synced(shared.PAIR, zoho_object, made.values())
+    key_field = shared.ACCOUNT_KEY_FIELD if zoho_object == shared.ACCOUNTS else shared.CONTACT_KEY_FIELD
+    return {
+        zoho_id: key
+        for zoho_id, key in made.items()
+        if not (key in written and written[key].target_id == zoho_id and written[key].payload.get(key_field) == key)
+    }
+
+
 def _settle(link: Link):
     return lambda ledger, result, run_id: link.settle(ledger, result, forward=False, run_id=run_id)
 
@@ -204,7 +215,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         for (made, target), result in zip(WRITE_BACK_TARGETS.items(), (customers, contacts), strict=True):
             jde_keys = {key: a.erp_key for key, a in result.agreements.items() if a.erp_key}
             parts[target.target_object] = mapping.map_write_backs(
-                ledger.target_ids_without(PAIR, made, [target.target_object]),
+                _not_shown(ledger, target.target_object, ledger.target_ids_without(PAIR, made, [target.target_object])),
                 result.put_back,
                 jde_keys,
                 mapping.KEY_FIELDS[made],

@@ -5,7 +5,7 @@ calls: it enables the channel when Zoho has none, and renews it when it expires 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from ml_connector_dagster.http import ApiError
@@ -26,6 +26,8 @@ class ChannelState:
 
 class NotificationChannels:
     """Mixed into the client, whose `_send(method, path, **kwargs)` answers a call's JSON body ({} for 204)."""
+
+    server_now: datetime | None = None  # Zoho's time by its latest answer
 
     def _send(self, method: str, path: str, **kwargs) -> dict:
         raise NotImplementedError
@@ -52,9 +54,18 @@ class NotificationChannels:
         self._send("DELETE", WATCH, params={"channel_ids": str(channel_id)})
 
     def ensure_channel(
-        self, notify_url: str, channel_id: int, token: str, events: Sequence[str] = EVENTS, *, now: datetime
+        self,
+        notify_url: str,
+        channel_id: int,
+        token: str,
+        events: Sequence[str] = EVENTS,
+        *,
+        now: datetime | None = None,
     ) -> ChannelState:
+        """`now`: Zoho's own time by default (the Date header of its answer), since Zoho caps the expiry against its
+        clock, not this machine's."""
         listed = [entry for entry in self.list_channels() if str(entry.get("channel_id")) == str(channel_id)]
+        now = now or self.server_now or datetime.now(UTC)
         expiry = now + LIFETIME
         if not listed:
             return ChannelState("enabled", self.enable_channel(notify_url, channel_id, token, events, expiry))

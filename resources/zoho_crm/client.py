@@ -8,6 +8,7 @@ results and nothing more is sent (credits.py)."""
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import httpx
 from ml_connector_dagster.resources.zoho_crm.channels import NotificationChannels
@@ -160,6 +161,8 @@ class ZohoCrmClient(NotificationChannels):
     # transport -------------------------------------------------------------------------------------------------
     def _send(self, method: str, path: str, **kwargs) -> dict:
         response = self.http.request(method, path, **kwargs)
+        if "date" in response.headers:
+            self.server_now = parsedate_to_datetime(response.headers["date"])
         if response.status_code in NOTHING:
             return {}
         if response.status_code >= 300:

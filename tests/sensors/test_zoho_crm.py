@@ -49,9 +49,9 @@ class FakeChannels:
     def __init__(self):
         self.asked = []
 
-    def ensure_channel(self, notify_url, channel_id, token, *, now):
+    def ensure_channel(self, notify_url, channel_id, token):
         self.asked.append((notify_url, channel_id, token))
-        return ChannelState("renewed", now + timedelta(days=7))
+        return ChannelState("renewed", datetime(2026, 10, 10, tzinfo=UTC))
 
 
 def renew(monkeypatch, **settings) -> tuple[FakeChannels, list[str]]:
