@@ -121,6 +121,24 @@ def _copy(entries, jde_key: str, rules: Rules, as_of, zone: ZoneInfo):
     return jde_key, (side, {"AddressNumber": an8, "LineNumber": line_number})
 
 
+def customer_payloads(records: list[dict], session, ledger: Ledger, rules: Rules, zone: ZoneInfo):
+    jde = jde_counterparts(session, ledger, ACCOUNT_LINK, records, shared.ACCOUNT_KEY_FIELD, rules, zone)
+    return mapping.map_customers(records, jde, rules)
+
+
+def contact_payloads(records: list[dict], session, ledger: Ledger, rules: Rules, zone: ZoneInfo):
+    jde = jde_counterparts(session, ledger, CONTACT_LINK, records, shared.CONTACT_KEY_FIELD, rules, zone)
+    accounts = {str((r.get("Account_Name") or {}).get("id")) for r in records if r.get("Account_Name")}
+    left_out = {
+        key: changes.get("reason", "")
+        for key, (action, changes) in ledger.last_actions(PAIR, mapping.CUSTOMERS, accounts).items()
+        if action == Action.SKIPPED
+    }
+    return mapping.map_contacts(
+        records, jde, ACCOUNT_LINK.erp_keys(ledger, accounts), rules, accounts_left_out=left_out
+    )
+
+
 def _not_shown(ledger: Ledger, zoho_object: str, made: dict[str, str]) -> dict[str, str]:
     """Of `made` (Zoho id → JDE key), those whose Zoho record the forward flow did not write the key onto itself."""
     written = ledger.synced(shared.PAIR, zoho_object, made.values())
@@ -148,50 +166,40 @@ WRITE_BACK_TARGETS = {
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> TargetAssets:
     common = {"partitions_def": partitions_def, "code_version": "1", "kinds": {"python"}}
 
-    @dg.asset(
-        key=CUSTOMER_PAYLOADS,
-        group_name=GROUP,
-        ins={"accounts": dg.AssetIn(key=ACCOUNTS_KEY)},
-        description="JDE address-book entries (MLC_AddCustomer / MLC_UpdateCustomer inputs) from the day's Zoho "
-        "Accounts, merged field by field with what JDE holds (ownership rules in jde_zoho_crm.yaml).",
-        required_resource_keys={"jde", "ledger"},
-        **common,
-    )
-    def zoho_crm_customer_payloads(context: dg.AssetExecutionContext, accounts: pd.DataFrame) -> dg.Output:
-        session, ledger = context.resources.jde.session(), context.resources.ledger.ledger()
-        calls = session.counter.total
-        records = _records(accounts)
-        zone = ZoneInfo(context.resources.jde.server_time_zone)
-        jde = jde_counterparts(session, ledger, ACCOUNT_LINK, records, shared.ACCOUNT_KEY_FIELD, rules, zone)
-        result = mapping.map_customers(records, jde, rules)
-        return dg.Output(result, metadata={**mapping_metadata(result), "api_calls": session.counter.total - calls})
-
-    @dg.asset(
-        key=CONTACT_PAYLOADS,
-        group_name=GROUP,
-        ins={"contacts": dg.AssetIn(key=CONTACTS_KEY)},
-        deps=[CUSTOMERS_LOAD],
-        description="JDE who's-who lines (MLC_AddContact / MLC_UpdateContact inputs) from the day's Zoho Contacts "
-        "of accounts JDE holds, merged with what JDE holds.",
-        required_resource_keys={"jde", "ledger"},
-        **common,
-    )
-    def zoho_crm_contact_payloads(context: dg.AssetExecutionContext, contacts: pd.DataFrame) -> dg.Output:
-        session, ledger = context.resources.jde.session(), context.resources.ledger.ledger()
-        calls = session.counter.total
-        records = _records(contacts)
-        zone = ZoneInfo(context.resources.jde.server_time_zone)
-        jde = jde_counterparts(session, ledger, CONTACT_LINK, records, shared.CONTACT_KEY_FIELD, rules, zone)
-        accounts = {str((r.get("Account_Name") or {}).get("id")) for r in records if r.get("Account_Name")}
-        left_out = {
-            key: changes.get("reason", "")
-            for key, (action, changes) in ledger.last_actions(PAIR, mapping.CUSTOMERS, accounts).items()
-            if action == Action.SKIPPED
-        }
-        result = mapping.map_contacts(
-            records, jde, ACCOUNT_LINK.erp_keys(ledger, accounts), rules, accounts_left_out=left_out
+    def payloads(key: dg.AssetKey, extract: dg.AssetKey, build, description: str, deps=()):
+        @dg.asset(
+            key=key,
+            group_name=GROUP,
+            ins={"changed": dg.AssetIn(key=extract)},
+            deps=list(deps),
+            description=description,
+            required_resource_keys={"jde", "ledger"},
+            **common,
         )
-        return dg.Output(result, metadata={**mapping_metadata(result), "api_calls": session.counter.total - calls})
+        def _payloads(context: dg.AssetExecutionContext, changed: pd.DataFrame) -> dg.Output:
+            session, ledger = context.resources.jde.session(), context.resources.ledger.ledger()
+            calls = session.counter.total
+            zone = ZoneInfo(context.resources.jde.server_time_zone)
+            result = build(_records(changed), session, ledger, rules, zone)
+            return dg.Output(result, metadata={**mapping_metadata(result), "api_calls": session.counter.total - calls})
+
+        return _payloads
+
+    zoho_crm_customer_payloads = payloads(
+        CUSTOMER_PAYLOADS,
+        ACCOUNTS_KEY,
+        customer_payloads,
+        "JDE address-book entries (MLC_AddCustomer / MLC_UpdateCustomer inputs) from the day's Zoho Accounts, merged "
+        "field by field with what JDE holds (ownership rules in jde_zoho_crm.yaml).",
+    )
+    zoho_crm_contact_payloads = payloads(
+        CONTACT_PAYLOADS,
+        CONTACTS_KEY,
+        contact_payloads,
+        "JDE who's-who lines (MLC_AddContact / MLC_UpdateContact inputs) from the day's Zoho Contacts of accounts "
+        "JDE holds, merged with what JDE holds.",
+        deps=[CUSTOMERS_LOAD],
+    )
 
     @dg.asset(
         key=WRITE_BACK_PAYLOADS,

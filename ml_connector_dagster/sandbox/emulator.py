@@ -7,6 +7,8 @@ not part of any vendor protocol and never needs vendor credentials.
 
 import base64
 import binascii
+import sqlite3
+from collections.abc import Callable, Iterable
 from datetime import UTC
 from email.utils import format_datetime
 from pathlib import Path
@@ -142,3 +144,19 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     return unquote(user), unquote(password)
+
+
+def seeded_tables(
+    emulator: Emulator, ddl: Iterable[str], seed: Callable[[sqlite3.Connection], None]
+) -> sqlite3.Connection:
+    """An ERP emulator's tables in SQLite, named as in the ERP: in memory, or `<name>.sqlite` under the state folder,
+    seeded only when new, so edits made through the sandbox survive a restart."""
+    path = emulator.state_dir / f"{emulator.name}.sqlite" if emulator.state_dir else None
+    fresh = path is None or not path.exists()
+    db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+    for statement in ddl:
+        db.execute(statement)
+    if fresh:
+        seed(db)
+    db.commit()
+    return db

@@ -38,8 +38,11 @@ class _Served:
         return self.server.servers[0].sockets[0].getsockname()[1]
 
     def stop(self) -> None:
-        self.server.should_exit = True
+        self.ask_to_stop()
         self.thread.join(timeout=10)
+
+    def ask_to_stop(self) -> None:
+        self.server.should_exit = True
 
 
 class SideServer(Protocol):
@@ -78,6 +81,10 @@ class SandboxServer:
         return self
 
     def stop(self) -> None:
+        # Every server is told first, so they wind down together rather than one after another.
+        for served in self._served:
+            if isinstance(served, _Served):
+                served.ask_to_stop()
         for served in self._served:
             served.stop()
         self._served.clear()

@@ -30,6 +30,21 @@ SMALL = SeedSize(
     start_date=date(2026, 10, 1),
     days=3,
 )
+# JD Edwards ↔ Zoho CRM on a small seed (the other systems almost empty): its two seeded days end on NOW's day, so a
+# Zoho edit made now lands in a day the test runs.
+JDE_ZOHO = SeedSize(
+    parties=12,
+    vendors=3,
+    sap_vendors=3,
+    sap_customers=3,
+    sap_orders=2,
+    fo_customers=5,
+    jde_customers=20,
+    jde_vendors=4,
+    dormant_jde=4,
+    start_date=date(2026, 10, 2),
+    days=2,
+)
 # "Now" inside the last seeded day, so an edit made through the sandbox lands in a day the test runs.
 NOW = datetime(2026, 10, 3, 18, 0, tzinfo=UTC)
 FAST_RETRIES = {"max_retry_wait_seconds": 2}

@@ -3,33 +3,18 @@ JDE customers (by e-mail, by tax id, one ambiguously), the sales team's edits an
 back, both directions converging and then writing nothing, and an edit of the same fields on both sides settled by
 the ownership rules with both values in the audit log."""
 
-from datetime import date
-
 import dagster as dg
 import pytest
 
 from ml_connector_dagster import agreement
 from ml_connector_dagster.demo import jde_customers
 from ml_connector_dagster.initial_load import job_name, run_config
-from ml_connector_dagster.sandbox.stack import SeedSize
 from ml_connector_dagster.sandbox.zoho_crm import activity
-from tests.e2e.conftest import NOW, Env, load_metadata, sandbox_env
+from tests.e2e.conftest import JDE_ZOHO, NOW, Env, load_metadata, sandbox_env
 
 FORWARD, REVERSE = "jde__zoho_crm", "zoho_crm__jde"
 DAY = NOW.date().isoformat()
-SEED = SeedSize(
-    parties=12,
-    vendors=3,
-    sap_vendors=3,
-    sap_customers=3,
-    sap_orders=2,
-    fo_customers=5,
-    jde_customers=20,
-    jde_vendors=4,
-    dormant_jde=4,
-    start_date=date(2026, 10, 2),
-    days=2,
-)
+SEED = JDE_ZOHO
 
 
 @pytest.fixture

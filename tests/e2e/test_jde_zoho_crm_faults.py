@@ -2,6 +2,7 @@
 dying mid-run on both sides, an org in another data centre, API credits running out, lost and duplicated callbacks,
 and an orchestration refusing a record until it is fixed and replayed."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
@@ -10,27 +11,14 @@ import pytest
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.faults import FaultPlan
 from ml_connector_dagster.sandbox.server import SandboxServer
-from ml_connector_dagster.sandbox.stack import SeedSize
 from ml_connector_dagster.webhooks import SourceAuth, build_app
-from tests.e2e.conftest import NOW, Env, load_metadata, sandbox_env
+from tests.e2e.conftest import JDE_ZOHO, NOW, Env, load_metadata, sandbox_env
 from tests.e2e.test_dynamics_fo_events import Receiver
 
 FORWARD, REVERSE = "jde__zoho_crm", "zoho_crm__jde"
 DAY = NOW.date().isoformat()
 # One seeded day, the sandbox clock's: every JDE entry changed that day, and a Zoho edit made now lands in it too.
-TINY = SeedSize(
-    parties=12,
-    vendors=3,
-    sap_vendors=3,
-    sap_customers=3,
-    sap_orders=2,
-    fo_customers=5,
-    jde_customers=12,
-    jde_vendors=3,
-    dormant_jde=0,
-    start_date=date(2026, 10, 3),
-    days=1,
-)
+TINY = replace(JDE_ZOHO, jde_customers=12, jde_vendors=3, dormant_jde=0, start_date=date(2026, 10, 3), days=1)
 # The shared sandbox clock moved at an exact request: past AIS's inactivity timeout (30 min) but inside Zoho's
 # token lifetime (1 h), and past Zoho's token lifetime.
 PAST_AIS_IDLE = 31 * 60

@@ -5,7 +5,6 @@ Where the reference marks AIS behaviour unverified, the choice here says so."""
 
 import json
 import secrets
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials
+from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials, seeded_tables
 from ml_connector_dagster.sandbox.jde import dataservice, schema
 from ml_connector_dagster.sandbox.jde.dataservice import RequestError, ResultSet
 from ml_connector_dagster.sandbox.jde.orchestrations import OrchestrationError, Orchestrations
@@ -86,16 +85,9 @@ class JdeEmulator(Emulator):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        path = self.state_dir / "jde.sqlite" if self.state_dir else None
-        fresh = path is None or not path.exists()
-        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        size = SeedSize(customers, vendors, start_date, days, dormant)
+        self._db = seeded_tables(self, schema.ddl(), lambda db: seed(db, size, self.seed))
         self._lock = threading.Lock()
-        with self._lock:
-            for statement in schema.ddl():
-                self._db.execute(statement)
-            if fresh:
-                seed(self._db, SeedSize(customers, vendors, start_date, days, dormant), self.seed)
-            self._db.commit()
         self._sessions: dict[str, _Session] = {}
         self._result_sets: dict[str, ResultSet] = {}
         self.tokens_issued = 0

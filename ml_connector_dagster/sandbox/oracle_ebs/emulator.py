@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials
+from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials, seeded_tables
 from ml_connector_dagster.sandbox.oracle_ebs import procedures, schema
 from ml_connector_dagster.sandbox.oracle_ebs.seed import SeedSize, seed
 
@@ -52,16 +52,9 @@ class OracleEbsEmulator(Emulator):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        path = self.state_dir / "oracle_ebs.sqlite" if self.state_dir else None
-        fresh = path is None or not path.exists()
-        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        size = SeedSize(parties, vendors, start_date, days, dormant)
+        self._db = seeded_tables(self, schema.ddl(), lambda db: seed(db, size, self.seed))
         self._lock = threading.Lock()
-        with self._lock:
-            for statement in schema.ddl():
-                self._db.execute(statement)
-            if fresh:
-                seed(self._db, SeedSize(parties, vendors, start_date, days, dormant), self.seed)
-            self._db.commit()
         self._sessions: dict[str, datetime] = {}
         self.sessions_opened = 0
         self.login_attempts = 0  # refused ones too: what EBS counts towards locking the account

@@ -2,7 +2,6 @@
 documents CDHDR/CDPOS, with HTTP Basic auth, `sap-client`, client- and server-driven paging. Records edited through
 the admin surface get change documents, as edits in XK02 / XD02 / ME22N do."""
 
-import sqlite3
 import threading
 from datetime import date
 from urllib.parse import urlencode
@@ -13,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials
+from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials, seeded_tables
 from ml_connector_dagster.sandbox.odata_query import QueryError, parse_filter, parse_orderby, parse_select
 from ml_connector_dagster.sandbox.sap_ecc import gateway, rfc
 from ml_connector_dagster.sandbox.sap_ecc.schema import OBJECT_CLASSES, TABLES, TCODES, Table, ddl
@@ -54,28 +53,24 @@ class SapEccEmulator(Emulator):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        path = self.state_dir / "sap_ecc.sqlite" if self.state_dir else None
-        fresh = path is None or not path.exists()
-        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        self._db = seeded_tables(
+            self,
+            ddl(),
+            lambda db: seed(
+                db,
+                vendors=vendors,
+                customers=customers,
+                orders=orders,
+                start=start_date,
+                days=days,
+                seed_value=self.seed,
+                dormant_vendors=dormant_vendors,
+                dormant_customers=dormant_customers,
+            ),
+        )
         self._lock = threading.Lock()
         self.rfc_host = f"sap-ecc-sandbox-{id(self):x}"
         rfc.register(self.rfc_host, self)
-        with self._lock:
-            for statement in ddl():
-                self._db.execute(statement)
-            if fresh:
-                seed(
-                    self._db,
-                    vendors=vendors,
-                    customers=customers,
-                    orders=orders,
-                    start=start_date,
-                    days=days,
-                    seed_value=self.seed,
-                    dormant_vendors=dormant_vendors,
-                    dormant_customers=dormant_customers,
-                )
-            self._db.commit()
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/sap/opu/odata/sap/{service}/{path:path}", self._odata, methods=["GET"])]
