@@ -16,8 +16,10 @@ install: $(BIN)/ml-connector
 demo: install
 	$(BIN)/ml-connector demo
 
+# Two workers (pytest-xdist): each test builds its own sandbox, ledger and Dagster instance, so tests share nothing
+# but the PostgreSQL server (a database each); two cores run the suite in about half the time.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: install
 	$(BIN)/ruff check .
