@@ -13,7 +13,7 @@ is the record id. Zoho holds the JDE key in the unique fields JDE_Address_Number
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from ml_connector_dagster.mapping.two_way import (
     check_ownership,
     reconcile,
 )
+from ml_connector_dagster.resources.jde import julian
 
 PAIR = "jde__zoho_crm"
 ERP, CRM = "jde", "zoho_crm"
@@ -286,12 +287,8 @@ def _address(entry: AddressBookEntry, as_of: date) -> PostalAddress | None:
 
 def jde_changed_at(rows: Iterable[AddressBook | CustomerMaster | WhosWho], zone: ZoneInfo) -> datetime | None:
     """When JDE last changed a record: the latest UPMJ/UPMT of its rows, in the JDE server's zone."""
-    stamps = [datetime.combine(row.UPMJ, _hhmmss(row.UPMT or 0), zone) for row in rows if row.UPMJ is not None]
+    stamps = [datetime.combine(row.UPMJ, julian.to_time(row.UPMT), zone) for row in rows if row.UPMJ is not None]
     return max(stamps) if stamps else None
-
-
-def _hhmmss(value: int) -> time:
-    return time(value // 10000 % 24, value // 100 % 100 % 60, value % 100 % 60)
 
 
 def account_from_jde(entry: AddressBookEntry, rules: Rules, *, as_of: date) -> dict[str, Any]:

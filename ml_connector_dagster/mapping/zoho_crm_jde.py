@@ -75,7 +75,7 @@ def map_contacts(
     address_numbers: Mapping[str, str],
     rules: Rules,
     *,
-    accounts_left_out: Mapping[str, str] = {},
+    accounts_left_out: Mapping[str, str] | None = None,
 ) -> TwoWayResult:
     """`address_numbers`: Zoho account id → JDE address number of the accounts JDE holds; a contact of an account JDE
     does not hold yet waits for it, unless the rules leave its account in Zoho (`accounts_left_out`: id → why)."""
@@ -90,8 +90,9 @@ def map_contacts(
             )
             continue
         counterpart = jde.found.get(key)
-        if counterpart is None and account_id in accounts_left_out and account_id not in address_numbers:
-            result.excluded.append(Excluded(key, f"its account stays in Zoho: {accounts_left_out[account_id]}"))
+        left_out = (accounts_left_out or {}).get(account_id)
+        if counterpart is None and left_out is not None and account_id not in address_numbers:
+            result.excluded.append(Excluded(key, f"its account stays in Zoho: {left_out}"))
             continue
         if counterpart is not None:
             an8, line = counterpart.key.split(".")
