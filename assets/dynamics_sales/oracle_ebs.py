@@ -6,8 +6,8 @@ from datetime import datetime
 
 import dagster as dg
 import pandas as pd
-from ml_connector_dagster.assets import oracle_ebs
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.oracle_ebs import extracts as oracle_ebs
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 

@@ -15,7 +15,6 @@ END_DATE. An account or contact inactive at the source is only ever an update: o
 created.
 """
 
-from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
@@ -44,6 +43,7 @@ from ml_connector_dagster.mapping.dynamics_sales import (
     units,
     valid_customer_type,
 )
+from ml_connector_dagster.mapping.oracle_ebs import Row, Vendor, VendorSite, group_by, passed, phone, primary_pay_site
 
 PAIR = "oracle_ebs__dynamics_sales"
 DEFAULT_RULES_FILE = Path(__file__).with_name("oracle_ebs_dynamics_sales.yaml")
@@ -88,11 +88,7 @@ def load_pair_rules(path: Path | None = None) -> Rules:
 
 
 # --- source rows (as the service returns them: strings or null) ---------------------------------------------------
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _TcaAddress(_Row):
+class _TcaAddress(Row):
     """The address columns HZ_PARTIES (denormalised identifying address) shares with HZ_LOCATIONS."""
 
     ADDRESS1: str | None = None
@@ -120,7 +116,7 @@ class Party(_TcaAddress):
     PARENT_PARTY_ID: str | None = None
 
 
-class CustAccount(_Row):
+class CustAccount(Row):
     CUST_ACCOUNT_ID: str
     PARTY_ID: str
     ACCOUNT_NUMBER: str | None = None
@@ -136,38 +132,7 @@ class PartySite(_TcaAddress):
     COUNTY: str | None = None
 
 
-class Vendor(_Row):
-    VENDOR_ID: str
-    PARTY_ID: str | None = None
-    SEGMENT1: str | None = None
-    ENABLED_FLAG: str | None = "Y"
-    END_DATE_ACTIVE: str | None = None
-    PARENT_VENDOR_PARTY_ID: str | None = None
-
-    def active_at(self, moment: datetime) -> bool:
-        return self.ENABLED_FLAG != "N" and not _passed(self.END_DATE_ACTIVE, moment)
-
-
-class VendorSite(_Row):
-    VENDOR_SITE_ID: str
-    VENDOR_ID: str
-    ADDRESS_LINE1: str | None = None
-    ADDRESS_LINE2: str | None = None
-    ADDRESS_LINE3: str | None = None
-    ADDRESS_LINE4: str | None = None
-    CITY: str | None = None
-    STATE: str | None = None
-    PROVINCE: str | None = None
-    ZIP: str | None = None
-    COUNTRY: str | None = None
-    PRIMARY_PAY_SITE_FLAG: str | None = None
-    INACTIVE_DATE: str | None = None
-    EMAIL_ADDRESS: str | None = None
-    AREA_CODE: str | None = None
-    PHONE: str | None = None
-
-
-class Contact(_Row):
+class Contact(Row):
     RELATIONSHIP_ID: str
     ORG_PARTY_ID: str
     PERSON_FIRST_NAME: str | None = None
@@ -209,10 +174,10 @@ def map_accounts(
 ) -> MappingResult:
     """One account payload per party that is a customer of a mapped party type or a supplier, active or not.
     Inputs hold the parties' full rows; `as_of` is the end of the window mapped, in the EBS server's time."""
-    accounts_of = _group(cust_accounts, "PARTY_ID")
-    sites_of = _group(sites, "PARTY_ID")
-    vendors_of = _group([v for v in vendors if v.PARTY_ID], "PARTY_ID")
-    vendor_sites_of = _group(vendor_sites, "VENDOR_ID")
+    accounts_of = group_by(cust_accounts, "PARTY_ID")
+    sites_of = group_by(sites, "PARTY_ID")
+    vendors_of = group_by([v for v in vendors if v.PARTY_ID], "PARTY_ID")
+    vendor_sites_of = group_by(vendor_sites, "VENDOR_ID")
     result = MappingResult()
     for party in parties:
         key = account_key(party.PARTY_ID)
@@ -228,7 +193,7 @@ def map_accounts(
             # nothing active: the account keeps the type of what it was
             customer, supplier = accounts, all_vendors
         pay_sites = [
-            s for v in supplier for s in vendor_sites_of.get(v.VENDOR_ID, []) if not _passed(s.INACTIVE_DATE, as_of)
+            s for v in supplier for s in vendor_sites_of.get(v.VENDOR_ID, []) if not passed(s.INACTIVE_DATE, as_of)
         ]
         parent_id = party.PARENT_PARTY_ID or next(
             (v.PARENT_VENDOR_PARTY_ID for v in supplier if v.PARENT_VENDOR_PARTY_ID), None
@@ -241,10 +206,10 @@ def map_accounts(
             "name": name,
             "accountnumber": clean(customer[0].ACCOUNT_NUMBER) if customer else None,
             "customertypecode": _type_code(party, bool(customer), bool(supplier), rules),
-            "telephone1": _phone(
+            "telephone1": phone(
                 party.PRIMARY_PHONE_COUNTRY_CODE, party.PRIMARY_PHONE_AREA_CODE, party.PRIMARY_PHONE_NUMBER
             )
-            or _first_vendor_phone(pay_sites),
+            or _first_vendorphone(pay_sites),
             "emailaddress1": clean(party.EMAIL_ADDRESS)
             or next((clean(s.EMAIL_ADDRESS) for s in pay_sites if clean(s.EMAIL_ADDRESS)), None),
             "websiteurl": clean(party.URL),
@@ -275,7 +240,7 @@ def map_contacts(contacts: list[Contact], rules: Rules, *, key_column: str, as_o
             f"relationship status {contact.STATUS}"
             if contact.STATUS != "A"
             else f"relationship ended {contact.END_DATE}"
-            if _passed(contact.END_DATE, as_of)
+            if passed(contact.END_DATE, as_of)
             else None
         )
         fields = {
@@ -310,11 +275,6 @@ def _never_created(inactive: str | None) -> str | None:
     return inactive and f"inactive in EBS ({inactive}) and never synced: not created inactive"
 
 
-def _passed(moment_text: str | None, moment: datetime) -> bool:
-    """Whether an EBS date (server time; the xsd form's offset is that of the server too) lies before `moment`."""
-    return bool(moment_text) and datetime.fromisoformat(moment_text).replace(tzinfo=None) < moment
-
-
 def _type_code(party: Party, customer: bool, supplier: bool, rules: Rules) -> int:
     if customer and supplier:
         return rules.customer_and_vendor_type_code
@@ -340,7 +300,7 @@ def _billing_address(party: Party, sites: list[PartySite], pay_sites: list[Vendo
             site.COUNTY,
             site.COUNTRY,
         )
-    pay_site = next((s for s in pay_sites if s.PRIMARY_PAY_SITE_FLAG == "Y"), pay_sites[0] if pay_sites else None)
+    pay_site = primary_pay_site(pay_sites)
     if pay_site is not None:
         return _address(
             ADDRESS_BILL_TO,
@@ -386,19 +346,5 @@ def _address(type_code, line1, line2, line3, line4, city, state, postal_code, co
     }
 
 
-def _phone(country: str | None, area: str | None, number: str | None) -> str | None:
-    if not clean(number):
-        return None
-    parts = [f"+{clean(country)}" if clean(country) else None, clean(area), clean(number)]
-    return " ".join(p for p in parts if p)
-
-
-def _first_vendor_phone(pay_sites: list[VendorSite]) -> str | None:
-    return next((_phone(None, s.AREA_CODE, s.PHONE) for s in pay_sites if clean(s.PHONE)), None)
-
-
-def _group(rows: list, attribute: str) -> dict[str, list]:
-    grouped: dict[str, list] = defaultdict(list)
-    for row in rows:
-        grouped[getattr(row, attribute)].append(row)
-    return grouped
+def _first_vendorphone(pay_sites: list[VendorSite]) -> str | None:
+    return next((phone(None, s.AREA_CODE, s.PHONE) for s in pay_sites if clean(s.PHONE)), None)

@@ -1,8 +1,8 @@
 """Oracle EBS → Dynamics 365 Sales: a day of EBS changes per partition, synced daily for the day that ended; at
 go-live, every party and its contacts (the initial load)."""
 
-from ml_connector_dagster.assets import oracle_ebs
 from ml_connector_dagster.assets.dynamics_sales import oracle_ebs as to_dynamics_sales
+from ml_connector_dagster.assets.oracle_ebs import extracts as oracle_ebs
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.pair import Build, Pair, PairDefinitions
 
@@ -11,7 +11,9 @@ def build(b: Build) -> PairDefinitions:
     rules = b.rules(mapping.PAIR, mapping.load_pair_rules)
     return b.polled_daily(
         mapping.PAIR,
-        b.shared("oracle_ebs extracts", lambda: oracle_ebs.extract_assets(b.daily)),
+        oracle_ebs.pick(
+            b.shared("oracle_ebs extracts", lambda: oracle_ebs.extract_assets(b.daily)), *oracle_ebs.PARTY_EXTRACTS
+        ),
         to_dynamics_sales.target_assets(b.daily, rules),
         description="Extract a day of EBS changes and upsert them into Dynamics 365 Sales.",
         masters=to_dynamics_sales.initial_load_objects(rules),

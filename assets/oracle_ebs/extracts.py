@@ -60,9 +60,23 @@ METHODS = (
     ),
     Method("po_vendors", "GET_VENDORS", "VENDOR_ID", "PO_VENDORS (AP_SUPPLIERS)"),
     Method("po_vendor_sites_all", "GET_VENDOR_SITES", "VENDOR_SITE_ID", "PO_VENDOR_SITES_ALL in the operating unit"),
+    Method(
+        "gl_code_combinations",
+        "GET_CODE_COMBINATIONS",
+        "CODE_COMBINATION_ID",
+        "GL_CODE_COMBINATIONS of the ledger's chart of accounts, with the description of each segment value",
+    ),
+    Method(
+        "po_headers_all",
+        "GET_PURCHASE_ORDERS",
+        "PO_HEADER_ID",
+        "PO_HEADERS_ALL in the operating unit, for a change to the header, a line or a distribution",
+    ),
 )
 _BY_TABLE = {method.table: method for method in METHODS}
 SNAPSHOT_TABLES = ("hz_parties", "hz_cust_accounts", "hz_party_sites", "po_vendors", "po_vendor_sites_all")
+SUPPLIER_TABLES = ("po_vendors", "po_vendor_sites_all")
+DISTRIBUTIONS = Table(("PO_DISTRIBUTION_ID",))
 METHOD_TABLES = {method.table: Table((method.key,)) for method in METHODS}
 SNAPSHOT_PARTS = {table: METHOD_TABLES[table] for table in SNAPSHOT_TABLES}
 # Where each pair reading EBS parties keeps them: a parent one of them has never synced is read on demand.
@@ -105,6 +119,26 @@ def read_parties(session, resource, party_ids: Iterable[str], tables: Iterable[s
             rows += session.read_keys(method.method, chunk, **method.params(resource))
         snapshot[table] = rows
     return snapshot
+
+
+def _read_suppliers(read: Read) -> Snapshot:
+    window = column_values(*(read.inputs[table] for table in SUPPLIER_TABLES), column="PARTY_ID")
+    read.metadata["suppliers"] = len(window)
+    return read_parties(read.session, read.resource, window, SUPPLIER_TABLES)
+
+
+def _read_distributions(read: Read) -> list[dict]:
+    return read_distributions(read.session, column_values(read.inputs["po_headers_all"], column="PO_HEADER_ID"))
+
+
+def read_distributions(session, po_header_ids: Iterable[str]) -> list[dict]:
+    """Every distribution (with its line) of these purchase orders, 1,000 purchase orders a call."""
+    ordered = sorted(po_header_ids, key=_numeric_first)
+    rows = []
+    for start in range(0, len(ordered), MAX_KEYS_PER_CALL):
+        chunk = ",".join(ordered[start : start + MAX_KEYS_PER_CALL])
+        rows += session.read_keys("GET_PO_DISTRIBUTIONS", chunk, id_param="P_PO_HEADER_IDS")
+    return rows
 
 
 def snapshot_frames(snapshot: dict[str, list[dict]]) -> dict[str, pd.DataFrame]:
@@ -161,11 +195,47 @@ EXTRACTS = (
         "and the day's contacts refer to (hierarchy parent, contact's organisation) that the ledger has never "
         "synced: parents on demand.",
     ),
+    Extract(
+        SYSTEM,
+        "supplier_snapshots",
+        _read_suppliers,
+        kinds=KINDS,
+        parts={table: METHOD_TABLES[table] for table in SUPPLIER_TABLES},
+        ins={table: dg.AssetKey([SYSTEM, table]) for table in SUPPLIER_TABLES},
+        description="Every supplier touched by the day's supplier or supplier-site windows, re-read whole with all "
+        "its sites (by PARTY_ID): the complete input of the vendor mapping.",
+    ),
+    Extract(
+        SYSTEM,
+        "po_distributions_all",
+        _read_distributions,
+        kinds=KINDS,
+        table=DISTRIBUTIONS,
+        ins={"po_headers_all": dg.AssetKey([SYSTEM, "po_headers_all"])},
+        description="Every distribution of the day's purchase orders, with its line (PO_LINES_ALL) and the segments "
+        "of its charge account: whole purchase orders, whichever part changed.",
+    ),
 )
 
 
-def extract_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    return [extract_asset(extract, partitions_def) for extract in EXTRACTS]
+def extract_assets(partitions_def: dg.PartitionsDefinition) -> dict[str, dg.AssetsDefinition]:
+    """Every EBS extract by name, made once per build: each pair's job takes the ones it reads (pick)."""
+    return {extract.name: extract_asset(extract, partitions_def) for extract in EXTRACTS}
+
+
+def pick(extracts: dict[str, dg.AssetsDefinition], *names: str) -> list[dg.AssetsDefinition]:
+    return [extracts[name] for name in names]
+
+
+# What each pair reads of EBS.
+PARTY_EXTRACTS = (*SNAPSHOT_TABLES[:3], "hz_contacts", *SUPPLIER_TABLES, "party_snapshots")
+PROCORE_EXTRACTS = (
+    *SUPPLIER_TABLES,
+    "supplier_snapshots",
+    "gl_code_combinations",
+    "po_headers_all",
+    "po_distributions_all",
+)
 
 
 def _numeric_first(value: str) -> tuple:

@@ -1,0 +1,123 @@
+"""Procore → Oracle EBS: journal payloads for the day's approved project costs (pure mapping,
+mapping/procore_oracle_ebs.py) and their load (the EBS service's POST_JOURNALS into GL_INTERFACE and Journal Import).
+
+Before mapping, the asset reads what the match needs: from the ledger, the purchase order each commitment was made
+from and the GL combination each cost code was made from (the forward pair's links); from EBS, those purchase orders
+(their currency, and that they exist), those combinations (their segments) and the journals already imported under
+each cost's references, so what is posted is always what EBS lacks.
+"""
+
+from collections.abc import Iterable
+
+import dagster as dg
+import pandas as pd
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.oracle_ebs.extracts import MAX_KEYS_PER_CALL
+from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
+from ml_connector_dagster.resources.oracle_ebs.journals import JournalWriter
+
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.mapping import oracle_ebs_procore as forward
+from ml_connector_dagster.mapping import procore_oracle_ebs as mapping
+from ml_connector_dagster.mapping.common import MappingResult
+from ml_connector_dagster.mapping.oracle_ebs_procore import CodeCombination, Rules
+
+GROUP = "oracle_ebs"
+PAIR = mapping.PAIR
+JOURNALS = LoadTarget(PAIR, mapping.JOURNALS, GROUP, writer=JournalWriter)
+JOURNAL_PAYLOADS = dg.AssetKey([GROUP, "procore_journal_payloads"])
+REFERENCES_PER_CALL = 100
+
+
+def _chunks(values: Iterable[str], size: int) -> Iterable[str]:
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), size):
+        yield ",".join(ordered[start : start + size])
+
+
+def links(ledger: Ledger, target_object: str, costs: list[mapping.Cost], ids_of) -> dict[int, str]:
+    """Procore id → EBS key of the forward pair's records these costs name (`<project>:<id>` target ids)."""
+    wanted = {
+        forward.target_id(cost.project_id, procore_id): procore_id for cost in costs for procore_id in ids_of(cost)
+    }
+    found = ledger.keys_of_targets(forward.PAIR, target_object, wanted)
+    return {wanted[target]: key for target, key in found.items() if not key.startswith("division.")}
+
+
+def journal_payloads(costs: list[mapping.Cost], service, ledger: Ledger, rules: Rules) -> MappingResult:
+    purchase_orders = links(
+        ledger, forward.CONTRACTS, costs, lambda cost: [cost.commitment_id] if cost.commitment_id else []
+    )
+    cost_codes = links(ledger, forward.COST_CODES, costs, lambda cost: [line.cost_code_id for line in cost.lines])
+    currencies = {
+        row["PO_HEADER_ID"]: row["CURRENCY_CODE"]
+        for chunk in _chunks(purchase_orders.values(), MAX_KEYS_PER_CALL)
+        for row in service.read_keys("GET_PURCHASE_ORDERS", chunk, id_param="P_PO_HEADER_IDS")
+    }
+    combinations = {
+        row["CODE_COMBINATION_ID"]: CodeCombination.model_validate(row)
+        for chunk in _chunks(cost_codes.values(), MAX_KEYS_PER_CALL)
+        for row in service.read_keys("GET_CODE_COMBINATIONS", chunk, id_param="P_CCIDS")
+    }
+    posted = posted_journals(service, [cost.key for cost in costs], rules)
+    return mapping.map_journals(
+        costs,
+        rules,
+        purchase_orders=purchase_orders,
+        currencies=currencies,
+        cost_codes=cost_codes,
+        combinations=combinations,
+        posted=posted,
+    )
+
+
+def posted_journals(service, keys: list[str], rules: Rules) -> dict[str, mapping.Posted]:
+    """What EBS holds under each cost's references, imported or still in the interface."""
+    prefixes = [mapping.reference_prefix(key) for key in keys]
+    found = [
+        journal
+        for chunk in _chunks(prefixes, REFERENCES_PER_CALL)
+        for journal in service.read_journals(chunk.split(","))
+    ]
+    return mapping.posted_of(found, keys, rules)
+
+
+def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> TargetAssets:
+    @dg.asset(
+        key=JOURNAL_PAYLOADS,
+        group_name=GROUP,
+        partitions_def=partitions_def,
+        ins={
+            "requisitions": dg.AssetIn(key=["procore", "requisitions"]),
+            "change_orders": dg.AssetIn(key=["procore", "commitment_change_orders"]),
+        },
+        kinds={"python"},
+        code_version="1",
+        description="One balanced GL journal per approved Procore requisition or commitment change order (or its "
+        "adjustment), matched to its EBS purchase order and, through the cost codes, to GL combinations; what cannot "
+        "be matched carries the reason.",
+        required_resource_keys={"ledger"},
+    )
+    def procore_journal_payloads(
+        context: dg.AssetExecutionContext,
+        requisitions: pd.DataFrame,
+        change_orders: pd.DataFrame,
+        oracle_ebs: OracleEbsResource,
+    ) -> dg.Output[MappingResult]:
+        costs = [mapping.requisition_cost(row) for row in requisitions.to_dict("records")] + [
+            mapping.change_order_cost(row) for row in change_orders.to_dict("records")
+        ]
+        result = journal_payloads(costs, oracle_ebs.session(), context.resources.ledger.ledger(), rules)
+        return dg.Output(result, metadata=mapping_metadata(result))
+
+    journals = load_asset(
+        JOURNALS,
+        plural="journals",
+        payloads_key=JOURNAL_PAYLOADS,
+        partitions_def=partitions_def,
+        kinds={"oracle"},
+        name="procore_gl_journals",
+        description="Approved Procore costs posted as GL journals through GL_INTERFACE and Journal Import, each "
+        "under its idempotency reference: EBS never imports a reference twice.",
+    )
+    return TargetAssets([procore_journal_payloads, journals], [JOURNALS])

@@ -1,0 +1,1 @@
+"""Procore as a source (extracts.py) and as a target (one module per source system)."""

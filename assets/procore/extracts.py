@@ -1,0 +1,94 @@
+"""Procore extract assets: the requisitions (subcontractor invoices) and commitment change orders of the rules'
+projects that a day of `updated_at` changed, each with its line items. Webhooks only say which day to run
+(sensors/procore.py); this poll is what reads, so a delivery Procore lost is read by the day's scheduled run.
+Those whose journal is an open dead letter (an unknown purchase order, a cost code without a GL combination) are
+read again by id in every run, so they post once whatever was missing exists."""
+
+from collections.abc import Callable, Iterable, Iterator
+
+import dagster as dg
+from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset
+
+from ml_connector_dagster.mapping import procore_oracle_ebs as journals
+from ml_connector_dagster.mapping.oracle_ebs_procore import Rules
+
+SYSTEM = "procore"
+KINDS = frozenset({"procore"})
+COSTS = Table(("project_id", "id"))
+
+
+def _costs(
+    kind: str,
+    window: Callable[..., Iterable[dict]],
+    by_ids: Callable[..., Iterable[dict]],
+    lines: Callable[..., dict],
+    rules: Rules,
+) -> Callable[[Read], list[dict]]:
+    def read(read: Read) -> list[dict]:
+        waiting: dict[int, list[int]] = {}
+        for letter in read.ledger.open_dead_letters(journals.PAIR, journals.JOURNALS):
+            letter_kind, project, cost_id = journals.parse_key(letter.source_key)
+            if letter_kind == kind:
+                waiting.setdefault(project, []).append(cost_id)
+        rows: list[dict] = []
+        for project in sorted(rules.projects.values()):
+            found = {row["id"]: row for row in window(read.session, project, (read.start, read.end))}
+            again = [cost_id for cost_id in waiting.get(project, []) if cost_id not in found]
+            found.update({row["id"]: row for row in by_ids(read.session, project, again)} if again else {})
+            rows += [{**lines(read.session, project, row), "project_id": project} for row in found.values()]
+        read.metadata["read_again_for_open_dead_letters"] = sum(len(ids) for ids in waiting.values())
+        return rows
+
+    return read
+
+
+def _requisitions(session, project: int, window) -> Iterator[dict]:
+    return session.requisitions(project, updated=window)
+
+
+def _requisitions_by_id(session, project: int, ids: list[int]) -> Iterator[dict]:
+    return session.requisitions(project, ids=ids)
+
+
+def _requisition_lines(session, project: int, row: dict) -> dict:
+    return {**row, "items": list(session.requisition_items(project, row["id"]))}
+
+
+def _change_orders(session, project: int, window) -> Iterator[dict]:
+    return session.change_orders(project, updated=window)
+
+
+def _change_orders_by_id(session, project: int, ids: list[int]) -> Iterator[dict]:
+    return session.change_orders(project, ids=ids)
+
+
+def _change_order_lines(session, project: int, row: dict) -> dict:
+    return row if "line_items" in row else session.change_order(project, row["id"])
+
+
+def extract_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> list[dg.AssetsDefinition]:
+    extracts = (
+        Extract(
+            SYSTEM,
+            "requisitions",
+            _costs("requisition", _requisitions, _requisitions_by_id, _requisition_lines, rules),
+            kinds=KINDS,
+            table=COSTS,
+            overlap=True,
+            uses_ledger=True,
+            description="Requisitions (subcontractor invoices) of the rules' projects that a day of updated_at "
+            "changed, with their line items; with those whose journal waits as a dead letter.",
+        ),
+        Extract(
+            SYSTEM,
+            "commitment_change_orders",
+            _costs("change_order", _change_orders, _change_orders_by_id, _change_order_lines, rules),
+            kinds=KINDS,
+            table=COSTS,
+            overlap=True,
+            uses_ledger=True,
+            description="Commitment change orders of the rules' projects that a day of updated_at changed, with "
+            "their line items; with those whose journal waits as a dead letter.",
+        ),
+    )
+    return [extract_asset(extract, partitions_def) for extract in extracts]

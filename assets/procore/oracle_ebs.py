@@ -1,0 +1,249 @@
+"""Oracle EBS → Procore: vendor, cost code and purchase order contract payloads (pure mapping,
+mapping/oracle_ebs_procore.py) and their loads (Procore's sync actions by origin_id).
+
+Vendors and cost codes load before the contract payloads are made, so a contract names its vendor and its line
+items' cost codes by the Procore ids the ledger just learnt. Before its first sync a project's cost codes are read
+from Procore once, so those a project controller entered before go-live are linked rather than duplicated.
+"""
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import dagster as dg
+import pandas as pd
+from ml_connector_dagster.assets.dynamics_sales.oracle_ebs import as_of
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.oracle_ebs import extracts as oracle_ebs
+from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
+from ml_connector_dagster.resources.procore import ProcoreResource
+
+from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
+from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.mapping import oracle_ebs_procore as mapping
+from ml_connector_dagster.mapping.common import MappingResult
+from ml_connector_dagster.mapping.oracle_ebs import Vendor, VendorSite
+from ml_connector_dagster.mapping.oracle_ebs_procore import CodeCombination, Distribution, Linked, PurchaseOrder, Rules
+from ml_connector_dagster.materialize import frame_models
+
+GROUP = "procore"
+PAIR = mapping.PAIR
+VENDORS = LoadTarget(PAIR, mapping.VENDORS, GROUP)
+COST_CODES = LoadTarget(PAIR, mapping.COST_CODES, GROUP)
+CONTRACTS = LoadTarget(PAIR, mapping.CONTRACTS, GROUP)
+VENDOR_PAYLOADS = dg.AssetKey([GROUP, "oracle_ebs_vendor_payloads"])
+COST_CODE_PAYLOADS = dg.AssetKey([GROUP, "oracle_ebs_cost_code_payloads"])
+CONTRACT_PAYLOADS = dg.AssetKey([GROUP, "oracle_ebs_contract_payloads"])
+
+
+def linked(ledger: Ledger, target_object: str) -> Linked:
+    return Linked({key: target for key, target in ledger.target_ids(PAIR, target_object).items() if target})
+
+
+def vendor_payloads(snapshot: dict[str, pd.DataFrame], rules: Rules, moment: datetime) -> MappingResult:
+    return mapping.map_vendors(
+        frame_models(snapshot["po_vendors"], Vendor),
+        frame_models(snapshot["po_vendor_sites_all"], VendorSite),
+        rules,
+        as_of=moment,
+    )
+
+
+def cost_code_payloads(
+    combinations: Iterable[CodeCombination], procore, ledger: Ledger, rules: Rules, moment: datetime
+) -> MappingResult:
+    combinations = list(combinations)
+    known = linked(ledger, mapping.COST_CODES)
+    projects = {
+        rules.projects[center]
+        for c in combinations
+        if c.CODE_COMBINATION_ID not in known.ids
+        and (center := c.segment(rules.chart_of_accounts.cost_center)) in rules.projects
+    }
+    in_procore = {project: list(procore.cost_codes(project)) for project in sorted(projects)}
+    return mapping.map_cost_codes(combinations, rules, as_of=moment, linked=known, in_procore=in_procore)
+
+
+def contract_payloads(orders: pd.DataFrame, distributions: pd.DataFrame, ledger: Ledger, rules: Rules) -> MappingResult:
+    return mapping.map_purchase_orders(
+        frame_models(orders, PurchaseOrder),
+        frame_models(distributions, Distribution),
+        rules,
+        vendors=linked(ledger, mapping.VENDORS),
+        cost_codes=linked(ledger, mapping.COST_CODES),
+        contracts=linked(ledger, mapping.CONTRACTS),
+    )
+
+
+def _keyset(method: str, after_param: str, key: str):
+    """Every row of a service method in key order, `read.page_size` at a time from after the stored position."""
+
+    def pages(read: SourceRead) -> Iterator[list[dict]]:
+        after = read.after or "0"
+        while True:
+            rows, more = read.session.rows_after(method, after_param, after, read.page_size)
+            if rows:
+                yield rows
+            if not rows or not more:
+                return
+            after = rows[-1][key]
+
+    return pages
+
+
+def initial_load_objects(rules: Rules) -> list[MasterObject]:
+    """Every supplier (walking the parties in PARTY_ID order), every GL combination (by CODE_COMBINATION_ID) and
+    every purchase order (by PO_HEADER_ID), in that order, so a contract finds its vendor and cost codes loaded."""
+
+    def vendor_pages(read: SourceRead) -> Iterator[Page]:
+        for party_ids in oracle_ebs.party_pages(read):
+            snapshot = oracle_ebs.read_parties(read.session, read.resource, party_ids, oracle_ebs.SUPPLIER_TABLES)
+            frames = {table: oracle_ebs.METHOD_TABLES[table].frame(rows) for table, rows in snapshot.items()}
+            yield Page(frames, party_ids[-1], len(frames["po_vendors"]))
+
+    def combination_pages(read: SourceRead) -> Iterator[Page]:
+        for rows in _keyset("GET_CODE_COMBINATIONS", "P_AFTER_CCID", "CODE_COMBINATION_ID")(read):
+            yield Page(rows, rows[-1]["CODE_COMBINATION_ID"], len(rows))
+
+    def order_pages(read: SourceRead) -> Iterator[Page]:
+        for rows in _keyset("GET_PURCHASE_ORDERS", "P_AFTER_PO_HEADER_ID", "PO_HEADER_ID")(read):
+            distributions = oracle_ebs.read_distributions(read.session, [row["PO_HEADER_ID"] for row in rows])
+            frames = (pd.DataFrame(rows, dtype=object), oracle_ebs.DISTRIBUTIONS.frame(distributions))
+            yield Page(frames, rows[-1]["PO_HEADER_ID"], len(rows))
+
+    return [
+        MasterObject(
+            "vendors",
+            VENDORS,
+            vendor_pages,
+            lambda snapshot, given: vendor_payloads(snapshot, rules, as_of(given.source)),
+            "Every EBS supplier of a mapped type as a Procore company vendor, whatever its change stamp.",
+        ),
+        MasterObject(
+            "cost_codes",
+            COST_CODES,
+            combination_pages,
+            lambda rows, given: cost_code_payloads(
+                (CodeCombination.model_validate(row) for row in rows),
+                given.target.session(),
+                given.ledger,
+                rules,
+                as_of(given.source),
+            ),
+            "Every job-cost GL combination of the rules' projects as a Procore cost code under its division, linked "
+            "to a cost code entered in Procore before go-live by code or name.",
+        ),
+        MasterObject(
+            "purchase_order_contracts",
+            CONTRACTS,
+            order_pages,
+            lambda frames, given: contract_payloads(*frames, given.ledger, rules),
+            "Every EBS purchase order of a mapped type as a Procore purchase order contract with its line items.",
+        ),
+    ]
+
+
+def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> TargetAssets:
+    @dg.asset(
+        key=VENDOR_PAYLOADS,
+        group_name=GROUP,
+        partitions_def=partitions_def,
+        ins={"snapshot": dg.AssetIn(key=["oracle_ebs", "supplier_snapshots"])},
+        kinds={"python"},
+        code_version="1",
+        description="Procore company vendor payloads for the suppliers that changed that day, addressed at their "
+        "primary pay site, active or not as of the EBS server's time; invalid ones carry the reason.",
+    )
+    def oracle_ebs_vendor_payloads(
+        snapshot: dict[str, pd.DataFrame], oracle_ebs: OracleEbsResource
+    ) -> dg.Output[MappingResult]:
+        result = vendor_payloads(snapshot, rules, as_of(oracle_ebs))
+        return dg.Output(result, metadata=mapping_metadata(result))
+
+    vendors = load_asset(
+        VENDORS,
+        plural="vendors",
+        payloads_key=VENDOR_PAYLOADS,
+        partitions_def=partitions_def,
+        kinds={"procore"},
+        description="EBS suppliers as Procore company vendors (vendors/sync by origin_id = VENDOR_ID).",
+    )
+
+    @dg.asset(
+        key=COST_CODE_PAYLOADS,
+        group_name=GROUP,
+        partitions_def=partitions_def,
+        ins={"combinations": dg.AssetIn(key=["oracle_ebs", "gl_code_combinations"])},
+        kinds={"python"},
+        code_version="1",
+        description="Procore cost code payloads for the job-cost GL combinations that changed that day, with "
+        "their divisions, in the project of their cost centre; cost codes entered in Procore before the first "
+        "sync are linked by code or name.",
+        required_resource_keys={"ledger"},
+    )
+    def oracle_ebs_cost_code_payloads(
+        context: dg.AssetExecutionContext,
+        combinations: pd.DataFrame,
+        procore: ProcoreResource,
+        oracle_ebs: OracleEbsResource,
+    ) -> dg.Output[MappingResult]:
+        result = cost_code_payloads(
+            frame_models(combinations, CodeCombination),
+            procore.session(),
+            context.resources.ledger.ledger(),
+            rules,
+            as_of(oracle_ebs),
+        )
+        return dg.Output(result, metadata=mapping_metadata(result))
+
+    cost_codes = load_asset(
+        COST_CODES,
+        plural="cost_codes",
+        payloads_key=COST_CODE_PAYLOADS,
+        partitions_def=partitions_def,
+        kinds={"procore"},
+        description="Job-cost GL combinations as Procore cost codes under their divisions (cost_codes/sync by "
+        "origin_id = CODE_COMBINATION_ID), divisions first.",
+    )
+
+    @dg.asset(
+        key=CONTRACT_PAYLOADS,
+        group_name=GROUP,
+        partitions_def=partitions_def,
+        ins={
+            "orders": dg.AssetIn(key=["oracle_ebs", "po_headers_all"]),
+            "distributions": dg.AssetIn(key=["oracle_ebs", "po_distributions_all"]),
+        },
+        deps=[vendors.key, cost_codes.key],
+        kinds={"python"},
+        code_version="1",
+        description="Procore purchase order contract payloads with their line items (one per distribution, on "
+        "its charge account's cost code), in the project the rules give each purchase order.",
+        required_resource_keys={"ledger"},
+    )
+    def oracle_ebs_contract_payloads(
+        context: dg.AssetExecutionContext, orders: pd.DataFrame, distributions: pd.DataFrame
+    ) -> dg.Output[MappingResult]:
+        result = contract_payloads(orders, distributions, context.resources.ledger.ledger(), rules)
+        return dg.Output(result, metadata=mapping_metadata(result))
+
+    contracts = load_asset(
+        CONTRACTS,
+        plural="purchase_order_contracts",
+        payloads_key=CONTRACT_PAYLOADS,
+        partitions_def=partitions_def,
+        kinds={"procore"},
+        description="EBS purchase orders as Procore purchase order contracts (purchase_order_contracts/sync by "
+        "origin_id = PO_HEADER_ID, then each contract's line items/sync); a contract the rule moves is voided in "
+        "its old project.",
+    )
+    return TargetAssets(
+        [
+            oracle_ebs_vendor_payloads,
+            vendors,
+            oracle_ebs_cost_code_payloads,
+            cost_codes,
+            oracle_ebs_contract_payloads,
+            contracts,
+        ],
+        [VENDORS, COST_CODES, CONTRACTS],
+    )
