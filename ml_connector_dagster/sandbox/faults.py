@@ -117,7 +117,7 @@ logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 FaultRenderer = Callable[[int, int | None], Response]
 
 
-async def _drop(send: Send) -> None:
+async def drop_connection(send: Send) -> None:
     """Starts a response and cuts it short: the server closes the socket, the client sees a broken connection."""
     await send(
         {
@@ -194,12 +194,12 @@ class FaultMiddleware:
             await _reset(send)
             return
         if plan.drop_after_processing:
-            await _drop(send)
+            await drop_connection(send)
         if plan.status is None:
             await self.app(scope, receive, send)
             return
         if plan.status == DROP:
-            await _drop(send)
+            await drop_connection(send)
         response = self.render(plan.status, plan.retry_after)
         if plan.retry_after is not None:
             response.headers["Retry-After"] = str(plan.retry_after)

@@ -38,6 +38,15 @@ class OracleEbsResource(SystemResource):
     )
     responsibility: str = Field(default="RECEIVABLES_MANAGER", description="responsibility key sent in the RESTHeader")
     resp_application: str = Field(default="AR", description="application short name of the responsibility")
+    journal_responsibility: str = Field(
+        default="GENERAL_LEDGER_SUPER_USER",
+        description="General Ledger responsibility key sent in the RESTHeader of the journal methods (its data "
+        "access set must give read and write access to ledger_id)",
+    )
+    journal_resp_application: str = Field(
+        default="SQLGL", description="application short name of journal_responsibility"
+    )
+    ledger_id: int = Field(default=2041, ge=1, description="GL ledger (GL_LEDGERS.LEDGER_ID) journals are posted to")
     security_group: str = Field(default="STANDARD", description="security group key sent in the RESTHeader")
     nls_language: str = Field(default="AMERICAN", description="session language sent in the RESTHeader")
     org_id: str | None = Field(
@@ -106,6 +115,17 @@ class OracleEbsResource(SystemResource):
             header["Org_Id"] = self.org_id
         return header
 
+    def journal_header(self) -> dict[str, str]:
+        """The application context of the journal methods: General Ledger's responsibility, and no Org_Id (a ledger
+        is not striped by operating unit, and an Org_Id outside the GL responsibility's security profile would
+        fail the call)."""
+        return {
+            "Responsibility": self.journal_responsibility,
+            "RespApplication": self.journal_resp_application,
+            "SecurityGroup": self.security_group,
+            "NLSLanguage": self.nls_language,
+        }
+
     @classmethod
     def sandbox(cls, urls: dict[str, str], **overrides) -> "OracleEbsResource":
         return cls(
@@ -140,6 +160,8 @@ class OracleEbsResource(SystemResource):
             counter=counter,
             page_size=self.page_size,
             server_timezone=ZoneInfo(self.server_timezone),
+            journal_header=self.journal_header(),
+            ledger_id=self.ledger_id,
         )
 
     def check(self, service: EbsService) -> str:

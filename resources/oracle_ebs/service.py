@@ -1,8 +1,8 @@
-"""Calls to the connector's EBS read service (`XXMLC_SYNC_PKG`, see docs/contributors/oracle_ebs_service_contract.md):
+"""Calls to the connector's EBS service (`XXMLC_SYNC_PKG`, see docs/contributors/oracle_ebs_service_contract.md):
 the ISG request envelope with the application context, offset/limit paging, and ISG faults or PL/SQL return
-statuses turned into clear errors."""
+statuses turned into clear errors. The journal methods run under the General Ledger responsibility."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 
@@ -11,6 +11,8 @@ from ml_connector_dagster.resources.oracle_ebs.errors import ERRORS, fault_of, r
 
 from ml_connector_dagster.http import ApiError, CallCounter, vendor_error
 from ml_connector_dagster.paging import OffsetPaginator, PageRequest, paginate
+
+MAX_JOURNALS = 100  # journals per POST_JOURNALS call, and references per GET_JOURNALS call
 
 
 class EbsService:
@@ -23,11 +25,15 @@ class EbsService:
         counter: CallCounter,
         page_size: int,
         server_timezone: tzinfo,
+        journal_header: dict[str, str] | None = None,
+        ledger_id: int | None = None,
     ):
         self.http = http
         self.server_timezone = server_timezone
         self.alias = alias
         self.rest_header = rest_header
+        self.journal_header = journal_header if journal_header is not None else rest_header
+        self.ledger_id = ledger_id
         self.counter = counter
         self.page_size = page_size
         self._server_now: datetime | None = None
@@ -39,16 +45,48 @@ class EbsService:
             {"P_LAST_UPDATE_FROM": self._server_time(start), "P_LAST_UPDATE_TO": self._server_time(end), **params},
         )
 
-    def read_keys(self, method: str, party_ids: str, **params: str) -> list[dict]:
-        """The rows of the given parties (comma-separated PARTY_IDs, at most 1,000), whatever their change stamp."""
-        return list(self._pages(method, {"P_PARTY_IDS": party_ids, **params}))
+    def read_keys(self, method: str, ids: str, *, ids_param: str = "P_PARTY_IDS", **params: str) -> list[dict]:
+        """The rows of the given ids (comma-separated, at most 1,000), whatever their change stamp: PARTY_IDs, or
+        what `ids_param` names (P_CCIDS of GET_CODE_COMBINATIONS, P_PO_HEADER_IDS of the purchase order methods)."""
+        return list(self._pages(method, {ids_param: ids, **params}))
+
+    def rows_after(
+        self, method: str, after_param: str, after: str, limit: int, **params: str
+    ) -> tuple[list[dict], bool]:
+        """One page of rows in id order after `after` ("0": from the first), and whether more follow: the keyset of
+        an initial load (P_AFTER_PARTY_ID of GET_PARTIES, P_AFTER_CCID of GET_CODE_COMBINATIONS)."""
+        output = self.call(method, {after_param: after, "P_OFFSET": "0", "P_LIMIT": str(limit), **params})
+        return _items(output.get("X_ROWS"), "X_ROWS_ITEM"), output.get("X_HAS_MORE") == "Y"
 
     def parties_after(self, party_id: str, limit: int, **params: str) -> tuple[list[dict], bool]:
-        """One page of parties in PARTY_ID order after `party_id` ("0": from the first), and whether more follow."""
+        return self.rows_after("GET_PARTIES", "P_AFTER_PARTY_ID", party_id, limit, **params)
+
+    def read_journals(self, references: Iterable[str]) -> dict[str, dict]:
+        """The journals posted under these references, by reference: imported ones (STATUS POSTED or UNPOSTED, with
+        their JE_HEADER_ID), and those still in GL_INTERFACE (STATUS NEW while Journal Import has not run, or the
+        error code it or the package refused them with, see `refused`). LINES is a list."""
+        wanted = list(dict.fromkeys(references))
+        found: dict[str, dict] = {}
+        for start in range(0, len(wanted), MAX_JOURNALS):
+            params = {"P_REFERENCES": ",".join(wanted[start : start + MAX_JOURNALS]), **self._ledger()}
+            for row in self._pages("GET_JOURNALS", params, self.journal_header):
+                found[row["REFERENCE"]] = {**row, "LINES": _items(row.get("LINES"), "LINES_ITEM")}
+        return found
+
+    def post_journals(self, journals: list[dict]) -> list[dict]:
+        """Posts at most 100 journals (P_JOURNALS items, see the contract) in one call; returns the X_RESULTS items:
+        REFERENCE, STATUS S (imported), D (posted before: nothing done) or E (refused, with ERROR_CODE and MESSAGE),
+        JE_HEADER_ID. Posting again is safe: a journal is never imported twice under one reference, so the call is
+        not marked http.NOT_IDEMPOTENT and the http layer sends it again when its answer is lost."""
+        if not 1 <= len(journals) <= MAX_JOURNALS:
+            raise ValueError(f"POST_JOURNALS takes 1 to {MAX_JOURNALS} journals a call, not {len(journals)}")
         output = self.call(
-            "GET_PARTIES", {"P_AFTER_PARTY_ID": party_id, "P_OFFSET": "0", "P_LIMIT": str(limit), **params}
+            "POST_JOURNALS", {**self._ledger(), "P_JOURNALS": {"P_JOURNALS_ITEM": journals}}, self.journal_header
         )
-        return _items(output.get("X_ROWS"), "X_ROWS_ITEM"), output.get("X_HAS_MORE") == "Y"
+        return _items(output.get("X_RESULTS"), "X_RESULTS_ITEM")
+
+    def _ledger(self) -> dict[str, str]:
+        return {"P_LEDGER_ID": str(self.ledger_id)} if self.ledger_id is not None else {}
 
     def now(self) -> datetime:
         """The EBS server's time, from the `Date` header of its latest answer (RFC 9110 §6.6.1: an origin server with
@@ -60,7 +98,7 @@ class EbsService:
         # A gateway that drops Date leaves this machine's clock: a guess that it is set right.
         return self._server_now or datetime.now(UTC)
 
-    def _pages(self, method: str, params: dict[str, str]) -> Iterator[dict]:
+    def _pages(self, method: str, params: dict[str, str], header: dict[str, str] | None = None) -> Iterator[dict]:
         pages = OffsetPaginator(
             self.page_size,
             offset_param="P_OFFSET",
@@ -68,7 +106,7 @@ class EbsService:
             more=lambda output: output.get("X_HAS_MORE") == "Y",
         )
         yield from paginate(
-            lambda page: self.call(page.url, page.params),
+            lambda page: self.call(page.url, page.params, header),
             PageRequest(method, params),
             pages,
             lambda output: _items(output.get("X_ROWS"), "X_ROWS_ITEM"),
@@ -78,8 +116,9 @@ class EbsService:
         """EBS DATE columns hold the database server's local time without a zone."""
         return value.astimezone(self.server_timezone).strftime("%Y-%m-%dT%H:%M:%S")
 
-    def call(self, method: str, parameters: dict[str, str]) -> dict:
-        body = {f"{method}_Input": {"RESTHeader": self.rest_header, "InputParameters": parameters}}
+    def call(self, method: str, parameters: dict[str, object], header: dict[str, str] | None = None) -> dict:
+        """One call of a method with the RESTHeader given (default: the read responsibility's)."""
+        body = {f"{method}_Input": {"RESTHeader": header or self.rest_header, "InputParameters": parameters}}
         response = self.http.post(
             f"webservices/rest/{self.alias}/{method.lower()}/", json=body, headers={"Accept": "application/json"}
         )
@@ -93,6 +132,12 @@ class EbsService:
             raise ApiError("oracle_ebs", f"{method}: response has no OutputParameters", status=response.status_code)
         raise_for_return_status(method, output)
         return output
+
+
+def refused(journal: dict) -> bool:
+    """Whether a GET_JOURNALS row is a journal Journal Import or the package refused: its STATUS is the error code,
+    and every such code starts with E."""
+    return str(journal.get("STATUS") or "").startswith("E")
 
 
 def _items(table: dict | list | None, item_key: str) -> list[dict]:

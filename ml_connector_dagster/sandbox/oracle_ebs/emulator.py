@@ -1,9 +1,11 @@
-"""Oracle EBS R12.2 Integrated SOA Gateway emulator serving the connector's read service (XXMLC_SYNC_PKG).
+"""Oracle EBS R12.2 Integrated SOA Gateway emulator serving the connector's service (XXMLC_SYNC_PKG): its read
+methods, and POST_JOURNALS, which imports GL journals through Journal Import.
 
 ISG's behaviour follows erp_sources.md §1: the login service answers the session token and the name of the cookie to
 send it in; calls authenticate with that cookie or with HTTP Basic; the RESTHeader carries the application context
-(Org_Id scopes the operating-unit-striped rows); OUT parameters come back as strings in `OutputParameters`; faults
-as `ISGServiceFault`. Where the reference marks ISG behaviour as unverified, the choice here says so.
+(Org_Id scopes the operating-unit-striped rows; the responsibility decides whether journals may be written); OUT
+parameters come back as strings in `OutputParameters`; faults as `ISGServiceFault`. Where the reference marks ISG
+behaviour as unverified, the choice here says so.
 """
 
 import json
@@ -19,10 +21,15 @@ from starlette.routing import BaseRoute, Route
 
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials, seeded_tables
-from ml_connector_dagster.sandbox.oracle_ebs import procedures, schema
+from ml_connector_dagster.sandbox.faults import drop_connection
+from ml_connector_dagster.sandbox.oracle_ebs import journals, procedures, schema, seed_purchasing
+from ml_connector_dagster.sandbox.oracle_ebs.journals import CLOSING_STATUSES, OPEN_STATUSES
 from ml_connector_dagster.sandbox.oracle_ebs.seed import SeedSize, seed
+from ml_connector_dagster.sandbox.oracle_ebs.seed_ledger import new_combination
 
 FAULT_NAMESPACE = "http://xmlns.oracle.com/isg/servicefault"
+METHODS = frozenset({*procedures.PROCEDURES, *journals.METHODS})
+INTEGRATION_USER_ID = 1318  # FND_USER.USER_ID of MLC_SYNC: the who-columns of what it writes
 
 
 class OracleEbsSettings(EmulatorSettings):
@@ -34,6 +41,17 @@ class OracleEbsSettings(EmulatorSettings):
     session_cookie_name: str = Field(default="EBSDB", description="unverified: reportedly the database SID")
     session_ttl_seconds: int = Field(default=1800, ge=1, description="ICX: Session Timeout (idle)")
     ebs_version: str = "12.2.10"
+    journal_responsibilities: dict[str, str] = Field(
+        default={"GENERAL_LEDGER_SUPER_USER": "SQLGL"},
+        description="General Ledger responsibilities (key: application) POST_JOURNALS runs under; any other "
+        "answers X_RETURN_STATUS E",
+    )
+    lose_answer_after_commit: int = Field(
+        default=0,
+        ge=0,
+        description="POST_JOURNALS calls (true: one) whose journals are committed and whose answer is then lost: "
+        "the connection drops instead, as when the network fails between the ledger write and the reply",
+    )
 
 
 class OracleEbsEmulator(Emulator):
@@ -54,6 +72,7 @@ class OracleEbsEmulator(Emulator):
         super().__init__(**kwargs)
         size = SeedSize(parties, vendors, start_date, days, dormant)
         self._db = seeded_tables(self, schema.ddl(), lambda db: seed(db, size, self.seed))
+        seed_purchasing.seed_if_new(self._db, start_date, days, self.seed)
         self._lock = threading.Lock()
         self._sessions: dict[str, datetime] = {}
         self.sessions_opened = 0
@@ -70,6 +89,7 @@ class OracleEbsEmulator(Emulator):
     def admin_routes(self) -> list[BaseRoute]:
         return [
             Route("/tables/{table}", self._admin_rows, methods=["GET"]),
+            Route("/tables/{table}", self._admin_insert, methods=["POST"]),
             Route("/tables/{table}/{pk}", self._admin_update, methods=["PATCH"]),
         ]
 
@@ -148,7 +168,7 @@ class OracleEbsEmulator(Emulator):
                 alias,
                 method,
             )
-        if method not in procedures.PROCEDURES:
+        if method not in METHODS:
             return _fault(
                 404,
                 "ISG_INVALID_FUNCTION",
@@ -192,21 +212,53 @@ class OracleEbsEmulator(Emulator):
             "@xmlns": f"http://xmlns.oracle.com/apps/ar/rest/{alias}/{method.lower()}/",
             "@xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
         }
+        if method == "POST_JOURNALS":
+            return self._post_journals(header, params, output)
         try:
             if org_id is not None and not str(org_id).isdigit():
                 raise procedures.InputError(f"Org_Id {org_id!r} is not an operating unit id")
             with self._lock:
-                page = procedures.run(
-                    self._db, method, params, org_id=str(org_id) if org_id else None, now=self.clock.now()
-                )
+                if method == "GET_JOURNALS":
+                    page = journals.read(self._db, params)
+                else:
+                    page = procedures.run(
+                        self._db, method, params, org_id=str(org_id) if org_id else None, now=self.clock.now()
+                    )
         except procedures.InputError as error:
-            output.update(X_ROWS=None, X_HAS_MORE="N", X_RETURN_STATUS="E", X_MSG_COUNT="1", X_MSG_DATA=str(error))
+            output.update(X_ROWS=None, X_HAS_MORE="N", **_refused(error))
             return JSONResponse({"OutputParameters": output})
         # Unverified how ISG renders a one-row table; a bare object is the harder case for clients, so it is used.
-        items = page.rows[0] if len(page.rows) == 1 else page.rows
         output.update(
-            X_ROWS={"X_ROWS_ITEM": items} if page.rows else None,
+            X_ROWS=journals.one_or_many(page.rows, "X_ROWS_ITEM"),
             X_HAS_MORE="Y" if page.has_more else "N",
+            X_RETURN_STATUS="S",
+            X_MSG_COUNT="0",
+            X_MSG_DATA=None,
+        )
+        return JSONResponse({"OutputParameters": output})
+
+    def _post_journals(self, header: dict, params: dict, output: dict) -> Response:
+        """The package's one write. ISG initialises the session with the RESTHeader's responsibility, and the
+        package refuses the call under one that is not General Ledger's."""
+        responsibility, application = header.get("Responsibility"), header.get("RespApplication")
+        try:
+            if self.settings.journal_responsibilities.get(str(responsibility)) != application:
+                raise procedures.InputError(
+                    "POST_JOURNALS needs a General Ledger responsibility "
+                    f"({', '.join(f'{k} ({v})' for k, v in self.settings.journal_responsibilities.items())}); "
+                    f"the RESTHeader named {responsibility or 'none'} ({application or 'no application'})"
+                )
+            with self._lock:
+                results = journals.post(self._db, params, now=self.clock.now(), user_id=INTEGRATION_USER_ID)
+        except procedures.InputError as error:
+            output.update(X_RESULTS=None, **_refused(error))
+            return JSONResponse({"OutputParameters": output})
+        lose = self.settings.lose_answer_after_commit
+        if lose:
+            self.settings = self.settings.model_copy(update={"lose_answer_after_commit": lose - 1})
+            return _LostAnswer()
+        output.update(
+            X_RESULTS=journals.one_or_many(results, "X_RESULTS_ITEM"),
             X_RETURN_STATUS="S",
             X_MSG_COUNT="0",
             X_MSG_DATA=None,
@@ -227,13 +279,13 @@ class OracleEbsEmulator(Emulator):
     def update_row(self, table: str, pk: str, changes: dict) -> dict:
         """Edits one row (both rows of a relationship) as a user would in EBS: the change stamp becomes now."""
         name = _table(table)
-        key = schema.primary_key(name)
+        key = _key(name)
         for column in changes:
             _column(self._db, name, column)
             if column == key:
                 raise ValueError(f"{key} is the primary key of {name} and cannot change")
         columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({name})")}
-        values = dict(changes, LAST_UPDATE_DATE=self.clock.now().strftime("%Y-%m-%d %H:%M:%S"))
+        values = dict(changes, LAST_UPDATE_DATE=self._now())
         assignments = [f"{column} = :{column}" for column in values]
         if "OBJECT_VERSION_NUMBER" in columns and "OBJECT_VERSION_NUMBER" not in changes:
             assignments.append("OBJECT_VERSION_NUMBER = COALESCE(OBJECT_VERSION_NUMBER, 0) + 1")
@@ -246,11 +298,53 @@ class OracleEbsEmulator(Emulator):
             raise LookupError(f"no {name} row with {key} = {pk}")
         return self.rows(name, **{key: int(pk) if str(pk).isdigit() else pk})[0]
 
+    def insert_row(self, table: str, values: dict) -> dict:
+        """Creates one row as a user would in EBS's forms: the next id when none is given, created and changed now.
+        Tables without a key of their own (GL_DAILY_RATES) take the row as given.
+        A code combination gets what the chart gives a new one (enabled, detail posting allowed, its account type),
+        as an administrator creates it in GL."""
+        name = _table(table)
+        key = schema.primary_key(name)
+        for column in values:
+            _column(self._db, name, column)
+        columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({name})")}
+        row = new_combination(dict(values)) if name == "GL_CODE_COMBINATIONS" else dict(values)
+        row.update({stamp: self._now() for stamp in ("CREATION_DATE", "LAST_UPDATE_DATE") if stamp in columns})
+        row.update({column: values[column] for column in ("CREATION_DATE", "LAST_UPDATE_DATE") if column in values})
+        with self._lock:
+            if key is not None and key.endswith("_ID") and key not in row:
+                row[key] = self._db.execute(f"SELECT COALESCE(MAX({key}), 0) + 1 FROM {name}").fetchone()[0]
+            self._db.execute(
+                f"INSERT INTO {name} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
+            )
+            self._db.commit()
+        return self.rows(name, **{key: row[key]})[0] if key is not None else row
+
+    def set_period_status(self, period_name: str, closing_status: str) -> dict:
+        """Opens or closes a General Ledger period of the ledger, as Open and Close Periods does: O open, F
+        future-entry, C closed, P permanently closed, N never opened."""
+        if closing_status not in {**OPEN_STATUSES, **CLOSING_STATUSES}:
+            raise ValueError(f"CLOSING_STATUS {closing_status!r} is none of O, F, C, P, N, W")
+        return self.update_row("GL_PERIOD_STATUSES", period_name, {"CLOSING_STATUS": closing_status})
+
+    def _now(self) -> str:
+        return self.clock.now().strftime("%Y-%m-%d %H:%M:%S")
+
     async def _admin_rows(self, request: Request) -> Response:
         try:
             return JSONResponse({"rows": self.rows(request.path_params["table"], **dict(request.query_params))})
         except ValueError as error:
             return JSONResponse({"detail": str(error)}, status_code=404)
+
+    async def _admin_insert(self, request: Request) -> Response:
+        try:
+            values = await request.json()
+            if not isinstance(values, dict) or not values:
+                raise ValueError("send a JSON object of column: value")
+            row = self.insert_row(request.path_params["table"], values)
+        except (ValueError, sqlite3.IntegrityError) as error:
+            return JSONResponse({"detail": str(error)}, status_code=422)
+        return JSONResponse(row, status_code=201)
 
     async def _admin_update(self, request: Request) -> Response:
         try:
@@ -273,6 +367,13 @@ def _table(table: str) -> str:
     return name
 
 
+def _key(table: str) -> str:
+    key = schema.primary_key(table)
+    if key is None:
+        raise ValueError(f"{table} rows are not edited one by one in the sandbox")
+    return key
+
+
 def _column(db: sqlite3.Connection, table: str, column: str) -> None:
     if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
         raise ValueError(f"{table} has no column {column!r}")
@@ -283,6 +384,20 @@ def _envelope(body: dict) -> tuple[dict, dict]:
     if "InputParameters" not in body and "RESTHeader" not in body and len(body) == 1:
         body = next(iter(body.values()))
     return body.get("RESTHeader") or {}, body.get("InputParameters") or {}
+
+
+def _refused(error: procedures.InputError) -> dict:
+    return {"X_RETURN_STATUS": "E", "X_MSG_COUNT": "1", "X_MSG_DATA": str(error)}
+
+
+class _LostAnswer(Response):
+    """The answer of a call whose work is committed, cut short: the client sees the connection drop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def __call__(self, scope, receive, send) -> None:
+        await drop_connection(send)
 
 
 def _unauthorized() -> Response:
