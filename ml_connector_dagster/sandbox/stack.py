@@ -10,6 +10,7 @@ from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
 from ml_connector_dagster.sandbox.entra import EntraEmulator
 from ml_connector_dagster.sandbox.jde import JdeEmulator
 from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
+from ml_connector_dagster.sandbox.procore import ProcoreEmulator
 from ml_connector_dagster.sandbox.salesforce import SalesforceEmulator
 from ml_connector_dagster.sandbox.sap_ecc import SapEccEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
@@ -91,5 +92,6 @@ def build_sandbox(
         DynamicsFoEmulator(clock=clock, state_dir=state_dir, seed=seed, signer=signer, customers=size.fo_customers),
         SalesforceEmulator(clock=clock, state_dir=state_dir, seed=seed),
         ZohoCrmEmulator(clock=clock, state_dir=state_dir, seed=seed),
+        ProcoreEmulator(clock=clock, state_dir=state_dir, seed=seed),
     ]
     return SandboxServer(emulators, ports=ports)
