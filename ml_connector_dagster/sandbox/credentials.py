@@ -24,6 +24,10 @@ class SandboxCredentials:
     jde_password: str = "sandbox-jde-password"
     jde_environment: str = "JDV920"
     jde_role: str = "*ALL"
+    procore_client_id: str = "sandbox-procore-client"
+    procore_client_secret: str = "sandbox-procore-secret"
+    procore_company_id: int = 4262
+    procore_webhook_key: str = "sandbox-procore-webhook-key"
 
 
 SANDBOX = SandboxCredentials()
