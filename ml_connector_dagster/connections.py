@@ -9,6 +9,7 @@ from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 from ml_connector_dagster.resources.jde import JdeResource
 from ml_connector_dagster.resources.ledger import LedgerResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
+from ml_connector_dagster.resources.procore import ProcoreResource
 from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.sap_ecc import SapEccResource
 from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
@@ -33,6 +34,7 @@ SYSTEM_RESOURCES: tuple[type[SystemResource], ...] = (
     DynamicsSalesResource,
     SalesforceResource,
     ZohoCrmResource,
+    ProcoreResource,
 )
 
 

@@ -4,12 +4,15 @@ auth, retry or transport: those stay in the resource's client and http.py's tran
 
 What each vendor sends back to say "there is more" (../shared/reference/): an offset and a limit (EBS's read
 service, SAP Gateway's $skip/$top), a link to follow verbatim (OData v4's `@odata.nextLink`, Salesforce's
-`nextRecordsUrl`, JDE AIS's `links` of rel `next`), or a token to send back as a parameter (Zoho CRM's `page_token`).
+`nextRecordsUrl`, JDE AIS's `links` of rel `next`, Procore's `Link` header), or a token to send back as a parameter
+(Zoho CRM's `page_token`).
 """
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+import httpx
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,7 @@ class PageRequest:
     """One call of a paged read: where, and with which query (or service) parameters; None sends none."""
 
     url: str
-    params: Mapping[str, str] | None = None
+    params: Mapping[str, str | list[str]] | None = None  # a list repeats the parameter (Procore's `filters[id][]`)
 
 
 class Paginator(Protocol):
@@ -38,8 +41,8 @@ class Paginator(Protocol):
 def paginate(
     fetch: Callable[[PageRequest], Any], request: PageRequest, paginator: Paginator, items: Callable[[Any], list]
 ) -> Iterator:
-    """Every item of every page, page by page: `fetch` makes one call and returns the answer's body, `items` picks
-    that page's items out of it."""
+    """Every item of every page, page by page: `fetch` makes one call and returns the answer's body (or the whole
+    response, where the headers say where the next page is), `items` picks that page's items out of it."""
     request = paginator.init_request(request)
     while True:
         body = fetch(request)
@@ -158,6 +161,23 @@ class LinkRelPaginator(BasePaginator):
         links = body.get("links") or [] if isinstance(body, dict) else []
         self.next_url = next((link.get("href") for link in links if link.get("rel") == self.rel), None)
         self.has_next = bool(self.next_url) and (self.more is None or self.more(body))
+
+    def update_request(self, request: PageRequest) -> PageRequest:
+        return PageRequest(self.next_url)
+
+
+class HeaderLinkPaginator(BasePaginator):
+    """RFC 8288 `Link` response header (dlt's HeaderLinkPaginator): the link of relation `rel` is the next call's
+    whole URL, query included; no such link is the last page (Procore). `fetch` returns the httpx response, so the
+    headers reach `update_state`, and `items` parses its body."""
+
+    def __init__(self, rel: str = "next"):
+        self.rel = rel
+        self.next_url: str | None = None
+
+    def update_state(self, response: httpx.Response, items: list) -> None:
+        self.next_url = response.links.get(self.rel, {}).get("url")
+        self.has_next = bool(self.next_url)
 
     def update_request(self, request: PageRequest) -> PageRequest:
         return PageRequest(self.next_url)

@@ -5,8 +5,9 @@ lost and a delivery that could not be stored is retried by its sender (503).
 One route per source, `POST /webhooks/<source>`. A source is enabled by configuring its key; how the key travels is
 the source's convention: F&O HTTPS endpoints embed it in the URL as `?code=` (microsoft.md §3.9), and a header
 `x-mlc-key` is accepted too for senders that can set headers; Zoho CRM puts its channel token in the body
-(crm_targets.md §2.7), which is then the only place the key is looked for. So the body is read (within the size
-limit) and parsed as JSON before the key is checked, and only an authenticated body is taken for an event.
+(crm_targets.md §2.7), and Procore sends back the `Authorization: Bearer <key>` header its hook was registered with
+(§3.10): for those two that is the only place the key is looked for. So the body is read (within the size limit) and
+parsed as JSON before the key is checked, and only an authenticated body is taken for an event.
 
 The ledger is written from a worker thread, never on the event loop: a slow or locked ledger (SQLite waits up to 30 s
 for a lock) holds that delivery only, while /health and the other deliveries are answered. A delivery not stored
@@ -24,11 +25,12 @@ import anyio
 import anyio.to_thread
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ml_connector_dagster.events import dynamics_fo, zoho_crm
+from ml_connector_dagster.events import dynamics_fo, procore, zoho_crm
 from ml_connector_dagster.events.envelope import BadEvent, Event
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.redaction import register_secret
@@ -39,10 +41,19 @@ MAX_BODY_BYTES = 256 * 1024  # F&O business events stay far below; Dataverse web
 # for an HTTPS endpoint (microsoft.md §3.9: it retries 3 times, 1 s apart, then logs the event for a resend); with
 # the Power Platform integration its events reach us as a Dataverse webhook, which gives up after 60 s (§2.12).
 STORE_DEADLINE_SECONDS = 5.0
-PARSERS: dict[str, Callable[[object], list[Event]]] = {"dynamics_fo": dynamics_fo.parse, "zoho_crm": zoho_crm.parse}
+PARSERS: dict[str, Callable[[object], list[Event]]] = {
+    "dynamics_fo": dynamics_fo.parse,
+    "zoho_crm": zoho_crm.parse,
+    "procore": procore.parse,
+}
 # Sources whose key travels in the body: how to find it there.
 KEYS_IN_BODY: dict[str, Callable[[object], str | None]] = {"zoho_crm": zoho_crm.sent_token}
-SANDBOX_KEYS = {"zoho_crm": SANDBOX.zoho_webhook_token}  # the others: SANDBOX.webhook_key
+# Sources whose key travels in a header of their own: how to find it there.
+KEYS_IN_HEADERS: dict[str, Callable[[Headers], str | None]] = {
+    "procore": lambda headers: procore.sent_key(headers.get("authorization"))
+}
+# The sandbox keys of their own; every other source's is SANDBOX.webhook_key.
+SANDBOX_KEYS = {"zoho_crm": SANDBOX.zoho_webhook_token, "procore": SANDBOX.procore_webhook_key}
 
 
 @dataclass(frozen=True)
@@ -51,8 +62,13 @@ class SourceAuth:
     key: str
 
     def accepts(self, request: Request, body: object) -> bool:
-        in_body = KEYS_IN_BODY.get(self.source)
-        sent = in_body(body) if in_body else request.query_params.get("code") or request.headers.get("x-mlc-key")
+        in_body, in_headers = KEYS_IN_BODY.get(self.source), KEYS_IN_HEADERS.get(self.source)
+        if in_body:
+            sent = in_body(body)
+        elif in_headers:
+            sent = in_headers(request.headers)
+        else:
+            sent = request.query_params.get("code") or request.headers.get("x-mlc-key")
         return hmac.compare_digest((sent or "").encode(), self.key.encode())
 
 
@@ -61,8 +77,8 @@ class _TooLarge(Exception):
 
 
 def configured_sources(profile: str) -> list[SourceAuth]:
-    """`<SOURCE>_WEBHOOK_KEY` (e.g. DYNAMICS_FO_WEBHOOK_KEY, ZOHO_CRM_WEBHOOK_KEY) enables a source; the sandbox has
-    fixed keys."""
+    """`<SOURCE>_WEBHOOK_KEY` (e.g. DYNAMICS_FO_WEBHOOK_KEY, ZOHO_CRM_WEBHOOK_KEY, PROCORE_WEBHOOK_KEY) enables a
+    source; the sandbox has fixed keys."""
     keys = {source: os.environ.get(f"{source.upper()}_WEBHOOK_KEY") for source in PARSERS}
     if profile == "sandbox":
         keys = {source: key or SANDBOX_KEYS.get(source, SANDBOX.webhook_key) for source, key in keys.items()}

@@ -4,6 +4,7 @@ plain fakes where a vendor's "call" is not a GET (EBS posts its parameters) or d
 import httpx
 
 from ml_connector_dagster.paging import (
+    HeaderLinkPaginator,
     NextLinkPaginator,
     NextRecordsUrlPaginator,
     OffsetPaginator,
@@ -174,3 +175,24 @@ def test_pages_are_fetched_only_as_items_are_consumed():
     items = paginate(fetch, PageRequest("/accounts"), NextLinkPaginator(), lambda body: body["value"])
     assert requests == []
     assert next(items) == 1 and len(requests) == 1
+
+
+def test_a_link_header_is_followed_verbatim_until_an_answer_has_no_next():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        page = int(request.url.params["page"])
+        links = {1: '<http://vendor/vendors?page=2&per_page=2>; rel="next", <http://vendor/vendors?page=2>; rel="last"'}
+        headers = {"Link": links[page]} if page in links else {"Link": '<http://vendor/vendors?page=1>; rel="first"'}
+        return httpx.Response(200, json=[{"id": page * 10 + n} for n in range(2 if page == 1 else 1)], headers=headers)
+
+    client = httpx.Client(base_url="http://vendor", transport=httpx.MockTransport(handler))
+    items = paginate(
+        lambda page: client.get(page.url, params=page.params),
+        PageRequest("/vendors", {"page": "1", "per_page": "2"}),
+        HeaderLinkPaginator(),
+        lambda response: response.json(),
+    )
+    assert [row["id"] for row in items] == [10, 11, 20]
+    assert seen == ["http://vendor/vendors?page=1&per_page=2", "http://vendor/vendors?page=2&per_page=2"]

@@ -1,12 +1,15 @@
 """What each system's resource declares about its own configuration: the sandbox's, and production's from the
 environment with variable names derived from the fields."""
 
+from contextlib import ExitStack
+
 import dagster as dg
 import pytest
 from ml_connector_dagster.resources.dynamics_fo import DynamicsFoResource
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 from ml_connector_dagster.resources.jde import JdeResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
+from ml_connector_dagster.resources.procore import ProcoreResource
 from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.sap_ecc import SapEccResource
 from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
@@ -101,6 +104,15 @@ NAMES_IN_USE = {
         "ZOHO_CRM_REFRESH_TOKEN",
         "ZOHO_CRM_NOTIFY_URL",
         "ZOHO_CRM_WEBHOOK_KEY",
+    ],
+    ProcoreResource: [
+        "PROCORE_API_URL",
+        "PROCORE_LOGIN_URL",
+        "PROCORE_CLIENT_ID",
+        "PROCORE_CLIENT_SECRET",
+        "PROCORE_COMPANY_ID",
+        "PROCORE_WEBHOOK_URL",
+        "PROCORE_WEBHOOK_KEY",
     ],
 }
 
@@ -228,6 +240,22 @@ def test_the_zoho_sandbox_is_the_us_accounts_server_of_the_emulator_and_its_chan
         SANDBOX.zoho_refresh_token,
         SANDBOX.zoho_webhook_token,
     )
+
+
+def test_the_procore_sandbox_is_one_emulator_for_login_and_api_and_its_webhook_key_the_receivers():
+    procore = ProcoreResource.sandbox(sandbox_urls("10.0.0.5"))
+    assert (procore.api_url, procore.login_url, procore.company_id, procore.webhook_key) == (
+        "http://10.0.0.5:18108",
+        "http://10.0.0.5:18108",
+        SANDBOX.procore_company_id,
+        SANDBOX.procore_webhook_key,
+    )
+    production = ProcoreResource.from_environment({"PROCORE_COMPANY_ID": "4262", "PROCORE_WEBHOOK_KEY": "key"})
+    assert production.company_id == 4262 and production.client_secret == "PROCORE_CLIENT_SECRET"
+    assert isinstance(production.webhook_key, dg.EnvVar) and production.webhook_key == "PROCORE_WEBHOOK_KEY"
+    unset = ProcoreResource.from_environment({})
+    with pytest.raises(SettingsError, match="PROCORE_COMPANY_ID is not set"):
+        unset.connect(ExitStack())
 
 
 def test_an_optional_secret_the_environment_does_not_set_stays_unset():

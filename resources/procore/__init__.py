@@ -1,0 +1,3 @@
+from ml_connector_dagster.resources.procore.resource import ProcoreResource
+
+__all__ = ["ProcoreResource"]

@@ -1,0 +1,339 @@
+"""Procore's sync actions (crm_targets.md §3.6–3.8) as the core's TargetWriter, for `vendors` (one company) and
+`cost_codes` and `purchase_order_contracts` (per project, the payload's `project_id`). A sync takes up to 1,000
+entries and matches each on its `origin_id`, the record's source key: it updates the record holding that origin_id
+or creates one, so the http layer may retry it. It answers 200 whatever becomes of the entries: the written ones
+come back in `entities`, the refused ones in `errors` with their reasons, and each becomes the record's WriteResult.
+
+A payload value `{"origin_id": "<key>"}` in `vendor_id`, `parent_id` or a line item's `cost_code_id` names another
+record by its source key: it is sent as that record's Procore id, known from this session's earlier writes and
+reads or read by `filters[origin_id]`; a record whose reference Procore lacks is a DEPENDENCY result and is not
+sent. Cost codes whose parent is written in the same call are sent after it. A contract's `line_items` are synced
+after its header, one call per contract (Procore's sync never deletes: a line gone at the source stays); its
+`moved_from: "<project_id>:<contract_id>"` voids the contract it replaces in its old project first. Neither is a
+field of the contract. Target ids are `"<id>"` for vendors and `"<project_id>:<id>"` for the others."""
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+from ml_connector_dagster.resources.procore.errors import ERRORS, entry_error
+from ml_connector_dagster.resources.procore.rate import RateLimitReached
+
+from ml_connector_dagster.http import ApiError, AuthError, vendor_error
+from ml_connector_dagster.ledger import ErrorClass
+from ml_connector_dagster.loading import TargetRecord, WriteResult
+
+WRITE_SIZE = 1000  # entries per sync call: Procore answers 413 past it
+TARGETS = frozenset({"vendors", "cost_codes", "purchase_order_contracts"})
+COMPANY_WIDE = frozenset({"vendors"})
+REFERENCES = {"vendor_id": "vendors", "parent_id": "cost_codes"}  # payload fields that may name a record by key
+NOT_SENT = frozenset({"project_id", "line_items", "moved_from"})  # instructions to the writer, not contract fields
+
+
+@dataclass(frozen=True)
+class SyncAnswer:
+    entities: list[dict]
+    errors: list[dict]
+    refused: ApiError | None = None  # the call refused as a whole (a 4xx other than auth)
+
+
+class ProcoreWrites:
+    """Mixed into the client, which provides the http client, the company and `_read` (client.py)."""
+
+    http: httpx.Client
+    company_id: int
+    _origin_ids: dict[tuple[str, int | None, str], int]
+
+    def _read(self, path: str, project_id: int | None, filters: Mapping[str, Any]) -> Iterator[dict]:
+        raise NotImplementedError
+
+    def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        _check(target_object)
+        groups, results = _scopes(target_object, records)
+        done = {result.source_key: result for result in results}
+        try:
+            for project_id, group in groups.items():
+                for wave in _parents_first(group) if target_object == "cost_codes" else [group]:
+                    for start in range(0, len(wave), WRITE_SIZE):
+                        for result in self._write(target_object, project_id, wave[start : start + WRITE_SIZE]):
+                            done[result.source_key] = result
+        except RateLimitReached as stopped:
+            return [
+                *done.values(),
+                *(_not_sent(record, stopped) for record in records if record.source_key not in done),
+            ]
+        return list(done.values())
+
+    def existing_keys(self, target_object: str, known: Mapping[str, str | None]) -> set[str]:
+        """Which records the ledger says were written are still in Procore, read by their ids (per project for the
+        project-scoped objects); a deleted cost code is not. Once the hourly limit stopped the run nothing more is
+        asked: the ledger's word stands for it until the next run."""
+        _check(target_object)
+        wanted: dict[int | None, dict[str, str]] = {}
+        for source, target in known.items():
+            project, _, id = (target or "").rpartition(":")
+            if id.isdigit() and (target_object in COMPANY_WIDE or project.isdigit()):
+                scope = None if target_object in COMPANY_WIDE else int(project)
+                wanted.setdefault(scope, {})[id] = source
+        found: set[str] = set()
+        try:
+            for project_id, ids in wanted.items():
+                for item in self._read(target_object, project_id, {"id": sorted(ids, key=int)}):
+                    if str(item.get("id")) in ids and not item.get("deleted_at"):
+                        found.add(ids[str(item["id"])])
+        except RateLimitReached:
+            return {source for source, target in known.items() if target}
+        return found
+
+    def _write(self, target_object: str, project_id: int | None, records: list[TargetRecord]) -> list[WriteResult]:
+        ids = self._resolve(project_id, records)
+        results, ready = [], []
+        for record in records:
+            missing = [
+                f"{field}: Procore has no {obj} with origin_id {key}"
+                + ("" if obj in COMPANY_WIDE else " in the project")
+                for field, obj, key in _references(record)
+                if ids[obj, key] is None
+            ]
+            if missing:
+                results.append(_failed(record, ErrorClass.DEPENDENCY, "procore:reference", "; ".join(missing)))
+            else:
+                ready.append(record)
+        if target_object == "purchase_order_contracts":
+            ready, refused = self._void_moved(project_id, ready)
+            results += refused
+        if not ready:
+            return results
+        scope = {"company_id": self.company_id} if project_id is None else {"project_id": project_id}
+        # The cost code sync takes project_id as a query parameter in Procore's reference; it is sent in the body too,
+        # where the vendor and contract syncs take their scope.
+        params = {"project_id": str(project_id)} if target_object == "cost_codes" else None
+        answer = self._sync(target_object, {**scope, "updates": [_entry(record, ids) for record in ready]}, params)
+        written = self._results(target_object, project_id, ready, answer)
+        if target_object == "purchase_order_contracts":
+            by_key = {record.source_key: record for record in ready}
+            written = [self._sync_lines(project_id, by_key[result.source_key], result, ids) for result in written]
+        return results + written
+
+    def _resolve(self, project_id: int | None, records: list[TargetRecord]) -> dict[tuple[str, str], int | None]:
+        """The Procore id of every record these records name, None where Procore has none."""
+        ids: dict[tuple[str, str], int | None] = {}
+        for obj, key in sorted({(obj, key) for record in records for _, obj, key in _references(record)}):
+            scope = None if obj in COMPANY_WIDE else project_id
+            if (obj, scope, key) not in self._origin_ids:
+                match = next(
+                    (
+                        item
+                        for item in self._read(obj, scope, {"origin_id": key})
+                        if str(item.get("origin_id")) == key and not item.get("deleted_at")
+                    ),
+                    None,
+                )
+                if match is not None:
+                    self._origin_ids[obj, scope, key] = int(match["id"])
+            ids[obj, key] = self._origin_ids.get((obj, scope, key))
+        return ids
+
+    def _results(
+        self, target_object: str, project_id: int | None, records: list[TargetRecord], answer: SyncAnswer
+    ) -> list[WriteResult]:
+        if answer.refused is not None:
+            return [_refused(record, answer.refused) for record in records]
+        entities = {str(entity.get("origin_id")): entity for entity in answer.entities}
+        errors = {str(entry.get("origin_id")): entry for entry in answer.errors}
+        scope = None if target_object in COMPANY_WIDE else project_id
+        results = []
+        for record in records:
+            key = record.source_key
+            if key in errors:
+                results.append(_failed(record, *entry_error(errors[key])))
+            elif key in entities:
+                self._origin_ids[target_object, scope, key] = int(entities[key]["id"])
+                target_id = str(entities[key]["id"]) if project_id is None else f"{project_id}:{entities[key]['id']}"
+                results.append(WriteResult(key, True, target_id))
+            else:
+                results.append(
+                    _failed(record, ErrorClass.TRANSIENT, "procore:no_answer", "the sync answered nothing for it")
+                )
+        return results
+
+    def _sync_lines(
+        self, project_id: int, record: TargetRecord, result: WriteResult, ids: dict[tuple[str, str], int | None]
+    ) -> WriteResult:
+        """The contract's schedule of values, once its header is written; a refused line fails the record, which
+        the next run sends again whole (both syncs are idempotent)."""
+        lines = record.payload.get("line_items")
+        if not result.ok or not lines:
+            return result
+        contract_id = result.target_id.rpartition(":")[2]
+        answer = self._sync(
+            f"purchase_order_contracts/{contract_id}/line_items",
+            {"updates": [_line(line, ids) for line in lines]},
+            {"project_id": str(project_id)},
+        )
+        if answer.refused is not None:
+            return replace(_refused(record, answer.refused), target_id=result.target_id)
+        if not answer.errors:
+            return result
+        refusals = [(entry.get("origin_id"), *entry_error(entry)) for entry in answer.errors]
+        conflict = any(error_class == ErrorClass.CONFLICT for _, error_class, _, _ in refusals)
+        return WriteResult(
+            record.source_key,
+            False,
+            result.target_id,
+            error_class=ErrorClass.CONFLICT if conflict else ErrorClass.VALIDATION,
+            error_code=refusals[0][2].replace("procore:", "procore:line_items.", 1),
+            error_message="; ".join(f"line {origin}: {message}" for origin, _, _, message in refusals),
+        )
+
+    def _void_moved(
+        self, project_id: int | None, records: list[TargetRecord]
+    ) -> tuple[list[TargetRecord], list[WriteResult]]:
+        """Voids the contracts these records replace in other projects; a record whose old contract could not be
+        voided is not written (two live commitments for one PO would double its costs). An old contract Procore no
+        longer knows (its only error is about the id) counts as gone. Guess: a voided contract keeps its origin_id,
+        which Procore holds unique per project, not per company."""
+        ready, refused = [], []
+        moved: dict[int, list[tuple[TargetRecord, int]]] = {}
+        for record in records:
+            origin = record.payload.get("moved_from")
+            old_project, _, old_id = str(origin or "").partition(":")
+            if not origin:
+                ready.append(record)
+            elif not (old_project.isdigit() and old_id.isdigit()):
+                message = f"moved_from: {origin!r} is not <project_id>:<contract_id>"
+                refused.append(_failed(record, ErrorClass.VALIDATION, "procore:moved_from", message))
+            elif int(old_project) == project_id:
+                ready.append(record)  # not moved after all: the sync updates it where it is
+            else:
+                moved.setdefault(int(old_project), []).append((record, int(old_id)))
+        for old_project, pairs in moved.items():
+            updates = [{"id": old_id, "status": "void"} for _, old_id in pairs]
+            answer = self._sync("purchase_order_contracts", {"project_id": old_project, "updates": updates}, None)
+            for record, old_id in pairs:
+                why = _not_voided(answer, old_id)
+                if why is None:
+                    ready.append(record)
+                else:
+                    message = f"moved_from: contract {old_project}:{old_id} could not be voided: {why}"
+                    refused.append(_failed(record, ErrorClass.VALIDATION, "procore:moved_from", message))
+        return ready, refused
+
+    def _sync(self, path: str, body: dict, params: dict | None) -> SyncAnswer:
+        response = self.http.patch(f"{path}/sync", json=body, params=params)
+        if response.status_code == 200:
+            answer = response.json()
+            return SyncAnswer(answer.get("entities") or [], answer.get("errors") or [])
+        refused = vendor_error(ERRORS, response, f"PATCH {path}/sync")
+        # A refused credential, a limit the retries outlasted, a failing server: the run cannot go on.
+        if isinstance(refused, AuthError) or response.status_code == 429 or response.status_code >= 500:
+            raise refused
+        return SyncAnswer([], [], refused)
+
+
+def _not_voided(answer: SyncAnswer, contract_id: int) -> str | None:
+    """Why the contract was not voided; None when it was, or when Procore no longer knows it (its only error is
+    about its id: the contract is gone, which is what voiding it was for)."""
+    if answer.refused is not None:
+        return str(answer.refused)
+    error = next((entry for entry in answer.errors if str(entry.get("id")) == str(contract_id)), None)
+    if error is None:
+        return None
+    fields = set(error["errors"]) if isinstance(error.get("errors"), dict) else set()
+    return None if fields == {"id"} else entry_error(error)[2]
+
+
+def _check(target_object: str) -> None:
+    if target_object not in TARGETS:
+        raise ValueError(f"procore: no writer for {target_object!r}; known: {sorted(TARGETS)}")
+
+
+def _scopes(
+    target_object: str, records: Sequence[TargetRecord]
+) -> tuple[dict[int | None, list[TargetRecord]], list[WriteResult]]:
+    """The records by the project they are written to (one group, None, for the company's vendors), and the
+    results of those without a project."""
+    if target_object in COMPANY_WIDE:
+        return {None: list(records)}, []
+    groups: dict[int | None, list[TargetRecord]] = {}
+    refused = []
+    for record in records:
+        project_id = record.payload.get("project_id")
+        if isinstance(project_id, int) and not isinstance(project_id, bool):
+            groups.setdefault(project_id, []).append(record)
+        else:
+            message = f"project_id: {target_object} are written to a project, and {project_id!r} is not its id"
+            refused.append(_failed(record, ErrorClass.VALIDATION, "procore:project_id", message))
+    return groups, refused
+
+
+def _parents_first(records: list[TargetRecord]) -> list[list[TargetRecord]]:
+    """Waves of cost codes: a code whose parent is in this call goes in a wave after its parent's."""
+    by_key = {record.source_key: record for record in records}
+    depth: dict[str, int] = {}
+
+    def level(key: str, seen: frozenset[str]) -> int:
+        if key not in depth:
+            parent = _origin(by_key[key].payload.get("parent_id"))
+            depth[key] = 0 if parent not in by_key or parent in seen else 1 + level(parent, seen | {key})
+        return depth[key]
+
+    waves: dict[int, list[TargetRecord]] = {}
+    for record in records:
+        waves.setdefault(level(record.source_key, frozenset({record.source_key})), []).append(record)
+    return [waves[n] for n in sorted(waves)]
+
+
+def _references(record: TargetRecord) -> Iterator[tuple[str, str, str]]:
+    """(field, object, source key) of every record this one names."""
+    for field, obj in REFERENCES.items():
+        key = _origin(record.payload.get(field))
+        if key is not None:
+            yield field, obj, key
+    for number, line in enumerate(record.payload.get("line_items") or []):
+        key = _origin(line.get("cost_code_id"))
+        if key is not None:
+            yield f"line_items[{number}].cost_code_id", "cost_codes", key
+
+
+def _origin(value: object) -> str | None:
+    return str(value["origin_id"]) if isinstance(value, dict) and value.get("origin_id") is not None else None
+
+
+def _entry(record: TargetRecord, ids: Mapping[tuple[str, str], int | None]) -> dict:
+    entry = {name: value for name, value in record.payload.items() if name not in NOT_SENT}
+    for field, obj in REFERENCES.items():
+        key = _origin(entry.get(field))
+        if key is not None:
+            entry[field] = ids[obj, key]
+    return {**entry, "origin_id": record.source_key}
+
+
+def _line(line: dict, ids: Mapping[tuple[str, str], int | None]) -> dict:
+    key = _origin(line.get("cost_code_id"))
+    return line if key is None else {**line, "cost_code_id": ids["cost_codes", key]}
+
+
+def _failed(record: TargetRecord, error_class: ErrorClass, code: str, message: str) -> WriteResult:
+    return WriteResult(record.source_key, False, error_class=error_class, error_code=code, error_message=message)
+
+
+def _refused(record: TargetRecord, refused: ApiError) -> WriteResult:
+    return WriteResult(
+        record.source_key,
+        False,
+        error_class=ERRORS.classify(refused.status, refused.code),
+        error_code=refused.code or f"procore:http_{refused.status}",
+        error_message=str(refused),
+    )
+
+
+def _not_sent(record: TargetRecord, stopped: RateLimitReached) -> WriteResult:
+    return WriteResult(
+        record.source_key,
+        False,
+        error_class=ErrorClass.QUOTA,
+        error_code=stopped.code,
+        error_message=f"not sent: {stopped}",
+    )

@@ -1,0 +1,67 @@
+"""Procore's hourly limit, kept rather than hit: what remains above the reserve is spread over the time to the reset
+so a long run meets no 429 at all; at the reserve a run waits for the reset, or stops cleanly when the reset is
+further away than it may wait (the load's unsent records become QUOTA results); a 429 is retried after its
+Retry-After, or, without one, at the window's reset. No test waits: the clock moves when the code sleeps."""
+
+import httpx
+import pytest
+from ml_connector_dagster.resources.procore.rate import RateLimitReached
+
+from ml_connector_dagster.ledger import ErrorClass
+from ml_connector_dagster.loading import TargetRecord
+from tests.resources.procore_fake import FakeProcore, connected
+
+
+def test_a_run_longer_than_the_hourly_limit_spreads_its_requests_and_is_never_throttled():
+    fake = FakeProcore(rate_limit=30)
+    for n in range(100):
+        fake.seed("vendors", None, name=f"Vendor {n}")
+    start = fake.clock.time()
+    with connected(fake, page_size=1, rate_reserve=5, max_retry_wait_seconds=3600) as client:
+        assert len(list(client.vendors())) == 100
+    assert fake.throttled == 0, "not one 429"
+    assert fake.clock.time() - start > 3 * 3600, "four windows' worth of requests took three resets"
+    first_hour = [moment - start for moment in fake.times if moment - start < 3600]
+    assert 24 <= len(first_hour) <= 30 - 5, "the reserve is left to the company's other integrations"
+    gaps = [later - earlier for earlier, later in zip(first_hour[1:], first_hour[2:], strict=False)]
+    assert min(gaps) > 100 and max(gaps) < 200, "spread evenly over the hour, not spent in a burst"
+
+
+def test_a_limit_others_have_nearly_spent_stops_the_run_cleanly_and_the_unsent_records_wait_for_the_next():
+    fake = FakeProcore(rate_limit=10)
+    fake.used = 7  # another integration's requests this hour
+    records = [TargetRecord(f"V{n}", {"name": f"Vendor {n}"}) for n in range(2500)]
+    with connected(fake, rate_reserve=2, max_retry_wait_seconds=60) as client:
+        results = client.upsert("vendors", records)
+        with pytest.raises(RateLimitReached, match="resets in 3600 s"):
+            list(client.vendors())
+        assert client.existing_keys("vendors", {"V1": "1001"}) == {"V1"}, "the ledger's word until the next run"
+    assert len(fake.calls) == 1 and fake.throttled == 0
+    quota = [r for r in results if not r.ok]
+    assert len(results) == 2500 and len(quota) == 1500
+    assert {r.error_class for r in quota} == {ErrorClass.QUOTA} and quota[0].error_code == "RATE_LIMIT"
+    assert "next run resumes" in quota[0].error_message
+
+
+def test_a_429_is_retried_after_its_retry_after():
+    fake = FakeProcore()
+    answers = [httpx.Response(429, text="Slow down", headers={"Retry-After": "7"})]
+    fake.api = lambda request: answers.pop() if answers else None
+    with connected(fake) as client:
+        assert list(client.projects()) == []
+    assert len(fake.calls) == 2 and fake.clock.slept == [7]
+
+
+def test_a_429_without_retry_after_is_retried_at_the_windows_reset():
+    fake = FakeProcore()
+    reset = fake.clock.time() + 40
+    answers = [
+        httpx.Response(
+            429, text="Limit reached", headers={"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": str(int(reset))}
+        )
+    ]
+    fake.api = lambda request: answers.pop() if answers else None
+    with connected(fake) as client:
+        assert list(client.projects()) == []
+    assert len(fake.calls) == 2
+    assert fake.times[1] == pytest.approx(reset, abs=0.01), "the backoff alone would have been half a second"
