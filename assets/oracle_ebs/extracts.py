@@ -137,7 +137,7 @@ def read_distributions(session, po_header_ids: Iterable[str]) -> list[dict]:
     rows = []
     for start in range(0, len(ordered), MAX_KEYS_PER_CALL):
         chunk = ",".join(ordered[start : start + MAX_KEYS_PER_CALL])
-        rows += session.read_keys("GET_PO_DISTRIBUTIONS", chunk, id_param="P_PO_HEADER_IDS")
+        rows += session.read_keys("GET_PO_DISTRIBUTIONS", chunk, ids_param="P_PO_HEADER_IDS")
     return rows
 
 

@@ -13,8 +13,8 @@ import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.assets.oracle_ebs.extracts import MAX_KEYS_PER_CALL
-from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 from ml_connector_dagster.resources.oracle_ebs.journals import JournalWriter
+from ml_connector_dagster.resources.oracle_ebs.service import refused
 
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import oracle_ebs_procore as forward
@@ -26,10 +26,10 @@ GROUP = "oracle_ebs"
 PAIR = mapping.PAIR
 JOURNALS = LoadTarget(PAIR, mapping.JOURNALS, GROUP, writer=JournalWriter)
 JOURNAL_PAYLOADS = dg.AssetKey([GROUP, "procore_journal_payloads"])
-REFERENCES_PER_CALL = 100
 
 
 def _chunks(values: Iterable[str], size: int) -> Iterable[str]:
+    """Comma-separated lists of at most `size` of the values."""
     ordered = sorted(set(values))
     for start in range(0, len(ordered), size):
         yield ",".join(ordered[start : start + size])
@@ -52,12 +52,12 @@ def journal_payloads(costs: list[mapping.Cost], service, ledger: Ledger, rules: 
     currencies = {
         row["PO_HEADER_ID"]: row["CURRENCY_CODE"]
         for chunk in _chunks(purchase_orders.values(), MAX_KEYS_PER_CALL)
-        for row in service.read_keys("GET_PURCHASE_ORDERS", chunk, id_param="P_PO_HEADER_IDS")
+        for row in service.read_keys("GET_PURCHASE_ORDERS", chunk, ids_param="P_PO_HEADER_IDS")
     }
     combinations = {
         row["CODE_COMBINATION_ID"]: CodeCombination.model_validate(row)
         for chunk in _chunks(cost_codes.values(), MAX_KEYS_PER_CALL)
-        for row in service.read_keys("GET_CODE_COMBINATIONS", chunk, id_param="P_CCIDS")
+        for row in service.read_keys("GET_CODE_COMBINATIONS", chunk, ids_param="P_CCIDS")
     }
     posted = posted_journals(service, [cost.key for cost in costs], rules)
     return mapping.map_journals(
@@ -72,14 +72,10 @@ def journal_payloads(costs: list[mapping.Cost], service, ledger: Ledger, rules: 
 
 
 def posted_journals(service, keys: list[str], rules: Rules) -> dict[str, mapping.Posted]:
-    """What EBS holds under each cost's references, imported or still in the interface."""
-    prefixes = [mapping.reference_prefix(key) for key in keys]
-    found = [
-        journal
-        for chunk in _chunks(prefixes, REFERENCES_PER_CALL)
-        for journal in service.read_journals(chunk.split(","))
-    ]
-    return mapping.posted_of(found, keys, rules)
+    """What EBS holds under each cost's references, imported or waiting in the interface (refused ones hold
+    nothing: their reference is posted again)."""
+    found = service.read_journals([mapping.reference_prefix(key) for key in keys], prefixes=True)
+    return mapping.posted_of([j for j in found.values() if not refused(j)], keys, rules)
 
 
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> TargetAssets:
@@ -96,18 +92,17 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         description="One balanced GL journal per approved Procore requisition or commitment change order (or its "
         "adjustment), matched to its EBS purchase order and, through the cost codes, to GL combinations; what cannot "
         "be matched carries the reason.",
-        required_resource_keys={"ledger"},
+        required_resource_keys={"ledger", "oracle_ebs"},
     )
     def procore_journal_payloads(
-        context: dg.AssetExecutionContext,
-        requisitions: pd.DataFrame,
-        change_orders: pd.DataFrame,
-        oracle_ebs: OracleEbsResource,
+        context: dg.AssetExecutionContext, requisitions: pd.DataFrame, change_orders: pd.DataFrame
     ) -> dg.Output[MappingResult]:
         costs = [mapping.requisition_cost(row) for row in requisitions.to_dict("records")] + [
             mapping.change_order_cost(row) for row in change_orders.to_dict("records")
         ]
-        result = journal_payloads(costs, oracle_ebs.session(), context.resources.ledger.ledger(), rules)
+        result = journal_payloads(
+            costs, context.resources.oracle_ebs.session(), context.resources.ledger.ledger(), rules
+        )
         return dg.Output(result, metadata=mapping_metadata(result))
 
     journals = load_asset(

@@ -15,7 +15,6 @@ from ml_connector_dagster.assets.dynamics_sales.oracle_ebs import as_of
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.assets.oracle_ebs import extracts as oracle_ebs
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
-from ml_connector_dagster.resources.procore import ProcoreResource
 
 from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
 from ml_connector_dagster.ledger import Ledger
@@ -178,20 +177,17 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         description="Procore cost code payloads for the job-cost GL combinations that changed that day, with "
         "their divisions, in the project of their cost centre; cost codes entered in Procore before the first "
         "sync are linked by code or name.",
-        required_resource_keys={"ledger"},
+        required_resource_keys={"ledger", "procore", "oracle_ebs"},
     )
     def oracle_ebs_cost_code_payloads(
-        context: dg.AssetExecutionContext,
-        combinations: pd.DataFrame,
-        procore: ProcoreResource,
-        oracle_ebs: OracleEbsResource,
+        context: dg.AssetExecutionContext, combinations: pd.DataFrame
     ) -> dg.Output[MappingResult]:
         result = cost_code_payloads(
             frame_models(combinations, CodeCombination),
-            procore.session(),
+            context.resources.procore.session(),
             context.resources.ledger.ledger(),
             rules,
-            as_of(oracle_ebs),
+            as_of(context.resources.oracle_ebs),
         )
         return dg.Output(result, metadata=mapping_metadata(result))
 

@@ -14,7 +14,7 @@ else the one with the same name; two candidates are a dead letter naming both. F
 link, and each run's agreement check finds a cost code deleted in Procore.
 
 Purchase orders: the rules say which project a PO belongs to; a PO the rule moves from one project to another is
-voided in the old project and made in the new one. Each distribution is a line item on the cost code of its charge
+removed from the old project and made in the new one. Each distribution is a line item on the cost code of its charge
 account, which must be a cost code of the PO's project.
 
 Values that name another Procore record (a contract's vendor, a line item's cost code, a cost code's division) are
@@ -366,8 +366,9 @@ def map_purchase_orders(
     contracts: Linked,
 ) -> MappingResult:
     """A contract per purchase order of a mapped type, in the project the rule gives it, with one line item per
-    distribution on its charge account's cost code. Cancelled: void; closed: complete; approved: approved and
-    executed; anything else a draft (sent only when the rules say so, and never created once cancelled)."""
+    distribution on its charge account's cost code. Approved: approved and executed; closed: closed; cancelled:
+    closed, its lines at zero (Procore's purchase orders have no cancelled status, and its sync deletes no line), and
+    never created; anything else a draft, sent only when the rules say so."""
     lines_of = group_by(distributions, "PO_HEADER_ID")
     result = MappingResult()
     for order in orders:
@@ -388,14 +389,15 @@ def map_purchase_orders(
             result.excluded.append(Excluded(key, "charges no project cost centre of the rules"))
             continue
         items, refs, problems = [], [(VENDORS, order.VENDOR_ID)], []
+        cancelled = order.CANCEL_FLAG == "Y"
         for line in lines:
             problem = _off_project(line, project, rules)
             if problem:
                 problems.append(problem)
                 continue
             quantity = Decimal(line.QUANTITY_ORDERED) - Decimal(line.QUANTITY_CANCELLED or "0")
-            if line.LINE_CANCEL_FLAG == "Y" or quantity <= 0:
-                continue
+            if cancelled or line.LINE_CANCEL_FLAG == "Y" or quantity < 0:
+                quantity = Decimal(0)
             price = Decimal(line.UNIT_PRICE)
             items.append(
                 {
@@ -421,23 +423,21 @@ def map_purchase_orders(
             "title": (clean(order.COMMENTS) or f"PO {order.SEGMENT1}")[:255],
             "vendor_id": vendors.reference(order.VENDOR_ID),
             "status": status,
-            "executed": status in ("approved", "complete"),
+            "executed": status in ("approved", "closed"),
             "contract_date": (order.APPROVED_DATE or order.CREATION_DATE or "")[:10] or None,
             "line_items": items,
         }
         moved_from = contracts.project_of(key)
         if moved_from is not None and moved_from != project:
             payload["moved_from"] = contracts.ids[key]
-        never = "void in EBS and never synced: not created" if status == "void" else None
+        never = "cancelled in EBS and never synced: not created" if cancelled else None
         result.records.append(TargetRecord(key, payload, tuple(dict.fromkeys(refs)), update_only=never))
     return result
 
 
 def _status(order: PurchaseOrder) -> str:
-    if order.CANCEL_FLAG == "Y":
-        return "void"
-    if order.CLOSED_CODE in ("CLOSED", "FINALLY CLOSED"):
-        return "complete"
+    if order.CANCEL_FLAG == "Y" or order.CLOSED_CODE in ("CLOSED", "FINALLY CLOSED"):
+        return "closed"
     if order.AUTHORIZATION_STATUS == "APPROVED":
         return "approved"
     return "draft"

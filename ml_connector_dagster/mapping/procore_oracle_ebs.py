@@ -14,7 +14,7 @@ it is not approved) and what EBS already holds under the cost's references, read
 approval posts the whole amount, a revision posts the adjustment, an approval withdrawn reverses it, and a cost
 whose journals already say what it amounts to posts nothing, whatever the ledger knows (a crash after EBS imported
 a journal but before the ledger recorded it). Each journal's reference, `procore.<kind>.<project>.<id>.<n>`, is its
-idempotency key: EBS refuses a second journal under a reference it holds.
+idempotency key: EBS imports no second journal under a reference it holds.
 """
 
 from collections import defaultdict
@@ -74,16 +74,17 @@ class Posted:
 
 
 def cost_key(kind: str, project_id: int, cost_id: int) -> str:
-    return f"{kind}.{project_id}.{cost_id}"
+    return f"procore.{kind}.{project_id}.{cost_id}"
 
 
 def parse_key(key: str) -> tuple[str, int, int]:
-    kind, project, cost_id = key.split(".")
+    _, kind, project, cost_id = key.split(".")
     return kind, int(project), int(cost_id)
 
 
 def reference_prefix(key: str) -> str:
-    return f"procore.{key}."
+    """What the references of a cost's journals start with (resources/oracle_ebs/journals.series)."""
+    return f"{key}."
 
 
 def requisition_cost(row: Mapping) -> Cost:
@@ -233,7 +234,7 @@ def _lines(difference: dict[str, Decimal], combinations: Mapping[str, CodeCombin
     lines, accruals = [], defaultdict(Decimal)
     for ccid, amount in difference.items():
         combination = combinations[ccid]
-        lines.append(_line({"CODE_COMBINATION_ID": ccid}, amount, f"{what}: {combination.CONCATENATED_SEGMENTS}"))
+        lines.append(_line({"code_combination_id": ccid}, amount, f"{what}: {combination.CONCATENATED_SEGMENTS}"))
         accruals[(combination.segment(coa.company), combination.segment(coa.cost_center))] += amount
     for (company, center), amount in sorted(accruals.items()):
         if amount:

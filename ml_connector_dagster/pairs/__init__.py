@@ -5,6 +5,8 @@ from ml_connector_dagster.pairs import (
     dynamics_fo__salesforce,
     jde__zoho_crm,
     oracle_ebs__dynamics_sales,
+    oracle_ebs__procore,
+    procore__oracle_ebs,
     salesforce__dynamics_fo,
     sap_ecc__dynamics_sales,
     zoho_crm__jde,
@@ -17,4 +19,6 @@ PAIRS = (
     salesforce__dynamics_fo.PAIR,
     jde__zoho_crm.PAIR,
     zoho_crm__jde.PAIR,
+    oracle_ebs__procore.PAIR,
+    procore__oracle_ebs.PAIR,
 )

@@ -1,10 +1,11 @@
 """EBS as a target: General Ledger journals through the package's POST_JOURNALS (the contract in
 docs/contributors/oracle_ebs_service_contract.md), at most 100 a call, each journal refused or imported on its own.
 
-A journal's reference is its idempotency key, and it is the record's source key: the package imports nothing under
-a reference it already holds (answer D, with the journal it has), so a call whose answer was lost is simply sent
-again, by the http layer's retry or by the next run, and a journal is never posted twice. For the same reason the
-target id of a journal is its JE_HEADER_ID, and `existing_keys` asks by reference.
+A journal's reference is its idempotency key: the package imports nothing under a reference it already holds (answer
+D, with the journal it has), so a call whose answer was lost is simply sent again, by the http layer's retry or by
+the next run, and a journal is never posted twice. A record is one source document whose journals (the first, then
+each adjustment) are posted under the references `<source key>.<n>`: its payload is the next of them, its target id
+the JE_HEADER_ID of the latest, and `existing_keys` asks EBS for the references starting with `<source key>.`.
 
 A payload (the mapping's) is one journal: `reference, source, category, accounting_date (YYYY-MM-DD), currency_code,
 journal_name, description, batch_name, lines: [{segments: {"SEGMENT1": ...}, or code_combination_id, dr, cr,
@@ -47,8 +48,14 @@ class JournalWriter:
         """Which of these journals EBS holds: imported, or waiting in GL_INTERFACE for Journal Import (a refused one
         is not held: posting it again is what replaces it)."""
         _only_journals(target_object)
-        found = self.service.read_journals(known)
-        return {reference for reference, journal in found.items() if not refused(journal)}
+        found = self.service.read_journals([series(key) for key in known], prefixes=True)
+        held = [reference for reference, journal in found.items() if not refused(journal)]
+        return {key for key in known if any(reference.startswith(series(key)) for reference in held)}
+
+
+def series(source_key: str) -> str:
+    """What the references of a record's journals start with."""
+    return f"{source_key}."
 
 
 def _only_journals(target_object: str) -> None:
@@ -59,14 +66,15 @@ def _only_journals(target_object: str) -> None:
 def _journal(record: TargetRecord) -> dict:
     """The P_JOURNALS item of one record; the package reads every field as text."""
     payload = record.payload
-    if payload.get("reference", record.source_key) != record.source_key:
+    reference = str(payload.get("reference") or "")
+    if not reference.startswith(series(record.source_key)) or "," in reference:
         raise ValueError(
-            f"journal {record.source_key}: its reference {payload['reference']!r} must be its source key, which "
-            "the ledger finds it again by"
+            f"journal {record.source_key}: its reference {reference!r} must be {series(record.source_key)}<n> "
+            "(and hold no comma), which the ledger finds it again by"
         )
     return _set(
         {
-            "REFERENCE": record.source_key,
+            "REFERENCE": reference,
             "USER_JE_SOURCE_NAME": payload.get("source"),
             "USER_JE_CATEGORY_NAME": payload.get("category"),
             "ACCOUNTING_DATE": payload.get("accounting_date"),

@@ -61,14 +61,16 @@ class EbsService:
     def parties_after(self, party_id: str, limit: int, **params: str) -> tuple[list[dict], bool]:
         return self.rows_after("GET_PARTIES", "P_AFTER_PARTY_ID", party_id, limit, **params)
 
-    def read_journals(self, references: Iterable[str]) -> dict[str, dict]:
-        """The journals posted under these references, by reference: imported ones (STATUS POSTED or UNPOSTED, with
-        their JE_HEADER_ID), and those still in GL_INTERFACE (STATUS NEW while Journal Import has not run, or the
-        error code it or the package refused them with, see `refused`). LINES is a list."""
+    def read_journals(self, references: Iterable[str], *, prefixes: bool = False) -> dict[str, dict]:
+        """The journals posted under these references (with `prefixes`: under any reference starting with one of
+        them), by reference: imported ones (STATUS POSTED or UNPOSTED, with their JE_HEADER_ID), and those still in
+        GL_INTERFACE (STATUS NEW while Journal Import has not run, or the error code it or the package refused them
+        with, see `refused`). LINES is a list."""
         wanted = list(dict.fromkeys(references))
+        param = "P_REFERENCE_PREFIXES" if prefixes else "P_REFERENCES"
         found: dict[str, dict] = {}
         for start in range(0, len(wanted), MAX_JOURNALS):
-            params = {"P_REFERENCES": ",".join(wanted[start : start + MAX_JOURNALS]), **self._ledger()}
+            params = {param: ",".join(wanted[start : start + MAX_JOURNALS]), **self._ledger()}
             for row in self._pages("GET_JOURNALS", params, self.journal_header):
                 found[row["REFERENCE"]] = {**row, "LINES": _items(row.get("LINES"), "LINES_ITEM")}
         return found

@@ -1,11 +1,12 @@
 """Procore's hourly request limit (crm_targets.md §3.4) as a transport that keeps a run under it instead of being
 throttled: every answer says how many requests of the window remain (`X-Rate-Limit-Remaining`, shared with every
-other integration of the company) and when the window resets (`X-Rate-Limit-Reset`, epoch seconds). The requests
-that remain above `reserve` are spread evenly over the time to the reset, so a long run never meets a 429 storm
-and leaves others their share; at the reserve the next request waits for the reset, or, when the reset is further
-away than the run may wait, is not sent: RateLimitReached, whose records not sent are QUOTA results for the next
-run. A 429 is retried by http.RetryTransport after its Retry-After; one without Retry-After is held here until its
-X-Rate-Limit-Reset."""
+other integration of the company) and when the window resets (`X-Rate-Limit-Reset`, epoch seconds). While plenty
+remain, requests go at once (a run of a few hundred calls should not take an hour); once no more than a tenth of the
+limit (`X-Rate-Limit-Limit`) remains above `reserve`, what remains is spread evenly over the time to the reset, so a
+long run never meets a 429 storm and leaves others their share; at the reserve the next request waits for the reset,
+or, when the reset is further away than the run may wait, is not sent: RateLimitReached, whose records not sent are
+QUOTA results for the next run. A 429 is retried by http.RetryTransport after its Retry-After; one without Retry-
+After is held here until its X-Rate-Limit-Reset."""
 
 import logging
 import threading
@@ -21,6 +22,8 @@ log = logging.getLogger("ml_connector_dagster.procore")
 # The documented 60-minute window: a reset further away than this is a clock that disagrees with Procore's (a
 # sandbox's frozen clock), not a longer window, so the wait is capped at it.
 WINDOW_SECONDS = 3600.0
+# Below this share of the limit left (above the reserve), requests are spread to the reset; above it they go freely.
+LOW_WATER = 0.1
 
 
 class RateLimitReached(ApiError):
@@ -52,6 +55,7 @@ class RateLimitPacing(httpx.BaseTransport):
         self.sleep = sleep
         self.clock = clock  # epoch seconds, as X-Rate-Limit-Reset is
         self.remaining: int | None = None  # unknown until an answer says
+        self.limit: int | None = None
         self.reset_at: float | None = None
         self._last_sent: float | None = None
         self._lock = threading.Lock()
@@ -85,19 +89,25 @@ class RateLimitPacing(httpx.BaseTransport):
             self.sleep(until_reset)
             self.remaining = None
             return
-        interval = until_reset / (self.remaining - self.reserve)
+        spare = self.remaining - self.reserve
+        if self.limit is not None and spare > self.limit * LOW_WATER:
+            return
+        interval = until_reset / spare
         wait = (self._last_sent or now) + interval - now
         if wait > 0:
             self.sleep(wait)
 
     def _learn(self, response: httpx.Response) -> None:
         remaining = _number(response.headers.get("x-rate-limit-remaining"))
+        limit = _number(response.headers.get("x-rate-limit-limit"))
         reset = _number(response.headers.get("x-rate-limit-reset"))
         with self._lock:
             if remaining is not None:
                 self.remaining = int(remaining)
             elif response.status_code == 429:
                 self.remaining = 0
+            if limit is not None:
+                self.limit = int(limit)
             if reset is not None:
                 self.reset_at = min(reset, self.clock() + WINDOW_SECONDS)
 

@@ -84,6 +84,8 @@ class ProcoreResource(SystemResource):
                 "client_secret": SANDBOX.procore_client_secret,
                 "company_id": SANDBOX.procore_company_id,
                 "webhook_key": SANDBOX.procore_webhook_key,
+                # the sandbox enforces no spike limit (sandbox/stack.py), so the run needs no budget below it
+                "spike_requests": 10_000,
                 **overrides,
             }
         )

@@ -8,12 +8,15 @@ A payload value `{"origin_id": "<key>"}` in `vendor_id`, `parent_id` or a line i
 record by its source key: it is sent as that record's Procore id, known from this session's earlier writes and
 reads or read by `filters[origin_id]`; a record whose reference Procore lacks is a DEPENDENCY result and is not
 sent. Cost codes whose parent is written in the same call are sent after it. A contract's `line_items` are synced
-after its header, one call per contract (Procore's sync never deletes: a line gone at the source stays); its
-`moved_from: "<project_id>:<contract_id>"` voids the contract it replaces in its old project first. Neither is a
-field of the contract. Target ids are `"<id>"` for vendors and `"<project_id>:<id>"` for the others."""
+after its header, one call per contract whose lines differ from Procore's (Procore's sync never deletes: a line
+gone at the source stays, and the mapping sends a cancelled one at zero). An approved or closed commitment's schedule
+of values is locked, so such a contract is written as a draft, its lines synced, and its status set after them. A
+contract's `moved_from: "<project_id>:<contract_id>"` deletes the contract it replaces in its old project first.
+Neither is a field of the contract. Target ids are `"<id>"` for vendors and `"<project_id>:<id>"` for the others."""
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -29,6 +32,9 @@ TARGETS = frozenset({"vendors", "cost_codes", "purchase_order_contracts"})
 COMPANY_WIDE = frozenset({"vendors"})
 REFERENCES = {"vendor_id": "vendors", "parent_id": "cost_codes"}  # payload fields that may name a record by key
 NOT_SENT = frozenset({"project_id", "line_items", "moved_from"})  # instructions to the writer, not contract fields
+# Guess (Procore's UI: an approved commitment changes through change orders): statuses that lock the line items.
+LOCKED = frozenset({"approved", "closed"})
+LINE_FIELDS = ("description", "quantity", "unit_cost", "uom", "amount", "cost_code_id")
 
 
 @dataclass(frozen=True)
@@ -100,21 +106,100 @@ class ProcoreWrites:
                 results.append(_failed(record, ErrorClass.DEPENDENCY, "procore:reference", "; ".join(missing)))
             else:
                 ready.append(record)
+        lines_due: set[str] = set()
         if target_object == "purchase_order_contracts":
-            ready, refused = self._void_moved(project_id, ready)
+            ready, refused = self._remove_moved(project_id, ready)
             results += refused
+            lines_due = self._lines_differ(project_id, ready, ids)
         if not ready:
             return results
         scope = {"company_id": self.company_id} if project_id is None else {"project_id": project_id}
         # The cost code sync takes project_id as a query parameter in Procore's reference; it is sent in the body too,
         # where the vendor and contract syncs take their scope.
         params = {"project_id": str(project_id)} if target_object == "cost_codes" else None
-        answer = self._sync(target_object, {**scope, "updates": [_entry(record, ids) for record in ready]}, params)
+        staged = {r.source_key for r in ready if r.source_key in lines_due and r.payload.get("status") in LOCKED}
+        entries = [
+            {**_entry(record, ids), **({"status": "draft", "executed": False} if record.source_key in staged else {})}
+            for record in ready
+        ]
+        answer = self._sync(target_object, {**scope, "updates": entries}, params)
         written = self._results(target_object, project_id, ready, answer)
         if target_object == "purchase_order_contracts":
             by_key = {record.source_key: record for record in ready}
-            written = [self._sync_lines(project_id, by_key[result.source_key], result, ids) for result in written]
+            written = [
+                self._sync_lines(project_id, by_key[result.source_key], result, ids)
+                if result.source_key in lines_due
+                else result
+                for result in written
+            ]
+            written = self._set_status(project_id, [r for r in written if r.ok and r.source_key in staged], by_key) + [
+                r for r in written if not (r.ok and r.source_key in staged)
+            ]
         return results + written
+
+    def _lines_differ(
+        self, project_id: int, records: list[TargetRecord], ids: Mapping[tuple[str, str], int | None]
+    ) -> set[str]:
+        """The contracts whose lines Procore does not hold as the payload has them: new ones, and those whose
+        schedule of values (read once per contract the project already has) differs."""
+        wanted = {r.source_key: r for r in records if r.payload.get("line_items")}
+        if not wanted:
+            return set()
+        held = {
+            str(c.get("origin_id")): c["id"]
+            for c in self._read("purchase_order_contracts", project_id, {})
+            if str(c.get("origin_id")) in wanted
+        }
+        differ = set()
+        for key, record in wanted.items():
+            if key not in held:
+                differ.add(key)
+                continue
+            current = {str(line.get("origin_id")): line for line in self.contract_line_items(project_id, held[key])}
+            for line in record.payload["line_items"]:
+                sent = _line(line, ids)
+                have = current.get(str(line["origin_id"]))
+                if have is None or any(_same(have.get(f)) != _same(sent.get(f)) for f in LINE_FIELDS):
+                    differ.add(key)
+                    break
+        return differ
+
+    def _set_status(
+        self, project_id: int, written: list[WriteResult], by_key: Mapping[str, TargetRecord]
+    ) -> list[WriteResult]:
+        """The status of contracts written as drafts for their lines, once the lines are in."""
+        if not written:
+            return []
+        updates = [
+            {
+                "id": int(result.target_id.rpartition(":")[2]),
+                "status": by_key[result.source_key].payload["status"],
+                "executed": by_key[result.source_key].payload.get("executed", False),
+            }
+            for result in written
+        ]
+        answer = self._sync("purchase_order_contracts", {"project_id": project_id, "updates": updates}, None)
+        if answer.refused is not None:
+            return [replace(_refused(by_key[r.source_key], answer.refused), target_id=r.target_id) for r in written]
+        errors = {str(entry.get("id")): entry for entry in answer.errors}
+        results = []
+        for result in written:
+            error = errors.get(result.target_id.rpartition(":")[2])
+            if error is None:
+                results.append(result)
+            else:
+                error_class, code, message = entry_error(error)
+                results.append(
+                    WriteResult(
+                        result.source_key,
+                        False,
+                        result.target_id,
+                        error_class=error_class,
+                        error_code=code,
+                        error_message=f"status: {message}",
+                    )
+                )
+        return results
 
     def _resolve(self, project_id: int | None, records: list[TargetRecord]) -> dict[tuple[str, str], int | None]:
         """The Procore id of every record these records name, None where Procore has none."""
@@ -187,37 +272,33 @@ class ProcoreWrites:
             error_message="; ".join(f"line {origin}: {message}" for origin, _, _, message in refusals),
         )
 
-    def _void_moved(
+    def _remove_moved(
         self, project_id: int | None, records: list[TargetRecord]
     ) -> tuple[list[TargetRecord], list[WriteResult]]:
-        """Voids the contracts these records replace in other projects; a record whose old contract could not be
-        voided is not written (two live commitments for one PO would double its costs). An old contract Procore no
-        longer knows (its only error is about the id) counts as gone. Guess: a voided contract keeps its origin_id,
-        which Procore holds unique per project, not per company."""
+        """Deletes the contracts these records replace in other projects; a record whose old contract could not be
+        deleted (Procore keeps a commitment that has requisitions or change orders) is not written: two live
+        commitments for one PO would double its costs. An old contract Procore no longer knows counts as gone."""
         ready, refused = [], []
-        moved: dict[int, list[tuple[TargetRecord, int]]] = {}
         for record in records:
             origin = record.payload.get("moved_from")
             old_project, _, old_id = str(origin or "").partition(":")
-            if not origin:
+            if not origin or old_project == str(project_id):
                 ready.append(record)
             elif not (old_project.isdigit() and old_id.isdigit()):
                 message = f"moved_from: {origin!r} is not <project_id>:<contract_id>"
                 refused.append(_failed(record, ErrorClass.VALIDATION, "procore:moved_from", message))
-            elif int(old_project) == project_id:
-                ready.append(record)  # not moved after all: the sync updates it where it is
             else:
-                moved.setdefault(int(old_project), []).append((record, int(old_id)))
-        for old_project, pairs in moved.items():
-            updates = [{"id": old_id, "status": "void"} for _, old_id in pairs]
-            answer = self._sync("purchase_order_contracts", {"project_id": old_project, "updates": updates}, None)
-            for record, old_id in pairs:
-                why = _not_voided(answer, old_id)
-                if why is None:
+                response = self.http.delete(f"purchase_order_contracts/{old_id}", params={"project_id": old_project})
+                if response.status_code < 300 or response.status_code == 404:
                     ready.append(record)
-                else:
-                    message = f"moved_from: contract {old_project}:{old_id} could not be voided: {why}"
-                    refused.append(_failed(record, ErrorClass.VALIDATION, "procore:moved_from", message))
+                    continue
+                why = vendor_error(ERRORS, response, f"DELETE purchase_order_contracts/{old_id}")
+                if isinstance(why, AuthError) or response.status_code == 429 or response.status_code >= 500:
+                    raise why
+                message = (
+                    f"moved_from: contract {old_project}:{old_id} could not be removed from its old project: {why}"
+                )
+                refused.append(_failed(record, ErrorClass.VALIDATION, "procore:moved_from", message))
         return ready, refused
 
     def _sync(self, path: str, body: dict, params: dict | None) -> SyncAnswer:
@@ -230,18 +311,6 @@ class ProcoreWrites:
         if isinstance(refused, AuthError) or response.status_code == 429 or response.status_code >= 500:
             raise refused
         return SyncAnswer([], [], refused)
-
-
-def _not_voided(answer: SyncAnswer, contract_id: int) -> str | None:
-    """Why the contract was not voided; None when it was, or when Procore no longer knows it (its only error is
-    about its id: the contract is gone, which is what voiding it was for)."""
-    if answer.refused is not None:
-        return str(answer.refused)
-    error = next((entry for entry in answer.errors if str(entry.get("id")) == str(contract_id)), None)
-    if error is None:
-        return None
-    fields = set(error["errors"]) if isinstance(error.get("errors"), dict) else set()
-    return None if fields == {"id"} else entry_error(error)[2]
 
 
 def _check(target_object: str) -> None:
@@ -313,6 +382,17 @@ def _entry(record: TargetRecord, ids: Mapping[tuple[str, str], int | None]) -> d
 def _line(line: dict, ids: Mapping[tuple[str, str], int | None]) -> dict:
     key = _origin(line.get("cost_code_id"))
     return line if key is None else {**line, "cost_code_id": ids["cost_codes", key]}
+
+
+def _same(value: object) -> str:
+    """A line value as Procore's answer and the payload both can say it: `"10.0"` and `"10"` are one quantity."""
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    try:
+        return format(Decimal(text).normalize(), "f")
+    except ArithmeticError:
+        return text
 
 
 def _failed(record: TargetRecord, error_class: ErrorClass, code: str, message: str) -> WriteResult:

@@ -88,7 +88,16 @@ class Env:
         """The same sandbox and ledger with changed resource settings (e.g. fewer attempts, smaller batches)."""
         merged = {
             name: {**FAST_RETRIES, **overrides.get(name, {})}
-            for name in ("oracle_ebs", "sap_ecc", "jde", "dynamics_sales", "dynamics_fo", "salesforce", "zoho_crm")
+            for name in (
+                "oracle_ebs",
+                "sap_ecc",
+                "jde",
+                "dynamics_sales",
+                "dynamics_fo",
+                "salesforce",
+                "zoho_crm",
+                "procore",
+            )
         }
         resources = sandbox_resources(self.config, self.sandbox.urls, **merged)
         return Env(

@@ -215,7 +215,7 @@ def test_a_purchase_order_charging_two_projects_or_an_overhead_account_is_a_dead
     assert "line 2" in overhead.rejected[0].reason
 
 
-def test_a_contract_the_rule_moves_is_voided_where_it_was():
+def test_a_contract_the_rule_moves_names_where_it_was():
     result = forward.map_purchase_orders(
         [order()],
         [distribution(center="1300")],
@@ -255,7 +255,9 @@ def test_unapproved_purchase_orders_wait_and_cancelled_ones_are_never_created():
         contracts=NOTHING,
     )
     assert [e.source_key for e in result.excluded] == ["1"]
-    assert result.records[0].payload["status"] == "void" and result.records[0].update_only
+    cancelled = result.records[0]
+    assert cancelled.payload["status"] == "closed" and cancelled.update_only
+    assert [line["amount"] for line in cancelled.payload["line_items"]] == ["0.00"]
 
 
 def test_bad_rules_name_the_field(tmp_path):
@@ -292,7 +294,7 @@ def test_an_approved_requisition_is_one_balanced_journal_under_its_first_referen
     payload = result.records[0].payload
     assert payload["reference"] == "procore.requisition.101.55.1"
     assert payload["lines"] == [
-        {"CODE_COMBINATION_ID": "100", "dr": "1000.00", "cr": None, "description": payload["lines"][0]["description"]},
+        {"code_combination_id": "100", "dr": "1000.00", "cr": None, "description": payload["lines"][0]["description"]},
         {
             "segments": {"SEGMENT1": "01", "SEGMENT2": "1100", "SEGMENT3": "2110", "SEGMENT4": "00"},
             "dr": None,
@@ -304,13 +306,13 @@ def test_an_approved_requisition_is_one_balanced_journal_under_its_first_referen
 
 
 def test_what_ebs_holds_already_posts_nothing_and_a_revision_posts_the_difference():
-    held = {"requisition.101.55": journals.Posted({"100": Decimal("1000.00")}, 1)}
+    held = {"procore.requisition.101.55": journals.Posted({"100": Decimal("1000.00")}, 1)}
     same = journals.map_journals([cost()], RULES, posted=held, **MATCH)
     assert same.records[0].agrees_with_target()
     revised = journals.map_journals([cost(amounts=(("901", "1200.00"), ("902", "50.00")))], RULES, posted=held, **MATCH)
     payload = revised.records[0].payload
     assert payload["reference"] == "procore.requisition.101.55.2"
-    assert [(line.get("CODE_COMBINATION_ID"), line["dr"], line["cr"]) for line in payload["lines"]] == [
+    assert [(line.get("code_combination_id"), line["dr"], line["cr"]) for line in payload["lines"]] == [
         ("100", "200.00", None),
         ("110", "50.00", None),
         (None, None, "250.00"),
@@ -318,7 +320,7 @@ def test_what_ebs_holds_already_posts_nothing_and_a_revision_posts_the_differenc
 
 
 def test_an_approval_withdrawn_reverses_what_was_posted_and_an_unposted_draft_is_skipped():
-    held = {"requisition.101.55": journals.Posted({"100": Decimal("1000.00")}, 1)}
+    held = {"procore.requisition.101.55": journals.Posted({"100": Decimal("1000.00")}, 1)}
     reversed_ = journals.map_journals([cost(status="revise_and_resubmit")], RULES, posted=held, **MATCH)
     lines = reversed_.records[0].payload["lines"]
     assert (lines[0]["cr"], lines[1]["dr"]) == ("1000.00", "1000.00")
@@ -344,5 +346,5 @@ def test_posted_journals_are_read_back_net_of_their_accrual_lines():
         },
         {"REFERENCE": "procore.requisition.101.555.1", "LINES": []},
     ]
-    posted = journals.posted_of(rows, ["requisition.101.55"], RULES)
-    assert posted == {"requisition.101.55": journals.Posted({"100": Decimal("1000.00")}, 1)}
+    posted = journals.posted_of(rows, ["procore.requisition.101.55"], RULES)
+    assert posted == {"procore.requisition.101.55": journals.Posted({"100": Decimal("1000.00")}, 1)}

@@ -34,9 +34,9 @@ def ebs(tmp_path):
 
 
 def requisition(number: int, amount: str = "4200.00", **changes) -> TargetRecord:
-    reference = f"procore:4262:requisition:{number}"
+    key = f"procore:4262:requisition:{number}"
     payload = {
-        "reference": reference,
+        "reference": f"{key}.1",
         "source": chart.JOURNAL_SOURCE,
         "category": chart.REQUISITION_CATEGORY,
         "accounting_date": "2026-10-31",
@@ -50,7 +50,7 @@ def requisition(number: int, amount: str = "4200.00", **changes) -> TargetRecord
         ],
         **changes,
     }
-    return TargetRecord(reference, payload)
+    return TargetRecord(key, payload)
 
 
 def test_journals_are_posted_a_hundred_a_call_and_answered_per_record(ebs):
@@ -83,8 +83,8 @@ def test_existing_keys_are_the_references_ebs_holds_imported_or_waiting_not_refu
         {
             "STATUS": "NEW",
             "LEDGER_ID": chart.LEDGER_ID,
-            "REFERENCE6": "procore:4262:requisition:3",
-            "REFERENCE21": "procore:4262:requisition:3",
+            "REFERENCE6": "procore:4262:requisition:3.1",
+            "REFERENCE21": "procore:4262:requisition:3.1",
             "ENTERED_DR": 1,
             "CURRENCY_CODE": "USD",
             "GROUP_ID": 77,
@@ -109,9 +109,9 @@ def test_the_load_loop_posts_once_through_a_lost_answer_and_a_rerun(ebs, tmp_pat
     assert len(emulator.rows("GL_JE_HEADERS")) == 3
 
 
-def test_only_gl_journals_are_written_and_a_reference_is_its_source_key(ebs):
+def test_only_gl_journals_are_written_under_references_of_their_source_key(ebs):
     _, writer = ebs
     with pytest.raises(ApiError, match="not part of any pair"):
         writer.upsert("vendors", [requisition(1)])
-    with pytest.raises(ValueError, match="source key"):
+    with pytest.raises(ValueError, match="requisition:1[.]<n>"):
         writer.upsert("gl_journals", [TargetRecord("requisition:1", requisition(1).payload)])

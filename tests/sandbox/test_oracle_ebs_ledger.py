@@ -367,7 +367,7 @@ def test_the_call_itself_is_refused_for_no_ledger_no_journal_or_too_many(fresh):
         with pytest.raises(ValueError, match="1 to 100"):
             service.post_journals([balanced(f"r{n}") for n in range(101)])
         with pytest.raises(ApiError, match="not both"):
-            service.call("GET_JOURNALS", {"P_REFERENCES": "a", "P_REFERENCE_PREFIX": "a", "P_LIMIT": "5"})
+            service.call("GET_JOURNALS", {"P_REFERENCES": "a", "P_REFERENCE_PREFIXES": "a", "P_LIMIT": "5"})
 
 
 def test_a_lost_answer_after_the_commit_is_answered_duplicate_when_posted_again(fresh):
@@ -387,7 +387,7 @@ def test_journals_by_reference_prefix_page_by_page_and_one_item_tables(fresh):
         service.post_journals([balanced(f"procore:co:{n}") for n in range(5)] + [balanced("other:1")])
         output = service.call(
             "GET_JOURNALS",
-            {"P_REFERENCE_PREFIX": "procore:co:", "P_LIMIT": "2", "P_OFFSET": "4"},
+            {"P_REFERENCE_PREFIXES": "procore:co:,nothing:", "P_LIMIT": "2", "P_OFFSET": "4"},
             service.journal_header,
         )
     assert output["X_HAS_MORE"] == "N" and output["X_ROWS"]["X_ROWS_ITEM"]["REFERENCE"] == "procore:co:4"

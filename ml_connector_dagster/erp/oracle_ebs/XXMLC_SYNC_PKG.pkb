@@ -110,6 +110,11 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     RETURN l_items;
   END split_list;
 
+  FUNCTION like_prefix (p_prefix IN VARCHAR2) RETURN VARCHAR2 DETERMINISTIC IS
+  BEGIN
+    RETURN REPLACE(REPLACE(REPLACE(p_prefix, '\', '\\'), '%', '\%'), '_', '\_') || '%';
+  END like_prefix;
+
   -- Validates the IN parameters shared by the GET_ procedures and parses the id list (P_PARTY_IDS, or the one
   -- p_ids_name names). x_mode is 'Y' when ids were given (the window is then ignored), 'A' when p_after was (the
   -- rows after it in id order, the window ignored too: the keyset of an initial load), else 'N', the window. A
@@ -1141,7 +1146,7 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
   PROCEDURE GET_JOURNALS (P_OFFSET IN NUMBER,
                           P_LIMIT IN NUMBER,
                           P_REFERENCES IN VARCHAR2,
-                          P_REFERENCE_PREFIX IN VARCHAR2 DEFAULT NULL,
+                          P_REFERENCE_PREFIXES IN VARCHAR2 DEFAULT NULL,
                           P_LEDGER_ID IN NUMBER DEFAULT NULL,
                           X_ROWS OUT NOCOPY journal_tbl,
                           X_HAS_MORE OUT NOCOPY VARCHAR2,
@@ -1149,24 +1154,22 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
                           X_MSG_COUNT OUT NOCOPY NUMBER,
                           X_MSG_DATA OUT NOCOPY VARCHAR2) IS
     l_references sys.odcivarchar2list;
+    l_prefixes   sys.odcivarchar2list;
     l_found      sys.odcivarchar2list;
     l_by_list    VARCHAR2(1);
-    l_like       VARCHAR2(400);
     l_offset     NUMBER := NVL(P_OFFSET, 0);
     l_fetch      NUMBER := P_LIMIT + 1;
   BEGIN
     check_paging(P_OFFSET, P_LIMIT);
     l_references := split_list(P_REFERENCES, 'P_REFERENCES', c_max_journals);
-    IF l_references.COUNT > 0 AND P_REFERENCE_PREFIX IS NOT NULL THEN
-      bad_input('Give P_REFERENCES or P_REFERENCE_PREFIX, not both');
+    l_prefixes := split_list(P_REFERENCE_PREFIXES, 'P_REFERENCE_PREFIXES', c_max_journals);
+    IF l_references.COUNT > 0 AND l_prefixes.COUNT > 0 THEN
+      bad_input('Give P_REFERENCES or P_REFERENCE_PREFIXES, not both');
     END IF;
-    IF l_references.COUNT = 0 AND P_REFERENCE_PREFIX IS NULL THEN
-      bad_input('P_REFERENCES or P_REFERENCE_PREFIX is required');
+    IF l_references.COUNT = 0 AND l_prefixes.COUNT = 0 THEN
+      bad_input('P_REFERENCES or P_REFERENCE_PREFIXES is required');
     END IF;
     l_by_list := CASE WHEN l_references.COUNT > 0 THEN 'Y' ELSE 'N' END;
-    -- The prefix as a LIKE pattern of its own characters (an index on EXTERNAL_REFERENCE can serve it).
-    l_like := REPLACE(REPLACE(REPLACE(SUBSTR(P_REFERENCE_PREFIX, 1, c_reference_len), '\', '\\'), '%', '\%'),
-                      '_', '\_') || '%';
 
     SELECT journal_reference
       BULK COLLECT INTO l_found
@@ -1179,14 +1182,17 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
                      AND h.external_reference IN (SELECT SUBSTR(t.column_value, 1, c_external_len)
                                                     FROM TABLE(l_references) t)
                      AND l.reference_1 IN (SELECT t.column_value FROM TABLE(l_references) t))
-                 OR (l_by_list = 'N' AND l.reference_1 LIKE l_like ESCAPE '\'))
+                 -- each prefix as a LIKE pattern of its own characters
+                 OR (l_by_list = 'N' AND EXISTS (SELECT 1 FROM TABLE(l_prefixes) p
+                                                  WHERE l.reference_1 LIKE like_prefix(p.column_value) ESCAPE '\')))
             UNION
             SELECT i.reference21
               FROM gl_interface i
              WHERE (P_LEDGER_ID IS NULL OR i.ledger_id = P_LEDGER_ID)
                AND i.reference6 = SUBSTR(i.reference21, 1, c_external_len)
                AND ((l_by_list = 'Y' AND i.reference21 IN (SELECT t.column_value FROM TABLE(l_references) t))
-                 OR (l_by_list = 'N' AND i.reference21 LIKE l_like ESCAPE '\')))
+                 OR (l_by_list = 'N' AND EXISTS (SELECT 1 FROM TABLE(l_prefixes) p
+                                                  WHERE i.reference21 LIKE like_prefix(p.column_value) ESCAPE '\'))))
      ORDER BY journal_reference
     OFFSET l_offset ROWS FETCH NEXT l_fetch ROWS ONLY;
 

@@ -547,13 +547,14 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                                   X_MSG_DATA OUT NOCOPY VARCHAR2);
 
 /*#
- * Returns the journals posted under the references given or starting with a prefix, one row per reference ordered
+ * Returns the journals posted under the references given or starting with one of the prefixes, one row per reference ordered
  * by reference: the imported journal (STATUS POSTED or UNPOSTED, with its JE_HEADER_ID), else its rows waiting in
  * GL_INTERFACE (STATUS NEW) or refused there (STATUS the error code, MESSAGE the reason).
  * @param P_OFFSET Number of rows to skip, 0 or more
  * @param P_LIMIT Number of rows to return, 1 to 1000
  * @param P_REFERENCES Comma-separated references, at most 100
- * @param P_REFERENCE_PREFIX When P_REFERENCES is not given: the references starting with this text
+ * @param P_REFERENCE_PREFIXES When P_REFERENCES is not given: comma-separated prefixes, at most 100; the references
+ *        starting with any of them
  * @param P_LEDGER_ID When given, only the journals of this ledger
  * @param X_ROWS The rows of the page
  * @param X_HAS_MORE Y when rows exist beyond P_OFFSET + P_LIMIT, else N
@@ -567,7 +568,7 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
   PROCEDURE GET_JOURNALS (P_OFFSET IN NUMBER,
                           P_LIMIT IN NUMBER,
                           P_REFERENCES IN VARCHAR2,
-                          P_REFERENCE_PREFIX IN VARCHAR2 DEFAULT NULL,
+                          P_REFERENCE_PREFIXES IN VARCHAR2 DEFAULT NULL,
                           P_LEDGER_ID IN NUMBER DEFAULT NULL,
                           X_ROWS OUT NOCOPY journal_tbl,
                           X_HAS_MORE OUT NOCOPY VARCHAR2,
@@ -597,6 +598,11 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                            X_RETURN_STATUS OUT NOCOPY VARCHAR2,
                            X_MSG_COUNT OUT NOCOPY NUMBER,
                            X_MSG_DATA OUT NOCOPY VARCHAR2);
+
+  -- Not a service operation (no @rep annotations, so the Integration Repository does not expose it): public only
+  -- because GET_JOURNALS calls it inside SQL, which cannot call a function private to the package body.
+  -- A reference prefix as a LIKE pattern (ESCAPE '\') matching exactly the references that start with it.
+  FUNCTION like_prefix (p_prefix IN VARCHAR2) RETURN VARCHAR2 DETERMINISTIC;
 
 END XXMLC_SYNC_PKG;
 /

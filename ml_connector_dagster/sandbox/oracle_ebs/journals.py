@@ -504,25 +504,26 @@ def _number(amount: Decimal | None) -> str | None:
 
 # GET_JOURNALS ---------------------------------------------------------------------------------------------------
 def read(db: sqlite3.Connection, params: dict) -> Page:
-    """The journals of the references listed (P_REFERENCES) or starting with P_REFERENCE_PREFIX, one row each,
-    ordered by reference and paged: the imported journal if there is one, else its rows in GL_INTERFACE."""
+    """The journals of the references listed (P_REFERENCES) or starting with one of P_REFERENCE_PREFIXES, one row
+    each, ordered by reference and paged: the imported journal if there is one, else its rows in GL_INTERFACE."""
     offset, limit = paging(params)
     references = id_list(params, "P_REFERENCES", MAX_REFERENCES)
-    prefix = str(params.get("P_REFERENCE_PREFIX") or "")
-    if references and prefix:
-        raise InputError("Give P_REFERENCES or P_REFERENCE_PREFIX, not both")
-    if not references and not prefix:
-        raise InputError("P_REFERENCES or P_REFERENCE_PREFIX is required")
+    prefixes = id_list(params, "P_REFERENCE_PREFIXES", MAX_REFERENCES)
+    if references and prefixes:
+        raise InputError("Give P_REFERENCES or P_REFERENCE_PREFIXES, not both")
+    if not references and not prefixes:
+        raise InputError("P_REFERENCES or P_REFERENCE_PREFIXES is required")
     ledger = params.get("P_LEDGER_ID")
     if ledger not in (None, ""):
         ledger = _ledger(db, ledger)["LEDGER_ID"]
     else:
         ledger = None
     names = [f"r{n}" for n in range(len(references))]
+    starts = [f"p{n}" for n in range(len(prefixes))]
     chosen = (
         f"REFERENCE IN ({', '.join(':' + n for n in names)})"
         if references
-        else "substr(REFERENCE, 1, length(:prefix)) = :prefix"
+        else " OR ".join(f"substr(REFERENCE, 1, length(:{n})) = :{n}" for n in starts)
     )
     found = [
         row[0]
@@ -537,7 +538,7 @@ def read(db: sqlite3.Connection, params: dict) -> Page:
                 WHERE {chosen} ORDER BY REFERENCE LIMIT :limit OFFSET :offset""",
             {
                 **dict(zip(names, references, strict=True)),
-                "prefix": prefix,
+                **dict(zip(starts, prefixes, strict=True)),
                 "ledger": ledger,
                 "width": EXTERNAL_REFERENCE_LENGTH,
                 "limit": limit + 1,
