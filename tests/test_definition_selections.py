@@ -65,8 +65,8 @@ def test_a_pair_job_selects_only_its_own_assets_and_the_extracts_it_declares(tmp
 
 
 def test_a_second_pair_on_the_same_systems_does_not_join_the_first_pairs_job(tmp_path):
-    """What the group-based selections got wrong: EBS → Procore would have joined the EBS → Dynamics 365 Sales
-    job (writes into EBS included). A pair that adds an asset to the oracle_ebs and dynamics_sales groups must
+    """What the group-based selections got wrong: a pair writing into EBS (as Procore → EBS does) would have joined
+    the EBS → Dynamics 365 Sales job. A pair that adds an asset to the oracle_ebs and dynamics_sales groups must
     leave the first pair's job as it was."""
     from ml_connector_dagster.pair import Pair, PairDefinitions
 
@@ -80,10 +80,10 @@ def test_a_second_pair_on_the_same_systems_does_not_join_the_first_pairs_job(tmp
 
     def build(b) -> PairDefinitions:
         assets = [writes_into_ebs, another_load]
-        return PairDefinitions(assets=assets, jobs=[b.job("procore__oracle_ebs", (), assets, description="test")])
+        return PairDefinitions(assets=assets, jobs=[b.job("another__oracle_ebs", (), assets, description="test")])
 
     settings = _settings(tmp_path)
     alone = build_definitions(settings).resolve_job_def("oracle_ebs__dynamics_sales").asset_layer.selected_asset_keys
-    joined = build_definitions(settings, pairs=(*PAIRS, Pair("procore__oracle_ebs", build)))
+    joined = build_definitions(settings, pairs=(*PAIRS, Pair("another__oracle_ebs", build)))
     assert joined.resolve_job_def("oracle_ebs__dynamics_sales").asset_layer.selected_asset_keys == alone
     assert writes_into_ebs.key not in alone and another_load.key not in alone

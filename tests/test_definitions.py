@@ -37,11 +37,15 @@ def test_all_definitions_load():
         "jde_zoho_crm_schedule",
         "zoho_crm_jde_schedule",
         "zoho_crm_channel_renewal_daily",
+        "oracle_ebs_procore_schedule",
+        "procore_oracle_ebs_schedule",
+        "procore_webhook_setup_daily",
     }
     assert {s.name for s in repository.sensor_defs} == {
         "dynamics_fo_business_events",
         "salesforce_change_events",
         "zoho_crm_notifications",
+        "procore_events",
     }
 
 
@@ -198,6 +202,9 @@ def test_definitions_are_built_from_the_settings_given_not_from_the_environment(
             "jde_zoho_crm_schedule",
             "zoho_crm_jde_schedule",
             "zoho_crm_channel_renewal_daily",
+            "oracle_ebs_procore_schedule",
+            "procore_oracle_ebs_schedule",
+            "procore_webhook_setup_daily",
         )
     }
     # the SAP rules in the mapping folder make purchase orders sales orders: the load assets follow

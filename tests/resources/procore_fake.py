@@ -149,6 +149,16 @@ class FakeProcore:
             return httpx.Response(200, json=row) if row else httpx.Response(404, json={"errors": "not found"})
         if request.method == "GET":
             return self._page(request, self._filtered(self.table(path, project_id), query))
+        if request.method == "DELETE" and parts[-1].isdigit():
+            table = self.rows.get(("/".join(parts[:-1]), project_id), [])
+            row = next((r for r in table if r["id"] == int(parts[-1])), None)
+            if row is None:
+                return httpx.Response(404, json={"errors": "not found"})
+            refused = self.refuse("/".join(parts[:-1]) + "#delete", row)
+            if refused:
+                return httpx.Response(422, json={"errors": refused})
+            table.remove(row)
+            return httpx.Response(204)
         return httpx.Response(404, json={"errors": f"no route {request.method} {path}"})
 
     def _filtered(self, rows: list[dict], query: httpx.QueryParams) -> list[dict]:

@@ -127,13 +127,29 @@ def test_a_contracts_line_items_are_synced_after_its_header_with_their_cost_code
     ]
     with connected(fake) as client:
         results = {result.source_key: result for result in client.upsert("purchase_order_contracts", records)}
-    header, lines = syncs(fake)
+    header, lines, status = syncs(fake)
     assert [entry.get("line_items") for entry in sent(header)["updates"]] == [None, None], "lines are not a field"
+    # an approved commitment's lines are locked: written as a draft, its lines synced, then approved
+    assert sent(header)["updates"][0]["status"] == "draft"
     contract_id = results["PO-1"].target_id.split(":")[1]
     assert lines.url.path == f"/rest/v1.0/purchase_order_contracts/{contract_id}/line_items/sync"
     assert lines.url.params["project_id"] == "101"
     assert sent(lines) == {"updates": [{**line, "cost_code_id": code["id"]}]}
+    assert sent(status)["updates"] == [{"id": int(contract_id), "status": "approved", "executed": False}]
     assert results["PO-1"].ok and results["PO-2"].ok
+
+
+def test_a_contract_whose_lines_procore_holds_already_is_written_without_them():
+    fake = FakeProcore()
+    contract = fake.seed("purchase_order_contracts", 101, origin_id="PO-1", status="approved")
+    fake.seed(f"purchase_order_contracts/{contract['id']}/line_items", 101, origin_id="PO-1/1", amount="1200.0",
+              quantity="10.0", description="Rebar")  # fmt: skip
+    line = {"origin_id": "PO-1/1", "description": "Rebar", "amount": "1200.00", "quantity": "10"}
+    record = TargetRecord("PO-1", {"project_id": 101, "title": "Steel v2", "status": "approved", "line_items": [line]})
+    with connected(fake) as client:
+        [result] = client.upsert("purchase_order_contracts", [record])
+    [header] = syncs(fake)
+    assert result.ok and sent(header)["updates"][0]["status"] == "approved", "no detour through draft"
 
 
 def test_a_refused_line_item_fails_its_contract_which_keeps_its_procore_id():
@@ -151,7 +167,7 @@ def test_a_refused_line_item_fails_its_contract_which_keeps_its_procore_id():
     assert result.error_message == "line PO-1/1: amount: must be a number"
 
 
-def test_a_contract_moved_to_another_project_is_voided_where_it_was_first():
+def test_a_contract_moved_to_another_project_is_removed_where_it_was_first():
     fake = FakeProcore()
     old = fake.seed("purchase_order_contracts", 102, origin_id="PO-1", status="approved")
     records = [
@@ -161,12 +177,13 @@ def test_a_contract_moved_to_another_project_is_voided_where_it_was_first():
     ]
     with connected(fake) as client:
         results = {result.source_key: result for result in client.upsert("purchase_order_contracts", records)}
-    void, header = syncs(fake)
-    assert sent(void) == {
-        "project_id": 102,
-        "updates": [{"id": old["id"], "status": "void"}, {"id": 999999, "status": "void"}],
-    }
-    assert old["status"] == "void"
+    deletes = [call for call in fake.calls if call.method == "DELETE"]
+    assert [(call.url.path.rsplit("/", 1)[1], call.url.params["project_id"]) for call in deletes] == [
+        (str(old["id"]), "102"),
+        ("999999", "102"),
+    ]
+    assert not fake.table("purchase_order_contracts", 102)
+    [header] = syncs(fake)
     assert sent(header) == {
         "project_id": 101,
         "updates": [{"status": "approved", "origin_id": "PO-1"}, {"origin_id": "PO-2"}],
@@ -175,17 +192,20 @@ def test_a_contract_moved_to_another_project_is_voided_where_it_was_first():
     assert (results["PO-3"].error_class, results["PO-3"].error_code) == (ErrorClass.VALIDATION, "procore:moved_from")
 
 
-def test_a_contract_whose_old_one_cannot_be_voided_is_not_written():
+def test_a_contract_whose_old_one_cannot_be_removed_is_not_written():
     fake = FakeProcore()
     old = fake.seed("purchase_order_contracts", 102, origin_id="PO-1", status="approved")
     fake.refuse = lambda collection, entry: (
-        {"status": ["cannot change from approved to void"]} if "id" in entry else None
+        {"base": ["cannot be deleted while it has requisitions or change orders"]}
+        if collection.endswith("#delete")
+        else None
     )
     record = TargetRecord("PO-1", {"project_id": 101, "moved_from": f"102:{old['id']}"})
     with connected(fake) as client:
         [result] = client.upsert("purchase_order_contracts", [record])
-    assert len(syncs(fake)) == 1 and not fake.table("purchase_order_contracts", 101)
-    assert not result.ok and "could not be voided: status: cannot change" in result.error_message
+    assert not syncs(fake) and not fake.table("purchase_order_contracts", 101)
+    assert not result.ok and "could not be removed from its old project" in result.error_message
+    assert "requisitions" in result.error_message
 
 
 def test_a_call_refused_as_a_whole_fails_its_records_and_a_failing_server_fails_the_run():
