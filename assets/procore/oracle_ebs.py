@@ -59,16 +59,22 @@ def cost_code_payloads(
         and (center := c.segment(rules.chart_of_accounts.cost_center)) in rules.projects
     }
     in_procore = {project: list(procore.cost_codes(project)) for project in sorted(projects)}
-    return mapping.map_cost_codes(combinations, rules, as_of=moment, linked=known, in_procore=in_procore)
+    mapped = mapping.map_cost_codes(combinations, rules, as_of=moment, linked=known, in_procore=in_procore)
+    procore.known(mapping.COST_CODES, known.ids)
+    procore.known(mapping.COST_CODES, mapped.links, link=True)
+    return mapped.result
 
 
-def contract_payloads(orders: pd.DataFrame, distributions: pd.DataFrame, ledger: Ledger, rules: Rules) -> MappingResult:
+def contract_payloads(
+    orders: pd.DataFrame, distributions: pd.DataFrame, procore, ledger: Ledger, rules: Rules
+) -> MappingResult:
+    """The payloads, and the Procore ids of the vendors and cost codes they name told to the writer's session."""
+    for target_object in (mapping.VENDORS, mapping.COST_CODES):
+        procore.known(target_object, linked(ledger, target_object).ids)
     return mapping.map_purchase_orders(
         frame_models(orders, PurchaseOrder),
         frame_models(distributions, Distribution),
         rules,
-        vendors=linked(ledger, mapping.VENDORS),
-        cost_codes=linked(ledger, mapping.COST_CODES),
         contracts=linked(ledger, mapping.CONTRACTS),
     )
 
@@ -135,7 +141,7 @@ def initial_load_objects(rules: Rules) -> list[MasterObject]:
             "purchase_order_contracts",
             CONTRACTS,
             order_pages,
-            lambda frames, given: contract_payloads(*frames, given.ledger, rules),
+            lambda frames, given: contract_payloads(*frames, given.target.session(), given.ledger, rules),
             "Every EBS purchase order of a mapped type as a Procore purchase order contract with its line items.",
         ),
     ]
@@ -214,12 +220,14 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         code_version="1",
         description="Procore purchase order contract payloads with their line items (one per distribution, on "
         "its charge account's cost code), in the project the rules give each purchase order.",
-        required_resource_keys={"ledger"},
+        required_resource_keys={"ledger", "procore"},
     )
     def oracle_ebs_contract_payloads(
         context: dg.AssetExecutionContext, orders: pd.DataFrame, distributions: pd.DataFrame
     ) -> dg.Output[MappingResult]:
-        result = contract_payloads(orders, distributions, context.resources.ledger.ledger(), rules)
+        result = contract_payloads(
+            orders, distributions, context.resources.procore.session(), context.resources.ledger.ledger(), rules
+        )
         return dg.Output(result, metadata=mapping_metadata(result))
 
     contracts = load_asset(

@@ -18,8 +18,11 @@ removed from the old project and made in the new one. Each distribution is a lin
 account, which must be a cost code of the PO's project.
 
 Values that name another Procore record (a contract's vendor, a line item's cost code, a cost code's division) are
-the Procore id when the ledger holds it, else `{"origin_id": key}` for the writer to resolve, and the record waits
-(a dependency dead letter) while the ledger has not synced what it names.
+`{"origin_id": key}`, which the writer sends as the Procore id (the ledger's, told to it by the payload asset, or
+read from Procore): a payload stays the same from the run that creates the record named to every later one, so a
+rerun writes nothing. The record waits (a dependency dead letter) while the ledger has not synced what it names.
+Likewise a record linked at the first sync to one a Procore user entered is not addressed by Procore id in its
+payload: the mapping names the link (`CostCodes.links`) and the writer writes the record there.
 """
 
 from collections.abc import Mapping
@@ -74,6 +77,7 @@ class Rules(BaseModel):
     send_unapproved_purchase_orders: bool = False
     vendor_types: list[str] = ["VENDOR"]
     accrual_account: str
+    accrual_cost_center: str | None = None
     accrual_division: str
     journal_source: str = Field(max_length=25)
     requisition_category: str = Field(max_length=25)
@@ -182,11 +186,12 @@ class Distribution(Row):
 
 # --- target payloads ----------------------------------------------------------------------------------------------
 class VendorPayload(BaseModel):
-    """The company vendor fields the connector owns (crm_targets.md §3.6); the rest are Procore's users'."""
+    """The company vendor fields the connector owns (crm_targets.md §3.6); the rest are Procore's users'. Procore's
+    vendor create and update take no taxpayer id (`business_id` is answered, not written: SDK docs of the vendor
+    body), so EBS's stays in EBS."""
 
     name: str = Field(min_length=1, max_length=255)
     origin_code: str | None = Field(default=None, max_length=255)
-    business_id: str | None = Field(default=None, max_length=255)
     address: str | None = Field(default=None, max_length=255)
     city: str | None = Field(default=None, max_length=255)
     state_code: str | None = Field(default=None, max_length=3)
@@ -210,10 +215,6 @@ class Linked:
     def project_of(self, key: str) -> int | None:
         target = self.ids.get(key)
         return int(target.split(":", 1)[0]) if target and ":" in target else None
-
-    def reference(self, key: str) -> int | dict:
-        """The Procore id, or the origin_id reference the writer resolves."""
-        return self.procore_id(key) or {"origin_id": key}
 
 
 def division_key(cost_center: str, division: str) -> str:
@@ -244,7 +245,6 @@ def map_vendors(vendors: list[Vendor], sites: list[VendorSite], rules: Rules, *,
         fields = {
             "name": clean(vendor.VENDOR_NAME),
             "origin_code": clean(vendor.SEGMENT1),
-            "business_id": clean(vendor.NUM_1099) or clean(vendor.VAT_REGISTRATION_NUM),
             "address": street or None,
             "city": clean(site.CITY) if site else None,
             "state_code": clean(site.STATE) if site else None,
@@ -265,6 +265,16 @@ def map_vendors(vendors: list[Vendor], sites: list[VendorSite], rules: Rules, *,
 
 
 # --- cost codes ---------------------------------------------------------------------------------------------------
+@dataclass
+class CostCodes:
+    result: MappingResult
+    links: dict[str, str]  # source key → target id of a cost code entered in Procore before the first sync
+
+
+def reference(key: str) -> dict:
+    return {"origin_id": key}
+
+
 def map_cost_codes(
     combinations: list[CodeCombination],
     rules: Rules,
@@ -272,12 +282,12 @@ def map_cost_codes(
     as_of: datetime,
     linked: Linked,
     in_procore: Mapping[int, list[dict]],
-) -> MappingResult:
+) -> CostCodes:
     """Each job-cost combination of a project's cost centre as a cost code, with the divisions they sit under.
     `in_procore` holds the cost codes each project has (only read for projects with records the ledger has not
     linked), to link those entered before the first sync."""
     coa = rules.chart_of_accounts
-    result = MappingResult()
+    result, links = MappingResult(), {}
     divisions: dict[str, tuple[int, str, str | None]] = {}
     codes: list[tuple[CodeCombination, int, str, str]] = []
     claimed: dict[tuple[int, str], str] = {}
@@ -308,31 +318,28 @@ def map_cost_codes(
     division_ids: dict[str, int | None] = {}
     for key, (project, division, description) in divisions.items():
         payload = {"project_id": project, "code": division, "name": description or division, "parent_id": None}
-        record = _linked_or_matched(key, payload, linked, in_procore.get(project, []), code=division, parent=None)
-        division_ids[key] = record.get("id") if isinstance(record, dict) else None
-        _add(result, key, record, refs=(), source={"division": division, "project_id": project})
+        match = _match(key, payload, linked, in_procore.get(project, []), code=division, parent=None)
+        division_ids[key] = linked.procore_id(key) or (match if isinstance(match, int) else None)
+        _add(result, links, key, payload, match, refs=(), source={"division": division, "project_id": project})
     for combination, project, parent, full_code in codes:
         key = combination.CODE_COMBINATION_ID
         payload = {
             "project_id": project,
             "code": combination.segment(coa.account),
             "name": combination.description(coa.account) or full_code,
-            "parent_id": division_ids[parent] or {"origin_id": parent},
+            "parent_id": reference(parent),
         }
         existing = in_procore.get(project, []) if division_ids[parent] else []
-        record = _linked_or_matched(key, payload, linked, existing, code=full_code, parent=division_ids[parent])
-        _add(result, key, record, refs=((COST_CODES, parent),), source=combination.model_dump())
-    return result
+        match = _match(key, payload, linked, existing, code=full_code, parent=division_ids[parent])
+        _add(result, links, key, payload, match, refs=((COST_CODES, parent),), source=combination.model_dump())
+    return CostCodes(result, links)
 
 
-def _linked_or_matched(
-    key: str, payload: dict, linked: Linked, existing: list[dict], *, code: str, parent: int | None
-) -> dict | str:
-    """The payload, addressed by Procore id when the ledger links it or the project holds exactly one unlinked cost
-    code of the same code, else of the same name (under the same parent); a reason when it holds several."""
-    known = linked.procore_id(key)
-    if known:
-        return {**payload, "id": known}
+def _match(key: str, payload: dict, linked: Linked, existing: list[dict], *, code: str, parent: int | None):
+    """For a record the ledger has not linked: the id of the one unlinked cost code of the project with the same
+    code (the numeric id), else the same name, under the same parent; a reason when there are several; else None."""
+    if linked.procore_id(key):
+        return None
     siblings = [c for c in existing if not c.get("deleted_at") and not c.get("origin_id") and _parent_id(c) == parent]
     by_code = [c for c in siblings if (c.get("full_code") or c.get("code")) == code]
     by_name = [c for c in siblings if (c.get("name") or "").casefold() == payload["name"].casefold()]
@@ -340,7 +347,7 @@ def _linked_or_matched(
     if len(candidates) > 1:
         listed = ", ".join(f"{c['id']} ({c.get('full_code') or c.get('code')} {c.get('name')})" for c in candidates)
         return f"project {payload['project_id']} has several cost codes this could be: {listed}"
-    return {**payload, "id": candidates[0]["id"]} if candidates else payload
+    return int(candidates[0]["id"]) if candidates else None
 
 
 def _parent_id(cost_code: dict) -> int | None:
@@ -348,11 +355,13 @@ def _parent_id(cost_code: dict) -> int | None:
     return parent.get("id") if isinstance(parent, dict) else cost_code.get("parent_id")
 
 
-def _add(result: MappingResult, key: str, record: dict | str, *, refs: tuple, source: dict) -> None:
-    if isinstance(record, str):
-        result.rejected.append(Rejected(key, record, source))
-    else:
-        result.records.append(TargetRecord(key, record, refs))
+def _add(result: MappingResult, links: dict, key: str, payload: dict, match, *, refs: tuple, source: dict) -> None:
+    if isinstance(match, str):
+        result.rejected.append(Rejected(key, match, source))
+        return
+    if match is not None:
+        links[key] = target_id(payload["project_id"], match)
+    result.records.append(TargetRecord(key, payload, refs))
 
 
 # --- purchase orders ----------------------------------------------------------------------------------------------
@@ -361,8 +370,6 @@ def map_purchase_orders(
     distributions: list[Distribution],
     rules: Rules,
     *,
-    vendors: Linked,
-    cost_codes: Linked,
     contracts: Linked,
 ) -> MappingResult:
     """A contract per purchase order of a mapped type, in the project the rule gives it, with one line item per
@@ -407,7 +414,7 @@ def map_purchase_orders(
                     "unit_cost": str(price),
                     "uom": clean(line.UNIT_MEAS_LOOKUP_CODE),
                     "amount": str((quantity * price).quantize(CENT, ROUND_HALF_UP)),
-                    "cost_code_id": cost_codes.reference(line.CODE_COMBINATION_ID),
+                    "cost_code_id": reference(line.CODE_COMBINATION_ID),
                 }
             )
             refs.append((COST_CODES, line.CODE_COMBINATION_ID))
@@ -421,7 +428,7 @@ def map_purchase_orders(
             "project_id": project,
             "number": order.SEGMENT1,
             "title": (clean(order.COMMENTS) or f"PO {order.SEGMENT1}")[:255],
-            "vendor_id": vendors.reference(order.VENDOR_ID),
+            "vendor_id": reference(order.VENDOR_ID),
             "status": status,
             "executed": status in ("approved", "closed"),
             "contract_date": (order.APPROVED_DATE or order.CREATION_DATE or "")[:10] or None,

@@ -7,7 +7,7 @@ the GL combination it was made from (the ledger's link, so a cost code a Procore
 combination for is unmapped). Both are dead letters with the reason; every later run reads those costs again and
 posts them once the link exists.
 
-A journal debits each cost code's combination and credits the accrual account of the same company and cost centre,
+A journal debits each cost code's combination and credits the accrual account of the same company (mapping rules),
 in the purchase order's currency, dated the requisition's billing date (a change order: the day it was approved, as
 Procore's `updated_at` says). What is posted is the difference between what the cost amounts to now (nothing while
 it is not approved) and what EBS already holds under the cost's references, read back before mapping: the first
@@ -88,13 +88,11 @@ def reference_prefix(key: str) -> str:
 
 
 def requisition_cost(row: Mapping) -> Cost:
-    """A requisition as Procore answers it, with its `items` (the schedule of values lines billed): the cost is the
-    work completed this period plus materials presently stored, per cost code, dated the billing date."""
+    """A requisition as Procore answers it, with its `items` (its detail: the schedule of values lines billed): the
+    cost is the work completed this period per cost code, dated the billing date. Materials presently stored are not
+    a cost yet: they become work completed when installed, and a later requisition bills them then."""
     lines = tuple(
-        CostLine(
-            _cost_code(item),
-            _money(item.get("work_completed_this_period")) + _money(item.get("materials_presently_stored")),
-        )
+        CostLine(_cost_code(item), _money(item.get("work_completed_this_period")), _text(item.get("description")))
         for item in row.get("items") or []
     )
     return Cost(
@@ -111,7 +109,7 @@ def requisition_cost(row: Mapping) -> Cost:
 
 def change_order_cost(row: Mapping) -> Cost:
     """A commitment change order with its line items: the cost is each line's amount, dated the day it was approved
-    (Procore's `approved_at`; else when it last changed)."""
+    (Procore's `reviewed_at`; else when it last changed)."""
     lines = tuple(
         CostLine(_cost_code(item), _money(item.get("amount")), _text(item.get("description")))
         for item in row.get("line_items") or []
@@ -123,7 +121,7 @@ def change_order_cost(row: Mapping) -> Cost:
         _text(row.get("number")),
         _int(row.get("contract_id") or row.get("commitment_id")),
         str(row.get("status") or ""),
-        date.fromisoformat(str(row.get("approved_at") or row["updated_at"])[:10]),
+        date.fromisoformat(str(row.get("reviewed_at") or row["updated_at"])[:10]),
         lines,
     )
 
@@ -228,14 +226,15 @@ def _wanted(
 
 
 def _lines(difference: dict[str, Decimal], combinations: Mapping[str, CodeCombination], rules: Rules, what: str):
-    """Debits (credits, for a reduction) of the cost codes' combinations, balanced per company and cost centre on
-    the accrual account."""
+    """Debits (credits, for a reduction) of the cost codes' combinations, balanced per company on the accrual
+    account (in the rules' cost centre, else the project's)."""
     coa = rules.chart_of_accounts
     lines, accruals = [], defaultdict(Decimal)
     for ccid, amount in difference.items():
         combination = combinations[ccid]
         lines.append(_line({"code_combination_id": ccid}, amount, f"{what}: {combination.CONCATENATED_SEGMENTS}"))
-        accruals[(combination.segment(coa.company), combination.segment(coa.cost_center))] += amount
+        center = rules.accrual_cost_center or combination.segment(coa.cost_center)
+        accruals[(combination.segment(coa.company), center)] += amount
     for (company, center), amount in sorted(accruals.items()):
         if amount:
             segments = {

@@ -47,6 +47,11 @@ class OracleEbsResource(SystemResource):
         default="SQLGL", description="application short name of journal_responsibility"
     )
     ledger_id: int = Field(default=2041, ge=1, description="GL ledger (GL_LEDGERS.LEDGER_ID) journals are posted to")
+    batch_size: int = Field(
+        default=500,
+        ge=1,
+        description="journals per load batch (the Procore pair); a batch is posted in calls of 100 journals",
+    )
     security_group: str = Field(default="STANDARD", description="security group key sent in the RESTHeader")
     nls_language: str = Field(default="AMERICAN", description="session language sent in the RESTHeader")
     org_id: str | None = Field(

@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 from ml_connector_dagster.resources.oracle_ebs.errors import ERRORS, fault_of, raise_for_return_status
 
-from ml_connector_dagster.http import ApiError, CallCounter, vendor_error
+from ml_connector_dagster.http import READ_ONLY, ApiError, CallCounter, vendor_error
 from ml_connector_dagster.paging import OffsetPaginator, PageRequest, paginate
 
 MAX_JOURNALS = 100  # journals per POST_JOURNALS call, and references per GET_JOURNALS call
@@ -119,10 +119,14 @@ class EbsService:
         return value.astimezone(self.server_timezone).strftime("%Y-%m-%dT%H:%M:%S")
 
     def call(self, method: str, parameters: dict[str, object], header: dict[str, str] | None = None) -> dict:
-        """One call of a method with the RESTHeader given (default: the read responsibility's)."""
+        """One call of a method with the RESTHeader given (default: the read responsibility's). ISG takes every call as
+        a POST; only the package's POST_ methods write, so the others count as reads."""
         body = {f"{method}_Input": {"RESTHeader": header or self.rest_header, "InputParameters": parameters}}
         response = self.http.post(
-            f"webservices/rest/{self.alias}/{method.lower()}/", json=body, headers={"Accept": "application/json"}
+            f"webservices/rest/{self.alias}/{method.lower()}/",
+            json=body,
+            headers={"Accept": "application/json"},
+            extensions=None if method.startswith("POST_") else READ_ONLY,
         )
         if "date" in response.headers:
             self._server_now = parsedate_to_datetime(response.headers["date"])

@@ -28,6 +28,7 @@ class ProcoreClient(ProcoreWrites, ProcoreHooks):
         self.company_id = company_id
         self.page_size = page_size
         self._origin_ids: dict[tuple[str, int | None, str], int] = {}  # (object, project, origin_id) → Procore id
+        self._links: dict[tuple[str, str], int] = {}  # (object, origin_id) → the Procore record it is written to
 
     # reads -----------------------------------------------------------------------------------------------------
     def projects(self) -> Iterator[dict]:

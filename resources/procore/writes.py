@@ -50,9 +50,23 @@ class ProcoreWrites:
     http: httpx.Client
     company_id: int
     _origin_ids: dict[tuple[str, int | None, str], int]
+    _links: dict[tuple[str, str], int]
 
     def _read(self, path: str, project_id: int | None, filters: Mapping[str, Any]) -> Iterator[dict]:
         raise NotImplementedError
+
+    def known(self, target_object: str, target_ids: Mapping[str, str], *, link: bool = False) -> None:
+        """Procore ids of records by source key (target ids as the ledger holds them), so references to them are
+        sent without reading Procore. With `link`, the records themselves are written to those ids: records a
+        Procore user entered before the first sync, which the sync then gives their origin_id."""
+        for key, target in target_ids.items():
+            project, _, procore_id = str(target).rpartition(":")
+            if not procore_id.isdigit():
+                continue
+            scope = None if target_object in COMPANY_WIDE else int(project) if project.isdigit() else None
+            self._origin_ids[target_object, scope, key] = int(procore_id)
+            if link:
+                self._links[target_object, key] = int(procore_id)
 
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
         _check(target_object)
@@ -119,7 +133,15 @@ class ProcoreWrites:
         params = {"project_id": str(project_id)} if target_object == "cost_codes" else None
         staged = {r.source_key for r in ready if r.source_key in lines_due and r.payload.get("status") in LOCKED}
         entries = [
-            {**_entry(record, ids), **({"status": "draft", "executed": False} if record.source_key in staged else {})}
+            {
+                **_entry(record, ids),
+                **(
+                    {"id": self._links[target_object, record.source_key]}
+                    if (target_object, record.source_key) in self._links
+                    else {}
+                ),
+                **({"status": "draft", "executed": False} if record.source_key in staged else {}),
+            }
             for record in ready
         ]
         answer = self._sync(target_object, {**scope, "updates": entries}, params)
@@ -155,7 +177,10 @@ class ProcoreWrites:
             if key not in held:
                 differ.add(key)
                 continue
-            current = {str(line.get("origin_id")): line for line in self.contract_line_items(project_id, held[key])}
+            current = {
+                str(line.get("origin_id")): _as_written(line)
+                for line in self.contract_line_items(project_id, held[key])
+            }
             for line in record.payload["line_items"]:
                 sent = _line(line, ids)
                 have = current.get(str(line["origin_id"]))
@@ -382,6 +407,13 @@ def _entry(record: TargetRecord, ids: Mapping[tuple[str, str], int | None]) -> d
 def _line(line: dict, ids: Mapping[tuple[str, str], int | None]) -> dict:
     key = _origin(line.get("cost_code_id"))
     return line if key is None else {**line, "cost_code_id": ids["cost_codes", key]}
+
+
+def _as_written(line: dict) -> dict:
+    """A line item as Procore answers it, with its cost code's id where a line item is written with it (the answer
+    nests `cost_code {id, ...}`)."""
+    code = line.get("cost_code")
+    return {**line, "cost_code_id": code.get("id") if isinstance(code, dict) else line.get("cost_code_id")}
 
 
 def _same(value: object) -> str:

@@ -78,7 +78,7 @@ def test_cost_codes_sit_under_their_division_in_the_project_of_their_cost_centre
         as_of=AS_OF,
         linked=NOTHING,
         in_procore={},
-    )
+    ).result
     by_key = {record.source_key: record for record in result.records}
     assert by_key["100"].payload == {
         "project_id": 101,
@@ -100,25 +100,30 @@ def test_first_sync_links_cost_codes_entered_in_procore_by_code_else_name():
             {"id": 902, "code": "77", "full_code": "03-77", "name": "Account 5200", "parent": {"id": 900}},
         ]
     }
-    result = forward.map_cost_codes(
+    mapped = forward.map_cost_codes(
         [combination("100"), combination("110", account="5200"), combination("120", account="5300")],
         RULES,
         as_of=AS_OF,
         linked=NOTHING,
         in_procore=existing,
     )
-    by_key = {record.source_key: record for record in result.records}
-    assert by_key["division.1100.03"].payload["id"] == 900
-    assert by_key["100"].payload["id"] == 901 and by_key["100"].payload["parent_id"] == 900
-    assert by_key["110"].payload["id"] == 902
-    assert "id" not in by_key["120"].payload
+    assert mapped.links == {"division.1100.03": "101:900", "100": "101:901", "110": "101:902"}
+    assert all("id" not in record.payload for record in mapped.result.records), "payloads stay the same later"
+    # once the ledger links them, nothing is matched again
+    linked = Linked(mapped.links)
+    again = forward.map_cost_codes([combination("100")], RULES, as_of=AS_OF, linked=linked, in_procore=existing)
+    assert again.links == {} and [r.payload for r in again.result.records] == [
+        r.payload for r in mapped.result.records if r.source_key in ("100", "division.1100.03")
+    ]
 
 
 def test_two_candidates_are_a_dead_letter_naming_both():
     existing = {
         101: [{"id": 900, "code": "D3", "name": "Division 03"}, {"id": 905, "code": "C3", "name": "division 03"}]
     }
-    result = forward.map_cost_codes([combination("100")], RULES, as_of=AS_OF, linked=NOTHING, in_procore=existing)
+    result = forward.map_cost_codes(
+        [combination("100")], RULES, as_of=AS_OF, linked=NOTHING, in_procore=existing
+    ).result
     assert [r.source_key for r in result.rejected] == ["division.1100.03"]
     assert "900" in result.rejected[0].reason and "905" in result.rejected[0].reason
 
@@ -130,7 +135,7 @@ def test_disabled_or_ended_combinations_are_not_cost_codes():
         as_of=AS_OF,
         linked=NOTHING,
         in_procore={},
-    )
+    ).result
     assert not result.records and {e.source_key for e in result.excluded} == {"100", "101"}
 
 
@@ -169,17 +174,17 @@ def distribution(po: str = "500", number: str = "1", center: str = "1100", ccid:
     )
 
 
-def test_purchase_orders_land_in_the_project_their_charge_accounts_name_with_linked_ids():
+def test_purchase_orders_land_in_the_project_their_charge_accounts_name_naming_vendor_and_cost_codes_by_key():
     result = forward.map_purchase_orders(
         [order()],
         [distribution()],
         RULES,
-        vendors=Linked({"7": "4001"}),
-        cost_codes=Linked({"100": "101:901"}),
         contracts=NOTHING,
     )
     payload = result.records[0].payload
-    assert payload["project_id"] == 101 and payload["vendor_id"] == 4001 and payload["status"] == "approved"
+    assert (
+        payload["project_id"] == 101 and payload["vendor_id"] == {"origin_id": "7"} and payload["status"] == "approved"
+    )
     assert payload["line_items"] == [
         {
             "origin_id": "50011",
@@ -188,7 +193,7 @@ def test_purchase_orders_land_in_the_project_their_charge_accounts_name_with_lin
             "unit_cost": "125.50",
             "uom": "CY",
             "amount": "1255.00",
-            "cost_code_id": 901,
+            "cost_code_id": {"origin_id": "100"},
         }
     ]
     assert result.records[0].refs == (("vendors", "7"), ("cost_codes", "100"))
@@ -199,8 +204,6 @@ def test_a_purchase_order_charging_two_projects_or_an_overhead_account_is_a_dead
         [order()],
         [distribution(), distribution(number="2", center="1200")],
         RULES,
-        vendors=NOTHING,
-        cost_codes=NOTHING,
         contracts=NOTHING,
     )
     assert "several projects" in split.rejected[0].reason
@@ -208,8 +211,6 @@ def test_a_purchase_order_charging_two_projects_or_an_overhead_account_is_a_dead
         [order()],
         [distribution(), distribution(number="2", SEGMENT3="6100")],
         RULES,
-        vendors=NOTHING,
-        cost_codes=NOTHING,
         contracts=NOTHING,
     )
     assert "line 2" in overhead.rejected[0].reason
@@ -220,8 +221,6 @@ def test_a_contract_the_rule_moves_names_where_it_was():
         [order()],
         [distribution(center="1300")],
         RULES,
-        vendors=NOTHING,
-        cost_codes=NOTHING,
         contracts=Linked({"500": "101:77"}),
     )
     payload = result.records[0].payload
@@ -234,14 +233,10 @@ def test_the_attribute_rule_names_the_project_and_refuses_one_it_does_not_serve(
         [order(ATTRIBUTE1="103")],
         [distribution(center="1300")],
         rules,
-        vendors=NOTHING,
-        cost_codes=NOTHING,
         contracts=NOTHING,
     )
     assert placed.records[0].payload["project_id"] == 103
-    unknown = forward.map_purchase_orders(
-        [order(ATTRIBUTE1="999")], [distribution()], rules, vendors=NOTHING, cost_codes=NOTHING, contracts=NOTHING
-    )
+    unknown = forward.map_purchase_orders([order(ATTRIBUTE1="999")], [distribution()], rules, contracts=NOTHING)
     assert "ATTRIBUTE1 '999'" in unknown.rejected[0].reason
 
 
@@ -250,8 +245,6 @@ def test_unapproved_purchase_orders_wait_and_cancelled_ones_are_never_created():
         [order("1", AUTHORIZATION_STATUS="INCOMPLETE"), order("2", CANCEL_FLAG="Y")],
         [distribution("1"), distribution("2")],
         RULES,
-        vendors=NOTHING,
-        cost_codes=NOTHING,
         contracts=NOTHING,
     )
     assert [e.source_key for e in result.excluded] == ["1"]
@@ -296,7 +289,7 @@ def test_an_approved_requisition_is_one_balanced_journal_under_its_first_referen
     assert payload["lines"] == [
         {"code_combination_id": "100", "dr": "1000.00", "cr": None, "description": payload["lines"][0]["description"]},
         {
-            "segments": {"SEGMENT1": "01", "SEGMENT2": "1100", "SEGMENT3": "2110", "SEGMENT4": "00"},
+            "segments": {"SEGMENT1": "01", "SEGMENT2": "1000", "SEGMENT3": "2110", "SEGMENT4": "00"},
             "dr": None,
             "cr": "1000.00",
             "description": payload["lines"][1]["description"],

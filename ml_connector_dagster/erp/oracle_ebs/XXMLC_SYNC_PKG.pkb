@@ -949,6 +949,7 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
                                  P_OFFSET IN NUMBER,
                                  P_LIMIT IN NUMBER,
                                  P_PO_HEADER_IDS IN VARCHAR2,
+                                 P_AFTER_PO_HEADER_ID IN NUMBER DEFAULT NULL,
                                  X_ROWS OUT NOCOPY purchase_order_tbl,
                                  X_HAS_MORE OUT NOCOPY VARCHAR2,
                                  X_RETURN_STATUS OUT NOCOPY VARCHAR2,
@@ -960,8 +961,8 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     l_offset NUMBER := NVL(P_OFFSET, 0);
     l_fetch  NUMBER := P_LIMIT + 1;
   BEGIN
-    read_request(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, P_OFFSET, P_LIMIT, P_PO_HEADER_IDS, l_ids, l_mode, NULL,
-                 'P_PO_HEADER_IDS');
+    read_request(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, P_OFFSET, P_LIMIT, P_PO_HEADER_IDS, l_ids, l_mode,
+                 P_AFTER_PO_HEADER_ID, 'P_PO_HEADER_IDS', 'P_AFTER_PO_HEADER_ID');
     -- Purchasing's MOAC setup: the responsibility's security profile is read for PO.
     l_orgs := visible_orgs('PO');
 
@@ -972,6 +973,15 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
     candidates AS (
       SELECT t.column_value po_header_id
         FROM TABLE(l_ids) t
+      UNION
+      SELECT po_header_id
+        FROM (SELECT h.po_header_id
+                FROM po_headers_all h
+               WHERE l_mode = 'A' AND h.po_header_id > P_AFTER_PO_HEADER_ID
+                 AND h.type_lookup_code IN ('STANDARD', 'BLANKET', 'CONTRACT', 'PLANNED')
+                 AND h.org_id IN (SELECT org_id FROM orgs)
+               ORDER BY h.po_header_id
+               FETCH FIRST l_offset + l_fetch ROWS ONLY)
       UNION
       SELECT h.po_header_id
         FROM po_headers_all h
@@ -1006,8 +1016,8 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
            attribute3, attribute4, attribute5, TO_CHAR(creation_date, c_date_format), TO_CHAR(stamp, c_date_format)
       BULK COLLECT INTO X_ROWS
       FROM order_rows
-     WHERE l_mode = 'Y' OR (stamp >= P_LAST_UPDATE_FROM AND stamp < P_LAST_UPDATE_TO)
-     ORDER BY stamp, po_header_id
+     WHERE l_mode IN ('Y', 'A') OR (stamp >= P_LAST_UPDATE_FROM AND stamp < P_LAST_UPDATE_TO)
+     ORDER BY CASE WHEN l_mode = 'A' THEN NULL ELSE stamp END, po_header_id
     OFFSET l_offset ROWS FETCH NEXT l_fetch ROWS ONLY;
 
     X_HAS_MORE := 'N';

@@ -502,6 +502,7 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
  * @param P_OFFSET Number of rows to skip, 0 or more
  * @param P_LIMIT Number of rows to return, 1 to 1000
  * @param P_PO_HEADER_IDS Comma-separated PO_HEADER_IDs, at most 1000; when given the window is ignored and these orders are returned
+ * @param P_AFTER_PO_HEADER_ID When given (and P_PO_HEADER_IDS not), the window is ignored and the orders with a greater PO_HEADER_ID are returned in that order: the initial load reads every order this way
  * @param X_ROWS The rows of the page
  * @param X_HAS_MORE Y when rows exist beyond P_OFFSET + P_LIMIT, else N
  * @param X_RETURN_STATUS S success, E invalid input, U unexpected error
@@ -516,6 +517,7 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                                  P_OFFSET IN NUMBER,
                                  P_LIMIT IN NUMBER,
                                  P_PO_HEADER_IDS IN VARCHAR2,
+                                 P_AFTER_PO_HEADER_ID IN NUMBER DEFAULT NULL,
                                  X_ROWS OUT NOCOPY purchase_order_tbl,
                                  X_HAS_MORE OUT NOCOPY VARCHAR2,
                                  X_RETURN_STATUS OUT NOCOPY VARCHAR2,

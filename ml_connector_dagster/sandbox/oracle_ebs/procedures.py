@@ -212,6 +212,7 @@ PROCEDURES = {
         WHERE h.TYPE_LOOKUP_CODE IN ({_ORDER_TYPES}) AND (:org_id IS NULL OR h.ORG_ID = :org_id)""",
         ("APPROVED_DATE", "CREATION_DATE", "LAST_UPDATE_DATE"),
         ids_param="P_PO_HEADER_IDS",
+        after_param="P_AFTER_PO_HEADER_ID",
     ),
     "GET_PO_DISTRIBUTIONS": Procedure(
         f"""
