@@ -4,13 +4,14 @@
 environment: every won deal and activated order must be exactly one F&O order with the same customer and lines and
 show that order's number; every new account must be its F&O customer and carry that customer's key, unless the
 record waits in dead letters with its reason. `jde_and_zoho_crm` compares both sides of the JD Edwards ↔ Zoho CRM
-pair whole, field by field.
+pair whole, field by field; `oracle_ebs_and_procore` both directions of Oracle EBS ↔ Procore.
 """
 
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ml_connector_dagster.ledger import Ledger
@@ -260,3 +261,173 @@ def _two_way(name, expected: MappingResult, records, key_field, shared_of, dead:
     known = {record.source_key for record in expected.records}
     unexpected = sorted(key for key in by_key if key not in known) + list(without_key)
     return judge(name, expected, dead, lambda r: by_key.get(r.source_key), differs, unexpected)
+
+
+def oracle_ebs_and_procore(config: Settings, resources: dict, ledger: Ledger) -> list[Agreement]:
+    """Both directions of Oracle EBS ↔ Procore, whole. Every supplier, job-cost combination (with its division) and
+    purchase order EBS holds, mapped afresh, is one Procore record carrying its EBS key as origin_id, with the same
+    values, in the project the rules give it (contracts: with their line items on the right cost codes); no record
+    of the connector's is anywhere else. Every approved requisition and change order in Procore is in EBS as
+    journals that add up to what it costs, nothing more, unless a record waits in dead letters with its reason."""
+    from ml_connector_dagster.assets.oracle_ebs import extracts as ebs_extracts
+    from ml_connector_dagster.assets.oracle_ebs.procore import journal_payloads
+    from ml_connector_dagster.assets.procore import extracts as procore_extracts
+    from ml_connector_dagster.assets.procore.oracle_ebs import linked
+    from ml_connector_dagster.mapping import oracle_ebs_procore as forward
+    from ml_connector_dagster.mapping import procore_oracle_ebs as journals
+    from ml_connector_dagster.mapping.oracle_ebs import Vendor, VendorSite
+
+    rules = forward.load_pair_rules(config.mapping_file(forward.PAIR))
+    ebs_resource = resources["oracle_ebs"]
+    with ebs_resource.open() as ebs, resources["procore"].open() as procore:
+        as_of = ebs_resource.server_time(ebs.now())
+        ever, soon = datetime(1900, 1, 1, tzinfo=UTC), datetime.now(UTC) + timedelta(days=1)
+        vendors = forward.map_vendors(
+            [Vendor.model_validate(row) for row in ebs.read_window("GET_VENDORS", ever, soon)],
+            [VendorSite.model_validate(row) for row in ebs.read_window("GET_VENDOR_SITES", ever, soon)],
+            rules,
+            as_of=as_of,
+        )
+        combinations = [
+            forward.CodeCombination.model_validate(row)
+            for row in _every(ebs, "GET_CODE_COMBINATIONS", "P_AFTER_CCID", "CODE_COMBINATION_ID")
+        ]
+        cost_codes = forward.map_cost_codes(
+            combinations, rules, as_of=as_of, linked=linked(ledger, forward.COST_CODES), in_procore={}
+        ).result
+        orders = list(_every(ebs, "GET_PURCHASE_ORDERS", "P_AFTER_PO_HEADER_ID", "PO_HEADER_ID"))
+        contracts = forward.map_purchase_orders(
+            [forward.PurchaseOrder.model_validate(row) for row in orders],
+            [
+                forward.Distribution.model_validate(row)
+                for row in ebs_extracts.read_distributions(ebs, [row["PO_HEADER_ID"] for row in orders])
+            ],
+            rules,
+            contracts=linked(ledger, forward.CONTRACTS),
+        )
+        projects = sorted(rules.projects.values())
+        held_vendors = list(procore.vendors())
+        held_codes = {project: list(procore.cost_codes(project)) for project in projects}
+        held_contracts = {
+            project: [
+                {**contract, "line_items": list(procore.contract_line_items(project, contract["id"]))}
+                for contract in procore.contracts(project)
+            ]
+            for project in projects
+        }
+        costs = [
+            journals.requisition_cost(
+                {**procore_extracts.requisition_with_items(procore, project, row), "project_id": project}
+            )
+            for project in projects
+            for row in procore.requisitions(project)
+        ] + [
+            journals.change_order_cost(
+                {**procore_extracts.change_order_with_lines(procore, project, row), "project_id": project}
+            )
+            for project in projects
+            for row in procore.change_orders(project)
+        ]
+        posted = journal_payloads(costs, ebs, ledger, rules)
+    origin_of = _origins(held_vendors, held_codes)
+    return [
+        _procore_records(
+            "oracle_ebs → procore vendors", vendors, {None: held_vendors}, origin_of, ledger, forward.VENDORS
+        ),
+        _procore_records(
+            "oracle_ebs → procore cost_codes", cost_codes, held_codes, origin_of, ledger, forward.COST_CODES
+        ),
+        _procore_records(
+            "oracle_ebs → procore purchase_order_contracts",
+            contracts,
+            held_contracts,
+            origin_of,
+            ledger,
+            forward.CONTRACTS,
+        ),
+        judge(
+            "procore → oracle_ebs gl_journals",
+            posted,
+            ledger.dead_letter_keys(journals.PAIR, journals.JOURNALS),
+            lambda record: record if record.agrees_with_target() else None,
+            lambda record, found: False,
+            [],
+        ),
+    ]
+
+
+def _every(service, method: str, after_param: str, key: str):
+    after = "0"
+    while True:
+        rows, more = service.rows_after(method, after_param, after, 1000)
+        yield from rows
+        if not rows or not more:
+            return
+        after = rows[-1][key]
+
+
+def _origins(vendors: list[dict], codes: dict[int, list[dict]]) -> dict[tuple[str, int], str | None]:
+    """(object, Procore id) → the origin_id Procore holds on it: what a reference of the connector's resolves to."""
+    found = {("vendors", v["id"]): v.get("origin_id") for v in vendors}
+    found.update({("cost_codes", c["id"]): c.get("origin_id") for rows in codes.values() for c in rows})
+    return found
+
+
+def _procore_records(name, expected: MappingResult, held: dict, origin_of: dict, ledger: Ledger, target_object: str):
+    from ml_connector_dagster.mapping.oracle_ebs_procore import PAIR
+
+    where: dict[str, list[tuple[int | None, dict]]] = {}
+    for project, rows in held.items():
+        for row in rows:
+            if row.get("origin_id") and not row.get("deleted_at"):
+                where.setdefault(str(row["origin_id"]), []).append((project, row))
+
+    def find(record: TargetRecord):
+        places = where.get(record.source_key, [])
+        return places or None
+
+    def differs(record: TargetRecord, places: list) -> bool:
+        wanted_project = record.payload.get("project_id")
+        if len(places) != 1 or (wanted_project is not None and places[0][0] != wanted_project):
+            return True
+        return _differs(record.payload, places[0][1], origin_of)
+
+    known = {r.source_key for r in expected.records} | {r.source_key for r in expected.rejected}
+    excluded = {e.source_key for e in expected.excluded}
+    unexpected = sorted(key for key in where if key not in known and key not in excluded)
+    return judge(name, expected, ledger.dead_letter_keys(PAIR, target_object), find, differs, unexpected)
+
+
+def _differs(payload: dict, row: dict, origin_of: dict) -> bool:
+    for field, value in payload.items():
+        if field in ("project_id", "moved_from"):
+            continue
+        held = row.get(field)
+        if field == "line_items":
+            lines = {str(line.get("origin_id")): line for line in held or []}
+            if set(lines) != {line["origin_id"] for line in value} or any(
+                _differs({k: v for k, v in line.items() if k != "origin_id"}, lines[line["origin_id"]], origin_of)
+                for line in value
+            ):
+                return True
+        elif isinstance(value, dict) and "origin_id" in value:
+            obj = "vendors" if field == "vendor_id" else "cost_codes"
+            nested = row.get(field.removesuffix("_id"))
+            procore_id = held if held is not None else nested.get("id") if isinstance(nested, dict) else None
+            if origin_of.get((obj, procore_id)) != value["origin_id"]:
+                return True
+        elif _plain(held) != _plain(value):
+            return True
+    return False
+
+
+def _plain(value) -> object:
+    """A value as both sides can say it: numbers as Decimal (`1255.0` is `1255.00`), blanks as None."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        return value
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return value

@@ -50,7 +50,7 @@ def _requisitions_by_id(session, project: int, ids: list[int]) -> Iterator[dict]
     return session.requisitions(project, ids=ids)
 
 
-def _requisition_lines(session, project: int, row: dict) -> dict:
+def requisition_with_items(session, project: int, row: dict) -> dict:
     return {**row, "items": list(session.requisition_items(project, row["id"]))}
 
 
@@ -62,7 +62,7 @@ def _change_orders_by_id(session, project: int, ids: list[int]) -> Iterator[dict
     return session.change_orders(project, ids=ids)
 
 
-def _change_order_lines(session, project: int, row: dict) -> dict:
+def change_order_with_lines(session, project: int, row: dict) -> dict:
     return row if "line_items" in row else session.change_order(project, row["id"])
 
 
@@ -71,7 +71,7 @@ def extract_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> lis
         Extract(
             SYSTEM,
             "requisitions",
-            _costs("requisition", _requisitions, _requisitions_by_id, _requisition_lines, rules),
+            _costs("requisition", _requisitions, _requisitions_by_id, requisition_with_items, rules),
             kinds=KINDS,
             table=COSTS,
             overlap=True,
@@ -82,7 +82,7 @@ def extract_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> lis
         Extract(
             SYSTEM,
             "commitment_change_orders",
-            _costs("change_order", _change_orders, _change_orders_by_id, _change_order_lines, rules),
+            _costs("change_order", _change_orders, _change_orders_by_id, change_order_with_lines, rules),
             kinds=KINDS,
             table=COSTS,
             overlap=True,
