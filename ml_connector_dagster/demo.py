@@ -9,7 +9,11 @@ Salesforce (closes deals on the synced accounts and products, opens new accounts
 and F&O → Salesforce once more, so the customers made from new accounts come back to their Accounts as ERP data (the
 round trip). JD Edwards ↔ Zoho CRM: the Zoho sales team had entered some JDE customers before go-live (one of them
 twice, ambiguously); the initial load and every seeded day bring JDE's address book into Zoho, then the team edits
-synced accounts and enters new ones, Zoho → JDE runs for today, and both directions run once more."""
+synced accounts and enters new ones, Zoho → JDE runs for today, and both directions run once more. Oracle EBS ↔
+Procore: the go-live initial load brings every supplier, job-cost GL combination and purchase order into Procore
+(two cost codes a project controller had entered are linked, not duplicated) and the last seeded day runs as the
+schedule would; then the project team bills work and approves a change order on two contracts, and Procore → EBS
+runs for today, posting one balanced journal each."""
 
 import json
 import os
@@ -32,6 +36,8 @@ from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as fo_mapping
 from ml_connector_dagster.mapping import jde_zoho_crm as jde_mapping
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as ebs_mapping
+from ml_connector_dagster.mapping import oracle_ebs_procore as procore_mapping
+from ml_connector_dagster.mapping import procore_oracle_ebs as journal_mapping
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse_mapping
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as sap_mapping
 from ml_connector_dagster.mapping import zoho_crm_jde as zoho_mapping
@@ -39,13 +45,15 @@ from ml_connector_dagster.mapping.common import key_prefix
 from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.resources.sap_ecc.query import Select
 from ml_connector_dagster.resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
+from ml_connector_dagster.sandbox.procore import activity as procore_team
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 from ml_connector_dagster.sandbox.zoho_crm import activity as zoho_team
 from ml_connector_dagster.settings import Settings
 
 DAILY_PAIRS = (ebs_mapping.PAIR, sap_mapping.PAIR, jde_mapping.PAIR)  # also the names of their jobs
-PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR, reverse_mapping.PAIR, zoho_mapping.PAIR)
-INITIAL_LOADS = (*DAILY_PAIRS, fo_mapping.PAIR)  # the reverse flows have none (docs/operators/go_live.md)
+PAIRS = (*DAILY_PAIRS, fo_mapping.PAIR, reverse_mapping.PAIR, zoho_mapping.PAIR, procore_mapping.PAIR)
+# the reverse flows have none (docs/operators/go_live.md)
+INITIAL_LOADS = (*DAILY_PAIRS, fo_mapping.PAIR, procore_mapping.PAIR)
 TARGET_OF = {ebs_mapping.PAIR: "dynamics_sales", sap_mapping.PAIR: "dynamics_sales", fo_mapping.PAIR: "salesforce"}
 # How a pair's keys look in a target it shares: Dynamics 365 Sales holds EBS and SAP records side by side.
 KEY_PREFIX = {ebs_mapping.PAIR: key_prefix("oracle_ebs"), sap_mapping.PAIR: key_prefix("sap_ecc"), fo_mapping.PAIR: ""}
@@ -108,6 +116,10 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
             run(zoho_mapping.PAIR, today)
             run(jde_mapping.PAIR, today, " (round trip)")
             run(zoho_mapping.PAIR, today, " (round trip)")
+            # The initial load brought every EBS record Procore needs; the schedule's run of the last day adds none.
+            run(procore_mapping.PAIR, (partitions or size.partition_keys())[-1:])
+            procore_team.bill_and_change(sandbox["procore"])
+            run(journal_mapping.PAIR, [sandbox["procore"].clock.now().astimezone(UTC).date().isoformat()])
         agreement = verify(config, resources)
     return {
         "objects": [asdict(s) for s in summaries.values()],
@@ -170,6 +182,9 @@ def verify(config: Settings, resources: dict, pairs: tuple[str, ...] = PAIRS) ->
             continue
         if pair == zoho_mapping.PAIR:
             agreements += agreement.jde_and_zoho_crm(config, resources, ledger)
+            continue
+        if pair == procore_mapping.PAIR:
+            agreements += agreement.oracle_ebs_and_procore(config, resources, ledger)
             continue
         if pair == jde_mapping.PAIR:
             continue  # both directions are judged together, above

@@ -79,6 +79,18 @@ class WriteResult:
     resolve_after: datetime | None = None  # in doubt: when the target can no longer be processing the write
 
 
+def not_sent(record: TargetRecord, stopped: Exception) -> WriteResult:
+    """A record a writer did not send because a limit stopped the run (a daily allocation, spent credits, an hourly
+    limit): a QUOTA result, which the next run of any partition sends."""
+    return WriteResult(
+        record.source_key,
+        False,
+        error_class=ErrorClass.QUOTA,
+        error_code=getattr(stopped, "code", None),
+        error_message=f"not sent: {stopped}",
+    )
+
+
 class TargetWriter(Protocol):
     counter: CallCounter  # every request the writer sends, for the load's call counts
 

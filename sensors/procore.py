@@ -5,6 +5,7 @@ keeps the webhook hook and its triggers registered, putting them right if someon
 import dagster as dg
 from ml_connector_dagster.resources.procore import ProcoreResource
 from ml_connector_dagster.sensors.inbox import inbox_sensor
+from ml_connector_dagster.sensors.upkeep import daily_upkeep
 
 from ml_connector_dagster.events.procore import changed_day
 
@@ -45,16 +46,10 @@ def ensure_hook(context: dg.OpExecutionContext, procore: ProcoreResource) -> Non
 
 def webhook_setup(hour: int = 5) -> tuple[dg.JobDefinition, dg.ScheduleDefinition]:
     """The set-up job and its daily schedule (UTC `hour`)."""
-
-    @dg.job(name="procore_webhook_setup", description="Keeps the Procore webhook hook and its triggers registered.")
-    def setup() -> None:
-        ensure_hook()
-
-    schedule = dg.ScheduleDefinition(
-        name="procore_webhook_setup_daily",
-        job=setup,
-        cron_schedule=f"0 {hour} * * *",
-        execution_timezone="UTC",
-        description="Daily: registers the Procore webhook hook and triggers, or puts them right.",
+    return daily_upkeep(
+        ensure_hook,
+        name="procore_webhook_setup",
+        hour=hour,
+        description="Keeps the Procore webhook hook and its triggers registered.",
+        schedule_description="Daily: registers the Procore webhook hook and triggers, or puts them right.",
     )
-    return setup, schedule

@@ -5,6 +5,7 @@ notification channel alive, since Zoho lets one lapse after a week at most and t
 import dagster as dg
 from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
 from ml_connector_dagster.sensors.inbox import inbox_sensor
+from ml_connector_dagster.sensors.upkeep import daily_upkeep
 
 from ml_connector_dagster.events.zoho_crm import changed_day
 
@@ -40,16 +41,10 @@ def ensure_channel(context: dg.OpExecutionContext, zoho_crm: ZohoCrmResource) ->
 
 def channel_renewal(hour: int = 5) -> tuple[dg.JobDefinition, dg.ScheduleDefinition]:
     """The renewal job and its daily schedule (UTC `hour`)."""
-
-    @dg.job(name="zoho_crm_channel_renewal", description="Keeps the Zoho CRM notification channel alive.")
-    def renewal() -> None:
-        ensure_channel()
-
-    schedule = dg.ScheduleDefinition(
-        name="zoho_crm_channel_renewal_daily",
-        job=renewal,
-        cron_schedule=f"0 {hour} * * *",
-        execution_timezone="UTC",
-        description="Daily: renews the Zoho CRM notification channel two days before it would lapse.",
+    return daily_upkeep(
+        ensure_channel,
+        name="zoho_crm_channel_renewal",
+        hour=hour,
+        description="Keeps the Zoho CRM notification channel alive.",
+        schedule_description="Daily: renews the Zoho CRM notification channel two days before it would lapse.",
     )
-    return renewal, schedule

@@ -53,6 +53,21 @@ class Emulator:
     def routes(self) -> list[BaseRoute]:
         raise NotImplementedError
 
+    def log_request(self, log, request: Request, **extra) -> dict:
+        """Appends what a request was (when, method, path, query, headers; `status` to fill in once answered) to
+        `log`, for tests that check what a client sent."""
+        entry = {
+            "at": self.clock.now().astimezone(UTC).isoformat(),
+            **extra,
+            "method": request.method,
+            "path": request.url.path,
+            "query": str(request.url.query),
+            "headers": dict(request.headers),
+            "status": None,
+        }
+        log.append(entry)
+        return entry
+
     def admin_routes(self) -> list[BaseRoute]:
         return []
 

@@ -25,7 +25,7 @@ from ml_connector_dagster.resources.procore.rate import RateLimitReached
 
 from ml_connector_dagster.http import ApiError, AuthError, vendor_error
 from ml_connector_dagster.ledger import ErrorClass
-from ml_connector_dagster.loading import TargetRecord, WriteResult
+from ml_connector_dagster.loading import TargetRecord, WriteResult, not_sent
 
 WRITE_SIZE = 1000  # entries per sync call: Procore answers 413 past it
 TARGETS = frozenset({"vendors", "cost_codes", "purchase_order_contracts"})
@@ -81,7 +81,7 @@ class ProcoreWrites:
         except RateLimitReached as stopped:
             return [
                 *done.values(),
-                *(_not_sent(record, stopped) for record in records if record.source_key not in done),
+                *(not_sent(record, stopped) for record in records if record.source_key not in done),
             ]
         return list(done.values())
 
@@ -438,14 +438,4 @@ def _refused(record: TargetRecord, refused: ApiError) -> WriteResult:
         error_class=ERRORS.classify(refused.status, refused.code),
         error_code=refused.code or f"procore:http_{refused.status}",
         error_message=str(refused),
-    )
-
-
-def _not_sent(record: TargetRecord, stopped: RateLimitReached) -> WriteResult:
-    return WriteResult(
-        record.source_key,
-        False,
-        error_class=ErrorClass.QUOTA,
-        error_code=stopped.code,
-        error_message=f"not sent: {stopped}",
     )

@@ -16,8 +16,7 @@ from ml_connector_dagster.resources.zoho_crm.credits import CreditsExhausted, Cr
 from ml_connector_dagster.resources.zoho_crm.errors import ERRORS, classify, record_error
 
 from ml_connector_dagster.http import ApiError, CallCounter, vendor_error
-from ml_connector_dagster.ledger import ErrorClass
-from ml_connector_dagster.loading import TargetRecord, WriteResult
+from ml_connector_dagster.loading import TargetRecord, WriteResult, not_sent
 from ml_connector_dagster.paging import PageRequest, PageTokenPaginator, paginate
 
 WRITE_SIZE = 100  # records per insert/update/upsert call, and ids per read by id
@@ -122,7 +121,7 @@ class ZohoCrmClient(NotificationChannels):
                 results += write(target_object, chunk)
             except CreditsExhausted as stopped:
                 unsent = [record for later, _ in calls[number:] for record in later]
-                return results + [_not_sent(record, stopped) for record in unsent]
+                return results + [not_sent(record, stopped) for record in unsent]
         return results
 
     def existing_keys(self, target_object: str, known: Mapping[str, str | None]) -> set[str]:
@@ -194,14 +193,4 @@ def _result(record: TargetRecord, answer: dict) -> WriteResult:
     code, message = record_error(answer)
     return WriteResult(
         record.source_key, False, error_class=classify(None, code), error_code=code, error_message=message
-    )
-
-
-def _not_sent(record: TargetRecord, stopped: CreditsExhausted) -> WriteResult:
-    return WriteResult(
-        record.source_key,
-        False,
-        error_class=ErrorClass.QUOTA,
-        error_code=stopped.code,
-        error_message=f"not sent: {stopped}",
     )

@@ -22,7 +22,6 @@ Everything under `/_admin` is the sandbox's own: a Procore user entering requisi
 codes and contract edits (webhooks fire as for API changes), the state of any record, deliveries, the request log."""
 
 from collections import deque
-from datetime import UTC
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -99,7 +98,7 @@ class ProcoreEmulator(Emulator):
 
     # login host ----------------------------------------------------------------------------------------------------
     async def _token(self, request: Request) -> Response:
-        entry = self._log(request)
+        entry = self.log_request(self.requests, request)
         raw = await request.body()
         form: dict = dict(parse_qsl(raw.decode(errors="replace")))
         if "json" in request.headers.get("content-type", ""):
@@ -116,7 +115,7 @@ class ProcoreEmulator(Emulator):
 
     # the API -------------------------------------------------------------------------------------------------------
     async def _api(self, request: Request) -> Response:
-        entry = self._log(request)
+        entry = self.log_request(self.requests, request)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip() if scheme.lower() == "bearer" else ""
         company = request.headers.get("procore-company-id", "")
@@ -145,18 +144,6 @@ class ProcoreEmulator(Emulator):
             return dispatch(call, request.method, request.url.path, self.settings.tools)
         except ProcoreError as error:
             return error.response()
-
-    def _log(self, request: Request) -> dict:
-        entry = {
-            "at": self.clock.now().astimezone(UTC).isoformat(),
-            "method": request.method,
-            "path": request.url.path,
-            "query": str(request.url.query),
-            "headers": dict(request.headers),
-            "status": None,
-        }
-        self.requests.append(entry)
-        return entry
 
     # a Procore user's actions (tests and the admin surface); validation failures raise errors.Invalid ------------
     def create_requisition(self, project_id: int, commitment_id: int, *, items=(), **fields) -> dict:

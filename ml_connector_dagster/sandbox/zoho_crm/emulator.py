@@ -8,7 +8,6 @@ is the sandbox's own: records edited as a Zoho user would, credits, channels, ca
 import asyncio
 import json
 from collections import deque
-from datetime import UTC
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -98,7 +97,7 @@ class ZohoCrmEmulator(Emulator):
             return Response(status_code=404)
         # Zoho documents the parameters in the query string; a form body works too.
         form = {**dict(request.query_params), **dict(parse_qsl((await request.body()).decode()))}
-        self._log(request, dc)
+        self.log_request(self.requests, request, dc=dc)
         try:
             return JSONResponse(self.tokens.refresh(dc, form, f"{_base(request)}/api/{dc}"))
         except OAuthError as error:
@@ -108,7 +107,7 @@ class ZohoCrmEmulator(Emulator):
     # the API -----------------------------------------------------------------------------------------------------
     async def _api(self, request: Request) -> Response:
         dc = request.path_params["dc"]
-        entry = self._log(request, dc)
+        entry = self.log_request(self.requests, request, dc=dc)
         response = await self._answer(request, dc)
         entry["status"] = response.status_code
         return response
@@ -255,19 +254,6 @@ class ZohoCrmEmulator(Emulator):
             if notify.subscribed(channel, module.api_name, operation):
                 body = notify.callback(channel, module.api_name, operation, ids, affected, values, ms)
                 self.notifier.send(channel, body)
-
-    def _log(self, request: Request, dc: str) -> dict:
-        entry = {
-            "at": self.clock.now().astimezone(UTC).isoformat(),
-            "dc": dc,
-            "method": request.method,
-            "path": request.url.path,
-            "query": str(request.url.query),
-            "headers": dict(request.headers),
-            "status": None,
-        }
-        self.requests.append(entry)
-        return entry
 
     # inspection and edits (tests, admin) -------------------------------------------------------------------------
     def records(self, dc: str, module: str) -> list[dict]:
