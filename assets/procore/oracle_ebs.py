@@ -237,7 +237,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         partitions_def=partitions_def,
         kinds={"procore"},
         description="EBS purchase orders as Procore purchase order contracts (purchase_order_contracts/sync by "
-        "origin_id = PO_HEADER_ID, then each contract's line items/sync); a contract the rule moves is voided in "
+        "origin_id = PO_HEADER_ID, then each contract's line items/sync); a contract the rule moves is removed from "
         "its old project.",
     )
     return TargetAssets(
