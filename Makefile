@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python bench/ebs_to_dataverse.py
 	$(BIN)/python bench/salesforce_to_fo_orders.py
 	$(BIN)/python bench/jde_to_zoho.py
+	$(BIN)/python bench/ebs_to_procore.py
 
 clean:
 	rm -rf $(VENV) .ml_connector

@@ -10,6 +10,7 @@ from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
 from ml_connector_dagster.sandbox.entra import EntraEmulator
 from ml_connector_dagster.sandbox.jde import JdeEmulator
 from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
+from ml_connector_dagster.sandbox.oracle_ebs.seed_purchasing import PURCHASE_ORDERS
 from ml_connector_dagster.sandbox.procore import ProcoreEmulator
 from ml_connector_dagster.sandbox.procore.settings import ProcoreSettings
 from ml_connector_dagster.sandbox.salesforce import SalesforceEmulator
@@ -37,6 +38,9 @@ class SeedSize:
     dormant_sap_vendors: int = 0
     dormant_sap_customers: int = 0
     dormant_jde: int = 30
+    # EBS standard purchase orders on the seeded days (sandbox/oracle_ebs/seed_purchasing.py), besides the six of
+    # go-live; more for a benchmark.
+    purchase_orders: int = PURCHASE_ORDERS
 
     def partition_keys(self) -> list[str]:
         return [date.fromordinal(self.start_date.toordinal() + n).isoformat() for n in range(self.days)]
@@ -65,6 +69,7 @@ def build_sandbox(
             start_date=size.start_date,
             days=size.days,
             dormant=size.dormant_parties,
+            purchase_orders=size.purchase_orders,
         ),
         SapEccEmulator(
             clock=clock,

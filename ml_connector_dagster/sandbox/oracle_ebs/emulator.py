@@ -67,12 +67,13 @@ class OracleEbsEmulator(Emulator):
         start_date: date = date(2026, 10, 1),
         days: int = 28,
         dormant: int = 0,
+        purchase_orders: int = seed_purchasing.PURCHASE_ORDERS,
         **kwargs,
     ):
         super().__init__(**kwargs)
         size = SeedSize(parties, vendors, start_date, days, dormant)
         self._db = seeded_tables(self, schema.ddl(), lambda db: seed(db, size, self.seed))
-        seed_purchasing.seed_if_new(self._db, start_date, days, self.seed)
+        seed_purchasing.seed_if_new(self._db, start_date, days, self.seed, purchase_orders)
         self._lock = threading.Lock()
         self._sessions: dict[str, datetime] = {}
         self.sessions_opened = 0

@@ -6,14 +6,14 @@ It draws from its own random stream and writes only its own tables, so the custo
 which the existing pairs count on, is the same with or without it; it reads the suppliers that seed made. A sandbox
 state folder saved before these tables existed gets them on its next start.
 
-`PURCHASE_ORDERS` standard orders fall on the seeded days, spread evenly from the first (order n, PO number 6007 + n,
-on day n × days // PURCHASE_ORDERS), with their lines and distributions changed the same day; `GO_LIVE_ORDERS` more
-(6001 to 6006) were last changed months before (only a read from before the start date returns them). Most are
-approved; every fifth from the fourth is still incomplete; the order at `CANCELLED` is cancelled, the one at
-`CLOSED` closed, the one at `OTHER_UNIT` belongs to operating unit 458, and the one at `SPLIT` charges its first line
-to two projects, with the project it belongs to in ATTRIBUTE1, as buyers record it when a purchase serves two jobs.
-Every fifth order from the second carries its project in ATTRIBUTE1 too (the Procore project id, in the descriptive
-flexfield a buyer fills in).
+`PURCHASE_ORDERS` standard orders (a benchmark asks for more: `purchase_orders`) fall on the seeded days, spread
+evenly from the first (order n, PO number 6007 + n, on day n × days // PURCHASE_ORDERS), with their lines and
+distributions changed the same day; `GO_LIVE_ORDERS` more (6001 to 6006) were last changed months before (only a
+read from before the start date returns them). Most are approved; every fifth from the fourth is still incomplete;
+the order at `CANCELLED` is cancelled, the one at `CLOSED` closed, the one at `OTHER_UNIT` belongs to operating unit
+458, and the one at `SPLIT` charges its first line to two projects, with the project it belongs to in ATTRIBUTE1, as
+buyers record it when a purchase serves two jobs. Every fifth order from the second carries its project in ATTRIBUTE1
+too (the Procore project id, in the descriptive flexfield a buyer fills in).
 """
 
 import random
@@ -34,17 +34,25 @@ SCOPES = ("labor and materials", "supply only", "install", "phase 1", "phase 2",
 UNITS = ("Each", "Hour", "Cubic Yard", "Ton")
 
 
-def seed_if_new(db: sqlite3.Connection, start_date: date, days: int, seed_value: int) -> None:
+def seed_if_new(
+    db: sqlite3.Connection, start_date: date, days: int, seed_value: int, purchase_orders: int = PURCHASE_ORDERS
+) -> None:
+    """`purchase_orders`: the standard orders on the seeded days (a benchmark's knob; the default is the seed the
+    tests and the demo count on)."""
     if db.execute("SELECT 1 FROM GL_LEDGERS").fetchone():
         return
     rng = random.Random(f"oracle_ebs-ledger-{seed_value}")
     stamps = Stamps(rng, datetime.combine(start_date, datetime.min.time()), days)
-    seed_purchase_orders(db, stamps, rng, seed_ledger(db, stamps))
+    seed_purchase_orders(db, stamps, rng, seed_ledger(db, stamps), purchase_orders)
     db.commit()
 
 
 def seed_purchase_orders(
-    db: sqlite3.Connection, stamps: Stamps, rng: random.Random, ccids: dict[Combination, int]
+    db: sqlite3.Connection,
+    stamps: Stamps,
+    rng: random.Random,
+    ccids: dict[Combination, int],
+    purchase_orders: int = PURCHASE_ORDERS,
 ) -> None:
     sites: dict[int, list[tuple[int, int]]] = {}
     for vendor_id, site_id, org_id in db.execute(
@@ -62,8 +70,8 @@ def seed_purchase_orders(
     for index in range(GO_LIVE_ORDERS):
         created = stamps.go_live(20, 300)
         orders.add(index, created, regulars[ORG_OF_HEADER], approved=True)
-    for index in range(PURCHASE_ORDERS):
-        created = stamps.on(index * stamps.days // PURCHASE_ORDERS, 7, 18)
+    for index in range(purchase_orders):
+        created = stamps.on(index * stamps.days // purchase_orders, 7, 18)
         org = OTHER_ORG if index == OTHER_UNIT and OTHER_ORG in regulars else ORG_OF_HEADER
         orders.add(
             index,
