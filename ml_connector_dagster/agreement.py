@@ -46,7 +46,8 @@ def judge(
     unexpected: list[str],
 ) -> Agreement:
     """Each expected record is in the target as mapped, or waits in dead letters; so is each rejected one. A record
-    that may only update (inactive at the source) may be absent: the connector never creates it."""
+    that may only update (inactive at the source) may be absent: the connector never creates it. One that waits may
+    be in the target as it was before (the update the target refused, a move it could not make)."""
     missing, different, found = [], [], 0
     for record in expected.records:
         row = find(record)
@@ -55,7 +56,7 @@ def judge(
                 missing.append(record.source_key)
             continue
         found += 1
-        if differs(record, row):
+        if record.source_key not in dead and differs(record, row):
             different.append(record.source_key)
     missing += [r.source_key for r in expected.rejected if r.source_key not in dead]
     known = {r.source_key for r in expected.records} | {r.source_key for r in expected.rejected}

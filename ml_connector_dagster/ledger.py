@@ -217,6 +217,9 @@ class Outcome:
     refs: tuple[tuple[str, str], ...] = ()  # written: the records it refers to, (target object, source key)
     truncated: tuple[Truncated, ...] = ()  # what the mapping cut in the payload this outcome is about
     notes: dict | None = None  # more for the audit row (a two-way conflict and how it was settled)
+    # unchanged: found in the target as it should be, where the ledger had no state for it (a write whose run died
+    # before recording it): recorded now at `target_id`
+    found: bool = False
 
     def changes(self) -> dict | None:
         """The audit row's `changes`: the fields written or deleted (before → after), a failure's error, and
@@ -345,6 +348,22 @@ def _leaves(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
         yield path, value
     for name, child in children:
         yield from _leaves(child, f"{path}.{name}" if path else str(name))
+
+
+def _state(pair: str, target_object: str, outcome: Outcome, run_id: str | None, now: datetime) -> dict:
+    """A sync_state row: where the record is in the target and what was sent (or found) there."""
+    return {
+        "pair": pair,
+        "target_object": target_object,
+        "source_key": outcome.source_key,
+        "target_id": outcome.target_id,
+        "payload_hash": payload_hash(outcome.payload),
+        "payload": outcome.payload,
+        "synced_at": now,
+        "run_id": run_id,
+        # SQL NULL, not JSON null, so that the records with refs are found by `IS NOT NULL`
+        "refs": [list(ref) for ref in outcome.refs] or sa.null(),
+    }
 
 
 def _audit(conn, entries: list[dict], **common) -> None:
@@ -492,6 +511,8 @@ class Ledger:
                     self._upsert_state(conn, pair, target_object, outcome, run_id, now)
                     self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
                 elif outcome.action == Action.UNCHANGED:
+                    if outcome.found:
+                        self._insert_state(conn, pair, target_object, outcome, run_id, now)
                     self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
                 elif outcome.action == Action.DELETED:
                     conn.execute(
@@ -522,20 +543,13 @@ class Ledger:
                 at=now,
             )
 
+    def _insert_state(self, conn, pair, target_object, outcome: Outcome, run_id, now) -> None:
+        """The state of a record the ledger lacked; one it holds (another run's, meanwhile) is left as it is."""
+        stmt = self._insert(sync_state).values(**_state(pair, target_object, outcome, run_id, now))
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=["pair", "target_object", "source_key"]))
+
     def _upsert_state(self, conn, pair, target_object, outcome: Outcome, run_id, now) -> None:
-        values = {
-            "pair": pair,
-            "target_object": target_object,
-            "source_key": outcome.source_key,
-            "target_id": outcome.target_id,
-            "payload_hash": payload_hash(outcome.payload),
-            "payload": outcome.payload,
-            "synced_at": now,
-            "run_id": run_id,
-            # SQL NULL, not JSON null, so that the records with refs are found by `IS NOT NULL`
-            "refs": [list(ref) for ref in outcome.refs] or sa.null(),
-        }
-        stmt = self._insert(sync_state).values(**values)
+        stmt = self._insert(sync_state).values(**_state(pair, target_object, outcome, run_id, now))
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["pair", "target_object", "source_key"],

@@ -42,6 +42,10 @@ class TargetRecord:
     # two-way pair): the record is unchanged when the target holds every value, whatever was sent before, and its
     # audit row shows the target's values before → after.
     current: dict | None = None
+    # Where the target holds it, when the mapping found it there (with `current`): a record that agrees with its
+    # target but that the ledger never saw written (the write landed, then the run died before recording it) is
+    # recorded at that id, so the ledger knows what the target holds.
+    target_id: str | None = None
     # Facts its audit rows carry besides the changes (a two-way conflict with both sides' values).
     notes: dict | None = None
 
@@ -215,9 +219,11 @@ def load(
                     key,
                     Action.UNCHANGED,
                     record.payload,
-                    previous.target_id if previous else None,
+                    previous.target_id if previous else record.target_id,
+                    refs=record.refs,
                     truncated=record.truncated,
                     notes=record.notes,
+                    found=previous is None and record.target_id is not None,
                 )
             )
         elif (

@@ -67,10 +67,12 @@ class Cost:
 
 @dataclass(frozen=True)
 class Posted:
-    """What EBS holds under one cost's references: the net debit per combination, and how many journals."""
+    """What EBS holds under one cost's references: the net debit per combination, how many journals, and the
+    JE_HEADER_ID of the latest (None while it waits in GL_INTERFACE)."""
 
     net: Mapping[str, Decimal] = field(default_factory=dict)
     journals: int = 0
+    latest: str | None = None
 
 
 def cost_key(kind: str, project_id: int, cost_id: int) -> str:
@@ -128,10 +130,10 @@ def change_order_cost(row: Mapping) -> Cost:
 
 def posted_of(journals: list[Mapping], keys: list[str], rules: Rules) -> dict[str, Posted]:
     """What EBS holds under each cost's references (GET_JOURNALS rows): the net debit per combination of its
-    job-cost lines (the accrual lines only balance them), and how many journals."""
+    job-cost lines (the accrual lines only balance them), how many journals, and where the latest is."""
     account = rules.chart_of_accounts.account
     posted: dict[str, Posted] = {}
-    for journal in journals:
+    for journal in sorted(journals, key=_number):
         key = next((key for key in keys if journal["REFERENCE"].startswith(reference_prefix(key))), None)
         if key is None:
             continue
@@ -142,8 +144,18 @@ def posted_of(journals: list[Mapping], keys: list[str], rules: Rules) -> dict[st
                 continue
             debit = _money(line.get("ENTERED_DR")) - _money(line.get("ENTERED_CR"))
             net[line["CODE_COMBINATION_ID"]] = net.get(line["CODE_COMBINATION_ID"], Decimal(0)) + debit
-        posted[key] = Posted({ccid: amount for ccid, amount in net.items() if amount}, before.journals + 1)
+        posted[key] = Posted(
+            {ccid: amount for ccid, amount in net.items() if amount},
+            before.journals + 1,
+            _text(journal.get("JE_HEADER_ID")),
+        )
     return posted
+
+
+def _number(journal: Mapping) -> int:
+    """The `<n>` a journal's reference ends with: the first posting 1, each adjustment the next."""
+    last = str(journal["REFERENCE"]).rpartition(".")[2]
+    return int(last) if last.isdigit() else 0
 
 
 def map_journals(
@@ -177,8 +189,9 @@ def map_journals(
         }
         summary = {"reference_prefix": reference_prefix(key), "posted": _amounts(wanted)}
         if not difference:
-            # EBS already holds what the cost amounts to: the record agrees with its target as it stands.
-            result.records.append(TargetRecord(key, summary, current=summary))
+            # EBS already holds what the cost amounts to: the record agrees with its target as it stands (and the
+            # ledger, if a crash kept it from recording the journal, learns where it is).
+            result.records.append(TargetRecord(key, summary, current=summary, target_id=done.latest))
             continue
         po = purchase_orders[cost.commitment_id]
         payload = {

@@ -173,6 +173,17 @@ def test_a_record_given_the_targets_current_values_is_written_only_where_the_tar
     assert again.updated == 1
 
 
+def test_a_record_found_agreeing_in_the_target_that_the_ledger_lacked_is_recorded_where_it_is(ledger):
+    """A write that landed in a run that died before recording it: the next run's mapping finds it in the target as
+    it should be, nothing is written, and the ledger learns where it is; a record the ledger holds stays as it is."""
+    writer = FakeWriter()
+    summary = run([TargetRecord("k1", {"sum": "10"}, current={"sum": "10"}, target_id="t1")], writer, ledger)
+    assert summary.unchanged == 1 and writer.batches == []
+    assert ledger.synced(PAIR, OBJ)["k1"].target_id == "t1" and ledger.synced_keys(PAIR, OBJ, ["k1"]) == {"k1"}
+    run([TargetRecord("k1", {"sum": "10"}, current={"sum": "10"}, target_id="t2")], writer, ledger)
+    assert ledger.synced(PAIR, OBJ)["k1"].target_id == "t1"
+
+
 def test_a_record_a_quota_stopped_is_sent_by_the_next_run_of_any_partition(ledger):
     class Quota(FakeWriter):
         stopped = True

@@ -112,8 +112,9 @@ def settings_for(tmp_path, size: SeedSize, ledger_url: str | None = None) -> Set
 
 
 @contextmanager
-def sandbox_env(tmp_path, size: SeedSize) -> Iterator[Env]:
-    with build_sandbox(clock=Clock(frozen_at=NOW), size=size) as sandbox:
+def sandbox_env(tmp_path, size: SeedSize, *, clock: Clock | None = None) -> Iterator[Env]:
+    """The sandbox on `clock`, by default frozen at NOW."""
+    with build_sandbox(clock=clock or Clock(frozen_at=NOW), size=size) as sandbox:
         config = settings_for(tmp_path, size)
         resources = sandbox_resources(
             config, sandbox.urls, oracle_ebs=FAST_RETRIES, sap_ecc=FAST_RETRIES, dynamics_sales=FAST_RETRIES

@@ -31,7 +31,7 @@ def go_live(env: Env) -> None:
     """The initial load, then every seeded day of EBS changes."""
     job = env.defs.resolve_job_def(job_name(FORWARD))
     job.execute_in_process(instance=env.instance, run_config=run_config(job))
-    for day in SMALL.partition_keys():
+    for day in env.size.partition_keys():
         env.run(day, job=FORWARD)
 
 

@@ -299,9 +299,9 @@ def test_an_approved_requisition_is_one_balanced_journal_under_its_first_referen
 
 
 def test_what_ebs_holds_already_posts_nothing_and_a_revision_posts_the_difference():
-    held = {"procore.requisition.101.55": journals.Posted({"100": Decimal("1000.00")}, 1)}
+    held = {"procore.requisition.101.55": journals.Posted({"100": Decimal("1000.00")}, 1, "9001")}
     same = journals.map_journals([cost()], RULES, posted=held, **MATCH)
-    assert same.records[0].agrees_with_target()
+    assert same.records[0].agrees_with_target() and same.records[0].target_id == "9001"
     revised = journals.map_journals([cost(amounts=(("901", "1200.00"), ("902", "50.00")))], RULES, posted=held, **MATCH)
     payload = revised.records[0].payload
     assert payload["reference"] == "procore.requisition.101.55.2"
@@ -328,10 +328,19 @@ def test_unknown_purchase_orders_and_unmapped_cost_codes_are_dead_letters_with_t
     assert "cost code 903" in unmapped.rejected[0].reason
 
 
-def test_posted_journals_are_read_back_net_of_their_accrual_lines():
+def test_posted_journals_are_read_back_net_of_their_accrual_lines_with_the_latest_one_s_id():
     rows = [
         {
+            "REFERENCE": "procore.requisition.101.55.2",
+            "JE_HEADER_ID": "9002",
+            "LINES": [
+                {"CODE_COMBINATION_ID": "100", "SEGMENT3": "5100", "ENTERED_DR": "200.00", "ENTERED_CR": None},
+                {"CODE_COMBINATION_ID": "300", "SEGMENT3": "2110", "ENTERED_DR": None, "ENTERED_CR": "200.00"},
+            ],
+        },
+        {
             "REFERENCE": "procore.requisition.101.55.1",
+            "JE_HEADER_ID": "9001",
             "LINES": [
                 {"CODE_COMBINATION_ID": "100", "SEGMENT3": "5100", "ENTERED_DR": "1000.00", "ENTERED_CR": None},
                 {"CODE_COMBINATION_ID": "300", "SEGMENT3": "2110", "ENTERED_DR": None, "ENTERED_CR": "1000.00"},
@@ -340,4 +349,4 @@ def test_posted_journals_are_read_back_net_of_their_accrual_lines():
         {"REFERENCE": "procore.requisition.101.555.1", "LINES": []},
     ]
     posted = journals.posted_of(rows, ["procore.requisition.101.55"], RULES)
-    assert posted == {"procore.requisition.101.55": journals.Posted({"100": Decimal("1000.00")}, 1)}
+    assert posted == {"procore.requisition.101.55": journals.Posted({"100": Decimal("1200.00")}, 2, "9002")}

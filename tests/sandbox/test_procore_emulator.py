@@ -607,6 +607,20 @@ def test_duplicate_deliveries_carry_the_same_ulid(procore, receiver):
     assert len(received) == 2 and received[0]["body"]["ulid"] == received[1]["body"]["ulid"]
 
 
+def test_events_held_back_are_released_newest_first(procore, receiver):
+    emulator, url = procore
+    destination, received, _ = receiver
+    client = api(url)
+    contract = approved_contract(client)
+    hook(client, destination)
+    emulator.update_settings({"webhook_hold": True})
+    requisition = emulator.create_requisition(101, contract["id"])
+    emulator.edit_requisition(101, requisition["id"], {"status": "under_review"})
+    assert emulator.webhooks.drain(5) and received == []
+    assert emulator.webhooks.release(newest_first=True) == 2 and emulator.webhooks.drain(5)
+    assert [r["body"]["event_type"] for r in received] == ["update", "create"]
+
+
 def test_a_change_that_changes_nothing_fires_no_event(procore, receiver):
     emulator, url = procore
     destination, received, _ = receiver

@@ -1,8 +1,8 @@
 """The sandbox's own surface under `/_admin` (no Procore credentials): a Procore user's actions in the web UI
 (requisitions and commitment change orders entered, edited, approved, deleted; cost codes created, moved, deleted;
 contracts edited), each validated as Procore would and announced to the webhooks; the state of any record; the
-webhook deliveries and queues; the request log; tokens expired on demand. Each route calls the emulator's Python
-method of the same action, which tests call directly."""
+webhook deliveries and queues, and the events held back released; the request log; tokens expired on demand. Each
+route calls the emulator's Python method of the same action, which tests call directly."""
 
 from typing import TYPE_CHECKING
 
@@ -95,6 +95,9 @@ def routes(emulator: "ProcoreEmulator") -> list[BaseRoute]:
     def drain(p, body, request):
         return 200, {"drained": emulator.webhooks.drain(float(body.get("timeout", 5)))}
 
+    def release(p, body, request):
+        return 200, {"released": emulator.webhooks.release(bool(body.get("newest_first", False)))}
+
     def requests(p, body, request):
         if request.method == "DELETE":
             emulator.requests.clear()
@@ -116,6 +119,7 @@ def routes(emulator: "ProcoreEmulator") -> list[BaseRoute]:
         Route(f"{_PROJECT}/purchase_order_contracts/{{id:int}}", answering(contract), methods=["PATCH"]),
         Route("/deliveries", answering(deliveries), methods=["GET"]),
         Route("/webhooks/drain", answering(drain), methods=["POST"]),
+        Route("/webhooks/release", answering(release), methods=["POST"]),
         Route("/requests", answering(requests), methods=["GET", "DELETE"]),
         Route("/expire-tokens", answering(expire), methods=["POST"]),
     ]

@@ -4,7 +4,9 @@ URL, drained by a worker thread of its own so an API answer never waits on a rec
 destination: the failed event is retried first, after 1 s, then 2 s, 4 s... up to an hour (real seconds ×
 `webhook_timescale`); once its failures have lasted `webhook_flush_after_seconds` on the emulator clock (24 h) the
 queue is flushed and its events marked failed. A success resets the pause. Every attempt is recorded as a delivery
-(outcome ok, retried, failed, or discarded when the hook went away), as `GET .../deliveries` lists them."""
+(outcome ok, retried, failed, or discarded when the hook went away), as `GET .../deliveries` lists them. Fault knobs:
+`webhook_duplicates` posts each event twice; `webhook_hold` keeps events back until `release` queues them, newest
+first if asked (Procore promises at-least-once delivery, not order)."""
 
 import logging
 import threading
@@ -50,8 +52,25 @@ class Deliveries:
         self._destinations: dict[str, _Destination] = {}
         self._in_flight = 0
         self._records: list[dict] = []
+        self._held: list[tuple[str, Pending]] = []
 
     def enqueue(self, url: str, pending: Pending) -> None:
+        if self.settings().webhook_hold:
+            with self._cond:
+                self._held.append((url, pending))
+            return
+        self._queue(url, pending)
+
+    def release(self, newest_first: bool = False) -> int:
+        """Queues the events held back (`webhook_hold`), in the order they happened or newest first; answers how
+        many."""
+        with self._cond:
+            held, self._held = self._held, []
+        for url, pending in reversed(held) if newest_first else held:
+            self._queue(url, pending)
+        return len(held)
+
+    def _queue(self, url: str, pending: Pending) -> None:
         with self._cond:
             destination = self._destinations.setdefault(url, _Destination(url))
             destination.queue.append(pending)

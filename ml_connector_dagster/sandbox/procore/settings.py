@@ -76,3 +76,8 @@ class ProcoreSettings(EmulatorSettings):
     webhook_duplicates: bool = Field(
         default=False, description="fault knob: deliver every event twice (same ulid), as at-least-once delivery can"
     )
+    webhook_hold: bool = Field(
+        default=False,
+        description="fault knob: keep new events back, unsent, until `webhooks.release` sends them (newest first if "
+        "asked), as delayed deliveries reach a receiver out of order",
+    )

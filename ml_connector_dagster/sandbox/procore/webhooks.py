@@ -33,8 +33,13 @@ class Webhooks:
         self._lock = threading.Lock()
 
     def drain(self, timeout: float = 5.0) -> bool:
-        """Waits until every event has been delivered, failed or discarded (tests)."""
+        """Waits until every event has been delivered, failed or discarded (tests); events held back wait for
+        `release`."""
         return self.deliveries.drain(timeout)
+
+    def release(self, newest_first: bool = False) -> int:
+        """Sends the events the `webhook_hold` knob kept back, newest first if asked; answers how many."""
+        return self.deliveries.release(newest_first)
 
     # events ------------------------------------------------------------------------------------------------------
     def announce(self, company_id: int, change: Change) -> None:
