@@ -120,6 +120,30 @@ class Build:
             loads=target.loads,
         )
 
+    def event_driven_daily(
+        self,
+        pair: str,
+        extracts: Sequence[dg.AssetsDefinition],
+        target: TargetAssets,
+        *,
+        description: str,
+        sensor: Callable[[AssetJob, dg.PartitionsDefinition], dg.SensorDefinition],
+        upkeep: tuple[dg.JobDefinition, dg.ScheduleDefinition],
+    ) -> PairDefinitions:
+        """A pair whose source sends events: its job, run by the `sensor` for the days the events name and by the
+        daily schedule for the day that ended (the poll that catches what a lost event missed), and the `upkeep`
+        job and schedule that keep the source's subscription alive."""
+        job = self.job(pair, extracts, target.assets, description=description)
+        upkeep_job, upkeep_schedule = upkeep
+        return PairDefinitions(
+            extracts,
+            target.assets,
+            [job, upkeep_job],
+            [self.daily_schedule(job), upkeep_schedule],
+            [sensor(job, self.daily)],
+            target.loads,
+        )
+
     def daily_schedule(self, job: AssetJob) -> dg.ScheduleDefinition:
         """At the configured hour, the partition of the day that just ended."""
 

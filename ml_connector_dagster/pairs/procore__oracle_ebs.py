@@ -12,23 +12,14 @@ from ml_connector_dagster.sensors.procore import event_sensor, webhook_setup
 
 def build(b: Build) -> PairDefinitions:
     rules = b.rules(shared.PAIR, shared.load_pair_rules)
-    extracts = b.shared("procore extracts", lambda: procore.extract_assets(b.daily, rules))
-    target = to_oracle_ebs.target_assets(b.daily, rules)
-    job = b.job(
+    return b.event_driven_daily(
         mapping.PAIR,
-        extracts,
-        target.assets,
+        b.shared("procore extracts", lambda: procore.extract_assets(b.daily, rules)),
+        to_oracle_ebs.target_assets(b.daily, rules),
         description="Read a day of Procore requisitions and commitment change orders and post the approved ones "
         "to the EBS general ledger as balanced journals, each exactly once.",
-    )
-    setup, setup_daily = webhook_setup(b.settings.schedule_hour)
-    return PairDefinitions(
-        extracts,
-        target.assets,
-        [job, setup],
-        [b.daily_schedule(job), setup_daily],
-        [event_sensor(job, b.daily)],
-        target.loads,
+        sensor=event_sensor,
+        upkeep=webhook_setup(b.settings.schedule_hour),
     )
 
 

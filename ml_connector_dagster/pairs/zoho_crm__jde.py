@@ -12,23 +12,14 @@ from ml_connector_dagster.sensors.zoho_crm import channel_renewal, notification_
 
 
 def build(b: Build) -> PairDefinitions:
-    extracts = b.shared("zoho_crm extracts", lambda: zoho_crm.extract_assets(b.daily))
-    target = to_jde.target_assets(b.daily, b.rules(shared.PAIR, shared.load_pair_rules))
-    job = b.job(
+    return b.event_driven_daily(
         mapping.PAIR,
-        extracts,
-        target.assets,
+        b.shared("zoho_crm extracts", lambda: zoho_crm.extract_assets(b.daily)),
+        to_jde.target_assets(b.daily, b.rules(shared.PAIR, shared.load_pair_rules)),
         description="Read a day of Zoho Account and Contact changes and bring them into JDE through the "
         "orchestrations, merged field by field with what JDE holds; the new JDE keys go back onto the Zoho records.",
-    )
-    renewal, renewal_daily = channel_renewal(b.settings.schedule_hour)
-    return PairDefinitions(
-        extracts,
-        target.assets,
-        [job, renewal],
-        [b.daily_schedule(job), renewal_daily],
-        [notification_sensor(job, b.daily)],
-        target.loads,
+        sensor=notification_sensor,
+        upkeep=channel_renewal(b.settings.schedule_hour),
     )
 
 
