@@ -835,10 +835,20 @@ class Ledger:
 
     # inbox -----------------------------------------------------------------------------------------------------
     def inbox_put(self, source: str, dedup_key: str, payload: dict) -> bool:
-        """Stores a delivery once; returns False when the same (source, dedup key) was already stored."""
+        """Stores a delivery once; returns False when the same (source, dedup key) was already stored. A value the
+        inbox can never hold raises UnstorableValue, the same on every database; any other error is the store's
+        (unreachable, locked, failing) and may pass."""
+        _storable_text(source=source, dedup_key=dedup_key)
+        _storable_json(payload)
         stmt = self._insert(inbox).values(source=source, dedup_key=dedup_key, received_at=_now(), payload=payload)
-        with self.engine.begin() as conn:
-            result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["source", "dedup_key"]))
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(stmt.on_conflict_do_nothing(index_elements=["source", "dedup_key"]))
+        except (sa.exc.DataError, sa.exc.IntegrityError) as error:
+            # The database refused the values themselves (a character its encoding lacks, say): so it will again.
+            raise UnstorableValue(f"the ledger refused the event: {_first_line(error.orig)}") from error
+        except ValueError as error:  # the driver could not even send them (psycopg2 encodes to the database's charset)
+            raise UnstorableValue(f"the ledger refused the event: {_first_line(error)}") from error
         return result.rowcount == 1
 
     def inbox_after(self, source: str, after_id: int, limit: int = 1000) -> list[dict]:
@@ -974,6 +984,43 @@ def _dead_letter_of(row) -> DeadLetter:
         row.resolved_at,
         _utc(row.resolve_after),
     )
+
+
+class UnstorableValue(ValueError):
+    """A value the ledger will never store, however often it is sent: a string longer than its column or that
+    PostgreSQL cannot hold, a payload that is not JSON."""
+
+
+def _storable_text(**values: str) -> None:
+    for name, value in values.items():
+        length = inbox.c[name].type.length
+        if len(value) > length:
+            raise UnstorableValue(f"the ledger keeps at most {length} characters of {name}, not {len(value)}")
+        if "\x00" in value:
+            raise UnstorableValue(f"the ledger cannot keep {name}: it holds a NUL character, which PostgreSQL cannot")
+        _utf8(name, value)
+
+
+def _storable_json(payload: Any) -> None:
+    """RFC 8259 JSON in UTF-8: no NaN or Infinity, which RFC 8259 has no form for (PostgreSQL refuses them, SQLite
+    would keep them as written), and no lone surrogate, which has no UTF-8 form."""
+    try:
+        text = json.dumps(payload, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as error:
+        raise UnstorableValue(f"the ledger keeps only JSON payloads: {error}") from None
+    _utf8("payload", text)
+
+
+def _utf8(name: str, text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        problem = "it holds a lone surrogate, which has no UTF-8 form"
+        raise UnstorableValue(f"the ledger cannot keep {name}: {problem}") from None
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _create_tables(engine: sa.Engine) -> None:

@@ -1,6 +1,8 @@
-"""The webhook receiver (`ml-connector webhooks`): authenticate each delivery, refuse oversize or malformed bodies
-with a 4xx, write the event to the ledger's inbox, and only then acknowledge, so an acknowledged event is never
-lost and a delivery that could not be stored is retried by its sender (503).
+"""The webhook receiver (`ml-connector webhooks`): authenticate each delivery, refuse with a 4xx a body that is not
+an event the ledger can keep (oversize, not strict JSON, outside the vendor's documented types, a value the ledger
+refuses), write the event to the ledger's inbox, and only then acknowledge, so an acknowledged event is never lost.
+503 means only that the store could not be reached in time: the sender retries, and its retry can succeed, whereas
+a permanently bad event answered 503 would be retried for ever.
 
 One route per source, `POST /webhooks/<source>`. A source is enabled by configuring its key; how the key travels is
 the source's convention: F&O HTTPS endpoints embed it in the URL as `?code=` (microsoft.md §3.9), and a header
@@ -16,7 +18,6 @@ finds it stored and is acknowledged without a second copy.
 """
 
 import hmac
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +31,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ml_connector_dagster.events import body as json_body
 from ml_connector_dagster.events import dynamics_fo, procore, zoho_crm
 from ml_connector_dagster.events.envelope import BadEvent, Event
-from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.ledger import Ledger, UnstorableValue
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 
@@ -103,14 +105,14 @@ def build_app(
         auth = by_source.get(source)
         if auth is None:
             return _error(404, f"no webhook source {source!r} is configured")
-        if not request.headers.get("content-type", "").lower().startswith("application/json"):
-            return _error(415, "send application/json")
+        if not json_body.is_json(request.headers.get("content-type")):
+            return _error(415, f"send {json_body.MEDIA_TYPE}")
         try:
-            body = json.loads(await _read(request, max_body_bytes))
+            body = json_body.parse(await _read(request, max_body_bytes))
         except _TooLarge:
             return _error(413, f"body larger than {max_body_bytes} bytes")
-        except (ValueError, UnicodeDecodeError):
-            return _error(400, "body is not valid JSON")
+        except json_body.NotJson as bad:
+            return _error(400, str(bad))
         if not auth.accepts(request, body):
             return _error(401, "missing or wrong key")
         try:
@@ -125,6 +127,8 @@ def build_app(
             with anyio.fail_after(store_deadline_seconds):
                 # A thread cannot be stopped: past the deadline it is left to finish (or fail) on its own.
                 stored = await anyio.to_thread.run_sync(store, abandon_on_cancel=True)
+        except UnstorableValue as bad:  # a retry would be refused alike: only a 4xx stops the sender retrying
+            return _error(422, str(bad))
         except (SQLAlchemyError, TimeoutError):  # not stored, so not acknowledged: the sender's retry delivers it again
             return _error(503, "could not store the event; retry later")
         return JSONResponse({"received": len(events), "new": sum(stored)}, status_code=200)

@@ -24,6 +24,13 @@ def postgres_url():
     """A fresh database on the PostgreSQL server of development and CI machines, dropped afterwards.
 
     Skipped where no server answers (a laptop), unless ML_CONNECTOR_REQUIRE_POSTGRES is set (CI)."""
+    with postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def postgres_database(options: str = "") -> Iterator[str]:
+    """The URL of a new database made with CREATE DATABASE's `options` (an encoding, say), dropped on leaving."""
     admin = sa.create_engine(engine_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
     try:
         admin.connect().close()
@@ -34,11 +41,13 @@ def postgres_url():
         pytest.skip("no PostgreSQL server at " + POSTGRES_ADMIN_URL)
     name = f"mlc_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+        conn.exec_driver_sql(f"CREATE DATABASE {name} {options}")
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -5,29 +5,68 @@ version v2 or v3 carries integer ids, `event_type`, `resource_name` and a `ulid`
 retries and duplicates; v4 carries string ids, `reason` and `resource_type`, and its `id` is the ULID."""
 
 from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from ml_connector_dagster.events.envelope import BadEvent, Event
+from pydantic import Field, StrictStr
 
-V2 = ("ulid", "timestamp", "resource_name", "resource_id", "event_type")  # v3 adds related_resources
-V4 = ("id", "timestamp", "resource_type", "resource_id", "reason")
+from ml_connector_dagster.events.envelope import INT64, INT64_TEXT, ISO_DATE_TIME, Envelope, Event, validated
+
+# 26 characters of Crockford's base 32 (no I, L, O, U), case-insensitive; the first at most 7, as 26 of them hold 130
+# bits and a ULID is 128 (ulid/spec).
+ULID = Annotated[StrictStr, Field(pattern=r"^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$")]
+NAME = Annotated[StrictStr, Field(min_length=1)]
+
+
+class Metadata(Envelope):
+    source_user_id: INT64 | None = None
+    source_project_id: INT64 | None = None
+    source_operation_id: INT64 | None = None
+    source_company_id: INT64 | None = None
+    source_application_id: StrictStr | INT64 | None = None  # Guess: an app's id is a string in Procore's app store
+
+
+class Related(Envelope):
+    id: INT64
+    name: NAME
+
+
+class V2(Envelope):
+    """Payload versions v2 and v3 (v3 adds related_resources)."""
+
+    ulid: ULID
+    timestamp: ISO_DATE_TIME
+    resource_name: NAME
+    resource_id: INT64
+    event_type: Literal["create", "update", "delete"]
+    id: INT64 | None = None
+    metadata: Metadata | None = None
+    user_id: INT64 | None = None
+    company_id: INT64 | None = None
+    project_id: INT64 | None = None
+    api_version: StrictStr | None = None
+    related_resources: list[Related] | None = None
+
+
+class V4(Envelope):
+    """Payload version v4: every id a string, `reason` (which may hold more than create, update and delete) for
+    event_type, `resource_type` for resource_name, and the ULID as `id`."""
+
+    id: ULID
+    timestamp: ISO_DATE_TIME
+    resource_type: NAME
+    resource_id: INT64_TEXT
+    reason: NAME
+    company_id: INT64_TEXT | None = None
+    project_id: INT64_TEXT | None = None
+    user_id: INT64_TEXT | None = None
 
 
 def parse(body: object) -> list[Event]:
-    if not isinstance(body, dict):
-        raise BadEvent("a Procore event is one JSON object")
-    v4 = "resource_type" in body and "resource_name" not in body
-    required = V4 if v4 else V2
-    missing = [name for name in required if body.get(name) in (None, "")]
-    if missing:
-        raise BadEvent(f"not a Procore {'v4' if v4 else 'v2/v3'} event: missing {', '.join(missing)}")
-    key = body["id" if v4 else "ulid"]
-    if not isinstance(key, str):
-        raise BadEvent(f"{'id' if v4 else 'ulid'} must be the event's ULID, a string")
-    try:
-        _moment(str(body["timestamp"]))
-    except ValueError:
-        raise BadEvent("timestamp must be an ISO 8601 date-time") from None
-    return [Event(key, body)]
+    if isinstance(body, dict) and "resource_type" in body and "resource_name" not in body:
+        key = validated(V4, body, "a Procore v4 event").id
+    else:
+        key = validated(V2, body, "a Procore v2/v3 event").ulid
+    return [Event(key.upper(), body)]
 
 
 def sent_key(authorization: str | None) -> str | None:

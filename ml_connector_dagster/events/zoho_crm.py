@@ -6,25 +6,35 @@ notification, so that is its deduplication key."""
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from ml_connector_dagster.events.envelope import BadEvent, Event
+from pydantic import Field, StrictStr
 
-REQUIRED = ("server_time", "module", "ids", "operation", "channel_id")
+from ml_connector_dagster.events.envelope import INT64, INT64_TEXT, Envelope, Event, validated
+
+# The last millisecond of 9999-12-31: a later server_time names no day a partition can be.
+LAST_MOMENT_MS = int(datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC).timestamp() * 1000)
+
+
+class Notification(Envelope):
+    server_time: Annotated[int, Field(strict=True, ge=0, le=LAST_MOMENT_MS)]  # epoch milliseconds
+    # Guess: Zoho documents no length for a module's API name (letters, digits and underscores); 100 keeps the
+    # deduplication key within the inbox's.
+    module: Annotated[StrictStr, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")]
+    ids: Annotated[list[INT64 | INT64_TEXT], Field(min_length=1)]  # record ids: longs, sent as strings
+    operation: Literal["insert", "update", "delete"]
+    channel_id: INT64 | INT64_TEXT  # "a long, sent as a string or number"
+    token: Annotated[StrictStr, Field(max_length=50)] | None = None
+    query_params: dict | None = None  # the notify_url's query string, echoed
+    resource_uri: StrictStr | None = None
+    affected_fields: list | None = None  # filled on updates; its shape is uncertain (§2.7)
 
 
 def parse(body: object) -> list[Event]:
-    if not isinstance(body, dict):
-        raise BadEvent("a Zoho CRM notification is one JSON object")
-    missing = [name for name in REQUIRED if body.get(name) in (None, "", [])]
-    if missing:
-        raise BadEvent(f"not a Zoho CRM notification: missing {', '.join(missing)}")
-    if isinstance(body["server_time"], bool) or not isinstance(body["server_time"], int):
-        raise BadEvent("server_time must be epoch milliseconds")
-    if not isinstance(body["ids"], list) or not all(isinstance(i, str | int) for i in body["ids"]):
-        raise BadEvent("ids must be a list of record ids")
-    ids = hashlib.sha256(",".join(sorted(map(str, body["ids"]))).encode()).hexdigest()[:16]
-    key = f"{body['channel_id']}/{body['server_time']}/{body['module']}/{body['operation']}/{ids}"
-    return [Event(key, {name: value for name, value in body.items() if name != "token"})]
+    notification = validated(Notification, body, "a Zoho CRM notification")
+    ids = hashlib.sha256(",".join(sorted(map(str, notification.ids))).encode()).hexdigest()[:16]
+    key = "/".join(map(str, (notification.channel_id, notification.server_time, notification.module)))
+    return [Event(f"{key}/{notification.operation}/{ids}", {k: v for k, v in body.items() if k != "token"})]
 
 
 def sent_token(body: object) -> str | None:
