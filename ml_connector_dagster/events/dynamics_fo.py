@@ -16,7 +16,7 @@ GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]
 
 
 class BusinessEvent(Envelope):
-    BusinessEventId: Annotated[StrictStr, Field(min_length=1, max_length=200)]  # the event's class name
+    BusinessEventId: Annotated[StrictStr, Field(min_length=1)]  # the event's class name
     # Guess: F&O carries over AX 2012's company id (EDT CompanyId / LegalEntityDataAreaId, string size 4).
     BusinessEventLegalEntity: Annotated[StrictStr, Field(min_length=1, max_length=4)]
     ControlNumber: INT64

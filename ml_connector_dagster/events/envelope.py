@@ -16,10 +16,14 @@ def _int64(text: str) -> str:
 
 def _date_time(text: str) -> str:
     """ISO 8601 date and time of day (a date alone is not a moment), a real one: 2026-02-31 is refused."""
-    if "T" not in text.upper():
-        raise ValueError("must be an ISO 8601 date-time, date and time")
-    datetime.fromisoformat(text)
-    return text
+    try:
+        if "T" in text.upper():
+            datetime.fromisoformat(text)
+            return text
+    except ValueError:
+        pass
+    # Python's own message quotes the value, which may be long: the sender is told the field, not its value back.
+    raise ValueError("must be an ISO 8601 date-time (date and time of day) that exists")
 
 
 INT32 = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]

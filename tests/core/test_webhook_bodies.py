@@ -277,6 +277,23 @@ def test_a_value_outside_the_vendors_documented_types_is_422_naming_the_field(on
     refused(sender.send(client, sender.event(**fields)), 422, ledger, sender.source, field)
 
 
+@pytest.mark.parametrize(
+    "sender,fields",
+    [
+        (SENDERS[0], {"EventTimeIso8601": "2025-01-01T10:00:00Z" + "Q" * 50_000}),
+        (SENDERS[1], {"channel_id": "Q" * 50_000}),
+        (SENDERS[2], {"timestamp": "Q" * 50_000}),
+        (SENDERS[3], {"resource_type": ["Q" * 50_000]}),
+    ],
+    ids=SENDER_IDS,
+)
+def test_a_refusal_names_the_field_and_never_sends_its_value_back(on_sqlite, sender, fields):
+    client, ledger = on_sqlite
+    answer = sender.send(client, sender.event(**fields))
+    refused(answer, 422, ledger, sender.source, next(iter(fields)))
+    assert "QQQQ" not in answer.json()["error"] and len(answer.text) < 1000
+
+
 PERMANENTLY_BAD = [
     (SENDERS[0], {"EventId": "9" * 5000}),
     (SENDERS[0], {"ControlNumber": INT64_MAX + 1}),
