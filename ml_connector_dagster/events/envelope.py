@@ -2,7 +2,7 @@
 every source's envelope model is made of, checked strictly (a number is not a string of digits, nor a boolean)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
@@ -15,12 +15,15 @@ def _int64(text: str) -> str:
 
 
 def _date_time(text: str) -> str:
-    """ISO 8601 date and time of day (a date alone is not a moment), a real one: 2026-02-31 is refused."""
+    """ISO 8601 date and time of day (a date alone is not a moment), a real one: 2026-02-31 is refused, and so is a
+    moment whose UTC day, the partition it names, falls outside the years 1 to 9999."""
     try:
         if "T" in text.upper():
-            datetime.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo:
+                moment.astimezone(UTC)
             return text
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     # Python's own message quotes the value, which may be long: the sender is told the field, not its value back.
     raise ValueError("must be an ISO 8601 date-time (date and time of day) that exists")

@@ -256,6 +256,8 @@ OUT_OF_TYPE = [
     (SENDERS[2], {"event_type": "explode"}, "event_type"),
     (SENDERS[2], {"timestamp": "2026-11-01"}, "timestamp"),
     (SENDERS[2], {"timestamp": "2026-02-31T00:00:00Z"}, "timestamp"),
+    (SENDERS[2], {"timestamp": "9999-12-31T23:00:00-05:00"}, "timestamp"),
+    (SENDERS[3], {"timestamp": "0001-01-01T00:00:00+01:00"}, "timestamp"),
     (SENDERS[2], {"metadata": {"source_user_id": "1"}}, "metadata"),
     (SENDERS[2], {"related_resources": [{"id": INT64_MAX + 1, "name": "x"}]}, "related_resources"),
     (SENDERS[3], {"id": "0" * 5000}, "id"),
