@@ -14,7 +14,7 @@ from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.sap_ecc import SapEccResource
 from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
 from ml_connector_dagster.session_resource import SystemResource
-from ml_connector_dagster.settings import Settings
+from ml_connector_dagster.settings import Settings, SettingsError
 from ml_connector_dagster.systems import sandbox_urls
 
 __all__ = [
@@ -55,10 +55,17 @@ def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **
 
 
 def production_resources(settings: Settings) -> dict:
-    return {
-        "ledger": ledger_resource(settings),
-        **{kind.system: kind.from_environment() for kind in SYSTEM_RESOURCES},
-    }
+    """A bad value of any system is named with every other one (one line each), not only the first system's."""
+    resources: dict = {"ledger": ledger_resource(settings)}
+    bad: list[str] = []
+    for kind in SYSTEM_RESOURCES:
+        try:
+            resources[kind.system] = kind.from_environment()
+        except SettingsError as error:
+            bad += error.problems
+    if bad:
+        raise SettingsError(*bad)
+    return resources
 
 
 def resources_for(settings: Settings) -> dict:
