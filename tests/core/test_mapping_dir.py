@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from ml_connector_dagster import cli
+from ml_connector_dagster.config_reference import DOC
 from ml_connector_dagster.mapping import files
 from ml_connector_dagster.pair import Build
 from ml_connector_dagster.pairs import PAIRS
@@ -70,6 +71,13 @@ def test_a_copy_under_its_packaged_name_is_the_documented_way():
         assert "$ML_CONNECTOR_MAPPING_DIR/ " in path.read_text().splitlines()[0] + " ", (
             f"{path.name}'s first line says to copy it into the mapping folder under its own name"
         )
+
+
+def test_the_configuration_reference_lists_every_mapping_file_under_both_names():
+    doc = DOC.read_text()
+    for pair in files.packaged_files():
+        packaged, pair_named = files.copy_names(pair)
+        assert f"| `{packaged}` | `{pair}`" in doc and f"| `{pair_named}` |" in doc, pair
 
 
 def test_a_mapping_folder_that_does_not_exist_is_named_at_load(tmp_path, monkeypatch, capsys):
