@@ -173,6 +173,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     from ml_connector_dagster.assets.replay import job_name, op_name
     from ml_connector_dagster.code_location import build_definitions, build_pairs
+    from ml_connector_dagster.connections import check_environment
     from ml_connector_dagster.demo import QUIET
     from ml_connector_dagster.ledger import Ledger
     from ml_connector_dagster.replay import ReplayFilter, plan
@@ -207,6 +208,7 @@ def _replay(args: argparse.Namespace) -> int:
         }.items()
         if v
     }
+    check_environment(config, {args.target} if args.target else chosen.targets)
     defs = build_definitions(config)
     answer: dict = {"targets": {}, "without_load_target": [letter.id for letter in chosen.without_load_target]}
     if not (args.target or chosen.targets):
@@ -230,6 +232,7 @@ def _initial_load(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from ml_connector_dagster.code_location import build_definitions
+    from ml_connector_dagster.connections import check_environment
     from ml_connector_dagster.initial_load import job_name, run_config
 
     config = settings()
@@ -242,6 +245,7 @@ def _initial_load(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    check_environment(config, args.pair.split("__"))
     job = defs.resolve_job_def(name)
     options = {"restart": args.restart} | ({"page_size": args.page_size} if args.page_size else {})
     with dg.DagsterInstance.get() as instance:
@@ -281,10 +285,11 @@ def _heal(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from ml_connector_dagster.code_location import build_definitions
-    from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
+    from ml_connector_dagster.connections import SYSTEM_RESOURCES, check_environment, sandbox_resources
     from ml_connector_dagster.heal import heal_pair
 
     config = settings()
+    check_environment(config, args.pair.split("__"))  # its reruns run the pair's job
     _use_configured_instance(config.home)
     sandbox = sandbox_resources(config) if config.profile == "sandbox" else {}
     kinds = {kind.system: kind for kind in SYSTEM_RESOURCES}
@@ -401,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         "Sync the sandbox's seeded days and verify source and target agree",
         "Serves the sandbox in this process, runs each pair's initial load and daily partitions on the embedded "
-        "Dagster instance, then prints what each pair moved.",
+        "Dagster instance, then prints a summary and whether each target agrees with its source.",
     )
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.add_argument("--reset", action="store_true", help="forget sandbox state and the SQLite ledger first")

@@ -2,6 +2,7 @@
 accepts, read from the field's declaration; wherever it is read (the CLI, the code location's load) it stops there
 with that line: exit 2 from the CLI, no traceback, no pydantic dump, no secret."""
 
+import os
 import subprocess
 import sys
 from typing import Literal, get_args, get_origin
@@ -11,7 +12,7 @@ import pytest
 
 from ml_connector_dagster import cli
 from ml_connector_dagster.code_location import build_definitions
-from ml_connector_dagster.connections import SYSTEM_RESOURCES
+from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_urls
 from ml_connector_dagster.invalid_settings import _base_type, _literal_choices
 from ml_connector_dagster.settings import SettingsError, settings
 
@@ -186,7 +187,7 @@ def test_the_connector_s_own_settings_name_their_variables(monkeypatch, tmp_path
 @pytest.fixture
 def production(monkeypatch, tmp_path):
     """The production profile with no system variable set but the two bad ones a test sets."""
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith(tuple(f"{kind.system.upper()}_" for kind in SYSTEM_RESOURCES)):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ML_CONNECTOR_HOME", str(tmp_path))
@@ -249,3 +250,35 @@ def test_dagster_loading_the_code_location_shows_the_lines_not_a_pydantic_dump(p
     shown = loaded.stderr + loaded.stdout
     assert f"SettingsError: {EXPECTED[0]}\n{EXPECTED[1]}\n" in shown
     assert "validation error" not in shown.lower() and "pydantic" not in shown
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["replay", "--target", "dynamics_sales"],
+        ["initial-load", "--pair", "oracle_ebs__dynamics_sales"],
+        ["heal", "--pair", "oracle_ebs__dynamics_sales", "--dry-run"],
+    ],
+    ids=["replay", "initial-load", "heal"],
+)
+def test_a_command_running_jobs_names_a_secret_its_run_would_miss_before_the_run(
+    command, monkeypatch, tmp_path, capsys
+):
+    for name in list(os.environ):
+        if name.startswith(tuple(f"{kind.system.upper()}_" for kind in SYSTEM_RESOURCES)):
+            monkeypatch.delenv(name)
+    for kind in SYSTEM_RESOURCES:
+        for name, value in kind.sandbox(sandbox_urls()).model_dump().items():
+            if name in kind.environment_fields() and value is not None:
+                monkeypatch.setenv(kind.environment_variable(name), str(value))
+    monkeypatch.delenv("DYNAMICS_SALES_CLIENT_SECRET")
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("ML_CONNECTOR_HOME", str(tmp_path))
+    monkeypatch.setenv("ML_CONNECTOR_PROFILE", "production")
+    settings.cache_clear()
+    try:
+        assert cli.main(command) == 2
+    finally:
+        settings.cache_clear()
+    out, err = capsys.readouterr()
+    assert err == "ml-connector: DYNAMICS_SALES_CLIENT_SECRET is not set\n" and out == ""
