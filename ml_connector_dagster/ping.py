@@ -6,7 +6,7 @@ the URL setting whose host could not be reached, the credential settings of a re
 bad or missing value. Exit code: 0 all ok, 1 a system failed, 2 a system's configuration is bad or incomplete."""
 
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,7 +26,6 @@ def ping(
     timeout_seconds: float,
     systems: Collection[str] | None = None,
     urls: dict[str, str] | None = None,
-    say: Callable[[str], None] = print,
 ) -> int:
     """Checks every system (or those named) in turn, whatever the others gave; the worst outcome is the exit
     code. `urls`: where the sandbox profile's emulators are, if not on their fixed ports."""
@@ -46,14 +45,14 @@ def ping(
                 checked = resource.check(session)
         except SettingsError as bad:
             worst = MISCONFIGURED
-            say(f"{kind.system:15} FAILED  {'; '.join(bad.problems)}")
+            print(f"{kind.system:15} FAILED  {'; '.join(bad.problems)}")
             continue
         except (ApiError, httpx.HTTPError, OSError, ValueError) as error:
             worst = max(worst, FAILED)
             reason = redact(str(error)).removeprefix(f"{kind.system}: ")
-            say(f"{kind.system:15} FAILED  {reason}{_look_at(resource, error, config.profile)}")
+            print(f"{kind.system:15} FAILED  {reason}{_look_at(resource, error, config.profile)}")
             continue
-        say(f"{kind.system:15} ok      {checked} ({(time.monotonic() - started) * 1000:.0f} ms)")
+        print(f"{kind.system:15} ok      {checked} ({(time.monotonic() - started) * 1000:.0f} ms)")
     return worst
 
 
