@@ -427,7 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
         "ping",
         "One authenticated call to each configured system",
         "One line per system: ok with what was checked and how long it took, or FAILED with the reason and the "
-        "setting to look at. One attempt each, no retry: a ping is a check.",
+        "setting to look at. One attempt each, no retry: a ping is a check. Exit code 0 when every system "
+        "answered, 1 when one failed, 2 when one's variables are missing or bad.",
     )
     ping.add_argument(
         "--system", action="append", choices=SYSTEMS, help="only this system (repeat for more; default: all)"
