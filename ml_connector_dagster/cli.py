@@ -1,8 +1,11 @@
-"""`ml-connector`: demo, sandbox, ui, ping, initial-load, dead-letters, replay, heal, upgrade-keys."""
+"""`ml-connector`: the connector's command line; `ml-connector --help` lists the commands (from the parser itself)."""
 
 import argparse
+import importlib.util
 import json
+import logging
 import os
+import pkgutil
 import subprocess
 import sys
 import time
@@ -11,8 +14,11 @@ from pathlib import Path
 from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.instance import ensure_embedded_instance
 from ml_connector_dagster.ledger import ErrorClass
+from ml_connector_dagster.mapping.common import RulesError
 from ml_connector_dagster.settings import SettingsError, settings
-from ml_connector_dagster.systems import SANDBOX_PORTS
+from ml_connector_dagster.systems import SANDBOX_PORTS, SYSTEMS
+
+PING_TIMEOUT = 10.0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -62,27 +68,9 @@ def _ui(args: argparse.Namespace) -> int:
 
 
 def _ping(args: argparse.Namespace) -> int:
-    """One cheap authenticated call per system (URL, credentials, grants); a failure does not stop the others."""
-    import httpx
+    from ml_connector_dagster.ping import ping
 
-    from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
-    from ml_connector_dagster.redaction import redact
-
-    config = settings()
-    sandbox = sandbox_resources(config) if config.profile == "sandbox" else {}
-    failures = 0
-    for kind in SYSTEM_RESOURCES:
-        started = time.monotonic()
-        try:
-            # Production values are read now: a dg.EnvVar left for Dagster to resolve is a name, not a URL.
-            resource = sandbox[kind.system] if sandbox else kind.from_environment(resolve=True)
-            with resource.open() as session:
-                checked = resource.check(session)
-            print(f"{kind.system:15} ok      {checked} ({(time.monotonic() - started) * 1000:.0f} ms)")
-        except (ApiError, httpx.HTTPError, OSError, ValueError) as exc:
-            failures += 1
-            print(f"{kind.system:15} FAILED  {redact(str(exc))}")
-    return 1 if failures else 0
+    return ping(settings(), timeout_seconds=args.timeout, systems=args.system)
 
 
 def _webhooks(args: argparse.Namespace) -> int:
@@ -112,7 +100,9 @@ def _webhooks(args: argparse.Namespace) -> int:
 def _dead_letters(args: argparse.Namespace) -> int:
     from ml_connector_dagster.ledger import Ledger
 
-    ledger = Ledger(settings().ledger_url)
+    config = settings()
+    config.home.mkdir(parents=True, exist_ok=True)  # the default ledger's folder, made on first use
+    ledger = Ledger(config.ledger_url)
     if args.action == "edit":
         return _edit_dead_letter(ledger, args)
     letters = ledger.open_dead_letters(args.pair, args.object, args.error_class)
@@ -183,6 +173,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     from ml_connector_dagster.assets.replay import job_name, op_name
     from ml_connector_dagster.code_location import build_definitions, build_pairs
+    from ml_connector_dagster.connections import check_environment
     from ml_connector_dagster.demo import QUIET
     from ml_connector_dagster.ledger import Ledger
     from ml_connector_dagster.replay import ReplayFilter, plan
@@ -197,6 +188,7 @@ def _replay(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    config.home.mkdir(parents=True, exist_ok=True)  # the default ledger's folder, made on first use
     ledger = Ledger(config.ledger_url)
     chosen = plan(
         ledger,
@@ -216,6 +208,7 @@ def _replay(args: argparse.Namespace) -> int:
         }.items()
         if v
     }
+    check_environment(config, {args.target} if args.target else chosen.targets)
     defs = build_definitions(config)
     answer: dict = {"targets": {}, "without_load_target": [letter.id for letter in chosen.without_load_target]}
     if not (args.target or chosen.targets):
@@ -239,6 +232,7 @@ def _initial_load(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from ml_connector_dagster.code_location import build_definitions
+    from ml_connector_dagster.connections import check_environment
     from ml_connector_dagster.initial_load import job_name, run_config
 
     config = settings()
@@ -251,6 +245,7 @@ def _initial_load(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    check_environment(config, args.pair.split("__"))
     job = defs.resolve_job_def(name)
     options = {"restart": args.restart} | ({"page_size": args.page_size} if args.page_size else {})
     with dg.DagsterInstance.get() as instance:
@@ -290,10 +285,11 @@ def _heal(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from ml_connector_dagster.code_location import build_definitions
-    from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
+    from ml_connector_dagster.connections import SYSTEM_RESOURCES, check_environment, sandbox_resources
     from ml_connector_dagster.heal import heal_pair
 
     config = settings()
+    check_environment(config, args.pair.split("__"))  # its reruns run the pair's job
     _use_configured_instance(config.home)
     sandbox = sandbox_resources(config) if config.profile == "sandbox" else {}
     kinds = {kind.system: kind for kind in SYSTEM_RESOURCES}
@@ -380,27 +376,83 @@ def _upgrade_keys(args: argparse.Namespace) -> int:
     return 1 if any(done.conflicts or done.refused for done in upgraded) else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ml-connector", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="sync the sandbox's seeded days and verify source and target agree")
+SUMMARY = "Keeps ERP master data and transactions in agreement with CRM and project systems (a Dagster code location)."
+EXIT_CODES = "exit codes: 0 done, 1 a run or a check failed, 2 bad configuration or arguments (said on stderr)"
+
+
+def pair_names() -> list[str]:
+    """The registered pairs' names, which are their modules' (ml_connector_dagster/pairs/), read without importing
+    them: the pairs bring Dagster and every asset in, which `--help` and `ping` do not need."""
+    package = importlib.util.find_spec("ml_connector_dagster.pairs")
+    return sorted(module.name for module in pkgutil.iter_modules(package.submodule_search_locations))
+
+
+def load_targets() -> list[str]:
+    """The systems some pair writes to: the targets of the replay jobs."""
+    return sorted({name.split("__")[1] for name in pair_names()})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    pairs, targets = pair_names(), load_targets()
+    parser = argparse.ArgumentParser(prog="ml-connector", epilog=EXIT_CODES)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="what to do; `ml-connector COMMAND --help` says more"
+    )
+
+    def command(name: str, summary: str, details: str = "", parent=commands) -> argparse.ArgumentParser:
+        return parent.add_parser(name, help=summary, description=f"{summary}. {details}".strip(), epilog=EXIT_CODES)
+
+    demo = command(
+        "demo",
+        "Sync the sandbox's seeded days and verify source and target agree",
+        "Serves the sandbox in this process, runs each pair's initial load and daily partitions on the embedded "
+        "Dagster instance, then prints a summary and whether each target agrees with its source.",
+    )
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.add_argument("--reset", action="store_true", help="forget sandbox state and the SQLite ledger first")
     demo.set_defaults(run=_demo)
-    commands.add_parser("sandbox", help="serve every emulator on its fixed loopback port").set_defaults(run=_sandbox)
-    ui = commands.add_parser("ui", help="the sandbox plus the Dagster UI (dagster dev) on this code location")
-    ui.add_argument("--port", type=int, default=3000)
-    ui.set_defaults(run=_ui)
-    commands.add_parser("ping", help="one authenticated call to each configured system").set_defaults(run=_ping)
-    webhooks = commands.add_parser("webhooks", help="receive vendor events into the ledger's inbox")
-    webhooks.add_argument("--host", default="127.0.0.1")
-    webhooks.add_argument("--port", type=int, default=8090)
-    webhooks.set_defaults(run=_webhooks)
-    initial = commands.add_parser(
-        "initial-load",
-        help="go-live: every master record of a pair's source into its target, resumable (docs/operators/go_live.md)",
+    command(
+        "sandbox",
+        "Serve every emulator on its fixed loopback port",
+        "The eight systems (and Entra ID) as the vendors document them, with seeded data; Ctrl-C stops them.",
+    ).set_defaults(run=_sandbox)
+    ui = command(
+        "ui",
+        "The sandbox plus the Dagster UI (dagster dev) on this code location",
+        "Stopped together with Ctrl-C.",
     )
-    initial.add_argument("--pair", required=True, help="e.g. oracle_ebs__dynamics_sales")
+    ui.add_argument("--port", type=int, default=3000, help="port of the Dagster UI (default 3000)")
+    ui.set_defaults(run=_ui)
+    ping = command(
+        "ping",
+        "One authenticated call to each configured system",
+        "One line per system: ok with what was checked and how long it took, or FAILED with the reason and the "
+        "setting to look at. One attempt each, no retry: a ping is a check. Exit code 0 when every system "
+        "answered, 1 when one failed, 2 when one's variables are missing or bad.",
+    )
+    ping.add_argument(
+        "--system", action="append", choices=SYSTEMS, help="only this system (repeat for more; default: all)"
+    )
+    ping.add_argument(
+        "--timeout", type=float, default=PING_TIMEOUT, help=f"seconds each call may take (default {PING_TIMEOUT:g})"
+    )
+    ping.set_defaults(run=_ping)
+    webhooks = command(
+        "webhooks",
+        "Receive vendor events into the ledger's inbox",
+        "The receiver alone (POST /webhooks/<source>): it needs only the ledger, so it keeps accepting events "
+        "while Dagster is down (docs/operators/events.md).",
+    )
+    webhooks.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    webhooks.add_argument("--port", type=int, default=8090, help="port to listen on (default 8090)")
+    webhooks.set_defaults(run=_webhooks)
+    initial = command(
+        "initial-load",
+        "Go-live: every master record of a pair's source into its target, resumable",
+        "Runs the pair's initial-load job on the configured Dagster instance; an interrupted load goes on after "
+        "its last complete page (docs/operators/go_live.md).",
+    )
+    initial.add_argument("--pair", required=True, choices=pairs, help="the pair to load")
     initial.add_argument(
         "--restart",
         action="store_true",
@@ -408,18 +460,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     initial.add_argument("--page-size", type=int, help="source records per page (1-1000, default 500)")
     initial.set_defaults(run=_initial_load)
-    letters = commands.add_parser("dead-letters", help="list open dead letters (with their ids), or edit one")
-    replay = commands.add_parser("replay", help="re-send open dead letters from their stored payloads, per target")
+    letters = command(
+        "dead-letters",
+        "List open dead letters (with their ids), or edit one",
+        "A dead letter is a record a target refused or the rules could not map (docs/operators/dead_letters.md).",
+    )
+    replay = command(
+        "replay",
+        "Re-send open dead letters from their stored payloads, per target",
+        "Runs each target's replay job that has matching open dead letters and prints the totals as JSON.",
+    )
     for sub in (letters, replay):
-        sub.add_argument("--pair", help="only this pair, e.g. salesforce__dynamics_fo")
-        sub.add_argument("--object", help="only this target object, e.g. CustomersV3")
-        sub.add_argument("--error-class", type=ErrorClass, choices=list(ErrorClass))
+        sub.add_argument("--pair", choices=pairs, help="only this pair's dead letters")
+        sub.add_argument("--object", help="only this target object, e.g. CustomersV3 or account")
+        sub.add_argument("--error-class", type=ErrorClass, choices=list(ErrorClass), help="only this error class")
     letters.add_argument("--json", action="store_true", help="with their stored payloads, as JSON")
     letters.set_defaults(run=_dead_letters, action=None)
-    edit = letters.add_subparsers(dest="action").add_parser(
-        "edit", help="correct what an open dead letter will send (recorded in the audit log), then replay it"
+    edit = command(
+        "edit",
+        "Correct what an open dead letter will send, then replay it",
+        "The change is recorded in the audit log with who made it.",
+        parent=letters.add_subparsers(dest="action", metavar="ACTION", help="without one, the list"),
     )
-    edit.add_argument("id", type=int)
+    edit.add_argument("id", type=int, help="the dead letter's id (#N in the list)")
     edit.add_argument(
         "--set",
         type=_assignment,
@@ -432,31 +495,50 @@ def main(argv: list[str] | None = None) -> int:
     edit.add_argument("--payload-file", metavar="FILE", help="a whole replacement payload (JSON), before --set")
     edit.add_argument("--by", help="who edits, for the audit log (default: the OS user)")
     replay.add_argument("--ids", type=int, nargs="*", default=[], help="only these dead letter ids")
-    replay.add_argument("--target", help="only this target system's replay job, e.g. dynamics_fo")
+    replay.add_argument("--target", choices=targets, help="only this target system's replay job")
     replay.set_defaults(run=_replay)
-    heal = commands.add_parser(
-        "heal", help="re-send what a target lacks of the records the ledger holds as written (a refreshed sandbox)"
+    heal = command(
+        "heal",
+        "Re-send what a target lacks of the records the ledger holds as written",
+        "For a target that lost records (a refreshed sandbox): they are forgotten in the ledger, audited as "
+        "drifted, and the partitions that send them are rerun.",
     )
-    heal.add_argument("--pair", required=True, help="e.g. oracle_ebs__dynamics_sales")
+    heal.add_argument("--pair", required=True, choices=pairs, help="the pair whose target to heal")
     heal.add_argument("--object", help="only this target object, e.g. account (default: every object of the pair)")
     heal.add_argument("--dry-run", action="store_true", help="only count what the target lacks; forget nothing")
     heal.add_argument("--no-rerun", action="store_true", help="forget, then list the partitions to rerun")
     heal.add_argument("--by", help="who heals, for the audit log (default: the OS user)")
     heal.set_defaults(run=_heal)
-    upgrade = commands.add_parser(
+    upgrade = command(
         "upgrade-keys",
-        help="move the ledger and Dynamics 365 Sales from the first external-id format (oracle_ebs:party:1001) to "
-        "today's (oracle_ebs.party.1001), before the first load of this version",
+        "Move the ledger and Dynamics 365 Sales to today's external-id format",
+        "From the first format (oracle_ebs:party:1001) to today's (oracle_ebs.party.1001), before the first load "
+        "of this version.",
     )
-    upgrade.add_argument("--pair", help="only this pair, e.g. sap_ecc__dynamics_sales (default: every pair)")
+    upgrade.add_argument("--pair", choices=pairs, help="only this pair (default: every pair)")
     upgrade.add_argument("--dry-run", action="store_true", help="only count what would be rekeyed; change nothing")
     upgrade.add_argument("--by", help="who upgrades, for the audit log (default: the OS user)")
     upgrade.set_defaults(run=_upgrade_keys)
-    args = parser.parse_args(argv)
+    parser.description = f"{SUMMARY} Commands: {', '.join(commands.choices)}."
+    return parser
+
+
+def _quiet_logging() -> None:
+    """The CLI's answer is its output: the libraries' own chatter below a warning (Dagster's DEBUG events and
+    instance messages, migrations) stays out of it. A run's console log level is the run config's (QUIET,
+    PROGRESS)."""
+    for name in ("dagster", "alembic", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _quiet_logging()
     try:
         return args.run(args)
-    except SettingsError as exc:
-        print(f"ml-connector: {exc}", file=sys.stderr)
+    except (SettingsError, RulesError) as bad:
+        for line in str(bad).splitlines():
+            print(f"ml-connector: {line}", file=sys.stderr)
         return 2
 
 

@@ -4,6 +4,8 @@ Each system's resource class declares both (`sandbox`, `from_environment`); this
 Adding a system is its resource class and one entry in SYSTEM_RESOURCES.
 """
 
+from collections.abc import Iterable
+
 from ml_connector_dagster.resources.dynamics_fo import DynamicsFoResource
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 from ml_connector_dagster.resources.jde import JdeResource
@@ -14,11 +16,12 @@ from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.sap_ecc import SapEccResource
 from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
 from ml_connector_dagster.session_resource import SystemResource
-from ml_connector_dagster.settings import Settings
+from ml_connector_dagster.settings import Settings, SettingsError
 from ml_connector_dagster.systems import sandbox_urls
 
 __all__ = [
     "SYSTEM_RESOURCES",
+    "check_environment",
     "ledger_resource",
     "production_resources",
     "resources_for",
@@ -55,10 +58,34 @@ def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **
 
 
 def production_resources(settings: Settings) -> dict:
-    return {
-        "ledger": ledger_resource(settings),
-        **{kind.system: kind.from_environment() for kind in SYSTEM_RESOURCES},
-    }
+    """A bad value of any system is named with every other one (one line each), not only the first system's."""
+    resources: dict = {"ledger": ledger_resource(settings)}
+    bad: list[str] = []
+    for kind in SYSTEM_RESOURCES:
+        try:
+            resources[kind.system] = kind.from_environment()
+        except SettingsError as error:
+            bad += error.problems
+    if bad:
+        raise SettingsError(*bad)
+    return resources
+
+
+def check_environment(settings: Settings, systems: Iterable[str]) -> None:
+    """In the production profile, every variable the systems' runs will read, read now: a command that runs jobs in
+    its own process names a missing or bad one (a SettingsError, one line each) before the run, instead of Dagster's
+    config error at launch."""
+    if settings.profile != "production":
+        return
+    kinds = {kind.system: kind for kind in SYSTEM_RESOURCES}
+    bad: list[str] = []
+    for system in dict.fromkeys(systems):
+        try:
+            kinds[system].from_environment(resolve=True)
+        except SettingsError as error:
+            bad += error.problems
+    if bad:
+        raise SettingsError(*bad)
 
 
 def resources_for(settings: Settings) -> dict:

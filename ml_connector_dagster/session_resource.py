@@ -17,7 +17,7 @@ import httpx
 from pydantic import Field, PrivateAttr, ValidationError
 
 from ml_connector_dagster.http import AuthError, RetryPolicy, build_client
-from ml_connector_dagster.mapping.common import describe
+from ml_connector_dagster.invalid_settings import problems
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.settings import SettingsError
 from ml_connector_dagster.systems import System
@@ -121,30 +121,39 @@ class SystemResource(SessionResource):
         return {name for name, field in cls.model_fields.items() if field.is_required()}
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ, *, resolve: bool = False) -> Self:
+    def from_environment(
+        cls, environ: Mapping[str, str] = os.environ, *, resolve: bool = False, **overrides: Any
+    ) -> Self:
         """The production resource. Secrets, and required fields the environment lacks, are `dg.EnvVar`: Dagster
         resolves them at launch, so they are never stored in the definition and a missing one is named by the
         launch, not by the code location's load. With `resolve`, every value is read now (`ml-connector ping`)
         and a missing required one is an error naming its variable. An empty variable means the default, for an
-        optional secret too (a secret only some deployments use, such as a webhook token)."""
+        optional secret too (a secret only some deployments use, such as a webhook token). `overrides` replace
+        what the environment says (a ping's single attempt).
+
+        A bad value is a SettingsError with one line per bad variable (its name, what is wrong, what it accepts),
+        every missing and bad one of this system at once."""
         required = cls.required_fields(environ)
         values: dict[str, Any] = {}
+        missing: list[str] = []
         for name in cls.environment_fields():
             variable = cls.environment_variable(name)
             value = environ.get(variable)
             if resolve and not value and name in required:
-                raise SettingsError(f"{cls.system}: {variable} is not set")
+                missing.append(f"{variable} is not set")
             secret = name in cls.secrets and (value or name in required)
-            if not resolve and (secret or (not value and name in required)):
+            if (not resolve or not value) and (secret or (not value and name in required)):
                 values[name] = dg.EnvVar(variable)
             elif value:
                 values[name] = value
         try:
-            return cls(**values)
+            resource = cls(**{**values, **overrides})
         except ValidationError as exc:
-            fields = dict.fromkeys(str(item["loc"][0]) for item in exc.errors() if item["loc"])
-            variables = ", ".join(f"{name}={cls.environment_variable(name)}" for name in fields)
-            raise SettingsError(f"invalid {cls.system} setting: {describe(exc)} (variables: {variables})") from None
+            bad = problems(exc, cls, cls.environment_variable, cls.secrets, context=f"{cls.system}: ")
+            raise SettingsError(*missing, *bad) from None
+        if missing:
+            raise SettingsError(*missing)
+        return resource
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_attempts=self.max_attempts, max_retry_after=self.max_retry_wait_seconds)

@@ -1,7 +1,8 @@
 """Deployment settings read from the environment once, validated, with the embedded default needing none of them.
 The variables (ML_CONNECTOR_PROFILE, _HOME, _LEDGER_URL, _START_DATE, _MAPPING_DIR, _SCHEDULE_HOUR,
 _FO_LEGAL_ENTITIES, _LEASE_TTL_SECONDS, _LEASE_HEARTBEAT_SECONDS, _LEASE_WAIT_SECONDS, _DRIFT_HEAL_SHARE,
-_DRIFT_HEAL_MINIMUM), their meanings and defaults: docs/operators/configuration.md."""
+_DRIFT_HEAL_MINIMUM), their meanings and defaults: docs/operators/configuration.md. A bad value is a SettingsError
+with one line per bad variable, naming it, what is wrong and what it accepts."""
 
 import os
 from datetime import date
@@ -9,9 +10,16 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from ml_connector_dagster.mapping.common import describe
+from ml_connector_dagster.invalid_settings import accepted, problems
+from ml_connector_dagster.ledger import engine_url
+from ml_connector_dagster.mapping import files
+
+LEDGER_URLS = "sqlite:////path/to/ledger.sqlite or postgresql://user@host:5432/database"
+LEDGER_DATABASES = ("sqlite", "postgresql")
 
 
 class Settings(BaseModel):
@@ -22,7 +30,7 @@ class Settings(BaseModel):
     mapping_dir: Path | None = None
     schedule_hour: int = Field(default=2, ge=0, le=23)
     fo_legal_entities: tuple[str, ...] = ("usmf", "usrt", "demf")
-    # The ledger resource's (resources/ledger.py), where they are described; its defaults are theirs.
+    # The ledger resource's (resources/ledger.py), where they are described and bounded; its defaults are theirs.
     lease_ttl_seconds: float | None = None
     lease_heartbeat_seconds: float | None = None
     lease_wait_seconds: float | None = None
@@ -37,15 +45,83 @@ class Settings(BaseModel):
             raise ValueError("must be comma-separated dataAreaId values of at most 4 letters or digits, e.g. usmf,demf")
         return tuple(dict.fromkeys(names))
 
+    @field_validator("ledger_url")
+    @classmethod
+    def _ledger_url(cls, value: str, info: ValidationInfo) -> str:
+        """What the ledger would fail on later with a SQLAlchemy traceback: a URL that does not parse, a database
+        other than SQLite or PostgreSQL, a driver not installed, a SQLite file in a folder that does not exist (the
+        home folder is made on first use)."""
+        try:
+            url = make_url(engine_url(value))
+        except ArgumentError:
+            raise ValueError(f"not a database URL; accepted: {LEDGER_URLS}") from None
+        if url.get_backend_name() not in LEDGER_DATABASES:
+            raise ValueError(f"database {url.get_backend_name()!r} is not supported; accepted: {LEDGER_URLS}")
+        try:
+            url.get_dialect().import_dbapi()
+        except (NoSuchModuleError, ImportError):
+            raise ValueError(f"driver {url.drivername!r} is not installed; accepted: {LEDGER_URLS}") from None
+        if url.get_backend_name() == "sqlite" and url.database and not url.database.startswith((":memory:", "file:")):
+            folder = Path(url.database).absolute().parent
+            if folder != info.data.get("home") and not folder.is_dir():
+                raise ValueError(f"the folder {folder} does not exist; accepted: {LEDGER_URLS}")
+        return value
+
+    @field_validator("mapping_dir")
+    @classmethod
+    def _mapping_dir(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not value.is_dir():
+            raise ValueError(f"no folder {value.absolute()}; accepted: a folder holding copies of mapping files")
+        unknown = files.unknown_files(value)
+        if unknown:
+            raise ValueError(
+                f"{value / unknown[0]} is no pair's mapping file; accepted file names: {files.accepted_names()}"
+            )
+        for pair in files.packaged_files():
+            copies = [name for name in files.copy_names(pair) if (value / name).exists()]
+            if len(copies) > 1:
+                raise ValueError(f"{' and '.join(copies)} are both {pair}'s rules in {value}: keep one")
+        return value
+
+    @field_validator(
+        "lease_ttl_seconds",
+        "lease_heartbeat_seconds",
+        "lease_wait_seconds",
+        "drift_heal_share",
+        "drift_heal_minimum",
+    )
+    @classmethod
+    def _ledger_resource_bounds(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # Imported here: the resource brings Dagster in, which a deployment without these settings never needs.
+        from ml_connector_dagster.resources.ledger import LedgerResource
+
+        field = LedgerResource.model_fields[info.field_name]
+        try:
+            LedgerResource.__pydantic_validator__.validate_assignment(
+                LedgerResource.model_construct(), info.field_name, value
+            )
+        except ValidationError:
+            raise ValueError(f"out of range; accepted: {accepted(field)}") from None
+        return value
+
     def mapping_file(self, pair: str) -> Path | None:
+        """The copy of the pair's rules in the mapping folder, under either name it may have; None: the packaged."""
         if self.mapping_dir is None:
             return None
-        candidate = self.mapping_dir / f"{pair}.yaml"
-        return candidate if candidate.exists() else None
+        return next((self.mapping_dir / n for n in files.copy_names(pair) if (self.mapping_dir / n).exists()), None)
 
 
 class SettingsError(ValueError):
-    pass
+    """Configuration the connector cannot run with: one line per problem, each naming the variable to change."""
+
+    def __init__(self, *problems: str):
+        super().__init__(*problems)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
 
 
 _ENV = {
@@ -75,11 +151,4 @@ def settings() -> Settings:
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
-        names = {field: var for field, var in _ENV.items()}
-        raise SettingsError(
-            "invalid setting: "
-            + describe(exc)
-            + " (variables: "
-            + ", ".join(f"{f}={v}" for f, v in names.items())
-            + ")"
-        ) from None
+        raise SettingsError(*problems(exc, Settings, _ENV.__getitem__)) from None

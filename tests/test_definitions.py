@@ -152,7 +152,7 @@ def test_production_profile_loads_with_secrets_left_to_launch_and_bad_settings_n
         repository.get_top_level_resources()
     )
     monkeypatch.setenv("SAP_ECC_CLIENT", "12")
-    with pytest.raises(Exception, match="client"):
+    with pytest.raises(Exception, match="^SAP_ECC_CLIENT='12': "):
         build_definitions(config)
 
 
