@@ -1,5 +1,7 @@
 """Builds the code location from one `Settings`: every registered pair's definitions merged, the replay jobs of
-their targets, and the deployment profile's resources. Reads nothing global: what it is given is what it builds."""
+their targets, and the deployment profile's resources. Reads nothing global: what it is given is what it builds,
+except that a secret given as a value goes into the process environment, so the definitions name it by its variable
+(secret_fields.py)."""
 
 import dagster as dg
 
@@ -8,6 +10,7 @@ from ml_connector_dagster.connections import resources_for
 from ml_connector_dagster.pair import Build, Pair, PairDefinitions, unique
 from ml_connector_dagster.pairs import PAIRS
 from ml_connector_dagster.redaction import install_log_redaction
+from ml_connector_dagster.secret_fields import secrets_in_environment
 from ml_connector_dagster.settings import Settings
 
 
@@ -29,5 +32,5 @@ def build_definitions(
         ],
         schedules=[schedule for part in built for schedule in part.schedules],
         sensors=[sensor for part in built for sensor in part.sensors],
-        resources=resources or resources_for(settings),
+        resources=secrets_in_environment(resources or resources_for(settings)),
     )

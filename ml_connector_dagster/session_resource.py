@@ -19,6 +19,7 @@ from pydantic import Field, PrivateAttr, ValidationError
 from ml_connector_dagster.http import AuthError, RetryPolicy, build_client
 from ml_connector_dagster.invalid_settings import problems
 from ml_connector_dagster.redaction import register_secret
+from ml_connector_dagster.secret_fields import SecretFields
 from ml_connector_dagster.settings import SettingsError
 from ml_connector_dagster.systems import System
 
@@ -43,7 +44,7 @@ class SignsIn(Protocol):
     def sign_in(self, client: httpx.Client) -> None: ...
 
 
-class SessionResource(dg.ConfigurableResource):
+class SessionResource(SecretFields):
     _stack: ExitStack | None = PrivateAttr(default=None)
     _session: Any = PrivateAttr(default=None)
     _refused: AuthError | None = PrivateAttr(default=None)
@@ -77,11 +78,11 @@ class SessionResource(dg.ConfigurableResource):
 
 
 class SystemResource(SessionResource):
-    """One of the eight systems. Subclasses set `system` and `secrets` and implement `sandbox`, `connect` and
-    `check`; the environment variables of a field are derived from the two names (`<SYSTEM>_<FIELD>`)."""
+    """One of the eight systems. Subclasses set `system` and `secrets` (the fields Dagster must never show:
+    secret_fields.py) and implement `sandbox`, `connect` and `check`; the environment variables of a field are
+    derived from the two names (`<SYSTEM>_<FIELD>`)."""
 
     system: ClassVar[System]
-    secrets: ClassVar[frozenset[str]] = frozenset()
 
     timeout_seconds: float = Field(
         default=120,

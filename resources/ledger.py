@@ -1,15 +1,31 @@
 """The ledger as a resource, so assets, checks and jobs share one connection pool per run; with how its leases
 behave (ml_connector_dagster/lease.py) and how much drift a load heals by itself (materialize.DriftLimit)."""
 
+from typing import Any
+
 import dagster as dg
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from ml_connector_dagster.ledger import LeaseSettings, Ledger
 from ml_connector_dagster.materialize import DriftLimit
+from ml_connector_dagster.secret_fields import SecretFields
 
 
-class LedgerResource(dg.ConfigurableResource):
-    url: str = Field(description="SQLAlchemy URL: sqlite:///path/ledger.sqlite or postgresql://user@host/db")
+class LedgerResource(SecretFields):
+    secrets = frozenset({"password"})
+
+    url: str = Field(
+        description="SQLAlchemy URL: sqlite:///path/ledger.sqlite or postgresql://user@host/db; a password in it is "
+        "moved to password, so the URL Dagster shows has none"
+    )
+    password: str | None = Field(
+        default=None,
+        description="the database's password, when the URL had one; Dagster shows the variable holding it, never "
+        "the value",
+        repr=False,
+    )
     lease_ttl_seconds: float = Field(
         default=LeaseSettings.ttl_seconds,
         gt=0,
@@ -39,10 +55,35 @@ class LedgerResource(dg.ConfigurableResource):
 
     _ledger: Ledger | None = PrivateAttr(default=None)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _password_out_of_url(cls, data: Any) -> Any:
+        url = data.get("url") if isinstance(data, dict) else None
+        if not isinstance(url, str) or isinstance(url, dg.EnvVar):
+            return data
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            return data  # not a URL: the ledger says so when it connects
+        if parsed.password is None:
+            return data
+        if data.get("password"):
+            raise ValueError("the ledger URL holds a password and password is set as well: give it once")
+        # URL.set(password=None) would keep the password: None there means "unchanged"
+        without = parsed._replace(password=None).render_as_string(hide_password=False)
+        return {**data, "url": without, "password": parsed.password}
+
+    def connection_url(self) -> str:
+        """The URL the ledger connects with: `url` with the password put back."""
+        if not self.password:
+            return self.url
+        return make_url(self.url).set(password=self.password).render_as_string(hide_password=False)
+
     def ledger(self) -> Ledger:
         if self._ledger is None:
             self._ledger = Ledger(
-                self.url, LeaseSettings(self.lease_ttl_seconds, self.lease_heartbeat_seconds, self.lease_wait_seconds)
+                self.connection_url(),
+                LeaseSettings(self.lease_ttl_seconds, self.lease_heartbeat_seconds, self.lease_wait_seconds),
             )
         return self._ledger
 

@@ -4,7 +4,10 @@ dead letter corrected from the CLI is sent as edited, and the audit log shows wh
 
 from dataclasses import replace
 
+import dagster as dg
 import pytest
+import yaml
+from dagster._core.snap.snap_to_yaml import default_values_yaml_from_type_snap
 
 from ml_connector_dagster import cli
 from ml_connector_dagster.code_location import build_definitions
@@ -17,6 +20,7 @@ from ml_connector_dagster.mapping.salesforce_dynamics_fo import (
     customer_account,
     load_pair_rules,
 )
+from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.settings import settings
 from tests.e2e.conftest import EBS_JOB, NOW
 from tests.e2e.test_oracle_ebs_to_dynamics_sales import some_account_party_id
@@ -118,18 +122,23 @@ def test_an_account_f_and_o_refused_lands_with_its_waiting_order_once_its_custom
         assert env.ledger.dead_letter(letter.id).resolved_at is not None, "resolved, not deleted"
 
 
-def test_each_target_replay_job_resends_its_own_dead_letters_dataverse_and_salesforce_alike(env):
-    # Dataverse: a validation plug-in refuses an EBS account's new name.
+def refused_by_a_dataverse_plug_in(env):
+    """The dead letter of an EBS account whose new name a Dataverse validation plug-in refuses (the plug-in stays)."""
     env.run(DAY, job=EBS_JOB)
     party = some_account_party_id(env)
     env.ebs.update_row("HZ_PARTIES", party, {"PARTY_NAME": "BLOCKED Trading Co"})
     env.dataverse.update_settings({"reject_rules": [BLOCKED]})
     env.run(DAY, job=EBS_JOB)
-    [dataverse] = [
+    [letter] = [
         letter
         for letter in env.ledger.open_dead_letters(EBS_JOB, "account")
         if letter.source_key == f"oracle_ebs.party.{party}"
     ]
+    return letter
+
+
+def test_each_target_replay_job_resends_its_own_dead_letters_dataverse_and_salesforce_alike(env):
+    dataverse = refused_by_a_dataverse_plug_in(env)
     # Salesforce: the write-backs of the reverse flow find their records locked.
     salesforce = env.sandbox["salesforce"]
     sales_day(env)
@@ -151,6 +160,28 @@ def test_each_target_replay_job_resends_its_own_dead_letters_dataverse_and_sales
     [row] = env.dataverse.rows("account", mlc_externalid=dataverse.source_key)
     assert row["name"] == "BLOCKED Trading Co"
     assert env.ledger.open_dead_letters(PAIR, "Account") == []
+
+
+def launchpad_run_config(job: dg.JobDefinition) -> dict:
+    """The run config the Dagster UI's launchpad fills in for the job (GraphQL's rootDefaultYaml)."""
+    snapshot = job.get_job_snapshot()
+    schema = snapshot.config_schema_snapshot
+    root = schema.get_config_snap(snapshot.mode_def_snaps[0].root_config_key)
+    return yaml.safe_load(default_values_yaml_from_type_snap(schema, root))
+
+
+def test_the_replay_job_launched_with_what_its_launchpad_fills_in_sends_the_dead_letter_and_shows_no_secret(env):
+    letter = refused_by_a_dataverse_plug_in(env)
+    env.dataverse.update_settings({"reject_rules": []})
+
+    job = env.defs.resolve_job_def("replay_dynamics_sales")
+    run_config = launchpad_run_config(job)
+    filled = run_config["resources"]["dynamics_sales"]["config"]
+    assert filled["client_secret"] == {"env": "ML_CONNECTOR_SECRET_DYNAMICS_SALES_CLIENT_SECRET"}
+    assert SANDBOX.client_secret not in repr(run_config)
+    result = job.execute_in_process(instance=env.instance, run_config=run_config)
+    assert result.success and result.output_for_node("replay_dynamics_sales_dead_letters")["updated"] == 1
+    assert env.ledger.dead_letter(letter.id).resolved_at is not None
 
 
 @pytest.fixture
