@@ -48,6 +48,9 @@ class TargetRecord:
     target_id: str | None = None
     # Facts its audit rows carry besides the changes (a two-way conflict with both sides' values).
     notes: dict | None = None
+    # The source record as its source names it (`LIFNR 0000000042`), where `source_key` normalised it: what a key
+    # conflict names (ml_connector_dagster/key_conflicts.py).
+    origin: str | None = None
 
     def dead_letter_payload(self) -> dict:
         stored = {"payload": self.payload, "refs": [list(ref) for ref in self.refs]}
