@@ -1,4 +1,4 @@
-"""`ml-connector`: demo, sandbox, ui, ping, initial-load, dead-letters, replay, heal, upgrade-keys."""
+"""`ml-connector`: demo, sandbox, ui, ping, initial-load, audit, dead-letters, replay, heal, upgrade-keys."""
 
 import argparse
 import json
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.instance import ensure_embedded_instance
-from ml_connector_dagster.ledger import ErrorClass
+from ml_connector_dagster.ledger import Action, ErrorClass
 from ml_connector_dagster.settings import SettingsError, settings
 from ml_connector_dagster.systems import SANDBOX_PORTS
 
@@ -127,6 +127,38 @@ def _dead_letters(args: argparse.Namespace) -> int:
         )
     print(f"{len(letters)} open dead letters")
     return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from ml_connector_dagster.ledger import Ledger
+
+    rows = Ledger(settings().ledger_url).audit(
+        run_id=args.run_id,
+        source_key=args.key,
+        pair=args.pair,
+        target_object=args.object,
+        action=args.action,
+        latest=args.latest,
+    )
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    for row in rows:
+        print(
+            f"{row['at']:%Y-%m-%d %H:%M:%S} {row['pair']} {row['target_object']} {row['source_key']} "
+            f"{row['action']}{_why(row['changes'] or {})}"
+        )
+    print(f"{len(rows)} audit rows")
+    return 0
+
+
+def _why(changes: dict) -> str:
+    """What an audit row says beyond its action: why it was skipped or failed, else the fields it changed."""
+    reason = changes.get("reason") or changes.get("error")
+    if reason:
+        return f": {reason}"
+    fields = [name for name in changes if name not in ("truncated", "conflict")]
+    return f" ({', '.join(fields)})" if fields else ""
 
 
 def _edit_dead_letter(ledger, args: argparse.Namespace) -> int:
@@ -408,6 +440,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     initial.add_argument("--page-size", type=int, help="source records per page (1-1000, default 500)")
     initial.set_defaults(run=_initial_load)
+    audit = commands.add_parser(
+        "audit", help="what happened to records, run by run: created, updated, unchanged, failed or skipped, and why"
+    )
+    audit.add_argument("--pair", help="only this pair, e.g. sap_ecc__dynamics_sales")
+    audit.add_argument("--object", help="only this target object, e.g. account")
+    audit.add_argument("--key", help="only this source key (external id), e.g. sap_ecc.vendor.100001")
+    audit.add_argument("--run", dest="run_id", help="only this Dagster run id")
+    audit.add_argument("--action", type=Action, choices=list(Action), help="only rows with this action")
+    audit.add_argument("--latest", type=int, default=100, help="the last N rows that match (default 100; 0: all)")
+    audit.add_argument("--json", action="store_true", help="whole rows, with every changed field, as JSON")
+    audit.set_defaults(run=_audit)
     letters = commands.add_parser("dead-letters", help="list open dead letters (with their ids), or edit one")
     replay = commands.add_parser("replay", help="re-send open dead letters from their stored payloads, per target")
     for sub in (letters, replay):
