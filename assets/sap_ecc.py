@@ -3,13 +3,18 @@ partners and whole purchase orders for the mapping.
 
 LFA1/KNA1/LFB1/KNB1 carry only a creation date (ERDAT) and EKKO's AEDAT is its creation date too, so a day's
 changes are the rows created that day plus the objects with a change document (CDHDR) that day, read by key:
-vendor (KRED), customer (DEBI), purchasing document (EINKBELEG). Days are the SAP server's days (DATS fields hold
-its local date). The business partner snapshot also reads the vendors of the day's purchase orders that the ledger
-has never synced (parents on demand, ml_connector_dagster/parents.py).
+vendor (KRED), customer (DEBI), purchasing document (EINKBELEG). A partition is a UTC day; DATS and TIMS fields hold
+the SAP server's local date and time (`server_time_zone`), so a day's change documents are those whose UDATE/UTIME
+fall in its UTC window, read back by the overlap for documents committed late, and its creations those of every
+server day the window touches (ml_connector_dagster/server_clock.py). The business partner snapshot also reads the
+vendors of the day's purchase orders that the ledger has never synced (parents on demand,
+ml_connector_dagster/parents.py).
 """
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset, with_parents
@@ -22,6 +27,7 @@ from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.initial_load import SourceRead, batched
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales
 from ml_connector_dagster.parents import KeptAs, Snapshot
+from ml_connector_dagster.server_clock import server_days, stamped_within
 
 SYSTEM = "sap_ecc"
 KINDS = frozenset({"sap"})
@@ -58,8 +64,20 @@ def table(sap_table: SapTable) -> Table:
     return Table(sap_table.keys, sap_table.fields)
 
 
-def sap_day(read: Read) -> str:
-    return read.start.strftime("%Y%m%d")
+def on_server_days(read: Read, field: str) -> tuple[Condition, ...]:
+    """`field` (DATS) on one of the server's days the read's window touches: the window is UTC, the date local."""
+    days = server_days(read.start, read.end, ZoneInfo(read.resource.server_time_zone))
+    first, last = (day.strftime("%Y%m%d") for day in (days[0], days[-1]))
+    if first == last:
+        return (Condition(field, "=", first, is_date=True),)
+    return (Condition(field, ">=", first, is_date=True), Condition(field, "<=", last, is_date=True))
+
+
+def stamped_in_window(read: Read, row: dict) -> bool:
+    """Whether a change document's UDATE/UTIME, the server's local date and time, falls in the read's UTC window."""
+    stamp = datetime.strptime(row["UDATE"] + (row["UTIME"] or "000000"), "%Y%m%d%H%M%S")
+    zone = ZoneInfo(read.resource.server_time_zone)
+    return stamped_within(stamp.date(), stamp.time(), zone, read.start, read.end)
 
 
 def read_keys(reader: SapReader, sap_table: SapTable, field: str, keys: Iterable[str]) -> list[dict]:
@@ -73,17 +91,12 @@ def read_keys(reader: SapReader, sap_table: SapTable, field: str, keys: Iterable
 
 
 def _read_change_documents(read: Read) -> list[dict]:
-    rows = list(
-        read.session.select(
-            Select(
-                CDHDR.name,
-                CDHDR.fields,
-                CDHDR.keys,
-                (Condition("UDATE", "=", sap_day(read), is_date=True),),
-                any_of=("OBJECTCLAS", OBJECT_CLASSES),
-            )
+    selected = read.session.select(
+        Select(
+            CDHDR.name, CDHDR.fields, CDHDR.keys, on_server_days(read, "UDATE"), any_of=("OBJECTCLAS", OBJECT_CLASSES)
         )
     )
+    rows = [row for row in selected if stamped_in_window(read, row)]
     headers = table(CDHDR).frame(rows)
     read.metadata.update({f"changed_{c.lower()}": int((headers["OBJECTCLAS"] == c).sum()) for c in OBJECT_CLASSES})
     return rows
@@ -94,14 +107,11 @@ def _table_read(changes: TableChanges) -> Callable[[Read], list[dict]]:
 
     def read(read: Read) -> list[dict]:
         reader = read.session
+        # A creation date has no time: every server day the window touches is read whole (a row read by two
+        # partitions is unchanged the second time).
         created = list(
             reader.select(
-                Select(
-                    sap_table.name,
-                    sap_table.fields,
-                    sap_table.keys,
-                    (Condition(changes.created_on, "=", sap_day(read), is_date=True),),
-                )
+                Select(sap_table.name, sap_table.fields, sap_table.keys, on_server_days(read, changes.created_on))
             )
         )
         documents = read.inputs["changes"]
@@ -237,8 +247,10 @@ EXTRACTS = (
         _read_change_documents,
         table=table(CDHDR),
         kinds=KINDS,
-        description="CDHDR headers written that day for vendors (KRED), customers (DEBI) and purchasing "
-        "documents (EINKBELEG): which objects were edited.",
+        overlap=True,
+        description="CDHDR headers stamped (UDATE/UTIME, on the server's clock) in the partition's UTC day, and the "
+        "overlap before it, for vendors (KRED), customers (DEBI) and purchasing documents (EINKBELEG): which objects "
+        "were edited.",
     ),
     *(
         Extract(

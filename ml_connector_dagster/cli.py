@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.instance import ensure_embedded_instance
-from ml_connector_dagster.ledger import ErrorClass
+from ml_connector_dagster.ledger import Action, ErrorClass
 from ml_connector_dagster.mapping.common import RulesError
 from ml_connector_dagster.settings import SettingsError, settings
 from ml_connector_dagster.systems import SANDBOX_PORTS, SYSTEMS
@@ -98,11 +98,7 @@ def _webhooks(args: argparse.Namespace) -> int:
 
 
 def _dead_letters(args: argparse.Namespace) -> int:
-    from ml_connector_dagster.ledger import Ledger
-
-    config = settings()
-    config.home.mkdir(parents=True, exist_ok=True)  # the default ledger's folder, made on first use
-    ledger = Ledger(config.ledger_url)
+    ledger = _ledger()
     if args.action == "edit":
         return _edit_dead_letter(ledger, args)
     letters = ledger.open_dead_letters(args.pair, args.object, args.error_class)
@@ -117,6 +113,45 @@ def _dead_letters(args: argparse.Namespace) -> int:
         )
     print(f"{len(letters)} open dead letters")
     return 0
+
+
+def _ledger():
+    """The configured ledger; the default one's folder is made on first use."""
+    from ml_connector_dagster.ledger import Ledger
+
+    config = settings()
+    config.home.mkdir(parents=True, exist_ok=True)
+    return Ledger(config.ledger_url)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    rows = _ledger().audit(
+        run_id=args.run_id,
+        source_key=args.key,
+        pair=args.pair,
+        target_object=args.object,
+        action=args.action,
+        latest=args.latest,
+    )
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    for row in rows:
+        print(
+            f"{row['at']:%Y-%m-%d %H:%M:%S} {row['pair']} {row['target_object']} {row['source_key']} "
+            f"{row['action']}{_why(row['changes'] or {})}"
+        )
+    print(f"{len(rows)} audit rows")
+    return 0
+
+
+def _why(changes: dict) -> str:
+    """What an audit row says beyond its action: why it was skipped or failed, else the fields it changed."""
+    reason = changes.get("reason") or changes.get("error")
+    if reason:
+        return f": {reason}"
+    fields = [name for name in changes if name not in ("truncated", "conflict")]
+    return f" ({', '.join(fields)})" if fields else ""
 
 
 def _edit_dead_letter(ledger, args: argparse.Namespace) -> int:
@@ -175,7 +210,6 @@ def _replay(args: argparse.Namespace) -> int:
     from ml_connector_dagster.code_location import build_definitions, build_pairs
     from ml_connector_dagster.connections import check_environment
     from ml_connector_dagster.demo import QUIET
-    from ml_connector_dagster.ledger import Ledger
     from ml_connector_dagster.replay import ReplayFilter, plan
 
     config = settings()
@@ -188,8 +222,7 @@ def _replay(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    config.home.mkdir(parents=True, exist_ok=True)  # the default ledger's folder, made on first use
-    ledger = Ledger(config.ledger_url)
+    ledger = _ledger()
     chosen = plan(
         ledger,
         loads,
@@ -460,6 +493,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     initial.add_argument("--page-size", type=int, help="source records per page (1-1000, default 500)")
     initial.set_defaults(run=_initial_load)
+    audit = command(
+        "audit",
+        "What happened to records, run by run: created, updated, unchanged, failed or skipped, and why",
+        "Reads the ledger's audit log, newest last; every skipped row says why it was skipped.",
+    )
+    audit.add_argument("--pair", choices=pairs, help="only this pair")
+    audit.add_argument("--object", help="only this target object, e.g. account")
+    audit.add_argument("--key", help="only this source key (external id), e.g. sap_ecc.vendor.100001")
+    audit.add_argument("--run", dest="run_id", help="only this Dagster run id")
+    audit.add_argument("--action", type=Action, choices=list(Action), help="only rows with this action")
+    audit.add_argument("--latest", type=int, default=100, help="the last N rows that match (default 100; 0: all)")
+    audit.add_argument("--json", action="store_true", help="whole rows, with every changed field, as JSON")
+    audit.set_defaults(run=_audit)
     letters = command(
         "dead-letters",
         "List open dead letters (with their ids), or edit one",

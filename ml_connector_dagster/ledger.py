@@ -824,14 +824,31 @@ class Ledger:
             )
 
     # audit -----------------------------------------------------------------------------------------------------
-    def audit(self, *, run_id: str | None = None, source_key: str | None = None) -> list[dict]:
-        query = sa.select(audit_log).order_by(audit_log.c.id)
-        if run_id:
-            query = query.where(audit_log.c.run_id == run_id)
-        if source_key:
-            query = query.where(audit_log.c.source_key == source_key)
+    def audit(
+        self,
+        *,
+        run_id: str | None = None,
+        source_key: str | None = None,
+        pair: str | None = None,
+        target_object: str | None = None,
+        action: str | None = None,
+        latest: int | None = None,
+    ) -> list[dict]:
+        """Audit rows, oldest first; each filter given narrows them, `latest` keeps only the last so many."""
+        query = sa.select(audit_log).order_by(audit_log.c.id.desc())
+        for column, value in (
+            (audit_log.c.run_id, run_id),
+            (audit_log.c.source_key, source_key),
+            (audit_log.c.pair, pair),
+            (audit_log.c.target_object, target_object),
+            (audit_log.c.action, action),
+        ):
+            if value:
+                query = query.where(column == value)
+        if latest:
+            query = query.limit(latest)
         with self.engine.connect() as conn:
-            return [dict(row._mapping) for row in conn.execute(query)]
+            return [dict(row._mapping) for row in conn.execute(query)][::-1]
 
     # inbox -----------------------------------------------------------------------------------------------------
     def inbox_put(self, source: str, dedup_key: str, payload: dict) -> bool:

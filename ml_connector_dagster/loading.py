@@ -48,6 +48,9 @@ class TargetRecord:
     target_id: str | None = None
     # Facts its audit rows carry besides the changes (a two-way conflict with both sides' values).
     notes: dict | None = None
+    # The source record as its source names it (`LIFNR 0000000042`), where `source_key` normalised it: what a key
+    # conflict names (ml_connector_dagster/key_conflicts.py).
+    origin: str | None = None
 
     def dead_letter_payload(self) -> dict:
         stored = {"payload": self.payload, "refs": [list(ref) for ref in self.refs]}
@@ -206,7 +209,12 @@ def load(
             # Not even replay sends it: the write may still land, and a second one would be applied too.
             settled.append(
                 Outcome(
-                    key, Action.SKIPPED, record.payload, error_message=letter.error_message, truncated=record.truncated
+                    key,
+                    Action.SKIPPED,
+                    record.payload,
+                    error_message=f"an earlier write may still be in progress in the target (dead letter #{letter.id}: "
+                    f"{letter.error_message}); not sent before {letter.resolve_after:%Y-%m-%d %H:%M:%S} UTC",
+                    truncated=record.truncated,
                 )
             )
         elif record.update_only and previous is None:
@@ -233,7 +241,16 @@ def load(
             and letter.payload
             and payload_hash(letter.payload.get("payload")) == digest
         ):
-            settled.append(Outcome(key, Action.SKIPPED, record.payload, truncated=record.truncated))
+            settled.append(
+                Outcome(
+                    key,
+                    Action.SKIPPED,
+                    record.payload,
+                    error_message=f"unchanged since the target refused it (dead letter #{letter.id}, "
+                    f"{letter.error_class}: {letter.error_message}); sent again when the source changes or by replay",
+                    truncated=record.truncated,
+                )
+            )
         else:
             to_send[key] = record
     _record(ledger, summary, pair, target_object, settled, run_id, partition)

@@ -12,6 +12,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import BaseModel
 
+from ml_connector_dagster.key_conflicts import key_conflicts
 from ml_connector_dagster.ledger import DeadLetter, ErrorClass, Ledger
 from ml_connector_dagster.loading import LoadSummary, ParentMissing
 from ml_connector_dagster.mapping.common import MappingResult
@@ -37,15 +38,17 @@ def source_keys(result: MappingResult) -> list[str]:
 
 
 def duplicate_keys_check(check_name: str, result: MappingResult) -> dg.AssetCheckResult:
-    counts = Counter(source_keys(result))
-    duplicates = sorted(key for key, n in counts.items() if n > 1)
+    """Fails while source records share an external id; the load made each such id a conflict dead letter and wrote
+    none of its records (key_conflicts.py), and the examples name the source records behind it."""
+    conflicts = sorted(key_conflicts(result), key=lambda conflict: conflict.source_key)
     return dg.AssetCheckResult(
         check_name=check_name,
-        passed=not duplicates,
+        passed=not conflicts,
         metadata={
-            "records": len(counts),
-            "duplicate_external_ids": len(duplicates),
-            "examples": ", ".join(duplicates[:10]) or "none",
+            "records": len(set(source_keys(result))),
+            "duplicate_external_ids": len(conflicts),
+            "conflict_dead_letters": len(conflicts),
+            "examples": "; ".join(f"{c.source_key} ({', '.join(c.origins)})" for c in conflicts[:10]) or "none",
         },
     )
 

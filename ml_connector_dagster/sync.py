@@ -1,9 +1,11 @@
-"""One pair's records into one target object: what the mapping rejected or excluded is recorded, the rest loaded;
+"""One pair's records into one target object: records sharing one target key are conflict dead letters
+(key_conflicts.py), what the mapping rejected or excluded is recorded, the rest loaded;
 then each accounted for in the target, and what the target lost (drift) sent again."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ml_connector_dagster.key_conflicts import key_conflicts, without
 from ml_connector_dagster.ledger import Action, ErrorClass, Forgotten, Ledger, Outcome
 from ml_connector_dagster.loading import LoadSummary, TargetWriter, WriteResult, deletes, load
 from ml_connector_dagster.mapping.common import MappingResult
@@ -27,6 +29,10 @@ def sync(
     partition: str | None,
     source_rows: int | None = None,
 ) -> LoadSummary:
+    conflicts = key_conflicts(result)
+    entries = len(result.records) + len(result.rejected) + len(result.excluded)
+    result = without(result, conflicts)
+    conflicting = [conflict.outcome() for conflict in conflicts]
     rejected = [
         Outcome(
             r.source_key,
@@ -38,20 +44,24 @@ def sync(
         for r in result.rejected
     ]
     excluded = [Outcome(e.source_key, Action.SKIPPED, None, error_message=e.reason) for e in result.excluded]
-    if rejected or excluded:
+    if rejected or excluded or conflicting:
         ledger.record(
             pair=target.pair,
             target_object=target.target_object,
-            outcomes=[*rejected, *excluded],
+            outcomes=[*rejected, *excluded, *conflicting],
             run_id=run_id,
             partition=partition,
         )
     summary = _load(result.records, target, ledger, run_id=run_id, partition=partition)
-    summary.records = source_rows if source_rows is not None else summary.records + len(rejected) + len(excluded)
-    summary.failed += len(rejected)
+    summary.records = source_rows if source_rows is not None else summary.records + entries - len(result.records)
+    summary.failed += len(rejected) + len(conflicting)
     summary.failures_by_class[ErrorClass.VALIDATION] = summary.failures_by_class.get(ErrorClass.VALIDATION, 0) + len(
         rejected
     )
+    if conflicting:
+        summary.failures_by_class[ErrorClass.CONFLICT] = summary.failures_by_class.get(ErrorClass.CONFLICT, 0) + len(
+            conflicting
+        )
     summary.skipped += len(excluded)
     removed = remove(
         [e.source_key for e in result.excluded if e.remove_from_target],

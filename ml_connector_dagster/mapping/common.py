@@ -20,6 +20,7 @@ class Rejected:
     source_key: str
     reason: str
     source: dict
+    origin: str | None = None  # as TargetRecord.origin
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Excluded:
     source_key: str
     reason: str
     remove_from_target: bool = False
+    origin: str | None = None  # as TargetRecord.origin
 
 
 @dataclass

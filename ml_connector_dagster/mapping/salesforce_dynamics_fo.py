@@ -15,10 +15,12 @@ to case, as F&O compares keys), so a create whose answer was lost is found again
 
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ml_connector_dagster.loading import TargetRecord
+from ml_connector_dagster.mapping.address_states import StateIds
 from ml_connector_dagster.mapping.common import MappingResult, Rejected, clean, describe, load_rules
 
 PAIR = "salesforce__dynamics_fo"
@@ -60,6 +62,11 @@ class Rules(BaseModel):
     )
     legal_entities: dict[str, LegalEntity] = Field(default_factory=lambda: dict(_LEGAL_ENTITIES))
     customer_account_prefix: str = Field(default="SF-", pattern=r"^[A-Za-z0-9-]{0,5}$")
+    states: dict[str, dict[str, Annotated[str, Field(min_length=1, max_length=10)]]] = Field(
+        default_factory=dict,
+        description="F&O country/region id → {Account.BillingState as reps type it → F&O state id}: added to the "
+        "built-in table of US, Canadian and German states (mapping/address_states.py) or correcting it",
+    )
 
     @field_validator("countries", mode="after")
     @classmethod
@@ -191,14 +198,32 @@ def _resolve(account: Account, rules: Rules) -> tuple[str, str, Country | None]:
     return country.legal_entity, customer_account(account.Id, rules), country
 
 
+def _state_id(account: Account, country: Country, states: StateIds) -> str | None:
+    """F&O's id of the account's BillingState in its country/region (free text in Salesforce, an id of at most 10
+    characters in F&O that must exist for the country); raises ValueError with the reason when it is not known."""
+    text = clean(account.BillingState)
+    if text is None:
+        return None
+    state = states.state_id(country.country_region, text)
+    if state is None:
+        raise ValueError(
+            f"account {account.Id}: BillingState {text!r} is not a state F&O knows in {country.country_region}; "
+            "write it as its name or code (e.g. Massachusetts, MA or US-MA), or add it under `states:` in the "
+            "salesforce__dynamics_fo mapping rules"
+        )
+    return state
+
+
 def map_customers(accounts: list[Account], rules: Rules) -> MappingResult:
     """New Salesforce accounts (no ERP key) → CustomersV3, keyed by the Salesforce Account id."""
     result = MappingResult()
+    states = StateIds(rules.states)
     for account in accounts:
         if account.ErpKey:
             continue
         try:
             entity, number, country = _resolve(account, rules)
+            state = _state_id(account, country, states)
             payload = CustomerPayload.model_validate(
                 {
                     "dataAreaId": entity,
@@ -208,7 +233,7 @@ def map_customers(accounts: list[Account], rules: Rules) -> MappingResult:
                     "SalesCurrencyCode": rules.legal_entities[entity].currency,
                     "AddressStreet": clean(account.BillingStreet),
                     "AddressCity": clean(account.BillingCity),
-                    "AddressState": clean(account.BillingState),
+                    "AddressState": state,
                     "AddressZipCode": clean(account.BillingPostalCode),
                     "AddressCountryRegionId": country.country_region,
                     "PrimaryContactPhone": clean(account.Phone),

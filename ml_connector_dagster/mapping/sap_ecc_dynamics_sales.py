@@ -223,6 +223,7 @@ def map_accounts(
                 Excluded(
                     customer_key(customer.KUNNR),
                     f"same company as vendor {alpha_out(lifnr)} ({why}): one account {vendor_key(lifnr)}",
+                    origin=_origin(customer),
                 )
             )
     terms_of = {
@@ -274,7 +275,9 @@ def _add_account(
     members = ([vendor] if vendor else []) + customers
     active = [m for m in members if not _inactive(m, rules)]
     if not active and _action(members, rules) == "skip":
-        result.excluded.append(Excluded(key, "deleted or blocked in SAP (rules: skip)"))
+        result.excluded.append(
+            Excluded(key, "deleted or blocked in SAP (rules: skip)", origin=_origin(vendor or customers[0]))
+        )
         return
     main = vendor or customers[0]
     # An account is what its active members are; a wholly inactive one keeps what it was, deactivated.
@@ -314,13 +317,18 @@ def _add_account(
             raise _Refused("NAME1 and NAME2 are blank in SAP: an account needs a name")
         payload = AccountPayload.dump(fields)
     except (ValidationError, _Refused) as exc:
-        result.rejected.append(Rejected(key, _why(exc), main.model_dump()))
+        result.rejected.append(Rejected(key, _why(exc), main.model_dump(), origin=_origin(main)))
         return
     if rules.vendor_flag_column:
         payload[rules.vendor_flag_column] = vendor is not None
     # Dataverse creates every record active: a partner retired before it was ever synced is not created
     never_created = None if active else "deleted or blocked in SAP and never synced: not created inactive"
-    result.records.append(TargetRecord(key, payload, update_only=never_created))
+    result.records.append(TargetRecord(key, payload, update_only=never_created, origin=_origin(main)))
+
+
+def _origin(partner: Vendor | Customer) -> str:
+    """The partner as SAP holds it, leading zeros and all: what a key conflict names."""
+    return f"LIFNR {partner.LIFNR!r}" if isinstance(partner, Vendor) else f"KUNNR {partner.KUNNR!r}"
 
 
 def _inactive(partner: Vendor | Customer, rules: Rules) -> bool:
@@ -362,13 +370,21 @@ def map_purchase_orders(
                 if order.LOEKZ
                 else f"document category {order.BSTYP} is not a purchase order"
             )
-            documents.excluded.append(Excluded(key, why))
-            lines.excluded += [Excluded(item_key(i.EBELN, i.EBELP), f"its purchase order: {why}") for i in own_items]
+            documents.excluded.append(Excluded(key, why, origin=_order_origin(order)))
+            lines.excluded += [
+                Excluded(item_key(i.EBELN, i.EBELP), f"its purchase order: {why}", origin=_item_origin(i))
+                for i in own_items
+            ]
             continue
         active = [i for i in own_items if not i.LOEKZ]
         # A deleted item's line leaves the document too, so the target's totals stay those of SAP.
         lines.excluded += [
-            Excluded(item_key(i.EBELN, i.EBELP), f"deletion indicator {i.LOEKZ}", remove_from_target=True)
+            Excluded(
+                item_key(i.EBELN, i.EBELP),
+                f"deletion indicator {i.LOEKZ}",
+                remove_from_target=True,
+                origin=_item_origin(i),
+            )
             for i in own_items
             if i.LOEKZ
         ]
@@ -392,14 +408,21 @@ def map_purchase_orders(
                 )
             payload = document_model.dump(fields)
         except (ValidationError, _Refused, InvalidOperation) as exc:
-            documents.rejected.append(Rejected(key, _why(exc), order.model_dump()))
+            documents.rejected.append(Rejected(key, _why(exc), order.model_dump(), origin=_order_origin(order)))
             # Its lines could only wait for it; they are fixed, and come back, with it.
             lines.rejected += [
-                Rejected(item_key(i.EBELN, i.EBELP), f"its purchase order was rejected: {_why(exc)}", i.model_dump())
+                Rejected(
+                    item_key(i.EBELN, i.EBELP),
+                    f"its purchase order was rejected: {_why(exc)}",
+                    i.model_dump(),
+                    origin=_item_origin(i),
+                )
                 for i in active
             ]
             continue
-        documents.records.append(TargetRecord(key, payload, (("account", vendor_key(order.LIFNR)),)))
+        documents.records.append(
+            TargetRecord(key, payload, (("account", vendor_key(order.LIFNR)),), origin=_order_origin(order))
+        )
         document_bind = bind(entity_set, key_column, key)
         for item in active:
             _add_line(lines, item, line_model, document_bind, (rules.document_object, key))
@@ -427,9 +450,17 @@ def _add_line(lines: MappingResult, item: PurchaseOrderItem, model, document_bin
             }
         )
     except (ValidationError, InvalidOperation, ValueError) as exc:
-        lines.rejected.append(Rejected(key, _why(exc), item.model_dump()))
+        lines.rejected.append(Rejected(key, _why(exc), item.model_dump(), origin=_item_origin(item)))
         return
-    lines.records.append(TargetRecord(key, payload, (parent,)))
+    lines.records.append(TargetRecord(key, payload, (parent,), origin=_item_origin(item)))
+
+
+def _order_origin(order: PurchaseOrder) -> str:
+    return f"EBELN {order.EBELN!r}"
+
+
+def _item_origin(item: PurchaseOrderItem) -> str:
+    return f"EBELN {item.EBELN!r} EBELP {item.EBELP!r}"
 
 
 def _decimal(text: str) -> Decimal:

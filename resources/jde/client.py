@@ -2,7 +2,7 @@
 followed until AIS says there are no more rows, rows keyed by alias with dates decoded (rows.py)."""
 
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -14,6 +14,7 @@ from ml_connector_dagster.resources.jde.rows import decoded
 
 from ml_connector_dagster.http import READ_ONLY, ApiError, CallCounter, raise_for_vendor
 from ml_connector_dagster.paging import LinkRelPaginator, PageRequest, paginate
+from ml_connector_dagster.server_clock import server_days, stamped_within
 
 DATASERVICE = "/jderest/v2/dataservice"
 # Values per LIST condition: no AIS page gives a limit; a few hundred keep the request and its SQL IN list small.
@@ -63,14 +64,14 @@ class JdeClient:
     def changed_between(self, table: str, columns: Sequence[str], start: datetime, end: datetime) -> Iterator[dict]:
         """Rows whose (UPMJ, UPMT) falls in [start, end) on the server's clock. AIS filters by whole days (UPMJ);
         the times of the first and last day are cut here (§3.4)."""
-        first = start.astimezone(self.zone).date()
-        last = (end - timedelta(seconds=1)).astimezone(self.zone).date()  # UPMT counts whole seconds
-        if last < first:
+        days = server_days(start, end, self.zone)
+        if not days:
             return
+        first, last = days[0], days[-1]
         wanted = list(dict.fromkeys([*columns, "UPMJ", "UPMT"]))
-        days = Condition("UPMJ", "EQUAL", (first,)) if first == last else Condition("UPMJ", "BETWEEN", (first, last))
-        for row in self.rows(table, wanted, [days]):
-            if row["UPMJ"] and start <= datetime.combine(row["UPMJ"], julian.to_time(row["UPMT"]), self.zone) < end:
+        on = Condition("UPMJ", "EQUAL", (first,)) if first == last else Condition("UPMJ", "BETWEEN", (first, last))
+        for row in self.rows(table, wanted, [on]):
+            if row["UPMJ"] and stamped_within(row["UPMJ"], julian.to_time(row["UPMT"]), self.zone, start, end):
                 yield row
 
     def by_keys(self, table: str, columns: Sequence[str], key_column: str, values: Sequence) -> Iterator[dict]:

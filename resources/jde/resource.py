@@ -2,7 +2,6 @@
 
 from contextlib import ExitStack
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from ml_connector_dagster.resources.jde.auth import AisTokenAuth
@@ -12,6 +11,7 @@ from pydantic import Field, field_validator
 
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.server_clock import ServerTimeZone
 from ml_connector_dagster.session_resource import SystemResource, http_url
 
 
@@ -35,7 +35,7 @@ class JdeResource(SystemResource):
         description="how a date is written in a data service condition: user (the signed-in user's date format, "
         "from the token answer), julian (CYYDDD) or yyyyMMdd; Oracle's pages do not say which AIS accepts",
     )
-    server_time_zone: str = Field(
+    server_time_zone: ServerTimeZone = Field(
         default="UTC",
         description="IANA time zone of the JDE server's clock, e.g. America/Chicago: UPMJ/UPMT carry none",
     )
@@ -63,15 +63,6 @@ class JdeResource(SystemResource):
     @classmethod
     def _http_url(cls, value: str) -> str:
         return http_url(value, "https://ais.example.com:9300")
-
-    @field_validator("server_time_zone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as America/Chicago)") from None
-        return value
 
     @classmethod
     def sandbox(cls, urls: dict[str, str], **overrides) -> "JdeResource":

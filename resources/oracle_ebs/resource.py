@@ -3,7 +3,7 @@
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
 from ml_connector_dagster.resources.oracle_ebs.auth import EbsSessionAuth
@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.server_clock import ServerTimeZone
 from ml_connector_dagster.session_resource import SystemResource, http_url
 
 
@@ -60,7 +61,7 @@ class OracleEbsResource(SystemResource):
         "vendor sites); ALL (or None) reads every unit the "
         "responsibility may see",
     )
-    server_timezone: str = Field(
+    server_timezone: ServerTimeZone = Field(
         default="UTC",
         description="IANA time zone of the EBS database server's clock, "
         "e.g. Europe/Berlin: LAST_UPDATE_DATE carries none",
@@ -95,15 +96,6 @@ class OracleEbsResource(SystemResource):
         if not value.strip().isdigit():
             raise ValueError("must be an operating unit id (a number) or ALL")
         return value.strip()
-
-    @field_validator("server_timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
-        return value
 
     def server_time(self, moment: datetime) -> datetime:
         """`moment` as the EBS database server's clock shows it (its DATE columns carry no zone)."""

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ml_connector_dagster.http import ApiError, CallCounter
 from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.server_clock import ServerTimeZone
 from ml_connector_dagster.session_resource import SystemResource, http_url
 
 
@@ -38,6 +39,12 @@ class SapEccResource(SystemResource):
     client: str = Field(default="100", pattern=r"^\d{3}$", description="SAP client (MANDT), three digits")
     language: str = Field(default="EN", min_length=1, max_length=2, description="logon language, e.g. EN or DE")
     page_size: int = Field(default=1000, ge=1, le=10000, description="rows per call")
+    server_time_zone: ServerTimeZone = Field(
+        default="UTC",
+        description="IANA time zone of the ECC application servers' clock (SY-DATUM/SY-UZEIT; normally the system "
+        "time zone of transaction STZAC), e.g. America/New_York: change documents (CDHDR-UDATE/UTIME) and "
+        "creation dates carry none",
+    )
     # odata
     base_url: str | None = Field(
         default=None, description="scheme, host and port of SAP Gateway; required for transport odata"

@@ -1,7 +1,8 @@
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.ledger import ErrorClass, Truncated
 from ml_connector_dagster.loading import TargetRecord, WriteResult
-from ml_connector_dagster.mapping.common import Excluded, MappingResult
+from ml_connector_dagster.mapping.common import Excluded, MappingResult, Rejected
+from ml_connector_dagster.materialize import duplicate_keys_check
 from ml_connector_dagster.sync import SyncTarget, sync
 
 PAIR, OBJ = "a__b", "CustomersV3"
@@ -69,6 +70,42 @@ def test_every_audit_row_of_a_record_whose_value_the_mapping_cut_says_what_was_c
     assert unchanged["changes"] == {"truncated": [noted]}
     failed, skipped = ledger.audit(source_key="k2")
     assert failed["changes"] == {"error": "refused", "truncated": [noted]}
-    assert skipped["changes"] == {"truncated": [noted]}
+    assert skipped["changes"]["truncated"] == [noted]
+    assert skipped["changes"]["reason"].startswith("unchanged since the target refused it")
     [letter] = ledger.open_dead_letters(PAIR)
     assert TargetRecord.from_dead_letter(letter) == records[1], "a replay records the cut too"
+
+
+def test_records_whose_keys_normalise_to_one_target_key_are_both_conflict_dead_letters_and_neither_is_written(ledger):
+    writer = UpsertOnlyWriter()
+    target = SyncTarget(PAIR, OBJ, writer, batch_size=10)
+    result = MappingResult(
+        records=[
+            TargetRecord("v.42", {"name": "padded"}, origin="LIFNR '0000000042'"),
+            TargetRecord("v.43", {"name": "alone"}),
+            TargetRecord("v.42", {"name": "unpadded"}, origin="LIFNR '42'"),
+        ],
+        rejected=[Rejected("v.44", "no name", {"LIFNR": "44"}, origin="LIFNR '44'")],
+        excluded=[Excluded("v.44", "blocked", origin="LIFNR '0000000044'")],
+    )
+    summary = sync(result, target, ledger, run_id="r1", partition="2026-10-01")
+    assert writer.rows == {"v.43": {"name": "alone"}}, "neither record of a shared key is written"
+    assert (summary.records, summary.created, summary.failed) == (5, 1, 2)
+    assert summary.failures_by_class["conflict"] == 2
+    letters = {letter.source_key: letter for letter in ledger.open_dead_letters(PAIR, OBJ, "conflict")}
+    assert set(letters) == {"v.42", "v.44"}
+    assert "LIFNR '0000000042'" in letters["v.42"].error_message and "LIFNR '42'" in letters["v.42"].error_message
+    assert "LIFNR '44'" in letters["v.44"].error_message and "LIFNR '0000000044'" in letters["v.44"].error_message
+    assert letters["v.42"].error_code == "key_conflict" and TargetRecord.from_dead_letter(letters["v.42"]) is None
+    stored = [entry["payload"] for entry in letters["v.42"].payload["conflicting"]]
+    assert stored == [{"name": "padded"}, {"name": "unpadded"}], "what each record would have written is kept"
+    assert [row["action"] for row in ledger.audit(source_key="v.42")] == ["failed"]
+
+    check = duplicate_keys_check("unique", result)
+    assert not check.passed and check.metadata["conflict_dead_letters"].value == 2
+    assert "v.42 (LIFNR '0000000042', LIFNR '42')" in check.metadata["examples"].value
+
+    fixed = MappingResult(records=[TargetRecord("v.42", {"name": "padded"}, origin="LIFNR '0000000042'")])
+    sync(fixed, target, ledger, run_id="r2", partition="2026-10-02")
+    assert writer.rows["v.42"] == {"name": "padded"}, "once the source is corrected the record goes through"
+    assert {letter.source_key for letter in ledger.open_dead_letters(PAIR, OBJ)} == {"v.44"}

@@ -154,3 +154,29 @@ def test_a_write_back_that_fails_goes_back_with_a_later_run_and_meanwhile_no_sec
     )
     linked = load_metadata(run(env, FORWARD, "usmf"))["salesforce/dynamics_fo_accounts"]
     assert len(salesforce.rows("Account")) == accounts and linked["created"] == 0 and linked["updated"] >= 1
+
+
+def test_a_new_accounts_billing_state_reaches_fo_as_its_state_id_and_an_unknown_one_waits_with_the_reason(env):
+    run(env, FORWARD, "usmf")
+    salesforce, fo = env.sandbox["salesforce"], env.sandbox["dynamics_fo"]
+    typed = {"Massachusetts": "MA", "California": "CA", "us-tx": "TX", " new  york ": "NY", "Atlantis": None}
+    accounts = salesforce.insert(
+        "Account",
+        [{"Name": f"Stateful {n}", "BillingState": state, "BillingCountry": "USA"} for n, state in enumerate(typed)],
+    )
+    assert run(env, REVERSE, DAY).success
+    for account, (state, state_id) in zip(accounts, typed.items(), strict=True):
+        number = "SF-" + account["Id"][3:]
+        customers = [c for c in fo.rows("CustomersV3", dataAreaId="usmf") if c["CustomerAccount"] == number]
+        if state_id is None:
+            assert not customers
+            [letter] = env.ledger.open_dead_letters(PAIR, "CustomersV3", source_keys=[account["Id"]])
+            assert letter.error_class == "validation" and "BillingState 'Atlantis'" in letter.error_message
+        else:
+            assert [c["AddressState"] for c in customers] == [state_id], state
+    # the forward flow shows the state id as the account's BillingState, which the reverse flow reads as itself
+    run(env, FORWARD, "usmf")
+    for account, state_id in zip(accounts, typed.values(), strict=True):
+        if state_id is not None:
+            [shown] = salesforce.rows("Account", Id=account["Id"])
+            assert shown["BillingState"] == state_id

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+import pytest
+
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as m
 
 RULES = m.load_pair_rules()
@@ -108,3 +110,53 @@ def test_order_numbers_go_back_to_the_object_the_deal_is():
     )
     assert [r.payload for r in result["Opportunity"].records] == [{"ERP_Sales_Order_Number__c": "usmf/000712"}]
     assert [r.source_key for r in result["Order"].records] == ["801Sb0000000001AAA"]
+
+
+CANADA = {**RULES.model_dump()["countries"], "Canada": {"legal_entity": "usmf", "country_region": "CAN"}}
+
+
+@pytest.mark.parametrize(
+    "country,typed,state_id",
+    [
+        ("United States", "Massachusetts", "MA"),
+        ("United States", "california", "CA"),
+        ("United States", "  NEW   york ", "NY"),
+        ("United States", "US-MA", "MA"),
+        ("United States", "us-tx", "TX"),
+        ("United States", "ma", "MA"),
+        ("United States", "Washington D.C.", "DC"),
+        ("United States", "Puerto Rico", "PR"),
+        ("United States", "GU", "GU"),
+        ("Canada", "Québec", "QC"),
+        ("Canada", "CA-BC", "BC"),
+        ("Canada", "ontario", "ON"),
+        ("Canada", "Newfoundland and Labrador", "NL"),
+        ("Germany", "Bavaria", "BY"),
+        ("Germany", "Baden Württemberg", "BW"),
+    ],
+)
+def test_a_new_accounts_billing_state_becomes_the_fo_state_id_of_its_country(country, typed, state_id):
+    rules = m.Rules(countries=CANADA)
+    account = NEW_US.model_copy(update={"BillingCountry": country, "BillingState": typed})
+    [customer] = m.map_customers([account], rules).records
+    assert customer.payload["AddressState"] == state_id
+
+
+@pytest.mark.parametrize(
+    "country,typed",
+    [("United States", "Atlantis"), ("United States", "Ontario"), ("Canada", "MA"), ("United States", "Mass.")],
+)
+def test_a_billing_state_its_country_does_not_know_is_a_dead_letter_with_the_reason(country, typed):
+    account = NEW_US.model_copy(update={"BillingCountry": country, "BillingState": typed})
+    result = m.map_customers([account], m.Rules(countries=CANADA))
+    [rejected] = result.rejected
+    assert not result.records and rejected.source_key == NEW_US.Id
+    assert repr(typed.strip()) in rejected.reason and "`states:`" in rejected.reason
+
+
+def test_the_mapping_rules_add_spellings_of_a_state():
+    rules = m.Rules(states={"usa": {"Mass.": "MA"}})
+    for typed in ("Mass.", "mass", "Massachusetts"):
+        account = NEW_US.model_copy(update={"BillingState": typed})
+        assert m.map_customers([account], rules).records[0].payload["AddressState"] == "MA"
+    assert m.map_customers([NEW_US], rules).records[0].payload.get("AddressState") is None, "no state, none sent"

@@ -431,3 +431,31 @@ def test_rows_and_number_sequences_survive_a_restart(tmp_path):
     assert again.rows("CustomersV3", dataAreaId="usmf", CustomerAccount="US-001")[0]["SalesMemo"] == "kept"
     assert again.stats()["rows_CustomersV3"] == first.stats()["rows_CustomersV3"]
     assert again.store.next_number("SalesOrderNumber/usmf") == highest + 1
+
+
+@pytest.mark.parametrize(
+    "region,state,accepted",
+    [("USA", "MA", True), ("USA", "ca", True), ("CAN", "QC", True), ("USA", "California", False), ("USA", "ON", False)],
+)
+def test_a_customers_state_must_be_a_state_id_of_its_country(sandbox, region, state, accepted):
+    with api(sandbox) as client:
+        created = client.post(
+            "CustomersV3",
+            json={
+                "dataAreaId": "usmf",
+                "CustomerAccount": f"ST-{region}-{state}",
+                "OrganizationName": "Stateco",
+                "CustomerGroupId": "10",
+                "SalesCurrencyCode": "USD",
+                "AddressCountryRegionId": region,
+                "AddressState": state,
+            },
+        )
+    if accepted:
+        assert created.status_code == 201
+    else:
+        assert created.status_code == 400
+        assert (
+            f"The value '{state}' in field 'State' is not found in the related table 'States'"
+            in inner(created)["message"]
+        )

@@ -3,6 +3,8 @@ currencies, the currencies table, and the customer groups the environment starts
 administrator can add to). Like the Contoso demo data: USMF (manufacturing, US), USRT (retail, US), DEMF
 (manufacturing, Germany)."""
 
+from ml_connector_dagster.mapping.address_states import STATES
+
 COMPANIES = {"usmf": "USD", "usrt": "USD", "demf": "EUR"}
 CURRENCIES = frozenset({"USD", "EUR", "CAD", "GBP", "MXN", "DKK", "CHF"})
 # Country/regions (LogisticsAddressCountryRegion): F&O's id → its ISO 3166 code, which the address shows too.
@@ -17,6 +19,9 @@ COUNTRY_REGIONS = {
     "DNK": "DK",
     "CHE": "CH",
 }
+# States (LogisticsAddressState) by country/region: the standard setup the connector's mapping knows too. A country
+# without states here takes none.
+ADDRESS_STATES = {region: frozenset(states) for region, (_, states) in STATES.items()}
 # Guess: the descriptions, after the Contoso demo data's.
 _GROUPS = {
     "10": "Wholesale customers",

@@ -5,7 +5,7 @@ related tables, order totals, and referential checks on delete. Failures are F&O
 from datetime import UTC, datetime
 
 from ml_connector_dagster.sandbox.clock import Clock
-from ml_connector_dagster.sandbox.dynamics_fo.company import COMPANIES, COUNTRY_REGIONS, CURRENCIES
+from ml_connector_dagster.sandbox.dynamics_fo.company import ADDRESS_STATES, COMPANIES, COUNTRY_REGIONS, CURRENCIES
 from ml_connector_dagster.sandbox.dynamics_fo.entities import (
     CUSTOMER_GROUPS,
     CUSTOMERS,
@@ -187,6 +187,8 @@ class Writer:
             if region not in COUNTRY_REGIONS:
                 raise not_in_related_table(aot, "AddressCountryRegionId", "Country/region", region, "Country/region")
             row["AddressCountryRegionISOCode"] = COUNTRY_REGIONS[region]
+            if row["AddressState"] and row["AddressState"].upper() not in ADDRESS_STATES.get(region, ()):
+                raise not_in_related_table(aot, "AddressState", "State", row["AddressState"], "States")
         if not row["PartyNumber"]:
             row["PartyNumber"] = f"{tx.store.next_number('PartyNumber', 100000):09d}"
         row["FullPrimaryAddress"] = full_address(row)

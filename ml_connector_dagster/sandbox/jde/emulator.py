@@ -23,6 +23,7 @@ from ml_connector_dagster.sandbox.jde import dataservice, schema
 from ml_connector_dagster.sandbox.jde.dataservice import RequestError, ResultSet
 from ml_connector_dagster.sandbox.jde.orchestrations import OrchestrationError, Orchestrations
 from ml_connector_dagster.sandbox.jde.seed import COUNTRIES, SeedSize, seed
+from ml_connector_dagster.server_clock import ServerTimeZone
 
 INVALID_TOKEN = 444
 AIS_EXCEPTION = "com.oracle.e1.jdemf.JDERestServiceException"  # guess: the class AIS names is not documented
@@ -46,7 +47,7 @@ class JdeSettings(EmulatorSettings):
     )
     unverified_operators: bool = Field(default=False, description="accept GREATER_EQUAL / LESS_EQUAL")
     empty_query_returns_nothing: bool = Field(default=False, description="the quirk of a browse without conditions")
-    server_time_zone: str = Field(default="UTC", description="zone of the server clock stamping UPMJ/UPMT")
+    server_time_zone: ServerTimeZone = Field(default="UTC", description="zone of the server clock stamping UPMJ/UPMT")
     countries: list[str] = Field(default=list(COUNTRIES), description="UDC 00/CN")
     orchestrations: dict[str, str] = Field(
         default={

@@ -5,6 +5,7 @@ the admin surface get change documents, as edits in XK02 / XD02 / ME22N do."""
 import threading
 from datetime import date
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from pydantic import Field as Setting
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from ml_connector_dagster.sandbox.odata_query import QueryError, parse_filter, p
 from ml_connector_dagster.sandbox.sap_ecc import gateway, rfc
 from ml_connector_dagster.sandbox.sap_ecc.schema import OBJECT_CLASSES, TABLES, TCODES, Table, ddl
 from ml_connector_dagster.sandbox.sap_ecc.seed import CLIENT, seed
+from ml_connector_dagster.server_clock import ServerTimeZone
 
 SAP_USER, SAP_PASSWORD = SANDBOX.sap_user, SANDBOX.sap_password
 
@@ -29,6 +31,10 @@ class SapEccSettings(EmulatorSettings):
         default=1000,
         ge=1,
         description="rows per page when the client sets no $top (server-driven paging with $skiptoken)",
+    )
+    server_time_zone: ServerTimeZone = Setting(
+        default="UTC",
+        description="zone of the application servers' clock stamping CDHDR-UDATE/UTIME (SY-DATUM/SY-UZEIT)",
     )
     rfc_communication_failures: int = Setting(
         default=0, ge=0, description="the next N RFC logons or calls fail with COMMUNICATION_FAILURE"
@@ -206,6 +212,22 @@ class SapEccEmulator(Emulator):
             )
             return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
 
+    def insert_row(self, table: str, row: dict[str, str | None]) -> dict:
+        """Adds a record as a data migration (LSMW direct input, a custom load program) can: stored as given, keys
+        without the ALPHA conversion a transaction applies, so `42` can stand next to `0000000042`."""
+        spec = _table(table)
+        unknown = set(row) - {f.name for f in spec.fields}
+        if unknown:
+            raise ValueError(f"{spec.name} has no field {sorted(unknown)}")
+        values = {"MANDT": self.settings.client, **row} if "MANDT" in {f.name for f in spec.fields} else row
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO {spec.name} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                tuple(values.values()),
+            )
+            self._db.commit()
+        return self.rows(spec.name, **{k: values[k] for k in spec.keys})[0]
+
     def update_row(self, table: str, key: dict[str, str], changes: dict[str, str | None]) -> dict:
         """Edits one record as a user would in XK02/XD02/ME22N: the change is written with its change document."""
         spec = _table(table)
@@ -217,7 +239,7 @@ class SapEccEmulator(Emulator):
         for column in changes:
             if column not in old or column in spec.keys or column in gateway.HIDDEN:
                 raise ValueError(f"{spec.name}-{column} cannot be changed here")
-        now = self.clock.now()
+        now = self.clock.now().astimezone(ZoneInfo(self.settings.server_time_zone))
         object_class = OBJECT_CLASSES.get(spec.name)
         object_id = (
             key.get("LIFNR")
