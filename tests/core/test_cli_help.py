@@ -58,7 +58,7 @@ def choices_of(option: str) -> dict[str, list]:
 def test_options_with_a_fixed_set_of_values_offer_the_registries_values():
     pairs = sorted(pair.name for pair in PAIRS)
     assert cli.pair_names() == pairs
-    assert set(choices_of("--pair")) == {"initial-load", "dead-letters", "replay", "heal", "upgrade-keys"}
+    assert set(choices_of("--pair")) == {"initial-load", "audit", "dead-letters", "replay", "heal", "upgrade-keys"}
     assert all(sorted(choices) == pairs for choices in choices_of("--pair").values())
     assert choices_of("--system") == {"ping": list(SYSTEMS)}
     assert choices_of("--target") == {"replay": sorted({pair.target for pair in PAIRS})}
