@@ -15,7 +15,7 @@ from ml_connector_dagster.parents import KeptAs, record_not_in_source
 from ml_connector_dagster.settings import settings
 from ml_connector_dagster.sync import SyncTarget, sync
 
-PAIR, OBJ = "a__b", "account"
+PAIR, OBJ = "sap_ecc__dynamics_sales", "account"
 
 
 class Writer:
