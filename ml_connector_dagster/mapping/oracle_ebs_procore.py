@@ -36,7 +36,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import Excluded, MappingResult, Rejected, clean, describe, load_rules
-from ml_connector_dagster.mapping.oracle_ebs import Row, Vendor, VendorSite, group_by, passed, phone, primary_pay_site
+from ml_connector_dagster.mapping.oracle_ebs import (
+    EbsDate,
+    EbsNumber,
+    EbsWholeNumber,
+    Row,
+    Vendor,
+    VendorSite,
+    group_by,
+    passed,
+    phone,
+    primary_pay_site,
+)
 
 PAIR = "oracle_ebs__procore"
 DEFAULT_RULES_FILE = Path(__file__).with_name("oracle_ebs_procore.yaml")
@@ -122,8 +133,8 @@ class CodeCombination(Row):
     ENABLED_FLAG: str | None = "Y"
     DETAIL_POSTING_ALLOWED_FLAG: str | None = "Y"
     SUMMARY_FLAG: str | None = "N"
-    START_DATE_ACTIVE: str | None = None
-    END_DATE_ACTIVE: str | None = None
+    START_DATE_ACTIVE: EbsDate | None = None
+    END_DATE_ACTIVE: EbsDate | None = None
     CONCATENATED_SEGMENTS: str | None = None
 
     def segment(self, name: str) -> str | None:
@@ -157,8 +168,8 @@ class PurchaseOrder(Row):
     CLOSED_CODE: str | None = None
     CANCEL_FLAG: str | None = None
     COMMENTS: str | None = None
-    APPROVED_DATE: str | None = None
-    CREATION_DATE: str | None = None
+    APPROVED_DATE: EbsDate | None = None
+    CREATION_DATE: EbsDate | None = None
 
     def attribute(self, name: str) -> str | None:
         return clean((self.model_extra or {}).get(name))
@@ -169,15 +180,15 @@ class Distribution(Row):
 
     PO_HEADER_ID: str
     PO_LINE_ID: str
-    LINE_NUM: str
+    LINE_NUM: EbsWholeNumber
     ITEM_DESCRIPTION: str | None = None
     UNIT_MEAS_LOOKUP_CODE: str | None = None
-    UNIT_PRICE: str
+    UNIT_PRICE: EbsNumber
     LINE_CANCEL_FLAG: str | None = None
     PO_DISTRIBUTION_ID: str
-    DISTRIBUTION_NUM: str
-    QUANTITY_ORDERED: str
-    QUANTITY_CANCELLED: str | None = None
+    DISTRIBUTION_NUM: EbsWholeNumber
+    QUANTITY_ORDERED: EbsNumber
+    QUANTITY_CANCELLED: EbsNumber | None = None
     CODE_COMBINATION_ID: str
 
     def segment(self, name: str) -> str | None:
