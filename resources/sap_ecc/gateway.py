@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import httpx
 from ml_connector_dagster.resources.sap_ecc.errors import ERRORS
@@ -92,8 +92,13 @@ def internal(edm: str, value) -> str:
 
 
 def decimal_text(value: str) -> str:
-    """Decimals compare as numbers: both transports render them without a sign trick or padding."""
+    """Decimals compare as numbers: both transports render them without a sign trick or padding. A value that is no
+    number (RFC_READ_TABLE writes an amount too long for its field as asterisks) is passed on as it came: it is its
+    record's problem, which the row's model names (source_rows.py), not the whole read's."""
     text = value.strip()
     if text.endswith("-"):  # ABAP's trailing minus
         text = "-" + text[:-1]
-    return format(Decimal(text.lstrip("*")).normalize(), "f")
+    try:
+        return format(Decimal(text.lstrip("*")).normalize(), "f")
+    except InvalidOperation:
+        return value.strip()

@@ -1,24 +1,27 @@
-"""A value a source renders but that cannot be what its field holds (a date `2026-02-31` or `0000-00-00`, a number
-`12,5O`), in one record among many, for every source of the five pairs: the partition succeeds, that record is an
-open validation dead letter naming the field and the raw value, the others are in the target, and once the value is
-fixed at the source the next run loads the record and resolves its letter."""
+"""A value a source renders but that cannot be what its field holds (a date `2026-02-31` or `0000-00-00`, an amount
+RFC_READ_TABLE writes as asterisks), in one record among many, for every source of the five pairs: the partition
+succeeds, that record is an open validation dead letter naming the field and the raw value, the others reach the
+target, and once the value is fixed at the source the next run loads the record and resolves its letter."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
 from ml_connector_dagster.ledger import ErrorClass
-from tests.e2e.conftest import EBS_JOB, NOW, load_metadata
+from ml_connector_dagster.sandbox.sap_ecc import rfc
+from tests.e2e.conftest import EBS_JOB, NOW, SAP_JOB, load_metadata
 
 TODAY = NOW.date().isoformat()
+Others = list[tuple[str, Callable]]  # (source key, whether the target shows the edit) of each other record edited
 
 
 @dataclass(frozen=True)
 class Case:
-    """`pick(env)` chooses one record at the source; `spoil(env, picked, value)` writes `value` into its `field` and
-    returns its source key in the ledger; `good` is a value that fixes it. `others(env)` edits other records of the
-    same day and returns `(source key, target check)` of each: what must be in the target after the run."""
+    """`pick(env)` chooses one record at the source after a first run of the partition; `spoil(env, picked, value)`
+    writes `value` into its `field` and returns its source key in the ledger; `fixed(picked)` is the value that mends
+    it. `others(env, picked)` edits other records of the same day. `shown(value)` is the value as the source renders
+    it."""
 
     job: str
     pair: str
@@ -26,63 +29,157 @@ class Case:
     load_asset: str
     field: str
     bad: tuple[str, ...]
-    good: str
     pick: Callable
     spoil: Callable
-    others: Callable
+    fixed: Callable
+    others: Callable[..., Others]
+    shown: Callable[[str], str] = lambda value: value
+    through: Callable = field(default=lambda env: env)  # the resources the pair runs with (a transport)
     partition: str = TODAY
 
 
+# --- Oracle EBS ---------------------------------------------------------------------------------------------------
+EBS_BAD_DATES = ("2026-02-31T00:00:00", "0000-00-00T00:00:00")
+
+
 def ebs_supplier(env) -> dict:
-    """An enabled supplier without an end date with a party of its own."""
-    for vendor in env.ebs.rows("AP_SUPPLIERS", ENABLED_FLAG="Y"):
+    """An enabled supplier of a type Procore takes, without an end date, with a party of its own."""
+    for vendor in env.ebs.rows("AP_SUPPLIERS", ENABLED_FLAG="Y", VENDOR_TYPE_LOOKUP_CODE="VENDOR"):
         if not vendor["END_DATE_ACTIVE"] and len(env.ebs.rows("AP_SUPPLIERS", PARTY_ID=vendor["PARTY_ID"])) == 1:
             return vendor
     raise LookupError("no such supplier in the seed")
 
 
-def spoil_ebs_supplier_end_date(env, vendor: dict, value: str) -> str:
+def spoil_supplier_end_date(env, vendor: dict, value: str | None) -> None:
     env.ebs.update_row("AP_SUPPLIERS", str(vendor["VENDOR_ID"]), {"END_DATE_ACTIVE": value})
+
+
+def spoil_party_supplier(env, vendor: dict, value: str | None) -> str:
+    spoil_supplier_end_date(env, vendor, value)
     return f"oracle_ebs.party.{vendor['PARTY_ID']}"
 
 
-def rename_ebs_parties(env) -> list[tuple[str, Callable]]:
+def spoil_procore_vendor(env, vendor: dict, value: str | None) -> str:
+    spoil_supplier_end_date(env, vendor, value)
+    return str(vendor["VENDOR_ID"])
+
+
+def rename_parties(env, vendor: dict) -> Others:
     renamed = []
     for n, party in enumerate(env.ebs.rows("HZ_PARTIES", PARTY_TYPE="ORGANIZATION")[:40:10]):
         name = f"Renamed Organization {n}"
         env.ebs.update_row("HZ_PARTIES", str(party["PARTY_ID"]), {"PARTY_NAME": name})
         key = f"oracle_ebs.party.{party['PARTY_ID']}"
-        renamed.append((key, lambda env, key=key, name=name: dataverse_name(env, key) == name))
+        renamed.append((key, lambda env, key=key, name=name: dataverse_value(env, "account", key, "name") == name))
     return renamed
 
 
-def dataverse_name(env, key: str) -> str | None:
-    rows = env.dataverse.rows("account", mlc_externalid=key)
-    return rows[0]["name"] if rows else None
+def rename_vendors(env, vendor: dict) -> Others:
+    renamed = []
+    for n, vendor in enumerate(env.ebs.rows("AP_SUPPLIERS", VENDOR_TYPE_LOOKUP_CODE="VENDOR")[-3:]):
+        name = f"Renamed Supplier {n}"
+        env.ebs.update_row("AP_SUPPLIERS", str(vendor["VENDOR_ID"]), {"VENDOR_NAME": name})
+        key = str(vendor["VENDOR_ID"])
+        renamed.append((key, lambda env, key=key, name=name: procore_vendor_name(env, key) == name))
+    return renamed
+
+
+def procore_vendor_name(env, key: str) -> str | None:
+    found = [v for v in env.sandbox["procore"].state("vendors") if v.get("origin_id") == key]
+    return found[0]["name"] if found else None
+
+
+def dataverse_value(env, table: str, key: str, column: str):
+    rows = env.dataverse.rows(table, mlc_externalid=key)
+    return rows[0][column] if rows else None
+
+
+# --- SAP ECC ------------------------------------------------------------------------------------------------------
+def sap_item(env) -> dict:
+    """An item of a purchase order that is an opportunity in Dataverse."""
+    synced = {row["mlc_externalid"].rsplit(".", 1)[1] for row in env.dataverse.rows("opportunity")}
+    return next(i for i in env.sap.rows("EKPO") if i["EBELN"].lstrip("0") in synced and not i["LOEKZ"])
+
+
+def spoil_sap_amount(env, item: dict, value: str) -> str:
+    env.sap.update_row("EKPO", {"EBELN": item["EBELN"], "EBELP": item["EBELP"]}, {"NETWR": value})
+    return f"sap_ecc.po.{item['EBELN'].lstrip('0')}"
+
+
+def retext_sap_items(env, item: dict) -> Others:
+    edited = []
+    lines = [r for r in env.dataverse.rows("opportunityproduct") if r["mlc_externalid"].split(".")[2] != item["EBELN"]]
+    for n, line in enumerate(lines[-3:]):
+        ebeln, ebelp = line["mlc_externalid"].split(".")[2:]
+        text = f"Edited item text {n}"
+        env.sap.update_row("EKPO", {"EBELN": ebeln.zfill(10), "EBELP": ebelp}, {"TXZ01": text})
+        key = line["mlc_externalid"]
+        edited.append(
+            (
+                key,
+                lambda env, key=key, text=text: (
+                    text in dataverse_value(env, "opportunityproduct", key, "productdescription")
+                ),
+            )
+        )
+    return edited
+
+
+def over_rfc(env):
+    """SAP through RFC_READ_TABLE, which writes an amount too long for its field as asterisks."""
+    return env.with_resources(sap_ecc={"transport": "rfc", "ashost": env.sap.rfc_host, "rfc_module": rfc.__name__})
 
 
 CASES = {
-    "oracle_ebs supplier END_DATE_ACTIVE → dynamics_sales": Case(
+    "oracle_ebs supplier END_DATE_ACTIVE → dynamics_sales account": Case(
         EBS_JOB,
         "oracle_ebs__dynamics_sales",
         "account",
         "dynamics_sales/oracle_ebs_accounts",
         "END_DATE_ACTIVE",
-        ("2026-02-31T00:00:00", "0000-00-00T00:00:00"),
-        "2027-12-31 00:00:00",
+        EBS_BAD_DATES,
         ebs_supplier,
-        spoil_ebs_supplier_end_date,
-        rename_ebs_parties,
+        spoil_party_supplier,
+        lambda vendor: None,
+        rename_parties,
+    ),
+    "oracle_ebs supplier END_DATE_ACTIVE → procore vendor": Case(
+        "oracle_ebs__procore",
+        "oracle_ebs__procore",
+        "vendors",
+        "procore/oracle_ebs_vendors",
+        "END_DATE_ACTIVE",
+        EBS_BAD_DATES,
+        ebs_supplier,
+        spoil_procore_vendor,
+        lambda vendor: None,
+        rename_vendors,
+    ),
+    "sap_ecc EKPO NETWR over RFC → dynamics_sales opportunity": Case(
+        SAP_JOB,
+        "sap_ecc__dynamics_sales",
+        "opportunity",
+        "dynamics_sales/sap_ecc_opportunities",
+        "NETWR",
+        ("99999999999999999.99",),
+        sap_item,
+        spoil_sap_amount,
+        lambda item: item["NETWR"],
+        retext_sap_items,
+        shown=lambda value: "*" * 15,
+        through=over_rfc,
     ),
 }
+RUNS = [(name, value) for name, case in CASES.items() for value in case.bad]
 
 
-@pytest.mark.parametrize("bad", [0, 1], ids=["impossible day", "zero date"])
-@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_one_bad_value_fails_its_record_not_the_partition(env, case: Case, bad: int):
-    value = case.bad[bad]
-    others = case.others(env)
+@pytest.mark.parametrize(("name", "value"), RUNS, ids=[f"{name} {value}" for name, value in RUNS])
+def test_one_bad_value_fails_its_record_not_the_partition(env, name: str, value: str):
+    case = CASES[name]
+    env = case.through(env)
+    env.run(case.partition, job=case.job)
     picked = case.pick(env)
+    others = case.others(env, picked)
     key = case.spoil(env, picked, value)
 
     result = env.run(case.partition, job=case.job)
@@ -90,18 +187,18 @@ def test_one_bad_value_fails_its_record_not_the_partition(env, case: Case, bad: 
     assert result.success
     letters = env.ledger.open_dead_letters(case.pair, case.target_object, source_keys=[key])
     assert len(letters) == 1, f"{key} is not an open dead letter"
-    letter = letters[0]
+    [letter] = letters
     assert letter.error_class == ErrorClass.VALIDATION
-    assert f"{case.field} {value!r} is not" in letter.error_message, letter.error_message
+    assert f"{case.field} {case.shown(value)!r} is not" in letter.error_message, letter.error_message
     assert load_metadata(result)[case.load_asset]["failed"] >= 1
     for other, in_target in others:
         assert in_target(env), f"{other} did not reach the target"
     accounted = [c for c in result.get_asset_check_evaluations() if c.check_name.endswith("_in_target_or_dead_letter")]
     assert accounted and all(check.passed for check in accounted)
 
-    case.spoil(env, picked, case.good)
-    fixed = env.run(case.partition, job=case.job)
+    case.spoil(env, picked, case.fixed(picked))
+    mended = env.run(case.partition, job=case.job)
 
-    assert fixed.success
+    assert mended.success
     assert not env.ledger.open_dead_letters(case.pair, case.target_object, source_keys=[key])
     assert env.ledger.audit(source_key=key)[-1]["action"] in ("created", "updated", "unchanged")

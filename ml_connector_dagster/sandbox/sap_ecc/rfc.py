@@ -132,7 +132,8 @@ def _render(field, value: str | None, length: int) -> str:
     if kind == "P":
         amount = Decimal(value or "0").quantize(Decimal(1).scaleb(-field.decimals))
         text = f"{abs(amount)}" + ("-" if amount < 0 else " ")
-        return text.rjust(length)
+        # WRITE fills a field too short for the number with asterisks, and RFC_READ_TABLE writes each field so
+        return text.rjust(length) if len(text) <= length else "*" * length
     if kind == "N":
         return (value or "").rjust(length, "0")
     if kind == "D":
