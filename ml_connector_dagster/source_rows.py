@@ -12,6 +12,7 @@ Every pair's payload assets go through `SourceRows`; mapping modules stay pure a
 """
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import fields, replace
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -21,6 +22,7 @@ from pydantic_core import PydanticCustomError
 from ml_connector_dagster.mapping.common import MappingResult, Rejected
 
 Model = TypeVar("Model", bound=BaseModel)
+Result = TypeVar("Result", bound=MappingResult)
 Parsed = TypeVar("Parsed")
 
 # A message pydantic gives for a built-in type, as an operator reads it beside the value.
@@ -110,11 +112,12 @@ class SourceRows:
         self,
         rows: pd.DataFrame | Iterable[Mapping[str, Any]],
         model: type[Model],
-        owner: Callable[[Mapping[str, Any]], str],
+        owner: Callable[[Mapping[str, Any]], str | None],
     ) -> list[Model]:
         """The rows as `model`s; a row that is not is set aside under `owner(row)`: the source key of the record it
         belongs to, from the row as the source gave it (a row whose key is the bad value is named as well as it can
-        be: `unkeyed <Model>: <its values>`)."""
+        be: `unkeyed <Model>: <its values>`), or None where no record of the object mapped rests on the row (it is
+        left out)."""
         good = []
         for row in _records(rows):
             try:
@@ -123,33 +126,38 @@ class SourceRows:
                 self._set_aside(row, model, problems(error), owner)
         return good
 
-    def reject_in(self, result: MappingResult) -> MappingResult:
-        """`result` with every record that has a bad row rejected instead, whatever the mapping made of the rest."""
+    def reject_in(self, result: Result) -> Result:
+        """`result` (of any MappingResult kind) with every record that has a bad row rejected instead, whatever the
+        mapping made of the rest of it: left out of each of its per-record lists (records, exclusions, a two-way
+        result's write-backs) and mappings by source key (a two-way result's agreements)."""
         if not self.bad:
             return result
-        kept = MappingResult(
-            records=[r for r in result.records if r.source_key not in self.bad],
-            rejected=[r for r in result.rejected if r.source_key not in self.bad],
-            excluded=[e for e in result.excluded if e.source_key not in self.bad],
-        )
+        kept = replace(result, **{f.name: self._without(getattr(result, f.name)) for f in fields(result)})
         kept.rejected.extend(
             Rejected(key, "; ".join(reasons), {"source_rows": self.sources[key]}) for key, reasons in self.bad.items()
         )
         return kept
 
+    def _without(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item for item in value if getattr(item, "source_key", None) not in self.bad]
+        if isinstance(value, dict):
+            return {key: item for key, item in value.items() if key not in self.bad}
+        return value
+
     def _set_aside(self, row: Mapping[str, Any], model: type[BaseModel], found: list[str], owner) -> None:
-        key = _owner_of(row, model, owner)
+        try:
+            key = owner(_Raw(row))
+        except (KeyError, ValueError, TypeError):
+            key = _unkeyed(row, model)
+        if key is None:
+            return
         self.bad.setdefault(key, []).extend(f"{model.__name__}: {problem}" for problem in found)
         self.sources.setdefault(key, {}).setdefault(model.__name__, []).append(dict(row))
 
 
-def _owner_of(row: Mapping[str, Any], model: type[BaseModel], owner) -> str:
-    try:
-        key = owner(_Raw(row))
-    except (KeyError, ValueError, TypeError):
-        key = None
-    if key:
-        return str(key)
+def _unkeyed(row: Mapping[str, Any], model: type[BaseModel]) -> str:
+    """A row whose own key is what cannot be read, named by what it holds."""
     values = ", ".join(f"{name}={value!r}" for name, value in row.items() if value not in (None, ""))
     return f"{_UNNAMED} {model.__name__}: {values}"[:200]
 

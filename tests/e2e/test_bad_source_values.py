@@ -28,12 +28,12 @@ class Case:
     target_object: str
     load_asset: str
     field: str
-    bad: tuple[str, ...]
+    bad: tuple
     pick: Callable
     spoil: Callable
     fixed: Callable
     others: Callable[..., Others]
-    shown: Callable[[str], str] = lambda value: value
+    shown: Callable = lambda value: value
     through: Callable = field(default=lambda env: env)  # the resources the pair runs with (a transport)
     partition: str = TODAY
 
@@ -130,6 +130,42 @@ def over_rfc(env):
     return env.with_resources(sap_ecc={"transport": "rfc", "ashost": env.sap.rfc_host, "rfc_module": rfc.__name__})
 
 
+# --- JD Edwards ---------------------------------------------------------------------------------------------------
+def julian_dates(env):
+    """AIS rendering date columns as JDE stores them (CYYDDD numbers), as a tools release may."""
+    env.sandbox["jde"].update_settings({"date_format": "julian"})
+    return env.with_resources()
+
+
+def zoho_accounts(env) -> dict[str, dict]:
+    return {a["JDE_Address_Number"]: a for a in env.sandbox["zoho_crm"].records("us", "Accounts")}
+
+
+def jde_customer(env) -> dict:
+    """The customer master row of an entry that is an Account in Zoho."""
+    synced = zoho_accounts(env)
+    return next(row for row in env.sandbox["jde"].rows("F03012") if str(row["AN8"]) in synced)
+
+
+def spoil_jde_date(env, customer: dict, value: int) -> str:
+    jde = env.sandbox["jde"]
+    [entry] = jde.rows("F0101", AN8=customer["AN8"])
+    jde.update_row("F0101", str(customer["AN8"]), {"ALPH": entry["ALPH"]})  # its entry changed that day
+    jde.update_row("F03012", f"{customer['AN8']}.{customer['CO']}", {"UPMJ": value})
+    return str(customer["AN8"])
+
+
+def rename_jde_entries(env, customer: dict) -> Others:
+    renamed = []
+    jde = env.sandbox["jde"]
+    others = [key for key in zoho_accounts(env) if key and key != str(customer["AN8"])][:3]
+    for n, key in enumerate(others):
+        name = f"Renamed Entry {n}"
+        jde.update_row("F0101", key, {"ALPH": name})
+        renamed.append((key, lambda env, key=key, name=name: zoho_accounts(env)[key]["Account_Name"] == name))
+    return renamed
+
+
 CASES = {
     "oracle_ebs supplier END_DATE_ACTIVE → dynamics_sales account": Case(
         EBS_JOB,
@@ -168,6 +204,19 @@ CASES = {
         retext_sap_items,
         shown=lambda value: "*" * 15,
         through=over_rfc,
+    ),
+    "jde F03012 UPMJ → zoho_crm account": Case(
+        "jde__zoho_crm",
+        "jde__zoho_crm",
+        "Accounts",
+        "zoho_crm/jde_accounts",
+        "UPMJ",
+        (126400, 126000),
+        jde_customer,
+        spoil_jde_date,
+        lambda customer: customer["UPMJ"],
+        rename_jde_entries,
+        through=julian_dates,
     ),
 }
 RUNS = [(name, value) for name, case in CASES.items() for value in case.bad]
