@@ -76,6 +76,23 @@ def converted(what: str, convert: Callable[[Any], Parsed]) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+class BadValue(ValueError):
+    """A value a source row's converter could not read (`read`), named with its field: the row's problem."""
+
+    def __init__(self, field: str, value: Any, what: str):
+        super().__init__(f"{field} {value!r} is not {what}")
+
+
+def read(row: Mapping[str, Any], field: str, parse: Callable[[Any], Parsed], what: str) -> Parsed:
+    """`parse(row[field])`, for a row a converter reads field by field rather than as a model (a Procore cost with
+    its items); a value `parse` cannot read is a BadValue naming the field and the value."""
+    value = row.get(field)
+    try:
+        return parse(value)
+    except (ValueError, TypeError, ArithmeticError, OverflowError):
+        raise BadValue(field, value, what) from None
+
+
 def problems(error: ValidationError) -> list[str]:
     """`END_DATE_ACTIVE '2026-02-31' is not a date`: each failed field of a source row with the raw value."""
     found = []
@@ -123,7 +140,24 @@ class SourceRows:
             try:
                 good.append(model.model_validate(row))
             except ValidationError as error:
-                self._set_aside(row, model, problems(error), owner)
+                self._set_aside(row, model.__name__, problems(error), owner)
+        return good
+
+    def converted(
+        self,
+        rows: pd.DataFrame | Iterable[Mapping[str, Any]],
+        convert: Callable[[Mapping[str, Any]], Parsed],
+        owner: Callable[[Mapping[str, Any]], str | None],
+        name: str,
+    ) -> list[Parsed]:
+        """As `models`, for rows a function reads with `read`: a row on which it raises BadValue is set aside,
+        its records named `name` in the reason."""
+        good = []
+        for row in _records(rows):
+            try:
+                good.append(convert(row))
+            except BadValue as bad:
+                self._set_aside(row, name, [str(bad)], owner)
         return good
 
     def reject_in(self, result: Result) -> Result:
@@ -145,21 +179,29 @@ class SourceRows:
             return {key: item for key, item in value.items() if key not in self.bad}
         return value
 
-    def _set_aside(self, row: Mapping[str, Any], model: type[BaseModel], found: list[str], owner) -> None:
+    def _set_aside(self, row: Mapping[str, Any], kind: str, found: list[str], owner) -> None:
         try:
             key = owner(_Raw(row))
         except (KeyError, ValueError, TypeError):
-            key = _unkeyed(row, model)
+            key = _unkeyed(row, kind)
         if key is None:
             return
-        self.bad.setdefault(key, []).extend(f"{model.__name__}: {problem}" for problem in found)
-        self.sources.setdefault(key, {}).setdefault(model.__name__, []).append(dict(row))
+        self.bad.setdefault(key, []).extend(f"{kind}: {problem}" for problem in found)
+        self.sources.setdefault(key, {}).setdefault(kind, []).append(_plain(row))
 
 
-def _unkeyed(row: Mapping[str, Any], model: type[BaseModel]) -> str:
+def _unkeyed(row: Mapping[str, Any], kind: str) -> str:
     """A row whose own key is what cannot be read, named by what it holds."""
     values = ", ".join(f"{name}={value!r}" for name, value in row.items() if value not in (None, ""))
-    return f"{_UNNAMED} {model.__name__}: {values}"[:200]
+    return f"{_UNNAMED} {kind}: {values}"[:200]
+
+
+def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row as the dead letter stores it (JSON): a value JSON has no form for (a date) as its text."""
+    return {
+        name: value if isinstance(value, str | int | float | bool | list | dict | None) else str(value)
+        for name, value in row.items()
+    }
 
 
 def _records(rows: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from ml_connector_dagster.mapping import oracle_ebs_procore as forward
 from ml_connector_dagster.mapping import procore_oracle_ebs as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.oracle_ebs_procore import CodeCombination, Rules
+from ml_connector_dagster.source_rows import SourceRows
 
 GROUP = "oracle_ebs"
 PAIR = mapping.PAIR
@@ -97,11 +98,12 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
     def procore_journal_payloads(
         context: dg.AssetExecutionContext, requisitions: pd.DataFrame, change_orders: pd.DataFrame
     ) -> dg.Output[MappingResult]:
-        costs = [mapping.requisition_cost(row) for row in requisitions.to_dict("records")] + [
-            mapping.change_order_cost(row) for row in change_orders.to_dict("records")
-        ]
-        result = journal_payloads(
-            costs, context.resources.oracle_ebs.session(), context.resources.ledger.ledger(), rules
+        rows = SourceRows()
+        costs = rows.converted(
+            requisitions, mapping.requisition_cost, mapping.cost_owner("requisition"), "requisition"
+        ) + rows.converted(change_orders, mapping.change_order_cost, mapping.cost_owner("change_order"), "change order")
+        result = rows.reject_in(
+            journal_payloads(costs, context.resources.oracle_ebs.session(), context.resources.ledger.ledger(), rules)
         )
         return dg.Output(result, metadata=mapping_metadata(result))
 
