@@ -24,25 +24,23 @@ ACCOUNT_PAYLOADS = dg.AssetKey([GROUP, "sap_ecc_account_payloads"])
 ORDER_PAYLOADS = dg.AssetKey([GROUP, "sap_ecc_purchase_order_payloads"])
 ACCOUNTS = LoadTarget(PAIR, "account", GROUP)
 SAP_TABLES = {sap_table.name: sap_table for sap_table in (LFA1, LFB1, KNA1, KNB1)}
+VENDOR_TABLES = (("LFA1", mapping.Vendor), ("LFB1", mapping.CompanyCode))
+CUSTOMER_TABLES = (("KNA1", mapping.Customer), ("KNB1", mapping.CompanyCode))
+
+
+def _of_vendor(row) -> str:
+    return mapping.vendor_key(row["LIFNR"])
+
+
+def _of_customer(row) -> str:
+    return mapping.customer_key(row["KUNNR"])
 
 
 def account_payloads(snapshot: dict[str, pd.DataFrame], rules: mapping.Rules) -> MappingResult:
     rows = SourceRows()
-
-    def of_vendor(row) -> str:
-        return mapping.vendor_key(row["LIFNR"])
-
-    def of_customer(row) -> str:
-        return mapping.customer_key(row["KUNNR"])
-
-    result = mapping.map_accounts(
-        rows.models(snapshot["LFA1"], mapping.Vendor, of_vendor),
-        rows.models(snapshot["LFB1"], mapping.CompanyCode, of_vendor),
-        rows.models(snapshot["KNA1"], mapping.Customer, of_customer),
-        rows.models(snapshot["KNB1"], mapping.CompanyCode, of_customer),
-        rules,
-    )
-    return rows.reject_in(result)
+    vendors = [rows.models(snapshot[table], model, _of_vendor) for table, model in VENDOR_TABLES]
+    customers = [rows.models(snapshot[table], model, _of_customer) for table, model in CUSTOMER_TABLES]
+    return rows.reject_in(mapping.map_accounts(*vendors, *customers, rules))
 
 
 def initial_load_objects(rules: mapping.Rules) -> list[MasterObject]:

@@ -20,7 +20,7 @@ from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import oracle_ebs_procore as forward
 from ml_connector_dagster.mapping import procore_oracle_ebs as mapping
 from ml_connector_dagster.mapping.common import MappingResult
-from ml_connector_dagster.mapping.oracle_ebs_procore import CodeCombination, Rules
+from ml_connector_dagster.mapping.oracle_ebs_procore import Rules, Segments
 from ml_connector_dagster.source_rows import SourceRows
 
 GROUP = "oracle_ebs"
@@ -56,7 +56,7 @@ def journal_payloads(costs: list[mapping.Cost], service, ledger: Ledger, rules: 
         for row in service.read_keys("GET_PURCHASE_ORDERS", chunk, ids_param="P_PO_HEADER_IDS")
     }
     combinations = {
-        row["CODE_COMBINATION_ID"]: CodeCombination.model_validate(row)
+        row["CODE_COMBINATION_ID"]: Segments.model_validate(row)
         for chunk in _chunks(cost_codes.values(), MAX_KEYS_PER_CALL)
         for row in service.read_keys("GET_CODE_COMBINATIONS", chunk, ids_param="P_CCIDS")
     }

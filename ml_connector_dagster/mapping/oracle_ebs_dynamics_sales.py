@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ml_connector_dagster.ledger import Truncated
 from ml_connector_dagster.loading import TargetRecord
+from ml_connector_dagster.mapping import oracle_ebs
 from ml_connector_dagster.mapping.common import (
     Excluded,
     MappingResult,
@@ -43,16 +44,7 @@ from ml_connector_dagster.mapping.dynamics_sales import (
     units,
     valid_customer_type,
 )
-from ml_connector_dagster.mapping.oracle_ebs import (
-    EbsDate,
-    Row,
-    Vendor,
-    VendorSite,
-    group_by,
-    passed,
-    phone,
-    primary_pay_site,
-)
+from ml_connector_dagster.mapping.oracle_ebs import Row, Vendor, VendorSite, group_by, passed, phone, primary_pay_site
 
 PAIR = "oracle_ebs__dynamics_sales"
 DEFAULT_RULES_FILE = Path(__file__).with_name("oracle_ebs_dynamics_sales.yaml")
@@ -151,7 +143,7 @@ class Contact(Row):
     PHONE_NUMBER: str | None = None
     MOBILE_NUMBER: str | None = None
     STATUS: str = "A"
-    END_DATE: EbsDate | None = None
+    END_DATE: oracle_ebs.EbsDate | None = None
 
 
 NAME_LIMIT = AccountPayload.limit("name")

@@ -26,7 +26,7 @@ from typing import Literal
 
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import Excluded, MappingResult, Rejected
-from ml_connector_dagster.mapping.oracle_ebs_procore import CENT, CodeCombination, Rules
+from ml_connector_dagster.mapping.oracle_ebs_procore import CENT, Rules, Segments
 from ml_connector_dagster.source_rows import read
 
 PAIR = "procore__oracle_ebs"
@@ -171,7 +171,7 @@ def map_journals(
     purchase_orders: Mapping[int, str],
     currencies: Mapping[str, str],
     cost_codes: Mapping[int, str],
-    combinations: Mapping[str, CodeCombination],
+    combinations: Mapping[str, Segments],
     posted: Mapping[str, Posted],
 ) -> MappingResult:
     """`purchase_orders`: commitment id → PO_HEADER_ID; `currencies`: PO_HEADER_ID → its currency in EBS;
@@ -222,7 +222,7 @@ def _wanted(
     purchase_orders: Mapping[int, str],
     currencies: Mapping[str, str],
     cost_codes: Mapping[int, str],
-    combinations: Mapping[str, CodeCombination],
+    combinations: Mapping[str, Segments],
 ) -> tuple[dict[str, Decimal], str | None]:
     """The net debit per combination the cost amounts to now, or why it cannot be matched."""
     if cost.commitment_id not in purchase_orders:
@@ -244,7 +244,7 @@ def _wanted(
     return {ccid: amount for ccid, amount in wanted.items() if amount}, None
 
 
-def _lines(difference: dict[str, Decimal], combinations: Mapping[str, CodeCombination], rules: Rules, what: str):
+def _lines(difference: dict[str, Decimal], combinations: Mapping[str, Segments], rules: Rules, what: str):
     """Debits (credits, for a reduction) of the cost codes' combinations, balanced per company on the accrual
     account (in the rules' cost centre, else the project's)."""
     coa = rules.chart_of_accounts

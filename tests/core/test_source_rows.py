@@ -141,6 +141,13 @@ def test_a_reader_passes_on_a_value_it_cannot_convert_for_the_model_to_name():
     assert decoded("F0101", {"F0101_UPMJ": 126276}, None)["UPMJ"] == date(2026, 10, 3)
 
 
+def test_a_journal_reads_only_a_combinations_segments_so_a_bad_end_date_of_it_stops_no_journal():
+    combination = ebs_procore.Segments.model_validate(
+        {"CODE_COMBINATION_ID": "4", "SEGMENT1": "01", "SEGMENT1_DESC": "Vision", "END_DATE_ACTIVE": "0000-00-00"}
+    )
+    assert (combination.segment("SEGMENT1"), combination.description("SEGMENT1")) == ("01", "Vision")
+
+
 def requisition(cost_id: int, billing_date: str, amount: str = "100.00") -> dict:
     return {
         "id": cost_id,
