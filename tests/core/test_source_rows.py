@@ -6,12 +6,14 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
+from ml_connector_dagster.assets.salesforce.dynamics_fo import account_payloads
 from ml_connector_dagster.resources.jde.rows import decoded
 from ml_connector_dagster.resources.sap_ecc.gateway import decimal_text
 
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.loading import WriteResult
+from ml_connector_dagster.mapping import dynamics_fo_salesforce as fo
 from ml_connector_dagster.mapping import jde_zoho_crm as jde
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as ebs
 from ml_connector_dagster.mapping import oracle_ebs_procore as ebs_procore
@@ -81,6 +83,24 @@ def test_a_row_whose_key_is_the_bad_value_is_named_by_what_it_holds_and_fails_no
     assert rejected.source_key == "unkeyed Vendor: VENDOR_NAME='Nameless'"
     assert rejected.reason == "Vendor: VENDOR_ID is empty"
     assert [e.source_key for e in result.excluded] == ["7"]
+
+
+def test_an_fo_customer_without_its_number_is_named_by_what_it_holds_and_the_others_map():
+    class NoLinks:
+        def target_ids_without(self, *args):
+            return {}
+
+    customers = pd.DataFrame(
+        [
+            {"dataAreaId": "USMF", "CustomerAccount": "US-001", "OrganizationName": "Contoso"},
+            {"dataAreaId": "USMF", "CustomerAccount": None, "OrganizationName": "Nameless"},
+        ]
+    )
+    result = account_payloads(customers, fo.Rules(), NoLinks())
+    assert [r.source_key for r in result.records] == ["usmf/US-001"]
+    [rejected] = result.rejected
+    assert rejected.source_key == "unkeyed Customer: dataAreaId='USMF', OrganizationName='Nameless'"
+    assert rejected.reason == "Customer: CustomerAccount is empty"
 
 
 def test_an_owner_that_names_no_record_leaves_the_row_out_and_rejects_nothing():
