@@ -1,14 +1,16 @@
 """Source rows into the mapping's models one row at a time, so one bad value fails one record, never a partition.
 
 A source model types every field the mapping reads as more than text (an EBS date, a JDE Julian date, an SAP amount):
-a value the source rendered but that cannot be what its field holds (`2026-02-31`, `0000-00-00`, `12,5O`) fails the
-row's validation here, before the mapping runs. The row is set aside with each such field and raw value named, and
-the record it belongs to (its `owner`, the source key the pair's mapping gives that record) becomes a `validation`
-dead letter in place of whatever the mapping made of the rest of it: a party whose supplier row holds a bad end date
-is not loaded as if it had no supplier. The other rows load. A later run that reads the value fixed loads the record,
-which resolves its dead letter as any load does.
+a value the source rendered but that cannot be what its field holds (`2026-02-31`, `0000-00-00`, an amount written as
+asterisks) fails the row's validation here, before the mapping runs. The row is set aside with each such field and
+raw value named, and the record it belongs to (its `owner`, the source key the pair's mapping gives that record)
+becomes a `validation` dead letter in place of whatever the mapping made of the rest of it: a party whose supplier
+row holds a bad end date is not loaded as if it had no supplier. The other rows load. A later run that reads the
+value fixed loads the record, which resolves its dead letter as any load does.
 
-Every pair's payload assets go through `SourceRows`; mapping modules stay pure and see valid rows only.
+The payload assets of every source go through `SourceRows` (a source whose rows are not models, Procore's costs, reads
+them with `read` and `SourceRows.converted`); mapping modules stay pure and see valid rows only. Zoho's records are
+read as Zoho sends them: Zoho types its fields itself when they are written.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -70,7 +72,7 @@ def converted(what: str, convert: Callable[[Any], Parsed]) -> BeforeValidator:
     def check(value: Any) -> Any:
         try:
             return convert(value)
-        except (ValueError, TypeError, ArithmeticError, OverflowError):
+        except (ValueError, TypeError, ArithmeticError):
             raise PydanticCustomError("source_value", "is not {what}", {"what": what}) from None
 
     return BeforeValidator(check)
@@ -89,7 +91,7 @@ def read(row: Mapping[str, Any], field: str, parse: Callable[[Any], Parsed], wha
     value = row.get(field)
     try:
         return parse(value)
-    except (ValueError, TypeError, ArithmeticError, OverflowError):
+    except (ValueError, TypeError, ArithmeticError):
         raise BadValue(field, value, what) from None
 
 
