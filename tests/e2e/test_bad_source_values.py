@@ -1,7 +1,12 @@
-"""A value a source renders but that cannot be what its field holds (a date `2026-02-31` or `0000-00-00`, an amount
-RFC_READ_TABLE writes as asterisks), in one record among many, for every source of the five pairs: the partition
-succeeds, that record is an open validation dead letter naming the field and the raw value, the others reach the
-target, and once the value is fixed at the source the next run loads the record and resolves its letter."""
+"""A value a source renders but that cannot be what its field holds (a date `2026-02-31` or `0000-00-00`, a JDE
+CYYDDD of day 400, an amount RFC_READ_TABLE writes as asterisks), in one record among many: the partition succeeds,
+that record is an open validation dead letter naming the field and the raw value, the others reach the target, and
+once the value is fixed at the source the next run loads the record and resolves its letter.
+
+For each source whose service can render such a value: EBS (to Dataverse and to Procore), SAP over RFC, JDE (to Zoho,
+and read for the merge of Zoho → JDE). Salesforce, Procore and Zoho type their fields themselves when they are
+written, and F&O's rows are all text, as their emulators are: their models and readers are tested without HTTP
+(tests/core/test_source_rows.py)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
