@@ -1,12 +1,12 @@
 """Source rows into the mapping's models one row at a time, so one bad value fails one record, never a partition.
 
 A source model types every field the mapping reads as more than text (an EBS date, a JDE Julian date, an SAP amount):
-a value the source rendered but that cannot be what its field holds (`2026-02-31`, `0000-00-00`, an amount written as
-asterisks) fails the row's validation here, before the mapping runs. The row is set aside with each such field and
-raw value named, and the record it belongs to (its `owner`, the source key the pair's mapping gives that record)
-becomes a `validation` dead letter in place of whatever the mapping made of the rest of it: a party whose supplier
-row holds a bad end date is not loaded as if it had no supplier. The other rows load. A later run that reads the
-value fixed loads the record, which resolves its dead letter as any load does.
+a value the source rendered but that cannot be what its field holds (`2026-02-31`, `0000-00-00`, an amount
+RFC_READ_TABLE cut to fit and marked `*`) fails the row's validation here, before the mapping runs. The row is set
+aside with each such field and raw value named, and the record it belongs to (its `owner`, the source key the pair's
+mapping gives that record) becomes a `validation` dead letter in place of whatever the mapping made of the rest of
+it: a party whose supplier row holds a bad end date is not loaded as if it had no supplier. The other rows load. A
+later run that reads the value fixed loads the record, which resolves its dead letter as any load does.
 
 The payload assets of every source go through `SourceRows` (a source whose rows are not models, Procore's costs, reads
 them with `read` and `SourceRows.converted`); mapping modules stay pure and see valid rows only. Zoho's records are

@@ -109,7 +109,7 @@ def load_pair_rules(path: Path | None = None) -> Rules:
 
 # --- source rows (SAP internal forms; an empty field is "") -------------------------------------------------------
 # Amounts and item numbers as text, checked to be what the mapping reads them as (source_rows.py): an amount
-# RFC_READ_TABLE wrote as asterisks fails its purchase order, not the partition.
+# RFC_READ_TABLE cut to its field and marked `*` fails its purchase order, not the partition.
 SapNumber = Annotated[str, readable("a number", lambda text: _decimal(text))]
 SapWholeNumber = Annotated[str, readable("a whole number", int)]
 

@@ -139,7 +139,7 @@ def test_a_two_way_result_keeps_its_kind_and_a_rejected_record_loses_its_write_b
             "UNIT_PRICE '12,50' is not a number",
         ),
         (ebs_procore.CodeCombination, {"CODE_COMBINATION_ID": "1", "END_DATE_ACTIVE": "0000-00-00"}, "END_DATE_ACTIVE"),
-        (sap.PurchaseOrderItem, {"EBELN": "45", "EBELP": "00010", "NETWR": "*" * 15}, "NETWR '***************'"),
+        (sap.PurchaseOrderItem, {"EBELN": "45", "EBELP": "00010", "NETWR": "*6.38600-"}, "NETWR '*6.38600-'"),
         (sap.PurchaseOrderItem, {"EBELN": "45", "EBELP": "1O"}, "EBELP '1O' is not a whole number"),
         (jde.CustomerMaster, {"AN8": "7", "CO": "00001", "UPMJ": "20261301"}, "UPMJ '20261301' is not a date"),
         (jde.WhosWho, {"AN8": "7", "IDLN": "1", "UPMT": "12:30"}, "UPMT '12:30' is not a whole number"),
@@ -154,7 +154,8 @@ def test_each_sources_model_names_a_value_it_cannot_read(model, row, problem):
 
 
 def test_a_reader_passes_on_a_value_it_cannot_convert_for_the_model_to_name():
-    assert decimal_text("*" * 15) == "*" * 15
+    assert decimal_text("*6.38600-") == "*6.38600-", "cut on the left: the digits left are not the amount"
+    assert decimal_text("12,5") == "12,5"
     assert decimal_text("12.50-") == "-12.5"
     row = decoded("F03012", {"F03012_AN8": 7, "F03012_UPMJ": 126400, "F03012_UPMT": "12:30"}, None)
     assert row == {"AN8": 7, "UPMJ": 126400, "UPMT": "12:30"}

@@ -1,7 +1,7 @@
 """A value a source renders but that cannot be what its field holds (a date `2026-02-31` or `0000-00-00`, a JDE
-CYYDDD of day 400, an amount RFC_READ_TABLE writes as asterisks), in one record among many: the partition succeeds,
-that record is an open validation dead letter naming the field and the raw value, the others reach the target, and
-once the value is fixed at the source the next run loads the record and resolves its letter.
+CYYDDD of day 400, an amount RFC_READ_TABLE cuts to its field and marks `*`), in one record among many: the
+partition succeeds, that record is an open validation dead letter naming the field and the raw value, the others
+reach the target, and once the value is fixed at the source the next run loads the record and resolves its letter.
 
 For each source whose service can render such a value: EBS (to Dataverse and to Procore), SAP over RFC, JDE (to Zoho,
 and read for the merge of Zoho → JDE). Salesforce, Procore and Zoho type their fields themselves when they are
@@ -139,7 +139,7 @@ def retext_sap_items(env, item: dict) -> Others:
 
 
 def over_rfc(env):
-    """SAP through RFC_READ_TABLE, which writes an amount too long for its field as asterisks."""
+    """SAP through RFC_READ_TABLE, which cuts an amount too long for its field on the left and marks it `*`."""
     return env.with_resources(sap_ecc={"transport": "rfc", "ashost": env.sap.rfc_host, "rfc_module": rfc.__name__})
 
 
@@ -241,7 +241,8 @@ CASES = {
         spoil_sap_amount,
         lambda item: item["NETWR"],
         retext_sap_items,
-        shown=lambda value: "*" * 15,
+        # NETWR's output field holds 15 characters: cut on the left to 14 and marked `*`, the sign's place blank
+        shown=lambda value: "*" + value[-13:],
         through=over_rfc,
     ),
     "jde F03012 UPMJ → zoho_crm account": Case(
