@@ -8,7 +8,7 @@ from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asse
 
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as mapping
 from ml_connector_dagster.mapping.common import MappingResult
-from ml_connector_dagster.materialize import frame_models
+from ml_connector_dagster.source_rows import SourceRows
 
 GROUP = "dynamics_fo"
 PAIR = mapping.PAIR
@@ -19,6 +19,11 @@ CUSTOMERS = LoadTarget(PAIR, mapping.CUSTOMERS, GROUP)
 SALES_ORDERS = LoadTarget(PAIR, mapping.SALES_ORDERS, GROUP)
 CUSTOMERS_KEY = dg.AssetKey([GROUP, "salesforce_customers"])
 SALES_ORDERS_KEY = dg.AssetKey([GROUP, "salesforce_sales_orders"])
+
+
+def _own_id(row) -> str:
+    """A Salesforce record's own key: its Id, which every record made of it is keyed by."""
+    return row["Id"]
 
 
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules) -> TargetAssets:
@@ -33,7 +38,8 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         "currency the rules give their country; accounts the rules do not resolve carry the reason.",
     )
     def salesforce_customer_payloads(accounts: pd.DataFrame) -> dg.Output[MappingResult]:
-        result = mapping.map_customers(frame_models(accounts, mapping.Account), rules)
+        rows = SourceRows()
+        result = rows.reject_in(mapping.map_customers(rows.models(accounts, mapping.Account, _own_id), rules))
         return dg.Output(result, metadata=mapping_metadata(result))
 
     @dg.asset(
@@ -54,10 +60,16 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
     def salesforce_sales_order_payloads(
         opportunities: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, accounts: pd.DataFrame
     ) -> dg.Output[MappingResult]:
-        deals = frame_models(opportunities, mapping.Deal) + frame_models(orders, mapping.Deal)
+        rows = SourceRows()
+        deals = rows.models(opportunities, mapping.Deal, _own_id) + rows.models(orders, mapping.Deal, _own_id)
         result = mapping.map_sales_orders(
-            deals, frame_models(lines, mapping.DealLine), frame_models(accounts, mapping.Account), rules
+            deals,
+            rows.models(lines, mapping.DealLine, lambda row: row["DealId"]),
+            # an account a deal cannot be mapped without: the deal says so itself ("has no account")
+            rows.models(accounts, mapping.Account, lambda row: None),
+            rules,
         )
+        result = rows.reject_in(result)
         return dg.Output(result, metadata=mapping_metadata(result))
 
     load = {"partitions_def": partitions_def, "kinds": {"dynamics365"}}

@@ -14,7 +14,7 @@ from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
-from ml_connector_dagster.materialize import frame_models
+from ml_connector_dagster.source_rows import SourceRows
 
 GROUP = "dynamics_sales"
 PAIR = mapping.PAIR
@@ -28,20 +28,35 @@ CONTACTS = LoadTarget(PAIR, "contact", GROUP)
 def account_payloads(
     snapshot: dict[str, pd.DataFrame], rules: mapping.Rules, key_column: str, as_of: datetime
 ) -> MappingResult:
-    return mapping.map_accounts(
-        frame_models(snapshot["hz_parties"], mapping.Party),
-        frame_models(snapshot["hz_cust_accounts"], mapping.CustAccount),
-        frame_models(snapshot["hz_party_sites"], mapping.PartySite),
-        frame_models(snapshot["po_vendors"], mapping.Vendor),
-        frame_models(snapshot["po_vendor_sites_all"], mapping.VendorSite),
+    rows = SourceRows()
+    vendors = snapshot["po_vendors"]
+    with_party = vendors if vendors.empty else vendors.dropna(subset=["PARTY_ID"])
+    party_of_vendor = dict(zip(with_party.get("VENDOR_ID", ()), with_party.get("PARTY_ID", ()), strict=True))
+
+    def of_party(row) -> str:
+        return mapping.account_key(row["PARTY_ID"])
+
+    result = mapping.map_accounts(
+        rows.models(snapshot["hz_parties"], mapping.Party, of_party),
+        rows.models(snapshot["hz_cust_accounts"], mapping.CustAccount, of_party),
+        rows.models(snapshot["hz_party_sites"], mapping.PartySite, of_party),
+        rows.models(snapshot["po_vendors"], mapping.Vendor, of_party),
+        rows.models(
+            snapshot["po_vendor_sites_all"],
+            mapping.VendorSite,
+            lambda row: mapping.account_key(party_of_vendor[row["VENDOR_ID"]]),
+        ),
         rules,
         key_column=key_column,
         as_of=as_of,
     )
+    return rows.reject_in(result)
 
 
 def contact_payloads(contacts: pd.DataFrame, rules: mapping.Rules, key_column: str, as_of: datetime) -> MappingResult:
-    return mapping.map_contacts(frame_models(contacts, mapping.Contact), rules, key_column=key_column, as_of=as_of)
+    rows = SourceRows()
+    valid = rows.models(contacts, mapping.Contact, lambda row: mapping.contact_key(row["RELATIONSHIP_ID"]))
+    return rows.reject_in(mapping.map_contacts(valid, rules, key_column=key_column, as_of=as_of))
 
 
 def as_of(ebs: OracleEbsResource) -> datetime:

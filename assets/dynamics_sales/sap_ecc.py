@@ -15,7 +15,7 @@ from ml_connector_dagster.resources.sap_ecc.tables import KNA1, KNB1, LFA1, LFB1
 from ml_connector_dagster.initial_load import MapInput, MasterObject, Page, SourceRead
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
-from ml_connector_dagster.materialize import frame_models
+from ml_connector_dagster.source_rows import SourceRows
 
 GROUP = "dynamics_sales"
 PAIR = mapping.PAIR
@@ -24,16 +24,23 @@ ACCOUNT_PAYLOADS = dg.AssetKey([GROUP, "sap_ecc_account_payloads"])
 ORDER_PAYLOADS = dg.AssetKey([GROUP, "sap_ecc_purchase_order_payloads"])
 ACCOUNTS = LoadTarget(PAIR, "account", GROUP)
 SAP_TABLES = {sap_table.name: sap_table for sap_table in (LFA1, LFB1, KNA1, KNB1)}
+VENDOR_TABLES = (("LFA1", mapping.Vendor), ("LFB1", mapping.CompanyCode))
+CUSTOMER_TABLES = (("KNA1", mapping.Customer), ("KNB1", mapping.CompanyCode))
+
+
+def _of_vendor(row) -> str:
+    return mapping.vendor_key(row["LIFNR"])
+
+
+def _of_customer(row) -> str:
+    return mapping.customer_key(row["KUNNR"])
 
 
 def account_payloads(snapshot: dict[str, pd.DataFrame], rules: mapping.Rules) -> MappingResult:
-    return mapping.map_accounts(
-        frame_models(snapshot["LFA1"], mapping.Vendor),
-        frame_models(snapshot["LFB1"], mapping.CompanyCode),
-        frame_models(snapshot["KNA1"], mapping.Customer),
-        frame_models(snapshot["KNB1"], mapping.CompanyCode),
-        rules,
-    )
+    rows = SourceRows()
+    vendors = [rows.models(snapshot[table], model, _of_vendor) for table, model in VENDOR_TABLES]
+    customers = [rows.models(snapshot[table], model, _of_customer) for table, model in CUSTOMER_TABLES]
+    return rows.reject_in(mapping.map_accounts(*vendors, *customers, rules))
 
 
 def initial_load_objects(rules: mapping.Rules) -> list[MasterObject]:
@@ -106,13 +113,21 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         snapshot: dict[str, pd.DataFrame], dynamics_sales: DynamicsSalesResource
     ) -> dg.Output[dict[str, MappingResult]]:
         client = dynamics_sales.session()
+        rows = SourceRows()
+
+        def of_order(row) -> str:
+            # an item is part of its document (the document's total is its items' sum): a bad item fails the
+            # document, and the document's other lines wait for it
+            return mapping.order_key(row["EBELN"])
+
         result = mapping.map_purchase_orders(
-            frame_models(snapshot["EKKO"], mapping.PurchaseOrder),
-            frame_models(snapshot["EKPO"], mapping.PurchaseOrderItem),
+            rows.models(snapshot["EKKO"], mapping.PurchaseOrder, of_order),
+            rows.models(snapshot["EKPO"], mapping.PurchaseOrderItem, of_order),
             rules,
             key_column=dynamics_sales.external_id_column,
             currencies=client.currencies(),
         )
+        result["document"] = rows.reject_in(result["document"])
         metadata = {
             f"{part}_{name}": value
             for part, part_result in result.items()

@@ -14,13 +14,14 @@ import pandas as pd
 from ml_connector_dagster.assets.jde.extracts import COLUMNS, entries_of
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.assets.zoho_crm.extracts import ACCOUNTS_KEY, CONTACTS_KEY
-from ml_connector_dagster.assets.zoho_crm.jde import ACCOUNT_LINK, CONTACT_LINK, address_book
+from ml_connector_dagster.assets.zoho_crm.jde import ACCOUNT_LINK, CONTACT_LINK, account_of, address_book
 
 from ml_connector_dagster.ledger import Action, Ledger
 from ml_connector_dagster.mapping import jde_zoho_crm as shared
 from ml_connector_dagster.mapping import zoho_crm_jde as mapping
 from ml_connector_dagster.mapping.jde_zoho_crm import ERP, Rules
 from ml_connector_dagster.mapping.two_way import Counterpart, Counterparts, Side, unique_matches
+from ml_connector_dagster.source_rows import SourceRows
 from ml_connector_dagster.two_way import Link
 
 GROUP = "jde"
@@ -56,17 +57,30 @@ def jde_counterparts(
         for values in [shared_of(r)]
     }
     found_by = _numbers_sharing(session, wanted, contacts)
-    entries = _entries(session, {int(key.split(".")[0]) for key in linked.values()} | found_by)
+    rows = SourceRows()
+    entries = _entries(session, {int(key.split(".")[0]) for key in linked.values()} | found_by, rows)
     as_of = datetime.now(zone).date()
     copies = {key: copy for key, copy in (_copy(entries, key, rules, as_of, zone) for key in _keys(entries, contacts))}
     copies = {key: copy for key, copy in copies.items() if copy is not None}
     crm_of = link.crm_ids(ledger, copies)
     candidates = [{"id": key, **side.values, "crm_id": crm_of.get(key)} for key, (side, _) in copies.items()]
     matched, ambiguous = unique_matches(wanted, candidates, key_field="crm_id")
+    unreadable = {an8: rows.bad[shared.account_key(an8)] for an8 in found_by if shared.account_key(an8) in rows.bad}
+    if unreadable:
+        # an entry that may be one of these records cannot be read: matching without it could make it twice
+        why = "; ".join(f"JDE {an8}: {'; '.join(reasons)}" for an8, reasons in sorted(unreadable.items()))
+        matched = {}
+        ambiguous.update(
+            {zoho_id: f"a JDE entry it may match holds a value that cannot be read ({why})" for zoho_id in wanted}
+        )
     linked.update({zoho_id: str(candidate["id"]) for zoho_id, candidate in matched.items()})
     agreed = {a.crm_key: a.values for a in link.agreed(ledger, crm_ids=ids)}
     found = {}
     for zoho_id, jde_key in linked.items():
+        reasons = rows.bad.get(shared.account_key(jde_key.split(".")[0]))
+        if reasons:
+            ambiguous[zoho_id] = f"JDE {jde_key} holds a value that cannot be read: {'; '.join(reasons)}"
+            continue
         copy = copies.get(jde_key)
         if copy is None:
             ambiguous[zoho_id] = f"JDE {jde_key}, which this record was synced with, is no longer in the address book"
@@ -89,10 +103,14 @@ def _numbers_sharing(session, wanted: Mapping[str, Mapping[str, str | None]], co
     return numbers
 
 
-def _entries(session, numbers: set[int]):
+def _entries(session, numbers: set[int], rows: SourceRows):
+    """The entries of these address numbers; a row that is not what its model says is set aside in `rows` under its
+    entry's key, and the Zoho record linked to that entry is refused with the reason, never merged without it."""
     tables = entries_of(session, numbers)
     return address_book(
-        {table: pd.DataFrame(tables[table], columns=list(COLUMNS[table]), dtype=object) for table in COLUMNS}
+        {table: pd.DataFrame(tables[table], columns=list(COLUMNS[table]), dtype=object) for table in COLUMNS},
+        rows,
+        account_of,
     )
 
 

@@ -20,7 +20,8 @@ from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import oracle_ebs_procore as forward
 from ml_connector_dagster.mapping import procore_oracle_ebs as mapping
 from ml_connector_dagster.mapping.common import MappingResult
-from ml_connector_dagster.mapping.oracle_ebs_procore import CodeCombination, Rules
+from ml_connector_dagster.mapping.oracle_ebs_procore import Rules, Segments
+from ml_connector_dagster.source_rows import SourceRows
 
 GROUP = "oracle_ebs"
 PAIR = mapping.PAIR
@@ -55,7 +56,7 @@ def journal_payloads(costs: list[mapping.Cost], service, ledger: Ledger, rules: 
         for row in service.read_keys("GET_PURCHASE_ORDERS", chunk, ids_param="P_PO_HEADER_IDS")
     }
     combinations = {
-        row["CODE_COMBINATION_ID"]: CodeCombination.model_validate(row)
+        row["CODE_COMBINATION_ID"]: Segments.model_validate(row)
         for chunk in _chunks(cost_codes.values(), MAX_KEYS_PER_CALL)
         for row in service.read_keys("GET_CODE_COMBINATIONS", chunk, ids_param="P_CCIDS")
     }
@@ -97,11 +98,12 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
     def procore_journal_payloads(
         context: dg.AssetExecutionContext, requisitions: pd.DataFrame, change_orders: pd.DataFrame
     ) -> dg.Output[MappingResult]:
-        costs = [mapping.requisition_cost(row) for row in requisitions.to_dict("records")] + [
-            mapping.change_order_cost(row) for row in change_orders.to_dict("records")
-        ]
-        result = journal_payloads(
-            costs, context.resources.oracle_ebs.session(), context.resources.ledger.ledger(), rules
+        rows = SourceRows()
+        costs = rows.converted(
+            requisitions, mapping.requisition_cost, mapping.cost_owner("requisition"), "requisition"
+        ) + rows.converted(change_orders, mapping.change_order_cost, mapping.cost_owner("change_order"), "change order")
+        result = rows.reject_in(
+            journal_payloads(costs, context.resources.oracle_ebs.session(), context.resources.ledger.ledger(), rules)
         )
         return dg.Output(result, metadata=mapping_metadata(result))
 

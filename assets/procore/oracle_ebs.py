@@ -22,7 +22,7 @@ from ml_connector_dagster.mapping import oracle_ebs_procore as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.oracle_ebs import Vendor, VendorSite
 from ml_connector_dagster.mapping.oracle_ebs_procore import CodeCombination, Distribution, Linked, PurchaseOrder, Rules
-from ml_connector_dagster.materialize import frame_models
+from ml_connector_dagster.source_rows import SourceRows
 
 GROUP = "procore"
 PAIR = mapping.PAIR
@@ -39,18 +39,21 @@ def linked(ledger: Ledger, target_object: str) -> Linked:
 
 
 def vendor_payloads(snapshot: dict[str, pd.DataFrame], rules: Rules, moment: datetime) -> MappingResult:
-    return mapping.map_vendors(
-        frame_models(snapshot["po_vendors"], Vendor),
-        frame_models(snapshot["po_vendor_sites_all"], VendorSite),
+    rows = SourceRows()
+    result = mapping.map_vendors(
+        rows.models(snapshot["po_vendors"], Vendor, lambda row: row["VENDOR_ID"]),
+        rows.models(snapshot["po_vendor_sites_all"], VendorSite, lambda row: row["VENDOR_ID"]),
         rules,
         as_of=moment,
     )
+    return rows.reject_in(result)
 
 
 def cost_code_payloads(
-    combinations: Iterable[CodeCombination], procore, ledger: Ledger, rules: Rules, moment: datetime
+    combination_rows: pd.DataFrame | Iterable[dict], procore, ledger: Ledger, rules: Rules, moment: datetime
 ) -> MappingResult:
-    combinations = list(combinations)
+    rows = SourceRows()
+    combinations = rows.models(combination_rows, CodeCombination, lambda row: row["CODE_COMBINATION_ID"])
     known = linked(ledger, mapping.COST_CODES)
     projects = {
         rules.projects[center]
@@ -62,7 +65,7 @@ def cost_code_payloads(
     mapped = mapping.map_cost_codes(combinations, rules, as_of=moment, linked=known, in_procore=in_procore)
     procore.known(mapping.COST_CODES, known.ids)
     procore.known(mapping.COST_CODES, mapped.links, link=True)
-    return mapped.result
+    return rows.reject_in(mapped.result)
 
 
 def contract_payloads(
@@ -71,12 +74,18 @@ def contract_payloads(
     """The payloads, and the Procore ids of the vendors and cost codes they name told to the writer's session."""
     for target_object in (mapping.VENDORS, mapping.COST_CODES):
         procore.known(target_object, linked(ledger, target_object).ids)
-    return mapping.map_purchase_orders(
-        frame_models(orders, PurchaseOrder),
-        frame_models(distributions, Distribution),
+    rows = SourceRows()
+
+    def of_order(row) -> str:
+        return row["PO_HEADER_ID"]
+
+    result = mapping.map_purchase_orders(
+        rows.models(orders, PurchaseOrder, of_order),
+        rows.models(distributions, Distribution, of_order),
         rules,
         contracts=linked(ledger, mapping.CONTRACTS),
     )
+    return rows.reject_in(result)
 
 
 def _keyset(method: str, after_param: str, key: str):
@@ -128,7 +137,7 @@ def initial_load_objects(rules: Rules) -> list[MasterObject]:
             COST_CODES,
             combination_pages,
             lambda rows, given: cost_code_payloads(
-                (CodeCombination.model_validate(row) for row in rows),
+                rows,
                 given.target.session(),
                 given.ledger,
                 rules,
@@ -189,7 +198,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         context: dg.AssetExecutionContext, combinations: pd.DataFrame
     ) -> dg.Output[MappingResult]:
         result = cost_code_payloads(
-            frame_models(combinations, CodeCombination),
+            combinations,
             context.resources.procore.session(),
             context.resources.ledger.ledger(),
             rules,

@@ -15,7 +15,7 @@ from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as mapping
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse
 from ml_connector_dagster.mapping.common import MappingResult
-from ml_connector_dagster.materialize import frame_models
+from ml_connector_dagster.source_rows import SourceRows
 
 GROUP = "salesforce"
 PAIR = mapping.PAIR
@@ -28,11 +28,19 @@ PRODUCTS = LoadTarget(PAIR, "Product2", GROUP)
 
 def account_payloads(customers: pd.DataFrame, rules: mapping.Rules, ledger: Ledger) -> MappingResult:
     awaiting = ledger.target_ids_without(reverse.PAIR, reverse.CUSTOMERS, ["Account"])
-    return mapping.map_accounts(frame_models(customers, mapping.Customer), rules, frozenset(awaiting.values()))
+    rows = SourceRows()
+    valid = rows.models(
+        customers, mapping.Customer, lambda row: mapping.entity_key(row["dataAreaId"], row["CustomerAccount"])
+    )
+    return rows.reject_in(mapping.map_accounts(valid, rules, frozenset(awaiting.values())))
 
 
 def product_payloads(products: pd.DataFrame) -> MappingResult:
-    return mapping.map_products(frame_models(products, mapping.ReleasedProduct))
+    rows = SourceRows()
+    valid = rows.models(
+        products, mapping.ReleasedProduct, lambda row: mapping.entity_key(row["dataAreaId"], row["ItemNumber"])
+    )
+    return rows.reject_in(mapping.map_products(valid))
 
 
 def initial_load_objects(rules: mapping.Rules, legal_entities: Sequence[str]) -> list[MasterObject]:

@@ -7,8 +7,9 @@ to dead letters. The merge by field ownership and the echo suppression are the p
 (mapping/jde_zoho_crm.py); each load then records what both sides agree on (ml_connector_dagster/two_way.py).
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -23,7 +24,7 @@ from ml_connector_dagster.mapping import zoho_crm_jde as reverse
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.jde_zoho_crm import AddressBookEntry, Rules
 from ml_connector_dagster.mapping.two_way import Counterparts, unique_matches
-from ml_connector_dagster.materialize import frame_models
+from ml_connector_dagster.source_rows import SourceRows
 from ml_connector_dagster.two_way import Link
 
 GROUP = "zoho_crm"
@@ -35,10 +36,39 @@ CONTACT_PAYLOADS = dg.AssetKey([GROUP, "jde_contact_payloads"])
 ACCOUNTS_LOAD = dg.AssetKey([GROUP, "jde_accounts"])
 CONTACTS_LOAD = dg.AssetKey([GROUP, "jde_contacts"])
 PUT_BACK_PAYLOADS = dg.AssetKey(["jde", "zoho_crm_values_payloads"])
+Owner = Callable[[str, Mapping], str | None]  # the record of the object mapped that a row of a table belongs to
 
 
-def address_book(frames: Mapping[str, pd.DataFrame]) -> dict[int, AddressBookEntry]:
-    return mapping.entries({table: frame_models(frames[table], model) for table, model in mapping.TABLES.items()})
+def address_book(
+    frames: Mapping[str, pd.DataFrame], rows: SourceRows | None = None, owner: Owner = lambda table, row: None
+) -> dict[int, AddressBookEntry]:
+    """The entries of the frames' rows; a row that is not what its model says is set aside in `rows` under
+    `owner(table, row)` (None: no record of the object being mapped rests on it, and it is left out)."""
+    rows = rows if rows is not None else SourceRows()
+    return mapping.entries(
+        {table: rows.models(frames[table], model, partial(owner, table)) for table, model in mapping.TABLES.items()}
+    )
+
+
+def account_of(table: str, row: Mapping) -> str:
+    return mapping.account_key(row["AN8"])
+
+
+def contact_of(table: str, row: Mapping) -> str | None:
+    """A who's-who line, or a phone or e-mail of one (line 0 is the entry's own, the account's)."""
+    if table in ("F0111", "F0115", "F01151") and str(row.get("IDLN") or 0) != "0":
+        return mapping.contact_key(row["AN8"], row["IDLN"])
+    return None
+
+
+def checked(build, owner: Owner):
+    """`build` over the frames' entries, with the records whose rows are not what their models say rejected."""
+
+    def payloads(frames: Mapping[str, pd.DataFrame], *args) -> mapping.TwoWayResult:
+        rows = SourceRows()
+        return rows.reject_in(build(address_book(frames, rows, owner), *args))
+
+    return payloads
 
 
 def zoho_counterparts(
@@ -150,7 +180,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
             client = context.resources.zoho_crm.session()
             calls = client.counter.total
             zone = ZoneInfo(context.resources.jde.server_time_zone)
-            result = build(address_book(book), client, context.resources.ledger.ledger(), rules, zone)
+            result = build(book, client, context.resources.ledger.ledger(), rules, zone)
             linked = sum(1 for record in result.records if record.current is not None)
             return dg.Output(
                 result,
@@ -165,7 +195,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
 
     accounts = payloads(
         ACCOUNT_PAYLOADS,
-        account_payloads,
+        checked(account_payloads, account_of),
         "Zoho Accounts from the day's JDE customers and suppliers, merged field by field with what Zoho holds "
         "(ownership rules in jde_zoho_crm.yaml); a match by e-mail or tax id links an account entered in Zoho "
         "before, an ambiguous one is refused.",
@@ -181,7 +211,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
     )
     contacts = payloads(
         CONTACT_PAYLOADS,
-        contact_payloads,
+        checked(contact_payloads, contact_of),
         "Zoho Contacts from the who's-who lines (1 up) of the day's entries, under their Account, merged with "
         "what Zoho holds; a match by e-mail links a contact entered in Zoho before.",
         deps=[ACCOUNTS_LOAD],
@@ -260,7 +290,7 @@ def initial_load_objects(rules: Rules) -> list[MasterObject]:
     def mapped(build):
         def map_page(frames, given: MapInput) -> mapping.TwoWayResult:
             zone = ZoneInfo(given.source.server_time_zone)
-            return build(address_book(frames), given.target.session(), given.ledger, rules, zone)
+            return build(frames, given.target.session(), given.ledger, rules, zone)
 
         return map_page
 
@@ -269,14 +299,14 @@ def initial_load_objects(rules: Rules) -> list[MasterObject]:
             "accounts",
             ACCOUNTS_TARGET,
             address_book_pages,
-            mapped(account_payloads),
+            mapped(checked(account_payloads, account_of)),
             "Every JDE customer and supplier (F0101 by address number, with its other tables) into Zoho Accounts.",
         ),
         MasterObject(
             "contacts",
             CONTACTS_TARGET,
             address_book_pages,
-            mapped(contact_payloads),
+            mapped(checked(contact_payloads, contact_of)),
             "The who's-who lines of every JDE customer and supplier into Zoho Contacts.",
         ),
     ]

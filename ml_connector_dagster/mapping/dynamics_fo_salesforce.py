@@ -91,12 +91,17 @@ class ProductPayload(BaseModel):
     IsActive: bool = True
 
 
+def entity_key(data_area_id: str, number: str) -> str:
+    """A legal entity's record's key, `<legal entity>/<number>`, the External ID Salesforce holds it under."""
+    return f"{data_area_id.lower()}/{number}"
+
+
 def customer_key(row: Customer) -> str:
-    return f"{row.dataAreaId.lower()}/{row.CustomerAccount}"
+    return entity_key(row.dataAreaId, row.CustomerAccount)
 
 
 def product_key(row: ReleasedProduct) -> str:
-    return f"{row.dataAreaId.lower()}/{row.ItemNumber}"
+    return entity_key(row.dataAreaId, row.ItemNumber)
 
 
 def map_accounts(customers: list[Customer], rules: Rules, awaiting_link: frozenset[str] = frozenset()) -> MappingResult:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -32,6 +32,7 @@ from ml_connector_dagster.mapping.two_way import (
     reconcile,
 )
 from ml_connector_dagster.resources.jde import julian
+from ml_connector_dagster.source_rows import converted
 
 PAIR = "jde__zoho_crm"
 ERP, CRM = "jde", "zoho_crm"
@@ -157,6 +158,16 @@ def load_pair_rules(path: Path | None = None) -> Rules:
 
 
 # JDE rows, as the data service returns them (aliases without the table prefix) ------------------------------------
+def _decoded_date(value: Any) -> date | None:
+    """The reader (resources/jde/rows.py) made a date of every date it could read; what is left is no date."""
+    if value is None or isinstance(value, date):
+        return value
+    raise ValueError(value)
+
+
+JdeDate = Annotated[date | None, converted("a date", _decoded_date)]
+
+
 class _Row(BaseModel):
     model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
@@ -167,7 +178,7 @@ class AddressBook(_Row):
     AT1: str | None = None
     TAX: str | None = None
     SIC: str | None = None
-    UPMJ: date | None = None
+    UPMJ: JdeDate = None
     UPMT: int | None = None
 
 
@@ -177,7 +188,7 @@ class CustomerMaster(_Row):
     ACL: Decimal | None = None
     TRAR: str | None = None
     AC01: str | None = None
-    UPMJ: date | None = None
+    UPMJ: JdeDate = None
     UPMT: int | None = None
 
 
@@ -188,13 +199,13 @@ class WhosWho(_Row):
     GNNM: str | None = None
     SRNM: str | None = None
     ATTL: str | None = None
-    UPMJ: date | None = None
+    UPMJ: JdeDate = None
     UPMT: int | None = None
 
 
 class PostalAddress(_Row):
     AN8: int
-    EFTB: date | None = None
+    EFTB: JdeDate = None
     ADD1: str | None = None
     ADD2: str | None = None
     ADD3: str | None = None

@@ -4,10 +4,19 @@ which supplier site is the one to show."""
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict
 
 from ml_connector_dagster.mapping.common import clean
+from ml_connector_dagster.source_rows import readable
+
+# Text as the service renders it, checked to be what the mapping reads it as (source_rows.py): a date the service
+# rendered without validating it (`2026-02-31`, `0000-00-00`) fails its record, not the partition.
+EbsDate = Annotated[str, readable("a date", datetime.fromisoformat)]
+EbsNumber = Annotated[str, readable("a number", Decimal)]
+EbsWholeNumber = Annotated[str, readable("a whole number", int)]
 
 
 class Row(BaseModel):
@@ -24,7 +33,7 @@ class Vendor(Row):
     NUM_1099: str | None = None
     VAT_REGISTRATION_NUM: str | None = None
     ENABLED_FLAG: str | None = "Y"
-    END_DATE_ACTIVE: str | None = None
+    END_DATE_ACTIVE: EbsDate | None = None
     PARENT_VENDOR_PARTY_ID: str | None = None
 
     def active_at(self, moment: datetime) -> bool:
@@ -46,7 +55,7 @@ class VendorSite(Row):
     PAY_SITE_FLAG: str | None = None
     PURCHASING_SITE_FLAG: str | None = None
     PRIMARY_PAY_SITE_FLAG: str | None = None
-    INACTIVE_DATE: str | None = None
+    INACTIVE_DATE: EbsDate | None = None
     EMAIL_ADDRESS: str | None = None
     AREA_CODE: str | None = None
     PHONE: str | None = None

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ml_connector_dagster.ledger import Truncated
 from ml_connector_dagster.loading import TargetRecord
+from ml_connector_dagster.mapping import oracle_ebs
 from ml_connector_dagster.mapping.common import (
     Excluded,
     MappingResult,
@@ -142,7 +143,7 @@ class Contact(Row):
     PHONE_NUMBER: str | None = None
     MOBILE_NUMBER: str | None = None
     STATUS: str = "A"
-    END_DATE: str | None = None
+    END_DATE: oracle_ebs.EbsDate | None = None
 
 
 NAME_LIMIT = AccountPayload.limit("name")

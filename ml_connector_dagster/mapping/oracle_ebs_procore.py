@@ -35,6 +35,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ml_connector_dagster.loading import TargetRecord
+from ml_connector_dagster.mapping import oracle_ebs
 from ml_connector_dagster.mapping.common import Excluded, MappingResult, Rejected, clean, describe, load_rules
 from ml_connector_dagster.mapping.oracle_ebs import Row, Vendor, VendorSite, group_by, passed, phone, primary_pay_site
 
@@ -113,17 +114,13 @@ def load_pair_rules(path: Path | None = None) -> Rules:
 
 
 # --- source rows --------------------------------------------------------------------------------------------------
-class CodeCombination(Row):
-    """GL_CODE_COMBINATIONS with its segment values and their descriptions (SEGMENTn_DESC)."""
+class Segments(Row):
+    """A GL combination's segment values and their descriptions (SEGMENTn_DESC): all a journal line needs of it, so a
+    value of another column (an end date) never stops a journal."""
 
     model_config = ConfigDict(extra="allow")
 
     CODE_COMBINATION_ID: str
-    ENABLED_FLAG: str | None = "Y"
-    DETAIL_POSTING_ALLOWED_FLAG: str | None = "Y"
-    SUMMARY_FLAG: str | None = "N"
-    START_DATE_ACTIVE: str | None = None
-    END_DATE_ACTIVE: str | None = None
     CONCATENATED_SEGMENTS: str | None = None
 
     def segment(self, name: str) -> str | None:
@@ -131,6 +128,17 @@ class CodeCombination(Row):
 
     def description(self, name: str) -> str | None:
         return clean((self.model_extra or {}).get(f"{name}_DESC"))
+
+
+class CodeCombination(Segments):
+    """GL_CODE_COMBINATIONS with its segment values and their descriptions (SEGMENTn_DESC), and what says whether
+    it may be charged."""
+
+    ENABLED_FLAG: str | None = "Y"
+    DETAIL_POSTING_ALLOWED_FLAG: str | None = "Y"
+    SUMMARY_FLAG: str | None = "N"
+    START_DATE_ACTIVE: oracle_ebs.EbsDate | None = None
+    END_DATE_ACTIVE: oracle_ebs.EbsDate | None = None
 
     def usable_at(self, moment: datetime) -> str | None:
         """Why nothing may be charged to it at `moment`, or None."""
@@ -157,8 +165,8 @@ class PurchaseOrder(Row):
     CLOSED_CODE: str | None = None
     CANCEL_FLAG: str | None = None
     COMMENTS: str | None = None
-    APPROVED_DATE: str | None = None
-    CREATION_DATE: str | None = None
+    APPROVED_DATE: oracle_ebs.EbsDate | None = None
+    CREATION_DATE: oracle_ebs.EbsDate | None = None
 
     def attribute(self, name: str) -> str | None:
         return clean((self.model_extra or {}).get(name))
@@ -169,15 +177,15 @@ class Distribution(Row):
 
     PO_HEADER_ID: str
     PO_LINE_ID: str
-    LINE_NUM: str
+    LINE_NUM: oracle_ebs.EbsWholeNumber
     ITEM_DESCRIPTION: str | None = None
     UNIT_MEAS_LOOKUP_CODE: str | None = None
-    UNIT_PRICE: str
+    UNIT_PRICE: oracle_ebs.EbsNumber
     LINE_CANCEL_FLAG: str | None = None
     PO_DISTRIBUTION_ID: str
-    DISTRIBUTION_NUM: str
-    QUANTITY_ORDERED: str
-    QUANTITY_CANCELLED: str | None = None
+    DISTRIBUTION_NUM: oracle_ebs.EbsWholeNumber
+    QUANTITY_ORDERED: oracle_ebs.EbsNumber
+    QUANTITY_CANCELLED: oracle_ebs.EbsNumber | None = None
     CODE_COMBINATION_ID: str
 
     def segment(self, name: str) -> str | None:

@@ -18,7 +18,7 @@ idempotency key: EBS imports no second journal under a reference it holds.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,7 +26,8 @@ from typing import Literal
 
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import Excluded, MappingResult, Rejected
-from ml_connector_dagster.mapping.oracle_ebs_procore import CENT, CodeCombination, Rules
+from ml_connector_dagster.mapping.oracle_ebs_procore import CENT, Rules, Segments
+from ml_connector_dagster.source_rows import read
 
 PAIR = "procore__oracle_ebs"
 JOURNALS = "gl_journals"
@@ -94,7 +95,7 @@ def requisition_cost(row: Mapping) -> Cost:
     cost is the work completed this period per cost code, dated the billing date. Materials presently stored are not
     a cost yet: they become work completed when installed, and a later requisition bills them then."""
     lines = tuple(
-        CostLine(_cost_code(item), _money(item.get("work_completed_this_period")), _text(item.get("description")))
+        CostLine(_cost_code(item), _amount(item, "work_completed_this_period"), _text(item.get("description")))
         for item in row.get("items") or []
     )
     return Cost(
@@ -102,9 +103,9 @@ def requisition_cost(row: Mapping) -> Cost:
         int(row["id"]),
         int(row["project_id"]),
         _text(row.get("number")),
-        _int(row.get("commitment_id")),
+        read(row, "commitment_id", _int, "an id"),
         str(row.get("status") or ""),
-        date.fromisoformat(str(row.get("billing_date") or row["updated_at"])[:10]),
+        _day(row, "billing_date" if row.get("billing_date") else "updated_at"),
         lines,
     )
 
@@ -113,7 +114,7 @@ def change_order_cost(row: Mapping) -> Cost:
     """A commitment change order with its line items: the cost is each line's amount, dated the day it was approved
     (Procore's `reviewed_at`; else when it last changed)."""
     lines = tuple(
-        CostLine(_cost_code(item), _money(item.get("amount")), _text(item.get("description")))
+        CostLine(_cost_code(item), _amount(item, "amount"), _text(item.get("description")))
         for item in row.get("line_items") or []
     )
     return Cost(
@@ -121,11 +122,16 @@ def change_order_cost(row: Mapping) -> Cost:
         int(row["id"]),
         int(row["project_id"]),
         _text(row.get("number")),
-        _int(row.get("contract_id") or row.get("commitment_id")),
+        read(row, "contract_id" if row.get("contract_id") else "commitment_id", _int, "an id"),
         str(row.get("status") or ""),
-        date.fromisoformat(str(row.get("reviewed_at") or row["updated_at"])[:10]),
+        _day(row, "reviewed_at" if row.get("reviewed_at") else "updated_at"),
         lines,
     )
+
+
+def cost_owner(kind: Kind) -> Callable[[Mapping], str]:
+    """The key of the cost a Procore row is, from the row as it came (for source_rows.SourceRows)."""
+    return lambda row: cost_key(kind, row["project_id"], row["id"])
 
 
 def posted_of(journals: list[Mapping], keys: list[str], rules: Rules) -> dict[str, Posted]:
@@ -165,7 +171,7 @@ def map_journals(
     purchase_orders: Mapping[int, str],
     currencies: Mapping[str, str],
     cost_codes: Mapping[int, str],
-    combinations: Mapping[str, CodeCombination],
+    combinations: Mapping[str, Segments],
     posted: Mapping[str, Posted],
 ) -> MappingResult:
     """`purchase_orders`: commitment id → PO_HEADER_ID; `currencies`: PO_HEADER_ID → its currency in EBS;
@@ -216,7 +222,7 @@ def _wanted(
     purchase_orders: Mapping[int, str],
     currencies: Mapping[str, str],
     cost_codes: Mapping[int, str],
-    combinations: Mapping[str, CodeCombination],
+    combinations: Mapping[str, Segments],
 ) -> tuple[dict[str, Decimal], str | None]:
     """The net debit per combination the cost amounts to now, or why it cannot be matched."""
     if cost.commitment_id not in purchase_orders:
@@ -238,7 +244,7 @@ def _wanted(
     return {ccid: amount for ccid, amount in wanted.items() if amount}, None
 
 
-def _lines(difference: dict[str, Decimal], combinations: Mapping[str, CodeCombination], rules: Rules, what: str):
+def _lines(difference: dict[str, Decimal], combinations: Mapping[str, Segments], rules: Rules, what: str):
     """Debits (credits, for a reduction) of the cost codes' combinations, balanced per company on the accrual
     account (in the rules' cost centre, else the project's)."""
     coa = rules.chart_of_accounts
@@ -276,7 +282,18 @@ def _amounts(amounts: Mapping[str, Decimal]) -> dict[str, str]:
 
 def _cost_code(item: Mapping) -> int:
     code = item.get("cost_code")
-    return int(code["id"] if isinstance(code, Mapping) else item["cost_code_id"])
+    if isinstance(code, Mapping):
+        return read(code, "id", int, "a cost code id")
+    return read(item, "cost_code_id", int, "a cost code id")
+
+
+def _amount(item: Mapping, field: str) -> Decimal:
+    return read(item, field, _money, "an amount")
+
+
+def _day(row: Mapping, field: str) -> date:
+    """The day of a Procore date or timestamp (`2026-10-03`, `2026-10-03T14:00:00Z`)."""
+    return read(row, field, lambda value: date.fromisoformat(str(value)[:10]), "a date")
 
 
 def _money(value) -> Decimal:

@@ -11,7 +11,7 @@ order and item number, so reruns and replays address the same rows.
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -39,6 +39,7 @@ from ml_connector_dagster.mapping.dynamics_sales import (
     valid_customer_type,
 )
 from ml_connector_dagster.resources.sap_ecc.alpha import alpha_out
+from ml_connector_dagster.source_rows import readable
 
 PAIR = "sap_ecc__dynamics_sales"
 DEFAULT_RULES_FILE = Path(__file__).with_name("sap_ecc_dynamics_sales.yaml")
@@ -107,6 +108,12 @@ def load_pair_rules(path: Path | None = None) -> Rules:
 
 
 # --- source rows (SAP internal forms; an empty field is "") -------------------------------------------------------
+# Amounts and item numbers as text, checked to be what the mapping reads them as (source_rows.py): an amount
+# RFC_READ_TABLE cut to its field and marked `*` fails its purchase order, not the partition.
+SapNumber = Annotated[str, readable("a number", lambda text: _decimal(text))]
+SapWholeNumber = Annotated[str, readable("a whole number", int)]
+
+
 class _Row(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -174,16 +181,16 @@ class PurchaseOrder(_Row):
 
 class PurchaseOrderItem(_Row):
     EBELN: str
-    EBELP: str
+    EBELP: SapWholeNumber
     LOEKZ: str = ""
     TXZ01: str = ""
     MATNR: str = ""
     WERKS: str = ""
-    MENGE: str = "0"
+    MENGE: SapNumber = "0"
     MEINS: str = ""
-    NETPR: str = "0"
-    PEINH: str = "1"
-    NETWR: str = "0"
+    NETPR: SapNumber = "0"
+    PEINH: SapNumber = "1"
+    NETWR: SapNumber = "0"
 
 
 # --- keys ---------------------------------------------------------------------------------------------------------

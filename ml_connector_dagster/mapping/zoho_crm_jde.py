@@ -89,6 +89,10 @@ def map_contacts(
                 Excluded(key, "a contact of no account stays in Zoho (JDE keeps contacts per entry)")
             )
             continue
+        if key in jde.ambiguous:
+            # JDE's line for it cannot be told (two match, or its entry cannot be read): adding one could make it twice
+            result.rejected.append(Rejected(key, jde.ambiguous[key], {"zoho_crm": dict(record)}))
+            continue
         counterpart = jde.found.get(key)
         left_out = (accounts_left_out or {}).get(account_id)
         if counterpart is None and left_out is not None and account_id not in address_numbers:

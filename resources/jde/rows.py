@@ -15,14 +15,20 @@ TIME_ALIASES = frozenset({"UPMT"})
 
 
 def decoded(table: str, row: dict, user_format: str | None) -> dict:
+    """A value that reads as no date or time (a CYYDDD of day 400, which JDE's numeric columns hold as readily as a
+    good one) is kept as it came: it is its record's problem, which the row's model names (source_rows.py), not the
+    whole read's."""
     prefix = f"{table}_"
     out = {}
     for key, value in row.items():
         alias = key.removeprefix(prefix)
-        if alias in DATE_ALIASES:
-            value = _date(value, user_format)
-        elif alias in TIME_ALIASES:
-            value = int(value or 0)
+        try:
+            if alias in DATE_ALIASES:
+                value = _date(value, user_format)
+            elif alias in TIME_ALIASES:
+                value = int(value or 0)
+        except ValueError:
+            pass
         out[alias] = value
     return out
 

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import httpx
 from ml_connector_dagster.resources.sap_ecc.errors import ERRORS
@@ -92,8 +92,16 @@ def internal(edm: str, value) -> str:
 
 
 def decimal_text(value: str) -> str:
-    """Decimals compare as numbers: both transports render them without a sign trick or padding."""
+    """Decimals compare as numbers: both transports render them without a sign trick or padding. A value that is no
+    number is passed on as it came: it is its record's problem, which the row's model names (source_rows.py), not the
+    whole read's. So is one RFC_READ_TABLE cut on the left to fit its output field and marked with a leading `*`
+    (`*6.38600-`, erp_sources.md §2.3): the digits left are not the amount."""
     text = value.strip()
+    if text.startswith("*"):
+        return text
     if text.endswith("-"):  # ABAP's trailing minus
         text = "-" + text[:-1]
-    return format(Decimal(text.lstrip("*")).normalize(), "f")
+    try:
+        return format(Decimal(text).normalize(), "f")
+    except InvalidOperation:
+        return value.strip()

@@ -404,14 +404,16 @@ class JdeEmulator(Emulator):
         return found[0]
 
     def update_row(self, table: str, key: str, changes: dict) -> dict:
-        """Edits one row as a JDE user would: the change stamp (UPMJ, UPMT, USER where the table has it) is now."""
+        """Edits one row as a JDE user would: the change stamp (UPMJ, UPMT, USER where the table has it) is now,
+        unless the changes set it, as a load by SQL or a conversion program does (JDE's numeric date columns take any
+        number, a CYYDDD of day 400 too)."""
         where = _key(table, key)
         columns = schema.columns(table)
         for column in changes:
             if column not in columns or column in where:
                 raise ValueError(f"{column!r} is not an editable column of {table}")
         stamp = {k: v for k, v in self._stamp("JDE").items() if k in columns}
-        values = {**changes, **stamp}
+        values = {**stamp, **changes}
         assignments = ", ".join(f'"{column}" = ?' for column in values)
         clause = " AND ".join(f'"{column}" = ?' for column in where)
         with self._lock:

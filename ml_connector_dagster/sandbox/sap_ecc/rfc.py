@@ -132,7 +132,9 @@ def _render(field, value: str | None, length: int) -> str:
     if kind == "P":
         amount = Decimal(value or "0").quantize(Decimal(1).scaleb(-field.decimals))
         text = f"{abs(amount)}" + ("-" if amount < 0 else " ")
-        return text.rjust(length)
+        # a value longer than its output field is cut on the left and marked with a leading `*` (`*6.38600-`, the
+        # form practitioners observed: erp_sources.md §2.3)
+        return text.rjust(length) if len(text) <= length else "*" + text[len(text) - length + 1 :]
     if kind == "N":
         return (value or "").rjust(length, "0")
     if kind == "D":
