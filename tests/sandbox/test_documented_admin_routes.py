@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from starlette.routing import Match
 
-from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
+from ml_connector_dagster.sandbox.stack import build_sandbox
 from ml_connector_dagster.systems import SANDBOX_PORTS
+from tests.e2e.conftest import JDE_ZOHO
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", ROOT / "docs" / "sandbox.md", *sorted((ROOT / "docs" / "operators").glob("*.md"))]
@@ -125,10 +126,7 @@ def _variants(route: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def admin_routes():
-    size = SeedSize(
-        parties=12, vendors=3, sap_vendors=3, sap_customers=3, sap_orders=2, fo_customers=5, jde_customers=20, days=2
-    )
-    sandbox = build_sandbox(size=size)
+    sandbox = build_sandbox(size=JDE_ZOHO)
     return {name: emulator.admin() for name, emulator in sandbox.emulators.items()}
 
 
