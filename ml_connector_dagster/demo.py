@@ -81,8 +81,8 @@ LEGEND = (
     "earlier demo; new: put there by this one; `ml-connector dead-letters` lists them all), else created, updated or "
     "deleted if this demo wrote it, else skipped (left out by the mapping rules, or not sent), else unchanged (the "
     "target already held it). api/write calls: the requests this demo's loads made (an initial load's source reads "
-    "included); reads: rows and requests of the source extracts, summed over the runs. An agreement line counts the "
-    "records the source holds now: a dead letter of a record the source no longer has is in the table only."
+    "included); reads: rows and requests of the source extracts, summed over the runs. The agreement lines below count "
+    "the same dead letters from the source's side: of the records the source holds now, those in dead letters."
 )
 
 

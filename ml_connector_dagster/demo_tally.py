@@ -38,7 +38,7 @@ class Tally:
     """Open the tally before the first run (it notes what was in dead letters then), `add_run` after each run."""
 
     ledger: Ledger
-    before: set[tuple[str, str, str]] = field(default_factory=set)
+    before: set[tuple[str, str, str]] = field(init=False)  # (pair, object, key) in dead letters before the demo
     actions: dict[Object, dict[str, set[str]]] = field(default_factory=lambda: defaultdict(dict))
     calls: dict[Object, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
