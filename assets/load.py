@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
+from ml_connector_dagster.assets.dead_letters import load_tags
 
 from ml_connector_dagster.key_upgrade import refuse_first_format
 from ml_connector_dagster.lease import Lease
@@ -19,6 +20,7 @@ from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import (
     accounted_for_check,
     duplicate_keys_check,
+    failed_records_metadata,
     load_metadata,
     waiting_for_parents_check,
 )
@@ -106,6 +108,7 @@ def load_asset(
         deps=list(deps),
         ins={"payloads": dg.AssetIn(key=payloads_key)},
         kinds=set(kinds),
+        tags=load_tags(pair, target_object),
         pool=f"{target}_api",
         description=description,
         code_version="1",
@@ -143,6 +146,7 @@ def load_asset(
                 summary, api_calls=client.counter.total - calls, write_calls=client.counter.writes - writes
             ),
             "drifted": settled.drifted,
+            **failed_records_metadata(ledger, pair, target_object, run_id=run_id),
         }
         check_results = [
             accounted_for_check(accounted, settled.accounting, heal_command=settled.heal_command),

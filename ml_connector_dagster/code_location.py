@@ -5,6 +5,7 @@ except that a secret given as a value goes into the process environment, so the 
 
 import dagster as dg
 
+from ml_connector_dagster.assets.dead_letters import dead_letter_checks
 from ml_connector_dagster.assets.replay import replay_jobs
 from ml_connector_dagster.connections import resources_for
 from ml_connector_dagster.pair import Build, Pair, PairDefinitions, unique
@@ -24,8 +25,10 @@ def build_definitions(
 ) -> dg.Definitions:
     install_log_redaction()
     built = build_pairs(settings, pairs)
+    assets = unique(asset for part in built for asset in (*part.extracts, *part.assets))
     return dg.Definitions(
-        assets=unique(asset for part in built for asset in (*part.extracts, *part.assets)),
+        assets=assets,
+        asset_checks=dead_letter_checks(assets),
         jobs=[
             *(job for part in built for job in part.jobs),
             *replay_jobs(load for part in built for load in part.loads),

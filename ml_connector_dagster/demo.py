@@ -13,22 +13,31 @@ synced accounts and enters new ones, Zoho → JDE runs for today, and both direc
 Procore: the go-live initial load brings every supplier, job-cost GL combination and purchase order into Procore
 (two cost codes a project controller had entered are linked, not duplicated) and the last seeded day runs as the
 schedule would; then the project team bills work and approves a change order on two contracts, and Procore → EBS
-runs for today, posting one balanced journal each."""
+runs for today, posting one balanced journal each.
+
+Each run reports as it goes, on stderr (demo_progress.py); the summary counts each record once per pair and target
+object, where it stands after the demo (demo_tally.py), and goes to stdout, as a table or as JSON."""
 
 import json
 import os
 import shutil
+import textwrap
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
 import pandas as pd
 
 from ml_connector_dagster import agreement
 from ml_connector_dagster.agreement import Agreement
+from ml_connector_dagster.assets.dead_letters import OBJECT_TAG, PAIR_TAG
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
+from ml_connector_dagster.demo_progress import Progress
+from ml_connector_dagster.demo_tally import Tally
 from ml_connector_dagster.initial_load import job_name, run_config
 from ml_connector_dagster.instance import ensure_embedded_instance
 from ml_connector_dagster.key_upgrade import upgrade_keys
@@ -62,23 +71,32 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 # A go-live: masters last changed before the first seeded day, where only the initial load reads.
 SEED = SeedSize(dormant_parties=600, dormant_sap_vendors=30, dormant_sap_customers=45)
 EVER = datetime(1900, 1, 1, tzinfo=UTC)  # before any change stamp: "every record the source holds"
-COUNTS = ("source_rows", "created", "updated", "unchanged", "deleted", "failed", "api_calls", "write_calls")
+COUNTS = (
+    "records", "created", "updated", "deleted", "unchanged", "skipped", "dead_letters", "new_dead_letters",
+    "api_calls", "write_calls",
+)  # fmt: skip
+LEGEND = (
+    "Per pair and target object, each record counted once however many runs read it (the initial load reads every "
+    "master, each day what changed), in one column: dead letters if it is in dead letters now (from this or an "
+    "earlier demo; new: put there by this one; `ml-connector dead-letters` lists them all), else created, updated or "
+    "deleted if this demo wrote it, else skipped (left out by the mapping rules, or not sent), else unchanged (the "
+    "target already held it). api/write calls: the requests this demo's loads made (an initial load's source reads "
+    "included); reads: rows and requests of the source extracts, summed over the runs. The agreement lines below count "
+    "the same dead letters from the source's side: of the records the source holds now, those in dead letters."
+)
 
 
 @dataclass
-class ObjectSummary:
-    object: str
-    source_rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    failed: int = 0
+class Reads:
+    asset: str
+    rows: int | None = None  # None: an extract of several tables (a snapshot), whose metadata counts no rows
     api_calls: int = 0
-    write_calls: int = 0
 
 
-def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] | None = None) -> dict:
+def run_demo(
+    config: Settings, *, size: SeedSize = SEED, partitions: list[str] | None = None, out: TextIO | None = None
+) -> dict:
+    """Runs every pair against the sandbox and judges the result; progress lines go to `out` (stderr by default)."""
     ensure_embedded_instance(config.home)
     os.environ["DAGSTER_HOME"] = str(config.home)
 
@@ -87,24 +105,34 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
         # a home an earlier version's demo filled holds the first external-id format: moved before anything loads
         upgrade_keys(config, target=resources.get, by="ml-connector demo")
         defs = build_definitions(config, resources)
-        summaries: dict[str, ObjectSummary] = {}
+        ledger = Ledger(config.ledger_url)
+        tally = Tally(ledger)
+        progress = Progress(tally, out)
+        reads: dict[str, Reads] = {}
         with dg.DagsterInstance.get() as instance:
 
             def run(pair: str, keys, label: str = "") -> None:
-                for key in keys:
+                keys = list(keys)
+                for n, key in enumerate(keys, 1):
+                    what = f"{key} ({n} of {len(keys)}){label}"
+                    run_id = progress.start(instance, pair, what)
                     result = defs.resolve_job_def(pair).execute_in_process(
-                        partition_key=key, instance=instance, raise_on_error=True, run_config=QUIET
+                        partition_key=key, instance=instance, raise_on_error=True, run_config=QUIET, run_id=run_id
                     )
-                    _add_counts(summaries, result, label)
+                    _add_calls(defs, tally, reads, result)
+                    progress.finish(pair, what, run_id)
 
             zoho_team.enter_before_go_live(sandbox["zoho_crm"], jde_customers(sandbox["jde"]))
             for pair in INITIAL_LOADS:
                 job = defs.resolve_job_def(job_name(pair))
+                run_id = progress.start(instance, pair, "initial load", steps=True)
                 result = job.execute_in_process(
-                    instance=instance, raise_on_error=True, run_config={**QUIET, **run_config(job)}
+                    instance=instance, raise_on_error=True, run_config={**QUIET, **run_config(job)}, run_id=run_id
                 )
                 for step in job.graph.node_names():
-                    _add_step_counts(summaries, f"initial load {step}", result.output_for_node(step))
+                    tags, totals = job.graph.node_named(step).definition.tags, result.output_for_node(step)
+                    tally.add_calls((tags[PAIR_TAG], tags[OBJECT_TAG]), totals["api_calls"], totals["write_calls"])
+                progress.finish(pair, "initial load", run_id)
             for pair in DAILY_PAIRS:
                 run(pair, partitions or size.partition_keys())
             run(fo_mapping.PAIR, config.fo_legal_entities)
@@ -120,9 +148,15 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
             run(procore_mapping.PAIR, (partitions or size.partition_keys())[-1:])
             procore_team.bill_and_change(sandbox["procore"])
             run(journal_mapping.PAIR, [sandbox["procore"].clock.now().astimezone(UTC).date().isoformat()])
+        progress.say("checking that every target agrees with its source")
         agreement = verify(config, resources)
+        objects = [
+            row for row in map(partial(_object_row, tally), tally.objects()) if row["records"] or row["api_calls"]
+        ]
+        ledger.dispose()
     return {
-        "objects": [asdict(s) for s in summaries.values()],
+        "objects": objects,
+        "reads": [asdict(r) for r in reads.values()],
         "agreement": [
             {
                 **asdict(a),
@@ -137,6 +171,19 @@ def run_demo(config: Settings, *, size: SeedSize = SEED, partitions: list[str] |
     }
 
 
+def _object_row(tally: Tally, obj: tuple[str, str]) -> dict:
+    pair, target_object = obj
+    api_calls, write_calls = tally.calls[obj]
+    return {
+        "object": f"{pair} {target_object}",
+        "pair": pair,
+        "target_object": target_object,
+        **tally.counts(obj),
+        "api_calls": api_calls,
+        "write_calls": write_calls,
+    }
+
+
 def jde_customers(jde) -> list[dict]:
     """The JDE customers as the sales team could have typed them into Zoho: name, tax id, e-mail (line 0)."""
     emails = {row["AN8"]: row["EMAL"] for row in jde.rows("F01151") if row["IDLN"] == 0}
@@ -146,24 +193,22 @@ def jde_customers(jde) -> list[dict]:
     ]
 
 
-def _add_step_counts(summaries: dict[str, ObjectSummary], key: str, totals: dict) -> None:
-    summary = summaries.setdefault(key, ObjectSummary(key))
-    for name in COUNTS:
-        source = "read" if name == "source_rows" else name
-        setattr(summary, name, getattr(summary, name) + int(totals[source]))
-
-
-def _add_counts(summaries: dict[str, ObjectSummary], result: dg.ExecuteInProcessResult, label: str) -> None:
+def _add_calls(defs: dg.Definitions, tally: Tally, reads: dict[str, Reads], result: dg.ExecuteInProcessResult) -> None:
+    """A run's calls: a load's to its pair and object (its tags say which), an extract's to the reads."""
+    graph = defs.resolve_asset_graph()
     for event in result.get_asset_materialization_events():
-        key = event.asset_key.to_user_string() + label
         metadata = event.materialization.metadata
-        if "records" not in metadata and "source_rows" not in metadata:
-            continue  # payloads and snapshots: their counts are the extracts' and the loads' again
-        summary = summaries.setdefault(key, ObjectSummary(key))
-        for name in COUNTS:
-            source = "records" if name == "source_rows" and "records" in metadata else name
-            if source in metadata:
-                setattr(summary, name, getattr(summary, name) + int(metadata[source].value))
+        if "api_calls" not in metadata:
+            continue  # payloads and snapshots that call nothing: their counts are the extracts' and the loads' again
+        tags = graph.get(event.asset_key).tags
+        if PAIR_TAG in tags:
+            writes = metadata["write_calls"].value if "write_calls" in metadata else 0
+            tally.add_calls((tags[PAIR_TAG], tags[OBJECT_TAG]), int(metadata["api_calls"].value), int(writes))
+            continue
+        read = reads.setdefault(event.asset_key.to_user_string(), Reads(event.asset_key.to_user_string()))
+        if "source_rows" in metadata:
+            read.rows = (read.rows or 0) + int(metadata["source_rows"].value)
+        read.api_calls += int(metadata["api_calls"].value)
 
 
 def verify(config: Settings, resources: dict, pairs: tuple[str, ...] = PAIRS) -> list[Agreement]:
@@ -288,16 +333,10 @@ def _compare(pair: str, target_object: str, expected, client, ledger: Ledger) ->
 
 
 def render(report: dict) -> str:
-    header = ("object", *COUNTS)
-    rows = [header] + [tuple(str(o[c]) if c != "object" else o[c] for c in header) for o in report["objects"]]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = _table(("object", *COUNTS), [[o[c] for c in ("object", *COUNTS)] for o in report["objects"]])
+    lines += ["", *textwrap.wrap(LEGEND, 118), ""]
+    reads = [[r["asset"], "-" if r["rows"] is None else r["rows"], r["api_calls"]] for r in report["reads"]]
+    lines += _table(("reads", "rows", "api_calls"), reads)
     lines.append("")
     for a in report["agreement"]:
         state = "agree" if a["agrees"] else "DISAGREE"
@@ -310,15 +349,30 @@ def render(report: dict) -> str:
             if a[label]:
                 lines.append(f"  {label}: {', '.join(a[label][:5])}")
     writes = sum(o["write_calls"] for o in report["objects"])
-    lines.append(f"write calls this run: {writes}")
+    new_letters = sum(o["new_dead_letters"] for o in report["objects"])
+    lines.append(f"write calls this run: {writes}; records this run put in dead letters: {new_letters}")
     lines.append("source and target agree" if report["agrees"] else "source and target DISAGREE")
     return "\n".join(lines)
 
 
-def main(config: Settings, *, as_json: bool, reset: bool) -> int:
+def _table(header: tuple[str, ...], rows: list[list]) -> list[str]:
+    cells = [[name.replace("_", " ") for name in header]] + [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def main(config: Settings, *, as_json: bool, reset: bool, size: SeedSize = SEED) -> int:
+    """The summary on stdout (the table, or JSON), progress on stderr as the runs go."""
     if reset:
         _reset(config.home)
-    report = run_demo(config)
+    report = run_demo(config, size=size)
     print(json.dumps(report, indent=2) if as_json else render(report))
     return 0 if report["agrees"] else 1
 

@@ -21,13 +21,14 @@ from typing import Any, TypeVar
 import dagster as dg
 from pydantic import Field
 
+from ml_connector_dagster.assets.dead_letters import load_tags
 from ml_connector_dagster.assets.load import LoadTarget
 from ml_connector_dagster.key_upgrade import refuse_first_format
 from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import LoadSummary
 from ml_connector_dagster.mapping.common import MappingResult
-from ml_connector_dagster.materialize import load_metadata
+from ml_connector_dagster.materialize import failed_records_metadata, load_metadata
 from ml_connector_dagster.sync import SyncTarget, sync
 
 T = TypeVar("T")
@@ -183,6 +184,7 @@ def _object_op(source: str, obj: MasterObject) -> dg.OpDefinition:
         pool=f"{target_system}_api",
         required_resource_keys={source, target_system, "ledger"},
         description=obj.description,
+        tags=load_tags(obj.load.pair, obj.load.target_object),
     )
     def _load(context: dg.OpExecutionContext, config: InitialLoadConfig) -> dict:
         source_resource = getattr(context.resources, source)
@@ -211,7 +213,10 @@ def _object_op(source: str, obj: MasterObject) -> dg.OpDefinition:
             "pages": progress.pages,
             "resumed_after_pages": progress.resumed_after,
         }
-        context.add_output_metadata(totals)
+        failures = failed_records_metadata(
+            context.resources.ledger.ledger(), obj.load.pair, obj.load.target_object, run_id=context.run.run_id
+        )
+        context.add_output_metadata({**totals, **failures})
         return totals
 
     return _load

@@ -747,9 +747,16 @@ class Ledger:
         error_class: str | None = None,
         ids: Collection[int] | None = None,
         source_keys: Collection[str] | None = None,
+        run_id: str | None = None,
+        limit: int | None = None,
     ) -> list[DeadLetter]:
-        """Open dead letters, oldest first; each filter given narrows them (`ids`, `source_keys`: only these)."""
+        """Open dead letters, oldest first; each filter given narrows them (`ids`, `source_keys`: only these;
+        `run_id`: those whose last failure was in this run), `limit` says how many at most."""
         query = sa.select(dead_letters).where(dead_letters.c.resolved_at.is_(None)).order_by(dead_letters.c.id)
+        if run_id:
+            query = query.where(dead_letters.c.run_id == run_id)
+        if limit is not None:
+            query = query.limit(limit)
         if pair:
             query = query.where(dead_letters.c.pair == pair)
         if target_object:
@@ -760,11 +767,12 @@ class Ledger:
             query = query.where(dead_letters.c.id.in_(list(ids)))
         chunks = [None] if source_keys is None else _chunks(list(source_keys), 500)
         with self.engine.connect() as conn:
-            return [
+            letters = [
                 _dead_letter_of(row)
                 for chunk in chunks
                 for row in conn.execute(query if chunk is None else query.where(dead_letters.c.source_key.in_(chunk)))
             ]
+        return letters[:limit]
 
     def dead_letter(self, letter_id: int) -> DeadLetter | None:
         """One dead letter, open or resolved."""
@@ -810,6 +818,23 @@ class Ledger:
                 actor=by,
             )
         return replace(letter, payload=stored)
+
+    def dead_letter_counts(self, pair: str, target_object: str, *, run_id: str | None = None) -> dict[str, int]:
+        """Open dead letters of one object by error class (a record has one open at most); `run_id`: only those whose
+        last failure was in this run."""
+        query = (
+            sa.select(dead_letters.c.error_class, sa.func.count())
+            .where(
+                dead_letters.c.pair == pair,
+                dead_letters.c.target_object == target_object,
+                dead_letters.c.resolved_at.is_(None),
+            )
+            .group_by(dead_letters.c.error_class)
+        )
+        if run_id:
+            query = query.where(dead_letters.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            return {error_class: count for error_class, count in conn.execute(query)}
 
     def dead_letter_keys(self, pair: str, target_object: str) -> set[str]:
         with self.engine.connect() as conn:

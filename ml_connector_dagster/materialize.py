@@ -3,7 +3,7 @@ agreement checks (every source record accounted for; no two source records on on
 first one finds (records the ledger holds as written that the target lacks) and how much of it a run heals."""
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
@@ -16,6 +16,7 @@ from ml_connector_dagster.key_conflicts import key_conflicts
 from ml_connector_dagster.ledger import DeadLetter, ErrorClass, Ledger
 from ml_connector_dagster.loading import LoadSummary, ParentMissing
 from ml_connector_dagster.mapping.common import MappingResult
+from ml_connector_dagster.redaction import redact
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -195,3 +196,76 @@ def frame_models(frame: pd.DataFrame, model: type[Model]) -> list[Model]:
         return []
     cleaned = frame.astype(object).where(frame.notna(), None)
     return [model.model_validate(row) for row in cleaned.to_dict("records")]
+
+
+SAMPLE_SIZE = 20  # dead letters a load's metadata and its dead-letter check name, of however many there are
+_REASON_LENGTH = 200
+
+
+def dead_letter_table(letters: Sequence[DeadLetter], total: int) -> dg.MetadataValue:
+    """Dead letters as a table the UI renders (`total`: how many there are, of which these are the first): source
+    key, error class and code, and the reason, redacted (a vendor may quote what it was sent), on one line and cut
+    short; `ml-connector dead-letters` has the whole of it."""
+    if not letters:
+        return dg.MetadataValue.md("none")
+    rows = [
+        *([f"The first {len(letters)} of {total}.", ""] if total > len(letters) else []),
+        "| source key | error class | code | reason |",
+        "|---|---|---|---|",
+        *(
+            f"| {_cell(letter.source_key)} | {letter.error_class} | {_cell(letter.error_code or '')} | "
+            f"{_cell(_short(redact(letter.error_message)))} |"
+            for letter in letters
+        ),
+    ]
+    return dg.MetadataValue.md("\n".join(rows))
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _REASON_LENGTH else text[: _REASON_LENGTH - 1] + "…"
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def dead_letters_command(pair: str, target_object: str) -> str:
+    return f"ml-connector dead-letters --pair {pair} --object {target_object}"
+
+
+def failed_records_metadata(ledger: Ledger, pair: str, target_object: str, *, run_id: str) -> dict:
+    """What a load says about its failures besides the count: the records this run left in dead letters (up to
+    SAMPLE_SIZE, with why), and how many records of the object are in dead letters now, whatever run put them there."""
+    failed = ledger.open_dead_letters(pair, target_object, run_id=run_id, limit=SAMPLE_SIZE)
+    in_run = sum(ledger.dead_letter_counts(pair, target_object, run_id=run_id).values())
+    return {
+        "failed_records": dead_letter_table(failed, in_run),
+        "open_dead_letters": sum(ledger.dead_letter_counts(pair, target_object).values()),
+    }
+
+
+def dead_letters_check(check_name: str, ledger: Ledger, pair: str, target_object: str) -> dg.AssetCheckResult:
+    """Warns while any record of the load's target object is in dead letters, from any run or partition: the run was
+    green, but these records are not in the target as the source has them until someone acts (or, for the classes
+    that come back by themselves, a later run sends them)."""
+    counts = ledger.dead_letter_counts(pair, target_object)
+    total = sum(counts.values())
+    command = dead_letters_command(pair, target_object)
+    return dg.AssetCheckResult(
+        check_name=check_name,
+        passed=not total,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{total} records of {target_object} are in dead letters: `{command}` lists them; what to do per error "
+            "class: docs/operators/dead_letters.md"
+            if total
+            else None
+        ),
+        metadata={
+            "open_dead_letters": total,
+            **{f"open_{name}": counts.get(name, 0) for name in ErrorClass},
+            "sample": dead_letter_table(ledger.open_dead_letters(pair, target_object, limit=SAMPLE_SIZE), total),
+            "list_them": dg.MetadataValue.text(command),
+        },
+    )

@@ -5,9 +5,11 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
+from ml_connector_dagster.assets.dead_letters import CHECK_SUFFIX, OBJECT_TAG, PAIR_TAG, check_name
 
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.definitions import defs as load_defs
+from ml_connector_dagster.pairs import PAIRS
 from ml_connector_dagster.settings import Settings
 
 defs = load_defs()
@@ -217,3 +219,15 @@ def test_definitions_are_built_from_the_settings_given_not_from_the_environment(
     assert default.resolve_asset_graph().get(
         dg.AssetKey(["dynamics_fo", "customers_v3"])
     ).partitions_def.get_partition_keys() == ["usmf", "usrt", "demf"]
+
+
+def test_every_load_of_every_pair_has_a_dead_letter_check_that_warns():
+    graph = defs.resolve_asset_graph()
+    loads = {key.asset_key for key in graph.asset_check_keys if key.name.endswith("_in_target_or_dead_letter")}
+    dead_letter_checks = {key.asset_key: key for key in graph.asset_check_keys if key.name.endswith(CHECK_SUFFIX)}
+    assert loads and loads == set(dead_letter_checks)
+    assert {graph.get(key).tags[PAIR_TAG] for key in loads} == {pair.name for pair in PAIRS}
+    for key in loads:
+        target_object = graph.get(key).tags[OBJECT_TAG]
+        assert dead_letter_checks[key].name == check_name(target_object)
+        assert not graph.get_check_spec(dead_letter_checks[key]).blocking

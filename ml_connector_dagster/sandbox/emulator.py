@@ -79,15 +79,18 @@ class Emulator:
         self.settings = self.Settings.model_validate({**self.settings.model_dump(), **changes})
         return self.settings
 
-    def app(self) -> FaultMiddleware:
-        admin = [
+    def admin(self) -> list[BaseRoute]:
+        """Everything served under `/_admin`: what every emulator has, then this one's own."""
+        return [
             Route("/health", self._health, methods=["GET"]),
             Route("/faults", self._faults, methods=["GET", "POST", "DELETE"]),
             Route("/clock", self._clock, methods=["GET", "POST"]),
             Route("/settings", self._settings, methods=["GET", "PATCH"]),
             *self.admin_routes(),
         ]
-        starlette = Starlette(routes=[*self.routes(), Mount("/_admin", routes=admin)])
+
+    def app(self) -> FaultMiddleware:
+        starlette = Starlette(routes=[*self.routes(), Mount("/_admin", routes=self.admin())])
         counted = _CountRequests(starlette, self)
         return FaultMiddleware(_ServerDate(counted, self.clock), self.faults, self.render_fault, self.clock.advance)
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 import pytest
+from ml_connector_dagster.assets.dead_letters import CHECK_SUFFIX
 
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
@@ -174,3 +175,14 @@ def heal(env: Env, pair: str, *, by: str = "alice") -> PairHealed:
         by=by,
         log=lambda message: None,
     )
+
+
+def partition_checks(*results: dg.ExecuteInProcessResult) -> list[dg.AssetCheckEvaluation]:
+    """The checks that judge each run's own partition: all but the dead-letter checks, which warn while any record of
+    the object is in dead letters from any run (as the seed's mess is, on purpose)."""
+    return [
+        check
+        for result in results
+        for check in result.get_asset_check_evaluations()
+        if not check.check_name.endswith(CHECK_SUFFIX)
+    ]

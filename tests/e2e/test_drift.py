@@ -9,7 +9,7 @@ from ml_connector_dagster.resources.dynamics_fo.client import key_path
 from ml_connector_dagster.demo import verify
 from ml_connector_dagster.mapping.common import key_prefix
 from ml_connector_dagster.mapping.salesforce_dynamics_fo import SALES_ORDERS
-from tests.e2e.conftest import EBS_JOB, heal, load_metadata
+from tests.e2e.conftest import EBS_JOB, heal, load_metadata, partition_checks
 from tests.e2e.test_oracle_ebs_to_dynamics_sales import ACCOUNTS, agrees
 from tests.e2e.test_salesforce_to_dynamics_fo import DAY, FORWARD, REVERSE, deal_references, run
 
@@ -40,7 +40,7 @@ def test_accounts_deleted_in_dataverse_are_re_created_by_the_next_run_of_their_d
     days = set(env.ledger.partitions_of(EBS_JOB, "account", keys).values())
 
     results = [env.run(day) for day in sorted(days)]
-    assert all(check.passed for result in results for check in result.get_asset_check_evaluations())
+    assert all(check.passed for check in partition_checks(*results))
     assert sum(load_metadata(result)[ACCOUNTS]["drifted"] for result in results) == len(deleted)
     again = {row["mlc_externalid"]: row for row in ebs_accounts(env)}
     assert all(again[row["mlc_externalid"]]["name"] == row["name"] for row in deleted)
@@ -65,7 +65,7 @@ def test_a_dataverse_that_lost_every_record_fails_the_check_pointing_to_heal_and
     healed = heal(env, EBS_JOB)
     assert {obj.target_object: len(obj.missing) for obj in healed.objects}["account"] == accounts
     assert sorted(healed.reruns) == env.size.partition_keys()
-    assert all(check.passed for run in healed.reruns.values() for check in run.get_asset_check_evaluations())
+    assert all(check.passed for check in partition_checks(*healed.reruns.values()))
     assert len(ebs_accounts(env)) == accounts - retired
     assert {row["actor"] for row in env.ledger.audit() if row["action"] == "drifted"} == {"alice"}
     assert agrees(env)
@@ -88,7 +88,7 @@ def test_sales_orders_deleted_in_f_and_o_are_made_again_once_and_their_new_numbe
         ],
     )
     result = run(env, REVERSE, DAY)
-    assert all(check.passed for check in result.get_asset_check_evaluations())
+    assert all(check.passed for check in partition_checks(result))
     assert deal_references(fo) == references, "each deal has its one order again"
     [orders, _customers] = verify(env.config, env.resources, pairs=(REVERSE,))
     assert orders.agrees, orders  # each deal shows the number of its order, the new one where it was made again

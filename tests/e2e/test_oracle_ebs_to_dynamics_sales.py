@@ -7,7 +7,7 @@ import pytest
 
 from ml_connector_dagster.demo import verify
 from ml_connector_dagster.sandbox.faults import FaultPlan
-from tests.e2e.conftest import EBS_JOB, NOW, load_metadata
+from tests.e2e.conftest import EBS_JOB, NOW, load_metadata, partition_checks
 
 ACCOUNTS, CONTACTS = "dynamics_sales/oracle_ebs_accounts", "dynamics_sales/oracle_ebs_contacts"
 TODAY = NOW.date().isoformat()
@@ -29,8 +29,15 @@ def some_account_party_id(env) -> str:
 def test_sync_agrees_checks_pass_and_rerun_writes_nothing(env):
     results = [env.run(day) for day in env.size.partition_keys()]
     assert agrees(env)
-    checks = [e for r in results for e in r.get_asset_check_evaluations()]
+    checks = partition_checks(*results)
     assert checks and all(e.passed for e in checks), [e.check_name for e in checks if not e.passed]
+    # the seed's mess (blank names) is in dead letters: each load's dead-letter check warns and says how many
+    dead_letter_checks = {e.check_name: e for e in results[-1].get_asset_check_evaluations()}
+    for obj in ("account", "contact"):
+        check = dead_letter_checks[f"no_{obj}_in_dead_letters"]
+        open_letters = len(env.ledger.dead_letter_keys(EBS_JOB, obj))
+        assert check.passed == (open_letters == 0) and check.metadata["open_dead_letters"].value == open_letters
+    assert not dead_letter_checks["no_account_in_dead_letters"].passed
     created = sum(load_metadata(r)[ACCOUNTS]["created"] for r in results)
     assert created == env.dataverse.count("account")
     writes_before = env.dataverse.stats()

@@ -10,7 +10,7 @@ from ml_connector_dagster.resources.sap_ecc.tables import KNA1, KNB1, LFA1, LFB1
 from ml_connector_dagster.demo import verify
 from ml_connector_dagster.sandbox.faults import FaultPlan
 from ml_connector_dagster.sandbox.sap_ecc import rfc
-from tests.e2e.conftest import NOW, SAP_JOB, load_metadata
+from tests.e2e.conftest import NOW, SAP_JOB, load_metadata, partition_checks
 
 PAIR = SAP_JOB
 ACCOUNTS = "dynamics_sales/sap_ecc_accounts"
@@ -49,7 +49,7 @@ def run_sap(env, day, **kwargs):
 def test_sync_agrees_checks_pass_and_rerun_writes_nothing(env):
     results = [run_sap(env, day) for day in env.size.partition_keys()]
     assert agrees(env)
-    checks = [e for r in results for e in r.get_asset_check_evaluations()]
+    checks = partition_checks(*results)
     assert len(checks) == 9 * len(results)
     agreement = [e for e in checks if not e.check_name.endswith("_waits_for_a_parent")]
     assert all(e.passed for e in agreement)
