@@ -441,7 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Serves the sandbox in this process, runs each pair's initial load and daily partitions on the embedded "
         "Dagster instance, then prints a summary and whether each target agrees with its source.",
     )
-    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    demo.add_argument(
+        "--json", action="store_true", help="print the summary as JSON on stdout (progress lines still go to stderr)"
+    )
     demo.add_argument("--reset", action="store_true", help="forget sandbox state and the SQLite ledger first")
     demo.set_defaults(run=_demo)
     command(

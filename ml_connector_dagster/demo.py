@@ -34,6 +34,8 @@ import pandas as pd
 from ml_connector_dagster import agreement
 from ml_connector_dagster.agreement import Agreement
 from ml_connector_dagster.assets.dead_letters import OBJECT_TAG, PAIR_TAG
+from ml_connector_dagster.assets.dynamics_sales import oracle_ebs as ebs_payloads
+from ml_connector_dagster.assets.dynamics_sales import sap_ecc as sap_payloads
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.demo_progress import Progress
@@ -51,7 +53,6 @@ from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse_mappi
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as sap_mapping
 from ml_connector_dagster.mapping import zoho_crm_jde as zoho_mapping
 from ml_connector_dagster.mapping.common import key_prefix
-from ml_connector_dagster.materialize import frame_models
 from ml_connector_dagster.resources.sap_ecc.query import Select
 from ml_connector_dagster.resources.sap_ecc.tables import EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
 from ml_connector_dagster.sandbox.procore import activity as procore_team
@@ -251,19 +252,16 @@ def _expected_from_oracle_ebs(config: Settings, resources: dict, client) -> list
             return pd.DataFrame(list(service.read_window(method, start, end, **params)), dtype=object)
 
         rules = ebs_mapping.load_pair_rules(config.mapping_file(ebs_mapping.PAIR))
-        accounts = ebs_mapping.map_accounts(
-            frame_models(read("GET_PARTIES", P_PARENT_REL_CODE=ebs.parent_relationship_code), ebs_mapping.Party),
-            frame_models(read("GET_CUST_ACCOUNTS"), ebs_mapping.CustAccount),
-            frame_models(read("GET_PARTY_SITES"), ebs_mapping.PartySite),
-            frame_models(read("GET_VENDORS"), ebs_mapping.Vendor),
-            frame_models(read("GET_VENDOR_SITES"), ebs_mapping.VendorSite),
-            rules,
-            key_column=key_column,
-            as_of=as_of,
-        )
-        contacts = ebs_mapping.map_contacts(
-            frame_models(read("GET_CONTACTS"), ebs_mapping.Contact), rules, key_column=key_column, as_of=as_of
-        )
+        # The payload assets' own functions, so a source row they refuse is expected refused here too.
+        snapshot = {
+            "hz_parties": read("GET_PARTIES", P_PARENT_REL_CODE=ebs.parent_relationship_code),
+            "hz_cust_accounts": read("GET_CUST_ACCOUNTS"),
+            "hz_party_sites": read("GET_PARTY_SITES"),
+            "po_vendors": read("GET_VENDORS"),
+            "po_vendor_sites_all": read("GET_VENDOR_SITES"),
+        }
+        accounts = ebs_payloads.account_payloads(snapshot, rules, key_column, as_of)
+        contacts = ebs_payloads.contact_payloads(read("GET_CONTACTS"), rules, key_column, as_of)
     return [("account", accounts), ("contact", contacts)]
 
 
@@ -271,29 +269,21 @@ def _expected_from_sap_ecc(config: Settings, resources: dict, client) -> list[tu
     rules = sap_mapping.load_pair_rules(config.mapping_file(sap_mapping.PAIR))
     with resources["sap_ecc"].open() as reader:
 
-        def read(table: SapTable, model):
-            return frame_models(
-                pd.DataFrame(
-                    list(reader.select(Select(table.name, table.fields, table.keys))),
-                    columns=list(table.fields),
-                    dtype=object,
-                ),
-                model,
+        def frame(table: SapTable) -> pd.DataFrame:
+            return pd.DataFrame(
+                list(reader.select(Select(table.name, table.fields, table.keys))),
+                columns=list(table.fields),
+                dtype=object,
             )
 
-        accounts = sap_mapping.map_accounts(
-            read(LFA1, sap_mapping.Vendor),
-            read(LFB1, sap_mapping.CompanyCode),
-            read(KNA1, sap_mapping.Customer),
-            read(KNB1, sap_mapping.CompanyCode),
-            rules,
+        accounts = sap_payloads.account_payloads(
+            {table.name: frame(table) for table in (LFA1, LFB1, KNA1, KNB1)}, rules
         )
-        orders = sap_mapping.map_purchase_orders(
-            read(EKKO, sap_mapping.PurchaseOrder),
-            read(EKPO, sap_mapping.PurchaseOrderItem),
+        orders = sap_payloads.purchase_order_payloads(
+            {table.name: frame(table) for table in (EKKO, EKPO)},
             rules,
-            key_column=resources["dynamics_sales"].external_id_column,
-            currencies=client.currencies(),
+            resources["dynamics_sales"].external_id_column,
+            client.currencies(),
         )
     return [("account", accounts), (rules.document_object, orders["document"]), (rules.line_object, orders["line"])]
 

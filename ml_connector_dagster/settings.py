@@ -94,6 +94,8 @@ class Settings(BaseModel):
     )
     @classmethod
     def _ledger_resource_bounds(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None:  # not set: the resource's default
+            return None
         # Imported here: the resource brings Dagster in, which a deployment without these settings never needs.
         from ml_connector_dagster.resources.ledger import LedgerResource
 

@@ -43,6 +43,27 @@ def account_payloads(snapshot: dict[str, pd.DataFrame], rules: mapping.Rules) ->
     return rows.reject_in(mapping.map_accounts(*vendors, *customers, rules))
 
 
+def purchase_order_payloads(
+    snapshot: dict[str, pd.DataFrame], rules: mapping.Rules, key_column: str, currencies: dict[str, str]
+) -> dict[str, MappingResult]:
+    rows = SourceRows()
+
+    def of_order(row) -> str:
+        # an item is part of its document (the document's total is its items' sum): a bad item fails the
+        # document, and the document's other lines wait for it
+        return mapping.order_key(row["EBELN"])
+
+    result = mapping.map_purchase_orders(
+        rows.models(snapshot["EKKO"], mapping.PurchaseOrder, of_order),
+        rows.models(snapshot["EKPO"], mapping.PurchaseOrderItem, of_order),
+        rules,
+        key_column=key_column,
+        currencies=currencies,
+    )
+    result["document"] = rows.reject_in(result["document"])
+    return result
+
+
 def initial_load_objects(rules: mapping.Rules) -> list[MasterObject]:
     """Every vendor (LFA1 in LIFNR order), then every customer (KNA1 in KUNNR order), each whole with the partners
     it is one company with, as accounts: a customer linked to a vendor maps to the vendor's account again, which the
@@ -112,22 +133,9 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
     def sap_ecc_purchase_order_payloads(
         snapshot: dict[str, pd.DataFrame], dynamics_sales: DynamicsSalesResource
     ) -> dg.Output[dict[str, MappingResult]]:
-        client = dynamics_sales.session()
-        rows = SourceRows()
-
-        def of_order(row) -> str:
-            # an item is part of its document (the document's total is its items' sum): a bad item fails the
-            # document, and the document's other lines wait for it
-            return mapping.order_key(row["EBELN"])
-
-        result = mapping.map_purchase_orders(
-            rows.models(snapshot["EKKO"], mapping.PurchaseOrder, of_order),
-            rows.models(snapshot["EKPO"], mapping.PurchaseOrderItem, of_order),
-            rules,
-            key_column=dynamics_sales.external_id_column,
-            currencies=client.currencies(),
+        result = purchase_order_payloads(
+            snapshot, rules, dynamics_sales.external_id_column, dynamics_sales.session().currencies()
         )
-        result["document"] = rows.reject_in(result["document"])
         metadata = {
             f"{part}_{name}": value
             for part, part_result in result.items()

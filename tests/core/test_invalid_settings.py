@@ -2,9 +2,11 @@
 accepts, read from the field's declaration; wherever it is read (the CLI, the code location's load) it stops there
 with that line: exit 2 from the CLI, no traceback, no pydantic dump, no secret."""
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Literal, get_args, get_origin
 
 import annotated_types
@@ -14,7 +16,7 @@ from ml_connector_dagster import cli
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_urls
 from ml_connector_dagster.invalid_settings import _base_type, _literal_choices
-from ml_connector_dagster.settings import SettingsError, settings
+from ml_connector_dagster.settings import Settings, SettingsError, settings
 
 
 def bad_values(kind) -> list[tuple[str, str, list[str]]]:
@@ -282,3 +284,9 @@ def test_a_command_running_jobs_names_a_secret_its_run_would_miss_before_the_run
         settings.cache_clear()
     out, err = capsys.readouterr()
     assert err == "ml-connector: DYNAMICS_SALES_CLIENT_SECRET is not set\n" and out == ""
+
+
+def test_settings_survive_a_round_trip_through_json_with_the_ledger_resource_defaults_unset():
+    """A launched run rebuilds its settings from their JSON (tests/e2e/test_auth_failures.py): unset is null there."""
+    config = Settings(home=Path("/tmp/home"), ledger_url="sqlite:////tmp/home/ledger.sqlite")
+    assert Settings.model_validate(json.loads(config.model_dump_json())) == config
