@@ -192,18 +192,18 @@ def account_and_heal(
     added to `summary`) and accounted for again, without reading again what was read; beyond it nothing is sent and
     the answer names the command that heals it on purpose."""
     scope = {"ledger": ledger, "pair": target.pair, "target_object": target.target_object, "run_id": run_id}
-    answered: dict[str, bool] = {}
+    # What the target was found to hold: what a heal then sends is written again, so only a "there" stays true.
+    there: set[str] = set()
     calls = 0
 
     def in_target(known: dict[str, str | None]) -> set[str]:
         nonlocal calls
-        ask = {key: target_id for key, target_id in known.items() if key not in answered}
+        ask = {key: target_id for key, target_id in known.items() if key not in there}
         if ask:
             before = target.writer.counter.total
-            found = target.writer.existing_keys(target.target_object, ask)
+            there.update(target.writer.existing_keys(target.target_object, ask))
             calls += target.writer.counter.total - before
-            answered.update((key, key in found) for key in ask)
-        return {key for key in known if answered[key]}
+        return there.intersection(known)
 
     found = account_for(result, **scope, in_target=in_target, read_back=read_back)
     drifted = len(found.drifted)
@@ -226,6 +226,6 @@ def account_and_heal(
         f"(deleted there?), sent again: {resent.as_metadata()}; {len(forgotten.dependents)} records that refer to "
         "them follow them"
     )
-    # `in_target` remembers its answers: this reads nothing the first accounting read.
+    # `in_target` remembers what it found: this reads nothing the first accounting found.
     again = account_for(result, **scope, in_target=in_target, read_back=read_back)
     return Accounted(again, drifted, None, calls)
