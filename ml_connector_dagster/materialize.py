@@ -129,8 +129,9 @@ class ReadBack:
     this run gave is evidence enough, so what is read is the rest where reading adds evidence. Each record the ledger
     holds as written by an earlier run falls in one of `runs` shares (by a hash of its key) and the run of `turn` reads
     one share, so every record is read at least once in any `runs` successive runs of its partition; `runs=1` reads
-    all of them every run. Records with an open dead letter (the last write in doubt, unanswered or refused) are read
-    every run: the ledger's word on them is the oldest. A share that finds drift has the whole partition read."""
+    all of them every run. Written records with an open dead letter (the last write in doubt, unanswered or refused)
+    are read every run: no answer of this run says what the target holds of them. A share that finds drift has the
+    whole partition read, so the drift is judged (DriftLimit) and healed whole."""
 
     runs: int = 10
     turn: int = 0
