@@ -421,6 +421,21 @@ class Ledger:
         with self.engine.connect() as conn:
             return {row.source_key: row.target_id for row in conn.execute(query)}
 
+    def written_by(
+        self, pair: str, target_object: str, keys: Iterable[str]
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """Source key → (target id, id of the run that last wrote it) of these records the ledger holds as written;
+        no payloads read (the agreement check asks this of every record of a partition)."""
+        query = sa.select(sync_state.c.source_key, sync_state.c.target_id, sync_state.c.run_id).where(
+            sync_state.c.pair == pair, sync_state.c.target_object == target_object
+        )
+        found: dict[str, tuple[str | None, str | None]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(keys), 500):
+                for row in conn.execute(query.where(sync_state.c.source_key.in_(chunk))):
+                    found[row.source_key] = (row.target_id, row.run_id)
+        return found
+
     def target_ids_without(self, pair: str, target_object: str, others: Iterable[str]) -> dict[str, str]:
         """Source key → target id of the records of `target_object` that no record the pair wrote to one of the
         `others` objects under the same key shows (holds as a value of its payload): what a two-way pair made but has

@@ -17,6 +17,14 @@ from tests.e2e.test_salesforce_to_dynamics_fo import DAY, FORWARD, REVERSE, deal
 HEAL = f"ml-connector heal --pair {EBS_JOB} --object account"
 
 
+@pytest.fixture
+def env(env):
+    """Each test here asks the very next run to find what a user deleted, so every run reads back every written record
+    (read_back_runs=1). By default a run reads one share of them in turn; tests/e2e/test_read_back.py shows that
+    sample finding a deletion within read_back_runs runs."""
+    return env.with_ledger(read_back_runs=1)
+
+
 def ebs_accounts(env) -> list[dict]:
     prefix = key_prefix("oracle_ebs")
     return [row for row in env.dataverse.rows("account") if (row["mlc_externalid"] or "").startswith(prefix)]
