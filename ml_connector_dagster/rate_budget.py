@@ -3,13 +3,16 @@
 A vendor limits the requests of a user (Dataverse: per application user per 300 s), not of a run: two runs each
 pacing itself to the ceiling together send twice it and meet a 429 storm. So the budget is a row of `rate_budgets`,
 keyed by (target API, identity), and a request claims its send time from it in one statement (an UPDATE ...
-RETURNING, atomic on SQLite and PostgreSQL alike): the row holds the time the next request may go (`next_at`), each
-claim moves it on by one interval (window / requests), and the claimer sleeps until its slot. This is GCRA without a
-burst: requests go evenly spaced, so any sliding window of the vendor's length sees at most requests + 1 of them,
-whichever process sent them.
+RETURNING, atomic on SQLite and PostgreSQL alike): the row holds the theoretical time of the next request
+(`next_at`), each claim moves it on by one interval (window / requests), and the claimer sleeps until its slot. This
+is GCRA: requests go evenly spaced, and after a quiet spell up to `burst` more go at once, so a short run (a few
+reads, a check) is not paced for nothing. Any sliding window of the vendor's length sees at most
+requests + burst + 1 of them, whichever process sent them; with the default burst (a tenth of the requests) a budget
+set to 90 % of the vendor's ceiling stays under it.
 
 A vendor's own word pauses every user of the budget, not only the request that heard it: a Retry-After, or an answer
-saying little is left (`hold`), moves `paused_until` forward, and no claim is given a slot before it.
+saying little is left (`hold`), moves `paused_until` forward, and no claim is given a slot before it; after a pause
+requests resume evenly spaced, without a burst (Dataverse asks clients to ramp up again gradually).
 
 Dagster pools were the other candidate; they bound how many steps run at once, not how many requests a second they
 send, so they cannot hold a per-window limit across runs of different sizes.
@@ -85,9 +88,10 @@ def budget_key(*parts: str) -> str:
 
 
 class SharedBudget:
-    """At most `max_requests` per `window_seconds` for every user of `key` in the database at `url`, evenly spaced.
+    """At most `max_requests` per `window_seconds` for every user of `key` in the database at `url`, evenly spaced
+    after a first `burst` (default: a tenth of `max_requests`).
 
-    Same face as http.RateBudget (`acquire`, `pause`), so the transport that paces does not know which it has.
+        Same face as http.RateBudget (`acquire`, `pause`), so the transport that paces does not know which it has.
     """
 
     def __init__(
@@ -97,12 +101,14 @@ class SharedBudget:
         max_requests: int,
         window_seconds: float,
         *,
+        burst: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ):
         self.engine = _engine(url)
         self.key = key
         self.interval = window_seconds / max_requests
+        self.tolerance = (max_requests // 10 if burst is None else burst) * self.interval
         self.sleep = sleep
         self.clock = clock
         insert = (sqlite.insert if self.engine.dialect.name == "sqlite" else postgresql.insert)(rate_budgets)
@@ -117,11 +123,13 @@ class SharedBudget:
             rate_budgets.update()
             .where(row.budget == self.key)
             .values(next_at=greatest(row.next_at, now, row.paused_until) + self.interval)
-            .returning(row.next_at)
+            .returning(row.next_at, row.paused_until)
         )
         with self.engine.begin() as conn:
-            next_at = conn.execute(claim).scalar_one()
-        wait = next_at - self.interval - now
+            next_at, paused_until = conn.execute(claim).one()
+        # next_at - interval is the later of the old next_at, now and the pause: the slot is that less the burst
+        # tolerance, never before now or the pause's end.
+        wait = max(paused_until, next_at - self.interval - self.tolerance) - now
         if wait > 0:
             self.sleep(wait)
 
@@ -133,7 +141,10 @@ class SharedBudget:
             conn.execute(
                 rate_budgets.update()
                 .where(row.budget == self.key)
-                .values(paused_until=greatest(row.paused_until, until))
+                .values(
+                    paused_until=greatest(row.paused_until, until),
+                    next_at=greatest(row.next_at, until + self.tolerance),
+                )
             )
 
     def paused_until(self) -> float:

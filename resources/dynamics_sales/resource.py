@@ -11,9 +11,6 @@ from ml_connector_dagster.entra_resource import EntraAppResource
 from ml_connector_dagster.http import CallCounter, ParallelismHint
 from ml_connector_dagster.session_resource import BudgetedResource, http_url
 
-# Requests left in the user's window below which every sender slows down (a share of requests_per_window).
-LOW_WATER = 0.1
-
 
 class DynamicsSalesResource(EntraAppResource, BudgetedResource):
     """Connection to one Dataverse environment (docs/operators/dynamics_sales.md)."""
@@ -87,13 +84,14 @@ class DynamicsSalesResource(EntraAppResource, BudgetedResource):
         )
 
     def _hold(self, response: httpx.Response) -> float | None:
-        """Seconds every sender holds when the service says the user's window is nearly spent (others may share
-        the application user): what is left is spread over a whole window, since the header does not say when the
-        sliding window frees room (a guess that errs on the slow side)."""
+        """Seconds every sender holds when the service says the user's window is spent (the next request would be
+        refused; the application user may be shared with other integrations): a tenth of the window, the time the
+        budget's own burst takes. The header does not say when the sliding window frees room, so this is a guess; a
+        429 that still comes pauses every sender for its Retry-After."""
         left = response.headers.get("x-ms-ratelimit-burst-remaining-xrm-requests", "")
-        if not left.isdigit() or int(left) >= self.requests_per_window * LOW_WATER:
-            return None
-        return self.window_seconds / max(1, int(left))
+        if left.isdigit() and int(left) == 0:
+            return self.window_seconds / 10
+        return None
 
     def check(self, client: DataverseClient) -> str:
         next(client.rows("account", ["accountid"]), None)

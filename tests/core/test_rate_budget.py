@@ -41,8 +41,9 @@ def test_two_runs_claiming_from_one_budget_get_distinct_evenly_spaced_slots(ledg
         worker.start()
     for worker in workers:
         worker.join()
-    # 10 requests per 5 s is one every 0.5 s: the first goes at once, each later one half a second after the last.
-    assert sorted(time.waits) == [0.5 * n for n in range(1, 20)]
+    # 10 requests per 5 s is one every 0.5 s; a tenth of them (one) may go at once besides the first: the first two
+    # go at once, each later one half a second after the last.
+    assert sorted(time.waits) == [0.5 * n for n in range(1, 19)]
 
 
 def test_a_pause_from_one_run_holds_every_run_of_the_budget(ledger_url):
@@ -53,6 +54,8 @@ def test_a_pause_from_one_run_holds_every_run_of_the_budget(ledger_url):
     assert time.waits == [30]
     first.pause(5)  # a shorter pause does not cut a longer one short
     assert second.paused_until() == time.now + 30
+    second.acquire()  # and after it, no burst: the next slot is one interval on
+    assert time.waits == [30, 30.5]
 
 
 def test_budgets_of_other_targets_or_identities_do_not_wait_for_each_other(ledger_url):
@@ -61,7 +64,7 @@ def test_budgets_of_other_targets_or_identities_do_not_wait_for_each_other(ledge
     one.pause(60)
     for _ in range(3):
         other.acquire()
-    assert time.waits == [0.5, 1.0]
+    assert time.waits == [0.5]
 
 
 def test_a_long_key_is_kept_to_the_column_and_stays_apart_from_others():

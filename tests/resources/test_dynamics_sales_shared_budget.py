@@ -3,6 +3,8 @@ as far as the environment's x-ms-dop-hint recommends; through the real load loop
 
 import threading
 
+import httpx
+
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import TargetRecord, load
 
@@ -68,3 +70,10 @@ def test_the_hint_is_capped_by_the_resources_setting(dataverse, tmp_path):
         assert client.parallelism == 2
     ledger.dispose()
     assert emulator.peak_in_flight <= 2
+
+
+def test_every_sender_holds_when_the_service_says_the_users_window_is_spent(dataverse):
+    _, resource = dataverse
+    spent = httpx.Response(200, headers={"x-ms-ratelimit-burst-remaining-xrm-requests": "0"})
+    room = httpx.Response(200, headers={"x-ms-ratelimit-burst-remaining-xrm-requests": "3"})
+    assert resource._hold(spent) == 30 and resource._hold(room) is None
