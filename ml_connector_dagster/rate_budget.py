@@ -67,9 +67,18 @@ def _engine(url: str) -> sa.Engine:
             if is_sqlite:
                 # A lost claim costs one interval of idling, not a wrong write: no need to sync each to disk.
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
-            metadata.create_all(engine)
+            _create_table(engine)
             _engines[url] = engine
         return _engines[url]
+
+
+def _create_table(engine: sa.Engine) -> None:
+    """Two processes starting on a new database may both find the table missing and the second CREATE fail: the
+    other made it, so a second look finds it (as ledger._create_tables)."""
+    try:
+        metadata.create_all(engine)
+    except sa.exc.DBAPIError:
+        metadata.create_all(engine)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

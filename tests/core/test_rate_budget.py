@@ -1,5 +1,6 @@
 """The request budget every run against a target shares, in the ledger's database (SQLite and PostgreSQL)."""
 
+import multiprocessing
 import threading
 
 import httpx
@@ -44,6 +45,27 @@ def test_two_runs_claiming_from_one_budget_get_distinct_evenly_spaced_slots(ledg
     # 10 requests per 5 s is one every 0.5 s; a tenth of them (one) may go at once besides the first: the first two
     # go at once, each later one half a second after the last.
     assert sorted(time.waits) == [0.5 * n for n in range(1, 19)]
+
+
+def claim_in_a_process(url: str, now: float, claims: int, waits) -> None:
+    time = FrozenTime(now)
+    budget = shared(url, time)
+    for _ in range(claims):
+        budget.acquire()
+    waits.extend(time.waits)
+
+
+def test_two_processes_claiming_from_one_budget_get_distinct_evenly_spaced_slots(ledger_url):
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Manager() as manager:
+        waits = manager.list()
+        processes = [spawn.Process(target=claim_in_a_process, args=(ledger_url, 1_000_000.0, 10, waits)) for _ in "ab"]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=120)
+        assert [process.exitcode for process in processes] == [0, 0]
+        assert sorted(waits) == [0.5 * n for n in range(1, 19)]
 
 
 def test_a_pause_from_one_run_holds_every_run_of_the_budget(ledger_url):
