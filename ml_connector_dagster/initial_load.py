@@ -29,6 +29,7 @@ from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import LoadSummary
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import failed_records_metadata, load_metadata
+from ml_connector_dagster.session_resource import RUN_EXECUTOR
 from ml_connector_dagster.sync import SyncTarget, sync
 
 T = TypeVar("T")
@@ -166,7 +167,7 @@ def initial_load_job(pair: str, objects: Sequence[MasterObject], *, description:
     source = pair.split("__")[0]
     steps = [_object_op(source, obj) for obj in objects]
 
-    @dg.job(name=job_name(pair), description=description, executor_def=dg.in_process_executor)
+    @dg.job(name=job_name(pair), description=description, executor_def=RUN_EXECUTOR)
     def _job():
         done = None
         for step in steps:

@@ -26,6 +26,14 @@ from ml_connector_dagster.systems import System
 
 _ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
+# The executor of every job: a run's steps one after another in the run's own process, so they share the resources
+# and each system's session and token. Dagster's default, a process per step, imports the code location, builds the
+# definitions and signs in again for every step: measured on a small daily partition of oracle_ebs__dynamics_sales
+# (bench/run_overhead.py), 9 EBS logins instead of 1 and 6 to 10 times the seconds per run (issue #15). A pair's
+# loads wait for its extracts and every step shares one API budget per vendor (the pools), so a process per step
+# would buy little parallelism.
+RUN_EXECUTOR = dg.in_process_executor
+
 
 def http_url(value: str | None, example: str) -> str | None:
     """A base URL setting: http(s), no trailing slash. For a `dg.EnvVar` Dagster hands validators the variable's

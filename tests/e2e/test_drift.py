@@ -4,6 +4,7 @@ next run of their days; a target that lost everything (a refreshed sandbox) is n
 
 from collections import Counter
 
+import pytest
 from ml_connector_dagster.resources.dynamics_fo.client import key_path
 
 from ml_connector_dagster.demo import verify
@@ -49,6 +50,7 @@ def test_accounts_deleted_in_dataverse_are_re_created_by_the_next_run_of_their_d
     assert agrees(env), "every contact links to its account again"
 
 
+@pytest.mark.slow
 def test_a_dataverse_that_lost_every_record_fails_the_check_pointing_to_heal_and_heal_re_creates_it(env):
     env.run_all()
     accounts = len(ebs_accounts(env))
