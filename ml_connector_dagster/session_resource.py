@@ -16,8 +16,9 @@ import dagster as dg
 import httpx
 from pydantic import Field, PrivateAttr, ValidationError
 
-from ml_connector_dagster.http import AuthError, RetryPolicy, build_client
+from ml_connector_dagster.http import AuthError, Budget, RateBudget, RetryPolicy, build_client
 from ml_connector_dagster.invalid_settings import problems
+from ml_connector_dagster.rate_budget import SharedBudget, budget_key
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.secret_fields import SecretFields
 from ml_connector_dagster.settings import SettingsError
@@ -206,6 +207,25 @@ class SystemResource(SessionResource):
         """One cheap authenticated call on an open session, for `ml-connector ping`: what it proved, in a few
         words. Raises what the call raises."""
         raise NotImplementedError
+
+
+class BudgetedResource(SystemResource):
+    """A system whose request limit every run against it shares (rate_budget.py): the deployment profiles point
+    `budget_url` at the ledger's database (connections.py), so concurrent runs, in any process, pace themselves
+    together. A subclass lists `budget_url` in its `secrets` (the URL may hold the database's password)."""
+
+    budget_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database holding the request budget that every run against this system "
+        "shares; the deployment sets it to the ledger's. Unset: each run keeps its own budget",
+        repr=False,
+    )
+
+    def request_budget(self, identity: str, max_requests: int, window_seconds: float) -> Budget:
+        """The budget of this system's API for `identity` (whom the vendor counts requests by)."""
+        if self.budget_url is None:
+            return RateBudget(max_requests, window_seconds)
+        return SharedBudget(self.budget_url, budget_key(self.system, identity), max_requests, window_seconds)
 
 
 def _is_scalar(annotation: Any) -> bool:
