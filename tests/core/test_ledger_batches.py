@@ -1,0 +1,182 @@
+"""The ledger costs per batch, not per record, on SQLite and PostgreSQL alike: the statements a load sends do not grow
+with its batch, a rerun that changes nothing adds counts rather than an audit row per record, and the diff reads no
+stored payload of a record it does not send."""
+
+import re
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from ml_connector_dagster.ledger import Ledger, Outcome, Truncated
+from ml_connector_dagster.loading import TargetRecord, WriteResult, load
+
+PAIR, OBJ = "a__b", "account"
+
+
+class Writer:
+    """Accepts every record but those named BAD."""
+
+    def upsert(self, target_object, records):
+        return [
+            WriteResult(r.source_key, True, f"id-{r.source_key}")
+            if not r.payload["name"].startswith("BAD")
+            else WriteResult(r.source_key, False, error_class="validation", error_message="bad name")
+            for r in records
+        ]
+
+
+@pytest.fixture
+def ledger(ledger_url):
+    store = Ledger(ledger_url)
+    yield store
+    store.dispose()
+
+
+@contextmanager
+def statements(ledger: Ledger):
+    """Every statement the ledger sends meanwhile, as sent (a multi-row INSERT counts once)."""
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    sa.event.listen(ledger.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(ledger.engine, "before_cursor_execute", note)
+
+
+def run(ledger, records, run_id, *, partition="2026-10-01", batch_size=1000):
+    return load(
+        records,
+        writer=Writer(),
+        ledger=ledger,
+        pair=PAIR,
+        target_object=OBJ,
+        batch_size=batch_size,
+        run_id=run_id,
+        partition=partition,
+    )
+
+
+def accounts(n: int, name: str = "N", fixed: bool = False) -> list[TargetRecord]:
+    """Every fifth one refused by the writer; `fixed`: all but the first of those renamed to be accepted."""
+    return [
+        TargetRecord(f"k{i}", {"name": (f"fixed {i}" if fixed and i else f"BAD{i}") if i % 5 == 0 else f"{name}{i}"})
+        for i in range(n)
+    ]
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(ledger_url):
+    counts = []
+    for n in (10, 1000):
+        ledger = Ledger(ledger_url)
+        try:
+            with ledger.engine.begin() as conn:  # one database for both sizes, emptied between
+                for table in ("sync_state", "dead_letters", "audit_log", "audit_counts"):
+                    conn.execute(sa.text(f"DELETE FROM {table}"))
+            per_run = []
+            # created and refused; updated and refused again; the refused ones fixed (resolved) but the first, the
+            # rest unchanged
+            for run_id, records in (("r1", accounts(n)), ("r2", accounts(n, "M")), ("r3", accounts(n, "M", True))):
+                with statements(ledger) as sent:
+                    summary = run(ledger, records, run_id, batch_size=n)
+                assert summary.batches == 1 and summary.records == n
+                per_run.append(len(sent))
+            counts.append(per_run)
+            assert [letter.source_key for letter in ledger.open_dead_letters(PAIR)] == ["k0"]
+        finally:
+            ledger.dispose()
+    assert counts[0] == counts[1], f"statements per run, for a batch of 10 and of 1,000: {counts}"
+
+
+def test_a_rerun_that_changes_nothing_adds_counts_not_an_audit_row_per_record(ledger):
+    records = [TargetRecord(f"k{i}", {"name": f"N{i}"}) for i in range(50)]
+    assert run(ledger, records, "r1").created == 50
+    with ledger.engine.connect() as conn:
+        before = conn.execute(sa.select(sa.text("source_key, synced_at, partition FROM sync_state"))).all()
+    assert run(ledger, records, "r2").unchanged == 50
+    assert ledger.audit(run_id="r2") == [], "nothing new to say of any record"
+    [counted] = ledger.audit_counts(run_id="r2")
+    assert (counted["action"], counted["records"], counted["pair"], counted["target_object"]) == (
+        "unchanged",
+        50,
+        PAIR,
+        OBJ,
+    )
+    assert counted["partition"] == "2026-10-01"
+    assert [(c["action"], c["records"]) for c in ledger.audit_counts(run_id="r1")] == [("created", 50)]
+    with ledger.engine.connect() as conn:
+        after = conn.execute(sa.select(sa.text("source_key, synced_at, partition FROM sync_state"))).all()
+    assert sorted(after) == sorted(before), "no sync state written either"
+
+
+def test_changes_and_failures_keep_their_audit_rows_and_an_unchanged_record_with_news_its_own(ledger):
+    cut = Truncated("name", "x" * 300, 300, 100)
+    run(ledger, [TargetRecord("k1", {"name": "A"}), TargetRecord("k2", {"name": "B"})], "r1")
+    ledger.record(
+        pair=PAIR,
+        target_object=OBJ,
+        run_id="r1",
+        partition="2026-10-01",
+        outcomes=[Outcome("k2", "failed", {"payload": None}, error_class="dependency", error_message="waits")],
+    )
+    run(
+        ledger,
+        [
+            TargetRecord("k1", {"name": "A2"}),  # updated: its row shows the payload the ledger held before
+            TargetRecord("k2", {"name": "B"}),  # unchanged, and so resolves its open dead letter
+            TargetRecord("k3", {"name": "BAD"}),  # failed
+            TargetRecord("k4", {"name": "D"}, update_only="inactive at the source"),  # skipped
+        ],
+        "r2",
+    )
+    run(ledger, [TargetRecord("k1", {"name": "A2"}, truncated=(cut,)), TargetRecord("k2", {"name": "B"})], "r3")
+    rows = {row["source_key"]: row for row in ledger.audit(run_id="r2")}
+    assert {key: row["action"] for key, row in rows.items()} == {
+        "k1": "updated",
+        "k2": "unchanged",
+        "k3": "failed",
+        "k4": "skipped",
+    }
+    assert rows["k1"]["changes"] == {"name": ["A", "A2"]}
+    assert not ledger.open_dead_letters(PAIR, source_keys=["k2"]), "resolved by the unchanged record"
+    [truncated] = ledger.audit(run_id="r3")
+    assert truncated["source_key"] == "k1" and truncated["changes"] == {"truncated": [cut.audited()]}
+    assert {c["action"]: c["records"] for c in ledger.audit_counts(run_id="r3")} == {"unchanged": 2}
+
+
+def test_an_unchanged_record_read_in_another_partition_is_audited_there_once(ledger):
+    records = [TargetRecord("k1", {"name": "A"})]
+    run(ledger, records, "r1", partition="2026-10-01")
+    run(ledger, records, "r2", partition=None)  # an initial load: no partition to note
+    run(ledger, records, "r3", partition="2026-10-02")
+    run(ledger, records, "r4", partition="2026-10-02")
+    assert [(row["run_id"], row["action"]) for row in ledger.audit(source_key="k1")] == [
+        ("r1", "created"),
+        ("r3", "unchanged"),
+    ]
+    assert ledger.partitions_of(PAIR, OBJ, ["k1"]) == {"k1": "2026-10-02"}, "heal reruns the day that reads it now"
+
+
+def test_the_diff_reads_no_stored_payload_of_a_record_it_does_not_send(ledger):
+    records = [TargetRecord(f"k{i}", {"name": f"N{i}", "notes": "x" * 1000}) for i in range(20)]
+    run(ledger, records, "r1")
+    with statements(ledger) as sent:
+        run(ledger, records, "r2")
+    assert not [s for s in sent if re.search(r"sync_state\.payload\b", s) and s.lstrip().upper().startswith("SELECT")], sent
+    records[3] = TargetRecord("k3", {"name": "changed", "notes": "x" * 1000})
+    read: list = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if re.search(r"sync_state\.payload\b", statement) and statement.lstrip().upper().startswith("SELECT"):
+            read.append(parameters)
+
+    sa.event.listen(ledger.engine, "before_cursor_execute", note)
+    run(ledger, records, "r3")
+    sa.event.remove(ledger.engine, "before_cursor_execute", note)
+    assert len(read) == 1 and "k3" in str(read[0]) and "k4" not in str(read[0]), "only the sent record's payload"
+    [updated] = ledger.audit(run_id="r3")
+    assert updated["changes"] == {"name": ["N3", "changed"]}
