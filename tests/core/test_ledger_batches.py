@@ -35,11 +35,11 @@ def ledger(ledger_url):
 
 @contextmanager
 def statements(ledger: Ledger):
-    """Every statement the ledger sends meanwhile, as sent (a multi-row INSERT counts once)."""
-    sent: list[str] = []
+    """Every statement the ledger sends meanwhile, as sent (a multi-row INSERT counts once), with its parameters."""
+    sent: list[tuple[str, object]] = []
 
     def note(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
+        sent.append((statement, parameters))
 
     sa.event.listen(ledger.engine, "before_cursor_execute", note)
     try:
@@ -161,22 +161,25 @@ def test_an_unchanged_record_read_in_another_partition_is_audited_there_once(led
     assert ledger.partitions_of(PAIR, OBJ, ["k1"]) == {"k1": "2026-10-02"}, "heal reruns the day that reads it now"
 
 
+def payload_reads(sent: list[tuple[str, object]]) -> list[object]:
+    """The parameters (keys) of each statement that selects stored payloads."""
+    return [
+        parameters
+        for statement, parameters in sent
+        if statement.lstrip().upper().startswith("SELECT") and re.search(r"sync_state\.payload\b", statement)
+    ]
+
+
 def test_the_diff_reads_no_stored_payload_of_a_record_it_does_not_send(ledger):
     records = [TargetRecord(f"k{i}", {"name": f"N{i}", "notes": "x" * 1000}) for i in range(20)]
     run(ledger, records, "r1")
     with statements(ledger) as sent:
         run(ledger, records, "r2")
-    assert not [s for s in sent if re.search(r"sync_state\.payload\b", s) and s.lstrip().upper().startswith("SELECT")], sent
+    assert payload_reads(sent) == []
     records[3] = TargetRecord("k3", {"name": "changed", "notes": "x" * 1000})
-    read: list = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if re.search(r"sync_state\.payload\b", statement) and statement.lstrip().upper().startswith("SELECT"):
-            read.append(parameters)
-
-    sa.event.listen(ledger.engine, "before_cursor_execute", note)
-    run(ledger, records, "r3")
-    sa.event.remove(ledger.engine, "before_cursor_execute", note)
-    assert len(read) == 1 and "k3" in str(read[0]) and "k4" not in str(read[0]), "only the sent record's payload"
+    with statements(ledger) as sent:
+        run(ledger, records, "r3")
+    [keys] = payload_reads(sent)
+    assert "k3" in str(keys) and "k4" not in str(keys), "only the sent record's payload"
     [updated] = ledger.audit(run_id="r3")
     assert updated["changes"] == {"name": ["N3", "changed"]}
