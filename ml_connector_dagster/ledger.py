@@ -857,7 +857,8 @@ class Ledger:
 
     def last_actions(self, pair: str, target_object: str, source_keys: Iterable[str]) -> dict[str, tuple[str, dict]]:
         """What the audit log last says happened to each of these records: (action, changes); absent for a record it
-        never names."""
+        never names. A record read unchanged with nothing new to say has no row for that run: this is then what last
+        happened to it that said something (its write, its failure, why it was left out)."""
         found: dict[str, tuple[str, dict]] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(list(dict.fromkeys(source_keys)), 500):
@@ -874,7 +875,9 @@ class Ledger:
         return found
 
     def partitions_of(self, pair: str, target_object: str, source_keys: Iterable[str]) -> dict[str, str | None]:
-        """The partition each record was last handled in by a run (the audit log); None for one no run names."""
+        """The partition each record was last handled in by a run (the audit log); None for one no run names. A run
+        that reads a record unchanged in a partition other than the last it was read in audits it there, so this is
+        also the last partition that read it, which a rerun reads it again in."""
         found: dict[str, str | None] = dict.fromkeys(source_keys)
         with self.engine.connect() as conn:
             for chunk in _chunks(list(found), 500):
