@@ -575,7 +575,7 @@ class Ledger:
             self._write_state(conn, pair, target_object, outcomes, run_id, partition, now)
             self._dead_letters(conn, pair, target_object, outcomes, letters, run_id, partition, now)
             audited = [
-                replace(o, previous=stored.get(o.source_key)) if o.source_key in stored else o
+                replace(o, previous=stored.get(o.source_key)) if o.previous is None and o.source_key in stored else o
                 for o in outcomes
                 if o.action != Action.UNCHANGED
                 or o.found
