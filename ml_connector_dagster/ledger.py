@@ -617,12 +617,12 @@ class Ledger:
                 ],
             )
 
-    def _among(self, column: sa.ColumnElement, keys: Collection[str]) -> sa.ColumnElement[bool]:
-        """`column IN keys`, the keys bound as one value (an array on PostgreSQL, a JSON array on SQLite): one
-        statement and one compiled form however many they are, where `in_` binds each and grows with them."""
+    def _among(self, column: sa.ColumnElement, values: Collection) -> sa.ColumnElement[bool]:
+        """`column IN values`, bound as one value (an array on PostgreSQL, a JSON array on SQLite): one statement and
+        one compiled form however many they are, where `in_` binds each (and SQLite takes at most 32,766)."""
         if self.engine.dialect.name == "postgresql":
-            return column == sa.any_(sa.bindparam(None, list(keys), type_=postgresql.ARRAY(sa.String)))
-        return column.in_(sa.select(sa.func.json_each(json.dumps(list(keys))).table_valued("value").c.value))
+            return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+        return column.in_(sa.select(sa.func.json_each(json.dumps(list(values))).table_valued("value").c.value))
 
     def _open_letters(self, conn, pair: str, target_object: str, keys: Collection[str]) -> dict[str, Any]:
         """Source key → (id, partition) of the open dead letter of each of these keys that has one."""
@@ -726,7 +726,7 @@ class Ledger:
         if resolved:
             conn.execute(
                 dead_letters.update()
-                .where(dead_letters.c.id.in_(resolved))
+                .where(self._among(dead_letters.c.id, resolved))
                 .values(resolved_at=now, resolved_run_id=run_id)
             )
         again = [letter for letter in failed if letter["id"] is not None]

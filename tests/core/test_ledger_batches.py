@@ -64,7 +64,7 @@ def run(ledger, records, run_id, *, partition="2026-10-01", batch_size=1000):
 def accounts(n: int, name: str = "N", fixed: bool = False) -> list[TargetRecord]:
     """Every fifth one refused by the writer; `fixed`: all but the first of those renamed to be accepted."""
     return [
-        TargetRecord(f"k{i}", {"name": (f"fixed {i}" if fixed and i else f"BAD{i}") if i % 5 == 0 else f"{name}{i}"})
+        TargetRecord(f"k{i}", {"name": (f"fixed {i}" if fixed and i else f"BAD{name}{i}") if i % 5 == 0 else f"{name}{i}"})
         for i in range(n)
     ]
 
@@ -78,15 +78,17 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(ledger_url):
                 for table in ("sync_state", "dead_letters", "audit_log", "audit_counts"):
                     conn.execute(sa.text(f"DELETE FROM {table}"))
             per_run = []
-            # created and refused; updated and refused again; the refused ones fixed (resolved) but the first, the
-            # rest unchanged
+            # created and refused; updated and refused again (changed); the refused ones fixed (resolved) but the
+            # first, the rest unchanged
             for run_id, records in (("r1", accounts(n)), ("r2", accounts(n, "M")), ("r3", accounts(n, "M", True))):
                 with statements(ledger) as sent:
                     summary = run(ledger, records, run_id, batch_size=n)
                 assert summary.batches == 1 and summary.records == n
                 per_run.append(len(sent))
             counts.append(per_run)
-            assert [letter.source_key for letter in ledger.open_dead_letters(PAIR)] == ["k0"]
+            [letter] = ledger.open_dead_letters(PAIR)
+            assert (letter.source_key, letter.attempts, letter.partition) == ("k0", 2, "2026-10-01")
+            assert len(ledger.audit(action="failed")) == 2 * (n // 5)
         finally:
             ledger.dispose()
     assert counts[0] == counts[1], f"statements per run, for a batch of 10 and of 1,000: {counts}"
