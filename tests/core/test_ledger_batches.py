@@ -63,10 +63,8 @@ def run(ledger, records, run_id, *, partition="2026-10-01", batch_size=1000):
 
 def accounts(n: int, name: str = "N", fixed: bool = False) -> list[TargetRecord]:
     """Every fifth one refused by the writer; `fixed`: all but the first of those renamed to be accepted."""
-    return [
-        TargetRecord(f"k{i}", {"name": (f"fixed {i}" if fixed and i else f"BAD{name}{i}") if i % 5 == 0 else f"{name}{i}"})
-        for i in range(n)
-    ]
+    refused = [f"fixed {i}" if fixed and i else f"BAD{name}{i}" for i in range(n)]
+    return [TargetRecord(f"k{i}", {"name": refused[i] if i % 5 == 0 else f"{name}{i}"}) for i in range(n)]
 
 
 def test_a_batch_costs_the_same_statements_whatever_its_size(ledger_url):
