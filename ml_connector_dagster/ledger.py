@@ -6,11 +6,13 @@ default, Postgres in production; tables are created on first use.
 A load records its outcomes a batch at a time (`Ledger.record`), at a cost per batch, not per record: one statement
 each for the batch's sync state, its deletes, its audit rows and its counts, and dead letters touched only for keys
 that have an open one or failed. The audit log keeps a row for every record a run changed or failed (created,
-updated, deleted, failed, skipped, not_in_source, ...) and for an unchanged one only when it says something new: found
-in the target without a state, a two-way conflict's notes, a value cut to fit, an open dead letter it resolves, or a
-partition the ledger had not seen it read in (what `heal` reruns to send it again). Every other unchanged record is
-counted in `audit_counts`, a row per batch, run, partition, pair, object and action: the sum over a run's rows is what
-the run did, unchanged records included, and a rerun that changes nothing adds a few rows, not one per record.
+updated, deleted, failed, skipped, not_in_source, ...) and for an unchanged one only when it says something new:
+found in the target without a state here (its state is recorded where the target's id is known; a two-way record the
+other direction wrote has none, so such a record has a row each run), a two-way conflict's notes, a value cut to fit,
+an open dead letter it resolves, or a partition the ledger had not seen it read in (what `heal` reruns to send it
+again). Every other unchanged record is counted in `audit_counts`, a row per batch, run, partition, pair, object and
+action: the sum over a run's rows is what the run did, unchanged records included, and a rerun that changes nothing
+adds a few rows, not one per record.
 """
 
 import hashlib
@@ -247,8 +249,9 @@ class Outcome:
     refs: tuple[tuple[str, str], ...] = ()  # written: the records it refers to, (target object, source key)
     truncated: tuple[Truncated, ...] = ()  # what the mapping cut in the payload this outcome is about
     notes: dict | None = None  # more for the audit row (a two-way conflict and how it was settled)
-    # unchanged: found in the target as it should be, where the ledger had no state for it (a write whose run died
-    # before recording it): recorded now at `target_id`
+    # unchanged: found in the target as it should be, where the ledger had no state for it: recorded now at
+    # `target_id` (a write whose run died before recording it); without one (a two-way record the other direction
+    # wrote), audited, as the ledger holds nothing else of it for this pair
     found: bool = False
 
     def changes(self) -> dict | None:
@@ -669,7 +672,11 @@ class Ledger:
     def _write_state(self, conn, pair, target_object, outcomes: Sequence[Outcome], run_id, partition, now) -> None:
         """Written records upserted, found ones inserted where the ledger lacked them (one another run recorded
         meanwhile is left as it is), deleted ones removed: one statement each."""
-        last = {o.source_key: o for o in outcomes if o.action in (*WRITTEN, Action.DELETED) or o.found}
+        last = {
+            o.source_key: o
+            for o in outcomes
+            if o.action in (*WRITTEN, Action.DELETED) or (o.found and o.target_id is not None)
+        }
         rows = {
             action: [_state(pair, target_object, o, run_id, partition, now) for o in last.values() if o.action in kinds]
             for action, kinds in (("write", WRITTEN), ("find", {Action.UNCHANGED}))

@@ -231,7 +231,7 @@ def load(
                     refs=record.refs,
                     truncated=record.truncated,
                     notes=record.notes,
-                    found=previous is None and record.target_id is not None,
+                    found=previous is None,
                 )
             )
         elif (

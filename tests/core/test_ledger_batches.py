@@ -183,3 +183,15 @@ def test_the_diff_reads_no_stored_payload_of_a_record_it_does_not_send(ledger):
     assert "k3" in str(keys) and "k4" not in str(keys), "only the sent record's payload"
     [updated] = ledger.audit(run_id="r3")
     assert updated["changes"] == {"name": ["N3", "changed"]}
+
+
+def test_an_unchanged_record_the_ledger_holds_nothing_of_keeps_its_row_each_run(ledger):
+    # a two-way record the other direction wrote: this one finds the target agreeing, without an id to record
+    agreeing = [TargetRecord("k1", {"name": "A"}, current={"name": "A"})]
+    for run_id in ("r1", "r2"):
+        assert run(ledger, agreeing, run_id).unchanged == 1
+    assert [(row["run_id"], row["action"]) for row in ledger.audit(source_key="k1")] == [
+        ("r1", "unchanged"),
+        ("r2", "unchanged"),
+    ]
+    assert ledger.synced(PAIR, OBJ) == {}, "no state without the target's id"
