@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ml_connector_dagster.ledger import Ledger, Outcome, Truncated
 from ml_connector_dagster.loading import TargetRecord, WriteResult, load
+from tests.conftest import started_on_an_older_ledger
 
 PAIR, OBJ = "a__b", "account"
 
@@ -195,3 +196,17 @@ def test_an_unchanged_record_the_ledger_holds_nothing_of_keeps_its_row_each_run(
         ("r2", "unchanged"),
     ]
     assert ledger.synced(PAIR, OBJ) == {}, "no state without the target's id"
+
+
+def test_a_ledger_made_before_the_read_partition_gains_it_and_notes_each_record_where_it_is_read_once(ledger_url):
+    before = Ledger(ledger_url)
+    try:
+        run(before, [TargetRecord("k1", {"name": "A"})], "r1")
+    finally:
+        before.dispose()
+    with started_on_an_older_ledger(ledger_url, "ALTER TABLE sync_state DROP COLUMN partition") as upgraded:
+        for run_id in ("r2", "r3"):
+            assert run(upgraded, [TargetRecord("k1", {"name": "A"})], run_id).unchanged == 1
+        assert [row["run_id"] for row in upgraded.audit(source_key="k1")] == ["r1", "r2"], "where it is read: once"
+        counted = [(c["run_id"], c["action"], c["records"]) for c in upgraded.audit_counts(pair=PAIR)]
+        assert counted == [("r1", "created", 1), ("r2", "unchanged", 1), ("r3", "unchanged", 1)]
