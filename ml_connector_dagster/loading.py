@@ -236,7 +236,7 @@ def load(
                     refs=record.refs,
                     truncated=record.truncated,
                     notes=record.notes,
-                    found=previous is None and record.target_id is not None,
+                    found=previous is None,
                 )
             )
         elif (
@@ -368,7 +368,7 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
         Action.CREATED if created else Action.UPDATED,
         record.payload,
         result.target_id or (previous.target_id if previous else None),
-        previous=record.current if record.current is not None else previous.payload if previous else None,
+        previous=record.current,  # where None, the ledger audits against the payload it holds
         refs=record.refs,
         truncated=record.truncated,
         notes=record.notes,

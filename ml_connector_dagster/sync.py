@@ -147,7 +147,7 @@ def remove(
         for key in batch:
             result = results.get(key)
             if result is not None and result.ok:
-                outcomes.append(Outcome(key, Action.DELETED, None, synced[key].target_id, previous=synced[key].payload))
+                outcomes.append(Outcome(key, Action.DELETED, None, synced[key].target_id))
             else:
                 outcomes.append(
                     Outcome(
