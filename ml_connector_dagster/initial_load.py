@@ -155,14 +155,6 @@ def together(pages: Iterator[Page], records: Callable[[], int]) -> Iterator[list
         yield group
 
 
-def mapped_together(results: Sequence[MappingResult]) -> MappingResult:
-    return MappingResult(
-        [record for r in results for record in r.records],
-        [rejected for r in results for rejected in r.rejected],
-        [excluded for r in results for excluded in r.excluded],
-    )
-
-
 @dataclass
 class Progress:
     pages: int = 0
@@ -202,7 +194,8 @@ def load_object(
     # Two groups' worth of pages ahead: the next group is read while this one is written.
     ahead = max(2, 2 * -(-at_once() // source.page_size))
     for group in together(read_ahead(pages, ahead), at_once):
-        result = mapped_together([obj.map(page.rows, MapInput(source.resource, target, ledger)) for page in group])
+        mapped = [obj.map(page.rows, MapInput(source.resource, target, ledger)) for page in group]
+        result = type(mapped[0]).joined(mapped)
         count = sum(page.count for page in group)
         with Lease(ledger, pair, obj.load.target_object, run_id=run_id, log=warn) as lease:
             refuse_first_format(ledger, pair, obj.load.target, obj.load.target_object)

@@ -1,7 +1,8 @@
 """What every pair's mapping needs: the result shape, external ids, text cleaning, and turning pydantic
 validation errors into reasons a person can act on."""
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,6 +40,23 @@ class MappingResult:
     records: list[TargetRecord] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
+
+    @classmethod
+    def joined(cls, results: Sequence["MappingResult"]) -> "MappingResult":
+        """One result of the results of consecutive pages, whatever a pair's result adds to these (its lists joined in
+        order, its mappings merged): what the initial load syncs when it writes pages together."""
+        if len(results) == 1:
+            return results[0]
+        values = {}
+        for part in fields(cls):
+            held = [getattr(result, part.name) for result in results]
+            if isinstance(held[0], list):
+                values[part.name] = [item for items in held for item in items]
+            elif isinstance(held[0], dict):
+                values[part.name] = {key: value for items in held for key, value in items.items()}
+            else:
+                raise TypeError(f"{cls.__name__}.{part.name}: a {type(held[0]).__name__} cannot be joined")
+        return cls(**values)
 
 
 # `.` joins an external id's parts and `~` starts an escape, so both are escaped inside a part, with the characters

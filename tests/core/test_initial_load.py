@@ -1,4 +1,5 @@
 import threading
+from dataclasses import dataclass, field
 
 import pytest
 from ml_connector_dagster.assets.load import LoadTarget
@@ -199,3 +200,21 @@ def test_the_cli_refuses_a_pair_without_an_initial_load_and_says_where_to_read_w
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     assert cli.main(["initial-load", "--pair", "salesforce__dynamics_fo"]) == 2
     assert "docs/operators/go_live.md" in capsys.readouterr().err
+
+
+@dataclass
+class WithExtras(MappingResult):
+    """A pair's own result: more than records, rejections and exclusions (as the two-way pairs' results)."""
+
+    agreed: dict[str, str] = field(default_factory=dict)
+    put_back: list[str] = field(default_factory=list)
+
+
+def test_pages_mapped_apart_are_synced_as_one_result_with_whatever_the_pairs_result_adds():
+    first = WithExtras([TargetRecord("1", {})], agreed={"1": "a"}, put_back=["1"])
+    second = WithExtras([TargetRecord("2", {})], agreed={"2": "b"})
+    joined = WithExtras.joined([first, second])
+    assert type(joined) is WithExtras
+    assert [r.source_key for r in joined.records] == ["1", "2"]
+    assert (joined.agreed, joined.put_back) == ({"1": "a", "2": "b"}, ["1"])
+    assert MappingResult.joined([first]) is first
