@@ -59,6 +59,7 @@ from ml_connector_dagster.initial_load import MapInput, MasterObject, SourceRead
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
 from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
 from ml_connector_dagster.settings import Settings
 from ml_connector_dagster.sync import SyncTarget, sync
@@ -261,7 +262,7 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     print(f"machine: {harness.machine()}", flush=True)
-    entra, sales = harness.dataverse()
+    entra, sales = harness.behind_entra(DynamicsSalesEmulator)
     report: list[str] = []
     goals: list[harness.Goal] = []
     scale: dict[int, dict] = {}

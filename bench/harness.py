@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
 from ml_connector_dagster.sandbox.emulator import Emulator
 from ml_connector_dagster.sandbox.entra import EntraEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
@@ -29,6 +28,7 @@ from ml_connector_dagster.systems import sandbox_urls
 
 T = TypeVar("T")
 R = TypeVar("R")
+E = TypeVar("E", bound=Emulator)
 THREADS = 16  # the threaded per-record baselines' workers
 
 
@@ -127,13 +127,10 @@ def served(emulators: Sequence[Emulator], *, latency_ms: dict[str, int] | None =
         yield server
 
 
-def dataverse(**settings) -> tuple[EntraEmulator, DynamicsSalesEmulator]:
-    """A Dataverse environment and the Entra tenant whose tokens it accepts; `settings` are DynamicsSalesSettings
-    (the service-protection limit: requests_per_window, window_seconds)."""
+def behind_entra(emulator: type[E], **kwargs) -> tuple[EntraEmulator, E]:
+    """A Microsoft system's emulator (Dataverse, F&O) and the Entra tenant whose tokens it accepts."""
     signer = TokenSigner()
-    sales = DynamicsSalesEmulator(signer=signer)
-    sales.update_settings(settings)
-    return EntraEmulator(signer=signer), sales
+    return EntraEmulator(signer=signer), emulator(signer=signer, **kwargs)
 
 
 @dataclass
