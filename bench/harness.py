@@ -111,6 +111,8 @@ class Stopwatch:
 
 def threaded(send: Callable[[T], R], items: Iterable[T], threads: int = THREADS) -> list[R]:
     """`send` over `items` from `threads` workers, as a hand-written loader that sends records concurrently does."""
+    if threads == 1:
+        return [send(item) for item in items]
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(send, items))
 
