@@ -35,6 +35,7 @@ The 1,000,000 case (about an hour on 2 cores today, most of it the initial load)
 import argparse
 import gc
 import hashlib
+import itertools
 import json
 import math
 import tempfile
@@ -67,6 +68,7 @@ from ml_connector_dagster.sync import SyncTarget, sync
 
 START = date(2026, 10, 1)
 PAGE = 500  # source records per page: the initial load's default
+PROGRESS_PAGES = 200  # a progress line every 100,000 source records
 UNLIMITED = 10**9  # a service-protection limit lifted, in the emulator and in the client's own budget
 DATAVERSE_CEILING = (6000, 300)  # requests per user per window of seconds (microsoft.md §2.11)
 EXTRACTED = ["accountid", "name", "mlc_externalid", "accountnumber", "address1_city", "statecode"]
@@ -82,6 +84,18 @@ def _accounts() -> MasterObject:
     return initial_load_objects(mapping.load_pair_rules())[0]
 
 
+def _progress(pages: int):
+    """The initial load's line for every `pages`-th page, with the time and this process's peak so far: a long case
+    stopped before its end still shows its curve."""
+    count, started = itertools.count(1), time.perf_counter()
+
+    def log(line: str) -> None:
+        if next(count) % pages == 0:
+            print(f"  {time.perf_counter() - started:.0f} s: {line}; peak {harness.peak_mb():.0f} MB", flush=True)
+
+    return log
+
+
 def connector_initial_load(home: str, ledger_url: str, urls: dict[str, str], dataverse: dict) -> dict:
     """The pair's initial load of accounts, as its job step runs it (ml_connector_dagster.initial_load)."""
     resources = _resources(home, ledger_url, urls, dataverse)
@@ -95,7 +109,7 @@ def connector_initial_load(home: str, ledger_url: str, urls: dict[str, str], dat
             ledger=resources["ledger"].ledger(),
             run_id=uuid.uuid4().hex,
             restart=False,
-            log=lambda _: None,
+            log=_progress(PROGRESS_PAGES),
             warn=print,
         )
     summary = progress.summary
@@ -453,7 +467,14 @@ def scale_runs(args, home: str, urls: dict, sales, size: int) -> dict:
         taken = harness.Served.since(sales)
         passes[label] = harness.in_child(connector_initial_load, home, ledger_url, urls, {})
         served = taken.taken()
-        passes[label]["requests"], passes[label]["throttled"] = served.requests, served.throttled
+        r = passes[label]
+        r["requests"], r["throttled"] = served.requests, served.throttled
+        # Said as soon as measured: a long case stopped later still has its figures.
+        print(
+            f"  {r['seconds']:.0f} s, {r['written']:,} written, {r['unchanged']:,} unchanged, {r['write_calls']:,} "
+            f"write and {r['read_calls']:,} read calls, {served.throttled} × 429, peak {r['peak_mb']:.0f} MB",
+            flush=True,
+        )
     return passes
 
 
