@@ -18,22 +18,22 @@ threads of this process. Printed, all measured in this one run:
 3. two connector runs at once, each syncing half of `--concurrent-parties` parties into one Dataverse user whose
    service-protection limit is `--concurrent-limit` requests per `--concurrent-window` seconds: the 429s and the share
    of that ceiling the two used together;
-4. scale, at every size, Dataverse at `--scale-latency-ms` per call under its real limit (6,000 requests per 300 s),
-   by `--paths`: the pair's daily job for the day's partition (accounts and contacts, with their agreement checks),
-   then again over unchanged data (a no-op rerun); and the initial load of every party's account; each pass in a
-   fresh process, into an empty Dataverse and ledger: seconds, write and read calls, peak memory (the memory curve),
-   and the share of the request ceiling used;
+4. scale, Dataverse at `--scale-latency-ms` per call under its real limit (6,000 requests per 300 s): at each of
+   `--daily-sizes`, the pair's daily job for the day's partition (accounts and contacts, with their agreement checks),
+   then again over unchanged data (a no-op rerun); at each of `--sizes`, the initial load of every party's account;
+   each pass in a fresh process, into an empty Dataverse and ledger: seconds, write and read calls, peak memory (the
+   memory curve), and the share of the request ceiling used;
 
 then the goals of issue #15, each with its measured value and pass or fail.
 
-    python bench/ebs_to_dataverse.py [--sizes 10000,100000] [--paths daily,initial] [--latency-ms 25]
+    python bench/ebs_to_dataverse.py [--sizes 10000,100000] [--daily-sizes 2000,10000] [--latency-ms 25]
         [--scale-latency-ms 100] [--threaded-sample 10000] [--sequential-sample 2000] [--concurrent-parties 2000]
         [--concurrent-limit 20] [--concurrent-window 4] [--concurrent-batch 10] [--scale-only]
 
-The 1,000,000 case (hours on 2 cores today, the daily partition most): `--sizes 10000,1000000 --scale-only` (the
-memory curve and the scale goals; the loaders, dlt and the two runs need no million); `--paths initial` for the
-initial load alone. Each pass prints its figures when done, and a long one a line every 100,000 records with its peak
-so far.
+A daily partition takes about 15 s per 1,000 organizations today (both passes), hence the default daily sizes; the
+goals' sizes are `--daily-sizes 10000,100000,1000000` and `--sizes 10000,1000000` (hours on 2 cores today; add
+`--scale-only`: the loaders, dlt and the two runs need no million). Each section prints its figures when measured, and
+a long initial load a line every 100,000 records with its peak so far.
 """
 
 import argparse
@@ -299,7 +299,8 @@ def rate(figures: dict) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,100000", help="EBS organizations per run, comma-separated")
+    parser.add_argument("--sizes", default="10000,100000", help="EBS organizations, initial load; the first also 1.-3.")
+    parser.add_argument("--daily-sizes", default="2000,10000", help="EBS organizations, daily partition ('': none)")
     parser.add_argument("--latency-ms", type=int, default=25, help="per Dataverse call, loaders and extraction")
     parser.add_argument("--scale-latency-ms", type=int, default=100, help="per Dataverse call, scale runs")
     parser.add_argument("--threaded-sample", type=int, default=10000, help="records the 16-thread loader sends")
@@ -307,37 +308,41 @@ def main() -> int:
     parser.add_argument("--concurrent-parties", type=int, default=2000, help="parties the two runs share")
     parser.add_argument("--concurrent-limit", type=int, default=20, help="requests per window, two-run case")
     parser.add_argument("--concurrent-window", type=int, default=4, help="seconds, two-run case")
+    parser.add_argument("--concurrent-batch", type=int, default=10, help="records per write call, two-run case")
     parser.add_argument(
         "--scale-only", action="store_true", help="only the scale runs (4.), not the loaders, dlt or the two runs"
     )
-    parser.add_argument("--paths", default="daily,initial", help="scale runs: daily (a partition), initial (load)")
-    parser.add_argument("--concurrent-batch", type=int, default=10, help="records per write call, two-run case")
     args = parser.parse_args()
-    sizes = [int(size) for size in args.sizes.split(",")]
+    paths = {"initial": _sizes(args.sizes), "daily": _sizes(args.daily_sizes)}
     print(f"machine: {harness.machine()}", flush=True)
     entra, sales = harness.behind_entra(DynamicsSalesEmulator)
-    report: list[str] = []
     goals: list[harness.Goal] = []
-    scale: dict[int, dict] = {}
+    scale: dict[str, dict[int, dict]] = {path: {} for path in paths}
     lifted = {"requests_per_window": UNLIMITED}
     with tempfile.TemporaryDirectory() as home, harness.served([entra, sales]) as target_server:
-        for n, size in enumerate(sizes):
+        for size in sorted(set(paths["initial"]) | set(paths["daily"])):
             ebs = seed(size)
             with harness.served([ebs]) as source_server:
                 urls = {**target_server.urls, "oracle_ebs": source_server.urls["oracle_ebs"]}
-                if n == 0 and not args.scale_only:
+                if paths["initial"] and size == paths["initial"][0] and not args.scale_only:
                     for lines, found in (
                         compare_loaders(args, home, urls, sales, lifted, size),
                         two_runs(args, home, urls, sales, organizations(ebs, args.concurrent_parties)),
                     ):
-                        report += lines
+                        print("\n".join(lines), flush=True)  # said when measured: a run stopped later keeps it
                         goals += found
-                scale[size] = scale_runs(args, home, urls, sales, ebs, size)
+                for path, sizes in paths.items():
+                    if size in sizes:
+                        scale[path][size] = scale_runs(args, home, urls, sales, ebs, size, path)
             del ebs
             gc.collect()
     lines, found = render_scale(args, scale)
-    print("\n".join(["", f"machine: {harness.machine()}", *report, *lines, "", harness.goals([*goals, *found])]))
+    print("\n".join(["", f"machine: {harness.machine()}", *lines, "", harness.goals([*goals, *found])]))
     return 0
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(size) for size in text.split(",") if size.strip()]
 
 
 def compare_loaders(args, home: str, urls: dict, sales, lifted: dict, size: int) -> list[str]:
@@ -490,45 +495,44 @@ def two_runs(args, home: str, urls: dict, sales, parties: list[str]) -> list[str
     ], goals
 
 
-def scale_runs(args, home: str, urls: dict, sales, ebs, size: int) -> dict:
-    """Each path's passes at this size, into an empty Dataverse and an empty ledger, each pass in its own process."""
+def scale_runs(args, home: str, urls: dict, sales, ebs, size: int, path: str) -> dict:
+    """A path's passes at this size, into an empty Dataverse and an empty ledger, each pass in its own process."""
+    sales.reset()
     sales.update_settings({"requests_per_window": DATAVERSE_CEILING[0], "window_seconds": DATAVERSE_CEILING[1]})
     sales.faults.latency_ms = args.scale_latency_ms
+    name, labels = PATHS[path]
+    ledger_url = f"sqlite:///{home}/scale_{path}_{size}.sqlite"
     passes = {}
-    for path in args.paths.split(","):
-        name, labels = PATHS[path]
-        sales.reset()
-        ledger_url = f"sqlite:///{home}/scale_{path}_{size}.sqlite"
-        for label in labels:
-            print(f"{size:,} organizations: {name}, {label} ...", flush=True)
-            target, source = harness.Served.since(sales), harness.Served.since(ebs)
-            if path == "daily":
-                r = harness.in_child(connector_daily, home, ledger_url, urls, START.isoformat())
-            else:
-                r = harness.in_child(connector_initial_load, home, ledger_url, urls, {})
-            served = target.taken()
-            r.update(
-                requests=served.requests,
-                throttled=served.throttled,
-                read_calls=served.requests - served.throttled - r["write_calls"],
-                source_calls=source.taken().requests,
-            )
-            passes[name, label] = r
-            # Said as soon as measured: a long case stopped later still has its figures.
-            print(
-                f"  {r['seconds']:.0f} s, {r['written']:,} written, {r['unchanged']:,} unchanged, "
-                f"{r['write_calls']:,} write and {r['read_calls']:,} read calls, {served.throttled} × 429, "
-                f"peak {r['peak_mb']:.0f} MB",
-                flush=True,
-            )
+    for label in labels:
+        print(f"{size:,} organizations: {name}, {label} ...", flush=True)
+        target, source = harness.Served.since(sales), harness.Served.since(ebs)
+        if path == "daily":
+            r = harness.in_child(connector_daily, home, ledger_url, urls, START.isoformat())
+        else:
+            r = harness.in_child(connector_initial_load, home, ledger_url, urls, {})
+        served = target.taken()
+        r.update(
+            requests=served.requests,
+            throttled=served.throttled,
+            read_calls=served.requests - served.throttled - r["write_calls"],
+            source_calls=source.taken().requests,
+        )
+        passes[label] = r
+        # Said as soon as measured: a long case stopped later still has its figures.
+        print(
+            f"  {r['seconds']:.0f} s, {r['written']:,} written, {r['unchanged']:,} unchanged, "
+            f"{r['write_calls']:,} write and {r['read_calls']:,} read calls, {served.throttled} × 429, "
+            f"peak {r['peak_mb']:.0f} MB",
+            flush=True,
+        )
     return passes
 
 
-def render_scale(args, scale: dict[int, dict]) -> tuple[list[str], list[harness.Goal]]:
+def render_scale(args, scale: dict[str, dict[int, dict]]) -> tuple[list[str], list[harness.Goal]]:
     per_second = DATAVERSE_CEILING[0] / DATAVERSE_CEILING[1]
     rows = [
         (
-            f"{size:,} {name}, {label}",
+            f"{size:,} {PATHS[path][0]}, {label}",
             r["read"],
             r["written"],
             r["unchanged"],
@@ -542,12 +546,13 @@ def render_scale(args, scale: dict[int, dict]) -> tuple[list[str], list[harness.
             r["peak_mb"],
             r["start_mb"],
         )
-        for size, passes in scale.items()
-        for (name, label), r in passes.items()
+        for path, sizes in scale.items()
+        for size, passes in sizes.items()
+        for label, r in passes.items()
     ]
     report = [
         "",
-        f"4. scale: EBS organizations changed on one day (with their accounts, sites, contacts, suppliers): the "
+        "4. scale: EBS organizations changed on one day (with their accounts, sites, contacts, suppliers): the "
         "pair's daily job for that partition, then again over unchanged data; the initial load of every party; "
         f"each pass in its own process; Dataverse at {args.scale_latency_ms} ms per call under its limit of "
         f"{DATAVERSE_CEILING[0]:,} requests per {DATAVERSE_CEILING[1]} s; read calls = Dataverse requests served "
@@ -571,21 +576,22 @@ def render_scale(args, scale: dict[int, dict]) -> tuple[list[str], list[harness.
             rows,
         ),
     ]
-    smallest, largest, goals = min(scale), max(scale), []
-    if largest != smallest:
-        goals += [
-            harness.Goal(
-                f"peak memory {largest:,} / {smallest:,}, {name}, {label}",
-                scale[largest][name, label]["peak_mb"] / scale[smallest][name, label]["peak_mb"],
-                1.5,
-                at_least=False,
-            )
-            for name, label in scale[largest]
-        ]
-    noop = 100000 if 100000 in scale else largest
-    daily = PATHS["daily"][0]
-    if (daily, "rerun") in scale[noop]:
-        first, rerun = scale[noop][daily, "first sync"], scale[noop][daily, "rerun"]
+    goals = []
+    for path, sizes in scale.items():
+        if len(sizes) > 1:
+            smallest, largest = min(sizes), max(sizes)
+            goals += [
+                harness.Goal(
+                    f"peak memory {largest:,} / {smallest:,}, {PATHS[path][0]}, {label}",
+                    sizes[largest][label]["peak_mb"] / sizes[smallest][label]["peak_mb"],
+                    1.5,
+                    at_least=False,
+                )
+                for label in sizes[largest]
+            ]
+    if scale["daily"]:
+        noop = 100000 if 100000 in scale["daily"] else max(scale["daily"])
+        first, rerun = scale["daily"][noop]["first sync"], scale["daily"][noop]["rerun"]
         goals += [
             harness.Goal(
                 f"no-op rerun of {noop:,}: share of the first sync's time",
@@ -604,9 +610,9 @@ def render_scale(args, scale: dict[int, dict]) -> tuple[list[str], list[harness.
                 unit="",
             ),
         ]
-    initial = PATHS["initial"][0]
-    if (initial, "first sync") in scale[largest]:
-        load = scale[largest][initial, "first sync"]
+    if scale["initial"]:
+        largest = max(scale["initial"])
+        load = scale["initial"][largest]["first sync"]
         floor_seconds = math.ceil(load["written"] / 1000) / per_second
         goals += [
             harness.Goal(
