@@ -64,7 +64,7 @@ from ml_connector_dagster.assets.procore.oracle_ebs import initial_load_objects
 
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
-from ml_connector_dagster.initial_load import SourceRead, job_name, op_name
+from ml_connector_dagster.initial_load import SourceRead, batched, job_name, op_name
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping import oracle_ebs_procore as mapping
 from ml_connector_dagster.mapping.oracle_ebs import Vendor, VendorSite
@@ -329,13 +329,28 @@ class OneCallPerRecord:
     def _sample(self) -> list[dict]:
         """The first `sample_orders` purchase orders (their headers), in PO_HEADER_ID order."""
         if self.sample is None:
-            self.sample, _ = self.ebs.rows_after("GET_PURCHASE_ORDERS", "P_AFTER_PO_HEADER_ID", "0", self.sample_orders)
+            self.sample, after, more = [], "0", True
+            while more and len(self.sample) < self.sample_orders:
+                # GET_PURCHASE_ORDERS answers at most 1,000 headers a call
+                rows, more = self.ebs.rows_after(
+                    "GET_PURCHASE_ORDERS",
+                    "P_AFTER_PO_HEADER_ID",
+                    after,
+                    min(1000, self.sample_orders - len(self.sample)),
+                )
+                self.sample += rows
+                after = str(rows[-1]["PO_HEADER_ID"]) if rows else after
+                more = more and bool(rows)
         return self.sample
 
     def _orders(self, ids: list[str]) -> list[tuple[PurchaseOrder, list[Distribution]]]:
         if not ids:
             return []
-        headers = self.ebs.read_keys("GET_PURCHASE_ORDERS", ",".join(ids), ids_param="P_PO_HEADER_IDS")
+        headers = [
+            header
+            for chunk in batched(ids, ebs_extracts.MAX_KEYS_PER_CALL)
+            for header in self.ebs.read_keys("GET_PURCHASE_ORDERS", ",".join(chunk), ids_param="P_PO_HEADER_IDS")
+        ]
         orders = frame_models(pd.DataFrame(headers, dtype=object), PurchaseOrder)
         distributions = frame_models(
             ebs_extracts.DISTRIBUTIONS.frame(ebs_extracts.read_distributions(self.ebs, ids)), Distribution
