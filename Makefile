@@ -17,9 +17,10 @@ demo: install
 	$(BIN)/ml-connector demo
 
 # Two workers (pytest-xdist): each test builds its own sandbox, ledger and Dagster instance, so tests share nothing
-# but the PostgreSQL server (a database each); two cores run the suite in about half the time.
+# but the PostgreSQL server (a database each); two cores run the suite in about half the time. `loadgroup` keeps the
+# tests of one `xdist_group` on one worker (the demo's module runs the demo once for all of them).
 test: install
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .

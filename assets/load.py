@@ -3,9 +3,11 @@ target object, report the counts, and check agreement (every record in the targe
 two source records on one external id). It holds the lease of its (pair, target object) throughout, so two writers
 of one object never overlap, and heals drift the check finds (records the ledger holds as written that the target
 lacks) by sending them again, unless the target lacks so much that it no longer knows the ledger (then the check
-fails and points to `ml-connector heal`). A target plugs in through its resource: `session()` gives a writer
-(loading.TargetWriter) that upserts, says which external ids exist and counts its calls, and may delete;
-`batch_size` is how many records go to one upsert."""
+fails and points to `ml-connector heal`). The check reads back from the target only what the run's write answers and
+the ledger leave open, a share of the partition per run in turn (materialize.ReadBack); the share's turn is kept in
+the partition's materialization metadata (`read_back_turn`). A target plugs in through its resource: `session()`
+gives a writer (loading.TargetWriter) that upserts, says which external ids exist and counts its calls, and may
+delete; `batch_size` is how many records go to one upsert."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +56,16 @@ class TargetAssets:
     loads: list[LoadTarget]
 
 
+def _read_back_turn(context: dg.AssetExecutionContext, key: dg.AssetKey) -> int:
+    """The share of its written records this run of the partition reads back: the one after its last run's."""
+    partitions = [context.partition_key] if context.has_partition_key else None
+    last = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=partitions), limit=1
+    ).records
+    previous = last[0].asset_materialization.metadata.get("read_back_turn") if last else None
+    return previous.value + 1 if previous is not None else 0
+
+
 def mapping_metadata(result: MappingResult) -> dict:
     return {"payloads": len(result.records), "rejected": len(result.rejected), "excluded": len(result.excluded)}
 
@@ -85,7 +97,8 @@ def load_asset(
             accounted,
             asset=key,
             description=f"Every source record of the partition is in "
-            f"the target ({plural}, read back from it), an open dead letter, or "
+            f"the target ({plural}: as a write of this run answered, or read back from it, each record at least once "
+            "in every read_back_runs runs of its partition), an open dead letter, or "
             "excluded by the mapping rules.",
         ),
         dg.AssetCheckSpec(
@@ -126,6 +139,7 @@ def load_asset(
             refuse_first_format(ledger, pair, target, target_object)
             client = lease.guard(load.writer(resource.session()))
             calls, writes = client.counter.total, client.counter.writes
+            turn = _read_back_turn(context, key)
             sync_target = SyncTarget(pair, target_object, client, resource.batch_size)
             summary = sync(result, sync_target, ledger, run_id=run_id, partition=partition)
             settled = account_and_heal(
@@ -137,15 +151,20 @@ def load_asset(
                 run_id=run_id,
                 partition=partition,
                 log=context.log.warning,
+                read_back=context.resources.ledger.read_back(turn),
             )
             if load.settle is not None:
                 load.settle(ledger, result, run_id)
         context.log.info(f"{target_object}: {summary.as_metadata()}")
         metadata = {
             **load_metadata(
-                summary, api_calls=client.counter.total - calls, write_calls=client.counter.writes - writes
+                summary,
+                api_calls=client.counter.total - calls,
+                write_calls=client.counter.writes - writes,
+                check_calls=settled.check_calls,
             ),
             "drifted": settled.drifted,
+            "read_back_turn": turn,
             **failed_records_metadata(ledger, pair, target_object, run_id=run_id),
         }
         check_results = [

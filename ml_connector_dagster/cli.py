@@ -125,6 +125,8 @@ def _ledger():
 
 
 def _audit(args: argparse.Namespace) -> int:
+    if args.counts:
+        return _audit_counts(args)
     rows = _ledger().audit(
         run_id=args.run_id,
         source_key=args.key,
@@ -142,6 +144,22 @@ def _audit(args: argparse.Namespace) -> int:
             f"{row['action']}{_why(row['changes'] or {})}"
         )
     print(f"{len(rows)} audit rows")
+    return 0
+
+
+def _audit_counts(args: argparse.Namespace) -> int:
+    """A line per run, partition, pair and object: how many records of each action, unchanged ones included."""
+    counted = _ledger().audit_counts(run_id=args.run_id, pair=args.pair, target_object=args.object)
+    if args.json:
+        print(json.dumps(counted, indent=2, default=str))
+        return 0
+    lines: dict[tuple, list[str]] = {}
+    for row in counted:
+        where = (row["run_id"] or "(no run)", row["partition"] or "(no partition)", row["pair"], row["target_object"])
+        lines.setdefault(where, []).append(f"{row['action']} {row['records']}")
+    for where, actions in lines.items():
+        print(f"{' '.join(where)}: {', '.join(actions)}")
+    print(f"{len(lines)} runs and objects")
     return 0
 
 
@@ -498,7 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit = command(
         "audit",
         "What happened to records, run by run: created, updated, unchanged, failed or skipped, and why",
-        "Reads the ledger's audit log, newest last; every skipped row says why it was skipped.",
+        "Reads the ledger's audit log, newest last; every skipped row says why it was skipped. A record read unchanged "
+        "has a row only when it says something new (found in the target, a conflict, a cut value, a dead letter "
+        "resolved, a new partition); --counts shows every run's counts, unchanged records included.",
     )
     audit.add_argument("--pair", choices=pairs, help="only this pair")
     audit.add_argument("--object", help="only this target object, e.g. account")
@@ -507,6 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--action", type=Action, choices=list(Action), help="only rows with this action")
     audit.add_argument("--latest", type=int, default=100, help="the last N rows that match (default 100; 0: all)")
     audit.add_argument("--json", action="store_true", help="whole rows, with every changed field, as JSON")
+    audit.add_argument(
+        "--counts",
+        action="store_true",
+        help="how many records each run handled per object and action instead (unchanged ones included: the log has a "
+        "row for one only when it says something new)",
+    )
     audit.set_defaults(run=_audit)
     letters = command(
         "dead-letters",

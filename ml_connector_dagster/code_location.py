@@ -12,6 +12,7 @@ from ml_connector_dagster.pair import Build, Pair, PairDefinitions, unique
 from ml_connector_dagster.pairs import PAIRS
 from ml_connector_dagster.redaction import install_log_redaction
 from ml_connector_dagster.secret_fields import secrets_in_environment
+from ml_connector_dagster.session_resource import RUN_EXECUTOR
 from ml_connector_dagster.settings import Settings
 
 
@@ -36,4 +37,6 @@ def build_definitions(
         schedules=[schedule for part in built for schedule in part.schedules],
         sensors=[sensor for part in built for sensor in part.sensors],
         resources=secrets_in_environment(resources or resources_for(settings)),
+        # for the jobs Dagster makes itself: assets materialized or backfilled from the asset graph in the UI
+        executor=RUN_EXECUTOR,
     )

@@ -15,7 +15,7 @@ from ml_connector_dagster.resources.procore import ProcoreResource
 from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.sap_ecc import SapEccResource
 from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
-from ml_connector_dagster.session_resource import SystemResource
+from ml_connector_dagster.session_resource import BudgetedResource, SystemResource
 from ml_connector_dagster.settings import Settings, SettingsError
 from ml_connector_dagster.systems import sandbox_urls
 
@@ -53,8 +53,16 @@ def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **
     urls = urls or sandbox_urls()
     return {
         "ledger": ledger_resource(settings),
-        **{kind.system: kind.sandbox(urls, **overrides.get(kind.system, {})) for kind in SYSTEM_RESOURCES},
+        **{
+            kind.system: kind.sandbox(urls, **_shared_budget(kind, settings), **overrides.get(kind.system, {}))
+            for kind in SYSTEM_RESOURCES
+        },
     }
+
+
+def _shared_budget(kind: type[SystemResource], settings: Settings) -> dict:
+    """Every run against a system shares its request budget, kept in the ledger's database."""
+    return {"budget_url": settings.ledger_url} if issubclass(kind, BudgetedResource) else {}
 
 
 def production_resources(settings: Settings) -> dict:
@@ -63,7 +71,7 @@ def production_resources(settings: Settings) -> dict:
     bad: list[str] = []
     for kind in SYSTEM_RESOURCES:
         try:
-            resources[kind.system] = kind.from_environment()
+            resources[kind.system] = kind.from_environment(**_shared_budget(kind, settings))
         except SettingsError as error:
             bad += error.problems
     if bad:

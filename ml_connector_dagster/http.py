@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -162,7 +162,8 @@ class RateBudget:
     """At most `max_requests` in any sliding `window_seconds`; callers wait for room instead of being throttled.
 
     Vendors enforce their limits server-side too (429 + Retry-After, handled by RetryTransport); the budget keeps a
-    run below them so it does not spend its time being punished with growing Retry-After values.
+    run below them so it does not spend its time being punished with growing Retry-After values. This one is the
+    run's own; rate_budget.SharedBudget is the one every run against a target shares.
     """
 
     def __init__(
@@ -177,6 +178,7 @@ class RateBudget:
         self.sleep = sleep
         self.clock = clock
         self._sent: deque[float] = deque()
+        self._paused_until = 0.0
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
@@ -185,21 +187,88 @@ class RateBudget:
                 now = self.clock()
                 while self._sent and now - self._sent[0] >= self.window:
                     self._sent.popleft()
-                if len(self._sent) < self.max_requests:
+                if now < self._paused_until:
+                    wait = self._paused_until - now
+                elif len(self._sent) < self.max_requests:
                     self._sent.append(now)
                     return
-                wait = self.window - (now - self._sent[0])
+                else:
+                    wait = self.window - (now - self._sent[0])
             self.sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """No request of this budget goes for `seconds` from now."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+
+class Budget(Protocol):
+    def acquire(self) -> None: ...
+
+    def pause(self, seconds: float) -> None: ...
 
 
 class BudgetTransport(httpx.BaseTransport):
-    def __init__(self, inner: httpx.BaseTransport, budget: RateBudget):
+    """Each request waits for room in the budget. What the vendor answers adjusts it for every user, not only this
+    request: a Retry-After (on a 429 or 503) pauses the whole budget, and so does `hold`, a vendor's reading of its
+    own limit headers (seconds to hold every sender, or None)."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        budget: Budget,
+        hold: Callable[[httpx.Response], float | None] | None = None,
+    ):
         self.inner = inner
         self.budget = budget
+        self.hold = hold
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.budget.acquire()
-        return self.inner.handle_request(request)
+        response = self.inner.handle_request(request)
+        pause = retry_after_seconds(response) if response.status_code in NOT_PROCESSED_STATUSES else None
+        held = self.hold(response) if self.hold is not None else None
+        longest = max((s for s in (pause, held) if s), default=None)
+        if longest:
+            self.budget.pause(longest)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class ParallelismHint:
+    """How many requests to have in flight at once: what the vendor recommends in a response header where it does
+    (Dataverse's `x-ms-dop-hint`), learned from its answers, never more than `cap`; `default` until it says, and
+    where it never does."""
+
+    def __init__(self, cap: int, *, header: str | None = None, default: int = 1):
+        self.cap = cap
+        self.header = header
+        self._hinted: int | None = None
+        self._default = default
+
+    @property
+    def degree(self) -> int:
+        return max(1, min(self.cap, self._hinted if self._hinted is not None else self._default))
+
+    def observe(self, response: httpx.Response) -> None:
+        value = response.headers.get(self.header) if self.header else None
+        if value and value.strip().isdigit():
+            self._hinted = int(value)
+
+
+class ObservingTransport(httpx.BaseTransport):
+    """Shows every answer to `observe` (a ParallelismHint) before the caller sees it."""
+
+    def __init__(self, inner: httpx.BaseTransport, observe: Callable[[httpx.Response], None]):
+        self.inner = inner
+        self.observe = observe
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        self.observe(response)
+        return response
 
     def close(self) -> None:
         self.inner.close()
@@ -259,21 +328,28 @@ def build_client(
     headers: dict[str, str] | None = None,
     timeout_seconds: float = 60.0,
     retry: RetryPolicy | None = None,
-    budget: RateBudget | None = None,
+    budget: Budget | None = None,
+    hold: Callable[[httpx.Response], float | None] | None = None,
+    parallelism: ParallelismHint | None = None,
     counter: CallCounter | None = None,
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """An httpx client with the transports stacked: connection failures named → retry → budget → count → wire.
+    """An httpx client with the transports stacked: connection failures named → retry → budget → count → observe →
+    wire.
 
-    Budget and count sit under retry so that every retried request also waits for room and is counted; with a
-    `system`, a connection failure that outlasts the retries is a CannotConnect or NoAnswer naming it.
+    Budget and count sit under retry so that every retried request also waits for room and is counted, and the
+    budget hears every answer, each 429 included; with a `system`, a connection failure that outlasts the retries is
+    a CannotConnect or NoAnswer naming it. `hold` reads the vendor's limit headers for the budget; `parallelism`
+    learns the vendor's recommended degree of parallelism from its answers.
     """
     wire = transport or httpx.HTTPTransport()
+    if parallelism is not None:
+        wire = ObservingTransport(wire, parallelism.observe)
     if counter is not None:
         wire = CountingTransport(wire, counter)
     if budget is not None:
-        wire = BudgetTransport(wire, budget)
+        wire = BudgetTransport(wire, budget, hold)
     stacked: httpx.BaseTransport = RetryTransport(wire, retry or RetryPolicy(), sleep=sleep)
     if system is not None:
         stacked = ConnectionFailureTransport(stacked, system)

@@ -4,15 +4,20 @@ stamp, into the target, object after object in dependency order (accounts before
 The daily partitions read what changed; at go-live most masters last changed long before the start date and would
 never be read. So a pair declares its master objects, each as how to read the source page by page in key order from a
 stored position (`MasterObject.pages`) and how to map one page (`MasterObject.map`, around the pair's pure mapping).
-Each page goes through the same `sync` as a daily load, under the same lease, and the ledger's `initial_loads` row
-then moves to the page's position. So:
+Consecutive pages, as many as fill the batches the target takes at once (its batch size times the batches it may have
+in flight), go through the same `sync` as a daily load, under the same lease, and the ledger's `initial_loads` row
+then moves to their last page's position. While they are written, a thread reads the next pages from the source. So:
 
-- memory holds one page, never the table;
-- a load killed mid-way goes on after its last complete page; the records of the page it was killed in are unchanged
-  for the ledger by then, or written again by external id (upserts), never twice;
+- memory holds those pages and the ones read ahead, never the table;
+- the target gets full batches side by side, and the source's reads overlap the target's writes: a large load goes
+  as fast as the slower of the two allows;
+- a load killed mid-way goes on after its last complete page; the records of the pages it was killed in are
+  unchanged for the ledger by then, or written again by external id (upserts), never twice;
 - a load that finished reads everything again next time, and on a synced target that costs reads only (the diff).
 """
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -26,9 +31,10 @@ from ml_connector_dagster.assets.load import LoadTarget
 from ml_connector_dagster.key_upgrade import refuse_first_format
 from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.ledger import Ledger
-from ml_connector_dagster.loading import LoadSummary
+from ml_connector_dagster.loading import LoadSummary, parallelism
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import failed_records_metadata, load_metadata
+from ml_connector_dagster.session_resource import RUN_EXECUTOR
 from ml_connector_dagster.sync import SyncTarget, sync
 
 T = TypeVar("T")
@@ -85,6 +91,78 @@ def batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:
         yield page
 
 
+def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
+    """`items`, read by a thread of their own up to `depth` ahead of the caller, so the source's reads overlap what the
+    caller does with each; an error of the read is raised where its item would have come. Leaving early stops the
+    thread at its next item."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except Exception as error:  # handed to the caller, which raises it
+            put((end, error))
+            return
+        put((end, None))
+
+    reader = threading.Thread(target=read, name="initial-load-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if item is end:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
+def together(pages: Iterator[Page], records: Callable[[], int]) -> Iterator[list[Page]]:
+    """Consecutive pages holding together up to `records()` source records (asked again for each page: a target's
+    degree is learned from its answers), at least one page. A group is handed on as soon as it is full, and the pages
+    read before the source failed are handed on before its error: they are loaded, not read again."""
+    group: list[Page] = []
+    try:
+        for page in pages:
+            if group and sum(p.count for p in group) + page.count > records():
+                yield group
+                group = []
+            group.append(page)
+            if sum(p.count for p in group) >= records():
+                yield group
+                group = []
+    except Exception:
+        if group:
+            yield group
+        raise
+    if group:
+        yield group
+
+
+def mapped_together(results: Sequence[MappingResult]) -> MappingResult:
+    return MappingResult(
+        [record for r in results for record in r.records],
+        [rejected for r in results for rejected in r.rejected],
+        [excluded for r in results for excluded in r.excluded],
+    )
+
+
 @dataclass
 class Progress:
     pages: int = 0
@@ -116,23 +194,33 @@ def load_object(
         after, progress.resumed_after = checkpoint.position, checkpoint.pages
         log(f"{pair} {obj.name}: going on after page {checkpoint.pages} ({checkpoint.records} records, {after})")
     writer = obj.load.writer(target.session())
-    for page in obj.pages(SourceRead(source.resource, source.session, after, source.page_size)):
-        result = obj.map(page.rows, MapInput(source.resource, target, ledger))
+
+    def at_once() -> int:
+        return target.batch_size * parallelism(writer)
+
+    pages = obj.pages(SourceRead(source.resource, source.session, after, source.page_size))
+    # Two groups' worth of pages ahead: the next group is read while this one is written.
+    ahead = max(2, 2 * -(-at_once() // source.page_size))
+    for group in together(read_ahead(pages, ahead), at_once):
+        result = mapped_together([obj.map(page.rows, MapInput(source.resource, target, ledger)) for page in group])
+        count = sum(page.count for page in group)
         with Lease(ledger, pair, obj.load.target_object, run_id=run_id, log=warn) as lease:
             refuse_first_format(ledger, pair, obj.load.target, obj.load.target_object)
             sync_target = SyncTarget(pair, obj.load.target_object, lease.guard(writer), target.batch_size)
-            summary = sync(result, sync_target, ledger, run_id=run_id, partition=None, source_rows=page.count)
+            summary = sync(result, sync_target, ledger, run_id=run_id, partition=None, source_rows=count)
             if obj.load.settle is not None:
                 obj.load.settle(ledger, result, run_id)
-            ledger.advance_initial_load(pair, obj.name, position=page.position, records=page.count, run_id=run_id)
-        progress.pages += 1
-        progress.read += page.count
+            for page in group:
+                ledger.advance_initial_load(pair, obj.name, position=page.position, records=page.count, run_id=run_id)
         progress.summary.include(summary)
-        log(
-            f"{pair} {obj.name}: page {progress.resumed_after + progress.pages} loaded, {progress.read} records "
-            f"read by this run (created {progress.summary.created}, updated {progress.summary.updated}, unchanged "
-            f"{progress.summary.unchanged}, failed {progress.summary.failed})"
-        )
+        for page in group:
+            progress.pages += 1
+            progress.read += page.count
+            log(
+                f"{pair} {obj.name}: page {progress.resumed_after + progress.pages} loaded, {progress.read} records "
+                f"read by this run (created {progress.summary.created}, updated {progress.summary.updated}, "
+                f"unchanged {progress.summary.unchanged}, failed {progress.summary.failed})"
+            )
     ledger.finish_initial_load(pair, obj.name, run_id=run_id)
     return progress
 
@@ -142,7 +230,11 @@ class InitialLoadConfig(dg.Config):
         default=False, description="read from the first record again, even when an interrupted load could go on"
     )
     page_size: int = Field(
-        default=500, ge=1, le=1000, description="source records per page: what one step holds in memory at a time"
+        default=500,
+        ge=1,
+        le=1000,
+        description="source records per page (one read of the source); pages are written together to fill the batches "
+        "the target takes at once",
     )
 
 
@@ -166,7 +258,7 @@ def initial_load_job(pair: str, objects: Sequence[MasterObject], *, description:
     source = pair.split("__")[0]
     steps = [_object_op(source, obj) for obj in objects]
 
-    @dg.job(name=job_name(pair), description=description, executor_def=dg.in_process_executor)
+    @dg.job(name=job_name(pair), description=description, executor_def=RUN_EXECUTOR)
     def _job():
         done = None
         for step in steps:

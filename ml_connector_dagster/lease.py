@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 
 from ml_connector_dagster.ledger import LeaseHolder, Ledger
-from ml_connector_dagster.loading import TargetRecord, TargetWriter, WriteResult, deletes
+from ml_connector_dagster.loading import TargetRecord, TargetWriter, WriteResult, deletes, parallelism
 
 HOST = socket.gethostname()
 _logger = logging.getLogger(__name__)
@@ -152,6 +152,10 @@ class _Guarded:
     @property
     def counter(self):
         return self._writer.counter
+
+    @property
+    def parallelism(self) -> int:
+        return parallelism(self._writer)
 
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
         self._lease.ensure_held()

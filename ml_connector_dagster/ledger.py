@@ -1,12 +1,24 @@
-"""The sync ledger: what was sent where (sync_state), what failed (dead_letters), what happened (audit_log), what
-arrived by webhook (inbox), who writes a target object now (leases), how far each initial load got
+"""The sync ledger: what was sent where (sync_state), what failed (dead_letters), what happened (audit_log and
+audit_counts), what arrived by webhook (inbox), who writes a target object now (leases), how far each initial load got
 (initial_loads), and what both sides of a two-way pair last agreed on (agreed_values). One SQL database: SQLite by
 default, Postgres in production; tables are created on first use.
+
+A load records its outcomes a batch at a time (`Ledger.record`), at a cost per batch, not per record: one statement
+each for the batch's sync state, its deletes, its audit rows and its counts, and dead letters touched only for keys
+that have an open one or failed. The audit log keeps a row for every record a run changed or failed (created,
+updated, deleted, failed, skipped, not_in_source, ...) and for an unchanged one only when it says something new:
+found in the target without a state here (its state is recorded where the target's id is known; a two-way record the
+other direction wrote has none, so such a record has a row each run), a two-way conflict's notes, a value cut to fit,
+an open dead letter it resolves, or a partition the ledger had not seen it read in (what `heal` reruns to send it
+again). Every other unchanged record is counted in `audit_counts`, a row per batch, run, partition, pair, object and
+action: the sum over a run's rows is what the run did, unchanged records included, and a rerun that changes nothing
+adds a few rows, not one per record.
 """
 
 import hashlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -29,8 +41,11 @@ sync_state = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("run_id", sa.String(64)),
-    # [[object, key], ...] the record referred to when written: what to send again when one of those goes missing
-    sa.Column("refs", sa.JSON),
+    # [[object, key], ...] the record referred to when written: what to send again when one of those goes missing;
+    # SQL NULL (not JSON null) without any, so that the records with refs are found by `IS NOT NULL`
+    sa.Column("refs", sa.JSON(none_as_null=True)),
+    # the last partition a run read the record in (written or unchanged); runs without one (initial loads) leave it
+    sa.Column("partition", sa.String(100)),
 )
 
 dead_letters = sa.Table(
@@ -73,6 +88,22 @@ audit_log = sa.Table(
     sa.Column("actor", sa.String(200)),  # who, for what a person did (an edit); runs are named by run_id
     sa.Index("ix_audit_log_run", "run_id"),
     sa.Index("ix_audit_log_key", "pair", "target_object", "source_key"),
+)
+
+# How many records of each action one batch of a run handled: with audit_log's rows, the whole of what a run did (the
+# unchanged records without anything new to say have no row of their own there).
+audit_counts = sa.Table(
+    "audit_counts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64)),
+    sa.Column("partition", sa.String(100)),
+    sa.Column("pair", sa.String(64), nullable=False),
+    sa.Column("target_object", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_audit_counts_run", "run_id"),
 )
 
 inbox = sa.Table(
@@ -182,9 +213,10 @@ def _utc(value: datetime | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class SyncedRecord:
+    """What the diff needs of a record's state; the payload sent, larger, is read only where needed (`payloads`)."""
+
     target_id: str | None
     payload_hash: str
-    payload: dict
 
 
 @dataclass(frozen=True)
@@ -209,7 +241,7 @@ class Outcome:
     action: Action
     payload: dict | None = None
     target_id: str | None = None
-    previous: dict | None = None
+    previous: dict | None = None  # written, deleted: what the target held; None: what the ledger holds
     error_class: ErrorClass | None = None
     error_code: str | None = None
     error_message: str | None = None
@@ -217,8 +249,9 @@ class Outcome:
     refs: tuple[tuple[str, str], ...] = ()  # written: the records it refers to, (target object, source key)
     truncated: tuple[Truncated, ...] = ()  # what the mapping cut in the payload this outcome is about
     notes: dict | None = None  # more for the audit row (a two-way conflict and how it was settled)
-    # unchanged: found in the target as it should be, where the ledger had no state for it (a write whose run died
-    # before recording it): recorded now at `target_id`
+    # unchanged: found in the target as it should be, where the ledger had no state for it: recorded now at
+    # `target_id` (a write whose run died before recording it); without one (a two-way record the other direction
+    # wrote), audited, as the ledger holds nothing else of it for this pair
     found: bool = False
 
     def changes(self) -> dict | None:
@@ -350,7 +383,7 @@ def _leaves(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
         yield from _leaves(child, f"{path}.{name}" if path else str(name))
 
 
-def _state(pair: str, target_object: str, outcome: Outcome, run_id: str | None, now: datetime) -> dict:
+def _state(pair: str, target_object: str, outcome: Outcome, run_id: str | None, partition: str | None, now) -> dict:
     """A sync_state row: where the record is in the target and what was sent (or found) there."""
     return {
         "pair": pair,
@@ -361,8 +394,26 @@ def _state(pair: str, target_object: str, outcome: Outcome, run_id: str | None, 
         "payload": outcome.payload,
         "synced_at": now,
         "run_id": run_id,
-        # SQL NULL, not JSON null, so that the records with refs are found by `IS NOT NULL`
-        "refs": [list(ref) for ref in outcome.refs] or sa.null(),
+        "refs": [list(ref) for ref in outcome.refs] or None,
+        "partition": partition,
+    }
+
+
+_FAILURE_COLUMNS = (
+    "payload", "error_class", "error_code", "error_message", "resolve_after", "last_failed_at", "run_id"
+)  # fmt: skip
+
+
+def _failure(outcome: Outcome, run_id: str | None, now: datetime) -> dict:
+    """What a dead letter holds of its record's last failure."""
+    return {
+        "payload": outcome.payload,
+        "error_class": outcome.error_class or ErrorClass.VALIDATION,
+        "error_code": outcome.error_code,
+        "error_message": outcome.error_message or "rejected",
+        "resolve_after": outcome.resolve_after,
+        "last_failed_at": now,
+        "run_id": run_id,
     }
 
 
@@ -387,7 +438,12 @@ class Ledger:
         self.url = url
         self.lease_settings = lease
         is_sqlite = url.startswith("sqlite")
-        self.engine = sa.create_engine(url, future=True, connect_args={"timeout": 30} if is_sqlite else {})
+        options: dict[str, Any] = {"connect_args": {"timeout": 30}} if is_sqlite else {}
+        if url.startswith("postgresql+psycopg2"):
+            # A batch's many-row UPDATEs (dead letters failing again) in pages, not one round trip per row; its INSERTs
+            # are multi-row VALUES either way (insertmanyvalues).
+            options["executemany_mode"] = "values_plus_batch"
+        self.engine = sa.create_engine(url, future=True, **options)
         if is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self._insert = sqlite.insert if is_sqlite else postgresql.insert
@@ -399,16 +455,19 @@ class Ledger:
 
     # sync state ------------------------------------------------------------------------------------------------
     def synced(self, pair: str, target_object: str, keys: Iterable[str] | None = None) -> dict[str, SyncedRecord]:
-        query = sa.select(
-            sync_state.c.source_key, sync_state.c.target_id, sync_state.c.payload_hash, sync_state.c.payload
-        ).where(sync_state.c.pair == pair, sync_state.c.target_object == target_object)
-        found: dict[str, SyncedRecord] = {}
+        """Each record's state (target id, hash of what was sent), without the payloads: what the diff needs."""
+        query = sa.select(sync_state.c.source_key, sync_state.c.target_id, sync_state.c.payload_hash).where(
+            sync_state.c.pair == pair, sync_state.c.target_object == target_object
+        )
+        if keys is not None:
+            query = query.where(self._among(sync_state.c.source_key, list(keys)))
         with self.engine.connect() as conn:
-            for chunk in _chunks(list(keys), 500) if keys is not None else [None]:
-                stmt = query if chunk is None else query.where(sync_state.c.source_key.in_(chunk))
-                for row in conn.execute(stmt):
-                    found[row.source_key] = SyncedRecord(row.target_id, row.payload_hash, row.payload)
-        return found
+            return {row.source_key: SyncedRecord(row.target_id, row.payload_hash) for row in conn.execute(query)}
+
+    def payloads(self, pair: str, target_object: str, keys: Iterable[str]) -> dict[str, dict]:
+        """The payloads last sent (or found) of these records, for those the ledger holds."""
+        with self.engine.connect() as conn:
+            return self._payloads(conn, pair, target_object, list(keys))
 
     def synced_keys(self, pair: str, target_object: str, keys: Iterable[str]) -> set[str]:
         return set(self.synced(pair, target_object, keys))
@@ -420,6 +479,21 @@ class Ledger:
         )
         with self.engine.connect() as conn:
             return {row.source_key: row.target_id for row in conn.execute(query)}
+
+    def written_by(
+        self, pair: str, target_object: str, keys: Iterable[str]
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """Source key → (target id, id of the run that last wrote it) of these records the ledger holds as written;
+        no payloads read (the agreement check asks this of every record of a partition)."""
+        query = sa.select(sync_state.c.source_key, sync_state.c.target_id, sync_state.c.run_id).where(
+            sync_state.c.pair == pair, sync_state.c.target_object == target_object
+        )
+        found: dict[str, tuple[str | None, str | None]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(keys), 500):
+                for row in conn.execute(query.where(sync_state.c.source_key.in_(chunk))):
+                    found[row.source_key] = (row.target_id, row.run_id)
+        return found
 
     def target_ids_without(self, pair: str, target_object: str, others: Iterable[str]) -> dict[str, str]:
         """Source key → target id of the records of `target_object` that no record the pair wrote to one of the
@@ -503,28 +577,30 @@ class Ledger:
     def record(
         self, *, pair: str, target_object: str, outcomes: Sequence[Outcome], run_id: str | None, partition: str | None
     ) -> None:
-        """Writes one batch of outcomes in one transaction, so a run killed mid-load leaves whole batches."""
+        """Writes one batch of outcomes in one transaction, so a run killed mid-load leaves whole batches; a key the
+        batch names twice ends as its last outcome leaves it. A written or deleted outcome without `previous` is
+        audited against the payload the ledger held for it (read here, only for those). Statements per batch: one
+        each for its open dead letters, its stored payloads, its sync state, its deletes, its audit rows and its
+        counts, whatever its size; dead letters are written only for keys with one open or a failure."""
+        if not outcomes:
+            return
         now = _now()
         with self.engine.begin() as conn:
-            for outcome in outcomes:
-                if outcome.action in WRITTEN:
-                    self._upsert_state(conn, pair, target_object, outcome, run_id, now)
-                    self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
-                elif outcome.action == Action.UNCHANGED:
-                    if outcome.found:
-                        self._insert_state(conn, pair, target_object, outcome, run_id, now)
-                    self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
-                elif outcome.action == Action.DELETED:
-                    conn.execute(
-                        sync_state.delete().where(
-                            sync_state.c.pair == pair,
-                            sync_state.c.target_object == target_object,
-                            sync_state.c.source_key == outcome.source_key,
-                        )
-                    )
-                    self._resolve(conn, pair, target_object, outcome.source_key, run_id, now)
-                elif outcome.action == Action.FAILED:
-                    self._dead_letter(conn, pair, target_object, outcome, run_id, partition, now)
+            letters = self._open_letters(conn, pair, target_object, {o.source_key for o in outcomes})
+            unknown = [o.source_key for o in outcomes if o.action in (*WRITTEN, Action.DELETED) and o.previous is None]
+            stored = self._payloads(conn, pair, target_object, unknown) if unknown else {}
+            moved = self._read_in(conn, pair, target_object, outcomes, partition)
+            self._write_state(conn, pair, target_object, outcomes, run_id, partition, now)
+            self._dead_letters(conn, pair, target_object, outcomes, letters, run_id, partition, now)
+            audited = [
+                replace(o, previous=stored.get(o.source_key)) if o.previous is None and o.source_key in stored else o
+                for o in outcomes
+                if o.action != Action.UNCHANGED
+                or o.found
+                or o.changes()
+                or o.source_key in letters
+                or o.source_key in moved
+            ]
             _audit(
                 conn,
                 [
@@ -535,78 +611,182 @@ class Ledger:
                         "action": o.action,
                         "changes": o.changes(),
                     }
-                    for o in outcomes
+                    for o in audited
                 ],
                 run_id=run_id,
                 partition=partition,
                 pair=pair,
                 at=now,
             )
+            counts = Counter(Action(o.action).value for o in outcomes)
+            conn.execute(
+                audit_counts.insert(),
+                [
+                    {
+                        "run_id": run_id,
+                        "partition": partition,
+                        "pair": pair,
+                        "target_object": target_object,
+                        "action": action,
+                        "records": n,
+                        "at": now,
+                    }
+                    for action, n in sorted(counts.items())
+                ],
+            )
 
-    def _insert_state(self, conn, pair, target_object, outcome: Outcome, run_id, now) -> None:
-        """The state of a record the ledger lacked; one it holds (another run's, meanwhile) is left as it is."""
-        stmt = self._insert(sync_state).values(**_state(pair, target_object, outcome, run_id, now))
-        conn.execute(stmt.on_conflict_do_nothing(index_elements=["pair", "target_object", "source_key"]))
+    def _among(self, column: sa.ColumnElement, values: Collection) -> sa.ColumnElement[bool]:
+        """`column IN values`, bound as one value (an array on PostgreSQL, a JSON array on SQLite): one statement and
+        one compiled form however many they are, where `in_` binds each (and SQLite takes at most 32,766)."""
+        if self.engine.dialect.name == "postgresql":
+            return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+        return column.in_(sa.select(sa.func.json_each(json.dumps(list(values))).table_valued("value").c.value))
 
-    def _upsert_state(self, conn, pair, target_object, outcome: Outcome, run_id, now) -> None:
-        stmt = self._insert(sync_state).values(**_state(pair, target_object, outcome, run_id, now))
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["pair", "target_object", "source_key"],
-                set_={
-                    k: stmt.excluded[k] for k in ("target_id", "payload_hash", "payload", "synced_at", "run_id", "refs")
-                },
+    def _open_letters(self, conn, pair: str, target_object: str, keys: Collection[str]) -> dict[str, Any]:
+        """Source key → (id, partition) of the open dead letter of each of these keys that has one."""
+        rows = conn.execute(
+            sa.select(dead_letters.c.id, dead_letters.c.source_key, dead_letters.c.partition).where(
+                dead_letters.c.pair == pair,
+                dead_letters.c.target_object == target_object,
+                dead_letters.c.resolved_at.is_(None),
+                self._among(dead_letters.c.source_key, keys),
             )
         )
+        return {row.source_key: row for row in rows}
 
-    @staticmethod
-    def _open(pair, target_object, source_key):
-        return sa.and_(
-            dead_letters.c.pair == pair,
-            dead_letters.c.target_object == target_object,
-            dead_letters.c.source_key == source_key,
-            dead_letters.c.resolved_at.is_(None),
-        )
-
-    def _resolve(self, conn, pair, target_object, source_key, run_id, now) -> None:
-        conn.execute(
-            dead_letters.update()
-            .where(self._open(pair, target_object, source_key))
-            .values(resolved_at=now, resolved_run_id=run_id)
-        )
-
-    def _dead_letter(self, conn, pair, target_object, outcome: Outcome, run_id, partition, now) -> None:
-        existing = conn.execute(
-            sa.select(dead_letters.c.id, dead_letters.c.partition).where(
-                self._open(pair, target_object, outcome.source_key)
+    def _payloads(self, conn, pair: str, target_object: str, keys: Collection[str]) -> dict[str, dict]:
+        rows = conn.execute(
+            sa.select(sync_state.c.source_key, sync_state.c.payload).where(
+                sync_state.c.pair == pair,
+                sync_state.c.target_object == target_object,
+                self._among(sync_state.c.source_key, keys),
             )
-        ).first()
-        values = {
-            "payload": outcome.payload,
-            "error_class": outcome.error_class or ErrorClass.VALIDATION,
-            "error_code": outcome.error_code,
-            "error_message": outcome.error_message or "rejected",
-            "resolve_after": outcome.resolve_after,
-            "last_failed_at": now,
-            "run_id": run_id,
+        )
+        return {row.source_key: row.payload for row in rows}
+
+    def _read_in(self, conn, pair: str, target_object: str, outcomes: Sequence[Outcome], partition: str | None) -> set:
+        """Notes the partition each unchanged record was read in; answers the keys it is new for (read before in
+        another partition, or in none): their audit rows say where they are read now, which is what `heal` reruns.
+        A rerun of the same partition matches no row and writes nothing."""
+        keys = [o.source_key for o in outcomes if o.action == Action.UNCHANGED and not o.found]
+        if partition is None or not keys:
+            return set()
+        stmt = (
+            sync_state.update()
+            .where(
+                sync_state.c.pair == pair,
+                sync_state.c.target_object == target_object,
+                self._among(sync_state.c.source_key, keys),
+                sa.or_(sync_state.c.partition.is_(None), sync_state.c.partition != partition),
+            )
+            .values(partition=partition)
+            .returning(sync_state.c.source_key)
+        )
+        return set(conn.execute(stmt).scalars())
+
+    def _write_state(self, conn, pair, target_object, outcomes: Sequence[Outcome], run_id, partition, now) -> None:
+        """Written records upserted, found ones inserted where the ledger lacked them (one another run recorded
+        meanwhile is left as it is), deleted ones removed: one statement each."""
+        last = {
+            o.source_key: o
+            for o in outcomes
+            if o.action in (*WRITTEN, Action.DELETED) or (o.found and o.target_id is not None)
         }
-        if existing:
+        rows = {
+            action: [_state(pair, target_object, o, run_id, partition, now) for o in last.values() if o.action in kinds]
+            for action, kinds in (("write", WRITTEN), ("find", {Action.UNCHANGED}))
+        }
+        keys = ("pair", "target_object", "source_key")
+        if rows["write"]:
+            stmt = self._insert(sync_state)
+            written = ("target_id", "payload_hash", "payload", "synced_at", "run_id", "refs")
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=keys,
+                    set_={
+                        **{k: stmt.excluded[k] for k in written},
+                        # a run without a partition (an initial load, a replay) leaves the last one a run read it in
+                        "partition": sa.func.coalesce(stmt.excluded.partition, sync_state.c.partition),
+                    },
+                ),
+                rows["write"],
+            )
+        if rows["find"]:
+            conn.execute(self._insert(sync_state).on_conflict_do_nothing(index_elements=keys), rows["find"])
+        deleted = [key for key, o in last.items() if o.action == Action.DELETED]
+        if deleted:
+            conn.execute(
+                sync_state.delete().where(
+                    sync_state.c.pair == pair,
+                    sync_state.c.target_object == target_object,
+                    self._among(sync_state.c.source_key, deleted),
+                )
+            )
+
+    def _dead_letters(
+        self, conn, pair, target_object, outcomes: Sequence[Outcome], letters: dict, run_id, partition, now
+    ) -> None:
+        """Failures open a dead letter or count one more attempt on the open one; any other outcome of a record
+        that goes on (written, unchanged, deleted) resolves its open letter. `letters`: the open ones before the
+        batch. Keys with neither cost nothing; the rest one statement per kind of change."""
+        open_now = {key: {"id": row.id, "partition": row.partition, "more": 0} for key, row in letters.items()}
+        failed, resolved = [], []  # letters failed again or opened (written whole); open ones only resolved (ids)
+        for outcome in outcomes:
+            key, letter = outcome.source_key, open_now.get(outcome.source_key)
+            if outcome.action == Action.FAILED:
+                if letter is None:
+                    letter = open_now[key] = {"id": None, "partition": None, "more": 0, "first_failed_at": now}
+                if not letter["more"]:
+                    failed.append(letter)
+                letter.update(_failure(outcome, run_id, now), source_key=key, more=letter["more"] + 1)
+                letter["partition"] = partition or letter["partition"]
+            elif outcome.action in (*WRITTEN, Action.UNCHANGED, Action.DELETED) and letter is not None:
+                letter.update(resolved_at=now, resolved_run_id=run_id)
+                if not letter["more"]:
+                    resolved.append(letter["id"])
+                del open_now[key]
+        if resolved:
             conn.execute(
                 dead_letters.update()
-                .where(dead_letters.c.id == existing.id)
-                .values(**values, attempts=dead_letters.c.attempts + 1, partition=partition or existing.partition)
+                .where(self._among(dead_letters.c.id, resolved))
+                .values(resolved_at=now, resolved_run_id=run_id)
             )
-        else:
+        again = [letter for letter in failed if letter["id"] is not None]
+        if again:
             conn.execute(
-                dead_letters.insert().values(
-                    **values,
-                    pair=pair,
-                    target_object=target_object,
-                    source_key=outcome.source_key,
-                    attempts=1,
-                    first_failed_at=now,
-                    partition=partition,
-                )
+                dead_letters.update()
+                .where(dead_letters.c.id == sa.bindparam("letter_id"))
+                .values(attempts=dead_letters.c.attempts + sa.bindparam("more")),
+                [
+                    {
+                        "letter_id": letter["id"],
+                        "more": letter["more"],
+                        **{k: letter.get(k) for k in _FAILURE_COLUMNS},
+                        "partition": letter["partition"],
+                        "resolved_at": letter.get("resolved_at"),
+                        "resolved_run_id": letter.get("resolved_run_id"),
+                    }
+                    for letter in again
+                ],
+            )
+        new = [letter for letter in failed if letter["id"] is None]
+        if new:
+            conn.execute(
+                dead_letters.insert(),
+                [
+                    {
+                        "pair": pair,
+                        "target_object": target_object,
+                        "source_key": letter["source_key"],
+                        "attempts": letter["more"],
+                        "first_failed_at": letter["first_failed_at"],
+                        "partition": letter["partition"],
+                        "resolved_at": letter.get("resolved_at"),
+                        "resolved_run_id": letter.get("resolved_run_id"),
+                        **{k: letter[k] for k in _FAILURE_COLUMNS},
+                    }
+                    for letter in new
+                ],
             )
 
     # drift -----------------------------------------------------------------------------------------------------
@@ -674,21 +854,15 @@ class Ledger:
                 )
                 waiting_for = ", ".join(f"{obj} {key}" for obj, key in row.refs if (obj, key) in gone)
                 message = f"waiting for {waiting_for} to be back in the target (it was missing there), to link to it"
-                self._dead_letter(
-                    conn,
-                    pair,
-                    row.target_object,
-                    Outcome(
-                        row.source_key,
-                        Action.FAILED,
-                        {"payload": row.payload, "refs": row.refs},
-                        error_class=ErrorClass.DEPENDENCY,
-                        error_message=message,
-                    ),
-                    run_id,
-                    None,
-                    now,
+                waiting = Outcome(
+                    row.source_key,
+                    Action.FAILED,
+                    {"payload": row.payload, "refs": row.refs},
+                    error_class=ErrorClass.DEPENDENCY,
+                    error_message=message,
                 )
+                letters = self._open_letters(conn, pair, row.target_object, [row.source_key])
+                self._dead_letters(conn, pair, row.target_object, [waiting], letters, run_id, None, now)
                 audit.append(
                     {
                         "target_object": row.target_object,
@@ -705,7 +879,8 @@ class Ledger:
 
     def last_actions(self, pair: str, target_object: str, source_keys: Iterable[str]) -> dict[str, tuple[str, dict]]:
         """What the audit log last says happened to each of these records: (action, changes); absent for a record it
-        never names."""
+        never names. A record read unchanged with nothing new to say has no row for that run: this is then what last
+        happened to it that said something (its write, its failure, why it was left out)."""
         found: dict[str, tuple[str, dict]] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(list(dict.fromkeys(source_keys)), 500):
@@ -722,7 +897,9 @@ class Ledger:
         return found
 
     def partitions_of(self, pair: str, target_object: str, source_keys: Iterable[str]) -> dict[str, str | None]:
-        """The partition each record was last handled in by a run (the audit log); None for one no run names."""
+        """The partition each record was last handled in by a run (the audit log); None for one no run names. A run
+        that reads a record unchanged in a partition other than the last it was read in audits it there, so this is
+        also the last partition that read it, which a rerun reads it again in."""
         found: dict[str, str | None] = dict.fromkeys(source_keys)
         with self.engine.connect() as conn:
             for chunk in _chunks(list(found), 500):
@@ -874,6 +1051,28 @@ class Ledger:
             query = query.limit(latest)
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)][::-1]
+
+    def audit_counts(
+        self, *, run_id: str | None = None, pair: str | None = None, target_object: str | None = None
+    ) -> list[dict]:
+        """How many records each run handled, by partition, pair, object and action (unchanged ones included, which
+        the audit log names only when they say something new); each filter given narrows them."""
+        total = sa.func.sum(audit_counts.c.records).label("records")
+        group = (audit_counts.c.run_id, audit_counts.c.partition, audit_counts.c.pair, audit_counts.c.target_object)
+        query = (
+            sa.select(*group, audit_counts.c.action, total)
+            .group_by(*group, audit_counts.c.action)
+            .order_by(sa.func.min(audit_counts.c.id), audit_counts.c.action)
+        )
+        for column, value in (
+            (audit_counts.c.run_id, run_id),
+            (audit_counts.c.pair, pair),
+            (audit_counts.c.target_object, target_object),
+        ):
+            if value:
+                query = query.where(column == value)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
 
     # inbox -----------------------------------------------------------------------------------------------------
     def inbox_put(self, source: str, dedup_key: str, payload: dict) -> bool:

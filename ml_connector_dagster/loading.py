@@ -6,7 +6,9 @@ answers per record, says which records exist, and counts its calls; one that als
 audit log says) happens here once.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -99,6 +101,9 @@ def not_sent(record: TargetRecord, stopped: Exception) -> WriteResult:
 
 
 class TargetWriter(Protocol):
+    """A writer may also say how many batches it takes at once (`parallelism`, see `parallelism()`): one that does
+    is called from several threads and must be safe so."""
+
     counter: CallCounter  # every request the writer sends, for the load's call counts
 
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
@@ -231,7 +236,7 @@ def load(
                     refs=record.refs,
                     truncated=record.truncated,
                     notes=record.notes,
-                    found=previous is None and record.target_id is not None,
+                    found=previous is None,
                 )
             )
         elif (
@@ -275,16 +280,65 @@ def load(
             partition,
         )
         batch_records = [record for record, _ in ready]
-        for start in range(0, len(batch_records), batch_size):
-            batch = batch_records[start : start + batch_size]
-            results = {result.source_key: result for result in writer.upsert(target_object, batch)}
+
+        def answered(batch: list[TargetRecord], written: list[WriteResult]) -> None:
+            results = {result.source_key: result for result in written}
             summary.batches += 1
             outcomes = [
                 _outcome(record, results.get(record.source_key), synced.get(record.source_key)) for record in batch
             ]
             _record(ledger, summary, pair, target_object, outcomes, run_id, partition)
             available.update((target_object, o.source_key) for o in outcomes if o.action in WRITTEN)
+
+        batches = [batch_records[start : start + batch_size] for start in range(0, len(batch_records), batch_size)]
+        _upsert_batches(writer, target_object, batches, answered)
     return summary
+
+
+# No vendor recommends more requests in flight than Dataverse's concurrency limit (52, microsoft.md §2.11).
+MAX_PARALLEL_BATCHES = 52
+
+
+def parallelism(writer: TargetWriter) -> int:
+    """How many batches the writer may have in flight at once: its `parallelism` (the vendor's hint where it gives
+    one, a setting otherwise), 1 for a writer that does not say, which is then only ever called from one thread."""
+    return max(1, min(MAX_PARALLEL_BATCHES, getattr(writer, "parallelism", 1)))
+
+
+def _upsert_batches(
+    writer: TargetWriter,
+    target_object: str,
+    batches: list[list[TargetRecord]],
+    answered: Callable[[list[TargetRecord], list[WriteResult]], None],
+) -> None:
+    """Sends the batches, up to `parallelism(writer)` at once (asked again before each send, so a hint learned from
+    the first answers applies from then on), and hands each answer to `answered` in this thread as it arrives, so the
+    ledger hears of every batch written while others are in flight. A batch that raises stops further sends; those
+    in flight are waited for and recorded, then the error is raised."""
+    queue = deque(batches)
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(MAX_PARALLEL_BATCHES, thread_name_prefix=f"upsert {target_object}") as pool:
+        in_flight: dict[Future, list[TargetRecord]] = {}
+        while queue or in_flight:
+            if not in_flight and parallelism(writer) == 1 and queue:
+                batch = queue.popleft()
+                answered(batch, writer.upsert(target_object, batch))
+                continue
+            while queue and len(in_flight) < parallelism(writer):
+                batch = queue.popleft()
+                in_flight[pool.submit(writer.upsert, target_object, batch)] = batch
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                batch = in_flight.pop(future)
+                try:
+                    written = future.result()
+                except Exception as error:  # noqa: BLE001 (raised once the batches in flight are recorded)
+                    failure = failure or error
+                    queue.clear()
+                    continue
+                answered(batch, written)
+    if failure is not None:
+        raise failure
 
 
 def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedRecord | None) -> Outcome:
@@ -314,7 +368,7 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
         Action.CREATED if created else Action.UPDATED,
         record.payload,
         result.target_id or (previous.target_id if previous else None),
-        previous=record.current if record.current is not None else previous.payload if previous else None,
+        previous=record.current,  # where None, the ledger audits against the payload it holds
         refs=record.refs,
         truncated=record.truncated,
         notes=record.notes,

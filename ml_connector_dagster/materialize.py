@@ -2,6 +2,7 @@
 agreement checks (every source record accounted for; no two source records on one external id), with the drift the
 first one finds (records the ledger holds as written that the target lacks) and how much of it a run heals."""
 
+import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ from ml_connector_dagster.redaction import redact
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def load_metadata(summary: LoadSummary, *, api_calls: int, write_calls: int) -> dict:
+def load_metadata(summary: LoadSummary, *, api_calls: int, write_calls: int, check_calls: int = 0) -> dict:
+    """`api_calls` is every call the load made to its target; of them, `write_calls` wrote and `check_calls` read it
+    back for the agreement check; the rest read for the writes (a lookup before a create, a capability probe)."""
     return {
         **summary.as_metadata(),
         "api_calls": api_calls,
         "write_calls": write_calls,
+        "check_calls": check_calls,
         **{f"failed_{name}": count for name, count in sorted(summary.failures_by_class.items())},
     }
 
@@ -56,10 +60,11 @@ def duplicate_keys_check(check_name: str, result: MappingResult) -> dg.AssetChec
 
 @dataclass(frozen=True)
 class Accounting:
-    """Where each source record of a partition is: in the target (asked of the target itself), an open dead letter
-    (`dead`, by key), excluded by the mapping, or missing. `drifted` are the missing ones the ledger holds as written:
-    deleted in the target by someone else, or the whole target refreshed; `written` is how many the ledger holds as
-    written."""
+    """Where each source record of a partition is: in the target, an open dead letter (`dead`, by key), excluded by
+    the mapping, or missing. `drifted` are the missing ones the ledger holds as written: deleted in the target by
+    someone else, or the whole target refreshed; `written` is how many the ledger holds as written. What `present`
+    rests on: `vouched` records a write of this run answered for, `read` records asked of the target and found or
+    not, the rest (`unread`) the ledger's word, which a later run's sample reads (ReadBack)."""
 
     expected: list[str]
     written: int
@@ -68,6 +73,9 @@ class Accounting:
     excluded: set[str]
     missing: list[str]
     drifted: list[str]
+    vouched: int = 0
+    read: int = 0
+    unread: int = 0
 
     def dead_letter_counts(self) -> dict[str, int]:
         """The partition's dead letters as an operator acts on them: waiting for a parent (dependency), refused
@@ -115,6 +123,23 @@ def drift_evidence(
     return missing + len(others) - len(present), written + len(others)
 
 
+@dataclass(frozen=True)
+class ReadBack:
+    """Which written records of a partition the agreement check reads back from the target: the answer a write of
+    this run gave is evidence enough, so what is read is the rest where reading adds evidence. Each record the ledger
+    holds as written by an earlier run falls in one of `runs` shares (by a hash of its key) and the run of `turn` reads
+    one share, so every record is read at least once in any `runs` successive runs of its partition; `runs=1` reads
+    all of them every run. Written records with an open dead letter (the last write in doubt, unanswered or refused)
+    are read every run: no answer of this run says what the target holds of them. A share that finds drift has the
+    whole partition read, so the drift is judged (DriftLimit) and healed whole."""
+
+    runs: int = 10
+    turn: int = 0
+
+    def samples(self, source_key: str) -> bool:
+        return self.runs <= 1 or zlib.crc32(source_key.encode()) % self.runs == self.turn % self.runs
+
+
 def account_for(
     result: MappingResult,
     *,
@@ -122,20 +147,42 @@ def account_for(
     pair: str,
     target_object: str,
     in_target: Callable[[dict[str, str | None]], set[str]],
+    run_id: str | None,
+    read_back: ReadBack,
 ) -> Accounting:
-    """`in_target` is given each written record's key and the target id the ledger holds for it. A record that may
-    only update (inactive at the source) and was never written is left out as an excluded one is."""
+    """`in_target` is given each record to read back with the target id the ledger holds for it. A record that may
+    only update (inactive at the source) and was never written is left out as an excluded one is. A record the ledger
+    holds as written by `run_id` got an answer from the target saying so (loading.WriteResult.ok), so it is not read.
+    """
     keys = list(dict.fromkeys(source_keys(result)))
-    synced = ledger.synced(pair, target_object, keys)
+    written = ledger.written_by(pair, target_object, keys)
     excluded = {e.source_key for e in result.excluded} | {
-        r.source_key for r in result.records if r.update_only and r.source_key not in synced
+        r.source_key for r in result.records if r.update_only and r.source_key not in written
     }
     expected = [key for key in keys if key not in excluded]
     dead = {letter.source_key: letter for letter in ledger.open_dead_letters(pair, target_object, source_keys=expected)}
-    present = in_target({key: synced[key].target_id for key in sorted(synced)}) if synced else set()
+    vouched = {key for key, (_, by) in written.items() if run_id is not None and by == run_id}
+    earlier = {key: target_id for key, (target_id, _) in sorted(written.items()) if key not in vouched}
+    sample = {key: target_id for key, target_id in earlier.items() if key in dead or read_back.samples(key)}
+    found = in_target(sample) if sample else set()
+    if any(key not in found and key not in dead for key in sample):
+        rest = {key: target_id for key, target_id in earlier.items() if key not in sample}
+        found |= in_target(rest) if rest else set()
+        sample.update(rest)
+    unread = set(earlier) - set(sample)
+    present = vouched | found | unread
     missing = [key for key in expected if key not in dead and key not in present]
     return Accounting(
-        expected, len(synced), present, dead, excluded, missing, [key for key in missing if key in synced]
+        expected,
+        len(written),
+        present,
+        dead,
+        excluded,
+        missing,
+        [key for key in missing if key in written],
+        vouched=len(vouched),
+        read=len(sample),
+        unread=len(unread),
     )
 
 
@@ -160,6 +207,9 @@ def accounted_for_check(
         metadata={
             "expected": len(accounting.expected),
             "in_target": len(accounting.present),
+            "vouched_by_writes": accounting.vouched,
+            "read_back": accounting.read,
+            "by_ledger": accounting.unread,
             "dead_letters": len(accounting.dead),
             **accounting.dead_letter_counts(),
             "excluded": len(accounting.excluded),

@@ -16,14 +16,23 @@ import dagster as dg
 import httpx
 from pydantic import Field, PrivateAttr, ValidationError
 
-from ml_connector_dagster.http import AuthError, RetryPolicy, build_client
+from ml_connector_dagster.http import AuthError, Budget, RateBudget, RetryPolicy, build_client
 from ml_connector_dagster.invalid_settings import problems
+from ml_connector_dagster.rate_budget import SharedBudget, budget_key
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.secret_fields import SecretFields
 from ml_connector_dagster.settings import SettingsError
 from ml_connector_dagster.systems import System
 
 _ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+# The executor of every job: a run's steps one after another in the run's own process, so they share the resources
+# and each system's session and token. Dagster's default, a process per step, imports the code location, builds the
+# definitions and signs in again for every step: measured on a small daily partition of oracle_ebs__dynamics_sales
+# (bench/run_overhead.py), 9 EBS logins instead of 1 and 6 to 10 times the seconds per run (issue #15). A pair's
+# loads wait for its extracts and every step shares one API budget per vendor (the pools), so a process per step
+# would buy little parallelism.
+RUN_EXECUTOR = dg.in_process_executor
 
 
 def http_url(value: str | None, example: str) -> str | None:
@@ -198,6 +207,25 @@ class SystemResource(SessionResource):
         """One cheap authenticated call on an open session, for `ml-connector ping`: what it proved, in a few
         words. Raises what the call raises."""
         raise NotImplementedError
+
+
+class BudgetedResource(SystemResource):
+    """A system whose request limit every run against it shares (rate_budget.py): the deployment profiles point
+    `budget_url` at the ledger's database (connections.py), so concurrent runs, in any process, pace themselves
+    together. A subclass lists `budget_url` in its `secrets` (the URL may hold the database's password)."""
+
+    budget_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database holding the request budget that every run against this system "
+        "shares; the deployment sets it to the ledger's. Unset: each run keeps its own budget",
+        repr=False,
+    )
+
+    def request_budget(self, identity: str, max_requests: int, window_seconds: float) -> Budget:
+        """The budget of this system's API for `identity` (whom the vendor counts requests by)."""
+        if self.budget_url is None:
+            return RateBudget(max_requests, window_seconds)
+        return SharedBudget(self.budget_url, budget_key(self.system, identity), max_requests, window_seconds)
 
 
 def _is_scalar(annotation: Any) -> bool:

@@ -1,8 +1,8 @@
 """Deployment settings read from the environment once, validated, with the embedded default needing none of them.
 The variables (ML_CONNECTOR_PROFILE, _HOME, _LEDGER_URL, _START_DATE, _MAPPING_DIR, _SCHEDULE_HOUR,
 _FO_LEGAL_ENTITIES, _LEASE_TTL_SECONDS, _LEASE_HEARTBEAT_SECONDS, _LEASE_WAIT_SECONDS, _DRIFT_HEAL_SHARE,
-_DRIFT_HEAL_MINIMUM), their meanings and defaults: docs/operators/configuration.md. A bad value is a SettingsError
-with one line per bad variable, naming it, what is wrong and what it accepts."""
+_DRIFT_HEAL_MINIMUM, _READ_BACK_RUNS), their meanings and defaults: docs/operators/configuration.md. A bad value is a
+SettingsError with one line per bad variable, naming it, what is wrong and what it accepts."""
 
 import os
 from datetime import date
@@ -36,6 +36,7 @@ class Settings(BaseModel):
     lease_wait_seconds: float | None = None
     drift_heal_share: float | None = None
     drift_heal_minimum: int | None = None
+    read_back_runs: int | None = None
 
     @field_validator("fo_legal_entities", mode="before")
     @classmethod
@@ -91,6 +92,7 @@ class Settings(BaseModel):
         "lease_wait_seconds",
         "drift_heal_share",
         "drift_heal_minimum",
+        "read_back_runs",
     )
     @classmethod
     def _ledger_resource_bounds(cls, value: float | None, info: ValidationInfo) -> float | None:
@@ -138,6 +140,7 @@ _ENV = {
     "lease_wait_seconds": "ML_CONNECTOR_LEASE_WAIT_SECONDS",
     "drift_heal_share": "ML_CONNECTOR_DRIFT_HEAL_SHARE",
     "drift_heal_minimum": "ML_CONNECTOR_DRIFT_HEAL_MINIMUM",
+    "read_back_runs": "ML_CONNECTOR_READ_BACK_RUNS",
 }
 
 

@@ -9,7 +9,7 @@ from ml_connector_dagster.key_conflicts import key_conflicts, without
 from ml_connector_dagster.ledger import Action, ErrorClass, Forgotten, Ledger, Outcome
 from ml_connector_dagster.loading import LoadSummary, TargetWriter, WriteResult, deletes, load
 from ml_connector_dagster.mapping.common import MappingResult
-from ml_connector_dagster.materialize import Accounting, DriftLimit, account_for, drift_evidence
+from ml_connector_dagster.materialize import Accounting, DriftLimit, ReadBack, account_for, drift_evidence
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def remove(
         for key in batch:
             result = results.get(key)
             if result is not None and result.ok:
-                outcomes.append(Outcome(key, Action.DELETED, None, synced[key].target_id, previous=synced[key].payload))
+                outcomes.append(Outcome(key, Action.DELETED, None, synced[key].target_id))
             else:
                 outcomes.append(
                     Outcome(
@@ -172,6 +172,7 @@ class Accounted:
     accounting: Accounting  # where each record of the partition is, after any heal
     drifted: int  # records the ledger held as written that the target lacked
     heal_command: str | None  # what to run when they were too many to send again unasked
+    check_calls: int = 0  # calls the check made reading the target back (a heal's writes not among them)
 
 
 def account_and_heal(
@@ -184,27 +185,40 @@ def account_and_heal(
     run_id: str | None,
     partition: str | None,
     log: Callable[[str], None],
+    read_back: ReadBack,
 ) -> Accounted:
-    """After a sync: where each record of the partition is, asked of the target. Drift within `limit` is healed
-    (`resend_drifted`, its counts added to `summary`) and accounted for again; beyond it nothing is sent and the
-    answer names the command that heals it on purpose."""
-    scope = {"ledger": ledger, "pair": target.pair, "target_object": target.target_object}
+    """After a sync: where each record of the partition is, by what the writes of this run answered, the ledger,
+    and what `read_back` has read from the target. Drift within `limit` is healed (`resend_drifted`, its counts
+    added to `summary`) and accounted for again, without reading again what was read; beyond it nothing is sent and
+    the answer names the command that heals it on purpose."""
+    scope = {"ledger": ledger, "pair": target.pair, "target_object": target.target_object, "run_id": run_id}
+    # What the target was found to hold: what a heal then sends is written again, so only a "there" stays true.
+    there: set[str] = set()
+    calls = 0
 
     def in_target(known: dict[str, str | None]) -> set[str]:
-        return target.writer.existing_keys(target.target_object, known)
+        nonlocal calls
+        ask = {key: target_id for key, target_id in known.items() if key not in there}
+        if ask:
+            before = target.writer.counter.total
+            there.update(target.writer.existing_keys(target.target_object, ask))
+            calls += target.writer.counter.total - before
+        return there.intersection(known)
 
-    found = account_for(result, **scope, in_target=in_target)
+    found = account_for(result, **scope, in_target=in_target, read_back=read_back)
     drifted = len(found.drifted)
     if not drifted:
-        return Accounted(found, 0, None)
-    missing, written = drift_evidence(found, limit, **scope, in_target=in_target)
+        return Accounted(found, 0, None, calls)
+    missing, written = drift_evidence(
+        found, limit, ledger=ledger, pair=target.pair, target_object=target.target_object, in_target=in_target
+    )
     if not limit.heals(missing, written):
         command = f"ml-connector heal --pair {target.pair} --object {target.target_object}"
         log(
             f"{target.target_object}: the target lacks {missing} of the {written} records the ledger holds as written "
             f"(this partition's, and others where it has few): not sent again unasked; see `{command}`"
         )
-        return Accounted(found, drifted, command)
+        return Accounted(found, drifted, command, calls)
     forgotten, resent = resend_drifted(result, found.drifted, target, ledger, run_id=run_id, partition=partition)
     summary.include(resent)
     log(
@@ -212,4 +226,6 @@ def account_and_heal(
         f"(deleted there?), sent again: {resent.as_metadata()}; {len(forgotten.dependents)} records that refer to "
         "them follow them"
     )
-    return Accounted(account_for(result, **scope, in_target=in_target), drifted, None)
+    # `in_target` remembers what it found: this reads nothing the first accounting found.
+    again = account_for(result, **scope, in_target=in_target, read_back=read_back)
+    return Accounted(again, drifted, None, calls)

@@ -1,5 +1,6 @@
 """The ledger as a resource, so assets, checks and jobs share one connection pool per run; with how its leases
-behave (ml_connector_dagster/lease.py) and how much drift a load heals by itself (materialize.DriftLimit)."""
+behave (ml_connector_dagster/lease.py), how much drift a load heals by itself (materialize.DriftLimit) and how much of
+the target its agreement check reads back (materialize.ReadBack)."""
 
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ml_connector_dagster.ledger import LeaseSettings, Ledger
-from ml_connector_dagster.materialize import DriftLimit
+from ml_connector_dagster.materialize import DriftLimit, ReadBack
 from ml_connector_dagster.secret_fields import SecretFields
 
 
@@ -53,6 +54,15 @@ class LedgerResource(SecretFields):
         default=DriftLimit.minimum, ge=1, description="fewer missing records than this are always re-sent"
     )
 
+    read_back_runs: int = Field(
+        default=ReadBack.runs,
+        ge=1,
+        description="a load's agreement check takes the records this run wrote on the write's answer and reads back "
+        "from the target one share of the partition's other written records per run, in turn, so each is read at "
+        "least once in this many runs of its partition (drift found in a share has the whole partition read); 1 "
+        "reads all of them every run",
+    )
+
     _ledger: Ledger | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
@@ -89,6 +99,9 @@ class LedgerResource(SecretFields):
 
     def drift_limit(self) -> DriftLimit:
         return DriftLimit(self.drift_heal_share, self.drift_heal_minimum)
+
+    def read_back(self, turn: int) -> ReadBack:
+        return ReadBack(self.read_back_runs, turn)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._ledger is not None:

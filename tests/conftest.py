@@ -9,6 +9,11 @@ import sqlalchemy as sa
 from ml_connector_dagster.ledger import Ledger, engine_url
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: with two workers, one started last would run on alone while the other sits idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def ledger(tmp_path):
     store = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")

@@ -231,3 +231,40 @@ def test_every_load_of_every_pair_has_a_dead_letter_check_that_warns():
         target_object = graph.get(key).tags[OBJECT_TAG]
         assert dead_letter_checks[key].name == check_name(target_object)
         assert not graph.get_check_spec(dead_letter_checks[key]).blocking
+
+
+def test_every_job_runs_its_steps_in_the_runs_own_process():
+    """Pairs' jobs, initial loads, replays, upkeep, and the job Dagster makes for assets materialized from the asset
+    graph: one process per run, whose steps share each system's session and token."""
+    executors = {job.name: job.executor_def.name for job in defs.resolve_all_job_defs()}
+    assert "__ASSET_JOB" in executors and {"replay_jde", "zoho_crm_channel_renewal"} <= set(executors)
+    assert {name for name, executor in executors.items() if executor != "in_process"} == set()
+
+
+def test_a_process_builds_the_definitions_once_however_often_dagster_loads_the_code_location(tmp_path, monkeypatch):
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    from ml_connector_dagster import definitions
+    from ml_connector_dagster.settings import settings
+
+    built: list[Settings] = []
+
+    def counted(config: Settings) -> dg.Definitions:
+        built.append(config)
+        return build_definitions(config)
+
+    monkeypatch.setattr(definitions, "build_definitions", counted)
+    monkeypatch.setenv("ML_CONNECTOR_HOME", str(tmp_path))
+    monkeypatch.delenv("ML_CONNECTOR_LEDGER_URL", raising=False)
+    settings.cache_clear()
+    try:
+        # as `dagster job execute` and a launched run's process load it: by module, then the job again to run it
+        repository = ReconstructableRepository.for_module("ml_connector_dagster.definitions", "defs", str(tmp_path))
+        job = repository.get_reconstructable_job("replay_jde")
+        with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+            assert dg.execute_job(job, instance).success  # no dead letters: nothing to send
+        assert len(built) == 1
+        settings.cache_clear()
+        assert definitions.defs() is not defs and len(built) == 2, "other settings, other definitions"
+    finally:
+        settings.cache_clear()

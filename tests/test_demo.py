@@ -17,6 +17,8 @@ from tests.e2e.conftest import JDE_ZOHO
 
 # The e2e tests' small seed, with a few masters only an initial load reads.
 TINY = replace(JDE_ZOHO, dormant_parties=3, dormant_sap_vendors=1, dormant_sap_customers=1, purchase_orders=4)
+# One worker runs the module: its tests share the two demo runs of one fixture.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 PROGRESS = re.compile(r"^\[\s*\d+:\d\d\] ")
 
 

@@ -160,11 +160,12 @@ def contact_payloads(records: list[dict], session, ledger: Ledger, rules: Rules,
 def _not_shown(ledger: Ledger, zoho_object: str, made: dict[str, str]) -> dict[str, str]:
     """Of `made` (Zoho id → JDE key), those whose Zoho record the forward flow did not write the key onto itself."""
     written = ledger.synced(shared.PAIR, zoho_object, made.values())
+    sent = ledger.payloads(shared.PAIR, zoho_object, made.values())
     key_field = shared.ACCOUNT_KEY_FIELD if zoho_object == shared.ACCOUNTS else shared.CONTACT_KEY_FIELD
     return {
         zoho_id: key
         for zoho_id, key in made.items()
-        if not (key in written and written[key].target_id == zoho_id and written[key].payload.get(key_field) == key)
+        if not (key in written and written[key].target_id == zoho_id and sent[key].get(key_field) == key)
     }
 
 

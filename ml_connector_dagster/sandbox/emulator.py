@@ -8,6 +8,7 @@ not part of any vendor protocol and never needs vendor credentials.
 import base64
 import binascii
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC
 from email.utils import format_datetime
@@ -49,6 +50,8 @@ class Emulator:
         self.settings = settings or self.Settings()
         self.faults = Faults()
         self.requests_served = 0
+        # by path: what a test counts of one endpoint (a token endpoint's sign-ins per run) whatever the vendor
+        self.paths_served: Counter[str] = Counter()
 
     def routes(self) -> list[BaseRoute]:
         raise NotImplementedError
@@ -150,6 +153,7 @@ class _CountRequests:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not scope["path"].startswith("/_admin"):
             self.emulator.requests_served += 1
+            self.emulator.paths_served[scope["path"]] += 1
         await self.app(scope, receive, send)
 
 

@@ -16,7 +16,7 @@ import httpx
 from ml_connector_dagster.resources.dynamics_sales.errors import ERRORS, RECORD_ERROR_STATUSES, classify, error_of
 
 from ml_connector_dagster import odata_batch as batch
-from ml_connector_dagster.http import ApiError, CallCounter, raise_for_vendor
+from ml_connector_dagster.http import ApiError, CallCounter, ParallelismHint, raise_for_vendor
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster.odata import key_path, literal
 from ml_connector_dagster.paging import NextLinkPaginator, PageRequest, paginate
@@ -58,6 +58,7 @@ class DataverseClient:
         external_id_column: str,
         bulk_mode: str = "auto",
         page_size: int = MAX_PAGE_SIZE,
+        parallelism: ParallelismHint | None = None,
     ):
         self.http = http
         self.counter = counter
@@ -65,6 +66,13 @@ class DataverseClient:
         self.bulk_mode = bulk_mode
         self.page_size = min(page_size, MAX_PAGE_SIZE)
         self._bulk_support: dict[str, bool] = {}
+        self._parallelism = parallelism
+
+    @property
+    def parallelism(self) -> int:
+        """Batches the load may send at once: what the environment's x-ms-dop-hint recommends, capped by the
+        resource's max_parallel_batches. Every method is safe to call from several threads (httpx's client is)."""
+        return self._parallelism.degree if self._parallelism is not None else 1
 
     def key_path(self, target_object: str, external_id: str) -> str:
         return key_path(ENTITY_SETS[target_object], {self.external_id_column: external_id})

@@ -31,8 +31,12 @@ class SalesforceClient:
         bulk_threshold: int,
         poll_seconds: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
+        parallelism: int = 1,
     ):
         self.http = http
+        # Load batches the load loop may send at once (loading.parallelism); every method is safe to call from
+        # several threads, as httpx's client is.
+        self.parallelism = parallelism
         self.counter = counter
         self.root = f"/services/data/v{api_version}"
         self.external_id_fields = external_id_fields
@@ -66,6 +70,7 @@ class SalesforceClient:
             bulk_threshold=self.bulk_threshold,
             poll_seconds=self.poll_seconds,
             sleep=self.sleep,
+            parallelism=self.parallelism,
         )
 
     def existing_keys(self, target_object: str, known: Mapping[str, str | None], chunk: int = 200) -> set[str]:

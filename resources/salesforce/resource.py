@@ -45,6 +45,13 @@ class SalesforceResource(SystemResource):
         description="batches of at least this many records go "
         "through one Bulk API 2.0 job instead of sObject Collections (200 per call)",
     )
+    max_parallel_batches: int = Field(
+        default=4,
+        ge=1,
+        le=25,
+        description="load batches in flight at once; Salesforce sends no hint and limits only calls of 20 s or "
+        "longer (25 at once in production, 5 in Developer and trial orgs)",
+    )
     daily_limit_reserve: int = Field(
         default=1000,
         ge=0,
@@ -111,6 +118,7 @@ class SalesforceResource(SystemResource):
                     api_version=self.api_version,
                     external_id_fields=self.external_id_fields,
                     bulk_threshold=self.bulk_threshold,
+                    parallelism=self.max_parallel_batches,
                 )
             )
         )

@@ -123,6 +123,12 @@ FLOWS = [EBS_TO_SALES, SALESFORCE_TO_FO]
 both_flows = pytest.mark.parametrize("flow", FLOWS, ids=str)
 
 
+# A fault on the wire tries the connector's http layer and load loop, which are the same on either ledger: such tests
+# run on the embedded ledger only. The ledger's own part in a fault (locks, leases, in-doubt times read back) is tried
+# on both by the concurrent-run, killed-run, lost-answer and drift tests, which keep both.
+wire_faults_only = pytest.mark.parametrize("ledger_url", ["sqlite"], indirect=True)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def ledger_url(request, tmp_path) -> str:
     if request.param == "postgres":

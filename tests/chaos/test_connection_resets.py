@@ -4,9 +4,9 @@ after it processed it (the write happened); the connector sees the same broken c
 import pytest
 
 from ml_connector_dagster.sandbox.faults import FaultPlan
-from tests.chaos.conftest import assert_exactly_once, both_flows, configured, sync_until_settled
+from tests.chaos.conftest import assert_exactly_once, both_flows, configured, sync_until_settled, wire_faults_only
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, wire_faults_only]
 
 
 @both_flows

@@ -4,9 +4,9 @@ source is read and once while the target is written (the emulators share one clo
 import pytest
 
 from ml_connector_dagster.sandbox.faults import FaultPlan
-from tests.chaos.conftest import assert_exactly_once, both_flows, configured, sync_until_settled
+from tests.chaos.conftest import assert_exactly_once, both_flows, configured, sync_until_settled, wire_faults_only
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, wire_faults_only]
 # Past the longest lifetime in play (Salesforce's 2-hour session; EBS's is 30 minutes, Entra's tokens an hour), and
 # twice that still within the sandbox's day.
 PAST_EVERY_LIFETIME = 7300

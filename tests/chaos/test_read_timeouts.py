@@ -15,9 +15,10 @@ from tests.chaos.conftest import (
     configured,
     sync,
     sync_until_settled,
+    wire_faults_only,
 )
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, wire_faults_only]
 TIMEOUT_SECONDS, HOLD_SECONDS = 1, 2.5  # the hold ends well before the settle time does (conftest.SETTLE_SECONDS)
 LONG_HOLD_SECONDS = 15
 

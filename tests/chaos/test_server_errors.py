@@ -4,12 +4,13 @@ and 504 while it writes (for F&O a call whose fate the connector cannot know).""
 import pytest
 
 from ml_connector_dagster.sandbox.faults import FaultPlan
-from tests.chaos.conftest import assert_exactly_once, both_flows, configured, sync_until_settled
+from tests.chaos.conftest import assert_exactly_once, both_flows, configured, sync_until_settled, wire_faults_only
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, wire_faults_only]
 
 
 @both_flows
+@pytest.mark.slow
 def test_server_errors_on_reads_and_writes_end_with_every_record_once(env, flow):
     flow.prepare(env)
     source, target = env.sandbox[flow.source], env.sandbox[flow.target]

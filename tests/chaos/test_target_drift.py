@@ -15,9 +15,17 @@ from tests.chaos.conftest import (
     delete_as_a_user,
     sync,
     sync_until_settled,
+    with_ledger,
 )
 
 pytestmark = pytest.mark.chaos
+
+
+@pytest.fixture
+def env(env):
+    """The next runs must find what a user deleted: every run reads back every written record (read_back_runs=1),
+    not the one share in turn a run reads by default (tests/e2e/test_read_back.py)."""
+    return with_ledger(env, read_back_runs=1)
 
 
 def test_accounts_deleted_in_dataverse_are_re_created_by_the_next_runs(env):

@@ -3,9 +3,9 @@
 import pytest
 
 from ml_connector_dagster.sandbox.faults import FaultPlan
-from tests.chaos.conftest import assert_exactly_once, both_flows, sync
+from tests.chaos.conftest import assert_exactly_once, both_flows, sync, wire_faults_only
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, wire_faults_only]
 
 
 @both_flows

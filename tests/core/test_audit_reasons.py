@@ -107,3 +107,17 @@ def test_the_audit_command_shows_each_reason_and_filters_by_action(home, capsys)
     assert cli.main(["audit", "--pair", PAIR, "--action", "skipped", "--run", "r2"]) == 0
     shown = capsys.readouterr().out.splitlines()
     assert shown[-1] == "4 audit rows" and all(" skipped: " in line for line in shown[:-1])
+
+
+def test_the_audit_command_counts_what_each_run_did_unchanged_records_included(home, capsys):
+    target, result = SyncTarget(PAIR, OBJ, Writer(), batch_size=10), MappingResult(records=[TargetRecord("a", {})])
+    for run in ("r1", "r2"):
+        sync(result, target, home, run_id=run, partition="2026-10-01")
+    assert cli.main(["audit", "--run", "r2"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["0 audit rows"], "read unchanged, with nothing new to say"
+    assert cli.main(["audit", "--counts", "--pair", PAIR]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"r1 2026-10-01 {PAIR} {OBJ}: created 1",
+        f"r2 2026-10-01 {PAIR} {OBJ}: unchanged 1",
+        "2 runs and objects",
+    ]

@@ -1,8 +1,10 @@
+import threading
+
 import pytest
 from ml_connector_dagster.assets.load import LoadTarget
 
 from ml_connector_dagster import cli
-from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead, batched, load_object
+from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead, batched, load_object, read_ahead
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import MappingResult
 from tests.core.test_sync import UpsertOnlyWriter
@@ -102,6 +104,94 @@ def test_a_restart_reads_from_the_first_record_even_when_an_interrupted_load_cou
     progress = run(restarted, target, ledger, restart=True, run_id="r2")
     assert restarted.pages_read == 5 and progress.resumed_after == 0
     assert progress.summary.unchanged == 15 and progress.summary.created == 8
+
+
+class SideBySide(UpsertOnlyWriter):
+    """A target taking three batches at once, which notes the size of each batch it is sent."""
+
+    parallelism = 3
+
+    def __init__(self):
+        super().__init__()
+        self.batches: list[int] = []
+        self.lock = threading.Lock()
+
+    def upsert(self, target_object, records):
+        with self.lock:
+            self.batches.append(len(records))
+            return super().upsert(target_object, records)
+
+
+def test_pages_go_together_to_fill_the_batches_the_target_takes_at_once(ledger):
+    target = Target()
+    target.writer = SideBySide()
+    source = Source()
+    progress = run(source, target, ledger)
+    # 3 batches of 4 at once: two pages of 5 go together (a third would make 15); one page alone makes 4 + 1.
+    assert sorted(target.writer.batches) == sorted([4, 4, 2, 4, 4, 2, 3])
+    assert source.mapped_sizes == [5, 5, 5, 5, 3], "the mapping still takes a page at a time"
+    assert (progress.pages, progress.read, progress.summary.created) == (5, 23, 23)
+    assert ledger.checkpoint(PAIR, "records").pages == 5
+
+
+class Watched(Source):
+    """A source that says when it has read its third page."""
+
+    def __init__(self):
+        super().__init__()
+        self.third_page_read = threading.Event()
+
+    def pages(self, read):
+        for page in super().pages(read):
+            if self.pages_read == 3:
+                self.third_page_read.set()
+            yield page
+
+
+def test_the_next_pages_are_read_while_the_target_writes(ledger):
+    source = Watched()
+
+    class Waiting(UpsertOnlyWriter):
+        read_meanwhile: list[bool] = []
+
+        def upsert(self, target_object, records):
+            # Without reading ahead the source reads nothing while this waits, and the wait runs out.
+            self.read_meanwhile.append(source.third_page_read.wait(timeout=10))
+            return super().upsert(target_object, records)
+
+    target = Target()
+    target.writer = Waiting()
+    run(source, target, ledger)
+    assert Waiting.read_meanwhile[0], "page 3 was read while page 1 was written"
+    assert sorted(target.writer.rows) == SOURCE
+
+
+def test_reading_ahead_hands_on_the_readers_error_in_its_place_and_stops_when_left():
+    def failing():
+        yield 1
+        yield 2
+        raise ConnectionError("the source went away")
+
+    got = []
+    with pytest.raises(ConnectionError):
+        for item in read_ahead(failing(), depth=1):
+            got.append(item)
+    assert got == [1, 2]
+
+    produced = []
+
+    def endless():
+        n = 0
+        while True:
+            n += 1
+            produced.append(n)
+            yield n
+
+    stream = read_ahead(endless(), depth=2)
+    assert next(stream) == 1
+    stream.close()
+    assert len(produced) <= 5, "the reader stopped once the caller left"
+    assert not [t for t in threading.enumerate() if t.name == "initial-load-read-ahead"]
 
 
 def test_the_cli_refuses_a_pair_without_an_initial_load_and_says_where_to_read_why(tmp_path, monkeypatch, capsys):

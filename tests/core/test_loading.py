@@ -1,3 +1,7 @@
+import threading
+
+import pytest
+
 from ml_connector_dagster.ledger import Action, Outcome
 from ml_connector_dagster.loading import TargetRecord, WriteResult, load
 from ml_connector_dagster.sync import SyncTarget, remove
@@ -202,3 +206,67 @@ def test_a_record_a_quota_stopped_is_sent_by_the_next_run_of_any_partition(ledge
     later = run([TargetRecord("k9", {"name": "b"})], writer, ledger, partition="2026-10-02")
     assert later.created == 2 and set(writer.rows) == {"k1", "k9"}
     assert ledger.open_dead_letters(PAIR) == []
+
+
+class ParallelWriter(FakeWriter):
+    """Says it takes `parallelism` batches at once; each upsert waits until that many are in flight (or a while), so
+    the most in flight at once is what the load allowed, whatever the machine's speed."""
+
+    def __init__(self, parallelism: int, fail_on: str | None = None):
+        super().__init__()
+        self.parallelism = self.waits_for = parallelism
+        self.fail_on = fail_on
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.threads: set[str] = set()
+        self._changed = threading.Condition()
+
+    def upsert(self, target_object, records):
+        with self._changed:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.threads.add(threading.current_thread().name)
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self.in_flight >= self.waits_for, timeout=0.5)
+        try:
+            if self.fail_on in (r.source_key for r in records):
+                raise RuntimeError("the target is down")
+            with self._changed:
+                return super().upsert(target_object, records)
+        finally:
+            with self._changed:
+                self.in_flight -= 1
+
+
+def test_batches_go_in_parallel_up_to_the_writers_degree_and_never_more(ledger):
+    writer = ParallelWriter(parallelism=3)
+    summary = run([TargetRecord(f"k{n}", {"name": f"N{n}"}) for n in range(20)], writer, ledger)
+    assert writer.most_in_flight == 3
+    assert summary.batches == 10 and summary.created == 20
+    assert len(ledger.synced(PAIR, OBJ)) == 20
+
+
+def test_a_writer_that_does_not_say_is_called_one_batch_at_a_time_from_the_loading_thread(ledger):
+    writer = ParallelWriter(parallelism=2)
+    del writer.parallelism
+    run([TargetRecord(f"k{n}", {"name": f"N{n}"}) for n in range(4)], writer, ledger)
+    assert writer.most_in_flight == 1 and writer.threads == {threading.current_thread().name}
+
+
+def test_parents_are_written_before_children_even_in_parallel(ledger):
+    writer = ParallelWriter(parallelism=4)
+    parents = [TargetRecord(f"p{n}", {"name": f"P{n}"}) for n in range(6)]
+    children = [TargetRecord(f"c{n}", {"name": f"C{n}"}, ((OBJ, f"p{n}"),)) for n in range(6)]
+    summary = run(children + parents, writer, ledger)
+    assert summary.created == 12 and summary.failed == 0
+    sent = [key for batch in writer.batches for key in batch]
+    assert max(sent.index(f"p{n}") for n in range(6)) < min(sent.index(f"c{n}") for n in range(6))
+
+
+def test_a_batch_that_fails_stops_further_sends_and_what_was_in_flight_is_recorded(ledger):
+    writer = ParallelWriter(parallelism=3, fail_on="k4")
+    with pytest.raises(RuntimeError, match="the target is down"):
+        run([TargetRecord(f"k{n}", {"name": f"N{n}"}) for n in range(20)], writer, ledger)
+    written = {key for batch in writer.batches for key in batch}
+    assert written and set(ledger.synced(PAIR, OBJ)) == written
+    assert len(writer.batches) < 9  # not all the other batches were sent after the failure

@@ -53,3 +53,14 @@ def test_the_job_runs_on_a_postgres_instance_with_a_postgres_ledger(postgres_url
         finally:
             ledger.dispose()
             resources["ledger"].ledger().dispose()
+
+
+def test_the_daemon_looks_for_queued_runs_every_second_and_keeps_the_run_limits(postgres_url, tmp_path, monkeypatch):
+    shutil.copy(DEPLOY, tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_PG_URL", postgres_url)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
+        # the coordinator's own config must not replace the concurrency block's run limits
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue.max_concurrent_runs == 8
+        assert {limit["key"] for limit in queue.tag_concurrency_limits} == {"dagster/backfill", "ml_connector/serial"}

@@ -10,7 +10,7 @@ def test_ledger_on_postgres(postgres_url):
             ledger.record(
                 pair="p", target_object="o", run_id="r", partition="d", outcomes=[Outcome("k", action, payload, "t")]
             )
-        assert ledger.synced("p", "o", ["k"])["k"].payload == {"n": 2}
+        assert ledger.payloads("p", "o", ["k"]) == {"k": {"n": 2}}
         ledger.record(
             pair="p",
             target_object="o",

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import pytest
 from ml_connector_dagster.assets.dead_letters import CHECK_SUFFIX
+from ml_connector_dagster.resources.ledger import LedgerResource
 
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
@@ -101,6 +102,13 @@ class Env:
             )
         }
         resources = sandbox_resources(self.config, self.sandbox.urls, **merged)
+        return Env(
+            self.sandbox, self.config, resources, build_definitions(self.config, resources), self.instance, self.size
+        )
+
+    def with_ledger(self, **settings) -> "Env":
+        """The same sandbox and ledger database, the ledger resource configured otherwise (e.g. read_back_runs)."""
+        resources = {**self.resources, "ledger": LedgerResource(url=self.config.ledger_url, **settings)}
         return Env(
             self.sandbox, self.config, resources, build_definitions(self.config, resources), self.instance, self.size
         )

@@ -12,25 +12,46 @@ import pytest
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.http import AuthError
+from ml_connector_dagster.pairs import PAIRS
 from ml_connector_dagster.settings import Settings
 from tests.e2e.conftest import EBS_JOB, FAST_RETRIES
 
 LAUNCH = "ML_CONNECTOR_TEST_LAUNCH"
 
 
+# Where each system of the sandbox is signed in to (a login or a token request), by the emulator that serves it: both
+# Dynamics systems get their tokens from Entra; SAP Gateway takes basic auth on every call and has no sign-in.
+SIGN_IN_PATHS = {
+    "oracle_ebs": "/webservices/rest/login",
+    "jde": "/jderest/v2/tokenrequest",
+    "entra": "/oauth2/v2.0/token",
+    "salesforce": "/services/oauth2/token",
+    "zoho_crm": "/oauth/v2/token",
+    "procore": "/oauth/token",
+}
+
+
 def launched_job() -> dg.JobDefinition:
-    """The EBS job, rebuilt from the environment in whichever process Dagster loads it (any step process too)."""
+    """The job named in the environment (the EBS job by default), rebuilt from it in whichever process Dagster loads
+    it (any step process too)."""
     launch = json.loads(os.environ[LAUNCH])
     config = Settings.model_validate(launch["settings"])
     resources = sandbox_resources(config, launch["urls"], **launch["overrides"])
-    return build_definitions(config, resources).resolve_job_def(EBS_JOB)
+    return build_definitions(config, resources).resolve_job_def(launch["job"])
 
 
-def launch(env, monkeypatch, partition: str, **ebs) -> dg.JobExecutionResult:
+def launch(env, monkeypatch, partition: str, *, job: str = EBS_JOB, **ebs) -> dg.JobExecutionResult:
     overrides = {"oracle_ebs": {**FAST_RETRIES, **ebs}}
     monkeypatch.setenv(
         LAUNCH,
-        json.dumps({"settings": env.config.model_dump(mode="json"), "urls": env.sandbox.urls, "overrides": overrides}),
+        json.dumps(
+            {
+                "settings": env.config.model_dump(mode="json"),
+                "urls": env.sandbox.urls,
+                "overrides": overrides,
+                "job": job,
+            }
+        ),
     )
     job = dg.reconstructable(launched_job)
     # Dagster keeps the job it last reconstructed in this process; a launched run has a process of its own, so it
@@ -48,6 +69,25 @@ def test_a_launched_run_logs_in_to_each_system_once_for_all_its_steps(env, monke
     assert env.ebs.login_attempts == env.ebs.sessions_opened == 1
     assert env.ebs.active_sessions() == 0, "and it is logged out at the end of the run"
     assert env.sandbox["entra"].tokens_issued == 1, "one Dataverse token for every load of the run"
+
+
+def sign_ins(env) -> dict[str, int]:
+    return {
+        server: sum(count for path, count in env.sandbox[server].paths_served.items() if path.endswith(sign_in))
+        for server, sign_in in SIGN_IN_PATHS.items()
+    }
+
+
+def test_a_launched_run_of_each_pair_job_signs_in_once_to_each_system_it_reads_or_writes(env, monkeypatch):
+    for pair in PAIRS:
+        keys = env.defs.resolve_job_def(pair.name).partitions_def.get_partition_keys()
+        day = env.size.partition_keys()[-1]
+        partition = day if day in keys else keys[0]  # F&O's full reads: a legal entity
+        before = sign_ins(env)
+        assert launch(env, monkeypatch, partition, job=pair.name).success, pair.name
+        servers = {"entra" if system.startswith("dynamics_") else system for system in (pair.source, pair.target)}
+        expected = {server: int(server in servers) for server in SIGN_IN_PATHS}
+        assert {server: count - before[server] for server, count in sign_ins(env).items()} == expected, pair.name
 
 
 def test_a_wrong_ebs_password_costs_one_login_per_run_and_fails_with_one_line_naming_the_settings(env, monkeypatch):

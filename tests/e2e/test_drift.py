@@ -4,6 +4,7 @@ next run of their days; a target that lost everything (a refreshed sandbox) is n
 
 from collections import Counter
 
+import pytest
 from ml_connector_dagster.resources.dynamics_fo.client import key_path
 
 from ml_connector_dagster.demo import verify
@@ -14,6 +15,14 @@ from tests.e2e.test_oracle_ebs_to_dynamics_sales import ACCOUNTS, agrees
 from tests.e2e.test_salesforce_to_dynamics_fo import DAY, FORWARD, REVERSE, deal_references, run
 
 HEAL = f"ml-connector heal --pair {EBS_JOB} --object account"
+
+
+@pytest.fixture
+def env(env):
+    """Each test here asks the very next run to find what a user deleted, so every run reads back every written record
+    (read_back_runs=1). By default a run reads one share of them in turn; tests/e2e/test_read_back.py shows that
+    sample finding a deletion within read_back_runs runs."""
+    return env.with_ledger(read_back_runs=1)
 
 
 def ebs_accounts(env) -> list[dict]:
@@ -49,6 +58,7 @@ def test_accounts_deleted_in_dataverse_are_re_created_by_the_next_run_of_their_d
     assert agrees(env), "every contact links to its account again"
 
 
+@pytest.mark.slow
 def test_a_dataverse_that_lost_every_record_fails_the_check_pointing_to_heal_and_heal_re_creates_it(env):
     env.run_all()
     accounts = len(ebs_accounts(env))

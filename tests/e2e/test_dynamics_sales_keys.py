@@ -168,6 +168,7 @@ def keyed_rows(env) -> dict[str, Counter]:
     return {table: Counter(row["mlc_externalid"] for row in env.dataverse.rows(table)) for table in KEYED_TABLES}
 
 
+@pytest.mark.slow
 def test_a_ledger_and_a_target_of_the_first_key_format_are_upgraded_resumably_and_then_nothing_is_written(
     cli_env, capsys
 ):

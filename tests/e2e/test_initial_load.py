@@ -84,6 +84,7 @@ def assert_a_rerun_writes_nothing(env, pair: str, target_rows) -> None:
     assert target_rows() == before
 
 
+@pytest.mark.slow
 def test_an_initial_load_brings_every_master_whatever_its_change_stamp_and_a_rerun_writes_nothing(go_live):
     env = go_live
     first_day = env.size.start_date.isoformat()

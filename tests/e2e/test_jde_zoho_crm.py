@@ -43,6 +43,7 @@ def by_key(env: Env) -> dict[str, list[dict]]:
     return found
 
 
+@pytest.mark.slow
 def test_both_directions_converge_then_write_nothing_and_both_sides_agree_field_by_field(env):
     jde, zoho = env.sandbox["jde"], env.sandbox["zoho_crm"]
     go_live(env)

@@ -80,7 +80,8 @@ def test_runs_end_in_agreement_under_throttling_errors_and_expiring_sessions(env
 
 
 def test_a_run_killed_mid_load_reruns_to_agreement_without_duplicates(env):
-    small_batches = env.with_resources(dynamics_sales={"batch_size": 40, "max_attempts": 2})
+    # One batch at a time, so that the two dropped answers are the same batch's two attempts.
+    small_batches = env.with_resources(dynamics_sales={"batch_size": 40, "max_attempts": 2, "max_parallel_batches": 1})
     first_day = env.size.partition_keys()[0]
     # the second batch is written by Dataverse but its answer never arrives, twice: the run fails mid-load
     env.dataverse.faults.add(FaultPlan(drop_after_processing=True, count=2, skip=1, path_contains="UpsertMultiple"))

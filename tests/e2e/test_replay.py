@@ -60,6 +60,7 @@ def orders_for(fo, deal_id: str) -> list[dict]:
     return [row for row in fo.rows("SalesOrderHeadersV2") if row["CustomersOrderReference"] == deal_id]
 
 
+@pytest.mark.slow
 def test_an_account_f_and_o_refused_lands_with_its_waiting_order_once_its_customer_group_exists_and_replay_runs(
     env, tmp_path
 ):

@@ -133,6 +133,7 @@ def test_a_vendor_flagged_for_deletion_or_blocked_is_deactivated_that_day_and_re
     assert agrees(env)
 
 
+@pytest.mark.slow
 def test_a_purchase_order_becomes_one_opportunity_with_its_lines_even_after_a_killed_run(env):
     small = env.with_resources(dynamics_sales={"batch_size": 10, "max_attempts": 2})
     first_day = env.size.partition_keys()[0]

@@ -97,3 +97,13 @@ def test_a_run_stops_before_the_daily_limit_and_the_next_run_resumes_without_los
         resumed = run(client, ledger, records, batch_size=200)
     assert (resumed.unchanged, resumed.created) == (80, 120)
     assert len(emulator.rows("Account")) == 200
+
+
+def test_batches_of_a_large_load_go_several_at_once_and_each_record_gets_its_own_answer(org):
+    emulator, url, ledger = org
+    with resource(url, max_parallel_batches=3).open() as client:
+        assert client.parallelism == 3 and client.by_id().parallelism == 3
+        summary = run(client, ledger, accounts(1000), batch_size=200)
+        assert client.counter.writes == 5
+    assert (summary.created, summary.failed, summary.batches) == (999, 1, 5)
+    assert len(emulator.rows("Account")) == 999 and len(ledger.synced("dynamics_fo__salesforce", "Account")) == 999

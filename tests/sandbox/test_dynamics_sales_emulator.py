@@ -195,7 +195,9 @@ def test_service_protection_answers_429_with_retry_after_and_the_client_waits():
     dataverse = DynamicsSalesEmulator(signer=signer)  # a running clock: the window has to pass for real
     dataverse.update_settings({"requests_per_window": 3, "window_seconds": 1})
     with SandboxServer([EntraEmulator(signer=signer), dataverse]) as server:
-        with resource(server).open() as client:
+        # A budget far above this tiny limit; the answer saying none is left holds the client for a tenth of the
+        # resource's window (0.05 s), less than the limit's 1 s, so the next request still meets the 429.
+        with resource(server, window_seconds=0.5).open() as client:
             for i in range(5):
                 client.upsert("account", [account(f"t{i}")])
     assert dataverse.count("account") == 5 and dataverse.requests_throttled >= 1

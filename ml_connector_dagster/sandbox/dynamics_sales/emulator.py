@@ -51,6 +51,12 @@ class DynamicsSalesSettings(EmulatorSettings):
     requests_per_window: int = Field(default=6000, ge=1, description="service protection: requests per user")
     window_seconds: int = Field(default=300, ge=1)
     concurrent_requests: int = Field(default=52, ge=1)
+    dop_hint: int = Field(
+        default=4,
+        ge=1,
+        description="the degree of parallelism every answer recommends (x-ms-dop-hint); the service derives it from "
+        "the environment's servers, the default is a guess",
+    )
 
 
 class DynamicsSalesEmulator(Emulator):
@@ -68,6 +74,7 @@ class DynamicsSalesEmulator(Emulator):
         self._in_flight: dict[str, int] = collections.defaultdict(int)
         self._limits = threading.Lock()
         self.requests_throttled = 0
+        self.peak_in_flight = 0  # most requests of one user in progress at once, for tests of parallel sending
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -125,7 +132,21 @@ class DynamicsSalesEmulator(Emulator):
         finally:
             with self._limits:
                 self._in_flight[app_id] -= 1
-        return _reply(reply)
+        response = _reply(reply)
+        response.headers.update(self._limit_headers(app_id))
+        return response
+
+    def _limit_headers(self, app_id: str) -> dict[str, str]:
+        """What every answer says of the limits (microsoft.md §2.2 response headers; the x-ms-dop-hint header is
+        documented on learn.microsoft.com, "Send parallel requests"): requests left in the user's window and the
+        recommended degree of parallelism. The execution-time header is not sent: the emulator keeps no such
+        account."""
+        with self._limits:
+            left = self.settings.requests_per_window - len(self._recent[app_id])
+        return {
+            "x-ms-ratelimit-burst-remaining-xrm-requests": str(max(0, left)),
+            "x-ms-dop-hint": str(self.settings.dop_hint),
+        }
 
     def _authenticate(self, request: Request, origin: str) -> tuple[str, Response | None]:
         challenge = {
@@ -172,7 +193,7 @@ class DynamicsSalesEmulator(Emulator):
                 return _reply(
                     Reply(
                         429,
-                        {"Retry-After": str(wait)},
+                        {"Retry-After": str(wait), "x-ms-ratelimit-burst-remaining-xrm-requests": "0"},
                         {
                             "error": {
                                 "code": "0x80072322",
@@ -199,6 +220,7 @@ class DynamicsSalesEmulator(Emulator):
                 )
             recent.append(now)
             self._in_flight[app_id] += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight[app_id])
         return None
 
     # inspection (tests, demo, admin) ---------------------------------------------------------------------------
