@@ -11,7 +11,9 @@ hand-written loader does: it reads the same EBS rows, maps them with the same fu
 call of its own, reading nothing in Procore but each project's cost codes once (to link those a project controller
 entered before go-live, as the mapping does): a POST per vendor and per cost code (divisions first), and per purchase
 order a POST of the contract as a draft, a POST per line item (its schedule of values, which Procore locks once a
-contract is approved) and a PATCH of its status. In this one run:
+contract is approved) and a PATCH of its status; once in sequence on a sample, once from 16 threads on every record
+(suppliers and purchase orders sent concurrently, each order's calls in order; cost codes in sequence, divisions
+first). In this one run:
 
 1. go-live: the connector's initial load (its default page of 500 source records, each page synced on its own) of
    every supplier, job-cost combination and purchase order, object by object; the baseline on a sample (at one call
@@ -45,7 +47,7 @@ import argparse
 import math
 import random
 import tempfile
-import time
+import threading
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -54,6 +56,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import harness
 import httpx
 import pandas as pd
 from ml_connector_dagster.assets.oracle_ebs import extracts as ebs_extracts
@@ -61,7 +64,7 @@ from ml_connector_dagster.assets.procore.oracle_ebs import initial_load_objects
 
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
-from ml_connector_dagster.initial_load import SourceRead, job_name, op_name
+from ml_connector_dagster.initial_load import SourceRead, batched, job_name, op_name
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping import oracle_ebs_procore as mapping
 from ml_connector_dagster.mapping.oracle_ebs import Vendor, VendorSite
@@ -180,12 +183,12 @@ class Meter:
         self.procore, self.ebs = procore, ebs
 
     def measure(self, figures: Figures, work: Callable[[Figures], None]) -> Figures:
-        procore, ebs = self.procore.requests_served, self.ebs.requests_served
-        started = time.perf_counter()
-        work(figures)
-        figures.seconds = time.perf_counter() - started
-        figures.procore_calls = self.procore.requests_served - procore
-        figures.ebs_calls = self.ebs.requests_served - ebs
+        procore, ebs = harness.Served.since(self.procore), harness.Served.since(self.ebs)
+        with harness.Stopwatch() as clock:
+            work(figures)
+        figures.seconds = clock.seconds
+        figures.procore_calls = procore.taken().requests
+        figures.ebs_calls = ebs.taken().requests
         return figures
 
 
@@ -194,8 +197,11 @@ class OneCallPerRecord:
     """A hand-written loader: plain httpx, one POST or PATCH per record (a contract's line items and its status are
     records of their own to Procore's API), no read first; Procore ids kept from the answers."""
 
-    def __init__(self, procore_url: str, ebs_resource, rules: mapping.Rules, vendors: int, orders: int):
-        self.procore_url, self.ebs_resource, self.rules = procore_url, ebs_resource, rules
+    def __init__(
+        self, procore_url: str, ebs_resource, rules: mapping.Rules, vendors: int, orders: int, threads: int = 1
+    ):
+        self.procore_url, self.ebs_resource, self.rules, self.threads = procore_url, ebs_resource, rules, threads
+        self._counts = threading.Lock()
         self.sample_vendors, self.sample_orders = vendors, orders
         self._stack = ExitStack()
         self.ebs = self._stack.enter_context(ebs_resource.open())
@@ -247,9 +253,8 @@ class OneCallPerRecord:
             records += _vendor_records(page.rows, self.rules, self._moment())
         chosen = [r for n, r in enumerate(records) if n < self.sample_vendors or r.source_key in vendors_of_orders]
         with self._procore() as procore:
-            for record in chosen:
-                if record.update_only:
-                    continue
+
+            def send(record: TargetRecord) -> None:
                 body = {
                     "company_id": SANDBOX.procore_company_id,
                     "vendor": {**record.payload, "origin_id": record.source_key},
@@ -258,6 +263,8 @@ class OneCallPerRecord:
                 if answer is not None:
                     self.vendor_ids[record.source_key] = answer["id"]
                     figures.written.append(Written(record.source_key))
+
+            harness.threaded(send, [record for record in chosen if not record.update_only], self.threads)
 
     def go_live_cost_codes(self, figures: Figures) -> None:
         """Every job-cost combination as the initial load reads them, each cost code sent (a code a project
@@ -322,13 +329,28 @@ class OneCallPerRecord:
     def _sample(self) -> list[dict]:
         """The first `sample_orders` purchase orders (their headers), in PO_HEADER_ID order."""
         if self.sample is None:
-            self.sample, _ = self.ebs.rows_after("GET_PURCHASE_ORDERS", "P_AFTER_PO_HEADER_ID", "0", self.sample_orders)
+            self.sample, after, more = [], "0", True
+            while more and len(self.sample) < self.sample_orders:
+                # GET_PURCHASE_ORDERS answers at most 1,000 headers a call
+                rows, more = self.ebs.rows_after(
+                    "GET_PURCHASE_ORDERS",
+                    "P_AFTER_PO_HEADER_ID",
+                    after,
+                    min(1000, self.sample_orders - len(self.sample)),
+                )
+                self.sample += rows
+                after = str(rows[-1]["PO_HEADER_ID"]) if rows else after
+                more = more and bool(rows)
         return self.sample
 
     def _orders(self, ids: list[str]) -> list[tuple[PurchaseOrder, list[Distribution]]]:
         if not ids:
             return []
-        headers = self.ebs.read_keys("GET_PURCHASE_ORDERS", ",".join(ids), ids_param="P_PO_HEADER_IDS")
+        headers = [
+            header
+            for chunk in batched(ids, ebs_extracts.MAX_KEYS_PER_CALL)
+            for header in self.ebs.read_keys("GET_PURCHASE_ORDERS", ",".join(chunk), ids_param="P_PO_HEADER_IDS")
+        ]
         orders = frame_models(pd.DataFrame(headers, dtype=object), PurchaseOrder)
         distributions = frame_models(
             ebs_extracts.DISTRIBUTIONS.frame(ebs_extracts.read_distributions(self.ebs, ids)), Distribution
@@ -344,9 +366,8 @@ class OneCallPerRecord:
             [order for order, _ in orders], [line for _, lines in orders for line in lines], self.rules, contracts=held
         )
         with self._procore() as procore:
-            for record in mapped.records:
-                if record.update_only and record.source_key not in self.contracts:
-                    continue
+
+            def send(record: TargetRecord) -> None:
                 if self._send_order(figures, procore, record):
                     payload = record.payload
                     figures.written.append(
@@ -357,6 +378,9 @@ class OneCallPerRecord:
                             payload["status"] in LOCKED,
                         )
                     )
+
+            chosen = [r for r in mapped.records if not r.update_only or r.source_key in self.contracts]
+            harness.threaded(send, chosen, self.threads)
 
     def _send_order(self, figures: Figures, procore: httpx.Client, record: TargetRecord) -> bool:
         payload, key = record.payload, record.source_key
@@ -401,7 +425,8 @@ class OneCallPerRecord:
 
     def _send(self, figures: Figures, procore: httpx.Client, method: str, path: str, body: dict, key: str):
         response = procore.request(method, path, json=body)
-        figures.write_calls += 1
+        with self._counts:
+            figures.write_calls += 1
         if response.status_code >= 300:
             self.failures.append(f"{method} {path} {key}: {response.status_code} {response.text[:200]}")
             return None
@@ -649,8 +674,9 @@ def main() -> int:
         days=1,
     )
     clock = Clock(frozen_at=GO_LIVE)
-    procore_baseline = ProcoreEmulator(
-        clock=clock, settings=ProcoreSettings(spike_limit=False, hourly_limit=HOURLY_LIMIT)
+    procore_baseline, procore_threaded = (
+        ProcoreEmulator(clock=clock, settings=ProcoreSettings(spike_limit=False, hourly_limit=HOURLY_LIMIT))
+        for _ in range(2)
     )
     results: dict[str, Figures] = {}
     run_ids: dict[str, str] = {}
@@ -659,17 +685,26 @@ def main() -> int:
         tempfile.TemporaryDirectory() as dagster_home,
         build_sandbox(clock=clock, size=size) as sandbox,
         SandboxServer([procore_baseline]) as other,
+        SandboxServer([procore_threaded]) as third,
         dg.instance_for_test(temp_dir=dagster_home) as instance,
     ):
         ebs, procore = sandbox["oracle_ebs"], sandbox["procore"]
         procore.settings = procore.settings.model_copy(update={"hourly_limit": HOURLY_LIMIT})
-        for emulator in (ebs, procore, procore_baseline):
+        for emulator in (ebs, procore, procore_baseline, procore_threaded):
             emulator.faults.latency_ms = args.latency_ms
-        ours, theirs = Meter(procore, ebs), Meter(procore_baseline, ebs)
+        ours, theirs, threaded = Meter(procore, ebs), Meter(procore_baseline, ebs), Meter(procore_threaded, ebs)
         connector = Connector(Path(home), sandbox.urls, instance, procore)
         rules = mapping.load_pair_rules()
         baseline = OneCallPerRecord(
             other.urls["procore"], connector.fresh_ebs(), rules, args.baseline_vendors, args.baseline_orders
+        )
+        many = OneCallPerRecord(
+            third.urls["procore"],
+            connector.fresh_ebs(),
+            rules,
+            args.vendors,
+            len(ebs.rows("PO_HEADERS_ALL")),
+            harness.THREADS,
         )
         print(f"seeded {args.vendors} EBS suppliers and {len(ebs.rows('PO_HEADERS_ALL'))} purchase orders", flush=True)
 
@@ -684,6 +719,9 @@ def main() -> int:
             results[f"load {obj}"].unexpected = connector.unexpected(run_ids[f"load {obj}"], None)
             step = getattr(baseline, f"go_live_{SHORT[obj]}")
             results[f"base load {obj}"] = theirs.measure(Figures(f"one call per record, {LABELS[obj]}", obj), step)
+            results[f"threaded load {obj}"] = threaded.measure(
+                Figures(f"{harness.THREADS} threads, {LABELS[obj]}", obj), getattr(many, f"go_live_{SHORT[obj]}")
+            )
 
         clock.freeze(CHANGE_DAY)
         synced = {obj: connector.ledger.target_ids(FORWARD, obj) for obj in DAILY}
@@ -754,7 +792,8 @@ def main() -> int:
             ]
             results[name].unexpected = connector.unexpected(run_ids[name], expected)
         baseline.close()
-        failures = baseline.failures
+        many.close()
+        failures = baseline.failures + many.failures
     print(render(results, args, edits, (requisitions, change_orders), failures))
     return 0
 
@@ -800,6 +839,8 @@ def render(results: dict[str, Figures], args, edits: Edits, costs: tuple[int, in
 
     loads = [results[f"load {obj}"] for obj in OBJECTS]
     base_loads = [results[f"base load {obj}"] for obj in OBJECTS]
+    threaded_loads = [results[f"threaded load {obj}"] for obj in OBJECTS]
+    threaded_load = Figures.total(f"{harness.THREADS} threads, all", threaded_loads)
     load = Figures.total("connector, all", loads)
     changes = [results[f"change {obj}"] for obj in DAILY]
     base_changes = [results[f"base change {obj}"] for obj in DAILY]
@@ -815,8 +856,9 @@ def render(results: dict[str, Figures], args, edits: Edits, costs: tuple[int, in
         f"go-live, into an empty Procore company (baseline: the first {args.baseline_vendors} suppliers and those its "
         f"POs name, every cost code, the first {args.baseline_orders} purchase orders)",
         head,
-        *(row(f) for pair in zip(loads, base_loads, strict=True) for f in pair),
+        *(row(f) for three in zip(loads, base_loads, threaded_loads, strict=True) for f in three),
         row(load),
+        row(threaded_load),
         "",
         f"change day: {len(edits.vendors)} suppliers ({args.change_share:.0%}) and {len(edits.orders)} purchase orders "
         f"edited in EBS ({len(edits.headers)} header, {len(edits.lines)} line, {len(edits.approved)} incomplete ones "
@@ -827,6 +869,10 @@ def render(results: dict[str, Figures], args, edits: Edits, costs: tuple[int, in
         "",
         *(ratios(f"go-live, {LABELS[f.target_object]}", f, b) for f, b in zip(loads, base_loads, strict=True)),
         *overall("go-live", loads, base_loads, load),
+        *(
+            ratios(f"go-live, {LABELS[f.target_object]}, against {harness.THREADS} threads", f, t)
+            for f, t in zip(loads, threaded_loads, strict=True)
+        ),
         *(ratios(f"change day, {LABELS[f.target_object]}", f, b) for f, b in zip(changes, base_changes, strict=True)),
         *overall("change day", changes, base_changes, change),
     ]
@@ -849,7 +895,13 @@ def render(results: dict[str, Figures], args, edits: Edits, costs: tuple[int, in
     for f in results.values():
         lines += [f"UNEXPECTED in {f.label}: {line}" for line in f.unexpected]
     lines += [f"baseline failure: {line}" for line in failures]
-    return "\n".join(lines)
+    goal = harness.Goal(
+        f"go-live records/s vs one call per record from {harness.THREADS} threads (all records)",
+        harness.ratio(load.rate, threaded_load.rate),
+        1.5,
+        at_least=True,
+    )
+    return "\n".join([f"machine: {harness.machine()}", *lines, "", harness.goals([goal])])
 
 
 if __name__ == "__main__":

@@ -2,13 +2,15 @@
 integration.
 
 JDE is seeded with N customers (last changed before go-live, as at a first sync), each with 0–3 contacts; the JDE
-emulator and two empty Zoho orgs (the connector's, the baseline's) answer over real HTTP with the same latency per
-call. The baseline is what a hand-written integration does: it reads the same JDE rows, maps them with the same
-functions and sends each account, then each contact, in an upsert of its own by JDE key, with no read before it. In
-this one run:
+emulator and three empty Zoho orgs (the connector's, and one for each baseline) answer over real HTTP with the same
+latency per call. The baseline is what a hand-written integration does: it reads the same JDE rows, maps them with the
+same functions and sends each account, then each contact, in an upsert of its own by JDE key, with no read before it;
+once in sequence, once from 16 threads (a customer per thread at a time, 16 within Zoho's 20 concurrent calls per
+token). In this one run:
 
-1. go-live: the connector's initial load of all N customers; the baseline on a sample of them (at one call per record
-   the whole set would take minutes; its figures are per record, so they compare directly);
+1. go-live: the connector's initial load of all N customers; the sequential baseline on a sample of them (at one call
+   per record the whole set would take minutes; its figures are per record, so they compare directly), the threaded
+   one on `--threaded-sample` customers (all by default);
 2. a change day: a share of the accounts and of the contacts edited in JDE; the connector's daily job for that day,
    and the baseline reading the day's changed rows and upserting each changed record of its sample;
 3. what a nothing-changed rerun costs the connector: the daily job over the same day again (with --reload, the whole
@@ -25,20 +27,21 @@ so their own work is in the times too: the connector's go-live most, since the Z
 connector looks for records entered in Zoho before the first sync) scan the org's records.
 
     python bench/jde_to_zoho.py [--customers 2000] [--latency-ms 25] [--change-share 0.1] [--baseline-sample 300]
-        [--zoho-edits 200] [--reload]
+        [--threaded-sample 2000] [--zoho-edits 200] [--reload]
 """
 
 import argparse
 import math
 import random
 import tempfile
-import time
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import harness
 import httpx
 import pandas as pd
 from ml_connector_dagster.assets.jde.extracts import COLUMNS, entries_of
@@ -104,17 +107,13 @@ class Meter:
         return httpx.get(f"{self.zoho_url}/_admin/credits").json()[DC]["used"]
 
     def measure(self, figures: Figures, work) -> Figures:
-        jde, zoho, credits, orchestrations = (
-            self.jde.requests_served,
-            self.zoho.requests_served,
-            self.credits(),
-            len(self.jde.orchestration_calls),
-        )
-        started = time.perf_counter()
-        work(figures)
-        figures.seconds = time.perf_counter() - started
-        figures.jde_calls = self.jde.requests_served - jde
-        figures.zoho_calls = self.zoho.requests_served - zoho
+        jde, zoho = harness.Served.since(self.jde), harness.Served.since(self.zoho)
+        credits, orchestrations = self.credits(), len(self.jde.orchestration_calls)
+        with harness.Stopwatch() as clock:
+            work(figures)
+        figures.seconds = clock.seconds
+        figures.jde_calls = jde.taken().requests
+        figures.zoho_calls = zoho.taken().requests
         figures.credits = self.credits() - credits
         figures.orchestrations = len(self.jde.orchestration_calls) - orchestrations
         return figures
@@ -122,12 +121,14 @@ class Meter:
 
 # The baseline -----------------------------------------------------------------------------------------------------
 class OneCallPerRecord:
-    """A hand-written integration: plain httpx, one upsert by JDE key per account and per contact, no read first."""
+    """A hand-written integration: plain httpx, one upsert by JDE key per account and per contact, no read first;
+    with `threads`, customers sent from that many threads at once (each customer's account before its contacts)."""
 
-    def __init__(self, zoho_url: str, jde_resource, rules: mapping.Rules):
-        self.zoho_url, self.jde_resource, self.rules = zoho_url, jde_resource, rules
+    def __init__(self, zoho_url: str, jde_resource, rules: mapping.Rules, threads: int = 1):
+        self.zoho_url, self.jde_resource, self.rules, self.threads = zoho_url, jde_resource, rules, threads
         self.account_ids: dict[str, str] = {}  # JDE key → Zoho id, kept from the answers
         self.failures: list[str] = []
+        self._counts = threading.Lock()
 
     def _zoho(self) -> httpx.Client:
         """A client with a fresh access token (they live an hour; the emulator's clock moves a day between runs)."""
@@ -176,25 +177,33 @@ class OneCallPerRecord:
 
     def _send(self, zoho: httpx.Client, figures: Figures, entries: dict, only: set[str] | None) -> None:
         as_of = datetime.now(UTC).date()  # as the connector's mapping takes it: the address in force today
-        for an8, entry in sorted(entries.items()):
-            if (entry.book.AT1 or "").strip() not in self.rules.search_types:
-                continue
-            key = mapping.account_key(an8)
-            if only is None or key in only:
-                payload = mapping.zoho_account(mapping.account_from_jde(entry, self.rules, as_of=as_of))
-                answer = self._upsert(zoho, figures, mapping.ACCOUNTS, mapping.ACCOUNT_KEY_FIELD, key, payload)
-                if answer is not None:
-                    self.account_ids[key] = answer
+
+        def send(item) -> None:
+            self._send_entry(zoho, figures, *item, only, as_of)
+
+        harness.threaded(send, sorted(entries.items()), self.threads)
+
+    def _send_entry(self, zoho: httpx.Client, figures: Figures, an8, entry, only: set[str] | None, as_of) -> None:
+        if (entry.book.AT1 or "").strip() not in self.rules.search_types:
+            return
+        key = mapping.account_key(an8)
+        if only is None or key in only:
+            payload = mapping.zoho_account(mapping.account_from_jde(entry, self.rules, as_of=as_of))
+            answer = self._upsert(zoho, figures, mapping.ACCOUNTS, mapping.ACCOUNT_KEY_FIELD, key, payload)
+            if answer is not None:
+                self.account_ids[key] = answer
+                with self._counts:
                     figures.accounts += 1
-            for line in sorted(entry.lines, key=lambda row: row.IDLN):
-                ckey = mapping.contact_key(an8, line.IDLN)
-                if line.IDLN == 0 or (only is not None and ckey not in only) or key not in self.account_ids:
-                    continue
-                payload = {
-                    **mapping.zoho_contact(mapping.contact_from_jde(entry, line)),
-                    "Account_Name": {"id": self.account_ids[key]},
-                }
-                if self._upsert(zoho, figures, mapping.CONTACTS, mapping.CONTACT_KEY_FIELD, ckey, payload) is not None:
+        for line in sorted(entry.lines, key=lambda row: row.IDLN):
+            ckey = mapping.contact_key(an8, line.IDLN)
+            if line.IDLN == 0 or (only is not None and ckey not in only) or key not in self.account_ids:
+                continue
+            payload = {
+                **mapping.zoho_contact(mapping.contact_from_jde(entry, line)),
+                "Account_Name": {"id": self.account_ids[key]},
+            }
+            if self._upsert(zoho, figures, mapping.CONTACTS, mapping.CONTACT_KEY_FIELD, ckey, payload) is not None:
+                with self._counts:
                     figures.contacts += 1
 
     def _upsert(
@@ -202,7 +211,8 @@ class OneCallPerRecord:
     ) -> str | None:
         body = {"data": [{key_field: key, **payload}], "duplicate_check_fields": [key_field], "trigger": []}
         response = zoho.post(f"/{module}/upsert", json=body)
-        figures.write_calls += 1
+        with self._counts:
+            figures.write_calls += 1
         answer = (response.json().get("data") or [{}])[0] if response.content else {}
         if answer.get("status") != "success":
             self.failures.append(f"{module} {key}: {response.status_code} {str(answer)[:200]}")
@@ -329,6 +339,9 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, default=25, help="added to every JDE and Zoho call")
     parser.add_argument("--change-share", type=float, default=0.1, help="of accounts and of contacts edited in JDE")
     parser.add_argument("--baseline-sample", type=int, default=300, help="customers the baseline loads at go-live")
+    parser.add_argument(
+        "--threaded-sample", type=int, default=2000, help="customers the 16-thread baseline loads at go-live"
+    )
     parser.add_argument("--zoho-edits", type=int, default=200, help="synced accounts edited in Zoho (reverse)")
     parser.add_argument(
         "--reload", action="store_true", help="also rerun the whole initial load over unchanged data (~20 s at 2,000)"
@@ -339,6 +352,7 @@ def main() -> int:
     jde = JdeEmulator(clock=clock, customers=0, vendors=0, dormant=args.customers, start_date=START, days=3)
     zoho = ZohoCrmEmulator(clock=clock, prospects=0, eu_prospects=0)
     zoho_baseline = ZohoCrmEmulator(clock=clock, prospects=0, eu_prospects=0)
+    zoho_threaded = ZohoCrmEmulator(clock=clock, prospects=0, eu_prospects=0)
     contacts_seeded = len([row for row in jde.rows("F0111") if row["IDLN"] > 0])
     results: dict[str, Figures] = {}
     with (
@@ -346,14 +360,19 @@ def main() -> int:
         tempfile.TemporaryDirectory() as dagster_home,
         SandboxServer([jde, zoho]) as sandbox,
         SandboxServer([zoho_baseline]) as other,
+        SandboxServer([zoho_threaded]) as third,
         dg.instance_for_test(temp_dir=dagster_home) as instance,
     ):
-        for emulator in (jde, zoho, zoho_baseline):
+        for emulator in (jde, zoho, zoho_baseline, zoho_threaded):
             emulator.faults.latency_ms = args.latency_ms
         ours = Meter(jde, zoho, sandbox.urls["zoho_crm"])
         theirs = Meter(jde, zoho_baseline, other.urls["zoho_crm"])
+        threaded = Meter(jde, zoho_threaded, third.urls["zoho_crm"])
         connector = Connector(Path(home), sandbox.urls, instance)
         baseline = OneCallPerRecord(other.urls["zoho_crm"], connector.fresh_jde(), mapping.load_pair_rules())
+        many = OneCallPerRecord(
+            third.urls["zoho_crm"], connector.fresh_jde(), mapping.load_pair_rules(), threads=harness.THREADS
+        )
         print(f"seeded {args.customers} JDE customers with {contacts_seeded} contacts", flush=True)
 
         print("go-live: the connector's initial load ...", flush=True)
@@ -370,6 +389,10 @@ def main() -> int:
         print(f"go-live: the baseline, {args.baseline_sample} customers ...", flush=True)
         results["load base"] = theirs.measure(
             Figures("one call per record"), lambda f: baseline.go_live(f, args.baseline_sample)
+        )
+        print(f"go-live: the baseline from {harness.THREADS} threads, {args.threaded_sample} customers ...", flush=True)
+        results["load threaded"] = threaded.measure(
+            Figures(f"one call per record, {harness.THREADS} threads"), lambda f: many.go_live(f, args.threaded_sample)
         )
 
         clock.freeze(CHANGE_DAY)
@@ -421,7 +444,7 @@ def main() -> int:
             Figures("connector, forward job after it"), job("echo", lambda f: connector.daily(f, FORWARD, ZOHO_DAY))
         )
         results["echo"].unexpected = connector.unexpected(run_ids["echo"], ())
-        baseline_failures = baseline.failures
+        baseline_failures = baseline.failures + many.failures
     print(render(results, args, len(accounts), len(contacts), len(edited), baseline_failures))
     if key_writes:
         print(
@@ -456,10 +479,11 @@ def render(results: dict[str, Figures], args, accounts: int, contacts: int, zoho
             f"baseline {base.credits / max(1, base.records):.3f}",
         ]
 
-    load, load_base = results["load"], results["load base"]
+    load, load_base, load_threaded = results["load"], results["load base"], results["load threaded"]
     change, change_base = results["change"], results["change base"]
     reverse = results["reverse"]
     lines = [
+        f"machine: {harness.machine()}",
         f"JDE and Zoho latency per call: {args.latency_ms} ms; {args.customers} JDE customers; records = accounts and "
         "contacts written; Zoho calls = every call the Zoho emulator served (reads, writes, OAuth)",
         "",
@@ -467,6 +491,7 @@ def render(results: dict[str, Figures], args, accounts: int, contacts: int, zoho
         head,
         row(load),
         row(load_base),
+        row(load_threaded),
         "",
         f"change day: {accounts} accounts and {contacts} contacts edited in JDE ({args.change_share:.0%} of each; "
         "baseline: those of its sample)",
@@ -475,6 +500,7 @@ def render(results: dict[str, Figures], args, accounts: int, contacts: int, zoho
         row(change_base),
         "",
         *ratios("go-live", load, load_base),
+        *ratios(f"go-live, against {harness.THREADS} threads", load, load_threaded),
         *ratios("change day", change, change_base),
     ]
     for f in (results[key] for key in ("rerun", "reload", "echo") if key in results):
@@ -492,7 +518,13 @@ def render(results: dict[str, Figures], args, accounts: int, contacts: int, zoho
         for line in f.unexpected:
             lines.append(f"UNEXPECTED in {f.label}: {line}")
     lines += [f"baseline failure: {line}" for line in failures]
-    return "\n".join(lines)
+    goal = harness.Goal(
+        f"go-live records/s vs one call per record from {harness.THREADS} threads",
+        load.rate / load_threaded.rate,
+        1.5,
+        at_least=True,
+    )
+    return "\n".join([*lines, "", harness.goals([goal])])
 
 
 if __name__ == "__main__":
