@@ -203,6 +203,16 @@ def test_service_protection_answers_429_with_retry_after_and_the_client_waits():
     assert dataverse.count("account") == 5 and dataverse.requests_throttled >= 1
 
 
+def test_a_reset_environment_starts_with_an_empty_service_protection_window(sandbox):
+    dataverse = sandbox["dynamics_sales"]
+    dataverse.update_settings({"requests_per_window": 2, "window_seconds": 300})
+    url = f"{sandbox.url('dynamics_sales')}/api/data/v9.2/accounts?$select=name"
+    headers = {"Authorization": f"Bearer {token(sandbox).json()['access_token']}"}
+    assert [httpx.get(url, headers=headers).status_code for _ in range(3)] == [200, 200, 429]
+    dataverse.reset()
+    assert httpx.get(url, headers=headers).status_code == 200
+
+
 def test_injected_throttling_and_token_expiry_are_survived(sandbox):
     dataverse = sandbox["dynamics_sales"]
     dataverse.faults.add(FaultPlan(status=429, count=2, retry_after=1, path_contains="UpsertMultiple"))

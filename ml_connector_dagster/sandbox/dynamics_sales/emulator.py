@@ -236,8 +236,12 @@ class DynamicsSalesEmulator(Emulator):
         return dict(vars(self.service.counters))
 
     def reset(self) -> None:
+        """A new environment: no rows, and no requests in any user's service-protection window (a benchmark's next
+        section would otherwise start throttled by the requests of the one before)."""
         self.store.clear()
         self.service.counters = Counters()
+        with self._limits:
+            self._recent.clear()
         self._seed_currencies()
 
     def add_currency(self, iso_code: str, name: str, symbol: str, exchange_rate: float) -> str:
