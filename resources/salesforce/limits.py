@@ -34,12 +34,20 @@ class DailyLimitTransport(httpx.BaseTransport):
         self.used: int | None = None
         self.maximum: int | None = None
         self._lock = threading.Lock()
+        # Requests sent and not yet answered: batches go side by side, and each of them spends one of the day's
+        # requests before its answer says so.
+        self._in_flight = 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
-            if self.maximum is not None and self.maximum - self.used <= self.reserve:
+            if self.maximum is not None and self.maximum - self.used - self._in_flight <= self.reserve:
                 raise DailyLimitReached(self.used, self.maximum, self.reserve)
-        response = self.inner.handle_request(request)
+            self._in_flight += 1
+        try:
+            response = self.inner.handle_request(request)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         usage = _USAGE.search(response.headers.get("sforce-limit-info", ""))
         with self._lock:
             if usage:
