@@ -70,7 +70,7 @@ def _ui(args: argparse.Namespace) -> int:
 def _ping(args: argparse.Namespace) -> int:
     from ml_connector_dagster.ping import ping
 
-    return ping(settings(), timeout_seconds=args.timeout, systems=args.system)
+    return ping(settings(), timeout_seconds=args.timeout, systems=args.system, as_json=args.json)
 
 
 def _webhooks(args: argparse.Namespace) -> int:
@@ -478,16 +478,23 @@ def build_parser() -> argparse.ArgumentParser:
     ui.set_defaults(run=_ui)
     ping = command(
         "ping",
-        "One authenticated call to each configured system",
-        "One line per system: ok with what was checked and how long it took, or FAILED with the reason and the "
-        "setting to look at. One attempt each, no retry: a ping is a check. Exit code 0 when every system "
-        "answered, 1 when one failed, 2 when one's variables are missing or bad.",
+        "One authenticated call to each configured system, and whether the connector fits it",
+        "One line per check: the authenticated call, then what the connector needs of that tenant (a service "
+        "deployed, keys and fields defined, an API limit with room...); ok with what was found and how long it "
+        "took, or FAILED with the reason, the setting to look at and what to do (a section of "
+        "docs/operators/<system>.md). One attempt each, no retry: a ping is a check. Exit code 0 when every check "
+        "passed, 1 when one failed, 2 when a system's variables are missing or bad.",
     )
     ping.add_argument(
         "--system", action="append", choices=SYSTEMS, help="only this system (repeat for more; default: all)"
     )
     ping.add_argument(
         "--timeout", type=float, default=PING_TIMEOUT, help=f"seconds each call may take (default {PING_TIMEOUT:g})"
+    )
+    ping.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON list on stdout instead: {system, check, ok, ms, detail, remedy} per check (ok null: not run)",
     )
     ping.set_defaults(run=_ping)
     webhooks = command(

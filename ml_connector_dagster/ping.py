@@ -1,19 +1,21 @@
-"""`ml-connector ping`: one cheap authenticated call per system, a line for each, ok or FAILED.
+"""`ml-connector ping`: for each system one cheap authenticated call, then the checks that tell whether the
+connector fits that tenant (`fit.py`, declared by each system in `resources/<system>/fit.py`); a line per check, ok
+or FAILED with what to do, or one JSON list.
 
-A ping is a check, not a run: each system gets one attempt with a short timeout (no retry, no backoff), so a system
+A ping is a check, not a run: each call gets one attempt with a short timeout (no retry, no backoff), so a system
 that is down is reported in about the time a refused connection takes. A failed line names the settings to look at:
 the URL setting whose host could not be reached, the credential settings of a refused sign-in, the variable of a
 bad or missing value. Exit code: 0 all ok, 1 a system failed, 2 a system's configuration is bad or incomplete."""
 
-import time
+import json
 from collections.abc import Collection, Iterator
 from urllib.parse import urlsplit
 
 import httpx
 
 from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
-from ml_connector_dagster.http import ApiError, AuthError
-from ml_connector_dagster.redaction import redact
+from ml_connector_dagster.fit import Outcome, run_checks
+from ml_connector_dagster.http import AuthError
 from ml_connector_dagster.session_resource import SystemResource
 from ml_connector_dagster.settings import Settings, SettingsError
 
@@ -26,9 +28,11 @@ def ping(
     timeout_seconds: float,
     systems: Collection[str] | None = None,
     urls: dict[str, str] | None = None,
+    as_json: bool = False,
 ) -> int:
     """Checks every system (or those named) in turn, whatever the others gave; the worst outcome is the exit
-    code. `urls`: where the sandbox profile's emulators are, if not on their fixed ports."""
+    code. `urls`: where the sandbox profile's emulators are, if not on their fixed ports. `as_json`: one JSON list
+    of every check on stdout (`Outcome.as_dict`) instead of a line each."""
     once = {"max_attempts": 1, "timeout_seconds": timeout_seconds}
     sandbox = (
         sandbox_resources(config, urls, **{kind.system: once for kind in SYSTEM_RESOURCES})
@@ -36,24 +40,42 @@ def ping(
         else {}
     )
     worst = OK
+    outcomes: list[Outcome] = []
     for kind in (kind for kind in SYSTEM_RESOURCES if not systems or kind.system in systems):
-        started = time.monotonic()
         try:
             # Production values are read now: a dg.EnvVar left for Dagster to resolve is a name, not a URL.
             resource = sandbox[kind.system] if sandbox else kind.from_environment(resolve=True, **once)
-            with resource.open() as session:
-                checked = resource.check(session)
         except SettingsError as bad:
             worst = MISCONFIGURED
-            print(f"{kind.system:15} FAILED  {'; '.join(bad.problems)}")
-            continue
-        except (ApiError, httpx.HTTPError, OSError, ValueError) as error:
-            worst = max(worst, FAILED)
-            reason = redact(str(error)).removeprefix(f"{kind.system}: ")
-            print(f"{kind.system:15} FAILED  {reason}{_look_at(resource, error, config.profile)}")
-            continue
-        print(f"{kind.system:15} ok      {checked} ({(time.monotonic() - started) * 1000:.0f} ms)")
+            checked = [
+                Outcome(
+                    kind.system,
+                    "configuration",
+                    False,
+                    0,
+                    "; ".join(bad.problems),
+                    f"set the {kind.system.upper()}_* variables (docs/operators/configuration.md#{kind.system})",
+                )
+            ]
+        else:
+            checked = list(run_checks(resource, config, lambda error: _look_at(resource, error, config.profile)))
+            if any(outcome.ok is False for outcome in checked):
+                worst = max(worst, FAILED)
+        outcomes += checked
+        if not as_json:
+            for outcome in checked:
+                print(line(outcome), flush=True)
+    if as_json:
+        print(json.dumps([outcome.as_dict() for outcome in outcomes], indent=2))
     return worst
+
+
+def line(outcome: Outcome) -> str:
+    """`<system> ok|FAILED|skipped <check> <ms> ms <what it found>`, and on failure what to do."""
+    verdict = {True: "ok", False: "FAILED", None: "skipped"}[outcome.ok]
+    took = f"{outcome.ms:>6} ms" if outcome.ok is not None else f"{'-':>9}"
+    text = f"{outcome.system:15} {verdict:7} {outcome.check:36} {took}  {outcome.detail}"
+    return text + (f"; to fix: {outcome.remedy}" if outcome.remedy else "")
 
 
 def _look_at(resource: SystemResource, error: Exception, profile: str) -> str:

@@ -16,6 +16,7 @@ import dagster as dg
 import httpx
 from pydantic import Field, PrivateAttr, ValidationError
 
+from ml_connector_dagster.fit import Check
 from ml_connector_dagster.http import AuthError, Budget, RateBudget, RetryPolicy, build_client
 from ml_connector_dagster.invalid_settings import problems
 from ml_connector_dagster.rate_budget import SharedBudget, budget_key
@@ -88,10 +89,12 @@ class SessionResource(SecretFields):
 
 class SystemResource(SessionResource):
     """One of the eight systems. Subclasses set `system` and `secrets` (the fields Dagster must never show:
-    secret_fields.py) and implement `sandbox`, `connect` and `check`; the environment variables of a field are
-    derived from the two names (`<SYSTEM>_<FIELD>`)."""
+    secret_fields.py) and implement `sandbox`, `connect` and `check`, and list in `fit_checks` what `ml-connector
+    ping` checks of a tenant (`resources/<system>/fit.py`); the environment variables of a field are derived from
+    the two names (`<SYSTEM>_<FIELD>`)."""
 
     system: ClassVar[System]
+    fit_checks: ClassVar[tuple[Check, ...]]
 
     timeout_seconds: float = Field(
         default=120,

@@ -16,11 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 from ml_connector_dagster.resources.salesforce import SalesforceResource
-from ml_connector_dagster.resources.salesforce.pubsub import ChangeEvent, ReplayIdExpired
+from ml_connector_dagster.resources.salesforce.pubsub import CHANGE_ENTITIES as ENTITIES
+from ml_connector_dagster.resources.salesforce.pubsub import TOPIC, ChangeEvent, ReplayIdExpired
 
-TOPIC = "/data/ChangeEvents"
-# What the flow reads; changes to anything else cannot change a sales order or a new customer.
-ENTITIES = frozenset({"Account", "Opportunity", "OpportunityLineItem", "Order", "OrderItem"})
 MAX_EVENTS = 1000  # per evaluation; the rest is read by the next one
 IDLE_SECONDS = 5.0  # a quiet stream this long has nothing more waiting
 

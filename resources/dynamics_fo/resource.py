@@ -4,6 +4,7 @@ no shared base URL: every customer's environment has its own host, which is also
 from contextlib import ExitStack, closing
 from datetime import timedelta
 
+from ml_connector_dagster.resources.dynamics_fo.fit import CHECKS
 from ml_connector_dagster.resources.dynamics_fo.client import MAX_PAGE_SIZE
 from ml_connector_dagster.resources.dynamics_fo.targets import SETTLE, DynamicsFoWriter
 from pydantic import Field
@@ -16,6 +17,7 @@ class DynamicsFoResource(EntraAppResource):
     """Connection to one F&O environment (docs/operators/dynamics_fo.md)."""
 
     system = "dynamics_fo"
+    fit_checks = CHECKS
     example_url = "https://contoso.operations.dynamics.com"
 
     environment_url: str = Field(

@@ -292,5 +292,21 @@ class DataverseClient:
             return response
         return raise_for_vendor(ERRORS, response, f"{method} {url}")
 
+    def application_users(self, client_id: str) -> list[dict]:
+        """The systemuser rows of an app registration (application users are found by their applicationid)."""
+        params = {"$select": "systemuserid,fullname,isdisabled", "$filter": f"applicationid eq {client_id}"}
+        return self._send("GET", "systemusers", params=params).json().get("value", [])
+
+    def key_columns(self, target_object: str) -> dict[str, str]:
+        """The table's alternate keys as {their one column: index status}, from its EntityKeyMetadata (an index
+        status other than Active means Dataverse is still building, or failed to build, the key's index); keys of
+        several columns are left out: the connector addresses rows by one."""
+        keys = self._send("GET", f"EntityDefinitions(LogicalName='{target_object}')/Keys").json().get("value", [])
+        return {
+            key["KeyAttributes"][0]: key.get("EntityKeyIndexStatus", "")
+            for key in keys
+            if len(key.get("KeyAttributes", [])) == 1
+        }
+
     def close(self) -> None:
         self.http.close()

@@ -5,6 +5,7 @@ from typing import Literal
 
 import httpx
 from ml_connector_dagster.resources.dynamics_sales.client import MAX_BATCH, MAX_PAGE_SIZE, DataverseClient
+from ml_connector_dagster.resources.dynamics_sales.fit import CHECKS
 from pydantic import Field, field_validator
 
 from ml_connector_dagster.entra_resource import EntraAppResource
@@ -17,6 +18,7 @@ class DynamicsSalesResource(EntraAppResource, BudgetedResource):
 
     system = "dynamics_sales"
     secrets = EntraAppResource.secrets | {"budget_url"}
+    fit_checks = CHECKS
     example_url = "https://contoso.crm.dynamics.com"
 
     environment_url: str = Field(

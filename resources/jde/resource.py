@@ -4,6 +4,7 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 import httpx
+from ml_connector_dagster.resources.jde.fit import CHECKS
 from ml_connector_dagster.resources.jde.auth import AisTokenAuth
 from ml_connector_dagster.resources.jde.query import DateLiteral
 from ml_connector_dagster.resources.jde.targets import JdeWriter, Orchestrations
@@ -19,6 +20,7 @@ class JdeResource(SystemResource):
     """Sign-in to AIS with a token per run, data service reads, the connector's orchestrations for writes."""
 
     system = "jde"
+    fit_checks = CHECKS
     secrets = frozenset({"password"})
 
     ais_url: str = Field(description="scheme, host and port of the AIS server, e.g. https://ais.example.com:9300")

@@ -6,6 +6,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import httpx
+from ml_connector_dagster.resources.oracle_ebs.fit import CHECKS
 from ml_connector_dagster.resources.oracle_ebs.auth import EbsSessionAuth
 from ml_connector_dagster.resources.oracle_ebs.service import EbsService
 from pydantic import Field, field_validator
@@ -20,6 +21,7 @@ class OracleEbsResource(SystemResource):
     """Connection to the connector's read service deployed on EBS (docs/operators/oracle_ebs.md)."""
 
     system = "oracle_ebs"
+    fit_checks = CHECKS
     secrets = frozenset({"password"})
 
     base_url: str = Field(

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from contextlib import ExitStack, closing
 
 import httpx
+from ml_connector_dagster.resources.procore.fit import CHECKS
 from ml_connector_dagster.resources.procore.auth import ProcoreClientCredentials
 from ml_connector_dagster.resources.procore.client import ProcoreClient
 from ml_connector_dagster.resources.procore.rate import RateLimitPacing
@@ -22,6 +23,7 @@ class ProcoreResource(SystemResource):
     """Connection to one Procore company, as the Developer Managed Service Account of an app installed in it."""
 
     system = "procore"
+    fit_checks = CHECKS
     secrets = frozenset({"client_secret", "webhook_key"})
 
     api_url: str = Field(default="https://api.procore.com", description="the REST API host (a sandbox's differs)")

@@ -57,6 +57,21 @@ class SalesforceClient:
             ],
         )
 
+    def limits(self) -> dict:
+        """The org's limits by name, each `{"Max": ..., "Remaining": ...}` (crm_targets.md §1.9)."""
+        return self._send("GET", f"{self.root}/limits").json()
+
+    def describe(self, sobject: str) -> dict:
+        return self._send("GET", f"{self.root}/sobjects/{sobject}/describe").json()
+
+    def change_data_capture_entities(self) -> set[str]:
+        """The change events selected on the standard channel (`AccountChangeEvent`, ...), from the Tooling API's
+        PlatformEventChannelMember."""
+        soql = "SELECT SelectedEntity, EventChannel FROM PlatformEventChannelMember"
+        body = self._send("GET", f"{self.root}/tooling/query", params={"q": soql}).json()
+        # Guess: the standard channel's members name it ChangeEvents (sandbox/salesforce/tooling.py).
+        return {row["SelectedEntity"] for row in body.get("records", []) if row.get("EventChannel") == "ChangeEvents"}
+
     def key_field(self, target_object: str) -> str:
         return self.external_id_fields.get(target_object, "Id")
 

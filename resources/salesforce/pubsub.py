@@ -30,6 +30,10 @@ _REPLAY_REFUSED = {
 
 DEFAULT_RETRY = RetryPolicy()
 
+TOPIC = "/data/ChangeEvents"
+# What the Salesforce → F&O flow reads; changes to anything else cannot change a sales order or a new customer.
+CHANGE_ENTITIES = frozenset({"Account", "Opportunity", "OpportunityLineItem", "Order", "OrderItem"})
+
 
 @dataclass(frozen=True)
 class ChangeEvent:

@@ -6,6 +6,7 @@ from contextlib import ExitStack, closing, contextmanager
 import httpx
 from ml_connector_dagster.resources.salesforce.auth import SalesforceClientCredentials
 from ml_connector_dagster.resources.salesforce.client import SalesforceClient
+from ml_connector_dagster.resources.salesforce.fit import CHECKS
 from ml_connector_dagster.resources.salesforce.limits import DailyLimitTransport
 from ml_connector_dagster.resources.salesforce.pubsub import Metadata, PubSubClient
 from pydantic import Field, field_validator
@@ -21,6 +22,7 @@ class SalesforceResource(SystemResource):
 
     system = "salesforce"
     secrets = frozenset({"client_secret"})
+    fit_checks = CHECKS
 
     my_domain_url: str = Field(
         description="https://<my-domain>.my.salesforce.com: the token endpoint's host; the "

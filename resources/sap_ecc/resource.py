@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, closing
 from typing import Literal, Protocol
 
+from ml_connector_dagster.resources.sap_ecc.fit import CHECKS
 from ml_connector_dagster.resources.sap_ecc.gateway import GatewayReader
 from ml_connector_dagster.resources.sap_ecc.query import Select
 from ml_connector_dagster.resources.sap_ecc.rfc import RfcReader
@@ -28,6 +29,7 @@ class SapEccResource(SystemResource):
     """Connection to one ECC client (docs/operators/sap_ecc.md)."""
 
     system = "sap_ecc"
+    fit_checks = CHECKS
     secrets = frozenset({"password"})
 
     transport: Literal["odata", "rfc"] = Field(

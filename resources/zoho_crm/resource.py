@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import httpx
+from ml_connector_dagster.resources.zoho_crm.fit import CHECKS
 from ml_connector_dagster.resources.zoho_crm.auth import ZohoRefreshToken
 from ml_connector_dagster.resources.zoho_crm.client import ZohoCrmClient
 from ml_connector_dagster.resources.zoho_crm.credits import CreditsTransport
@@ -34,6 +35,7 @@ class ZohoCrmResource(SystemResource):
     """Connection to one Zoho CRM org (docs/operators/zoho_crm.md)."""
 
     system = "zoho_crm"
+    fit_checks = CHECKS
     secrets = frozenset({"client_secret", "refresh_token", "channel_token"})
 
     data_centre: DataCentre = Field(

@@ -39,6 +39,11 @@ class DynamicsSalesSettings(EmulatorSettings):
         default=[SANDBOX.client_id],
         description="client ids set up as application users with a security role in this environment",
     )
+    undefined_keys: list[str] = Field(
+        default=[],
+        description="tables whose alternate key on the external id column the administrator has not defined: "
+        "addressing a row by it is refused, and EntityDefinitions(...)/Keys lists none",
+    )
     bulk_tables: list[str] = Field(
         default=["account"],
         description="tables whose sdkmessagefilters list "

@@ -31,6 +31,7 @@ from ml_connector_dagster.sandbox.odata_reply import Joined, Reply, RolledBack
 
 MAX_PAGE = 5000
 _PATH = re.compile(r"^(?P<set>[A-Za-z_]\w*)(?:\((?P<key>.*)\))?(?:/(?P<action>Microsoft\.Dynamics\.CRM\.\w+))?$")
+_KEYS_PATH = re.compile(r"^EntityDefinitions\(LogicalName='(?P<logical>\w+)'\)/Keys$")
 _API_ROOT = re.compile(r"^.*?/api/data/v9\.[012]/")
 _BULK = ("CreateMultiple", "UpdateMultiple", "UpsertMultiple")
 # "If the data within a column that is used in an alternate key contains one of the following characters /, #, <,
@@ -91,6 +92,9 @@ class DataverseService:
         if request.method in ("POST", "PATCH", "PUT", "DELETE"):
             self.counters.write_requests += 1
         try:
+            keys = _KEYS_PATH.match(request.path)
+            if keys is not None and request.method == "GET":
+                return self._entity_keys(keys["logical"], root)
             if request.path == "$batch" and request.method == "POST":
                 return self._batch(request, root)
             return self._dispatch(request, root, None)
@@ -107,6 +111,8 @@ class DataverseService:
             return self._query(
                 request, root, "sdkmessagefilters", self._message_filters(), _FILTER_COLUMNS, "sdkmessagefilterid"
             )
+        if match["set"] == "systemusers" and request.method == "GET" and match["key"] is None:
+            return self._query(request, root, "systemusers", self._application_users(), _USER_COLUMNS, "systemuserid")
         table = BY_ENTITY_SET.get(match["set"])
         if table is None:
             raise DataverseError(404, "0x80060888", f"Resource not found for the segment '{match['set']}'.")
@@ -482,6 +488,45 @@ class DataverseService:
                 )
         return rows
 
+    def _application_users(self) -> list[dict]:
+        """The application users of the environment (the systemuser rows an administrator adds under Application
+        users), those of the settings."""
+        return [
+            {
+                "systemuserid": str(uuid.uuid5(uuid.NAMESPACE_OID, f"systemuser/{app_id}")),
+                "applicationid": app_id,
+                "fullname": f"# {app_id}",
+                "isdisabled": False,
+                "accessmode": 4,  # Non-interactive: what an application user is
+            }
+            for app_id in self.settings().application_users
+        ]
+
+    def _entity_keys(self, logical_name: str, root: str) -> Reply:
+        """`EntityDefinitions(LogicalName='account')/Keys`: the table's alternate keys as EntityKeyMetadata
+        (LogicalName, KeyAttributes, EntityKeyIndexStatus: Pending, InProgress, Active or Failed). Only the
+        properties the connector reads are rendered; the emulator's keys are always Active."""
+        table = TABLES.get(logical_name)
+        if table is None:
+            raise DataverseError(
+                404, "0x80060888", f"Could not find entity with LogicalName = '{logical_name}'."
+            )  # guess: the message of an unknown LogicalName
+        keys = [
+            {
+                "LogicalName": f"{column}_key",
+                "SchemaName": f"{column}_key",
+                "KeyAttributes": [column],
+                "EntityKeyIndexStatus": "Active",
+                "MetadataId": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{logical_name}/key/{column}")),
+            }
+            for column in self.alternate_keys(table)
+        ]
+        return Reply(200, {}, {"@odata.context": f"{root}/$metadata#EntityDefinitions('{logical_name}')/Keys", "value": keys})
+
+    def alternate_keys(self, table: Table) -> tuple[str, ...]:
+        """The keys an administrator defined: the table's, unless the settings say its key is not defined."""
+        return () if table.logical_name in self.settings().undefined_keys else table.alternate_keys
+
     def _who_am_i(self) -> Reply:
         ids = {name: str(uuid.uuid5(uuid.NAMESPACE_OID, name)) for name in ("bu", "user", "org")}
         return Reply(
@@ -569,7 +614,7 @@ class DataverseService:
                 )
             if set(key) == {table.primary_key}:
                 return key[table.primary_key]
-            if not set(key) <= set(table.alternate_keys) or len(key) != 1:
+            if not set(key) <= set(self.alternate_keys(table)) or len(key) != 1:
                 raise DataverseError(
                     400,
                     "0x80060888",
@@ -591,6 +636,7 @@ class DataverseService:
         return self._version
 
 
+_USER_COLUMNS = {"systemuserid", "applicationid", "fullname", "isdisabled", "accessmode"}
 _FILTER_COLUMNS = {"sdkmessagefilterid", "primaryobjecttypecode", "sdkmessageid/name", "iscustomprocessingstepallowed"}
 
 

@@ -28,9 +28,13 @@ class ChangeEvent:
 
 
 class ChangeLog:
-    def __init__(self, clock: Clock, retention_hours: Callable[[], float]):
+    def __init__(
+        self, clock: Clock, retention_hours: Callable[[], float], selected: Callable[[str], bool] = lambda name: True
+    ):
         self.clock = clock
         self.retention_hours = retention_hours
+        # Whether an object is selected for Change Data Capture: changes of others publish no event.
+        self.selected = selected
         self.condition = threading.Condition()
         self.schemas: dict[str, EventSchema] = {}  # by schema id: every schema an event or a topic ever named
         self._by_object: dict[tuple, EventSchema] = {}
@@ -47,7 +51,8 @@ class ChangeLog:
             return self._by_object[key]
 
     def record(self, saved: list[tuple[SObject, dict | None, dict]], origin: str) -> None:
-        """The events of one commit, in the order its records were saved."""
+        """The events of one commit, in the order its records were saved (of the objects selected for CDC)."""
+        saved = [change for change in saved if self.selected(change[0].name)]
         if not saved:
             return
         now = self.clock.now()

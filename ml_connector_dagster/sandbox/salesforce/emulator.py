@@ -18,6 +18,7 @@ from ml_connector_dagster.sandbox.salesforce.bulk import Jobs
 from ml_connector_dagster.sandbox.salesforce.errors import SfError, not_found
 from ml_connector_dagster.sandbox.salesforce.ids import record_id
 from ml_connector_dagster.sandbox.salesforce.limits import DailyLimit
+from ml_connector_dagster.sandbox.salesforce import tooling
 from ml_connector_dagster.sandbox.salesforce.org import Org
 from ml_connector_dagster.sandbox.salesforce.pubsub import PubSubServer, PubSubService
 from ml_connector_dagster.sandbox.salesforce.query import Queries
@@ -155,6 +156,8 @@ class SalesforceEmulator(Emulator):
             )
         if head == "sobjects":
             return await sobjects.handle(self.org, request, version, parts[1:])
+        if parts == ["tooling", "query"] and method == "GET":
+            return 200, tooling.query(request.query_params.get("q", ""), self.org, version)
         if parts[:2] == ["composite", "sobjects"]:
             return await self._collections(request, parts[2:])
         if parts[:2] == ["jobs", "ingest"]:

@@ -27,7 +27,11 @@ class Org:
         self.settings = settings
         self._random = random.Random(seed)
         self._objects: tuple[tuple, dict[str, SObject]] = ((), {})
-        self.changes = ChangeLog(clock, lambda: settings().event_retention_hours)
+        self.changes = ChangeLog(
+            clock,
+            lambda: settings().event_retention_hours,
+            lambda name: name not in settings().change_data_capture_unselected,
+        )
 
     @property
     def objects(self) -> dict[str, SObject]:

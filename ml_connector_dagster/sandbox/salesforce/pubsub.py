@@ -147,7 +147,7 @@ class PubSubService(pb_grpc.PubSubServicer):
             # Guess: a channel of several objects names no one schema; each event carries its own schema id.
             return _Topic(name, frozenset(objects), "")
         entity = name.removeprefix("/data/").removesuffix("ChangeEvent")
-        if name != f"/data/{entity}ChangeEvent" or entity not in objects:
+        if name != f"/data/{entity}ChangeEvent" or entity not in objects or not self.log.selected(entity):
             _abort(context, rpc_id, _NO_TOPIC)
         return _Topic(name, frozenset({entity}), self.log.schema(objects[entity]).id)
 

@@ -54,6 +54,12 @@ class SalesforceSettings(EmulatorSettings):
         description="Pub/Sub API: an idle subscription "
         "gets an empty FetchResponse this often (real seconds, not the clock)",
     )
+    change_data_capture_unselected: list[str] = Field(
+        default=[],
+        description="objects an administrator has not selected for Change Data Capture (Setup > Change Data "
+        "Capture): their changes publish no event, their topic is not found, and the standard channel's "
+        "PlatformEventChannelMember rows (Tooling API) leave them out. Every object is selected by default",
+    )
     event_retention_hours: float = Field(
         default=72,
         gt=0,

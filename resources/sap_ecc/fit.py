@@ -1,0 +1,5 @@
+"""What `ml-connector ping` checks of sap_ecc (ml_connector_dagster/fit.py)."""
+
+from ml_connector_dagster.fit import authenticated_call
+
+CHECKS = (authenticated_call("check the URL and credential settings", "ping-checks"),)
