@@ -58,8 +58,10 @@ class DynamicsFoClient:
         filter: str | None = None,
         company: str | None = None,
         expand: Sequence[str] = (),
+        top: int | None = None,
     ) -> Iterator[dict]:
-        """Rows of one company (dataAreaId), or of every company the app may see, following @odata.nextLink."""
+        """Rows of one company (dataAreaId), or of every company the app may see, following @odata.nextLink; at
+        most `top` of them."""
         # Without cross-company=true F&O answers from the user's default company only, whatever the filter says.
         conditions = [f"dataAreaId eq {literal(company.lower())}"] if company else []
         conditions += [filter] if filter else []
@@ -68,6 +70,8 @@ class DynamicsFoClient:
             params["$select"] = ",".join(select)
         if expand:
             params["$expand"] = ",".join(expand)
+        if top is not None:
+            params["$top"] = str(top)
         if conditions:
             params["$filter"] = " and ".join(f"({c})" if " or " in c else c for c in conditions)
         headers = {"Prefer": f"odata.maxpagesize={self.page_size}"}

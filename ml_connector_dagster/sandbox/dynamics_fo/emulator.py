@@ -37,6 +37,11 @@ class DynamicsFoSettings(EmulatorSettings, EventsSettings):
         description="client ids registered under System administration > Setup > Microsoft Entra applications",
     )
     default_company: str = Field(default="usmf", description="the default company of the apps' F&O user")
+    user_companies: list[str] | None = Field(
+        default=None,
+        description="legal entities the apps' F&O user has a role in (None: every one); cross-company queries "
+        "answer rows of these only",
+    )
     max_page_size: int = Field(default=10000, ge=1, le=10000, description="server-driven page size")
     write_error_status: Literal[400, 500] = Field(
         default=400, description="status of a failed write outside $batch (§3.7: F&O answers 400 or 500)"
@@ -111,6 +116,7 @@ class DynamicsFoEmulator(Emulator):
             await request.body(),
             actor,
             self.settings.default_company,
+            None if self.settings.user_companies is None else frozenset(map(str.lower, self.settings.user_companies)),
         )
         return _reply(await asyncio.to_thread(self.service.handle, api_request, f"{origin}/data"))
 

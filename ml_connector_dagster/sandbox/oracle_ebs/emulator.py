@@ -24,7 +24,7 @@ from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, ba
 from ml_connector_dagster.sandbox.faults import drop_connection
 from ml_connector_dagster.sandbox.oracle_ebs import journals, procedures, schema, seed_purchasing
 from ml_connector_dagster.sandbox.oracle_ebs.journals import CLOSING_STATUSES, OPEN_STATUSES
-from ml_connector_dagster.sandbox.oracle_ebs.seed import SeedSize, seed
+from ml_connector_dagster.sandbox.oracle_ebs.seed import ORG_OF_HEADER, OTHER_ORG, SeedSize, seed
 from ml_connector_dagster.sandbox.oracle_ebs.seed_ledger import new_combination
 
 FAULT_NAMESPACE = "http://xmlns.oracle.com/isg/servicefault"
@@ -40,6 +40,11 @@ class OracleEbsSettings(EmulatorSettings):
     service_alias: str = Field(default="xxmlc_sync", description="alias the service was deployed under")
     session_cookie_name: str = Field(default="EBSDB", description="unverified: reportedly the database SID")
     session_ttl_seconds: int = Field(default=1800, ge=1, description="ICX: Session Timeout (idle)")
+    security_profile_units: list[int] = Field(
+        default=[ORG_OF_HEADER, OTHER_ORG],
+        description="operating units the read responsibility's MO: Security Profile holds: an Org_Id outside them "
+        "is refused (X_RETURN_STATUS E) by every read method",
+    )
     ebs_version: str = "12.2.10"
     journal_responsibilities: dict[str, str] = Field(
         default={"GENERAL_LEDGER_SUPER_USER": "SQLGL"},
@@ -218,6 +223,13 @@ class OracleEbsEmulator(Emulator):
         try:
             if org_id is not None and not str(org_id).isdigit():
                 raise procedures.InputError(f"Org_Id {org_id!r} is not an operating unit id")
+            if org_id is not None and int(org_id) not in self.settings.security_profile_units:
+                # The package sets the MOAC context from Org_Id (docs/operators/oracle_ebs.md): a unit outside the
+                # responsibility's security profile fails every call, naming it.
+                raise procedures.InputError(
+                    f"operating unit {org_id} is not in the security profile of responsibility "
+                    f"{header.get('Responsibility')}"
+                )
             with self._lock:
                 if method == "GET_JOURNALS":
                     page = journals.read(self._db, params)
