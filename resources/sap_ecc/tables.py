@@ -45,3 +45,6 @@ CDHDR = SapTable(
     ("OBJECTCLAS", "OBJECTID", "CHANGENR", "USERNAME", "UDATE", "UTIME", "TCODE", "CHANGE_IND"),
     "change document header",
 )
+
+# Every table an extract reads (assets/sap_ecc.py): what the technical user must be allowed to read.
+READ = (LFA1, LFB1, KNA1, KNB1, EKKO, EKPO, CDHDR)

@@ -36,6 +36,11 @@ class SapEccSettings(EmulatorSettings):
         default="UTC",
         description="zone of the application servers' clock stamping CDHDR-UDATE/UTIME (SY-DATUM/SY-UZEIT)",
     )
+    unreadable_tables: list[str] = Setting(
+        default=[],
+        description="tables the user's roles grant no read of (S_TABU_DIS / S_TABU_NAM): RFC_READ_TABLE raises "
+        "NOT_AUTHORIZED, the Gateway service's data provider answers 403",
+    )
     rfc_communication_failures: int = Setting(
         default=0, ge=0, description="the next N RFC logons or calls fail with COMMUNICATION_FAILURE"
     )
@@ -133,6 +138,12 @@ class SapEccEmulator(Emulator):
         table = next((t for t in TABLES.values() if t.entity_set == name), None)
         if table is None:
             return gateway.error(404, "/IWBEP/CM_MGW_RT/021", f"Resource not found for segment '{name}'", service)
+        if table.name in self.settings.unreadable_tables:
+            # Guess: the message and id a data provider class raises when its AUTHORITY-CHECK on the table fails
+            # (the service is the connector's own, docs/operators/sap_ecc.md); the status is Gateway's for it.
+            return gateway.error(
+                403, "/IWBEP/CM_MGW_RT/004", f"No authorization to read table {table.name}", service
+            )
         try:
             if key:
                 return self._single(table, key.rstrip(")"), root, request)

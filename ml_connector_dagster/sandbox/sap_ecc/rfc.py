@@ -85,6 +85,9 @@ def read_table(
     table = TABLES.get(QUERY_TABLE)
     if table is None:
         raise ABAPApplicationError(f"Table {QUERY_TABLE} not available", "TABLE_NOT_AVAILABLE")
+    if QUERY_TABLE in system.settings.unreadable_tables:
+        # erp_sources.md §2.3 (unverified): without S_TABU_DIS/S_TABU_NAM for the table's group
+        raise ABAPApplicationError(f"No authorization for table {QUERY_TABLE}", "NOT_AUTHORIZED")
     names = [f["FIELDNAME"] for f in FIELDS or []] or [f.name for f in table.fields]
     known = {f.name: f for f in table.fields}
     if any(name not in known for name in names):
