@@ -60,6 +60,14 @@ class JdeWriter(JdeClient):
             found = {f"{row['AN8']}.{row['IDLN']}" for row in self.by_keys("F0111", ["AN8", "IDLN"], "AN8", numbers)}
         return {source for source, target in targets.items() if target in found}
 
+    def orchestration_described(self, orchestration: str) -> dict:
+        """The orchestration's OpenAPI description from AIS's catalog (erp_sources.md §3.3); an ApiError when AIS
+        has none for this user."""
+        response = self.http.get(
+            f"/jderest/v3/open-api-catalog3/{orchestration}", headers={"Accept": "application/json"}
+        )
+        return raise_for_vendor(ERRORS, response, f"catalog of {orchestration}").json()
+
     def run(self, orchestration: str, inputs: dict[str, str], *, creates: bool) -> httpx.Response:
         """One orchestration call with generic (flat JSON) inputs."""
         return self.http.post(

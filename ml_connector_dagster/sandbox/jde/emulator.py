@@ -58,6 +58,11 @@ class JdeSettings(EmulatorSettings):
         },
         description="orchestration name → what it does",
     )
+    unreadable_tables: list[str] = Field(
+        default=[],
+        description="tables the user's role may not read (Security Workbench table security): a data service on "
+        "one is refused",
+    )
 
 
 @dataclass
@@ -105,6 +110,7 @@ class JdeEmulator(Emulator):
             Route("/jderest/v2/dataservice/next", self._next, methods=["GET", "POST"]),
             Route("/jderest/v3/orchestrator/{name}", self._orchestration, methods=["POST"]),
             Route("/jderest/v2/orchestrator/{name}", self._orchestration, methods=["POST"]),
+            Route("/jderest/v3/open-api-catalog3/{name}", self._catalog, methods=["GET"]),
         ]
 
     def admin_routes(self) -> list[BaseRoute]:
@@ -246,6 +252,9 @@ class JdeEmulator(Emulator):
         table = body.get("targetName")
         if body.get("targetType", "table") != "table" or table not in schema.TABLES:
             raise RequestError(f"Invalid targetName '{table}' (targetType {body.get('targetType')})")
+        if table in self.settings.unreadable_tables:
+            # Guess: the words and status of a data request on a table the role may not see are not documented.
+            raise RequestError(f"The user is not authorized to view table {table}")
         kind = body.get("dataServiceType", "BROWSE")
         if kind not in ("BROWSE", "COUNT"):
             raise RequestError(f"Unsupported dataServiceType '{kind}'")
@@ -340,6 +349,24 @@ class JdeEmulator(Emulator):
         return self._page(request, result, keep=True)
 
     # orchestrations -----------------------------------------------------------------------------------------------
+    async def _catalog(self, request: Request) -> Response:
+        """`GET /jderest/v3/open-api-catalog3/<name>`: the orchestration's OpenAPI 3 description (erp_sources.md §3.3),
+        reduced to its path and inputs. Guess: an orchestration that is not there (or not shared with the user)
+        answers 404, as running it does here."""
+        session = self._caller(request, {})
+        if isinstance(session, Response):
+            return session
+        name = request.path_params["name"]
+        if name not in self.settings.orchestrations:
+            return _error(404, f"Orchestration {name} was not found")
+        return JSONResponse(
+            {
+                "openapi": "3.0.1",
+                "info": {"title": name, "version": "1.0"},
+                "paths": {f"/v3/orchestrator/{name}": {"post": {"operationId": name}}},
+            }
+        )
+
     async def _orchestration(self, request: Request) -> Response:
         body = await _json_body(request)
         if isinstance(body, Response):
