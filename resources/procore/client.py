@@ -99,6 +99,16 @@ class ProcoreClient(ProcoreWrites, ProcoreHooks):
             lambda response: response.json(),
         )
 
+    def companies(self) -> list[dict]:
+        """The companies the app may reach."""
+        return self._get("companies", None).json()
+
+    def tool_levels(self) -> dict[str, str]:
+        """The app's permission on each company tool, as Procore names it (None, Read Only, Standard, Admin), from
+        its permission manifest (guess: the answer's shape, sandbox/procore/emulator.py)."""
+        manifest = self._get("settings/permissions", {"company_id": self.company_id}).json()
+        return {tool["name"]: tool.get("user_access_level", {}).get("name", "None") for tool in manifest["tools"]}
+
     # transport -------------------------------------------------------------------------------------------------
     def _get(self, url: str, params: Mapping | None) -> httpx.Response:
         response = self.http.get(url, params=params)

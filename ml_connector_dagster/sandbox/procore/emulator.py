@@ -40,7 +40,7 @@ from ml_connector_dagster.sandbox.procore.errors import ProcoreError, bad_reques
 from ml_connector_dagster.sandbox.procore.limits import HOURLY_MESSAGE, RateLimits
 from ml_connector_dagster.sandbox.procore.requisitions import Requisitions
 from ml_connector_dagster.sandbox.procore.seed import render_project, seed
-from ml_connector_dagster.sandbox.procore.settings import ProcoreSettings
+from ml_connector_dagster.sandbox.procore.settings import LEVEL_NAMES, TOOLS, ProcoreSettings
 from ml_connector_dagster.sandbox.procore.store import Store
 from ml_connector_dagster.sandbox.procore.vendors import Vendors
 from ml_connector_dagster.sandbox.procore.webhooks import Webhooks, render_hook, render_trigger
@@ -130,20 +130,43 @@ class ProcoreEmulator(Emulator):
         if access is None:
             return unauthorized(why)
         try:
+            if request.url.path == "/rest/v1.0/companies" and request.method == "GET":
+                return self._companies()
             if not company:
                 # Guess: the refusal of a call without the header every v1.0 endpoint lists as required.
                 raise bad_request("Procore-Company-Id header is required")
-            if company != str(self.company.id):
+            if company != str(self.company.id) or not self.settings.installed:
                 # Guess (§3.5): the app is installed in one company; any other is refused.
                 raise forbidden("App is not connected to this company")
             body = parse_body(await request.body()) if request.method != "GET" else {}
             for named in (request.query_params.get("company_id"), body.get("company_id")):
                 if named not in (None, "") and str(named) != company:
                     raise forbidden("The company_id does not match the Procore-Company-Id header")
+            if request.url.path == "/rest/v1.0/settings/permissions" and request.method == "GET":
+                return self._permissions()
             call = Call(request, self.company, self.webhooks, self.company.service_account(), (), body)
             return dispatch(call, request.method, request.url.path, self.settings.tools)
         except ProcoreError as error:
             return error.response()
+
+    def _companies(self) -> Response:
+        """`GET /rest/v1.0/companies`: the companies the app may reach (no Procore-Company-Id: it is how a client
+        finds its company). A DMSA app reaches the one it is installed in."""
+        installed = [{"id": self.company.id, "name": self.settings.company_name, "is_active": True}]
+        return JSONResponse(installed if self.settings.installed else [])
+
+    def _permissions(self) -> Response:
+        """`GET /rest/v1.0/settings/permissions?company_id=`: the permission manifest of the caller at company level.
+        Guess: the shape (a `tools` list, each with its name and `user_access_level.name` as the permission
+        templates show it: None, Read Only, Standard, Admin); the emulator's tool names are its own (settings.TOOLS)."""
+        return JSONResponse(
+            {
+                "tools": [
+                    {"name": tool, "user_access_level": {"name": LEVEL_NAMES[self.settings.tools.get(tool, "none")]}}
+                    for tool in TOOLS
+                ]
+            }
+        )
 
     # a Procore user's actions (tests and the admin surface); validation failures raise errors.Invalid ------------
     def create_requisition(self, project_id: int, commitment_id: int, *, items=(), **fields) -> dict:

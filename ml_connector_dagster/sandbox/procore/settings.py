@@ -12,6 +12,8 @@ Level = Literal["none", "read_only", "standard", "admin"]
 # The tools a DMSA app's manifest can be granted, as the emulator names them (Procore grants per tool: Directory,
 # Commitments, Admin for cost codes, ...); each API route belongs to one.
 TOOLS = ("projects", "directory", "cost_codes", "commitments", "requisitions", "change_orders", "webhooks")
+# How Procore names each level (permission templates, the permission manifest).
+LEVEL_NAMES = {"none": "None", "read_only": "Read Only", "standard": "Standard", "admin": "Admin"}
 # Procore's Purchase Order statuses, as the reference lists them (Draft, Processing, Submitted, Partially Received,
 # Received, Approved, Closed), in the API's snake case. Subcontracts (work order contracts) have others: out_for_bid,
 # out_for_signature, complete, terminated, void; a purchase order has none of those.
@@ -23,6 +25,11 @@ class ProcoreSettings(EmulatorSettings):
     client_secret: str = Field(default=SANDBOX.procore_client_secret, description="the DMSA app's client secret")
     company_id: int = Field(default=SANDBOX.procore_company_id, description="the company the app is installed in")
     company_name: str = Field(default="Vision Construction", description="that company's name")
+    installed: bool = Field(
+        default=True,
+        description="whether the DMSA app is (still) installed in the company: uninstalled, the company is not among "
+        "the app's companies and every call for it is refused",
+    )
     token_lifetime_seconds: float = Field(default=5400, gt=0, description="`expires_in` of an access token (90 min)")
     tools: dict[str, Level] = Field(
         default={tool: "admin" for tool in TOOLS},
