@@ -158,6 +158,11 @@ class ZohoCrmClient(NotificationChannels):
         return [_result(record, answer) for record, answer in zip(records, answers, strict=True)]
 
     # transport -------------------------------------------------------------------------------------------------
+    def fields(self, module: str) -> dict[str, dict]:
+        """The module's fields by API name (crm_targets.md §2.5: custom field names are read from settings/fields)."""
+        body = self._send("GET", "settings/fields", params={"module": module})
+        return {field["api_name"]: field for field in body.get("fields", [])}
+
     def _send(self, method: str, path: str, **kwargs) -> dict:
         response = self.http.request(method, path, **kwargs)
         if "date" in response.headers:

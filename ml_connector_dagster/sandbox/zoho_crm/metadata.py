@@ -32,7 +32,15 @@ def modules(org: Org) -> dict:
 
 
 def fields(org: Org, module: Module) -> dict:
-    return {"fields": [_field(org, module, n, spec, i) for i, (n, spec) in enumerate(module.fields.items())]}
+    """The module's fields, but the custom ones an administrator has not created (settings `missing_fields`)."""
+    missing = set(org.settings().missing_fields)
+    return {
+        "fields": [
+            _field(org, module, n, spec, i)
+            for i, (n, spec) in enumerate(module.fields.items())
+            if f"{module.api_name}.{n}" not in missing
+        ]
+    }
 
 
 def _field(org: Org, module: Module, name: str, spec: Field, index: int) -> dict:

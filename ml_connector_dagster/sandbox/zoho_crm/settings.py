@@ -23,6 +23,11 @@ class ZohoCrmSettings(EmulatorSettings):
         default={"us": "America/Los_Angeles", "eu": "Europe/Berlin"},
         description="data centre → the org's time zone: date-times are written with its offset (UTC if absent)",
     )
+    missing_fields: list[str] = Field(
+        default=[],
+        description="custom fields (`Accounts.JDE_Address_Number`) the administrator has not created: "
+        "GET settings/fields leaves them out",
+    )
     scopes: str = Field(default=ALL_SCOPES, description="the scopes the refresh tokens were granted")
     oauth_errors_with_200: bool = Field(
         default=True,
