@@ -8,6 +8,7 @@ import dagster as dg
 from ml_connector_dagster.assets.dead_letters import dead_letter_checks
 from ml_connector_dagster.assets.replay import replay_jobs
 from ml_connector_dagster.connections import resources_for
+from ml_connector_dagster.ping_job import ping_job
 from ml_connector_dagster.pair import Build, Pair, PairDefinitions, unique
 from ml_connector_dagster.pairs import PAIRS
 from ml_connector_dagster.redaction import install_log_redaction
@@ -33,6 +34,7 @@ def build_definitions(
         jobs=[
             *(job for part in built for job in part.jobs),
             *replay_jobs(load for part in built for load in part.loads),
+            ping_job(settings),
         ],
         schedules=[schedule for part in built for schedule in part.schedules],
         sensors=[sensor for part in built for sensor in part.sensors],

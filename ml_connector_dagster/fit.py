@@ -58,6 +58,16 @@ class Outcome:
     detail: str
     remedy: str | None = None
 
+    @property
+    def verdict(self) -> str:
+        return {True: "ok", False: "FAILED", None: "skipped"}[self.ok]
+
+    def line(self) -> str:
+        """`<system> ok|FAILED|skipped <check> <ms> ms <what it found>`, and on failure what to do."""
+        took = f"{self.ms:>6} ms" if self.ok is not None else f"{'-':>9}"
+        text = f"{self.system:15} {self.verdict:7} {self.check:36} {took}  {self.detail}"
+        return text + (f"; to fix: {self.remedy}" if self.remedy else "")
+
     def as_dict(self) -> dict:
         return {
             "system": self.system,

@@ -64,18 +64,10 @@ def ping(
         outcomes += checked
         if not as_json:
             for outcome in checked:
-                print(line(outcome), flush=True)
+                print(outcome.line(), flush=True)
     if as_json:
         print(json.dumps([outcome.as_dict() for outcome in outcomes], indent=2))
     return worst
-
-
-def line(outcome: Outcome) -> str:
-    """`<system> ok|FAILED|skipped <check> <ms> ms <what it found>`, and on failure what to do."""
-    verdict = {True: "ok", False: "FAILED", None: "skipped"}[outcome.ok]
-    took = f"{outcome.ms:>6} ms" if outcome.ok is not None else f"{'-':>9}"
-    text = f"{outcome.system:15} {verdict:7} {outcome.check:36} {took}  {outcome.detail}"
-    return text + (f"; to fix: {outcome.remedy}" if outcome.remedy else "")
 
 
 def _look_at(resource: SystemResource, error: Exception, profile: str) -> str:
