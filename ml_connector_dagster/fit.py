@@ -6,6 +6,7 @@ The first check of a system is its authenticated call: when it fails, the system
 would all fail the same way) and are reported as skipped. A check says what it found in a few words, or raises
 `Unfit` with what it found instead; an API or connection error fails it the same way."""
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -38,13 +39,17 @@ class Probe:
 
 @dataclass(frozen=True)
 class Check:
-    """`run` answers what it proved; `remedy` is what the operator does when it fails, `section` the anchor of the
-    section of docs/operators/<system>.md that says how."""
+    """`run` answers what it proved; `remedy` is what the operator does when it fails, in a few words: the heading
+    named as the check, under "What `ml-connector ping` checks" in docs/operators/<system>.md, says how."""
 
     name: str
     run: Callable[[Probe], str]
     remedy: str
-    section: str
+
+    @property
+    def section(self) -> str:
+        """The anchor of the check's heading (GitHub's: lower case, spaces as hyphens, punctuation dropped)."""
+        return re.sub(r"[^\w\- ]", "", self.name.lower()).replace(" ", "-")
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,6 @@ def _ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-def authenticated_call(remedy: str, section: str) -> Check:
-    """The first check of every system: the resource's own cheap authenticated call (`SystemResource.check`)."""
-    return Check("authenticated call", lambda probe: probe.resource.check(probe.session), remedy, section)
+def authenticated_call(remedy: str) -> Check:
+    """The first check of most systems: the resource's own cheap authenticated call (`SystemResource.check`)."""
+    return Check("authenticated call", lambda probe: probe.resource.check(probe.session), remedy)

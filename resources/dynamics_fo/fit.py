@@ -38,12 +38,10 @@ CHECKS = (
     authenticated_call(
         "register the app under System administration > Setup > Microsoft Entra applications, "
         "and check the Entra settings",
-        "what-an-administrator-sets-up",
     ),
     Check(
         "entities answer for each legal entity",
         legal_entities,
         "check ML_CONNECTOR_FO_LEGAL_ENTITIES, and give the app's F&O user a role in each of them",
-        "legal-entities",
     ),
 )

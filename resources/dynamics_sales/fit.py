@@ -42,12 +42,10 @@ CHECKS = (
         "application user",
         application_user,
         "add the app registration as an application user with the connector's security role",
-        "application-user",
     ),
     Check(
         "external-id alternate keys",
         external_id_keys,
         "add the external id column and an alternate key on it to each table, then wait until the key is Active",
-        "external-id-column-and-alternate-key",
     ),
 )

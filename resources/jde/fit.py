@@ -38,18 +38,16 @@ def orchestrations(probe: Probe) -> str:
 
 
 CHECKS = (
-    authenticated_call("check the AIS URL, user, password, environment and role", "settings-production-profile"),
+    authenticated_call("check the AIS URL, user, password, environment and role"),
     Check(
         "data services read the tables",
         data_services,
         "grant the user's role read access to each table (Security Workbench)",
-        "what-the-jde-administrator-builds-and-grants",
     ),
     Check(
         "orchestrations exist",
         orchestrations,
         "build the four orchestrations (ml_connector_dagster/erp/jde/README.md) and share them with the user, or set "
         "JDE_*_ORCHESTRATION to their names",
-        "what-the-jde-administrator-builds-and-grants",
     ),
 )

@@ -45,12 +45,10 @@ CHECKS = (
         read_service,
         "deploy XXMLC_SYNC_PKG through the Integrated SOA Gateway under ORACLE_EBS_SERVICE_ALIAS and grant it to the "
         "user",
-        "what-the-ebs-administrator-deploys",
     ),
     Check(
         "answers for the operating unit",
         operating_unit,
         "set ORACLE_EBS_ORG_ID to a unit of the responsibility's MO: Security Profile (or ALL)",
-        "operating-unit-org_id-moac",
     ),
 )

@@ -48,12 +48,10 @@ CHECKS = (
         "company access",
         company_access,
         "install the app in the company (Company Admin > App Management) and check PROCORE_COMPANY_ID",
-        "company-access",
     ),
     Check(
         "tool permissions",
         tool_permissions,
         "grant the app's service account the permissions listed in its manifest on each tool",
-        "tool-permissions",
     ),
 )

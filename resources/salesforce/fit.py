@@ -45,18 +45,15 @@ CHECKS = (
         "daily API limit has room",
         daily_limit,
         "wait for the rolling 24 hours to free requests, buy more, or lower SALESFORCE_DAILY_LIMIT_RESERVE",
-        "daily-api-limit",
     ),
     Check(
         "External ID fields",
         external_id_fields,
         "create each field as Text(100), External ID and Unique, or set SALESFORCE_EXTERNAL_ID_FIELDS",
-        "external-id-fields",
     ),
     Check(
         "Change Data Capture entities",
         change_data_capture,
         "select the objects in Setup > Change Data Capture",
-        "change-data-capture",
     ),
 )

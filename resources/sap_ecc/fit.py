@@ -22,12 +22,11 @@ def tables_readable(probe: Probe) -> str:
 
 
 CHECKS = (
-    authenticated_call("check the logon settings and the client", "settings"),
+    authenticated_call("check the logon settings and the client"),
     Check(
         "reads the tables the extracts read",
         tables_readable,
         "grant the technical user read access to each table (S_TABU_DIS / S_TABU_NAM), and for odata deploy the "
         "service with every entity set",
-        "authorisations",
     ),
 )

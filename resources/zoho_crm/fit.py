@@ -26,12 +26,10 @@ CHECKS = (
     authenticated_call(
         "set ZOHO_CRM_DATA_CENTRE to the account's data centre (the domain you sign in to Zoho at), "
         "and check the self client and its refresh token",
-        "data-centre",
     ),
     Check(
         "modules and JDE key fields",
         key_fields,
         "create the custom fields, each Single Line and Do not allow duplicate values",
-        "fields",
     ),
 )
