@@ -8,9 +8,9 @@ import dagster as dg
 from ml_connector_dagster.assets.dead_letters import dead_letter_checks
 from ml_connector_dagster.assets.replay import replay_jobs
 from ml_connector_dagster.connections import resources_for
-from ml_connector_dagster.ping_job import ping_job
 from ml_connector_dagster.pair import Build, Pair, PairDefinitions, unique
 from ml_connector_dagster.pairs import PAIRS
+from ml_connector_dagster.ping_job import ping_job
 from ml_connector_dagster.redaction import install_log_redaction
 from ml_connector_dagster.secret_fields import secrets_in_environment
 from ml_connector_dagster.session_resource import RUN_EXECUTOR

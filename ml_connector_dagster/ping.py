@@ -9,6 +9,7 @@ bad or missing value. Exit code: 0 all ok, 1 a system failed, 2 a system's confi
 
 import json
 from collections.abc import Collection, Iterator
+from functools import partial
 from urllib.parse import urlsplit
 
 import httpx
@@ -58,7 +59,7 @@ def ping(
                 )
             ]
         else:
-            checked = list(run_checks(resource, config, lambda error: _look_at(resource, error, config.profile)))
+            checked = list(run_checks(resource, config, partial(_look_at, resource, profile=config.profile)))
             if any(outcome.ok is False for outcome in checked):
                 worst = max(worst, FAILED)
         outcomes += checked
@@ -70,7 +71,7 @@ def ping(
     return worst
 
 
-def _look_at(resource: SystemResource, error: Exception, profile: str) -> str:
+def _look_at(resource: SystemResource, error: Exception, *, profile: str) -> str:
     """Where the operator looks next, unless the message already names it."""
     host = _failed_host(error)
     if host is not None:

@@ -56,7 +56,7 @@ def _system_op(kind: type[SystemResource], settings: Settings) -> dg.OpDefinitio
 def outcomes_metadata(outcomes: list[Outcome]) -> dict[str, dg.MetadataValue]:
     """A table of every check, and each check's verdict under its own name (what the UI lists first)."""
     rows = "\n".join(
-        f"| {o.check} | {o.verdict} | {o.ms if o.ok is not None else ''} | {_cell(o.detail)} | {_cell(o.remedy or '')} |"
+        f"| {o.check} | {o.verdict} | {'' if o.ok is None else o.ms} | {_cell(o.detail)} | {_cell(o.remedy or '')} |"
         for o in outcomes
     )
     table = "| check | result | ms | found | what to do |\n|---|---|---|---|---|\n" + rows

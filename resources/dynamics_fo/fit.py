@@ -1,12 +1,17 @@
 """What `ml-connector ping` checks of a Dynamics 365 F&O environment (ml_connector_dagster/fit.py)."""
 
-from ml_connector_dagster.fit import Check, Probe, Unfit, authenticated_call
 from ml_connector_dagster.resources.dynamics_fo.targets import DynamicsFoWriter
+
+from ml_connector_dagster.fit import Check, Probe, Unfit, authenticated_call
 
 # What the pairs read of each legal entity (customers and released products become Accounts and Product2) and
 # write (sales orders); each is asked for one row of the legal entity, through the cross-company filter the reads
 # use.
-ENTITY_SETS = {"CustomersV3": "CustomerAccount", "ReleasedProductsV2": "ItemNumber", "SalesOrderHeadersV2": None}
+ENTITY_SETS = {
+    "CustomersV3": "CustomerAccount",
+    "ReleasedProductsV2": "ItemNumber",
+    "SalesOrderHeadersV2": "SalesOrderNumber",
+}
 # Read by the forward flow: a legal entity where neither holds a row has nothing to sync.
 READ = ("CustomersV3", "ReleasedProductsV2")
 
@@ -21,7 +26,7 @@ def legal_entities(probe: Probe) -> str:
         holding = [
             entity_set
             for entity_set, key in ENTITY_SETS.items()
-            if next(client.rows(entity_set, select=["dataAreaId", *([key] if key else [])], company=entity, top=1), None)
+            if next(client.rows(entity_set, select=["dataAreaId", key], company=entity, top=1), None)
         ]
         if not any(entity_set in holding for entity_set in READ):
             empty.append(entity)

@@ -4,8 +4,8 @@ no shared base URL: every customer's environment has its own host, which is also
 from contextlib import ExitStack, closing
 from datetime import timedelta
 
-from ml_connector_dagster.resources.dynamics_fo.fit import CHECKS
 from ml_connector_dagster.resources.dynamics_fo.client import MAX_PAGE_SIZE
+from ml_connector_dagster.resources.dynamics_fo.fit import CHECKS
 from ml_connector_dagster.resources.dynamics_fo.targets import SETTLE, DynamicsFoWriter
 from pydantic import Field
 

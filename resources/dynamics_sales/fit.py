@@ -1,8 +1,9 @@
 """What `ml-connector ping` checks of a Dataverse environment (ml_connector_dagster/fit.py)."""
 
+from ml_connector_dagster.resources.dynamics_sales.client import DataverseClient
+
 from ml_connector_dagster.fit import Check, Probe, Unfit
 from ml_connector_dagster.mapping.sap_ecc_dynamics_sales import load_pair_rules
-from ml_connector_dagster.resources.dynamics_sales.client import DataverseClient
 
 # The SAP pair writes purchase orders as opportunities or orders, as its rules file says.
 SAP_PAIR = "sap_ecc__dynamics_sales"

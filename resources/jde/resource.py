@@ -4,8 +4,8 @@ from contextlib import ExitStack
 from datetime import timedelta
 
 import httpx
-from ml_connector_dagster.resources.jde.fit import CHECKS
 from ml_connector_dagster.resources.jde.auth import AisTokenAuth
+from ml_connector_dagster.resources.jde.fit import CHECKS
 from ml_connector_dagster.resources.jde.query import DateLiteral
 from ml_connector_dagster.resources.jde.targets import JdeWriter, Orchestrations
 from pydantic import Field, field_validator

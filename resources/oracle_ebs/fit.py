@@ -2,8 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from ml_connector_dagster.fit import Check, Probe
 from ml_connector_dagster.resources.oracle_ebs.service import EbsService
+
+from ml_connector_dagster.fit import Check, Probe
 
 
 def _empty_window() -> dict[str, str]:

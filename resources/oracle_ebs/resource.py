@@ -6,8 +6,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import httpx
-from ml_connector_dagster.resources.oracle_ebs.fit import CHECKS
 from ml_connector_dagster.resources.oracle_ebs.auth import EbsSessionAuth
+from ml_connector_dagster.resources.oracle_ebs.fit import CHECKS
 from ml_connector_dagster.resources.oracle_ebs.service import EbsService
 from pydantic import Field, field_validator
 

@@ -5,9 +5,9 @@ from collections.abc import Callable
 from contextlib import ExitStack, closing
 
 import httpx
-from ml_connector_dagster.resources.procore.fit import CHECKS
 from ml_connector_dagster.resources.procore.auth import ProcoreClientCredentials
 from ml_connector_dagster.resources.procore.client import ProcoreClient
+from ml_connector_dagster.resources.procore.fit import CHECKS
 from ml_connector_dagster.resources.procore.rate import RateLimitPacing
 from ml_connector_dagster.resources.procore.writes import WRITE_SIZE
 from pydantic import Field, field_validator

@@ -1,8 +1,9 @@
 """What `ml-connector ping` checks of a Salesforce org (ml_connector_dagster/fit.py)."""
 
-from ml_connector_dagster.fit import Check, Probe, Unfit
 from ml_connector_dagster.resources.salesforce.client import SalesforceClient
 from ml_connector_dagster.resources.salesforce.pubsub import CHANGE_ENTITIES
+
+from ml_connector_dagster.fit import Check, Probe, Unfit
 
 
 def daily_limit(probe: Probe) -> str:

@@ -1,9 +1,10 @@
 """What `ml-connector ping` checks of an SAP ECC system (ml_connector_dagster/fit.py)."""
 
-from ml_connector_dagster.fit import Check, Probe, Unfit, authenticated_call
-from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.resources.sap_ecc.query import Select
 from ml_connector_dagster.resources.sap_ecc.tables import READ
+
+from ml_connector_dagster.fit import Check, Probe, Unfit, authenticated_call
+from ml_connector_dagster.http import ApiError
 
 
 def tables_readable(probe: Probe) -> str:

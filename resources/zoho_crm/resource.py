@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import httpx
-from ml_connector_dagster.resources.zoho_crm.fit import CHECKS
 from ml_connector_dagster.resources.zoho_crm.auth import ZohoRefreshToken
 from ml_connector_dagster.resources.zoho_crm.client import ZohoCrmClient
 from ml_connector_dagster.resources.zoho_crm.credits import CreditsTransport
+from ml_connector_dagster.resources.zoho_crm.fit import CHECKS
 from pydantic import Field, field_validator
 
 from ml_connector_dagster.http import CallCounter

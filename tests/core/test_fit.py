@@ -70,7 +70,8 @@ def test_every_check_of_every_system_passes_against_the_sandbox(kind, sandbox, s
 def test_sap_ecc_checks_pass_over_rfc_too(sandbox, settings):
     over_rfc = {"transport": "rfc", "ashost": sandbox["sap_ecc"].rfc_host, "rfc_module": rfc.__name__}
     found = outcomes(sandbox, settings, "sap_ecc", **over_rfc)
-    assert all(outcome.ok for outcome in found.values()) and "over rfc" in found["reads the tables the extracts read"].detail
+    assert all(outcome.ok for outcome in found.values())
+    assert "over rfc" in found["reads the tables the extracts read"].detail
 
 
 @pytest.mark.parametrize("kind", SYSTEM_RESOURCES, ids=lambda kind: kind.system)
@@ -135,7 +136,9 @@ def test_ping_json_lists_every_check_for_scripts_and_its_exit_code_says_one_fail
     broken("dynamics_sales", undefined_keys=["account"])
     monkeypatch.setattr(cli, "settings", lambda: settings)
     # the emulators of this test's sandbox, not those on the fixed ports
-    monkeypatch.setattr(ping, "sandbox_resources", lambda config, urls, **o: sandbox_resources(config, sandbox.urls, **o))
+    monkeypatch.setattr(
+        ping, "sandbox_resources", lambda config, urls, **options: sandbox_resources(config, sandbox.urls, **options)
+    )
 
     assert cli.main(["ping", "--json", "--system", "dynamics_sales", "--system", "jde"]) == 1
 
@@ -176,7 +179,8 @@ def test_the_ping_job_shows_each_check_in_its_ops_metadata_and_fails_the_op_of_a
     [failure] = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
     assert failure.step_key == "ping_salesforce"
     metadata = failure.step_failure_data.user_failure_data.metadata
-    assert metadata["Change Data Capture entities"].value.startswith("FAILED: ") and "Order" in metadata[
-        "Change Data Capture entities"
-    ].value
+    assert (
+        metadata["Change Data Capture entities"].value.startswith("FAILED: ")
+        and "Order" in metadata["Change Data Capture entities"].value
+    )
     assert "docs/operators/salesforce.md#change-data-capture" in metadata["checks"].value

@@ -521,7 +521,8 @@ class DataverseService:
             }
             for column in self.alternate_keys(table)
         ]
-        return Reply(200, {}, {"@odata.context": f"{root}/$metadata#EntityDefinitions('{logical_name}')/Keys", "value": keys})
+        context = f"{root}/$metadata#EntityDefinitions('{logical_name}')/Keys"
+        return Reply(200, {}, {"@odata.context": context, "value": keys})
 
     def alternate_keys(self, table: Table) -> tuple[str, ...]:
         """The keys an administrator defined: the table's, unless the settings say its key is not defined."""

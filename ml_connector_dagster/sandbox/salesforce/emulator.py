@@ -12,13 +12,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ml_connector_dagster.sandbox.emulator import Emulator, basic_credentials
-from ml_connector_dagster.sandbox.salesforce import activity, composite, sobjects
+from ml_connector_dagster.sandbox.salesforce import activity, composite, sobjects, tooling
 from ml_connector_dagster.sandbox.salesforce.auth import CLIENT_ID, CLIENT_SECRET, Sessions
 from ml_connector_dagster.sandbox.salesforce.bulk import Jobs
 from ml_connector_dagster.sandbox.salesforce.errors import SfError, not_found
 from ml_connector_dagster.sandbox.salesforce.ids import record_id
 from ml_connector_dagster.sandbox.salesforce.limits import DailyLimit
-from ml_connector_dagster.sandbox.salesforce import tooling
 from ml_connector_dagster.sandbox.salesforce.org import Org
 from ml_connector_dagster.sandbox.salesforce.pubsub import PubSubServer, PubSubService
 from ml_connector_dagster.sandbox.salesforce.query import Queries

@@ -30,9 +30,7 @@ def query(soql: str, org: Org, version: str) -> dict:
     fields = [name.strip() for name in match["fields"].split(",")]
     unknown = [name for name in fields if name.lower() not in {f.lower() for f in FIELDS}]
     if unknown:
-        raise SfError(
-            400, "INVALID_FIELD", f"No such column '{unknown[0]}' on entity 'PlatformEventChannelMember'."
-        )
+        raise SfError(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on entity 'PlatformEventChannelMember'.")
     members = [row for row in _members(org) if match["channel"] in (None, row["EventChannel"])]
     records = [
         {

@@ -141,9 +141,7 @@ class SapEccEmulator(Emulator):
         if table.name in self.settings.unreadable_tables:
             # Guess: the message and id a data provider class raises when its AUTHORITY-CHECK on the table fails
             # (the service is the connector's own, docs/operators/sap_ecc.md); the status is Gateway's for it.
-            return gateway.error(
-                403, "/IWBEP/CM_MGW_RT/004", f"No authorization to read table {table.name}", service
-            )
+            return gateway.error(403, "/IWBEP/CM_MGW_RT/004", f"No authorization to read table {table.name}", service)
         try:
             if key:
                 return self._single(table, key.rstrip(")"), root, request)
