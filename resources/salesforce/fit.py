@@ -50,7 +50,7 @@ CHECKS = (
     Check(
         "External ID fields",
         external_id_fields,
-        "create each field as Text(100), External ID and Unique, or set SALESFORCE_EXTERNAL_ID_FIELDS",
+        "create each field as Text(100), External ID and Unique, or name yours in the resource's external_id_fields",
     ),
     Check(
         "Change Data Capture entities",
