@@ -89,9 +89,9 @@ class SessionResource(SecretFields):
 
 class SystemResource(SessionResource):
     """One of the eight systems. Subclasses set `system` and `secrets` (the fields Dagster must never show:
-    secret_fields.py) and implement `sandbox`, `connect` and `check`, and list in `fit_checks` what `ml-connector
-    ping` checks of a tenant (`resources/<system>/fit.py`); the environment variables of a field are derived from
-    the two names (`<SYSTEM>_<FIELD>`)."""
+    secret_fields.py) and implement `sandbox` and `connect`, and list in `fit_checks` what `ml-connector ping`
+    checks of a tenant (`resources/<system>/fit.py`, whose first check is an authenticated call: `check`, or one of
+    its own); the environment variables of a field are derived from the two names (`<SYSTEM>_<FIELD>`)."""
 
     system: ClassVar[System]
     fit_checks: ClassVar[tuple[Check, ...]]
@@ -207,8 +207,9 @@ class SystemResource(SessionResource):
         raise NotImplementedError
 
     def check(self, session: Any) -> str:
-        """One cheap authenticated call on an open session, for `ml-connector ping`: what it proved, in a few
-        words. Raises what the call raises."""
+        """One cheap authenticated call on an open session, for the `authenticated call` check of `ml-connector
+        ping` (fit.py), where a system's first check is that: what it proved, in a few words. Raises what the call
+        raises."""
         raise NotImplementedError
 
 

@@ -94,7 +94,3 @@ class DynamicsSalesResource(EntraAppResource, BudgetedResource):
         if left.isdigit() and int(left) == 0:
             return self.window_seconds / 10
         return None
-
-    def check(self, client: DataverseClient) -> str:
-        next(client.rows("account", ["accountid"]), None)
-        return "Entra token and one account row"

@@ -1,7 +1,7 @@
 """The `oracle_ebs` resource: an EBS R12.2 instance reached through Integrated SOA Gateway REST services."""
 
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -162,19 +162,6 @@ class OracleEbsResource(SystemResource):
             journal_header=self.journal_header(),
             ledger_id=self.ledger_id,
         )
-
-    def check(self, service: EbsService) -> str:
-        now = datetime.now(UTC)
-        service.call(
-            "GET_PARTIES",
-            {
-                "P_LAST_UPDATE_FROM": (now - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-                "P_LAST_UPDATE_TO": now.strftime("%Y-%m-%dT%H:%M:%S"),
-                "P_OFFSET": "0",
-                "P_LIMIT": "1",
-            },
-        )
-        return f"{self.auth_mode} sign-in and GET_PARTIES of {self.service_alias}"
 
 
 def _log_out(http: httpx.Client, auth: httpx.Auth) -> None:

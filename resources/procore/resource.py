@@ -136,7 +136,3 @@ class ProcoreResource(SystemResource):
         return stack.enter_context(
             closing(ProcoreClient(http, counter=counter, company_id=self.company_id, page_size=self.page_size))
         )
-
-    def check(self, client: ProcoreClient) -> str:
-        next(client.projects(), None)
-        return f"client-credentials token, company {self.company_id}, projects read"

@@ -125,10 +125,6 @@ class SalesforceResource(SystemResource):
             )
         )
 
-    def check(self, client: SalesforceClient) -> str:
-        next(client.query("SELECT Id FROM Account LIMIT 1"), None)
-        return f"client-credentials token and a SOQL query (API {self.api_version})"
-
     @contextmanager
     def pubsub(self) -> Iterator[PubSubClient]:
         """A Pub/Sub API client (Change Data Capture) on a token of its own; the org id of the token's identity

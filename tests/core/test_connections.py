@@ -9,6 +9,7 @@ import pytest
 
 from ml_connector_dagster import cli
 from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
+from ml_connector_dagster.fit import Probe
 from ml_connector_dagster.ping import ping
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
@@ -34,12 +35,13 @@ def production(tmp_path, monkeypatch):
     return monkeypatch
 
 
-def test_every_systems_check_passes_against_the_sandbox(sandbox, tmp_path):
-    resources = sandbox_resources(Settings(home=tmp_path, ledger_url="sqlite://"), sandbox.urls)
+def test_every_systems_authenticated_call_passes_against_the_sandbox(sandbox, tmp_path):
+    settings = Settings(home=tmp_path, ledger_url="sqlite://")
+    resources = sandbox_resources(settings, sandbox.urls)
     assert set(resources) == {"ledger", *(kind.system for kind in SYSTEM_RESOURCES)}
     for kind in SYSTEM_RESOURCES:
         with resources[kind.system].open() as session:
-            assert resources[kind.system].check(session)
+            assert kind.fit_checks[0].run(Probe(resources[kind.system], session, settings))
 
 
 def test_ping_reports_every_system_and_goes_on_after_a_failure(sandbox, production, capsys):
