@@ -40,6 +40,14 @@ def operating_unit(probe: Probe) -> str:
     )
 
 
+def general_ledger(probe: Probe) -> str:
+    """For the Procore pair: the journal methods answer under the General Ledger responsibility (a reference no
+    journal carries, so nothing is read)."""
+    service: EbsService = probe.session
+    service.read_journals(["MLC-PING"])
+    return f"GET_JOURNALS answers under {probe.resource.journal_responsibility}"
+
+
 CHECKS = (
     Check(
         "read service deployed",
@@ -51,5 +59,11 @@ CHECKS = (
         "answers for the operating unit",
         operating_unit,
         "set ORACLE_EBS_ORG_ID to a unit of the responsibility's MO: Security Profile (or ALL)",
+    ),
+    Check(
+        "journals under the General Ledger responsibility",
+        general_ledger,
+        "set ORACLE_EBS_JOURNAL_RESPONSIBILITY and ORACLE_EBS_JOURNAL_RESP_APPLICATION to a General Ledger "
+        "responsibility of the user",
     ),
 )

@@ -86,6 +86,12 @@ def test_each_check_names_a_section_of_the_systems_operator_doc(kind):
 BREAKS = [
     ("oracle_ebs", "read service deployed", {"service_alias": "xxother"}, "xxmlc_sync"),
     ("oracle_ebs", "answers for the operating unit", {"security_profile_units": [458]}, "operating unit 204"),
+    (
+        "oracle_ebs",
+        "journals under the General Ledger responsibility",
+        {"journal_responsibilities": {"GL_CLERK": "SQLGL"}},
+        "General Ledger responsibility",
+    ),
     ("sap_ecc", "reads the tables the extracts read", {"unreadable_tables": ["EKPO"]}, "EKPO"),
     ("jde", "data services read the tables", {"unreadable_tables": ["F0116"]}, "F0116"),
     (

@@ -345,12 +345,15 @@ def test_a_journal_in_another_currency_needs_a_corporate_rate_of_its_date(fresh)
     assert [line["ACCOUNTED_DR"] for line in emulator.rows("GL_JE_LINES")] == [73, None]
 
 
-def test_journals_are_written_only_under_a_general_ledger_responsibility(fresh):
+def test_journals_are_written_and_read_only_under_a_general_ledger_responsibility(fresh):
     emulator, url = fresh
     with resource(url, journal_responsibility="RECEIVABLES_MANAGER", journal_resp_application="AR").open() as service:
         with pytest.raises(ApiError, match="RECEIVABLES_MANAGER") as refused:
             service.post_journals([balanced("any")])
     assert refused.value.code == "X_RETURN_STATUS=E" and emulator.rows("GL_JE_HEADERS") == []
+    with resource(url, journal_responsibility="RECEIVABLES_MANAGER", journal_resp_application="AR").open() as service:
+        with pytest.raises(ApiError, match="GET_JOURNALS needs a General Ledger responsibility"):
+            service.read_journals(["any"])
 
 
 def test_the_call_itself_is_refused_for_no_ledger_no_journal_or_too_many(fresh):
@@ -367,7 +370,11 @@ def test_the_call_itself_is_refused_for_no_ledger_no_journal_or_too_many(fresh):
         with pytest.raises(ValueError, match="1 to 100"):
             service.post_journals([balanced(f"r{n}") for n in range(101)])
         with pytest.raises(ApiError, match="not both"):
-            service.call("GET_JOURNALS", {"P_REFERENCES": "a", "P_REFERENCE_PREFIXES": "a", "P_LIMIT": "5"})
+            service.call(
+                "GET_JOURNALS",
+                {"P_REFERENCES": "a", "P_REFERENCE_PREFIXES": "a", "P_LIMIT": "5"},
+                service.journal_header,
+            )
 
 
 def test_a_lost_answer_after_the_commit_is_answered_duplicate_when_posted_again(fresh):

@@ -48,7 +48,7 @@ class OracleEbsSettings(EmulatorSettings):
     ebs_version: str = "12.2.10"
     journal_responsibilities: dict[str, str] = Field(
         default={"GENERAL_LEDGER_SUPER_USER": "SQLGL"},
-        description="General Ledger responsibilities (key: application) POST_JOURNALS runs under; any other "
+        description="General Ledger responsibilities (key: application) GET_JOURNALS and POST_JOURNALS run under; any other "
         "answers X_RETURN_STATUS E",
     )
     lose_answer_after_commit: int = Field(
@@ -230,6 +230,8 @@ class OracleEbsEmulator(Emulator):
                     f"operating unit {org_id} is not in the security profile of responsibility "
                     f"{header.get('Responsibility')}"
                 )
+            if method == "GET_JOURNALS":
+                self._general_ledger(header, method)
             with self._lock:
                 if method == "GET_JOURNALS":
                     page = journals.read(self._db, params)
@@ -250,17 +252,22 @@ class OracleEbsEmulator(Emulator):
         )
         return JSONResponse({"OutputParameters": output})
 
+    def _general_ledger(self, header: dict, method: str) -> None:
+        """The journal methods run under a General Ledger responsibility (docs/contributors/
+        oracle_ebs_service_contract.md): the package refuses any other."""
+        responsibility, application = header.get("Responsibility"), header.get("RespApplication")
+        if self.settings.journal_responsibilities.get(str(responsibility)) != application:
+            raise procedures.InputError(
+                f"{method} needs a General Ledger responsibility "
+                f"({', '.join(f'{k} ({v})' for k, v in self.settings.journal_responsibilities.items())}); "
+                f"the RESTHeader named {responsibility or 'none'} ({application or 'no application'})"
+            )
+
     def _post_journals(self, header: dict, params: dict, output: dict) -> Response:
         """The package's one write. ISG initialises the session with the RESTHeader's responsibility, and the
         package refuses the call under one that is not General Ledger's."""
-        responsibility, application = header.get("Responsibility"), header.get("RespApplication")
         try:
-            if self.settings.journal_responsibilities.get(str(responsibility)) != application:
-                raise procedures.InputError(
-                    "POST_JOURNALS needs a General Ledger responsibility "
-                    f"({', '.join(f'{k} ({v})' for k, v in self.settings.journal_responsibilities.items())}); "
-                    f"the RESTHeader named {responsibility or 'none'} ({application or 'no application'})"
-                )
+            self._general_ledger(header, "POST_JOURNALS")
             with self._lock:
                 results = journals.post(self._db, params, now=self.clock.now(), user_id=INTEGRATION_USER_ID)
         except procedures.InputError as error:
