@@ -48,8 +48,8 @@ class OracleEbsSettings(EmulatorSettings):
     ebs_version: str = "12.2.10"
     journal_responsibilities: dict[str, str] = Field(
         default={"GENERAL_LEDGER_SUPER_USER": "SQLGL"},
-        description="General Ledger responsibilities (key: application) GET_JOURNALS and POST_JOURNALS run under; any other "
-        "answers X_RETURN_STATUS E",
+        description="General Ledger responsibilities (key: application) GET_JOURNALS and POST_JOURNALS run "
+        "under; any other answers X_RETURN_STATUS E",
     )
     lose_answer_after_commit: int = Field(
         default=0,
