@@ -12,6 +12,10 @@ from ml_connector_dagster.session_resource import RUN_EXECUTOR, SystemResource
 from ml_connector_dagster.settings import Settings
 
 JOB = "ping"
+# A ping is a check, not a run (as `ml-connector ping`): one attempt per call, so a system that is down fails its op
+# in the time a refused connection takes, not after the runs' retries and backoff; a longer timeout than the
+# command's default, as the job may run far from the systems.
+ONE_ATTEMPT = {"max_attempts": 1, "timeout_seconds": 30.0}
 
 
 def ping_job(settings: Settings) -> dg.JobDefinition:
@@ -39,7 +43,8 @@ def _system_op(kind: type[SystemResource], settings: Settings) -> dg.OpDefinitio
         out=dg.Out(dg.Nothing),
     )
     def checked(context: dg.OpExecutionContext):
-        outcomes = list(run_checks(getattr(context.resources, kind.system), settings))
+        resource = getattr(context.resources, kind.system).model_copy(update=ONE_ATTEMPT)
+        outcomes = list(run_checks(resource, settings))
         for outcome in outcomes:
             (context.log.info if outcome.ok else context.log.error)(outcome.line())
         metadata = outcomes_metadata(outcomes)

@@ -15,6 +15,7 @@ from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
 from ml_connector_dagster.fit import doc_link, run_checks
 from ml_connector_dagster.ping_job import JOB
 from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.sandbox.faults import FaultPlan
 from ml_connector_dagster.sandbox.sap_ecc import rfc
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 from ml_connector_dagster.settings import Settings
@@ -190,3 +191,20 @@ def test_the_ping_job_shows_each_check_in_its_ops_metadata_and_fails_the_op_of_a
         and "Order" in metadata["Change Data Capture entities"].value
     )
     assert "docs/operators/salesforce.md#change-data-capture" in metadata["checks"].value
+
+
+def test_the_ping_job_makes_one_attempt_per_call_as_the_command_does(sandbox, settings):
+    """A 503 that a run's retry would hide fails the check: a ping reports what the system answered."""
+    defs = build_definitions(settings, sandbox_resources(settings, sandbox.urls))
+    sandbox["jde"].faults.add(FaultPlan(status=503, path_contains="open-api-catalog3"))
+
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def(JOB).execute_in_process(
+            instance=instance, op_selection=["ping_jde"], raise_on_error=False
+        )
+
+    assert not result.success
+    [failure] = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    metadata = failure.step_failure_data.user_failure_data.metadata
+    verdict = metadata["orchestrations exist"].value
+    assert verdict.startswith("FAILED: ") and "503" in verdict
