@@ -5,7 +5,7 @@ or FAILED with what to do, or one JSON list.
 A ping is a check, not a run: each call gets one attempt with a short timeout (no retry, no backoff), so a system
 that is down is reported in about the time a refused connection takes. A failed line names the settings to look at:
 the URL setting whose host could not be reached, the credential settings of a refused sign-in, the variable of a
-bad or missing value. Exit code: 0 all ok, 1 a system failed, 2 a system's configuration is bad or incomplete."""
+bad or missing value. Exit code: 0 all ok, 1 a check failed, 2 a system's configuration is bad or incomplete."""
 
 import json
 from collections.abc import Collection, Iterator
