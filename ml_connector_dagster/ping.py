@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
+from ml_connector_dagster.connections import SYSTEM_RESOURCES, production_resource, sandbox_resources
 from ml_connector_dagster.http import ApiError, AuthError
 from ml_connector_dagster.redaction import redact
 from ml_connector_dagster.session_resource import SystemResource
@@ -40,7 +40,7 @@ def ping(
         started = time.monotonic()
         try:
             # Production values are read now: a dg.EnvVar left for Dagster to resolve is a name, not a URL.
-            resource = sandbox[kind.system] if sandbox else kind.from_environment(resolve=True, **once)
+            resource = sandbox[kind.system] if sandbox else production_resource(kind, config, resolve=True, **once)
             with resource.open() as session:
                 checked = resource.check(session)
         except SettingsError as bad:
