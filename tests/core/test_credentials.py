@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
+from ml_connector_dagster.resources.procore import ProcoreResource
+from ml_connector_dagster.resources.sap_ecc import SapEccResource
 
 from ml_connector_dagster import cli, connect
 from ml_connector_dagster.connections import SYSTEM_RESOURCES, production_resource
 from ml_connector_dagster.credentials import CredentialStore, credentials
 from ml_connector_dagster.credentials_key import KEY, NEW_KEY, CredentialsError, key_from
-from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
-from ml_connector_dagster.resources.procore import ProcoreResource
-from ml_connector_dagster.resources.sap_ecc import SapEccResource
 from ml_connector_dagster.settings import Settings, SettingsError
 from tests.core.test_invalid_settings import CASES
 
