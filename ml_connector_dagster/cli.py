@@ -126,7 +126,7 @@ def _webhooks(args: argparse.Namespace) -> int:
 
     config = settings()
     config.home.mkdir(parents=True, exist_ok=True)
-    sources = configured_sources(config.profile)
+    sources = configured_sources(config.profile, _stored_webhook_keys(config))
     if not sources:
         print("ml-connector: no webhook source configured (set e.g. DYNAMICS_FO_WEBHOOK_KEY)", file=sys.stderr)
         return 2
@@ -139,6 +139,15 @@ def _webhooks(args: argparse.Namespace) -> int:
         log_level="warning",
     )
     return 0
+
+
+def _stored_webhook_keys(config) -> dict[str, str]:
+    """The production profile's stored receiver keys (the sandbox has its own)."""
+    if config.profile != "production":
+        return {}
+    from ml_connector_dagster.connections import stored_webhook_keys
+
+    return stored_webhook_keys(config)
 
 
 def _dead_letters(args: argparse.Namespace) -> int:

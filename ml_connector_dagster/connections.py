@@ -32,6 +32,7 @@ __all__ = [
     "resources_for",
     "sandbox_resources",
     "sandbox_urls",
+    "stored_webhook_keys",
 ]
 
 SYSTEM_RESOURCES: tuple[type[SystemResource], ...] = (
@@ -82,6 +83,21 @@ def production_resource(
     stored in the ledger's database (`SystemResource.from_environment`, `resolve` and `overrides` as there)."""
     stored = CredentialStore(settings.ledger_url).values(kind.system, kind.environment_variable, os.environ)
     return kind.from_environment(os.environ, stored=stored, resolve=resolve, **overrides)
+
+
+def stored_webhook_keys(settings: Settings) -> dict[str, str]:
+    """By system, the stored receiver key of each system whose resource has a `<SYSTEM>_WEBHOOK_KEY` (the key it
+    registers its hook or channel with), where that variable is not set: the receiver must accept the key the
+    resource registers."""
+    keys: dict[str, str] = {}
+    for kind in SYSTEM_RESOURCES:
+        variable = f"{kind.system.upper()}_WEBHOOK_KEY"
+        fields = [name for name in kind.environment_fields() if kind.environment_variable(name) == variable]
+        if fields and not os.environ.get(variable):
+            stored = CredentialStore(settings.ledger_url).values(kind.system, kind.environment_variable, os.environ)
+            if fields[0] in stored:
+                keys[kind.system] = stored[fields[0]]
+    return keys
 
 
 def production_resources(settings: Settings) -> dict:

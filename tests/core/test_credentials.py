@@ -13,12 +13,15 @@ from cryptography.fernet import Fernet
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 from ml_connector_dagster.resources.procore import ProcoreResource
 from ml_connector_dagster.resources.sap_ecc import SapEccResource
+from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
 
 from ml_connector_dagster import cli, connect
+from ml_connector_dagster.cli import _stored_webhook_keys
 from ml_connector_dagster.connections import SYSTEM_RESOURCES, production_resource
 from ml_connector_dagster.credentials import CredentialStore, credentials
 from ml_connector_dagster.credentials_key import KEY, NEW_KEY, CredentialsError, key_from
 from ml_connector_dagster.settings import Settings, SettingsError
+from ml_connector_dagster.webhooks import SourceAuth, configured_sources
 from tests.core.test_invalid_settings import CASES
 
 PASSWORD = "ebs-pass-8412-secret"
@@ -221,3 +224,24 @@ def test_asking_shows_a_settings_value_as_its_default_and_a_secret_only_as_store
     assert asked[0].endswith("[https://ebs.example.com]: ") and asked[1].endswith("[MLC_SYNC]: ")
     assert secret_asked == [secret_asked[0]] and secret_asked[0].endswith("[stored; Enter keeps it]: ")
     assert PASSWORD not in "".join(asked + secret_asked)
+
+
+def test_the_webhook_receiver_accepts_the_stored_key_its_system_registers_and_a_variable_wins(config, monkeypatch):
+    store(ProcoreResource, config, {"client_id": "c", "client_secret": "s", "webhook_key": "procore-hook-key-77"})
+    zoho = {
+        "client_id": "c",
+        "client_secret": "s",
+        "refresh_token": "r",
+        "ZOHO_CRM_WEBHOOK_KEY": "zoho-channel-token-77",
+    }
+    store(ZohoCrmResource, config, connect.by_field(ZohoCrmResource, zoho, config))
+
+    sources = configured_sources("production", _stored_webhook_keys(config))
+
+    assert SourceAuth("procore", "procore-hook-key-77") in sources
+    assert SourceAuth("zoho_crm", "zoho-channel-token-77") in sources
+    assert production_resource(ProcoreResource, config, resolve=True).webhook_key == "procore-hook-key-77"
+    monkeypatch.setenv("PROCORE_WEBHOOK_KEY", "from-the-environment")
+    assert SourceAuth("procore", "from-the-environment") in configured_sources(
+        "production", _stored_webhook_keys(config)
+    )
