@@ -2,7 +2,11 @@
 workspace.yaml, each in a run worker process that builds the definitions itself), what the webserver's GraphQL answers
 about them, and every file under a folder."""
 
+import sqlite3
 import time
+import zlib
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import dagster as dg
@@ -65,10 +69,27 @@ def finished(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRunStatus:
 
 
 def files_holding(folder: Path, secrets: set[str]) -> dict[str, list[str]]:
+    """Each file under `folder` holding a secret, and which: its bytes as they are, and for a SQLite database also
+    every value of every table decompressed where it is zlib (Dagster stores its run and job snapshots so)."""
     found: dict[str, list[str]] = {}
     for path in (path for path in folder.rglob("*") if path.is_file()):
         data = path.read_bytes()
+        if data.startswith(b"SQLite format 3\x00"):
+            data += b"".join(_inflated(path))
         hits = sorted(secret for secret in secrets if secret.encode() in data)
         if hits:
             found[str(path.relative_to(folder))] = hits
     return found
+
+
+def _inflated(database: Path) -> Iterator[bytes]:
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    if isinstance(value, bytes):
+                        try:
+                            yield zlib.decompress(value)
+                        except zlib.error:
+                            pass

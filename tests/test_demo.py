@@ -134,6 +134,7 @@ def test_no_secret_is_at_rest_logged_or_shown_after_the_demo_and_production_runs
     monkeypatch.setenv(KEY, key)
     settings.cache_clear()
     quiet = open(os.devnull, "w")  # noqa: SIM115
+    (home / "instance").mkdir()
     try:
         config = settings()
         with build_sandbox(state_dir=home / "sandbox", size=TINY) as sandbox:
@@ -187,4 +188,4 @@ def test_no_secret_is_at_rest_logged_or_shown_after_the_demo_and_production_runs
     assert not logged, f"logged: {logged}"
     resources = {r["name"]: r for r in answers["resources"]["allTopLevelResourceDetailsOrError"]["results"]}
     pads = {JOB: answers["launchpad"]["runConfigSchemaOrError"]}
-    assert_each_secret_is_shown_as_its_variable(Shown("", resources, pads), set(KINDS))
+    assert_each_secret_is_shown_as_its_variable(Shown("", resources, pads), set(KINDS) - {"ledger"})  # SQLite
