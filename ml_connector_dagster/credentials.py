@@ -100,6 +100,9 @@ class StoredValues(Mapping[str, str]):
         register_secret(opened["value"])
         return opened["value"]
 
+    def __contains__(self, field: object) -> bool:
+        return field in self._rows  # Mapping's own would read the value: decrypt a secret only to say it is there
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)
 

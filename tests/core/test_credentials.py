@@ -245,3 +245,18 @@ def test_the_webhook_receiver_accepts_the_stored_key_its_system_registers_and_a_
     assert SourceAuth("procore", "from-the-environment") in configured_sources(
         "production", _stored_webhook_keys(config)
     )
+
+
+def test_a_secret_is_decrypted_only_when_taken_so_asking_without_the_key_shows_the_settings(config, monkeypatch):
+    store(OracleEbsResource, config, EBS)
+    monkeypatch.delenv(KEY)
+    stored = CredentialStore(config.ledger_url).values("oracle_ebs", OracleEbsResource.environment_variable, os.environ)
+
+    assert "password" in stored and stored["username"] == "MLC_SYNC"
+    given = connect.ask(
+        OracleEbsResource, config, CredentialStore(config.ledger_url), every=False, prompt=lambda text: "",
+        secret_prompt=lambda text: "",
+    )  # fmt: skip
+    assert given == {}
+    with pytest.raises(CredentialsError, match="ORACLE_EBS_PASSWORD, stored for oracle_ebs, is encrypted"):
+        stored["password"]
