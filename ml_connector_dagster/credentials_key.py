@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.settings import SettingsError
 
 KEY = "ML_CONNECTOR_CREDENTIALS_KEY"
@@ -52,6 +53,7 @@ def key_from(environ: Mapping[str, str] = os.environ, variable: str = KEY) -> Fe
         where = variable
     if not value:
         return None
+    register_secret(value.strip())
     try:
         return Fernet(value.strip().encode())
     except ValueError:

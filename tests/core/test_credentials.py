@@ -260,3 +260,16 @@ def test_a_secret_is_decrypted_only_when_taken_so_asking_without_the_key_shows_t
     assert given == {}
     with pytest.raises(CredentialsError, match="ORACLE_EBS_PASSWORD, stored for oracle_ebs, is encrypted"):
         stored["password"]
+
+
+def test_store_and_rotate_on_each_database_the_ledger_runs_on(ledger_url, config, monkeypatch):
+    config = config.model_copy(update={"ledger_url": ledger_url})
+    store(OracleEbsResource, config, EBS)
+    monkeypatch.setenv(NEW_KEY, new := Fernet.generate_key().decode())
+
+    connect.rotate(config, io.StringIO())
+
+    monkeypatch.setenv(KEY, new)
+    assert production_resource(OracleEbsResource, config, resolve=True).password == PASSWORD
+    rows = {row.field: row for row in CredentialStore(ledger_url).stored("oracle_ebs")["oracle_ebs"]}
+    assert rows["password"].encrypted and not rows["username"].encrypted and rows["password"].stored_by == "test"
