@@ -73,6 +73,50 @@ def _ping(args: argparse.Namespace) -> int:
     return ping(settings(), timeout_seconds=args.timeout, systems=args.system, as_json=args.json)
 
 
+def _connect(args: argparse.Namespace) -> int:
+    """One of: a new key; a rotation; one system's values (asked, or from a file or stdin); the list of what is
+    stored."""
+    import getpass
+
+    from ml_connector_dagster import connect
+    from ml_connector_dagster.credentials_key import new_key, write_new_key
+
+    if args.new_key:
+        if args.new_key == "-":
+            print(new_key())
+        else:
+            write_new_key(Path(args.new_key))
+            print(f"a new key in {args.new_key}, readable by you only", file=sys.stderr)
+        return 0
+    config = settings()
+    config.home.mkdir(parents=True, exist_ok=True)
+    if args.rotate_key:
+        connect.rotate(config, sys.stdout)
+        return 0
+    if not args.system:
+        connect.listing(config, sys.stdout)
+        return 0
+    kind = connect.kind_of(args.system)
+    if args.from_file or args.stdin:
+        source = args.from_file or "stdin"
+        try:
+            text = Path(args.from_file).read_text() if args.from_file else sys.stdin.read()
+        except OSError as error:
+            print(f"ml-connector: {source}: {error.strerror}", file=sys.stderr)
+            return 2
+        given = connect.by_field(kind, connect.parse(text, source), config)
+    elif args.unset:
+        given = {}
+    elif connect.is_terminal():
+        given = connect.ask(kind, config, connect.CredentialStore(config.ledger_url), every=args.all)
+    else:
+        print("ml-connector: no terminal to ask on: give the values with --from-file FILE or --stdin", file=sys.stderr)
+        return 2
+    given |= dict.fromkeys(connect.by_field(kind, dict.fromkeys(args.unset), config))
+    connect.store_values(kind, config, given, by=args.by or getpass.getuser(), out=sys.stdout)
+    return 0
+
+
 def _webhooks(args: argparse.Namespace) -> int:
     """The receiver alone: it needs only the ledger, so it keeps accepting events while Dagster is down."""
     import uvicorn
@@ -82,7 +126,7 @@ def _webhooks(args: argparse.Namespace) -> int:
 
     config = settings()
     config.home.mkdir(parents=True, exist_ok=True)
-    sources = configured_sources(config.profile)
+    sources = configured_sources(config.profile, _stored_webhook_keys(config))
     if not sources:
         print("ml-connector: no webhook source configured (set e.g. DYNAMICS_FO_WEBHOOK_KEY)", file=sys.stderr)
         return 2
@@ -95,6 +139,15 @@ def _webhooks(args: argparse.Namespace) -> int:
         log_level="warning",
     )
     return 0
+
+
+def _stored_webhook_keys(config) -> dict[str, str]:
+    """The production profile's stored receiver keys (the sandbox has its own)."""
+    if config.profile != "production":
+        return {}
+    from ml_connector_dagster.connections import stored_webhook_keys
+
+    return stored_webhook_keys(config)
 
 
 def _dead_letters(args: argparse.Namespace) -> int:
@@ -336,7 +389,12 @@ def _heal(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from ml_connector_dagster.code_location import build_definitions
-    from ml_connector_dagster.connections import SYSTEM_RESOURCES, check_environment, sandbox_resources
+    from ml_connector_dagster.connections import (
+        SYSTEM_RESOURCES,
+        check_environment,
+        production_resource,
+        sandbox_resources,
+    )
     from ml_connector_dagster.heal import heal_pair
 
     config = settings()
@@ -347,7 +405,7 @@ def _heal(args: argparse.Namespace) -> int:
 
     def target(system: str):
         # Read outside a run: production values are resolved now (a dg.EnvVar left for Dagster is a name, not a URL).
-        return sandbox[system] if sandbox else kinds[system].from_environment(resolve=True)
+        return sandbox[system] if sandbox else production_resource(kinds[system], config, resolve=True)
 
     try:
         with dg.DagsterInstance.get() as instance:
@@ -392,7 +450,7 @@ def _upgrade_keys(args: argparse.Namespace) -> int:
     """The Dynamics 365 Sales objects of every pair (or the one named) moved to today's external ids."""
     import getpass
 
-    from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
+    from ml_connector_dagster.connections import SYSTEM_RESOURCES, production_resource, sandbox_resources
     from ml_connector_dagster.key_upgrade import upgrade_keys
 
     config = settings()
@@ -402,7 +460,9 @@ def _upgrade_keys(args: argparse.Namespace) -> int:
         upgraded = upgrade_keys(
             config,
             # read outside a run, as heal does: production values resolved now
-            target=lambda system: sandbox[system] if sandbox else kinds[system].from_environment(resolve=True),
+            target=lambda system: (
+                sandbox[system] if sandbox else production_resource(kinds[system], config, resolve=True)
+            ),
             by=args.by or getpass.getuser(),
             pair=args.pair,
             dry_run=args.dry_run,
@@ -497,6 +557,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="one JSON list on stdout instead: {system, check, ok, ms, detail, remedy} per check (ok null: not run)",
     )
     ping.set_defaults(run=_ping)
+    connect = command(
+        "connect",
+        "Store a system's settings and secrets, its secrets encrypted with your key",
+        "Asks for them (a secret without echo), or reads them from a file or stdin (JSON, or KEY=VALUE lines; keys as "
+        "the variables in docs/operators/configuration.md or the field names), checks them, and stores them in the "
+        "ledger's database; a variable that is set wins over a stored value. The key: ML_CONNECTOR_CREDENTIALS_KEY or "
+        "a file only you can read named by ML_CONNECTOR_CREDENTIALS_KEY_FILE (docs/operators/credentials.md). "
+        "Without a system: what is stored.",
+    )
+    connect.add_argument("system", nargs="?", choices=SYSTEMS, help="the system whose values to store")
+    given = connect.add_mutually_exclusive_group()
+    given.add_argument("--from-file", metavar="FILE", help="read the values from FILE (JSON or KEY=VALUE lines)")
+    given.add_argument("--stdin", action="store_true", help="read the values from stdin (JSON or KEY=VALUE lines)")
+    given.add_argument("--all", action="store_true", help="ask for every setting, not only those a sign-in needs")
+    connect.add_argument(
+        "--unset", action="append", default=[], metavar="SETTING", help="forget a stored value (repeat for more)"
+    )
+    connect.add_argument("--by", help="who stores them, kept with the values (default: the OS user)")
+    connect.add_argument(
+        "--rotate-key",
+        action="store_true",
+        help="re-encrypt every stored secret, in one transaction, with the key in ML_CONNECTOR_NEW_CREDENTIALS_KEY "
+        "(or _FILE)",
+    )
+    connect.add_argument(
+        "--new-key",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="make a new key: into FILE (made readable by you only), or without FILE onto stdout",
+    )
+    connect.set_defaults(run=_connect)
     webhooks = command(
         "webhooks",
         "Receive vendor events into the ledger's inbox",

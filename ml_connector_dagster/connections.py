@@ -1,11 +1,14 @@
-"""The resources of a deployment profile: the sandbox's emulators, or real systems from environment variables.
+"""The resources of a deployment profile: the sandbox's emulators, or real systems from environment variables and
+the credentials `ml-connector connect` stored (credentials.py), a variable that is set winning over a stored value.
 
 Each system's resource class declares both (`sandbox`, `from_environment`); this module only walks the list.
 Adding a system is its resource class and one entry in SYSTEM_RESOURCES.
 """
 
+import os
 from collections.abc import Iterable
 
+from ml_connector_dagster.credentials import CredentialStore
 from ml_connector_dagster.resources.dynamics_fo import DynamicsFoResource
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 from ml_connector_dagster.resources.jde import JdeResource
@@ -22,11 +25,14 @@ from ml_connector_dagster.systems import sandbox_urls
 __all__ = [
     "SYSTEM_RESOURCES",
     "check_environment",
+    "deployment_fields",
     "ledger_resource",
+    "production_resource",
     "production_resources",
     "resources_for",
     "sandbox_resources",
     "sandbox_urls",
+    "stored_webhook_keys",
 ]
 
 SYSTEM_RESOURCES: tuple[type[SystemResource], ...] = (
@@ -65,13 +71,42 @@ def _shared_budget(kind: type[SystemResource], settings: Settings) -> dict:
     return {"budget_url": settings.ledger_url} if issubclass(kind, BudgetedResource) else {}
 
 
+def deployment_fields(kind: type[SystemResource], settings: Settings) -> set[str]:
+    """A system's fields the deployment sets itself, whatever a variable or the credential store says."""
+    return set(_shared_budget(kind, settings))
+
+
+def production_resource(
+    kind: type[SystemResource], settings: Settings, *, resolve: bool = False, **overrides
+) -> SystemResource:
+    """A system's production resource: each value from its environment variable when set, else from the credentials
+    stored in the ledger's database (`SystemResource.from_environment`, `resolve` and `overrides` as there)."""
+    stored = CredentialStore(settings.ledger_url).values(kind.system, kind.environment_variable, os.environ)
+    return kind.from_environment(os.environ, stored=stored, resolve=resolve, **overrides)
+
+
+def stored_webhook_keys(settings: Settings) -> dict[str, str]:
+    """By system, the stored receiver key of each system whose resource has a `<SYSTEM>_WEBHOOK_KEY` (the key it
+    registers its hook or channel with), where that variable is not set: the receiver must accept the key the
+    resource registers."""
+    keys: dict[str, str] = {}
+    for kind in SYSTEM_RESOURCES:
+        variable = f"{kind.system.upper()}_WEBHOOK_KEY"
+        fields = [name for name in kind.environment_fields() if kind.environment_variable(name) == variable]
+        if fields and not os.environ.get(variable):
+            stored = CredentialStore(settings.ledger_url).values(kind.system, kind.environment_variable, os.environ)
+            if fields[0] in stored:
+                keys[kind.system] = stored[fields[0]]
+    return keys
+
+
 def production_resources(settings: Settings) -> dict:
     """A bad value of any system is named with every other one (one line each), not only the first system's."""
     resources: dict = {"ledger": ledger_resource(settings)}
     bad: list[str] = []
     for kind in SYSTEM_RESOURCES:
         try:
-            resources[kind.system] = kind.from_environment(**_shared_budget(kind, settings))
+            resources[kind.system] = production_resource(kind, settings, **_shared_budget(kind, settings))
         except SettingsError as error:
             bad += error.problems
     if bad:
@@ -89,7 +124,7 @@ def check_environment(settings: Settings, systems: Iterable[str]) -> None:
     bad: list[str] = []
     for system in dict.fromkeys(systems):
         try:
-            kinds[system].from_environment(resolve=True)
+            production_resource(kinds[system], settings, resolve=True)
         except SettingsError as error:
             bad += error.problems
     if bad:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ml_connector_dagster.connections import SYSTEM_RESOURCES, sandbox_resources
+from ml_connector_dagster.connections import SYSTEM_RESOURCES, production_resource, sandbox_resources
 from ml_connector_dagster.fit import Outcome, run_checks
 from ml_connector_dagster.http import AuthError
 from ml_connector_dagster.session_resource import SystemResource
@@ -45,7 +45,7 @@ def ping(
     for kind in (kind for kind in SYSTEM_RESOURCES if not systems or kind.system in systems):
         try:
             # Production values are read now: a dg.EnvVar left for Dagster to resolve is a name, not a URL.
-            resource = sandbox[kind.system] if sandbox else kind.from_environment(resolve=True, **once)
+            resource = sandbox[kind.system] if sandbox else production_resource(kind, config, resolve=True, **once)
         except SettingsError as bad:
             worst = MISCONFIGURED
             checked = [

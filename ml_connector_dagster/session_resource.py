@@ -135,7 +135,12 @@ class SystemResource(SessionResource):
 
     @classmethod
     def from_environment(
-        cls, environ: Mapping[str, str] = os.environ, *, resolve: bool = False, **overrides: Any
+        cls,
+        environ: Mapping[str, str] = os.environ,
+        *,
+        stored: Mapping[str, str] | None = None,
+        resolve: bool = False,
+        **overrides: Any,
     ) -> Self:
         """The production resource. Secrets, and required fields the environment lacks, are `dg.EnvVar`: Dagster
         resolves them at launch, so they are never stored in the definition and a missing one is named by the
@@ -144,14 +149,23 @@ class SystemResource(SessionResource):
         optional secret too (a secret only some deployments use, such as a webhook token). `overrides` replace
         what the environment says (a ping's single attempt).
 
+        `stored`: the values `ml-connector connect` stored, by field (credentials.py), each taken where its
+        variable is not set. A stored secret is a value here; the definitions put it into the process environment
+        and name it by that variable (secret_fields.py), as they do the sandbox's.
+
         A bad value is a SettingsError with one line per bad variable (its name, what is wrong, what it accepts),
         every missing and bad one of this system at once."""
-        required = cls.required_fields(environ)
+        stored = stored or {}
+        given = _Given(cls, environ, stored)
+        required = cls.required_fields(given)
         values: dict[str, Any] = {}
         missing: list[str] = []
         for name in cls.environment_fields():
             variable = cls.environment_variable(name)
             value = environ.get(variable)
+            if not value and name in stored:
+                values[name] = stored[name]
+                continue
             if resolve and not value and name in required:
                 missing.append(f"{variable} is not set")
             secret = name in cls.secrets and (value or name in required)
@@ -162,7 +176,7 @@ class SystemResource(SessionResource):
         try:
             resource = cls(**{**values, **overrides})
         except ValidationError as exc:
-            bad = problems(exc, cls, cls.environment_variable, cls.secrets, context=f"{cls.system}: ")
+            bad = problems(exc, cls, given.variable, cls.secrets, context=f"{cls.system}: ")
             raise SettingsError(*missing, *bad) from None
         if missing:
             raise SettingsError(*missing)
@@ -230,6 +244,34 @@ class BudgetedResource(SystemResource):
         if self.budget_url is None:
             return RateBudget(max_requests, window_seconds)
         return SharedBudget(self.budget_url, budget_key(self.system, identity), max_requests, window_seconds)
+
+
+class _Given(Mapping[str, str]):
+    """The values by variable as a resource takes them: the environment's, else the stored ones (for
+    `required_fields`, which reads the settings others depend on). Names a stored value's variable as stored."""
+
+    def __init__(self, kind: type[SystemResource], environ: Mapping[str, str], stored: Mapping[str, str]):
+        self._kind, self._environ, self._stored = kind, environ, stored
+        self._fields = {kind.environment_variable(name): name for name in kind.environment_fields()}
+
+    def __getitem__(self, variable: str) -> str:
+        value = self._environ.get(variable)
+        if not value and self._fields.get(variable) in self._stored:
+            return self._stored[self._fields[variable]]
+        if value is None:
+            raise KeyError(variable)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({*self._environ, *(v for v, name in self._fields.items() if name in self._stored)})
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def variable(self, field: str) -> str:
+        variable = self._kind.environment_variable(field)
+        from_store = not self._environ.get(variable) and field in self._stored
+        return f"{variable} (stored by ml-connector connect)" if from_store else variable
 
 
 def _is_scalar(annotation: Any) -> bool:

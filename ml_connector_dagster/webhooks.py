@@ -19,7 +19,7 @@ finds it stored and is acknowledged without a second copy.
 
 import hmac
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import anyio
@@ -78,10 +78,11 @@ class _TooLarge(Exception):
     pass
 
 
-def configured_sources(profile: str) -> list[SourceAuth]:
-    """`<SOURCE>_WEBHOOK_KEY` (e.g. DYNAMICS_FO_WEBHOOK_KEY, ZOHO_CRM_WEBHOOK_KEY, PROCORE_WEBHOOK_KEY) enables a
-    source; the sandbox has fixed keys."""
-    keys = {source: os.environ.get(f"{source.upper()}_WEBHOOK_KEY") for source in PARSERS}
+def configured_sources(profile: str, stored: Mapping[str, str] | None = None) -> list[SourceAuth]:
+    """`<SOURCE>_WEBHOOK_KEY` (e.g. DYNAMICS_FO_WEBHOOK_KEY, ZOHO_CRM_WEBHOOK_KEY, PROCORE_WEBHOOK_KEY), else the
+    key `stored` for the source (`ml-connector connect`), enables a source; the sandbox has fixed keys."""
+    stored = stored or {}
+    keys = {source: os.environ.get(f"{source.upper()}_WEBHOOK_KEY") or stored.get(source) for source in PARSERS}
     if profile == "sandbox":
         keys = {source: key or SANDBOX_KEYS.get(source, SANDBOX.webhook_key) for source, key in keys.items()}
     return [SourceAuth(source, key) for source, key in keys.items() if key]

@@ -3,17 +3,35 @@ partition, counts so far), the summary alone on stdout, and numbers that each me
 sources writes nothing and puts nothing new in dead letters, and the table's dead letters are the agreement's."""
 
 import json
+import os
 import re
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import replace
 from io import StringIO
 
+import dagster as dg
 import pytest
+from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
+from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
-from ml_connector_dagster import demo
+from ml_connector_dagster import connect, demo
+from ml_connector_dagster.connections import SYSTEM_RESOURCES
+from ml_connector_dagster.credentials_key import KEY, new_key
 from ml_connector_dagster.demo_tally import STATES
-from ml_connector_dagster.settings import Settings
+from ml_connector_dagster.sandbox.stack import build_sandbox
+from ml_connector_dagster.settings import Settings, settings
 from tests.e2e.conftest import JDE_ZOHO
+from tests.secret_search import EVENTS, JOB, RUNS, files_holding, finished, launch
+from tests.test_ui_shows_no_secret import (
+    KINDS,
+    LAUNCHPAD,
+    LOCATION,
+    RESOURCES,
+    WORKSPACE,
+    Shown,
+    assert_each_secret_is_shown_as_its_variable,
+    sandbox_secrets,
+)
 
 # The e2e tests' small seed, with a few masters only an initial load reads.
 TINY = replace(JDE_ZOHO, dormant_parties=3, dormant_sap_vendors=1, dormant_sap_customers=1, purchase_orders=4)
@@ -23,9 +41,13 @@ PROGRESS = re.compile(r"^\[\s*\d+:\d\d\] ")
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def two_runs(home):
     """The first demo and a rerun in the same home: (stdout, stderr) of each."""
-    home = tmp_path_factory.mktemp("home")
     config = Settings(home=home, ledger_url=f"sqlite:///{home / 'ledger.sqlite'}")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DAGSTER_HOME", str(home))
@@ -88,3 +110,82 @@ def test_the_table_says_what_its_numbers_mean(two_runs):
     legend = " ".join(text.split())
     assert "each record counted once however many runs read it" in legend and "in one column" in legend
     assert "records this run put in dead letters: 0" in text
+
+
+WRONG_PASSWORD = "not-the-ebs-password-5512"
+
+
+def test_no_secret_is_at_rest_logged_or_shown_after_the_demo_and_production_runs_with_stored_credentials(
+    two_runs, home, monkeypatch, capfd, caplog
+):
+    """After the demo and, in its home, two runs of the production profile whose credentials all come from the store,
+    the second refused by the sandbox (a wrong password stored for EBS): no secret, nor the key, in any file under the
+    home (the ledger's database, the Dagster instances' storage: event logs, runs, compute logs), in the logs captured,
+    or in what GraphQL answers (runs and their config, event logs, resources, launchpad)."""
+    (first, _), _ = two_runs
+    assert first["agrees"]
+    key = new_key()
+    for name in list(os.environ):
+        if name.startswith(tuple(f"{kind.system.upper()}_" for kind in SYSTEM_RESOURCES)) or "CREDENTIALS_KEY" in name:
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("ML_CONNECTOR_LEDGER_URL", raising=False)
+    monkeypatch.setenv("ML_CONNECTOR_PROFILE", "production")
+    monkeypatch.setenv("ML_CONNECTOR_HOME", str(home))
+    monkeypatch.setenv(KEY, key)
+    settings.cache_clear()
+    quiet = open(os.devnull, "w")  # noqa: SIM115
+    (home / "instance").mkdir()
+    try:
+        config = settings()
+        with build_sandbox(state_dir=home / "sandbox", size=TINY) as sandbox:
+            for kind in SYSTEM_RESOURCES:
+                values = {
+                    name: str(value)
+                    for name, value in kind.sandbox(sandbox.urls).model_dump().items()
+                    if name in connect.connectable(kind, config) and value is not None
+                }
+                connect.store_values(kind, config, values, by="test", out=quiet)
+            with (
+                # a second instance in the home, whose runs start at once (no daemon to dequeue them)
+                dg.instance_for_test(
+                    temp_dir=str(home / "instance"),
+                    overrides={
+                        "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"}
+                    },
+                ) as instance,
+                define_out_of_process_context(WORKSPACE, None, instance) as context,
+            ):
+                day = TINY.partition_keys()[-1]
+                synced = launch(context, JOB, day)
+                assert finished(instance, synced) == dg.DagsterRunStatus.SUCCESS
+                connect.store_values(OracleEbsResource, config, {"password": WRONG_PASSWORD}, by="test", out=quiet)
+                refused = launch(context, JOB, day)
+                assert finished(instance, refused) == dg.DagsterRunStatus.FAILURE
+                [repository] = context.get_code_location(LOCATION).get_repositories().values()
+                where = {"repositoryLocationName": LOCATION, "repositoryName": repository.name}
+                answers = {
+                    "runs": execute_dagster_graphql(context, RUNS).data,
+                    **{run: execute_dagster_graphql(context, EVENTS, {"runId": run}).data for run in (synced, refused)},
+                    "resources": execute_dagster_graphql(context, RESOURCES, {"selector": where}).data,
+                    "launchpad": execute_dagster_graphql(
+                        context, LAUNCHPAD, {"selector": {**where, "pipelineName": JOB}}
+                    ).data,
+                }
+    finally:
+        quiet.close()
+        settings.cache_clear()
+
+    assert "login refused" in repr(answers[refused]), "the refusal is in the run's events"
+    secrets = sandbox_secrets() | {WRONG_PASSWORD, key}
+    # The emulators' own databases (home/sandbox) are the vendors' side: a vendor holds its users' passwords.
+    at_rest = {path: hits for path, hits in files_holding(home, secrets).items() if not path.startswith("sandbox/")}
+    assert not at_rest, f"secrets at rest: {at_rest}"
+    assert list(home.glob("instance/storage/*/compute_logs/*")) or list(home.glob("instance/**/*.err")), "searched"
+    shown = sorted(secret for secret in secrets if secret in repr(answers))
+    assert not shown, f"GraphQL shows {shown}"
+    out, err = capfd.readouterr()
+    logged = sorted(secret for secret in secrets if secret in out + err + caplog.text)
+    assert not logged, f"logged: {logged}"
+    resources = {r["name"]: r for r in answers["resources"]["allTopLevelResourceDetailsOrError"]["results"]}
+    pads = {JOB: answers["launchpad"]["runConfigSchemaOrError"]}
+    assert_each_secret_is_shown_as_its_variable(Shown("", resources, pads), set(KINDS) - {"ledger"})  # SQLite

@@ -2,6 +2,7 @@
 server process of its own), in each profile: no secret's value anywhere, for every job and every resource."""
 
 import dataclasses
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -14,8 +15,11 @@ from dagster._serdes import serialize_value
 from dagster_graphql.test.utils import define_out_of_process_context, execute_dagster_graphql
 from ml_connector_dagster.resources.ledger import LedgerResource
 
+from ml_connector_dagster import connect
 from ml_connector_dagster.connections import SYSTEM_RESOURCES
+from ml_connector_dagster.credentials_key import KEY, new_key
 from ml_connector_dagster.sandbox.credentials import SANDBOX
+from ml_connector_dagster.settings import Settings
 from ml_connector_dagster.systems import sandbox_urls
 
 WORKSPACE = str(Path(__file__).parents[1] / "workspace.yaml")
@@ -155,3 +159,39 @@ def test_the_production_profile_shows_no_secret_and_no_password_in_the_ledger_ur
         assert json.loads(ledger["url"]) == "postgresql://postgres@127.0.0.1:5432/test", "where it is stays visible"
         procore = {v["key"]: v["value"] for v in shown.resources["procore"]["configuredValues"]}
         assert procore["client_secret"] == "PROCORE_CLIENT_SECRET"
+
+
+def stored_values(kind) -> dict[str, str]:
+    """Every secret of a system (each a value of its own) and the settings it requires."""
+    values = {name: f"stored-{kind.system}-{name}-value" for name in kind.secrets if name != "budget_url"}
+    for name in kind.required_fields({}) - kind.secrets:
+        values[name] = f"https://{kind.system}.example.com" if name.endswith("_url") else f"{kind.system}-{name}"
+    return values
+
+
+def test_the_production_profile_shows_no_secret_stored_with_connect(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    key = new_key()
+    monkeypatch.setenv(KEY, key)
+    monkeypatch.delenv(f"{KEY}_FILE", raising=False)
+    for name in list(os.environ):
+        if name.startswith(tuple(f"{kind.system.upper()}_" for kind in SYSTEM_RESOURCES)):
+            monkeypatch.delenv(name)
+    config = Settings(profile="production", home=home, ledger_url=f"sqlite:///{home / 'ledger.sqlite'}")
+    for kind in SYSTEM_RESOURCES:
+        connect.store_values(kind, config, stored_values(kind), by="test", out=io.StringIO())
+
+    with served("production", tmp_path, monkeypatch, {KEY: key}) as shown:
+        assert {"replay_dynamics_sales", "replay_salesforce", "replay_procore"} <= set(shown.launchpads)
+        secrets = {
+            value for kind in SYSTEM_RESOURCES for name, value in stored_values(kind).items() if name in kind.secrets
+        }
+        leaked = sorted(secret for secret in [*secrets, key] if secret in shown.everything)
+        assert not leaked, f"shown by the UI: {leaked}"
+        assert_each_secret_is_shown_as_its_variable(shown, set(KINDS) - {"ledger"})
+        ebs = {v["key"]: v["value"] for v in shown.resources["oracle_ebs"]["configuredValues"]}
+        assert ebs["password"].startswith("ML_CONNECTOR_SECRET_ORACLE_EBS_PASSWORD"), (
+            "the variable the store's value is in"
+        )
+        assert json.loads(ebs["username"]) == "oracle_ebs-username", "a stored setting is shown"

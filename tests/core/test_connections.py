@@ -1,8 +1,11 @@
 """The resources of each profile, and `ml-connector ping` over them, against a running sandbox and against nothing."""
 
+import json
 import os
 import re
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -189,3 +192,68 @@ def test_ping_with_one_wrong_secret_fails_that_system_naming_its_credential_vari
     assert "not-the-secret" not in "\n".join(lines)
     others = [line for line in lines if line.split()[0] != kind.system]
     assert others and all(line.split()[1] == "ok" for line in others), others
+
+
+def run_cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ml_connector_dagster.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_connect_then_ping_in_the_production_profile_passes_and_one_wrong_stored_secret_fails_that_system_only(
+    sandbox, tmp_path
+):
+    """The operator's way, each command its own process: a key, every system's values stored (from a file, as JSON
+    or KEY=VALUE lines, or from stdin), no system variable set; then ping."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("ML_CONNECTOR_", "DAGSTER_HOME", *(f"{k.system.upper()}_" for k in SYSTEM_RESOURCES)))
+    }
+    env |= {
+        "ML_CONNECTOR_PROFILE": "production",
+        "ML_CONNECTOR_HOME": str(tmp_path / "home"),
+        "ML_CONNECTOR_CREDENTIALS_KEY_FILE": str(tmp_path / "credentials.key"),
+    }
+    made = run_cli("connect", "--new-key", str(tmp_path / "credentials.key"), env=env)
+    assert made.returncode == 0, made.stderr
+    for n, kind in enumerate(SYSTEM_RESOURCES):
+        values = {
+            kind.environment_variable(name): str(value)
+            for name, value in kind.sandbox(sandbox.urls).model_dump().items()
+            if name in kind.environment_fields() and value is not None
+        }
+        as_lines = "".join(f"{name}={value}\n" for name, value in values.items())
+        if n % 3 == 2:
+            stored = run_cli("connect", kind.system, "--stdin", env=env, stdin=as_lines)
+        else:
+            (tmp_path / kind.system).write_text(json.dumps(values) if n % 3 else as_lines)
+            stored = run_cli("connect", kind.system, "--from-file", str(tmp_path / kind.system), env=env)
+        assert stored.returncode == 0, stored.stderr
+
+    pinged = run_cli("ping", env=env)
+
+    assert pinged.returncode == 0, pinged.stdout + pinged.stderr
+    lines = pinged.stdout.splitlines()
+    assert list(first_lines(lines)) == [kind.system for kind in SYSTEM_RESOURCES]
+    assert all(line.split()[1] == "ok" for line in lines), lines
+
+    wrong = run_cli("connect", "salesforce", "--stdin", env=env, stdin="SALESFORCE_CLIENT_SECRET=not-the-secret\n")
+    assert wrong.returncode == 0, wrong.stderr
+    pinged = run_cli("ping", env=env)
+
+    assert pinged.returncode == 1, pinged.stdout + pinged.stderr
+    lines = pinged.stdout.splitlines()
+    failed = first_lines(lines).pop("salesforce")
+    assert failed.startswith("FAILED") and "SALESFORCE_CLIENT_SECRET" in failed, failed
+    assert "invalid_client" in failed or "refused" in failed, failed
+    others = [line for line in lines if line.split()[0] != "salesforce"]
+    assert others and all(line.split()[1] == "ok" for line in others), others
+    assert "not-the-secret" not in pinged.stdout + pinged.stderr
+    assert SANDBOX.salesforce_client_secret not in pinged.stdout + pinged.stderr
