@@ -21,7 +21,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from ml_connector_dagster.connections import SYSTEM_RESOURCES
+from ml_connector_dagster.connections import sandbox_environment
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 
 SEED = SeedSize(parties=360, vendors=60, sap_vendors=50, sap_customers=70, sap_orders=40, start_date=date(2026, 10, 1))
@@ -29,19 +29,13 @@ SEED = SeedSize(parties=360, vendors=60, sap_vendors=50, sap_customers=70, sap_o
 
 def production_environment(urls: dict[str, str], home: str) -> dict[str, str]:
     """The production profile with every system's variables set to the sandbox resource's values."""
-    environment = {
-        "ML_CONNECTOR_PROFILE": "production",
+    return {
+        **sandbox_environment(urls),
         "ML_CONNECTOR_HOME": home,
         "ML_CONNECTOR_LEDGER_URL": f"sqlite:///{home}/ledger.sqlite",
         "ML_CONNECTOR_START_DATE": SEED.start_date.isoformat(),
         "DAGSTER_HOME": home,
     }
-    for kind in SYSTEM_RESOURCES:
-        resource = kind.sandbox(urls)
-        for name in kind.environment_fields():
-            if getattr(resource, name) is not None:
-                environment[kind.environment_variable(name)] = str(getattr(resource, name))
-    return environment
 
 
 def main() -> int:
