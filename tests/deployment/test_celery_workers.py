@@ -58,7 +58,6 @@ def test_partitions_run_on_two_celery_workers_end_where_runs_in_one_process_end(
     clock = Clock(frozen_at=datetime(2026, 10, 3, 18, tzinfo=UTC))
     with build_sandbox(clock=clock, size=SMALL) as alone, build_sandbox(clock=clock, size=SMALL) as spread:
         run_in_one_process(alone, days, tmp_path / "single")
-        print("single done", time.time(), file=sys.stderr)
 
         home = tmp_path / "celery"
         celery = {
@@ -71,7 +70,6 @@ def test_partitions_run_on_two_celery_workers_end_where_runs_in_one_process_end(
         shutil.copy(DEPLOY, home / "dagster.yaml")
         monkeypatch.setenv("DAGSTER_PG_URL", postgres_url)
         with dg.DagsterInstance.from_config(str(home)) as instance, celery_workers(celery, home):
-            print("workers ready", time.time(), file=sys.stderr)
             # The pools' limits are set before the first runs, as deployment.md says: runs that are the first to use a
             # pool at the same moment may each try to create it (a unique-key violation in PostgreSQL, seen here).
             for pool in ("oracle_ebs_api", "dynamics_sales_api"):
