@@ -81,3 +81,11 @@ def test_celery_without_dagster_celery_installed_says_which_extra_to_install(mon
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "dagster_celery" else find_spec(name))
     with pytest.raises(ValueError, match=r"pip install 'ml-connector-dagster\[celery\]'"):
         configured(tmp_path, executor="celery")
+
+
+def test_every_deployment_setting_is_in_the_configuration_reference():
+    from ml_connector_dagster.config_reference import DOC
+    from ml_connector_dagster.settings import ENVIRONMENT_VARIABLES
+
+    table = DOC.read_text().split("## Bad values")[0]
+    assert [name for name in ENVIRONMENT_VARIABLES.values() if f"| `{name}` |" not in table] == []
