@@ -1,16 +1,17 @@
-"""Dagster's Celery executor for real: a pair's daily partitions run with `ML_CONNECTOR_EXECUTOR=celery` on the
-production instance (deploy/dagster.yaml: PostgreSQL storage) with the ledger in PostgreSQL, their steps taken by two
-Celery workers started as the deployment starts them (`celery -A ml_connector_dagster.celery_worker worker`), over
-the machine's RabbitMQ; and they leave Dynamics 365 Sales exactly as the same partitions run in one process each
-leave a second sandbox. Runs and workers are processes of their own that load the code location from the environment,
-pointed at this test's emulators.
+"""The production deployment for real, with Dagster's Celery executor: a backfill of a pair's daily partitions is
+submitted to the production instance (deploy/dagster.yaml: PostgreSQL storage, queued runs, pools) with the ledger in
+PostgreSQL; the daemon launches its runs from the code server (deploy/workspace.yaml); each run, with
+`ML_CONNECTOR_EXECUTOR=celery`, sends its steps over the machine's RabbitMQ to two Celery workers started as the
+deployment starts them (`celery -A ml_connector_dagster.celery_worker worker`). They leave Dynamics 365 Sales exactly
+as the same partitions run in one process leave a second sandbox. Code server, daemon, runs and workers are processes
+of their own that load the code location from the environment, pointed at this test's emulators.
 
 The workers share the run's step outputs through the default IO manager's files under DAGSTER_HOME, which works on
 one machine; across machines that folder must be shared (docs/operators/deployment.md)."""
 
-import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
+from dagster._core.errors import DagsterUserCodeUnreachableError
+from dagster._grpc.client import DagsterGrpcClient
 
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_environment, sandbox_resources
@@ -30,6 +34,7 @@ from tests.e2e.conftest import EBS_JOB, SMALL, settings_for
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
+WORKSPACE = DEPLOY.with_name("workspace.yaml")
 BROKER = os.environ.get("ML_CONNECTOR_TEST_BROKER", "pyamqp://guest:guest@127.0.0.1:5672//")
 WORKERS = ("worker1", "worker2")
 # what two writes of one record differ in whatever their order: the row's own id and the table's write counter
@@ -69,18 +74,21 @@ def test_partitions_run_on_two_celery_workers_end_where_runs_in_one_process_end(
         }
         shutil.copy(DEPLOY, home / "dagster.yaml")
         monkeypatch.setenv("DAGSTER_PG_URL", postgres_url)
-        with dg.DagsterInstance.from_config(str(home)) as instance, celery_workers(celery, home):
+        with ExitStack() as stack:
+            instance = stack.enter_context(dg.DagsterInstance.from_config(str(home)))
             # The pools' limits are set before the first runs, as deployment.md says: runs that are the first to use a
             # pool at the same moment may each try to create it (a unique-key violation in PostgreSQL, seen here).
             for pool in ("oracle_ebs_api", "dynamics_sales_api"):
                 instance.event_log_storage.set_concurrency_slots(pool, 2)
-            # side by side, as a backfill's runs are launched
-            for run in [run_partition(day, celery) for day in days]:
-                finished(run)
+            stack.enter_context(celery_workers(celery, home))
+            workspace = stack.enter_context(code_server(celery, home))
+            stack.enter_context(service("daemon", ["dagster-daemon", "run", "-w", str(workspace)], celery, home))
+            backfill(days, workspace, celery)
+            runs = finished_runs(instance, len(days), home)
 
-            runs = instance.get_runs(dg.RunsFilter(job_name=EBS_JOB))
             assert {run.tags["dagster/partition"] for run in runs} == set(days)
-            assert {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}
+            assert all("dagster/backfill" in run.tags for run in runs), "launched by the daemon for the backfill"
+            assert {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}, logs(home)
             assert type(instance.run_storage).__name__ == "PostgresRunStorage"
             ran_on = {
                 entry.dagster_event.engine_event_data.metadata["Celery worker"].value.split("@")[0]
@@ -124,21 +132,69 @@ def run_in_one_process(sandbox, days: list[str], home: Path) -> None:
         resources["ledger"].ledger().dispose()
 
 
-def run_partition(day: str, environment: dict[str, str]) -> subprocess.Popen:
-    """A run of the pair's job for `day`, in a process of its own as a launched run is (`dagster job execute`)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "dagster", "job", "execute", "-m", "ml_connector_dagster.definitions", "-j", EBS_JOB]
-        + ["--tags", json.dumps({"dagster/partition": day})],
+@contextmanager
+def code_server(environment: dict[str, str], home: Path):
+    """`dagster code-server start` on a free port, and deploy/workspace.yaml pointed at it, once it serves the code
+    location."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = ["dagster", "code-server", "start", "-h", "127.0.0.1", "-p", str(port)]
+    with service("code_server", [*command, "-m", "ml_connector_dagster.definitions"], environment, home) as server:
+        workspace = yaml.safe_load(WORKSPACE.read_text())
+        workspace["load_from"][0]["grpc_server"].update(host="127.0.0.1", port=port)
+        (home / "workspace.yaml").write_text(yaml.safe_dump(workspace))
+        client = DagsterGrpcClient(host="127.0.0.1", port=port)
+        for _ in range(240):
+            assert server.poll() is None, logs(home)
+            try:
+                client.list_repositories()
+                break
+            except DagsterUserCodeUnreachableError:
+                time.sleep(0.5)
+        yield home / "workspace.yaml"
+
+
+@contextmanager
+def service(name: str, command: list[str], environment: dict[str, str], home: Path):
+    """A long-running process of the deployment, its output in `<name>.log`, stopped on leaving."""
+    with (home / f"{name}.log").open("w") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / command[0]), *command[1:]],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            stopped(process)
+
+
+def backfill(days: list[str], workspace: Path, environment: dict[str, str]) -> None:
+    """What a user does from the partitions dialog: a backfill of the days, which the daemon turns into queued runs."""
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dagster"), "job", "backfill", "-w", str(workspace), "-j", EBS_JOB]
+        + ["--partitions", ",".join(days), "--noprompt"],
         env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        capture_output=True,
         text=True,
     )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
 
 
-def finished(run: subprocess.Popen) -> None:
-    output, _ = run.communicate()
-    assert run.returncode == 0, output[-8000:]
+def finished_runs(instance: dg.DagsterInstance, count: int, home: Path) -> list[dg.DagsterRun]:
+    # The backfill daemon submits the runs, the run queue launches them; each takes a minute or two on two workers.
+    for _ in range(900):
+        runs = instance.get_runs(dg.RunsFilter(job_name=EBS_JOB))
+        if len(runs) == count and all(run.is_finished for run in runs):
+            return runs
+        time.sleep(1)
+    pytest.fail(f"the backfill's runs did not finish: {[(run.tags, run.status) for run in runs]}\n{logs(home)}")
+
+
+def logs(home: Path) -> str:
+    return "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in sorted(home.glob("*.log")))
 
 
 @contextmanager
