@@ -89,3 +89,20 @@ def test_every_deployment_setting_is_in_the_configuration_reference():
 
     table = DOC.read_text().split("## Bad values")[0]
     assert [name for name in ENVIRONMENT_VARIABLES.values() if f"| `{name}` |" not in table] == []
+
+
+def test_the_worker_module_builds_its_app_from_the_settings_when_celery_asks_for_it(monkeypatch, tmp_path):
+    from celery.app.utils import find_app
+
+    from ml_connector_dagster import celery_worker
+
+    monkeypatch.setenv("ML_CONNECTOR_HOME", str(tmp_path))
+    monkeypatch.setenv("ML_CONNECTOR_CELERY_BROKER", BROKER)
+    settings.cache_clear()
+    celery_worker._app.cache_clear()
+    try:
+        app = find_app("ml_connector_dagster.celery_worker")  # what `celery -A ml_connector_dagster.celery_worker` does
+        assert app.conf.broker_url == BROKER and "execute_plan" in app.tasks
+    finally:
+        settings.cache_clear()
+        celery_worker._app.cache_clear()
