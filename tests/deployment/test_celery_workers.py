@@ -4,7 +4,8 @@ PostgreSQL; the daemon launches its runs from the code server (deploy/workspace.
 `ML_CONNECTOR_EXECUTOR=celery`, sends its steps over the machine's RabbitMQ to two Celery workers started as the
 deployment starts them (`celery -A ml_connector_dagster.celery_worker worker`). They leave Dynamics 365 Sales exactly
 as the same partitions run in one process leave a second sandbox. Code server, daemon, runs and workers are processes
-of their own that load the code location from the environment, pointed at this test's emulators.
+of their own that load the code location from the environment, pointed at this test's emulators. The broker is
+RabbitMQ unless ML_CONNECTOR_TEST_BROKER names another (redis://127.0.0.1:6379/7 passes too).
 
 The workers share the run's step outputs through the default IO manager's files under DAGSTER_HOME, which works on
 one machine; across machines that folder must be shared (docs/operators/deployment.md)."""
