@@ -15,7 +15,6 @@ from pydantic import Field
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.materialize import load_metadata
 from ml_connector_dagster.replay import ReplayFilter, replay
-from ml_connector_dagster.session_resource import RUN_EXECUTOR
 
 TARGET_TAG = "ml_connector/target"
 # Dagster's config names an enum's members, not its values: this one's members are ErrorClass's values, the names
@@ -96,7 +95,6 @@ def _replay_job(target: str, loads: list[LoadTarget]) -> dg.JobDefinition:
         name=job_name(target),
         tags={TARGET_TAG: target},
         description=f"Re-send open dead letters to {target} from their stored payloads, without re-extracting.",
-        executor_def=RUN_EXECUTOR,
     )
     def _job():
         _replay()

@@ -8,12 +8,12 @@ import dagster as dg
 from ml_connector_dagster.assets.dead_letters import dead_letter_checks
 from ml_connector_dagster.assets.replay import replay_jobs
 from ml_connector_dagster.connections import resources_for
+from ml_connector_dagster.executor import run_executor
 from ml_connector_dagster.pair import Build, Pair, PairDefinitions, unique
 from ml_connector_dagster.pairs import PAIRS
 from ml_connector_dagster.ping_job import ping_job
 from ml_connector_dagster.redaction import install_log_redaction
 from ml_connector_dagster.secret_fields import secrets_in_environment
-from ml_connector_dagster.session_resource import RUN_EXECUTOR
 from ml_connector_dagster.settings import Settings
 
 
@@ -39,6 +39,6 @@ def build_definitions(
         schedules=[schedule for part in built for schedule in part.schedules],
         sensors=[sensor for part in built for sensor in part.sensors],
         resources=secrets_in_environment(resources or resources_for(settings)),
-        # for the jobs Dagster makes itself: assets materialized or backfilled from the asset graph in the UI
-        executor=RUN_EXECUTOR,
+        # every job's, none naming its own; with the jobs Dagster makes for assets materialized from the asset graph
+        executor=run_executor(settings),
     )

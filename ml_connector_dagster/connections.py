@@ -30,6 +30,7 @@ __all__ = [
     "production_resource",
     "production_resources",
     "resources_for",
+    "sandbox_environment",
     "sandbox_resources",
     "sandbox_urls",
     "stored_webhook_keys",
@@ -64,6 +65,18 @@ def sandbox_resources(settings: Settings, urls: dict[str, str] | None = None, **
             for kind in SYSTEM_RESOURCES
         },
     }
+
+
+def sandbox_environment(urls: dict[str, str]) -> dict[str, str]:
+    """The production profile's system variables set to the sandbox resources' values: processes that load the code
+    location themselves (a run's, a Celery worker's) pointed at the emulators, as a deployment points them."""
+    environment = {"ML_CONNECTOR_PROFILE": "production"}
+    for kind in SYSTEM_RESOURCES:
+        resource = kind.sandbox(urls)
+        for name in kind.environment_fields():
+            if getattr(resource, name) is not None:
+                environment[kind.environment_variable(name)] = str(getattr(resource, name))
+    return environment
 
 
 def _shared_budget(kind: type[SystemResource], settings: Settings) -> dict:

@@ -34,7 +34,6 @@ from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import LoadSummary, parallelism
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import failed_records_metadata, load_metadata
-from ml_connector_dagster.session_resource import RUN_EXECUTOR
 from ml_connector_dagster.sync import SyncTarget, sync
 
 T = TypeVar("T")
@@ -247,11 +246,11 @@ def run_config(job: dg.JobDefinition, **config) -> dict:
 
 def initial_load_job(pair: str, objects: Sequence[MasterObject], *, description: str) -> dg.JobDefinition:
     """`<pair>__initial_load`: one step per master object, each after the one before it (the declared order is the
-    dependency order); its steps share the run's process and so each system's session, as a pair's job does."""
+    dependency order); it runs on the deployment's executor (executor.py), as a pair's job does."""
     source = pair.split("__")[0]
     steps = [_object_op(source, obj) for obj in objects]
 
-    @dg.job(name=job_name(pair), description=description, executor_def=RUN_EXECUTOR)
+    @dg.job(name=job_name(pair), description=description)
     def _job():
         done = None
         for step in steps:

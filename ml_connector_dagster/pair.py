@@ -14,7 +14,6 @@ import dagster as dg
 
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets
 from ml_connector_dagster.initial_load import MasterObject, initial_load_job
-from ml_connector_dagster.session_resource import RUN_EXECUTOR
 from ml_connector_dagster.settings import Settings
 
 T = TypeVar("T")
@@ -90,16 +89,13 @@ class Build:
         tags: dict[str, str] | None = None,
     ) -> AssetJob:
         """The pair's job: exactly its extracts and its own assets, named explicitly (never a group, which another
-        pair reading or writing the same system would join). Its steps run one after another in the run's process
-        (`RUN_EXECUTOR`): the resources, and so each system's session, are made once per run and shared by every
-        step, where the default executor's process per step would log in once per step (a wrong password, once per
-        extract)."""
+        pair reading or writing the same system would join). It names no executor: every job runs on the one the
+        deployment chose (executor.py), by default its steps one after another in the run's process."""
         return dg.define_asset_job(
             pair,
             selection=dg.AssetSelection.assets(*extracts, *assets),
             description=description,
             tags=tags,
-            executor_def=RUN_EXECUTOR,
         )
 
     def polled_daily(

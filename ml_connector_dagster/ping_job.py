@@ -1,6 +1,6 @@
 """The `ping` job: `ml-connector ping`'s checks (fit.py) run by Dagster with the code location's own resources, so the
-UI shows whether the connector fits each configured system. One op per system, side by side in the run's one
-process; each op's output metadata holds a line per check (ok or FAILED, the time taken, what was found, what to
+UI shows whether the connector fits each configured system. One op per system, run by the deployment's executor
+(executor.py); each op's output metadata holds a line per check (ok or FAILED, the time taken, what was found, what to
 do), and an op whose system fails a check fails with the same metadata, so the run's graph shows which system to
 look at."""
 
@@ -8,7 +8,7 @@ import dagster as dg
 
 from ml_connector_dagster.connections import SYSTEM_RESOURCES
 from ml_connector_dagster.fit import Outcome, run_checks
-from ml_connector_dagster.session_resource import RUN_EXECUTOR, SystemResource
+from ml_connector_dagster.session_resource import SystemResource
 from ml_connector_dagster.settings import Settings
 
 JOB = "ping"
@@ -25,7 +25,6 @@ def ping_job(settings: Settings) -> dg.JobDefinition:
         name=JOB,
         description="Whether the connector fits each system: one authenticated call, then the checks of the "
         "tenant's set-up (docs/operators/<system>.md), as `ml-connector ping` runs them",
-        executor_def=RUN_EXECUTOR,
         tags={"ml_connector/kind": "ping"},
     )
     def ping():

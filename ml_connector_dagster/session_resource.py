@@ -1,9 +1,9 @@
 """Base of the system resources: the live connection is opened on first use in a run and closed when Dagster tears
-the resource down; the pairs' jobs run every step in the run's one process (pair.py), so one run logs in once and
-logs out once. A refused sign-in fails that step and every later step of the run asking for the session with the same
-one-line message, without another attempt. A system's resource also declares how it is configured for the sandbox
-and from the environment, and how `ml-connector ping` checks it, so adding a system touches no core file beyond the
-list in connections.py."""
+the resource down; with the default executor every step of a run runs in the run's one process (executor.py), so one
+run logs in once and logs out once (with a process per step, once per step). A refused sign-in fails that step and
+every later step of the run asking for the session with the same one-line message, without another attempt. A
+system's resource also declares how it is configured for the sandbox and from the environment, and how
+`ml-connector ping` checks it, so adding a system touches no core file beyond the list in connections.py."""
 
 import os
 import re
@@ -26,14 +26,6 @@ from ml_connector_dagster.settings import SettingsError
 from ml_connector_dagster.systems import System
 
 _ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-
-# The executor of every job: a run's steps one after another in the run's own process, so they share the resources
-# and each system's session and token. Dagster's default, a process per step, imports the code location, builds the
-# definitions and signs in again for every step: measured on a small daily partition of oracle_ebs__dynamics_sales
-# (bench/run_overhead.py), 9 EBS logins instead of 1 and 6 to 10 times the seconds per run (issue #15). A pair's
-# loads wait for its extracts and every step shares one API budget per vendor (the pools), so a process per step
-# would buy little parallelism.
-RUN_EXECUTOR = dg.in_process_executor
 
 
 def http_url(value: str | None, example: str) -> str | None:

@@ -1,9 +1,11 @@
 """Deployment settings read from the environment once, validated, with the embedded default needing none of them.
 The variables (ML_CONNECTOR_PROFILE, _HOME, _LEDGER_URL, _START_DATE, _MAPPING_DIR, _SCHEDULE_HOUR,
 _FO_LEGAL_ENTITIES, _LEASE_TTL_SECONDS, _LEASE_HEARTBEAT_SECONDS, _LEASE_WAIT_SECONDS, _DRIFT_HEAL_SHARE,
-_DRIFT_HEAL_MINIMUM, _READ_BACK_RUNS), their meanings and defaults: docs/operators/configuration.md. A bad value is a
-SettingsError with one line per bad variable, naming it, what is wrong and what it accepts."""
+_DRIFT_HEAL_MINIMUM, _READ_BACK_RUNS, _EXECUTOR, _CELERY_BROKER, _CELERY_BACKEND), their meanings and defaults:
+docs/operators/configuration.md. A bad value is a SettingsError with one line per bad variable, naming it, what is
+wrong and what it accepts."""
 
+import importlib.util
 import os
 from datetime import date
 from functools import cache
@@ -20,6 +22,11 @@ from ml_connector_dagster.mapping import files
 
 LEDGER_URLS = "sqlite:////path/to/ledger.sqlite or postgresql://user@host:5432/database"
 LEDGER_DATABASES = ("sqlite", "postgresql")
+# Celery's URL schemes the deployment docs cover, and the module each needs beyond dagster-celery (kombu's and Celery's
+# own documented transports and backends: RabbitMQ through py-amqp, Redis through redis-py; the rpc backend answers
+# through the broker).
+CELERY_BROKERS = {"amqp": "amqp", "amqps": "amqp", "pyamqp": "amqp", "redis": "redis", "rediss": "redis"}
+CELERY_BACKENDS = {"rpc": "celery", "redis": "redis", "rediss": "redis"}
 
 
 class Settings(BaseModel):
@@ -37,6 +44,11 @@ class Settings(BaseModel):
     drift_heal_share: float | None = None
     drift_heal_minimum: int | None = None
     read_back_runs: int | None = None
+    # What runs a run's steps (executor.py); the Celery URLs only with `celery`, and read again from the environment
+    # by the run and the workers, never stored in the definitions (a broker URL may hold a password).
+    executor: Literal["in_process", "multiprocess", "celery"] = "in_process"
+    celery_broker: str = "pyamqp://guest@localhost:5672//"
+    celery_backend: str = "rpc://"
 
     @field_validator("fo_legal_entities", mode="before")
     @classmethod
@@ -66,6 +78,28 @@ class Settings(BaseModel):
             folder = Path(url.database).absolute().parent
             if folder != info.data.get("home") and not folder.is_dir():
                 raise ValueError(f"the folder {folder} does not exist; accepted: {LEDGER_URLS}")
+        return value
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, value: str) -> str:
+        if value == "celery" and importlib.util.find_spec("dagster_celery") is None:
+            raise ValueError(
+                "dagster-celery is not installed; install the connector's celery extra: "
+                "pip install 'ml-connector-dagster[celery]'"
+            )
+        return value
+
+    @field_validator("celery_broker", "celery_backend")
+    @classmethod
+    def _celery_url(cls, value: str, info: ValidationInfo) -> str:
+        schemes = CELERY_BROKERS if info.field_name == "celery_broker" else CELERY_BACKENDS
+        example = "pyamqp://user:pw@host:5672//" if info.field_name == "celery_broker" else "rpc://"
+        scheme = value.partition("://")[0]
+        if scheme not in schemes or "://" not in value:
+            raise ValueError(f"not a URL of {', '.join(schemes)}; accepted: e.g. {example} or redis://host:6379/0")
+        if importlib.util.find_spec(schemes[scheme]) is None:
+            raise ValueError(f"{scheme}:// needs the Python package {schemes[scheme]}: pip install {schemes[scheme]}")
         return value
 
     @field_validator("mapping_dir")
@@ -128,7 +162,7 @@ class SettingsError(ValueError):
         return "\n".join(self.problems)
 
 
-_ENV = {
+ENVIRONMENT_VARIABLES = {
     "profile": "ML_CONNECTOR_PROFILE",
     "ledger_url": "ML_CONNECTOR_LEDGER_URL",
     "start_date": "ML_CONNECTOR_START_DATE",
@@ -141,6 +175,9 @@ _ENV = {
     "drift_heal_share": "ML_CONNECTOR_DRIFT_HEAL_SHARE",
     "drift_heal_minimum": "ML_CONNECTOR_DRIFT_HEAL_MINIMUM",
     "read_back_runs": "ML_CONNECTOR_READ_BACK_RUNS",
+    "executor": "ML_CONNECTOR_EXECUTOR",
+    "celery_broker": "ML_CONNECTOR_CELERY_BROKER",
+    "celery_backend": "ML_CONNECTOR_CELERY_BACKEND",
 }
 
 
@@ -152,8 +189,8 @@ def default_home() -> Path:
 def settings() -> Settings:
     home = default_home()
     values: dict = {"home": home, "ledger_url": f"sqlite:///{home / 'ledger.sqlite'}"}
-    values.update({field: os.environ[var] for field, var in _ENV.items() if os.environ.get(var)})
+    values.update({field: os.environ[var] for field, var in ENVIRONMENT_VARIABLES.items() if os.environ.get(var)})
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
-        raise SettingsError(*problems(exc, Settings, _ENV.__getitem__)) from None
+        raise SettingsError(*problems(exc, Settings, ENVIRONMENT_VARIABLES.__getitem__)) from None

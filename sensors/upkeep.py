@@ -3,15 +3,13 @@ lapses after a week; a Procore hook or trigger someone removed sends nothing), r
 
 import dagster as dg
 
-from ml_connector_dagster.session_resource import RUN_EXECUTOR
-
 
 def daily_upkeep(
     op: dg.OpDefinition, *, name: str, hour: int, description: str, schedule_description: str
 ) -> tuple[dg.JobDefinition, dg.ScheduleDefinition]:
     """The job `name` running `op`, and its schedule `<name>_daily` at `hour` UTC."""
 
-    @dg.job(name=name, description=description, executor_def=RUN_EXECUTOR)
+    @dg.job(name=name, description=description)
     def upkeep() -> None:
         op()
 

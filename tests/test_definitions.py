@@ -233,9 +233,10 @@ def test_every_load_of_every_pair_has_a_dead_letter_check_that_warns():
         assert not graph.get_check_spec(dead_letter_checks[key]).blocking
 
 
-def test_every_job_runs_its_steps_in_the_runs_own_process():
+def test_by_default_every_job_runs_its_steps_in_the_runs_own_process():
     """Pairs' jobs, initial loads, replays, upkeep, and the job Dagster makes for assets materialized from the asset
-    graph: one process per run, whose steps share each system's session and token."""
+    graph: one process per run, whose steps share each system's session and token (tests/core/test_executor.py: the
+    other executors a deployment can choose)."""
     executors = {job.name: job.executor_def.name for job in defs.resolve_all_job_defs()}
     assert "__ASSET_JOB" in executors and {"replay_jde", "zoho_crm_channel_renewal"} <= set(executors)
     assert {name for name, executor in executors.items() if executor != "in_process"} == set()
