@@ -8,6 +8,7 @@ $ML_CONNECTOR_ARTIFACTS/browser/), with the UI's log.
 Playwright's locators wait by themselves; Dagster's GraphQL is polled only for what the UI learns late (the runs of a
 backfill finishing) and to check that what the page shows is what Dagster holds."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -40,6 +41,7 @@ LOAD = "dynamics_sales/sap_ecc_opportunities"  # a purchase order in a currency 
 COUNTS = ("created", "updated", "unchanged", "failed", "api_calls")
 STARTUP_SECONDS = 150
 RUNS_SECONDS = 150
+STOP_SECONDS = 20
 
 BACKFILL = """
 query ($id: String!) {
@@ -145,24 +147,17 @@ class Ui:
         (httpx.post(admin, json={"plans": plans}) if plans else httpx.delete(admin)).raise_for_status()
 
     def stop(self) -> None:
-        """As Ctrl-C in its terminal would, then for good: the whole session (dagster dev, its daemon, code server
-        and run processes), started by this test only."""
-        for sig, grace in ((signal.SIGINT, 20), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                continue
-            if sig == signal.SIGINT:
-                # its children may outlive it a moment
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            return
+        """Ctrl-C to its whole session, as in its terminal (dagster dev then stops its daemon, code server and runs),
+        and what is left of that session, this test's own, killed after a while."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGINT)
+            deadline = time.monotonic() + STOP_SECONDS
+            while time.monotonic() < deadline:
+                self.process.poll()  # reaps the leader once it has exited
+                os.killpg(self.process.pid, 0)  # ProcessLookupError once the session has no process left
+                time.sleep(0.5)
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 def _listening(port: int) -> bool:
