@@ -5,7 +5,9 @@ fails go red, clears the fault, re-executes that day's run from failure and sees
 with its counts and its failed-record sample. A screenshot of each step is kept in artifacts/browser/ (or
 $ML_CONNECTOR_ARTIFACTS/browser/), with the UI's log.
 
-Playwright's locators wait by themselves; Dagster's GraphQL is polled only for what the UI learns late (the runs of a
+The names and labels the steps look for are those dagster-webserver 1.13 shows (pyproject pins the minor version); an
+upgrade may rename some: the screenshots, last_page.png and the UI's log show where a step stopped. Playwright's
+locators wait by themselves; Dagster's GraphQL is polled only for what the UI learns late (the runs of a
 backfill finishing) and to check that what the page shows is what Dagster holds."""
 
 import contextlib
