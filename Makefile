@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format ui bench clean
+.PHONY: install browser demo test lint format ui bench clean
 
 $(BIN)/ml-connector: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +12,13 @@ $(BIN)/ml-connector: pyproject.toml
 	touch $@
 
 install: $(BIN)/ml-connector
+
+# Headless Chromium from Debian's packages, for the browser test (tests/browser/): Playwright drives it and never
+# downloads a browser of its own. Without it that test is skipped, unless ML_CONNECTOR_REQUIRE_BROWSER is set (CI).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
 demo: install
 	$(BIN)/ml-connector demo

@@ -10,6 +10,7 @@ import struct
 import threading
 from collections.abc import Callable
 from typing import Literal
+from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -27,6 +28,11 @@ class FaultPlan(BaseModel):
     count: int = Field(default=1, ge=1, description="how many matching requests fail")
     retry_after: int | None = Field(default=None, ge=0, description="Retry-After seconds sent with the failure")
     path_contains: str = Field(default="", description="only requests whose path contains this text match")
+    query_contains: str = Field(
+        default="",
+        description="only requests whose query string, percent-decoded, contains this text match, e.g. a day an "
+        "OData `$filter` names, so that one partition's reads fail whichever runs go at once",
+    )
     method: str | None = Field(default=None, description="only requests with this HTTP method match")
     skip: int = Field(default=0, ge=0, description="let this many matching requests through before failing")
     advance_clock_seconds: float = Field(
@@ -87,10 +93,12 @@ class Faults:
         with self._lock:
             return FaultSettings(latency_ms=self.latency_ms, plans=[p.model_copy() for p in self._plans])
 
-    def take(self, method: str, path: str) -> FaultPlan | None:
+    def take(self, method: str, path: str, query: str = "") -> FaultPlan | None:
         with self._lock:
             for plan in self._plans:
-                if plan.path_contains not in path or (plan.method and plan.method.upper() != method):
+                if plan.path_contains not in path or plan.query_contains not in query:
+                    continue
+                if plan.method and plan.method.upper() != method:
                     continue
                 if plan.skip:
                     plan.skip -= 1
@@ -179,7 +187,7 @@ class FaultMiddleware:
             return
         if self.faults.latency_ms:
             await asyncio.sleep(self.faults.latency_ms / 1000)
-        plan = self.faults.take(scope["method"], scope["path"])
+        plan = self.faults.take(scope["method"], scope["path"], unquote_plus(scope["query_string"].decode("latin-1")))
         if plan is None:
             await self.app(scope, receive, send)
             return

@@ -48,6 +48,17 @@ def test_skip_method_and_path_filters(echo):
     assert httpx.post(url + "/things").status_code == 503
 
 
+def test_a_query_filter_matches_the_decoded_query_string_only(echo):
+    """One day's OData `$filter` fails whichever other days' reads go at once: the browser test's failed partition."""
+    emulator, url = echo
+    plan = {"status": 500, "count": 5, "query_contains": "UDATE le datetime'2026-10-03"}
+    httpx.post(url + "/_admin/faults", json={"plans": [plan]})
+    day = "UDATE ge datetime'{}T00:00:00' and UDATE le datetime'{}T00:00:00'"
+    assert httpx.get(url + "/things", params={"$filter": day.format("2026-10-03", "2026-10-04")}).status_code == 200
+    assert httpx.get(url + "/things", params={"$filter": day.format("2026-10-02", "2026-10-03")}).status_code == 500
+    assert httpx.get(url + "/things").status_code == 200
+
+
 def test_drop_before_and_after_processing(echo):
     emulator, url = echo
     httpx.post(url + "/_admin/faults", json={"plans": [{"status": 0}, {"drop_after_processing": True}]})
