@@ -1234,6 +1234,30 @@ class Ledger:
         with self.engine.connect() as conn:
             return [{**row._mapping, "at": _utc(row.at)} for row in conn.execute(query)]
 
+    def recent_history(self, pair: str, *, actions: Collection[str], limit: int) -> list[dict]:
+        """The pair's last `limit` `audit_history` rows with one of these actions, newest first."""
+        query = (
+            sa.select(audit_history)
+            .where(audit_history.c.pair == pair, audit_history.c.action.in_(list(actions)))
+            .order_by(audit_history.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [{**row._mapping, "at": _utc(row.at)} for row in conn.execute(query)]
+
+    def action_counts(self, pair: str, *, since: datetime | None = None) -> dict[str, int]:
+        """How many records the pair's runs handled, by action (unchanged ones included), since a moment or in the
+        whole audit trail kept."""
+        query = (
+            sa.select(audit_counts.c.action, sa.func.sum(audit_counts.c.records))
+            .where(audit_counts.c.pair == pair)
+            .group_by(audit_counts.c.action)
+        )
+        if since is not None:
+            query = query.where(audit_counts.c.at >= since)
+        with self.engine.connect() as conn:
+            return {action: int(records) for action, records in conn.execute(query)}
+
     @staticmethod
     def _records_among(table, records: Collection[tuple[str, str, str]]) -> sa.ColumnElement[bool]:
         return sa.tuple_(table.c.pair, table.c.target_object, table.c.source_key).in_(list(records))
