@@ -317,3 +317,41 @@ def test_the_cli_keeps_its_list_and_counts_and_prunes_only_when_told_a_date(cli_
     with cli_ledger.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(audit_counts)).scalar_one() == 0
         assert conn.execute(sa.select(sa.func.count()).select_from(audit_log)).scalar_one() == 1
+
+
+DOC = Path(__file__).parents[2] / "docs" / "operators" / "audit.md"
+
+
+def doc_queries(dialect: str) -> dict[str, str]:
+    """The SQL blocks of docs/operators/audit.md for this database, by the line that introduces them: a block for
+    both databases, or one `on SQLite:` / `on PostgreSQL:`."""
+    name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[dialect]
+    return {
+        intro: sql
+        for intro, sql in re.findall(r"\n([^\n]+)\n\n```sql\n(.*?)```", DOC.read_text(), re.DOTALL)
+        if intro.endswith(("(both databases):", f"on {name}:"))
+    }
+
+
+def test_the_documented_queries_run_on_this_database_and_answer_what_they_say(ledger, history):
+    queries = doc_queries(ledger.engine.dialect.name)
+    assert len(queries) == 5, list(queries)
+    results = {}
+    with ledger.engine.connect() as conn:
+        for intro, sql in queries.items():
+            sql = sql.replace("sap_ecc.vendor.100001", REFUSED).replace(
+                "5c1f0b7e-6d0a-4c43-9b55-0e6f1b1c2d3e", "run-2026-10-02"
+            )
+            results[intro] = [tuple(row) for row in conn.exec_driver_sql(sql)]
+    history_of, changed, failures = (
+        next(v for k, v in results.items() if k.startswith(s)) for s in ("The history", "What changed", "Failures")
+    )
+    assert [(row[3], row[8] if row[3] == "edited" else None) for row in history_of] == [
+        ("failed", None),
+        ("edited", "alice"),
+        ("created", None),
+    ]
+    assert changed == [(OBJ, KEPT, "updated", "name", "Contoso", "Contoso Ltd")]
+    assert [row[:6] for row in failures] == [
+        (PAIR, OBJ, "validation", "FIELD_INTEGRITY_EXCEPTION", "name: bad value", 1)
+    ]
