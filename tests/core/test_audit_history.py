@@ -13,7 +13,7 @@ from ml_connector_dagster.assets.load import LoadTarget
 
 from ml_connector_dagster import cli
 from ml_connector_dagster.http import CallCounter
-from ml_connector_dagster.ledger import HISTORY_VIEW, Ledger, audit_counts, audit_log
+from ml_connector_dagster.ledger import HISTORY_VIEW, Action, ErrorClass, Ledger, Outcome, audit_counts, audit_log
 from ml_connector_dagster.loading import TargetRecord, WriteResult, load
 from ml_connector_dagster.replay import replay
 from ml_connector_dagster.settings import settings
@@ -145,6 +145,23 @@ def test_a_record_that_fails_again_says_so_and_rows_before_or_after_its_letter_n
         ("updated", "resolved"),
         ("updated", None),
     ]
+
+
+def test_each_failure_keeps_its_own_class_and_a_replay_that_fails_again_says_so(ledger):
+    stored = {"payload": {"name": "BAD"}, "refs": []}
+    timeout = Outcome(KEPT, Action.FAILED, stored, error_class=ErrorClass.TRANSIENT, error_message="timed out")
+    ledger.record(pair=PAIR, target_object=OBJ, outcomes=[timeout], run_id="run-1", partition="2026-10-01")
+    crm = Crm()
+    crm.refusing.add("BAD")
+    replay(ledger, [LoadTarget(PAIR, OBJ, TARGET)], lambda load: crm, {TARGET: 10}, run_id="replay-1")
+    first, again = ledger.history(ledger.find_records(KEPT))
+    assert (first["error_class"], first["reason"], first["dead_letter_event"]) == ("transient", "timed out", "opened")
+    assert (again["error_class"], again["error_code"], again["replay_of"], again["dead_letter_event"]) == (
+        "validation",
+        "FIELD_INTEGRITY_EXCEPTION",
+        first["dead_letter_id"],
+        "failed_again",
+    )
 
 
 def test_the_view_answers_sql_an_operator_writes(ledger, history):
