@@ -80,6 +80,8 @@ def run(args: argparse.Namespace, ledger: Callable[[], Ledger]) -> int:
     if pruning != (args.before is not None) or (args.dry_run and not pruning):
         return _refuse(f"--before DATE goes with `audit {PRUNE}` (and `audit {PRUNE}` needs it); --dry-run too")
     if pruning:
+        if args.object or args.key or args.run_id or args.action or args.counts or args.json:
+            return _refuse(f"`audit {PRUNE}` takes only --before, --pair, --dry-run and --by")
         return _prune(args, ledger())
     if args.record:
         if args.key or args.run_id or args.action or args.counts:

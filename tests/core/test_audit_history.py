@@ -321,6 +321,7 @@ def test_the_cli_keeps_its_list_and_counts_and_prunes_only_when_told_a_date(cli_
 
     assert cli.main(["audit", "prune"]) == 2
     assert cli.main(["audit", "--before", "2026-01-01"]) == 2
+    assert cli.main(["audit", "prune", "--before", "2026-01-01", "--object", "account"]) == 2
     with pytest.raises(SystemExit):
         cli.main(["audit", "prune", "--before", "yesterday"])
     capsys.readouterr()
