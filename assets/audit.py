@@ -10,15 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from ml_connector_dagster.ledger import WRITTEN, Action, Ledger
+from ml_connector_dagster.ledger import WRITTEN, Action, Ledger, audited_fields
 from ml_connector_dagster.materialize import one_line
 from ml_connector_dagster.redaction import redact
 
 SHOWN = 25  # rows of each table; the CLI and the view have the rest
 WEEK = timedelta(days=7)
 CHANGES = (*WRITTEN, Action.DELETED, Action.DRIFTED, Action.EDITED)
-# what a row's `changes` holds besides its changed fields
-NOT_FIELDS = frozenset({"error", "error_class", "error_code", "reason", "replay_of", "truncated", "conflicts"})
 
 
 def audit_asset_key(pair: str) -> dg.AssetKey:
@@ -98,7 +96,7 @@ def _table(rows: list[dict], what) -> dg.MetadataValue:
 
 
 def _changed(row: dict) -> str:
-    fields = [name for name in row["changes"] or {} if name not in NOT_FIELDS]
+    fields = list(audited_fields(row["changes"]))
     replayed = f"replay of dead letter #{row['replay_of']}; " if row["replay_of"] else ""
     return replayed + one_line(", ".join(fields))
 

@@ -11,11 +11,9 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time
 
-from ml_connector_dagster.ledger import WRITTEN, Action, AuditedRecord, Ledger
+from ml_connector_dagster.ledger import Action, AuditedRecord, Ledger, audited_fields
 
 PRUNE = "prune"
-# what a row's `changes` holds besides its changed fields (before → after)
-NOT_FIELDS = frozenset({"error", "error_class", "error_code", "reason", "replay_of"})
 SHOWN = 120  # characters of a value shown on a line; --json has them whole
 
 
@@ -206,27 +204,26 @@ def _event(row: dict, several: bool) -> str:
 
 
 def _details(row: dict) -> list[str]:
-    """A row's lines below its heading: the dead letter it sent again, each changed field before -> after, why it
-    failed or was left out, and what it did to the record's dead letter."""
+    """A row's lines below its heading: the dead letter it sent again, each changed field before -> after, what was
+    cut to fit and a two-way conflict, why it failed or was left out, and what it did to the record's dead letter."""
     changes = row["changes"] or {}
     lines = [f"replay of dead letter #{row['replay_of']}"] if row["replay_of"] else []
-    for name, value in changes.items():
-        if name in NOT_FIELDS:
-            continue
-        is_change = row["action"] in (*WRITTEN, Action.DELETED, Action.DRIFTED, Action.EDITED) and _is_pair(value)
-        lines.append(f"{name}: {_shown(value[0])} -> {_shown(value[1])}" if is_change else f"{name}: {_shown(value)}")
+    lines += [f"{name}: {_change(value)}" for name, value in audited_fields(changes).items()]
+    lines += [f"{note}: {_shown(changes[note])}" for note in ("truncated", "conflicts") if note in changes]
     if row["reason"]:
         code = " ".join(filter(None, (row["error_class"], row["error_code"])))
-        lines.append(
-            f"{'error' if row['action'] == Action.FAILED else 'why'}: {row['reason']}" + (f" [{code}]" if code else "")
-        )
+        label = "error" if row["action"] == Action.FAILED else "why"
+        lines.append(f"{label}: {row['reason']}" + (f" [{code}]" if code else ""))
     if row["dead_letter_event"]:
         lines.append(f"dead letter #{row['dead_letter_id']} {row['dead_letter_event'].replace('_', ' ')}")
     return lines
 
 
-def _is_pair(value) -> bool:
-    return isinstance(value, list) and len(value) == 2
+def _change(value) -> str:
+    """[before, after] as `before -> after`; anything else (a note a later version adds) as it is."""
+    if isinstance(value, list) and len(value) == 2:
+        return f"{_shown(value[0])} -> {_shown(value[1])}"
+    return _shown(value)
 
 
 def _shown(value) -> str:

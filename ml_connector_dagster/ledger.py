@@ -215,6 +215,14 @@ class ErrorClass(StrEnum):
 
 
 WRITTEN = frozenset({Action.CREATED, Action.UPDATED})
+# What an audit row's `changes` holds besides the fields written, each as [before, after]: a failure's error, class and
+# code, why a record was left out, the dead letter a replay sent, the values cut to fit, a two-way pair's conflicts.
+AUDIT_NOTES = frozenset({"error", "error_class", "error_code", "reason", "replay_of", "truncated", "conflicts"})
+
+
+def audited_fields(changes: dict | None) -> dict[str, list]:
+    """The fields an audit row's `changes` says were written (or deleted, drifted, edited): name → [before, after]."""
+    return {name: value for name, value in (changes or {}).items() if name not in AUDIT_NOTES}
 
 
 def _history_select() -> sa.Select:

@@ -272,6 +272,7 @@ def dead_letter_table(letters: Sequence[DeadLetter], total: int) -> dg.MetadataV
 
 
 def one_line(text: str) -> str:
+    """A vendor's message on one line, cut short for a table cell."""
     text = " ".join(text.split())
     return text if len(text) <= _REASON_LENGTH else text[: _REASON_LENGTH - 1] + "…"
 
