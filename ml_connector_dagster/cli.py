@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+from ml_connector_dagster import audit_cli
 from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.instance import ensure_embedded_instance
-from ml_connector_dagster.ledger import Action, ErrorClass
+from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.mapping.common import RulesError
 from ml_connector_dagster.settings import SettingsError, settings
 from ml_connector_dagster.systems import SANDBOX_PORTS, SYSTEMS
@@ -175,54 +176,6 @@ def _ledger():
     config = settings()
     config.home.mkdir(parents=True, exist_ok=True)
     return Ledger(config.ledger_url)
-
-
-def _audit(args: argparse.Namespace) -> int:
-    if args.counts:
-        return _audit_counts(args)
-    rows = _ledger().audit(
-        run_id=args.run_id,
-        source_key=args.key,
-        pair=args.pair,
-        target_object=args.object,
-        action=args.action,
-        latest=args.latest,
-    )
-    if args.json:
-        print(json.dumps(rows, indent=2, default=str))
-        return 0
-    for row in rows:
-        print(
-            f"{row['at']:%Y-%m-%d %H:%M:%S} {row['pair']} {row['target_object']} {row['source_key']} "
-            f"{row['action']}{_why(row['changes'] or {})}"
-        )
-    print(f"{len(rows)} audit rows")
-    return 0
-
-
-def _audit_counts(args: argparse.Namespace) -> int:
-    """A line per run, partition, pair and object: how many records of each action, unchanged ones included."""
-    counted = _ledger().audit_counts(run_id=args.run_id, pair=args.pair, target_object=args.object)
-    if args.json:
-        print(json.dumps(counted, indent=2, default=str))
-        return 0
-    lines: dict[tuple, list[str]] = {}
-    for row in counted:
-        where = (row["run_id"] or "(no run)", row["partition"] or "(no partition)", row["pair"], row["target_object"])
-        lines.setdefault(where, []).append(f"{row['action']} {row['records']}")
-    for where, actions in lines.items():
-        print(f"{' '.join(where)}: {', '.join(actions)}")
-    print(f"{len(lines)} runs and objects")
-    return 0
-
-
-def _why(changes: dict) -> str:
-    """What an audit row says beyond its action: why it was skipped or failed, else the fields it changed."""
-    reason = changes.get("reason") or changes.get("error")
-    if reason:
-        return f": {reason}"
-    fields = [name for name in changes if name not in ("truncated", "conflict")]
-    return f" ({', '.join(fields)})" if fields else ""
 
 
 def _edit_dead_letter(ledger, args: argparse.Namespace) -> int:
@@ -612,27 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     initial.add_argument("--page-size", type=int, help="source records per page (1-1000, default 500)")
     initial.set_defaults(run=_initial_load)
-    audit = command(
-        "audit",
-        "What happened to records, run by run: created, updated, unchanged, failed or skipped, and why",
-        "Reads the ledger's audit log, newest last; every skipped row says why it was skipped. A record read unchanged "
-        "has a row only when it says something new (found in the target, a conflict, a cut value, a dead letter "
-        "resolved, a new partition); --counts shows every run's counts, unchanged records included.",
-    )
-    audit.add_argument("--pair", choices=pairs, help="only this pair")
-    audit.add_argument("--object", help="only this target object, e.g. account")
-    audit.add_argument("--key", help="only this source key (external id), e.g. sap_ecc.vendor.100001")
-    audit.add_argument("--run", dest="run_id", help="only this Dagster run id")
-    audit.add_argument("--action", type=Action, choices=list(Action), help="only rows with this action")
-    audit.add_argument("--latest", type=int, default=100, help="the last N rows that match (default 100; 0: all)")
-    audit.add_argument("--json", action="store_true", help="whole rows, with every changed field, as JSON")
-    audit.add_argument(
-        "--counts",
-        action="store_true",
-        help="how many records each run handled per object and action instead (unchanged ones included: the log has a "
-        "row for one only when it says something new)",
-    )
-    audit.set_defaults(run=_audit)
+    audit_cli.add_parser(command, pairs, _ledger)
     letters = command(
         "dead-letters",
         "List open dead letters (with their ids), or edit one",

@@ -1,10 +1,11 @@
 """Builds the code location from one `Settings`: every registered pair's definitions merged, the replay jobs of
-their targets, and the deployment profile's resources. Reads nothing global: what it is given is what it builds,
-except that a secret given as a value goes into the process environment, so the definitions name it by its variable
-(secret_fields.py)."""
+their targets, each pair's audit-trail asset, and the deployment profile's resources. Reads nothing global: what it
+is given is what it builds, except that a secret given as a value goes into the process environment, so the
+definitions name it by its variable (secret_fields.py)."""
 
 import dagster as dg
 
+from ml_connector_dagster.assets.audit import audit_assets
 from ml_connector_dagster.assets.dead_letters import dead_letter_checks
 from ml_connector_dagster.assets.replay import replay_jobs
 from ml_connector_dagster.connections import resources_for
@@ -29,7 +30,7 @@ def build_definitions(
     built = build_pairs(settings, pairs)
     assets = unique(asset for part in built for asset in (*part.extracts, *part.assets))
     return dg.Definitions(
-        assets=assets,
+        assets=[*assets, *audit_assets(pair.name for pair in pairs)],
         asset_checks=dead_letter_checks(assets),
         jobs=[
             *(job for part in built for job in part.jobs),

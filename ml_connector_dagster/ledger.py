@@ -46,6 +46,8 @@ sync_state = sa.Table(
     sa.Column("refs", sa.JSON(none_as_null=True)),
     # the last partition a run read the record in (written or unchanged); runs without one (initial loads) leave it
     sa.Column("partition", sa.String(100)),
+    # an operator asks for a record by the id the target gave it (`ml-connector audit <id>`)
+    sa.Index("ix_sync_state_target_id", "target_id"),
 )
 
 dead_letters = sa.Table(
@@ -88,6 +90,9 @@ audit_log = sa.Table(
     sa.Column("actor", sa.String(200)),  # who, for what a person did (an edit); runs are named by run_id
     sa.Index("ix_audit_log_run", "run_id"),
     sa.Index("ix_audit_log_key", "pair", "target_object", "source_key"),
+    # a record's history, asked for by its key or its target's id whatever the pair (`ml-connector audit <key>`)
+    sa.Index("ix_audit_log_source_key", "source_key"),
+    sa.Index("ix_audit_log_target_id", "target_id"),
 )
 
 # How many records of each action one batch of a run handled: with audit_log's rows, the whole of what a run did (the
@@ -104,6 +109,20 @@ audit_counts = sa.Table(
     sa.Column("records", sa.Integer, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_audit_counts_run", "run_id"),
+)
+
+# One row per `ml-connector audit prune` that removed rows: the audit trail says itself what was taken out of it, and
+# no prune removes these.
+audit_prunes = sa.Table(
+    "audit_prunes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(200)),
+    sa.Column("pruned_before", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("pair", sa.String(64)),  # null: every pair
+    sa.Column("audit_rows", sa.Integer, nullable=False),
+    sa.Column("count_rows", sa.Integer, nullable=False),
 )
 
 inbox = sa.Table(
@@ -196,6 +215,68 @@ class ErrorClass(StrEnum):
 
 
 WRITTEN = frozenset({Action.CREATED, Action.UPDATED})
+# What an audit row's `changes` holds besides the fields written, each as [before, after]: a failure's error, class and
+# code, why a record was left out, the dead letter a replay sent, the values cut to fit, a two-way pair's conflicts.
+AUDIT_NOTES = frozenset({"error", "error_class", "error_code", "reason", "replay_of", "truncated", "conflicts"})
+
+
+def audited_fields(changes: dict | None) -> dict[str, list]:
+    """The fields an audit row's `changes` says were written (or deleted, drifted, edited): name → [before, after]."""
+    return {name: value for name, value in (changes or {}).items() if name not in AUDIT_NOTES}
+
+
+def _history_select() -> sa.Select:
+    """The `audit_history` view: every audit row with what an operator reads of it in columns of its own (the reason,
+    a failure's class and code, the dead letter replayed) and the dead letter open for its record at that moment, with
+    what the row did to it: `opened`, `failed_again`, `edited` or `resolved` (docs/operators/audit.md)."""
+    row, letter, other = audit_log, dead_letters.alias("letter"), dead_letters.alias("other")
+    # The record's dead letter at the row's moment: a failure opens one at the row's `at`, a write resolves it at the
+    # same `at` (one transaction, one clock reading), so the row lies between its first failure and its resolution.
+    letter_at_row = (
+        sa.select(sa.func.max(other.c.id))
+        .where(
+            other.c.pair == row.c.pair,
+            other.c.target_object == row.c.target_object,
+            other.c.source_key == row.c.source_key,
+            other.c.first_failed_at <= row.c.at,
+            sa.or_(other.c.resolved_at.is_(None), other.c.resolved_at >= row.c.at),
+        )
+        .scalar_subquery()
+    )
+    failed = row.c.action == Action.FAILED.value
+    event = sa.case(
+        (letter.c.id.is_(None), sa.null()),
+        (sa.and_(failed, row.c.at == letter.c.first_failed_at), "opened"),
+        (failed, "failed_again"),
+        (row.c.action == Action.EDITED.value, "edited"),
+        (row.c.at == letter.c.resolved_at, "resolved"),
+    )
+    # Rows written before failures named their class in the audit row carry the letter's.
+    error_class = sa.case((failed, sa.func.coalesce(row.c.changes["error_class"].as_string(), letter.c.error_class)))
+    error_code = sa.case((failed, sa.func.coalesce(row.c.changes["error_code"].as_string(), letter.c.error_code)))
+    return sa.select(
+        row.c.id,
+        row.c.at,
+        row.c.pair,
+        row.c.target_object,
+        row.c.source_key,
+        row.c.target_id,
+        row.c.run_id,
+        row.c.partition,
+        row.c.action,
+        row.c.actor,
+        sa.func.coalesce(row.c.changes["error"].as_string(), row.c.changes["reason"].as_string()).label("reason"),
+        error_class.label("error_class"),
+        error_code.label("error_code"),
+        row.c.changes["replay_of"].as_integer().label("replay_of"),
+        letter.c.id.label("dead_letter_id"),
+        event.label("dead_letter_event"),
+        row.c.changes,
+    ).select_from(row.outerjoin(letter, letter.c.id == letter_at_row))
+
+
+HISTORY_VIEW = "audit_history"
+audit_history = sa.table(HISTORY_VIEW, *(sa.column(c.name, c.type) for c in _history_select().selected_columns))
 
 
 def payload_hash(payload: Any) -> str:
@@ -255,12 +336,16 @@ class Outcome:
     found: bool = False
 
     def changes(self) -> dict | None:
-        """The audit row's `changes`: the fields written or deleted (before → after), a failure's error, and
-        whatever the mapping cut to make the payload fit (`truncated`: field, length, kept, whole value)."""
+        """The audit row's `changes`: the fields written or deleted (before → after), a failure's error (with its
+        `error_class` and `error_code`), and whatever the mapping cut to make the payload fit (`truncated`: field,
+        length, kept, whole value)."""
         if self.action in (*WRITTEN, Action.DELETED):
             changes = changed_fields(self.previous, self.payload)
         elif self.action == Action.FAILED:
-            changes = {"error": self.error_message}
+            # the class and code too, so that failures can be counted by reason from the audit log alone
+            changes = {"error": self.error_message, "error_class": str(self.error_class or ErrorClass.VALIDATION)}
+            if self.error_code:
+                changes["error_code"] = self.error_code
         else:
             # Why a record was left out is what a record waiting for it has to tell (loading.py reads it back).
             changes = {"reason": self.error_message} if self.error_message else None
@@ -345,6 +430,27 @@ class LeaseHolder:
             f"run {self.run_id or '(none: a command)'} on {self.host}, pid {self.pid}, since "
             f"{self.acquired_at:%Y-%m-%d %H:%M:%S} UTC (expires {self.expires_at:%H:%M:%S} UTC unless renewed)"
         )
+
+
+@dataclass(frozen=True)
+class AuditedRecord:
+    """A record `ml-connector audit <key or id>` found: which pair and object, whether by its source key or the id
+    its target gave it, and what the ledger holds of it now."""
+
+    pair: str
+    target_object: str
+    source_key: str
+    matched_by: str  # "source key" or "target id"
+    target_id: str | None  # where the target holds it, by the ledger; None: not (or no longer) written there
+    synced_at: datetime | None
+    synced_by_run: str | None
+    open_dead_letter: DeadLetter | None
+
+
+@dataclass(frozen=True)
+class Pruned:
+    audit_rows: int
+    count_rows: int
 
 
 @dataclass(frozen=True)
@@ -449,6 +555,7 @@ class Ledger:
         self._insert = sqlite.insert if is_sqlite else postgresql.insert
         _create_tables(self.engine)
         _upgrade_tables(self.engine)
+        _create_history_view(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -869,7 +976,7 @@ class Ledger:
                         "source_key": row.source_key,
                         "target_id": None,
                         "action": Action.FAILED,
-                        "changes": {"error": message},
+                        "changes": waiting.changes(),
                     }
                 )
             _audit(conn, audit, run_id=run_id, partition=partition, pair=pair, at=now, actor=actor)
@@ -1074,6 +1181,146 @@ class Ledger:
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
+    def find_records(
+        self, key_or_id: str, *, pair: str | None = None, target_object: str | None = None
+    ) -> list["AuditedRecord"]:
+        """Every record whose source key or target id this is, in any pair and object (a two-way record is two: each
+        direction's), whether the ledger holds it now or only remembers it (deleted, drifted, refused); each filter
+        given narrows them. With what the ledger holds of each now: where it is in the target, its open dead letter."""
+        found: dict[tuple[str, str, str], str] = {}
+        searches = [(table, table.c.target_id, "target id") for table in (sync_state, audit_log)]
+        searches += [(table, table.c.source_key, "source key") for table in (sync_state, audit_log, dead_letters)]
+        with self.engine.connect() as conn:
+            for table, column, matched_by in searches:
+                query = sa.select(table.c.pair, table.c.target_object, table.c.source_key).where(column == key_or_id)
+                if pair:
+                    query = query.where(table.c.pair == pair)
+                if target_object:
+                    query = query.where(table.c.target_object == target_object)
+                for row in conn.execute(query.distinct()):
+                    found[tuple(row)] = matched_by
+            if not found:
+                return []
+            states = {
+                (row.pair, row.target_object, row.source_key): row
+                for row in conn.execute(sa.select(sync_state).where(self._records_among(sync_state, found)))
+            }
+            letters = {
+                (row.pair, row.target_object, row.source_key): _dead_letter_of(row)
+                for row in conn.execute(
+                    sa.select(dead_letters).where(
+                        dead_letters.c.resolved_at.is_(None), self._records_among(dead_letters, found)
+                    )
+                )
+            }
+        records = []
+        for record, matched_by in sorted(found.items()):
+            state = states.get(record)
+            records.append(
+                AuditedRecord(
+                    *record,
+                    matched_by=matched_by,
+                    target_id=state.target_id if state else None,
+                    synced_at=_utc(state.synced_at) if state else None,
+                    synced_by_run=state.run_id if state else None,
+                    open_dead_letter=letters.get(record),
+                )
+            )
+        return records
+
+    def history(self, records: Iterable["AuditedRecord"]) -> list[dict]:
+        """The `audit_history` rows of these records, oldest first: every audit row with the dead letter it opened,
+        failed again, edited or resolved."""
+        wanted = {(r.pair, r.target_object, r.source_key): None for r in records}
+        if not wanted:
+            return []
+        query = (
+            sa.select(audit_history)
+            .where(self._records_among(audit_history, wanted))
+            .order_by(audit_history.c.at, audit_history.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [{**row._mapping, "at": _utc(row.at)} for row in conn.execute(query)]
+
+    def recent_history(self, pair: str, *, actions: Collection[str], limit: int) -> list[dict]:
+        """The pair's last `limit` `audit_history` rows with one of these actions, newest first."""
+        query = (
+            sa.select(audit_history)
+            .where(audit_history.c.pair == pair, audit_history.c.action.in_(list(actions)))
+            .order_by(audit_history.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [{**row._mapping, "at": _utc(row.at)} for row in conn.execute(query)]
+
+    def action_counts(self, pair: str, *, since: datetime | None = None) -> dict[str, int]:
+        """How many records the pair's runs handled, by action (unchanged ones included), since a moment or in the
+        whole audit trail kept."""
+        query = (
+            sa.select(audit_counts.c.action, sa.func.sum(audit_counts.c.records))
+            .where(audit_counts.c.pair == pair)
+            .group_by(audit_counts.c.action)
+        )
+        if since is not None:
+            query = query.where(audit_counts.c.at >= since)
+        with self.engine.connect() as conn:
+            return {action: int(records) for action, records in conn.execute(query)}
+
+    @staticmethod
+    def _records_among(table, records: Collection[tuple[str, str, str]]) -> sa.ColumnElement[bool]:
+        return sa.tuple_(table.c.pair, table.c.target_object, table.c.source_key).in_(list(records))
+
+    def prune_audit(self, before: datetime, *, by: str, pair: str | None = None, dry_run: bool = False) -> "Pruned":
+        """Removes the audit rows and counts older than `before` (of one pair, if given), in one transaction, and
+        records that it did (`audit_prunes`); `dry_run` only counts them. Each record's last audit row, and its last
+        that names a partition, are kept whatever their age: the connector reads them (why a parent was left out,
+        which partition `heal` reruns). Nothing else ever removes audit rows."""
+        kept = sa.union(
+            *(
+                sa.select(sa.func.max(audit_log.c.id))
+                .where(*where)
+                .group_by(audit_log.c.pair, audit_log.c.target_object, audit_log.c.source_key)
+                for where in ((), (audit_log.c.partition.is_not(None),))
+            )
+        )
+        rows = [audit_log.c.at < before, audit_log.c.id.not_in(kept)]
+        counts = [audit_counts.c.at < before]
+        if pair:
+            rows.append(audit_log.c.pair == pair)
+            counts.append(audit_counts.c.pair == pair)
+        with self.engine.begin() as conn:
+            if dry_run:
+                return Pruned(
+                    conn.execute(sa.select(sa.func.count()).select_from(audit_log).where(*rows)).scalar_one(),
+                    conn.execute(sa.select(sa.func.count()).select_from(audit_counts).where(*counts)).scalar_one(),
+                )
+            pruned = Pruned(
+                conn.execute(audit_log.delete().where(*rows)).rowcount,
+                conn.execute(audit_counts.delete().where(*counts)).rowcount,
+            )
+            conn.execute(
+                audit_prunes.insert().values(
+                    at=_now(),
+                    actor=by,
+                    pruned_before=before,
+                    pair=pair,
+                    audit_rows=pruned.audit_rows,
+                    count_rows=pruned.count_rows,
+                )
+            )
+        return pruned
+
+    def prunes(self, pairs: Collection[str] | None = None) -> list[dict]:
+        """The prunes that took rows of these pairs (or of any) out of the audit trail, oldest first."""
+        query = sa.select(audit_prunes).order_by(audit_prunes.c.id)
+        if pairs is not None:
+            query = query.where(sa.or_(audit_prunes.c.pair.is_(None), audit_prunes.c.pair.in_(list(pairs))))
+        with self.engine.connect() as conn:
+            return [
+                {**row._mapping, "at": _utc(row.at), "pruned_before": _utc(row.pruned_before)}
+                for row in conn.execute(query)
+            ]
+
     # inbox -----------------------------------------------------------------------------------------------------
     def inbox_put(self, source: str, dedup_key: str, payload: dict) -> bool:
         """Stores a delivery once; returns False when the same (source, dedup key) was already stored. A value the
@@ -1275,6 +1522,21 @@ def _create_tables(engine: sa.Engine) -> None:
         except sa.exc.DBAPIError:
             if attempt == len(metadata.tables):
                 raise
+
+
+def _create_history_view(engine: sa.Engine) -> None:
+    """The `audit_history` view, made where it is missing (a new ledger, or one an older version made), in each
+    database's own SQL (the JSON reads differ). A later version that changes it must drop the older one first."""
+    if HISTORY_VIEW in sa.inspect(engine).get_view_names():
+        return
+    body = _history_select().compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE VIEW {HISTORY_VIEW} AS {body}")
+    except sa.exc.DBAPIError:
+        # Another process starting at the same moment may have made it first.
+        if HISTORY_VIEW not in sa.inspect(engine).get_view_names():
+            raise
 
 
 def _upgrade_tables(engine: sa.Engine) -> None:

@@ -350,6 +350,7 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
             error_class=ErrorClass.TRANSIENT,
             error_message="the target returned no result for this record",
             truncated=record.truncated,
+            notes=record.notes,
         )
     if not result.ok:
         return Outcome(
@@ -361,6 +362,7 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
             error_message=result.error_message or "rejected by the target",
             resolve_after=result.resolve_after,
             truncated=record.truncated,
+            notes=record.notes,
         )
     created = result.created if result.created is not None else previous is None
     return Outcome(
@@ -432,6 +434,7 @@ def _waiting(record: TargetRecord, missing: list[tuple[Ref, tuple[ParentMissing,
         error_code=code,
         error_message="waiting for " + ", ".join(f"{obj} {key} ({text})" for (obj, key), (_, text) in missing),
         truncated=record.truncated,
+        notes=record.notes,
     )
 
 

@@ -264,14 +264,15 @@ def dead_letter_table(letters: Sequence[DeadLetter], total: int) -> dg.MetadataV
         "|---|---|---|---|",
         *(
             f"| {_cell(letter.source_key)} | {letter.error_class} | {_cell(letter.error_code or '')} | "
-            f"{_cell(_short(redact(letter.error_message)))} |"
+            f"{_cell(one_line(redact(letter.error_message)))} |"
             for letter in letters
         ),
     ]
     return dg.MetadataValue.md("\n".join(rows))
 
 
-def _short(text: str) -> str:
+def one_line(text: str) -> str:
+    """A vendor's message on one line, cut short for a table cell."""
     text = " ".join(text.split())
     return text if len(text) <= _REASON_LENGTH else text[: _REASON_LENGTH - 1] + "…"
 

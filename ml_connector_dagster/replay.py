@@ -13,7 +13,7 @@ Edits: `edited()` applies an operator's changes (dotted paths) to a stored paylo
 
 import copy
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from graphlib import TopologicalSorter
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +103,8 @@ def replay(
             client = lease.guard(writer(target))
             calls, writes = client.counter.total, client.counter.writes
             summary = load(
-                [TargetRecord.from_dead_letter(letter) for letter in letters],
+                # each audit row of a replay names the dead letter it sent again
+                [replace(TargetRecord.from_dead_letter(letter), notes={"replay_of": letter.id}) for letter in letters],
                 writer=client,
                 ledger=ledger,
                 pair=target.pair,

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from ml_connector_dagster.ledger import Ledger, engine_url
+from ml_connector_dagster.ledger import HISTORY_VIEW, Ledger, engine_url
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -69,6 +69,8 @@ def started_on_an_older_ledger(url: str, older: str) -> Iterator[Ledger]:
     away; on leaving, a second start is made, which must find nothing more to add."""
     old = Ledger(url)
     with old.engine.begin() as conn:
+        # no older version made the view, and a column it reads cannot be dropped while it stands
+        conn.exec_driver_sql(f"DROP VIEW {HISTORY_VIEW}")
         conn.exec_driver_sql(older)
     old.dispose()
     upgraded = Ledger(url)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
+from ml_connector_dagster.assets.audit import audit_asset_key
 from ml_connector_dagster.assets.dead_letters import CHECK_SUFFIX, OBJECT_TAG, PAIR_TAG, check_name
 
 from ml_connector_dagster.code_location import build_definitions
@@ -129,9 +130,16 @@ def test_groups_by_system_and_every_load_has_checks():
     loads = {
         key
         for key in graph.get_all_asset_keys()
-        if key.path[0] == "dynamics_sales" and not key.path[-1].endswith("_payloads")
+        if key.path[0] == "dynamics_sales" and not key.path[-1].endswith(("_payloads", "_audit"))
     }
     assert len(loads) == 5 and loads <= checked
+
+
+def test_every_pair_has_its_audit_trail_in_its_targets_group_unpartitioned():
+    graph = defs.resolve_asset_graph()
+    for pair in PAIRS:
+        node = graph.get(audit_asset_key(pair.name))
+        assert node.group_name == pair.target and node.partitions_def is None and not node.parent_keys
 
 
 @pytest.mark.parametrize("name", ["oracle_ebs_dynamics_sales_schedule", "sap_ecc_dynamics_sales_schedule"])

@@ -69,7 +69,7 @@ def test_every_audit_row_of_a_record_whose_value_the_mapping_cut_says_what_was_c
     assert created["changes"] == {"name": [None, "Ö" + "🚀" * 79], "truncated": [noted]}
     assert unchanged["changes"] == {"truncated": [noted]}
     failed, skipped = ledger.audit(source_key="k2")
-    assert failed["changes"] == {"error": "refused", "truncated": [noted]}
+    assert failed["changes"] == {"error": "refused", "error_class": "validation", "truncated": [noted]}
     assert skipped["changes"]["truncated"] == [noted]
     assert skipped["changes"]["reason"].startswith("unchanged since the target refused it")
     [letter] = ledger.open_dead_letters(PAIR)
