@@ -18,7 +18,7 @@ from pydantic import Field, PrivateAttr, ValidationError
 
 from ml_connector_dagster.http import AuthError, Budget, RateBudget, RetryPolicy, build_client
 from ml_connector_dagster.invalid_settings import problems
-from ml_connector_dagster.rate_budget import SharedBudget, budget_key
+from ml_connector_dagster.rate_budget import IN_PROCESS, SharedAllowance, SharedBudget, SharedSlots, budget_key
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.secret_fields import SecretFields
 from ml_connector_dagster.settings import SettingsError
@@ -221,11 +221,21 @@ class BudgetedResource(SystemResource):
         repr=False,
     )
 
-    def request_budget(self, identity: str, max_requests: int, window_seconds: float) -> Budget:
+    def request_budget(self, identity: str, max_requests: int, window_seconds: float, **options) -> Budget:
         """The budget of this system's API for `identity` (whom the vendor counts requests by)."""
         if self.budget_url is None:
-            return RateBudget(max_requests, window_seconds)
-        return SharedBudget(self.budget_url, budget_key(self.system, identity), max_requests, window_seconds)
+            return RateBudget(max_requests, window_seconds, **options)
+        return SharedBudget(self.budget_url, budget_key(self.system, identity), max_requests, window_seconds, **options)
+
+    def allowance(self, identity: str, **options) -> SharedAllowance:
+        """What the vendor says is left of its quota for `identity`, as every run against it sees it."""
+        return SharedAllowance(self.budget_url or IN_PROCESS, budget_key(self.system, identity), **options)
+
+    def concurrency(self, identity: str, slots: int) -> SharedSlots:
+        """The requests `identity` may have in flight at once, across every run; a slot is held per attempt, and its
+        lease (twice the timeout) outlasts any attempt."""
+        key = budget_key(self.system, identity)
+        return SharedSlots(self.budget_url or IN_PROCESS, key, slots, lease_seconds=2 * self.timeout_seconds)
 
 
 def _is_scalar(annotation: Any) -> bool:
