@@ -243,8 +243,8 @@ class Slots(Protocol):
 
 
 class ConcurrencyTransport(httpx.BaseTransport):
-    """Each request holds one of the vendor's concurrency slots (rate_budget.SharedSlots) from sending it until its
-    answer is read, whichever run or thread sent it."""
+    """Each attempt of a request holds one of the vendor's concurrency slots (rate_budget.SharedSlots) from waiting
+    for its budget until its answer is read, whichever run or thread sent it."""
 
     def __init__(self, inner: httpx.BaseTransport, slots: Slots):
         self.inner = inner
@@ -359,8 +359,8 @@ def build_client(
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """An httpx client with the transports stacked: connection failures named → retry → budget → count → observe →
-    concurrency slots → wire.
+    """An httpx client with the transports stacked: connection failures named → retry → concurrency slots → budget →
+    count → observe → wire.
 
     Budget and count sit under retry so that every retried request also waits for room and is counted, and the
     budget hears every answer, each 429 included; with a `system`, a connection failure that outlasts the retries is
@@ -368,14 +368,16 @@ def build_client(
     learns the vendor's recommended degree of parallelism from its answers; `slots` caps the requests in flight.
     """
     wire = transport or httpx.HTTPTransport()
-    if slots is not None:
-        wire = ConcurrencyTransport(wire, slots)
     if parallelism is not None:
         wire = ObservingTransport(wire, parallelism.observe)
     if counter is not None:
         wire = CountingTransport(wire, counter)
     if budget is not None:
         wire = BudgetTransport(wire, budget, hold)
+    if slots is not None:
+        # Above the budget: a request waiting for a slot after its budget's slot would bunch up with others past
+        # the budget's pace once slots free.
+        wire = ConcurrencyTransport(wire, slots)
     stacked: httpx.BaseTransport = RetryTransport(wire, retry or RetryPolicy(), sleep=sleep)
     if system is not None:
         stacked = ConnectionFailureTransport(stacked, system)

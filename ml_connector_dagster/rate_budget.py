@@ -27,7 +27,10 @@ Times are epoch seconds of the claiming host's clock: hosts sharing a PostgreSQL
 step (NTP) to a fraction of one interval, or the faster one sends early.
 """
 
+import atexit
 import hashlib
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -93,8 +96,18 @@ _engines: dict[str, sa.Engine] = {}
 _engines_lock = threading.Lock()
 
 
-# A resource given no database keeps its limits in this process only (tests, a resource made by hand).
-IN_PROCESS = "sqlite://"
+_private_dir: str | None = None
+
+
+def in_process() -> str:
+    """A database of this process's own, removed when it exits: where a resource given no database keeps its limits
+    (tests, a resource made by hand)."""
+    global _private_dir
+    with _engines_lock:
+        if _private_dir is None:
+            _private_dir = tempfile.mkdtemp(prefix="ml_connector_budgets_")
+            atexit.register(shutil.rmtree, _private_dir, ignore_errors=True)
+    return f"sqlite:///{_private_dir}/budgets.sqlite"
 
 
 def _engine(url: str) -> sa.Engine:
@@ -103,11 +116,7 @@ def _engine(url: str) -> sa.Engine:
     with _engines_lock:
         if url not in _engines:
             is_sqlite = url.startswith("sqlite")
-            if url == IN_PROCESS:
-                # One connection for every thread: an in-memory database lives and dies with its connection.
-                engine = sa.create_engine(url, connect_args={"check_same_thread": False}, poolclass=sa.pool.StaticPool)
-            else:
-                engine = sa.create_engine(url, connect_args={"timeout": 30} if is_sqlite else {})
+            engine = sa.create_engine(url, connect_args={"timeout": 30} if is_sqlite else {})
             if is_sqlite:
                 # A lost claim costs one interval of idling, not a wrong write: no need to sync each to disk.
                 sa.event.listen(engine, "connect", _sqlite_pragmas)
@@ -208,18 +217,19 @@ class SharedBudget:
             )
 
     def paused_until(self) -> float:
-        with self.engine.connect() as conn:
+        with self.engine.begin() as conn:
             return conn.execute(
                 sa.select(rate_budgets.c.paused_until).where(rate_budgets.c.budget == self.key)
             ).scalar_one()
 
 
 @dataclass(frozen=True)
-class Refusal:
-    """Why a request was not given leave: what is left of the vendor's quota, and when its window starts afresh
-    (None: a rolling window)."""
+class Leave:
+    """The answer to a `take`: whether the request may go, and what is then left of the vendor's quota (None:
+    unknown) and when its window starts afresh (None: a rolling window)."""
 
-    remaining: int
+    granted: bool
+    remaining: int | None
     window_ends: float | None
 
 
@@ -250,8 +260,8 @@ class SharedAllowance:
             sa.and_(row.window_ends.is_(None), row.heard_at < now - self.fresh),
         )
 
-    def take(self, reserve: int) -> Refusal | None:
-        """Leave for one request (None), counted at once, or why not."""
+    def take(self, reserve: int) -> Leave:
+        """Leave for one request, counted at once, or a refusal, with what is left."""
         now = self.clock()
         row = rate_allowances.c
         unknown = self._unknown(now)
@@ -260,13 +270,14 @@ class SharedAllowance:
                 rate_allowances.update()
                 .where(row.budget == self.key, sa.or_(unknown, row.remaining > reserve))
                 .values(remaining=sa.case((unknown, None), else_=row.remaining - 1))
-            ).rowcount
-            if taken:
-                return None
+                .returning(row.remaining, row.window_ends)
+            ).one_or_none()
+            if taken is not None:
+                return Leave(True, *taken)
             remaining, window_ends = conn.execute(
                 sa.select(row.remaining, row.window_ends).where(row.budget == self.key)
             ).one()
-        return Refusal(remaining, window_ends)
+        return Leave(False, remaining, window_ends)
 
     def hear(self, remaining: int, window_ends: float | None = None) -> None:
         """What an answer said is left (and, for a fixed window, when it ends)."""
@@ -291,7 +302,7 @@ class SharedAllowance:
     def state(self) -> tuple[int | None, float | None]:
         """(remaining, window_ends) as the database holds them."""
         row = rate_allowances.c
-        with self.engine.connect() as conn:
+        with self.engine.begin() as conn:
             return tuple(conn.execute(sa.select(row.remaining, row.window_ends).where(row.budget == self.key)).one())
 
 

@@ -8,6 +8,7 @@ list in connections.py."""
 import os
 import re
 import types
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any, ClassVar, Literal, Protocol, Self, Union, get_args, get_origin, runtime_checkable
@@ -18,7 +19,7 @@ from pydantic import Field, PrivateAttr, ValidationError
 
 from ml_connector_dagster.http import AuthError, Budget, RateBudget, RetryPolicy, build_client
 from ml_connector_dagster.invalid_settings import problems
-from ml_connector_dagster.rate_budget import IN_PROCESS, SharedAllowance, SharedBudget, SharedSlots, budget_key
+from ml_connector_dagster.rate_budget import SharedAllowance, SharedBudget, SharedSlots, budget_key, in_process
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.secret_fields import SecretFields
 from ml_connector_dagster.settings import SettingsError
@@ -229,13 +230,18 @@ class BudgetedResource(SystemResource):
 
     def allowance(self, identity: str, **options) -> SharedAllowance:
         """What the vendor says is left of its quota for `identity`, as every run against it sees it."""
-        return SharedAllowance(self.budget_url or IN_PROCESS, budget_key(self.system, identity), **options)
+        return SharedAllowance(*self._shared(identity), **options)
 
     def concurrency(self, identity: str, slots: int) -> SharedSlots:
         """The requests `identity` may have in flight at once, across every run; a slot is held per attempt, and its
         lease (twice the timeout) outlasts any attempt."""
-        key = budget_key(self.system, identity)
-        return SharedSlots(self.budget_url or IN_PROCESS, key, slots, lease_seconds=2 * self.timeout_seconds)
+        return SharedSlots(*self._shared(identity), slots, lease_seconds=2 * self.timeout_seconds)
+
+    def _shared(self, identity: str) -> tuple[str, str]:
+        """The database and key of a limit: without budget_url, a key of this session's own in this process."""
+        if self.budget_url is None:
+            return in_process(), budget_key(self.system, identity, uuid.uuid4().hex)
+        return self.budget_url, budget_key(self.system, identity)
 
 
 def _is_scalar(annotation: Any) -> bool:

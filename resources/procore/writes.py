@@ -14,10 +14,11 @@ of values is locked, so such a contract is written as a draft, its lines synced,
 contract's `moved_from: "<project_id>:<contract_id>"` deletes the contract it replaces in its old project first.
 Neither is a field of the contract. Target ids are `"<id>"` for vendors and `"<project_id>:<id>"` for the others."""
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from ml_connector_dagster.resources.procore.errors import ERRORS, entry_error
@@ -27,6 +28,7 @@ from ml_connector_dagster.http import ApiError, AuthError, vendor_error
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.loading import TargetRecord, WriteResult, not_sent
 
+T, R = TypeVar("T"), TypeVar("R")
 WRITE_SIZE = 1000  # entries per sync call: Procore answers 413 past it
 TARGETS = frozenset({"vendors", "cost_codes", "purchase_order_contracts"})
 COMPANY_WIDE = frozenset({"vendors"})
@@ -49,6 +51,7 @@ class ProcoreWrites:
 
     http: httpx.Client
     company_id: int
+    parallelism: int
     _origin_ids: dict[tuple[str, int | None, str], int]
     _links: dict[tuple[str, str], int]
 
@@ -148,16 +151,26 @@ class ProcoreWrites:
         written = self._results(target_object, project_id, ready, answer)
         if target_object == "purchase_order_contracts":
             by_key = {record.source_key: record for record in ready}
-            written = [
-                self._sync_lines(project_id, by_key[result.source_key], result, ids)
-                if result.source_key in lines_due
-                else result
-                for result in written
-            ]
+            written = self._side_by_side(
+                lambda result: (
+                    self._sync_lines(project_id, by_key[result.source_key], result, ids)
+                    if result.source_key in lines_due
+                    else result
+                ),
+                written,
+            )
             written = self._set_status(project_id, [r for r in written if r.ok and r.source_key in staged], by_key) + [
                 r for r in written if not (r.ok and r.source_key in staged)
             ]
         return results + written
+
+    def _side_by_side(self, call: Callable[[T], R], items: list[T]) -> list[R]:
+        """`call` on each item, up to `parallelism` at once (one call per contract: its lines read or synced), in
+        order; the first error is raised once the calls under way have ended."""
+        if self.parallelism <= 1 or len(items) <= 1:
+            return [call(item) for item in items]
+        with ThreadPoolExecutor(min(self.parallelism, len(items)), thread_name_prefix="procore") as pool:
+            return list(pool.map(call, items))
 
     def _lines_differ(
         self, project_id: int, records: list[TargetRecord], ids: Mapping[tuple[str, str], int | None]
@@ -172,22 +185,23 @@ class ProcoreWrites:
             for c in self._read("purchase_order_contracts", project_id, {})
             if str(c.get("origin_id")) in wanted
         }
-        differ = set()
-        for key, record in wanted.items():
+
+        def differs(key: str) -> bool:
             if key not in held:
-                differ.add(key)
-                continue
+                return True
             current = {
                 str(line.get("origin_id")): _as_written(line)
                 for line in self.contract_line_items(project_id, held[key])
             }
-            for line in record.payload["line_items"]:
+            for line in wanted[key].payload["line_items"]:
                 sent = _line(line, ids)
                 have = current.get(str(line["origin_id"]))
                 if have is None or any(_same(have.get(f)) != _same(sent.get(f)) for f in LINE_FIELDS):
-                    differ.add(key)
-                    break
-        return differ
+                    return True
+            return False
+
+        keys = list(wanted)
+        return {key for key, differ in zip(keys, self._side_by_side(differs, keys), strict=True) if differ}
 
     def _set_status(
         self, project_id: int, written: list[WriteResult], by_key: Mapping[str, TargetRecord]

@@ -59,12 +59,15 @@ class ZohoCrmClient(NotificationChannels):
         page_size: int,
         api_domain: str,
         credits: CreditsTransport | None = None,
+        parallelism: int = 1,
     ):
         self.http = http
         self.counter = counter
         self.page_size = page_size
         self.api_domain = api_domain
         self.credits = credits  # the transport that stops the run once the org's credits are spent
+        # Load batches the loop may send at once; every method is safe to call from several threads.
+        self.parallelism = parallelism
 
     # reads -----------------------------------------------------------------------------------------------------
     def modified_between(self, module: str, fields: Sequence[str], start: datetime, end: datetime) -> Iterator[dict]:

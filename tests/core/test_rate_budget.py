@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from ml_connector_dagster.http import BudgetTransport, RateBudget
-from ml_connector_dagster.rate_budget import Refusal, SharedAllowance, SharedBudget, SharedSlots, budget_key
+from ml_connector_dagster.rate_budget import Leave, SharedAllowance, SharedBudget, SharedSlots, budget_key
 
 
 class FrozenTime:
@@ -137,8 +137,8 @@ def test_two_runs_taking_from_one_allowance_stop_together_at_the_reserve(ledger_
     first.hear(10, window_ends=time.now + 3600)
     taken = [budget.take(reserve=4) for budget in (first, second) * 5]
     # 10 left, 4 kept: six requests go, whichever run sends them, and the rest are refused with what is left.
-    assert [t is None for t in taken] == [True] * 6 + [False] * 4
-    assert taken[-1] == Refusal(4, time.now + 3600)
+    assert [t.granted for t in taken] == [True] * 6 + [False] * 4
+    assert taken[5] == Leave(True, 4, time.now + 3600) and taken[-1] == Leave(False, 4, time.now + 3600)
 
 
 def test_an_answer_to_an_earlier_request_does_not_give_back_what_was_sent_since(ledger_url):
@@ -158,9 +158,9 @@ def test_when_the_window_ends_or_a_rolling_count_goes_stale_requests_go_until_an
     hourly, daily = allowance(ledger_url, time, "hourly"), allowance(ledger_url, time, "daily")
     hourly.hear(0, window_ends=time.now + 10)
     daily.hear(0)
-    assert hourly.take(reserve=0) == Refusal(0, time.now + 10) and daily.take(reserve=0) == Refusal(0, None)
+    assert hourly.take(reserve=0) == Leave(False, 0, time.now + 10) and daily.take(reserve=0) == Leave(False, 0, None)
     time.now += 61
-    assert hourly.take(reserve=0) is None and daily.take(reserve=0) is None
+    assert hourly.take(reserve=0).granted and daily.take(reserve=0).granted
     assert hourly.state()[0] is None and daily.state()[0] is None
 
 
