@@ -3,10 +3,9 @@ calls side by side up to max_parallel_batches; through the real load loop, clien
 
 import threading
 
-from tests.resources.test_dynamics_fo_targets import order
-
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import load
+from tests.resources.test_dynamics_fo_targets import order
 
 
 def deals(emulator, prefix: str, count: int):

@@ -5,10 +5,10 @@ with real time as Procore's windows do."""
 import threading
 
 import pytest
+from ml_connector_dagster.resources.procore import ProcoreResource
 
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import TargetRecord, load
-from ml_connector_dagster.resources.procore import ProcoreResource
 from ml_connector_dagster.sandbox.procore import ProcoreEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
 

@@ -4,10 +4,10 @@ batches side by side up to max_parallel_batches; through the real load loop, cli
 import threading
 
 import pytest
+from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
 
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import TargetRecord, load
-from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.zoho_crm import ZohoCrmEmulator
 
