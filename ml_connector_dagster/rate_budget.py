@@ -62,6 +62,8 @@ rate_allowances = sa.Table(
     sa.Column("remaining", sa.Integer),  # what the vendor last said is left, less what was sent since; NULL: unknown
     sa.Column("window_ends", sa.Float),  # when the vendor's window starts afresh; NULL: a rolling window
     sa.Column("heard_at", sa.Float),  # when `remaining` was last taken from an answer
+    # requests sent while the count was unknown and not answered yet: the first answer after them cannot include them
+    sa.Column("unheard", sa.Integer, nullable=False, server_default="0"),
 )
 
 rate_slots = sa.Table(
@@ -242,7 +244,9 @@ class SharedAllowance:
     count is older than `fresh_seconds`; otherwise the lower of the two stands, since answers to requests sent side by
     side arrive in any order and an earlier one says more is left than is. Once a fixed window has ended, or a rolling
     count has gone stale, the count is unknown and requests go until an answer says again: how a run finds out that
-    the quota has come back."""
+    the quota has come back. Requests sent while it is unknown are counted apart (`unheard`) until their answers come
+    (`hear`, or `unsaid` for an answer that does not say): the answer that makes the count known again is taken less
+    the others of them still in flight."""
 
     def __init__(self, url: str, key: str, *, fresh_seconds: float = 60.0, clock: Callable[[], float] = time.time):
         self.engine = _engine(url)
@@ -269,7 +273,10 @@ class SharedAllowance:
             taken = conn.execute(
                 rate_allowances.update()
                 .where(row.budget == self.key, sa.or_(unknown, row.remaining > reserve))
-                .values(remaining=sa.case((unknown, None), else_=row.remaining - 1))
+                .values(
+                    remaining=sa.case((unknown, None), else_=row.remaining - 1),
+                    unheard=sa.case((unknown, row.unheard + 1), else_=row.unheard),
+                )
                 .returning(row.remaining, row.window_ends)
             ).one_or_none()
             if taken is not None:
@@ -293,10 +300,23 @@ class SharedAllowance:
                 rate_allowances.update()
                 .where(row.budget == self.key)
                 .values(
-                    remaining=sa.case((afresh, remaining), else_=least(row.remaining, remaining)),
+                    # The answering request was one of those sent unknown, or the others are in flight beside it.
+                    remaining=sa.case(
+                        (afresh, greatest(remaining - greatest(row.unheard - 1, 0), 0)),
+                        else_=least(row.remaining, remaining),
+                    ),
                     window_ends=sa.case((afresh, window_ends), else_=row.window_ends),
                     heard_at=sa.case((afresh, now), else_=row.heard_at),
+                    unheard=sa.case((afresh, 0), else_=row.unheard),
                 )
+            )
+
+    def unsaid(self) -> None:
+        """An answer that says nothing of the quota came: one request fewer in flight."""
+        row = rate_allowances.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                rate_allowances.update().where(row.budget == self.key).values(unheard=greatest(row.unheard - 1, 0))
             )
 
     def state(self) -> tuple[int | None, float | None]:

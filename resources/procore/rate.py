@@ -113,15 +113,18 @@ class ProcoreBudget:
         limit = _number(response.headers.get("x-rate-limit-limit"))
         reset = _number(response.headers.get("x-rate-limit-reset"))
         now = self.clock()
-        if reset is not None and reset - now <= self.spike_seconds:
-            return  # the spike limit's window: `hold` reads it
-        if reset is None:
-            return  # a count without its window could never go stale: only the window's reset frees it
+        if reset is None or reset - now <= self.spike_seconds:
+            # The spike limit's window (`_hold` reads it), or a count without its window, which could never go stale:
+            # only the window's reset frees it.
+            self.allowance.unsaid()
+            return
         reset = min(reset, now + WINDOW_SECONDS)
         if remaining is not None:
             self.allowance.hear(int(remaining), reset)
         elif response.status_code == 429:
             self.allowance.hear(0, reset)
+        else:
+            self.allowance.unsaid()
         if limit is not None:
             self.limit = int(limit)
 

@@ -62,6 +62,8 @@ class CreditsTransport(httpx.BaseTransport):
         remaining, reason = _spent(response, self.reserve)
         if remaining is not None:
             self.allowance.hear(remaining)
+        else:
+            self.allowance.unsaid()
         if reason:
             with self._lock:
                 self.stopped = reason

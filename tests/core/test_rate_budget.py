@@ -153,6 +153,16 @@ def test_an_answer_to_an_earlier_request_does_not_give_back_what_was_sent_since(
     assert budget.state() == (500, time.now + 7200)
 
 
+def test_requests_sent_while_the_count_was_unknown_are_taken_off_the_answer_that_makes_it_known(ledger_url):
+    time = FrozenTime()
+    budget = allowance(ledger_url, time)
+    for _ in range(4):  # four requests side by side before any answer
+        assert budget.take(reserve=0).granted
+    budget.unsaid()  # one answered without saying what is left
+    budget.hear(50, window_ends=time.now + 3600)  # the first to say: two others are still in flight
+    assert budget.state() == (48, time.now + 3600)
+
+
 def test_when_the_window_ends_or_a_rolling_count_goes_stale_requests_go_until_an_answer_says_again(ledger_url):
     time = FrozenTime()
     hourly, daily = allowance(ledger_url, time, "hourly"), allowance(ledger_url, time, "daily")
