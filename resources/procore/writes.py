@@ -14,11 +14,10 @@ of values is locked, so such a contract is written as a draft, its lines synced,
 contract's `moved_from: "<project_id>:<contract_id>"` deletes the contract it replaces in its old project first.
 Neither is a field of the contract. Target ids are `"<id>"` for vendors and `"<project_id>:<id>"` for the others."""
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from ml_connector_dagster.resources.procore.errors import ERRORS, entry_error
@@ -27,8 +26,8 @@ from ml_connector_dagster.resources.procore.rate import RateLimitReached
 from ml_connector_dagster.http import ApiError, AuthError, vendor_error
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.loading import TargetRecord, WriteResult, not_sent
+from ml_connector_dagster.side_by_side import side_by_side
 
-T, R = TypeVar("T"), TypeVar("R")
 WRITE_SIZE = 1000  # entries per sync call: Procore answers 413 past it
 TARGETS = frozenset({"vendors", "cost_codes", "purchase_order_contracts"})
 COMPANY_WIDE = frozenset({"vendors"})
@@ -151,26 +150,19 @@ class ProcoreWrites:
         written = self._results(target_object, project_id, ready, answer)
         if target_object == "purchase_order_contracts":
             by_key = {record.source_key: record for record in ready}
-            written = self._side_by_side(
+            written = side_by_side(
                 lambda result: (
                     self._sync_lines(project_id, by_key[result.source_key], result, ids)
                     if result.source_key in lines_due
                     else result
                 ),
                 written,
+                self.parallelism,
             )
             written = self._set_status(project_id, [r for r in written if r.ok and r.source_key in staged], by_key) + [
                 r for r in written if not (r.ok and r.source_key in staged)
             ]
         return results + written
-
-    def _side_by_side(self, call: Callable[[T], R], items: list[T]) -> list[R]:
-        """`call` on each item, up to `parallelism` at once (one call per contract: its lines read or synced), in
-        order; the first error is raised once the calls under way have ended."""
-        if self.parallelism <= 1 or len(items) <= 1:
-            return [call(item) for item in items]
-        with ThreadPoolExecutor(min(self.parallelism, len(items)), thread_name_prefix="procore") as pool:
-            return list(pool.map(call, items))
 
     def _lines_differ(
         self, project_id: int, records: list[TargetRecord], ids: Mapping[tuple[str, str], int | None]
@@ -201,7 +193,7 @@ class ProcoreWrites:
             return False
 
         keys = list(wanted)
-        return {key for key, differ in zip(keys, self._side_by_side(differs, keys), strict=True) if differ}
+        return {key for key, differ in zip(keys, side_by_side(differs, keys, self.parallelism), strict=True) if differ}
 
     def _set_status(
         self, project_id: int, written: list[WriteResult], by_key: Mapping[str, TargetRecord]

@@ -46,18 +46,18 @@ class CreditsTransport(httpx.BaseTransport):
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            if self.stopped:
-                raise CreditsExhausted(self.stopped)
-            leave = self.allowance.take(self.reserve)
-            if not leave.granted:
+        if self.stopped:
+            raise CreditsExhausted(self.stopped)
+        leave = self.allowance.take(self.reserve)
+        if not leave.granted:
+            with self._lock:
                 self.stopped = (
                     f"{leave.remaining} API credits remain, as Zoho last said, and {self.reserve} are kept in reserve "
                     "for others"
                     if leave.remaining
                     else "the org's API credits are spent, as Zoho last said"
                 )
-                raise CreditsExhausted(self.stopped)
+            raise CreditsExhausted(self.stopped)
         response = self.inner.handle_request(request)
         remaining, reason = _spent(response, self.reserve)
         if remaining is not None:
