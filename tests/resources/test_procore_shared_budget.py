@@ -42,24 +42,7 @@ def test_batches_overlap_up_to_the_setting_and_never_more(procore, tmp_path):
     assert 2 <= emulator.peak_requests_in_flight <= 3
 
 
-def test_two_loads_at_once_share_the_hourly_and_the_spike_limit_and_meet_no_429(procore, tmp_path):
-    emulator, resource = procore
-    # An "hour" of 3 s allowing 30 requests, and at most 12 a second: the two runs' 80 calls need three windows, and
-    # each run alone would send faster than both limits allow.
-    emulator.update_settings(
-        {"hourly_limit": 30, "rate_window_seconds": 3, "spike_limit": True, "spike_requests": 12, "spike_seconds": 1}
-    )
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    shared = resource.model_copy(
-        update={
-            "budget_url": url,
-            "rate_reserve": 4,  # above the requests in flight: their answers are not heard yet
-            "spike_requests": 9,
-            "spike_window_seconds": 1,
-            "max_retry_wait_seconds": 10,
-            "max_parallel_batches": 3,
-        }
-    )
+def two_runs(shared: ProcoreResource, url: str) -> tuple[dict, list]:
     summaries, errors = {}, []
 
     def run(prefix: str) -> None:
@@ -80,6 +63,42 @@ def test_two_loads_at_once_share_the_hourly_and_the_spike_limit_and_meet_no_429(
         each.start()
     for each in runs:
         each.join(timeout=120)
+    return summaries, errors
+
+
+def test_two_loads_at_once_keep_to_the_spike_limit_together(procore, tmp_path):
+    emulator, resource = procore
+    # At most 12 requests a second for the app; each run would send 9 a second by itself.
+    emulator.update_settings({"spike_limit": True, "spike_requests": 12, "spike_seconds": 1})
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    shared = resource.model_copy(
+        update={"budget_url": url, "rate_reserve": 0, "spike_requests": 9, "spike_window_seconds": 1}
+    )
+    summaries, errors = two_runs(shared, url)
+    assert not errors
+    assert [status for status in api_statuses(emulator) if status >= 400] == [], "no 429, nor any other refusal"
+    assert {prefix: summary.created for prefix, summary in summaries.items()} == {"a": 40, "b": 40}
+
+
+def test_two_loads_at_once_share_the_hourly_and_the_spike_limit_and_meet_no_429(procore, tmp_path):
+    emulator, resource = procore
+    # An "hour" of 3 s allowing 30 requests, and at most 12 a second: the two runs' 80 calls need three windows, and
+    # each run alone would send faster than both limits allow.
+    emulator.update_settings(
+        {"hourly_limit": 30, "rate_window_seconds": 3, "spike_limit": True, "spike_requests": 12, "spike_seconds": 1}
+    )
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    shared = resource.model_copy(
+        update={
+            "budget_url": url,
+            "rate_reserve": 4,  # above the requests in flight: their answers are not heard yet
+            "spike_requests": 9,
+            "spike_window_seconds": 1,
+            "max_retry_wait_seconds": 10,
+            "max_parallel_batches": 3,
+        }
+    )
+    summaries, errors = two_runs(shared, url)
     assert not errors
     assert [status for status in api_statuses(emulator) if status >= 400] == [], "no 429, nor any other refusal"
     assert {prefix: summary.created for prefix, summary in summaries.items()} == {"a": 40, "b": 40}
