@@ -18,12 +18,12 @@ _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 class DailyLimitReached(ApiError):
     """Raised instead of sending: the run ends, records not sent stay pending, the next run resumes."""
 
-    def __init__(self, used: int, maximum: int, reserve: int):
+    def __init__(self, used: int | None, maximum: int | None, reserve: int, *, remaining: int = 0):
+        usage = f"{remaining} left, as the org's last answer said," if maximum is None else f"{used} of {maximum} used"
         super().__init__(
             "salesforce",
-            f"stopped before the daily API request limit: {used} of {maximum} used "
-            f"and {reserve} kept in reserve. Salesforce frees requests over a rolling "
-            "24 hours; the next scheduled run resumes where this one stopped",
+            f"stopped before the daily API request limit: {usage} and {reserve} kept in reserve. Salesforce frees "
+            "requests over a rolling 24 hours; the next scheduled run resumes where this one stopped",
             code="REQUEST_LIMIT_EXCEEDED",
         )
         self.used, self.maximum = used, maximum
@@ -55,8 +55,9 @@ class DailyLimitTransport(httpx.BaseTransport):
         return response
 
     def _stop(self, remaining: int) -> None:
-        maximum = self.maximum or 0
-        raise DailyLimitReached(max(0, maximum - remaining), maximum, self.reserve)
+        if self.maximum is None:  # another run's answers said so; this run has heard none yet
+            raise DailyLimitReached(None, None, self.reserve, remaining=remaining)
+        raise DailyLimitReached(max(0, self.maximum - remaining), self.maximum, self.reserve)
 
     def close(self) -> None:
         self.inner.close()

@@ -58,6 +58,13 @@ class SalesforceResource(BudgetedResource):
         description="stop every run against the org when fewer than this many daily API requests would remain, "
         "leaving them to other integrations and users; keep it above the requests in flight at once",
     )
+    daily_limit_recheck_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="how long what Salesforce last said of the org's daily requests stands for every run: a run "
+        "started within it of one that stopped at the reserve sends nothing; after it, the next run asks again (0: "
+        "every run asks)",
+    )
     pubsub_endpoint: str = Field(
         default="api.pubsub.salesforce.com:7443",
         pattern=r"^[\w.-]+:\d+$",
@@ -110,7 +117,9 @@ class SalesforceResource(BudgetedResource):
             headers=headers,
             # The daily allocation is the org's (§1.9), whichever user or app spends it.
             transport=DailyLimitTransport(
-                httpx.HTTPTransport(), allowance=self.allowance(self.my_domain_url), reserve=self.daily_limit_reserve
+                httpx.HTTPTransport(),
+                allowance=self.allowance(self.my_domain_url, fresh_seconds=self.daily_limit_recheck_seconds),
+                reserve=self.daily_limit_reserve,
             ),
         )
         return stack.enter_context(

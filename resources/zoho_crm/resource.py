@@ -64,9 +64,9 @@ class ZohoCrmResource(BudgetedResource):
     )
     credits_recheck_seconds: float = Field(
         default=900,
-        gt=0,
+        ge=0,
         description="how long what Zoho last said of the org's credits stands for every run: runs started within it "
-        "of spent credits send nothing; after it, the next run asks Zoho again",
+        "of spent credits send nothing; after it, the next run asks Zoho again (0: every run asks)",
     )
     max_concurrent_requests: int = Field(
         default=10,
