@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -237,6 +238,28 @@ class BudgetTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+class Slots(Protocol):
+    def held(self) -> AbstractContextManager: ...
+
+
+class ConcurrencyTransport(httpx.BaseTransport):
+    """Each attempt of a request holds one of the vendor's concurrency slots (rate_budget.SharedSlots) from waiting
+    for its budget until its answer is read, whichever run or thread sent it."""
+
+    def __init__(self, inner: httpx.BaseTransport, slots: Slots):
+        self.inner = inner
+        self.slots = slots
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.slots.held():
+            response = self.inner.handle_request(request)
+            response.read()
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class ParallelismHint:
     """How many requests to have in flight at once: what the vendor recommends in a response header where it does
     (Dataverse's `x-ms-dop-hint`), learned from its answers, never more than `cap`; `default` until it says, and
@@ -331,17 +354,18 @@ def build_client(
     budget: Budget | None = None,
     hold: Callable[[httpx.Response], float | None] | None = None,
     parallelism: ParallelismHint | None = None,
+    slots: Slots | None = None,
     counter: CallCounter | None = None,
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """An httpx client with the transports stacked: connection failures named → retry → budget → count → observe →
-    wire.
+    """An httpx client with the transports stacked: connection failures named → retry → concurrency slots → budget →
+    count → observe → wire.
 
     Budget and count sit under retry so that every retried request also waits for room and is counted, and the
     budget hears every answer, each 429 included; with a `system`, a connection failure that outlasts the retries is
     a CannotConnect or NoAnswer naming it. `hold` reads the vendor's limit headers for the budget; `parallelism`
-    learns the vendor's recommended degree of parallelism from its answers.
+    learns the vendor's recommended degree of parallelism from its answers; `slots` caps the requests in flight.
     """
     wire = transport or httpx.HTTPTransport()
     if parallelism is not None:
@@ -350,6 +374,10 @@ def build_client(
         wire = CountingTransport(wire, counter)
     if budget is not None:
         wire = BudgetTransport(wire, budget, hold)
+    if slots is not None:
+        # Above the budget: a request waiting for a slot after its budget's slot would bunch up with others past
+        # the budget's pace once slots free.
+        wire = ConcurrencyTransport(wire, slots)
     stacked: httpx.BaseTransport = RetryTransport(wire, retry or RetryPolicy(), sleep=sleep)
     if system is not None:
         stacked = ConnectionFailureTransport(stacked, system)

@@ -8,6 +8,7 @@ system's resource also declares how it is configured for the sandbox and from th
 import os
 import re
 import types
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any, ClassVar, Literal, Protocol, Self, Union, get_args, get_origin, runtime_checkable
@@ -19,7 +20,7 @@ from pydantic import Field, PrivateAttr, ValidationError
 from ml_connector_dagster.fit import Check
 from ml_connector_dagster.http import AuthError, Budget, RateBudget, RetryPolicy, build_client
 from ml_connector_dagster.invalid_settings import problems
-from ml_connector_dagster.rate_budget import SharedBudget, budget_key
+from ml_connector_dagster.rate_budget import SharedAllowance, SharedBudget, SharedSlots, budget_key, in_process
 from ml_connector_dagster.redaction import register_secret
 from ml_connector_dagster.secret_fields import SecretFields
 from ml_connector_dagster.settings import SettingsError
@@ -231,11 +232,26 @@ class BudgetedResource(SystemResource):
         repr=False,
     )
 
-    def request_budget(self, identity: str, max_requests: int, window_seconds: float) -> Budget:
+    def request_budget(self, identity: str, max_requests: int, window_seconds: float, **options) -> Budget:
         """The budget of this system's API for `identity` (whom the vendor counts requests by)."""
         if self.budget_url is None:
-            return RateBudget(max_requests, window_seconds)
-        return SharedBudget(self.budget_url, budget_key(self.system, identity), max_requests, window_seconds)
+            return RateBudget(max_requests, window_seconds, **options)
+        return SharedBudget(self.budget_url, budget_key(self.system, identity), max_requests, window_seconds, **options)
+
+    def allowance(self, identity: str, **options) -> SharedAllowance:
+        """What the vendor says is left of its quota for `identity`, as every run against it sees it."""
+        return SharedAllowance(*self._shared(identity), **options)
+
+    def concurrency(self, identity: str, slots: int) -> SharedSlots:
+        """The requests `identity` may have in flight at once, across every run; a slot is held per attempt, and its
+        lease (twice the timeout) outlasts any attempt."""
+        return SharedSlots(*self._shared(identity), slots, lease_seconds=2 * self.timeout_seconds)
+
+    def _shared(self, identity: str) -> tuple[str, str]:
+        """The database and key of a limit: without budget_url, a key of this session's own in this process."""
+        if self.budget_url is None:
+            return in_process(), budget_key(self.system, identity, uuid.uuid4().hex)
+        return self.budget_url, budget_key(self.system, identity)
 
 
 class _Given(Mapping[str, str]):

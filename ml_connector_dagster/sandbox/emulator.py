@@ -52,6 +52,10 @@ class Emulator:
         self.requests_served = 0
         # by path: what a test counts of one endpoint (a token endpoint's sign-ins per run) whatever the vendor
         self.paths_served: Counter[str] = Counter()
+        # API requests between arriving and being answered (the injected latency included), and the most at once:
+        # what tests of parallel sending and of a vendor's concurrency limit read.
+        self.requests_in_flight = 0
+        self.peak_requests_in_flight = 0
 
     def routes(self) -> list[BaseRoute]:
         raise NotImplementedError
@@ -92,10 +96,12 @@ class Emulator:
             *self.admin_routes(),
         ]
 
-    def app(self) -> FaultMiddleware:
+    def app(self) -> "_InFlight":
         starlette = Starlette(routes=[*self.routes(), Mount("/_admin", routes=self.admin())])
         counted = _CountRequests(starlette, self)
-        return FaultMiddleware(_ServerDate(counted, self.clock), self.faults, self.render_fault, self.clock.advance)
+        return _InFlight(
+            FaultMiddleware(_ServerDate(counted, self.clock), self.faults, self.render_fault, self.clock.advance), self
+        )
 
     async def _health(self, request: Request) -> Response:
         return JSONResponse({"system": self.name, "status": "ok", "now": self.clock.now().isoformat()})
@@ -155,6 +161,25 @@ class _CountRequests:
             self.emulator.requests_served += 1
             self.emulator.paths_served[scope["path"]] += 1
         await self.app(scope, receive, send)
+
+
+class _InFlight:
+    def __init__(self, app, emulator: Emulator):
+        self.app = app
+        self.emulator = emulator
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].startswith("/_admin"):
+            await self.app(scope, receive, send)
+            return
+        # One event loop serves the emulator: no lock needed between the increment and the peak.
+        emulator = self.emulator
+        emulator.requests_in_flight += 1
+        emulator.peak_requests_in_flight = max(emulator.peak_requests_in_flight, emulator.requests_in_flight)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            emulator.requests_in_flight -= 1
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:

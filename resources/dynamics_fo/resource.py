@@ -11,13 +11,15 @@ from pydantic import Field
 
 from ml_connector_dagster.entra_resource import EntraAppResource
 from ml_connector_dagster.http import CallCounter
+from ml_connector_dagster.session_resource import BudgetedResource
 
 
-class DynamicsFoResource(EntraAppResource):
+class DynamicsFoResource(EntraAppResource, BudgetedResource):
     """Connection to one F&O environment (docs/operators/dynamics_fo.md)."""
 
     system = "dynamics_fo"
     fit_checks = CHECKS
+    secrets = EntraAppResource.secrets | {"budget_url"}
     example_url = "https://contoso.operations.dynamics.com"
 
     environment_url: str = Field(
@@ -37,6 +39,21 @@ class DynamicsFoResource(EntraAppResource):
         description="records per load batch; each is one change set, sent "
         "20 to a $batch call after one lookup per 20 records",
     )
+    requests_per_window: int = Field(
+        default=5400,
+        ge=1,
+        description="client-side budget of requests per window_seconds, shared by every run as this Entra "
+        "application: below the user-based limit of 6,000 per 300 s where the environment still enforces it; a 429 "
+        "of the resource-based throttle pauses every run for its Retry-After",
+    )
+    window_seconds: float = Field(default=300, gt=0, description="the window requests_per_window counts over")
+    max_parallel_batches: int = Field(
+        default=4,
+        ge=1,
+        le=52,
+        description="load batches ($batch calls of change sets) in flight at once; F&O sends no hint, and allows at "
+        "most 52 concurrent requests per user where user-based limits are on",
+    )
     in_doubt_settle_seconds: float = Field(
         default=int(SETTLE.total_seconds()),  # a guess: targets.SETTLE says what it rests on
         ge=0,
@@ -51,9 +68,21 @@ class DynamicsFoResource(EntraAppResource):
 
     def connect(self, stack: ExitStack) -> DynamicsFoWriter:
         counter = CallCounter()
-        http = self.http_client(f"{self.environment_url}/data/", auth=self.entra_auth(stack), counter=counter)
+        http = self.http_client(
+            f"{self.environment_url}/data/",
+            auth=self.entra_auth(stack),
+            counter=counter,
+            # Both of F&O's limits count per Entra application (or user) in the environment (microsoft.md §3.6).
+            budget=self.request_budget(
+                f"{self.environment_url} {self.client_id}", self.requests_per_window, self.window_seconds
+            ),
+        )
         writer = DynamicsFoWriter(
-            http, counter=counter, settle=timedelta(seconds=self.in_doubt_settle_seconds), page_size=self.page_size
+            http,
+            counter=counter,
+            settle=timedelta(seconds=self.in_doubt_settle_seconds),
+            page_size=self.page_size,
+            parallelism=self.max_parallel_batches,
         )
         return stack.enter_context(closing(writer))
 

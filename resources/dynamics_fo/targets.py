@@ -58,13 +58,21 @@ log = dg.get_dagster_logger("dynamics_fo")
 class DynamicsFoWriter(DynamicsFoClient):
     """The client as the load loop's TargetWriter (ml_connector_dagster/loading.py); no pair deletes F&O records,
     so it is not a DeletingTargetWriter. `settle`: how long after a call went unanswered F&O may still be
-    processing it."""
+    processing it. `parallelism`: load batches it takes at once, each from its own thread (every method is safe so:
+    a batch's records are its own, and the http client is shared safely)."""
 
     def __init__(
-        self, http: httpx.Client, *, counter: CallCounter, settle: timedelta = SETTLE, page_size: int = MAX_PAGE_SIZE
+        self,
+        http: httpx.Client,
+        *,
+        counter: CallCounter,
+        settle: timedelta = SETTLE,
+        page_size: int = MAX_PAGE_SIZE,
+        parallelism: int = 1,
     ):
         super().__init__(http, counter=counter, page_size=page_size)
         self.settle = settle
+        self.parallelism = parallelism
 
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
         if target_object == CUSTOMERS:

@@ -22,11 +22,16 @@ Window = tuple[datetime, datetime]
 
 
 class ProcoreClient(ProcoreWrites, ProcoreHooks):
-    def __init__(self, http: httpx.Client, *, counter: CallCounter, company_id: int, page_size: int):
+    def __init__(
+        self, http: httpx.Client, *, counter: CallCounter, company_id: int, page_size: int, parallelism: int = 1
+    ):
         self.http = http
         self.counter = counter
         self.company_id = company_id
         self.page_size = page_size
+        # Load batches the loop may send at once, and calls of one batch sent side by side (writes.py); every method
+        # is safe to call from several threads.
+        self.parallelism = parallelism
         self._origin_ids: dict[tuple[str, int | None, str], int] = {}  # (object, project, origin_id) → Procore id
         self._links: dict[tuple[str, str], int] = {}  # (object, origin_id) → the Procore record it is written to
 

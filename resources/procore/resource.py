@@ -8,23 +8,23 @@ import httpx
 from ml_connector_dagster.resources.procore.auth import ProcoreClientCredentials
 from ml_connector_dagster.resources.procore.client import ProcoreClient
 from ml_connector_dagster.resources.procore.fit import CHECKS
-from ml_connector_dagster.resources.procore.rate import RateLimitPacing
+from ml_connector_dagster.resources.procore.rate import ProcoreBudget
 from ml_connector_dagster.resources.procore.writes import WRITE_SIZE
 from pydantic import Field, field_validator
 
-from ml_connector_dagster.http import CallCounter, RateBudget
+from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from ml_connector_dagster.session_resource import SystemResource, http_url
+from ml_connector_dagster.session_resource import BudgetedResource, http_url
 from ml_connector_dagster.settings import SettingsError
 from ml_connector_dagster.systems import sandbox_urls
 
 
-class ProcoreResource(SystemResource):
+class ProcoreResource(BudgetedResource):
     """Connection to one Procore company, as the Developer Managed Service Account of an app installed in it."""
 
     system = "procore"
     fit_checks = CHECKS
-    secrets = frozenset({"client_secret", "webhook_key"})
+    secrets = frozenset({"client_secret", "webhook_key", "budget_url"})
 
     api_url: str = Field(default="https://api.procore.com", description="the REST API host (a sandbox's differs)")
     login_url: str = Field(
@@ -60,14 +60,25 @@ class ProcoreResource(SystemResource):
     rate_reserve: int = Field(
         default=100,
         ge=0,
-        description="requests of the company's hourly limit left for its other integrations: a run spreads the "
-        "requests above it evenly over the time to the hour's reset, and at it waits for the reset, or stops when "
-        "that is further away than max_retry_wait_seconds",
+        description="requests of the company's hourly limit left for its other integrations: every run against the "
+        "company together spreads the requests above it evenly over the time to the hour's reset, and at it waits for "
+        "the reset, or stops when that is further away than max_retry_wait_seconds",
     )
     spike_requests: int = Field(
-        default=25, ge=1, description="client-side budget below Procore's spike limit, per spike_window_seconds"
+        default=25,
+        ge=1,
+        description="client-side budget below Procore's spike limit, per spike_window_seconds, shared by every run "
+        "against the company (budget_url)",
     )
     spike_window_seconds: float = Field(default=10, gt=0, description="the window spike_requests counts over")
+    max_parallel_batches: int = Field(
+        default=4,
+        ge=1,
+        le=25,
+        description="requests in flight at once for the app in the company, every run together: load batches go "
+        "side by side, and so do a batch's contracts' line-item reads and syncs. Procore sends no hint and asks apps "
+        "to control throughput by their concurrency, within the spike limit",
+    )
 
     @field_validator("api_url", "login_url", "webhook_url")
     @classmethod
@@ -117,10 +128,18 @@ class ProcoreResource(SystemResource):
             )
         )
         counter = CallCounter()
-        pacing = RateLimitPacing(
-            transport or httpx.HTTPTransport(),
+        # Guess: Procore counts a Developer Managed Service Account's requests per company (§3.4: a bucket per
+        # Procore-Company-Id) and says "per token" without saying whether its tokens share one; every run gets a
+        # token of its own, so the budget is kept per app and company, which holds either way.
+        identity = f"{self.api_url} {self.company_id} {self.client_id}"
+        budget = ProcoreBudget(
+            spike=self.request_budget(
+                identity, self.spike_requests, self.spike_window_seconds, sleep=sleep, clock=clock
+            ),
+            allowance=self.allowance(identity, clock=clock),
             reserve=self.rate_reserve,
             max_wait=self.max_retry_wait_seconds,
+            spike_seconds=self.spike_window_seconds,
             sleep=sleep,
             clock=clock,
         )
@@ -129,10 +148,20 @@ class ProcoreResource(SystemResource):
             auth=auth,
             counter=counter,
             headers={"Procore-Company-Id": str(self.company_id), "Accept": "application/json"},
-            budget=RateBudget(self.spike_requests, self.spike_window_seconds, sleep=sleep, clock=clock),
+            budget=budget,
+            hold=budget.hear,
+            slots=self.concurrency(identity, self.max_parallel_batches),
             sleep=sleep,
-            transport=pacing,
+            transport=transport,
         )
         return stack.enter_context(
-            closing(ProcoreClient(http, counter=counter, company_id=self.company_id, page_size=self.page_size))
+            closing(
+                ProcoreClient(
+                    http,
+                    counter=counter,
+                    company_id=self.company_id,
+                    page_size=self.page_size,
+                    parallelism=self.max_parallel_batches,
+                )
+            )
         )

@@ -26,6 +26,7 @@ from ml_connector_dagster.resources.procore.rate import RateLimitReached
 from ml_connector_dagster.http import ApiError, AuthError, vendor_error
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.loading import TargetRecord, WriteResult, not_sent
+from ml_connector_dagster.side_by_side import side_by_side
 
 WRITE_SIZE = 1000  # entries per sync call: Procore answers 413 past it
 TARGETS = frozenset({"vendors", "cost_codes", "purchase_order_contracts"})
@@ -49,6 +50,7 @@ class ProcoreWrites:
 
     http: httpx.Client
     company_id: int
+    parallelism: int
     _origin_ids: dict[tuple[str, int | None, str], int]
     _links: dict[tuple[str, str], int]
 
@@ -148,12 +150,15 @@ class ProcoreWrites:
         written = self._results(target_object, project_id, ready, answer)
         if target_object == "purchase_order_contracts":
             by_key = {record.source_key: record for record in ready}
-            written = [
-                self._sync_lines(project_id, by_key[result.source_key], result, ids)
-                if result.source_key in lines_due
-                else result
-                for result in written
-            ]
+            written = side_by_side(
+                lambda result: (
+                    self._sync_lines(project_id, by_key[result.source_key], result, ids)
+                    if result.source_key in lines_due
+                    else result
+                ),
+                written,
+                self.parallelism,
+            )
             written = self._set_status(project_id, [r for r in written if r.ok and r.source_key in staged], by_key) + [
                 r for r in written if not (r.ok and r.source_key in staged)
             ]
@@ -172,22 +177,23 @@ class ProcoreWrites:
             for c in self._read("purchase_order_contracts", project_id, {})
             if str(c.get("origin_id")) in wanted
         }
-        differ = set()
-        for key, record in wanted.items():
+
+        def differs(key: str) -> bool:
             if key not in held:
-                differ.add(key)
-                continue
+                return True
             current = {
                 str(line.get("origin_id")): _as_written(line)
                 for line in self.contract_line_items(project_id, held[key])
             }
-            for line in record.payload["line_items"]:
+            for line in wanted[key].payload["line_items"]:
                 sent = _line(line, ids)
                 have = current.get(str(line["origin_id"]))
                 if have is None or any(_same(have.get(f)) != _same(sent.get(f)) for f in LINE_FIELDS):
-                    differ.add(key)
-                    break
-        return differ
+                    return True
+            return False
+
+        keys = list(wanted)
+        return {key for key, differ in zip(keys, side_by_side(differs, keys, self.parallelism), strict=True) if differ}
 
     def _set_status(
         self, project_id: int, written: list[WriteResult], by_key: Mapping[str, TargetRecord]

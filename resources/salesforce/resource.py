@@ -13,16 +13,16 @@ from pydantic import Field, field_validator
 
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from ml_connector_dagster.session_resource import SystemResource, http_url
+from ml_connector_dagster.session_resource import BudgetedResource, http_url
 from ml_connector_dagster.systems import sandbox_urls
 
 
-class SalesforceResource(SystemResource):
+class SalesforceResource(BudgetedResource):
     """Connection to one Salesforce org (docs/operators/salesforce.md)."""
 
     system = "salesforce"
-    secrets = frozenset({"client_secret"})
     fit_checks = CHECKS
+    secrets = frozenset({"client_secret", "budget_url"})
 
     my_domain_url: str = Field(
         description="https://<my-domain>.my.salesforce.com: the token endpoint's host; the "
@@ -57,8 +57,15 @@ class SalesforceResource(SystemResource):
     daily_limit_reserve: int = Field(
         default=1000,
         ge=0,
-        description="stop a run when fewer than this many daily "
-        "API requests would remain, leaving them to other integrations and users",
+        description="stop every run against the org when fewer than this many daily API requests would remain, "
+        "leaving them to other integrations and users; keep it above the requests in flight at once",
+    )
+    daily_limit_recheck_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="how long what Salesforce last said of the org's daily requests stands for every run: a run "
+        "started within it of one that stopped at the reserve sends nothing; after it, the next run asks again (0: "
+        "every run asks)",
     )
     pubsub_endpoint: str = Field(
         default="api.pubsub.salesforce.com:7443",
@@ -110,7 +117,12 @@ class SalesforceResource(SystemResource):
             auth=auth,
             counter=counter,
             headers=headers,
-            transport=DailyLimitTransport(httpx.HTTPTransport(), reserve=self.daily_limit_reserve),
+            # The daily allocation is the org's (§1.9), whichever user or app spends it.
+            transport=DailyLimitTransport(
+                httpx.HTTPTransport(),
+                allowance=self.allowance(self.my_domain_url, fresh_seconds=self.daily_limit_recheck_seconds),
+                reserve=self.daily_limit_reserve,
+            ),
         )
         return stack.enter_context(
             closing(

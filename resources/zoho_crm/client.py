@@ -18,6 +18,7 @@ from ml_connector_dagster.resources.zoho_crm.errors import ERRORS, classify, rec
 from ml_connector_dagster.http import ApiError, CallCounter, vendor_error
 from ml_connector_dagster.loading import TargetRecord, WriteResult, not_sent
 from ml_connector_dagster.paging import PageRequest, PageTokenPaginator, paginate
+from ml_connector_dagster.side_by_side import side_by_side
 
 WRITE_SIZE = 100  # records per insert/update/upsert call, and ids per read by id
 CRITERIA_PER_SEARCH = 10  # Zoho combines at most 10 criteria in one search
@@ -59,12 +60,15 @@ class ZohoCrmClient(NotificationChannels):
         page_size: int,
         api_domain: str,
         credits: CreditsTransport | None = None,
+        parallelism: int = 1,
     ):
         self.http = http
         self.counter = counter
         self.page_size = page_size
         self.api_domain = api_domain
         self.credits = credits  # the transport that stops the run once the org's credits are spent
+        # Load batches the loop may send at once; every method is safe to call from several threads.
+        self.parallelism = parallelism
 
     # reads -----------------------------------------------------------------------------------------------------
     def modified_between(self, module: str, fields: Sequence[str], start: datetime, end: datetime) -> Iterator[dict]:
@@ -93,13 +97,16 @@ class ZohoCrmClient(NotificationChannels):
     def find(self, module: str, fields: Sequence[str], field: str, values: Sequence[str]) -> list[dict]:
         """Records whose `field` equals one of `values`: search criteria `or`-ed, 10 a call. Newly written records
         may take a moment to become searchable (§2.3), so a search never stands in for the ledger's ids."""
-        wanted, found = ",".join(_with(fields, "id")), []
+        wanted = ",".join(_with(fields, "id"))
         unique = list(dict.fromkeys(values))
-        for start in range(0, len(unique), CRITERIA_PER_SEARCH):
-            chunk = unique[start : start + CRITERIA_PER_SEARCH]
+
+        def search(chunk: Sequence[str]) -> list[dict]:
             criteria = "or".join(f"({field}:equals:{criteria_value(value)})" for value in chunk)
-            found += self._pages(f"{module}/search", {"criteria": f"({criteria})", "fields": wanted})
-        return found
+            return list(self._pages(f"{module}/search", {"criteria": f"({criteria})", "fields": wanted}))
+
+        chunks = [unique[start : start + CRITERIA_PER_SEARCH] for start in range(0, len(unique), CRITERIA_PER_SEARCH)]
+        # The searches go side by side, as many as the load's batches (heavy calls: Zoho caps them at 10 at once).
+        return [row for rows in side_by_side(search, chunks, self.parallelism) for row in rows]
 
     def _pages(self, path: str, params: dict, headers: dict | None = None) -> Iterator[dict]:
         yield from paginate(

@@ -1,7 +1,9 @@
 """Zoho CRM's API credits (crm_targets.md §2.6) as a transport: an org has a number of credits per rolling 24 hours,
 shared by every integration and user. Once Zoho says they are spent, or its answers say that no more than
-`reserve` remain, no further request is sent in this run: the writer turns the records it has not sent into
-QUOTA results, which the next run sends, and a read fails with a message saying so.
+`reserve` remain, no further request is sent, by this run or any other against the org (what Zoho said is kept in
+the allowance every run shares, rate_budget.SharedAllowance, until it is `fresh_seconds` old: then one run asks
+again): the writer turns the records it has not sent into QUOTA results, which a later run sends, and a read fails
+with a message saying so.
 
 Guesses, since the docs are silent: (1) what Zoho answers when credits run out. The v1 API had a distinct error
 ("Number of API calls exceeded"); v2+ document only `TOO_MANY_REQUESTS` (429, concurrency, retried with backoff) and
@@ -17,6 +19,7 @@ import httpx
 from ml_connector_dagster.resources.zoho_crm.errors import error_of
 
 from ml_connector_dagster.http import ApiError
+from ml_connector_dagster.rate_budget import SharedAllowance
 
 REMAINING_HEADER = "x-ratelimit-remaining"  # guess (2)
 SPENT_CODES = frozenset({"LIMIT_EXCEEDED", "LIMIT_REACHED"})  # guess (1)
@@ -35,18 +38,32 @@ class CreditsExhausted(ApiError):
 
 
 class CreditsTransport(httpx.BaseTransport):
-    def __init__(self, inner: httpx.BaseTransport, *, reserve: int):
+    def __init__(self, inner: httpx.BaseTransport, *, allowance: SharedAllowance, reserve: int):
         self.inner = inner
+        self.allowance = allowance
         self.reserve = reserve
-        self.stopped: str | None = None
+        self.stopped: str | None = None  # why this run sends no more
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        with self._lock:
-            if self.stopped:
-                raise CreditsExhausted(self.stopped)
+        if self.stopped:
+            raise CreditsExhausted(self.stopped)
+        leave = self.allowance.take(self.reserve)
+        if not leave.granted:
+            with self._lock:
+                self.stopped = (
+                    f"{leave.remaining} API credits remain, as Zoho last said, and {self.reserve} are kept in reserve "
+                    "for others"
+                    if leave.remaining
+                    else "the org's API credits are spent, as Zoho last said"
+                )
+            raise CreditsExhausted(self.stopped)
         response = self.inner.handle_request(request)
-        reason = _spent(response, self.reserve)
+        remaining, reason = _spent(response, self.reserve)
+        if remaining is not None:
+            self.allowance.hear(remaining)
+        else:
+            self.allowance.unsaid()
         if reason:
             with self._lock:
                 self.stopped = reason
@@ -59,17 +76,21 @@ class CreditsTransport(httpx.BaseTransport):
         self.inner.close()
 
 
-def _spent(response: httpx.Response, reserve: int) -> str | None:
+def _spent(response: httpx.Response, reserve: int) -> tuple[int | None, str | None]:
+    """The credits the answer says remain (None: it does not say), and why no more may be sent (None: they may)."""
     remaining = response.headers.get(REMAINING_HEADER, "")
-    if remaining.isdigit() and int(remaining) <= reserve:
-        return f"{remaining} API credits remain and {reserve} are kept in reserve for others"
+    if remaining.isdigit():
+        left = int(remaining)
+        return left, (
+            f"{left} API credits remain and {reserve} are kept in reserve for others" if left <= reserve else None
+        )
     if response.status_code < 400:
-        return None
+        return None, None
     response.read()
     try:
         code, message = error_of(response.json())
     except ValueError:
-        return None
+        return None, None
     if code in SPENT_CODES or "credit" in (message or "").lower():
-        return f"the org's API credits are spent ({code}: {message})"
-    return None
+        return 0, f"the org's API credits are spent ({code}: {message})"
+    return None, None

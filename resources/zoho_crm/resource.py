@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.sandbox.credentials import SANDBOX
-from ml_connector_dagster.session_resource import SystemResource, http_url
+from ml_connector_dagster.session_resource import BudgetedResource, http_url
 from ml_connector_dagster.systems import sandbox_urls
 
 DataCentre = Literal["us", "eu", "in", "au", "jp", "ca", "sa", "cn"]
@@ -31,12 +31,12 @@ ACCOUNTS_URLS: dict[str, str] = {
 }
 
 
-class ZohoCrmResource(SystemResource):
+class ZohoCrmResource(BudgetedResource):
     """Connection to one Zoho CRM org (docs/operators/zoho_crm.md)."""
 
     system = "zoho_crm"
     fit_checks = CHECKS
-    secrets = frozenset({"client_secret", "refresh_token", "channel_token"})
+    secrets = frozenset({"client_secret", "refresh_token", "channel_token", "budget_url"})
 
     data_centre: DataCentre = Field(
         default="us", description="the Zoho data centre that holds the org: its accounts server issues the tokens"
@@ -60,9 +60,30 @@ class ZohoCrmResource(SystemResource):
     credit_reserve: int = Field(
         default=1000,
         ge=0,
-        description="API credits to leave the org's other integrations and users: a run stops when no more than "
-        "this many remain, as far as Zoho's answers say (they may not: then a run stops only when Zoho says the "
-        "credits are spent)",
+        description="API credits to leave the org's other integrations and users: every run against the org stops "
+        "when no more than this many remain, as far as Zoho's answers say (they may not: then the runs stop when Zoho "
+        "says the credits are spent, and ask again after credits_recheck_seconds)",
+    )
+    credits_recheck_seconds: float = Field(
+        default=900,
+        ge=0,
+        description="how long what Zoho last said of the org's credits stands for every run: runs started within it "
+        "of spent credits send nothing; after it, the next run asks Zoho again (0: every run asks)",
+    )
+    max_concurrent_requests: int = Field(
+        default=10,
+        ge=1,
+        le=25,
+        description="API calls in flight at once for this app and user, every run together: Zoho caps them by "
+        "edition (Free 5, Standard 10, Professional 15, Enterprise 20, Ultimate 25; uncertain figures) and heavy "
+        "calls (search, writes of more than 10 records) at 10",
+    )
+    max_parallel_batches: int = Field(
+        default=8,
+        ge=1,
+        le=25,
+        description="load batches in flight at once (each sends its calls of 100 records one after another), within "
+        "max_concurrent_requests",
     )
     notify_url: str | None = Field(
         default=None,
@@ -124,18 +145,30 @@ class ZohoCrmResource(SystemResource):
         )
         auth.token()  # the API's host is only known from the token answer
         counter = CallCounter()
-        credits = CreditsTransport(transport or httpx.HTTPTransport(), reserve=self.credit_reserve)
+        org = f"{auth.api_domain} {self.client_id}"  # credits count per org, concurrency per app and user (§2.6)
+        credits = CreditsTransport(
+            transport or httpx.HTTPTransport(),
+            allowance=self.allowance(org, fresh_seconds=self.credits_recheck_seconds),
+            reserve=self.credit_reserve,
+        )
         http = self.http_client(
             f"{auth.api_domain}/crm/{self.api_version}",
             auth=auth,
             counter=counter,
             headers={"Accept": "application/json"},
+            # Guess: one self client is one user's grant, so its client id names the app and user Zoho counts by.
+            slots=self.concurrency(org, self.max_concurrent_requests),
             transport=credits,
         )
         return stack.enter_context(
             closing(
                 ZohoCrmClient(
-                    http, counter=counter, page_size=self.page_size, api_domain=auth.api_domain, credits=credits
+                    http,
+                    counter=counter,
+                    page_size=self.page_size,
+                    api_domain=auth.api_domain,
+                    credits=credits,
+                    parallelism=self.max_parallel_batches,
                 )
             )
         )

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from ml_connector_dagster.http import BudgetTransport, RateBudget
-from ml_connector_dagster.rate_budget import SharedBudget, budget_key
+from ml_connector_dagster.rate_budget import Leave, SharedAllowance, SharedBudget, SharedSlots, budget_key
 
 
 class FrozenTime:
@@ -125,3 +125,82 @@ def test_a_vendor_saying_little_is_left_holds_the_budget_for_as_long_as_it_says(
     client.get("https://api/one")
     client.get("https://api/two")
     assert time.waits == [3.0]
+
+
+def allowance(url: str, time: FrozenTime, key: str = "procore company app") -> SharedAllowance:
+    return SharedAllowance(url, key, fresh_seconds=60, clock=time.clock)
+
+
+def test_two_runs_taking_from_one_allowance_stop_together_at_the_reserve(ledger_url):
+    time = FrozenTime()
+    first, second = allowance(ledger_url, time), allowance(ledger_url, time)
+    first.hear(10, window_ends=time.now + 3600)
+    taken = [budget.take(reserve=4) for budget in (first, second) * 5]
+    # 10 left, 4 kept: six requests go, whichever run sends them, and the rest are refused with what is left.
+    assert [t.granted for t in taken] == [True] * 6 + [False] * 4
+    assert taken[5] == Leave(True, 4, time.now + 3600) and taken[-1] == Leave(False, 4, time.now + 3600)
+
+
+def test_an_answer_to_an_earlier_request_does_not_give_back_what_was_sent_since(ledger_url):
+    time = FrozenTime()
+    budget = allowance(ledger_url, time)
+    budget.hear(100, window_ends=time.now + 3600)
+    for _ in range(5):
+        budget.take(reserve=0)
+    budget.hear(99, window_ends=time.now + 3600)  # the answer to the first of the five, arriving last
+    assert budget.state() == (95, time.now + 3600)
+    budget.hear(500, window_ends=time.now + 7200)  # a new window starts afresh
+    assert budget.state() == (500, time.now + 7200)
+
+
+def test_requests_sent_while_the_count_was_unknown_are_taken_off_the_answer_that_makes_it_known(ledger_url):
+    time = FrozenTime()
+    budget = allowance(ledger_url, time)
+    for _ in range(4):  # four requests side by side before any answer
+        assert budget.take(reserve=0).granted
+    budget.unsaid()  # one answered without saying what is left
+    budget.hear(50, window_ends=time.now + 3600)  # the first to say: two others are still in flight
+    assert budget.state() == (48, time.now + 3600)
+
+
+def test_when_the_window_ends_or_a_rolling_count_goes_stale_requests_go_until_an_answer_says_again(ledger_url):
+    time = FrozenTime()
+    hourly, daily = allowance(ledger_url, time, "hourly"), allowance(ledger_url, time, "daily")
+    hourly.hear(0, window_ends=time.now + 10)
+    daily.hear(0)
+    assert hourly.take(reserve=0) == Leave(False, 0, time.now + 10) and daily.take(reserve=0) == Leave(False, 0, None)
+    time.now += 61
+    assert hourly.take(reserve=0).granted and daily.take(reserve=0).granted
+    assert hourly.state()[0] is None and daily.state()[0] is None
+
+
+def test_requests_in_flight_never_exceed_the_slots_whichever_run_sends_them(ledger_url):
+    slots = [SharedSlots(ledger_url, "zoho_crm org app", 3, lease_seconds=60) for _ in range(2)]  # two runs
+    in_flight, peak, lock = 0, 0, threading.Lock()
+
+    def request(budget: SharedSlots) -> None:
+        nonlocal in_flight, peak
+        with budget.held():
+            with lock:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            threading.Event().wait(0.01)
+            with lock:
+                in_flight -= 1
+
+    workers = [threading.Thread(target=lambda b=b: [request(b) for _ in range(5)]) for b in slots * 4]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert peak == 3
+
+
+def test_a_slot_whose_holder_died_frees_itself_when_its_lease_ends(ledger_url):
+    time = FrozenTime(advance=True)
+    slots = SharedSlots(ledger_url, "k", 1, lease_seconds=30, poll_seconds=1, sleep=time.sleep, clock=time.clock)
+    held = slots.held()
+    held.__enter__()  # a request whose process dies: never released
+    with slots.held():
+        pass
+    assert sum(time.waits) >= 30

@@ -61,6 +61,11 @@ def test_a_run_that_would_exhaust_the_daily_limit_stops_cleanly_and_the_next_run
     assert 0 < written < len([r for r in env.sandbox["dynamics_fo"].rows("CustomersV3", dataAreaId="usmf")])
     salesforce.new_day()
     salesforce.update_settings({"daily_api_requests": 15000})
+    # Every run shares what the org's last answer said for daily_limit_recheck_seconds; the new day is the emulator's
+    # alone, so the next run is told to ask again at once.
+    small = env.with_resources(
+        salesforce={"batch_size": 20, "daily_limit_reserve": 3, "daily_limit_recheck_seconds": 0}
+    )
     assert small.defs.resolve_job_def(JOB).execute_in_process(partition_key="usmf", instance=env.instance).success
     accounts = Counter(row["ERP_Account_Number__c"] for row in salesforce.rows("Account"))
     assert max(accounts.values()) == 1

@@ -2,6 +2,8 @@
 External ID through sObject Collections and Bulk API 2.0, each record's own answer, a new token after a 401, SOQL
 paging, and a run that stops cleanly before the daily request limit and resumes on the next run without loss."""
 
+import threading
+
 import pytest
 from ml_connector_dagster.resources.salesforce import SalesforceResource
 from ml_connector_dagster.resources.salesforce.limits import DailyLimitReached
@@ -107,3 +109,31 @@ def test_batches_of_a_large_load_go_several_at_once_and_each_record_gets_its_own
         assert client.counter.writes == 5
     assert (summary.created, summary.failed, summary.batches) == (999, 1, 5)
     assert len(emulator.rows("Account")) == 999 and len(ledger.synced("dynamics_fo__salesforce", "Account")) == 999
+
+
+def test_two_runs_at_once_stop_together_at_the_reserve_of_the_orgs_daily_limit(org, tmp_path):
+    emulator, url, _ = org
+    emulator.update_settings({"daily_api_requests": 40})
+    emulator.faults.latency_ms = 30  # each run has its batches in flight side by side
+    budget_url = f"sqlite:///{tmp_path / 'budget.sqlite'}"
+    shared = resource(url, daily_limit_reserve=10, max_parallel_batches=4, budget_url=budget_url)
+    stopped = []
+
+    def one(start: int) -> None:
+        ledger = Ledger(budget_url)
+        try:
+            with shared.open() as client:
+                run(client, ledger, accounts(400, start=start), batch_size=10)
+        except DailyLimitReached as error:
+            stopped.append(error)
+        finally:
+            ledger.dispose()
+
+    runs = [threading.Thread(target=one, args=(start,)) for start in (2000, 3000)]
+    for each in runs:
+        each.start()
+    for each in runs:
+        each.join(timeout=120)
+    assert len(stopped) == 2
+    # Requests sent before the first answer are counted as in flight until theirs come: a few may be left unspent.
+    assert 24 <= emulator.api_used <= 30, "both stopped with the reserve left: not one request past it"

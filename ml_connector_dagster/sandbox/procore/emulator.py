@@ -119,7 +119,8 @@ class ProcoreEmulator(Emulator):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip() if scheme.lower() == "bearer" else ""
         company = request.headers.get("procore-company-id", "")
-        rate, refused = self.limits.admit(token, company)
+        access, _ = self.tokens.check(token)
+        rate, refused = self.limits.admit(access.client_id if access else token, company)
         answer = refused or await self._answer(request, token, company)
         answer.headers.update(rate)
         entry["status"] = answer.status_code

@@ -57,7 +57,7 @@ class ProcoreSettings(EmulatorSettings):
         "changes an approved commitment through change orders); empty: never locked",
     )
     rate_limits: bool = Field(default=True, description="enforce the hourly limit (headers are always sent)")
-    hourly_limit: int = Field(default=3600, ge=1, description="requests per hour per token and company")
+    hourly_limit: int = Field(default=3600, ge=1, description="requests per hour per app and company")
     rate_window_seconds: float = Field(default=3600, gt=0, description="length of the rate-limit window")
     spike_limit: bool = Field(
         default=True,

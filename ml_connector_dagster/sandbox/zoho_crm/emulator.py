@@ -124,9 +124,12 @@ class ZohoCrmEmulator(Emulator):
         if not scopes.allowed(token.scopes, family, request.method, module_name):
             return _error(ZohoError(401, "OAUTH_SCOPE_MISMATCH", "Unauthorized"))
         heavy = (parts[-1:] == ["search"]) or request.method in ("POST", "PUT") and await _record_count(request) > 10
+        # Zoho caps the calls in flight per app and user (§2.6), not per access token: every token one refresh token
+        # (one app's grant for one user) issued counts together.
+        grant = token.refresh_token
         with (
-            self.concurrency.slot(token.value, "all", self.settings.concurrency_limit) as admitted,
-            self.concurrency.slot(token.value, "heavy", self.settings.sub_concurrency_limit if heavy else 10**9) as sub,
+            self.concurrency.slot(grant, "all", self.settings.concurrency_limit) as admitted,
+            self.concurrency.slot(grant, "heavy", self.settings.sub_concurrency_limit if heavy else 10**9) as sub,
         ):
             if not (admitted and sub):
                 return _error(

@@ -82,10 +82,10 @@ class ZohoCrmSettings(EmulatorSettings):
         "allowance, kept apart from the concurrency cap's TOO_MANY_REQUESTS",
     )
     concurrency_limit: int = Field(
-        default=20, ge=1, description="in-flight API calls per access token (Enterprise: 20; uncertain figures)"
+        default=20, ge=1, description="in-flight API calls per app and user (Enterprise: 20; uncertain figures)"
     )
     sub_concurrency_limit: int = Field(
-        default=10, ge=1, description="in-flight heavy calls (search, writes of more than 10 records) per token"
+        default=10, ge=1, description="in-flight heavy calls (search, writes of more than 10 records) per app and user"
     )
     request_seconds: float = Field(
         default=0, ge=0, description="real seconds each API call takes once admitted (to exercise the caps)"
