@@ -7,10 +7,10 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from pydantic import BaseModel, ConfigDict
 from ml_connector_dagster.assets.salesforce.dynamics_fo import account_payloads
 from ml_connector_dagster.resources.jde.rows import decoded
 from ml_connector_dagster.resources.sap_ecc.gateway import decimal_text
+from pydantic import BaseModel, ConfigDict
 
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.ledger import ErrorClass
