@@ -109,6 +109,18 @@ class Stopwatch:
         self.ended_at = self.started_at + self.seconds
 
 
+class CpuClock:
+    """This process's CPU time between enter and exit (every thread of it): what a loader costs the machine, whatever
+    else runs on it, where the wall clock counts time spent waiting for a busy core."""
+
+    def __enter__(self) -> "CpuClock":
+        self._started = time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.process_time() - self._started
+
+
 def threaded(send: Callable[[T], R], items: Iterable[T], threads: int = THREADS) -> list[R]:
     """`send` over `items` from `threads` workers, as a hand-written loader that sends records concurrently does."""
     if threads == 1:

@@ -1033,9 +1033,11 @@ class Ledger:
         source_keys: Collection[str] | None = None,
         run_id: str | None = None,
         limit: int | None = None,
+        error_classes: Collection[str] | None = None,
     ) -> list[DeadLetter]:
         """Open dead letters, oldest first; each filter given narrows them (`ids`, `source_keys`: only these;
-        `run_id`: those whose last failure was in this run), `limit` says how many at most."""
+        `error_classes`: of any of these; `run_id`: those whose last failure was in this run), `limit` says how many
+        at most."""
         query = sa.select(dead_letters).where(dead_letters.c.resolved_at.is_(None)).order_by(dead_letters.c.id)
         if run_id:
             query = query.where(dead_letters.c.run_id == run_id)
@@ -1047,16 +1049,14 @@ class Ledger:
             query = query.where(dead_letters.c.target_object == target_object)
         if error_class:
             query = query.where(dead_letters.c.error_class == error_class)
+        if error_classes is not None:
+            query = query.where(dead_letters.c.error_class.in_(list(error_classes)))
         if ids:
             query = query.where(dead_letters.c.id.in_(list(ids)))
-        chunks = [None] if source_keys is None else _chunks(list(source_keys), 500)
+        if source_keys is not None:
+            query = query.where(self._among(dead_letters.c.source_key, list(source_keys)))
         with self.engine.connect() as conn:
-            letters = [
-                _dead_letter_of(row)
-                for chunk in chunks
-                for row in conn.execute(query if chunk is None else query.where(dead_letters.c.source_key.in_(chunk)))
-            ]
-        return letters[:limit]
+            return [_dead_letter_of(row) for row in conn.execute(query)]
 
     def dead_letter(self, letter_id: int) -> DeadLetter | None:
         """One dead letter, open or resolved."""

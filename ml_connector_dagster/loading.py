@@ -168,6 +168,8 @@ class LoadSummary:
 # A record that failed for one of these reasons is not re-sent unchanged: it would fail again the same way.
 # Replay sends it on purpose, after someone fixed the cause at the target.
 _STICKY_CLASSES = frozenset({ErrorClass.VALIDATION, ErrorClass.CONFLICT})
+# Classes of an open letter whose record a load may send though its run did not read it (see `load`).
+_COME_BACK = (ErrorClass.DEPENDENCY, ErrorClass.QUOTA, ErrorClass.IN_DOUBT)
 
 
 def load(
@@ -190,7 +192,17 @@ def load(
     pending = {record.source_key: record for record in records}
     summary = LoadSummary(records=len(pending))
     now = datetime.now(UTC)
-    open_letters = {letter.source_key: letter for letter in ledger.open_dead_letters(pair, target_object)}
+    # The open letters the diff consults, not every one of the object's: those of these records, and those that may
+    # come back by themselves. An initial load meets a bad record on most pages, and reading them all each time
+    # cost time and memory growing with the load.
+    open_letters = {
+        letter.source_key: letter
+        for letters in (
+            ledger.open_dead_letters(pair, target_object, error_classes=_COME_BACK),
+            ledger.open_dead_letters(pair, target_object, source_keys=pending),
+        )
+        for letter in letters
+    }
     carried: set[str] = set()
     for letter in open_letters.values():
         # An in-doubt write comes back by itself too, once the target can no longer be processing it.

@@ -15,8 +15,10 @@ read as Zoho sends them: Zoho types its fields itself when they are written.
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
+from itertools import chain
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
@@ -207,9 +209,17 @@ def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _records(rows: pd.DataFrame | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Rows as dicts; pandas' NaN for a missing value becomes None."""
+    """Rows as dicts; pandas' NaN for a missing value becomes None, a numpy value its Python value."""
     if isinstance(rows, pd.DataFrame):
         if rows.empty:
             return []
-        return rows.astype(object).where(rows.notna(), None).to_dict("records")
+        plain = rows.astype(object).where(rows.notna(), None)
+        # Column by column rather than `to_dict("records")`, which converts every value by a call of its own (most of
+        # the CPU of a page's models). Only an object column can still hold a numpy value here (astype made the
+        # others Python's): a frame with one is left to pandas.
+        columns = plain.to_numpy().T.tolist()
+        if any(issubclass(kind, np.generic) for kind in set(map(type, chain.from_iterable(columns)))):
+            return plain.to_dict("records")
+        names = list(plain.columns)
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     return [dict(row) for row in rows]

@@ -208,6 +208,26 @@ def test_a_record_a_quota_stopped_is_sent_by_the_next_run_of_any_partition(ledge
     assert ledger.open_dead_letters(PAIR) == []
 
 
+def test_a_load_reads_only_the_open_dead_letters_of_its_records_and_those_that_come_back(ledger, monkeypatch):
+    """An initial load meets bad records page after page: reading every open letter of the object for each page made
+    each page cost more than the one before."""
+    writer = FakeWriter()
+    run([TargetRecord(f"bad{i}", {"name": "BAD"}) for i in range(3)], writer, ledger)
+    run([TargetRecord("waits", {"name": "w"}, ((OBJ, "parent"),))], writer, ledger)
+    read: list[str] = []
+    letters = ledger.open_dead_letters
+
+    def open_dead_letters(*args, **kwargs):
+        found = letters(*args, **kwargs)
+        read.extend(letter.source_key for letter in found)
+        return found
+
+    monkeypatch.setattr(ledger, "open_dead_letters", open_dead_letters)
+    summary = run([TargetRecord("bad1", {"name": "BAD"}), TargetRecord("new", {"name": "n"})], writer, ledger)
+    assert sorted(set(read)) == ["bad1", "waits"]
+    assert (summary.skipped, summary.created) == (1, 1)
+
+
 class ParallelWriter(FakeWriter):
     """Says it takes `parallelism` batches at once; each upsert waits until that many are in flight (or a while), so
     the most in flight at once is what the load allowed, whatever the machine's speed."""

@@ -4,11 +4,13 @@ letter counted as failed, resolved by the run that reads the value fixed."""
 
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 from ml_connector_dagster.assets.salesforce.dynamics_fo import account_payloads
 from ml_connector_dagster.resources.jde.rows import decoded
 from ml_connector_dagster.resources.sap_ecc.gateway import decimal_text
+from pydantic import BaseModel, ConfigDict
 
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.ledger import ErrorClass
@@ -124,6 +126,25 @@ def test_a_two_way_result_keeps_its_kind_and_a_rejected_record_loses_its_write_b
     kept = rows.reject_in(result)
     assert isinstance(kept, TwoWayResult) and list(kept.agreements) == ["8"]
     assert kept.rejected[0].reason == "AddressBook: UPMJ 126400 is not a date"
+
+
+def test_a_frames_rows_reach_the_model_as_python_values_with_a_missing_one_as_none():
+    class Typed(BaseModel):
+        model_config = ConfigDict(strict=True)
+        number: int
+        amount: float | None
+        text: str | None
+
+    frame = pd.DataFrame({"number": [1, 2], "amount": [1.5, float("nan")], "text": ["a", None]})
+    by_object = pd.DataFrame({"number": pd.Series([np.int64(3)], dtype=object), "amount": [None], "text": ["b"]})
+    rows = SourceRows()
+    models = rows.models(frame, Typed, lambda row: "x") + rows.models(by_object, Typed, lambda row: "x")
+    assert [m.model_dump() for m in models] == [
+        {"number": 1, "amount": 1.5, "text": "a"},
+        {"number": 2, "amount": None, "text": None},
+        {"number": 3, "amount": None, "text": "b"},
+    ]
+    assert not rows.bad
 
 
 @pytest.mark.parametrize(
