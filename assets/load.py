@@ -9,7 +9,8 @@ the partition's materialization metadata (`read_back_turn`). A target plugs in t
 gives a writer (loading.TargetWriter) that upserts, says which external ids exist and counts its calls, and may
 delete; `batch_size` is how many records go to one upsert."""
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import dagster as dg
@@ -18,15 +19,19 @@ from ml_connector_dagster.assets.dead_letters import load_tags
 from ml_connector_dagster.key_upgrade import refuse_first_format
 from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.loading import parallelism
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import (
     accounted_for_check,
-    duplicate_keys_check,
+    duplicate_keys_result,
     failed_records_metadata,
     load_metadata,
     waiting_for_parents_check,
 )
-from ml_connector_dagster.sync import SyncTarget, account_and_heal, sync
+from ml_connector_dagster.paged_sync import sync_pages
+from ml_connector_dagster.spool import Spool, pages_of, spooled
+from ml_connector_dagster.spool_io import PAGES
+from ml_connector_dagster.sync import SyncTarget
 
 
 def _same_session(session):
@@ -68,6 +73,21 @@ def _read_back_turn(context: dg.AssetExecutionContext, key: dg.AssetKey) -> int:
 
 def mapping_metadata(result: MappingResult) -> dict:
     return {"payloads": len(result.records), "rejected": len(result.rejected), "excluded": len(result.excluded)}
+
+
+def mapped(pages: Iterable, map_page: Callable[[object], MappingResult]) -> dg.Output[Spool]:
+    """A payload asset's value from its input's pages (a spool's, or a value held whole as its one page), mapped one
+    page at a time into a spool of results; its metadata counts them all."""
+    counts: Counter = Counter()
+
+    def results() -> Iterator[MappingResult]:
+        for page in pages_of(pages):
+            result = map_page(page)
+            counts.update(mapping_metadata(result))
+            yield result
+
+    spool = spooled(results())
+    return dg.Output(spool, metadata={name: counts[name] for name in ("payloads", "rejected", "excluded")})
 
 
 def load_asset(
@@ -119,7 +139,7 @@ def load_asset(
         group_name=target,
         partitions_def=partitions_def,
         deps=list(deps),
-        ins={"payloads": dg.AssetIn(key=payloads_key)},
+        ins={"payloads": dg.AssetIn(key=payloads_key, dagster_type=PAGES)},
         kinds=set(kinds),
         tags=load_tags(pair, target_object),
         pool=f"{target}_api",
@@ -129,7 +149,6 @@ def load_asset(
         required_resource_keys={target, "ledger"},
     )
     def _load(context: dg.AssetExecutionContext, payloads) -> dg.MaterializeResult:
-        result = pick(payloads)
         resource = getattr(context.resources, target)
         ledger = context.resources.ledger.ledger()
         run_id, partition = context.run.run_id, context.partition_key
@@ -140,21 +159,19 @@ def load_asset(
             client = lease.guard(load.writer(resource.session()))
             calls, writes = client.counter.total, client.counter.writes
             turn = _read_back_turn(context, key)
-            sync_target = SyncTarget(pair, target_object, client, resource.batch_size)
-            summary = sync(result, sync_target, ledger, run_id=run_id, partition=partition)
-            settled = account_and_heal(
-                result,
-                sync_target,
+            done = sync_pages(
+                lambda: pages_of(payloads, pick),
+                SyncTarget(pair, target_object, client, resource.batch_size),
                 ledger,
-                summary,
-                limit=context.resources.ledger.drift_limit(),
+                at_once=lambda: resource.batch_size * parallelism(client),
                 run_id=run_id,
                 partition=partition,
-                log=context.log.warning,
+                limit=context.resources.ledger.drift_limit(),
                 read_back=context.resources.ledger.read_back(turn),
+                log=context.log.warning,
+                settle=None if load.settle is None else lambda result: load.settle(ledger, result, run_id),
             )
-            if load.settle is not None:
-                load.settle(ledger, result, run_id)
+        summary, settled = done.summary, done.accounted_for()
         context.log.info(f"{target_object}: {summary.as_metadata()}")
         metadata = {
             **load_metadata(
@@ -169,7 +186,7 @@ def load_asset(
         }
         check_results = [
             accounted_for_check(accounted, settled.accounting, heal_command=settled.heal_command),
-            duplicate_keys_check(unique, result),
+            duplicate_keys_result(unique, done.conflicts, done.records),
             waiting_for_parents_check(parents, settled.accounting),
         ]
         return dg.MaterializeResult(metadata=metadata, check_results=check_results)

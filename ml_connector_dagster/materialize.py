@@ -13,7 +13,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import BaseModel
 
-from ml_connector_dagster.key_conflicts import key_conflicts
+from ml_connector_dagster.key_conflicts import KeyConflict, key_conflicts
 from ml_connector_dagster.ledger import DeadLetter, ErrorClass, Ledger
 from ml_connector_dagster.loading import LoadSummary, ParentMissing
 from ml_connector_dagster.mapping.common import MappingResult
@@ -45,12 +45,17 @@ def source_keys(result: MappingResult) -> list[str]:
 def duplicate_keys_check(check_name: str, result: MappingResult) -> dg.AssetCheckResult:
     """Fails while source records share an external id; the load made each such id a conflict dead letter and wrote
     none of its records (key_conflicts.py), and the examples name the source records behind it."""
-    conflicts = sorted(key_conflicts(result), key=lambda conflict: conflict.source_key)
+    return duplicate_keys_result(check_name, key_conflicts(result), len(set(source_keys(result))))
+
+
+def duplicate_keys_result(check_name: str, conflicts: Sequence[KeyConflict], records: int) -> dg.AssetCheckResult:
+    """`duplicate_keys_check` of the conflicts found among `records` distinct source keys."""
+    conflicts = sorted(conflicts, key=lambda conflict: conflict.source_key)
     return dg.AssetCheckResult(
         check_name=check_name,
         passed=not conflicts,
         metadata={
-            "records": len(set(source_keys(result))),
+            "records": records,
             "duplicate_external_ids": len(conflicts),
             "conflict_dead_letters": len(conflicts),
             "examples": "; ".join(f"{c.source_key} ({', '.join(c.origins)})" for c in conflicts[:10]) or "none",

@@ -8,7 +8,8 @@ import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset
 
-from ml_connector_dagster.initial_load import SourceRead, batched
+from ml_connector_dagster.initial_load import SourceRead
+from ml_connector_dagster.spool import batched
 
 SYSTEM = "dynamics_fo"
 

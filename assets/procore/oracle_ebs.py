@@ -16,13 +16,14 @@ from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asse
 from ml_connector_dagster.assets.oracle_ebs import extracts as oracle_ebs
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
-from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
+from ml_connector_dagster.initial_load import MasterObject, SourceRead
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import oracle_ebs_procore as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.oracle_ebs import Vendor, VendorSite
 from ml_connector_dagster.mapping.oracle_ebs_procore import CodeCombination, Distribution, Linked, PurchaseOrder, Rules
 from ml_connector_dagster.source_rows import SourceRows
+from ml_connector_dagster.spool import Page
 
 GROUP = "procore"
 PAIR = mapping.PAIR

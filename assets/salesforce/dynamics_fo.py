@@ -10,12 +10,13 @@ from ml_connector_dagster.assets.extract import Table
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 from ml_connector_dagster.resources.ledger import LedgerResource
 
-from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
+from ml_connector_dagster.initial_load import MasterObject, SourceRead
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as mapping
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.source_rows import SourceRows
+from ml_connector_dagster.spool import Page
 
 GROUP = "salesforce"
 PAIR = mapping.PAIR
