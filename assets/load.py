@@ -171,23 +171,23 @@ def load_asset(
                 log=context.log.warning,
                 settle=None if load.settle is None else lambda result: load.settle(ledger, result, run_id),
             )
-        summary, settled = done.summary, done.accounted_for()
+        summary = done.summary
         context.log.info(f"{target_object}: {summary.as_metadata()}")
         metadata = {
             **load_metadata(
                 summary,
                 api_calls=client.counter.total - calls,
                 write_calls=client.counter.writes - writes,
-                check_calls=settled.check_calls,
+                check_calls=done.check_calls,
             ),
-            "drifted": settled.drifted,
+            "drifted": done.drifted,
             "read_back_turn": turn,
             **failed_records_metadata(ledger, pair, target_object, run_id=run_id),
         }
         check_results = [
-            accounted_for_check(accounted, settled.accounting, heal_command=settled.heal_command),
+            accounted_for_check(accounted, done.tally, heal_command=done.heal_command),
             duplicate_keys_result(unique, done.conflicts, done.records),
-            waiting_for_parents_check(parents, settled.accounting),
+            waiting_for_parents_check(parents, done.tally),
         ]
         return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 

@@ -28,7 +28,7 @@ from ml_connector_dagster.key_conflicts import KeyConflict, key_conflicts
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import LoadSummary
 from ml_connector_dagster.mapping.common import MappingResult
-from ml_connector_dagster.materialize import Accounting, DriftLimit, ReadBack
+from ml_connector_dagster.materialize import DriftLimit, ReadBack, Tally
 from ml_connector_dagster.spool import Page, SpoolWriter, together
 from ml_connector_dagster.sync import Accounted, SyncTarget, account_and_heal, sync
 
@@ -36,31 +36,18 @@ from ml_connector_dagster.sync import Accounted, SyncTarget, account_and_heal, s
 @dataclass
 class PagedSync:
     summary: LoadSummary = field(default_factory=LoadSummary)
-    accounted: list[Accounted] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)  # where the partition's records are, every group's accounting added
+    drifted: int = 0
+    heal_command: str | None = None
+    check_calls: int = 0
     conflicts: list[KeyConflict] = field(default_factory=list)
     records: int = 0  # distinct source keys of the partition
 
-    def accounted_for(self) -> Accounted:
-        """Every group's accounting as the partition's."""
-        parts = [a.accounting for a in self.accounted]
-        accounting = Accounting(
-            expected=[key for part in parts for key in part.expected],
-            written=sum(part.written for part in parts),
-            present=set().union(*(part.present for part in parts)),
-            dead={key: letter for part in parts for key, letter in part.dead.items()},
-            excluded=set().union(*(part.excluded for part in parts)),
-            missing=[key for part in parts for key in part.missing],
-            drifted=[key for part in parts for key in part.drifted],
-            vouched=sum(part.vouched for part in parts),
-            read=sum(part.read for part in parts),
-            unread=sum(part.unread for part in parts),
-        )
-        return Accounted(
-            accounting,
-            sum(a.drifted for a in self.accounted),
-            next((a.heal_command for a in self.accounted if a.heal_command), None),
-            sum(a.check_calls for a in self.accounted),
-        )
+    def add(self, accounted: Accounted) -> None:
+        self.tally.add(accounted.accounting)
+        self.drifted += accounted.drifted
+        self.heal_command = self.heal_command or accounted.heal_command
+        self.check_calls += accounted.check_calls
 
 
 def _entries(result: MappingResult) -> Iterator:
@@ -162,7 +149,7 @@ def sync_pages(
             def one(result: MappingResult, count: int) -> None:
                 summary = sync(result, target, ledger, run_id=run_id, partition=partition, source_rows=count)
                 done.summary.include(summary)
-                done.accounted.append(
+                done.add(
                     account_and_heal(
                         result,
                         target,

@@ -131,8 +131,10 @@ def _read_parties(read: Read) -> Iterator[Snapshot]:
         for party_ids in window.chunks(MAX_KEYS_PER_CALL):
             yield with_their_parents(read_parties(read.session, read.resource, party_ids))
         for organizations in referenced.chunks(MAX_KEYS_PER_CALL):
-            if outside := set(organizations) - read_anyway(set(organizations)):
-                yield with_their_parents({}, referenced=outside)
+            if (outside := set(organizations) - read_anyway(set(organizations))) and (
+                parents := with_their_parents({}, referenced=outside)
+            ):
+                yield parents
 
 
 def read_parties(session, resource, party_ids: Iterable[str], tables: Iterable[str] = SNAPSHOT_TABLES) -> Snapshot:
