@@ -124,7 +124,7 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
         metadata: dict[str, Any] = {}
         if extract.parts is None:
             writer = SpoolWriter(keys={"": extract.table.keys})
-            pages = (extract.table.frame(rows) for rows in batched(extract.read(read), PAGE_ROWS))
+            pages = (extract.table.frame(rows) for rows in _row_pages(extract.read(read)))
         else:
             writer = SpoolWriter(keys={name: table.keys for name, table in extract.parts.items()})
             pages = (
@@ -165,6 +165,14 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
         return run(context, timedelta(0), inputs)
 
     return _extract
+
+
+def _row_pages(rows: Iterable[dict] | pd.DataFrame) -> Iterator[Iterable[dict] | pd.DataFrame]:
+    if isinstance(rows, pd.DataFrame):
+        for start in range(0, len(rows), PAGE_ROWS):
+            yield rows.iloc[start : start + PAGE_ROWS]
+    else:
+        yield from batched(rows, PAGE_ROWS)
 
 
 def _snapshot_pages(read: Snapshot | Iterable[Snapshot]) -> Iterator[Snapshot]:

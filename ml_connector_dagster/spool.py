@@ -77,7 +77,7 @@ def _page_file(path: Path, number: int) -> Path:
     return path / f"page-{number:06d}.pickle"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Spool:
     """`pages` pages in the directory `path`; `keys` (part → key columns) where the pages hold source rows that
     are de-duplicated across pages (a DataFrame page's part is "")."""
@@ -133,13 +133,14 @@ class Spool:
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def moved_to(self, path: Path) -> "Spool":
-        """This spool under `path`, replacing whatever spool was there (a partition's earlier materialization)."""
+    def move(self, path: Path) -> None:
+        """Moves this spool to `path`, replacing whatever spool was there (a partition's earlier materialization).
+        In place: whoever holds this value (a run's captured outputs) finds the pages where they now are."""
         if path.exists():
             shutil.rmtree(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(self.path, path)
-        return Spool(str(path), self.pages, self.keys)
+        self.path = str(path)
 
 
 def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:

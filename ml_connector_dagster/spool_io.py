@@ -18,7 +18,7 @@ from ml_connector_dagster.spool import Spool
 class SpoolingIOManager(PickledObjectFilesystemIOManager):
     def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
         if isinstance(obj, Spool):
-            obj = obj.moved_to(UPath(f"{path}.spool"))
+            obj.move(UPath(f"{path}.spool"))
         super().dump_to_path(context, obj, path)
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> Any:

@@ -15,8 +15,8 @@ SYSTEM = "dynamics_fo"
 
 
 def _entity(entity_set: str, fields: tuple[str, ...]) -> Callable[[Read], list[dict]]:
-    def read(read: Read) -> list[dict]:
-        return list(read.session.rows(entity_set, select=fields, company=read.partition_key))
+    def read(read: Read) -> Iterator[dict]:
+        return read.session.rows(entity_set, select=fields, company=read.partition_key)
 
     return read
 
