@@ -5,11 +5,13 @@ import pytest
 from ml_connector_dagster.assets import extract
 from ml_connector_dagster.assets.dynamics_sales import oracle_ebs as ebs_to_sales
 from ml_connector_dagster.assets.oracle_ebs import extracts as ebs_extracts
+from ml_connector_dagster.assets.salesforce import dynamics_fo as fo_to_salesforce
 
 from ml_connector_dagster import paged_sync
 from tests.e2e.conftest import EBS_JOB, load_metadata, partition_checks
 from tests.e2e.test_oracle_ebs_to_dynamics_sales import ACCOUNTS, CONTACTS, agrees
 
+FO_JOB = "dynamics_fo__salesforce"
 PAGE, BATCH = 10, 20  # a batch holds two pages: syncs are given groups of pages up to a batch
 
 
@@ -54,3 +56,23 @@ def test_ebs_to_dynamics_sales_holds_a_page_at_a_time_and_agrees_first_sync_and_
     rerun = load_metadata(small.run(days[1], job=EBS_JOB))
     assert rerun[ACCOUNTS]["write_calls"] == rerun[CONTACTS]["write_calls"] == 0
     assert rerun[ACCOUNTS]["unchanged"] > BATCH and max(held) <= BATCH
+
+
+def test_fo_to_salesforce_holds_a_page_at_a_time_and_every_customer_is_accounted_for(env, held, monkeypatch):
+    pages: list[int] = []
+    mapped_accounts = fo_to_salesforce.mapped_accounts
+
+    def mapping(customers, *args):
+        pages.append(len(customers))
+        return mapped_accounts(customers, *args)
+
+    monkeypatch.setattr(fo_to_salesforce, "mapped_accounts", mapping)
+    small = env.with_resources(salesforce={"batch_size": BATCH, "max_parallel_batches": 1})
+    result = small.defs.resolve_job_def(FO_JOB).execute_in_process(partition_key="usmf", instance=env.instance)
+    checks = partition_checks(result)
+    assert checks and all(e.passed for e in checks), [e.check_name for e in checks if not e.passed]
+    customers = env.sandbox["dynamics_fo"].rows("CustomersV3", dataAreaId="usmf")
+    accounts = env.sandbox["salesforce"].rows("Account")
+    assert len(accounts) + len(env.ledger.dead_letter_keys(FO_JOB, "Account")) == len(customers) > 2 * BATCH
+    assert len(pages) > 2 and max(pages) <= PAGE, pages
+    assert max(held) <= BATCH and len(held) > len(customers) / BATCH, held
