@@ -121,14 +121,9 @@ class Spool:
         return {part: kept(part, frame) for part, frame in page.items()}
 
     def whole(self) -> Any:
-        """Every page as one value (a DataFrame, or a dict of them by part), for a consumer that takes a partition
-        whole: it holds the partition, as every consumer did before spools."""
-        pages = list(self)
-        if not pages:
-            return pd.DataFrame()
-        if isinstance(pages[0], pd.DataFrame):
-            return _joined(pages)
-        return {part: _joined([page[part] for page in pages]) for part in pages[0]}
+        """Every page as one value (a DataFrame, a dict of them by part, a MappingResult joined), for a consumer
+        that takes a partition whole: it holds the partition, as every consumer did before spools."""
+        return _whole(list(self))
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -141,6 +136,16 @@ class Spool:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(self.path, path)
         self.path = str(path)
+
+
+def _whole(pages: list[Any]) -> Any:
+    if not pages:
+        return pd.DataFrame()
+    if isinstance(pages[0], pd.DataFrame):
+        return _joined(pages)
+    if isinstance(pages[0], Mapping):
+        return {part: _whole([page[part] for page in pages]) for part in pages[0]}
+    return type(pages[0]).joined(pages)  # pages of mapping results
 
 
 def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:

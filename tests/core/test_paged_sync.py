@@ -5,6 +5,8 @@ does not grow with the partition."""
 import gc
 import tracemalloc
 
+import pandas as pd
+
 from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster.mapping.common import MappingResult
@@ -131,5 +133,24 @@ def test_peak_memory_does_not_grow_with_the_partition(ledger):
     """Four times the records (1 KB payloads each) in pages of 100: the peak stays within 1.3 times the smaller one's,
     where a partition held whole peaks at about four times."""
     _peak(200, ledger)  # the ledger's first statements compile and cache once
-    small, large = _peak(1000, ledger), _peak(4000, ledger)
+    small, large = _peak(500, ledger), _peak(2000, ledger)
     assert large < 1.3 * small, (small, large)
+
+
+def test_a_consumer_taking_a_spool_whole_gets_one_value_of_its_pages():
+    frames = spooled([pd.DataFrame([{"id": 1}]), pd.DataFrame([{"id": 2}])])
+    assert frames.whole().to_dict("records") == [{"id": 1}, {"id": 2}]
+    results = spooled([{"document": page("a")}, {"document": page("b", "c")}])
+    assert [r.source_key for r in results.whole()["document"].records] == ["a", "b", "c"]
+    for spool in (frames, results):
+        spool.remove()
+
+
+def test_a_row_read_again_by_a_later_page_is_kept_in_that_page_only():
+    spool = spooled(
+        [pd.DataFrame([{"id": "1", "v": "old"}, {"id": "2", "v": "x"}]), pd.DataFrame([{"id": "1", "v": "new"}])],
+        keys={"": ("id",)},
+    )
+    assert [page.to_dict("records") for page in spool] == [[{"id": "2", "v": "x"}], [{"id": "1", "v": "new"}]]
+    assert spool.rows() == 2
+    spool.remove()
