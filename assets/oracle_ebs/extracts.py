@@ -152,10 +152,15 @@ def read_parties(session, resource, party_ids: Iterable[str], tables: Iterable[s
     return snapshot
 
 
-def _read_suppliers(read: Read) -> Snapshot:
-    window = column_values(*(read.inputs[table] for table in SUPPLIER_TABLES), column="PARTY_ID")
-    read.metadata["suppliers"] = len(window)
-    return read_parties(read.session, read.resource, window, SUPPLIER_TABLES)
+def _read_suppliers(read: Read) -> Iterator[Snapshot]:
+    """The suppliers of the window's parties, whole, MAX_KEYS_PER_CALL parties a page (their ids kept on disk)."""
+    with KeySet() as window:
+        for table in SUPPLIER_TABLES:
+            for page in pages_of(read.inputs[table]):
+                window.add(page_values(page, "PARTY_ID"))
+        read.metadata["suppliers"] = len(window)
+        for party_ids in window.chunks(MAX_KEYS_PER_CALL):
+            yield read_parties(read.session, read.resource, party_ids, SUPPLIER_TABLES)
 
 
 def _read_distributions(read: Read) -> list[dict]:
@@ -234,6 +239,7 @@ EXTRACTS = (
         kinds=KINDS,
         parts={table: METHOD_TABLES[table] for table in SUPPLIER_TABLES},
         ins={table: dg.AssetKey([SYSTEM, table]) for table in SUPPLIER_TABLES},
+        paged_inputs=True,
         description="Every supplier touched by the day's supplier or supplier-site windows, re-read whole with all "
         "its sites (by PARTY_ID): the complete input of the vendor mapping.",
     ),
