@@ -190,6 +190,8 @@ class SpoolWriter:
 
     def close(self) -> Spool:
         if self._index is not None:
+            # each page is read back by its keys' latest page: built once, after the writes
+            self._index.execute("CREATE INDEX latest_page ON latest (page, part)")
             self._index.commit()
             self._index.close()
         return Spool(str(self.path), self.pages, self.keys)
