@@ -148,7 +148,6 @@ def sync_pages(
 
             def one(result: MappingResult, count: int) -> None:
                 summary = sync(result, target, ledger, run_id=run_id, partition=partition, source_rows=count)
-                done.summary.include(summary)
                 done.add(
                     account_and_heal(
                         result,
@@ -162,6 +161,7 @@ def sync_pages(
                         read_back=read_back,
                     )
                 )
+                done.summary.include(summary)  # with what a heal sent again
                 if settle is not None:
                     settle(result)
 
