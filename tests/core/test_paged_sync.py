@@ -154,3 +154,23 @@ def test_a_row_read_again_by_a_later_page_is_kept_in_that_page_only():
     assert [page.to_dict("records") for page in spool] == [[{"id": "2", "v": "x"}], [{"id": "1", "v": "new"}]]
     assert spool.rows() == 2
     spool.remove()
+
+
+def test_records_a_heal_sends_again_are_counted_in_the_partitions_summary(ledger):
+    writer = Writer()
+    pages = [page(*(f"k{p}.{n}" for n in range(3))) for p in range(3)]
+    run(pages, ledger, writer)
+    writer.keys.discard("k1.1")  # deleted in the target by someone
+    again = sync_pages(
+        lambda: iter(pages),
+        SyncTarget(PAIR, OBJ, writer, batch_size=2),
+        ledger,
+        at_once=lambda: 4,
+        run_id="r2",
+        partition="2026-10-01",
+        limit=DriftLimit(),
+        read_back=ReadBack(runs=1),
+        log=lambda message: None,
+    )
+    assert (again.drifted, again.summary.created, again.summary.unchanged) == (1, 1, 9)
+    assert "k1.1" in writer.keys
