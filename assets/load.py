@@ -1,7 +1,7 @@
 """The load asset every pair shares, whatever its target: upsert a partition's payloads by external id into one
 target object, a group of pages at a time (ml_connector_dagster/paged_sync.py: a spool of payload pages, or a result
-held whole as its one page), report the counts, and check agreement (every record in the target, a dead letter or excluded; no
-two source records on one external id). It holds the lease of its (pair, target object) throughout, so two writers
+held whole as its one page), report the counts, and check agreement (every record in the target, a dead letter or
+excluded; no two source records on one external id). It holds the lease of its (pair, target object) throughout, so two writers
 of one object never overlap, and heals drift the check finds (records the ledger holds as written that the target
 lacks) by sending them again, unless the target lacks so much that it no longer knows the ledger (then the check
 fails and points to `ml-connector heal`). The check reads back from the target only what the run's write answers and
