@@ -1,14 +1,14 @@
-"""The load asset every pair shares, whatever its target: upsert a partition's payloads by external id into one
-target object, a group of pages at a time (ml_connector_dagster/paged_sync.py: a spool of payload pages, or a result
-held whole as its one page), report the counts, and check agreement (every record in the target, a dead letter or
-excluded; no two source records on one external id). It holds the lease of its (pair, target object) throughout, so two writers
-of one object never overlap, and heals drift the check finds (records the ledger holds as written that the target
-lacks) by sending them again, unless the target lacks so much that it no longer knows the ledger (then the check
-fails and points to `ml-connector heal`). The check reads back from the target only what the run's write answers and
-the ledger leave open, a share of the partition per run in turn (materialize.ReadBack); the share's turn is kept in
-the partition's materialization metadata (`read_back_turn`). A target plugs in through its resource: `session()`
-gives a writer (loading.TargetWriter) that upserts, says which external ids exist and counts its calls, and may
-delete; `batch_size` is how many records go to one upsert."""
+"""The load asset every pair shares, whatever its target: upsert a partition's payloads by external id into one target
+object, a group of pages at a time (ml_connector_dagster/paged_sync.py: a spool of payload pages, or a result held
+whole as its one page), report the counts, and check agreement (every record in the target, a dead letter or
+excluded; no two source records on one external id). It holds the lease of its (pair, target object) throughout, so
+two writers of one object never overlap, and heals drift the check finds (records the ledger holds as written that
+the target lacks) by sending them again, unless the target lacks so much that it no longer knows the ledger (then the
+check fails and points to `ml-connector heal`). The check reads back from the target only what the run's write
+answers and the ledger leave open, a share of the partition per run in turn (materialize.ReadBack); the share's turn
+is kept in the partition's materialization metadata (`read_back_turn`). A target plugs in through its resource:
+`session()` gives a writer (loading.TargetWriter) that upserts, says which external ids exist and counts its calls,
+and may delete; `batch_size` is how many records go to one upsert."""
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
