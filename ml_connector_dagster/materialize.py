@@ -174,7 +174,8 @@ class ReadBack:
     one share, so every record is read at least once in any `runs` successive runs of its partition; `runs=1` reads
     all of them every run. Written records with an open dead letter (the last write in doubt, unanswered or refused)
     are read every run: no answer of this run says what the target holds of them. A share that finds drift has the
-    whole partition read, so the drift is judged (DriftLimit) and healed whole."""
+    whole partition read (of a partition synced in groups of pages, the whole group: paged_sync.py), so the drift is
+    judged (DriftLimit) and healed whole."""
 
     runs: int = 10
     turn: int = 0
