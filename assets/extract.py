@@ -2,12 +2,14 @@
 partition and the system's session); the factory owns the rest: the session, counting the calls made, the window
 with its overlap for late commits, de-duplication by key, and the metadata the UI shows.
 
-A read returns the rows of one table, or for a snapshot (several tables read together) a dict of table name →
-rows. Overlapping windows, offset paging over rows edited mid-read, and rows found by two reads can repeat a row;
-its last version wins.
+A read returns the rows of one table (any iterable: they are spooled PAGE_ROWS at a time, so a read that yields
+them as its pages arrive never holds the partition), or for a snapshot (several tables read together) a dict of
+table name → rows, or an iterable of such dicts, one per page of the snapshot. The asset's value is a `Spool` of those
+pages (ml_connector_dagster/spool.py). Overlapping windows, offset paging over rows edited mid-read, and rows found by
+two reads can repeat a row; its last version wins, whichever page it is in.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +20,8 @@ from pydantic import Field
 
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.parents import KeptAs, OnDemand, Snapshot, never_synced, read_parents, record_not_in_source
+from ml_connector_dagster.spool import PAGE_ROWS, Spool, SpoolWriter, batched, pages_of
+from ml_connector_dagster.spool_io import PAGES
 
 
 class WindowConfig(dg.Config):
@@ -64,7 +68,8 @@ class Read:
 class Extract:
     """`<system>/<name>`: group, pool (`<system>_api`) and resource are the system's. `table` for one table,
     `parts` for a snapshot; `overlap` gives the asset its WindowConfig (for sources with a change stamp);
-    `uses_ledger` gives its read the ledger (what was synced already)."""
+    `uses_ledger` gives its read the ledger (what was synced already); `paged_inputs` gives it its inputs as the
+    `Spool`s they are (read a page at a time), not whole."""
 
     system: str
     name: str
@@ -76,6 +81,7 @@ class Extract:
     kinds: frozenset[str] = frozenset()
     overlap: bool = False
     uses_ledger: bool = False
+    paged_inputs: bool = False
 
     @property
     def key(self) -> dg.AssetKey:
@@ -87,7 +93,10 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
         key=extract.key,
         group_name=extract.system,
         partitions_def=partitions_def,
-        ins={name: dg.AssetIn(key=key) for name, key in extract.ins.items()},
+        ins={
+            name: dg.AssetIn(key=key, dagster_type=PAGES) if extract.paged_inputs else dg.AssetIn(key=key)
+            for name, key in extract.ins.items()
+        },
         kinds={*extract.kinds, "pandas"},
         pool=f"{extract.system}_api",
         code_version="1",
@@ -112,13 +121,31 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
             ledger=context.resources.ledger.ledger() if extract.uses_ledger else None,
             run_id=context.run.run_id,
         )
-        rows = extract.read(read)
         metadata: dict[str, Any] = {}
         if extract.parts is None:
-            value = extract.table.frame(rows)
-            metadata["source_rows"] = len(value)
+            writer = SpoolWriter(keys={"": extract.table.keys})
+            pages = (extract.table.frame(rows) for rows in _row_pages(extract.read(read)))
         else:
-            value = {name: table.frame(rows[name]) for name, table in extract.parts.items()}
+            writer = SpoolWriter(keys={name: table.keys for name, table in extract.parts.items()})
+            pages = (
+                {name: table.frame(snapshot.get(name, ())) for name, table in extract.parts.items()}
+                for snapshot in _snapshot_pages(extract.read(read))
+            )
+        try:
+            for page in pages:
+                writer.add(page)
+            if not writer.pages:  # an empty partition is one empty page: its consumers see its columns
+                writer.add(
+                    extract.table.frame([])
+                    if extract.parts is None
+                    else {name: table.frame([]) for name, table in extract.parts.items()}
+                )
+        except BaseException:
+            writer.discard()
+            raise
+        value = writer.close()
+        if extract.parts is None:
+            metadata["source_rows"] = value.rows()
         metadata.update(read.metadata)
         metadata["api_calls"] = session.counter.total - calls
         if window is not None and extract.overlap:
@@ -140,20 +167,49 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
     return _extract
 
 
-def column_values(*frames: pd.DataFrame, column: str) -> set[str]:
-    """The non-empty values of a column across frames (the keys a snapshot re-reads)."""
-    return {
-        value for frame in frames if not frame.empty and column in frame for value in frame[column].dropna() if value
-    }
+def _row_pages(rows: Iterable[dict] | pd.DataFrame) -> Iterator[Iterable[dict] | pd.DataFrame]:
+    if isinstance(rows, pd.DataFrame):
+        for start in range(0, len(rows), PAGE_ROWS):
+            yield rows.iloc[start : start + PAGE_ROWS]
+    else:
+        yield from batched(rows, PAGE_ROWS)
 
 
-def with_parents(read: Read, snapshot: Snapshot, kept_as: Sequence[KeptAs], **how) -> OnDemand:
+def _snapshot_pages(read: Snapshot | Iterable[Snapshot]) -> Iterator[Snapshot]:
+    if isinstance(read, Mapping):
+        yield read
+    else:
+        yield from read
+
+
+def column_values(*frames: pd.DataFrame | Spool, column: str) -> set[str]:
+    """The non-empty values of a column across frames or spools (the keys a snapshot re-reads)."""
+    return {value for frame in frames for page in pages_of(frame) for value in page_values(page, column)}
+
+
+def page_values(frame: pd.DataFrame, column: str) -> list[str]:
+    """The non-empty values of a column of one page."""
+    return [value for value in frame[column].dropna() if value] if not frame.empty and column in frame else []
+
+
+def with_parents(
+    read: Read,
+    snapshot: Snapshot,
+    kept_as: Sequence[KeptAs],
+    read_anyway: Callable[[set[str]], set[str]] = lambda ids: set(),
+    **how,
+) -> OnDemand:
     """Parents on demand for a snapshot extract (`uses_ledger`): adds to `snapshot` the parents its records and
     `referenced` refer to that a pair in `kept_as` never synced (`parents.read_parents`, given `how` to read them),
-    audits those the source lacks, and counts both in the asset's metadata."""
-    on_demand = read_parents(snapshot, unsynced=lambda ids: never_synced(read.ledger, ids, kept_as), **how)
+    audits those the source lacks, and counts both in the asset's metadata. For a snapshot read page by page,
+    `read_anyway` says which ids another page of the partition reads: those are not read on demand. Called once per
+    page, the counts add up."""
+    on_demand = read_parents(
+        snapshot, unsynced=lambda ids: never_synced(read.ledger, ids - read_anyway(ids), kept_as), **how
+    )
     record_not_in_source(
         read.ledger, on_demand.not_in_source, kept_as, run_id=read.run_id, partition=read.partition_key
     )
-    read.metadata.update(parents_on_demand=len(on_demand.fetched), parents_not_in_source=len(on_demand.not_in_source))
+    for name, count in (("parents_on_demand", on_demand.fetched), ("parents_not_in_source", on_demand.not_in_source)):
+        read.metadata[name] = read.metadata.get(name, 0) + len(count)
     return on_demand

@@ -1,15 +1,17 @@
-"""The load asset every pair shares, whatever its target: upsert a partition's payloads by external id into one
-target object, report the counts, and check agreement (every record in the target, a dead letter or excluded; no
-two source records on one external id). It holds the lease of its (pair, target object) throughout, so two writers
-of one object never overlap, and heals drift the check finds (records the ledger holds as written that the target
-lacks) by sending them again, unless the target lacks so much that it no longer knows the ledger (then the check
-fails and points to `ml-connector heal`). The check reads back from the target only what the run's write answers and
-the ledger leave open, a share of the partition per run in turn (materialize.ReadBack); the share's turn is kept in
-the partition's materialization metadata (`read_back_turn`). A target plugs in through its resource: `session()`
-gives a writer (loading.TargetWriter) that upserts, says which external ids exist and counts its calls, and may
-delete; `batch_size` is how many records go to one upsert."""
+"""The load asset every pair shares, whatever its target: upsert a partition's payloads by external id into one target
+object, a group of pages at a time (ml_connector_dagster/paged_sync.py: a spool of payload pages, or a result held
+whole as its one page), report the counts, and check agreement (every record in the target, a dead letter or
+excluded; no two source records on one external id). It holds the lease of its (pair, target object) throughout, so
+two writers of one object never overlap, and heals drift the check finds (records the ledger holds as written that
+the target lacks) by sending them again, unless the target lacks so much that it no longer knows the ledger (then the
+check fails and points to `ml-connector heal`). The check reads back from the target only what the run's write
+answers and the ledger leave open, a share of the partition per run in turn (materialize.ReadBack); the share's turn
+is kept in the partition's materialization metadata (`read_back_turn`). A target plugs in through its resource:
+`session()` gives a writer (loading.TargetWriter) that upserts, says which external ids exist and counts its calls,
+and may delete; `batch_size` is how many records go to one upsert."""
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import dagster as dg
@@ -18,15 +20,19 @@ from ml_connector_dagster.assets.dead_letters import load_tags
 from ml_connector_dagster.key_upgrade import refuse_first_format
 from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.ledger import Ledger
+from ml_connector_dagster.loading import parallelism
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import (
     accounted_for_check,
-    duplicate_keys_check,
+    duplicate_keys_result,
     failed_records_metadata,
     load_metadata,
     waiting_for_parents_check,
 )
-from ml_connector_dagster.sync import SyncTarget, account_and_heal, sync
+from ml_connector_dagster.paged_sync import sync_pages
+from ml_connector_dagster.spool import Spool, pages_of, spooled
+from ml_connector_dagster.spool_io import PAGES
+from ml_connector_dagster.sync import SyncTarget
 
 
 def _same_session(session):
@@ -68,6 +74,21 @@ def _read_back_turn(context: dg.AssetExecutionContext, key: dg.AssetKey) -> int:
 
 def mapping_metadata(result: MappingResult) -> dict:
     return {"payloads": len(result.records), "rejected": len(result.rejected), "excluded": len(result.excluded)}
+
+
+def mapped(pages: Iterable, map_page: Callable[[object], MappingResult]) -> dg.Output[Spool]:
+    """A payload asset's value from its input's pages (a spool's, or a value held whole as its one page), mapped one
+    page at a time into a spool of results; its metadata counts them all."""
+    counts: Counter = Counter()
+
+    def results() -> Iterator[MappingResult]:
+        for page in pages_of(pages):
+            result = map_page(page)
+            counts.update(mapping_metadata(result))
+            yield result
+
+    spool = spooled(results())
+    return dg.Output(spool, metadata={name: counts[name] for name in ("payloads", "rejected", "excluded")})
 
 
 def load_asset(
@@ -119,7 +140,7 @@ def load_asset(
         group_name=target,
         partitions_def=partitions_def,
         deps=list(deps),
-        ins={"payloads": dg.AssetIn(key=payloads_key)},
+        ins={"payloads": dg.AssetIn(key=payloads_key, dagster_type=PAGES)},
         kinds=set(kinds),
         tags=load_tags(pair, target_object),
         pool=f"{target}_api",
@@ -129,7 +150,6 @@ def load_asset(
         required_resource_keys={target, "ledger"},
     )
     def _load(context: dg.AssetExecutionContext, payloads) -> dg.MaterializeResult:
-        result = pick(payloads)
         resource = getattr(context.resources, target)
         ledger = context.resources.ledger.ledger()
         run_id, partition = context.run.run_id, context.partition_key
@@ -140,37 +160,35 @@ def load_asset(
             client = lease.guard(load.writer(resource.session()))
             calls, writes = client.counter.total, client.counter.writes
             turn = _read_back_turn(context, key)
-            sync_target = SyncTarget(pair, target_object, client, resource.batch_size)
-            summary = sync(result, sync_target, ledger, run_id=run_id, partition=partition)
-            settled = account_and_heal(
-                result,
-                sync_target,
+            done = sync_pages(
+                lambda: pages_of(payloads, pick),
+                SyncTarget(pair, target_object, client, resource.batch_size),
                 ledger,
-                summary,
-                limit=context.resources.ledger.drift_limit(),
+                at_once=lambda: resource.batch_size * parallelism(client),
                 run_id=run_id,
                 partition=partition,
-                log=context.log.warning,
+                limit=context.resources.ledger.drift_limit(),
                 read_back=context.resources.ledger.read_back(turn),
+                log=context.log.warning,
+                settle=None if load.settle is None else lambda result: load.settle(ledger, result, run_id),
             )
-            if load.settle is not None:
-                load.settle(ledger, result, run_id)
+        summary = done.summary
         context.log.info(f"{target_object}: {summary.as_metadata()}")
         metadata = {
             **load_metadata(
                 summary,
                 api_calls=client.counter.total - calls,
                 write_calls=client.counter.writes - writes,
-                check_calls=settled.check_calls,
+                check_calls=done.check_calls,
             ),
-            "drifted": settled.drifted,
+            "drifted": done.drifted,
             "read_back_turn": turn,
             **failed_records_metadata(ledger, pair, target_object, run_id=run_id),
         }
         check_results = [
-            accounted_for_check(accounted, settled.accounting, heal_command=settled.heal_command),
-            duplicate_keys_check(unique, result),
-            waiting_for_parents_check(parents, settled.accounting),
+            accounted_for_check(accounted, done.tally, heal_command=done.heal_command),
+            duplicate_keys_result(unique, done.conflicts, done.records),
+            waiting_for_parents_check(parents, done.tally),
         ]
         return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 

@@ -24,10 +24,11 @@ from ml_connector_dagster.resources.sap_ecc.query import Condition, Select
 from ml_connector_dagster.resources.sap_ecc.tables import CDHDR, EKKO, EKPO, KNA1, KNB1, LFA1, LFB1, SapTable
 
 from ml_connector_dagster.http import ApiError
-from ml_connector_dagster.initial_load import SourceRead, batched
+from ml_connector_dagster.initial_load import SourceRead
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales
 from ml_connector_dagster.parents import KeptAs, Snapshot
 from ml_connector_dagster.server_clock import server_days, stamped_within
+from ml_connector_dagster.spool import batched
 
 SYSTEM = "sap_ecc"
 KINDS = frozenset({"sap"})

@@ -63,13 +63,14 @@ from ml_connector_dagster.resources.dynamics_sales.client import MAX_PAGE_SIZE
 
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
-from ml_connector_dagster.initial_load import MapInput, MasterObject, SourceRead, batched, load_object
+from ml_connector_dagster.initial_load import MapInput, MasterObject, SourceRead, load_object
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.dynamics_sales import DynamicsSalesEmulator
 from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
 from ml_connector_dagster.settings import Settings
+from ml_connector_dagster.spool import batched
 from ml_connector_dagster.sync import SyncTarget, sync
 
 START = date(2026, 10, 1)

@@ -64,7 +64,7 @@ from ml_connector_dagster.assets.procore.oracle_ebs import initial_load_objects
 
 from ml_connector_dagster.code_location import build_definitions
 from ml_connector_dagster.connections import sandbox_resources
-from ml_connector_dagster.initial_load import SourceRead, batched, job_name, op_name
+from ml_connector_dagster.initial_load import SourceRead, job_name, op_name
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping import oracle_ebs_procore as mapping
 from ml_connector_dagster.mapping.oracle_ebs import Vendor, VendorSite
@@ -79,6 +79,7 @@ from ml_connector_dagster.sandbox.procore.settings import ProcoreSettings
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.stack import SeedSize, build_sandbox
 from ml_connector_dagster.settings import Settings
+from ml_connector_dagster.spool import batched
 
 FORWARD, REVERSE = "oracle_ebs__procore", "procore__oracle_ebs"
 START = date(2026, 10, 1)  # the one seeded day: every EBS row was last changed on it

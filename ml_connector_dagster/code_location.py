@@ -16,6 +16,7 @@ from ml_connector_dagster.ping_job import ping_job
 from ml_connector_dagster.redaction import install_log_redaction
 from ml_connector_dagster.secret_fields import secrets_in_environment
 from ml_connector_dagster.settings import Settings
+from ml_connector_dagster.spool_io import SpoolingIOManagerFactory
 
 
 def build_pairs(settings: Settings, pairs: tuple[Pair, ...] = PAIRS) -> list[PairDefinitions]:
@@ -39,7 +40,11 @@ def build_definitions(
         ],
         schedules=[schedule for part in built for schedule in part.schedules],
         sensors=[sensor for part in built for sensor in part.sensors],
-        resources=secrets_in_environment(resources or resources_for(settings)),
+        # spools (a partition's pages on disk) handed on by reference: spool_io.py
+        resources={
+            "io_manager": SpoolingIOManagerFactory(),
+            **secrets_in_environment(resources or resources_for(settings)),
+        },
         # every job's, none naming its own; with the jobs Dagster makes for assets materialized from the asset graph
         executor=run_executor(settings),
     )

@@ -18,9 +18,8 @@ then moves to their last page's position. While they are written, a thread reads
 
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any, TypeVar
 
 import dagster as dg
@@ -34,6 +33,7 @@ from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import LoadSummary, parallelism
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import failed_records_metadata, load_metadata
+from ml_connector_dagster.spool import Page, together
 from ml_connector_dagster.sync import SyncTarget, sync
 
 T = TypeVar("T")
@@ -48,16 +48,6 @@ class SourceRead:
     session: Any
     after: str | None
     page_size: int
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of source records as the object's `map` takes them; `position` is where the next page starts, stored
-    once this one is loaded; `count` is how many source records it holds."""
-
-    rows: Any
-    position: str
-    count: int
 
 
 @dataclass(frozen=True)
@@ -81,13 +71,6 @@ class MasterObject:
     pages: Callable[[SourceRead], Iterator[Page]]
     map: Callable[[Any, MapInput], MappingResult]
     description: str
-
-
-def batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:
-    """`size` rows at a time from a stream, holding no more than that (itertools.batched is Python 3.12)."""
-    stream = iter(rows)
-    while page := list(islice(stream, size)):
-        yield page
 
 
 def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
@@ -130,28 +113,6 @@ def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
     finally:
         stop.set()
         reader.join()
-
-
-def together(pages: Iterator[Page], records: Callable[[], int]) -> Iterator[list[Page]]:
-    """Consecutive pages holding together up to `records()` source records (asked again for each page: a target's
-    degree is learned from its answers), at least one page. A group is handed on as soon as it is full, and the pages
-    read before the source failed are handed on before its error: they are loaded, not read again."""
-    group: list[Page] = []
-    try:
-        for page in pages:
-            if group and sum(p.count for p in group) + page.count > records():
-                yield group
-                group = []
-            group.append(page)
-            if sum(p.count for p in group) >= records():
-                yield group
-                group = []
-    except Exception:
-        if group:
-            yield group
-        raise
-    if group:
-        yield group
 
 
 @dataclass

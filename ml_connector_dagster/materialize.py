@@ -5,7 +5,7 @@ first one finds (records the ledger holds as written that the target lacks) and 
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import TypeVar
 
@@ -13,7 +13,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import BaseModel
 
-from ml_connector_dagster.key_conflicts import key_conflicts
+from ml_connector_dagster.key_conflicts import KeyConflict, key_conflicts
 from ml_connector_dagster.ledger import DeadLetter, ErrorClass, Ledger
 from ml_connector_dagster.loading import LoadSummary, ParentMissing
 from ml_connector_dagster.mapping.common import MappingResult
@@ -45,12 +45,17 @@ def source_keys(result: MappingResult) -> list[str]:
 def duplicate_keys_check(check_name: str, result: MappingResult) -> dg.AssetCheckResult:
     """Fails while source records share an external id; the load made each such id a conflict dead letter and wrote
     none of its records (key_conflicts.py), and the examples name the source records behind it."""
-    conflicts = sorted(key_conflicts(result), key=lambda conflict: conflict.source_key)
+    return duplicate_keys_result(check_name, key_conflicts(result), len(set(source_keys(result))))
+
+
+def duplicate_keys_result(check_name: str, conflicts: Sequence[KeyConflict], records: int) -> dg.AssetCheckResult:
+    """`duplicate_keys_check` of the conflicts found among `records` distinct source keys."""
+    conflicts = sorted(conflicts, key=lambda conflict: conflict.source_key)
     return dg.AssetCheckResult(
         check_name=check_name,
         passed=not conflicts,
         metadata={
-            "records": len(set(source_keys(result))),
+            "records": records,
             "duplicate_external_ids": len(conflicts),
             "conflict_dead_letters": len(conflicts),
             "examples": "; ".join(f"{c.source_key} ({', '.join(c.origins)})" for c in conflicts[:10]) or "none",
@@ -77,13 +82,51 @@ class Accounting:
     read: int = 0
     unread: int = 0
 
+
+@dataclass
+class Tally:
+    """A partition's Accountings as counts, added up group by group as the load syncs them (paged_sync.py): what the
+    checks report, without holding the partition's keys (a few examples only)."""
+
+    expected: int = 0
+    written: int = 0
+    present: int = 0
+    excluded: int = 0
+    missing: int = 0
+    drifted: int = 0
+    vouched: int = 0
+    read: int = 0
+    unread: int = 0
+    dead_classes: Counter = field(default_factory=Counter)
+    waiting: Counter = field(default_factory=Counter)  # dependency dead letters by why the parent is missing
+    missing_examples: list[str] = field(default_factory=list)
+    waiting_examples: list[str] = field(default_factory=list)
+
+    def add(self, accounting: Accounting) -> None:
+        for name in ("expected", "present", "excluded", "missing", "drifted"):
+            setattr(self, name, getattr(self, name) + len(getattr(accounting, name)))
+        for name in ("written", "vouched", "read", "unread"):
+            setattr(self, name, getattr(self, name) + getattr(accounting, name))
+        self.dead_classes.update(letter.error_class for letter in accounting.dead.values())
+        waiting = {
+            key: letter for key, letter in accounting.dead.items() if letter.error_class == ErrorClass.DEPENDENCY
+        }
+        self.waiting.update(letter.error_code or ParentMissing.NOT_LOADED for letter in waiting.values())
+        self.missing_examples.extend(accounting.missing[: 10 - len(self.missing_examples)])
+        self.waiting_examples.extend(
+            f"{key}: {letter.error_message}" for key, letter in list(waiting.items())[: 5 - len(self.waiting_examples)]
+        )
+
+    @property
+    def dead(self) -> int:
+        return sum(self.dead_classes.values())
+
     def dead_letter_counts(self) -> dict[str, int]:
         """The partition's dead letters as an operator acts on them: waiting for a parent (dependency), refused
         (validation, conflict, auth: someone must act), or coming back by themselves (transient, quota, in doubt)."""
-        classes = Counter(letter.error_class for letter in self.dead.values())
-        waiting = classes[ErrorClass.DEPENDENCY]
-        refused = sum(classes[c] for c in (ErrorClass.VALIDATION, ErrorClass.CONFLICT, ErrorClass.AUTH))
-        return {"waiting_for_parent": waiting, "refused": refused, "retrying": len(self.dead) - waiting - refused}
+        waiting = self.dead_classes[ErrorClass.DEPENDENCY]
+        refused = sum(self.dead_classes[c] for c in (ErrorClass.VALIDATION, ErrorClass.CONFLICT, ErrorClass.AUTH))
+        return {"waiting_for_parent": waiting, "refused": refused, "retrying": self.dead - waiting - refused}
 
 
 @dataclass(frozen=True)
@@ -131,7 +174,8 @@ class ReadBack:
     one share, so every record is read at least once in any `runs` successive runs of its partition; `runs=1` reads
     all of them every run. Written records with an open dead letter (the last write in doubt, unanswered or refused)
     are read every run: no answer of this run says what the target holds of them. A share that finds drift has the
-    whole partition read, so the drift is judged (DriftLimit) and healed whole."""
+    whole partition read (of a partition synced in groups of pages, the whole group: paged_sync.py), so the drift is
+    judged (DriftLimit) and healed whole."""
 
     runs: int = 10
     turn: int = 0
@@ -186,56 +230,51 @@ def account_for(
     )
 
 
-def accounted_for_check(
-    check_name: str, accounting: Accounting, *, heal_command: str | None = None
-) -> dg.AssetCheckResult:
+def accounted_for_check(check_name: str, tally: Tally, *, heal_command: str | None = None) -> dg.AssetCheckResult:
     """Every record of this partition is in the target, a dead letter, or excluded. `heal_command` says how to heal
     drift the run did not heal by itself."""
-    drifted = len(accounting.drifted)
     description = None
-    if drifted and heal_command:
+    if tally.drifted and heal_command:
         description = (
-            f"The target lacks {drifted} of the {accounting.written} records the ledger holds as written for this "
+            f"The target lacks {tally.drifted} of the {tally.written} records the ledger holds as written for this "
             "partition: it no longer knows the ledger's records (a refreshed sandbox, a restored or a different "
             f"environment?). Nothing was re-sent. If the target is the right one, run `{heal_command}`: it forgets "
             "what the target lacks and reruns the partitions, which re-create it."
         )
     return dg.AssetCheckResult(
         check_name=check_name,
-        passed=not accounting.missing,
+        passed=not tally.missing,
         description=description,
         metadata={
-            "expected": len(accounting.expected),
-            "in_target": len(accounting.present),
-            "vouched_by_writes": accounting.vouched,
-            "read_back": accounting.read,
-            "by_ledger": accounting.unread,
-            "dead_letters": len(accounting.dead),
-            **accounting.dead_letter_counts(),
-            "excluded": len(accounting.excluded),
-            "missing": len(accounting.missing),
-            "drifted": drifted,
-            "examples": ", ".join(accounting.missing[:10]) or "none",
+            "expected": tally.expected,
+            "in_target": tally.present,
+            "vouched_by_writes": tally.vouched,
+            "read_back": tally.read,
+            "by_ledger": tally.unread,
+            "dead_letters": tally.dead,
+            **tally.dead_letter_counts(),
+            "excluded": tally.excluded,
+            "missing": tally.missing,
+            "drifted": tally.drifted,
+            "examples": ", ".join(tally.missing_examples) or "none",
         },
     )
 
 
-def waiting_for_parents_check(check_name: str, accounting: Accounting) -> dg.AssetCheckResult:
+def waiting_for_parents_check(check_name: str, tally: Tally) -> dg.AssetCheckResult:
     """Warns while records of this partition wait for a parent (dependency dead letters). They are accounted for, so
     the agreement check passes, but they are not in the target, and some never will be unless someone acts: the
     metadata says how many wait for a parent the source lacks, the target or the mapping refused, or the mapping
     leaves out, and the examples name each record's parent and why."""
-    waiting = {key: letter for key, letter in accounting.dead.items() if letter.error_class == ErrorClass.DEPENDENCY}
-    by_reason = Counter(letter.error_code or ParentMissing.NOT_LOADED for letter in waiting.values())
+    waiting = sum(tally.waiting.values())
     return dg.AssetCheckResult(
         check_name=check_name,
         passed=not waiting,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
-            "waiting_for_parent": len(waiting),
-            **{reason.value: by_reason[reason] for reason in ParentMissing},
-            "examples": " | ".join(f"{key}: {letter.error_message}" for key, letter in list(waiting.items())[:5])
-            or "none",
+            "waiting_for_parent": waiting,
+            **{reason.value: tally.waiting[reason] for reason in ParentMissing},
+            "examples": " | ".join(tally.waiting_examples) or "none",
         },
     )
 

@@ -8,14 +8,15 @@ import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset
 
-from ml_connector_dagster.initial_load import SourceRead, batched
+from ml_connector_dagster.initial_load import SourceRead
+from ml_connector_dagster.spool import batched
 
 SYSTEM = "dynamics_fo"
 
 
 def _entity(entity_set: str, fields: tuple[str, ...]) -> Callable[[Read], list[dict]]:
-    def read(read: Read) -> list[dict]:
-        return list(read.session.rows(entity_set, select=fields, company=read.partition_key))
+    def read(read: Read) -> Iterator[dict]:
+        return read.session.rows(entity_set, select=fields, company=read.partition_key)
 
     return read
 

@@ -6,15 +6,16 @@ from datetime import datetime
 
 import dagster as dg
 import pandas as pd
-from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped
 from ml_connector_dagster.assets.oracle_ebs import extracts as oracle_ebs
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
-from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
+from ml_connector_dagster.initial_load import MasterObject, SourceRead
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.source_rows import SourceRows
+from ml_connector_dagster.spool import Page, Spool
 
 GROUP = "dynamics_sales"
 PAIR = mapping.PAIR
@@ -113,18 +114,18 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         partitions_def=partitions_def,
         ins={"snapshot": dg.AssetIn(key=["oracle_ebs", "party_snapshots"])},
         kinds={"python"},
-        code_version="2",
+        code_version="3",
         description="Validated Dataverse account payloads for the parties that changed or whose supplier ended "
         "that day: customers, suppliers or both, active or not as of the EBS server's time, with billing address and "
         "parent account; invalid ones carry the reason.",
     )
     def oracle_ebs_account_payloads(
-        snapshot: dict[str, pd.DataFrame],
+        snapshot: Spool,
         dynamics_sales: DynamicsSalesResource,
         oracle_ebs: OracleEbsResource,
-    ) -> dg.Output[MappingResult]:
-        result = account_payloads(snapshot, rules, dynamics_sales.external_id_column, as_of(oracle_ebs))
-        return dg.Output(result, metadata=mapping_metadata(result))
+    ) -> dg.Output[Spool]:
+        moment = as_of(oracle_ebs)
+        return mapped(snapshot, lambda page: account_payloads(page, rules, dynamics_sales.external_id_column, moment))
 
     @dg.asset(
         key=CONTACT_PAYLOADS,
@@ -132,17 +133,17 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         partitions_def=partitions_def,
         ins={"contacts": dg.AssetIn(key=["oracle_ebs", "hz_contacts"])},
         kinds={"python"},
-        code_version="3",
+        code_version="4",
         description="Validated Dataverse contact payloads bound to their parent account, active or not as of the "
         "EBS server's time.",
     )
     def oracle_ebs_contact_payloads(
-        contacts: pd.DataFrame,
+        contacts: Spool,
         dynamics_sales: DynamicsSalesResource,
         oracle_ebs: OracleEbsResource,
-    ) -> dg.Output[MappingResult]:
-        result = contact_payloads(contacts, rules, dynamics_sales.external_id_column, as_of(oracle_ebs))
-        return dg.Output(result, metadata=mapping_metadata(result))
+    ) -> dg.Output[Spool]:
+        moment = as_of(oracle_ebs)
+        return mapped(contacts, lambda page: contact_payloads(page, rules, dynamics_sales.external_id_column, moment))
 
     accounts = load_asset(
         ACCOUNTS,

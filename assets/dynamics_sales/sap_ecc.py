@@ -12,10 +12,11 @@ from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 from ml_connector_dagster.resources.dynamics_sales.client import ENTITY_SETS
 from ml_connector_dagster.resources.sap_ecc.tables import KNA1, KNB1, LFA1, LFB1, SapTable
 
-from ml_connector_dagster.initial_load import MapInput, MasterObject, Page, SourceRead
+from ml_connector_dagster.initial_load import MapInput, MasterObject, SourceRead
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.source_rows import SourceRows
+from ml_connector_dagster.spool import Page
 
 GROUP = "dynamics_sales"
 PAIR = mapping.PAIR

@@ -12,11 +12,20 @@ from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
-from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset, with_parents
+from ml_connector_dagster.assets.extract import (
+    Extract,
+    Read,
+    Table,
+    column_values,
+    extract_asset,
+    page_values,
+    with_parents,
+)
 
 from ml_connector_dagster.initial_load import SourceRead
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales
 from ml_connector_dagster.parents import KeptAs, Snapshot
+from ml_connector_dagster.spool import KeySet, pages_of
 
 SYSTEM = "oracle_ebs"
 MAX_KEYS_PER_CALL = 1000
@@ -83,27 +92,49 @@ SNAPSHOT_PARTS = {table: METHOD_TABLES[table] for table in SNAPSHOT_TABLES}
 PARTIES_KEPT_AS = (KeptAs(oracle_ebs_dynamics_sales.PAIR, "account", oracle_ebs_dynamics_sales.account_key),)
 
 
-def _window_read(method: Method) -> Callable[[Read], list[dict]]:
-    def read(read: Read) -> list[dict]:
-        return list(read.session.read_window(method.method, read.start, read.end, **method.params(read.resource)))
+def _window_read(method: Method) -> Callable[[Read], Iterator[dict]]:
+    def read(read: Read) -> Iterator[dict]:
+        return read.session.read_window(method.method, read.start, read.end, **method.params(read.resource))
 
     return read
 
 
-def _read_parties(read: Read) -> Snapshot:
-    window = column_values(*(read.inputs[table] for table in SNAPSHOT_TABLES), column="PARTY_ID")
-    snapshot = read_parties(read.session, read.resource, window)
-    with_parents(
-        read,
-        snapshot,
-        PARTIES_KEPT_AS,
-        read_keys=lambda party_ids: read_parties(read.session, read.resource, party_ids),
-        holds=lambda parties: {row["PARTY_ID"] for row in parties.get("hz_parties", [])},
-        refers_to=_parent_parties,
-        referenced=column_values(read.inputs["hz_contacts"], column="ORG_PARTY_ID"),
-    )
-    read.metadata["parties"] = len(window)
-    return snapshot
+def _read_parties(read: Read) -> Iterator[Snapshot]:
+    """The window's parties MAX_KEYS_PER_CALL at a time, a page each with the parents it refers to that no page
+    reads; then, a page at a time too, the organisations of the day's contacts that no page read, where never
+    synced. The ids are kept on disk, not in memory (KeySet)."""
+    with KeySet() as window, KeySet() as referenced, KeySet() as fetched:
+        for table in SNAPSHOT_TABLES:
+            for page in pages_of(read.inputs[table]):
+                window.add(page_values(page, "PARTY_ID"))
+        for page in pages_of(read.inputs["hz_contacts"]):
+            referenced.add(page_values(page, "ORG_PARTY_ID"))
+        read.metadata["parties"] = len(window)
+
+        def read_anyway(party_ids: set[str]) -> set[str]:
+            return window.among(party_ids) | fetched.among(party_ids)
+
+        def with_their_parents(snapshot: Snapshot, **more) -> Snapshot:
+            on_demand = with_parents(
+                read,
+                snapshot,
+                PARTIES_KEPT_AS,
+                read_anyway,
+                read_keys=lambda party_ids: read_parties(read.session, read.resource, party_ids),
+                holds=lambda parties: {row["PARTY_ID"] for row in parties.get("hz_parties", [])},
+                refers_to=_parent_parties,
+                **more,
+            )
+            fetched.add(on_demand.fetched)
+            return snapshot
+
+        for party_ids in window.chunks(MAX_KEYS_PER_CALL):
+            yield with_their_parents(read_parties(read.session, read.resource, party_ids))
+        for organizations in referenced.chunks(MAX_KEYS_PER_CALL):
+            if (outside := set(organizations) - read_anyway(set(organizations))) and (
+                parents := with_their_parents({}, referenced=outside)
+            ):
+                yield parents
 
 
 def read_parties(session, resource, party_ids: Iterable[str], tables: Iterable[str] = SNAPSHOT_TABLES) -> Snapshot:
@@ -121,10 +152,15 @@ def read_parties(session, resource, party_ids: Iterable[str], tables: Iterable[s
     return snapshot
 
 
-def _read_suppliers(read: Read) -> Snapshot:
-    window = column_values(*(read.inputs[table] for table in SUPPLIER_TABLES), column="PARTY_ID")
-    read.metadata["suppliers"] = len(window)
-    return read_parties(read.session, read.resource, window, SUPPLIER_TABLES)
+def _read_suppliers(read: Read) -> Iterator[Snapshot]:
+    """The suppliers of the window's parties, whole, MAX_KEYS_PER_CALL parties a page (their ids kept on disk)."""
+    with KeySet() as window:
+        for table in SUPPLIER_TABLES:
+            for page in pages_of(read.inputs[table]):
+                window.add(page_values(page, "PARTY_ID"))
+        read.metadata["suppliers"] = len(window)
+        for party_ids in window.chunks(MAX_KEYS_PER_CALL):
+            yield read_parties(read.session, read.resource, party_ids, SUPPLIER_TABLES)
 
 
 def _read_distributions(read: Read) -> list[dict]:
@@ -190,6 +226,7 @@ EXTRACTS = (
         parts=SNAPSHOT_PARTS,
         ins={table: dg.AssetKey([SYSTEM, table]) for table in (*SNAPSHOT_TABLES, "hz_contacts")},
         uses_ledger=True,
+        paged_inputs=True,
         description="Every party touched by the day's windows (party, customer account, site, vendor, vendor "
         "site), re-read whole by PARTY_ID: the complete input of the account mapping. With them, the parties they "
         "and the day's contacts refer to (hierarchy parent, contact's organisation) that the ledger has never "
@@ -202,6 +239,7 @@ EXTRACTS = (
         kinds=KINDS,
         parts={table: METHOD_TABLES[table] for table in SUPPLIER_TABLES},
         ins={table: dg.AssetKey([SYSTEM, table]) for table in SUPPLIER_TABLES},
+        paged_inputs=True,
         description="Every supplier touched by the day's supplier or supplier-site windows, re-read whole with all "
         "its sites (by PARTY_ID): the complete input of the vendor mapping.",
     ),

@@ -12,17 +12,18 @@ from datetime import datetime
 import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets.dynamics_sales.oracle_ebs import as_of
-from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped, mapping_metadata
 from ml_connector_dagster.assets.oracle_ebs import extracts as oracle_ebs
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
-from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
+from ml_connector_dagster.initial_load import MasterObject, SourceRead
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import oracle_ebs_procore as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.oracle_ebs import Vendor, VendorSite
 from ml_connector_dagster.mapping.oracle_ebs_procore import CodeCombination, Distribution, Linked, PurchaseOrder, Rules
 from ml_connector_dagster.source_rows import SourceRows
+from ml_connector_dagster.spool import Page, Spool
 
 GROUP = "procore"
 PAIR = mapping.PAIR
@@ -163,15 +164,13 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         partitions_def=partitions_def,
         ins={"snapshot": dg.AssetIn(key=["oracle_ebs", "supplier_snapshots"])},
         kinds={"python"},
-        code_version="1",
+        code_version="2",
         description="Procore company vendor payloads for the suppliers that changed that day, addressed at their "
         "primary pay site, active or not as of the EBS server's time; invalid ones carry the reason.",
     )
-    def oracle_ebs_vendor_payloads(
-        snapshot: dict[str, pd.DataFrame], oracle_ebs: OracleEbsResource
-    ) -> dg.Output[MappingResult]:
-        result = vendor_payloads(snapshot, rules, as_of(oracle_ebs))
-        return dg.Output(result, metadata=mapping_metadata(result))
+    def oracle_ebs_vendor_payloads(snapshot: Spool, oracle_ebs: OracleEbsResource) -> dg.Output[Spool]:
+        moment = as_of(oracle_ebs)
+        return mapped(snapshot, lambda page: vendor_payloads(page, rules, moment))
 
     vendors = load_asset(
         VENDORS,

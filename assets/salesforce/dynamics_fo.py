@@ -7,15 +7,16 @@ import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets.dynamics_fo import extracts as fo
 from ml_connector_dagster.assets.extract import Table
-from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped
 from ml_connector_dagster.resources.ledger import LedgerResource
 
-from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead
+from ml_connector_dagster.initial_load import MasterObject, SourceRead
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import dynamics_fo_salesforce as mapping
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as reverse
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.source_rows import SourceRows
+from ml_connector_dagster.spool import Page, Spool
 
 GROUP = "salesforce"
 PAIR = mapping.PAIR
@@ -27,7 +28,15 @@ PRODUCTS = LoadTarget(PAIR, "Product2", GROUP)
 
 
 def account_payloads(customers: pd.DataFrame, rules: mapping.Rules, ledger: Ledger) -> MappingResult:
-    awaiting = ledger.target_ids_without(reverse.PAIR, reverse.CUSTOMERS, ["Account"])
+    return mapped_accounts(customers, rules, awaiting_key(ledger))
+
+
+def awaiting_key(ledger: Ledger) -> dict:
+    """The F&O customers made from a Salesforce account that does not carry their key yet (read once per run)."""
+    return ledger.target_ids_without(reverse.PAIR, reverse.CUSTOMERS, ["Account"])
+
+
+def mapped_accounts(customers: pd.DataFrame, rules: mapping.Rules, awaiting: dict) -> MappingResult:
     rows = SourceRows()
     valid = rows.models(
         customers, mapping.Customer, lambda row: mapping.entity_key(row["dataAreaId"], row["CustomerAccount"])
@@ -79,13 +88,13 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         partitions_def=partitions_def,
         kinds={"python"},
         ins={"customers": dg.AssetIn(key=["dynamics_fo", "customers_v3"])},
-        code_version="1",
+        code_version="2",
         description="Validated Salesforce Account payloads for the legal entity's customers (those made from "
         "a Salesforce account wait until that account carries their key).",
     )
-    def dynamics_fo_account_payloads(customers: pd.DataFrame, ledger: LedgerResource) -> dg.Output[MappingResult]:
-        result = account_payloads(customers, rules, ledger.ledger())
-        return dg.Output(result, metadata=mapping_metadata(result))
+    def dynamics_fo_account_payloads(customers: Spool, ledger: LedgerResource) -> dg.Output[Spool]:
+        awaiting = awaiting_key(ledger.ledger())
+        return mapped(customers, lambda page: mapped_accounts(page, rules, awaiting))
 
     @dg.asset(
         key=PRODUCT_PAYLOADS,
@@ -93,12 +102,11 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         partitions_def=partitions_def,
         kinds={"python"},
         ins={"products": dg.AssetIn(key=["dynamics_fo", "released_products_v2"])},
-        code_version="1",
+        code_version="2",
         description="Validated Salesforce Product2 payloads for the legal entity's released products.",
     )
-    def dynamics_fo_product_payloads(products: pd.DataFrame) -> dg.Output[MappingResult]:
-        result = product_payloads(products)
-        return dg.Output(result, metadata=mapping_metadata(result))
+    def dynamics_fo_product_payloads(products: Spool) -> dg.Output[Spool]:
+        return mapped(products, product_payloads)
 
     load = {"partitions_def": partitions_def, "kinds": {"salesforce"}}
     accounts = load_asset(

@@ -17,7 +17,7 @@ import pandas as pd
 from ml_connector_dagster.assets.jde.extracts import ADDRESS_BOOK, COLUMNS, entries_of
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
 
-from ml_connector_dagster.initial_load import MapInput, MasterObject, Page, SourceRead
+from ml_connector_dagster.initial_load import MapInput, MasterObject, SourceRead
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import jde_zoho_crm as mapping
 from ml_connector_dagster.mapping import zoho_crm_jde as reverse
@@ -25,6 +25,7 @@ from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.jde_zoho_crm import AddressBookEntry, Rules
 from ml_connector_dagster.mapping.two_way import Counterparts, unique_matches
 from ml_connector_dagster.source_rows import SourceRows
+from ml_connector_dagster.spool import Page
 from ml_connector_dagster.two_way import Link
 
 GROUP = "zoho_crm"

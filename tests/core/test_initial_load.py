@@ -5,9 +5,10 @@ import pytest
 from ml_connector_dagster.assets.load import LoadTarget
 
 from ml_connector_dagster import cli
-from ml_connector_dagster.initial_load import MasterObject, Page, SourceRead, batched, load_object, read_ahead
+from ml_connector_dagster.initial_load import MasterObject, SourceRead, load_object, read_ahead
 from ml_connector_dagster.loading import TargetRecord
 from ml_connector_dagster.mapping.common import MappingResult
+from ml_connector_dagster.spool import Page, batched
 from tests.core.test_sync import UpsertOnlyWriter
 
 PAIR = "src__dst"

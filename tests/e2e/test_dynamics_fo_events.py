@@ -72,7 +72,7 @@ def test_duplicated_out_of_order_events_become_one_run_per_entity_that_reads_the
     assert sorted(r.partition_key for r in requests) == ["usmf", "usrt"]
     job = defs.resolve_job_def("dynamics_fo__salesforce")
     result = job.execute_in_process(partition_key="usmf", instance=instance)
-    customers = result.output_for_node("dynamics_fo__customers_v3")
+    customers = result.output_for_node("dynamics_fo__customers_v3").whole()
     [row] = customers[customers["CustomerAccount"] == usmf["CustomerAccount"]].to_dict("records")
     assert row["OrganizationName"] == "Renamed Retail Inc"
     assert set(customers["dataAreaId"]) == {"usmf"} and len(customers) == len(fo.rows("CustomersV3", dataAreaId="usmf"))
