@@ -16,7 +16,6 @@ from ml_connector_dagster.http import CallCounter
 from ml_connector_dagster.ledger import HISTORY_VIEW, Action, ErrorClass, Ledger, Outcome, audit_counts, audit_log
 from ml_connector_dagster.loading import TargetRecord, WriteResult, load
 from ml_connector_dagster.replay import replay
-from ml_connector_dagster.settings import settings
 from tests.conftest import started_on_an_older_ledger
 
 PAIR, OBJ, TARGET = "erp__crm", "Account", "crm"
@@ -270,15 +269,6 @@ def test_nothing_but_prune_deletes_audit_rows():
 
 
 # the CLI ----------------------------------------------------------------------------------------------------------
-@pytest.fixture
-def cli_ledger(tmp_path, monkeypatch):
-    monkeypatch.setenv("ML_CONNECTOR_HOME", str(tmp_path))
-    monkeypatch.setenv("ML_CONNECTOR_LEDGER_URL", f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    settings.cache_clear()
-    store = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    yield store
-    store.dispose()
-    settings.cache_clear()
 
 
 def test_the_cli_prints_a_records_history_by_key_or_target_id_and_as_json(cli_ledger, capsys):

@@ -12,7 +12,6 @@ from ml_connector_dagster.ledger import ErrorClass, Ledger
 from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster.mapping.common import Excluded, MappingResult
 from ml_connector_dagster.parents import KeptAs, record_not_in_source
-from ml_connector_dagster.settings import settings
 from ml_connector_dagster.sync import SyncTarget, sync
 
 PAIR, OBJ = "sap_ecc__dynamics_sales", "account"
@@ -50,17 +49,6 @@ class Writer:
         return set(known) & set(self.rows)
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ML_CONNECTOR_HOME", str(tmp_path))
-    monkeypatch.setenv("ML_CONNECTOR_LEDGER_URL", f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    settings.cache_clear()
-    store = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    yield store
-    store.dispose()
-    settings.cache_clear()
-
-
 def every_way_to_leave_a_record_out(ledger: Ledger) -> None:
     target = SyncTarget(PAIR, OBJ, Writer(), batch_size=10)
     result = MappingResult(
@@ -90,16 +78,16 @@ REASONS = {
 
 
 @pytest.mark.parametrize("key", REASONS)
-def test_the_audit_log_keeps_why_a_record_was_not_written(home, key):
-    every_way_to_leave_a_record_out(home)
+def test_the_audit_log_keeps_why_a_record_was_not_written(cli_ledger, key):
+    every_way_to_leave_a_record_out(cli_ledger)
     action, reason = REASONS[key]
-    [last] = home.audit(source_key=key, run_id="r2")
+    [last] = cli_ledger.audit(source_key=key, run_id="r2")
     assert last["action"] == action
     assert reason in (last["changes"].get("reason") or last["changes"].get("error"))
 
 
-def test_the_audit_command_shows_each_reason_and_filters_by_action(home, capsys):
-    every_way_to_leave_a_record_out(home)
+def test_the_audit_command_shows_each_reason_and_filters_by_action(cli_ledger, capsys):
+    every_way_to_leave_a_record_out(cli_ledger)
     assert cli.main(["audit", "--pair", PAIR, "--run", "r2", "--latest", "0"]) == 0
     lines = capsys.readouterr().out.splitlines()
     for key, (action, reason) in REASONS.items():
@@ -109,10 +97,10 @@ def test_the_audit_command_shows_each_reason_and_filters_by_action(home, capsys)
     assert shown[-1] == "4 audit rows" and all(" skipped: " in line for line in shown[:-1])
 
 
-def test_the_audit_command_counts_what_each_run_did_unchanged_records_included(home, capsys):
+def test_the_audit_command_counts_what_each_run_did_unchanged_records_included(cli_ledger, capsys):
     target, result = SyncTarget(PAIR, OBJ, Writer(), batch_size=10), MappingResult(records=[TargetRecord("a", {})])
     for run in ("r1", "r2"):
-        sync(result, target, home, run_id=run, partition="2026-10-01")
+        sync(result, target, cli_ledger, run_id=run, partition="2026-10-01")
     assert cli.main(["audit", "--run", "r2"]) == 0
     assert capsys.readouterr().out.splitlines() == ["0 audit rows"], "read unchanged, with nothing new to say"
     assert cli.main(["audit", "--counts", "--pair", PAIR]) == 0

@@ -9,11 +9,10 @@ from ml_connector_dagster.assets.load import LoadTarget
 
 from ml_connector_dagster import cli
 from ml_connector_dagster.http import CallCounter
-from ml_connector_dagster.ledger import Action, ErrorClass, Ledger, NotEditable
+from ml_connector_dagster.ledger import Action, ErrorClass, NotEditable
 from ml_connector_dagster.loading import TargetRecord, WriteResult, load
 from ml_connector_dagster.mapping.common import MappingResult, Rejected
 from ml_connector_dagster.replay import ReplayFilter, edited, plan, replay
-from ml_connector_dagster.settings import settings
 from ml_connector_dagster.sync import SyncTarget, sync
 from tests.conftest import started_on_an_older_ledger
 
@@ -277,25 +276,17 @@ def test_a_ledger_made_before_the_audit_log_had_an_actor_gains_the_column_when_i
 
 
 # the CLI -----------------------------------------------------------------------------------------------------------
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """The CLI's settings pointed at this test's folder and ledger; no Dagster instance configured."""
-    monkeypatch.setenv("ML_CONNECTOR_HOME", str(tmp_path))
-    monkeypatch.setenv("ML_CONNECTOR_LEDGER_URL", f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    monkeypatch.delenv("DAGSTER_HOME")
-    settings.cache_clear()
-    store = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    yield store
-    store.dispose()
-    settings.cache_clear()
 
 
-def test_the_cli_edits_a_dead_letter_by_dotted_path_and_file_and_refuses_what_cannot_be_edited(home, tmp_path, capsys):
+def test_the_cli_edits_a_dead_letter_by_dotted_path_and_file_and_refuses_what_cannot_be_edited(
+    cli_ledger, tmp_path, capsys
+):
     target = FakeTarget()
     target.refusing["s1"] = ErrorClass.VALIDATION
-    send(home, target, REVERSE, "customer", TargetRecord("s1", {"header": {"CustomerGroupId": "50"}, "memo": "m"}))
-    [letter] = home.open_dead_letters()
+    send(
+        cli_ledger, target, REVERSE, "customer", TargetRecord("s1", {"header": {"CustomerGroupId": "50"}, "memo": "m"})
+    )
+    [letter] = cli_ledger.open_dead_letters()
 
     assert (
         cli.main(
@@ -316,12 +307,14 @@ def test_the_cli_edits_a_dead_letter_by_dotted_path_and_file_and_refuses_what_ca
         == 0
     )
     assert 'header.CustomerGroupId: "50" -> 30' in capsys.readouterr().out
-    assert home.dead_letter(letter.id).record_payload == {"header": {"CustomerGroupId": 30, "Note": "needs review"}}
+    assert cli_ledger.dead_letter(letter.id).record_payload == {
+        "header": {"CustomerGroupId": 30, "Note": "needs review"}
+    }
     replacement = tmp_path / "payload.json"
     replacement.write_text(json.dumps({"header": {"CustomerGroupId": "30"}}))
     assert cli.main(["dead-letters", "edit", str(letter.id), "--payload-file", str(replacement)]) == 0
-    assert home.dead_letter(letter.id).record_payload == {"header": {"CustomerGroupId": "30"}}
-    edits = [row for row in home.audit(source_key="s1") if row["action"] == Action.EDITED]
+    assert cli_ledger.dead_letter(letter.id).record_payload == {"header": {"CustomerGroupId": "30"}}
+    edits = [row for row in cli_ledger.audit(source_key="s1") if row["action"] == Action.EDITED]
     assert edits[0]["actor"] == "alice" and edits[1]["actor"], "the OS user when --by is not given"
 
     assert cli.main(["dead-letters", "--error-class", "validation"]) == 0
@@ -331,20 +324,22 @@ def test_the_cli_edits_a_dead_letter_by_dotted_path_and_file_and_refuses_what_ca
     sync(
         MappingResult(rejected=[Rejected("s2", "no country", {})]),
         SyncTarget(REVERSE, "customer", target, 10),
-        home,
+        cli_ledger,
         run_id="run-2",
         partition="p",
     )
-    rejected = next(found for found in home.open_dead_letters() if found.source_key == "s2")
+    rejected = next(found for found in cli_ledger.open_dead_letters() if found.source_key == "s2")
     assert cli.main(["dead-letters", "edit", str(rejected.id), "--set", "a=1"]) == 2
     assert "fix it at the source" in capsys.readouterr().err
 
 
-def test_cli_replay_runs_the_replay_job_of_each_target_with_matching_letters_and_prints_only_the_totals(home, capsys):
+def test_cli_replay_runs_the_replay_job_of_each_target_with_matching_letters_and_prints_only_the_totals(
+    cli_ledger, capsys
+):
     sync(
         MappingResult(rejected=[Rejected("oracle_ebs:party:7", "no name", {})]),
         SyncTarget("oracle_ebs__dynamics_sales", "account", FakeTarget(), 10),
-        home,
+        cli_ledger,
         run_id="run-1",
         partition="p",
     )

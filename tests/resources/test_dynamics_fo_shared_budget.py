@@ -1,10 +1,9 @@
 """Runs against one F&O environment share its request budget (and a 429's Retry-After), and each sends its $batch
 calls side by side up to max_parallel_batches; through the real load loop, client and emulator."""
 
-import threading
-
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import load
+from tests.resources.loads_at_once import loads_at_once
 from tests.resources.test_dynamics_fo_targets import order
 
 
@@ -38,30 +37,13 @@ def test_two_loads_at_once_stay_under_the_environments_limit_together(fo, tmp_pa
     shared = resource.model_copy(
         update={"budget_url": url, "requests_per_window": 24, "window_seconds": 2, "max_parallel_batches": 4}
     )
-    summaries, errors = {}, []
-
-    def run(prefix: str) -> None:
-        ledger = Ledger(url)
-        try:
-            with shared.open() as client:
-                summaries[prefix] = load(
-                    deals(emulator, prefix, 20),
-                    writer=client,
-                    ledger=ledger,
-                    pair=f"p-{prefix}",
-                    target_object="SalesOrderHeadersV2",
-                    batch_size=1,
-                )
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            ledger.dispose()
-
-    runs = [threading.Thread(target=run, args=(prefix,)) for prefix in ("a", "b")]
-    for each in runs:
-        each.start()
-    for each in runs:
-        each.join(timeout=120)
+    summaries, errors = loads_at_once(
+        shared,
+        url,
+        {prefix: deals(emulator, prefix, 20) for prefix in ("a", "b")},
+        target_object="SalesOrderHeadersV2",
+        batch_size=1,
+    )
     assert not errors
     assert emulator.requests_throttled == 0
     assert {prefix: summary.created for prefix, summary in summaries.items()} == {"a": 20, "b": 20}

@@ -1,12 +1,11 @@
 """Runs against one Dataverse environment share its service-protection limit, and each sends its batches in parallel
 as far as the environment's x-ms-dop-hint recommends; through the real load loop, client and emulator."""
 
-import threading
-
 import httpx
 
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import TargetRecord, load
+from tests.resources.loads_at_once import loads_at_once
 
 
 def accounts(prefix: str, count: int) -> list[TargetRecord]:
@@ -21,26 +20,9 @@ def test_two_loads_at_once_stay_under_the_environments_limit_together(dataverse,
     shared = resource.model_copy(
         update={"budget_url": url, "requests_per_window": 50, "window_seconds": 2, "bulk_mode": "upsert_multiple"}
     )
-    summaries, errors = {}, []
-
-    def run(prefix: str) -> None:
-        ledger = Ledger(url)
-        try:
-            with shared.open() as client:
-                records = accounts(prefix, 60)
-                summaries[prefix] = load(
-                    records, writer=client, ledger=ledger, pair=f"p-{prefix}", target_object="account", batch_size=1
-                )
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            ledger.dispose()
-
-    runs = [threading.Thread(target=run, args=(prefix,)) for prefix in ("a", "b")]
-    for each in runs:
-        each.start()
-    for each in runs:
-        each.join(timeout=120)
+    summaries, errors = loads_at_once(
+        shared, url, {"a": accounts("a", 60), "b": accounts("b", 60)}, target_object="account", batch_size=1
+    )
     assert not errors
     assert emulator.requests_throttled == 0
     assert {prefix: summary.created for prefix, summary in summaries.items()} == {"a": 60, "b": 60}

@@ -2,8 +2,6 @@
 by side up to max_parallel_batches; through the real load loop, client and emulator over HTTP, on a clock that moves
 with real time as Procore's windows do."""
 
-import threading
-
 import pytest
 from ml_connector_dagster.resources.procore import ProcoreResource
 
@@ -11,6 +9,7 @@ from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import TargetRecord, load
 from ml_connector_dagster.sandbox.procore import ProcoreEmulator
 from ml_connector_dagster.sandbox.server import SandboxServer
+from tests.resources.loads_at_once import loads_at_once
 
 
 @pytest.fixture
@@ -43,27 +42,9 @@ def test_batches_overlap_up_to_the_setting_and_never_more(procore, tmp_path):
 
 
 def two_runs(shared: ProcoreResource, url: str) -> tuple[dict, list]:
-    summaries, errors = {}, []
-
-    def run(prefix: str) -> None:
-        ledger = Ledger(url)
-        try:
-            with shared.open() as client:
-                summaries[prefix] = load(
-                    vendors(prefix, 40), writer=client, ledger=ledger, pair=f"p-{prefix}", target_object="vendors",
-                    batch_size=1,
-                )  # fmt: skip
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            ledger.dispose()
-
-    runs = [threading.Thread(target=run, args=(prefix,)) for prefix in ("a", "b")]
-    for each in runs:
-        each.start()
-    for each in runs:
-        each.join(timeout=120)
-    return summaries, errors
+    return loads_at_once(
+        shared, url, {prefix: vendors(prefix, 40) for prefix in ("a", "b")}, target_object="vendors", batch_size=1
+    )
 
 
 def test_two_loads_at_once_keep_to_the_spike_limit_together(procore, tmp_path):

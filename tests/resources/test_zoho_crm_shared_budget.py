@@ -1,8 +1,6 @@
 """Runs against one Zoho CRM org share its concurrency cap and what Zoho said of its credits, and each sends its
 batches side by side up to max_parallel_batches; through the real load loop, client and emulator over HTTP."""
 
-import threading
-
 import pytest
 from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
 
@@ -10,6 +8,7 @@ from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import TargetRecord, load
 from ml_connector_dagster.sandbox.server import SandboxServer
 from ml_connector_dagster.sandbox.zoho_crm import ZohoCrmEmulator
+from tests.resources.loads_at_once import loads_at_once
 
 
 @pytest.fixture
@@ -28,27 +27,8 @@ def refusals(emulator) -> list[int]:
 
 
 def two_runs(shared: ZohoCrmResource, url: str, count: int, batch_size: int) -> tuple[dict, list]:
-    summaries, errors = {}, []
-
-    def run(prefix: int) -> None:
-        ledger = Ledger(url)
-        try:
-            with shared.open() as client:
-                summaries[prefix] = load(
-                    accounts(prefix, count), writer=client, ledger=ledger, pair=f"p-{prefix}",
-                    target_object="Accounts", batch_size=batch_size,
-                )  # fmt: skip
-        except Exception as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            ledger.dispose()
-
-    runs = [threading.Thread(target=run, args=(prefix,)) for prefix in (10_000, 20_000)]
-    for each in runs:
-        each.start()
-    for each in runs:
-        each.join(timeout=120)
-    return summaries, errors
+    records = {prefix: accounts(prefix, count) for prefix in (10_000, 20_000)}
+    return loads_at_once(shared, url, records, target_object="Accounts", batch_size=batch_size)
 
 
 def test_batches_overlap_up_to_the_setting_and_never_more(zoho, tmp_path):
