@@ -8,21 +8,37 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
+import httpx
+
+from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.ledger import Action, AuditedRecord, Ledger, audited_fields
+
+if TYPE_CHECKING:  # target_ids brings the pairs (and Dagster) in, which only a lookup by a target's id needs
+    from ml_connector_dagster.target_ids import FoundInTarget
 
 PRUNE = "prune"
 SHOWN = 120  # characters of a value shown on a line; --json has them whole
+# (id, pair, object) → the records the targets give that id, for an id the ledger does not hold (target_ids.py)
+InTargets = Callable[[str, str | None, str | None], list["FoundInTarget"]]
 
 
-def add_parser(command: Callable[..., argparse.ArgumentParser], pairs: list[str], ledger: Callable[[], Ledger]):
-    """The `audit` command, made by cli.py's `command` factory, run against the ledger `ledger()` opens."""
+def add_parser(
+    command: Callable[..., argparse.ArgumentParser],
+    pairs: list[str],
+    ledger: Callable[[], Ledger],
+    in_targets: InTargets,
+):
+    """The `audit` command, made by cli.py's `command` factory, run against the ledger `ledger()` opens; a record's
+    id the ledger does not hold is asked of the targets, `in_targets(id, pair, object)` (target_ids.py)."""
     audit = command(
         "audit",
         "A record's history across runs, or what happened to records run by run; `audit prune` removes old rows",
-        "Given a record (its source key, e.g. sap_ecc.vendor.100001, or the id its target gave it), its history oldest "
+        "Given a record (its source key, e.g. sap_ecc.vendor.100001, or the id its target gave it: a Dynamics 365 "
+        "Sales GUID the ledger does not hold is asked of Dataverse), its history oldest "
         "first: each run and partition, the action, the fields before -> after, its dead letters opened, edited, "
         "replayed and resolved. Without one, the audit log's rows that match the filters, newest last; every skipped "
         "row says why. A record read unchanged has a row only when it says something new (found in the target, a "
@@ -33,8 +49,8 @@ def add_parser(command: Callable[..., argparse.ArgumentParser], pairs: list[str]
         "record",
         nargs="?",
         metavar="KEY_OR_ID",
-        help="a record's source key or its target id (a Salesforce or Zoho id, an F&O key, a Procore id, ...): its "
-        f"history; or `{PRUNE}` with --before",
+        help="a record's source key or its target id (a Salesforce or Zoho id, an F&O key, a Procore id, a Dynamics "
+        f"365 Sales GUID, ...): its history; or `{PRUNE}` with --before",
     )
     audit.add_argument("--pair", choices=pairs, help="only this pair")
     audit.add_argument("--object", help="only this target object, e.g. account")
@@ -59,7 +75,7 @@ def add_parser(command: Callable[..., argparse.ArgumentParser], pairs: list[str]
     )
     prune.add_argument("--dry-run", action="store_true", help="only count what would be removed")
     prune.add_argument("--by", help="who prunes, for the record of the prune (default: the OS user)")
-    audit.set_defaults(run=lambda args: run(args, ledger))
+    audit.set_defaults(run=lambda args: run(args, ledger, in_targets))
 
 
 def moment(text: str) -> datetime:
@@ -73,7 +89,7 @@ def moment(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def run(args: argparse.Namespace, ledger: Callable[[], Ledger]) -> int:
+def run(args: argparse.Namespace, ledger: Callable[[], Ledger], in_targets: InTargets) -> int:
     pruning = args.record == PRUNE
     if pruning != (args.before is not None) or (args.dry_run and not pruning):
         return _refuse(f"--before DATE goes with `audit {PRUNE}` (and `audit {PRUNE}` needs it); --dry-run too")
@@ -84,7 +100,7 @@ def run(args: argparse.Namespace, ledger: Callable[[], Ledger]) -> int:
     if args.record:
         if args.key or args.run_id or args.action or args.counts:
             return _refuse("a record's history takes only --pair, --object and --json")
-        return _history(args, ledger())
+        return _history(args, ledger(), in_targets)
     if args.counts:
         return _counts(args, ledger())
     return _rows(args, ledger())
@@ -142,15 +158,24 @@ def _why(changes: dict) -> str:
 
 
 # a record's history ------------------------------------------------------------------------------------------------
-def _history(args: argparse.Namespace, ledger: Ledger) -> int:
+def _history(args: argparse.Namespace, ledger: Ledger, in_targets: InTargets) -> int:
     records = ledger.find_records(args.record, pair=args.pair, target_object=args.object)
+    if not records:
+        try:
+            records = _found_in_targets(args, ledger, in_targets)
+        except (ApiError, httpx.TransportError) as failed:
+            print(
+                f"ml-connector: no record has {args.record!r} as its source key or its target id in the ledger, and "
+                f"the target that gives such ids could not be asked: {failed}",
+                file=sys.stderr,
+            )
+            return 1
     if not records:
         narrowed = " of " + " ".join(filter(None, (args.pair, args.object))) if args.pair or args.object else ""
         print(
-            f"ml-connector: no record{narrowed} has {args.record!r} as its source key or its target id in the ledger. "
-            "A source key looks like sap_ecc.vendor.100001 (`ml-connector audit --pair P` lists some); Dynamics 365 "
-            "Sales records are held by their external id (the mlc_externalid column), which is their source key, "
-            "not by their GUID",
+            f"ml-connector: no record{narrowed} has {args.record!r} as its source key or its target id in the ledger, "
+            "nor as the id a target shows (a GUID is asked of Dynamics 365 Sales). A source key looks like "
+            "sap_ecc.vendor.100001 (`ml-connector audit --pair P` lists some)",
             file=sys.stderr,
         )
         return 1
@@ -177,6 +202,19 @@ def _history(args: argparse.Namespace, ledger: Ledger) -> int:
             print(f"    {line}")
     print(f"{len(rows)} events")
     return 0
+
+
+def _found_in_targets(args: argparse.Namespace, ledger: Ledger, in_targets: InTargets) -> list[AuditedRecord]:
+    """The ledger's records of the source keys the targets give for this id (Dataverse holds its rows' GUIDs, the
+    ledger their alternate keys), each said to be found by that id."""
+    records = []
+    for found in in_targets(args.record, args.pair, args.object):
+        records += [
+            replace(record, matched_by=f"{found.id_name} in {found.system}")
+            for record in ledger.find_records(found.source_key, pair=args.pair, target_object=found.target_object)
+            if record.pair in found.pairs
+        ]
+    return records
 
 
 def _now(record: AuditedRecord) -> str:

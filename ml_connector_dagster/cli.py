@@ -334,6 +334,25 @@ def _use_configured_instance(home: Path) -> None:
         os.environ["DAGSTER_HOME"] = str(home)
 
 
+def _targets(config):
+    """system → its resource as the profile configures it (the sandbox's, else production's), for a command that
+    reads a target outside a run: production values are resolved now (a dg.EnvVar left for Dagster is a name, not a
+    URL)."""
+    from ml_connector_dagster.connections import SYSTEM_RESOURCES, production_resource, sandbox_resources
+
+    sandbox = sandbox_resources(config) if config.profile == "sandbox" else {}
+    kinds = {kind.system: kind for kind in SYSTEM_RESOURCES}
+    return lambda system: sandbox[system] if sandbox else production_resource(kinds[system], config, resolve=True)
+
+
+def _in_targets(value: str, pair: str | None, target_object: str | None):
+    """`audit`'s records by an id the ledger does not hold, asked of the targets whose UI shows such ids."""
+    from ml_connector_dagster.target_ids import source_keys_of
+
+    config = settings()
+    return source_keys_of(config, value, target=_targets(config), pair=pair, target_object=target_object)
+
+
 def _heal(args: argparse.Namespace) -> int:
     """Each object of the pair (or the one named): what its target lacks of the ledger's records is forgotten, then
     the partitions that send it again are rerun (on the configured instance, as replay)."""
@@ -342,24 +361,12 @@ def _heal(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from ml_connector_dagster.code_location import build_definitions
-    from ml_connector_dagster.connections import (
-        SYSTEM_RESOURCES,
-        check_environment,
-        production_resource,
-        sandbox_resources,
-    )
+    from ml_connector_dagster.connections import check_environment
     from ml_connector_dagster.heal import heal_pair
 
     config = settings()
     check_environment(config, args.pair.split("__"))  # its reruns run the pair's job
     _use_configured_instance(config.home)
-    sandbox = sandbox_resources(config) if config.profile == "sandbox" else {}
-    kinds = {kind.system: kind for kind in SYSTEM_RESOURCES}
-
-    def target(system: str):
-        # Read outside a run: production values are resolved now (a dg.EnvVar left for Dagster is a name, not a URL).
-        return sandbox[system] if sandbox else production_resource(kinds[system], config, resolve=True)
-
     try:
         with dg.DagsterInstance.get() as instance:
             healed = heal_pair(
@@ -367,7 +374,7 @@ def _heal(args: argparse.Namespace) -> int:
                 args.pair,
                 args.object,
                 defs=build_definitions(config),
-                target=target,
+                target=_targets(config),
                 instance=instance,
                 by=args.by or getpass.getuser(),
                 dry_run=args.dry_run,
@@ -403,19 +410,13 @@ def _upgrade_keys(args: argparse.Namespace) -> int:
     """The Dynamics 365 Sales objects of every pair (or the one named) moved to today's external ids."""
     import getpass
 
-    from ml_connector_dagster.connections import SYSTEM_RESOURCES, production_resource, sandbox_resources
     from ml_connector_dagster.key_upgrade import upgrade_keys
 
     config = settings()
-    sandbox = sandbox_resources(config) if config.profile == "sandbox" else {}
-    kinds = {kind.system: kind for kind in SYSTEM_RESOURCES}
     try:
         upgraded = upgrade_keys(
             config,
-            # read outside a run, as heal does: production values resolved now
-            target=lambda system: (
-                sandbox[system] if sandbox else production_resource(kinds[system], config, resolve=True)
-            ),
+            target=_targets(config),
             by=args.by or getpass.getuser(),
             pair=args.pair,
             dry_run=args.dry_run,
@@ -565,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     initial.add_argument("--page-size", type=int, help="source records per page (1-1000, default 500)")
     initial.set_defaults(run=_initial_load)
-    audit_cli.add_parser(command, pairs, _ledger)
+    audit_cli.add_parser(command, pairs, _ledger, _in_targets)
     letters = command(
         "dead-letters",
         "List open dead letters (with their ids), or edit one",

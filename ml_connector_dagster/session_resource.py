@@ -11,6 +11,7 @@ import types
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol, Self, Union, get_args, get_origin, runtime_checkable
 
 import dagster as dg
@@ -80,6 +81,15 @@ class SessionResource(SecretFields):
         self._stack, self._session, self._refused = None, None, None
 
 
+@dataclass(frozen=True)
+class ShownIds:
+    """The ids a system's UI shows for its records, when they are not what the ledger holds: what they are called
+    and what they look like."""
+
+    name: str
+    form: re.Pattern
+
+
 class SystemResource(SessionResource):
     """One of the eight systems. Subclasses set `system` and `secrets` (the fields Dagster must never show:
     secret_fields.py) and implement `sandbox` and `connect`, and list in `fit_checks` what `ml-connector ping`
@@ -88,6 +98,10 @@ class SystemResource(SessionResource):
 
     system: ClassVar[System]
     fit_checks: ClassVar[tuple[Check, ...]]
+    # Set where the ledger holds another id than the one the system's UI shows (Dataverse's GUIDs: the ledger holds
+    # the alternate key): `ml-connector audit` asks the session, `source_key_of(target_object, id)`, for the source
+    # key of such an id it did not find in the ledger.
+    shown_ids: ClassVar["ShownIds | None"] = None
 
     timeout_seconds: float = Field(
         default=120,

@@ -229,15 +229,15 @@ def parse_orderby(text: str | None, columns: set[str]) -> list[tuple[str, bool]]
 
 
 _KEY_PART = re.compile(r"\s*(\w+)\s*=\s*('(?:[^']|'')*'|[^,]+)\s*(?:,|$)")
+# OData's guidValue: 8-4-4-4-12 hex digits, either case; no braces, no "urn:uuid:", no run of 32 (uuid.UUID takes all).
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def parse_key(segment: str) -> dict[str, object] | str:
     """`<guid>` → the GUID; `name='v'[,other=1]` → {name: value}."""
     segment = segment.strip()
-    try:
+    if _GUID.fullmatch(segment):
         return str(uuid.UUID(segment))
-    except ValueError:
-        pass
     values, position = {}, 0
     while position < len(segment):
         match = _KEY_PART.match(segment, position)
@@ -250,10 +250,8 @@ def parse_key(segment: str) -> dict[str, object] | str:
 
 
 def _key_value(raw: str):
-    try:
+    if _GUID.fullmatch(raw):
         return str(uuid.UUID(raw))
-    except ValueError:
-        pass
     try:
         return int(raw)
     except ValueError:

@@ -10,6 +10,7 @@ themselves hold none of the characters Dataverse cannot address a key by (mappin
 """
 
 import logging
+import re
 from collections.abc import Iterator, Mapping, Sequence
 
 import httpx
@@ -44,6 +45,8 @@ LOOKUPS = {
 # Tables the connector never writes: they are bound by their primary id, not by an external id.
 BOUND_BY_ID = frozenset({"transactioncurrency"})
 
+# A row's primary id, as the Dynamics UI shows it (and its URL's `id=`).
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 ODATA_HEADERS = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
 MAX_PAGE_SIZE = 5000
 MAX_BATCH = 1000
@@ -271,6 +274,21 @@ class DataverseClient:
             for row in self.rows(table, [primary, self.external_id_column])
             if row.get(self.external_id_column)
         }
+
+    def source_key_of(self, target_object: str, row_id: str) -> str | None:
+        """The external id of the table's row with this primary id (a GUID); None when the table has no such row
+        (404) or the row has none (written by someone else)."""
+        if not GUID.fullmatch(row_id):
+            return None
+        try:
+            response = self._send(
+                "GET", f"{ENTITY_SETS[target_object]}({row_id})", params={"$select": self.external_id_column}
+            )
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+        return response.json().get(self.external_id_column) or None
 
     def currencies(self) -> dict[str, str]:
         """ISO currency code → transactioncurrencyid of the currencies set up in the environment."""

@@ -4,13 +4,13 @@ from contextlib import ExitStack, closing
 from typing import Literal
 
 import httpx
-from ml_connector_dagster.resources.dynamics_sales.client import MAX_BATCH, MAX_PAGE_SIZE, DataverseClient
+from ml_connector_dagster.resources.dynamics_sales.client import GUID, MAX_BATCH, MAX_PAGE_SIZE, DataverseClient
 from ml_connector_dagster.resources.dynamics_sales.fit import CHECKS
 from pydantic import Field, field_validator
 
 from ml_connector_dagster.entra_resource import EntraAppResource
 from ml_connector_dagster.http import CallCounter, ParallelismHint
-from ml_connector_dagster.session_resource import BudgetedResource, http_url
+from ml_connector_dagster.session_resource import BudgetedResource, ShownIds, http_url
 
 
 class DynamicsSalesResource(EntraAppResource, BudgetedResource):
@@ -20,6 +20,8 @@ class DynamicsSalesResource(EntraAppResource, BudgetedResource):
     secrets = EntraAppResource.secrets | {"budget_url"}
     fit_checks = CHECKS
     example_url = "https://contoso.crm.dynamics.com"
+    # The ledger holds a row's alternate key (external_id_column), the UI its GUID.
+    shown_ids = ShownIds("Dataverse id", GUID)
 
     environment_url: str = Field(
         description="the environment URL, e.g. https://contoso.crm.dynamics.com; also the "

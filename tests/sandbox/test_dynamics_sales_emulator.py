@@ -264,3 +264,27 @@ def test_upsert_multiple_refuses_a_new_record_sent_inactive_and_updates_a_known_
     assert not results["new"].ok and results["new"].error_code == "0x80048408"
     assert sandbox["dynamics_sales"].rows("account", mlc_externalid="known")[0]["statecode"] == 1
     assert not sandbox["dynamics_sales"].rows("account", mlc_externalid="new")
+
+
+def test_a_row_is_read_by_its_guid_with_select_and_a_guid_of_another_table_is_404(sandbox):
+    with resource(sandbox).open() as client:
+        client.upsert("account", [account("g1", accountnumber="A-1")])
+        [row] = client.rows("account", ["accountid"], "mlc_externalid eq 'g1'")
+        guid = row["accountid"]
+        assert client.source_key_of("account", guid) == "g1"
+        assert client.source_key_of("account", guid.upper()) == "g1", "a GUID is read in either case"
+        assert client.source_key_of("contact", guid) is None, "404: not a row of that table"
+        assert client.source_key_of("account", "g1") is None, "not a GUID: nothing asked"
+    api = f"{sandbox.url('dynamics_sales')}/api/data/v9.2"
+    headers = {"Authorization": f"Bearer {token(sandbox).json()['access_token']}"}
+    read = httpx.get(f"{api}/accounts({guid})?$select=mlc_externalid", headers=headers)
+    assert read.status_code == 200
+    assert set(read.json()) == {"@odata.context", "@odata.etag", "accountid", "mlc_externalid"}
+    assert read.json()["@odata.context"].endswith("$metadata#accounts/$entity")
+    missing = httpx.get(f"{api}/contacts({guid})?$select=mlc_externalid", headers=headers)
+    assert missing.status_code == 404 and missing.json()["error"] == {
+        "code": "0x80040217",
+        "message": f"contact With Id = {guid} Does Not Exist",
+    }
+    for not_a_guid_literal in ("{" + guid + "}", guid.replace("-", "")):
+        assert httpx.get(f"{api}/accounts({not_a_guid_literal})", headers=headers).status_code == 400
