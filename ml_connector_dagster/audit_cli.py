@@ -160,9 +160,10 @@ def _why(changes: dict) -> str:
 # a record's history ------------------------------------------------------------------------------------------------
 def _history(args: argparse.Namespace, ledger: Ledger, in_targets: InTargets) -> int:
     records = ledger.find_records(args.record, pair=args.pair, target_object=args.object)
+    found: list[FoundInTarget] = []
     if not records:
         try:
-            records = _found_in_targets(args, ledger, in_targets)
+            found = in_targets(args.record, args.pair, args.object)
         except (ApiError, httpx.TransportError) as failed:
             print(
                 f"ml-connector: no record has {args.record!r} as its source key or its target id in the ledger, and "
@@ -170,6 +171,16 @@ def _history(args: argparse.Namespace, ledger: Ledger, in_targets: InTargets) ->
                 file=sys.stderr,
             )
             return 1
+        records = _records_found_in_targets(found, args.pair, ledger)
+    if found and not records:
+        for where in found:
+            print(
+                f"ml-connector: {args.record} is the {where.id_name} of {where.system} {where.target_object} "
+                f"{where.source_key}, which no record of the ledger has as its source key (another environment's "
+                "row, or its rows were pruned)",
+                file=sys.stderr,
+            )
+        return 1
     if not records:
         narrowed = " of " + " ".join(filter(None, (args.pair, args.object))) if args.pair or args.object else ""
         print(
@@ -204,17 +215,15 @@ def _history(args: argparse.Namespace, ledger: Ledger, in_targets: InTargets) ->
     return 0
 
 
-def _found_in_targets(args: argparse.Namespace, ledger: Ledger, in_targets: InTargets) -> list[AuditedRecord]:
-    """The ledger's records of the source keys the targets give for this id (Dataverse holds its rows' GUIDs, the
+def _records_found_in_targets(found: list["FoundInTarget"], pair: str | None, ledger: Ledger) -> list[AuditedRecord]:
+    """The ledger's records of the source keys the targets gave for an id (Dataverse holds its rows' GUIDs, the
     ledger their alternate keys), each said to be found by that id."""
-    records = []
-    for found in in_targets(args.record, args.pair, args.object):
-        records += [
-            replace(record, matched_by=f"{found.id_name} in {found.system}")
-            for record in ledger.find_records(found.source_key, pair=args.pair, target_object=found.target_object)
-            if record.pair in found.pairs
-        ]
-    return records
+    return [
+        replace(record, matched_by=f"{where.id_name} in {where.system}")
+        for where in found
+        for record in ledger.find_records(where.source_key, pair=pair, target_object=where.target_object)
+        if record.pair in where.pairs
+    ]
 
 
 def _now(record: AuditedRecord) -> str:

@@ -6,6 +6,7 @@ import uuid
 
 from ml_connector_dagster import cli
 from ml_connector_dagster.connections import sandbox_resources
+from ml_connector_dagster.loading import TargetRecord
 from tests.e2e.conftest import EBS_JOB, SAP_JOB
 
 
@@ -27,6 +28,14 @@ def test_the_guid_of_a_row_a_load_wrote_gives_its_history_and_an_unknown_one_not
     unknown = str(uuid.uuid4())
     assert cli.main(["audit", unknown]) == 1
     assert "no record has" in capsys.readouterr().err
+
+    with env.resources["dynamics_sales"].open() as client:  # a row another integration keyed
+        client.upsert("account", [TargetRecord("elsewhere.1", {"name": "Not ours"})])
+        [row] = client.rows("account", ["accountid"], "mlc_externalid eq 'elsewhere.1'")
+    assert cli.main(["audit", row["accountid"]]) == 1
+    assert "is the Dataverse id of dynamics_sales account elsewhere.1, which no record of the ledger has" in (
+        capsys.readouterr().err
+    )
 
 
 def test_a_guid_when_dataverse_cannot_be_reached_says_so_in_one_line(cli_env, monkeypatch, capsys):
