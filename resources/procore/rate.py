@@ -113,7 +113,9 @@ class ProcoreBudget:
         limit = _number(response.headers.get("x-rate-limit-limit"))
         reset = _number(response.headers.get("x-rate-limit-reset"))
         now = self.clock()
-        if reset is None or reset - now <= self.spike_seconds:
+        # X-Rate-Limit-Reset is a whole epoch second, rounded up: a spike window's reset is up to a second further
+        # than the window itself, and a reset that near cannot be told from the hour's last second anyway.
+        if reset is None or reset - now <= self.spike_seconds + 1:
             # The spike limit's window (`_hold` reads it), or a count without its window, which could never go stale:
             # only the window's reset frees it.
             self.allowance.unsaid()

@@ -102,11 +102,12 @@ def moving(tmp_path):
 
 def test_a_go_live_under_a_small_hourly_limit_and_the_spike_limit_meets_no_429_and_finishes(moving):
     procore = moving.sandbox["procore"]
-    # An "hour" of 2 s that allows 45 requests, and 40 requests a second: the go-live's initial load alone makes more
-    # than 45, faster than 40 a second when let, so it meets both.
+    # An "hour" of 4 s that allows 45 requests, and 40 requests a second: the go-live's initial load alone makes more
+    # than 45, faster than 40 a second when let, so it meets both. The hour is long enough for its reset to be told
+    # from the spike window's (both are whole seconds, rounded up).
     hourly, spike = 45, 40
     procore.update_settings(
-        {"hourly_limit": hourly, "rate_window_seconds": 2, "spike_limit": True, "spike_requests": spike,
+        {"hourly_limit": hourly, "rate_window_seconds": 4, "spike_limit": True, "spike_requests": spike,
          "spike_seconds": 1}
     )  # fmt: skip
     env = moving.with_resources(
