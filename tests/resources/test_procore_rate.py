@@ -6,7 +6,7 @@ moves when the code sleeps."""
 
 import httpx
 import pytest
-from ml_connector_dagster.resources.procore.rate import RateLimitReached
+from ml_connector_dagster.resources.procore.rate import ProcoreBudget, RateLimitReached
 
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.loading import TargetRecord
@@ -69,3 +69,29 @@ def test_a_429_without_retry_after_is_retried_at_the_windows_reset():
         assert list(client.projects()) == []
     assert len(fake.calls) == 2
     assert fake.times[1] == pytest.approx(reset, abs=0.01), "the backoff alone would have been half a second"
+
+
+class HeardAllowance:
+    """What the shared allowance was told: the hour's figures heard, and answers that said nothing of the hour."""
+
+    def __init__(self):
+        self.heard, self.unsaid_answers = [], 0
+
+    def hear(self, remaining, window_ends):
+        self.heard.append((remaining, window_ends))
+
+    def unsaid(self):
+        self.unsaid_answers += 1
+
+
+def test_a_spike_windows_reset_rounded_up_to_the_next_second_is_not_taken_for_the_hours():
+    """X-Rate-Limit-Reset is a whole epoch second: a spike window of 10 s that ends at 1000.4 s reads 1001, 10.6 s
+    away, which taken for the hour's would replace what is left of the hour by what is left of the spike window."""
+    allowance = HeardAllowance()
+    now = 990.4
+    budget = ProcoreBudget(spike=None, allowance=allowance, reserve=5, max_wait=60, spike_seconds=10, clock=lambda: now)
+    spike_answer = {"X-Rate-Limit-Limit": "25", "X-Rate-Limit-Remaining": "3", "X-Rate-Limit-Reset": "1001"}
+    hour_answer = {"X-Rate-Limit-Limit": "3600", "X-Rate-Limit-Remaining": "20", "X-Rate-Limit-Reset": "1900"}
+    budget._learn(httpx.Response(200, headers=spike_answer))
+    budget._learn(httpx.Response(200, headers=hour_answer))
+    assert allowance.unsaid_answers == 1 and allowance.heard == [(20, 1900)]
