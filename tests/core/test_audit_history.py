@@ -224,26 +224,17 @@ def test_prune_removes_older_rows_keeps_each_records_last_ones_and_records_that_
 def test_prune_of_one_pair_or_before_the_first_row_leaves_the_others(ledger, history):
     first = min(row["at"] for row in ledger.audit())
     assert ledger.prune_audit(first, by="bob").audit_rows == 0
-    load(
-        [TargetRecord("x.1", {"name": "other"})],
-        writer=Crm(),
-        ledger=ledger,
-        pair="other__crm",
-        target_object=OBJ,
-        batch_size=10,
-        run_id="run-other",
-        partition="2026-10-01",
-    )
-    load(
-        [TargetRecord("x.1", {"name": "other 2"})],
-        writer=Crm(),
-        ledger=ledger,
-        pair="other__crm",
-        target_object=OBJ,
-        batch_size=10,
-        run_id="run-other-2",
-        partition="2026-10-02",
-    )
+    for name, run, partition in (("other", "run-other", "2026-10-01"), ("other 2", "run-other-2", "2026-10-02")):
+        load(
+            [TargetRecord("x.1", {"name": name})],
+            writer=Crm(),
+            ledger=ledger,
+            pair="other__crm",
+            target_object=OBJ,
+            batch_size=10,
+            run_id=run,
+            partition=partition,
+        )
     before = len(ledger.audit(pair=PAIR))
     assert ledger.prune_audit(datetime.now(UTC) + timedelta(seconds=1), by="bob", pair="other__crm").audit_rows == 1
     assert len(ledger.audit(pair=PAIR)) == before
