@@ -50,7 +50,7 @@ class PagedSync:
         self.check_calls += accounted.check_calls
 
 
-def _entries(result: MappingResult) -> Iterator:
+def entries(result: MappingResult) -> Iterator:
     yield from result.records
     yield from result.rejected
     yield from result.excluded
@@ -60,7 +60,7 @@ def _count(result: MappingResult) -> int:
     return len(result.records) + len(result.rejected) + len(result.excluded)
 
 
-def _without(result: MappingResult, keys: set[str]) -> MappingResult:
+def without(result: MappingResult, keys: set[str]) -> MappingResult:
     """`result` (of whatever kind) less the entries of `keys`."""
     if not keys:
         return result
@@ -83,7 +83,7 @@ class _KeyIndex:
         self._db.executemany(
             "INSERT INTO keys VALUES (?, 1, ?) "
             "ON CONFLICT (key) DO UPDATE SET entries = entries + 1, page = excluded.page",
-            ((entry.source_key, number) for entry in _entries(result)),
+            ((entry.source_key, number) for entry in entries(result)),
         )
 
     def conflicting(self) -> set[str]:
@@ -175,7 +175,7 @@ def sync_pages(
                 one(entries, _count(entries))
             numbered = (Page(result, str(number), _count(result)) for number, result in enumerate(pages()))
             for group in together(numbered, at_once):
-                joined = _without(type(group[0].rows).joined([page.rows for page in group]), conflicting)
+                joined = without(type(group[0].rows).joined([page.rows for page in group]), conflicting)
                 last = int(group[-1].position)
                 later = _waiting_for_later(
                     joined, target.target_object, lambda keys, last=last: index.after(keys, last)
@@ -189,7 +189,7 @@ def sync_pages(
                             excluded=[],
                         )
                     )
-                    joined = _without(joined, later)
+                    joined = without(joined, later)
                     # a record that waits is counted where it is synced
                 one(joined, _count(joined))
             deferred = waiting.close()

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import pandas as pd
 
@@ -220,14 +220,31 @@ def pages_of(value: Any, pick: Callable[[Any], Any] = lambda page: page) -> Iter
         yield pick(page)
 
 
-class KeySet:
+class _OnDisk:
+    """A scratch SQLite database of its own directory (`table`: its one table's columns), removed on close."""
+
+    def __init__(self, base: Path | None, prefix: str, table: str):
+        self._dir = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+        self._db = sqlite3.connect(self._dir / _INDEX)
+        self._db.execute(table)
+
+    def close(self) -> None:
+        self._db.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+
+class KeySet(_OnDisk):
     """A set of keys (source ids) on disk, for what a partition's pages read by key: added to a page at a time, read
     back in chunks in order (numeric ids by their number), asked which of some keys it holds."""
 
     def __init__(self, base: Path | None = None):
-        self._dir = Path(tempfile.mkdtemp(prefix="keys-", dir=base))
-        self._db = sqlite3.connect(self._dir / _INDEX)
-        self._db.execute("CREATE TABLE keys (key TEXT PRIMARY KEY) WITHOUT ROWID")
+        super().__init__(base, "keys-", "CREATE TABLE keys (key TEXT PRIMARY KEY) WITHOUT ROWID")
 
     def add(self, keys: Iterable[str]) -> None:
         self._db.executemany("INSERT OR IGNORE INTO keys VALUES (?)", ((key,) for key in keys if key))
@@ -250,12 +267,15 @@ class KeySet:
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
 
-    def close(self) -> None:
-        self._db.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> "KeySet":
-        return self
+class KeyMap(_OnDisk):
+    """A mapping on disk of keys (any JSON value) to the source id that claimed each first, for what a partition's
+    pages claim in turn (e.g. a code two records would both make): `setdefault` as a dict's."""
 
-    def __exit__(self, *_) -> None:
-        self.close()
+    def __init__(self, base: Path | None = None):
+        super().__init__(base, "claims-", "CREATE TABLE claims (key TEXT PRIMARY KEY, owner TEXT) WITHOUT ROWID")
+
+    def setdefault(self, key: Any, owner: str) -> str:
+        name = json.dumps(key)
+        self._db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?)", (name, owner))
+        return self._db.execute("SELECT owner FROM claims WHERE key = ?", (name,)).fetchone()[0]

@@ -25,7 +25,7 @@ Likewise a record linked at the first sync to one a Procore user entered is not 
 payload: the mapping names the link (`CostCodes.links`) and the writer writes the record there.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -290,15 +290,17 @@ def map_cost_codes(
     as_of: datetime,
     linked: Linked,
     in_procore: Mapping[int, list[dict]],
+    claimed: MutableMapping[tuple[int, str], str] | None = None,
 ) -> CostCodes:
     """Each job-cost combination of a project's cost centre as a cost code, with the divisions they sit under.
     `in_procore` holds the cost codes each project has (only read for projects with records the ledger has not
-    linked), to link those entered before the first sync."""
+    linked), to link those entered before the first sync. `claimed` (project, code) → the combination making that
+    cost code, when combinations mapped before these may have claimed codes too (the earlier pages of a partition)."""
     coa = rules.chart_of_accounts
     result, links = MappingResult(), {}
     divisions: dict[str, tuple[int, str, str | None]] = {}
     codes: list[tuple[CodeCombination, int, str, str]] = []
-    claimed: dict[tuple[int, str], str] = {}
+    claimed = {} if claimed is None else claimed
     for combination in combinations:
         key = combination.CODE_COMBINATION_ID
         center, account = combination.segment(coa.cost_center), combination.segment(coa.account)
