@@ -16,7 +16,6 @@ from ml_connector_dagster.assets.extract import (
     Extract,
     Read,
     Table,
-    column_values,
     extract_asset,
     page_values,
     with_parents,
@@ -86,6 +85,7 @@ _BY_TABLE = {method.table: method for method in METHODS}
 SNAPSHOT_TABLES = ("hz_parties", "hz_cust_accounts", "hz_party_sites", "po_vendors", "po_vendor_sites_all")
 SUPPLIER_TABLES = ("po_vendors", "po_vendor_sites_all")
 DISTRIBUTIONS = Table(("PO_DISTRIBUTION_ID",))
+DISTRIBUTIONS_PART = "po_distributions_all"
 METHOD_TABLES = {method.table: Table((method.key,)) for method in METHODS}
 SNAPSHOT_PARTS = {table: METHOD_TABLES[table] for table in SNAPSHOT_TABLES}
 # Where each pair reading EBS parties keeps them: a parent one of them has never synced is read on demand.
@@ -163,8 +163,13 @@ def _read_suppliers(read: Read) -> Iterator[Snapshot]:
             yield read_parties(read.session, read.resource, party_ids, SUPPLIER_TABLES)
 
 
-def _read_distributions(read: Read) -> list[dict]:
-    return read_distributions(read.session, column_values(read.inputs["po_headers_all"], column="PO_HEADER_ID"))
+def _read_distributions(read: Read) -> Iterator[Snapshot]:
+    """The day's purchase orders a page of headers at a time, each page with every distribution of its orders: a
+    purchase order is never split across pages."""
+    for orders in pages_of(read.inputs["po_headers_all"]):
+        if not orders.empty:
+            distributions = read_distributions(read.session, orders["PO_HEADER_ID"])
+            yield {"po_headers_all": orders, DISTRIBUTIONS_PART: distributions}
 
 
 def read_distributions(session, po_header_ids: Iterable[str]) -> list[dict]:
@@ -248,10 +253,12 @@ EXTRACTS = (
         "po_distributions_all",
         _read_distributions,
         kinds=KINDS,
-        table=DISTRIBUTIONS,
+        parts={"po_headers_all": METHOD_TABLES["po_headers_all"], DISTRIBUTIONS_PART: DISTRIBUTIONS},
         ins={"po_headers_all": dg.AssetKey([SYSTEM, "po_headers_all"])},
+        paged_inputs=True,
         description="Every distribution of the day's purchase orders, with its line (PO_LINES_ALL) and the segments "
-        "of its charge account: whole purchase orders, whichever part changed.",
+        "of its charge account, a page of their headers at a time with those headers: whole purchase orders, "
+        "whichever part changed, none split across pages.",
     ),
 )
 

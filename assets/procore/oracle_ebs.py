@@ -4,18 +4,23 @@ mapping/oracle_ebs_procore.py) and their loads (Procore's sync actions by origin
 Vendors and cost codes load before the contract payloads are made, so a contract names its vendor and its line
 items' cost codes by the Procore ids the ledger just learnt. Before its first sync a project's cost codes are read
 from Procore once, so those a project controller entered before go-live are linked rather than duplicated.
+
+A day's partition is mapped a page at a time (issue #15): suppliers by pages of parties, combinations by pages of rows
+(what crosses pages carried on disk: `Carried`), purchase orders by pages of headers with all their distributions.
 """
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets.dynamics_sales.oracle_ebs import as_of
-from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped
 from ml_connector_dagster.assets.oracle_ebs import extracts as oracle_ebs
 from ml_connector_dagster.resources.oracle_ebs import OracleEbsResource
 
+from ml_connector_dagster import paged_sync
 from ml_connector_dagster.initial_load import MasterObject, SourceRead
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import oracle_ebs_procore as mapping
@@ -23,7 +28,7 @@ from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.oracle_ebs import Vendor, VendorSite
 from ml_connector_dagster.mapping.oracle_ebs_procore import CodeCombination, Distribution, Linked, PurchaseOrder, Rules
 from ml_connector_dagster.source_rows import SourceRows
-from ml_connector_dagster.spool import Page, Spool
+from ml_connector_dagster.spool import KeyMap, KeySet, Page, Spool
 
 GROUP = "procore"
 PAIR = mapping.PAIR
@@ -35,8 +40,31 @@ COST_CODE_PAYLOADS = dg.AssetKey([GROUP, "oracle_ebs_cost_code_payloads"])
 CONTRACT_PAYLOADS = dg.AssetKey([GROUP, "oracle_ebs_contract_payloads"])
 
 
-def linked(ledger: Ledger, target_object: str) -> Linked:
-    return Linked({key: target for key, target in ledger.target_ids(PAIR, target_object).items() if target})
+def linked(ledger: Ledger, target_object: str, keys: Iterable[str] | None = None) -> Linked:
+    """What the ledger holds of `target_object`: every record, or only those of `keys` (a page's)."""
+    held = (
+        ledger.target_ids(PAIR, target_object)
+        if keys is None
+        else {key: target for key, (target, _) in ledger.written_by(PAIR, target_object, keys).items()}
+    )
+    return Linked({key: target for key, target in held.items() if target})
+
+
+@dataclass
+class Carried:
+    """What mapping a partition's combinations a page at a time carries from page to page: the divisions an
+    earlier page sent (one record however many pages have codes under it), the codes earlier pages claimed (on disk),
+    and the cost codes of each project read from Procore (once, not once a page)."""
+
+    divisions: KeySet
+    claimed: KeyMap
+    in_procore: dict[int, list[dict]] = field(default_factory=dict)
+
+    def without_sent_divisions(self, result: MappingResult) -> MappingResult:
+        divisions = {e.source_key for e in paged_sync.entries(result) if e.source_key.startswith("division.")}
+        sent = self.divisions.among(divisions)
+        self.divisions.add(divisions - sent)
+        return paged_sync.without(result, sent)
 
 
 def vendor_payloads(snapshot: dict[str, pd.DataFrame], rules: Rules, moment: datetime) -> MappingResult:
@@ -51,41 +79,73 @@ def vendor_payloads(snapshot: dict[str, pd.DataFrame], rules: Rules, moment: dat
 
 
 def cost_code_payloads(
-    combination_rows: pd.DataFrame | Iterable[dict], procore, ledger: Ledger, rules: Rules, moment: datetime
+    combination_rows: pd.DataFrame | Iterable[dict],
+    procore,
+    ledger: Ledger,
+    rules: Rules,
+    moment: datetime,
+    carried: Carried | None = None,
 ) -> MappingResult:
+    """The payloads of these combinations; `carried` when they are one page of a partition, the earlier pages'."""
     rows = SourceRows()
     combinations = rows.models(combination_rows, CodeCombination, lambda row: row["CODE_COMBINATION_ID"])
-    known = linked(ledger, mapping.COST_CODES)
+    coa = rules.chart_of_accounts
+    # what the ledger holds of these combinations and the divisions they would sit under, not of every record
+    known = linked(
+        ledger,
+        mapping.COST_CODES,
+        {
+            key
+            for c in combinations
+            for key in (
+                c.CODE_COMBINATION_ID,
+                mapping.division_key(c.segment(coa.cost_center), c.segment(coa.division)),
+            )
+        },
+    )
     projects = {
         rules.projects[center]
         for c in combinations
-        if c.CODE_COMBINATION_ID not in known.ids
-        and (center := c.segment(rules.chart_of_accounts.cost_center)) in rules.projects
+        if c.CODE_COMBINATION_ID not in known.ids and (center := c.segment(coa.cost_center)) in rules.projects
     }
-    in_procore = {project: list(procore.cost_codes(project)) for project in sorted(projects)}
-    mapped = mapping.map_cost_codes(combinations, rules, as_of=moment, linked=known, in_procore=in_procore)
+    in_procore = {} if carried is None else carried.in_procore
+    for project in sorted(projects - in_procore.keys()):
+        in_procore[project] = list(procore.cost_codes(project))
+    mapped = mapping.map_cost_codes(
+        combinations,
+        rules,
+        as_of=moment,
+        linked=known,
+        in_procore=in_procore,
+        claimed=None if carried is None else carried.claimed,
+    )
     procore.known(mapping.COST_CODES, known.ids)
     procore.known(mapping.COST_CODES, mapped.links, link=True)
-    return rows.reject_in(mapped.result)
+    result = rows.reject_in(mapped.result)
+    return result if carried is None else carried.without_sent_divisions(result)
 
 
 def contract_payloads(
     orders: pd.DataFrame, distributions: pd.DataFrame, procore, ledger: Ledger, rules: Rules
 ) -> MappingResult:
-    """The payloads, and the Procore ids of the vendors and cost codes they name told to the writer's session."""
-    for target_object in (mapping.VENDORS, mapping.COST_CODES):
-        procore.known(target_object, linked(ledger, target_object).ids)
+    """The payloads, and the Procore ids of the vendors and cost codes they name told to the writer's session (what
+    the ledger holds is asked of the keys these orders name only)."""
     rows = SourceRows()
 
     def of_order(row) -> str:
         return row["PO_HEADER_ID"]
 
-    result = mapping.map_purchase_orders(
-        rows.models(orders, PurchaseOrder, of_order),
-        rows.models(distributions, Distribution, of_order),
-        rules,
-        contracts=linked(ledger, mapping.CONTRACTS),
-    )
+    headers = rows.models(orders, PurchaseOrder, of_order)
+    lines = rows.models(distributions, Distribution, of_order)
+    named = {
+        mapping.VENDORS: {order.VENDOR_ID for order in headers if order.VENDOR_ID},
+        mapping.COST_CODES: {line.CODE_COMBINATION_ID for line in lines},
+        mapping.CONTRACTS: {order.PO_HEADER_ID for order in headers},
+    }
+    known = {target_object: linked(ledger, target_object, keys) for target_object, keys in named.items()}
+    for target_object in (mapping.VENDORS, mapping.COST_CODES):
+        procore.known(target_object, known[target_object].ids)
+    result = mapping.map_purchase_orders(headers, lines, rules, contracts=known[mapping.CONTRACTS])
     return rows.reject_in(result)
 
 
@@ -187,23 +247,18 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         partitions_def=partitions_def,
         ins={"combinations": dg.AssetIn(key=["oracle_ebs", "gl_code_combinations"])},
         kinds={"python"},
-        code_version="1",
+        code_version="2",
         description="Procore cost code payloads for the job-cost GL combinations that changed that day, with "
         "their divisions, in the project of their cost centre; cost codes entered in Procore before the first "
         "sync are linked by code or name.",
         required_resource_keys={"ledger", "procore", "oracle_ebs"},
     )
-    def oracle_ebs_cost_code_payloads(
-        context: dg.AssetExecutionContext, combinations: pd.DataFrame
-    ) -> dg.Output[MappingResult]:
-        result = cost_code_payloads(
-            combinations,
-            context.resources.procore.session(),
-            context.resources.ledger.ledger(),
-            rules,
-            as_of(context.resources.oracle_ebs),
-        )
-        return dg.Output(result, metadata=mapping_metadata(result))
+    def oracle_ebs_cost_code_payloads(context: dg.AssetExecutionContext, combinations: Spool) -> dg.Output[Spool]:
+        procore, ledger = context.resources.procore.session(), context.resources.ledger.ledger()
+        moment = as_of(context.resources.oracle_ebs)
+        with KeySet() as divisions, KeyMap() as claimed:
+            carried = Carried(divisions, claimed)
+            return mapped(combinations, lambda page: cost_code_payloads(page, procore, ledger, rules, moment, carried))
 
     cost_codes = load_asset(
         COST_CODES,
@@ -219,24 +274,22 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         key=CONTRACT_PAYLOADS,
         group_name=GROUP,
         partitions_def=partitions_def,
-        ins={
-            "orders": dg.AssetIn(key=["oracle_ebs", "po_headers_all"]),
-            "distributions": dg.AssetIn(key=["oracle_ebs", "po_distributions_all"]),
-        },
+        ins={"orders": dg.AssetIn(key=["oracle_ebs", "po_distributions_all"])},
         deps=[vendors.key, cost_codes.key],
         kinds={"python"},
-        code_version="1",
+        code_version="2",
         description="Procore purchase order contract payloads with their line items (one per distribution, on "
         "its charge account's cost code), in the project the rules give each purchase order.",
         required_resource_keys={"ledger", "procore"},
     )
-    def oracle_ebs_contract_payloads(
-        context: dg.AssetExecutionContext, orders: pd.DataFrame, distributions: pd.DataFrame
-    ) -> dg.Output[MappingResult]:
-        result = contract_payloads(
-            orders, distributions, context.resources.procore.session(), context.resources.ledger.ledger(), rules
+    def oracle_ebs_contract_payloads(context: dg.AssetExecutionContext, orders: Spool) -> dg.Output[Spool]:
+        procore, ledger = context.resources.procore.session(), context.resources.ledger.ledger()
+        return mapped(
+            orders,
+            lambda page: contract_payloads(
+                page["po_headers_all"], page[oracle_ebs.DISTRIBUTIONS_PART], procore, ledger, rules
+            ),
         )
-        return dg.Output(result, metadata=mapping_metadata(result))
 
     contracts = load_asset(
         CONTRACTS,

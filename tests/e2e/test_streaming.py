@@ -5,13 +5,17 @@ import pytest
 from ml_connector_dagster.assets import extract
 from ml_connector_dagster.assets.dynamics_sales import oracle_ebs as ebs_to_sales
 from ml_connector_dagster.assets.oracle_ebs import extracts as ebs_extracts
+from ml_connector_dagster.assets.procore import oracle_ebs as ebs_to_procore
 from ml_connector_dagster.assets.salesforce import dynamics_fo as fo_to_salesforce
 
 from ml_connector_dagster import paged_sync
+from ml_connector_dagster.initial_load import job_name
 from tests.e2e.conftest import EBS_JOB, load_metadata, partition_checks
 from tests.e2e.test_oracle_ebs_to_dynamics_sales import ACCOUNTS, CONTACTS, agrees
 
 FO_JOB = "dynamics_fo__salesforce"
+PROCORE_JOB = "oracle_ebs__procore"
+PROCORE_COST_CODES, PROCORE_CONTRACTS = "procore/oracle_ebs_cost_codes", "procore/oracle_ebs_purchase_order_contracts"
 PAGE, BATCH = 10, 20  # a batch holds two pages: syncs are given groups of pages up to a batch
 
 
@@ -76,3 +80,48 @@ def test_fo_to_salesforce_holds_a_page_at_a_time_and_every_customer_is_accounted
     assert len(accounts) + len(env.ledger.dead_letter_keys(FO_JOB, "Account")) == len(customers) > 2 * BATCH
     assert len(pages) > 2 and max(pages) <= PAGE, pages
     assert max(held) <= BATCH and len(held) > len(customers) / BATCH, held
+
+
+def test_ebs_to_procore_cost_codes_and_contracts_a_page_at_a_time_first_sync_and_rerun(env, held, monkeypatch):
+    page, batch = 3, 6  # a day holds a dozen or so purchase orders: several pages and batches of them
+    monkeypatch.setattr(extract, "PAGE_ROWS", page)
+    monkeypatch.setattr(ebs_extracts, "MAX_KEYS_PER_CALL", page)
+    combinations: list[int] = []
+    orders: list[tuple[int, int]] = []  # (purchase orders, distributions) of each page mapped
+    cost_code_payloads, contract_payloads = ebs_to_procore.cost_code_payloads, ebs_to_procore.contract_payloads
+
+    def codes(rows, *args):
+        combinations.append(len(rows))
+        return cost_code_payloads(rows, *args)
+
+    def contracts(headers, distributions, *args):
+        assert set(distributions["PO_HEADER_ID"]) <= set(headers["PO_HEADER_ID"])  # a page's orders come whole
+        orders.append((len(headers), len(distributions)))
+        return contract_payloads(headers, distributions, *args)
+
+    monkeypatch.setattr(ebs_to_procore, "cost_code_payloads", codes)
+    monkeypatch.setattr(ebs_to_procore, "contract_payloads", contracts)
+    small = env.with_resources(procore={"batch_size": batch, "max_parallel_batches": 1})
+    # Every supplier first (their days are not the orders'), and every combination changed today (most predate the
+    # seeded days): today's partition holds them all, and every contract finds its vendor and cost codes.
+    vendors = small.defs.resolve_job_def(job_name(PROCORE_JOB))
+    vendors.execute_in_process(instance=env.instance, op_selection=[f"{PROCORE_JOB}__vendors"])
+    for combination in env.ebs.rows("GL_CODE_COMBINATIONS"):
+        env.ebs.update_row("GL_CODE_COMBINATIONS", combination["CODE_COMBINATION_ID"], {})
+    *before, today = small.size.partition_keys()
+    results = [small.run(day, job=PROCORE_JOB) for day in (today, *before)]
+    checks = partition_checks(*results)
+    assert checks and all(e.passed for e in checks), [e.check_name for e in checks if not e.passed]
+    loaded = [load_metadata(r) for r in results]
+    made = sum(md[PROCORE_CONTRACTS]["created"] for md in loaded)
+    assert made == len([c for c in env.sandbox["procore"].state("purchase_order_contracts") if c.get("origin_id")])
+    assert made > 2 * batch and sum(md[PROCORE_COST_CODES]["created"] for md in loaded) > 2 * batch
+    # Each day's combinations and purchase orders (with every distribution of theirs) are mapped a page at a time.
+    assert len(combinations) > 2 and max(combinations) <= page, combinations
+    assert len(orders) > len(results) and max(count for count, _ in orders) <= page, orders
+    assert max(held) <= batch and len(held) > made / batch, held
+    held.clear()
+    rerun = load_metadata(small.run(today, job=PROCORE_JOB))
+    assert rerun[PROCORE_COST_CODES]["write_calls"] == rerun[PROCORE_CONTRACTS]["write_calls"] == 0
+    assert rerun[PROCORE_COST_CODES]["unchanged"] > batch < rerun[PROCORE_CONTRACTS]["unchanged"]
+    assert max(held) <= batch, held
