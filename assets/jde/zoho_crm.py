@@ -3,7 +3,9 @@ back onto the Zoho records JDE made copies of.
 
 Before mapping, each payload asset reads what JDE holds of the linked records (their address-book entries, by
 address number), so the merge by field ownership sees both sides; a Zoho record JDE holds no copy of is created
-there. Zoho's copy of what the forward flow wrote merges equal and costs no call (echo suppression)."""
+there. Zoho's copy of what the forward flow wrote merges equal and costs no call (echo suppression). A day is read and
+mapped a page of Zoho records at a time, its duplicate matches settled against the whole day
+(ml_connector_dagster/duplicate_matches.py); the write-backs follow a page at a time."""
 
 from collections.abc import Mapping
 from datetime import datetime
@@ -268,7 +270,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
                     jde_keys = {key: a.erp_key for key, a in result.agreements.items() if a.erp_key}
                     mine = {key: unshown.pop(key) for key in sorted(backs & set(unshown))}
                     yield name, mapping.map_write_backs(mine, result.put_back, jde_keys, mapping.KEY_FIELDS[made])
-                for keys in batched(sorted(unshown), PAGE_ROWS):
+                for keys in batched(sorted(unshown), PAGE_ROWS):  # the ledger's, not the day's: any number
                     rest = {key: unshown[key] for key in keys}
                     yield name, mapping.map_write_backs(rest, [], {}, mapping.KEY_FIELDS[made])
 

@@ -3,8 +3,10 @@
 Before mapping, each payload asset reads what Zoho holds of its records: the linked ones by id (one call per 100), and
 for entries never linked, the Zoho records sharing their duplicate keys (e-mail, tax id) or their JDE key, so an
 account the sales team entered before the first sync is updated rather than duplicated, and an ambiguous match goes
-to dead letters. The merge by field ownership and the echo suppression are the pure mapping's
-(mapping/jde_zoho_crm.py); each load then records what both sides agree on (ml_connector_dagster/two_way.py).
+to dead letters. A day is read and mapped a page of entries at a time, its duplicate matches settled against the
+whole day (ml_connector_dagster/duplicate_matches.py). The merge by field ownership and the echo suppression are the
+pure mapping's (mapping/jde_zoho_crm.py); each load then records what both sides agree on
+(ml_connector_dagster/two_way.py).
 """
 
 from collections.abc import Callable, Iterator, Mapping

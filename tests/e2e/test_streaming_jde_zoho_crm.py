@@ -6,22 +6,20 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from ml_connector_dagster.assets import extract
 from ml_connector_dagster.assets.jde import extracts as jde_extracts
 from ml_connector_dagster.assets.jde import zoho_crm as zoho_to_jde
 
-from ml_connector_dagster import paged_sync
 from ml_connector_dagster.demo import jde_customers
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.mapping import jde_zoho_crm as shared
 from ml_connector_dagster.mapping import zoho_crm_jde as reverse
 from tests.e2e.conftest import JDE_ZOHO, NOW, load_metadata, partition_checks, sandbox_env
+from tests.e2e.test_streaming import BATCH, PAGE, held  # noqa: F401 (a fixture)
 
 FORWARD, REVERSE = "jde__zoho_crm", "zoho_crm__jde"
 DAY = NOW.date().isoformat()
 # One seeded day, the sandbox clock's: every JDE entry changed that day.
 DAILY = replace(JDE_ZOHO, jde_customers=40, jde_vendors=3, dormant_jde=0, start_date=date(2026, 10, 3), days=1)
-PAGE, BATCH = 10, 20  # a batch holds two pages: syncs are given groups of pages up to a batch
 
 
 @pytest.fixture
@@ -31,20 +29,11 @@ def env(tmp_path):
 
 
 @pytest.fixture
-def held(monkeypatch) -> list[int]:
-    """Source pages of PAGE rows (and of PAGE address numbers); each sync's records counted as it is given them."""
-    monkeypatch.setattr(extract, "PAGE_ROWS", PAGE)
+def paged(request, monkeypatch) -> list[int]:
+    """test_streaming's `held`, with the day's address numbers and the write-backs the ledger adds PAGE a page too."""
     monkeypatch.setattr(jde_extracts, "ENTRIES_PER_PAGE", PAGE)
     monkeypatch.setattr(zoho_to_jde, "PAGE_ROWS", PAGE)
-    counts: list[int] = []
-    sync = paged_sync.sync
-
-    def counting(result, *args, **kwargs):
-        counts.append(len(result.records) + len(result.rejected) + len(result.excluded))
-        return sync(result, *args, **kwargs)
-
-    monkeypatch.setattr(paged_sync, "sync", counting)
-    return counts
+    return request.getfixturevalue("held")
 
 
 def mapped_sizes(monkeypatch, module, name: str) -> list[int]:
@@ -92,7 +81,7 @@ def ambiguous(env, pair: str, target_object: str) -> dict[str, str]:
     }
 
 
-def test_jde_to_zoho_crm_holds_a_page_at_a_time_and_refuses_one_zoho_account_two_pages_match(env, held, monkeypatch):
+def test_jde_to_zoho_crm_holds_a_page_at_a_time_and_refuses_one_zoho_account_two_pages_match(env, paged, monkeypatch):
     jde, zoho = env.sandbox["jde"], env.sandbox["zoho_crm"]
     entries = mapped_sizes(monkeypatch, shared, "map_accounts")
     contacts = mapped_results(monkeypatch, shared, "map_contacts")
@@ -121,20 +110,20 @@ def test_jde_to_zoho_crm_holds_a_page_at_a_time_and_refuses_one_zoho_account_two
     # contacts) at a time at most.
     assert len(entries) > 2 and max(entries) <= PAGE, entries
     most = max(BATCH, *contacts)
-    assert max(contacts) < sum(contacts) / 2 and max(held) <= most and len(held) > created / BATCH, (contacts, held)
+    assert max(contacts) < sum(contacts) / 2 and max(paged) <= most and len(paged) > created / BATCH, (contacts, paged)
 
-    held.clear()
+    paged.clear()
     entries.clear()
     contacts.clear()
     rerun = env.run(DAY, job=FORWARD)
     assert_checks_pass(rerun)
     assert write_calls(rerun) == 0
     assert load_metadata(rerun)["zoho_crm/jde_accounts"]["unchanged"] == created
-    assert max(entries) <= PAGE and max(held) <= most, (entries, held)
+    assert max(entries) <= PAGE and max(paged) <= most, (entries, paged)
     assert ambiguous(env, FORWARD, shared.ACCOUNTS) == refused
 
 
-def test_zoho_crm_to_jde_holds_a_page_at_a_time_and_refuses_one_jde_entry_two_pages_match(env, held, monkeypatch):
+def test_zoho_crm_to_jde_holds_a_page_at_a_time_and_refuses_one_jde_entry_two_pages_match(env, paged, monkeypatch):
     jde, zoho = env.sandbox["jde"], env.sandbox["zoho_crm"]
     records = mapped_sizes(monkeypatch, reverse, "map_customers")
     # Two new Zoho accounts, pages apart, carry the tax id of one JDE entry the connector never synced.
@@ -158,11 +147,11 @@ def test_zoho_crm_to_jde_holds_a_page_at_a_time_and_refuses_one_jde_entry_two_pa
     assert all(len(jde.rows("F0101", ALPH=account["Account_Name"])) == 1 for account in new)
     # The day's Zoho accounts are mapped PAGE at a time; loads and write-backs synced a batch at a time at most.
     assert len(records) > 2 and max(records) <= PAGE, records
-    assert max(held) <= BATCH and len(held) > len(new) / BATCH, held
+    assert max(paged) <= BATCH and len(paged) > len(new) / BATCH, paged
 
-    held.clear()
+    paged.clear()
     records.clear()
     rerun = env.run(DAY, job=REVERSE)
     assert_checks_pass(rerun)
     assert write_calls(rerun) == 0
-    assert max(records) <= PAGE and max(held) <= BATCH, (records, held)
+    assert max(records) <= PAGE and max(paged) <= BATCH, (records, paged)
