@@ -227,11 +227,11 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
                 linked += sum(1 for record in result.records if record.current is not None)
                 return result
 
-            with matched_pages(book, lambda frames: build.read(frames, client, ledger, rules, zone)) as (
-                read,
-                matches,
-            ):
-                output = mapped(read, map_page)
+            def first(frames):
+                return build.read(frames, client, ledger, rules, zone)
+
+            with matched_pages(book, first) as (pages, matches):
+                output = mapped(pages, map_page)
             return dg.Output(
                 output.value,
                 metadata={**output.metadata, "in_zoho_already": linked, "api_calls": client.counter.total - calls},
