@@ -3,15 +3,16 @@
 A Zoho account is built from rows of six tables (the entry, its customer master, address, phones, e-mails and
 who's-who lines) that change on different days, so each table's window only says *which* address numbers changed;
 `jde/address_book` then reads those entries whole by address number, with the entries whose contacts wait for
-their account in Zoho (read again, so they go with the account's id once it is there)."""
+their account in Zoho (read again, so they go with the account's id once it is there), a page of entries at a time."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import dagster as dg
 from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset
 
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.mapping import jde_zoho_crm as mapping
+from ml_connector_dagster.spool import PAGE_ROWS, KeySet
 
 SYSTEM = "jde"
 KINDS = frozenset({"oracle"})
@@ -32,6 +33,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "F0115": ("AN8", "IDLN", "RCK7"),
     "F01151": ("AN8", "IDLN", "RCK7"),
 }
+# Address numbers per page of the day's entries: a multiple of the data service's keys per call (200)
+ENTRIES_PER_PAGE = PAGE_ROWS
 PARTS = {table: Table(KEYS[table], COLUMNS[table]) for table in COLUMNS}
 
 
@@ -43,16 +46,24 @@ def entries_of(session, address_numbers: Iterable[int]) -> dict[str, list[dict]]
     return {table: list(session.by_keys(table, COLUMNS[table], "AN8", numbers)) for table in COLUMNS}
 
 
-def _address_book(read: Read) -> dict[str, list[dict]]:
-    touched: set[int] = set()
-    for table, columns in COLUMNS.items():
-        touched.update(int(row["AN8"]) for row in read.session.changed_between(table, columns, read.start, read.end))
-    waiting = {
-        int(letter.source_key.split(".")[0])
-        for letter in read.ledger.open_dead_letters(mapping.PAIR, mapping.CONTACTS, ErrorClass.DEPENDENCY)
-    }
-    read.metadata.update(entries_changed=len(touched), entries_with_waiting_contacts=len(waiting - touched))
-    return entries_of(read.session, touched | waiting)
+def _address_book(read: Read) -> Iterator[dict[str, list[dict]]]:
+    """The touched entries ENTRIES_PER_PAGE address numbers a page, each page whole entries (every row of an address
+    number in one page, as the mapping needs); the address numbers are kept on disk, not in memory (KeySet)."""
+    with KeySet() as touched:
+        for table, columns in COLUMNS.items():
+            rows = read.session.changed_between(table, columns, read.start, read.end)
+            touched.add(str(int(row["AN8"])) for row in rows)
+        changed = len(touched)
+        waiting = {
+            str(int(letter.source_key.split(".")[0]))
+            for letter in read.ledger.open_dead_letters(mapping.PAIR, mapping.CONTACTS, ErrorClass.DEPENDENCY)
+        }
+        read.metadata.update(
+            entries_changed=changed, entries_with_waiting_contacts=len(waiting - touched.among(waiting))
+        )
+        touched.add(waiting)
+        for numbers in touched.chunks(ENTRIES_PER_PAGE):
+            yield entries_of(read.session, [int(number) for number in numbers])
 
 
 EXTRACTS = (

@@ -3,7 +3,9 @@ back onto the Zoho records JDE made copies of.
 
 Before mapping, each payload asset reads what JDE holds of the linked records (their address-book entries, by
 address number), so the merge by field ownership sees both sides; a Zoho record JDE holds no copy of is created
-there. Zoho's copy of what the forward flow wrote merges equal and costs no call (echo suppression)."""
+there. Zoho's copy of what the forward flow wrote merges equal and costs no call (echo suppression). A day is read and
+mapped a page of Zoho records at a time, its duplicate matches settled against the whole day
+(ml_connector_dagster/duplicate_matches.py); the write-backs follow a page at a time."""
 
 from collections.abc import Mapping
 from datetime import datetime
@@ -12,16 +14,20 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets.jde.extracts import COLUMNS, entries_of
-from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped
 from ml_connector_dagster.assets.zoho_crm.extracts import ACCOUNTS_KEY, CONTACTS_KEY
 from ml_connector_dagster.assets.zoho_crm.jde import ACCOUNT_LINK, CONTACT_LINK, account_of, address_book
 
+from ml_connector_dagster.duplicate_matches import matched_pages
 from ml_connector_dagster.ledger import Action, Ledger
 from ml_connector_dagster.mapping import jde_zoho_crm as shared
 from ml_connector_dagster.mapping import zoho_crm_jde as mapping
+from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.jde_zoho_crm import ERP, Rules
 from ml_connector_dagster.mapping.two_way import Counterpart, Counterparts, Side, unique_matches
 from ml_connector_dagster.source_rows import SourceRows
+from ml_connector_dagster.spool import PAGE_ROWS, Spool, batched, pages_of, spooled
+from ml_connector_dagster.spool_io import PAGES
 from ml_connector_dagster.two_way import Link
 
 GROUP = "jde"
@@ -64,16 +70,14 @@ def jde_counterparts(
     copies = {key: copy for key, copy in copies.items() if copy is not None}
     crm_of = link.crm_ids(ledger, copies)
     candidates = [{"id": key, **side.values, "crm_id": crm_of.get(key)} for key, (side, _) in copies.items()]
-    matched, ambiguous = unique_matches(wanted, candidates, key_field="crm_id")
-    unreadable = {an8: rows.bad[shared.account_key(an8)] for an8 in found_by if shared.account_key(an8) in rows.bad}
-    if unreadable:
-        # an entry that may be one of these records cannot be read: matching without it could make it twice
-        why = "; ".join(f"JDE {an8}: {'; '.join(reasons)}" for an8, reasons in sorted(unreadable.items()))
-        matched = {}
-        ambiguous.update(
-            {zoho_id: f"a JDE entry it may match holds a value that cannot be read ({why})" for zoho_id in wanted}
-        )
-    linked.update({zoho_id: str(candidate["id"]) for zoho_id, candidate in matched.items()})
+    matches = unique_matches(wanted, candidates, key_field="crm_id")
+    ambiguous = dict(matches.ambiguous)
+    unreadable = {
+        str(an8): f"JDE {an8}: {'; '.join(rows.bad[shared.account_key(an8)])}"
+        for an8 in sorted(found_by)
+        if shared.account_key(an8) in rows.bad
+    }
+    linked.update({zoho_id: str(candidate["id"]) for zoho_id, candidate in matches.unique.items()})
     agreed = {a.crm_key: a.values for a in link.agreed(ledger, crm_ids=ids)}
     found = {}
     for zoho_id, jde_key in linked.items():
@@ -87,7 +91,8 @@ def jde_counterparts(
             continue
         side, ident = copy
         found[zoho_id] = Counterpart(jde_key, side, ident, agreed.get(zoho_id))
-    return Counterparts(found, ambiguous)
+    # an entry that may be one of the unlinked records and cannot be read refuses them all (two_way.settled)
+    return Counterparts(found, ambiguous, matches.alone, tuple(wanted), unreadable)
 
 
 def _numbers_sharing(session, wanted: Mapping[str, Mapping[str, str | None]], contacts: bool) -> set[int]:
@@ -139,13 +144,19 @@ def _copy(entries, jde_key: str, rules: Rules, as_of, zone: ZoneInfo):
     return jde_key, (side, {"AddressNumber": an8, "LineNumber": line_number})
 
 
-def customer_payloads(records: list[dict], session, ledger: Ledger, rules: Rules, zone: ZoneInfo):
-    jde = jde_counterparts(session, ledger, ACCOUNT_LINK, records, shared.ACCOUNT_KEY_FIELD, rules, zone)
+def customer_counterparts(records: list[dict], session, ledger: Ledger, rules: Rules, zone: ZoneInfo) -> Counterparts:
+    return jde_counterparts(session, ledger, ACCOUNT_LINK, records, shared.ACCOUNT_KEY_FIELD, rules, zone)
+
+
+def map_customer_page(records: list[dict], jde: Counterparts, ledger: Ledger, rules: Rules) -> shared.TwoWayResult:
     return mapping.map_customers(records, jde, rules)
 
 
-def contact_payloads(records: list[dict], session, ledger: Ledger, rules: Rules, zone: ZoneInfo):
-    jde = jde_counterparts(session, ledger, CONTACT_LINK, records, shared.CONTACT_KEY_FIELD, rules, zone)
+def contact_counterparts(records: list[dict], session, ledger: Ledger, rules: Rules, zone: ZoneInfo) -> Counterparts:
+    return jde_counterparts(session, ledger, CONTACT_LINK, records, shared.CONTACT_KEY_FIELD, rules, zone)
+
+
+def map_contact_page(records: list[dict], jde: Counterparts, ledger: Ledger, rules: Rules) -> shared.TwoWayResult:
     accounts = {str((r.get("Account_Name") or {}).get("id")) for r in records if r.get("Account_Name")}
     left_out = {
         key: changes.get("reason", "")
@@ -185,36 +196,47 @@ WRITE_BACK_TARGETS = {
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> TargetAssets:
     common = {"partitions_def": partitions_def, "code_version": "1", "kinds": {"python"}}
 
-    def payloads(key: dg.AssetKey, extract: dg.AssetKey, build, description: str, deps=()):
+    def payloads(key: dg.AssetKey, extract: dg.AssetKey, counterparts, map_page, description: str, deps=()):
         @dg.asset(
             key=key,
             group_name=GROUP,
-            ins={"changed": dg.AssetIn(key=extract)},
+            ins={"changed": dg.AssetIn(key=extract, dagster_type=PAGES)},
             deps=list(deps),
             description=description,
             required_resource_keys={"jde", "ledger"},
             **common,
         )
-        def _payloads(context: dg.AssetExecutionContext, changed: pd.DataFrame) -> dg.Output:
+        def _payloads(context: dg.AssetExecutionContext, changed) -> dg.Output[Spool]:
             session, ledger = context.resources.jde.session(), context.resources.ledger.ledger()
             calls = session.counter.total
             zone = ZoneInfo(context.resources.jde.server_time_zone)
-            result = build(_records(changed), session, ledger, rules, zone)
-            return dg.Output(result, metadata={**mapping_metadata(result), "api_calls": session.counter.total - calls})
+
+            def read(frame: pd.DataFrame):
+                records = _records(frame)
+                return records, counterparts(records, session, ledger, rules, zone)
+
+            with matched_pages(changed, read) as (pages, matches):
+                output = mapped(
+                    pages,
+                    lambda page: map_page(page[0], matches.settled(page[1], other="JDE entry"), ledger, rules),
+                )
+            return dg.Output(output.value, metadata={**output.metadata, "api_calls": session.counter.total - calls})
 
         return _payloads
 
     zoho_crm_customer_payloads = payloads(
         CUSTOMER_PAYLOADS,
         ACCOUNTS_KEY,
-        customer_payloads,
+        customer_counterparts,
+        map_customer_page,
         "JDE address-book entries (MLC_AddCustomer / MLC_UpdateCustomer inputs) from the day's Zoho Accounts, merged "
         "field by field with what JDE holds (ownership rules in jde_zoho_crm.yaml).",
     )
     zoho_crm_contact_payloads = payloads(
         CONTACT_PAYLOADS,
         CONTACTS_KEY,
-        contact_payloads,
+        contact_counterparts,
+        map_contact_page,
         "JDE who's-who lines (MLC_AddContact / MLC_UpdateContact inputs) from the day's Zoho Contacts of accounts "
         "JDE holds, merged with what JDE holds.",
         deps=[CUSTOMERS_LOAD],
@@ -224,8 +246,8 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         key=WRITE_BACK_PAYLOADS,
         group_name="zoho_crm",
         ins={
-            "customers": dg.AssetIn(key=CUSTOMER_PAYLOADS),
-            "contacts": dg.AssetIn(key=CONTACT_PAYLOADS),
+            "customers": dg.AssetIn(key=CUSTOMER_PAYLOADS, dagster_type=PAGES),
+            "contacts": dg.AssetIn(key=CONTACT_PAYLOADS, dagster_type=PAGES),
         },
         deps=[CUSTOMERS_LOAD, CONTACTS_LOAD],
         description="What goes back onto Zoho records, by object: the JDE key of every record JDE made a copy of "
@@ -234,20 +256,31 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
         required_resource_keys={"ledger"},
         **common,
     )
-    def jde_write_back_payloads(
-        context: dg.AssetExecutionContext, customers: shared.TwoWayResult, contacts: shared.TwoWayResult
-    ) -> dg.Output:
+    def jde_write_back_payloads(context: dg.AssetExecutionContext, customers, contacts) -> dg.Output[Spool]:
         ledger = context.resources.ledger.ledger()
-        parts = {}
-        for (made, target), result in zip(WRITE_BACK_TARGETS.items(), (customers, contacts), strict=True):
-            jde_keys = {key: a.erp_key for key, a in result.agreements.items() if a.erp_key}
-            parts[target.target_object] = mapping.map_write_backs(
-                _not_shown(ledger, target.target_object, ledger.target_ids_without(PAIR, made, [target.target_object])),
-                result.put_back,
-                jde_keys,
-                mapping.KEY_FIELDS[made],
-            )
-        return dg.Output(parts, metadata={f"{name}_payloads": len(part.records) for name, part in parts.items()})
+        counts = {target.target_object: 0 for target in WRITE_BACK_TARGETS.values()}
+
+        def parts():
+            for (made, target), results in zip(WRITE_BACK_TARGETS.items(), (customers, contacts), strict=True):
+                name = target.target_object
+                unshown = _not_shown(ledger, name, ledger.target_ids_without(PAIR, made, [name]))
+                # a page of the payloads' put-backs at a time, then the keys still unshown that none of them carries
+                for result in pages_of(results):
+                    backs = {record.source_key for record in result.put_back}
+                    jde_keys = {key: a.erp_key for key, a in result.agreements.items() if a.erp_key}
+                    mine = {key: unshown.pop(key) for key in sorted(backs & set(unshown))}
+                    yield name, mapping.map_write_backs(mine, result.put_back, jde_keys, mapping.KEY_FIELDS[made])
+                for keys in batched(sorted(unshown), PAGE_ROWS):  # the ledger's, not the day's: any number
+                    rest = {key: unshown[key] for key in keys}
+                    yield name, mapping.map_write_backs(rest, [], {}, mapping.KEY_FIELDS[made])
+
+        def pages():
+            for name, part in parts():
+                counts[name] += len(part.records)
+                yield {other: part if other == name else MappingResult() for other in counts}
+
+        spool = spooled(pages())
+        return dg.Output(spool, metadata={f"{name}_payloads": count for name, count in counts.items()})
 
     load = {"partitions_def": partitions_def}
     customers = load_asset(

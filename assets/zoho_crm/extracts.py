@@ -2,30 +2,39 @@
 say which day to run: sensors/zoho_crm.py), with the contacts that wait for their account in JDE, read again by id
 so they go with the account's address number once JDE has it."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset
 
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.mapping import jde_zoho_crm as shared
 from ml_connector_dagster.mapping import zoho_crm_jde as mapping
+from ml_connector_dagster.spool import PAGE_ROWS, KeySet, batched
 
 SYSTEM = "zoho_crm"
 KINDS = frozenset({"zoho"})
 
 
 def _modified(module: str, fields: tuple[str, ...], waiting_object: str | None = None):
-    def read(read: Read) -> list[dict]:
-        rows = list(read.session.modified_between(module, fields, read.start, read.end))
-        if waiting_object is not None:
-            seen = {row["id"] for row in rows}
+    def read(read: Read) -> Iterator[dict]:
+        """The window's records as Zoho pages them, then those waiting that it did not hold, read by id; the ids seen
+        are kept on disk, not in memory (KeySet)."""
+        with KeySet() as seen:
+            for record in read.session.modified_between(module, fields, read.start, read.end):
+                seen.add([str(record["id"])])
+                yield record
+            if waiting_object is None:
+                return
             waiting = [
                 letter.source_key
                 for letter in read.ledger.open_dead_letters(mapping.PAIR, waiting_object, ErrorClass.DEPENDENCY)
-                if letter.source_key not in seen
             ]
-            rows += read.session.by_ids(module, fields, waiting) if waiting else []
+            read_already = seen.among(waiting)
+            waiting = [key for key in waiting if key not in read_already]
             read.metadata["waiting_for_their_account"] = len(waiting)
-        return rows
+            for ids in batched(waiting, PAGE_ROWS):
+                yield from read.session.by_ids(module, fields, ids)
 
     return read
 

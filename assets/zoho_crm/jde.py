@@ -3,11 +3,14 @@
 Before mapping, each payload asset reads what Zoho holds of its records: the linked ones by id (one call per 100), and
 for entries never linked, the Zoho records sharing their duplicate keys (e-mail, tax id) or their JDE key, so an
 account the sales team entered before the first sync is updated rather than duplicated, and an ambiguous match goes
-to dead letters. The merge by field ownership and the echo suppression are the pure mapping's
-(mapping/jde_zoho_crm.py); each load then records what both sides agree on (ml_connector_dagster/two_way.py).
+to dead letters. A day is read and mapped a page of entries at a time, its duplicate matches settled against the
+whole day (ml_connector_dagster/duplicate_matches.py). The merge by field ownership and the echo suppression are the
+pure mapping's (mapping/jde_zoho_crm.py); each load then records what both sides agree on
+(ml_connector_dagster/two_way.py).
 """
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -15,17 +18,19 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets.jde.extracts import ADDRESS_BOOK, COLUMNS, entries_of
-from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped
 
+from ml_connector_dagster.duplicate_matches import matched_pages
 from ml_connector_dagster.initial_load import MapInput, MasterObject, SourceRead
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import jde_zoho_crm as mapping
 from ml_connector_dagster.mapping import zoho_crm_jde as reverse
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.jde_zoho_crm import AddressBookEntry, Rules
-from ml_connector_dagster.mapping.two_way import Counterparts, unique_matches
+from ml_connector_dagster.mapping.two_way import Counterparts, settled, unique_matches
 from ml_connector_dagster.source_rows import SourceRows
-from ml_connector_dagster.spool import Page
+from ml_connector_dagster.spool import Page, Spool, pages_of, spooled
+from ml_connector_dagster.spool_io import PAGES
 from ml_connector_dagster.two_way import Link
 
 GROUP = "zoho_crm"
@@ -62,16 +67,6 @@ def contact_of(table: str, row: Mapping) -> str | None:
     return None
 
 
-def checked(build, owner: Owner):
-    """`build` over the frames' entries, with the records whose rows are not what their models say rejected."""
-
-    def payloads(frames: Mapping[str, pd.DataFrame], *args) -> mapping.TwoWayResult:
-        rows = SourceRows()
-        return rows.reject_in(build(address_book(frames, rows, owner), *args))
-
-    return payloads
-
-
 def zoho_counterparts(
     client,
     ledger: Ledger,
@@ -102,14 +97,16 @@ def zoho_counterparts(
     for name, values in searches.items():
         if values:
             candidates.update({str(r["id"]): r for r in client.find(module, fields, name, values)})
-    matched, ambiguous = unique_matches(unlinked, candidates.values(), key_field=key_field)
-    found.update({key: mapping.zoho_counterpart(record, key_field, shared_of, None) for key, record in matched.items()})
-    return Counterparts(found, ambiguous)
+    matches = unique_matches(unlinked, candidates.values(), key_field=key_field)
+    found.update(
+        {key: mapping.zoho_counterpart(record, key_field, shared_of, None) for key, record in matches.unique.items()}
+    )
+    return Counterparts(found, matches.ambiguous, matches.alone, tuple(unlinked))
 
 
-def account_payloads(
+def account_counterparts(
     entries: Mapping[int, AddressBookEntry], client, ledger: Ledger, rules: Rules, zone: ZoneInfo
-) -> mapping.TwoWayResult:
+) -> Counterparts:
     as_of = datetime.now(zone).date()
     wanted = {
         mapping.account_key(an8): {"Account_Email": values["email"], "Tax_ID": values["tax_id"]}
@@ -117,7 +114,7 @@ def account_payloads(
         if (entry.book.AT1 or "").strip() in rules.search_types
         for values in [mapping.account_from_jde(entry, rules, as_of=as_of)]
     }
-    zoho = zoho_counterparts(
+    return zoho_counterparts(
         client,
         ledger,
         ACCOUNT_LINK,
@@ -127,12 +124,17 @@ def account_payloads(
         key_field=mapping.ACCOUNT_KEY_FIELD,
         shared_of=mapping.account_from_zoho,
     )
-    return mapping.map_accounts(entries, zoho, rules, as_of=as_of, zone=zone)
 
 
-def contact_payloads(
-    entries: Mapping[int, AddressBookEntry], client, ledger: Ledger, rules: Rules, zone: ZoneInfo
+def map_account_page(
+    entries: Mapping[int, AddressBookEntry], zoho: Counterparts, ledger: Ledger, rules: Rules, zone: ZoneInfo
 ) -> mapping.TwoWayResult:
+    return mapping.map_accounts(entries, zoho, rules, as_of=datetime.now(zone).date(), zone=zone)
+
+
+def contact_counterparts(
+    entries: Mapping[int, AddressBookEntry], client, ledger: Ledger, rules: Rules, zone: ZoneInfo
+) -> Counterparts:
     wanted = {
         mapping.contact_key(an8, line.IDLN): {"Email": mapping.contact_from_jde(entry, line)["email"]}
         for an8, entry in entries.items()
@@ -140,7 +142,7 @@ def contact_payloads(
         for line in entry.lines
         if line.IDLN != 0
     }
-    zoho = zoho_counterparts(
+    return zoho_counterparts(
         client,
         ledger,
         CONTACT_LINK,
@@ -150,8 +152,43 @@ def contact_payloads(
         key_field=mapping.CONTACT_KEY_FIELD,
         shared_of=mapping.contact_from_zoho,
     )
+
+
+def map_contact_page(
+    entries: Mapping[int, AddressBookEntry], zoho: Counterparts, ledger: Ledger, rules: Rules, zone: ZoneInfo
+) -> mapping.TwoWayResult:
     account_ids = ACCOUNT_LINK.crm_ids(ledger, [mapping.account_key(an8) for an8 in entries])
     return mapping.map_contacts(entries, zoho, account_ids, rules, zone=zone)
+
+
+@dataclass(frozen=True)
+class Payloads:
+    """One object's payloads from pages of address-book entries: what Zoho holds of a page's entries (its calls),
+    then the mapping of the page with them; `owner` names the record a row that is not what its model says rests
+    on (it is rejected)."""
+
+    counterparts: Callable[..., Counterparts]
+    map: Callable[..., mapping.TwoWayResult]
+    owner: Owner
+
+    def read(self, frames: Mapping[str, pd.DataFrame], client, ledger: Ledger, rules: Rules, zone: ZoneInfo):
+        """A page's first pass: (its entries and their bad rows, what Zoho holds of them)."""
+        rows = SourceRows()
+        entries = address_book(frames, rows, self.owner)
+        return (entries, rows), self.counterparts(entries, client, ledger, rules, zone)
+
+    def mapped(self, read, zoho: Counterparts, ledger: Ledger, rules: Rules, zone: ZoneInfo) -> mapping.TwoWayResult:
+        entries, rows = read
+        return rows.reject_in(self.map(entries, zoho, ledger, rules, zone))
+
+    def page(self, frames, client, ledger: Ledger, rules: Rules, zone: ZoneInfo) -> mapping.TwoWayResult:
+        """A page matched on its own (the initial load's)."""
+        read, zoho = self.read(frames, client, ledger, rules, zone)
+        return self.mapped(read, settled(zoho), ledger, rules, zone)
+
+
+ACCOUNTS = Payloads(account_counterparts, map_account_page, account_of)
+CONTACTS = Payloads(contact_counterparts, map_contact_page, contact_of)
 
 
 def _settle(link: Link):
@@ -165,38 +202,46 @@ PUT_BACK_TARGETS = {name: LoadTarget(PAIR, name, "jde") for name in (reverse.CUS
 
 
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> TargetAssets:
-    def payloads(key: dg.AssetKey, build, description: str, deps=()):
+    def payloads(key: dg.AssetKey, build: Payloads, description: str, deps=()):
         @dg.asset(
             key=key,
             group_name=GROUP,
             partitions_def=partitions_def,
-            ins={"book": dg.AssetIn(key=ADDRESS_BOOK)},
+            ins={"book": dg.AssetIn(key=ADDRESS_BOOK, dagster_type=PAGES)},
             deps=list(deps),
             kinds={"python"},
             code_version="1",
             description=description,
             required_resource_keys={"zoho_crm", "jde", "ledger"},
         )
-        def _payloads(context: dg.AssetExecutionContext, book) -> dg.Output:
-            client = context.resources.zoho_crm.session()
+        def _payloads(context: dg.AssetExecutionContext, book) -> dg.Output[Spool]:
+            client, ledger = context.resources.zoho_crm.session(), context.resources.ledger.ledger()
             calls = client.counter.total
             zone = ZoneInfo(context.resources.jde.server_time_zone)
-            result = build(book, client, context.resources.ledger.ledger(), rules, zone)
-            linked = sum(1 for record in result.records if record.current is not None)
+            linked = 0
+
+            def map_page(page) -> mapping.TwoWayResult:
+                nonlocal linked
+                read, zoho = page
+                result = build.mapped(read, matches.settled(zoho), ledger, rules, zone)
+                linked += sum(1 for record in result.records if record.current is not None)
+                return result
+
+            def first(frames):
+                return build.read(frames, client, ledger, rules, zone)
+
+            with matched_pages(book, first) as (pages, matches):
+                output = mapped(pages, map_page)
             return dg.Output(
-                result,
-                metadata={
-                    **mapping_metadata(result),
-                    "in_zoho_already": linked,
-                    "api_calls": client.counter.total - calls,
-                },
+                output.value,
+                metadata={**output.metadata, "in_zoho_already": linked, "api_calls": client.counter.total - calls},
             )
 
         return _payloads
 
     accounts = payloads(
         ACCOUNT_PAYLOADS,
-        checked(account_payloads, account_of),
+        ACCOUNTS,
         "Zoho Accounts from the day's JDE customers and suppliers, merged field by field with what Zoho holds "
         "(ownership rules in jde_zoho_crm.yaml); a match by e-mail or tax id links an account entered in Zoho "
         "before, an ambiguous one is refused.",
@@ -212,7 +257,7 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
     )
     contacts = payloads(
         CONTACT_PAYLOADS,
-        checked(contact_payloads, contact_of),
+        CONTACTS,
         "Zoho Contacts from the who's-who lines (1 up) of the day's entries, under their Account, merged with "
         "what Zoho holds; a match by e-mail links a contact entered in Zoho before.",
         deps=[ACCOUNTS_LOAD],
@@ -239,21 +284,30 @@ def put_back_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDe
         key=PUT_BACK_PAYLOADS,
         group_name="jde",
         partitions_def=partitions_def,
-        ins={"accounts": dg.AssetIn(key=ACCOUNT_PAYLOADS), "contacts": dg.AssetIn(key=CONTACT_PAYLOADS)},
+        ins={
+            "accounts": dg.AssetIn(key=ACCOUNT_PAYLOADS, dagster_type=PAGES),
+            "contacts": dg.AssetIn(key=CONTACT_PAYLOADS, dagster_type=PAGES),
+        },
         deps=[ACCOUNTS_LOAD, CONTACTS_LOAD],
         kinds={"python"},
         code_version="1",
         description="Zoho's values JDE must take (MLC_UpdateCustomer / MLC_UpdateContact inputs): a field Zoho owns "
         "that was edited in JDE, or a field both edited where Zoho's edit was later.",
     )
-    def zoho_crm_values_payloads(
-        accounts: mapping.TwoWayResult, contacts: mapping.TwoWayResult
-    ) -> dg.Output[dict[str, MappingResult]]:
-        parts = {
-            reverse.CUSTOMERS: MappingResult(records=list(accounts.put_back)),
-            reverse.CONTACTS: MappingResult(records=list(contacts.put_back)),
-        }
-        return dg.Output(parts, metadata={f"{name}_payloads": len(part.records) for name, part in parts.items()})
+    def zoho_crm_values_payloads(accounts, contacts) -> dg.Output[Spool]:
+        counts = dict.fromkeys((reverse.CUSTOMERS, reverse.CONTACTS), 0)
+
+        def parts():
+            # a page of each payload spool in turn, its put-backs under their object
+            for name, results in ((reverse.CUSTOMERS, accounts), (reverse.CONTACTS, contacts)):
+                for result in pages_of(results):
+                    counts[name] += len(result.put_back)
+                    page = {part: MappingResult() for part in counts}
+                    page[name] = MappingResult(records=list(result.put_back))
+                    yield page
+
+        spool = spooled(parts())
+        return dg.Output(spool, metadata={f"{name}_payloads": count for name, count in counts.items()})
 
     return [
         zoho_crm_values_payloads,
@@ -288,10 +342,10 @@ def address_book_pages(read: SourceRead) -> Iterator[Page]:
 
 
 def initial_load_objects(rules: Rules) -> list[MasterObject]:
-    def mapped(build):
+    def on_its_own(build: Payloads):
         def map_page(frames, given: MapInput) -> mapping.TwoWayResult:
             zone = ZoneInfo(given.source.server_time_zone)
-            return build(frames, given.target.session(), given.ledger, rules, zone)
+            return build.page(frames, given.target.session(), given.ledger, rules, zone)
 
         return map_page
 
@@ -300,14 +354,14 @@ def initial_load_objects(rules: Rules) -> list[MasterObject]:
             "accounts",
             ACCOUNTS_TARGET,
             address_book_pages,
-            mapped(checked(account_payloads, account_of)),
+            on_its_own(ACCOUNTS),
             "Every JDE customer and supplier (F0101 by address number, with its other tables) into Zoho Accounts.",
         ),
         MasterObject(
             "contacts",
             CONTACTS_TARGET,
             address_book_pages,
-            mapped(checked(contact_payloads, contact_of)),
+            on_its_own(CONTACTS),
             "The who's-who lines of every JDE customer and supplier into Zoho Contacts.",
         ),
     ]

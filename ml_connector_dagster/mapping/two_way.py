@@ -13,7 +13,7 @@ Pure functions; the ledger and both systems are read by the assets that call the
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -155,10 +155,60 @@ class Counterpart:
 @dataclass(frozen=True)
 class Counterparts:
     """For the records being mapped, by source key: the other side's linked or uniquely matched copy, or why the
-    match is ambiguous (a dead letter, never a guess)."""
+    match is ambiguous (a dead letter, never a guess).
+
+    What the partition's other pages may still change (a partition is matched a page at a time, `settled`): the
+    source records looked for by their duplicate keys (`unlinked`), the one record of the other side each of them
+    alone matches (`alone`: record id, ambiguous once another source record matches it too) and the other side's
+    records found by duplicate keys that cannot be read (`unreadable`: key → why; any of them makes every such match
+    a guess)."""
 
     found: Mapping[str, Counterpart] = field(default_factory=dict)
     ambiguous: Mapping[str, str] = field(default_factory=dict)
+    alone: Mapping[str, str] = field(default_factory=dict)
+    unlinked: tuple[str, ...] = ()
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+
+
+def settled(
+    counterparts: Counterparts,
+    claimants: Callable[[set[str]], Mapping[str, list[str]]] | None = None,
+    unreadable: list[str] | None = None,
+    *,
+    other: str = "record",
+) -> Counterparts:
+    """`counterparts` once every page of the partition was matched: `claimants` (record ids → the source keys of the
+    partition that alone match each, in order) and `unreadable` (why each unreadable record of the other side found
+    in the partition is so) are the partition's; by default `counterparts`' own (a page matched on its own). A record
+    two source records alone match is ambiguous for both; while an unreadable `other` stands, every source record
+    looked for by its duplicate keys is refused."""
+    claims = claimants(set(counterparts.alone.values())) if claimants else _claims(counterparts.alone)
+    found, ambiguous = dict(counterparts.found), dict(counterparts.ambiguous)
+    for key, record_id in counterparts.alone.items():
+        keys = claims.get(record_id, [key])
+        if len(keys) > 1:
+            found.pop(key, None)
+            ambiguous[key] = _claimed(record_id, key, keys)
+    why = list(counterparts.unreadable.values()) if unreadable is None else unreadable
+    if why:
+        # an unreadable record that may be one of these: matching without it could make it twice
+        reason = f"a {other} it may match holds a value that cannot be read ({'; '.join(why)})"
+        for key in counterparts.unlinked:
+            found.pop(key, None)
+            ambiguous[key] = reason
+    return replace(counterparts, found=found, ambiguous=ambiguous)
+
+
+def _claims(alone: Mapping[str, str]) -> dict[str, list[str]]:
+    claims: dict[str, list[str]] = {}
+    for key, record_id in alone.items():
+        claims.setdefault(record_id, []).append(key)
+    return claims
+
+
+def _claimed(record_id: str, key: str, keys: list[str]) -> str:
+    others = ", ".join(k for k in keys if k != key)
+    return f"ambiguous duplicate match: {record_id} matches this record and {others} too"
 
 
 @dataclass(frozen=True)
@@ -210,15 +260,26 @@ def reconcile(
     return Reconciled(record, merged.agreed_after(source), back)
 
 
+@dataclass(frozen=True)
+class Matches:
+    """`unique`: source key → the record it is; `ambiguous`: source key → why not; `alone`: source key → id of the one
+    record it matches, before asking whether another source record matches that record too (`settled` asks the
+    partition's other pages)."""
+
+    unique: dict[str, Mapping[str, Any]]
+    ambiguous: dict[str, str]
+    alone: dict[str, str]
+
+
 def unique_matches(
     wanted: Mapping[str, Mapping[str, Any]], candidates: Iterable[Mapping[str, Any]], *, key_field: str
-) -> tuple[dict[str, Mapping[str, Any]], dict[str, str]]:
+) -> Matches:
     """Records of the other side that are the same business record as a source record never linked before (both
     systems were in use before the first sync). `wanted`: source key → {field: value} of its duplicate keys (e-mail,
     tax id); `candidates`: the other side's records holding one of those values. A record already carrying a key
     (`key_field`) is that source record's outright, or another's and no candidate. Two different records matching
-    one source record, or one record matching two, is ambiguous: never a guess. Returns (source key → the record,
-    source key → why it is ambiguous); values are compared trimmed and case-blind."""
+    one source record, or one record matching two, is ambiguous: never a guess. Values are compared trimmed and
+    case-blind."""
     pool = list(candidates)
     matches: dict[str, list[Mapping[str, Any]]] = {}
     for key, keys in wanted.items():
@@ -234,10 +295,8 @@ def unique_matches(
                 if not record.get(key_field) and _norm(record.get(name)) == _norm(value):
                     found.setdefault(str(record["id"]), record)
         matches[key] = list(found.values())
-    claimed: dict[str, list[str]] = {}
-    for key, records in matches.items():
-        if len(records) == 1:
-            claimed.setdefault(str(records[0]["id"]), []).append(key)
+    alone = {key: str(records[0]["id"]) for key, records in matches.items() if len(records) == 1}
+    claimed = _claims(alone)
     unique: dict[str, Mapping[str, Any]] = {}
     ambiguous: dict[str, str] = {}
     for key, records in matches.items():
@@ -247,12 +306,11 @@ def unique_matches(
                 + ", ".join(n for n, v in wanted[key].items() if _norm(v) and _norm(record.get(n)) == _norm(v))
                 for record in records
             )
-        elif records and len(claimed[str(records[0]["id"])]) > 1:
-            others = ", ".join(k for k in claimed[str(records[0]["id"])] if k != key)
-            ambiguous[key] = f"ambiguous duplicate match: {records[0]['id']} matches this record and {others} too"
+        elif records and len(claimed[alone[key]]) > 1:
+            ambiguous[key] = _claimed(alone[key], key, claimed[alone[key]])
         elif records:
             unique[key] = records[0]
-    return unique, ambiguous
+    return Matches(unique, ambiguous, alone)
 
 
 def _norm(value: Any) -> str:

@@ -156,7 +156,8 @@ def test_a_duplicate_matches_on_either_key_and_an_ambiguous_one_is_never_guessed
         "77": {"Account_Email": None, "Tax_ID": None},  # its own key
         "5": {"Account_Email": "x@y.example", "Tax_ID": None},  # z4 belongs to 77
     }
-    unique, ambiguous = unique_matches(wanted, zoho, key_field="JDE_Address_Number")
+    matches = unique_matches(wanted, zoho, key_field="JDE_Address_Number")
+    unique, ambiguous = matches.unique, matches.ambiguous
     assert {key: record["id"] for key, record in unique.items()} == {"77": "z4"}
     assert set(ambiguous) == {"1", "2", "3"}
     assert "z1 matches on Account_Email" in ambiguous["1"] and "z2 matches on Tax_ID" in ambiguous["1"]
