@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import pandas as pd
 
@@ -221,13 +221,30 @@ def pages_of(value: Any, pick: Callable[[Any], Any] = lambda page: page) -> Iter
         yield pick(page)
 
 
-class KeySet:
+class _OnDisk:
+    """A SQLite database in a scratch directory of its own, removed on close."""
+
+    def __init__(self, prefix: str, base: Path | None):
+        self._dir = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+        self._db = sqlite3.connect(self._dir / _INDEX)
+
+    def close(self) -> None:
+        self._db.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+
+class KeySet(_OnDisk):
     """A set of keys (source ids) on disk, for what a partition's pages read by key: added to a page at a time, read
     back in chunks in order (numeric ids by their number), asked which of some keys it holds."""
 
     def __init__(self, base: Path | None = None):
-        self._dir = Path(tempfile.mkdtemp(prefix="keys-", dir=base))
-        self._db = sqlite3.connect(self._dir / _INDEX)
+        super().__init__("keys-", base)
         self._db.execute("CREATE TABLE keys (key TEXT PRIMARY KEY) WITHOUT ROWID")
 
     def add(self, keys: Iterable[str]) -> None:
@@ -251,24 +268,13 @@ class KeySet:
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
 
-    def close(self) -> None:
-        self._db.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> "KeySet":
-        return self
-
-    def __exit__(self, *_) -> None:
-        self.close()
-
-
-class RowsBy:
+class RowsBy(_OnDisk):
     """The rows of a table's pages kept on disk by one column's value, read back for a few values at a time: what a
     page of one input needs of another (a page of orders, their lines), without holding the other whole."""
 
     def __init__(self, pages: Iterable[pd.DataFrame], column: str, base: Path | None = None):
-        self._dir = Path(tempfile.mkdtemp(prefix="rows-", dir=base))
-        self._db = sqlite3.connect(self._dir / _INDEX)
+        super().__init__("rows-", base)
         self._db.execute("CREATE TABLE rows (value TEXT, row BLOB)")
         self.columns: list[str] | None = None
         try:
@@ -296,13 +302,3 @@ class RowsBy:
             "SELECT row FROM rows WHERE value IN (SELECT value FROM json_each(?)) ORDER BY rowid", (asked,)
         )
         return pd.DataFrame([pickle.loads(row) for (row,) in found], columns=self.columns, dtype=object)
-
-    def close(self) -> None:
-        self._db.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
-
-    def __enter__(self) -> "RowsBy":
-        return self
-
-    def __exit__(self, *_) -> None:
-        self.close()
