@@ -77,8 +77,8 @@ def mapping_metadata(result: MappingResult) -> dict:
 
 
 def mapped(pages: Iterable, map_page: Callable[[object], MappingResult]) -> dg.Output[Spool]:
-    """A payload asset's value from its input's pages (a spool's, or a value held whole as its one page), mapped one
-    page at a time into a spool of results; its metadata counts them all."""
+    """A payload asset's value from its input's pages (a spool's, several inputs' pages chained, or a value held whole
+    as its one page), mapped one page at a time into a spool of results; its metadata counts them all."""
     counts: Counter = Counter()
 
     def results() -> Iterator[MappingResult]:

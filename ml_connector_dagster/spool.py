@@ -215,8 +215,9 @@ def spooled(pages: Iterable[Any], base: Path | None = None, keys: Mapping[str, t
 
 
 def pages_of(value: Any, pick: Callable[[Any], Any] = lambda page: page) -> Iterator[Any]:
-    """A spool's pages, or a value held whole as the one page it is; `pick` takes each page's part."""
-    for page in value if isinstance(value, Spool) else [value]:
+    """A spool's pages, pages already on their way (an iterator: several inputs' pages chained), or a value held
+    whole as the one page it is; `pick` takes each page's part."""
+    for page in value if isinstance(value, Spool | Iterator) else [value]:
         yield pick(page)
 
 
@@ -279,3 +280,37 @@ class KeyMap(_OnDisk):
         name = json.dumps(key)
         self._db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?)", (name, owner))
         return self._db.execute("SELECT owner FROM claims WHERE key = ?", (name,)).fetchone()[0]
+
+
+class RowsBy(_OnDisk):
+    """The rows of a table's pages kept on disk by one column's value, read back for a few values at a time: what a
+    page of one input needs of another (a page of orders, their lines), without holding the other whole."""
+
+    def __init__(self, pages: Iterable[pd.DataFrame], column: str, base: Path | None = None):
+        super().__init__(base, "rows-", "CREATE TABLE rows (value TEXT, row BLOB)")
+        self.columns: list[str] | None = None
+        try:
+            for page in pages:
+                self.columns = self.columns or list(page.columns)
+                if page.empty:
+                    continue
+                self._db.executemany(
+                    "INSERT INTO rows VALUES (?, ?)",
+                    (
+                        (str(value), pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL))
+                        for value, row in zip(page[column], page.to_dict("records"), strict=True)
+                        if value is not None and not pd.isna(value)
+                    ),
+                )
+            self._db.execute("CREATE INDEX rows_value ON rows (value)")
+        except BaseException:
+            self.close()
+            raise
+
+    def frame(self, values: Iterable[Any]) -> pd.DataFrame:
+        """The rows whose column holds one of `values`, in the order they were added."""
+        asked = json.dumps(sorted({str(value) for value in values}))
+        found = self._db.execute(
+            "SELECT row FROM rows WHERE value IN (SELECT value FROM json_each(?)) ORDER BY rowid", (asked,)
+        )
+        return pd.DataFrame([pickle.loads(row) for (row,) in found], columns=self.columns, dtype=object)

@@ -1,14 +1,21 @@
 """Salesforce → Dynamics 365 F&O (the reverse flow): customer payloads from the day's new accounts, sales order
 payloads from its won opportunities and activated orders with their lines (pure mapping), and their loads.
-Customers load first: an order for a new account waits for its customer."""
+Customers load first: an order for a new account waits for its customer.
+
+Both are mapped a page at a time (issue #15): accounts a page of them, sales orders a page of whole deals, each with
+the lines and the account it needs, looked up on disk (spool.RowsBy) rather than held for the day."""
+
+from itertools import chain
 
 import dagster as dg
 import pandas as pd
-from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.extract import page_values
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped
 
 from ml_connector_dagster.mapping import salesforce_dynamics_fo as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.source_rows import SourceRows
+from ml_connector_dagster.spool import RowsBy, Spool, pages_of
 
 GROUP = "dynamics_fo"
 PAIR = mapping.PAIR
@@ -26,6 +33,26 @@ def _own_id(row) -> str:
     return row["Id"]
 
 
+def customer_payloads(accounts: pd.DataFrame, rules: mapping.Rules) -> MappingResult:
+    rows = SourceRows()
+    return rows.reject_in(mapping.map_customers(rows.models(accounts, mapping.Account, _own_id), rules))
+
+
+def sales_order_payloads(
+    deals: pd.DataFrame, lines: pd.DataFrame, accounts: pd.DataFrame, rules: mapping.Rules
+) -> MappingResult:
+    """Sales orders for whole deals, given all their lines and the accounts they name."""
+    rows = SourceRows()
+    result = mapping.map_sales_orders(
+        rows.models(deals, mapping.Deal, _own_id),
+        rows.models(lines, mapping.DealLine, lambda row: row["DealId"]),
+        # an account a deal cannot be mapped without: the deal says so itself ("has no account")
+        rows.models(accounts, mapping.Account, lambda row: None),
+        rules,
+    )
+    return rows.reject_in(result)
+
+
 def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules) -> TargetAssets:
     @dg.asset(
         key=CUSTOMER_PAYLOADS,
@@ -33,14 +60,12 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         partitions_def=partitions_def,
         kinds={"python"},
         ins={"accounts": dg.AssetIn(key=["salesforce", "accounts"])},
-        code_version="1",
+        code_version="2",
         description="CustomersV3 payloads for the day's new Salesforce accounts, in the legal entity and "
         "currency the rules give their country; accounts the rules do not resolve carry the reason.",
     )
-    def salesforce_customer_payloads(accounts: pd.DataFrame) -> dg.Output[MappingResult]:
-        rows = SourceRows()
-        result = rows.reject_in(mapping.map_customers(rows.models(accounts, mapping.Account, _own_id), rules))
-        return dg.Output(result, metadata=mapping_metadata(result))
+    def salesforce_customer_payloads(accounts: Spool) -> dg.Output[Spool]:
+        return mapped(accounts, lambda page: customer_payloads(page, rules))
 
     @dg.asset(
         key=ORDER_PAYLOADS,
@@ -53,24 +78,24 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
             "lines": dg.AssetIn(key=["salesforce", "deal_lines"]),
             "accounts": dg.AssetIn(key=["salesforce", "accounts"]),
         },
-        code_version="1",
+        code_version="2",
         description="One sales order (header and lines) per won opportunity and activated order, keyed on the "
         "Salesforce id it carries in CustomersOrderReference.",
     )
     def salesforce_sales_order_payloads(
-        opportunities: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, accounts: pd.DataFrame
-    ) -> dg.Output[MappingResult]:
-        rows = SourceRows()
-        deals = rows.models(opportunities, mapping.Deal, _own_id) + rows.models(orders, mapping.Deal, _own_id)
-        result = mapping.map_sales_orders(
-            deals,
-            rows.models(lines, mapping.DealLine, lambda row: row["DealId"]),
-            # an account a deal cannot be mapped without: the deal says so itself ("has no account")
-            rows.models(accounts, mapping.Account, lambda row: None),
-            rules,
-        )
-        result = rows.reject_in(result)
-        return dg.Output(result, metadata=mapping_metadata(result))
+        opportunities: Spool, orders: Spool, lines: Spool, accounts: Spool
+    ) -> dg.Output[Spool]:
+        with RowsBy(pages_of(lines), "DealId") as lines_of, RowsBy(pages_of(accounts), "Id") as account_of:
+
+            def orders_of(deals: pd.DataFrame) -> MappingResult:
+                return sales_order_payloads(
+                    deals,
+                    lines_of.frame(page_values(deals, "Id")),
+                    account_of.frame(page_values(deals, "AccountId")),
+                    rules,
+                )
+
+            return mapped(chain(pages_of(opportunities), pages_of(orders)), orders_of)
 
     load = {"partitions_def": partitions_def, "kinds": {"dynamics365"}}
     customers = load_asset(

@@ -5,13 +5,17 @@ Before mapping, the asset reads what the match needs: from the ledger, the purch
 from and the GL combination each cost code was made from (the forward pair's links); from EBS, those purchase orders
 (their currency, and that they exist), those combinations (their segments) and the journals already imported under
 each cost's references, so what is posted is always what EBS lacks.
+
+The costs are mapped a page at a time, requisitions then change orders (issue #15): a cost is one row with its lines,
+so each page's journals are whole and balanced, and what the match reads is read for the page's costs only.
 """
 
 from collections.abc import Iterable
+from itertools import chain
 
 import dagster as dg
 import pandas as pd
-from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped
 from ml_connector_dagster.assets.oracle_ebs.extracts import MAX_KEYS_PER_CALL
 from ml_connector_dagster.resources.oracle_ebs.journals import JournalWriter
 from ml_connector_dagster.resources.oracle_ebs.service import refused
@@ -22,6 +26,7 @@ from ml_connector_dagster.mapping import procore_oracle_ebs as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.oracle_ebs_procore import Rules, Segments
 from ml_connector_dagster.source_rows import SourceRows
+from ml_connector_dagster.spool import Spool, pages_of
 
 GROUP = "oracle_ebs"
 PAIR = mapping.PAIR
@@ -72,6 +77,19 @@ def journal_payloads(costs: list[mapping.Cost], service, ledger: Ledger, rules: 
     )
 
 
+# How each kind of cost is read from its extract's rows: converter, owner and what a rejection calls it.
+_COSTS = {
+    "requisition": (mapping.requisition_cost, mapping.cost_owner("requisition"), "requisition"),
+    "change_order": (mapping.change_order_cost, mapping.cost_owner("change_order"), "change order"),
+}
+
+
+def page_journal_payloads(kind: str, page: pd.DataFrame, service, ledger: Ledger, rules: Rules) -> MappingResult:
+    """The journals of one page of costs of one kind."""
+    rows = SourceRows()
+    return rows.reject_in(journal_payloads(rows.converted(page, *_COSTS[kind]), service, ledger, rules))
+
+
 def posted_journals(service, keys: list[str], rules: Rules) -> dict[str, mapping.Posted]:
     """What EBS holds under each cost's references, imported or waiting in the interface (refused ones hold
     nothing: their reference is posted again)."""
@@ -89,23 +107,21 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: Rules) -> Targ
             "change_orders": dg.AssetIn(key=["procore", "commitment_change_orders"]),
         },
         kinds={"python"},
-        code_version="1",
+        code_version="2",
         description="One balanced GL journal per approved Procore requisition or commitment change order (or its "
         "adjustment), matched to its EBS purchase order and, through the cost codes, to GL combinations; what cannot "
         "be matched carries the reason.",
         required_resource_keys={"ledger", "oracle_ebs"},
     )
     def procore_journal_payloads(
-        context: dg.AssetExecutionContext, requisitions: pd.DataFrame, change_orders: pd.DataFrame
-    ) -> dg.Output[MappingResult]:
-        rows = SourceRows()
-        costs = rows.converted(
-            requisitions, mapping.requisition_cost, mapping.cost_owner("requisition"), "requisition"
-        ) + rows.converted(change_orders, mapping.change_order_cost, mapping.cost_owner("change_order"), "change order")
-        result = rows.reject_in(
-            journal_payloads(costs, context.resources.oracle_ebs.session(), context.resources.ledger.ledger(), rules)
+        context: dg.AssetExecutionContext, requisitions: Spool, change_orders: Spool
+    ) -> dg.Output[Spool]:
+        service, ledger = context.resources.oracle_ebs.session(), context.resources.ledger.ledger()
+        pages = chain(
+            (("requisition", page) for page in pages_of(requisitions)),
+            (("change_order", page) for page in pages_of(change_orders)),
         )
-        return dg.Output(result, metadata=mapping_metadata(result))
+        return mapped(pages, lambda kind_page: page_journal_payloads(*kind_page, service, ledger, rules))
 
     journals = load_asset(
         JOURNALS,

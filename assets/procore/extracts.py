@@ -23,21 +23,26 @@ def _costs(
     by_ids: Callable[..., Iterable[dict]],
     lines: Callable[..., dict],
     rules: Rules,
-) -> Callable[[Read], list[dict]]:
-    def read(read: Read) -> list[dict]:
+) -> Callable[[Read], Iterator[dict]]:
+    """Each cost with its lines as Procore pages the window (the extract spools them a page at a time and keeps a
+    cost read twice once), then those waiting as dead letters that the window did not hold."""
+
+    def read(read: Read) -> Iterator[dict]:
         waiting: dict[int, list[int]] = {}
         for letter in read.ledger.open_dead_letters(journals.PAIR, journals.JOURNALS):
             letter_kind, project, cost_id = journals.parse_key(letter.source_key)
             if letter_kind == kind:
                 waiting.setdefault(project, []).append(cost_id)
-        rows: list[dict] = []
-        for project in sorted(rules.projects.values()):
-            found = {row["id"]: row for row in window(read.session, project, (read.start, read.end))}
-            again = [cost_id for cost_id in waiting.get(project, []) if cost_id not in found]
-            found.update({row["id"]: row for row in by_ids(read.session, project, again)} if again else {})
-            rows += [{**lines(read.session, project, row), "project_id": project} for row in found.values()]
         read.metadata["read_again_for_open_dead_letters"] = sum(len(ids) for ids in waiting.values())
-        return rows
+        for project in sorted(rules.projects.values()):
+            wanted, found = set(waiting.get(project, ())), set()  # the window's other ids are not kept
+            for row in window(read.session, project, (read.start, read.end)):
+                if row["id"] in wanted:
+                    found.add(row["id"])
+                yield {**lines(read.session, project, row), "project_id": project}
+            again = [cost_id for cost_id in waiting.get(project, []) if cost_id not in found]
+            for row in by_ids(read.session, project, again) if again else ():
+                yield {**lines(read.session, project, row), "project_id": project}
 
     return read
 
