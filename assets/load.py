@@ -11,7 +11,7 @@ is kept in the partition's materialization metadata (`read_back_turn`). A target
 and may delete; `batch_size` is how many records go to one upsert."""
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import dagster as dg
@@ -76,19 +76,30 @@ def mapping_metadata(result: MappingResult) -> dict:
     return {"payloads": len(result.records), "rejected": len(result.rejected), "excluded": len(result.excluded)}
 
 
-def mapped(pages: Iterable, map_page: Callable[[object], MappingResult]) -> dg.Output[Spool]:
-    """A payload asset's value from its input's pages (a spool's, several inputs' pages chained, or a value held whole
-    as its one page), mapped one page at a time into a spool of results; its metadata counts them all."""
+def mapped(
+    pages: Iterable, map_page: Callable[[object], MappingResult | Mapping[str, MappingResult]]
+) -> dg.Output[Spool]:
+    """A payload asset's value from its input's pages (a spool's, several inputs' pages chained, or a value held
+    whole as its one page), mapped one page at a time into a spool of results; its metadata counts them all. A result
+    in parts (part → MappingResult, e.g. documents and their lines) is counted per part (`<part>_payloads`, ...)."""
     counts: Counter = Counter()
 
-    def results() -> Iterator[MappingResult]:
+    def results() -> Iterator:
         for page in pages_of(pages):
             result = map_page(page)
-            counts.update(mapping_metadata(result))
+            counts.update(
+                {
+                    f"{part}_{name}": value
+                    for part, each in result.items()
+                    for name, value in mapping_metadata(each).items()
+                }
+                if isinstance(result, Mapping)
+                else mapping_metadata(result)
+            )
             yield result
 
     spool = spooled(results())
-    return dg.Output(spool, metadata={name: counts[name] for name in ("payloads", "rejected", "excluded")})
+    return dg.Output(spool, metadata=dict(counts))
 
 
 def load_asset(

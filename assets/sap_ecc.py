@@ -11,13 +11,14 @@ vendors of the day's purchase orders that the ledger has never synced (parents o
 ml_connector_dagster/parents.py).
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from ml_connector_dagster.assets.extract import Extract, Read, Table, column_values, extract_asset, with_parents
+from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset, page_values, with_parents
 from ml_connector_dagster.resources.sap_ecc import SapReader
 from ml_connector_dagster.resources.sap_ecc.alpha import alpha_in
 from ml_connector_dagster.resources.sap_ecc.query import Condition, Select
@@ -28,12 +29,15 @@ from ml_connector_dagster.initial_load import SourceRead
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales
 from ml_connector_dagster.parents import KeptAs, Snapshot
 from ml_connector_dagster.server_clock import server_days, stamped_within
-from ml_connector_dagster.spool import batched
+from ml_connector_dagster.spool import PAGE_ROWS, KeySet, batched, pages_of
 
 SYSTEM = "sap_ecc"
 KINDS = frozenset({"sap"})
 # Keys per call: keeps a Gateway $filter well under URL limits and RFC_READ_TABLE's OPTIONS short.
 KEYS_PER_CALL = 100
+# Business partners or purchase orders a snapshot page reads (in calls of KEYS_PER_CALL keys): a page is mapped and
+# synced at once, so the snapshots are held a page at a time, not a day.
+KEYS_PER_PAGE = PAGE_ROWS
 # Where each pair reading SAP vendors keeps them: a vendor one of them has never synced is read on demand.
 VENDORS_KEPT_AS = (KeptAs(sap_ecc_dynamics_sales.PAIR, "account", sap_ecc_dynamics_sales.vendor_key),)
 
@@ -126,27 +130,53 @@ def _table_read(changes: TableChanges) -> Callable[[Read], list[dict]]:
     return read
 
 
-def _read_business_partners(read: Read) -> Snapshot:
+def _read_business_partners(read: Read) -> Iterator[Snapshot]:
+    """The day's vendors, then its customers, KEYS_PER_PAGE at a time, each page whole with the partners they are one
+    company with: a page is closed under those links, so no two pages share a partner (one an earlier page read is not
+    read again) and each maps as the partition would. Then, a page at a time too, the vendors of the day's purchase
+    orders that no page read, where never synced. The keys are kept on disk, not in memory (KeySet)."""
     frames = read.inputs
-    snapshot = partners_by_key(
-        read.session,
-        column_values(frames["lfa1"], frames["lfb1"], column="LIFNR"),
-        column_values(frames["kna1"], frames["knb1"], column="KUNNR"),
-    )
-    with_parents(
-        read,
-        snapshot,
-        VENDORS_KEPT_AS,
-        read_keys=lambda lifnrs: partners_by_key(read.session, lifnrs, set()),
-        holds=lambda partners: {row["LIFNR"] for row in partners.get("LFA1", [])},
-        referenced=column_values(frames["purchase_orders"]["EKKO"], column="LIFNR"),
-    )
-    snapshot = with_company_codes(read.session, snapshot)
-    read.metadata.update(
-        vendors=len({row["LIFNR"] for row in snapshot["LFA1"]}),
-        customers=len({row["KUNNR"] for row in snapshot["KNA1"]}),
-    )
-    return snapshot
+    with (
+        KeySet() as vendors,
+        KeySet() as customers,
+        KeySet() as ordered_from,
+        KeySet() as read_vendors,
+        KeySet() as read_customers,
+    ):
+        for keys, column, names in ((vendors, "LIFNR", ("lfa1", "lfb1")), (customers, "KUNNR", ("kna1", "knb1"))):
+            for name in names:
+                for page in pages_of(frames[name]):
+                    keys.add(page_values(page, column))
+        for page in pages_of(frames["purchase_orders"], lambda snapshot: snapshot["EKKO"]):
+            ordered_from.add(page_values(page, "LIFNR"))
+
+        def whole(snapshot: Snapshot) -> Snapshot:
+            read_vendors.add(row["LIFNR"] for row in snapshot["LFA1"])
+            read_customers.add(row["KUNNR"] for row in snapshot["KNA1"])
+            return with_company_codes(read.session, snapshot)
+
+        for chunk in vendors.chunks(KEYS_PER_PAGE):
+            if given := set(chunk) - read_vendors.among(chunk):
+                yield whole(partners_by_key(read.session, given, set()))
+        for chunk in customers.chunks(KEYS_PER_PAGE):
+            if given := set(chunk) - read_customers.among(chunk):
+                yield whole(partners_by_key(read.session, set(), given))
+        # counted by each page's with_parents, and said (as 0) on a day without purchase orders too
+        read.metadata.update(parents_on_demand=0, parents_not_in_source=0)
+        for chunk in ordered_from.chunks(KEYS_PER_PAGE):
+            snapshot: Snapshot = {"LFA1": [], "KNA1": []}
+            with_parents(
+                read,
+                snapshot,
+                VENDORS_KEPT_AS,
+                read_vendors.among,
+                read_keys=lambda lifnrs: partners_by_key(read.session, lifnrs, set()),
+                holds=lambda partners: {row["LIFNR"] for row in partners.get("LFA1", [])},
+                referenced=chunk,
+            )
+            if snapshot["LFA1"] or snapshot["KNA1"]:
+                yield whole(snapshot)
+        read.metadata.update(vendors=len(read_vendors), customers=len(read_customers))
 
 
 def business_partners(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) -> Snapshot:
@@ -225,16 +255,41 @@ def _related(reader: SapReader, vendor_keys: set[str], customer_keys: set[str]) 
     return vendors, customers
 
 
-def _read_purchase_orders(read: Read) -> dict[str, list[dict]]:
-    orders = column_values(read.inputs["ekko"], read.inputs["ekpo"], column="EBELN")
-    snapshot = {
-        "EKKO": read_keys(read.session, EKKO, "EBELN", orders),
-        "EKPO": read_keys(read.session, EKPO, "EBELN", orders),
-    }
-    read.metadata.update(
-        purchase_orders=len(table(EKKO).frame(snapshot["EKKO"])), items=len(table(EKPO).frame(snapshot["EKPO"]))
-    )
-    return snapshot
+def _read_purchase_orders(read: Read) -> Iterator[Snapshot]:
+    """The day's purchase orders read KEYS_PER_PAGE at a time, and handed on in pages of whole orders (a header with
+    all its items) holding at most KEYS_PER_PAGE items, so a page of lines fits the batches a page of headers does.
+    The order numbers are kept on disk (KeySet)."""
+    counts = {"purchase_orders": 0, "items": 0}
+    with KeySet() as orders:
+        for name in ("ekko", "ekpo"):
+            for page in pages_of(read.inputs[name]):
+                orders.add(page_values(page, "EBELN"))
+        for chunk in orders.chunks(KEYS_PER_PAGE):
+            headers = read_keys(read.session, EKKO, "EBELN", chunk)
+            items = read_keys(read.session, EKPO, "EBELN", chunk)
+            counts["purchase_orders"] += len(table(EKKO).frame(headers))
+            counts["items"] += len(table(EKPO).frame(items))
+            yield from whole_orders(headers, items, KEYS_PER_PAGE)
+    read.metadata.update(counts)
+
+
+def whole_orders(headers: list[dict], items: list[dict], most_items: int) -> Iterator[Snapshot]:
+    """These headers (EKKO) and items (EKPO) in snapshots of whole orders, each with at most `most_items` items (an
+    order with more alone); items without their header go with the last."""
+    items_of: dict[str, list[dict]] = defaultdict(list)
+    for item in items:
+        items_of[item["EBELN"]].append(item)
+    page: Snapshot = {"EKKO": [], "EKPO": []}
+    # a header read twice counts once, its last version (as the spool keeps it)
+    for header in {header["EBELN"]: header for header in headers}.values():
+        own = items_of.pop(header["EBELN"], [])
+        if page["EKKO"] and len(page["EKPO"]) + len(own) > most_items:
+            yield page
+            page = {"EKKO": [], "EKPO": []}
+        page["EKKO"].append(header)
+        page["EKPO"] += own
+    page["EKPO"] += [item for left in items_of.values() for item in left]
+    yield page
 
 
 def _key(name: str) -> dg.AssetKey:
@@ -278,6 +333,7 @@ EXTRACTS = (
             "purchase_orders": _key("purchase_order_snapshots"),
         },
         uses_ledger=True,
+        paged_inputs=True,
         description="Every vendor and customer the day touched, whole (LFA1, LFB1, KNA1, KNB1), with the "
         "partners they are one company with: linked (LFA1-KUNNR, KNA1-LIFNR) or sharing a VAT "
         "number. With them, the vendors of the day's purchase orders that the ledger has never synced: parents "
@@ -290,6 +346,7 @@ EXTRACTS = (
         kinds=KINDS,
         parts={"EKKO": table(EKKO), "EKPO": table(EKPO)},
         ins={name: _key(name) for name in ("ekko", "ekpo")},
+        paged_inputs=True,
         description="Every purchase order the day touched, whole: its EKKO header and all its EKPO items "
         "(totals need every item, not only the changed ones).",
     ),

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets import sap_ecc
-from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapping_metadata
+from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped
 from ml_connector_dagster.resources.dynamics_sales import DynamicsSalesResource
 from ml_connector_dagster.resources.dynamics_sales.client import ENTITY_SETS
 from ml_connector_dagster.resources.sap_ecc.tables import KNA1, KNB1, LFA1, LFB1, SapTable
@@ -16,7 +16,7 @@ from ml_connector_dagster.initial_load import MapInput, MasterObject, SourceRead
 from ml_connector_dagster.mapping import sap_ecc_dynamics_sales as mapping
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.source_rows import SourceRows
-from ml_connector_dagster.spool import Page
+from ml_connector_dagster.spool import Page, Spool
 
 GROUP = "dynamics_sales"
 PAIR = mapping.PAIR
@@ -111,14 +111,13 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         partitions_def=partitions_def,
         ins={"snapshot": dg.AssetIn(key=["sap_ecc", "business_partner_snapshots"])},
         kinds={"python"},
-        code_version="1",
+        code_version="2",
         description="Validated Dataverse account payloads: one per vendor (with the "
         "customers that are the same company) and per other customer; invalid "
         "ones carry the reason.",
     )
-    def sap_ecc_account_payloads(snapshot: dict[str, pd.DataFrame]) -> dg.Output[MappingResult]:
-        result = account_payloads(snapshot, rules)
-        return dg.Output(result, metadata=mapping_metadata(result))
+    def sap_ecc_account_payloads(snapshot: Spool) -> dg.Output[Spool]:
+        return mapped(snapshot, lambda page: account_payloads(page, rules))
 
     @dg.asset(
         key=ORDER_PAYLOADS,
@@ -126,23 +125,14 @@ def target_assets(partitions_def: dg.PartitionsDefinition, rules: mapping.Rules)
         partitions_def=partitions_def,
         ins={"snapshot": dg.AssetIn(key=["sap_ecc", "purchase_order_snapshots"])},
         kinds={"python"},
-        code_version="1",
+        code_version="2",
         description=f"Validated payloads of the day's purchase orders as "
         f"{rules.document_object} rows and their items as {rules.line_object} "
         "rows, bound to the vendor's account and the order's currency.",
     )
-    def sap_ecc_purchase_order_payloads(
-        snapshot: dict[str, pd.DataFrame], dynamics_sales: DynamicsSalesResource
-    ) -> dg.Output[dict[str, MappingResult]]:
-        result = purchase_order_payloads(
-            snapshot, rules, dynamics_sales.external_id_column, dynamics_sales.session().currencies()
-        )
-        metadata = {
-            f"{part}_{name}": value
-            for part, part_result in result.items()
-            for name, value in mapping_metadata(part_result).items()
-        }
-        return dg.Output(result, metadata=metadata)
+    def sap_ecc_purchase_order_payloads(snapshot: Spool, dynamics_sales: DynamicsSalesResource) -> dg.Output[Spool]:
+        key_column, currencies = dynamics_sales.external_id_column, dynamics_sales.session().currencies()
+        return mapped(snapshot, lambda page: purchase_order_payloads(page, rules, key_column, currencies))
 
     documents_target = LoadTarget(PAIR, rules.document_object, GROUP)
     lines_target = LoadTarget(PAIR, rules.line_object, GROUP)
