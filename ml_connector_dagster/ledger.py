@@ -605,21 +605,24 @@ class Ledger:
     def target_ids_without(self, pair: str, target_object: str, others: Iterable[str]) -> dict[str, str]:
         """Source key → target id of the records of `target_object` that no record the pair wrote to one of the
         `others` objects under the same key shows (holds as a value of its payload): what a two-way pair made but has
-        not yet written back, or made again since under a new id (re-created after it was deleted in the target)."""
-        query = sa.select(sync_state.c.source_key, sync_state.c.payload).where(
+        not yet written back, or made again since under a new id (re-created after it was deleted in the target).
+        The records are streamed and the others' payloads read for 1,000 of them at a time (by the primary key, so
+        the plan does not hang on the database's statistics): memory holds the answer, not the pair's records."""
+        made = sa.select(sync_state.c.source_key, sync_state.c.target_id).where(
+            sync_state.c.pair == pair, sync_state.c.target_object == target_object, sync_state.c.target_id != ""
+        )
+        showing = sa.select(sync_state.c.source_key, sync_state.c.payload).where(
             sync_state.c.pair == pair, sync_state.c.target_object.in_(list(others))
         )
-        shown: dict[str, set] = {}
+        unshown: dict[str, str] = {}
         with self.engine.connect() as conn:
-            for row in conn.execute(query):
-                shown.setdefault(row.source_key, set()).update(
-                    value for value in (row.payload or {}).values() if isinstance(value, str)
-                )
-        return {
-            key: target
-            for key, target in self.target_ids(pair, target_object).items()
-            if target and target not in shown.get(key, ())
-        }
+            for chunk in conn.execution_options(yield_per=1000).execute(made).partitions():
+                targets = dict(chunk)
+                shown: dict[str, set] = {}
+                for row in conn.execute(showing.where(sync_state.c.source_key.in_(list(targets)))):
+                    shown.setdefault(row.source_key, set()).update((row.payload or {}).values())
+                unshown.update((key, target) for key, target in targets.items() if target not in shown.get(key, ()))
+        return unshown
 
     def keys_of_targets(self, pair: str, target_object: str, target_ids: Iterable[str]) -> dict[str, str]:
         """Target id → source key, for the records of `target_object` the pair wrote under one of these ids."""
