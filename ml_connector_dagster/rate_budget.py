@@ -329,7 +329,12 @@ class SharedAllowance:
 class SharedSlots:
     """At most `slots` requests in flight at once for every user of `key` in the database at `url`. A slot is held
     for at most `lease_seconds` (longer than any request may take: the http timeout), so one whose process died
-    frees itself. Waiting for a slot polls the database: a freed slot is taken within `poll_seconds`."""
+    frees itself. Waiting for a slot polls the database: a freed slot is taken within `poll_seconds`.
+
+    Of one user's requests (a run's session), no more than there are slots claim or wait for one in the database at
+    once; the others wait their turn in the process, woken as soon as one of them is done. A run sending many calls
+    side by side (a batch's contracts' line items, several batches) otherwise had every waiting thread polling the
+    database with a write each time, slowing the claims and releases of the requests actually going."""
 
     def __init__(
         self,
@@ -349,6 +354,7 @@ class SharedSlots:
         self.poll = poll_seconds
         self.sleep = sleep
         self.clock = clock
+        self._turns = threading.Semaphore(slots)
         with self.engine.begin() as conn:
             conn.execute(
                 _insert(self.engine, rate_slots)
@@ -373,15 +379,18 @@ class SharedSlots:
     @contextmanager
     def held(self) -> Iterator[None]:
         """Holds a slot while the block runs, waiting for one first."""
-        slot = self._claim()
-        wait = self.poll
-        while slot is None:
-            self.sleep(wait)
-            wait = min(wait * 2, 20 * self.poll)
+        with self._turns:
             slot = self._claim()
-        try:
-            yield
-        finally:
-            row = rate_slots.c
-            with self.engine.begin() as conn:
-                conn.execute(rate_slots.update().where(row.budget == self.key, row.slot == slot).values(held_until=0.0))
+            wait = self.poll
+            while slot is None:
+                self.sleep(wait)
+                wait = min(wait * 2, 20 * self.poll)
+                slot = self._claim()
+            try:
+                yield
+            finally:
+                row = rate_slots.c
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        rate_slots.update().where(row.budget == self.key, row.slot == slot).values(held_until=0.0)
+                    )

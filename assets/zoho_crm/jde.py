@@ -90,14 +90,10 @@ def zoho_counterparts(
     }
     # a linked record Zoho no longer has (deleted there) is matched again, and made again if nothing matches
     unlinked = {key: keys for key, keys in duplicate_keys.items() if key not in found}
-    candidates: dict[str, dict] = {}
     searches = {key_field: list(unlinked)}
     for name in {name for keys in unlinked.values() for name in keys}:
         searches[name] = sorted({value for keys in unlinked.values() if (value := keys.get(name))})
-    for name, values in searches.items():
-        if values:
-            candidates.update({str(r["id"]): r for r in client.find(module, fields, name, values)})
-    matches = unique_matches(unlinked, candidates.values(), key_field=key_field)
+    matches = unique_matches(unlinked, client.matching(module, fields, searches), key_field=key_field)
     found.update(
         {key: mapping.zoho_counterpart(record, key_field, shared_of, None) for key, record in matches.unique.items()}
     )

@@ -289,10 +289,10 @@ def unique_matches(
             continue
         found: dict[str, Mapping[str, Any]] = {}
         for name, value in keys.items():
-            if not _norm(value):
+            if not comparable(value):
                 continue
             for record in pool:
-                if not record.get(key_field) and _norm(record.get(name)) == _norm(value):
+                if not record.get(key_field) and comparable(record.get(name)) == comparable(value):
                     found.setdefault(str(record["id"]), record)
         matches[key] = list(found.values())
     alone = {key: str(records[0]["id"]) for key, records in matches.items() if len(records) == 1}
@@ -303,7 +303,9 @@ def unique_matches(
         if len(records) > 1:
             ambiguous[key] = "ambiguous duplicate match: " + "; ".join(
                 f"{record['id']} matches on "
-                + ", ".join(n for n, v in wanted[key].items() if _norm(v) and _norm(record.get(n)) == _norm(v))
+                + ", ".join(
+                    n for n, v in wanted[key].items() if comparable(v) and comparable(record.get(n)) == comparable(v)
+                )
                 for record in records
             )
         elif records and len(claimed[alone[key]]) > 1:
@@ -313,5 +315,6 @@ def unique_matches(
     return Matches(unique, ambiguous, alone)
 
 
-def _norm(value: Any) -> str:
+def comparable(value: Any) -> str:
+    """A duplicate key's value as matches compare it: trimmed and case-blind (empty: no value)."""
     return str(value).strip().casefold() if value not in (None, "") else ""

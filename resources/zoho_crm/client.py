@@ -1,4 +1,5 @@
-"""Zoho CRM REST v8 (crm_targets.md §2.3–2.4): records read by modification time, by id and by search, and written
+"""Zoho CRM REST v8 (crm_targets.md §2.3–2.4): records read by modification time, by id and by search (or by reading
+a module whole where that costs fewer calls), and written
 as the connector's `TargetWriter`. A payload with an `id` updates that record (PUT, 100 a call); one without is
 upserted on the module's connector key field (POST .../upsert, 100 a call), with `trigger: []` so that no workflow
 fires on the connector's writes. Both are idempotent by their key, so the http layer may retry them. Every record's
@@ -17,6 +18,7 @@ from ml_connector_dagster.resources.zoho_crm.errors import ERRORS, classify, rec
 
 from ml_connector_dagster.http import ApiError, CallCounter, vendor_error
 from ml_connector_dagster.loading import TargetRecord, WriteResult, not_sent
+from ml_connector_dagster.mapping.two_way import comparable
 from ml_connector_dagster.paging import PageRequest, PageTokenPaginator, paginate
 from ml_connector_dagster.side_by_side import side_by_side
 
@@ -69,6 +71,8 @@ class ZohoCrmClient(NotificationChannels):
         self.credits = credits  # the transport that stops the run once the org's credits are spent
         # Load batches the loop may send at once; every method is safe to call from several threads.
         self.parallelism = parallelism
+        # By module, the fewest read calls its whole reading takes, as far as this session has seen (`matching`).
+        self._module_calls: dict[str, int] = {}
 
     # reads -----------------------------------------------------------------------------------------------------
     def modified_between(self, module: str, fields: Sequence[str], start: datetime, end: datetime) -> Iterator[dict]:
@@ -94,17 +98,69 @@ class ZohoCrmClient(NotificationChannels):
             found += self._send("GET", module, params={"ids": chunk, "fields": wanted}).get("data", [])
         return found
 
+    def matching(self, module: str, fields: Sequence[str], wanted: Mapping[str, Sequence[str]]) -> list[dict]:
+        """Records whose field equals one of its values (`wanted`: field → values), as searches find them. Searching
+        costs a call per 10 values; a module holding fewer records than that many calls read (200 a call) is read
+        whole instead, in id order, keeping those whose value matches as duplicate matches compare values
+        (mapping/two_way.py: trimmed, case-blind): at go-live into a new org, one call rather than hundreds. A reading
+        that would cost as many calls as the searches stops there and the searches go; the session remembers how
+        many calls the module took, so one too large is not read again."""
+        values = {field: [v for v in dict.fromkeys(found) if v] for field, found in wanted.items()}
+        searches = sum(-(-len(found) // CRITERIA_PER_SEARCH) for found in values.values())
+        if searches > max(self._module_calls.get(module, 0), 1):
+            read = self._read_whole(module, _with(fields, "id", *values), values, most_calls=searches - 1)
+            if read is not None:
+                return read
+        rows = {str(row["id"]): row for row in self._search(module, fields, values)}
+        return list(rows.values())
+
+    def _read_whole(
+        self, module: str, fields: Sequence[str], values: Mapping[str, Sequence[str]], *, most_calls: int
+    ) -> list[dict] | None:
+        """The module's records matching `values`, read whole in id order (records made meanwhile come last); None
+        when `most_calls` calls do not read it all."""
+        wanted = {field: {comparable(v) for v in found} for field, found in values.items()}
+        calls = 0
+
+        def fetch(page: PageRequest) -> dict:
+            nonlocal calls
+            if calls == most_calls:
+                raise _TooLarge
+            calls += 1
+            return self._send("GET", page.url, params=page.params)
+
+        params = {"fields": ",".join(fields), "sort_by": "id", "sort_order": "asc"}
+        request = PageRequest(module, {**params, "per_page": str(self.page_size), "page": "1"})
+        found = []
+        try:
+            for record in paginate(fetch, request, ZohoPaginator(self.page_size), _data):
+                if any(comparable(record.get(field)) in among for field, among in wanted.items()):
+                    found.append(record)
+        except _TooLarge:
+            self._module_calls[module] = max(self._module_calls.get(module, 0), most_calls + 1)
+            return None
+        self._module_calls[module] = calls
+        return found
+
     def find(self, module: str, fields: Sequence[str], field: str, values: Sequence[str]) -> list[dict]:
         """Records whose `field` equals one of `values`: search criteria `or`-ed, 10 a call. Newly written records
         may take a moment to become searchable (§2.3), so a search never stands in for the ledger's ids."""
-        wanted = ",".join(_with(fields, "id"))
-        unique = list(dict.fromkeys(values))
+        return self._search(module, fields, {field: values})
 
-        def search(chunk: Sequence[str]) -> list[dict]:
-            criteria = "or".join(f"({field}:equals:{criteria_value(value)})" for value in chunk)
+    def _search(self, module: str, fields: Sequence[str], values: Mapping[str, Sequence[str]]) -> list[dict]:
+        wanted = ",".join(_with(fields, "id"))
+
+        def search(chunk: tuple[str, Sequence[str]]) -> list[dict]:
+            field, among = chunk
+            criteria = "or".join(f"({field}:equals:{criteria_value(value)})" for value in among)
             return list(self._pages(f"{module}/search", {"criteria": f"({criteria})", "fields": wanted}))
 
-        chunks = [unique[start : start + CRITERIA_PER_SEARCH] for start in range(0, len(unique), CRITERIA_PER_SEARCH)]
+        chunks = [
+            (field, unique[start : start + CRITERIA_PER_SEARCH])
+            for field, found in values.items()
+            for unique in [list(dict.fromkeys(found))]
+            for start in range(0, len(unique), CRITERIA_PER_SEARCH)
+        ]
         # The searches go side by side, as many as the load's batches (heavy calls: Zoho caps them at 10 at once).
         return [row for rows in side_by_side(search, chunks, self.parallelism) for row in rows]
 
@@ -113,7 +169,7 @@ class ZohoCrmClient(NotificationChannels):
             lambda page: self._send("GET", page.url, params=page.params, headers=headers),
             PageRequest(path, {**params, "per_page": str(self.page_size), "page": "1"}),
             ZohoPaginator(self.page_size),
-            lambda body: body.get("data", []),
+            _data,
         )
 
     # writes ----------------------------------------------------------------------------------------------------
@@ -182,6 +238,14 @@ class ZohoCrmClient(NotificationChannels):
 
     def close(self) -> None:
         self.http.close()
+
+
+class _TooLarge(Exception):
+    """A module that reading whole would cost more calls than searching it."""
+
+
+def _data(body: dict) -> list[dict]:
+    return body.get("data", [])
 
 
 def criteria_value(value: str) -> str:

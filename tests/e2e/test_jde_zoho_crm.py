@@ -97,6 +97,19 @@ def test_both_directions_converge_then_write_nothing_and_both_sides_agree_field_
     assert rows and all(row["audit_id"] and row["at"] for row in rows)
 
 
+def test_the_go_live_reads_the_small_modules_it_matches_against_rather_than_searching_them(env):
+    zoho = env.sandbox["zoho_crm"]
+    activity.enter_before_go_live(zoho, jde_customers(env.sandbox["jde"]))
+    job = env.defs.resolve_job_def(job_name(FORWARD))
+    job.execute_in_process(instance=env.instance, run_config=run_config(job))
+    searches = sum(count for path, count in zoho.paths_served.items() if path.endswith("/search"))
+    # Zoho held a few accounts: a read of each module found what dozens of searches did (a call per ten values)
+    assert searches == 0
+    [ambiguous] = env.ledger.open_dead_letters(FORWARD, "Accounts")
+    assert "ambiguous duplicate match" in ambiguous.error_message
+    assert sum(1 for a in zoho.records("us", "Accounts") if a.get("JDE_Address_Number")) >= 5
+
+
 def test_an_edit_of_the_same_fields_on_both_sides_is_settled_by_the_rules_with_both_values_audited(env):
     jde, zoho = env.sandbox["jde"], env.sandbox["zoho_crm"]
     go_live(env)

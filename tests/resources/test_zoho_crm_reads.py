@@ -1,6 +1,7 @@
 """Reading Zoho CRM: a change window read with If-Modified-Since in Modified_Time order, page numbers and then page
 tokens past the 2,000th record, 204/304 as no records, the window's end honoured, ids 100 a call, searches of at most
-10 criteria with their values escaped, and a 429 waited out."""
+10 criteria with their values escaped, a module read whole instead of searched where that costs fewer calls, and a
+429 waited out."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -105,6 +106,40 @@ def test_a_search_escapes_its_values_and_asks_at_most_10_criteria_a_call():
     )
     assert first["criteria"].count(":equals:") == 10
     assert second["criteria"] == "((Account_Name:equals:N8)or(Account_Name:equals:N9))"
+
+
+def module_and_searches(rows: list[dict]):
+    """A module of `rows` read page by page; every search answers no records."""
+    paged = Paged(rows)
+    return lambda request: answer(204) if request.url.path.endswith("/search") else paged(request)
+
+
+def accounts(count: int) -> list[dict]:
+    return [{"id": str(5725767000000000000 + n), "Account_Email": f"a{n}@example.com"} for n in range(count)]
+
+
+def test_matches_in_a_module_smaller_than_its_searches_are_read_whole_and_nothing_is_searched():
+    # 25 JDE keys and 25 e-mails cost 6 searches; the 450 accounts Zoho holds, 3 reads of 200.
+    rows = [*accounts(450), {"id": "9", "Account_Email": " A7@Example.com ", "JDE_Address_Number": "1007"}]
+    fake = FakeZoho(module_and_searches(rows))
+    wanted = {"JDE_Address_Number": [str(1000 + n) for n in range(25)], "Account_Email": ["a7@example.com"] * 25}
+    with connected(fake) as client:
+        found = client.matching("Accounts", ["Account_Name"], wanted)
+    assert sorted(r["id"] for r in found) == ["5725767000000000007", "9"]  # compared trimmed and case-blind
+    assert [call.url.path for call in fake.calls] == ["/crm/v8/Accounts"] * 3
+    assert query(fake.calls[0])["sort_by"] == "id" and "Account_Email" in query(fake.calls[0])["fields"]
+
+
+def test_a_module_too_large_to_read_for_fewer_calls_is_searched_and_not_read_again():
+    fake = FakeZoho(module_and_searches(accounts(1000)))
+    wanted = {"Account_Email": [f"b{n}@example.com" for n in range(40)]}  # 4 searches, 5 reads
+    with connected(fake) as client:
+        assert client.matching("Accounts", [], wanted) == []
+        paths = [call.url.path for call in fake.calls]
+        assert paths == ["/crm/v8/Accounts"] * 3 + ["/crm/v8/Accounts/search"] * 4
+        fake.calls.clear()
+        assert client.matching("Accounts", [], wanted) == []
+        assert [call.url.path for call in fake.calls] == ["/crm/v8/Accounts/search"] * 4
 
 
 def test_too_many_requests_is_waited_out_and_asked_again():
