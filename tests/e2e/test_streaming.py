@@ -43,6 +43,19 @@ def held(monkeypatch) -> list[int]:
     return counts
 
 
+def mapped_sizes(monkeypatch, module, name: str) -> list[int]:
+    """How many source records each call of `module.name` (a pair's mapping) is given."""
+    sizes: list[int] = []
+    function = getattr(module, name)
+
+    def counting(records, *args, **kwargs):
+        sizes.append(len(records))
+        return function(records, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return sizes
+
+
 def test_ebs_to_dynamics_sales_holds_a_page_at_a_time_and_agrees_first_sync_and_rerun(env, held, monkeypatch):
     parties: list[int] = []
     account_payloads = ebs_to_sales.account_payloads

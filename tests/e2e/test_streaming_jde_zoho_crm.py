@@ -14,7 +14,7 @@ from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.mapping import jde_zoho_crm as shared
 from ml_connector_dagster.mapping import zoho_crm_jde as reverse
 from tests.e2e.conftest import JDE_ZOHO, NOW, load_metadata, partition_checks, sandbox_env
-from tests.e2e.test_streaming import BATCH, PAGE, held  # noqa: F401 (a fixture)
+from tests.e2e.test_streaming import BATCH, PAGE, held, mapped_sizes  # noqa: F401 (a fixture)
 
 FORWARD, REVERSE = "jde__zoho_crm", "zoho_crm__jde"
 DAY = NOW.date().isoformat()
@@ -34,19 +34,6 @@ def paged(request, monkeypatch) -> list[int]:
     monkeypatch.setattr(jde_extracts, "ENTRIES_PER_PAGE", PAGE)
     monkeypatch.setattr(zoho_to_jde, "PAGE_ROWS", PAGE)
     return request.getfixturevalue("held")
-
-
-def mapped_sizes(monkeypatch, module, name: str) -> list[int]:
-    """How many source records each call of `module.name` (a pair's mapping) is given."""
-    sizes: list[int] = []
-    function = getattr(module, name)
-
-    def counting(records, *args, **kwargs):
-        sizes.append(len(records))
-        return function(records, *args, **kwargs)
-
-    monkeypatch.setattr(module, name, counting)
-    return sizes
 
 
 def mapped_results(monkeypatch, module, name: str) -> list[int]:

@@ -25,22 +25,9 @@ from tests.e2e.test_salesforce_to_dynamics_fo import (
     orders_for,
     run,
 )
-from tests.e2e.test_streaming import BATCH, PAGE, held  # noqa: F401 (a fixture)
+from tests.e2e.test_streaming import BATCH, PAGE, held, mapped_sizes  # noqa: F401 (a fixture)
 
 LINES = {"006": ("OpportunityLineItem", "OpportunityId"), "801": ("OrderItem", "OrderId")}  # by a deal id's prefix
-
-
-def calls_to(module, name: str, monkeypatch) -> list[int]:
-    """How many source records each call of `module.name` (a pair's mapping) is given."""
-    sizes: list[int] = []
-    original = getattr(module, name)
-
-    def counting(records, *args, **kwargs):
-        sizes.append(len(records))
-        return original(records, *args, **kwargs)
-
-    monkeypatch.setattr(module, name, counting)
-    return sizes
 
 
 def test_salesforce_to_fo_maps_whole_deals_a_page_at_a_time_and_a_rerun_writes_nothing(env, held, monkeypatch):  # noqa: F811
@@ -48,8 +35,8 @@ def test_salesforce_to_fo_maps_whole_deals_a_page_at_a_time_and_a_rerun_writes_n
         run(env, FORWARD, entity)
     sales = env.sandbox["salesforce"].simulate_sales(deals=40, orders=10, new_accounts=12)
     monkeypatch.setattr(spool, "PAGE_ROWS", PAGE)  # the write-backs the ledger holds pending, PAGE a page
-    deals = calls_to(order_mapping, "map_sales_orders", monkeypatch)
-    accounts = calls_to(order_mapping, "map_customers", monkeypatch)
+    deals = mapped_sizes(monkeypatch, order_mapping, "map_sales_orders")
+    accounts = mapped_sizes(monkeypatch, order_mapping, "map_customers")
     small = env.with_resources(
         dynamics_fo={"batch_size": BATCH, "max_parallel_batches": 1},
         salesforce={"batch_size": BATCH, "max_parallel_batches": 1},
@@ -111,7 +98,7 @@ def procore_env(tmp_path):
 def test_procore_to_ebs_maps_costs_a_page_at_a_time_and_a_rerun_posts_nothing(procore_env, held, monkeypatch):  # noqa: F811
     go_live(procore_env)
     billed = bill_every_contract(procore_env.sandbox["procore"])
-    costs = calls_to(journal_mapping, "map_journals", monkeypatch)
+    costs = mapped_sizes(monkeypatch, journal_mapping, "map_journals")
     small = procore_env.with_resources(oracle_ebs={"batch_size": BATCH})
     held.clear()
     first = small.run(COST_DAY, job=PROCORE_TO_EBS)
