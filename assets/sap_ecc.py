@@ -85,14 +85,16 @@ def stamped_in_window(read: Read, row: dict) -> bool:
     return stamped_within(stamp.date(), stamp.time(), zone, read.start, read.end)
 
 
-def read_keys(reader: SapReader, sap_table: SapTable, field: str, keys: Iterable[str]) -> list[dict]:
-    """Rows whose `field` is one of `keys` (internal form), in calls of KEYS_PER_CALL keys."""
+def rows_of_keys(reader: SapReader, sap_table: SapTable, field: str, keys: Iterable[str]) -> Iterator[dict]:
+    """Rows whose `field` is one of `keys` (internal form), in calls of KEYS_PER_CALL keys, as they are read."""
     ordered = sorted(set(keys) - {""})
-    rows: list[dict] = []
     for start in range(0, len(ordered), KEYS_PER_CALL):
         chunk = tuple(ordered[start : start + KEYS_PER_CALL])
-        rows += reader.select(Select(sap_table.name, sap_table.fields, sap_table.keys, any_of=(field, chunk)))
-    return rows
+        yield from reader.select(Select(sap_table.name, sap_table.fields, sap_table.keys, any_of=(field, chunk)))
+
+
+def read_keys(reader: SapReader, sap_table: SapTable, field: str, keys: Iterable[str]) -> list[dict]:
+    return list(rows_of_keys(reader, sap_table, field, keys))
 
 
 def _read_change_documents(read: Read) -> list[dict]:
@@ -107,25 +109,29 @@ def _read_change_documents(read: Read) -> list[dict]:
     return rows
 
 
-def _table_read(changes: TableChanges) -> Callable[[Read], list[dict]]:
+def _table_read(changes: TableChanges) -> Callable[[Read], Iterator[dict]]:
     sap_table = changes.table
 
-    def read(read: Read) -> list[dict]:
+    def read(read: Read) -> Iterator[dict]:
+        """The day's created rows, then its changed ones, yielded as SAP pages them (the extract spools them a page
+        at a time); their counts go into the metadata once read."""
         reader = read.session
         # A creation date has no time: every server day the window touches is read whole (a row read by two
         # partitions is unchanged the second time).
-        created = list(
-            reader.select(
-                Select(sap_table.name, sap_table.fields, sap_table.keys, on_server_days(read, changes.created_on))
-            )
+        created = reader.select(
+            Select(sap_table.name, sap_table.fields, sap_table.keys, on_server_days(read, changes.created_on))
         )
         documents = read.inputs["changes"]
         edited = (
             documents.loc[documents["OBJECTCLAS"] == changes.object_class, "OBJECTID"] if not documents.empty else []
         )
-        changed = read_keys(reader, sap_table, changes.object_key, (alpha_in(key) for key in edited))
-        read.metadata.update(created_that_day=len(created), changed_that_day=len(changed))
-        return created + changed
+        changed = rows_of_keys(reader, sap_table, changes.object_key, (alpha_in(key) for key in edited))
+        counts = {"created_that_day": 0, "changed_that_day": 0}
+        for name, rows in (("created_that_day", created), ("changed_that_day", changed)):
+            for row in rows:
+                counts[name] += 1
+                yield row
+        read.metadata.update(counts)
 
     return read
 
