@@ -1,6 +1,8 @@
 """Bearer tokens as an httpx Auth flow, whatever issues them: the token is fetched when first needed (or when the
 session signs in) and again when the subclass says it is due; a 401 from the resource renews it once and repeats the
-call; a second 401 is the resource's answer, not a stale token. A refused token request is remembered: every later
+call; a second 401 is the resource's answer, not a stale token. Calls in flight side by side when the token dies all
+hear 401: the first renews it, the others wait for that (the lock) and repeat with the new token, so one expiry costs
+one token request however many calls were under way. A refused token request is remembered: every later
 call raises the same AuthError without asking again, so a wrong secret costs one request per run; it names the
 `system` the token is for and the `settings` to check. Token requests go through their own client: the identity
 provider is another service and its calls do not count against the resource's budget. A token whose answer gave its
@@ -44,11 +46,13 @@ class BearerTokenAuth(httpx.Auth):
         self.clock = clock
         self._expires_at = float("inf")
 
-    def token(self, *, renew: bool = False) -> str:
+    def token(self, *, renew: bool = False, refused: str | None = None) -> str:
+        """The current token; a new one when `renew`, or when `refused` (a token the resource answered 401) is still
+        the current one: a caller that heard 401 after another renewed the token takes the renewed one."""
         with self._lock:
             if self._refused is not None:
                 raise self._refused
-            if renew or self._token is None or self._due():
+            if renew or self._token is None or self._token == refused or self._due():
                 try:
                     self._token = self._fetch()
                 except AuthError as refused:
@@ -81,10 +85,11 @@ class BearerTokenAuth(httpx.Auth):
             return response, {}
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"{self.scheme} {self.token()}"
+        sent = self.token()
+        request.headers["Authorization"] = f"{self.scheme} {sent}"
         response = yield request
         if response.status_code == 401:
-            request.headers["Authorization"] = f"{self.scheme} {self.token(renew=True)}"
+            request.headers["Authorization"] = f"{self.scheme} {self.token(refused=sent)}"
             yield request
 
     def close(self) -> None:

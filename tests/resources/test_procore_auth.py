@@ -2,9 +2,13 @@
 token and the company's `Procore-Company-Id`, a token renewed before it expires and once when Procore calls it
 invalid mid-run, and a refusal that names the settings to check and never shows the secret."""
 
+import threading
+
+import httpx
 import pytest
 
 from ml_connector_dagster.http import ApiError, AuthError
+from ml_connector_dagster.side_by_side import side_by_side
 from tests.resources.procore_fake import CLIENT_ID, COMPANY, SECRET, FakeProcore, connected
 
 
@@ -49,6 +53,36 @@ def test_a_token_procore_calls_invalid_mid_run_is_renewed_once_and_the_call_repe
         assert list(client.projects()) == []
         assert client.counter.calls == {"GET": 3}, "the refused call and its repeat are both on the wire"
     assert len(fake.token_requests) == 2
+
+
+def test_a_token_dying_under_calls_in_flight_is_renewed_once_and_each_call_repeated_once_with_the_new_one():
+    in_flight = 4
+    # The calls sent with the first token are all under way before it dies; each then hears 401.
+    everyone_sent = threading.Barrier(in_flight, action=lambda: fake.expire_tokens(), timeout=60)
+
+    sent: list[tuple[str, int]] = []  # (token, project) of each call as it came (a repeat is the same request)
+
+    def dying(request: httpx.Request) -> httpx.Response | None:
+        sent.append((request.headers["authorization"].removeprefix("Bearer "), int(request.url.params["project_id"])))
+        if request.headers["authorization"] == "Bearer procore-token-1":
+            everyone_sent.wait()
+            return httpx.Response(401, json={"errors": "The access token is invalid"})
+        return None
+
+    fake = FakeProcore(api=dying)
+    projects = [101, 102, 103, 104]
+    with connected(fake, max_parallel_batches=in_flight) as client:
+        assert side_by_side(lambda project: list(client.cost_codes(project)), projects, in_flight) == [[]] * 4
+        assert client.counter.calls == {"GET": 2 * in_flight}, "each call and its one repeat"
+    assert len(fake.token_requests) == 2, "one sign-in, one renewal for every call that heard 401"
+    assert sorted(sent) == [(token, project) for token in ("procore-token-1", "procore-token-2") for project in projects]
+
+
+def test_a_call_refused_again_with_the_renewed_token_is_an_auth_error():
+    fake = FakeProcore(api=lambda request: httpx.Response(401, json={"errors": "The access token is invalid"}))
+    with connected(fake) as client, pytest.raises(AuthError, match="The access token is invalid"):
+        list(client.projects())
+    assert client.counter.calls == {"GET": 2} and len(fake.token_requests) == 2
 
 
 def test_a_wrong_secret_names_the_settings_and_never_shows_the_secret():
