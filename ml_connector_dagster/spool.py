@@ -17,6 +17,7 @@ import pickle
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
@@ -224,9 +225,10 @@ def pages_of(value: Any, pick: Callable[[Any], Any] = lambda page: page) -> Iter
 class _OnDisk:
     """A scratch SQLite database of its own directory (`table`: its one table's columns), removed on close."""
 
-    def __init__(self, base: Path | None, prefix: str, table: str):
+    def __init__(self, base: Path | None, prefix: str, table: str, *, threads: bool = False):
         self._dir = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
-        self._db = sqlite3.connect(self._dir / _INDEX)
+        # `threads`: used from several threads, each call under the subclass's lock
+        self._db = sqlite3.connect(self._dir / _INDEX, check_same_thread=not threads)
         self._db.execute(table)
 
     def close(self) -> None:
@@ -280,6 +282,33 @@ class KeyMap(_OnDisk):
         name = json.dumps(key)
         self._db.execute("INSERT OR IGNORE INTO claims VALUES (?, ?)", (name, owner))
         return self._db.execute("SELECT owner FROM claims WHERE key = ?", (name,)).fetchone()[0]
+
+
+class IdMap(_OnDisk):
+    """A mapping on disk of keys (any JSON value) to a target's integer ids, safe to use from several threads: what a
+    writer's session learns of the target's ids over a partition (a page's references, the records it wrote), held
+    on disk so the session's memory does not grow with the partition. A key set again takes the later id."""
+
+    def __init__(self, base: Path | None = None):
+        table = "CREATE TABLE ids (key TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID"
+        super().__init__(base, "ids-", table, threads=True)
+        self._lock = threading.Lock()
+
+    def update(self, pairs: Iterable[tuple[Any, int]]) -> None:
+        rows = [(json.dumps(key), id) for key, id in pairs]
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO ids VALUES (?, ?)", rows)
+
+    def __setitem__(self, key: Any, id: int) -> None:
+        self.update([(key, id)])
+
+    def get(self, key: Any) -> int | None:
+        with self._lock:
+            found = self._db.execute("SELECT id FROM ids WHERE key = ?", (json.dumps(key),)).fetchone()
+        return None if found is None else found[0]
+
+    def __contains__(self, key: Any) -> bool:
+        return self.get(key) is not None
 
 
 class RowsBy(_OnDisk):

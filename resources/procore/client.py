@@ -14,6 +14,7 @@ from ml_connector_dagster.resources.procore.writes import ProcoreWrites
 
 from ml_connector_dagster.http import CallCounter, vendor_error
 from ml_connector_dagster.paging import HeaderLinkPaginator, PageRequest, paginate
+from ml_connector_dagster.spool import IdMap
 
 # Ids per `filters[id][]` read. Guess: Procore documents no limit; 100 ids keep the URL near 2,500 characters.
 IDS_PER_READ = 100
@@ -32,8 +33,10 @@ class ProcoreClient(ProcoreWrites, ProcoreHooks):
         # Load batches the loop may send at once, and calls of one batch sent side by side (writes.py); every method
         # is safe to call from several threads.
         self.parallelism = parallelism
-        self._origin_ids: dict[tuple[str, int | None, str], int] = {}  # (object, project, origin_id) → Procore id
-        self._links: dict[tuple[str, str], int] = {}  # (object, origin_id) → the Procore record it is written to
+        # What the session learns of Procore's ids over a partition, on disk: its memory does not grow with the
+        # partition (writes.py)
+        self._origin_ids = IdMap()
+        self._links = IdMap()
 
     # reads -----------------------------------------------------------------------------------------------------
     def projects(self) -> Iterator[dict]:
@@ -129,6 +132,8 @@ class ProcoreClient(ProcoreWrites, ProcoreHooks):
 
     def close(self) -> None:
         self.http.close()
+        self._origin_ids.close()
+        self._links.close()
 
 
 def filter_params(filters: Mapping[str, Any]) -> dict[str, str | list[str]]:

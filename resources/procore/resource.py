@@ -72,12 +72,16 @@ class ProcoreResource(BudgetedResource):
     )
     spike_window_seconds: float = Field(default=10, gt=0, description="the window spike_requests counts over")
     max_parallel_batches: int = Field(
-        default=4,
+        # Procore documents no cap on requests in flight: it asks apps to control throughput by their concurrency
+        # (rate_limiting.md) and counts requests by its spike and hourly limits, which the budgets keep; 16 all
+        # leaving at once stay under the spike limit's 25 (guess: the figure of Procore's example headers).
+        default=16,
         ge=1,
         le=25,
         description="requests in flight at once for the app in the company, every run together: load batches go "
-        "side by side, and so do a batch's contracts' line-item reads and syncs. Procore sends no hint and asks apps "
-        "to control throughput by their concurrency, within the spike limit",
+        "side by side, and so do a batch's projects and its contracts' line-item reads and syncs. Procore sends no "
+        "hint and asks apps to control throughput by their concurrency, within the spike limit. Keep rate_reserve "
+        "above it: requests in flight are counted against the hourly limit once their answers come",
     )
 
     @field_validator("api_url", "login_url", "webhook_url")

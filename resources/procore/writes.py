@@ -27,6 +27,7 @@ from ml_connector_dagster.http import ApiError, AuthError, vendor_error
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.loading import TargetRecord, WriteResult, not_sent
 from ml_connector_dagster.side_by_side import side_by_side
+from ml_connector_dagster.spool import IdMap
 
 WRITE_SIZE = 1000  # entries per sync call: Procore answers 413 past it
 TARGETS = frozenset({"vendors", "cost_codes", "purchase_order_contracts"})
@@ -51,8 +52,8 @@ class ProcoreWrites:
     http: httpx.Client
     company_id: int
     parallelism: int
-    _origin_ids: dict[tuple[str, int | None, str], int]
-    _links: dict[tuple[str, str], int]
+    _origin_ids: IdMap  # (object, project, origin_id) → Procore id
+    _links: IdMap  # (object, origin_id) → the Procore record it is written to
 
     def _read(self, path: str, project_id: int | None, filters: Mapping[str, Any]) -> Iterator[dict]:
         raise NotImplementedError
@@ -61,31 +62,51 @@ class ProcoreWrites:
         """Procore ids of records by source key (target ids as the ledger holds them), so references to them are
         sent without reading Procore. With `link`, the records themselves are written to those ids: records a
         Procore user entered before the first sync, which the sync then gives their origin_id."""
+        ids, links = [], []
         for key, target in target_ids.items():
             project, _, procore_id = str(target).rpartition(":")
             if not procore_id.isdigit():
                 continue
             scope = None if target_object in COMPANY_WIDE else int(project) if project.isdigit() else None
-            self._origin_ids[target_object, scope, key] = int(procore_id)
+            ids.append(((target_object, scope, key), int(procore_id)))
             if link:
-                self._links[target_object, key] = int(procore_id)
+                links.append(((target_object, key), int(procore_id)))
+        self._origin_ids.update(ids)
+        self._links.update(links)
 
     def upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+        """The projects' records are written side by side (each project's calls in their order: references, header
+        sync, line syncs, status), so one project's few calls between its line syncs do not leave the others idle."""
         _check(target_object)
         groups, results = _scopes(target_object, records)
         done = {result.source_key: result for result in results}
-        try:
-            for project_id, group in groups.items():
-                for wave in _parents_first(group) if target_object == "cost_codes" else [group]:
-                    for start in range(0, len(wave), WRITE_SIZE):
-                        for result in self._write(target_object, project_id, wave[start : start + WRITE_SIZE]):
-                            done[result.source_key] = result
-        except RateLimitReached as stopped:
+        stops = []
+        for written, stopped in side_by_side(
+            lambda group: self._write_project(target_object, *group), list(groups.items()), self.parallelism
+        ):
+            done.update((result.source_key, result) for result in written)
+            stops.append(stopped)
+        stopped = next((stop for stop in stops if stop is not None), None)
+        if stopped is not None:
             return [
                 *done.values(),
                 *(not_sent(record, stopped) for record in records if record.source_key not in done),
             ]
         return list(done.values())
+
+    def _write_project(
+        self, target_object: str, project_id: int | None, group: list[TargetRecord]
+    ) -> tuple[list[WriteResult], RateLimitReached | None]:
+        """One project's records (the company's, for vendors), and the stop of the hourly limit if it came: what was
+        written before it stands, the rest is not sent."""
+        written: list[WriteResult] = []
+        try:
+            for wave in _parents_first(group) if target_object == "cost_codes" else [group]:
+                for start in range(0, len(wave), WRITE_SIZE):
+                    written += self._write(target_object, project_id, wave[start : start + WRITE_SIZE])
+        except RateLimitReached as stopped:
+            return written, stopped
+        return written, None
 
     def existing_keys(self, target_object: str, known: Mapping[str, str | None]) -> set[str]:
         """Which records the ledger says were written are still in Procore, read by their ids (per project for the
@@ -134,14 +155,11 @@ class ProcoreWrites:
         # where the vendor and contract syncs take their scope.
         params = {"project_id": str(project_id)} if target_object == "cost_codes" else None
         staged = {r.source_key for r in ready if r.source_key in lines_due and r.payload.get("status") in LOCKED}
+        linked = {record.source_key: self._links.get((target_object, record.source_key)) for record in ready}
         entries = [
             {
                 **_entry(record, ids),
-                **(
-                    {"id": self._links[target_object, record.source_key]}
-                    if (target_object, record.source_key) in self._links
-                    else {}
-                ),
+                **({"id": linked[record.source_key]} if linked[record.source_key] is not None else {}),
                 **({"status": "draft", "executed": False} if record.source_key in staged else {}),
             }
             for record in ready
@@ -237,7 +255,8 @@ class ProcoreWrites:
         ids: dict[tuple[str, str], int | None] = {}
         for obj, key in sorted({(obj, key) for record in records for _, obj, key in _references(record)}):
             scope = None if obj in COMPANY_WIDE else project_id
-            if (obj, scope, key) not in self._origin_ids:
+            ids[obj, key] = self._origin_ids.get((obj, scope, key))
+            if ids[obj, key] is None:
                 match = next(
                     (
                         item
@@ -247,8 +266,7 @@ class ProcoreWrites:
                     None,
                 )
                 if match is not None:
-                    self._origin_ids[obj, scope, key] = int(match["id"])
-            ids[obj, key] = self._origin_ids.get((obj, scope, key))
+                    ids[obj, key] = self._origin_ids[obj, scope, key] = int(match["id"])
         return ids
 
     def _results(
@@ -259,13 +277,17 @@ class ProcoreWrites:
         entities = {str(entity.get("origin_id")): entity for entity in answer.entities}
         errors = {str(entry.get("origin_id")): entry for entry in answer.errors}
         scope = None if target_object in COMPANY_WIDE else project_id
+        self._origin_ids.update(
+            ((target_object, scope, record.source_key), int(entities[record.source_key]["id"]))
+            for record in records
+            if record.source_key in entities and record.source_key not in errors
+        )
         results = []
         for record in records:
             key = record.source_key
             if key in errors:
                 results.append(_failed(record, *entry_error(errors[key])))
             elif key in entities:
-                self._origin_ids[target_object, scope, key] = int(entities[key]["id"])
                 target_id = str(entities[key]["id"]) if project_id is None else f"{project_id}:{entities[key]['id']}"
                 results.append(WriteResult(key, True, target_id))
             else:

@@ -70,7 +70,10 @@ def test_an_ebs_session_and_a_procore_token_dying_mid_run_are_renewed_once_each_
     go_live(env)  # two runs: the initial load and the day's
     assert ebs.faults.injected == 1 and procore.faults.injected == 1
     assert ebs.sessions_opened == 2 + 1, "one run, one session; the expired one was replaced by one new login"
-    assert api_statuses(procore).count(401) == 1 and tokens_issued(procore) == 2 + 1
+    # Every call in flight when the token died (the projects' syncs go side by side) heard 401 and was repeated once
+    # with the one token renewed for them all.
+    refused = api_statuses(procore).count(401)
+    assert 1 <= refused <= env.resources["procore"].max_parallel_batches and tokens_issued(procore) == 2 + 1
     assert not [d for d in env.ledger.open_dead_letters(FORWARD) if "several projects" not in d.error_message]
     agrees(env)
 
@@ -111,7 +114,14 @@ def test_a_go_live_under_a_small_hourly_limit_and_the_spike_limit_meets_no_429_a
          "spike_seconds": 1}
     )  # fmt: skip
     env = moving.with_resources(
-        procore={"rate_reserve": 5, "spike_requests": spike - 8, "spike_window_seconds": 1, "max_retry_wait_seconds": 5}
+        procore={
+            "rate_reserve": 5,
+            # the reserve above the requests in flight, whose answers are not heard yet (rate.py)
+            "max_parallel_batches": 4,
+            "spike_requests": spike - 8,
+            "spike_window_seconds": 1,
+            "max_retry_wait_seconds": 5,
+        }
     )
     go_live(env)
     calls = [r for r in procore.requests if r["path"].startswith("/rest/")]

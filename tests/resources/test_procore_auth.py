@@ -75,7 +75,8 @@ def test_a_token_dying_under_calls_in_flight_is_renewed_once_and_each_call_repea
         assert side_by_side(lambda project: list(client.cost_codes(project)), projects, in_flight) == [[]] * 4
         assert client.counter.calls == {"GET": 2 * in_flight}, "each call and its one repeat"
     assert len(fake.token_requests) == 2, "one sign-in, one renewal for every call that heard 401"
-    assert sorted(sent) == [(token, project) for token in ("procore-token-1", "procore-token-2") for project in projects]
+    tokens = ("procore-token-1", "procore-token-2")
+    assert sorted(sent) == [(token, project) for token in tokens for project in projects]
 
 
 def test_a_call_refused_again_with_the_renewed_token_is_an_auth_error():
