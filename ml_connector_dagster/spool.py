@@ -302,13 +302,14 @@ class IdMap(_OnDisk):
     def __setitem__(self, key: Any, id: int) -> None:
         self.update([(key, id)])
 
-    def get(self, key: Any) -> int | None:
+    def found(self, keys: Iterable[Any]) -> dict[Any, int]:
+        """The ids of those of `keys` the map holds, in one query."""
+        names = {json.dumps(key): key for key in keys}
         with self._lock:
-            found = self._db.execute("SELECT id FROM ids WHERE key = ?", (json.dumps(key),)).fetchone()
-        return None if found is None else found[0]
-
-    def __contains__(self, key: Any) -> bool:
-        return self.get(key) is not None
+            rows = self._db.execute(
+                "SELECT key, id FROM ids WHERE key IN (SELECT value FROM json_each(?))", (json.dumps(list(names)),)
+            ).fetchall()
+        return {names[name]: id for name, id in rows}
 
 
 class RowsBy(_OnDisk):

@@ -155,11 +155,15 @@ class ProcoreWrites:
         # where the vendor and contract syncs take their scope.
         params = {"project_id": str(project_id)} if target_object == "cost_codes" else None
         staged = {r.source_key for r in ready if r.source_key in lines_due and r.payload.get("status") in LOCKED}
-        linked = {record.source_key: self._links.get((target_object, record.source_key)) for record in ready}
+        linked = self._links.found((target_object, record.source_key) for record in ready)
         entries = [
             {
                 **_entry(record, ids),
-                **({"id": linked[record.source_key]} if linked[record.source_key] is not None else {}),
+                **(
+                    {"id": linked[target_object, record.source_key]}
+                    if (target_object, record.source_key) in linked
+                    else {}
+                ),
                 **({"status": "draft", "executed": False} if record.source_key in staged else {}),
             }
             for record in ready
@@ -253,20 +257,22 @@ class ProcoreWrites:
     def _resolve(self, project_id: int | None, records: list[TargetRecord]) -> dict[tuple[str, str], int | None]:
         """The Procore id of every record these records name, None where Procore has none."""
         ids: dict[tuple[str, str], int | None] = {}
-        for obj, key in sorted({(obj, key) for record in records for _, obj, key in _references(record)}):
-            scope = None if obj in COMPANY_WIDE else project_id
-            ids[obj, key] = self._origin_ids.get((obj, scope, key))
+        named = sorted({(obj, key) for record in records for _, obj, key in _references(record)})
+        scoped = {(obj, key): (obj, None if obj in COMPANY_WIDE else project_id, key) for obj, key in named}
+        known = self._origin_ids.found(scoped.values())
+        for (obj, key), where in scoped.items():
+            ids[obj, key] = known.get(where)
             if ids[obj, key] is None:
                 match = next(
                     (
                         item
-                        for item in self._read(obj, scope, {"origin_id": key})
+                        for item in self._read(obj, where[1], {"origin_id": key})
                         if str(item.get("origin_id")) == key and not item.get("deleted_at")
                     ),
                     None,
                 )
                 if match is not None:
-                    ids[obj, key] = self._origin_ids[obj, scope, key] = int(match["id"])
+                    ids[obj, key] = self._origin_ids[where] = int(match["id"])
         return ids
 
     def _results(
