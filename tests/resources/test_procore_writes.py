@@ -3,6 +3,7 @@ entry's own answer read from the always-200 reply, references by source key sent
 the same call first), a contract's line items synced after its header, a contract moved to another project voided
 where it was, and the ledger's ids checked by reading them."""
 
+import threading
 import tracemalloc
 
 import httpx
@@ -139,6 +140,32 @@ def test_a_contracts_line_items_are_synced_after_its_header_with_their_cost_code
     assert sent(lines) == {"updates": [{**line, "cost_code_id": code["id"]}]}
     assert sent(status)["updates"] == [{"id": int(contract_id), "status": "approved", "executed": False}]
     assert results["PO-1"].ok and results["PO-2"].ok
+
+
+def test_a_batchs_projects_are_written_side_by_side_and_each_records_result_is_its_own():
+    projects = [101, 102, 103]
+    # Each project's header sync waits until every project's is on the wire: written one project after another, the
+    # first would wait for the others forever (the barrier breaks instead).
+    headers_in_flight = threading.Barrier(len(projects), timeout=30)
+
+    def together(request: httpx.Request) -> None:
+        if request.method == "PATCH" and request.url.path.endswith("purchase_order_contracts/sync"):
+            headers_in_flight.wait()
+
+    fake = FakeProcore(api=together)
+    fake.refuse = lambda collection, entry: {"title": ["can't be blank"]} if entry.get("title") == "" else None
+    records = [
+        TargetRecord(f"PO-{project}-{n}", {"project_id": project, "title": "" if n == 1 and project == 102 else "PO"})
+        for project in projects
+        for n in range(3)
+    ]
+    with connected(fake, max_parallel_batches=4) as client:
+        results = {result.source_key: result for result in client.upsert("purchase_order_contracts", records)}
+    assert len(syncs(fake)) == len(projects), "one header sync per project"
+    assert sorted(results) == sorted(record.source_key for record in records)
+    assert [key for key, result in results.items() if not result.ok] == ["PO-102-1"]
+    assert results["PO-102-1"].error_code == "procore:title"
+    assert all(results[f"PO-{p}-0"].target_id.startswith(f"{p}:") for p in projects)
 
 
 def test_a_contract_whose_lines_procore_holds_already_is_written_without_them():
