@@ -326,7 +326,7 @@ def address_book_pages(read: SourceRead) -> Iterator[Page]:
         if not rows:
             return
         numbers = [int(row["AN8"]) for row in rows]
-        tables = entries_of(read.session, numbers)
+        tables = entries_of(read.session, numbers, read.session.concurrent_reads)
         frames = {table: pd.DataFrame(tables[table], columns=list(COLUMNS[table]), dtype=object) for table in COLUMNS}
         after = max(numbers)
         yield Page(frames, str(after), len(numbers))

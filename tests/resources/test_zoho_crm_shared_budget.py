@@ -1,5 +1,6 @@
 """Runs against one Zoho CRM org share its concurrency cap and what Zoho said of its credits, and each sends its
-batches side by side up to max_parallel_batches; through the real load loop, client and emulator over HTTP."""
+batches, and a batch's calls, side by side up to max_parallel_batches; through the real load loop, client and
+emulator over HTTP."""
 
 import pytest
 from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
@@ -41,6 +42,19 @@ def test_batches_overlap_up_to_the_setting_and_never_more(zoho, tmp_path):
     ledger.dispose()
     assert summary.created == 300 and summary.batches == 12
     assert 2 <= emulator.peak_requests_in_flight <= 3
+
+
+def test_a_batchs_calls_go_side_by_side_and_every_write_of_the_load_keeps_to_the_setting(zoho, tmp_path):
+    emulator, resource = zoho
+    emulator.update_settings({"request_seconds": 0.1})  # calls take long enough to overlap
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    with resource.model_copy(update={"max_parallel_batches": 3}).open() as client:
+        summary = load(accounts(1000, 600), writer=client, ledger=ledger, pair="p", target_object="Accounts",
+                       batch_size=300)  # fmt: skip
+    ledger.dispose()
+    # two batches of three calls of 100: three calls in flight, not one a batch, nor three a batch
+    assert summary.created == 600 and summary.batches == 2
+    assert emulator.peak_requests_in_flight == 3
 
 
 def test_two_loads_at_once_keep_to_the_apps_concurrency_cap_together_and_meet_no_429(zoho, tmp_path):
