@@ -135,9 +135,9 @@ def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
 
 
 @contextmanager
-def mapped_pages(obj: MasterObject, pages: Iterator[Page], given: MapInput) -> Iterator[Iterator[Page]]:
+def mapped_pages(obj: MasterObject, pages: Iterator[Page], given: MapInput, held: int) -> Iterator[Iterator[Page]]:
     """`pages` with their rows mapped, one at a time: each on its own, or (`Matched`) once every page was read and
-    matched, from the disk that holds them meanwhile (removed on leaving)."""
+    matched, from the disk that holds them meanwhile (removed on leaving) but for the first `held` pages."""
     how = obj.map
     if not isinstance(how, Matched):
         yield (Page(how(page.rows, given), page.position, page.count) for page in pages)
@@ -147,7 +147,7 @@ def mapped_pages(obj: MasterObject, pages: Iterator[Page], given: MapInput) -> I
         read, counterparts = how.read(page.rows, given)
         return Page(read, page.position, page.count), counterparts
 
-    with matched_pages(pages, first) as (spool, matches):
+    with matched_pages(pages, first, held=held) as (spool, matches):
         yield (
             Page(how.map(page.rows, matches.settled(counterparts), given), page.position, page.count)
             for page, counterparts in spool
@@ -192,7 +192,9 @@ def load_object(
     pages = obj.pages(SourceRead(source.resource, source.session, after, source.page_size))
     # Two groups' worth of pages ahead: the next group is read while this one is written.
     ahead = max(2, 2 * -(-at_once() // source.page_size))
-    with mapped_pages(obj, read_ahead(pages, ahead), MapInput(source.resource, target, ledger)) as mapped:
+    # The pages of a group are held to sync them: as many wait in memory for the first group of a `Matched` object.
+    given = MapInput(source.resource, target, ledger)
+    with mapped_pages(obj, read_ahead(pages, ahead), given, held=ahead // 2) as mapped:
         for group in together(mapped, at_once):
             result = type(group[0].rows).joined([page.rows for page in group])
             count = sum(page.count for page in group)
