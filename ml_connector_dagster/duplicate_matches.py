@@ -11,13 +11,15 @@ SQLite, never as the partition's records."""
 import json
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from ml_connector_dagster.mapping.two_way import Counterparts, settled
-from ml_connector_dagster.spool import Spool, pages_of, spooled
+from ml_connector_dagster.spool import pages_of, spooled
 
 
 class PartitionMatches:
@@ -56,11 +58,13 @@ class PartitionMatches:
 
 @contextmanager
 def matched_pages(
-    pages: Any, read: Callable[[Any], tuple[Any, Counterparts]]
-) -> Iterator[tuple[Spool, PartitionMatches]]:
-    """The first pass over `pages` (a spool, or a value held whole as its one page): `read` gives each page's input
-    to the mapping and its counterparts, kept in a spool of (input, counterparts) pages; with the partition's
-    matches to settle them by. Both are removed on leaving."""
+    pages: Any, read: Callable[[Any], tuple[Any, Counterparts]], *, held: int = 0
+) -> Iterator[tuple[Iterable[tuple[Any, Counterparts]], PartitionMatches]]:
+    """The first pass over `pages` (a spool, pages on their way, or a value held whole as its one page): `read` gives
+    each page's input to the mapping and its counterparts, kept in a spool of (input, counterparts) pages; with the
+    partition's matches to settle them by. Both are removed on leaving. The first `held` pages stay in memory
+    instead, handed on first and let go as they are (for a caller that holds as many pages at once anyway: a load
+    of a few pages then never pickles its pages to disk and back)."""
     with tempfile.TemporaryDirectory(prefix="matches-") as scratch:
         matches = PartitionMatches(Path(scratch))
         try:
@@ -71,6 +75,15 @@ def matched_pages(
                     matches.add(counterparts)
                     yield given, counterparts
 
-            yield spooled(first(), Path(scratch)), matches
+            stream = first()
+            kept = deque(islice(stream, held))
+            spool = spooled(stream, Path(scratch))
+
+            def second() -> Iterator[tuple[Any, Counterparts]]:
+                while kept:
+                    yield kept.popleft()
+                yield from spool
+
+            yield (second() if held else spool), matches
         finally:
             matches.close()

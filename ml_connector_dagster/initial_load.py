@@ -6,19 +6,26 @@ never be read. So a pair declares its master objects, each as how to read the so
 stored position (`MasterObject.pages`) and how to map one page (`MasterObject.map`, around the pair's pure mapping).
 Consecutive pages, as many as fill the batches the target takes at once (its batch size times the batches it may have
 in flight), go through the same `sync` as a daily load, under the same lease, and the ledger's `initial_loads` row
-then moves to their last page's position. While they are written, a thread reads the next pages from the source. So:
+then moves to their last page's position. While they are written, a thread reads the next pages from the source.
+A two-way pair's object matches the source's records never linked to records people entered in the target before
+the first sync (by e-mail, tax id): whether such a match stands depends on the whole load (two records pages apart
+matching one target record are both refused), so its pages are read and matched first, kept on disk with what they
+matched (duplicate_matches.py, as a daily partition's), then mapped with the matches settled and loaded (`Matched`).
+So:
 
-- memory holds those pages and the ones read ahead, never the table;
-- the target gets full batches side by side, and the source's reads overlap the target's writes: a large load goes
-  as fast as the slower of the two allows;
-- a load killed mid-way goes on after its last complete page; the records of the pages it was killed in are
-  unchanged for the ledger by then, or written again by external id (upserts), never twice;
+- memory holds those pages and the ones read ahead, never the table (a `Matched` object's pages wait on disk);
+- the target gets full batches side by side, and the source's reads overlap the target's writes (a `Matched`
+  object's overlap its mapping and matching): a large load goes as fast as the slower of the two allows;
+- a load killed mid-way goes on after its last complete page (a `Matched` object's writes begin once every page was
+  matched); the records of the pages it was killed in are unchanged for the ledger by then, or written again by
+  external id (upserts), never twice;
 - a load that finished reads everything again next time, and on a synced target that costs reads only (the diff).
 """
 
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -27,11 +34,13 @@ from pydantic import Field
 
 from ml_connector_dagster.assets.dead_letters import load_tags
 from ml_connector_dagster.assets.load import LoadTarget
+from ml_connector_dagster.duplicate_matches import matched_pages
 from ml_connector_dagster.key_upgrade import refuse_first_format
 from ml_connector_dagster.lease import Lease
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.loading import LoadSummary, parallelism
 from ml_connector_dagster.mapping.common import MappingResult
+from ml_connector_dagster.mapping.two_way import Counterparts
 from ml_connector_dagster.materialize import failed_records_metadata, load_metadata
 from ml_connector_dagster.spool import Page, together
 from ml_connector_dagster.sync import SyncTarget, sync
@@ -62,14 +71,24 @@ class MapInput:
 
 
 @dataclass(frozen=True)
+class Matched:
+    """A page's mapping whose duplicate matches are settled over the whole load: `read` gives a page's input to the
+    mapping and what the target holds of it (its calls, made once, in the first pass), `map` maps that
+    input with those counterparts settled against every page's."""
+
+    read: Callable[[Any, MapInput], tuple[Any, Counterparts]]
+    map: Callable[[Any, Counterparts, MapInput], MappingResult]
+
+
+@dataclass(frozen=True)
 class MasterObject:
     """`name` names the checkpoint and the job's step (`<pair>__<name>`); several objects may load one target object
-    (SAP vendors and customers are both accounts)."""
+    (SAP vendors and customers are both accounts). `map` maps a page on its own, or is `Matched`."""
 
     name: str
     load: LoadTarget
     pages: Callable[[SourceRead], Iterator[Page]]
-    map: Callable[[Any, MapInput], MappingResult]
+    map: Callable[[Any, MapInput], MappingResult] | Matched
     description: str
 
 
@@ -115,6 +134,26 @@ def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
         reader.join()
 
 
+@contextmanager
+def mapped_pages(obj: MasterObject, pages: Iterator[Page], given: MapInput, held: int) -> Iterator[Iterator[Page]]:
+    """`pages` with their rows mapped, one at a time: each on its own, or (`Matched`) once every page was read and
+    matched, from the disk that holds them meanwhile (removed on leaving) but for the first `held` pages."""
+    how = obj.map
+    if not isinstance(how, Matched):
+        yield (Page(how(page.rows, given), page.position, page.count) for page in pages)
+        return
+
+    def first(page: Page) -> tuple[Page, Counterparts]:
+        read, counterparts = how.read(page.rows, given)
+        return Page(read, page.position, page.count), counterparts
+
+    with matched_pages(pages, first, held=held) as (spool, matches):
+        yield (
+            Page(how.map(page.rows, matches.settled(counterparts), given), page.position, page.count)
+            for page, counterparts in spool
+        )
+
+
 @dataclass
 class Progress:
     pages: int = 0
@@ -153,27 +192,32 @@ def load_object(
     pages = obj.pages(SourceRead(source.resource, source.session, after, source.page_size))
     # Two groups' worth of pages ahead: the next group is read while this one is written.
     ahead = max(2, 2 * -(-at_once() // source.page_size))
-    for group in together(read_ahead(pages, ahead), at_once):
-        mapped = [obj.map(page.rows, MapInput(source.resource, target, ledger)) for page in group]
-        result = type(mapped[0]).joined(mapped)
-        count = sum(page.count for page in group)
-        with Lease(ledger, pair, obj.load.target_object, run_id=run_id, log=warn) as lease:
-            refuse_first_format(ledger, pair, obj.load.target, obj.load.target_object)
-            sync_target = SyncTarget(pair, obj.load.target_object, lease.guard(writer), target.batch_size)
-            summary = sync(result, sync_target, ledger, run_id=run_id, partition=None, source_rows=count)
-            if obj.load.settle is not None:
-                obj.load.settle(ledger, result, run_id)
+    # The pages of a group are held to sync them: as many wait in memory for the first group of a `Matched` object.
+    given = MapInput(source.resource, target, ledger)
+    with mapped_pages(obj, read_ahead(pages, ahead), given, held=ahead // 2) as mapped:
+        for group in together(mapped, at_once):
+            result = type(group[0].rows).joined([page.rows for page in group])
+            count = sum(page.count for page in group)
+            with Lease(ledger, pair, obj.load.target_object, run_id=run_id, log=warn) as lease:
+                refuse_first_format(ledger, pair, obj.load.target, obj.load.target_object)
+                sync_target = SyncTarget(pair, obj.load.target_object, lease.guard(writer), target.batch_size)
+                summary = sync(result, sync_target, ledger, run_id=run_id, partition=None, source_rows=count)
+                if obj.load.settle is not None:
+                    obj.load.settle(ledger, result, run_id)
+                for page in group:
+                    ledger.advance_initial_load(
+                        pair, obj.name, position=page.position, records=page.count, run_id=run_id
+                    )
+            progress.summary.include(summary)
             for page in group:
-                ledger.advance_initial_load(pair, obj.name, position=page.position, records=page.count, run_id=run_id)
-        progress.summary.include(summary)
-        for page in group:
-            progress.pages += 1
-            progress.read += page.count
-            log(
-                f"{pair} {obj.name}: page {progress.resumed_after + progress.pages} loaded, {progress.read} records "
-                f"read by this run (created {progress.summary.created}, updated {progress.summary.updated}, "
-                f"unchanged {progress.summary.unchanged}, failed {progress.summary.failed})"
-            )
+                progress.pages += 1
+                progress.read += page.count
+                log(
+                    f"{pair} {obj.name}: page {progress.resumed_after + progress.pages} loaded, {progress.read} "
+                    f"records read by this run (created {progress.summary.created}, updated "
+                    f"{progress.summary.updated}, unchanged {progress.summary.unchanged}, failed "
+                    f"{progress.summary.failed})"
+                )
     ledger.finish_initial_load(pair, obj.name, run_id=run_id)
     return progress
 

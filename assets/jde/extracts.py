@@ -9,9 +9,11 @@ from collections.abc import Iterable, Iterator
 
 import dagster as dg
 from ml_connector_dagster.assets.extract import Extract, Read, Table, extract_asset
+from ml_connector_dagster.resources.jde.client import KEYS_PER_CALL
 
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.mapping import jde_zoho_crm as mapping
+from ml_connector_dagster.side_by_side import side_by_side
 from ml_connector_dagster.spool import PAGE_ROWS, KeySet
 
 SYSTEM = "jde"
@@ -38,12 +40,20 @@ ENTRIES_PER_PAGE = PAGE_ROWS
 PARTS = {table: Table(KEYS[table], COLUMNS[table]) for table in COLUMNS}
 
 
-def entries_of(session, address_numbers: Iterable[int]) -> dict[str, list[dict]]:
-    """Every row of the six tables for these address numbers (the data service's LIST condition, paged)."""
+def entries_of(session, address_numbers: Iterable[int], at_once: int = 1) -> dict[str, list[dict]]:
+    """Every row of the six tables for these address numbers (the data service's LIST condition, paged), `at_once`
+    of the reads (a table's KEYS_PER_CALL numbers each) in flight together."""
     numbers = sorted(set(address_numbers))
-    if not numbers:
-        return {table: [] for table in COLUMNS}
-    return {table: list(session.by_keys(table, COLUMNS[table], "AN8", numbers)) for table in COLUMNS}
+    reads = [
+        (table, numbers[start : start + KEYS_PER_CALL])
+        for table in COLUMNS
+        for start in range(0, len(numbers), KEYS_PER_CALL)
+    ]
+    rows = side_by_side(lambda read: list(session.by_keys(read[0], COLUMNS[read[0]], "AN8", read[1])), reads, at_once)
+    tables: dict[str, list[dict]] = {table: [] for table in COLUMNS}
+    for (table, _), found in zip(reads, rows, strict=True):
+        tables[table] += found
+    return tables
 
 
 def _address_book(read: Read) -> Iterator[dict[str, list[dict]]]:
@@ -63,7 +73,7 @@ def _address_book(read: Read) -> Iterator[dict[str, list[dict]]]:
         )
         touched.add(waiting)
         for numbers in touched.chunks(ENTRIES_PER_PAGE):
-            yield entries_of(read.session, [int(number) for number in numbers])
+            yield entries_of(read.session, [int(number) for number in numbers], read.session.concurrent_reads)
 
 
 EXTRACTS = (

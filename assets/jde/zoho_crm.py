@@ -111,7 +111,7 @@ def _numbers_sharing(session, wanted: Mapping[str, Mapping[str, str | None]], co
 def _entries(session, numbers: set[int], rows: SourceRows):
     """The entries of these address numbers; a row that is not what its model says is set aside in `rows` under its
     entry's key, and the Zoho record linked to that entry is refused with the reason, never merged without it."""
-    tables = entries_of(session, numbers)
+    tables = entries_of(session, numbers, session.concurrent_reads)
     return address_book(
         {table: pd.DataFrame(tables[table], columns=list(COLUMNS[table]), dtype=object) for table in COLUMNS},
         rows,

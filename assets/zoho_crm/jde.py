@@ -4,9 +4,9 @@ Before mapping, each payload asset reads what Zoho holds of its records: the lin
 for entries never linked, the Zoho records sharing their duplicate keys (e-mail, tax id) or their JDE key, so an
 account the sales team entered before the first sync is updated rather than duplicated, and an ambiguous match goes
 to dead letters. A day is read and mapped a page of entries at a time, its duplicate matches settled against the
-whole day (ml_connector_dagster/duplicate_matches.py). The merge by field ownership and the echo suppression are the
-pure mapping's (mapping/jde_zoho_crm.py); each load then records what both sides agree on
-(ml_connector_dagster/two_way.py).
+whole day (ml_connector_dagster/duplicate_matches.py), and the go-live's against the whole load. The merge by field
+ownership and the echo suppression are the pure mapping's (mapping/jde_zoho_crm.py); each load then records what
+both sides agree on (ml_connector_dagster/two_way.py).
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -21,13 +21,13 @@ from ml_connector_dagster.assets.jde.extracts import ADDRESS_BOOK, COLUMNS, entr
 from ml_connector_dagster.assets.load import LoadTarget, TargetAssets, load_asset, mapped
 
 from ml_connector_dagster.duplicate_matches import matched_pages
-from ml_connector_dagster.initial_load import MapInput, MasterObject, SourceRead
+from ml_connector_dagster.initial_load import MapInput, MasterObject, Matched, SourceRead
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.mapping import jde_zoho_crm as mapping
 from ml_connector_dagster.mapping import zoho_crm_jde as reverse
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.mapping.jde_zoho_crm import AddressBookEntry, Rules
-from ml_connector_dagster.mapping.two_way import Counterparts, settled, unique_matches
+from ml_connector_dagster.mapping.two_way import Counterparts, unique_matches
 from ml_connector_dagster.source_rows import SourceRows
 from ml_connector_dagster.spool import Page, Spool, pages_of, spooled
 from ml_connector_dagster.spool_io import PAGES
@@ -176,11 +176,6 @@ class Payloads:
     def mapped(self, read, zoho: Counterparts, ledger: Ledger, rules: Rules, zone: ZoneInfo) -> mapping.TwoWayResult:
         entries, rows = read
         return rows.reject_in(self.map(entries, zoho, ledger, rules, zone))
-
-    def page(self, frames, client, ledger: Ledger, rules: Rules, zone: ZoneInfo) -> mapping.TwoWayResult:
-        """A page matched on its own (the initial load's)."""
-        read, zoho = self.read(frames, client, ledger, rules, zone)
-        return self.mapped(read, settled(zoho), ledger, rules, zone)
 
 
 ACCOUNTS = Payloads(account_counterparts, map_account_page, account_of)
@@ -331,33 +326,39 @@ def address_book_pages(read: SourceRead) -> Iterator[Page]:
         if not rows:
             return
         numbers = [int(row["AN8"]) for row in rows]
-        tables = entries_of(read.session, numbers)
+        tables = entries_of(read.session, numbers, read.session.concurrent_reads)
         frames = {table: pd.DataFrame(tables[table], columns=list(COLUMNS[table]), dtype=object) for table in COLUMNS}
         after = max(numbers)
         yield Page(frames, str(after), len(numbers))
 
 
 def initial_load_objects(rules: Rules) -> list[MasterObject]:
-    def on_its_own(build: Payloads):
-        def map_page(frames, given: MapInput) -> mapping.TwoWayResult:
-            zone = ZoneInfo(given.source.server_time_zone)
-            return build.page(frames, given.target.session(), given.ledger, rules, zone)
+    def matched(build: Payloads) -> Matched:
+        """Matched over the whole load, as a day is: two entries pages apart matching one Zoho record are both
+        refused."""
 
-        return map_page
+        def read(frames, given: MapInput):
+            zone = ZoneInfo(given.source.server_time_zone)
+            return build.read(frames, given.target.session(), given.ledger, rules, zone)
+
+        def map_page(read, zoho: Counterparts, given: MapInput) -> mapping.TwoWayResult:
+            return build.mapped(read, zoho, given.ledger, rules, ZoneInfo(given.source.server_time_zone))
+
+        return Matched(read, map_page)
 
     return [
         MasterObject(
             "accounts",
             ACCOUNTS_TARGET,
             address_book_pages,
-            on_its_own(ACCOUNTS),
+            matched(ACCOUNTS),
             "Every JDE customer and supplier (F0101 by address number, with its other tables) into Zoho Accounts.",
         ),
         MasterObject(
             "contacts",
             CONTACTS_TARGET,
             address_book_pages,
-            on_its_own(CONTACTS),
+            matched(CONTACTS),
             "The who's-who lines of every JDE customer and supplier into Zoho Contacts.",
         ),
     ]

@@ -10,6 +10,7 @@ this machine's clock is used only where an answer carries no Date. The first ans
 `refresh_after` old makes the next call request a new one, well inside the session's remaining life.
 """
 
+import threading
 from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -57,10 +58,15 @@ class AisTokenAuth(httpx.Auth):
         self._refused: AuthError | None = None
         self.user_info: dict = {}
         self.tokens_issued = 0
+        self._renewing = threading.Lock()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self._token is None or self._due():
-            yield from self._request_token()
+            # Reads sent side by side find the token due together: one of them renews it, the others then use it
+            # (each renewal would open an AIS session of its own that nothing logs out).
+            with self._renewing:
+                if self._token is None or self._due():
+                    yield from self._request_token()
         response = yield self._signed(request)
         self._saw(response)
         if response.status_code == INVALID_TOKEN:

@@ -31,11 +31,15 @@ class JdeClient:
         page_size: int,
         date_literal: DateLiteral,
         server_time_zone: str,
+        concurrent_reads: int = 1,
     ):
         self.http = http
         self.auth = auth
         self.counter = counter
         self.page_size = page_size
+        # Reads a step may send side by side (the methods are safe to call from several threads). Guess: AIS serves
+        # one token's data service requests side by side, as its pages document no limit and no serialisation.
+        self.concurrent_reads = concurrent_reads
         self.date_literal = date_literal
         self.zone = ZoneInfo(server_time_zone)
 

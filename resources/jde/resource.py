@@ -32,6 +32,13 @@ class JdeResource(SystemResource):
         default="ml-connector", description="device name the token is requested for (AIS binds a token to it)"
     )
     page_size: int = Field(default=500, ge=1, description="maxPageSize: rows per data service page")
+    max_concurrent_reads: int = Field(
+        default=6,
+        ge=1,
+        le=16,
+        description="data service reads in flight at once where a step reads several tables by key (an address-book "
+        "page's six tables); the AIS pages give no limit for one token (1: one read at a time)",
+    )
     date_literal: DateLiteral = Field(
         default="user",
         description="how a date is written in a data service condition: user (the signed-in user's date format, "
@@ -100,6 +107,7 @@ class JdeResource(SystemResource):
             auth=auth,
             counter=counter,
             page_size=self.page_size,
+            concurrent_reads=self.max_concurrent_reads,
             date_literal=self.date_literal,
             server_time_zone=self.server_time_zone,
             company=self.company,

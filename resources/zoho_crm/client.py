@@ -1,11 +1,12 @@
 """Zoho CRM REST v8 (crm_targets.md §2.3–2.4): records read by modification time, by id and by search (or by reading
-a module whole where that costs fewer calls), and written
-as the connector's `TargetWriter`. A payload with an `id` updates that record (PUT, 100 a call); one without is
-upserted on the module's connector key field (POST .../upsert, 100 a call), with `trigger: []` so that no workflow
-fires on the connector's writes. Both are idempotent by their key, so the http layer may retry them. Every record's
-own answer (a 207 mixes them) becomes a WriteResult; once the credits are spent the records not sent are QUOTA
-results and nothing more is sent (credits.py)."""
+a module whole where that costs fewer calls), and written as the connector's `TargetWriter`. A payload with an `id`
+updates that record (PUT, 100 a call); one without is upserted on the module's connector key field (POST .../upsert,
+100 a call), with `trigger: []` so that no workflow fires on the connector's writes; a batch's calls go side by side.
+Both are idempotent by their key, so the http layer may retry them. Every record's own answer (a 207 mixes them)
+becomes a WriteResult; once the credits are spent the records not sent are QUOTA results and nothing more is sent
+(credits.py)."""
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -69,8 +70,10 @@ class ZohoCrmClient(NotificationChannels):
         self.page_size = page_size
         self.api_domain = api_domain
         self.credits = credits  # the transport that stops the run once the org's credits are spent
-        # Load batches the loop may send at once; every method is safe to call from several threads.
+        # Load batches the loop may send at once, and write calls in flight at once; every method is safe to call
+        # from several threads.
         self.parallelism = parallelism
+        self._writing = threading.BoundedSemaphore(parallelism)
         # By module, the fewest read calls its whole reading takes, as far as this session has seen (`matching`).
         self._module_calls: dict[str, int] = {}
 
@@ -178,14 +181,19 @@ class ZohoCrmClient(NotificationChannels):
         creates = [r for r in records if "id" not in r.payload]
         calls = [(updates[i : i + WRITE_SIZE], self._update) for i in range(0, len(updates), WRITE_SIZE)]
         calls += [(creates[i : i + WRITE_SIZE], self._upsert) for i in range(0, len(creates), WRITE_SIZE)]
-        results: list[WriteResult] = []
-        for number, (chunk, write) in enumerate(calls):
-            try:
-                results += write(target_object, chunk)
-            except CreditsExhausted as stopped:
-                unsent = [record for later, _ in calls[number:] for record in later]
-                return results + [not_sent(record, stopped) for record in unsent]
-        return results
+
+        def send(call) -> list[WriteResult]:
+            chunk, write = call
+            with self._writing:
+                try:
+                    return write(target_object, chunk)
+                except CreditsExhausted as stopped:  # the calls after it are not sent either: QUOTA too
+                    return [not_sent(record, stopped) for record in chunk]
+
+        # A batch's calls go side by side as well, so that a load of fewer batches than `parallelism` (a go-live's
+        # object of a few thousand records) still has that many calls in flight; every write of the session takes
+        # one of the same `parallelism` places, whichever batch sends it.
+        return [result for results in side_by_side(send, calls, self.parallelism) for result in results]
 
     def existing_keys(self, target_object: str, known: Mapping[str, str | None]) -> set[str]:
         """Which records the ledger says were written are still in Zoho, read by their ids. Once the credits are spent

@@ -82,8 +82,8 @@ class ZohoCrmResource(BudgetedResource):
         default=8,
         ge=1,
         le=25,
-        description="load batches in flight at once (each sends its calls of 100 records one after another), within "
-        "max_concurrent_requests",
+        description="load batches in flight at once, and write calls (of 100 records; a batch's are sent side by "
+        "side) in flight at once, within max_concurrent_requests",
     )
     notify_url: str | None = Field(
         default=None,

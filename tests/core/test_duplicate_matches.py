@@ -3,7 +3,7 @@ another page's matches exactly as if both had been one page."""
 
 from ml_connector_dagster.duplicate_matches import matched_pages
 from ml_connector_dagster.mapping.two_way import Counterpart, Counterparts, Side, settled, unique_matches
-from ml_connector_dagster.spool import spooled
+from ml_connector_dagster.spool import SpoolWriter, spooled
 
 ZOHO = [
     {"id": "z1", "Account_Email": "ap@acme.example", "Tax_ID": None, "JDE_Address_Number": None},
@@ -48,3 +48,19 @@ def test_an_unreadable_record_a_page_found_refuses_every_unlinked_record_of_ever
     why += "number)"  # address numbers in their order, whichever page found them
     assert [dict(page.ambiguous) for page in pages] == [{"1": why}, {"2": why}]
     assert not any(page.found for page in pages)
+
+
+def test_the_pages_a_caller_holds_anyway_stay_in_memory_and_are_settled_as_those_on_disk(monkeypatch):
+    first = {"1": {"Account_Email": "AP@acme.example", "Tax_ID": None}}
+    middle = {"4": {"Account_Email": None, "Tax_ID": "FR9"}}
+    last = {"5": {"Account_Email": "ap@acme.example", "Tax_ID": None}}
+    pages = [counterparts(first), counterparts(middle), counterparts(last)]
+    pickled: list[object] = []
+    add = SpoolWriter.add
+    monkeypatch.setattr(SpoolWriter, "add", lambda writer, page: (pickled.append(page), add(writer, page)))
+
+    with matched_pages(iter(pages), lambda page: (None, page), held=2) as (second, matches):
+        assert len(pickled) == 1, "only the page past the two held went to disk"
+        held = [matches.settled(found) for _, found in second]
+    assert held == settled_pages(*pages)
+    assert set(held[0].ambiguous) == {"1"} and set(held[2].ambiguous) == {"5"}

@@ -1,6 +1,7 @@
 """JD Edwards ↔ Zoho CRM daily partitions stream both ways (issue #15): extracted, matched, mapped and loaded a page
 at a time, first sync and rerun alike, while a duplicate match still sees the whole partition: two records of a day
-in different pages that alone match one record of the other side are both refused, as when the day was held whole."""
+in different pages that alone match one record of the other side are both refused, as when the day was held whole.
+The go-live's initial load, read a page at a time too, matches over the whole load the same way."""
 
 from dataclasses import replace
 from datetime import date
@@ -10,6 +11,7 @@ from ml_connector_dagster.assets.jde import extracts as jde_extracts
 from ml_connector_dagster.assets.jde import zoho_crm as zoho_to_jde
 
 from ml_connector_dagster.demo import jde_customers
+from ml_connector_dagster.initial_load import job_name, run_config
 from ml_connector_dagster.ledger import ErrorClass
 from ml_connector_dagster.mapping import jde_zoho_crm as shared
 from ml_connector_dagster.mapping import zoho_crm_jde as reverse
@@ -68,29 +70,38 @@ def ambiguous(env, pair: str, target_object: str) -> dict[str, str]:
     }
 
 
-def test_jde_to_zoho_crm_holds_a_page_at_a_time_and_refuses_one_zoho_account_two_pages_match(env, paged, monkeypatch):
-    jde, zoho = env.sandbox["jde"], env.sandbox["zoho_crm"]
-    entries = mapped_sizes(monkeypatch, shared, "map_accounts")
-    contacts = mapped_results(monkeypatch, shared, "map_contacts")
-    # The first and the last customer (pages apart) share an e-mail, which an account entered in Zoho holds.
+def shared_mailbox(jde, zoho) -> tuple[dict, dict, str]:
+    """The first and the last customer (pages apart) made to share an e-mail, which an account entered in Zoho holds:
+    (first, last, the Zoho account's id)."""
     customers = sorted((c for c in jde_customers(jde) if c["EMAL"]), key=lambda c: c["AN8"])
     first, last = customers[0], customers[-1]
     [mail] = jde.rows("F01151", AN8=last["AN8"], IDLN=0)
     jde.update_row("F01151", f"{last['AN8']}.0.{mail['RCK7']}", {"EMAL": first["EMAL"]})
     [entered] = zoho.create("us", "Accounts", [{"Account_Name": "Shared Mailbox", "Account_Email": first["EMAL"]}])
+    return first, last, entered["details"]["id"]
+
+
+def both_refused(first: dict, last: dict, zoho_id: str) -> dict[str, str]:
+    return {
+        str(first["AN8"]): f"ambiguous duplicate match: {zoho_id} matches this record and {last['AN8']} too",
+        str(last["AN8"]): f"ambiguous duplicate match: {zoho_id} matches this record and {first['AN8']} too",
+    }
+
+
+def test_jde_to_zoho_crm_holds_a_page_at_a_time_and_refuses_one_zoho_account_two_pages_match(env, paged, monkeypatch):
+    jde, zoho = env.sandbox["jde"], env.sandbox["zoho_crm"]
+    entries = mapped_sizes(monkeypatch, shared, "map_accounts")
+    contacts = mapped_results(monkeypatch, shared, "map_contacts")
+    first, last, zoho_id = shared_mailbox(jde, zoho)
 
     result = env.run(DAY, job=FORWARD)
     assert_checks_pass(result)
     refused = ambiguous(env, FORWARD, shared.ACCOUNTS)
-    zoho_id = entered["details"]["id"]
-    assert refused == {
-        str(first["AN8"]): f"ambiguous duplicate match: {zoho_id} matches this record and {last['AN8']} too",
-        str(last["AN8"]): f"ambiguous duplicate match: {zoho_id} matches this record and {first['AN8']} too",
-    }
+    assert refused == both_refused(first, last, zoho_id)
     waiting = env.ledger.open_dead_letters(FORWARD, shared.CONTACTS, ErrorClass.DEPENDENCY)
     assert {letter.source_key.split(".")[0] for letter in waiting} <= set(refused)
-    shared_mailbox = next(a for a in zoho.records("us", "Accounts") if a["id"] == zoho_id)
-    assert not shared_mailbox.get("JDE_Address_Number"), "a guess linked it"
+    entered = next(a for a in zoho.records("us", "Accounts") if a["id"] == zoho_id)
+    assert not entered.get("JDE_Address_Number"), "a guess linked it"
     created = load_metadata(result)["zoho_crm/jde_accounts"]["created"]
     assert created == len(jde.rows("F0101")) - 2 > 2 * BATCH
     # Each day's entries are mapped PAGE at a time, never whole, and synced a batch (or a page of an entry's several
@@ -108,6 +119,23 @@ def test_jde_to_zoho_crm_holds_a_page_at_a_time_and_refuses_one_zoho_account_two
     assert load_metadata(rerun)["zoho_crm/jde_accounts"]["unchanged"] == created
     assert max(entries) <= PAGE and max(paged) <= most, (entries, paged)
     assert ambiguous(env, FORWARD, shared.ACCOUNTS) == refused
+
+
+def test_the_go_live_refuses_one_zoho_account_two_pages_of_the_initial_load_match(env, monkeypatch):
+    jde, zoho = env.sandbox["jde"], env.sandbox["zoho_crm"]
+    entries = mapped_sizes(monkeypatch, shared, "map_accounts")
+    first, last, zoho_id = shared_mailbox(jde, zoho)
+    job = env.defs.resolve_job_def(job_name(FORWARD))
+
+    result = job.execute_in_process(instance=env.instance, run_config=run_config(job, page_size=PAGE))
+    assert result.success
+    assert ambiguous(env, FORWARD, shared.ACCOUNTS) == both_refused(first, last, zoho_id)
+    entered = next(a for a in zoho.records("us", "Accounts") if a["id"] == zoho_id)
+    assert not entered.get("JDE_Address_Number"), "a guess linked it"
+    # every entry read and mapped PAGE at a time, never the whole load
+    assert len(entries) > 2 and max(entries) <= PAGE, entries
+    accounts = result.output_for_node(f"{FORWARD}__accounts")
+    assert accounts["created"] == len(jde.rows("F0101")) - 2 and accounts["read"] == len(jde.rows("F0101"))
 
 
 def test_zoho_crm_to_jde_holds_a_page_at_a_time_and_refuses_one_jde_entry_two_pages_match(env, paged, monkeypatch):

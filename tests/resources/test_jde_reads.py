@@ -1,11 +1,13 @@
 """Data service reads: next-page links followed to the end, change windows cut to the second by UPMT, date
-literals in the format the server accepts, and a result set AIS closed between pages named as such."""
+literals in the format the server accepts, a result set AIS closed between pages named as such, and an address-book
+page's tables read side by side."""
 
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from ml_connector_dagster.assets.jde.extracts import entries_of
 
 from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.sandbox.faults import FaultPlan, FaultSettings
@@ -97,3 +99,16 @@ def test_rows_by_key_and_keyset_pages(jde):
     assert {row["AN8"] for row in contacts} == {4001, 4002}
     assert len(contacts) == len(emulator.rows("F0111", AN8=4001)) + len(emulator.rows("F0111", AN8=4002))
     assert [row["AN8"] for row in page] == [4011, 4012, 4013, 4014, 4015]
+
+
+def test_an_address_book_pages_tables_are_read_side_by_side_up_to_the_setting_and_never_more(jde):
+    emulator, resource = jde
+    numbers = [row["AN8"] for row in emulator.rows("F0101")]
+    with ExitStack() as stack:
+        client = resource(max_concurrent_reads=3).connect(stack)
+        one_at_a_time = entries_of(client, numbers)
+        emulator.faults.latency_ms = 50  # calls take long enough to overlap
+        side_by_side = entries_of(client, numbers, client.concurrent_reads)
+    # six tables, each a read (40 address numbers, one LIST), three at once: as read one at a time, row for row
+    assert side_by_side == one_at_a_time and len(side_by_side["F0101"]) == 40
+    assert 2 <= emulator.peak_requests_in_flight <= 3

@@ -1,5 +1,6 @@
 """Runs against one Zoho CRM org share its concurrency cap and what Zoho said of its credits, and each sends its
-batches side by side up to max_parallel_batches; through the real load loop, client and emulator over HTTP."""
+batches, and a batch's calls, side by side up to max_parallel_batches; through the real load loop, client and
+emulator over HTTP."""
 
 import pytest
 from ml_connector_dagster.resources.zoho_crm import ZohoCrmResource
@@ -31,16 +32,30 @@ def two_runs(shared: ZohoCrmResource, url: str, count: int, batch_size: int) -> 
     return loads_at_once(shared, url, records, target_object="Accounts", batch_size=batch_size)
 
 
-def test_batches_overlap_up_to_the_setting_and_never_more(zoho, tmp_path):
+def loaded_three_at_once(zoho, tmp_path, records: int, batch_size: int):
+    """`records` accounts loaded in batches of `batch_size` with max_parallel_batches 3, each call taking long enough
+    to overlap the others: the load's summary."""
     emulator, resource = zoho
-    emulator.update_settings({"request_seconds": 0.04})  # calls take long enough to overlap
+    emulator.update_settings({"request_seconds": 0.1})
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     with resource.model_copy(update={"max_parallel_batches": 3}).open() as client:
-        summary = load(accounts(1000, 300), writer=client, ledger=ledger, pair="p", target_object="Accounts",
-                       batch_size=25)  # fmt: skip
+        summary = load(accounts(1000, records), writer=client, ledger=ledger, pair="p", target_object="Accounts",
+                       batch_size=batch_size)  # fmt: skip
     ledger.dispose()
+    return summary
+
+
+def test_batches_overlap_up_to_the_setting_and_never_more(zoho, tmp_path):
+    summary = loaded_three_at_once(zoho, tmp_path, 300, batch_size=25)
     assert summary.created == 300 and summary.batches == 12
-    assert 2 <= emulator.peak_requests_in_flight <= 3
+    assert 2 <= zoho[0].peak_requests_in_flight <= 3
+
+
+def test_a_batchs_calls_go_side_by_side_and_every_write_of_the_load_keeps_to_the_setting(zoho, tmp_path):
+    summary = loaded_three_at_once(zoho, tmp_path, 600, batch_size=300)
+    # two batches of three calls of 100: three calls in flight, not one a batch, nor three a batch
+    assert summary.created == 600 and summary.batches == 2
+    assert zoho[0].peak_requests_in_flight == 3
 
 
 def test_two_loads_at_once_keep_to_the_apps_concurrency_cap_together_and_meet_no_429(zoho, tmp_path):
