@@ -249,6 +249,21 @@ def test_an_edit_moves_the_row_into_todays_window_and_persists(tmp_path):
     assert patched.status_code == 200 and patched.json()["VENDOR_NAME"] == "Via the view"
 
 
+def test_a_windows_rows_are_placed_once_for_all_its_pages_and_again_after_an_edit():
+    """The package runs its query again for every page; the emulator gives the same pages without computing and
+    sorting the whole window for each one, and an edit between two reads is seen by the next."""
+    clock = Clock(frozen_at=datetime(2026, 10, 20, 9, tzinfo=UTC))
+    emulator = OracleEbsEmulator(clock=clock, parties=60, vendors=8, start_date=date(2026, 10, 1), days=3)
+    with SandboxServer([emulator]) as server, resource(server.url("oracle_ebs"), page_size=7).open() as service:
+        first = list(service.read_window("GET_PARTIES", DAYS[0], DAYS[3]))
+        placed = emulator.windows.rows_placed
+        emulator.update_row("HZ_PARTIES", first[0]["PARTY_ID"], {"PARTY_NAME": "Renamed Ltd"})
+        after_edit = list(service.read_window("GET_PARTIES", DAYS[0], DAYS[3]))
+    assert len(first) > 7 * 5 and placed == len(first)
+    assert emulator.windows.rows_placed == placed + len(after_edit) == 2 * len(first) - 1
+    assert first[0]["PARTY_ID"] not in keys(after_edit, "PARTY_ID")
+
+
 def test_the_servers_time_is_read_off_its_answers_date_header_and_asked_for_once_when_nothing_was_read(ebs):
     emulator, url = ebs
     frozen = emulator.clock.now()

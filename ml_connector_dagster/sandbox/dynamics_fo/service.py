@@ -184,7 +184,7 @@ class FoService:
         try:
             if query.get("$filter"):
                 test = parse_filter(_rewrite(query["$filter"]), columns, version=4)
-                rows = [row for row in rows if test(_filter_view(entity, row))]
+                rows = [row for row in rows if test(_FilterView(entity, row))]
             select = parse_select(query.get("$select"), columns)
             order = parse_orderby(query.get("$orderby"), columns)
         except QueryError as error:
@@ -387,13 +387,23 @@ def _rewrite(text: str) -> str:
     return _WILDCARD.sub(wildcard, text)
 
 
-def _filter_view(entity: Entity, row: dict) -> dict:
-    # Date literals reach the shared parser as ISO strings with +00:00; stored dates end in Z.
-    return {
-        name: (value.replace("Z", "+00:00") if entity.fields[name].kind in ("Date", "DateTime") else value)
-        for name, value in row.items()
-        if name in entity.fields
-    }
+class _FilterView:
+    """A row as `$filter` reads it: its entity's fields only, dates as the parser's literals are (date literals reach
+    the shared parser as ISO strings with +00:00; stored dates end in Z). Each value is made when the filter reads
+    it, not every field of every row filtered."""
+
+    def __init__(self, entity: Entity, row: dict):
+        self.entity = entity
+        self.row = row
+
+    def get(self, name: str, default: object = None) -> object:
+        return self[name] if name in self.entity.fields and name in self.row else default
+
+    def __getitem__(self, name: str) -> object:
+        if name not in self.entity.fields:
+            raise KeyError(name)
+        value = self.row[name]
+        return value.replace("Z", "+00:00") if self.entity.fields[name].kind in ("Date", "DateTime") else value
 
 
 def _ordered(entity: Entity, rows: list[dict], order: list[tuple[str, bool]]) -> list[dict]:

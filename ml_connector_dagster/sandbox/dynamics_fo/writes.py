@@ -254,7 +254,7 @@ class Writer:
     def _lines(self, tx: Transaction, header: dict) -> list[dict]:
         return [
             line
-            for line in tx.rows(SALES_ORDER_LINES)
+            for line in tx.grouped(SALES_ORDER_LINES, key_of(SALES_ORDER_HEADERS, header))
             if _same_company(line, header) and fold(line["SalesOrderNumber"]) == fold(header["SalesOrderNumber"])
         ]
 

@@ -126,7 +126,7 @@ class DataverseService:
                     request,
                     root,
                     table.entity_set,
-                    self.store.snapshot(table.logical_name),
+                    self.store.current(table.logical_name),
                     _readable(table),
                     table.primary_key,
                 )
@@ -337,7 +337,7 @@ class DataverseService:
         tx.put(parent_table, updated)
 
     def _lines(self, tx: Transaction, table: Table) -> list[dict]:
-        rows = {row[table.primary_key]: row for row in self.store.snapshot(table.logical_name)}
+        rows = {row[table.primary_key]: row for row in self.store.current(table.logical_name)}
         for (logical, row_id), staged in tx.staged.items():
             if logical == table.logical_name:
                 rows[row_id] = staged

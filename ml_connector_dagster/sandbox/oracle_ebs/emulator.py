@@ -80,6 +80,7 @@ class OracleEbsEmulator(Emulator):
         self._db = seeded_tables(self, schema.ddl(), lambda db: seed(db, size, self.seed))
         seed_purchasing.seed_if_new(self._db, start_date, days, self.seed, purchase_orders)
         self._lock = threading.Lock()
+        self.windows = procedures.WindowOrders()
         self._sessions: dict[str, datetime] = {}
         self.sessions_opened = 0
         self.login_attempts = 0  # refused ones too: what EBS counts towards locking the account
@@ -237,7 +238,12 @@ class OracleEbsEmulator(Emulator):
                     page = journals.read(self._db, params)
                 else:
                     page = procedures.run(
-                        self._db, method, params, org_id=str(org_id) if org_id else None, now=self.clock.now()
+                        self._db,
+                        method,
+                        params,
+                        org_id=str(org_id) if org_id else None,
+                        now=self.clock.now(),
+                        windows=self.windows,
                     )
         except procedures.InputError as error:
             output.update(X_ROWS=None, X_HAS_MORE="N", **_refused(error))

@@ -5,6 +5,7 @@ rows after an id in id order (the initial load's keyset, where a procedure has o
 value a string. GET_JOURNALS, whose rows hold their lines, is journals.py's."""
 
 import sqlite3
+from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,6 +27,8 @@ class Procedure:
     after_param: str | None = None  # the id after which rows are read in ROW_KEY order, replacing the window
     window: bool = True  # False: the ids are required
     order: str = "STAMP, ROW_KEY"
+    # columns that, with ROW_KEY, tell a window's rows apart where a join can repeat ROW_KEY
+    distinct_by: tuple[str, ...] = ()
 
 
 def _latest(*columns: str) -> str:
@@ -120,7 +123,8 @@ PROCEDURES = {
         FROM HZ_CUST_ACCOUNTS a""",
         ("CREATION_DATE", "LAST_UPDATE_DATE"),
     ),
-    "GET_PARTY_SITES": Procedure(f"""
+    "GET_PARTY_SITES": Procedure(
+        f"""
         SELECT ps.PARTY_SITE_ID, ps.PARTY_ID, ps.PARTY_SITE_NUMBER, ps.PARTY_SITE_NAME, ps.IDENTIFYING_ADDRESS_FLAG,
                ps.STATUS, ps.LOCATION_ID, l.ADDRESS1, l.ADDRESS2, l.ADDRESS3, l.ADDRESS4, l.CITY, l.POSTAL_CODE,
                l.STATE, l.PROVINCE, l.COUNTY, l.COUNTRY, cas.CUST_ACCT_SITE_ID, cas.CUST_ACCOUNT_ID, cas.ORG_ID,
@@ -130,25 +134,27 @@ PROCEDURES = {
                (SELECT GROUP_CONCAT(code, ',') FROM (SELECT DISTINCT u.SITE_USE_CODE AS code {_SITE_USES}
                                                      ORDER BY 1)) AS SITE_USE_CODES,
                {
-        _latest(
-            "ps.LAST_UPDATE_DATE",
-            "l.LAST_UPDATE_DATE",
-            "cas.LAST_UPDATE_DATE",
-            f"(SELECT MAX(u.LAST_UPDATE_DATE) {_SITE_USES})",
-        )
-    } AS LAST_UPDATE_DATE,
+            _latest(
+                "ps.LAST_UPDATE_DATE",
+                "l.LAST_UPDATE_DATE",
+                "cas.LAST_UPDATE_DATE",
+                f"(SELECT MAX(u.LAST_UPDATE_DATE) {_SITE_USES})",
+            )
+        } AS LAST_UPDATE_DATE,
                {
-        _latest(
-            "ps.LAST_UPDATE_DATE",
-            "l.LAST_UPDATE_DATE",
-            "cas.LAST_UPDATE_DATE",
-            f"(SELECT MAX(u.LAST_UPDATE_DATE) {_SITE_USES})",
-        )
-    } AS STAMP,
+            _latest(
+                "ps.LAST_UPDATE_DATE",
+                "l.LAST_UPDATE_DATE",
+                "cas.LAST_UPDATE_DATE",
+                f"(SELECT MAX(u.LAST_UPDATE_DATE) {_SITE_USES})",
+            )
+        } AS STAMP,
                ps.PARTY_SITE_ID AS ROW_KEY, ps.PARTY_ID AS FILTER_ID
         FROM HZ_PARTY_SITES ps JOIN HZ_LOCATIONS l ON l.LOCATION_ID = ps.LOCATION_ID
         LEFT JOIN HZ_CUST_ACCT_SITES_ALL cas ON cas.PARTY_SITE_ID = ps.PARTY_SITE_ID AND cas.STATUS = 'A'
-             AND (:org_id IS NULL OR cas.ORG_ID = :org_id)"""),
+             AND (:org_id IS NULL OR cas.ORG_ID = :org_id)""",
+        distinct_by=("CUST_ACCT_SITE_ID",),
+    ),
     "GET_CONTACTS": Procedure(
         f"""
         SELECT r.RELATIONSHIP_ID, r.PARTY_ID AS REL_PARTY_ID, r.SUBJECT_ID AS CONTACT_PARTY_ID,
@@ -164,6 +170,7 @@ PROCEDURES = {
           AND r.SUBJECT_TABLE_NAME = 'HZ_PARTIES' AND r.OBJECT_TABLE_NAME = 'HZ_PARTIES'""",
         ("END_DATE", "LAST_UPDATE_DATE"),
         ends=True,
+        distinct_by=("ORG_CONTACT_ID",),
     ),
     "GET_VENDORS": Procedure(
         """
@@ -243,7 +250,17 @@ class Page:
     has_more: bool
 
 
-def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None, now: datetime) -> Page:
+def run(
+    db: sqlite3.Connection,
+    method: str,
+    params: dict,
+    *,
+    org_id: str | None,
+    now: datetime,
+    windows: "WindowOrders | None" = None,
+) -> Page:
+    """One call of a read method; `windows`, when given, keeps the order of the windows read, so that the pages after
+    the first do not compute and sort every row of the window again."""
     procedure = PROCEDURES[method]
     offset, limit = paging(params)
     binds = {
@@ -281,12 +298,100 @@ def run(db: sqlite3.Connection, method: str, params: dict, *, org_id: str | None
         where = "(STAMP >= :start AND STAMP < :end)"
         if procedure.ends:
             where += " OR (ENDS >= :start AND ENDS < :end)"
-    cursor = db.execute(
-        f"SELECT * FROM ({procedure.sql}) WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset", binds
+        if windows is not None:
+            return windows.page(db, procedure, where, binds, offset, limit)
+    rows = _select(
+        db, f"SELECT * FROM ({procedure.sql}) WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset", binds
     )
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     return Page([render(row, procedure.dates) for row in rows[:limit]], len(rows) > limit)
+
+
+def _select(db: sqlite3.Connection, sql: str, binds: dict) -> list[dict]:
+    cursor = db.execute(sql, binds)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+class WindowOrders:
+    """The order of the windows read lately, kept while the tables do not change. The package runs its query again
+    for every page and skips the offset; the same answer comes from placing the window's rows once (only what tells
+    them apart, computing only the change stamp the window and the order need) and reading each page's rows by key.
+    The window and the order depend on no bind but the window's own (`:now` only decides a returned column, the
+    parent), so a kept order holds until a write."""
+
+    KEPT = 8  # windows: a daily run reads a handful of methods, one window each
+
+    def __init__(self) -> None:
+        self._changes = -1
+        self._orders: dict[tuple, _Placed] = {}
+        self.rows_placed = 0  # rows whose place was computed: what tests count, where a page's cost shows
+
+    def page(
+        self, db: sqlite3.Connection, procedure: Procedure, where: str, binds: dict, offset: int, limit: int
+    ) -> Page:
+        order = self._order(db, procedure, where, binds)
+        wanted = order.identities(offset, offset + limit)
+        if not wanted:
+            return Page([], False)
+        keys = {identity[0] for identity in wanted}
+        names = {f"key{n}": key for n, key in enumerate(keys)}
+        rows = _select(
+            db,
+            f"SELECT * FROM ({procedure.sql}) WHERE ROW_KEY IN ({', '.join(':' + n for n in names)})",
+            {**binds, **names},
+        )
+        by_identity = {_identity(row, procedure): row for row in rows}
+        return Page(
+            [render(by_identity[identity], procedure.dates) for identity in wanted], len(order) > offset + limit
+        )
+
+    def _order(self, db: sqlite3.Connection, procedure: Procedure, where: str, binds: dict) -> "_Placed":
+        if db.total_changes != self._changes:
+            self._orders.clear()
+            self._changes = db.total_changes
+        window = (procedure, where, *sorted((k, v) for k, v in binds.items() if k not in ("limit", "offset", "now")))
+        if window not in self._orders:
+            columns = ", ".join(("ROW_KEY", *procedure.distinct_by))
+            placed = db.execute(
+                f"SELECT {columns} FROM ({procedure.sql}) WHERE {where} ORDER BY {procedure.order}, {columns}", binds
+            ).fetchall()
+            self.rows_placed += len(placed)
+            while len(self._orders) >= self.KEPT:
+                del self._orders[next(iter(self._orders))]
+            self._orders[window] = _Placed(placed)
+        return self._orders[window]
+
+
+class _Placed:
+    """A window's rows in order, told apart by their identities (ROW_KEY and `distinct_by`), kept a column each, ids
+    packed 8 bytes each: a window of a million rows is kept in tens of megabytes, not as a million tuples."""
+
+    def __init__(self, rows: list[tuple]):
+        self.columns = [_packed(column) for column in zip(*rows, strict=True)] or [array("q")]
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def identities(self, start: int, stop: int) -> list[tuple]:
+        return list(zip(*(column[start:stop] for column in self.columns), strict=True))
+
+
+def _cell(value: object) -> object:
+    # A site without an account site has no CUST_ACCT_SITE_ID (the LEFT JOIN's NULL), and then it is the only row of
+    # its ROW_KEY: -1 stands for the NULL without meeting a real id of the same ROW_KEY.
+    return -1 if value is None else value
+
+
+def _packed(values: tuple) -> "array[int] | list":
+    cells = [_cell(value) for value in values]
+    try:
+        return array("q", cells)
+    except (TypeError, OverflowError):  # a text id an administrator inserted: kept as it is
+        return cells
+
+
+def _identity(row: dict, procedure: Procedure) -> tuple:
+    return tuple(_cell(row[column]) for column in ("ROW_KEY", *procedure.distinct_by))
 
 
 def paging(params: dict) -> tuple[int, int]:
