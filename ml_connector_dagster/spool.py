@@ -155,9 +155,13 @@ def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
 
 
+# json.dumps with `default` makes an encoder per call (a row's key); one made once writes the same text.
+_KEY_FORM = json.JSONEncoder(default=str)
+
+
 def _row_keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
     values = frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None)
-    return [json.dumps(list(row), default=str) for row in values.itertuples(index=False, name=None)]
+    return [_KEY_FORM.encode(list(row)) for row in values.itertuples(index=False, name=None)]
 
 
 class SpoolWriter:
