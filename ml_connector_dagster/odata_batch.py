@@ -85,9 +85,8 @@ def _parts(operations: list[Operation], boundary: str) -> list[str]:
     return lines
 
 
-# The multipart is split with the parser's compat32 headers (plain text, read as needed): the part headers it consults
-# are Content-Type lines, where the default policy's header objects cost ten times the split itself, a parse of every
-# header of every part of a 1,000-record answer.
+# Split with compat32's plain-text headers: the only part header read is Content-Type, and the default policy's header
+# objects, made for every header of every part, cost ten times the split of a 1,000-part answer.
 _SPLIT = compat32.clone(message_factory=EmailMessage, linesep="\r\n")
 
 
