@@ -3,7 +3,7 @@
 none of them is written; each such key becomes one `conflict` dead letter naming every source record behind it, and
 stays one until the source is corrected (a replay cannot choose for it: the letter holds no payload to send)."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from ml_connector_dagster.ledger import Action, ErrorClass, Outcome
@@ -39,10 +39,14 @@ class KeyConflict:
 
 def key_conflicts(result: MappingResult) -> list[KeyConflict]:
     """The target keys more than one record of `result` maps to (written, rejected or left out alike)."""
+    entries = (*result.records, *result.rejected, *result.excluded)
+    # Counted first: a conflict is rare, and grouping every entry of a large load cost more than the rest of this.
+    shared = {key for key, n in Counter(entry.source_key for entry in entries).items() if n > 1}
     groups: dict[str, list[Entry]] = defaultdict(list)
-    for entry in (*result.records, *result.rejected, *result.excluded):
-        groups[entry.source_key].append(entry)
-    return [KeyConflict(key, tuple(entries)) for key, entries in groups.items() if len(entries) > 1]
+    for entry in entries:
+        if entry.source_key in shared:
+            groups[entry.source_key].append(entry)
+    return [KeyConflict(key, tuple(found)) for key, found in groups.items()]
 
 
 def without(result: MappingResult, conflicts: list[KeyConflict]) -> MappingResult:

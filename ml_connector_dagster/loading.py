@@ -217,9 +217,10 @@ def load(
 
     synced = ledger.synced(pair, target_object, pending)
     to_send: dict[str, TargetRecord] = {}
+    digests: dict[str, str] = {}  # each payload's hash, computed once: the ledger records the one the diff compared
     settled: list[Outcome] = []
     for key, record in pending.items():
-        digest = payload_hash(record.payload)
+        digest = digests[key] = payload_hash(record.payload)
         previous = synced.get(key)
         letter = open_letters.get(key)
         if _may_be_in_flight(letter, now):
@@ -249,6 +250,7 @@ def load(
                     truncated=record.truncated,
                     notes=record.notes,
                     found=previous is None,
+                    digest=digest,
                 )
             )
         elif (
@@ -297,7 +299,10 @@ def load(
             results = {result.source_key: result for result in written}
             summary.batches += 1
             outcomes = [
-                _outcome(record, results.get(record.source_key), synced.get(record.source_key)) for record in batch
+                _outcome(
+                    record, results.get(record.source_key), synced.get(record.source_key), digests[record.source_key]
+                )
+                for record in batch
             ]
             _record(ledger, summary, pair, target_object, outcomes, run_id, partition)
             available.update((target_object, o.source_key) for o in outcomes if o.action in WRITTEN)
@@ -353,7 +358,7 @@ def _upsert_batches(
         raise failure
 
 
-def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedRecord | None) -> Outcome:
+def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedRecord | None, digest: str) -> Outcome:
     if result is None:
         return Outcome(
             record.source_key,
@@ -386,6 +391,7 @@ def _outcome(record: TargetRecord, result: WriteResult | None, previous: SyncedR
         refs=record.refs,
         truncated=record.truncated,
         notes=record.notes,
+        digest=digest,
     )
 
 

@@ -11,8 +11,9 @@ splits the line and a non-ASCII character is not allowed in it, and the service 
 import json
 import uuid
 from dataclasses import dataclass
+from email.message import EmailMessage
 from email.parser import BytesParser
-from email.policy import HTTP
+from email.policy import compat32
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,11 @@ def _parts(operations: list[Operation], boundary: str) -> list[str]:
     return lines
 
 
+# Split with compat32's plain-text headers: the only part header read is Content-Type, and the default policy's header
+# objects, made for every header of every part, cost ten times the split of a 1,000-part answer.
+_SPLIT = compat32.clone(message_factory=EmailMessage, linesep="\r\n")
+
+
 def parse(content_type: str, body: bytes) -> list[PartResponse]:
     """Splits a $batch response into its parts' HTTP responses, in order (change sets flattened)."""
     return [response for group in parse_grouped(content_type, body) for response in group]
@@ -92,7 +98,7 @@ def parse(content_type: str, body: bytes) -> list[PartResponse]:
 def parse_grouped(content_type: str, body: bytes) -> list[list[PartResponse]]:
     """The responses of each top-level item: a change set's parts, or one response. A change set the service
     rolled back is answered by the one failed response alone (OData v4 §11.7.4)."""
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+    message = BytesParser(policy=_SPLIT).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
     groups = []
     for item in message.iter_parts():
         parts = [part for part in item.walk() if part.get_content_type() == "application/http"]

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -156,9 +157,29 @@ def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
 
 
+_KEY_FORM = json.JSONEncoder(default=str)
+
+
 def _row_keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
     values = frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None)
-    return [json.dumps(list(row), default=str) for row in values.itertuples(index=False, name=None)]
+    return [_key_text(row) for row in values.itertuples(index=False, name=None)]
+
+
+def _key_text(row: tuple) -> str:
+    """`json.dumps(list(row), default=str)`, the text a row's key is indexed by (a spool written earlier holds it),
+    written here for the values keys hold (text, whole numbers, null) as JSON writes them: a key per row of every page
+    made an encoder each, most of a spool's cost. Any other value is left to JSON."""
+    parts = []
+    for value in row:
+        if isinstance(value, str):
+            parts.append(encode_basestring_ascii(value))
+        elif value is None:
+            parts.append("null")
+        elif type(value) is int:
+            parts.append(int.__repr__(value))
+        else:
+            return _KEY_FORM.encode(list(row))
+    return "[" + ", ".join(parts) + "]"
 
 
 class SpoolWriter:

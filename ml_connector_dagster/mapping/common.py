@@ -65,6 +65,8 @@ class MappingResult:
 # Server compares `A` and `A ` as equal, and ids that look alike should not be different records.
 SEPARATOR, ESCAPE = ".", "~"
 _ESCAPED = frozenset("/#<>*%&:\\?+" + SEPARATOR + ESCAPE)
+# Printable ASCII but for these is written as it is: the only whitespace that is printable ASCII is the space.
+_ESCAPED_OR_SPACE = _ESCAPED | {" "}
 
 
 def external_id(system: str, kind: str, key: str | int, *more: str | int) -> str:
@@ -83,6 +85,8 @@ def key_prefix(system: str) -> str:
 
 
 def _escaped(part: str) -> str:
+    if part.isascii() and part.isprintable() and _ESCAPED_OR_SPACE.isdisjoint(part):
+        return part  # nothing to escape (a numeric key, most of them): not looked at a character at a time
     return "".join(
         "".join(f"{ESCAPE}{byte:02X}" for byte in ch.encode("utf-8", "surrogatepass"))
         if ch in _ESCAPED or ch.isspace() or not ch.isprintable()

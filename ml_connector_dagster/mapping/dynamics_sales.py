@@ -53,6 +53,8 @@ def units(text: str) -> int:
     """A text's length as Dataverse counts MaxLength: in UTF-16 code units, so a character outside the Basic
     Multilingual Plane (an emoji, some CJK) counts two. Guess: microsoft.md §2.4 says only "characters"; the
     platform's .NET strings and nvarchar columns both count UTF-16 code units."""
+    if text.isascii():
+        return len(text)
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -76,7 +78,8 @@ class MaxUnits:
         return core_schema.no_info_after_validator_function(self._check, handler(source))
 
     def _check(self, value: str | None) -> str | None:
-        if value is not None and units(value) > self.limit:
+        # A character counts at most two units: a value of at most half the limit in characters fits, uncounted.
+        if value is not None and 2 * len(value) > self.limit and units(value) > self.limit:
             raise PydanticCustomError(
                 "string_too_long",
                 "String should have at most {max_length} characters as Dataverse counts them (UTF-16 code units)",

@@ -86,11 +86,12 @@ class DataverseClient:
             return []
         if len(records) > MAX_BATCH:
             raise ValueError(f"at most {MAX_BATCH} records per Dataverse request, got {len(records)}")
+        paths = [self.key_path(target_object, r.source_key) for r in records]  # each record's, made once
         if self.supports_bulk(target_object):
-            rejected = self._upsert_multiple(target_object, records)
+            rejected = self._upsert_multiple(target_object, records, paths)
             if rejected is None:
-                return [WriteResult(r.source_key, True, self.key_path(target_object, r.source_key)) for r in records]
-        return self._batch_upsert(target_object, records)
+                return [WriteResult(r.source_key, True, path) for r, path in zip(records, paths, strict=True)]
+        return self._batch_upsert(target_object, records, paths)
 
     def supports_bulk(self, target_object: str) -> bool:
         """Whether the table lists UpsertMultiple in `sdkmessagefilters`. A probe the service does not answer (the
@@ -121,15 +122,11 @@ class DataverseClient:
                 self._bulk_support[target_object] = False
         return self._bulk_support[target_object]
 
-    def _upsert_multiple(self, target_object: str, records: Sequence[TargetRecord]) -> dict | None:
+    def _upsert_multiple(self, target_object: str, records: Sequence[TargetRecord], paths: list[str]) -> dict | None:
         """Returns None on success, or the error body when the service rejected the batch for its content."""
         targets = [
-            {
-                "@odata.type": f"Microsoft.Dynamics.CRM.{target_object}",
-                "@odata.id": self.key_path(target_object, r.source_key),
-                **r.payload,
-            }
-            for r in records
+            {"@odata.type": f"Microsoft.Dynamics.CRM.{target_object}", "@odata.id": path, **r.payload}
+            for r, path in zip(records, paths, strict=True)
         ]
         response = self._send(
             "POST",
@@ -141,23 +138,16 @@ class DataverseClient:
             return None
         return response.json() if response.content else {}
 
-    def _batch_upsert(self, target_object: str, records: Sequence[TargetRecord]) -> list[WriteResult]:
+    def _batch_upsert(self, target_object: str, records: Sequence[TargetRecord], paths: list[str]) -> list[WriteResult]:
         root = str(self.http.base_url).rstrip("/")
         operations = [
-            batch.Operation("PATCH", f"{root}/{self.key_path(target_object, r.source_key)}", r.payload) for r in records
+            batch.Operation("PATCH", f"{root}/{path}", r.payload) for r, path in zip(records, paths, strict=True)
         ]
         parts = self._send_batch(operations)
         results = []
-        for record, part in zip(records, parts, strict=True):
+        for record, path, part in zip(records, paths, parts, strict=True):
             if part.status < 300:
-                results.append(
-                    WriteResult(
-                        record.source_key,
-                        True,
-                        self.key_path(target_object, record.source_key),
-                        created=True if part.status == 201 else None,
-                    )
-                )
+                results.append(WriteResult(record.source_key, True, path, created=True if part.status == 201 else None))
             else:
                 code, message = error_of(part.body)
                 results.append(

@@ -1,3 +1,6 @@
+import uuid
+from datetime import date
+
 import sqlalchemy as sa
 
 from ml_connector_dagster.ledger import Outcome, payload_hash
@@ -31,6 +34,23 @@ def test_success_writes_state_audit_with_changed_fields(ledger):
     assert [row["action"] for row in audit] == ["created", "updated"]
     assert audit[1]["changes"] == {"name": ["A", "B"]}
     assert audit[1]["run_id"] == "r2" and audit[1]["partition"] == "2026-10-02"
+
+
+def test_a_payloads_hash_is_the_one_a_ledger_written_by_earlier_versions_holds():
+    # sha256 of json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False): what sync_state holds already, so
+    # that a rerun against it writes nothing.
+    payload = {"name": 'Café 😀 "A"', "b": [1, 2.5, None, True], "a": {"z": 1, "y": date(2026, 10, 1)}}
+    assert payload_hash(payload) == "26f193b7e6055fc3a9757bf5374cf49cffc955970dc334aedd7a52be94a42aa2"
+
+
+def test_every_audit_row_has_a_random_id_of_its_own_and_a_created_record_audits_each_field_it_sets(ledger):
+    outcomes = [Outcome(f"k{n}", "created", {"name": f"N{n}", "city": None}, f"t{n}") for n in range(300)]
+    ledger.record(pair=PAIR, target_object=OBJ, run_id="r1", partition=None, outcomes=outcomes)
+    audit = ledger.audit(run_id="r1")
+    ids = [row["audit_id"] for row in audit]
+    assert len(audit) == 300 and len(set(ids)) == 300
+    assert all(uuid.UUID(text).version == 4 and str(uuid.UUID(text)) == text for text in ids)
+    assert {row["source_key"]: row["changes"] for row in audit}["k7"] == {"name": [None, "N7"]}
 
 
 def test_dead_letter_is_counted_then_resolved_never_deleted(ledger):

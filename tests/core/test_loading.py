@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from ml_connector_dagster.ledger import Action, Outcome
+from ml_connector_dagster.ledger import Action, Outcome, payload_hash
 from ml_connector_dagster.loading import TargetRecord, WriteResult, load
 from ml_connector_dagster.sync import SyncTarget, remove
 
@@ -52,6 +52,27 @@ def test_second_run_writes_nothing_and_changes_are_updates(ledger):
     records[0] = TargetRecord("k0", {"name": "changed"})
     third = run(records, writer, ledger)
     assert (third.updated, third.unchanged, third.batches) == (1, 4, 1)
+
+
+def test_the_hash_a_load_records_is_the_payloads_and_a_ledger_recorded_without_the_loads_hash_is_unchanged(ledger):
+    writer = FakeWriter()
+    records = [TargetRecord(f"k{i}", {"name": f"N{i}", "city": "Köln"}) for i in range(3)]
+    run(records, writer, ledger)
+    held = ledger.synced(PAIR, OBJ, ["k0", "k1", "k2"])
+    assert {key: state.payload_hash for key, state in held.items()} == {
+        r.source_key: payload_hash(r.payload) for r in records
+    }
+    # As a ledger recorded them before a load handed the ledger its hashes: the ledger hashed each payload itself.
+    more = [TargetRecord(f"m{i}", {"name": f"M{i}"}) for i in range(3)]
+    ledger.record(
+        pair=PAIR,
+        target_object=OBJ,
+        outcomes=[Outcome(r.source_key, Action.CREATED, r.payload, f"id-{r.source_key}") for r in more],
+        run_id="old",
+        partition=None,
+    )
+    again = run([*records, *more], writer, ledger)
+    assert (again.unchanged, again.batches) == (6, 0)
 
 
 def test_rejected_record_goes_to_dead_letters_and_is_not_resent_unchanged(ledger):

@@ -3,7 +3,9 @@ a child before its parent's page waits for it without a dead letter, a key confl
 does not grow with the partition."""
 
 import gc
+import json
 import tracemalloc
+from datetime import date
 
 import pandas as pd
 
@@ -12,7 +14,7 @@ from ml_connector_dagster.loading import TargetRecord, WriteResult
 from ml_connector_dagster.mapping.common import MappingResult
 from ml_connector_dagster.materialize import DriftLimit, ReadBack
 from ml_connector_dagster.paged_sync import sync_pages
-from ml_connector_dagster.spool import spooled
+from ml_connector_dagster.spool import _row_keys, spooled
 from ml_connector_dagster.sync import SyncTarget
 
 PAIR, OBJ = "a__b", "account"
@@ -154,6 +156,19 @@ def test_a_row_read_again_by_a_later_page_is_kept_in_that_page_only():
     assert [page.to_dict("records") for page in spool] == [[{"id": "2", "v": "x"}], [{"id": "1", "v": "new"}]]
     assert spool.rows() == 2
     spool.remove()
+
+
+def test_a_spools_row_keys_are_the_json_text_a_spool_written_before_holds():
+    # A spool already on disk indexes its rows by json.dumps(list(key), default=str): a reader makes the same text.
+    rows = [
+        {"id": "1", "site": 7},
+        {"id": 'é "q" \\ \u2028 😀', "site": None},
+        {"id": "\x01", "site": 10**20},
+        {"id": None, "site": 1.5},
+        {"id": True, "site": date(2026, 10, 1)},
+    ]
+    frame = pd.DataFrame(rows, dtype=object)
+    assert _row_keys(frame, ("id", "site")) == [json.dumps([row["id"], row["site"]], default=str) for row in rows]
 
 
 def test_records_a_heal_sends_again_are_counted_in_the_partitions_summary(ledger):
