@@ -184,6 +184,9 @@ def load_asset(
                 settle=None if load.settle is None else lambda result: load.settle(ledger, result, run_id),
             )
         summary = done.summary
+        # The source windows this run read for the pair are loaded once its every load of them finished with no
+        # record left to retry: a rerun may then skip them while they stay unchanged (unchanged_windows.py).
+        ledger.window_loaded(pair, partition, run_id=run_id, load=key.to_user_string())
         context.log.info(f"{target_object}: {summary.as_metadata()}")
         metadata = {
             **load_metadata(

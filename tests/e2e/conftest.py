@@ -121,10 +121,12 @@ def settings_for(tmp_path, size: SeedSize, ledger_url: str | None = None) -> Set
 
 
 @contextmanager
-def sandbox_env(tmp_path, size: SeedSize, *, clock: Clock | None = None) -> Iterator[Env]:
-    """The sandbox on `clock`, by default frozen at NOW."""
+def sandbox_env(
+    tmp_path, size: SeedSize, *, clock: Clock | None = None, ledger_url: str | None = None
+) -> Iterator[Env]:
+    """The sandbox on `clock`, by default frozen at NOW; the ledger in SQLite under tmp_path unless `ledger_url`."""
     with build_sandbox(clock=clock or Clock(frozen_at=NOW), size=size) as sandbox:
-        config = settings_for(tmp_path, size)
+        config = settings_for(tmp_path, size, ledger_url)
         resources = sandbox_resources(
             config, sandbox.urls, oracle_ebs=FAST_RETRIES, sap_ecc=FAST_RETRIES, dynamics_sales=FAST_RETRIES
         )
