@@ -1,6 +1,7 @@
 """The extract asset every source system shares. A system supplies only how to read (`Extract.read`, given the
 partition and the system's session); the factory owns the rest: the session, counting the calls made, the window
-with its overlap for late commits, de-duplication by key, and the metadata the UI shows.
+with its overlap for late commits, not reading a window its pairs loaded unchanged (where the source can digest one:
+unchanged_windows.py), de-duplication by key, and the metadata the UI shows.
 
 A read returns the rows of one table (any iterable: they are spooled PAGE_ROWS at a time, so a read that yields
 them as its pages arrive never holds the partition), or for a snapshot (several tables read together) a dict of
@@ -17,7 +18,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 from ml_connector_dagster.assets import unchanged_windows
-from ml_connector_dagster.assets.unchanged_windows import PolledWindowConfig, WindowDigest
+from ml_connector_dagster.assets.unchanged_windows import WindowDigest
 from pydantic import Field
 
 from ml_connector_dagster.ledger import Ledger
@@ -32,6 +33,15 @@ class WindowConfig(dg.Config):
         ge=0,
         le=24 * 60,
         description="Read this far before the window start too, for rows committed late with an earlier change stamp",
+    )
+
+
+class PolledWindowConfig(WindowConfig):
+    """The run config of a windowed extract that asks its window's digest before reading it (unchanged_windows.py)."""
+
+    full_read: bool = Field(
+        default=False,
+        description="Read the window even when its digest shows every pair of the run loaded it unchanged",
     )
 
 

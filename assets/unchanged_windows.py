@@ -35,24 +35,8 @@ from importlib import metadata as package_metadata
 
 import dagster as dg
 from ml_connector_dagster.assets.dead_letters import PAIR_TAG
-from pydantic import Field
 
 from ml_connector_dagster.ledger import Ledger
-
-
-class PolledWindowConfig(dg.Config):
-    """The run config of a windowed extract that polls its window's digest before reading it."""
-
-    overlap_minutes: int = Field(
-        default=15,
-        ge=0,
-        le=24 * 60,
-        description="Read this far before the window start too, for rows committed late with an earlier change stamp",
-    )
-    full_read: bool = Field(
-        default=False,
-        description="Read the window even when its digest shows every pair of the run loaded it unchanged",
-    )
 
 
 @dataclass(frozen=True)

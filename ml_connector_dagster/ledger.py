@@ -189,7 +189,7 @@ agreed_values = sa.Table(
 )
 
 
-# One row per (pair, extract, partition) of a source window the pair loads (ml_connector_dagster/unchanged_windows.py):
+# One row per (pair, extract, partition) of a source window the pair loads (assets/unchanged_windows.py):
 # the digest of the window the pair's run read, with the fingerprint of what else its payloads depended on, waiting
 # for the run's loads of the pair until each finished with nothing left to retry (`loaded_at` set); a rerun whose
 # digest and fingerprint are the same for every pair it loads skips the read.
@@ -1432,7 +1432,7 @@ class Ledger:
                 .values(updated_at=_now(), **values)
             )
 
-    # window digests (ml_connector_dagster/unchanged_windows.py) ---------------------------------------------------
+    # window digests (assets/unchanged_windows.py) ---------------------------------------------------
     def window_read(
         self,
         pair: str,
