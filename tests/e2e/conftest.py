@@ -77,9 +77,16 @@ class Env:
     def sap(self):
         return self.sandbox["sap_ecc"]
 
-    def run(self, partition: str, *, job: str = EBS_JOB, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-        return self.defs.resolve_job_def(job).execute_in_process(
-            partition_key=partition, instance=self.instance, raise_on_error=raise_on_error
+    def run(
+        self, partition: str, *, job: str = EBS_JOB, raise_on_error: bool = True, full_read: bool = False
+    ) -> dg.ExecuteInProcessResult:
+        """A run of the job for the partition; `full_read`: its EBS windows read even where unchanged."""
+        job_def = self.defs.resolve_job_def(job)
+        return job_def.execute_in_process(
+            partition_key=partition,
+            instance=self.instance,
+            raise_on_error=raise_on_error,
+            run_config=full_read_config(job_def) if full_read else None,
         )
 
     def run_all(self, job: str = EBS_JOB) -> None:
@@ -112,6 +119,16 @@ class Env:
         return Env(
             self.sandbox, self.config, resources, build_definitions(self.config, resources), self.instance, self.size
         )
+
+
+def full_read_config(job: dg.JobDefinition) -> dict:
+    """Run config reading every window of the job whose extract polls its digest (unchanged_windows.py)."""
+    polled = [
+        node.name
+        for node in job.graph.node_defs
+        if node.config_schema and "full_read" in getattr(node.config_schema.config_type, "fields", {})
+    ]
+    return {"ops": {name: {"config": {"full_read": True}} for name in polled}}
 
 
 def settings_for(tmp_path, size: SeedSize, ledger_url: str | None = None) -> Settings:

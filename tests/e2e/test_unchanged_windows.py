@@ -145,9 +145,7 @@ def test_a_changed_mapping_rule_reads_the_day_again(env, tmp_path):
 
 def test_full_read_reads_every_window_and_records_what_it_read(env):
     env.run(DAY)
-    job = env.defs.resolve_job_def(EBS_JOB)
-    config = {"ops": {name.replace("/", "__"): {"config": {"full_read": True}} for name in WINDOWS}}
-    forced = load_metadata(job.execute_in_process(partition_key=DAY, instance=env.instance, run_config=config))
+    forced = load_metadata(env.run(DAY, full_read=True))
     assert not skipped(forced) and forced[ACCOUNTS]["unchanged"] > 0
     assert skipped(load_metadata(env.run(DAY))) == WINDOWS
 
