@@ -2,31 +2,15 @@
 and changes when a row of the window does."""
 
 import zlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ml_connector_dagster.http import ApiError
-from ml_connector_dagster.sandbox.clock import Clock
-from ml_connector_dagster.sandbox.oracle_ebs import OracleEbsEmulator
 from ml_connector_dagster.sandbox.oracle_ebs.digest import EXTRA, KEYS
-from ml_connector_dagster.sandbox.server import SandboxServer
 from tests.sandbox.test_oracle_ebs_emulator import resource
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def ebs():
-    emulator = OracleEbsEmulator(
-        clock=Clock(frozen_at=datetime(2026, 10, 3, 12, tzinfo=UTC)),
-        parties=360,
-        vendors=60,
-        start_date=date(2026, 10, 1),
-        days=3,
-    )
-    with SandboxServer([emulator]) as server:
-        yield emulator, server.url("oracle_ebs")
 
 
 def hashed(method: str, rows: list[dict]) -> str:

@@ -1,6 +1,6 @@
 """The EBS ISG emulator over real HTTP, through the connector's own `oracle_ebs` resource and plain httpx."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -14,19 +14,6 @@ from ml_connector_dagster.sandbox.server import SandboxServer
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = [START + timedelta(days=n) for n in range(4)]
-
-
-@pytest.fixture(scope="module")
-def ebs():
-    emulator = OracleEbsEmulator(
-        clock=Clock(frozen_at=datetime(2026, 10, 3, 12, tzinfo=UTC)),
-        parties=360,
-        vendors=60,
-        start_date=date(2026, 10, 1),
-        days=3,
-    )
-    with SandboxServer([emulator]) as server:
-        yield emulator, server.url("oracle_ebs")
 
 
 def resource(url: str, **overrides) -> OracleEbsResource:
