@@ -1020,6 +1020,10 @@ class Ledger:
                     }
                 )
             _audit(conn, audit, run_id=run_id, partition=partition, pair=pair, at=now, actor=actor)
+            if forgotten:
+                # The records go out again with the next read of their days (heal reruns them): no window the pair
+                # loaded may be skipped as loaded while they are not in the target.
+                conn.execute(window_digests.delete().where(window_digests.c.pair == pair))
         return Forgotten(
             [row.source_key for row in forgotten], [(row.target_object, row.source_key) for row in dependents]
         )
