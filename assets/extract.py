@@ -1,6 +1,7 @@
 """The extract asset every source system shares. A system supplies only how to read (`Extract.read`, given the
 partition and the system's session); the factory owns the rest: the session, counting the calls made, the window
-with its overlap for late commits, de-duplication by key, and the metadata the UI shows.
+with its overlap for late commits, not reading a window its pairs loaded unchanged (where the source can digest one:
+unchanged_windows.py), de-duplication by key, and the metadata the UI shows.
 
 A read returns the rows of one table (any iterable: they are spooled PAGE_ROWS at a time, so a read that yields
 them as its pages arrive never holds the partition), or for a snapshot (several tables read together) a dict of
@@ -16,6 +17,8 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+from ml_connector_dagster.assets import unchanged_windows
+from ml_connector_dagster.assets.unchanged_windows import WindowDigest
 from pydantic import Field
 
 from ml_connector_dagster.ledger import Ledger
@@ -30,6 +33,15 @@ class WindowConfig(dg.Config):
         ge=0,
         le=24 * 60,
         description="Read this far before the window start too, for rows committed late with an earlier change stamp",
+    )
+
+
+class PolledWindowConfig(WindowConfig):
+    """The run config of a windowed extract that asks its window's digest before reading it (unchanged_windows.py)."""
+
+    full_read: bool = Field(
+        default=False,
+        description="Read the window even when its digest shows every pair of the run loaded it unchanged",
     )
 
 
@@ -69,7 +81,9 @@ class Extract:
     """`<system>/<name>`: group, pool (`<system>_api`) and resource are the system's. `table` for one table,
     `parts` for a snapshot; `overlap` gives the asset its WindowConfig (for sources with a change stamp);
     `uses_ledger` gives its read the ledger (what was synced already); `paged_inputs` gives it its inputs as the
-    `Spool`s they are (read a page at a time), not whole."""
+    `Spool`s they are (read a page at a time), not whole. `digest` (a windowed extract's) asks the source for the
+    window's digest, None where the source cannot answer one: a window its pairs loaded unchanged is not read again
+    (unchanged_windows.py), which needs the resources of its pairs' targets (`targets`) for their fingerprints."""
 
     system: str
     name: str
@@ -82,13 +96,24 @@ class Extract:
     overlap: bool = False
     uses_ledger: bool = False
     paged_inputs: bool = False
+    digest: Callable[[Read], WindowDigest | None] | None = None
+    targets: frozenset[str] = frozenset()
 
     @property
     def key(self) -> dg.AssetKey:
         return dg.AssetKey([self.system, self.name])
 
 
-def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def extract_asset(
+    extract: Extract, partitions_def: dg.PartitionsDefinition, mapping_versions: Mapping[str, str] | None = None
+) -> dg.AssetsDefinition:
+    """`mapping_versions`: a hash of each pair's mapping rules (pair.Build), for an extract with a `digest`."""
+    polled = extract.digest is not None
+    resource_keys = {extract.system}
+    if extract.uses_ledger or polled:
+        resource_keys.add("ledger")
+    if polled:
+        resource_keys |= extract.targets
     decorate = dg.asset(
         key=extract.key,
         group_name=extract.system,
@@ -101,10 +126,10 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
         pool=f"{extract.system}_api",
         code_version="1",
         description=extract.description,
-        required_resource_keys={extract.system, "ledger"} if extract.uses_ledger else {extract.system},
+        required_resource_keys=resource_keys,
     )
 
-    def run(context: dg.AssetExecutionContext, overlap: timedelta, inputs: dict) -> dg.Output:
+    def run(context: dg.AssetExecutionContext, overlap: timedelta, inputs: dict, full_read: bool = False) -> dg.Output:
         resource = getattr(context.resources, extract.system)
         session = resource.session()
         calls = session.counter.total
@@ -122,7 +147,20 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
             run_id=context.run.run_id,
         )
         metadata: dict[str, Any] = {}
-        if extract.parts is None:
+        poll = None
+        if polled and window is not None:
+            poll = unchanged_windows.poll(
+                context,
+                extract.key.to_user_string(),
+                lambda: extract.digest(read),
+                window.end,
+                full_read=full_read,
+                mapping_versions=mapping_versions or {},
+            )
+            metadata.update(poll.metadata)
+        if poll is not None and poll.unchanged_since:
+            writer, pages = SpoolWriter(keys={"": extract.table.keys}), iter(())
+        elif extract.parts is None:
             writer = SpoolWriter(keys={"": extract.table.keys})
             pages = (extract.table.frame(rows) for rows in _row_pages(extract.read(read)))
         else:
@@ -144,6 +182,8 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
             writer.discard()
             raise
         value = writer.close()
+        if poll is not None and not poll.unchanged_since:
+            poll.record()
         if extract.parts is None:
             metadata["source_rows"] = value.rows()
         metadata.update(read.metadata)
@@ -151,6 +191,14 @@ def extract_asset(extract: Extract, partitions_def: dg.PartitionsDefinition) -> 
         if window is not None and extract.overlap:
             metadata.update(window_start=read.start.isoformat(), window_end=read.end.isoformat())
         return dg.Output(value, metadata=metadata)
+
+    if polled:
+
+        @decorate
+        def _polled(context: dg.AssetExecutionContext, config: PolledWindowConfig, **inputs) -> dg.Output:
+            return run(context, timedelta(minutes=config.overlap_minutes), inputs, config.full_read)
+
+        return _polled
 
     if extract.overlap:
 

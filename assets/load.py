@@ -196,8 +196,14 @@ def load_asset(
             "read_back_turn": turn,
             **failed_records_metadata(ledger, pair, target_object, run_id=run_id),
         }
+        accounted_for = accounted_for_check(accounted, done.tally, heal_command=done.heal_command)
+        if accounted_for.passed:
+            # The source windows this run read for the pair are loaded once its every load of them finished in
+            # agreement with no record left to retry: a rerun may then skip them while they stay unchanged
+            # (unchanged_windows.py).
+            ledger.window_loaded(pair, partition, run_id=run_id, load=key.to_user_string())
         check_results = [
-            accounted_for_check(accounted, done.tally, heal_command=done.heal_command),
+            accounted_for,
             duplicate_keys_result(unique, done.conflicts, done.records),
             waiting_for_parents_check(parents, done.tally),
         ]

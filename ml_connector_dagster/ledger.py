@@ -1,7 +1,8 @@
 """The sync ledger: what was sent where (sync_state), what failed (dead_letters), what happened (audit_log and
 audit_counts), what arrived by webhook (inbox), who writes a target object now (leases), how far each initial load got
-(initial_loads), and what both sides of a two-way pair last agreed on (agreed_values). One SQL database: SQLite by
-default, Postgres in production; tables are created on first use.
+(initial_loads), what both sides of a two-way pair last agreed on (agreed_values), and which source windows each pair
+loaded clean (window_digests). One SQL database: SQLite by default, Postgres in production; tables are created on
+first use.
 
 A load records its outcomes a batch at a time (`Ledger.record`), at a cost per batch, not per record: one statement
 each for the batch's sync state, its deletes, its audit rows and its counts, and dead letters touched only for keys
@@ -188,6 +189,25 @@ agreed_values = sa.Table(
 )
 
 
+# One row per (pair, extract, partition) of a source window the pair loads (assets/unchanged_windows.py):
+# the digest of the window the pair's run read, with the fingerprint of what else its payloads depended on, waiting
+# for the run's loads of the pair until each finished with nothing left to retry (`loaded_at` set); a rerun whose
+# digest and fingerprint are the same for every pair it loads skips the read.
+window_digests = sa.Table(
+    "window_digests",
+    metadata,
+    sa.Column("pair", sa.String(64), primary_key=True),
+    sa.Column("extract", sa.String(200), primary_key=True),
+    sa.Column("partition", sa.String(100), primary_key=True),
+    sa.Column("digest", sa.String(200), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("waiting_for", sa.JSON, nullable=False),  # the loads of the run, as asset keys, not yet finished clean
+    sa.Column("read_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("loaded_at", sa.DateTime(timezone=True)),
+)
+
+
 class Action(StrEnum):
     """What happened to one record in one run (audit_log.action)."""
 
@@ -214,6 +234,12 @@ class ErrorClass(StrEnum):
     IN_DOUBT = "in_doubt"  # a write without an answer may have happened; resolved once the target cannot be busy
 
 
+# The dead letters a load sends again only when its run read the record (loading.py): a record the target could not
+# answer for, or that the connector may not write until a privilege is granted. The others need no read: a refusal
+# (validation, conflict) is not re-sent unchanged, and the same source rows under the same mapping make the same
+# payload, which only a replay sends; a record waiting for a parent, a quota or an in-doubt write comes back by
+# itself in any load of its object, whatever the run read.
+RETRIED_WHEN_READ = frozenset({ErrorClass.TRANSIENT, ErrorClass.AUTH})
 WRITTEN = frozenset({Action.CREATED, Action.UPDATED})
 # What an audit row's `changes` holds besides the fields written, each as [before, after]: a failure's error, class and
 # code, why a record was left out, the dead letter a replay sent, the values cut to fit, a two-way pair's conflicts.
@@ -556,6 +582,17 @@ def engine_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
+
+
+@dataclass(frozen=True)
+class LoadedWindow:
+    """A source window a pair loaded clean: its digest, the fingerprint of everything else its payloads depended on,
+    the run that read it, and when its last load finished."""
+
+    digest: str
+    fingerprint: str
+    run_id: str
+    loaded_at: datetime
 
 
 class Ledger:
@@ -1005,6 +1042,10 @@ class Ledger:
                     }
                 )
             _audit(conn, audit, run_id=run_id, partition=partition, pair=pair, at=now, actor=actor)
+            if forgotten:
+                # The records go out again with the next read of their days (heal reruns them): no window the pair
+                # loaded may be skipped as loaded while they are not in the target.
+                conn.execute(window_digests.delete().where(window_digests.c.pair == pair))
         return Forgotten(
             [row.source_key for row in forgotten], [(row.target_object, row.source_key) for row in dependents]
         )
@@ -1416,6 +1457,87 @@ class Ledger:
                 .where(initial_loads.c.pair == pair, initial_loads.c.object == object)
                 .values(updated_at=_now(), **values)
             )
+
+    # window digests (assets/unchanged_windows.py) ---------------------------------------------------
+    def window_read(
+        self,
+        pair: str,
+        extract: str,
+        partition: str,
+        *,
+        digest: str,
+        fingerprint: str,
+        run_id: str,
+        loads: Collection[str],
+    ) -> None:
+        """The run read the window whose digest this is, for the pair's `loads` (asset keys) of this run; until each
+        of them has finished clean (`window_loaded`), no run may skip it for this pair."""
+        values = dict(
+            digest=digest,
+            fingerprint=fingerprint,
+            run_id=run_id,
+            waiting_for=sorted(loads),
+            read_at=_now(),
+            loaded_at=None,
+        )
+        stmt = self._insert(window_digests).values(pair=pair, extract=extract, partition=partition, **values)
+        with self.engine.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=["pair", "extract", "partition"], set_=values))
+
+    def window_loaded(self, pair: str, partition: str, *, run_id: str, load: str) -> None:
+        """The pair's `load` of this run and partition finished: it no longer waits on the windows the run read for
+        it, unless a record of the pair waits for a retry only a read sends (`retry_pending`), in which case nothing is
+        recorded and the next run reads those windows again. A window no load waits on any more is loaded."""
+        if self.retry_pending(pair, partition, run_id=run_id):
+            return
+        where = sa.and_(
+            window_digests.c.pair == pair,
+            window_digests.c.partition == partition,
+            window_digests.c.run_id == run_id,
+            window_digests.c.loaded_at.is_(None),
+        )
+        with self.engine.begin() as conn:
+            for row in conn.execute(sa.select(window_digests).where(where)).all():
+                waiting = [name for name in row.waiting_for if name != load]
+                conn.execute(
+                    window_digests.update()
+                    .where(
+                        window_digests.c.pair == row.pair,
+                        window_digests.c.extract == row.extract,
+                        window_digests.c.partition == row.partition,
+                        window_digests.c.run_id == run_id,
+                    )
+                    .values(waiting_for=waiting, loaded_at=None if waiting else _now())
+                )
+
+    def loaded_window(self, pair: str, extract: str, partition: str) -> LoadedWindow | None:
+        """The digest of the window the pair last loaded clean, with its fingerprint and run; None when none was."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(window_digests).where(
+                    window_digests.c.pair == pair,
+                    window_digests.c.extract == extract,
+                    window_digests.c.partition == partition,
+                    window_digests.c.loaded_at.is_not(None),
+                )
+            ).first()
+        return None if row is None else LoadedWindow(row.digest, row.fingerprint, row.run_id, _utc(row.loaded_at))
+
+    def retry_pending(self, pair: str, partition: str, *, run_id: str | None = None) -> bool:
+        """Whether an open dead letter of the pair that only a read of its record retries (RETRIED_WHEN_READ) was
+        opened in this partition or last failed in this run: a rerun must read the partition again to send it."""
+        letter = dead_letters.c
+        of_run = letter.partition == partition
+        if run_id is not None:
+            of_run = sa.or_(of_run, letter.run_id == run_id)
+        query = sa.select(letter.id).where(
+            letter.pair == pair,
+            letter.resolved_at.is_(None),
+            letter.error_class.in_([error_class.value for error_class in RETRIED_WHEN_READ]),
+            of_run,
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
 
     # leases (ml_connector_dagster/lease.py holds them) ----------------------------------------------------------
     def clock(self) -> datetime:

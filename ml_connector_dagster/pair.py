@@ -4,6 +4,7 @@ global settings: `Build` carries the one `Settings` the definitions are built fr
 (partitions, a source system's extract assets) are made once per build, so two pairs reading one system share its
 assets instead of defining them twice."""
 
+import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -76,8 +77,17 @@ class Build:
         return self._shared[name]
 
     def rules(self, pair: str, load: Callable[[Path | None], T]) -> T:
-        """A pair's mapping rules: the packaged file, or its copy in the configured mapping folder."""
-        return self.shared(f"rules:{pair}", lambda: load(self.settings.mapping_file(pair)))
+        """A pair's mapping rules: the packaged file, or its copy in the configured mapping folder. Their hash goes
+        into `mapping_versions`."""
+        rules = self.shared(f"rules:{pair}", lambda: load(self.settings.mapping_file(pair)))
+        self.mapping_versions[pair] = hashlib.sha256(rules.model_dump_json().encode()).hexdigest()
+        return rules
+
+    @property
+    def mapping_versions(self) -> dict[str, str]:
+        """Pair → hash of its mapping rules (pydantic models), filled as the pairs build: what a pair's payloads
+        depend on besides its source rows (assets/unchanged_windows.py). One dict per build, read when a run starts."""
+        return self.shared("mapping_versions", dict)
 
     @staticmethod
     def job(

@@ -7,7 +7,7 @@ the parties any window touched (by PARTY_ID, 1,000 parties per call), and with t
 contacts refer to that the ledger has never synced (parents on demand, ml_connector_dagster/parents.py).
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import dagster as dg
@@ -20,7 +20,9 @@ from ml_connector_dagster.assets.extract import (
     page_values,
     with_parents,
 )
+from ml_connector_dagster.assets.unchanged_windows import WindowDigest
 
+from ml_connector_dagster.http import ApiError
 from ml_connector_dagster.initial_load import SourceRead
 from ml_connector_dagster.mapping import oracle_ebs_dynamics_sales
 from ml_connector_dagster.parents import KeptAs, Snapshot
@@ -29,6 +31,8 @@ from ml_connector_dagster.spool import KeySet, pages_of
 SYSTEM = "oracle_ebs"
 MAX_KEYS_PER_CALL = 1000
 KINDS = frozenset({"oracle"})
+# The targets of the pairs that read EBS windows: their settings go into those pairs' fingerprints.
+TARGETS = frozenset({"dynamics_sales", "procore"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,22 @@ def _window_read(method: Method) -> Callable[[Read], Iterator[dict]]:
         return read.session.read_window(method.method, read.start, read.end, **method.params(read.resource))
 
     return read
+
+
+def _window_digest(method: Method) -> Callable[[Read], WindowDigest | None]:
+    """GET_WINDOW_DIGEST of the window `_window_read` reads, with the same parameters; None from an instance whose
+    package predates it (ISG answers ISG_INVALID_FUNCTION): the window is then read, as before."""
+
+    def digest(read: Read) -> WindowDigest | None:
+        try:
+            value = read.session.window_digest(method.method, read.start, read.end, **method.params(read.resource))
+        except ApiError as error:
+            if error.code == "ISG_INVALID_FUNCTION":
+                return None
+            raise
+        return WindowDigest(value, read.session.now())
+
+    return digest
 
 
 def _read_parties(read: Read) -> Iterator[Snapshot]:
@@ -219,7 +239,10 @@ EXTRACTS = (
             kinds=KINDS,
             overlap=True,
             description=f"{method.description}: rows whose change stamp falls in the partition's day (service "
-            f"method {method.method}).",
+            f"method {method.method}); none when every pair of the run loaded the window unchanged (its digest, "
+            "GET_WINDOW_DIGEST, is what they loaded).",
+            digest=_window_digest(method),
+            targets=TARGETS,
         )
         for method in METHODS
     ),
@@ -263,9 +286,12 @@ EXTRACTS = (
 )
 
 
-def extract_assets(partitions_def: dg.PartitionsDefinition) -> dict[str, dg.AssetsDefinition]:
-    """Every EBS extract by name, made once per build: each pair's job takes the ones it reads (pick)."""
-    return {extract.name: extract_asset(extract, partitions_def) for extract in EXTRACTS}
+def extract_assets(
+    partitions_def: dg.PartitionsDefinition, mapping_versions: Mapping[str, str]
+) -> dict[str, dg.AssetsDefinition]:
+    """Every EBS extract by name, made once per build: each pair's job takes the ones it reads (pick).
+    `mapping_versions`: each pair's mapping rules' hash (pair.Build.mapping_versions), read when a run starts."""
+    return {extract.name: extract_asset(extract, partitions_def, mapping_versions) for extract in EXTRACTS}
 
 
 def pick(extracts: dict[str, dg.AssetsDefinition], *names: str) -> list[dg.AssetsDefinition]:

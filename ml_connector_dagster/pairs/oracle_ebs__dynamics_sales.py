@@ -9,11 +9,10 @@ from ml_connector_dagster.pair import Build, Pair, PairDefinitions
 
 def build(b: Build) -> PairDefinitions:
     rules = b.rules(mapping.PAIR, mapping.load_pair_rules)
+    extracts = b.shared("oracle_ebs extracts", lambda: oracle_ebs.extract_assets(b.daily, b.mapping_versions))
     return b.polled_daily(
         mapping.PAIR,
-        oracle_ebs.pick(
-            b.shared("oracle_ebs extracts", lambda: oracle_ebs.extract_assets(b.daily)), *oracle_ebs.PARTY_EXTRACTS
-        ),
+        oracle_ebs.pick(extracts, *oracle_ebs.PARTY_EXTRACTS),
         to_dynamics_sales.target_assets(b.daily, rules),
         description="Extract a day of EBS changes and upsert them into Dynamics 365 Sales.",
         masters=to_dynamics_sales.initial_load_objects(rules),

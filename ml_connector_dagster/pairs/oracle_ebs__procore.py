@@ -10,7 +10,7 @@ from ml_connector_dagster.pair import Build, Pair, PairDefinitions
 
 def build(b: Build) -> PairDefinitions:
     rules = b.rules(mapping.PAIR, mapping.load_pair_rules)
-    extracts = b.shared("oracle_ebs extracts", lambda: oracle_ebs.extract_assets(b.daily))
+    extracts = b.shared("oracle_ebs extracts", lambda: oracle_ebs.extract_assets(b.daily, b.mapping_versions))
     return b.polled_daily(
         mapping.PAIR,
         oracle_ebs.pick(extracts, *oracle_ebs.PROCORE_EXTRACTS),

@@ -45,6 +45,21 @@ class EbsService:
             {"P_LAST_UPDATE_FROM": self._server_time(start), "P_LAST_UPDATE_TO": self._server_time(end), **params},
         )
 
+    def window_digest(self, method: str, start: datetime, end: datetime, **params: str) -> str:
+        """What `read_window` with these arguments would return, in one call (GET_WINDOW_DIGEST): the number of rows
+        and an order-independent hash of their keys and change stamps, as `count:hash`. Equal digests of a window
+        taken at two moments mean the same rows with the same stamps; the value means nothing else."""
+        output = self.call(
+            "GET_WINDOW_DIGEST",
+            {
+                "P_METHOD": method,
+                "P_LAST_UPDATE_FROM": self._server_time(start),
+                "P_LAST_UPDATE_TO": self._server_time(end),
+                **params,
+            },
+        )
+        return f"{output.get('X_ROW_COUNT')}:{output.get('X_DIGEST')}"
+
     def read_keys(self, method: str, ids: str, *, ids_param: str = "P_PARTY_IDS", **params: str) -> list[dict]:
         """The rows of the given ids (comma-separated, at most 1,000), whatever their change stamp: PARTY_IDs, or
         what `ids_param` names (P_CCIDS of GET_CODE_COMBINATIONS, P_PO_HEADER_IDS of the purchase order methods)."""

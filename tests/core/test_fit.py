@@ -89,6 +89,7 @@ def test_each_check_names_a_section_of_the_systems_operator_doc(kind):
 BREAKS = [
     ("oracle_ebs", "read service deployed", {"service_alias": "xxother"}, "xxmlc_sync"),
     ("oracle_ebs", "answers for the operating unit", {"security_profile_units": [458]}, "operating unit 204"),
+    ("oracle_ebs", "window digest deployed", {"undeployed_methods": ["GET_WINDOW_DIGEST"]}, "GET_WINDOW_DIGEST"),
     (
         "oracle_ebs",
         "journals under the General Ledger responsibility",

@@ -13,7 +13,7 @@ from ml_connector_dagster.connections import sandbox_resources
 from ml_connector_dagster.ledger import Ledger
 from ml_connector_dagster.sandbox.clock import Clock
 from ml_connector_dagster.sandbox.stack import build_sandbox
-from tests.e2e.conftest import EBS_JOB, SAP_JOB, SMALL, settings_for
+from tests.e2e.conftest import EBS_JOB, SAP_JOB, SMALL, full_read_config, settings_for
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
 
@@ -34,7 +34,8 @@ def test_the_job_runs_on_a_postgres_instance_with_a_postgres_ledger(postgres_url
         for name, load in ((EBS_JOB, "oracle_ebs_accounts"), (SAP_JOB, "sap_ecc_opportunityproducts")):
             job = defs.resolve_job_def(name)
             first = job.execute_in_process(partition_key=day, instance=instance)
-            again = job.execute_in_process(partition_key=day, instance=instance)
+            # EBS's unchanged windows would be skipped (unchanged_windows.py): read again on purpose
+            again = job.execute_in_process(partition_key=day, instance=instance, run_config=full_read_config(job))
             assert first.success and again.success
             runs = instance.get_runs(dg.RunsFilter(job_name=name, tags={"dagster/partition": day}))
             assert {run.run_id for run in runs} == {first.run_id, again.run_id}

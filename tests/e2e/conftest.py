@@ -77,9 +77,16 @@ class Env:
     def sap(self):
         return self.sandbox["sap_ecc"]
 
-    def run(self, partition: str, *, job: str = EBS_JOB, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
-        return self.defs.resolve_job_def(job).execute_in_process(
-            partition_key=partition, instance=self.instance, raise_on_error=raise_on_error
+    def run(
+        self, partition: str, *, job: str = EBS_JOB, raise_on_error: bool = True, full_read: bool = False
+    ) -> dg.ExecuteInProcessResult:
+        """A run of the job for the partition; `full_read`: its EBS windows read even where unchanged."""
+        job_def = self.defs.resolve_job_def(job)
+        return job_def.execute_in_process(
+            partition_key=partition,
+            instance=self.instance,
+            raise_on_error=raise_on_error,
+            run_config=full_read_config(job_def) if full_read else None,
         )
 
     def run_all(self, job: str = EBS_JOB) -> None:
@@ -114,6 +121,16 @@ class Env:
         )
 
 
+def full_read_config(job: dg.JobDefinition) -> dict:
+    """Run config reading every window of the job whose extract polls its digest (unchanged_windows.py)."""
+    polled = [
+        node.name
+        for node in job.graph.node_defs
+        if node.config_schema and "full_read" in getattr(node.config_schema.config_type, "fields", {})
+    ]
+    return {"ops": {name: {"config": {"full_read": True}} for name in polled}}
+
+
 def settings_for(tmp_path, size: SeedSize, ledger_url: str | None = None) -> Settings:
     return Settings(
         home=tmp_path, ledger_url=ledger_url or f"sqlite:///{tmp_path / 'ledger.sqlite'}", start_date=size.start_date
@@ -121,10 +138,12 @@ def settings_for(tmp_path, size: SeedSize, ledger_url: str | None = None) -> Set
 
 
 @contextmanager
-def sandbox_env(tmp_path, size: SeedSize, *, clock: Clock | None = None) -> Iterator[Env]:
-    """The sandbox on `clock`, by default frozen at NOW."""
+def sandbox_env(
+    tmp_path, size: SeedSize, *, clock: Clock | None = None, ledger_url: str | None = None
+) -> Iterator[Env]:
+    """The sandbox on `clock`, by default frozen at NOW; the ledger in SQLite under tmp_path unless `ledger_url`."""
     with build_sandbox(clock=clock or Clock(frozen_at=NOW), size=size) as sandbox:
-        config = settings_for(tmp_path, size)
+        config = settings_for(tmp_path, size, ledger_url)
         resources = sandbox_resources(
             config, sandbox.urls, oracle_ebs=FAST_RETRIES, sap_ecc=FAST_RETRIES, dynamics_sales=FAST_RETRIES
         )

@@ -44,7 +44,6 @@ def test_sync_agrees_checks_pass_and_rerun_writes_nothing(env):
     rerun = load_metadata(env.run(env.size.partition_keys()[1]))
     assert rerun[ACCOUNTS]["write_calls"] == 0 and rerun[CONTACTS]["write_calls"] == 0
     assert rerun[ACCOUNTS]["created"] == rerun[ACCOUNTS]["updated"] == 0
-    assert rerun[ACCOUNTS]["unchanged"] > 0
     assert env.dataverse.stats() == writes_before
 
 

@@ -16,19 +16,6 @@ START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = [START + timedelta(days=n) for n in range(4)]
 
 
-@pytest.fixture(scope="module")
-def ebs():
-    emulator = OracleEbsEmulator(
-        clock=Clock(frozen_at=datetime(2026, 10, 3, 12, tzinfo=UTC)),
-        parties=360,
-        vendors=60,
-        start_date=date(2026, 10, 1),
-        days=3,
-    )
-    with SandboxServer([emulator]) as server:
-        yield emulator, server.url("oracle_ebs")
-
-
 def resource(url: str, **overrides) -> OracleEbsResource:
     return OracleEbsResource(
         **{

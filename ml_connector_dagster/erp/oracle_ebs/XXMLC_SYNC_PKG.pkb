@@ -1,5 +1,5 @@
 CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
-/* $Header: XXMLC_SYNC_PKG.pkb 120.4 2027/01/11 00:00:00 ml-connector-dagster ship $ */
+/* $Header: XXMLC_SYNC_PKG.pkb 120.5 2027/02/01 00:00:00 ml-connector-dagster ship $ */
 --
 -- The GET_ procedures are read-only by construction: each is one SELECT ... BULK COLLECT, with no INSERT, UPDATE,
 -- DELETE, MERGE, COMMIT or DDL. (MO_GLOBAL.INIT, called for the org-striped procedures, fills its own
@@ -1081,6 +1081,134 @@ CREATE OR REPLACE PACKAGE BODY XXMLC_SYNC_PKG AS
       fail(SQLCODE, SQLERRM, dbms_utility.format_error_backtrace, X_HAS_MORE, X_RETURN_STATUS, X_MSG_COUNT,
            X_MSG_DATA);
   END GET_PO_DISTRIBUTIONS;
+
+  ---------------------------------------------------------------------------------------------------------------
+  -- The digest is computed from the rows the window procedure itself returns, page after page inside the database,
+  -- rather than from a second query of its own: eight aggregate copies of the candidate and stamp logic would drift
+  -- from the procedures they describe, and a digest of other rows than the window read returns would let the
+  -- connector skip a change. It costs the database what the window read costs; what it saves is the pages' transfer
+  -- through ISG and the connector's work on them. The hash is DBMS_UTILITY.GET_HASH_VALUE (PL/SQL's own, ORA_HASH
+  -- being SQL's) over key|LAST_UPDATE_DATE, plus |PARENT_PARTY_ID for a party, whose hierarchy relationship counts
+  -- in its change stamp but not in its LAST_UPDATE_DATE; the sum makes it independent of the order. A row edited
+  -- between two pages of this call can make the digest describe neither state: it then equals no digest the
+  -- connector kept, which costs one window read and loses nothing.
+  PROCEDURE GET_WINDOW_DIGEST (P_METHOD IN VARCHAR2,
+                               P_LAST_UPDATE_FROM IN DATE,
+                               P_LAST_UPDATE_TO IN DATE,
+                               P_PARENT_REL_CODE IN VARCHAR2 DEFAULT NULL,
+                               P_LEDGER_ID IN NUMBER DEFAULT NULL,
+                               X_ROW_COUNT OUT NOCOPY VARCHAR2,
+                               X_DIGEST OUT NOCOPY VARCHAR2,
+                               X_RETURN_STATUS OUT NOCOPY VARCHAR2,
+                               X_MSG_COUNT OUT NOCOPY NUMBER,
+                               X_MSG_DATA OUT NOCOPY VARCHAR2) IS
+    l_count    NUMBER := 0;
+    l_sum      NUMBER := 0;
+    l_offset   NUMBER := 0;
+    l_more     VARCHAR2(1);
+    l_status   VARCHAR2(1);
+    l_messages NUMBER;
+    l_message  VARCHAR2(2000);
+    l_ignored  VARCHAR2(1);
+    l_parties  party_tbl;
+    l_accounts cust_account_tbl;
+    l_sites    party_site_tbl;
+    l_contacts contact_tbl;
+    l_vendors  vendor_tbl;
+    l_vsites   vendor_site_tbl;
+    l_ccids    code_combination_tbl;
+    l_orders   purchase_order_tbl;
+
+    PROCEDURE add_row (p_text IN VARCHAR2) IS
+    BEGIN
+      l_count := l_count + 1;
+      l_sum := l_sum + dbms_utility.get_hash_value(p_text, 0, 1073741824);
+    END add_row;
+
+    -- The page's answer: a refusal of the window procedure is this call's, with its message.
+    PROCEDURE page_done IS
+    BEGIN
+      IF l_status <> 'S' THEN
+        raise_application_error(CASE l_status WHEN 'E' THEN -20100 ELSE -20101 END, l_message);
+      END IF;
+      l_offset := l_offset + c_max_rows;
+    END page_done;
+  BEGIN
+    IF P_METHOD IS NULL OR UPPER(P_METHOD) NOT IN ('GET_PARTIES', 'GET_CUST_ACCOUNTS', 'GET_PARTY_SITES',
+                                                   'GET_CONTACTS', 'GET_VENDORS', 'GET_VENDOR_SITES',
+                                                   'GET_CODE_COMBINATIONS', 'GET_PURCHASE_ORDERS') THEN
+      bad_input('P_METHOD must be one of GET_PARTIES, GET_CUST_ACCOUNTS, GET_PARTY_SITES, GET_CONTACTS, ' ||
+                'GET_VENDORS, GET_VENDOR_SITES, GET_CODE_COMBINATIONS, GET_PURCHASE_ORDERS');
+    END IF;
+    -- Without the window the procedures would read ids; the digest is of a window only.
+    IF P_LAST_UPDATE_FROM IS NULL OR P_LAST_UPDATE_TO IS NULL THEN
+      bad_input('P_LAST_UPDATE_FROM and P_LAST_UPDATE_TO are required');
+    END IF;
+    LOOP
+      CASE UPPER(P_METHOD)
+        WHEN 'GET_PARTIES' THEN
+          GET_PARTIES(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, l_offset, c_max_rows, NULL, P_PARENT_REL_CODE, NULL,
+                      l_parties, l_more, l_status, l_messages, l_message);
+          FOR i IN 1 .. l_parties.COUNT LOOP
+            add_row(l_parties(i).party_id || '|' || l_parties(i).last_update_date || '|' ||
+                    l_parties(i).parent_party_id);
+          END LOOP;
+        WHEN 'GET_CUST_ACCOUNTS' THEN
+          GET_CUST_ACCOUNTS(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, l_offset, c_max_rows, NULL,
+                            l_accounts, l_more, l_status, l_messages, l_message);
+          FOR i IN 1 .. l_accounts.COUNT LOOP
+            add_row(l_accounts(i).cust_account_id || '|' || l_accounts(i).last_update_date);
+          END LOOP;
+        WHEN 'GET_PARTY_SITES' THEN
+          GET_PARTY_SITES(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, l_offset, c_max_rows, NULL,
+                          l_sites, l_more, l_status, l_messages, l_message);
+          FOR i IN 1 .. l_sites.COUNT LOOP
+            add_row(l_sites(i).party_site_id || '|' || l_sites(i).last_update_date);
+          END LOOP;
+        WHEN 'GET_CONTACTS' THEN
+          GET_CONTACTS(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, l_offset, c_max_rows, NULL,
+                       l_contacts, l_more, l_status, l_messages, l_message);
+          FOR i IN 1 .. l_contacts.COUNT LOOP
+            add_row(l_contacts(i).relationship_id || '|' || l_contacts(i).last_update_date);
+          END LOOP;
+        WHEN 'GET_VENDORS' THEN
+          GET_VENDORS(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, l_offset, c_max_rows, NULL,
+                      l_vendors, l_more, l_status, l_messages, l_message);
+          FOR i IN 1 .. l_vendors.COUNT LOOP
+            add_row(l_vendors(i).vendor_id || '|' || l_vendors(i).last_update_date);
+          END LOOP;
+        WHEN 'GET_VENDOR_SITES' THEN
+          GET_VENDOR_SITES(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, l_offset, c_max_rows, NULL,
+                           l_vsites, l_more, l_status, l_messages, l_message);
+          FOR i IN 1 .. l_vsites.COUNT LOOP
+            add_row(l_vsites(i).vendor_site_id || '|' || l_vsites(i).last_update_date);
+          END LOOP;
+        WHEN 'GET_CODE_COMBINATIONS' THEN
+          GET_CODE_COMBINATIONS(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, l_offset, c_max_rows, NULL, NULL, P_LEDGER_ID,
+                                l_ccids, l_more, l_status, l_messages, l_message);
+          FOR i IN 1 .. l_ccids.COUNT LOOP
+            add_row(l_ccids(i).code_combination_id || '|' || l_ccids(i).last_update_date);
+          END LOOP;
+        ELSE
+          GET_PURCHASE_ORDERS(P_LAST_UPDATE_FROM, P_LAST_UPDATE_TO, l_offset, c_max_rows, NULL, NULL,
+                              l_orders, l_more, l_status, l_messages, l_message);
+          FOR i IN 1 .. l_orders.COUNT LOOP
+            add_row(l_orders(i).po_header_id || '|' || l_orders(i).last_update_date);
+          END LOOP;
+      END CASE;
+      page_done;
+      EXIT WHEN l_more = 'N';
+    END LOOP;
+    X_ROW_COUNT := TO_CHAR(l_count);
+    X_DIGEST := TO_CHAR(l_sum);
+    succeed(X_RETURN_STATUS, X_MSG_COUNT, X_MSG_DATA);
+  EXCEPTION
+    WHEN OTHERS THEN
+      X_ROW_COUNT := NULL;
+      X_DIGEST := NULL;
+      fail(SQLCODE, SQLERRM, dbms_utility.format_error_backtrace, l_ignored, X_RETURN_STATUS, X_MSG_COUNT,
+           X_MSG_DATA);
+  END GET_WINDOW_DIGEST;
 
   ---------------------------------------------------------------------------------------------------------------
   -- Journals

@@ -1,5 +1,5 @@
 CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
-/* $Header: XXMLC_SYNC_PKG.pks 120.4 2027/01/11 00:00:00 ml-connector-dagster ship $ */
+/* $Header: XXMLC_SYNC_PKG.pks 120.5 2027/02/01 00:00:00 ml-connector-dagster ship $ */
 /*#
  * Change feed of Trading Community customers, suppliers, purchase orders and GL code combinations for the
  * ml-connector-dagster sync, and the import of its General Ledger journals. Every GET_ procedure returns either the
@@ -547,6 +547,36 @@ CREATE OR REPLACE PACKAGE XXMLC_SYNC_PKG AUTHID DEFINER AS
                                   X_RETURN_STATUS OUT NOCOPY VARCHAR2,
                                   X_MSG_COUNT OUT NOCOPY NUMBER,
                                   X_MSG_DATA OUT NOCOPY VARCHAR2);
+
+/*#
+ * Returns how many rows the window read of one GET_ procedure returns and an order-independent hash of them (the sum
+ * of a hash of each row's key and LAST_UPDATE_DATE, and for GET_PARTIES its PARENT_PARTY_ID), computed from the rows
+ * that procedure returns for the same window and parameters: one light call instead of the pages of the window, so
+ * that a caller who loaded the window before can tell whether it changed since. Reads only, like the procedure.
+ * @param P_METHOD The window procedure: GET_PARTIES, GET_CUST_ACCOUNTS, GET_PARTY_SITES, GET_CONTACTS, GET_VENDORS, GET_VENDOR_SITES, GET_CODE_COMBINATIONS or GET_PURCHASE_ORDERS
+ * @param P_LAST_UPDATE_FROM Start of the change window, inclusive, in database server time
+ * @param P_LAST_UPDATE_TO End of the change window, exclusive, in database server time
+ * @param P_PARENT_REL_CODE Passed on to GET_PARTIES
+ * @param P_LEDGER_ID Passed on to GET_CODE_COMBINATIONS
+ * @param X_ROW_COUNT The number of rows in the window
+ * @param X_DIGEST The sum of the rows' hashes
+ * @param X_RETURN_STATUS S success, E invalid input, U unexpected error
+ * @param X_MSG_COUNT Number of messages in X_MSG_DATA, 0 or 1
+ * @param X_MSG_DATA The error message when X_RETURN_STATUS is not S
+ * @rep:scope public
+ * @rep:lifecycle active
+ * @rep:displayname Get Window Digest
+ */
+  PROCEDURE GET_WINDOW_DIGEST (P_METHOD IN VARCHAR2,
+                               P_LAST_UPDATE_FROM IN DATE,
+                               P_LAST_UPDATE_TO IN DATE,
+                               P_PARENT_REL_CODE IN VARCHAR2 DEFAULT NULL,
+                               P_LEDGER_ID IN NUMBER DEFAULT NULL,
+                               X_ROW_COUNT OUT NOCOPY VARCHAR2,
+                               X_DIGEST OUT NOCOPY VARCHAR2,
+                               X_RETURN_STATUS OUT NOCOPY VARCHAR2,
+                               X_MSG_COUNT OUT NOCOPY NUMBER,
+                               X_MSG_DATA OUT NOCOPY VARCHAR2);
 
 /*#
  * Returns the journals posted under the references given or starting with one of the prefixes, one row per reference ordered

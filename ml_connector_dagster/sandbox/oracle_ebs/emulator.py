@@ -22,13 +22,13 @@ from starlette.routing import BaseRoute, Route
 from ml_connector_dagster.sandbox.credentials import SANDBOX
 from ml_connector_dagster.sandbox.emulator import Emulator, EmulatorSettings, basic_credentials, seeded_tables
 from ml_connector_dagster.sandbox.faults import drop_connection
-from ml_connector_dagster.sandbox.oracle_ebs import journals, procedures, schema, seed_purchasing
+from ml_connector_dagster.sandbox.oracle_ebs import digest, journals, procedures, schema, seed_purchasing
 from ml_connector_dagster.sandbox.oracle_ebs.journals import CLOSING_STATUSES, OPEN_STATUSES
 from ml_connector_dagster.sandbox.oracle_ebs.seed import ORG_OF_HEADER, OTHER_ORG, SeedSize, seed
 from ml_connector_dagster.sandbox.oracle_ebs.seed_ledger import new_combination
 
 FAULT_NAMESPACE = "http://xmlns.oracle.com/isg/servicefault"
-METHODS = frozenset({*procedures.PROCEDURES, *journals.METHODS})
+METHODS = frozenset({*procedures.PROCEDURES, *journals.METHODS, digest.METHOD})
 INTEGRATION_USER_ID = 1318  # FND_USER.USER_ID of MLC_SYNC: the who-columns of what it writes
 
 
@@ -44,6 +44,11 @@ class OracleEbsSettings(EmulatorSettings):
         default=[ORG_OF_HEADER, OTHER_ORG],
         description="operating units the read responsibility's MO: Security Profile holds: an Org_Id outside them "
         "is refused (X_RETURN_STATUS E) by every read method",
+    )
+    undeployed_methods: list[str] = Field(
+        default=[],
+        description="methods left out when the service was deployed (e.g. an instance on an older package version): "
+        "they answer ISG_INVALID_FUNCTION",
     )
     ebs_version: str = "12.2.10"
     journal_responsibilities: dict[str, str] = Field(
@@ -175,7 +180,7 @@ class OracleEbsEmulator(Emulator):
                 alias,
                 method,
             )
-        if method not in METHODS:
+        if method not in METHODS or method in self.settings.undeployed_methods:
             return _fault(
                 404,
                 "ISG_INVALID_FUNCTION",
@@ -233,6 +238,13 @@ class OracleEbsEmulator(Emulator):
                 )
             if method == "GET_JOURNALS":
                 self._general_ledger(header, method)
+            if method == digest.METHOD:
+                with self._lock:
+                    counted = digest.window_digest(
+                        self._db, params, org_id=str(org_id) if org_id else None, now=self.clock.now()
+                    )
+                output.update(counted, X_RETURN_STATUS="S", X_MSG_COUNT="0", X_MSG_DATA=None)
+                return JSONResponse({"OutputParameters": output})
             with self._lock:
                 if method == "GET_JOURNALS":
                     page = journals.read(self._db, params)
